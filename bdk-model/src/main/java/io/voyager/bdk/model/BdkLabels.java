@@ -1,0 +1,20 @@
+package io.voyager.bdk.model;
+
+/** Label and annotation keys every service agrees on. */
+public final class BdkLabels {
+  private BdkLabels() {}
+
+  /** The namespace that holds BookDefinitions and BookInstanceDefinitions. */
+  public static final String BDK_NAMESPACE = "bdk";
+
+  /** On a BookDefinition: its public {@code book_id}. On an instance and its workloads: its book's. */
+  public static final String BOOK_ID = "bdk.voyager.io/book-id";
+  /** On a BookInstanceDefinition and everything made for it: the public {@code instance_id}. */
+  public static final String INSTANCE_ID = "bdk.voyager.io/instance-id";
+  /** On resources in a customer namespace: name of the BookInstanceDefinition they were made for. */
+  public static final String INSTANCE_NAME = "bdk.voyager.io/instance";
+  /** Which component manages a resource (e.g. {@code book-controller}). */
+  public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+  /** Annotation holding the creation time the API reports as {@code created_at} (RFC 3339). */
+  public static final String CREATED_AT = "bdk.voyager.io/created-at";
+}

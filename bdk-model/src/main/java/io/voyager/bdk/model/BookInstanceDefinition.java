@@ -1,0 +1,20 @@
+package io.voyager.bdk.model;
+
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Singular;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** One customer's instance of a book. Lives in the {@code bdk} namespace; its workloads live in the customer's. */
+@Group(BookDefinition.GROUP)
+@Version(BookDefinition.VERSION)
+@Kind("BookInstanceDefinition")
+@Plural("bookinstancedefinitions")
+@Singular("bookinstancedefinition")
+@ShortNames("bookinst")
+public class BookInstanceDefinition
+    extends CustomResource<BookInstanceDefinitionSpec, BookInstanceDefinitionStatus> implements Namespaced {}

@@ -1,0 +1,93 @@
+package io.voyager.bdk.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.fabric8.generator.annotation.Required;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Spec of a {@link BookInstanceDefinition}, field for field as in the BDK seed, plus {@code webhooks}:
+ * which of the book's webhook integrations this instance receives and how each is verified.
+ */
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record BookInstanceDefinitionSpec(
+    @Required BookRef bookRef,
+    @Required Customer customer,
+    Deployment deployment,
+    Networking networking,
+    List<Credential> credentials,
+    Configuration configuration,
+    List<WebhookBinding> webhooks) {
+
+  /** The BookDefinition (metadata.name in {@code bdk}) and version this instance runs. */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record BookRef(@Required String name, String version) {}
+
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Customer(
+      @Required String namespace, @JsonProperty("organization_id") String organizationId) {}
+
+  /** {@code type}: primary, secondary, shared, long-polling or webhook-triggered. */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Deployment(String type, Integer replicas, Resources resources, Scaling scaling) {}
+
+  /** Requests ({@code cpu}, {@code memory}, as in the seed) and optional limits. */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Resources(
+      String cpu,
+      String memory,
+      @JsonProperty("cpu_limit") String cpuLimit,
+      @JsonProperty("memory_limit") String memoryLimit) {}
+
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Scaling(
+      @JsonProperty("min_replicas") Integer minReplicas,
+      @JsonProperty("max_replicas") Integer maxReplicas,
+      @JsonProperty("target_cpu_utilization") Integer targetCpuUtilization) {}
+
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Networking(Tailscale tailscale) {}
+
+  /** {@code mode}: kernel (NET_ADMIN) or userspace. */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Tailscale(Boolean enabled, String tailnet, List<String> tags, String mode) {}
+
+  /**
+   * A credential the instance needs. Values never live here: they are in the instance's credentials
+   * Secret in the customer namespace, under the credential's name.
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Credential(@Required String name, String type, String source) {}
+
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Configuration(
+      String environment,
+      @JsonProperty("log_level") String logLevel,
+      @JsonProperty("custom_settings") Map<String, Object> customSettings) {}
+
+  /**
+   * A webhook integration of the book that this instance receives. {@code credential} names the
+   * credential whose value is the signing secret (one or more, one per line, for rotation).
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record WebhookBinding(
+      @Required String integration,
+      @Required String scheme,
+      @Required String credential,
+      @JsonProperty("tolerance_seconds") Integer toleranceSeconds,
+      @JsonProperty("rate_limit") RateLimit rateLimit,
+      Hmac hmac) {}
+}

@@ -1,0 +1,85 @@
+package io.voyager.bdk.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.fabric8.generator.annotation.Required;
+import java.util.List;
+
+/**
+ * Spec of an {@link ExternalBookDefinition}, field for field as in the customer-deployments seed,
+ * plus {@code service} (the Service that receives this book's webhooks; default: the resource's own
+ * name, port 8080) and {@code instanceRef} (the BookInstanceDefinition it was made for).
+ */
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record ExternalBookDefinitionSpec(
+    String bookType,
+    String version,
+    List<ExternalIntegration> externalIntegrations,
+    Networking networking,
+    Resources resources,
+    Scaling scaling,
+    ServiceRef service,
+    InstanceRef instanceRef) {
+
+  /** {@code type}: webhook (the gateway routes to the book) or api (the book calls out). */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record ExternalIntegration(
+      @Required String name,
+      @Required String type,
+      String endpoint,
+      Authentication authentication,
+      @JsonProperty("rate_limit") RateLimit rateLimit) {}
+
+  /**
+   * {@code type}: signature (webhooks), oauth2, … {@code scheme}: github, stripe, slack, shopify,
+   * zendesk, standard or hmac. The secret's value holds one or more secrets, one per line.
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Authentication(
+      @Required String type,
+      String scheme,
+      @JsonProperty("secret_ref") SecretRef secretRef,
+      @JsonProperty("tolerance_seconds") Integer toleranceSeconds,
+      Hmac hmac) {}
+
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record SecretRef(@Required String name, @Required String key) {}
+
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Networking(Tailscale tailscale) {}
+
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Tailscale(Boolean enabled, String tailnet, List<String> tags) {}
+
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Resources(
+      @JsonProperty("cpu_request") String cpuRequest,
+      @JsonProperty("memory_request") String memoryRequest,
+      @JsonProperty("cpu_limit") String cpuLimit,
+      @JsonProperty("memory_limit") String memoryLimit) {}
+
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Scaling(
+      @JsonProperty("min_replicas") Integer minReplicas,
+      @JsonProperty("max_replicas") Integer maxReplicas,
+      @JsonProperty("target_cpu_utilization") Integer targetCpuUtilization) {}
+
+  /** The Service in the same namespace whose EndpointSlices receive this book's webhooks. */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record ServiceRef(@Required String name, Integer port) {}
+
+  /** Back-reference to the BookInstanceDefinition (owner references cannot cross namespaces). */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record InstanceRef(String namespace, String name, @JsonProperty("instance_id") String instanceId) {}
+}
