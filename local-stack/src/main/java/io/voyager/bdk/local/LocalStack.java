@@ -1,0 +1,307 @@
+package io.voyager.bdk.local;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.voyager.bdk.model.BdkLabels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole gateway tier on one machine, in one JVM plus one Envoy process: an embedded
+ * Kubernetes API (or a cluster given by kubeconfig), the services started in-process through their
+ * {@code Main.start(args)} with explicit ports, and a real Envoy whose only static config is the
+ * xDS cluster. Used by {@code make run} ({@link LocalStackMain}) and by the end-to-end tests.
+ *
+ * <p>{@link #close()} stops everything it started, newest first.
+ */
+public final class LocalStack implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
+
+  /** Customer namespaces the embedded API starts with, beside {@code bdk}. */
+  public static final List<String> SEED_CUSTOMER_NAMESPACES = List.of("customer-acme", "customer-globex");
+  public static final String LIBRARY_SERVICE = "book-library";
+  public static final String EXT_AUTHZ_SERVICE = "ext-authz";
+  public static final String GRPC_PORT_NAME = "grpc";
+  public static final String LOCALHOST = "127.0.0.1";
+
+  private final StackPorts ports;
+  private final Path runDir;
+  private final Path kubeconfig;
+  private final EmbeddedKubernetes embeddedKubernetes;
+  private final KubernetesClient client;
+  private final Map<Component, AutoCloseable> services;
+  private final EnvoyProcess envoy;
+  private final Deque<AutoCloseable> toClose;
+
+  private LocalStack(StackPorts ports, Path runDir, Path kubeconfig, EmbeddedKubernetes embeddedKubernetes,
+      KubernetesClient client, Map<Component, AutoCloseable> services, EnvoyProcess envoy,
+      Deque<AutoCloseable> toClose) {
+    this.ports = ports;
+    this.runDir = runDir;
+    this.kubeconfig = kubeconfig;
+    this.embeddedKubernetes = embeddedKubernetes;
+    this.client = client;
+    this.services = services;
+    this.envoy = envoy;
+    this.toClose = toClose;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Ports as bound (the embedded API's and Envoy admin's actual ports filled in). */
+  public StackPorts ports() {
+    return ports;
+  }
+
+  public Path runDir() {
+    return runDir;
+  }
+
+  /** The kubeconfig every service was given. */
+  public Path kubeconfig() {
+    return kubeconfig;
+  }
+
+  /** True when the stack runs its own embedded Kubernetes API (no --kubeconfig given). */
+  public boolean embedded() {
+    return embeddedKubernetes != null;
+  }
+
+  /** A client for the stack's Kubernetes API (closed with the stack). */
+  public KubernetesClient kubernetes() {
+    return client;
+  }
+
+  /** Publishes local processes as Services + EndpointSlices in the stack's Kubernetes API. */
+  public LocalServiceEndpoints endpoints() {
+    return new LocalServiceEndpoints(client);
+  }
+
+  public EnvoyProcess envoy() {
+    return envoy;
+  }
+
+  /** Base URL of Envoy's public listener, e.g. {@code http://127.0.0.1:8080}. */
+  public String gatewayUrl() {
+    return "http://" + LOCALHOST + ":" + ports.envoyListener();
+  }
+
+  public Set<Component> components() {
+    return Collections.unmodifiableSet(services.keySet());
+  }
+
+  /** Stops one in-process service now (e.g. to test what Envoy does without it). */
+  public void stop(Component component) throws Exception {
+    AutoCloseable service = services.remove(component);
+    if (service != null) {
+      toClose.remove(service);
+      service.close();
+      log.info("event=service_stopped service={}", component.displayName());
+    }
+  }
+
+  @Override
+  public void close() {
+    closeAll(toClose);
+  }
+
+  /** The flags each service gets from the stack (pure). */
+  public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig) {
+    List<String> args = new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
+    switch (component) {
+      case LIBRARY -> args.addAll(List.of(
+          "--grpc-port", Integer.toString(ports.libraryGrpc()),
+          "--admin-port", Integer.toString(ports.libraryAdmin())));
+      case EXT_AUTHZ -> args.addAll(List.of(
+          "--grpc-port", Integer.toString(ports.extAuthzGrpc()),
+          "--admin-port", Integer.toString(ports.extAuthzAdmin())));
+      case XDS -> args.addAll(List.of(
+          "--xds-port", Integer.toString(ports.xds()),
+          "--admin-port", Integer.toString(ports.xdsAdmin()),
+          "--listener-port", Integer.toString(ports.envoyListener())));
+      case CONTROLLER -> args.addAll(List.of(
+          "--admin-port", Integer.toString(ports.controllerAdmin())));
+    }
+    return args;
+  }
+
+  private static void closeAll(Deque<AutoCloseable> resources) {
+    while (!resources.isEmpty()) {
+      AutoCloseable resource = resources.pop();
+      try {
+        resource.close();
+      } catch (Exception e) {
+        log.warn("event=stop_failed resource={} error=\"{}\"", resource.getClass().getName(), e.toString());
+      }
+    }
+  }
+
+  /** Options of one stack. */
+  public static final class Builder {
+    private StackPorts ports = StackPorts.defaults();
+    private Path runDir = Path.of(".run");
+    private Path projectRoot = defaultProjectRoot();
+    private Path externalKubeconfig;
+    private Path envoyBinary;
+    private int envoyConcurrency = 1;
+    private String nodeId = "gateway-local";
+    private Duration envoyTimeout = Duration.ofSeconds(60);
+    private final EnumSet<Component> components = EnumSet.allOf(Component.class);
+    private final Map<Component, List<String>> extraArgs = new EnumMap<>(Component.class);
+    private final Map<Component, ServiceStarter> starters = new EnumMap<>(Component.class);
+
+    private Builder() {}
+
+    public Builder ports(StackPorts ports) {
+      this.ports = ports;
+      return this;
+    }
+
+    /** Where the kubeconfig, Envoy's bootstrap, admin address file and log go. */
+    public Builder runDir(Path runDir) {
+      this.runDir = runDir;
+      return this;
+    }
+
+    /** The checkout root, where {@code .venv} is looked for (default: {@code -Dproject.root} or cwd). */
+    public Builder projectRoot(Path projectRoot) {
+      this.projectRoot = projectRoot;
+      return this;
+    }
+
+    /** Use this cluster instead of the embedded API (null = embedded). */
+    public Builder kubeconfig(Path kubeconfig) {
+      this.externalKubeconfig = kubeconfig;
+      return this;
+    }
+
+    /** The Envoy binary (null = {@link EnvoyBinary#locate(Path)}). */
+    public Builder envoyBinary(Path envoyBinary) {
+      this.envoyBinary = envoyBinary;
+      return this;
+    }
+
+    public Builder envoyConcurrency(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("envoy concurrency must be >= 1, got " + threads);
+      }
+      this.envoyConcurrency = threads;
+      return this;
+    }
+
+    public Builder nodeId(String nodeId) {
+      this.nodeId = nodeId;
+      return this;
+    }
+
+    /** How long to wait for Envoy to be ready and for its listener to arrive by xDS. */
+    public Builder envoyTimeout(Duration timeout) {
+      this.envoyTimeout = timeout;
+      return this;
+    }
+
+    /** Leaves components out (e.g. a test that does not need the controller). */
+    public Builder without(Component... left) {
+      for (Component component : left) {
+        components.remove(component);
+      }
+      return this;
+    }
+
+    /** Appends flags for one service after the ones the stack sets. */
+    public Builder serviceArgs(Component component, String... args) {
+      extraArgs.computeIfAbsent(component, c -> new ArrayList<>()).addAll(List.of(args));
+      return this;
+    }
+
+    /** Starts a component with this starter instead of its Main (tests). */
+    public Builder starter(Component component, ServiceStarter starter) {
+      starters.put(component, starter);
+      return this;
+    }
+
+    /**
+     * Starts everything and returns once Envoy is ready with its listener from xDS. On failure,
+     * whatever had started is stopped again before the exception propagates.
+     */
+    public LocalStack start() throws Exception {
+      Deque<AutoCloseable> started = new ArrayDeque<>();
+      try {
+        Files.createDirectories(runDir);
+        EmbeddedKubernetes embedded = null;
+        Path kubeconfig = externalKubeconfig;
+        StackPorts bound = ports;
+        if (kubeconfig == null) {
+          embedded = EmbeddedKubernetes.start(ports.kubeApi(), runDir.resolve("kubeconfig"));
+          started.push(embedded);
+          kubeconfig = embedded.kubeconfig();
+          bound = bound.withKubeApi(embedded.port());
+        } else if (!Files.isReadable(kubeconfig)) {
+          throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " is not a readable file");
+        }
+        KubernetesClient client = new KubernetesClientBuilder()
+            .withConfig(Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString()))
+            .build();
+        started.push(client);
+        seed(new LocalServiceEndpoints(client), bound);
+
+        Map<Component, AutoCloseable> services = new LinkedHashMap<>();
+        for (Component component : components) {
+          List<String> args = new ArrayList<>(LocalStack.serviceArgs(component, bound, kubeconfig.toAbsolutePath()));
+          args.addAll(extraArgs.getOrDefault(component, List.of()));
+          log.info("event=service_starting service={} args=\"{}\"", component.displayName(), String.join(" ", args));
+          AutoCloseable service = starters.getOrDefault(component, component.starter())
+              .start(args.toArray(String[]::new));
+          started.push(service);
+          services.put(component, service);
+          log.info("event=service_started service={}", component.displayName());
+        }
+
+        Path binary = envoyBinary != null ? envoyBinary : EnvoyBinary.locate(projectRoot);
+        String bootstrap = EnvoyBootstrap.render(nodeId, bound.xds(), bound.envoyAdmin());
+        EnvoyProcess envoy = EnvoyProcess.start(binary, bootstrap, runDir.resolve("envoy"), envoyConcurrency, List.of());
+        started.push(envoy);
+        envoy.awaitReady(envoyTimeout);
+        if (components.contains(Component.XDS)) {
+          envoy.awaitListener(bound.envoyListener(), envoyTimeout);
+        }
+        bound = bound.withEnvoyAdmin(envoy.admin().address().getPort());
+        log.info("event=stack_ready gateway=http://{}:{} envoy_admin={} kubeconfig={}",
+            LOCALHOST, bound.envoyListener(), bound.envoyAdmin(), kubeconfig);
+        return new LocalStack(bound, runDir, kubeconfig, embedded, client, services, envoy, started);
+      } catch (Exception | Error e) {
+        closeAll(started);
+        throw e;
+      }
+    }
+
+    private void seed(LocalServiceEndpoints endpoints, StackPorts bound) {
+      endpoints.ensureNamespace(BdkLabels.BDK_NAMESPACE);
+      SEED_CUSTOMER_NAMESPACES.forEach(endpoints::ensureNamespace);
+      endpoints.publish(BdkLabels.BDK_NAMESPACE, LIBRARY_SERVICE, GRPC_PORT_NAME, LOCALHOST, bound.libraryGrpc());
+      endpoints.publish(BdkLabels.BDK_NAMESPACE, EXT_AUTHZ_SERVICE, GRPC_PORT_NAME, LOCALHOST, bound.extAuthzGrpc());
+    }
+
+    private static Path defaultProjectRoot() {
+      String root = System.getProperty("project.root");
+      return Path.of(root != null && !root.isBlank() ? root : ".").toAbsolutePath().normalize();
+    }
+  }
+}

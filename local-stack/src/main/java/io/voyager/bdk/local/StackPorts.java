@@ -1,0 +1,124 @@
+package io.voyager.bdk.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every port the local stack binds, all on 127.0.0.1. {@link #defaults()} are the documented
+ * ports of {@code make run}; {@link #ephemeral()} picks free ports so end-to-end tests can run
+ * beside anything else. An {@code envoyAdmin} of 0 lets Envoy choose its admin port and report
+ * it through {@code --admin-address-path}.
+ */
+public record StackPorts(
+    int envoyListener,
+    int envoyAdmin,
+    int xds,
+    int xdsAdmin,
+    int libraryGrpc,
+    int libraryAdmin,
+    int extAuthzGrpc,
+    int extAuthzAdmin,
+    int controllerAdmin,
+    int kubeApi) {
+
+  public static final int DEFAULT_KUBE_API = 16443;
+
+  public StackPorts {
+    requirePort("envoyListener", envoyListener, false);
+    requirePort("envoyAdmin", envoyAdmin, true);
+    requirePort("xds", xds, false);
+    requirePort("xdsAdmin", xdsAdmin, false);
+    requirePort("libraryGrpc", libraryGrpc, false);
+    requirePort("libraryAdmin", libraryAdmin, false);
+    requirePort("extAuthzGrpc", extAuthzGrpc, false);
+    requirePort("extAuthzAdmin", extAuthzAdmin, false);
+    requirePort("controllerAdmin", controllerAdmin, false);
+    requirePort("kubeApi", kubeApi, true);
+  }
+
+  /** The documented local ports (README). */
+  public static StackPorts defaults() {
+    return new StackPorts(8080, 9901, 18000, 18001, 50051, 50052, 18010, 18011, 18021, DEFAULT_KUBE_API);
+  }
+
+  /**
+   * Free ports chosen now for every service; Envoy admin and the embedded Kubernetes API use port
+   * 0 (the process that binds them reports the actual port).
+   */
+  public static StackPorts ephemeral() {
+    List<Integer> p = freePorts(8);
+    return new StackPorts(p.get(0), 0, p.get(1), p.get(2), p.get(3), p.get(4), p.get(5), p.get(6), p.get(7), 0);
+  }
+
+  public StackPorts withEnvoyListener(int port) {
+    return new StackPorts(port, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
+        extAuthzAdmin, controllerAdmin, kubeApi);
+  }
+
+  public StackPorts withEnvoyAdmin(int port) {
+    return new StackPorts(envoyListener, port, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
+        extAuthzAdmin, controllerAdmin, kubeApi);
+  }
+
+  public StackPorts withXds(int xdsPort, int adminPort) {
+    return new StackPorts(envoyListener, envoyAdmin, xdsPort, adminPort, libraryGrpc, libraryAdmin,
+        extAuthzGrpc, extAuthzAdmin, controllerAdmin, kubeApi);
+  }
+
+  public StackPorts withLibrary(int grpcPort, int adminPort) {
+    return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, grpcPort, adminPort, extAuthzGrpc,
+        extAuthzAdmin, controllerAdmin, kubeApi);
+  }
+
+  public StackPorts withExtAuthz(int grpcPort, int adminPort) {
+    return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, grpcPort,
+        adminPort, controllerAdmin, kubeApi);
+  }
+
+  public StackPorts withControllerAdmin(int port) {
+    return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
+        extAuthzAdmin, port, kubeApi);
+  }
+
+  public StackPorts withKubeApi(int port) {
+    return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
+        extAuthzAdmin, controllerAdmin, port);
+  }
+
+  /**
+   * {@code count} distinct ports that were free a moment ago (bound together, then released, so
+   * the kernel does not hand out the same one twice).
+   */
+  public static List<Integer> freePorts(int count) {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        socket.setReuseAddress(true);
+        sockets.add(socket);
+      }
+      return sockets.stream().map(ServerSocket::getLocalPort).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot find free local ports", e);
+    } finally {
+      for (ServerSocket socket : sockets) {
+        try {
+          socket.close();
+        } catch (IOException ignored) {
+          // released anyway when the process exits
+        }
+      }
+    }
+  }
+
+  private static void requirePort(String name, int port, boolean zeroAllowed) {
+    if (port < (zeroAllowed ? 0 : 1) || port > 65535) {
+      throw new IllegalArgumentException(
+          name + " port must be " + (zeroAllowed ? "0" : "1") + "..65535, got " + port);
+    }
+  }
+}
