@@ -1,5 +1,6 @@
 package io.voyager.bdk.model;
 
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -16,5 +17,11 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural("bookinstancedefinitions")
 @Singular("bookinstancedefinition")
 @ShortNames("bookinst")
+@AdditionalPrinterColumn(name = "Book", jsonPath = ".spec.bookRef.name", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Customer", jsonPath = ".spec.customer.namespace", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Type", jsonPath = ".spec.deployment.type", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.deployment_status.ready_replicas", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class BookInstanceDefinition
     extends CustomResource<BookInstanceDefinitionSpec, BookInstanceDefinitionStatus> implements Namespaced {}

@@ -3,6 +3,10 @@ package io.voyager.bdk.model;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Required;
 import java.util.List;
 import java.util.Map;
@@ -30,12 +34,12 @@ public record BookInstanceDefinitionSpec(
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Customer(
-      @Required String namespace, @JsonProperty("organization_id") String organizationId) {}
+      @Required @Pattern("^customer-[a-z0-9]([-a-z0-9]*[a-z0-9])?$") String namespace, @JsonProperty("organization_id") String organizationId) {}
 
   /** {@code type}: primary, secondary, shared, long-polling or webhook-triggered. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Deployment(String type, Integer replicas, Resources resources, Scaling scaling) {}
+  public record Deployment(String type, @Min(0) Integer replicas, Resources resources, Scaling scaling) {}
 
   /** Requests ({@code cpu}, {@code memory}, as in the seed) and optional limits. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -75,7 +79,7 @@ public record BookInstanceDefinitionSpec(
   public record Configuration(
       String environment,
       @JsonProperty("log_level") String logLevel,
-      @JsonProperty("custom_settings") Map<String, Object> customSettings) {}
+      @JsonProperty("custom_settings") @PreserveUnknownFields @SchemaFrom(type = FreeFormObject.class) Map<String, Object> customSettings) {}
 
   /**
    * A webhook integration of the book that this instance receives. {@code credential} names the
