@@ -1,0 +1,128 @@
+package io.voyager.bdk.library;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.voyager.bdk.library.SortKeys.InstanceKey;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookInstanceDefinition;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * BookInstanceDefinitions and their credentials Secrets: writes go to the API server, reads come
+ * from the informer cache (indexed by instance id and book id). Each write waits (bounded) until
+ * the cache shows it, so the caller reads its own writes. Secret contents are never read back.
+ */
+final class InstanceRepository implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(InstanceRepository.class);
+
+  static final String BY_ID = "instance-id";
+  static final String BY_BOOK = "book-id";
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final ResourceCache<BookInstanceDefinition, InstanceKey> cache;
+  private final Duration cacheWait;
+
+  InstanceRepository(KubernetesClient client, String namespace, Duration cacheWait) {
+    this.client = client;
+    this.namespace = namespace;
+    this.cacheWait = cacheWait;
+    Map<String, Function<BookInstanceDefinition, List<String>>> indexers =
+        Map.of(
+            BY_ID, d -> List.of(SortKeys.label(d.getMetadata().getLabels(), BdkLabels.INSTANCE_ID)),
+            BY_BOOK, d -> List.of(SortKeys.label(d.getMetadata().getLabels(), BdkLabels.BOOK_ID)));
+    this.cache =
+        new ResourceCache<>(
+            client.resources(BookInstanceDefinition.class).inNamespace(namespace).runnableInformer(0),
+            indexers,
+            InstanceKey::of,
+            InstanceKey.ORDER);
+  }
+
+  void start(Duration timeout) {
+    cache.start(timeout);
+  }
+
+  boolean hasSynced() {
+    return cache.hasSynced();
+  }
+
+  int size() {
+    return cache.size();
+  }
+
+  /** Whether the namespace exists (a direct read: namespaces are not cached). */
+  boolean namespaceExists(String name) {
+    return client.namespaces().withName(name).get() != null;
+  }
+
+  /**
+   * Creates the credentials Secret (when given) and then the instance, so the controller finds the
+   * Secret as soon as it sees the instance. When the instance cannot be created the Secret is removed.
+   */
+  BookInstanceDefinition create(BookInstanceDefinition instance, Optional<Secret> credentials) {
+    credentials.ifPresent(s -> client.secrets().inNamespace(s.getMetadata().getNamespace()).resource(s).create());
+    BookInstanceDefinition created;
+    try {
+      created = client.resources(BookInstanceDefinition.class).inNamespace(namespace).resource(instance).create();
+    } catch (KubernetesClientException e) {
+      credentials.ifPresent(this::deleteQuietly);
+      throw e;
+    }
+    String instanceId = SortKeys.label(created.getMetadata().getLabels(), BdkLabels.INSTANCE_ID);
+    if (!cache.await(() -> findById(instanceId).isPresent(), cacheWait)) {
+      log.warn("event=cache_lag kind=BookInstanceDefinition instance_id={} waited_ms={}", instanceId, cacheWait.toMillis());
+    }
+    return created;
+  }
+
+  Optional<BookInstanceDefinition> findById(String instanceId) {
+    return cache.first(BY_ID, instanceId);
+  }
+
+  boolean anyOfBook(String bookId) {
+    return !cache.byIndex(BY_BOOK, bookId).isEmpty();
+  }
+
+  /** Instances of {@code bookId} after {@code after} (from the first when empty), in {@link InstanceKey#ORDER}. */
+  Page<BookInstanceDefinition> list(String bookId, Optional<InstanceKey> after, int limit) {
+    InstanceKey from = after.orElse(InstanceKey.first(bookId));
+    return Page.of(cache.sorted().subMap(from, after.isEmpty(), InstanceKey.last(bookId), false), limit);
+  }
+
+  /** Deletes the instance, then its credentials Secret. */
+  void delete(BookInstanceDefinition instance) {
+    String name = instance.getMetadata().getName();
+    client.resources(BookInstanceDefinition.class).inNamespace(namespace).withName(name).delete();
+    String customerNamespace = instance.getSpec() == null || instance.getSpec().customer() == null
+        ? null : instance.getSpec().customer().namespace();
+    if (customerNamespace != null) {
+      client.secrets().inNamespace(customerNamespace).withName(ResourceNames.credentialsSecret(name)).delete();
+    }
+    String instanceId = SortKeys.label(instance.getMetadata().getLabels(), BdkLabels.INSTANCE_ID);
+    if (!cache.await(() -> findById(instanceId).isEmpty(), cacheWait)) {
+      log.warn("event=cache_lag kind=BookInstanceDefinition instance_id={} waited_ms={}", instanceId, cacheWait.toMillis());
+    }
+  }
+
+  private void deleteQuietly(Secret s) {
+    try {
+      client.secrets().inNamespace(s.getMetadata().getNamespace()).withName(s.getMetadata().getName()).delete();
+    } catch (KubernetesClientException e) {
+      log.warn("event=secret_cleanup_failed namespace={} name={} code={}",
+          s.getMetadata().getNamespace(), s.getMetadata().getName(), e.getCode());
+    }
+  }
+
+  @Override
+  public void close() {
+    cache.close();
+  }
+}

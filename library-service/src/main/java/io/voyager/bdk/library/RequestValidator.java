@@ -1,0 +1,254 @@
+package io.voyager.bdk.library;
+
+import io.voyager.bdk.library.ApiException.Violation;
+import io.voyager.bdk.library.v1.CreateBookRequest;
+import io.voyager.bdk.library.v1.CreateInstanceRequest;
+import io.voyager.bdk.library.v1.CredentialInput;
+import io.voyager.bdk.library.v1.Deployment;
+import io.voyager.bdk.library.v1.Hmac;
+import io.voyager.bdk.library.v1.Integration;
+import io.voyager.bdk.library.v1.Resources;
+import io.voyager.bdk.library.v1.SchemaField;
+import io.voyager.bdk.library.v1.WebhookBinding;
+import io.voyager.bdk.model.BookDefinitionSpec;
+import io.voyager.bdk.model.CustomerNamespaces;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks API requests against the rules of the Book Library, without I/O. Every problem is
+ * reported at once, each naming its field by JSON path (e.g. {@code webhooks[0].integration}).
+ */
+final class RequestValidator {
+
+  static final int DEFAULT_PAGE_SIZE = 20;
+  static final int MAX_PAGE_SIZE = 100;
+
+  static final Set<String> DEPLOYMENT_TYPES =
+      Set.of("primary", "secondary", "shared", "long-polling", "webhook-triggered");
+  static final Set<String> INTEGRATION_TYPES = Set.of("webhook", "api");
+  static final Set<String> WEBHOOK_SCHEMES =
+      Set.of("github", "stripe", "slack", "shopify", "zendesk", "standard", "hmac");
+  static final Set<String> CREDENTIAL_SOURCES = Set.of("external", "generated", "manual");
+  static final Set<String> TAILSCALE_MODES = Set.of("kernel", "userspace");
+  static final Set<String> HMAC_ALGORITHMS = Set.of("sha1", "sha256", "sha512");
+  static final Set<String> HMAC_ENCODINGS = Set.of("hex", "base64");
+  static final Set<String> HMAC_PAYLOADS = Set.of("body", "timestamp.body");
+
+  /** A Kubernetes resource quantity (e.g. 500m, 1Gi, 0.5, 1e3), never negative. */
+  private static final Pattern QUANTITY =
+      Pattern.compile("\\+?(\\d+(\\.\\d*)?|\\.\\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\\d+)?");
+  /** A Secret data key. */
+  private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
+  private static final int MAX_TEXT = 1024;
+
+  void validateCreateBook(CreateBookRequest r) {
+    List<Violation> v = new ArrayList<>();
+    Dns.labelProblem(r.getName()).ifPresent(p -> v.add(new Violation("name", p)));
+    if (r.getVersion().isEmpty()) {
+      v.add(new Violation("version", "is required"));
+    } else if (SemanticVersion.parse(r.getVersion()).isEmpty()) {
+      v.add(new Violation("version", "must be a semantic version (semver 2.0.0), e.g. 1.0.0 or 1.2.0-rc.1; got " + quoted(r.getVersion())));
+    }
+    if (r.getDescription().length() > 4 * MAX_TEXT) {
+      v.add(new Violation("description", "must be at most 4096 characters"));
+    }
+    if (r.hasRuntime() && r.getRuntime().getLanguage().isEmpty()) {
+      v.add(new Violation("runtime.language", "is required when runtime is given"));
+    }
+    schemaFields("schema.inputs", r.getSchema().getInputsList(), v);
+    schemaFields("schema.outputs", r.getSchema().getOutputsList(), v);
+    Set<String> integrationNames = new HashSet<>();
+    for (int i = 0; i < r.getIntegrationsCount(); i++) {
+      Integration in = r.getIntegrations(i);
+      String f = "integrations[" + i + "]";
+      Dns.labelProblem(in.getName()).ifPresent(p -> v.add(new Violation(f + ".name", p)));
+      if (!in.getName().isEmpty() && !integrationNames.add(in.getName())) {
+        v.add(new Violation(f + ".name", "duplicates integration " + quoted(in.getName())));
+      }
+      oneOf(f + ".type", in.getType(), INTEGRATION_TYPES, true, v);
+    }
+    throwIfAny(v);
+  }
+
+  /** Checks an instance request against its book's definition. */
+  void validateCreateInstance(CreateInstanceRequest r, BookDefinitionSpec book) {
+    List<Violation> v = new ArrayList<>();
+    CustomerNamespaces.problem(r.getCustomerNamespace())
+        .ifPresent(p -> v.add(new Violation("customer_namespace", p)));
+    if (r.getOrganizationId().length() > MAX_TEXT) {
+      v.add(new Violation("organization_id", "must be at most 1024 characters"));
+    }
+    if (r.hasDeployment()) {
+      deployment(r.getDeployment(), v);
+    }
+    if (r.getNetworking().hasTailscale()) {
+      oneOf("networking.tailscale.mode", r.getNetworking().getTailscale().getMode(), TAILSCALE_MODES, false, v);
+    }
+    Set<String> credentials = credentials(r.getCredentialsList(), v);
+    webhooks(r.getWebhooksList(), book, credentials, v);
+    throwIfAny(v);
+  }
+
+  /** The page size to serve: 0 means the default, above the maximum means the maximum. */
+  int pageSize(int requested) {
+    if (requested < 0) {
+      throw ApiException.invalid("page_size", "must not be negative; got " + requested);
+    }
+    return requested == 0 ? DEFAULT_PAGE_SIZE : Math.min(requested, MAX_PAGE_SIZE);
+  }
+
+  /** An id given in the path: required; any other value is looked up (unknown ones are NOT_FOUND). */
+  void requireId(String field, String value) {
+    if (value.isEmpty()) {
+      throw ApiException.invalid(field, "is required");
+    }
+  }
+
+  private static void schemaFields(String path, List<SchemaField> fields, List<Violation> v) {
+    for (int i = 0; i < fields.size(); i++) {
+      SchemaField f = fields.get(i);
+      if (f.getName().isEmpty()) v.add(new Violation(path + "[" + i + "].name", "is required"));
+      if (f.getType().isEmpty()) v.add(new Violation(path + "[" + i + "].type", "is required"));
+    }
+  }
+
+  private static void deployment(Deployment d, List<Violation> v) {
+    oneOf("deployment.type", d.getType(), DEPLOYMENT_TYPES, false, v);
+    if (d.getReplicas() < 0) {
+      v.add(new Violation("deployment.replicas", "must not be negative; got " + d.getReplicas()));
+    }
+    if (d.hasResources()) {
+      Resources res = d.getResources();
+      quantity("deployment.resources.cpu", res.getCpu(), v);
+      quantity("deployment.resources.memory", res.getMemory(), v);
+      quantity("deployment.resources.cpu_limit", res.getCpuLimit(), v);
+      quantity("deployment.resources.memory_limit", res.getMemoryLimit(), v);
+    }
+    if (d.hasScaling()) {
+      var s = d.getScaling();
+      if (s.getMinReplicas() < 0) {
+        v.add(new Violation("deployment.scaling.min_replicas", "must not be negative; got " + s.getMinReplicas()));
+      }
+      if (s.getMaxReplicas() < 0) {
+        v.add(new Violation("deployment.scaling.max_replicas", "must not be negative; got " + s.getMaxReplicas()));
+      } else if (s.getMaxReplicas() > 0 && s.getMaxReplicas() < s.getMinReplicas()) {
+        v.add(new Violation("deployment.scaling.max_replicas", "must be at least min_replicas (" + s.getMinReplicas() + ")"));
+      }
+      if (s.getTargetCpuUtilization() < 0 || s.getTargetCpuUtilization() > 100) {
+        v.add(new Violation("deployment.scaling.target_cpu_utilization", "must be a percentage from 0 to 100; got " + s.getTargetCpuUtilization()));
+      }
+    }
+  }
+
+  private static void quantity(String field, String value, List<Violation> v) {
+    if (!value.isEmpty() && !QUANTITY.matcher(value).matches()) {
+      v.add(new Violation(field, "must be a Kubernetes resource quantity such as 500m or 1Gi; got " + quoted(value)));
+    }
+  }
+
+  /** Checks credentials; returns the names given. Values are never quoted in a message. */
+  private static Set<String> credentials(List<CredentialInput> credentials, List<Violation> v) {
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < credentials.size(); i++) {
+      CredentialInput c = credentials.get(i);
+      String f = "credentials[" + i + "]";
+      if (c.getName().isEmpty()) {
+        v.add(new Violation(f + ".name", "is required"));
+      } else if (!SECRET_KEY.matcher(c.getName()).matches()) {
+        v.add(new Violation(f + ".name", "must consist of letters, digits, '-', '_' or '.' (a Secret key); got " + quoted(c.getName())));
+      } else if (!names.add(c.getName())) {
+        v.add(new Violation(f + ".name", "duplicates credential " + quoted(c.getName())));
+      }
+      oneOf(f + ".source", c.getSource(), CREDENTIAL_SOURCES, false, v);
+      if (c.getValue().isEmpty() && !c.getSource().equals("generated")) {
+        v.add(new Violation(f + ".value", "is required unless source is generated"));
+      }
+    }
+    return names;
+  }
+
+  private static void webhooks(
+      List<WebhookBinding> webhooks, BookDefinitionSpec book, Set<String> credentials, List<Violation> v) {
+    Set<String> webhookIntegrations = new HashSet<>();
+    if (book.integrations() != null) {
+      book.integrations().stream()
+          .filter(i -> "webhook".equals(i.type()))
+          .forEach(i -> webhookIntegrations.add(i.name()));
+    }
+    Set<String> bound = new HashSet<>();
+    for (int i = 0; i < webhooks.size(); i++) {
+      WebhookBinding w = webhooks.get(i);
+      String f = "webhooks[" + i + "]";
+      if (w.getIntegration().isEmpty()) {
+        v.add(new Violation(f + ".integration", "is required"));
+      } else if (!webhookIntegrations.contains(w.getIntegration())) {
+        v.add(new Violation(f + ".integration", "book " + quoted(book.name()) + " has no webhook integration "
+            + quoted(w.getIntegration()) + " (webhook integrations: " + webhookIntegrations.stream().sorted().toList() + ")"));
+      } else if (!bound.add(w.getIntegration())) {
+        v.add(new Violation(f + ".integration", "duplicates webhook " + quoted(w.getIntegration())));
+      }
+      oneOf(f + ".scheme", w.getScheme(), WEBHOOK_SCHEMES, true, v);
+      if (w.getCredential().isEmpty()) {
+        v.add(new Violation(f + ".credential", "is required: the name of the credential holding the signing secret"));
+      } else if (!credentials.contains(w.getCredential())) {
+        v.add(new Violation(f + ".credential", "names no credential of this request: " + quoted(w.getCredential())));
+      }
+      if (w.getToleranceSeconds() < 0) {
+        v.add(new Violation(f + ".tolerance_seconds", "must not be negative; got " + w.getToleranceSeconds()));
+      }
+      if (w.hasRateLimit()) {
+        double rps = w.getRateLimit().getRequestsPerSecond();
+        if (!(rps >= 0) || Double.isInfinite(rps)) {
+          v.add(new Violation(f + ".rate_limit.requests_per_second", "must be a finite number, at least 0"));
+        }
+        if (w.getRateLimit().getBurst() < 0) {
+          v.add(new Violation(f + ".rate_limit.burst", "must not be negative; got " + w.getRateLimit().getBurst()));
+        }
+      }
+      if (w.getScheme().equals("hmac")) {
+        hmac(f + ".hmac", w.getHmac(), v);
+      } else if (w.hasHmac()) {
+        v.add(new Violation(f + ".hmac", "is only allowed with scheme hmac"));
+      }
+    }
+  }
+
+  private static void hmac(String f, Hmac h, List<Violation> v) {
+    if (h.getHeader().isEmpty()) {
+      v.add(new Violation(f + ".header", "is required with scheme hmac: the header carrying the signature"));
+    }
+    oneOf(f + ".algorithm", h.getAlgorithm(), HMAC_ALGORITHMS, false, v);
+    oneOf(f + ".encoding", h.getEncoding(), HMAC_ENCODINGS, false, v);
+    oneOf(f + ".payload", h.getPayload(), HMAC_PAYLOADS, false, v);
+    if (h.getPayload().equals("timestamp.body") && h.getTimestampHeader().isEmpty()) {
+      v.add(new Violation(f + ".timestamp_header", "is required when payload is timestamp.body"));
+    }
+  }
+
+  private static void oneOf(String field, String value, Set<String> allowed, boolean required, List<Violation> v) {
+    if (value.isEmpty()) {
+      if (required) v.add(new Violation(field, "is required; one of " + sorted(allowed)));
+    } else if (!allowed.contains(value)) {
+      v.add(new Violation(field, "must be one of " + sorted(allowed) + "; got " + quoted(value)));
+    }
+  }
+
+  private static String sorted(Set<String> s) {
+    return String.join(", ", s.stream().sorted().toList());
+  }
+
+  /** Quotes caller input in a message, cut short so a huge value cannot bloat the answer. */
+  static String quoted(String s) {
+    return "'" + (s.length() > 64 ? s.substring(0, 64) + "…" : s) + "'";
+  }
+
+  private static void throwIfAny(List<Violation> v) {
+    if (!v.isEmpty()) {
+      throw ApiException.invalid(v);
+    }
+  }
+}

@@ -1,0 +1,414 @@
+package io.voyager.bdk.library;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.voyager.bdk.library.v1.Book;
+import io.voyager.bdk.library.v1.BookSchema;
+import io.voyager.bdk.library.v1.Condition;
+import io.voyager.bdk.library.v1.Configuration;
+import io.voyager.bdk.library.v1.CreateBookRequest;
+import io.voyager.bdk.library.v1.CreateInstanceRequest;
+import io.voyager.bdk.library.v1.Credential;
+import io.voyager.bdk.library.v1.CredentialInput;
+import io.voyager.bdk.library.v1.Deployment;
+import io.voyager.bdk.library.v1.DeploymentStatus;
+import io.voyager.bdk.library.v1.Hmac;
+import io.voyager.bdk.library.v1.Instance;
+import io.voyager.bdk.library.v1.Integration;
+import io.voyager.bdk.library.v1.Networking;
+import io.voyager.bdk.library.v1.RateLimit;
+import io.voyager.bdk.library.v1.Resources;
+import io.voyager.bdk.library.v1.Runtime;
+import io.voyager.bdk.library.v1.Scaling;
+import io.voyager.bdk.library.v1.SchemaField;
+import io.voyager.bdk.library.v1.Tailscale;
+import io.voyager.bdk.library.v1.WebhookBinding;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookDefinition;
+import io.voyager.bdk.model.BookDefinitionSpec;
+import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec;
+import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.WebhookRoutes;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * Translates between the API's messages and the Kubernetes resources that hold them. Pure: no I/O.
+ * Credential values go only into {@link #credentialsSecret}; nothing read back ever carries one.
+ */
+final class ResourceMapper {
+
+  static final String MANAGER = "library-service";
+
+  private final String namespace;
+
+  ResourceMapper(String namespace) {
+    this.namespace = namespace;
+  }
+
+  /** RFC 3339 in UTC, whole seconds, e.g. 2024-01-01T00:00:00Z. */
+  static String timestamp(Instant instant) {
+    return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.SECONDS));
+  }
+
+  // ---- books ----
+
+  BookDefinition toBookDefinition(CreateBookRequest r, UUID bookId, Instant createdAt) {
+    BookDefinition book = new BookDefinition();
+    book.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(ResourceNames.book(r.getName(), r.getVersion()))
+            .withNamespace(namespace)
+            .addToLabels(BdkLabels.BOOK_ID, bookId.toString())
+            .addToLabels(BdkLabels.MANAGED_BY, MANAGER)
+            .addToAnnotations(BdkLabels.CREATED_AT, timestamp(createdAt))
+            .build());
+    book.setSpec(
+        new BookDefinitionSpec(
+            r.getName(),
+            r.getVersion(),
+            emptyToNull(r.getDescription()),
+            r.hasSchema()
+                ? new BookDefinitionSpec.Schema(
+                    nullIfEmpty(map(r.getSchema().getInputsList(), ResourceMapper::toField)),
+                    nullIfEmpty(map(r.getSchema().getOutputsList(), ResourceMapper::toField)))
+                : null,
+            nullIfEmpty(r.getCapabilitiesList()),
+            r.hasRuntime()
+                ? new BookDefinitionSpec.Runtime(
+                    r.getRuntime().getLanguage(),
+                    emptyToNull(r.getRuntime().getVersion()),
+                    nullIfEmpty(r.getRuntime().getRequirementsList()))
+                : null,
+            nullIfEmpty(
+                map(
+                    r.getIntegrationsList(),
+                    i -> new BookDefinitionSpec.Integration(i.getName(), i.getType(), Structs.toMap(i.getConfig()))))));
+    return book;
+  }
+
+  Book toBook(BookDefinition d) {
+    BookDefinitionSpec s = d.getSpec();
+    Book.Builder b =
+        Book.newBuilder()
+            .setBookId(label(d.getMetadata().getLabels(), BdkLabels.BOOK_ID))
+            .setName(nz(s.name()))
+            .setVersion(nz(s.version()))
+            .setDescription(nz(s.description()))
+            .addAllCapabilities(nn(s.capabilities()))
+            .setCreatedAt(createdAt(d.getMetadata().getAnnotations(), d.getMetadata().getCreationTimestamp()));
+    if (s.schema() != null) {
+      b.setSchema(
+          BookSchema.newBuilder()
+              .addAllInputs(map(nn(s.schema().inputs()), ResourceMapper::toSchemaField))
+              .addAllOutputs(map(nn(s.schema().outputs()), ResourceMapper::toSchemaField)));
+    }
+    if (s.runtime() != null) {
+      b.setRuntime(
+          Runtime.newBuilder()
+              .setLanguage(nz(s.runtime().language()))
+              .setVersion(nz(s.runtime().version()))
+              .addAllRequirements(nn(s.runtime().requirements())));
+    }
+    for (BookDefinitionSpec.Integration i : nn(s.integrations())) {
+      b.addIntegrations(
+          Integration.newBuilder().setName(nz(i.name())).setType(nz(i.type())).setConfig(Structs.toStruct(i.config())));
+    }
+    return b.build();
+  }
+
+  private static BookDefinitionSpec.Field toField(SchemaField f) {
+    return new BookDefinitionSpec.Field(
+        f.getName(),
+        f.getType(),
+        f.getRequired() ? Boolean.TRUE : null,
+        emptyToNull(f.getDescription()),
+        nullIfEmpty(f.getEnumList()),
+        Structs.toMap(f.getSchema()));
+  }
+
+  private static SchemaField toSchemaField(BookDefinitionSpec.Field f) {
+    return SchemaField.newBuilder()
+        .setName(nz(f.name()))
+        .setType(nz(f.type()))
+        .setRequired(Boolean.TRUE.equals(f.required()))
+        .setDescription(nz(f.description()))
+        .addAllEnum(nn(f.enumValues()))
+        .setSchema(Structs.toStruct(f.schema()))
+        .build();
+  }
+
+  // ---- instances ----
+
+  BookInstanceDefinition toInstanceDefinition(
+      CreateInstanceRequest r, BookDefinition book, UUID instanceId, Instant createdAt) {
+    String name = ResourceNames.instance(book.getSpec().name(), instanceId);
+    BookInstanceDefinition inst = new BookInstanceDefinition();
+    inst.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(name)
+            .withNamespace(namespace)
+            .addToLabels(BdkLabels.INSTANCE_ID, instanceId.toString())
+            .addToLabels(BdkLabels.BOOK_ID, label(book.getMetadata().getLabels(), BdkLabels.BOOK_ID))
+            .addToLabels(BdkLabels.MANAGED_BY, MANAGER)
+            .addToAnnotations(BdkLabels.CREATED_AT, timestamp(createdAt))
+            .build());
+    inst.setSpec(
+        new BookInstanceDefinitionSpec(
+            new BookInstanceDefinitionSpec.BookRef(book.getMetadata().getName(), book.getSpec().version()),
+            new BookInstanceDefinitionSpec.Customer(r.getCustomerNamespace(), emptyToNull(r.getOrganizationId())),
+            r.hasDeployment() ? toDeployment(r.getDeployment()) : null,
+            r.getNetworking().hasTailscale() ? toNetworking(r.getNetworking().getTailscale()) : null,
+            nullIfEmpty(
+                map(
+                    r.getCredentialsList(),
+                    c -> new BookInstanceDefinitionSpec.Credential(
+                        c.getName(), emptyToNull(c.getType()), emptyToNull(c.getSource())))),
+            r.hasConfiguration() ? toConfiguration(r.getConfiguration()) : null,
+            nullIfEmpty(map(r.getWebhooksList(), ResourceMapper::toWebhookBinding))));
+    return inst;
+  }
+
+  /**
+   * The Secret holding the request's credential values, keyed by credential name, in the customer
+   * namespace. The only place values are ever written.
+   */
+  Secret credentialsSecret(CreateInstanceRequest r, BookInstanceDefinition instance) {
+    Map<String, String> data = new LinkedHashMap<>();
+    for (CredentialInput c : r.getCredentialsList()) {
+      if (!c.getValue().isEmpty()) {
+        data.put(c.getName(), Base64.getEncoder().encodeToString(c.getValue().getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+    Map<String, String> labels = instance.getMetadata().getLabels();
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(ResourceNames.credentialsSecret(instance.getMetadata().getName()))
+        .withNamespace(r.getCustomerNamespace())
+        .addToLabels(BdkLabels.INSTANCE_ID, labels.get(BdkLabels.INSTANCE_ID))
+        .addToLabels(BdkLabels.BOOK_ID, labels.get(BdkLabels.BOOK_ID))
+        .addToLabels(BdkLabels.INSTANCE_NAME, instance.getMetadata().getName())
+        .addToLabels(BdkLabels.MANAGED_BY, MANAGER)
+        .endMetadata()
+        .withType("Opaque")
+        .withData(data)
+        .build();
+  }
+
+  Instance toInstance(BookInstanceDefinition d) {
+    BookInstanceDefinitionSpec s = d.getSpec();
+    String customerNamespace = s.customer() == null ? "" : nz(s.customer().namespace());
+    Instance.Builder b =
+        Instance.newBuilder()
+            .setInstanceId(label(d.getMetadata().getLabels(), BdkLabels.INSTANCE_ID))
+            .setBookId(label(d.getMetadata().getLabels(), BdkLabels.BOOK_ID))
+            .setCustomerNamespace(customerNamespace)
+            .setOrganizationId(s.customer() == null ? "" : nz(s.customer().organizationId()))
+            .setCreatedAt(createdAt(d.getMetadata().getAnnotations(), d.getMetadata().getCreationTimestamp()));
+    if (s.deployment() != null) {
+      b.setDeployment(fromDeployment(s.deployment()));
+    }
+    if (s.networking() != null && s.networking().tailscale() != null) {
+      BookInstanceDefinitionSpec.Tailscale t = s.networking().tailscale();
+      b.setNetworking(
+          Networking.newBuilder()
+              .setTailscale(
+                  Tailscale.newBuilder()
+                      .setEnabled(Boolean.TRUE.equals(t.enabled()))
+                      .setTailnet(nz(t.tailnet()))
+                      .addAllTags(nn(t.tags()))
+                      .setMode(nz(t.mode()))));
+    }
+    for (BookInstanceDefinitionSpec.Credential c : nn(s.credentials())) {
+      b.addCredentials(Credential.newBuilder().setName(nz(c.name())).setType(nz(c.type())).setSource(nz(c.source())));
+    }
+    if (s.configuration() != null) {
+      b.setConfiguration(
+          Configuration.newBuilder()
+              .setEnvironment(nz(s.configuration().environment()))
+              .setLogLevel(nz(s.configuration().logLevel()))
+              .setCustomSettings(Structs.toStruct(s.configuration().customSettings())));
+    }
+    for (BookInstanceDefinitionSpec.WebhookBinding w : nn(s.webhooks())) {
+      b.addWebhooks(fromWebhookBinding(w, customerNamespace, d.getMetadata().getName()));
+    }
+    status(d.getStatus(), b);
+    return b.build();
+  }
+
+  private static void status(BookInstanceDefinitionStatus st, Instance.Builder b) {
+    b.setStatus(BookInstanceDefinitionStatus.PENDING);
+    if (st == null) {
+      return;
+    }
+    if (st.phase() != null && !st.phase().isEmpty()) {
+      b.setStatus(st.phase());
+    }
+    if (st.deploymentStatus() != null) {
+      b.setDeploymentStatus(
+          DeploymentStatus.newBuilder()
+              .setReadyReplicas(nz(st.deploymentStatus().readyReplicas()))
+              .setTotalReplicas(nz(st.deploymentStatus().totalReplicas())));
+    }
+    for (io.voyager.bdk.model.Condition c : nn(st.conditions())) {
+      b.addConditions(
+          Condition.newBuilder()
+              .setType(nz(c.type()))
+              .setStatus(nz(c.status()))
+              .setReason(nz(c.reason()))
+              .setMessage(nz(c.message()))
+              .setLastTransition(nz(c.lastTransition()))
+              .setObservedGeneration(c.observedGeneration() == null ? 0 : c.observedGeneration()));
+    }
+    b.setLastUpdated(nz(st.lastUpdated()));
+  }
+
+  /** A zero replica count or an empty field means "not set": the controller applies its default. */
+  private static BookInstanceDefinitionSpec.Deployment toDeployment(Deployment d) {
+    return new BookInstanceDefinitionSpec.Deployment(
+        emptyToNull(d.getType()),
+        zeroToNull(d.getReplicas()),
+        d.hasResources()
+            ? new BookInstanceDefinitionSpec.Resources(
+                emptyToNull(d.getResources().getCpu()),
+                emptyToNull(d.getResources().getMemory()),
+                emptyToNull(d.getResources().getCpuLimit()),
+                emptyToNull(d.getResources().getMemoryLimit()))
+            : null,
+        d.hasScaling()
+            ? new BookInstanceDefinitionSpec.Scaling(
+                zeroToNull(d.getScaling().getMinReplicas()),
+                zeroToNull(d.getScaling().getMaxReplicas()),
+                zeroToNull(d.getScaling().getTargetCpuUtilization()))
+            : null);
+  }
+
+  private static Deployment fromDeployment(BookInstanceDefinitionSpec.Deployment d) {
+    Deployment.Builder b = Deployment.newBuilder().setType(nz(d.type())).setReplicas(nz(d.replicas()));
+    if (d.resources() != null) {
+      b.setResources(
+          Resources.newBuilder()
+              .setCpu(nz(d.resources().cpu()))
+              .setMemory(nz(d.resources().memory()))
+              .setCpuLimit(nz(d.resources().cpuLimit()))
+              .setMemoryLimit(nz(d.resources().memoryLimit())));
+    }
+    if (d.scaling() != null) {
+      b.setScaling(
+          Scaling.newBuilder()
+              .setMinReplicas(nz(d.scaling().minReplicas()))
+              .setMaxReplicas(nz(d.scaling().maxReplicas()))
+              .setTargetCpuUtilization(nz(d.scaling().targetCpuUtilization())));
+    }
+    return b.build();
+  }
+
+  private static BookInstanceDefinitionSpec.Networking toNetworking(Tailscale t) {
+    return new BookInstanceDefinitionSpec.Networking(
+        new BookInstanceDefinitionSpec.Tailscale(
+            t.getEnabled(), emptyToNull(t.getTailnet()), nullIfEmpty(t.getTagsList()), emptyToNull(t.getMode())));
+  }
+
+  private static BookInstanceDefinitionSpec.Configuration toConfiguration(Configuration c) {
+    return new BookInstanceDefinitionSpec.Configuration(
+        emptyToNull(c.getEnvironment()), emptyToNull(c.getLogLevel()), Structs.toMap(c.getCustomSettings()));
+  }
+
+  private static BookInstanceDefinitionSpec.WebhookBinding toWebhookBinding(WebhookBinding w) {
+    return new BookInstanceDefinitionSpec.WebhookBinding(
+        w.getIntegration(),
+        w.getScheme(),
+        w.getCredential(),
+        zeroToNull(w.getToleranceSeconds()),
+        w.hasRateLimit()
+            ? new io.voyager.bdk.model.RateLimit(
+                w.getRateLimit().getRequestsPerSecond(), zeroToNull(w.getRateLimit().getBurst()))
+            : null,
+        w.hasHmac()
+            ? new io.voyager.bdk.model.Hmac(
+                emptyToNull(w.getHmac().getAlgorithm()),
+                emptyToNull(w.getHmac().getHeader()),
+                emptyToNull(w.getHmac().getPrefix()),
+                emptyToNull(w.getHmac().getEncoding()),
+                emptyToNull(w.getHmac().getPayload()),
+                emptyToNull(w.getHmac().getTimestampHeader()))
+            : null);
+  }
+
+  private static WebhookBinding fromWebhookBinding(
+      BookInstanceDefinitionSpec.WebhookBinding w, String customerNamespace, String instanceName) {
+    WebhookBinding.Builder b =
+        WebhookBinding.newBuilder()
+            .setIntegration(nz(w.integration()))
+            .setScheme(nz(w.scheme()))
+            .setCredential(nz(w.credential()))
+            .setToleranceSeconds(nz(w.toleranceSeconds()))
+            .setPath(WebhookRoutes.publicPath(customerNamespace, instanceName, nz(w.integration())));
+    if (w.rateLimit() != null) {
+      b.setRateLimit(
+          RateLimit.newBuilder()
+              .setRequestsPerSecond(w.rateLimit().requestsPerSecond() == null ? 0 : w.rateLimit().requestsPerSecond())
+              .setBurst(nz(w.rateLimit().burst())));
+    }
+    if (w.hmac() != null) {
+      b.setHmac(
+          Hmac.newBuilder()
+              .setAlgorithm(nz(w.hmac().algorithm()))
+              .setHeader(nz(w.hmac().header()))
+              .setPrefix(nz(w.hmac().prefix()))
+              .setEncoding(nz(w.hmac().encoding()))
+              .setPayload(nz(w.hmac().payload()))
+              .setTimestampHeader(nz(w.hmac().timestampHeader())));
+    }
+    return b.build();
+  }
+
+  // ---- helpers ----
+
+  private static String createdAt(Map<String, String> annotations, String creationTimestamp) {
+    String annotated = annotations == null ? null : annotations.get(BdkLabels.CREATED_AT);
+    return annotated != null ? annotated : nz(creationTimestamp);
+  }
+
+  private static String label(Map<String, String> labels, String key) {
+    return labels == null ? "" : nz(labels.get(key));
+  }
+
+  private static <A, B> List<B> map(List<A> list, Function<A, B> f) {
+    return list.stream().map(f).toList();
+  }
+
+  private static <T> List<T> nn(List<T> list) {
+    return list == null ? List.of() : list;
+  }
+
+  private static <T> List<T> nullIfEmpty(List<T> list) {
+    return list.isEmpty() ? null : List.copyOf(list);
+  }
+
+  private static String emptyToNull(String s) {
+    return s.isEmpty() ? null : s;
+  }
+
+  private static Integer zeroToNull(int i) {
+    return i == 0 ? null : i;
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+
+  private static int nz(Integer i) {
+    return i == null ? 0 : i;
+  }
+}

@@ -1,0 +1,61 @@
+package io.voyager.bdk.library;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Kubernetes object names the library derives from API input. Every name is a DNS-1123 label
+ * (at most 63 characters) so the controller can name Deployments, Services and
+ * ExternalBookDefinitions after it.
+ */
+final class ResourceNames {
+  private ResourceNames() {}
+
+  private static final int DIGEST_CHARS = 16;
+
+  /**
+   * A BookDefinition's metadata.name: readable {@code <name>-<version>} (truncated) plus 16 hex
+   * characters of SHA-256 over the exact name and version. The same name and version always give
+   * the same object name, so the API server itself refuses a second create (409); different ones
+   * differ in the digest even where truncation or lower-casing of the version made them alike.
+   */
+  static String book(String name, String version) {
+    String readable = name + "-" + version.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+    String digest = sha256Hex(name + "\n" + version).substring(0, DIGEST_CHARS);
+    return trimmed(readable, Dns.MAX_LABEL - DIGEST_CHARS - 1) + "-" + digest;
+  }
+
+  /**
+   * A BookInstanceDefinition's metadata.name: the book's name (truncated; prefixed with {@code b-}
+   * when it starts with a digit, so it also suits Services, which must start with a letter) and the
+   * instance id, which makes it unique.
+   */
+  static String instance(String bookName, UUID instanceId) {
+    String id = instanceId.toString();
+    String base = Character.isDigit(bookName.charAt(0)) ? "b-" + bookName : bookName;
+    return trimmed(base, Dns.MAX_LABEL - id.length() - 1) + "-" + id;
+  }
+
+  /** The Secret in the customer namespace that holds an instance's credential values. */
+  static String credentialsSecret(String instanceName) {
+    return instanceName + "-credentials";
+  }
+
+  private static String trimmed(String s, int max) {
+    String cut = s.length() > max ? s.substring(0, max) : s;
+    return cut.replaceAll("-+$", "");
+  }
+
+  private static String sha256Hex(String s) {
+    try {
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+}
