@@ -1,0 +1,84 @@
+package io.voyager.bdk.extauthz;
+
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
+import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import io.grpc.stub.StreamObserver;
+import io.voyager.bdk.extauthz.scheme.DenyReason;
+import io.voyager.bdk.extauthz.scheme.Header;
+import io.voyager.bdk.extauthz.scheme.RequestHeaders;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Envoy's {@code envoy.service.auth.v3.Authorization}: reads headers, the exact body bytes
+ * ({@code raw_body}, sent with {@code pack_as_bytes}) and the route's context_extensions, asks
+ * {@link WebhookCheck} and answers. Any unexpected error is a denial (fail closed), never a crash.
+ */
+public final class AuthorizationService extends AuthorizationGrpc.AuthorizationImplBase {
+  private static final Logger LOG = LoggerFactory.getLogger(AuthorizationService.class);
+
+  private final WebhookCheck check;
+  private final CheckMetrics metrics;
+
+  public AuthorizationService(WebhookCheck check, CheckMetrics metrics) {
+    this.check = check;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void check(CheckRequest request, StreamObserver<CheckResponse> responses) {
+    long start = System.nanoTime();
+    CheckOutcome outcome = decide(request);
+    metrics.record(outcome, Duration.ofNanos(System.nanoTime() - start));
+    log(request, outcome);
+    responses.onNext(CheckResponses.of(outcome));
+    responses.onCompleted();
+  }
+
+  /** The decision for one request; public for the in-process benchmark. */
+  public CheckOutcome decide(CheckRequest request) {
+    try {
+      AttributeContext.HttpRequest http = request.getAttributes().getRequest().getHttp();
+      return check.check(request.getAttributes().getContextExtensionsMap(), headers(http), body(http));
+    } catch (RuntimeException e) {
+      LOG.error("event=check_failed error={}", e.toString());
+      return new CheckOutcome.Denied("unknown", DenyReason.INTERNAL_ERROR, "internal error while checking the webhook", List.of());
+    }
+  }
+
+  /** Envoy's raw {@code header_map} when sent (repeated headers stay apart), else the merged map. */
+  static RequestHeaders headers(AttributeContext.HttpRequest http) {
+    if (http.hasHeaderMap() && http.getHeaderMap().getHeadersCount() > 0) {
+      List<Header> headers = new ArrayList<>(http.getHeaderMap().getHeadersCount());
+      for (HeaderValue h : http.getHeaderMap().getHeadersList()) {
+        String value = h.getRawValue().isEmpty() ? h.getValue() : h.getRawValue().toString(StandardCharsets.UTF_8);
+        headers.add(new Header(h.getKey(), value));
+      }
+      return RequestHeaders.of(headers);
+    }
+    return RequestHeaders.of(http.getHeadersMap());
+  }
+
+  /** {@code raw_body} (exact bytes); falls back to {@code body} when Envoy was not set to pack_as_bytes. */
+  static byte[] body(AttributeContext.HttpRequest http) {
+    return !http.getRawBody().isEmpty() ? http.getRawBody().toByteArray() : http.getBodyBytes().toByteArray();
+  }
+
+  private static void log(CheckRequest request, CheckOutcome outcome) {
+    String path = request.getAttributes().getRequest().getHttp().getPath();
+    if (outcome instanceof CheckOutcome.Allowed ok) {
+      LOG.debug("event=webhook_allowed scheme={} path={} webhook_id={}", ok.scheme(), path, ok.webhookId());
+    } else if (outcome instanceof CheckOutcome.Denied d && d.reason() == DenyReason.RATE_LIMITED) {
+      LOG.debug("event=webhook_denied scheme={} path={} reason={}", d.scheme(), path, d.reason().code());
+    } else if (outcome instanceof CheckOutcome.Denied d) {
+      LOG.info("event=webhook_denied scheme={} path={} reason={} message=\"{}\"", d.scheme(), path, d.reason().code(), d.message());
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package io.voyager.bdk.extauthz;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
+import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.support.GrpcServers;
+import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.Metrics;
+import io.voyager.bdk.support.ServiceMain;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The ext-authz process: Envoy's Authorization gRPC service on --grpc-port, health and metrics on --admin-port. */
+@Command(
+    name = "ext-authz",
+    mixinStandardHelpOptions = true,
+    description = "Verifies webhook signatures, replays and rate limits for Envoy's ext_authz filter; secrets come from Kubernetes Secrets.")
+public final class Main implements Callable<AutoCloseable> {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  @Option(names = "--kubeconfig", description = "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster).")
+  Path kubeconfig;
+
+  @Option(names = "--grpc-port", defaultValue = "18010", description = "gRPC port of the Authorization service (default: ${DEFAULT-VALUE}; 0 picks one).")
+  int grpcPort;
+
+  @Option(names = "--admin-port", defaultValue = "18011", description = "Admin HTTP port: /healthz, /readyz, /metrics (default: ${DEFAULT-VALUE}).")
+  int adminPort;
+
+  @Option(names = "--admin-host", defaultValue = "0.0.0.0", description = "Admin HTTP bind address (default: ${DEFAULT-VALUE}).")
+  String adminHost;
+
+  @Option(names = "--default-tolerance-seconds", defaultValue = "300", description = "Signed-timestamp tolerance when a route sets none (default: ${DEFAULT-VALUE}).")
+  long toleranceSeconds;
+
+  @Option(names = "--default-rate-per-second", defaultValue = "10", description = "Token refill rate per endpoint when a route sets none (default: ${DEFAULT-VALUE}).")
+  double ratePerSecond;
+
+  @Option(names = "--default-burst", defaultValue = "20", description = "Token bucket size per endpoint when a route sets none (default: ${DEFAULT-VALUE}).")
+  int burst;
+
+  @Option(names = "--max-secrets", defaultValue = "10000", description = "Secrets cached and watched at most (default: ${DEFAULT-VALUE}).")
+  long maxSecrets;
+
+  @Option(names = "--max-replay-entries", defaultValue = "1000000", description = "Deliveries remembered for replay protection at most (default: ${DEFAULT-VALUE}).")
+  long maxReplayEntries;
+
+  @Option(names = "--max-rate-buckets", defaultValue = "100000", description = "Rate-limit buckets kept at most (default: ${DEFAULT-VALUE}).")
+  long maxBuckets;
+
+  public static void main(String[] args) {
+    try {
+      ServiceMain.runUntilShutdown(start(args));
+    } catch (CommandLine.ParameterException e) {
+      System.err.println(e.getMessage());
+      e.getCommandLine().usage(System.err);
+      System.exit(2);
+    }
+  }
+
+  /** Starts everything and returns once the ports are bound; close() stops it. */
+  public static AutoCloseable start(String... args) {
+    Main main = new Main();
+    CommandLine cli = new CommandLine(main);
+    CommandLine.ParseResult parsed = cli.parseArgs(args);
+    if (CommandLine.printHelpIfRequested(parsed)) {
+      return () -> {};
+    }
+    return main.call();
+  }
+
+  @Override
+  public AutoCloseable call() {
+    CheckDefaults defaults;
+    try {
+      defaults = new CheckDefaults(Duration.ofSeconds(toleranceSeconds), new RateLimitPolicy(ratePerSecond, burst));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "invalid default rate limit: " + e.getMessage());
+    }
+    KubernetesClient client = KubeClients.create(kubeconfig);
+    ExtAuthzServer server = null;
+    GrpcServers.Running grpc = null;
+    try {
+      PrometheusMeterRegistry registry = Metrics.newRegistry("ext-authz");
+      server = new ExtAuthzServer(client, defaults,
+          new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), maxReplayEntries, maxBuckets),
+          registry, Clock.systemUTC(), Ticker.systemTicker());
+      grpc = GrpcServers.start(grpcPort, registry, server.service());
+      AdminServer admin = AdminServer.start(adminHost, adminPort, registry, () -> true);
+      log.info("event=ext_authz_started grpc_port={} admin_port={} tolerance_s={} rate_per_s={} burst={}",
+          grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst);
+      GrpcServers.Running runningGrpc = grpc;
+      ExtAuthzServer runningServer = server;
+      return () -> {
+        runningGrpc.close();
+        admin.close();
+        runningServer.close();
+        client.close();
+        log.info("event=ext_authz_stopped");
+      };
+    } catch (RuntimeException e) {
+      if (grpc != null) grpc.close();
+      if (server != null) server.close();
+      client.close();
+      throw e;
+    }
+  }
+}

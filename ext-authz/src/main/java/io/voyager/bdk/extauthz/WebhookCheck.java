@@ -1,0 +1,104 @@
+package io.voyager.bdk.extauthz;
+
+import io.voyager.bdk.extauthz.ratelimit.RateLimitDecision;
+import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
+import io.voyager.bdk.extauthz.replay.ReplayGuard;
+import io.voyager.bdk.extauthz.scheme.DenyReason;
+import io.voyager.bdk.extauthz.scheme.Freshness;
+import io.voyager.bdk.extauthz.scheme.Header;
+import io.voyager.bdk.extauthz.scheme.RequestHeaders;
+import io.voyager.bdk.extauthz.scheme.Verified;
+import io.voyager.bdk.extauthz.scheme.WebhookDenied;
+import io.voyager.bdk.extauthz.scheme.WebhookRequest;
+import io.voyager.bdk.extauthz.secrets.SecretSource;
+import io.voyager.bdk.model.WebhookAuthContext;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Decides one webhook: route context → signature (with timestamp tolerance) → replay → rate
+ * limit. The order is deliberate:
+ * <ul>
+ *   <li>Only authentic requests reach the rate limiter, so forged traffic cannot drain a
+ *       customer's bucket (it is refused with 401 at the cost of one HMAC and never reaches the
+ *       book).
+ *   <li>A replay is refused (409) before it takes a token; a delivery is recorded as seen only
+ *       once it passed the rate limit, so a sender's retry after a 429 is not mistaken for a
+ *       replay.
+ *   <li>The replay window is twice the tolerance: a delivery signed up to {@code tolerance} in
+ *       the future stays acceptable that long after it was first seen.
+ * </ul>
+ */
+public final class WebhookCheck {
+  private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:@+=-]{1,128}");
+
+  private final SecretSource secrets;
+  private final ReplayGuard replays;
+  private final RateLimiter rateLimiter;
+  private final CheckDefaults defaults;
+  private final Clock clock;
+
+  public WebhookCheck(SecretSource secrets, ReplayGuard replays, RateLimiter rateLimiter, CheckDefaults defaults, Clock clock) {
+    this.secrets = secrets;
+    this.replays = replays;
+    this.rateLimiter = rateLimiter;
+    this.defaults = defaults;
+    this.clock = clock;
+  }
+
+  public CheckOutcome check(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
+    String scheme = schemeTag(contextExtensions.get(WebhookAuthContext.SCHEME));
+    try {
+      RouteContext route = RouteContext.parse(contextExtensions, defaults);
+      Verified verified = route.scheme().verify(new WebhookRequest(headers, body), secrets.secrets(route.secret()),
+          new Freshness(clock.instant(), route.tolerance()));
+      Duration window = route.tolerance().multipliedBy(2);
+      if (replays.seen(route.endpointKey(), verified.replayKey())) {
+        return replay(scheme, verified);
+      }
+      RateLimitDecision rate = rateLimiter.take(route.endpointKey(), route.rateLimit());
+      if (!rate.allowed()) {
+        return new CheckOutcome.Denied(scheme, DenyReason.RATE_LIMITED,
+            "rate limit of " + route.rateLimit().ratePerSecond() + "/s (burst " + route.rateLimit().burst() + ") exceeded; retry after "
+                + rate.retryAfterSeconds() + " s", rate.headers());
+      }
+      if (!replays.firstDelivery(route.endpointKey(), verified.replayKey(), window)) {
+        return replay(scheme, verified);
+      }
+      String webhookId = verified.deliveryId() != null && SAFE_ID.matcher(verified.deliveryId()).matches()
+          ? verified.deliveryId() : UUID.randomUUID().toString();
+      List<Header> upstream = new ArrayList<>(4);
+      upstream.add(new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
+      addIfPresent(upstream, WebhookAuthContext.HEADER_ROUTED_TO, route.routedTo());
+      addIfPresent(upstream, WebhookAuthContext.HEADER_INSTANCE, route.instance());
+      addIfPresent(upstream, WebhookAuthContext.HEADER_INTEGRATION, route.integration());
+      List<Header> response = new ArrayList<>(rate.headers());
+      response.add(0, new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
+      return new CheckOutcome.Allowed(scheme, webhookId, upstream, response);
+    } catch (WebhookDenied denied) {
+      return new CheckOutcome.Denied(scheme, denied.reason(), denied.getMessage(), List.of());
+    }
+  }
+
+  private static CheckOutcome replay(String scheme, Verified verified) {
+    String what = verified.deliveryId() != null && SAFE_ID.matcher(verified.deliveryId()).matches()
+        ? "webhook " + verified.deliveryId() : "this signed webhook";
+    return new CheckOutcome.Denied(scheme, DenyReason.REPLAY, what + " was already accepted within the replay window", List.of());
+  }
+
+  private static void addIfPresent(List<Header> headers, String name, String value) {
+    if (value != null && !value.isBlank()) {
+      headers.add(new Header(name, value));
+    }
+  }
+
+  /** A bounded metric tag: a known scheme name or "unknown". */
+  static String schemeTag(String scheme) {
+    return scheme != null && io.voyager.bdk.extauthz.scheme.Schemes.NAMES.contains(scheme) ? scheme : "unknown";
+  }
+}

@@ -1,0 +1,30 @@
+package io.voyager.bdk.extauthz.ratelimit;
+
+/** One endpoint's bucket; starts full. Thread-safe. Time is given, never read, so tests need no sleeps. */
+final class TokenBucket {
+  private double tokens = -1;
+  private long lastNanos;
+
+  synchronized RateLimitDecision take(long nowNanos, RateLimitPolicy policy) {
+    if (tokens < 0) {
+      tokens = policy.burst();
+    } else {
+      double elapsed = Math.max(0, nowNanos - lastNanos) / 1e9;
+      tokens = Math.min(policy.burst(), tokens + elapsed * policy.ratePerSecond());
+    }
+    lastNanos = nowNanos;
+    boolean allowed = tokens >= 1;
+    if (allowed) {
+      tokens -= 1;
+    }
+    long retryAfter = allowed ? 0 : (long) Math.ceil((1 - tokens) / policy.ratePerSecond());
+    long reset = (long) Math.ceil((policy.burst() - tokens) / policy.ratePerSecond());
+    return new RateLimitDecision(allowed, policy, (int) Math.floor(tokens), Math.max(allowed ? 0 : 1, retryAfter), reset);
+  }
+
+  /** Nanoseconds until this bucket is full again; a full bucket is the same as a new one. */
+  synchronized long nanosUntilFull(RateLimitPolicy policy) {
+    double missing = Math.max(0, policy.burst() - tokens);
+    return (long) Math.ceil(missing / policy.ratePerSecond() * 1e9);
+  }
+}

@@ -1,0 +1,41 @@
+package io.voyager.bdk.extauthz.scheme;
+
+/**
+ * Why ext-authz refused a webhook: the machine-readable {@code reason} of the JSON denial body and
+ * the HTTP status Envoy answers with.
+ *
+ * <p>A replay is answered 409 Conflict, not 401: the request is authentic (its signature
+ * verified), it is just a delivery the book already received within the replay window. 409 tells
+ * an honest sender "already accepted" and an operator reading logs "duplicate", not "forged".
+ */
+public enum DenyReason {
+  MISSING_SIGNATURE(401),
+  MISSING_HEADER(401),
+  MALFORMED_SIGNATURE(401),
+  MALFORMED_HEADER(401),
+  DUPLICATE_HEADER(401),
+  SIGNATURE_MISMATCH(401),
+  TIMESTAMP_OUT_OF_TOLERANCE(401),
+  REPLAY(409),
+  RATE_LIMITED(429),
+  /** The route's context_extensions are missing or invalid: a gateway misconfiguration. */
+  INVALID_ROUTE_CONFIG(500),
+  /** The Secret named by the route does not exist or holds no usable secret. */
+  SECRET_UNAVAILABLE(503),
+  INTERNAL_ERROR(500);
+
+  private final int httpStatus;
+
+  DenyReason(int httpStatus) {
+    this.httpStatus = httpStatus;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  /** The snake_case code used in JSON bodies and metric tags, e.g. {@code signature_mismatch}. */
+  public String code() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

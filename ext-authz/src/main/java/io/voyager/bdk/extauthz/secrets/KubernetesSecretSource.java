@@ -1,0 +1,153 @@
+package io.voyager.bdk.extauthz.secrets;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.LoadingCache;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.voyager.bdk.extauthz.scheme.DenyReason;
+import io.voyager.bdk.extauthz.scheme.WebhookDenied;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Secrets read from Kubernetes, cached per Secret and kept fresh by a watch on that one Secret.
+ *
+ * <p>Why a watch per Secret rather than an informer: webhook Secrets live in customer namespaces
+ * under names the customer chose, so there is no label or namespace to scope an informer to
+ * without caching every Secret of the cluster. Only Secrets that webhooks actually use are
+ * watched; the cache is bounded ({@code maxSecrets}) and drops Secrets unused for
+ * {@code idleAfter}, closing their watch. A rotated Secret is seen as soon as its watch event
+ * arrives; a watch that the API server closes (e.g. 410 Gone) drops the entry, so the next request
+ * reads the Secret again and watches anew. Secret values are never logged.
+ */
+public final class KubernetesSecretSource implements SecretSource, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KubernetesSecretSource.class);
+
+  private record SecretId(String namespace, String name) {}
+
+  /** A cached Secret's decoded data (null: the Secret does not exist) and its watch. */
+  private final class WatchedSecret implements Watcher<Secret> {
+    private final SecretId id;
+    private volatile Map<String, String> data;
+    private volatile boolean eventSeen;
+    private volatile Watch watch;
+
+    WatchedSecret(SecretId id) {
+      this.id = id;
+    }
+
+    void open() {
+      watch = client.secrets().inNamespace(id.namespace()).withName(id.name()).watch(this);
+      Secret current = client.secrets().inNamespace(id.namespace()).withName(id.name()).get();
+      if (!eventSeen) {
+        data = decode(current);
+      }
+      LOG.info("event=secret_watch_opened secret={}/{} exists={}", id.namespace(), id.name(), data != null);
+    }
+
+    @Override
+    public void eventReceived(Action action, Secret secret) {
+      eventSeen = true;
+      data = action == Action.DELETED ? null : decode(secret);
+      LOG.info("event=secret_changed secret={}/{} action={}", id.namespace(), id.name(), action);
+    }
+
+    @Override
+    public void onClose(WatcherException cause) {
+      LOG.warn("event=secret_watch_closed secret={}/{} cause={}", id.namespace(), id.name(), cause.getMessage());
+      cache.asMap().remove(id, this);
+    }
+
+    void close() {
+      Watch w = watch;
+      if (w != null) {
+        w.close();
+      }
+    }
+  }
+
+  private final KubernetesClient client;
+  private final LoadingCache<SecretId, WatchedSecret> cache;
+
+  public KubernetesSecretSource(KubernetesClient client, long maxSecrets, Duration idleAfter) {
+    this.client = client;
+    this.cache = Caffeine.newBuilder()
+        .maximumSize(maxSecrets)
+        .expireAfterAccess(idleAfter)
+        .removalListener((SecretId id, WatchedSecret w, RemovalCause cause) -> {
+          if (w != null) {
+            w.close();
+          }
+        })
+        .build(id -> {
+          WatchedSecret w = new WatchedSecret(id);
+          w.open();
+          return w;
+        });
+  }
+
+  @Override
+  public List<String> secrets(SecretRef ref) {
+    WatchedSecret watched;
+    try {
+      watched = cache.get(new SecretId(ref.namespace(), ref.name()));
+    } catch (RuntimeException e) {
+      LOG.warn("event=secret_read_failed secret={}/{} error={}", ref.namespace(), ref.name(), e.getClass().getSimpleName());
+      throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " cannot be read");
+    }
+    Map<String, String> data = watched.data;
+    if (data == null) {
+      throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " does not exist");
+    }
+    if (!data.containsKey(ref.key())) {
+      throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " has no key " + ref.key());
+    }
+    List<String> lines = SecretLines.parse(data.get(ref.key()));
+    if (lines.isEmpty()) {
+      throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " key " + ref.key() + " is empty");
+    }
+    return lines;
+  }
+
+  /** Secrets currently cached and watched. */
+  public long watchedSecrets() {
+    cache.cleanUp();
+    return cache.estimatedSize();
+  }
+
+  private static Map<String, String> decode(Secret secret) {
+    if (secret == null) {
+      return null;
+    }
+    Map<String, String> out = new HashMap<>();
+    if (secret.getStringData() != null) {
+      out.putAll(secret.getStringData());
+    }
+    if (secret.getData() != null) {
+      secret.getData().forEach((k, v) -> {
+        try {
+          out.put(k, new String(Base64.getDecoder().decode(v.strip()), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+          LOG.warn("event=secret_key_not_base64 secret={}/{} key={}", secret.getMetadata().getNamespace(), secret.getMetadata().getName(), k);
+        }
+      });
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    cache.invalidateAll();
+    cache.cleanUp();
+  }
+}

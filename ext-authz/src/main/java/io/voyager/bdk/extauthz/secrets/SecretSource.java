@@ -1,0 +1,14 @@
+package io.voyager.bdk.extauthz.secrets;
+
+import java.util.List;
+
+/** Where the active signing secrets of an endpoint come from. */
+public interface SecretSource {
+  /**
+   * The active secrets (rotation: several, any one verifies), never empty.
+   *
+   * @throws io.voyager.bdk.extauthz.scheme.WebhookDenied with SECRET_UNAVAILABLE naming the Secret
+   *     (never its value) when it is missing, lacks the key or holds no secret
+   */
+  List<String> secrets(SecretRef ref);
+}
