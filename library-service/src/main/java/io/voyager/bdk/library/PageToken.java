@@ -3,6 +3,7 @@ package io.voyager.bdk.library;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.zip.CRC32;
 
 /**
  * Opaque, stable page tokens: the sort key of the last item served, so a page continues after it
@@ -17,6 +18,7 @@ final class PageToken {
 
   static String encode(String kind, List<String> key) {
     String plain = kind + SEPARATOR + String.join(SEPARATOR, key);
+    plain = plain + SEPARATOR + checksum(plain);
     return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
   }
 
@@ -29,10 +31,21 @@ final class PageToken {
       throw malformed();
     }
     List<String> parts = List.of(plain.split(SEPARATOR, -1));
-    if (parts.size() != arity + 1 || !parts.get(0).equals(kind)) {
+    if (parts.size() != arity + 2 || !parts.get(0).equals(kind)) {
       throw malformed();
     }
-    return parts.subList(1, parts.size());
+    List<String> signed = parts.subList(0, arity + 1);
+    if (!checksum(String.join(SEPARATOR, signed)).equals(parts.get(arity + 1))) {
+      throw malformed();
+    }
+    return signed.subList(1, signed.size());
+  }
+
+  /** Detects truncated or altered tokens (not a security measure: tokens carry no secrets). */
+  private static String checksum(String plain) {
+    CRC32 crc = new CRC32();
+    crc.update(plain.getBytes(StandardCharsets.UTF_8));
+    return Long.toHexString(crc.getValue());
   }
 
   private static ApiException malformed() {

@@ -1,0 +1,170 @@
+package io.voyager.bdk.library;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.rpc.Code;
+import io.voyager.bdk.library.v1.CreateBookRequest;
+import io.voyager.bdk.library.v1.CreateInstanceRequest;
+import io.voyager.bdk.library.v1.CredentialInput;
+import io.voyager.bdk.library.v1.Deployment;
+import io.voyager.bdk.library.v1.Hmac;
+import io.voyager.bdk.library.v1.Integration;
+import io.voyager.bdk.library.v1.Resources;
+import io.voyager.bdk.library.v1.WebhookBinding;
+import io.voyager.bdk.model.BookDefinitionSpec;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class RequestValidatorTest {
+
+  private final RequestValidator validator = new RequestValidator();
+
+  private static final BookDefinitionSpec BOOK =
+      new BookDefinitionSpec("customer-support", "1.0.0", null, null, null, null,
+          List.of(new BookDefinitionSpec.Integration("zendesk", "webhook", null),
+              new BookDefinitionSpec.Integration("slack", "api", null)));
+
+  private static CreateBookRequest.Builder book() {
+    return CreateBookRequest.newBuilder().setName("customer-support").setVersion("1.0.0");
+  }
+
+  private static CreateInstanceRequest.Builder instance() {
+    return CreateInstanceRequest.newBuilder()
+        .setBookId("b")
+        .setCustomerNamespace("customer-acme")
+        .setDeployment(Deployment.newBuilder().setType("primary").setReplicas(2)
+            .setResources(Resources.newBuilder().setCpu("500m").setMemory("1Gi")))
+        .addCredentials(CredentialInput.newBuilder().setName("zendesk_secret").setValue("v").setSource("external"))
+        .addWebhooks(WebhookBinding.newBuilder().setIntegration("zendesk").setScheme("zendesk").setCredential("zendesk_secret"));
+  }
+
+  private ApiException bookError(CreateBookRequest.Builder r) {
+    return catchThrowableOfType(ApiException.class, () -> validator.validateCreateBook(r.build()));
+  }
+
+  private ApiException instanceError(UnaryOperator<CreateInstanceRequest.Builder> change) {
+    return catchThrowableOfType(ApiException.class,
+        () -> validator.validateCreateInstance(change.apply(instance()).build(), BOOK));
+  }
+
+  private static List<String> fields(ApiException e) {
+    assertThat(e).as("expected a validation error").isNotNull();
+    assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT);
+    return e.violations().stream().map(ApiException.Violation::field).toList();
+  }
+
+  @Test
+  void acceptsValidRequests() {
+    assertThatCode(() -> validator.validateCreateBook(book().addIntegrations(
+        Integration.newBuilder().setName("zendesk").setType("webhook")).build())).doesNotThrowAnyException();
+    assertThatCode(() -> validator.validateCreateInstance(instance().build(), BOOK)).doesNotThrowAnyException();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "Customer", "-bad", "bad-", "has_underscore", "has.dot",
+      "a234567890123456789012345678901234567890123456789012345678901234"})
+  void refusesMissingOrMalformedName(String name) {
+    ApiException e = bookError(book().setName(name));
+    assertThat(fields(e)).containsExactly("name");
+    assertThat(e.getMessage()).startsWith("name: ");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "1", "1.0", "v1.0.0", "01.0.0", "1.0.0-", "1.0.0+", "1.0.0-01", "latest"})
+  void refusesVersionThatIsNotSemver(String version) {
+    ApiException e = bookError(book().setVersion(version));
+    assertThat(fields(e)).containsExactly("version");
+    assertThat(e.getMessage()).contains("version");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1.0.0", "0.0.1", "1.2.0-rc.1", "1.0.0-alpha+build.5", "10.20.30+meta"})
+  void acceptsSemver(String version) {
+    assertThatCode(() -> validator.validateCreateBook(book().setVersion(version).build())).doesNotThrowAnyException();
+  }
+
+  @Test
+  void refusesBadIntegrations() {
+    ApiException e = bookError(book()
+        .addIntegrations(Integration.newBuilder().setName("zendesk").setType("webhook"))
+        .addIntegrations(Integration.newBuilder().setName("zendesk").setType("carrier-pigeon")));
+    assertThat(fields(e)).containsExactlyInAnyOrder("integrations[1].name", "integrations[1].type");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "kube-system", "default", "bdk", "customer-", "customer-Acme", "acme"})
+  void refusesNonCustomerNamespaces(String namespace) {
+    assertThat(fields(instanceError(r -> r.setCustomerNamespace(namespace)))).containsExactly("customer_namespace");
+  }
+
+  @Test
+  void refusesBadDeployment() {
+    ApiException e = instanceError(r -> r.setDeployment(Deployment.newBuilder()
+        .setType("tertiary").setReplicas(-1)
+        .setResources(Resources.newBuilder().setCpu("lots").setMemory("-1Gi").setCpuLimit("1").setMemoryLimit("2Gi"))));
+    assertThat(fields(e)).containsExactlyInAnyOrder(
+        "deployment.type", "deployment.replicas", "deployment.resources.cpu", "deployment.resources.memory");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"primary", "secondary", "shared", "long-polling", "webhook-triggered"})
+  void acceptsEveryDeploymentType(String type) {
+    assertThatCode(() -> validator.validateCreateInstance(
+        instance().setDeployment(Deployment.newBuilder().setType(type)).build(), BOOK)).doesNotThrowAnyException();
+  }
+
+  @Test
+  void refusesWebhookForIntegrationTheBookDoesNotHaveAsWebhook() {
+    assertThat(fields(instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder().setIntegration("github")))))
+        .containsExactly("webhooks[0].integration");
+    // slack is an api integration of the book, not a webhook
+    ApiException e = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder().setIntegration("slack")));
+    assertThat(fields(e)).containsExactly("webhooks[0].integration");
+    assertThat(e.getMessage()).startsWith("webhooks[0].integration: ").contains("slack");
+  }
+
+  @Test
+  void refusesUnknownSchemeAndUnknownCredential() {
+    ApiException e = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder()
+        .setScheme("carrier-pigeon").setCredential("not_in_request")));
+    assertThat(fields(e)).containsExactlyInAnyOrder("webhooks[0].scheme", "webhooks[0].credential");
+  }
+
+  @Test
+  void hmacSchemeNeedsItsOptions() {
+    ApiException e = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder()
+        .setScheme("hmac").setHmac(Hmac.newBuilder().setAlgorithm("md5").setPayload("timestamp.body"))));
+    assertThat(fields(e)).containsExactlyInAnyOrder(
+        "webhooks[0].hmac.header", "webhooks[0].hmac.algorithm", "webhooks[0].hmac.timestamp_header");
+  }
+
+  @Test
+  void refusesDuplicateCredentialNames() {
+    ApiException e = instanceError(r -> r.addCredentials(
+        CredentialInput.newBuilder().setName("zendesk_secret").setValue("other")));
+    assertThat(fields(e)).containsExactly("credentials[1].name");
+    assertThat(e.getMessage()).doesNotContain("other");
+  }
+
+  @Test
+  void errorMessagesNeverQuoteCredentialValues() {
+    ApiException e = instanceError(r -> r.setCredentials(0,
+        CredentialInput.newBuilder().setName("bad name!").setValue("hunter2-value").setSource("stolen")));
+    assertThat(fields(e)).contains("credentials[0].name", "credentials[0].source");
+    assertThat(e.getMessage()).doesNotContain("hunter2-value");
+  }
+
+  @Test
+  void pageSizeDefaultsClampsAndRefusesNegative() {
+    assertThat(validator.pageSize(0)).isEqualTo(20);
+    assertThat(validator.pageSize(7)).isEqualTo(7);
+    assertThat(validator.pageSize(1000)).isEqualTo(100);
+    ApiException e = catchThrowableOfType(ApiException.class, () -> validator.pageSize(-1));
+    assertThat(fields(e)).containsExactly("page_size");
+  }
+}
