@@ -1,0 +1,178 @@
+package io.voyager.bdk.extauthz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
+import io.voyager.bdk.extauthz.replay.ReplayGuard;
+import io.voyager.bdk.extauthz.scheme.DenyReason;
+import io.voyager.bdk.extauthz.scheme.Header;
+import io.voyager.bdk.extauthz.scheme.RequestHeaders;
+import io.voyager.bdk.extauthz.scheme.Schemes;
+import io.voyager.bdk.extauthz.scheme.SigningInput;
+import io.voyager.bdk.extauthz.scheme.WebhookDenied;
+import io.voyager.bdk.extauthz.secrets.SecretSource;
+import io.voyager.bdk.model.WebhookAuthContext;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The whole decision for one request: context, secrets, signature, replay, rate limit, headers. */
+class WebhookCheckTest {
+  static final String SECRET = "whsec_c2VjcmV0LW9uZS1mb3ItdGVzdGluZy0xMjM0NTY=";
+  static final byte[] BODY = "{\"hello\":\"world\"}".getBytes(StandardCharsets.UTF_8);
+
+  final TestTime time = new TestTime(Instant.parse("2025-06-01T12:00:00Z"));
+  final Map<String, List<String>> secrets = new HashMap<>(Map.of("customer-a/hooks[secret]", List.of(SECRET)));
+  final SecretSource source = ref -> {
+    List<String> s = secrets.get(ref.toString());
+    if (s == null) {
+      throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " does not exist");
+    }
+    return s;
+  };
+  final WebhookCheck check = new WebhookCheck(source, new ReplayGuard(10_000, time), new RateLimiter(1000, time), CheckDefaults.standard(), time);
+
+  static Map<String, String> context(String scheme) {
+    Map<String, String> ctx = new HashMap<>();
+    ctx.put(WebhookAuthContext.SCHEME, scheme);
+    ctx.put(WebhookAuthContext.SECRET_NAMESPACE, "customer-a");
+    ctx.put(WebhookAuthContext.SECRET_NAME, "hooks");
+    ctx.put(WebhookAuthContext.SECRET_KEY, "secret");
+    ctx.put(WebhookAuthContext.ENDPOINT_KEY, "ep-" + scheme);
+    ctx.put(WebhookAuthContext.INSTANCE, "customer-a/books");
+    ctx.put(WebhookAuthContext.INTEGRATION, "zendesk");
+    ctx.put(WebhookAuthContext.ROUTED_TO, "customer-a/books");
+    ctx.put(WebhookAuthContext.HMAC_HEADER, "X-Signature");
+    return ctx;
+  }
+
+  RequestHeaders signed(String scheme, String id) {
+    return RequestHeaders.of(Schemes.byName(scheme, context(scheme)).sign(new SigningInput(BODY, SECRET, time.instant(), id)));
+  }
+
+  @Test
+  void allowedRequestsCarryTheRoutingHeadersAndTheWebhookId() {
+    CheckOutcome outcome = check.check(context("standard"), signed("standard", "msg_1"), BODY);
+    assertThat(outcome).isInstanceOfSatisfying(CheckOutcome.Allowed.class, ok -> {
+      assertThat(ok.webhookId()).isEqualTo("msg_1");
+      assertThat(ok.upstreamHeaders()).containsExactly(
+          new Header("x-bdk-webhook-id", "msg_1"),
+          new Header("x-bdk-routed-to", "customer-a/books"),
+          new Header("x-bdk-instance", "customer-a/books"),
+          new Header("x-bdk-integration", "zendesk"));
+      assertThat(ok.responseHeaders()).contains(new Header("x-bdk-webhook-id", "msg_1"));
+      assertThat(ok.responseHeaders()).extracting(Header::name).contains("RateLimit", "RateLimit-Policy");
+    });
+  }
+
+  @Test
+  void aSchemeWithoutDeliveryIdGetsAGeneratedOne() {
+    CheckOutcome outcome = check.check(context("slack"), signed("slack", null), BODY);
+    assertThat(outcome).isInstanceOfSatisfying(CheckOutcome.Allowed.class, ok -> assertThat(UUID.fromString(ok.webhookId())).isNotNull());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"github", "stripe", "slack", "shopify", "zendesk", "standard", "hmac"})
+  void theSameDeliveryTwiceIsAReplay(String scheme) {
+    RequestHeaders headers = signed(scheme, "evt-" + scheme);
+    assertThat(check.check(context(scheme), headers, BODY)).isInstanceOf(CheckOutcome.Allowed.class);
+    CheckOutcome second = check.check(context(scheme), headers, BODY);
+    assertThat(second).isInstanceOfSatisfying(CheckOutcome.Denied.class, d -> {
+      assertThat(d.reason()).isEqualTo(DenyReason.REPLAY);
+      assertThat(d.reason().httpStatus()).isEqualTo(409);
+    });
+  }
+
+  @Test
+  void aReplayAfterTheWindowOfAnUntimestampedSchemeIsAcceptedAgain() {
+    RequestHeaders headers = signed("github", "d-1");
+    check.check(context("github"), headers, BODY);
+    time.advance(Duration.ofSeconds(601));
+    assertThat(check.check(context("github"), headers, BODY)).isInstanceOf(CheckOutcome.Allowed.class);
+  }
+
+  @Test
+  void floodIsLimitedToTheBurstAnd429CarriesRetryAfter() {
+    Map<String, String> ctx = context("standard");
+    ctx.put(WebhookAuthContext.RATE_PER_SECOND, "1");
+    ctx.put(WebhookAuthContext.BURST, "3");
+    List<CheckOutcome> outcomes = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      outcomes.add(check.check(ctx, signed("standard", "msg_" + i), BODY));
+    }
+    assertThat(outcomes).filteredOn(o -> o instanceof CheckOutcome.Allowed).hasSize(3);
+    CheckOutcome.Denied limited = (CheckOutcome.Denied) outcomes.get(3);
+    assertThat(limited.reason()).isEqualTo(DenyReason.RATE_LIMITED);
+    assertThat(limited.headers()).contains(new Header("Retry-After", "1"), new Header("RateLimit", "\"webhook\";r=0;t=3"));
+
+    // A delivery refused for rate is not remembered: its retry later is accepted.
+    time.advance(Duration.ofSeconds(1));
+    assertThat(check.check(ctx, signed("standard", "msg_3"), BODY)).isInstanceOf(CheckOutcome.Allowed.class);
+  }
+
+  @Test
+  void forgedRequestsDoNotDrainTheBucket() {
+    Map<String, String> ctx = context("github");
+    ctx.put(WebhookAuthContext.BURST, "2");
+    RequestHeaders forged = RequestHeaders.of(List.of(new Header("X-Hub-Signature-256", "sha256=" + "00".repeat(32))));
+    for (int i = 0; i < 10; i++) {
+      assertThat(((CheckOutcome.Denied) check.check(ctx, forged, BODY)).reason()).isEqualTo(DenyReason.SIGNATURE_MISMATCH);
+    }
+    assertThat(check.check(ctx, signed("github", "d-1"), BODY)).isInstanceOf(CheckOutcome.Allowed.class);
+  }
+
+  @Test
+  void missingContextKeysFailClosedNamingTheKey() {
+    Map<String, String> ctx = context("github");
+    ctx.remove(WebhookAuthContext.SECRET_NAME);
+    assertDenied(check.check(ctx, signed("github", "d"), BODY), DenyReason.INVALID_ROUTE_CONFIG, "secret_name");
+    assertDenied(check.check(Map.of(), signed("github", "d"), BODY), DenyReason.INVALID_ROUTE_CONFIG, "scheme");
+    Map<String, String> badRate = context("github");
+    badRate.put(WebhookAuthContext.RATE_PER_SECOND, "fast");
+    assertDenied(check.check(badRate, signed("github", "d"), BODY), DenyReason.INVALID_ROUTE_CONFIG, "rate_per_second");
+    Map<String, String> badScheme = context("gitlab");
+    CheckOutcome outcome = check.check(badScheme, signed("github", "d"), BODY);
+    assertDenied(outcome, DenyReason.INVALID_ROUTE_CONFIG, "gitlab");
+    assertThat(outcome.scheme()).isEqualTo("unknown");
+  }
+
+  @Test
+  void missingSecretIsUnavailableAndNamesTheSecret() {
+    Map<String, String> ctx = context("github");
+    ctx.put(WebhookAuthContext.SECRET_NAME, "gone");
+    assertDenied(check.check(ctx, signed("github", "d"), BODY), DenyReason.SECRET_UNAVAILABLE, "customer-a/gone");
+  }
+
+  @Test
+  void rotatedSecretVerifiesWhileBothAreActive() {
+    String next = "whsec_bmV4dC1zZWNyZXQtZm9yLXJvdGF0aW9uLXRlc3Q=";
+    secrets.put("customer-a/hooks[secret]", List.of(SECRET, next));
+    RequestHeaders withNext = RequestHeaders.of(Schemes.byName("standard", Map.of())
+        .sign(new SigningInput(BODY, next, time.instant(), "msg_next")));
+    assertThat(check.check(context("standard"), withNext, BODY)).isInstanceOf(CheckOutcome.Allowed.class);
+  }
+
+  @Test
+  void senderSuppliedRoutingHeadersAreOverwrittenNotTrusted() {
+    List<Header> headers = new ArrayList<>(Schemes.byName("github", Map.of()).sign(new SigningInput(BODY, SECRET, time.instant(), "d-9")));
+    headers.add(new Header("x-bdk-routed-to", "customer-b/books"));
+    CheckOutcome outcome = check.check(context("github"), RequestHeaders.of(headers), BODY);
+    assertThat(outcome).isInstanceOfSatisfying(CheckOutcome.Allowed.class,
+        ok -> assertThat(ok.upstreamHeaders()).contains(new Header("x-bdk-routed-to", "customer-a/books")));
+  }
+
+  static void assertDenied(CheckOutcome outcome, DenyReason reason, String messagePart) {
+    assertThat(outcome).isInstanceOfSatisfying(CheckOutcome.Denied.class, d -> {
+      assertThat(d.reason()).isEqualTo(reason);
+      assertThat(d.message()).contains(messagePart);
+    });
+  }
+}
