@@ -1,0 +1,68 @@
+package io.voyager.bdk.localruntime;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
+import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The status a Deployment would get from kubelet and the deployment controller once its pods run:
+ * all requested replicas ready, available and updated, at the observed generation. Pure.
+ */
+final class DeploymentStatuses {
+  private DeploymentStatuses() {}
+
+  /**
+   * The status for {@code deployment}; {@code running} says whether its pods (for the local
+   * runtime: its backend, when it needs one) are up. Not running means zero ready replicas.
+   */
+  static DeploymentStatus desired(Deployment deployment, boolean running, String now) {
+    int replicas = Selection.replicas(deployment);
+    int ready = running ? replicas : 0;
+    boolean available = ready >= replicas;
+    return new DeploymentStatusBuilder()
+        .withObservedGeneration(deployment.getMetadata().getGeneration())
+        .withReplicas(replicas)
+        .withUpdatedReplicas(replicas)
+        .withReadyReplicas(ready)
+        .withAvailableReplicas(ready)
+        .withUnavailableReplicas(replicas - ready == 0 ? null : replicas - ready)
+        .withConditions(
+            condition("Available", available, available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable", now),
+            condition("Progressing", true, "NewReplicaSetAvailable", now))
+        .build();
+  }
+
+  /** True when {@code current} already reports the counts and generation of {@code desired}. */
+  static boolean same(DeploymentStatus current, DeploymentStatus desired) {
+    if (current == null) {
+      return false;
+    }
+    return Objects.equals(current.getObservedGeneration(), desired.getObservedGeneration())
+        && Objects.equals(current.getReplicas(), desired.getReplicas())
+        && Objects.equals(current.getUpdatedReplicas(), desired.getUpdatedReplicas())
+        && Objects.equals(current.getReadyReplicas(), desired.getReadyReplicas())
+        && Objects.equals(current.getAvailableReplicas(), desired.getAvailableReplicas())
+        && Objects.equals(conditionStatuses(current), conditionStatuses(desired));
+  }
+
+  private static List<String> conditionStatuses(DeploymentStatus status) {
+    return status.getConditions() == null
+        ? List.of()
+        : status.getConditions().stream().map(c -> c.getType() + "=" + c.getStatus()).sorted().toList();
+  }
+
+  private static DeploymentCondition condition(String type, boolean status, String reason, String now) {
+    return new DeploymentConditionBuilder()
+        .withType(type)
+        .withStatus(status ? "True" : "False")
+        .withReason(reason)
+        .withMessage("reported by the BDK local runtime")
+        .withLastUpdateTime(now)
+        .withLastTransitionTime(now)
+        .build();
+  }
+}

@@ -1,0 +1,111 @@
+package io.voyager.bdk.localruntime;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.Metrics;
+import io.voyager.bdk.support.ServiceMain;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Runs the local runtime: for the customer books in a Kubernetes API with no nodes (the local
+ * stack's mock server), starts sample book backends, publishes their EndpointSlices and writes
+ * Deployment status. Admin HTTP: {@code /healthz}, {@code /readyz}, {@code /metrics},
+ * {@code /debug/backends}.
+ */
+@Command(
+    name = "local-runtime",
+    mixinStandardHelpOptions = true,
+    description = "Stands in for kubelet and the endpoint-slice controller where no cluster runs pods.")
+public final class Main {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+  @Option(names = "--kubeconfig", description = "Kubeconfig file. Default: $KUBECONFIG, ~/.kube/config or in-cluster.")
+  Path kubeconfig;
+
+  @Option(names = "--admin-host", description = "Admin HTTP address. Default: ${DEFAULT-VALUE}.")
+  String adminHost = "127.0.0.1";
+
+  @Option(names = "--admin-port", description = "Admin HTTP port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
+  int adminPort = 18031;
+
+  @Option(names = "--debounce-ms", description = "Quiet time before a namespace is reconciled. Default: ${DEFAULT-VALUE}.")
+  long debounceMs = LocalRuntime.Settings.defaults().debounce().toMillis();
+
+  @Option(names = "--max-backends", description = "Most backends run at once. Default: ${DEFAULT-VALUE}.")
+  int maxBackends = LocalRuntime.Settings.defaults().maxBackends();
+
+  @Option(names = "--history", description = "Webhooks each backend remembers for /debug/received. Default: ${DEFAULT-VALUE}.")
+  int history = LocalRuntime.Settings.defaults().history();
+
+  public static void main(String[] args) {
+    CommandLine commandLine = new CommandLine(new Main());
+    try {
+      commandLine.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      System.err.println(e.getMessage());
+      commandLine.usage(System.err);
+      System.exit(2);
+    }
+    if (commandLine.isUsageHelpRequested() || commandLine.isVersionHelpRequested()) {
+      commandLine.usage(System.out);
+      return;
+    }
+    ServiceMain.runUntilShutdown(start(args));
+  }
+
+  /** Starts the runtime and returns once its watches are synced and its admin port is bound. */
+  public static AutoCloseable start(String... args) {
+    Main options = new Main();
+    new CommandLine(options).parseArgs(args);
+    if (options.debounceMs < 1) {
+      throw new IllegalArgumentException("--debounce-ms must be at least 1, got " + options.debounceMs);
+    }
+    LocalRuntime.Settings settings =
+        new LocalRuntime.Settings(
+            Duration.ofMillis(options.debounceMs),
+            LocalRuntime.Settings.defaults().maxBackoff(),
+            options.maxBackends,
+            options.history);
+    KubernetesClient client = KubeClients.create(options.kubeconfig);
+    LocalRuntime runtime = null;
+    try {
+      runtime = LocalRuntime.start(client, settings);
+      LocalRuntime started = runtime;
+      PrometheusMeterRegistry registry = Metrics.newRegistry("local-runtime");
+      Gauge.builder("bdk.local_runtime.backends", started, r -> r.backendCount())
+          .description("sample book backends running")
+          .register(registry);
+      AdminServer admin =
+          AdminServer.start(options.adminHost, options.adminPort, registry, () -> true)
+              .handle(
+                  "/debug/backends",
+                  exchange ->
+                      AdminServer.respond(
+                          exchange, 200, "application/json",
+                          JSON.writeValueAsString(Map.of("backends", started.backends()))));
+      return () -> {
+        admin.close();
+        started.close();
+        client.close();
+        registry.close();
+      };
+    } catch (RuntimeException e) {
+      if (runtime != null) {
+        runtime.close();
+      }
+      client.close();
+      throw e;
+    }
+  }
+}
