@@ -1,0 +1,92 @@
+package io.voyager.bdk.controller;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.voyager.bdk.model.BdkLabels;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Java Operator SDK operator running {@link BookInstanceReconciler}: watches BookInstanceDefinitions
+ * in bdk, retries failures with exponential backoff (1 s doubling to 5 min, 12 attempts, then the
+ * instance is Failed until its next change), optionally behind a Lease so only one replica acts.
+ * Writes use plain create/update/merge-patch, never server-side apply (the mock server has none).
+ */
+public final class BookController implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BookController.class);
+
+  /** Leader election: a Lease {@code name} in {@code namespace}, held by {@code identity}. */
+  public record LeaderElection(
+      String leaseName, String namespace, String identity, Duration leaseDuration, Duration renewDeadline,
+      Duration retryPeriod, boolean exitOnLoss) {
+    public static LeaderElection defaults(String identity, boolean exitOnLoss) {
+      return new LeaderElection("book-controller", BdkLabels.BDK_NAMESPACE, identity,
+          LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+          LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+          LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, exitOnLoss);
+    }
+  }
+
+  private final Operator operator;
+
+  private BookController(Operator operator) {
+    this.operator = operator;
+  }
+
+  /**
+   * Starts the operator. Without leader election it returns once its informers are synced; with
+   * it, once it has started campaigning (the leader then syncs and reconciles).
+   */
+  public static BookController start(
+      KubernetesClient client,
+      ControllerSettings settings,
+      MeterRegistry registry,
+      Optional<LeaderElection> leaderElection,
+      int reconcileThreads) {
+    Operator operator = new Operator(o -> {
+      o.withKubernetesClient(client)
+          .withCloseClientOnStop(false)
+          .withUseSSAToPatchPrimaryResource(false)
+          .withSSABasedCreateUpdateMatchForDependentResources(false)
+          .withConcurrentReconciliationThreads(reconcileThreads)
+          .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry))
+          .withStopOnInformerErrorDuringStartup(false);
+      leaderElection.ifPresent(le -> o.withLeaderElectionConfiguration(
+          new LeaderElectionConfiguration(le.leaseName(), le.namespace(), le.leaseDuration(),
+              le.renewDeadline(), le.retryPeriod(), le.identity(), null, le.exitOnLoss())));
+    });
+    GenericRetry retry = new GenericRetry()
+        .setInitialInterval(Duration.ofSeconds(1))
+        .setIntervalMultiplier(2.0)
+        .setMaxInterval(Duration.ofMinutes(5).toMillis())
+        .setMaxAttempts(12);
+    operator.register(
+        new BookInstanceReconciler(settings, Clock.systemUTC()),
+        c -> c.withName("book-instances")
+            .settingNamespace(BdkLabels.BDK_NAMESPACE)
+            .withFinalizer(ManagedLabels.FINALIZER)
+            .withRetry(retry)
+            .withReconciliationMaxInterval(Duration.ofMinutes(10)));
+    operator.start();
+    log.info("event=controller_started leader_election={} threads={}", leaderElection.isPresent(), reconcileThreads);
+    return new BookController(operator);
+  }
+
+  /** Ready to serve: started (a standby replica waiting for the Lease is ready too). */
+  public boolean ready() {
+    return operator.getRuntimeInfo().isStarted();
+  }
+
+  @Override
+  public void close() {
+    operator.stop();
+    log.info("event=controller_stopped");
+  }
+}

@@ -1,0 +1,215 @@
+package io.voyager.bdk.controller;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.WebhookEndpoint;
+import io.voyager.bdk.model.WebhookRoutes;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles one BookInstanceDefinition into its customer namespace: validates it, applies its
+ * workload (or joins its shared workload), its ExternalBookDefinition and credentials Secret,
+ * deletes what it no longer needs, and writes status from the Deployment's real state. Cleanup on
+ * delete goes by labels (owner references cannot cross namespaces) behind JOSDK's finalizer.
+ * Queueing, retries with backoff, rate limits and leader election are JOSDK's.
+ */
+public final class BookInstanceReconciler implements Reconciler<BookInstanceDefinition>, Cleaner<BookInstanceDefinition> {
+  private static final Logger log = LoggerFactory.getLogger(BookInstanceReconciler.class);
+  private static final int MAX_MESSAGE = 400;
+
+  private final ControllerSettings settings;
+  private final InstanceValidator validator;
+  private final ExternalBookDefinitionFactory externalBooks = new ExternalBookDefinitionFactory();
+  private final Clock clock;
+
+  private volatile SecondaryCaches caches;
+  private volatile ResourceApplier applier;
+  private volatile CredentialsSecrets credentials;
+  private volatile WorkloadApplier workloads;
+  private volatile KubernetesClient client;
+
+  public BookInstanceReconciler(ControllerSettings settings, Clock clock) {
+    this.settings = settings;
+    this.validator = new InstanceValidator(settings);
+    this.clock = clock;
+  }
+
+  @Override
+  public List<EventSource<?, BookInstanceDefinition>> prepareEventSources(
+      EventSourceContext<BookInstanceDefinition> context) {
+    this.client = context.getClient();
+    this.caches = SecondaryCaches.create(context);
+    this.applier = new ResourceApplier(client, caches);
+    this.credentials = new CredentialsSecrets(client, caches);
+    this.workloads = new WorkloadApplier(settings, applier, credentials);
+    return caches.all();
+  }
+
+  @Override
+  public UpdateControl<BookInstanceDefinition> reconcile(
+      BookInstanceDefinition instance, Context<BookInstanceDefinition> context) {
+    String name = instance.getMetadata().getName();
+    Long generation = instance.getMetadata().getGeneration();
+    BookInstanceDefinitionStatus previous = instance.getStatus();
+
+    InstanceValidator.Result result = validate(instance);
+    if (result.valid().isEmpty()) {
+      log.warn("event=instance_invalid instance={} problems=\"{}\"", name, result.message());
+      resyncSharedWorkloadsLeftBy(name, Optional.empty());
+      return withStatus(instance, StatusCalculator.failed(previous, generation, "InvalidSpec", result.message(), clock.instant()));
+    }
+    ValidInstance valid = result.valid().get();
+    credentials.ensure(valid);
+
+    Workload workload = valid.type() == DeploymentType.SHARED
+        ? sharedWorkload(valid.customerNamespace(), valid.workloadName()).orElseThrow()
+        : Workload.of(valid);
+    Set<String> wanted = new HashSet<>();
+    Set<String> workloadKeys = workloads.apply(workload);
+    if (workload.shared()) {
+      pruneSharedWorkload(workload.namespace(), workload.name(), workloadKeys);
+    } else {
+      wanted.addAll(workloadKeys);
+    }
+    wanted.add(WorkloadApplier.key(applier.apply(externalBooks.externalBook(valid, workload)).object()));
+    wanted.add("Secret/" + valid.customerNamespace() + "/" + valid.credentialsSecretName());
+    for (HasMetadata made : caches.madeForInstance(name)) {
+      if (!wanted.contains(WorkloadApplier.key(made))) {
+        applier.delete(made);
+      }
+    }
+    resyncSharedWorkloadsLeftBy(name, workload.shared() ? Optional.of(workload) : Optional.empty());
+
+    Optional<Deployment> deployment =
+        caches.of(Deployment.class).get(new ResourceID(workload.name(), workload.namespace()));
+    List<WebhookEndpoint> webhooks = valid.webhooks().stream()
+        .map(h -> new WebhookEndpoint(h.integration(),
+            WebhookRoutes.publicPath(valid.customerNamespace(), name, h.integration())))
+        .toList();
+    BookInstanceDefinitionStatus next =
+        StatusCalculator.observed(previous, generation, deployment, webhooks, clock.instant());
+    if (StatusCalculator.differs(previous, next)) {
+      log.info("event=instance_status instance={} phase={} ready={}/{}", name, next.phase(),
+          next.deploymentStatus().readyReplicas(), next.deploymentStatus().totalReplicas());
+    }
+    return withStatus(instance, next);
+  }
+
+  @Override
+  public DeleteControl cleanup(BookInstanceDefinition instance, Context<BookInstanceDefinition> context) {
+    String name = instance.getMetadata().getName();
+    List<HasMetadata> made = caches.madeForInstance(name);
+    made.forEach(applier::delete);
+    // The cache may lag behind our own creates: delete by label in the instance's namespace as well.
+    String namespace = instance.getSpec() == null || instance.getSpec().customer() == null
+        ? null : instance.getSpec().customer().namespace();
+    if (namespace != null && caches.namespaceExists(namespace)) {
+      for (Class<? extends HasMetadata> kind : SecondaryCaches.MANAGED_KINDS) {
+        client.resources(kind).inNamespace(namespace)
+            .withLabel(io.voyager.bdk.model.BdkLabels.INSTANCE_NAME, name).delete();
+      }
+    }
+    resyncSharedWorkloadsLeftBy(name, Optional.empty());
+    log.info("event=instance_cleaned_up instance={} deleted={}", name, made.size());
+    return DeleteControl.defaultDelete();
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<BookInstanceDefinition> updateErrorStatus(
+      BookInstanceDefinition instance, Context<BookInstanceDefinition> context, Exception e) {
+    boolean lastAttempt = context.getRetryInfo().map(RetryInfo::isLastAttempt).orElse(true);
+    int attempt = context.getRetryInfo().map(RetryInfo::getAttemptCount).orElse(1);
+    log.warn("event=reconcile_failed instance={} attempt={} last={} error=\"{}\"",
+        instance.getMetadata().getName(), attempt, lastAttempt, brief(e));
+    if (!lastAttempt) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    instance.setStatus(StatusCalculator.failed(instance.getStatus(), instance.getMetadata().getGeneration(),
+        "ApplyFailed", "could not apply the instance's resources after " + attempt + " attempts: " + brief(e),
+        clock.instant()));
+    return ErrorStatusUpdateControl.patchStatus(instance);
+  }
+
+  private InstanceValidator.Result validate(BookInstanceDefinition instance) {
+    var spec = instance.getSpec();
+    String bookName = spec == null || spec.bookRef() == null ? null : spec.bookRef().name();
+    String namespace = spec == null || spec.customer() == null ? null : spec.customer().namespace();
+    return validator.validate(
+        instance,
+        bookName == null ? Optional.empty() : caches.book(bookName),
+        caches.namespaceExists(namespace));
+  }
+
+  /** The shared workload {@code namespace/name} with its live, valid tenants; empty when it has none. */
+  private Optional<Workload> sharedWorkload(String namespace, String name) {
+    List<ValidInstance> tenants = caches.sharedTenants(namespace, name).stream()
+        .filter(t -> !t.isMarkedForDeletion())
+        .map(this::validate)
+        .flatMap(r -> r.valid().stream())
+        .filter(t -> t.type() == DeploymentType.SHARED && name.equals(t.workloadName()))
+        .toList();
+    return tenants.isEmpty() ? Optional.empty() : Optional.of(new Workload(namespace, name, DeploymentType.SHARED, tenants));
+  }
+
+  /**
+   * Shared workloads that still list {@code instance} as a tenant but are not {@code current}
+   * (it left, changed type or book, was deleted or became invalid): re-derive them from their
+   * remaining tenants, or delete them when none is left.
+   */
+  private void resyncSharedWorkloadsLeftBy(String instance, Optional<Workload> current) {
+    for (Deployment d : caches.sharedDeploymentsServing(instance)) {
+      String namespace = d.getMetadata().getNamespace();
+      String name = d.getMetadata().getName();
+      if (current.isPresent() && current.get().namespace().equals(namespace) && current.get().name().equals(name)) {
+        continue;
+      }
+      Optional<Workload> remaining = sharedWorkload(namespace, name);
+      Set<String> keys = remaining.map(workloads::apply).orElse(Set.of());
+      pruneSharedWorkload(namespace, name, keys);
+      log.info("event=shared_workload_resynced namespace={} workload={} tenants={}", namespace, name,
+          remaining.map(Workload::tenantNames).orElse(""));
+    }
+  }
+
+  private void pruneSharedWorkload(String namespace, String name, Set<String> wanted) {
+    for (HasMetadata made : caches.madeForSharedWorkload(namespace, name)) {
+      if (!wanted.contains(WorkloadApplier.key(made))) {
+        applier.delete(made);
+      }
+    }
+  }
+
+  private static UpdateControl<BookInstanceDefinition> withStatus(
+      BookInstanceDefinition instance, BookInstanceDefinitionStatus next) {
+    if (!StatusCalculator.differs(instance.getStatus(), next)) {
+      return UpdateControl.noUpdate();
+    }
+    instance.setStatus(next);
+    return UpdateControl.patchStatus(instance);
+  }
+
+  private static String brief(Exception e) {
+    String message = Objects.toString(e.getMessage(), e.getClass().getSimpleName());
+    return message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) + "…" : message;
+  }
+}

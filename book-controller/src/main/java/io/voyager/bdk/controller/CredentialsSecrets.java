@@ -1,0 +1,93 @@
+package io.voyager.bdk.controller;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.voyager.bdk.model.BdkLabels;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The instance's credentials Secret ({@code <instance>-credentials} in the customer namespace). The
+ * library service writes its values; the controller makes it (empty) when it is absent so the pod
+ * can mount it, and labels one it finds unlabelled so its informer sees later rotations. Values
+ * are only ever read to compute the pod template's digest — never logged.
+ */
+final class CredentialsSecrets {
+  private static final Logger log = LoggerFactory.getLogger(CredentialsSecrets.class);
+
+  private final KubernetesClient client;
+  private final SecondaryCaches caches;
+
+  CredentialsSecrets(KubernetesClient client, SecondaryCaches caches) {
+    this.client = client;
+    this.caches = caches;
+  }
+
+  /** Makes sure the Secret exists and is labelled; returns its data (empty map if none). */
+  Map<String, String> ensure(ValidInstance instance) {
+    String namespace = instance.customerNamespace();
+    String name = instance.credentialsSecretName();
+    var cache = caches.of(Secret.class);
+    ResourceID id = new ResourceID(name, namespace);
+    Optional<Secret> cached = cache.get(id);
+    if (cached.isPresent() && labelled(cached.get(), instance)) {
+      return data(cached.get());
+    }
+    Secret live = cached.orElseGet(() -> client.secrets().inNamespace(namespace).withName(name).get());
+    if (live == null) {
+      Secret created = client.resource(
+              new SecretBuilder()
+                  .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels(instance)).endMetadata()
+                  .withType("Opaque")
+                  .build())
+          .create();
+      cache.handleRecentResourceCreate(id, created);
+      log.info("event=credentials_secret_created namespace={} name={}", namespace, name);
+      return Map.of();
+    }
+    Secret labelled = new SecretBuilder(live).editMetadata().addToLabels(labels(instance)).endMetadata().build();
+    Secret updated = client.resource(labelled).update();
+    cache.handleRecentResourceUpdate(id, updated, live);
+    log.info("event=credentials_secret_adopted namespace={} name={}", namespace, name);
+    return data(updated);
+  }
+
+  /** Cached data of an instance's credentials Secret, empty when not (yet) known. */
+  Map<String, String> cachedData(ValidInstance instance) {
+    return caches.of(Secret.class)
+        .get(new ResourceID(instance.credentialsSecretName(), instance.customerNamespace()))
+        .map(CredentialsSecrets::data)
+        .orElse(Map.of());
+  }
+
+  private static boolean labelled(Secret s, ValidInstance instance) {
+    var labels = s.getMetadata().getLabels();
+    return labels != null && labels.entrySet().containsAll(labels(instance).entrySet());
+  }
+
+  private static Map<String, String> labels(ValidInstance instance) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(BdkLabels.MANAGED_BY, ManagedLabels.MANAGER);
+    labels.put(BdkLabels.INSTANCE_NAME, instance.name());
+    if (instance.instanceId() != null) {
+      labels.put(BdkLabels.INSTANCE_ID, instance.instanceId());
+    }
+    return labels;
+  }
+
+  private static Map<String, String> data(Secret s) {
+    Map<String, String> data = new LinkedHashMap<>();
+    if (s.getData() != null) {
+      data.putAll(s.getData());
+    }
+    if (s.getStringData() != null) {
+      data.putAll(s.getStringData());
+    }
+    return data;
+  }
+}

@@ -1,0 +1,211 @@
+package io.voyager.bdk.controller;
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.voyager.bdk.model.BookDefinition;
+import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec;
+import io.voyager.bdk.model.CustomerNamespaces;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a BookInstanceDefinition against its BookDefinition and the cluster, and resolves what
+ * follows from it (deployment type, image, Tailscale mode). Pure: the caller looks up the book and
+ * whether the namespace exists. Every problem names the field and why.
+ */
+public final class InstanceValidator {
+  /** Kubernetes' quantity grammar (the API server's regex). */
+  private static final Pattern QUANTITY =
+      Pattern.compile("^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$");
+
+  private final ControllerSettings settings;
+
+  public InstanceValidator(ControllerSettings settings) {
+    this.settings = settings;
+  }
+
+  /** Either the valid instance or its problems (never both). */
+  public record Result(Optional<ValidInstance> valid, List<String> problems) {
+    static Result ok(ValidInstance v) {
+      return new Result(Optional.of(v), List.of());
+    }
+
+    static Result failed(List<String> problems) {
+      return new Result(Optional.empty(), List.copyOf(problems));
+    }
+
+    public String message() {
+      return String.join("; ", problems);
+    }
+  }
+
+  /**
+   * @param book the BookDefinition named by {@code spec.bookRef.name} in the bdk namespace, if any
+   * @param namespaceExists whether {@code spec.customer.namespace} exists
+   */
+  public Result validate(
+      BookInstanceDefinition instance, Optional<BookDefinition> book, boolean namespaceExists) {
+    List<String> problems = new ArrayList<>();
+    BookInstanceDefinitionSpec spec = instance.getSpec();
+    if (spec == null) {
+      return Result.failed(List.of("spec is required"));
+    }
+
+    if (spec.bookRef() == null || blank(spec.bookRef().name())) {
+      problems.add("spec.bookRef.name is required");
+    } else if (book.isEmpty()) {
+      problems.add("spec.bookRef.name: unknown book '" + spec.bookRef().name() + "' (no BookDefinition of that name in namespace bdk)");
+    } else if (!blank(spec.bookRef().version())
+        && book.get().getSpec() != null
+        && !spec.bookRef().version().equals(book.get().getSpec().version())) {
+      problems.add("spec.bookRef.version '" + spec.bookRef().version() + "' does not match BookDefinition '"
+          + spec.bookRef().name() + "' version '" + book.get().getSpec().version() + "'");
+    }
+
+    String namespace = spec.customer() == null ? null : spec.customer().namespace();
+    Optional<String> nsProblem = CustomerNamespaces.problem(namespace);
+    if (nsProblem.isPresent()) {
+      problems.add("spec.customer.namespace " + nsProblem.get());
+    } else if (!namespaceExists) {
+      problems.add("spec.customer.namespace: namespace '" + namespace + "' does not exist");
+    }
+
+    String typeName = spec.deployment() == null ? null : spec.deployment().type();
+    Optional<DeploymentType> type = DeploymentType.parse(typeName);
+    if (type.isEmpty()) {
+      problems.add("spec.deployment.type: unknown deployment type '" + typeName + "' (expected one of "
+          + DeploymentType.allNames() + ")");
+    }
+    checkDeployment(spec.deployment(), problems);
+
+    String mode = settings.tailscaleMode();
+    var net = spec.networking();
+    if (net != null && net.tailscale() != null && !blank(net.tailscale().mode())) {
+      mode = net.tailscale().mode();
+      if (!ControllerSettings.TAILSCALE_KERNEL.equals(mode) && !ControllerSettings.TAILSCALE_USERSPACE.equals(mode)) {
+        problems.add("spec.networking.tailscale.mode: '" + mode + "' is not 'kernel' or 'userspace'");
+      }
+    }
+
+    List<BookInstanceDefinitionSpec.WebhookBinding> webhooks =
+        spec.webhooks() == null ? List.of() : spec.webhooks();
+    if (type.isPresent() && type.get() == DeploymentType.LONG_POLLING && !webhooks.isEmpty()) {
+      problems.add("spec.webhooks: a long-polling instance receives no webhooks; remove them or choose another deployment type");
+    }
+    book.ifPresent(b -> checkWebhooks(b, webhooks, problems));
+
+    String image = null;
+    if (book.isPresent()) {
+      var runtime = book.get().getSpec() == null ? null : book.get().getSpec().runtime();
+      String language = runtime == null ? null : runtime.language();
+      String version = runtime == null ? null : runtime.version();
+      image = settings.images().imageFor(language, version).orElse(null);
+      if (image == null) {
+        problems.add("BookDefinition '" + book.get().getMetadata().getName() + "' runtime.language '" + language
+            + "' has no image (configured runtimes: " + settings.images().knownRuntimes()
+            + "; add --runtime-image " + language + "=IMAGE)");
+      }
+    }
+
+    if (!problems.isEmpty()) {
+      return Result.failed(problems);
+    }
+    return Result.ok(new ValidInstance(instance, book.get(), type.get(), image, mode));
+  }
+
+  private static void checkDeployment(BookInstanceDefinitionSpec.Deployment d, List<String> problems) {
+    if (d == null) {
+      return;
+    }
+    if (d.replicas() != null && d.replicas() < 0) {
+      problems.add("spec.deployment.replicas must be >= 0; got " + d.replicas());
+    }
+    var r = d.resources();
+    if (r != null) {
+      BigDecimal cpu = quantity("spec.deployment.resources.cpu", r.cpu(), problems);
+      BigDecimal memory = quantity("spec.deployment.resources.memory", r.memory(), problems);
+      BigDecimal cpuLimit = quantity("spec.deployment.resources.cpu_limit", r.cpuLimit(), problems);
+      BigDecimal memoryLimit = quantity("spec.deployment.resources.memory_limit", r.memoryLimit(), problems);
+      if (cpu != null && cpuLimit != null && cpuLimit.compareTo(cpu) < 0) {
+        problems.add("spec.deployment.resources.cpu_limit '" + r.cpuLimit() + "' is below cpu '" + r.cpu() + "'");
+      }
+      if (memory != null && memoryLimit != null && memoryLimit.compareTo(memory) < 0) {
+        problems.add("spec.deployment.resources.memory_limit '" + r.memoryLimit() + "' is below memory '" + r.memory() + "'");
+      }
+    }
+    var s = d.scaling();
+    if (s != null) {
+      if (s.minReplicas() != null && s.minReplicas() < 1) {
+        problems.add("spec.deployment.scaling.min_replicas must be >= 1; got " + s.minReplicas());
+      }
+      if (s.maxReplicas() != null && s.maxReplicas() < 1) {
+        problems.add("spec.deployment.scaling.max_replicas must be >= 1; got " + s.maxReplicas());
+      }
+      if (s.minReplicas() != null && s.maxReplicas() != null && s.minReplicas() > s.maxReplicas()) {
+        problems.add("spec.deployment.scaling.min_replicas " + s.minReplicas() + " is above max_replicas " + s.maxReplicas());
+      }
+      if (s.minReplicas() != null && s.maxReplicas() == null) {
+        problems.add("spec.deployment.scaling.max_replicas is required when min_replicas is set");
+      }
+      if (s.targetCpuUtilization() != null && (s.targetCpuUtilization() < 1 || s.targetCpuUtilization() > 100)) {
+        problems.add("spec.deployment.scaling.target_cpu_utilization must be 1..100; got " + s.targetCpuUtilization());
+      }
+    }
+  }
+
+  private static void checkWebhooks(
+      BookDefinition book, List<BookInstanceDefinitionSpec.WebhookBinding> webhooks, List<String> problems) {
+    var integrations = book.getSpec() == null || book.getSpec().integrations() == null
+        ? List.<io.voyager.bdk.model.BookDefinitionSpec.Integration>of()
+        : book.getSpec().integrations();
+    for (int i = 0; i < webhooks.size(); i++) {
+      var w = webhooks.get(i);
+      String field = "spec.webhooks[" + i + "]";
+      if (w == null || blank(w.integration())) {
+        problems.add(field + ".integration is required");
+        continue;
+      }
+      boolean declared = integrations.stream()
+          .anyMatch(it -> w.integration().equals(it.name()) && "webhook".equals(it.type()));
+      if (!declared) {
+        problems.add(field + ".integration '" + w.integration() + "' is not a webhook integration of BookDefinition '"
+            + book.getMetadata().getName() + "'");
+      }
+      if (blank(w.scheme())) {
+        problems.add(field + ".scheme is required");
+      }
+      if (blank(w.credential())) {
+        problems.add(field + ".credential is required (the key of the signing secret in the credentials Secret)");
+      }
+    }
+  }
+
+  /** Parses a quantity; adds a problem naming {@code field} when it is malformed. Null when absent or bad. */
+  private static BigDecimal quantity(String field, String value, List<String> problems) {
+    if (value == null) {
+      return null;
+    }
+    if (!QUANTITY.matcher(value).matches()) {
+      problems.add(field + ": '" + value + "' is not a Kubernetes quantity (e.g. 500m, 1Gi)");
+      return null;
+    }
+    try {
+      BigDecimal amount = Quantity.getAmountInBytes(new Quantity(value));
+      if (amount.signum() < 0) {
+        problems.add(field + ": '" + value + "' must not be negative");
+        return null;
+      }
+      return amount;
+    } catch (RuntimeException e) {
+      problems.add(field + ": '" + value + "' is not a Kubernetes quantity (e.g. 500m, 1Gi)");
+      return null;
+    }
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+}

@@ -1,0 +1,171 @@
+package io.voyager.bdk.controller;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.Metrics;
+import io.voyager.bdk.support.ServiceMain;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The book controller process: reconciles BookInstanceDefinitions; health and metrics on --admin-port. */
+@Command(
+    name = "book-controller",
+    mixinStandardHelpOptions = true,
+    description = "Runs each BookInstanceDefinition as a Deployment, Service, ExternalBookDefinition and policies in its customer namespace.")
+public final class Main implements Callable<AutoCloseable> {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  @Option(names = "--kubeconfig", description = "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster).")
+  Path kubeconfig;
+
+  @Option(names = "--admin-port", defaultValue = "18021", description = "Admin HTTP port: /healthz, /readyz, /metrics (default: ${DEFAULT-VALUE}; 0 picks one).")
+  int adminPort;
+
+  @Option(names = "--admin-host", defaultValue = "0.0.0.0", description = "Admin HTTP bind address (default: ${DEFAULT-VALUE}).")
+  String adminHost;
+
+  @Option(names = "--runtime-image", paramLabel = "RUNTIME=IMAGE",
+      description = "Image for a book runtime, by language or language:version; repeatable (default: python=voyager/book-runtime-python:3.11).")
+  List<String> runtimeImages = new ArrayList<>();
+
+  @Option(names = "--image-registry", paramLabel = "HOST[:PORT][/PATH]",
+      description = "Pull every image (books and sidecars) from this registry instead of its own, for private or air-gapped clusters.")
+  String imageRegistry;
+
+  @Option(names = "--tailscale-image", defaultValue = "tailscale/tailscale:stable", description = "Tailscale sidecar image (default: ${DEFAULT-VALUE}).")
+  String tailscaleImage;
+
+  @Option(names = "--tailscale-mode", defaultValue = "userspace",
+      description = "Default Tailscale sidecar mode: userspace (no extra privileges) or kernel (root with NET_ADMIN); an instance's networking.tailscale.mode overrides it (default: ${DEFAULT-VALUE}).")
+  String tailscaleMode;
+
+  @Option(names = "--gateway-namespace", defaultValue = "bdk", description = "Namespace of the gateway pods allowed to reach books (default: ${DEFAULT-VALUE}).")
+  String gatewayNamespace;
+
+  @Option(names = "--gateway-pod-label", paramLabel = "KEY=VALUE",
+      description = "Label of the gateway pods allowed to reach books; repeatable (default: app.kubernetes.io/name=envoy).")
+  List<String> gatewayPodLabels = new ArrayList<>();
+
+  @Option(names = "--default-log-level", defaultValue = "info", description = "LOG_LEVEL of books that set none (default: ${DEFAULT-VALUE}).")
+  String defaultLogLevel;
+
+  @Option(names = "--leader-election", arity = "1", defaultValue = "true",
+      description = "Campaign for a Lease so only one replica acts (default: ${DEFAULT-VALUE}; --leader-election=false for a single local process).")
+  boolean leaderElection;
+
+  @Option(names = "--lease-name", defaultValue = "book-controller", description = "Leader election Lease name (default: ${DEFAULT-VALUE}).")
+  String leaseName;
+
+  @Option(names = "--lease-namespace", defaultValue = "bdk", description = "Leader election Lease namespace (default: ${DEFAULT-VALUE}).")
+  String leaseNamespace;
+
+  @Option(names = "--identity", description = "Leader election identity (default: host name and a random suffix).")
+  String identity;
+
+  @Option(names = "--exit-on-lost-leadership", arity = "1", defaultValue = "true",
+      description = "Exit the process when the Lease is lost, so the pod restarts clean (default: ${DEFAULT-VALUE}).")
+  boolean exitOnLostLeadership;
+
+  @Option(names = "--reconcile-threads", defaultValue = "8", description = "Instances reconciled concurrently (default: ${DEFAULT-VALUE}).")
+  int reconcileThreads;
+
+  public static void main(String[] args) {
+    try {
+      ServiceMain.runUntilShutdown(start(args));
+    } catch (CommandLine.ParameterException e) {
+      System.err.println(e.getMessage());
+      e.getCommandLine().usage(System.err);
+      System.exit(2);
+    }
+  }
+
+  /** Starts everything and returns once the admin port is bound and the operator started; close() stops it. */
+  public static AutoCloseable start(String... args) {
+    Main main = new Main();
+    CommandLine cli = new CommandLine(main);
+    CommandLine.ParseResult parsed = cli.parseArgs(args);
+    if (CommandLine.printHelpIfRequested(parsed)) {
+      return () -> {};
+    }
+    try {
+      return main.call();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cli, e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public AutoCloseable call() {
+    ControllerSettings settings = settings();
+    KubernetesClient client = KubeClients.create(kubeconfig);
+    try {
+      PrometheusMeterRegistry registry = Metrics.newRegistry("book-controller");
+      Optional<BookController.LeaderElection> election = leaderElection
+          ? Optional.of(new BookController.LeaderElection(leaseName, leaseNamespace, identity(),
+              LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+              LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+              LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, exitOnLostLeadership))
+          : Optional.empty();
+      BookController controller = BookController.start(client, settings, registry, election, reconcileThreads);
+      AdminServer admin = AdminServer.start(adminHost, adminPort, registry, controller::ready);
+      log.info("event=book_controller_started admin_port={} leader_election={}", admin.port(), leaderElection);
+      return () -> {
+        admin.close();
+        controller.close();
+        client.close();
+        log.info("event=book_controller_stopped");
+      };
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
+  }
+
+  ControllerSettings settings() {
+    Map<String, String> images = runtimeImages.isEmpty()
+        ? Map.of("python", "voyager/book-runtime-python:3.11")
+        : ImageResolver.parseRuntimeImages(runtimeImages);
+    Map<String, String> podLabels = new LinkedHashMap<>();
+    if (gatewayPodLabels.isEmpty()) {
+      podLabels.put("app.kubernetes.io/name", "envoy");
+    }
+    for (String label : gatewayPodLabels) {
+      int eq = label.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--gateway-pod-label must be KEY=VALUE; got '" + label + "'");
+      }
+      podLabels.put(label.substring(0, eq), label.substring(eq + 1));
+    }
+    return new ControllerSettings(
+        new ImageResolver(images, imageRegistry), tailscaleImage, tailscaleMode, gatewayNamespace, podLabels, defaultLogLevel);
+  }
+
+  private String identity() {
+    if (identity != null) {
+      return identity;
+    }
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = "book-controller";
+    }
+    return host + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+}

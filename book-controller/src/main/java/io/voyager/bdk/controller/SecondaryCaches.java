@@ -1,0 +1,212 @@
+package io.voyager.bdk.controller;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookDefinition;
+import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.ExternalBookDefinition;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The informers the controller reads instead of asking the API server: every kind it makes (only
+ * objects labelled as managed by it, in all namespaces), BookDefinitions in bdk and Namespaces.
+ * Each event maps back to the instance(s) concerned — by the {@code INSTANCE_NAME} label, a shared
+ * workload's tenant list, the book an instance references, or its customer namespace — so JOSDK
+ * reconciles exactly those.
+ */
+final class SecondaryCaches {
+  /** Secondary index: instance name (from the INSTANCE_NAME label). */
+  static final String BY_INSTANCE = "by-instance";
+  /** Secondary index: namespace/shared-group. */
+  static final String BY_SHARED_GROUP = "by-shared-group";
+  /** Primary indexes. */
+  static final String PRIMARY_BY_BOOK = "by-book";
+  static final String PRIMARY_BY_NAMESPACE = "by-namespace";
+  static final String PRIMARY_BY_SHARED_WORKLOAD = "by-shared-workload";
+
+  /** Every kind the controller makes in customer namespaces. */
+  static final List<Class<? extends HasMetadata>> MANAGED_KINDS =
+      List.of(
+          Deployment.class,
+          Service.class,
+          ExternalBookDefinition.class,
+          NetworkPolicy.class,
+          HorizontalPodAutoscaler.class,
+          Secret.class,
+          ServiceAccount.class,
+          Role.class,
+          RoleBinding.class);
+
+  private final Map<Class<?>, InformerEventSource<?, BookInstanceDefinition>> managed;
+  private final InformerEventSource<BookDefinition, BookInstanceDefinition> books;
+  private final InformerEventSource<Namespace, BookInstanceDefinition> namespaces;
+  private final IndexerResourceCache<BookInstanceDefinition> primaries;
+
+  private SecondaryCaches(
+      Map<Class<?>, InformerEventSource<?, BookInstanceDefinition>> managed,
+      InformerEventSource<BookDefinition, BookInstanceDefinition> books,
+      InformerEventSource<Namespace, BookInstanceDefinition> namespaces,
+      IndexerResourceCache<BookInstanceDefinition> primaries) {
+    this.managed = managed;
+    this.books = books;
+    this.namespaces = namespaces;
+    this.primaries = primaries;
+  }
+
+  static SecondaryCaches create(EventSourceContext<BookInstanceDefinition> context) {
+    IndexerResourceCache<BookInstanceDefinition> primaries = context.getPrimaryCache();
+    primaries.addIndexer(PRIMARY_BY_BOOK, i -> i.getSpec() == null || i.getSpec().bookRef() == null
+        ? List.of() : List.of(String.valueOf(i.getSpec().bookRef().name())));
+    primaries.addIndexer(PRIMARY_BY_NAMESPACE, i -> i.getSpec() == null || i.getSpec().customer() == null
+        ? List.of() : List.of(String.valueOf(i.getSpec().customer().namespace())));
+    primaries.addIndexer(PRIMARY_BY_SHARED_WORKLOAD, i -> sharedWorkloadKey(i).map(List::of).orElse(List.of()));
+
+    Map<Class<?>, InformerEventSource<?, BookInstanceDefinition>> managed = new LinkedHashMap<>();
+    for (Class<? extends HasMetadata> kind : MANAGED_KINDS) {
+      managed.put(kind, managedInformer(kind, context));
+    }
+    InformerEventSource<BookDefinition, BookInstanceDefinition> books = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(BookDefinition.class, BookInstanceDefinition.class)
+            .withName("book-definitions")
+            .withNamespaces(BdkLabels.BDK_NAMESPACE)
+            .withSecondaryToPrimaryMapper(
+                (BookDefinition b) -> ids(primaries.byIndex(PRIMARY_BY_BOOK, b.getMetadata().getName())))
+            .build(),
+        context);
+    InformerEventSource<Namespace, BookInstanceDefinition> namespaces = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Namespace.class, BookInstanceDefinition.class)
+            .withName("namespaces")
+            .withWatchAllNamespaces()
+            .withSecondaryToPrimaryMapper(
+                (Namespace n) -> ids(primaries.byIndex(PRIMARY_BY_NAMESPACE, n.getMetadata().getName())))
+            .build(),
+        context);
+    return new SecondaryCaches(managed, books, namespaces, primaries);
+  }
+
+  /** {@code namespace/workload} of a shared instance's workload, if it is one. */
+  static Optional<String> sharedWorkloadKey(BookInstanceDefinition i) {
+    var spec = i.getSpec();
+    if (spec == null || spec.deployment() == null || spec.bookRef() == null || spec.customer() == null
+        || !DeploymentType.SHARED.wireName().equals(spec.deployment().type())) {
+      return Optional.empty();
+    }
+    return Optional.of(spec.customer().namespace() + "/" + WorkloadNames.shared(spec.bookRef().name()));
+  }
+
+  private static <R extends HasMetadata> InformerEventSource<R, BookInstanceDefinition> managedInformer(
+      Class<R> kind, EventSourceContext<BookInstanceDefinition> context) {
+    SecondaryToPrimaryMapper<R> toInstances = SecondaryCaches::instancesOf;
+    InformerEventSource<R, BookInstanceDefinition> source = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(kind, BookInstanceDefinition.class)
+            .withName("managed-" + HasMetadata.getPlural(kind) + "." + HasMetadata.getGroup(kind))
+            .withWatchAllNamespaces()
+            .withLabelSelector(BdkLabels.MANAGED_BY + "=" + ManagedLabels.MANAGER)
+            .withSecondaryToPrimaryMapper(toInstances)
+            .build(),
+        context);
+    source.addIndexer(BY_INSTANCE, r -> Optional.ofNullable(label(r, BdkLabels.INSTANCE_NAME)).map(List::of).orElse(List.of()));
+    source.addIndexer(BY_SHARED_GROUP, r -> Optional.ofNullable(label(r, ManagedLabels.SHARED_GROUP))
+        .map(g -> List.of(r.getMetadata().getNamespace() + "/" + g)).orElse(List.of()));
+    return source;
+  }
+
+  /** The instance(s) a managed object was made for. */
+  static Set<ResourceID> instancesOf(HasMetadata r) {
+    Stream<String> names = Stream.empty();
+    String instance = label(r, BdkLabels.INSTANCE_NAME);
+    if (instance != null) {
+      names = Stream.of(instance);
+    }
+    var annotations = r.getMetadata().getAnnotations();
+    String tenants = annotations == null ? null : annotations.get(ManagedLabels.TENANTS);
+    if (tenants != null && !tenants.isEmpty()) {
+      names = Stream.concat(names, Arrays.stream(tenants.split(",")));
+    }
+    return names.map(n -> new ResourceID(n, BdkLabels.BDK_NAMESPACE)).collect(Collectors.toSet());
+  }
+
+  private static Set<ResourceID> ids(List<BookInstanceDefinition> instances) {
+    return instances.stream().map(ResourceID::fromResource).collect(Collectors.toSet());
+  }
+
+  static String label(HasMetadata r, String key) {
+    var labels = r.getMetadata().getLabels();
+    return labels == null ? null : labels.get(key);
+  }
+
+  List<EventSource<?, BookInstanceDefinition>> all() {
+    List<EventSource<?, BookInstanceDefinition>> all = new ArrayList<>(managed.values());
+    all.add(books);
+    all.add(namespaces);
+    return all;
+  }
+
+  @SuppressWarnings("unchecked")
+  <R extends HasMetadata> InformerEventSource<R, BookInstanceDefinition> of(Class<R> kind) {
+    return (InformerEventSource<R, BookInstanceDefinition>) managed.get(kind);
+  }
+
+  Optional<BookDefinition> book(String name) {
+    return books.get(new ResourceID(name, BdkLabels.BDK_NAMESPACE));
+  }
+
+  boolean namespaceExists(String name) {
+    return name != null && namespaces.get(new ResourceID(name)).isPresent();
+  }
+
+  /** Instances (from JOSDK's primary cache) whose shared workload is {@code namespace/workload}. */
+  List<BookInstanceDefinition> sharedTenants(String namespace, String workload) {
+    return primaries.byIndex(PRIMARY_BY_SHARED_WORKLOAD, namespace + "/" + workload);
+  }
+
+  /** Every managed object, of every kind, labelled for {@code instanceName}. */
+  List<HasMetadata> madeForInstance(String instanceName) {
+    List<HasMetadata> found = new ArrayList<>();
+    for (var source : managed.values()) {
+      found.addAll(source.byIndex(BY_INSTANCE, instanceName));
+    }
+    return found;
+  }
+
+  /** Every managed object of the shared workload {@code namespace/workload}. */
+  List<HasMetadata> madeForSharedWorkload(String namespace, String workload) {
+    List<HasMetadata> found = new ArrayList<>();
+    for (var source : managed.values()) {
+      found.addAll(source.byIndex(BY_SHARED_GROUP, namespace + "/" + workload));
+    }
+    return found;
+  }
+
+  /** Shared Deployments whose tenant list names {@code instanceName}. */
+  List<Deployment> sharedDeploymentsServing(String instanceName) {
+    return of(Deployment.class)
+        .list(d -> label(d, ManagedLabels.SHARED_GROUP) != null
+            && instancesOf(d).contains(new ResourceID(instanceName, BdkLabels.BDK_NAMESPACE)))
+        .toList();
+  }
+}

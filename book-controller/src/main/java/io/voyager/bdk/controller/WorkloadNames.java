@@ -1,0 +1,64 @@
+package io.voyager.bdk.controller;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Names of what the controller makes in a customer namespace. All are DNS-1123 labels of at most
+ * 63 characters (Service names must be); a name that would be longer is cut and made unique with a
+ * short digest of the full name.
+ */
+public final class WorkloadNames {
+  private WorkloadNames() {}
+
+  static final int MAX = 63;
+
+  /** primary, long-polling, webhook-triggered: the instance's name; secondary: {@code <instance>-secondary}. */
+  public static String forInstance(String instanceName, DeploymentType type) {
+    return type == DeploymentType.SECONDARY ? fit(instanceName, "-secondary") : fit(instanceName, "");
+  }
+
+  /** The one workload serving every shared instance of a book (by its BookDefinition's name). */
+  public static String shared(String bookDefinitionName) {
+    return fit(bookDefinitionName, "-shared");
+  }
+
+  /** Written by the library service; the controller creates it empty if absent. Same rule as the library's. */
+  public static String credentialsSecret(String instanceName) {
+    return instanceName + "-credentials";
+  }
+
+  public static String tailscaleState(String workload) {
+    return fit(workload, "-ts-state");
+  }
+
+  /** Name of the ServiceAccount, Role and RoleBinding the Tailscale sidecar runs with. */
+  public static String tailscaleIdentity(String workload) {
+    return fit(workload, "-tailscale");
+  }
+
+  public static String gatewayPolicy(String workload) {
+    return fit(workload, "-ingress");
+  }
+
+  static String fit(String base, String suffix) {
+    String name = base + suffix;
+    if (name.length() <= MAX) {
+      return name;
+    }
+    String digest = sha256Hex(name).substring(0, 8);
+    String cut = base.substring(0, MAX - suffix.length() - digest.length() - 1).replaceAll("-+$", "");
+    return cut + "-" + digest + suffix;
+  }
+
+  private static String sha256Hex(String s) {
+    try {
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+}
