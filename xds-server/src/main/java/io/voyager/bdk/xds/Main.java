@@ -1,0 +1,153 @@
+package io.voyager.bdk.xds;
+
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.support.GrpcServers;
+import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.Metrics;
+import io.voyager.bdk.support.ServiceMain;
+import io.voyager.bdk.transcoder.TranscoderSettings;
+import io.voyager.bdk.xds.admin.DebugHandlers;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.PortSelector;
+import io.voyager.bdk.xds.model.ServiceRef;
+import io.voyager.bdk.xds.server.SnapshotPublisher;
+import io.voyager.bdk.xds.server.SyncTracker;
+import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.XdsTranslator;
+import io.voyager.bdk.xds.watch.GatewayWatcher;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The xds-server: watches books and endpoints, serves Envoy config over ADS, admin HTTP. */
+@Command(name = "xds-server", mixinStandardHelpOptions = true,
+    description = "Envoy xDS control plane (ADS) computed from ExternalBookDefinitions and EndpointSlices.")
+public final class Main implements Callable<AutoCloseable> {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  @Option(names = "--kubeconfig", description = "Kubeconfig file. Default: $KUBECONFIG, ~/.kube/config or in-cluster.")
+  Path kubeconfig;
+
+  @Option(names = "--xds-port", defaultValue = "18000", description = "ADS gRPC port. Default: ${DEFAULT-VALUE}.")
+  int xdsPort;
+
+  @Option(names = "--admin-host", defaultValue = "127.0.0.1", description = "Admin HTTP address. Default: ${DEFAULT-VALUE}.")
+  String adminHost;
+
+  @Option(names = "--admin-port", defaultValue = "18001", description = "Admin HTTP port. Default: ${DEFAULT-VALUE}.")
+  int adminPort;
+
+  @Option(names = "--listener-address", defaultValue = "127.0.0.1", description = "Envoy HTTP listener address. Default: ${DEFAULT-VALUE}.")
+  String listenerAddress;
+
+  @Option(names = "--listener-port", defaultValue = "8080", description = "Envoy HTTP listener port. Default: ${DEFAULT-VALUE}.")
+  int listenerPort;
+
+  @Option(names = "--library-service", defaultValue = "bdk/book-library", description = "Book Library Service namespace/name. Default: ${DEFAULT-VALUE}.")
+  String libraryService;
+
+  @Option(names = "--library-port-name", defaultValue = "grpc", description = "Its port name. Default: ${DEFAULT-VALUE}.")
+  String libraryPortName;
+
+  @Option(names = "--ext-authz-service", defaultValue = "bdk/ext-authz", description = "ext-authz Service namespace/name. Default: ${DEFAULT-VALUE}.")
+  String extAuthzService;
+
+  @Option(names = "--ext-authz-port-name", defaultValue = "grpc", description = "Its port name. Default: ${DEFAULT-VALUE}.")
+  String extAuthzPortName;
+
+  @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "Largest webhook body (ext_authz buffer); larger gets 413. Default: ${DEFAULT-VALUE}.")
+  int maxRequestBytes;
+
+  @Option(names = "--max-transcode-request-bytes", defaultValue = "1048576", description = "Largest REST request body transcoded. Default: ${DEFAULT-VALUE}.")
+  int maxTranscodeRequestBytes;
+
+  @Option(names = "--max-transcode-response-bytes", defaultValue = "4194304", description = "Largest gRPC response transcoded. Default: ${DEFAULT-VALUE}.")
+  int maxTranscodeResponseBytes;
+
+  @Option(names = "--debounce-ms", defaultValue = "100", description = "Quiet period before a rebuild. Default: ${DEFAULT-VALUE}.")
+  long debounceMs;
+
+  @Option(names = "--debounce-max-ms", defaultValue = "1000", description = "Longest a burst delays a rebuild. Default: ${DEFAULT-VALUE}.")
+  long debounceMaxMs;
+
+  @Option(names = "--node-cluster", defaultValue = "bdk-gateway", description = "Envoy node.cluster served from the start (others are added on connect). Default: ${DEFAULT-VALUE}.")
+  String nodeCluster;
+
+  public static void main(String[] args) {
+    ServiceMain.runUntilShutdown(start(args));
+  }
+
+  /** Starts everything; returns once the xDS and admin ports are bound and informers synced. */
+  public static AutoCloseable start(String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    int code = cli.execute(args);
+    AutoCloseable running = cli.getExecutionResult();
+    if (code != 0 || running == null) {
+      throw new IllegalArgumentException("xds-server: cannot start with " + List.of(args) + " (see the error above)");
+    }
+    return running;
+  }
+
+  @Override
+  public AutoCloseable call() throws Exception {
+    GatewaySettings settings = new GatewaySettings(
+        listenerAddress,
+        listenerPort,
+        ServiceRef.parse(libraryService, PortSelector.named(libraryPortName)),
+        ServiceRef.parse(extAuthzService, PortSelector.named(extAuthzPortName)),
+        maxRequestBytes,
+        new TranscoderSettings(List.of(TranscoderSettings.BOOK_LIBRARY_SERVICE), maxTranscodeRequestBytes, maxTranscodeResponseBytes));
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    try {
+      PrometheusMeterRegistry registry = Metrics.newRegistry("xds-server");
+      KubernetesClient client = KubeClients.create(kubeconfig);
+      opened.push(client);
+      SnapshotPublisher publisher = new SnapshotPublisher(nodeCluster, registry);
+      SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup);
+      GatewayWatcher watcher = new GatewayWatcher(client, settings,
+          new IncrementalTranslator(new XdsTranslator(settings.transcoder())), publisher,
+          Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry);
+      opened.push(watcher);
+      watcher.start();
+      V3DiscoveryServer discovery = new V3DiscoveryServer(tracker, publisher.cache());
+      opened.push(GrpcServers.start(xdsPort, registry, discovery.getAggregatedDiscoveryServiceImpl()));
+      AtomicReference<Boolean> ready = new AtomicReference<>(true);
+      AdminServer admin = AdminServer.start(adminHost, adminPort, registry, () -> ready.get() && publisher.current().isPresent());
+      admin.handle("/debug/snapshot", DebugHandlers.snapshot(publisher));
+      admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher));
+      opened.push(admin);
+      log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} ext_authz={}",
+          xdsPort, adminHost, admin.port(), listenerAddress, listenerPort, settings.library(), settings.extAuthz());
+      return () -> {
+        ready.set(false);
+        closeAll(opened);
+        log.info("event=xds_server_stopped");
+      };
+    } catch (Exception | Error e) {
+      closeAll(opened);
+      throw e;
+    }
+  }
+
+  private static void closeAll(Deque<AutoCloseable> opened) {
+    while (!opened.isEmpty()) {
+      try {
+        opened.pop().close();
+      } catch (Exception e) {
+        log.warn("event=close_failed error=\"{}\"", e.toString());
+      }
+    }
+  }
+}

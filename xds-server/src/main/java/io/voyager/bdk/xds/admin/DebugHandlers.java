@@ -1,0 +1,78 @@
+package io.voyager.bdk.xds.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.xds.server.SnapshotPublisher;
+import io.voyager.bdk.xds.server.SyncTracker;
+import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import java.io.IOException;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** {@code /debug/snapshot} and {@code /debug/sync} of the admin HTTP server. */
+public final class DebugHandlers {
+  private DebugHandlers() {}
+
+  private static final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Current snapshot as Envoy JSON; {@code ?type=clusters|endpoints|listeners|routes} (comma-separated) filters. */
+  public static HttpHandler snapshot(SnapshotPublisher publisher) {
+    return exchange -> {
+      Optional<ContentVersionedSnapshot> current = publisher.current();
+      if (current.isEmpty()) {
+        AdminServer.respond(exchange, 503, "application/json", "{\"error\": \"no snapshot built yet\"}\n");
+        return;
+      }
+      String type = query(exchange, "type");
+      Set<String> types = new LinkedHashSet<>(SnapshotJson.TYPES);
+      if (type != null && !type.isBlank()) {
+        types.clear();
+        for (String t : type.split(",")) {
+          String n = SnapshotJson.normalizeType(t);
+          if (!SnapshotJson.TYPES.contains(n)) {
+            AdminServer.respond(exchange, 400, "application/json",
+                "{\"error\": \"type: '" + n.replace('"', '\'') + "' is not one of " + SnapshotJson.TYPES + "\"}\n");
+            return;
+          }
+          types.add(n);
+        }
+      }
+      AdminServer.respond(exchange, 200, "application/json", SnapshotJson.render(current.get(), types));
+    };
+  }
+
+  /** Per Envoy node and type: current, sent and acked versions, SYNCED/STALE/NACKED and the NACK's error. */
+  public static HttpHandler sync(SyncTracker tracker, SnapshotPublisher publisher) {
+    return exchange -> {
+      var rows = tracker.report(typeUrl -> publisher.current()
+          .map(s -> {
+            Resources.ResourceType t = Resources.TYPE_URLS_TO_RESOURCE_TYPE.get(typeUrl);
+            return t == null ? null : s.version(t);
+          })
+          .orElse(null));
+      AdminServer.respond(exchange, 200, "application/json",
+          json.writeValueAsString(Map.of("nodes", rows)) + "\n");
+    };
+  }
+
+  private static String query(HttpExchange exchange, String name) throws IOException {
+    String raw = exchange.getRequestURI().getRawQuery();
+    if (raw == null) {
+      return null;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String key = eq < 0 ? pair : pair.substring(0, eq);
+      if (key.equals(name)) {
+        return eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
+      }
+    }
+    return null;
+  }
+}

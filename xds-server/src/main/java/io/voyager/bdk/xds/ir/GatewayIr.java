@@ -1,0 +1,23 @@
+package io.voyager.bdk.xds.ir;
+
+import io.voyager.bdk.transcoder.TranscoderSettings;
+import java.util.List;
+
+/**
+ * The gateway, protocol-neutral: one HTTP listener, the library and ext-authz backends, webhook
+ * routes (sorted by path) and the backends they use (sorted by cluster name).
+ */
+public record GatewayIr(
+    String listenerAddress,
+    int listenerPort,
+    BackendIr library,
+    BackendIr extAuthz,
+    List<WebhookRouteIr> webhookRoutes,
+    List<BackendIr> webhookBackends,
+    int maxWebhookBodyBytes,
+    TranscoderSettings transcoder) {
+  public GatewayIr {
+    webhookRoutes = List.copyOf(webhookRoutes);
+    webhookBackends = List.copyOf(webhookBackends);
+  }
+}

@@ -1,0 +1,71 @@
+package io.voyager.bdk.xds.ir;
+
+import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.ServiceKey;
+import io.voyager.bdk.xds.model.ServiceRef;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Assembles the gateway IR from settings, accepted books and endpoint lookups. Pure given pure
+ * lookups; callers may pass a caching {@code backendResolver}.
+ */
+public final class GatewayIrBuilder {
+  private GatewayIrBuilder() {}
+
+  /** Backend IR of a Service port, with its endpoints resolved from its slices. */
+  public static BackendIr backend(ServiceRef service, boolean http2, List<EndpointSliceView> slices) {
+    return new BackendIr(BackendIr.clusterName(service), service, http2, EndpointResolver.resolve(service.port(), slices));
+  }
+
+  public static GatewayIr build(
+      GatewaySettings settings,
+      Collection<BookTranslation.Accepted> books,
+      Function<ServiceKey, List<EndpointSliceView>> slices) {
+    return build(settings, books, (service, http2) -> backend(service, http2, slices.apply(service.key())));
+  }
+
+  /** Resolves a Service port into a backend (endpoints included). */
+  @FunctionalInterface
+  public interface BackendResolver {
+    BackendIr resolve(ServiceRef service, boolean http2);
+  }
+
+  public static GatewayIr build(
+      GatewaySettings settings, Collection<BookTranslation.Accepted> books, BackendResolver backends) {
+    List<WebhookRouteIr> routes = new ArrayList<>();
+    TreeMap<String, ServiceRef> webhookServices = new TreeMap<>();
+    for (BookTranslation.Accepted book : books) {
+      if (book.routes().isEmpty()) {
+        continue;
+      }
+      routes.addAll(book.routes());
+      webhookServices.put(BackendIr.clusterName(book.backend()), book.backend());
+    }
+    routes.sort(Comparator.comparing(WebhookRouteIr::path));
+    BackendIr library = backends.resolve(settings.library(), true);
+    BackendIr extAuthz = backends.resolve(settings.extAuthz(), true);
+    List<BackendIr> webhookBackends = new ArrayList<>();
+    for (ServiceRef service : webhookServices.values()) {
+      String name = BackendIr.clusterName(service);
+      if (name.equals(library.clusterName()) || name.equals(extAuthz.clusterName())) {
+        continue; // never re-declare a shared cluster with another protocol
+      }
+      webhookBackends.add(backends.resolve(service, false));
+    }
+    return new GatewayIr(
+        settings.listenerAddress(),
+        settings.listenerPort(),
+        library,
+        extAuthz,
+        routes,
+        webhookBackends,
+        settings.maxWebhookBodyBytes(),
+        settings.transcoder());
+  }
+}

@@ -1,0 +1,73 @@
+package io.voyager.bdk.xds.server;
+
+import io.envoyproxy.controlplane.cache.SnapshotConsistencyException;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.voyager.bdk.xds.translate.XdsResources;
+import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts snapshots into java-control-plane's cache, grouped by Envoy {@code node.cluster}. Every
+ * group seen gets the same snapshot. A snapshot whose content versions equal the current one is
+ * not set, so Envoy sees nothing; an inconsistent one (a cluster without its load assignment,
+ * which would stall EDS under ADS) is refused.
+ */
+public final class SnapshotPublisher {
+  private static final Logger log = LoggerFactory.getLogger(SnapshotPublisher.class);
+
+  private final SimpleCache<String> cache = new SimpleCache<>(node -> node.getCluster());
+  private final Set<String> groups = ConcurrentHashMap.newKeySet();
+  private final Counter pushes;
+  private volatile ContentVersionedSnapshot current;
+
+  public SnapshotPublisher(String defaultGroup, MeterRegistry registry) {
+    groups.add(defaultGroup);
+    pushes = Counter.builder("bdk.xds.snapshot.pushes").description("Snapshots set into the xDS cache (content changed)").register(registry);
+  }
+
+  public SimpleCache<String> cache() {
+    return cache;
+  }
+
+  /** Sets the snapshot for {@code resources} unless its content equals the current one; true if set. */
+  public synchronized boolean publish(XdsResources resources) {
+    ContentVersionedSnapshot next = ContentVersionedSnapshot.of(resources);
+    if (current != null && current.summaryVersion().equals(next.summaryVersion())) {
+      log.debug("event=snapshot_unchanged version={}", next.summaryVersion());
+      return false;
+    }
+    try {
+      next.ensureConsistent();
+    } catch (SnapshotConsistencyException e) {
+      log.error("event=snapshot_inconsistent error=\"{}\"", e.getMessage());
+      return false;
+    }
+    current = next;
+    for (String group : groups) {
+      cache.setSnapshot(group, next);
+    }
+    pushes.increment();
+    log.info("event=snapshot_published version={} listeners={} routes={} clusters={} endpoints={} groups={}",
+        next.summaryVersion(), resources.listeners().size(), resources.routes().size(),
+        resources.clusters().size(), resources.endpoints().size(), groups.size());
+    return true;
+  }
+
+  /** A connecting Envoy's group; gets the current snapshot if it is new. */
+  public synchronized void ensureGroup(String group) {
+    if (groups.add(group) && current != null) {
+      cache.setSnapshot(group, current);
+      log.info("event=node_group_added group={}", group);
+    }
+  }
+
+  public Optional<ContentVersionedSnapshot> current() {
+    return Optional.ofNullable(current);
+  }
+}

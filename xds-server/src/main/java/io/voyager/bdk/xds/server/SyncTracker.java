@@ -1,0 +1,153 @@
+package io.voyager.bdk.xds.server;
+
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per connected Envoy and per resource type: which version was sent, which Envoy acked, and the
+ * error of its last NACK, like {@code istioctl proxy-status}. Remembers nonce → version for every
+ * response, so a NACK (a request with {@code error_detail}) names the version Envoy refused.
+ */
+public final class SyncTracker implements DiscoveryServerCallbacks {
+  private static final Logger log = LoggerFactory.getLogger(SyncTracker.class);
+  private static final int NONCES_KEPT = 32;
+
+  public enum Status { SYNCED, STALE, NACKED }
+
+  /** One row of {@code /debug/sync}. */
+  public record TypeSync(String type, String current, String sent, String acked, Status status, String error) {}
+
+  public record NodeSync(String node, String cluster, long stream, List<TypeSync> types) {}
+
+  private final Map<Long, StreamState> streams = new ConcurrentHashMap<>();
+  private final MeterRegistry registry;
+  private final Consumer<String> onNodeGroup;
+
+  /** {@code onNodeGroup} learns each connecting Envoy's node.cluster before its first watch. */
+  public SyncTracker(MeterRegistry registry, Consumer<String> onNodeGroup) {
+    this.registry = registry;
+    this.onNodeGroup = onNodeGroup;
+  }
+
+  private static final class StreamState {
+    volatile String nodeId = "";
+    volatile String cluster = "";
+    final Map<String, TypeState> types = new ConcurrentHashMap<>();
+  }
+
+  private static final class TypeState {
+    final Map<String, String> versionByNonce =
+        new LinkedHashMap<>() {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > NONCES_KEPT;
+          }
+        };
+    String sentVersion = "";
+    String ackedVersion = "";
+    String nackedVersion;
+    String nackError;
+  }
+
+  @Override
+  public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+    StreamState stream = streams.computeIfAbsent(streamId, id -> new StreamState());
+    if (request.hasNode()) {
+      stream.nodeId = request.getNode().getId();
+      stream.cluster = request.getNode().getCluster();
+      onNodeGroup.accept(stream.cluster);
+    }
+    if (request.getResponseNonce().isEmpty()) {
+      return;
+    }
+    TypeState type = stream.types.computeIfAbsent(request.getTypeUrl(), t -> new TypeState());
+    synchronized (type) {
+      String answered = type.versionByNonce.get(request.getResponseNonce());
+      type.ackedVersion = request.getVersionInfo();
+      if (request.hasErrorDetail()) {
+        type.nackedVersion = answered;
+        type.nackError = request.getErrorDetail().getMessage();
+        Counter.builder("bdk.xds.nacks").description("Responses Envoy rejected")
+            .tag("type", shortType(request.getTypeUrl())).register(registry).increment();
+        log.warn("event=xds_nack node={} type={} version={} error=\"{}\"", stream.nodeId,
+            shortType(request.getTypeUrl()), answered, request.getErrorDetail().getMessage().replace('"', '\''));
+      } else if (answered != null && answered.equals(request.getVersionInfo())) {
+        type.nackedVersion = null;
+        type.nackError = null;
+      }
+    }
+  }
+
+  @Override
+  public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
+    if (request.hasNode()) {
+      onNodeGroup.accept(request.getNode().getCluster());
+    }
+  }
+
+  @Override
+  public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
+    StreamState stream = streams.computeIfAbsent(streamId, id -> new StreamState());
+    TypeState type = stream.types.computeIfAbsent(response.getTypeUrl(), t -> new TypeState());
+    synchronized (type) {
+      type.versionByNonce.put(response.getNonce(), response.getVersionInfo());
+      type.sentVersion = response.getVersionInfo();
+    }
+  }
+
+  @Override
+  public void onStreamClose(long streamId, String typeUrl) {
+    streams.remove(streamId);
+  }
+
+  @Override
+  public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
+    streams.remove(streamId);
+  }
+
+  /** Rows for every connected Envoy; {@code currentVersion} gives the snapshot's version per type URL. */
+  public List<NodeSync> report(Function<String, String> currentVersion) {
+    List<NodeSync> nodes = new ArrayList<>();
+    streams.forEach(
+        (id, stream) -> {
+          List<TypeSync> types = new ArrayList<>();
+          new TreeMap<>(stream.types).forEach((url, t) -> {
+            synchronized (t) {
+              String current = currentVersion.apply(url);
+              Status status;
+              if (t.nackedVersion != null && t.nackedVersion.equals(t.sentVersion)) {
+                status = Status.NACKED;
+              } else if (t.ackedVersion.equals(t.sentVersion) && (current == null || current.equals(t.sentVersion))) {
+                status = Status.SYNCED;
+              } else {
+                status = Status.STALE;
+              }
+              types.add(new TypeSync(shortType(url), current, t.sentVersion, t.ackedVersion, status, t.nackError));
+            }
+          });
+          nodes.add(new NodeSync(stream.nodeId, stream.cluster, id, types));
+        });
+    nodes.sort(Comparator.comparing(NodeSync::node).thenComparing(NodeSync::stream));
+    return nodes;
+  }
+
+  static String shortType(String typeUrl) {
+    int slash = typeUrl.lastIndexOf('.');
+    return slash < 0 ? typeUrl : typeUrl.substring(slash + 1);
+  }
+}

@@ -1,0 +1,109 @@
+package io.voyager.bdk.xds.translate;
+
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.voyager.bdk.xds.ir.BackendIr;
+import io.voyager.bdk.xds.ir.BookTranslation;
+import io.voyager.bdk.xds.ir.BookTranslator;
+import io.voyager.bdk.xds.ir.GatewayIr;
+import io.voyager.bdk.xds.ir.GatewayIrBuilder;
+import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.ir.WebhookRouteIr;
+import io.voyager.bdk.xds.model.ServiceRef;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * {@link GatewayTranslator} with memory: a book whose spec did not change reuses its translation
+ * and its Envoy routes, a Service whose slices did not change reuses its endpoints, so an event for
+ * one book among 10,000 re-translates one book. Caches hold only what the last input used, so
+ * memory follows the input. Not thread-safe: one rebuild at a time (the watcher's single thread).
+ */
+public final class IncrementalTranslator {
+  private final XdsTranslator xds;
+  private Map<String, CachedBook> books = new HashMap<>();
+  private Map<WebhookRouteIr, Route> routes = new HashMap<>();
+  private Map<BackendKey, CachedBackend> backends = new HashMap<>();
+  private int lastTranslatedBooks;
+
+  public IncrementalTranslator(XdsTranslator xds) {
+    this.xds = xds;
+  }
+
+  private record CachedBook(BookSource source, BookTranslation translation) {}
+
+  private record BackendKey(ServiceRef service, boolean http2) {}
+
+  private record CachedBackend(List<EndpointSliceView> slices, BackendIr backend, ClusterLoadAssignment cla) {}
+
+  public Translation translate(GatewayInput input) {
+    Map<String, CachedBook> nextBooks = new HashMap<>(input.books().size() * 2);
+    List<BookTranslation> results = new ArrayList<>(input.books().size());
+    List<BookTranslation.Accepted> accepted = new ArrayList<>();
+    int translated = 0;
+    for (BookSource book : input.books()) {
+      CachedBook cached = books.get(book.key());
+      if (cached == null || !Objects.equals(cached.source(), book)) {
+        cached = new CachedBook(book, BookTranslator.translate(book));
+        translated++;
+      }
+      nextBooks.put(book.key(), cached);
+      results.add(cached.translation());
+      if (cached.translation() instanceof BookTranslation.Accepted a) {
+        accepted.add(a);
+      }
+    }
+    books = nextBooks;
+    lastTranslatedBooks = translated;
+    results.sort(java.util.Comparator.comparing(t -> t.namespace() + "/" + t.name()));
+
+    Map<BackendKey, CachedBackend> nextBackends = new HashMap<>();
+    GatewayIr ir =
+        GatewayIrBuilder.build(
+            input.settings(),
+            accepted,
+            (service, http2) -> {
+              BackendKey key = new BackendKey(service, http2);
+              List<EndpointSliceView> slices = input.slicesOf(service.key());
+              CachedBackend cached = backends.get(key);
+              if (cached == null || !cached.slices().equals(slices)) {
+                BackendIr backend = GatewayIrBuilder.backend(service, http2, slices);
+                cached = new CachedBackend(slices, backend, XdsTranslator.loadAssignment(backend));
+              }
+              nextBackends.put(key, cached);
+              return cached.backend();
+            });
+    Map<BackendIr, ClusterLoadAssignment> clas = new HashMap<>();
+    nextBackends.values().forEach(c -> clas.put(c.backend(), c.cla()));
+    backends = nextBackends;
+
+    Map<WebhookRouteIr, Route> nextRoutes = new HashMap<>(ir.webhookRoutes().size() * 2);
+    XdsResources resources =
+        xds.translate(
+            ir,
+            route -> {
+              Route built = routes.get(route);
+              if (built == null) {
+                built = xds.webhookRoute(route);
+              }
+              nextRoutes.put(route, built);
+              return built;
+            },
+            backend -> {
+              ClusterLoadAssignment cla = clas.get(backend);
+              return cla != null ? cla : XdsTranslator.loadAssignment(backend);
+            });
+    routes = nextRoutes;
+    return new Translation(resources, results);
+  }
+
+  /** How many books the last {@link #translate} actually re-translated (the rest came from cache). */
+  public int lastTranslatedBooks() {
+    return lastTranslatedBooks;
+  }
+}

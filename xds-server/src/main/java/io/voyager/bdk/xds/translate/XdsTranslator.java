@@ -1,0 +1,373 @@
+package io.voyager.bdk.xds.translate;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLogFilter;
+import io.envoyproxy.envoy.config.accesslog.v3.ComparisonFilter;
+import io.envoyproxy.envoy.config.accesslog.v3.StatusCodeFilter;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
+import io.envoyproxy.envoy.config.core.v3.RuntimeUInt32;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.FilterConfig;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.BufferSettings;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.CheckSettings;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
+import io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.LocalReplyConfig;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ResponseMapper;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.envoyproxy.envoy.type.v3.HttpStatus;
+import io.envoyproxy.envoy.type.v3.StatusCode;
+import io.voyager.bdk.transcoder.TranscoderConfig;
+import io.voyager.bdk.transcoder.TranscoderSettings;
+import io.voyager.bdk.xds.ir.BackendIr;
+import io.voyager.bdk.xds.ir.GatewayIr;
+import io.voyager.bdk.xds.ir.HostPort;
+import io.voyager.bdk.xds.ir.Provenance;
+import io.voyager.bdk.xds.ir.WebhookRouteIr;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Gateway IR → Envoy resources. Pure: the same IR always yields equal resources (with
+ * deterministic bytes, see {@link Anys}).
+ *
+ * <p>Filter chain of the one HTTP listener, in order: ext_authz (off unless a route enables it:
+ * webhook routes), Lua status mapping (off unless enabled: library routes), grpc_json_transcoder
+ * (off unless enabled: library routes), router. Filters that are off by default cannot touch
+ * routes that did not ask for them, so the transcoder never rejects a webhook path and a webhook
+ * never reaches the transcoder.
+ */
+public final class XdsTranslator {
+
+  public static final String LISTENER_NAME = "bdk-http";
+  public static final String ROUTE_CONFIG_NAME = "bdk-routes";
+  public static final String METADATA_NAMESPACE = "io.voyager.bdk";
+  static final String EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
+  static final String LUA_FILTER = "envoy.filters.http.lua";
+  static final String TRANSCODER_FILTER = TranscoderConfig.FILTER_NAME;
+  static final String ROUTER_FILTER = "envoy.filters.http.router";
+  static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+  public static final String LIBRARY_PREFIX = "/api/v1/books";
+
+  private final TranscoderSettings transcoderSettings;
+  private final Any transcoder;
+
+  /** Loads the descriptor set once; the translator is then reusable and thread-safe. */
+  public XdsTranslator(TranscoderSettings transcoderSettings) {
+    this.transcoderSettings = transcoderSettings;
+    this.transcoder = Anys.pack(TranscoderConfig.bookLibrary(transcoderSettings));
+  }
+
+  public XdsResources translate(GatewayIr ir) {
+    return translate(ir, this::webhookRoute, XdsTranslator::loadAssignment);
+  }
+
+  /**
+   * Translation with caller-supplied (e.g. memoizing) builders for the per-book parts: webhook
+   * routes and load assignments. They must be equivalent to {@link #webhookRoute} and
+   * {@link #loadAssignment}.
+   */
+  public XdsResources translate(
+      GatewayIr ir,
+      Function<WebhookRouteIr, Route> webhookRoutes,
+      Function<BackendIr, ClusterLoadAssignment> loadAssignments) {
+    if (!ir.transcoder().equals(transcoderSettings)) {
+      throw new IllegalArgumentException("transcoder settings differ from this translator's");
+    }
+    List<Cluster> clusters = new ArrayList<>();
+    List<ClusterLoadAssignment> endpoints = new ArrayList<>();
+    for (BackendIr backend : backends(ir)) {
+      clusters.add(cluster(backend));
+      endpoints.add(loadAssignments.apply(backend));
+    }
+    return new XdsResources(
+        List.of(listener(ir)), List.of(routeConfiguration(ir, webhookRoutes)), clusters, endpoints);
+  }
+
+  private static List<BackendIr> backends(GatewayIr ir) {
+    List<BackendIr> all = new ArrayList<>();
+    all.add(ir.library());
+    if (!ir.extAuthz().clusterName().equals(ir.library().clusterName())) {
+      all.add(ir.extAuthz());
+    }
+    all.addAll(ir.webhookBackends());
+    return all;
+  }
+
+  // ---- listener ----
+
+  Listener listener(GatewayIr ir) {
+    HttpConnectionManager hcm =
+        HttpConnectionManager.newBuilder()
+            .setStatPrefix("bdk_http")
+            .setCodecType(HttpConnectionManager.CodecType.AUTO)
+            .setRds(
+                Rds.newBuilder().setRouteConfigName(ROUTE_CONFIG_NAME).setConfigSource(adsConfigSource()))
+            .setNormalizePath(com.google.protobuf.BoolValue.of(true))
+            .setMergeSlashes(true)
+            .setLocalReplyConfig(noRouteJson())
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName(EXT_AUTHZ_FILTER)
+                    .setDisabled(true)
+                    .setTypedConfig(Anys.pack(extAuthz(ir))))
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName(LUA_FILTER)
+                    .setDisabled(true)
+                    .setTypedConfig(
+                        Anys.pack(
+                            Lua.newBuilder()
+                                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(StatusHeaderLua.SOURCE))
+                                .build())))
+            .addHttpFilters(
+                HttpFilter.newBuilder().setName(TRANSCODER_FILTER).setDisabled(true).setTypedConfig(transcoder))
+            .addHttpFilters(
+                HttpFilter.newBuilder().setName(ROUTER_FILTER).setTypedConfig(Anys.pack(Router.getDefaultInstance())))
+            .build();
+    return Listener.newBuilder()
+        .setName(LISTENER_NAME)
+        .setAddress(socketAddress(ir.listenerAddress(), ir.listenerPort()))
+        .addFilterChains(
+            FilterChain.newBuilder()
+                .addFilters(
+                    Filter.newBuilder()
+                        .setName("envoy.filters.network.http_connection_manager")
+                        .setTypedConfig(Anys.pack(hcm))))
+        .build();
+  }
+
+  private static ExtAuthz extAuthz(GatewayIr ir) {
+    return ExtAuthz.newBuilder()
+        .setGrpcService(
+            GrpcService.newBuilder()
+                .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(ir.extAuthz().clusterName()))
+                .setTimeout(seconds(2)))
+        .setTransportApiVersion(ApiVersion.V3)
+        .setFailureModeAllow(false)
+        .setStatusOnError(HttpStatus.newBuilder().setCode(StatusCode.ServiceUnavailable))
+        .setWithRequestBody(
+            BufferSettings.newBuilder()
+                .setMaxRequestBytes(ir.maxWebhookBodyBytes())
+                .setAllowPartialMessage(false)
+                .setPackAsBytes(true))
+        .build();
+  }
+
+  /**
+   * Every local 404 (the catch-all route, the transcoder's unknown method) answers
+   * {@code {"code":5,"message":"no route for METHOD PATH"}} as JSON: google.rpc.Status, NOT_FOUND.
+   */
+  private static LocalReplyConfig noRouteJson() {
+    Struct body =
+        Struct.newBuilder()
+            .putFields("code", Value.newBuilder().setNumberValue(5).build())
+            .putFields(
+                "message", Value.newBuilder().setStringValue("no route for %REQ(:METHOD)% %REQ(:PATH)%").build())
+            .build();
+    return LocalReplyConfig.newBuilder()
+        .addMappers(
+            ResponseMapper.newBuilder()
+                .setFilter(
+                    AccessLogFilter.newBuilder()
+                        .setStatusCodeFilter(
+                            StatusCodeFilter.newBuilder()
+                                .setComparison(
+                                    ComparisonFilter.newBuilder()
+                                        .setOp(ComparisonFilter.Op.EQ)
+                                        .setValue(
+                                            RuntimeUInt32.newBuilder()
+                                                .setDefaultValue(404)
+                                                .setRuntimeKey("bdk.no_route.status")))))
+                .setBodyFormatOverride(SubstitutionFormatString.newBuilder().setJsonFormat(body)))
+        .build();
+  }
+
+  // ---- routes ----
+
+  RouteConfiguration routeConfiguration(GatewayIr ir, Function<WebhookRouteIr, Route> webhookRoutes) {
+    VirtualHost.Builder host = VirtualHost.newBuilder().setName("bdk").addDomains("*");
+    for (WebhookRouteIr route : ir.webhookRoutes()) {
+      host.addRoutes(webhookRoutes.apply(route));
+    }
+    host.addRoutes(libraryRestRoute(ir));
+    for (String service : transcoderSettings.services()) {
+      host.addRoutes(libraryGrpcRoute(ir, service));
+    }
+    host.addRoutes(
+        Route.newBuilder()
+            .setName("no-route")
+            .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+            .setDirectResponse(
+                DirectResponseAction.newBuilder()
+                    .setStatus(404)
+                    .setBody(DataSource.newBuilder().setInlineString("{\"code\":5,\"message\":\"no route\"}"))));
+    return RouteConfiguration.newBuilder()
+        .setName(ROUTE_CONFIG_NAME)
+        .addVirtualHosts(host)
+        .setValidateClusters(com.google.protobuf.BoolValue.of(false))
+        .build();
+  }
+
+  private Route libraryRestRoute(GatewayIr ir) {
+    return Route.newBuilder()
+        .setName("library-rest")
+        .setMatch(RouteMatch.newBuilder().setPathSeparatedPrefix(LIBRARY_PREFIX))
+        .setRoute(RouteAction.newBuilder().setCluster(ir.library().clusterName()).setTimeout(seconds(15)))
+        .putTypedPerFilterConfig(LUA_FILTER, enabled())
+        .putTypedPerFilterConfig(TRANSCODER_FILTER, enabled())
+        .setMetadata(provenance(new Provenance(Provenance.FLAG, ir.library().service().namespace(), ir.library().service().name(), null)))
+        .build();
+  }
+
+  /** gRPC clients may call the library through the gateway too (no transcoding). */
+  private static Route libraryGrpcRoute(GatewayIr ir, String service) {
+    return Route.newBuilder()
+        .setName("library-grpc/" + service)
+        .setMatch(
+            RouteMatch.newBuilder()
+                .setPrefix("/" + service + "/")
+                .setGrpc(RouteMatch.GrpcRouteMatchOptions.getDefaultInstance()))
+        .setRoute(RouteAction.newBuilder().setCluster(ir.library().clusterName()).setTimeout(seconds(15)))
+        .build();
+  }
+
+  /** The route of one webhook integration: exact path, POST only, ext_authz on with its context. */
+  public Route webhookRoute(WebhookRouteIr route) {
+    ExtAuthzPerRoute authz =
+        ExtAuthzPerRoute.newBuilder()
+            .setCheckSettings(CheckSettings.newBuilder().putAllContextExtensions(route.authContext()))
+            .build();
+    Provenance source = route.source();
+    return Route.newBuilder()
+        .setName("webhook/" + source.namespace() + "/" + source.name() + "/" + source.integration())
+        .setMatch(
+            RouteMatch.newBuilder()
+                .setPath(route.path())
+                .addHeaders(
+                    HeaderMatcher.newBuilder()
+                        .setName(":method")
+                        .setStringMatch(StringMatcher.newBuilder().setExact("POST"))))
+        .setRoute(RouteAction.newBuilder().setCluster(route.clusterName()).setTimeout(seconds(30)))
+        .putTypedPerFilterConfig(EXT_AUTHZ_FILTER, Anys.pack(authz))
+        .setMetadata(provenance(source))
+        .build();
+  }
+
+  private static Any enabled() {
+    return Anys.pack(FilterConfig.newBuilder().setDisabled(false).build());
+  }
+
+  private static Metadata provenance(Provenance source) {
+    Struct.Builder fields = Struct.newBuilder();
+    fields.putFields("kind", Value.newBuilder().setStringValue(source.kind()).build());
+    fields.putFields("namespace", Value.newBuilder().setStringValue(source.namespace()).build());
+    fields.putFields("name", Value.newBuilder().setStringValue(source.name()).build());
+    if (source.integration() != null) {
+      fields.putFields("integration", Value.newBuilder().setStringValue(source.integration()).build());
+    }
+    return Metadata.newBuilder().putFilterMetadata(METADATA_NAMESPACE, fields.build()).build();
+  }
+
+  // ---- clusters and endpoints ----
+
+  static Cluster cluster(BackendIr backend) {
+    Cluster.Builder cluster =
+        Cluster.newBuilder()
+            .setName(backend.clusterName())
+            .setType(Cluster.DiscoveryType.EDS)
+            .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(adsConfigSource()))
+            .setConnectTimeout(seconds(2))
+            .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+            .setMetadata(
+                Metadata.newBuilder()
+                    .putFilterMetadata(
+                        METADATA_NAMESPACE,
+                        Struct.newBuilder()
+                            .putFields("service", Value.newBuilder().setStringValue(backend.service().toString()).build())
+                            .build()));
+    if (backend.http2()) {
+      cluster.putTypedExtensionProtocolOptions(
+          HTTP_PROTOCOL_OPTIONS,
+          Anys.pack(
+              HttpProtocolOptions.newBuilder()
+                  .setExplicitHttpConfig(
+                      HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                          .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+                  .build()));
+    }
+    return cluster.build();
+  }
+
+  public static ClusterLoadAssignment loadAssignment(BackendIr backend) {
+    LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+    for (HostPort hp : backend.endpoints()) {
+      locality.addLbEndpoints(
+          LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(socketAddress(hp.host(), hp.port()))));
+    }
+    ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(backend.clusterName());
+    if (!backend.endpoints().isEmpty()) {
+      cla.addEndpoints(locality);
+    }
+    return cla.build();
+  }
+
+  private static ConfigSource adsConfigSource() {
+    return ConfigSource.newBuilder()
+        .setAds(AggregatedConfigSource.getDefaultInstance())
+        .setResourceApiVersion(ApiVersion.V3)
+        .build();
+  }
+
+  private static Address socketAddress(String host, int port) {
+    return Address.newBuilder()
+        .setSocketAddress(SocketAddress.newBuilder().setAddress(host).setPortValue(port))
+        .build();
+  }
+
+  private static Duration seconds(long s) {
+    return Duration.newBuilder().setSeconds(s).build();
+  }
+
+  /** Context extensions are a sorted map already; exposed for tests. */
+  static Map<String, String> contextExtensions(Route route) throws com.google.protobuf.InvalidProtocolBufferException {
+    return route.getTypedPerFilterConfigOrThrow(EXT_AUTHZ_FILTER)
+        .unpack(ExtAuthzPerRoute.class)
+        .getCheckSettings()
+        .getContextExtensionsMap();
+  }
+}

@@ -1,0 +1,100 @@
+package io.voyager.bdk.xds.version;
+
+import com.google.protobuf.Message;
+import io.envoyproxy.controlplane.cache.ResourceVersionResolver;
+import io.envoyproxy.controlplane.cache.SnapshotResources;
+import io.envoyproxy.controlplane.cache.VersionedResource;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.voyager.bdk.xds.translate.XdsResources;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * A v3 snapshot whose resource versions and type versions come from content
+ * ({@link ContentVersions}). java-control-plane's {@code Snapshot.create} versions each resource
+ * with {@code VersionedResource.create(msg)}, i.e. {@code hashCode()}, which differs between JVMs;
+ * this class supplies content hashes instead, for SotW type versions and delta resource versions.
+ */
+public final class ContentVersionedSnapshot extends Snapshot {
+  private final SnapshotResources<Cluster> clusters;
+  private final SnapshotResources<ClusterLoadAssignment> endpoints;
+  private final SnapshotResources<Listener> listeners;
+  private final SnapshotResources<RouteConfiguration> routes;
+  private final SnapshotResources<Secret> secrets;
+
+  private ContentVersionedSnapshot(XdsResources resources) {
+    this.clusters = versioned(resources.clusters());
+    this.endpoints = versioned(resources.endpoints());
+    this.listeners = versioned(resources.listeners());
+    this.routes = versioned(resources.routes());
+    this.secrets = versioned(List.<Secret>of());
+  }
+
+  public static ContentVersionedSnapshot of(XdsResources resources) {
+    return new ContentVersionedSnapshot(resources);
+  }
+
+  private static <T extends Message> SnapshotResources<T> versioned(List<T> resources) {
+    List<VersionedResource<T>> versioned = new ArrayList<>(resources.size());
+    SortedMap<String, String> versions = new TreeMap<>();
+    for (T resource : resources) {
+      String version = ContentVersions.ofResource(resource);
+      String name = ContentVersions.name(resource);
+      if (versions.put(name, version) != null) {
+        throw new IllegalArgumentException("two " + resource.getDescriptorForType().getName() + " resources are named '" + name + "'");
+      }
+      versioned.add(VersionedResource.create(resource, version));
+    }
+    String typeVersion = ContentVersions.ofType(versions);
+    ResourceVersionResolver resolver = names -> typeVersion;
+    return SnapshotResources.create(versioned, resolver);
+  }
+
+  @Override
+  public SnapshotResources<Cluster> clusters() {
+    return clusters;
+  }
+
+  @Override
+  public SnapshotResources<ClusterLoadAssignment> endpoints() {
+    return endpoints;
+  }
+
+  @Override
+  public SnapshotResources<Listener> listeners() {
+    return listeners;
+  }
+
+  @Override
+  public SnapshotResources<RouteConfiguration> routes() {
+    return routes;
+  }
+
+  @Override
+  public SnapshotResources<Secret> secrets() {
+    return secrets;
+  }
+
+  /**
+   * java-control-plane 1.0.49 declares this method with different generics in the base and v3
+   * classes (fine in bytecode, rejected by javac in a subclass); the raw return type bridges both.
+   */
+  @Override
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  public java.util.Map versionedResources(io.envoyproxy.controlplane.cache.Resources.ResourceType type) {
+    return super.versionedResources(type);
+  }
+
+  /** {@code cds=…,eds=…,lds=…,rds=…}: equal for equal content. */
+  public String summaryVersion() {
+    return "cds=" + clusters.version() + ",eds=" + endpoints.version() + ",lds=" + listeners.version()
+        + ",rds=" + routes.version();
+  }
+}

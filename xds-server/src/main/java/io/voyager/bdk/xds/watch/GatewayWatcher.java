@@ -1,0 +1,195 @@
+package io.voyager.bdk.xds.watch;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.xds.ir.BookTranslation;
+import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.ServiceKey;
+import io.voyager.bdk.xds.server.SnapshotPublisher;
+import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.Translation;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The I/O edge: SharedInformers on ExternalBookDefinitions (all namespaces) and EndpointSlices;
+ * every event signals a {@link Debouncer}; a debounced rebuild reads the informer caches,
+ * translates incrementally, publishes the snapshot when its content changed, and writes each
+ * book's status when it differs.
+ */
+public final class GatewayWatcher implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GatewayWatcher.class);
+
+  private final KubernetesClient client;
+  private final GatewaySettings settings;
+  private final IncrementalTranslator translator;
+  private final SnapshotPublisher publisher;
+  private final StatusWriter statusWriter;
+  private final ScheduledExecutorService executor;
+  private final Debouncer debouncer;
+  private final Timer translationTimer;
+  private final Counter builds;
+  private final Map<String, SliceCacheEntry> sliceViews = new HashMap<>();
+  private final AtomicReference<Translation> last = new AtomicReference<>();
+  private SharedIndexInformer<ExternalBookDefinition> books;
+  private SharedIndexInformer<EndpointSlice> slices;
+
+  private record SliceCacheEntry(String resourceVersion, EndpointSliceView view) {}
+
+  public GatewayWatcher(
+      KubernetesClient client,
+      GatewaySettings settings,
+      IncrementalTranslator translator,
+      SnapshotPublisher publisher,
+      Duration debounceQuiet,
+      Duration debounceMax,
+      MeterRegistry registry) {
+    this.client = client;
+    this.settings = settings;
+    this.translator = translator;
+    this.publisher = publisher;
+    this.statusWriter = new StatusWriter(client);
+    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "xds-rebuild");
+      t.setDaemon(true);
+      return t;
+    });
+    this.debouncer = new Debouncer(executor, debounceQuiet, debounceMax, this::rebuildSafely);
+    this.translationTimer = Timer.builder("bdk.xds.translation").description("Time to translate inputs into a snapshot").register(registry);
+    this.builds = Counter.builder("bdk.xds.snapshot.builds").description("Snapshot builds (debounced rebuilds)").register(registry);
+  }
+
+  /** Starts the informers, waits for their caches, then builds and publishes the first snapshot. */
+  public void start() throws Exception {
+    ResourceEventHandler<HasMetadata> signal = new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(HasMetadata obj) {
+        debouncer.signal();
+      }
+
+      @Override
+      public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
+        debouncer.signal();
+      }
+
+      @Override
+      public void onDelete(HasMetadata obj, boolean deletedFinalStateUnknown) {
+        debouncer.signal();
+      }
+    };
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    ResourceEventHandler<ExternalBookDefinition> bookHandler = (ResourceEventHandler) signal;
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    ResourceEventHandler<EndpointSlice> sliceHandler = (ResourceEventHandler) signal;
+    books = client.resources(ExternalBookDefinition.class).inAnyNamespace().inform(bookHandler, 0);
+    slices = client.discovery().v1().endpointSlices().inAnyNamespace().inform(sliceHandler, 0);
+    waitSynced(books, "ExternalBookDefinition");
+    waitSynced(slices, "EndpointSlice");
+    executor.submit(this::rebuildSafely).get(60, TimeUnit.SECONDS);
+  }
+
+  /** {@code inform} returns once the initial list is in the cache; this confirms and logs it. */
+  private static void waitSynced(SharedIndexInformer<?> informer, String kind) {
+    if (!informer.hasSynced()) {
+      throw new IllegalStateException(kind + " informer did not sync");
+    }
+    log.info("event=informer_synced kind={} items={}", kind, informer.getStore().list().size());
+  }
+
+  /** The last translation (resources and per-book results), if any. */
+  public Translation lastTranslation() {
+    return last.get();
+  }
+
+  private void rebuildSafely() {
+    try {
+      rebuild();
+    } catch (RuntimeException e) {
+      log.error("event=rebuild_failed error=\"{}\"", String.valueOf(e).replace('"', '\''), e);
+    }
+  }
+
+  private void rebuild() {
+    builds.increment();
+    long start = System.nanoTime();
+    GatewayInput input = new GatewayInput(settings, bookSources(), sliceViews());
+    Translation translation = translator.translate(input);
+    long nanos = System.nanoTime() - start;
+    translationTimer.record(nanos, TimeUnit.NANOSECONDS);
+    last.set(translation);
+    for (BookTranslation t : translation.books()) {
+      if (t instanceof BookTranslation.Rejected r) {
+        log.warn("event=book_rejected book={}/{} reason=\"{}\"", r.namespace(), r.name(), r.reason().replace('"', '\''));
+      }
+    }
+    boolean pushed = publisher.publish(translation.resources());
+    log.info("event=snapshot_built books={} retranslated={} pushed={} millis={}", translation.books().size(),
+        translator.lastTranslatedBooks(), pushed, TimeUnit.NANOSECONDS.toMillis(nanos));
+    for (BookTranslation t : translation.books()) {
+      statusWriter.write(t, (ns, name) -> books.getIndexer().getByKey(ns + "/" + name));
+    }
+  }
+
+  private List<BookSource> bookSources() {
+    List<BookSource> result = new ArrayList<>();
+    for (ExternalBookDefinition ebd : books.getStore().list()) {
+      if (ebd.getMetadata().getDeletionTimestamp() == null) {
+        result.add(KubeViews.book(ebd));
+      }
+    }
+    return result;
+  }
+
+  /** Slices by Service, converted once per resourceVersion, sorted by name for determinism. */
+  private Map<ServiceKey, List<EndpointSliceView>> sliceViews() {
+    Map<String, SliceCacheEntry> seen = new HashMap<>();
+    Map<ServiceKey, List<EndpointSliceView>> byService = new HashMap<>();
+    for (EndpointSlice slice : slices.getStore().list()) {
+      String key = slice.getMetadata().getNamespace() + "/" + slice.getMetadata().getName();
+      String rv = String.valueOf(slice.getMetadata().getResourceVersion());
+      SliceCacheEntry cached = sliceViews.get(key);
+      if (cached == null || !cached.resourceVersion().equals(rv)) {
+        cached = new SliceCacheEntry(rv, KubeViews.slice(slice));
+      }
+      seen.put(key, cached);
+      if (cached.view() != null) {
+        byService.computeIfAbsent(cached.view().service(), k -> new ArrayList<>()).add(cached.view());
+      }
+    }
+    sliceViews.clear();
+    sliceViews.putAll(seen);
+    byService.values().forEach(list -> list.sort(Comparator.comparing(EndpointSliceView::name)));
+    return byService;
+  }
+
+  @Override
+  public void close() {
+    if (books != null) {
+      books.close();
+    }
+    if (slices != null) {
+      slices.close();
+    }
+    executor.shutdownNow();
+  }
+}

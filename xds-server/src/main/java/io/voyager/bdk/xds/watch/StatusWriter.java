@@ -1,0 +1,107 @@
+package io.voyager.bdk.xds.watch;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.voyager.bdk.model.Condition;
+import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.ExternalBookDefinitionStatus;
+import io.voyager.bdk.model.WebhookEndpoint;
+import io.voyager.bdk.xds.ir.BookTranslation;
+import io.voyager.bdk.xds.ir.WebhookRouteIr;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes what the gateway made of each ExternalBookDefinition into its status: {@code webhooks}
+ * (integration name and public path) and a {@value #CONDITION} condition (True, or False naming
+ * the bad fields). Patches (JSON merge, status subresource) only when that differs from what the
+ * object already says; other conditions are kept.
+ */
+public final class StatusWriter {
+  private static final Logger log = LoggerFactory.getLogger(StatusWriter.class);
+  public static final String CONDITION = "WebhooksRouted";
+  private static final ObjectMapper json = new ObjectMapper();
+
+  private final KubernetesClient client;
+
+  public StatusWriter(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** Desired webhooks of a translation: sorted by integration name. */
+  public static List<WebhookEndpoint> webhooks(BookTranslation translation) {
+    List<WebhookEndpoint> result = new ArrayList<>();
+    if (translation instanceof BookTranslation.Accepted a) {
+      for (WebhookRouteIr r : a.routes()) {
+        result.add(new WebhookEndpoint(r.source().integration(), r.path()));
+      }
+    }
+    result.sort(Comparator.comparing(WebhookEndpoint::name));
+    return result;
+  }
+
+  static Condition condition(BookTranslation translation, Long generation, String now) {
+    if (translation instanceof BookTranslation.Rejected r) {
+      return new Condition(CONDITION, "False", "InvalidWebhookIntegration", r.reason(), now, generation);
+    }
+    return new Condition(CONDITION, "True", "Routed", "webhook routes are served by the gateway", now, generation);
+  }
+
+  /**
+   * Patches {@code current}'s status if it differs from {@code translation}; true if patched.
+   * {@code lookup} gives the object as last seen (informer cache), or null when it is gone.
+   */
+  public boolean write(BookTranslation translation, BiFunction<String, String, ExternalBookDefinition> lookup) {
+    ExternalBookDefinition current = lookup.apply(translation.namespace(), translation.name());
+    if (current == null) {
+      return false;
+    }
+    ExternalBookDefinitionStatus status = current.getStatus();
+    List<WebhookEndpoint> have = status == null || status.webhooks() == null ? List.of() : status.webhooks();
+    List<Condition> conditions = status == null || status.conditions() == null ? List.of() : status.conditions();
+    Condition want = condition(translation, current.getMetadata().getGeneration(), Instant.now().toString());
+    Condition existing = conditions.stream().filter(c -> CONDITION.equals(c.type())).findFirst().orElse(null);
+    List<WebhookEndpoint> wantWebhooks = webhooks(translation);
+    boolean sameCondition = existing != null && existing.status().equals(want.status())
+        && Objects.equals(existing.reason(), want.reason()) && Objects.equals(existing.message(), want.message())
+        && Objects.equals(existing.observedGeneration(), want.observedGeneration());
+    if (have.equals(wantWebhooks) && sameCondition) {
+      return false;
+    }
+    List<Condition> nextConditions = new ArrayList<>();
+    for (Condition c : conditions) {
+      if (!CONDITION.equals(c.type())) {
+        nextConditions.add(c);
+      }
+    }
+    nextConditions.add(sameCondition ? existing : want);
+    ObjectNode patch = json.createObjectNode();
+    ObjectNode statusNode = patch.putObject("status");
+    statusNode.set("webhooks", json.valueToTree(wantWebhooks));
+    statusNode.set("conditions", json.valueToTree(nextConditions));
+    try {
+      client.resources(ExternalBookDefinition.class)
+          .inNamespace(translation.namespace())
+          .withName(translation.name())
+          .subresource("status")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+      log.info("event=status_written book={}/{} webhooks={} routed={}", translation.namespace(), translation.name(),
+          wantWebhooks.size(), want.status());
+      return true;
+    } catch (KubernetesClientException e) {
+      log.warn("event=status_write_failed book={}/{} code={} error=\"{}\"", translation.namespace(), translation.name(),
+          e.getCode(), String.valueOf(e.getMessage()).replace('"', '\''));
+      return false;
+    }
+  }
+}
