@@ -1,0 +1,76 @@
+package io.voyager.bdk.library;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.voyager.bdk.library.v1.Book;
+import io.voyager.bdk.library.v1.Configuration;
+import io.voyager.bdk.library.v1.CreateBookRequest;
+import io.voyager.bdk.library.v1.CreateInstanceRequest;
+import io.voyager.bdk.library.v1.CredentialInput;
+import io.voyager.bdk.library.v1.Instance;
+import io.voyager.bdk.library.v1.Integration;
+import io.voyager.bdk.library.v1.WebhookBinding;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookDefinition;
+import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.WebhookRoutes;
+import java.time.Instant;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class ResourceMapperTest {
+
+  private final ResourceMapper mapper = new ResourceMapper("bdk");
+  private final Instant now = Instant.parse("2024-01-01T00:00:00.123Z");
+
+  private BookDefinition book() {
+    return mapper.toBookDefinition(CreateBookRequest.newBuilder().setName("support").setVersion("1.0.0")
+        .addIntegrations(Integration.newBuilder().setName("zendesk").setType("webhook")).build(),
+        UUID.fromString("11111111-1111-1111-1111-111111111111"), now);
+  }
+
+  @Test
+  void bookRoundTripsThroughTheResource() {
+    BookDefinition d = book();
+    assertThat(d.getMetadata().getNamespace()).isEqualTo("bdk");
+    assertThat(d.getMetadata().getAnnotations()).containsEntry(BdkLabels.CREATED_AT, "2024-01-01T00:00:00Z");
+    Book b = mapper.toBook(d);
+    assertThat(b.getBookId()).isEqualTo("11111111-1111-1111-1111-111111111111");
+    assertThat(b.getCreatedAt()).isEqualTo("2024-01-01T00:00:00Z");
+    assertThat(b.getIntegrations(0).getType()).isEqualTo("webhook");
+  }
+
+  @Test
+  void instanceCarriesNamesNotValuesAndReportsPathsAndPendingStatus() {
+    UUID id = UUID.fromString("22222222-2222-2222-2222-222222222222");
+    CreateInstanceRequest r = CreateInstanceRequest.newBuilder()
+        .setBookId("11111111-1111-1111-1111-111111111111")
+        .setCustomerNamespace("customer-acme")
+        .addCredentials(CredentialInput.newBuilder().setName("zd").setValue("the-value").setSource("external"))
+        .addWebhooks(WebhookBinding.newBuilder().setIntegration("zendesk").setScheme("zendesk").setCredential("zd")
+            .setPath("/ignored/on/input"))
+        .setConfiguration(Configuration.newBuilder().setCustomSettings(Struct.newBuilder()
+            .putFields("max_tickets_per_hour", Value.newBuilder().setNumberValue(100).build())))
+        .build();
+    BookInstanceDefinition d = mapper.toInstanceDefinition(r, book(), id, now);
+    assertThat(d.getMetadata().getName()).isEqualTo("support-" + id);
+    assertThat(d.getSpec().configuration().customSettings()).containsEntry("max_tickets_per_hour", 100L);
+    assertThat(d.getSpec().credentials().get(0).name()).isEqualTo("zd");
+    assertThat(d.getSpec().toString()).doesNotContain("the-value");
+
+    Instance i = mapper.toInstance(d);
+    assertThat(i.getStatus()).isEqualTo("Pending");
+    assertThat(i.getInstanceId()).isEqualTo(id.toString());
+    assertThat(i.getBookId()).isEqualTo("11111111-1111-1111-1111-111111111111");
+    assertThat(i.getWebhooks(0).getPath())
+        .isEqualTo(WebhookRoutes.publicPath("customer-acme", "support-" + id, "zendesk"));
+    assertThat(i.toString()).doesNotContain("the-value");
+
+    var secret = mapper.credentialsSecret(r, d);
+    assertThat(secret.getMetadata().getName()).isEqualTo("support-" + id + "-credentials");
+    assertThat(secret.getMetadata().getNamespace()).isEqualTo("customer-acme");
+    assertThat(secret.getData()).containsOnlyKeys("zd");
+  }
+}
