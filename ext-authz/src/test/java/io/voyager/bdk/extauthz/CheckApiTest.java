@@ -1,0 +1,233 @@
+package io.voyager.bdk.extauthz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
+import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.extauthz.scheme.Header;
+import io.voyager.bdk.extauthz.scheme.Schemes;
+import io.voyager.bdk.extauthz.scheme.SigningInput;
+import io.voyager.bdk.model.WebhookAuthContext;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Authorization gRPC API end to end in-process: Secrets in the fabric8 mock API server (CRUD),
+ * CheckRequests as Envoy sends them (raw_body, context_extensions), responses as Envoy reads them.
+ */
+@EnableKubernetesMockClient(crud = true)
+class CheckApiTest {
+  static final String OLD = "old-secret-value-1234567890";
+  static final String NEW = "new-secret-value-0987654321";
+  static final byte[] BODY = "{\"ticket\":{\"id\":7}}".getBytes(StandardCharsets.UTF_8);
+
+  KubernetesClient client;
+  TestTime time;
+  PrometheusMeterRegistry registry;
+  ExtAuthzServer extAuthz;
+  Server server;
+  ManagedChannel channel;
+  AuthorizationGrpc.AuthorizationBlockingStub stub;
+
+  @BeforeEach
+  void start() throws Exception {
+    putSecret(OLD);
+    time = new TestTime(Instant.now());
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    extAuthz = new ExtAuthzServer(client, CheckDefaults.standard(), ExtAuthzServer.Limits.standard(), registry, time, time);
+    String name = InProcessServerBuilder.generateName();
+    server = InProcessServerBuilder.forName(name).directExecutor().addService(extAuthz.service()).build().start();
+    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    stub = AuthorizationGrpc.newBlockingStub(channel);
+  }
+
+  @AfterEach
+  void stop() {
+    channel.shutdownNow();
+    server.shutdownNow();
+    extAuthz.close();
+  }
+
+  void putSecret(String value) {
+    client.secrets().inNamespace("customer-a").resource(new SecretBuilder()
+        .withNewMetadata().withNamespace("customer-a").withName("zendesk-webhook").endMetadata()
+        .addToData("secret", Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)))
+        .build()).createOr(existing -> existing.update());
+  }
+
+  static Map<String, String> context() {
+    return Map.of(
+        WebhookAuthContext.SCHEME, "zendesk",
+        WebhookAuthContext.SECRET_NAMESPACE, "customer-a",
+        WebhookAuthContext.SECRET_NAME, "zendesk-webhook",
+        WebhookAuthContext.SECRET_KEY, "secret",
+        WebhookAuthContext.ENDPOINT_KEY, "customer-a.books.zendesk",
+        WebhookAuthContext.INSTANCE, "customer-a/books",
+        WebhookAuthContext.INTEGRATION, "zendesk",
+        WebhookAuthContext.ROUTED_TO, "customer-a/books",
+        WebhookAuthContext.BURST, "3",
+        WebhookAuthContext.RATE_PER_SECOND, "1");
+  }
+
+  /** Zendesk's replay key is its signature (the invocation id is unsigned): each event gets its own body. */
+  static byte[] bodyFor(String id) {
+    return ("{\"ticket\":{\"id\":\"" + id + "\"}}").getBytes(StandardCharsets.UTF_8);
+  }
+
+  CheckRequest request(String secret, String id) {
+    return request(secret, id, bodyFor(id));
+  }
+
+  CheckRequest request(String secret, String id, byte[] body) {
+    List<Header> headers = Schemes.byName("zendesk", Map.of()).sign(new SigningInput(bodyFor(id), secret, time.instant(), id));
+    AttributeContext.HttpRequest.Builder http = AttributeContext.HttpRequest.newBuilder()
+        .setMethod("POST").setPath("/api/v1/webhooks/zendesk/customer-a.books.zendesk")
+        .setRawBody(ByteString.copyFrom(body))
+        .putHeaders("content-type", "application/json");
+    headers.forEach(h -> http.putHeaders(h.name().toLowerCase(), h.value()));
+    return CheckRequest.newBuilder().setAttributes(AttributeContext.newBuilder()
+        .setRequest(AttributeContext.Request.newBuilder().setHttp(http))
+        .putAllContextExtensions(context())).build();
+  }
+
+  static Map<String, String> headers(List<HeaderValueOption> options) {
+    return options.stream().collect(Collectors.toMap(o -> o.getHeader().getKey(), o -> o.getHeader().getValue()));
+  }
+
+  @Test
+  void validWebhookIsAllowedWithRoutingHeaders() {
+    CheckResponse response = stub.check(request(OLD, "inv-1"));
+
+    assertThat(response.getStatus().getCode()).isZero();
+    assertThat(headers(response.getOkResponse().getHeadersList())).containsEntry("x-bdk-webhook-id", "inv-1")
+        .containsEntry("x-bdk-routed-to", "customer-a/books").containsEntry("x-bdk-instance", "customer-a/books")
+        .containsEntry("x-bdk-integration", "zendesk");
+    assertThat(response.getOkResponse().getHeadersList()).allSatisfy(o -> assertThat(o.getAppend().getValue()).isFalse());
+    assertThat(headers(response.getOkResponse().getResponseHeadersToAddList())).containsEntry("x-bdk-webhook-id", "inv-1");
+    assertThat(registry.scrape()).contains("bdk_extauthz_checks_total{reason=\"ok\",result=\"allowed\",scheme=\"zendesk\"} 1.0")
+        .contains("bdk_extauthz_check_duration_seconds_bucket");
+  }
+
+  @Test
+  void tamperedBodyIsDenied401WithJsonReason() throws Exception {
+    CheckResponse response = stub.check(request(OLD, "inv-2", "{\"ticket\":{\"id\":8}}".getBytes(StandardCharsets.UTF_8)));
+
+    assertThat(response.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(401);
+    assertThat(headers(response.getDeniedResponse().getHeadersList())).containsEntry("content-type", "application/json");
+    JsonNode json = new ObjectMapper().readTree(response.getDeniedResponse().getBody());
+    assertThat(json.get("code").asInt()).isEqualTo(401);
+    assertThat(json.get("reason").asText()).isEqualTo("signature_mismatch");
+    assertThat(json.get("message").asText()).contains("X-Zendesk-Webhook-Signature");
+    assertThat(registry.scrape()).contains("bdk_extauthz_checks_total{reason=\"signature_mismatch\",result=\"denied\",scheme=\"zendesk\"} 1.0");
+  }
+
+  @Test
+  void replayIsDenied409() {
+    CheckRequest request = request(OLD, "inv-3");
+    assertThat(stub.check(request).hasOkResponse()).isTrue();
+    CheckResponse replay = stub.check(request);
+    assertThat(replay.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(409);
+    assertThat(replay.getDeniedResponse().getBody()).contains("\"reason\":\"replay\"");
+  }
+
+  @Test
+  void floodGets429WithRateLimitHeaders() {
+    for (int i = 0; i < 3; i++) {
+      assertThat(stub.check(request(OLD, "flood-" + i)).hasOkResponse()).isTrue();
+    }
+    CheckResponse limited = stub.check(request(OLD, "flood-3"));
+    assertThat(limited.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(429);
+    assertThat(headers(limited.getDeniedResponse().getHeadersList()))
+        .containsEntry("retry-after", "1")
+        .containsEntry("ratelimit-policy", "\"webhook\";q=3;w=3")
+        .containsEntry("ratelimit", "\"webhook\";r=0;t=3");
+  }
+
+  @Test
+  void rotatedSecretTakesEffectWithoutRestart() {
+    assertThat(stub.check(request(OLD, "rot-1")).hasOkResponse()).isTrue();
+    assertThat(stub.check(request(NEW, "rot-2")).getDeniedResponse().getStatus().getCodeValue()).isEqualTo(401);
+
+    putSecret(OLD + "\n" + NEW);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(stub.check(request(NEW, "rot-3-" + System.nanoTime())).hasOkResponse()).isTrue());
+    assertThat(stub.check(request(OLD, "rot-4")).hasOkResponse()).isTrue();
+
+    putSecret(NEW);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(stub.check(request(OLD, "rot-5-" + System.nanoTime())).hasDeniedResponse()).isTrue());
+  }
+
+  @Test
+  void missingSecretIsDenied503AndRecoversWhenItIsCreated() {
+    client.secrets().inNamespace("customer-a").withName("zendesk-webhook").delete();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      CheckResponse r = stub.check(request(OLD, "miss-" + System.nanoTime()));
+      assertThat(r.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(503);
+      assertThat(r.getDeniedResponse().getBody()).contains("secret_unavailable").contains("customer-a/zendesk-webhook");
+    });
+    putSecret(OLD);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(stub.check(request(OLD, "back-" + System.nanoTime())).hasOkResponse()).isTrue());
+  }
+
+  @Test
+  void invalidContextIsDeniedNotCrashed() {
+    CheckRequest noContext = request(OLD, "x").toBuilder()
+        .setAttributes(request(OLD, "x").getAttributes().toBuilder().clearContextExtensions()).build();
+    CheckResponse response = stub.check(noContext);
+    assertThat(response.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(500);
+    assertThat(response.getDeniedResponse().getBody()).contains("invalid_route_config").contains("scheme");
+  }
+
+  @Test
+  void secretsAreNeverLoggedNorReturned() {
+    PrintStream original = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    StringBuilder responses = new StringBuilder();
+    try {
+      responses.append(stub.check(request(OLD, "log-1")));
+      responses.append(stub.check(request(NEW, "log-2")));
+      responses.append(stub.check(request(OLD, "log-1")));
+      putSecret(NEW);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(stub.check(request(NEW, "log-3-" + System.nanoTime())).hasOkResponse()).isTrue());
+    } finally {
+      System.setErr(original);
+    }
+    String logs = captured.toString(StandardCharsets.UTF_8);
+    assertThat(logs).contains("event=");
+    for (String secret : List.of(OLD, NEW)) {
+      String b64 = Base64.getEncoder().encodeToString(secret.getBytes(StandardCharsets.UTF_8));
+      assertThat(logs).doesNotContain(secret).doesNotContain(b64);
+      assertThat(responses.toString()).doesNotContain(secret).doesNotContain(b64);
+    }
+  }
+}
