@@ -1,0 +1,65 @@
+package io.voyager.bdk.controller;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookDefinition;
+import io.voyager.bdk.model.BookDefinitionSpec;
+import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec.Configuration;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec.Customer;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec.Deployment;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec.Resources;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec.WebhookBinding;
+import io.voyager.bdk.model.RateLimit;
+import java.util.List;
+import java.util.Map;
+
+/** Objects from the seeds' YAML, for tests. */
+final class Fixtures {
+  private Fixtures() {}
+
+  static final String BOOK = "customer-support-book";
+
+  static void namespace(KubernetesClient client, String name) {
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
+        .addToLabels("kubernetes.io/metadata.name", name).endMetadata().build()).createOr(o -> o.update());
+  }
+
+  static BookDefinition book(String name) {
+    BookDefinition book = new BookDefinition();
+    book.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(BdkLabels.BDK_NAMESPACE)
+        .addToLabels(BdkLabels.BOOK_ID, "book-1234").build());
+    book.setSpec(new BookDefinitionSpec(
+        "customer-support", "1.0.0", "Customer support automation book", null,
+        List.of("ticket_creation"),
+        new BookDefinitionSpec.Runtime("python", "3.11", List.of("requests>=2.28.0")),
+        List.of(
+            new BookDefinitionSpec.Integration("zendesk", "webhook", Map.of("endpoint", "/webhooks/zendesk")),
+            new BookDefinitionSpec.Integration("github", "webhook", Map.of()),
+            new BookDefinitionSpec.Integration("slack", "api", Map.of("endpoint", "https://slack.com/api")))));
+    return book;
+  }
+
+  static BookInstanceDefinitionSpec spec(String namespace, String type) {
+    return new BookInstanceDefinitionSpec(
+        new BookInstanceDefinitionSpec.BookRef(BOOK, "1.0.0"),
+        new Customer(namespace, "org-uuid-123"),
+        new Deployment(type, 2, new Resources("500m", "1Gi", "1", "2Gi"), null),
+        null,
+        List.of(new BookInstanceDefinitionSpec.Credential("zendesk_signing_key", "secret", "external")),
+        new Configuration("production", "debug", Map.of("max_tickets_per_hour", 100)),
+        "long-polling".equals(type) ? List.of() : List.of(
+            new WebhookBinding("zendesk", "zendesk", "zendesk_signing_key", 300, new RateLimit(10.0, 20), null)));
+  }
+
+  static BookInstanceDefinition instance(String name, BookInstanceDefinitionSpec spec) {
+    BookInstanceDefinition instance = new BookInstanceDefinition();
+    instance.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(BdkLabels.BDK_NAMESPACE)
+        .addToLabels(BdkLabels.INSTANCE_ID, "id-" + name).build());
+    instance.setSpec(spec);
+    return instance;
+  }
+}

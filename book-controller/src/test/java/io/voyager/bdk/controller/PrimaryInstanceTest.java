@@ -1,0 +1,118 @@
+package io.voyager.bdk.controller;
+
+import static io.voyager.bdk.controller.ControllerHarness.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.WebhookRoutes;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@EnableKubernetesMockClient(crud = true)
+class PrimaryInstanceTest {
+  static final String NS = "customer-acme";
+  KubernetesClient client;
+  BookController controller;
+
+  @BeforeEach
+  void start() {
+    Fixtures.namespace(client, BdkLabels.BDK_NAMESPACE);
+    Fixtures.namespace(client, NS);
+    client.resource(Fixtures.book(Fixtures.BOOK)).create();
+    controller = ControllerHarness.start(client);
+  }
+
+  @AfterEach
+  void stop() {
+    controller.close();
+  }
+
+  @Test
+  void primaryInstanceGetsDeploymentServiceExternalBookPolicyAndSecret_thenReadyFromDeploymentStatus() {
+    create(client, Fixtures.instance("acme-support", Fixtures.spec(NS, "primary")));
+
+    Deployment d = awaitDeployment(client, NS, "acme-support");
+    var pod = d.getSpec().getTemplate().getSpec();
+    var book = pod.getContainers().get(0);
+    assertThat(book.getImage()).isEqualTo("voyager/book-runtime-python:3.11");
+    Map<String, String> env = book.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> String.valueOf(e.getValue())));
+    assertThat(env).containsEntry("BOOK_TYPE", "customer-support").containsEntry("CUSTOMER_ID", "org-uuid-123")
+        .containsEntry("LOG_LEVEL", "debug").containsEntry("BOOK_CUSTOM_SETTINGS", "{\"max_tickets_per_hour\":100}");
+    assertThat(book.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getMountPath()).isEqualTo("/secrets");
+      assertThat(m.getReadOnly()).isTrue();
+    });
+    assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("acme-support-credentials"));
+    assertThat(book.getResources().getRequests().get("cpu").toString()).isEqualTo("500m");
+    assertThat(book.getResources().getLimits().get("memory").toString()).isEqualTo("2Gi");
+    assertThat(book.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health");
+    assertThat(book.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(8080);
+    var sc = book.getSecurityContext();
+    assertThat(sc.getRunAsNonRoot()).isTrue();
+    assertThat(sc.getReadOnlyRootFilesystem()).isTrue();
+    assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
+    assertThat(sc.getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(pod.getContainers()).hasSize(1);
+    assertThat(d.getMetadata().getLabels()).containsEntry(BdkLabels.INSTANCE_NAME, "acme-support")
+        .containsEntry(BdkLabels.INSTANCE_ID, "id-acme-support");
+
+    var svc = await().atMost(WAIT).until(() -> client.services().inNamespace(NS).withName("acme-support").get(), s -> s != null);
+    assertThat(svc.getSpec().getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getName()).isEqualTo("http");
+      assertThat(p.getPort()).isEqualTo(8080);
+    });
+    assertThat(svc.getSpec().getSelector()).isEqualTo(d.getSpec().getSelector().getMatchLabels());
+    assertThat(svc.getMetadata().getLabels()).containsEntry(BdkLabels.INSTANCE_NAME, "acme-support");
+
+    ExternalBookDefinition ebd = client.resources(ExternalBookDefinition.class).inNamespace(NS).withName("acme-support").get();
+    assertThat(ebd.getSpec().bookType()).isEqualTo("customer-support");
+    assertThat(ebd.getSpec().service().name()).isEqualTo("acme-support");
+    assertThat(ebd.getSpec().instanceRef().name()).isEqualTo("acme-support");
+    assertThat(ebd.getSpec().externalIntegrations()).anySatisfy(i -> {
+      assertThat(i.name()).isEqualTo("zendesk");
+      assertThat(i.type()).isEqualTo("webhook");
+      assertThat(i.authentication().type()).isEqualTo("signature");
+      assertThat(i.authentication().scheme()).isEqualTo("zendesk");
+      assertThat(i.authentication().secretRef().name()).isEqualTo("acme-support-credentials");
+      assertThat(i.authentication().secretRef().key()).isEqualTo("zendesk_signing_key");
+      assertThat(i.rateLimit().burst()).isEqualTo(20);
+    });
+    assertThat(ebd.getSpec().externalIntegrations()).anySatisfy(i -> assertThat(i.type()).isEqualTo("api"));
+
+    var policy = client.network().v1().networkPolicies().inNamespace(NS).withName("acme-support-ingress").get();
+    assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule ->
+        assertThat(rule.getFrom().get(0).getNamespaceSelector().getMatchLabels()).containsEntry("kubernetes.io/metadata.name", "bdk"));
+    Secret credentials = client.secrets().inNamespace(NS).withName("acme-support-credentials").get();
+    assertThat(credentials).isNotNull();
+    assertThat(client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NS).list().getItems()).isEmpty();
+    assertThat(client.serviceAccounts().inNamespace(NS).list().getItems()).noneMatch(sa -> sa.getMetadata().getName().contains("tailscale"));
+
+    BookInstanceDefinitionStatus pending = awaitPhase(client, "acme-support", BookInstanceDefinitionStatus.PENDING);
+    assertThat(pending.deploymentStatus().readyReplicas()).isZero();
+
+    markReady(client, NS, "acme-support");
+    BookInstanceDefinitionStatus ready = awaitPhase(client, "acme-support", BookInstanceDefinitionStatus.READY);
+    assertThat(ready.deploymentStatus().readyReplicas()).isEqualTo(2);
+    assertThat(ready.deploymentStatus().totalReplicas()).isEqualTo(2);
+    assertThat(ready.lastUpdated()).isNotBlank();
+    assertThat(ready.conditions()).anySatisfy(c -> {
+      assertThat(c.type()).isEqualTo("DeploymentReady");
+      assertThat(c.status()).isEqualTo("True");
+      assertThat(c.reason()).isNotBlank();
+    });
+    assertThat(ready.webhooks()).singleElement().satisfies(w ->
+        assertThat(w.path()).isEqualTo(WebhookRoutes.publicPath(NS, "acme-support", "zendesk")));
+  }
+}
