@@ -6,7 +6,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import java.util.List;
-import java.util.Objects;
+import java.util.Arrays;
 
 /**
  * The status a Deployment would get from kubelet and the deployment controller once its pods run:
@@ -38,15 +38,18 @@ final class DeploymentStatuses {
 
   /** True when {@code current} already reports the counts and generation of {@code desired}. */
   static boolean same(DeploymentStatus current, DeploymentStatus desired) {
-    if (current == null) {
-      return false;
-    }
-    return Objects.equals(current.getObservedGeneration(), desired.getObservedGeneration())
-        && Objects.equals(current.getReplicas(), desired.getReplicas())
-        && Objects.equals(current.getUpdatedReplicas(), desired.getUpdatedReplicas())
-        && Objects.equals(current.getReadyReplicas(), desired.getReadyReplicas())
-        && Objects.equals(current.getAvailableReplicas(), desired.getAvailableReplicas())
-        && Objects.equals(conditionStatuses(current), conditionStatuses(desired));
+    return current != null && fingerprint(current).equals(fingerprint(desired));
+  }
+
+  /** What the runtime decides about a status: generation, counts and condition states, not times. */
+  static List<Object> fingerprint(DeploymentStatus status) {
+    return Arrays.asList(
+        status.getObservedGeneration(),
+        status.getReplicas(),
+        status.getUpdatedReplicas(),
+        status.getReadyReplicas(),
+        status.getAvailableReplicas(),
+        conditionStatuses(status));
   }
 
   private static List<String> conditionStatuses(DeploymentStatus status) {

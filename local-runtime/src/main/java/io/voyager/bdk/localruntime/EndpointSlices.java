@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import java.util.Arrays;
 
 /**
  * The EndpointSlices the local runtime publishes, as Kubernetes' endpoint-slice controller would:
@@ -62,10 +62,13 @@ final class EndpointSlices {
 
   /** True when {@code existing} already says what {@code desired} says (labels, endpoints, ports). */
   static boolean same(EndpointSlice existing, EndpointSlice desired) {
-    return Objects.equals(existing.getMetadata().getLabels(), desired.getMetadata().getLabels())
-        && Objects.equals(existing.getAddressType(), desired.getAddressType())
-        && Objects.equals(existing.getEndpoints(), desired.getEndpoints())
-        && Objects.equals(existing.getPorts(), desired.getPorts());
+    return fingerprint(existing).equals(fingerprint(desired));
+  }
+
+  /** What the runtime decides about a slice: labels, address type, endpoints and ports. */
+  static List<Object> fingerprint(EndpointSlice slice) {
+    return Arrays.asList(
+        slice.getMetadata().getLabels(), slice.getAddressType(), slice.getEndpoints(), slice.getPorts());
   }
 
   private static EndpointPort toEndpointPort(ServicePort port, int backendPort) {

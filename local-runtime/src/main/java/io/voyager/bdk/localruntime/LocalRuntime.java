@@ -52,6 +52,7 @@ public final class LocalRuntime implements AutoCloseable {
    */
   public static LocalRuntime start(KubernetesClient client, Settings settings) {
     Backends backends = new Backends(settings.maxBackends(), settings.history());
+    RecentWrites recentWrites = new RecentWrites();
     SharedIndexInformer<Deployment> deployments =
         client.apps().deployments().inAnyNamespace().runnableInformer(0);
     SharedIndexInformer<Service> services = client.services().inAnyNamespace().runnableInformer(0);
@@ -64,14 +65,18 @@ public final class LocalRuntime implements AutoCloseable {
         new ReconcileQueue(
             new NamespaceReconciler(
                 client, deployments.getIndexer(), services.getIndexer(), slices.getIndexer(),
-                backends, Clock.systemUTC()),
+                backends, recentWrites, Clock.systemUTC()),
             settings.debounce(),
             settings.maxBackoff());
     try {
       informers.forEach(informer -> informer.start().toCompletableFuture().join());
-      deployments.addEventHandler(new NamespaceEnqueuer<>(queue::enqueue));
-      services.addEventHandler(new NamespaceEnqueuer<>(queue::enqueue));
-      slices.addEventHandler(new NamespaceEnqueuer<>(queue::enqueue));
+      deployments.addEventHandler(
+          new NamespaceEnqueuer<>(queue::enqueue, d -> recentWrites.observed(RecentWrites.statusKey(
+              d.getMetadata().getNamespace(), d.getMetadata().getName()))));
+      services.addEventHandler(new NamespaceEnqueuer<>(queue::enqueue, s -> {}));
+      slices.addEventHandler(
+          new NamespaceEnqueuer<>(queue::enqueue, s -> recentWrites.observed(RecentWrites.sliceKey(
+              s.getMetadata().getNamespace(), s.getMetadata().getName()))));
     } catch (RuntimeException e) {
       informers.forEach(SharedIndexInformer::close);
       queue.close();
@@ -110,8 +115,11 @@ public final class LocalRuntime implements AutoCloseable {
     log.info("event=local_runtime_stopped");
   }
 
-  /** Turns every watch event in a customer namespace into a reconcile of that namespace. */
-  private record NamespaceEnqueuer<T extends HasMetadata>(Consumer<String> enqueue)
+  /**
+   * Turns every watch event in a customer namespace into a reconcile of that namespace, after
+   * telling {@code observe} the object was seen.
+   */
+  private record NamespaceEnqueuer<T extends HasMetadata>(Consumer<String> enqueue, Consumer<T> observe)
       implements ResourceEventHandler<T> {
     @Override
     public void onAdd(T obj) {
@@ -128,9 +136,10 @@ public final class LocalRuntime implements AutoCloseable {
       handle(obj);
     }
 
-    private void handle(HasMetadata obj) {
+    private void handle(T obj) {
       String namespace = obj.getMetadata().getNamespace();
       if (CustomerNamespaces.isCustomerNamespace(namespace)) {
+        observe.accept(obj);
         enqueue.accept(namespace);
       }
     }

@@ -65,7 +65,7 @@ public final class Main {
   }
 
   /** Starts the runtime and returns once its watches are synced and its admin port is bound. */
-  public static AutoCloseable start(String... args) {
+  public static LocalRuntimeService start(String... args) {
     Main options = new Main();
     new CommandLine(options).parseArgs(args);
     if (options.debounceMs < 1) {
@@ -94,12 +94,7 @@ public final class Main {
                       AdminServer.respond(
                           exchange, 200, "application/json",
                           JSON.writeValueAsString(Map.of("backends", started.backends()))));
-      return () -> {
-        admin.close();
-        started.close();
-        client.close();
-        registry.close();
-      };
+      return new LocalRuntimeService(client, started, admin, registry);
     } catch (RuntimeException e) {
       if (runtime != null) {
         runtime.close();

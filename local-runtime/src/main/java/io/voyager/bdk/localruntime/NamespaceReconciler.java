@@ -39,6 +39,8 @@ final class NamespaceReconciler implements Consumer<String> {
   private final Indexer<EndpointSlice> slices;
   private final Backends backends;
   private final Clock clock;
+  private final RecentWrites recentWrites;
+  private static final String DELETED = "deleted";
 
   NamespaceReconciler(
       KubernetesClient client,
@@ -46,7 +48,9 @@ final class NamespaceReconciler implements Consumer<String> {
       Indexer<Service> services,
       Indexer<EndpointSlice> slices,
       Backends backends,
+      RecentWrites recentWrites,
       Clock clock) {
+    this.recentWrites = recentWrites;
     this.client = client;
     this.deployments = deployments;
     this.services = services;
@@ -89,12 +93,16 @@ final class NamespaceReconciler implements Consumer<String> {
       String name = desired.getMetadata().getName();
       wanted.add(name);
       EndpointSlice current = existing.get(name);
-      if (current != null && EndpointSlices.same(current, desired)) {
+      String key = RecentWrites.sliceKey(namespace, name);
+      String cachedVersion = current == null ? null : current.getMetadata().getResourceVersion();
+      if ((current != null && EndpointSlices.same(current, desired))
+          || recentWrites.inFlight(key, cachedVersion, EndpointSlices.fingerprint(desired))) {
         continue;
       }
       try {
         client.discovery().v1().endpointSlices().inNamespace(namespace).resource(desired)
             .createOr(NonDeletingOperation::update);
+        recentWrites.remember(key, cachedVersion, EndpointSlices.fingerprint(desired));
         log.info(
             "event=endpointslice_published namespace={} service={} slice={} deployment={} port={}",
             namespace, target.service().getMetadata().getName(), name, target.deployment(), port);
@@ -104,8 +112,14 @@ final class NamespaceReconciler implements Consumer<String> {
       }
     }
     existing.keySet().stream().filter(name -> !wanted.contains(name)).sorted().forEach(name -> {
+      String key = RecentWrites.sliceKey(namespace, name);
+      String cachedVersion = existing.get(name).getMetadata().getResourceVersion();
+      if (recentWrites.inFlight(key, cachedVersion, DELETED)) {
+        return;
+      }
       try {
         client.discovery().v1().endpointSlices().inNamespace(namespace).withName(name).delete();
+        recentWrites.remember(key, cachedVersion, DELETED);
         log.info("event=endpointslice_removed namespace={} slice={}", namespace, name);
       } catch (KubernetesClientException e) {
         log.warn("event=endpointslice_delete_failed namespace={} slice={} code={}", namespace, name, e.getCode());
@@ -121,12 +135,16 @@ final class NamespaceReconciler implements Consumer<String> {
       String name = deployment.getMetadata().getName();
       boolean running = !plan.backends().contains(name) || ports.containsKey(name);
       DeploymentStatus desired = DeploymentStatuses.desired(deployment, running, now);
-      if (DeploymentStatuses.same(deployment.getStatus(), desired)) {
+      String key = RecentWrites.statusKey(namespace, name);
+      String cachedVersion = deployment.getMetadata().getResourceVersion();
+      if (DeploymentStatuses.same(deployment.getStatus(), desired)
+          || recentWrites.inFlight(key, cachedVersion, DeploymentStatuses.fingerprint(desired))) {
         continue;
       }
       try {
         client.apps().deployments().inNamespace(namespace).withName(name)
             .editStatus(d -> new DeploymentBuilder(d).withStatus(desired).build());
+        recentWrites.remember(key, cachedVersion, DeploymentStatuses.fingerprint(desired));
         log.info(
             "event=deployment_status_written namespace={} deployment={} replicas={} ready={} observed_generation={}",
             namespace, name, desired.getReplicas(), desired.getReadyReplicas(), desired.getObservedGeneration());

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +31,11 @@ class LocalRuntimeTest {
   KubernetesClient client;
   private final HttpClient http = HttpClient.newHttpClient();
   private LocalRuntime runtime;
+
+  @BeforeAll
+  static void quiet() {
+    QuietMockServer.apply();
+  }
 
   @BeforeEach
   void start() {
