@@ -13,6 +13,7 @@ import io.voyager.bdk.xds.admin.DebugHandlers;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.PortSelector;
 import io.voyager.bdk.xds.model.ServiceRef;
+import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
@@ -121,7 +122,8 @@ public final class Main implements Callable<AutoCloseable> {
           Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry);
       opened.push(watcher);
       watcher.start();
-      V3DiscoveryServer discovery = new V3DiscoveryServer(tracker, publisher.cache());
+      V3DiscoveryServer discovery = new V3DiscoveryServer(tracker,
+          new NackHoldingConfigWatcher(publisher.cache(), tracker::nackedVersionOfCurrentRequest));
       opened.push(GrpcServers.start(xdsPort, registry, discovery.getAggregatedDiscoveryServiceImpl()));
       AtomicReference<Boolean> ready = new AtomicReference<>(true);
       AdminServer admin = AdminServer.start(adminHost, adminPort, registry, () -> ready.get() && publisher.current().isPresent());

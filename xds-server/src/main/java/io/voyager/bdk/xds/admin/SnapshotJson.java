@@ -30,6 +30,7 @@ public final class SnapshotJson {
                   .add(HttpConnectionManager.getDescriptor())
                   .add(Router.getDescriptor())
                   .add(Lua.getDescriptor())
+                  .add(io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute.getDescriptor())
                   .add(ExtAuthz.getDescriptor())
                   .add(ExtAuthzPerRoute.getDescriptor())
                   .add(GrpcJsonTranscoder.getDescriptor())

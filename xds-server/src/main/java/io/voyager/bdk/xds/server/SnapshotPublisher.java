@@ -14,20 +14,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Puts snapshots into java-control-plane's cache, grouped by Envoy {@code node.cluster}. Every
- * group seen gets the same snapshot. A snapshot whose content versions equal the current one is
+ * group seen gets the same snapshot; requests without a node (Envoy sends it only on a stream's
+ * first request) count as the default group. A snapshot whose content versions equal the current one is
  * not set, so Envoy sees nothing; an inconsistent one (a cluster without its load assignment,
  * which would stall EDS under ADS) is refused.
  */
 public final class SnapshotPublisher {
   private static final Logger log = LoggerFactory.getLogger(SnapshotPublisher.class);
 
-  private final SimpleCache<String> cache = new SimpleCache<>(node -> node.getCluster());
+  private final SimpleCache<String> cache;
   private final Set<String> groups = ConcurrentHashMap.newKeySet();
   private final Counter pushes;
   private volatile ContentVersionedSnapshot current;
 
   public SnapshotPublisher(String defaultGroup, MeterRegistry registry) {
     groups.add(defaultGroup);
+    // Envoy's ADS with set_node_on_first_message_only sends the node only on a stream's first
+    // request, and java-control-plane groups every request by its own node: requests without one
+    // belong to the default group (every group gets the same snapshot anyway).
+    cache = new SimpleCache<>(node -> node.getCluster().isEmpty() ? defaultGroup : node.getCluster());
     pushes = Counter.builder("bdk.xds.snapshot.pushes").description("Snapshots set into the xDS cache (content changed)").register(registry);
   }
 

@@ -35,6 +35,11 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
   public record NodeSync(String node, String cluster, long stream, List<TypeSync> types) {}
 
   private final Map<Long, StreamState> streams = new ConcurrentHashMap<>();
+  /**
+   * The version the request being handled on this thread NACKed, if it is a NACK. The server runs
+   * request callbacks and then creates the request's watch on the same thread.
+   */
+  private final ThreadLocal<String> nackedByCurrentRequest = new ThreadLocal<>();
   private final MeterRegistry registry;
   private final Consumer<String> onNodeGroup;
 
@@ -66,6 +71,7 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
 
   @Override
   public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+    nackedByCurrentRequest.remove();
     StreamState stream = streams.computeIfAbsent(streamId, id -> new StreamState());
     if (request.hasNode()) {
       stream.nodeId = request.getNode().getId();
@@ -81,6 +87,9 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
       type.ackedVersion = request.getVersionInfo();
       if (request.hasErrorDetail()) {
         type.nackedVersion = answered;
+        if (answered != null) {
+          nackedByCurrentRequest.set(answered);
+        }
         type.nackError = request.getErrorDetail().getMessage();
         Counter.builder("bdk.xds.nacks").description("Responses Envoy rejected")
             .tag("type", shortType(request.getTypeUrl())).register(registry).increment();
@@ -91,6 +100,11 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
         type.nackError = null;
       }
     }
+  }
+
+  /** For {@link NackHoldingConfigWatcher}: the version the request on this thread rejected. */
+  public java.util.Optional<String> nackedVersionOfCurrentRequest() {
+    return java.util.Optional.ofNullable(nackedByCurrentRequest.get());
   }
 
   @Override

@@ -27,7 +27,6 @@ import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
-import io.envoyproxy.envoy.config.route.v3.FilterConfig;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
@@ -85,6 +84,12 @@ public final class XdsTranslator {
 
   private final TranscoderSettings transcoderSettings;
   private final Any transcoder;
+  /** Envoy refuses an empty per-route FilterConfig: routes enable filters with their own config. */
+  private final Any statusLua =
+      Anys.pack(
+          io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute.newBuilder()
+              .setSourceCode(DataSource.newBuilder().setInlineString(StatusHeaderLua.SOURCE))
+              .build());
 
   /** Loads the descriptor set once; the translator is then reusable and thread-safe. */
   public XdsTranslator(TranscoderSettings transcoderSettings) {
@@ -248,8 +253,8 @@ public final class XdsTranslator {
         .setName("library-rest")
         .setMatch(RouteMatch.newBuilder().setPathSeparatedPrefix(LIBRARY_PREFIX))
         .setRoute(RouteAction.newBuilder().setCluster(ir.library().clusterName()).setTimeout(seconds(15)))
-        .putTypedPerFilterConfig(LUA_FILTER, enabled())
-        .putTypedPerFilterConfig(TRANSCODER_FILTER, enabled())
+        .putTypedPerFilterConfig(LUA_FILTER, statusLua)
+        .putTypedPerFilterConfig(TRANSCODER_FILTER, transcoder)
         .setMetadata(provenance(new Provenance(Provenance.FLAG, ir.library().service().namespace(), ir.library().service().name(), null)))
         .build();
   }
@@ -286,10 +291,6 @@ public final class XdsTranslator {
         .putTypedPerFilterConfig(EXT_AUTHZ_FILTER, Anys.pack(authz))
         .setMetadata(provenance(source))
         .build();
-  }
-
-  private static Any enabled() {
-    return Anys.pack(FilterConfig.newBuilder().setDisabled(false).build());
   }
 
   private static Metadata provenance(Provenance source) {

@@ -92,6 +92,43 @@ public final class ContentVersionedSnapshot extends Snapshot {
     return super.versionedResources(type);
   }
 
+  /**
+   * Every EDS cluster has its load assignment and every load assignment a cluster; every route
+   * configuration a listener names exists. (The library's own check finds HCMs only under the
+   * legacy filter name {@code envoy.http_connection_manager}.)
+   */
+  @Override
+  public void ensureConsistent() throws io.envoyproxy.controlplane.cache.SnapshotConsistencyException {
+    java.util.Set<String> edsClusters = new java.util.TreeSet<>();
+    for (Cluster c : clusters.resources().values()) {
+      if (c.getType() == Cluster.DiscoveryType.EDS) {
+        edsClusters.add(c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName() : c.getEdsClusterConfig().getServiceName());
+      }
+    }
+    if (!edsClusters.equals(new java.util.TreeSet<>(endpoints.resources().keySet()))) {
+      throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException(
+          "EDS clusters " + edsClusters + " != load assignments " + new java.util.TreeSet<>(endpoints.resources().keySet()));
+    }
+    for (Listener l : listeners.resources().values()) {
+      for (var chain : l.getFilterChainsList()) {
+        for (var filter : chain.getFiltersList()) {
+          if (!filter.getTypedConfig().is(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class)) {
+            continue;
+          }
+          try {
+            var hcm = filter.getTypedConfig().unpack(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);
+            if (hcm.hasRds() && !routes.resources().containsKey(hcm.getRds().getRouteConfigName())) {
+              throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException(
+                  "listener " + l.getName() + " names route configuration " + hcm.getRds().getRouteConfigName() + ", which is missing");
+            }
+          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException("listener " + l.getName() + ": " + e.getMessage());
+          }
+        }
+      }
+    }
+  }
+
   /** {@code cds=…,eds=…,lds=…,rds=…}: equal for equal content. */
   public String summaryVersion() {
     return "cds=" + clusters.version() + ",eds=" + endpoints.version() + ",lds=" + listeners.version()

@@ -53,6 +53,8 @@ public final class GatewayWatcher implements AutoCloseable {
   private final AtomicReference<Translation> last = new AtomicReference<>();
   private SharedIndexInformer<ExternalBookDefinition> books;
   private SharedIndexInformer<EndpointSlice> slices;
+  /** Events before both caches are synced are covered by the first rebuild. */
+  private volatile boolean started;
 
   private record SliceCacheEntry(String resourceVersion, EndpointSliceView view) {}
 
@@ -84,17 +86,17 @@ public final class GatewayWatcher implements AutoCloseable {
     ResourceEventHandler<HasMetadata> signal = new ResourceEventHandler<>() {
       @Override
       public void onAdd(HasMetadata obj) {
-        debouncer.signal();
+        signal();
       }
 
       @Override
       public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
-        debouncer.signal();
+        signal();
       }
 
       @Override
       public void onDelete(HasMetadata obj, boolean deletedFinalStateUnknown) {
-        debouncer.signal();
+        signal();
       }
     };
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -105,7 +107,14 @@ public final class GatewayWatcher implements AutoCloseable {
     slices = client.discovery().v1().endpointSlices().inAnyNamespace().inform(sliceHandler, 0);
     waitSynced(books, "ExternalBookDefinition");
     waitSynced(slices, "EndpointSlice");
+    started = true;
     executor.submit(this::rebuildSafely).get(60, TimeUnit.SECONDS);
+  }
+
+  private void signal() {
+    if (started) {
+      debouncer.signal();
+    }
   }
 
   /** {@code inform} returns once the initial list is in the cache; this confirms and logs it. */
