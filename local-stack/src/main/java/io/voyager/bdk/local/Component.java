@@ -5,7 +5,9 @@ public enum Component {
   LIBRARY("library-service", "io.voyager.bdk.library.Main"),
   EXT_AUTHZ("ext-authz", "io.voyager.bdk.extauthz.Main"),
   XDS("xds-server", "io.voyager.bdk.xds.Main"),
-  CONTROLLER("book-controller", "io.voyager.bdk.controller.Main");
+  CONTROLLER("book-controller", "io.voyager.bdk.controller.Main"),
+  /** Runs the sample book backend for each book Service and publishes its EndpointSlice. */
+  LOCAL_RUNTIME("local-runtime", "io.voyager.bdk.localruntime.Main");
 
   private final String displayName;
   private final String mainClass;

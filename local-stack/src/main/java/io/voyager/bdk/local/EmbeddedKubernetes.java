@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedKubernetes implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKubernetes.class);
+  /** The mock server logs every request through java.util.logging: keep only its warnings. */
+  private static final java.util.logging.Logger MOCK_SERVER_LOG = quietMockServerLog();
 
   private final KubernetesMockServer server;
   private final Path kubeconfig;
@@ -51,6 +53,12 @@ public final class EmbeddedKubernetes implements AutoCloseable {
       server.destroy();
       throw e;
     }
+  }
+
+  private static java.util.logging.Logger quietMockServerLog() {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+    logger.setLevel(java.util.logging.Level.WARNING);
+    return logger;
   }
 
   public String url() {

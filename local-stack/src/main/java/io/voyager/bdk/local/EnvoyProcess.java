@@ -50,6 +50,7 @@ public final class EnvoyProcess implements AutoCloseable {
    */
   public static EnvoyProcess start(Path binary, String bootstrapYaml, Path workDir, int concurrency,
       List<String> extraArgs) throws IOException {
+    workDir = workDir.toAbsolutePath().normalize();
     Files.createDirectories(workDir);
     Path bootstrap = workDir.resolve("envoy-bootstrap.yaml");
     Path adminAddress = workDir.resolve("envoy-admin-address");
@@ -105,7 +106,7 @@ public final class EnvoyProcess implements AutoCloseable {
   public EnvoyProcess awaitReady(Duration timeout) {
     EnvoyAdmin admin = admin();
     awaitOrExplain("envoy /ready", timeout, admin::isReady);
-    log.info("event=envoy_ready pid={} admin={}", pid(), admin.address());
+    log.info("event=envoy_ready pid={} admin={}", pid(), admin.uri(""));
     return this;
   }
 
@@ -141,7 +142,7 @@ public final class EnvoyProcess implements AutoCloseable {
     }
   }
 
-  private void destroy() {
+  private synchronized void destroy() {
     if (!process.isAlive()) {
       return;
     }

@@ -128,16 +128,26 @@ public final class LocalStack implements AutoCloseable {
     switch (component) {
       case LIBRARY -> args.addAll(List.of(
           "--grpc-port", Integer.toString(ports.libraryGrpc()),
+          "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.libraryAdmin())));
       case EXT_AUTHZ -> args.addAll(List.of(
           "--grpc-port", Integer.toString(ports.extAuthzGrpc()),
+          "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.extAuthzAdmin())));
       case XDS -> args.addAll(List.of(
           "--xds-port", Integer.toString(ports.xds()),
+          "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.xdsAdmin()),
+          "--listener-address", LOCALHOST,
           "--listener-port", Integer.toString(ports.envoyListener())));
+      // One controller in the stack's JVM: no leader election (losing a lease must not exit the JVM).
       case CONTROLLER -> args.addAll(List.of(
-          "--admin-port", Integer.toString(ports.controllerAdmin())));
+          "--admin-host", LOCALHOST,
+          "--admin-port", Integer.toString(ports.controllerAdmin()),
+          "--leader-election", "false"));
+      case LOCAL_RUNTIME -> args.addAll(List.of(
+          "--admin-host", LOCALHOST,
+          "--admin-port", Integer.toString(ports.runtimeAdmin())));
     }
     return args;
   }
@@ -251,7 +261,7 @@ public final class LocalStack implements AutoCloseable {
         if (kubeconfig == null) {
           embedded = EmbeddedKubernetes.start(ports.kubeApi(), runDir.resolve("kubeconfig"));
           started.push(embedded);
-          kubeconfig = embedded.kubeconfig();
+          kubeconfig = embedded.kubeconfig().toAbsolutePath();
           bound = bound.withKubeApi(embedded.port());
         } else if (!Files.isReadable(kubeconfig)) {
           throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " is not a readable file");

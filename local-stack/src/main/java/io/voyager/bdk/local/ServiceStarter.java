@@ -32,6 +32,9 @@ public interface ServiceStarter {
       try {
         return (AutoCloseable) start.invoke(null, (Object) args);
       } catch (InvocationTargetException e) {
+        if (e.getCause() instanceof Error error) {
+          throw error;
+        }
         throw e.getCause() instanceof Exception cause ? cause : e;
       }
     };

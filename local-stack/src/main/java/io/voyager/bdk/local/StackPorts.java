@@ -23,6 +23,7 @@ public record StackPorts(
     int extAuthzGrpc,
     int extAuthzAdmin,
     int controllerAdmin,
+    int runtimeAdmin,
     int kubeApi) {
 
   public static final int DEFAULT_KUBE_API = 16443;
@@ -37,12 +38,13 @@ public record StackPorts(
     requirePort("extAuthzGrpc", extAuthzGrpc, false);
     requirePort("extAuthzAdmin", extAuthzAdmin, false);
     requirePort("controllerAdmin", controllerAdmin, false);
+    requirePort("runtimeAdmin", runtimeAdmin, false);
     requirePort("kubeApi", kubeApi, true);
   }
 
   /** The documented local ports (README). */
   public static StackPorts defaults() {
-    return new StackPorts(8080, 9901, 18000, 18001, 50051, 50052, 18010, 18011, 18021, DEFAULT_KUBE_API);
+    return new StackPorts(8080, 9901, 18000, 18001, 50051, 50052, 18010, 18011, 18021, 18031, DEFAULT_KUBE_API);
   }
 
   /**
@@ -50,43 +52,19 @@ public record StackPorts(
    * 0 (the process that binds them reports the actual port).
    */
   public static StackPorts ephemeral() {
-    List<Integer> p = freePorts(8);
-    return new StackPorts(p.get(0), 0, p.get(1), p.get(2), p.get(3), p.get(4), p.get(5), p.get(6), p.get(7), 0);
-  }
-
-  public StackPorts withEnvoyListener(int port) {
-    return new StackPorts(port, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
-        extAuthzAdmin, controllerAdmin, kubeApi);
+    List<Integer> p = freePorts(9);
+    return new StackPorts(p.get(0), 0, p.get(1), p.get(2), p.get(3), p.get(4), p.get(5), p.get(6), p.get(7),
+        p.get(8), 0);
   }
 
   public StackPorts withEnvoyAdmin(int port) {
     return new StackPorts(envoyListener, port, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
-        extAuthzAdmin, controllerAdmin, kubeApi);
-  }
-
-  public StackPorts withXds(int xdsPort, int adminPort) {
-    return new StackPorts(envoyListener, envoyAdmin, xdsPort, adminPort, libraryGrpc, libraryAdmin,
-        extAuthzGrpc, extAuthzAdmin, controllerAdmin, kubeApi);
-  }
-
-  public StackPorts withLibrary(int grpcPort, int adminPort) {
-    return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, grpcPort, adminPort, extAuthzGrpc,
-        extAuthzAdmin, controllerAdmin, kubeApi);
-  }
-
-  public StackPorts withExtAuthz(int grpcPort, int adminPort) {
-    return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, grpcPort,
-        adminPort, controllerAdmin, kubeApi);
-  }
-
-  public StackPorts withControllerAdmin(int port) {
-    return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
-        extAuthzAdmin, port, kubeApi);
+        extAuthzAdmin, controllerAdmin, runtimeAdmin, kubeApi);
   }
 
   public StackPorts withKubeApi(int port) {
     return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
-        extAuthzAdmin, controllerAdmin, port);
+        extAuthzAdmin, controllerAdmin, runtimeAdmin, port);
   }
 
   /**

@@ -1,0 +1,60 @@
+# BDK gateway tier — the two commands:
+#   make run    build, then run the whole stack locally (embedded Kubernetes API, services, real Envoy)
+#   make test   everything CI runs (unit, integration and end-to-end tests against real Envoy)
+#
+# Variables:
+#   ARGS="--envoy-port 8081 …"   extra flags for the local stack (make run ARGS=--help lists them)
+#   KUBECONFIG=PATH              on the make command line: use that cluster instead of the embedded API
+#                                (a KUBECONFIG merely exported in your shell is ignored on purpose)
+#   ENVOY_BIN=PATH               use this Envoy binary (else envoy on PATH, else the one in .venv)
+#   PYTHON, MVN                  interpreters/tools to use (default python3, mvn)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+MVN ?= mvn
+VENV := .venv
+ENVOY_STAMP := $(VENV)/.envoy-requirements.stamp
+STACK_CLASSPATH := local-stack/target/classpath.txt
+
+RUN_ARGS := $(ARGS)
+ifeq ($(origin KUBECONFIG),command line)
+RUN_ARGS += --kubeconfig $(KUBECONFIG)
+endif
+
+.PHONY: help run test envoy build clean-run
+
+help:
+	@echo "make run     build and start the local stack (Envoy on http://127.0.0.1:8080; Ctrl-C stops it)"
+	@echo "make test    run everything CI runs (mvn -B install with end-to-end tests on a real Envoy)"
+	@echo "make envoy   install the pinned Envoy (envoy/requirements.txt) into $(VENV)"
+	@echo "make build   mvn install (no tests) of what the local stack needs"
+
+## The pinned Envoy, in a git-ignored virtualenv. Re-installed when envoy/requirements.txt changes.
+envoy: $(ENVOY_STAMP)
+
+$(ENVOY_STAMP): envoy/requirements.txt
+	@if [ ! -x $(VENV)/bin/pip ]; then \
+	  rm -rf $(VENV); \
+	  $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	    echo "error: '$(PYTHON) -m venv' failed; install the venv module (Debian/Ubuntu: apt-get install -y python3-venv)" >&2; \
+	    exit 1; }; \
+	fi
+	$(VENV)/bin/pip install --quiet -r envoy/requirements.txt
+	@touch $@
+
+build:
+	$(MVN) -q install -DskipTests -pl local-stack -am
+
+run: envoy build
+	java -Dproject.root="$(CURDIR)" -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
+	  io.voyager.bdk.local.LocalStackMain $(RUN_ARGS)
+
+test: envoy
+	$(MVN) -B install
+
+## Removes what make run leaves behind (kubeconfig, Envoy bootstrap and log).
+clean-run:
+	rm -rf .run

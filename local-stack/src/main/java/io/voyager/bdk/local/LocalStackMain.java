@@ -1,0 +1,139 @@
+package io.voyager.bdk.local;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code make run}: the whole gateway tier on this machine until Ctrl-C. Prints what listens
+ * where and a first request to try; Ctrl-C (or SIGTERM) stops every service and the Envoy process.
+ */
+@Command(
+    name = "local-stack",
+    mixinStandardHelpOptions = true,
+    description = "Runs an embedded Kubernetes API (or uses --kubeconfig), the BDK services and a real Envoy "
+        + "programmed by the xds-server, all on 127.0.0.1, until Ctrl-C.")
+public final class LocalStackMain implements Callable<Integer> {
+  @Option(names = "--envoy-port", description = "Envoy's public listener. Default: ${DEFAULT-VALUE}.")
+  int envoyPort = StackPorts.defaults().envoyListener();
+
+  @Option(names = "--envoy-admin-port", description = "Envoy admin (0 = any free port). Default: ${DEFAULT-VALUE}.")
+  int envoyAdminPort = StackPorts.defaults().envoyAdmin();
+
+  @Option(names = "--xds-port", description = "xds-server ADS gRPC. Default: ${DEFAULT-VALUE}.")
+  int xdsPort = StackPorts.defaults().xds();
+
+  @Option(names = "--xds-admin-port", description = "xds-server admin HTTP. Default: ${DEFAULT-VALUE}.")
+  int xdsAdminPort = StackPorts.defaults().xdsAdmin();
+
+  @Option(names = "--library-port", description = "library-service gRPC. Default: ${DEFAULT-VALUE}.")
+  int libraryPort = StackPorts.defaults().libraryGrpc();
+
+  @Option(names = "--library-admin-port", description = "library-service admin HTTP. Default: ${DEFAULT-VALUE}.")
+  int libraryAdminPort = StackPorts.defaults().libraryAdmin();
+
+  @Option(names = "--ext-authz-port", description = "ext-authz gRPC. Default: ${DEFAULT-VALUE}.")
+  int extAuthzPort = StackPorts.defaults().extAuthzGrpc();
+
+  @Option(names = "--ext-authz-admin-port", description = "ext-authz admin HTTP. Default: ${DEFAULT-VALUE}.")
+  int extAuthzAdminPort = StackPorts.defaults().extAuthzAdmin();
+
+  @Option(names = "--controller-admin-port", description = "book-controller admin HTTP. Default: ${DEFAULT-VALUE}.")
+  int controllerAdminPort = StackPorts.defaults().controllerAdmin();
+
+  @Option(names = "--runtime-admin-port", description = "local-runtime admin HTTP. Default: ${DEFAULT-VALUE}.")
+  int runtimeAdminPort = StackPorts.defaults().runtimeAdmin();
+
+  @Option(names = "--kube-api-port", description = "Embedded Kubernetes API (0 = any free port). Default: ${DEFAULT-VALUE}.")
+  int kubeApiPort = StackPorts.defaults().kubeApi();
+
+  @Option(names = "--kubeconfig", paramLabel = "PATH",
+      description = "Use this cluster instead of the embedded Kubernetes API (it needs the BDK CRDs installed).")
+  Path kubeconfig;
+
+  @Option(names = "--run-dir", description = "Kubeconfig, Envoy bootstrap and Envoy log go here. Default: ${DEFAULT-VALUE}.")
+  Path runDir = Path.of(".run");
+
+  @Option(names = "--envoy-bin", paramLabel = "PATH",
+      description = "Envoy binary. Default: $ENVOY_BIN, else envoy on $PATH, else the one in .venv (make envoy).")
+  Path envoyBin;
+
+  @Option(names = "--envoy-concurrency", description = "Envoy worker threads. Default: ${DEFAULT-VALUE}.")
+  int envoyConcurrency = 2;
+
+  @Option(names = "--without", split = ",", paramLabel = "COMPONENT",
+      description = "Leave components out: ${COMPLETION-CANDIDATES}.")
+  List<Component> without = new ArrayList<>();
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new LocalStackMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    StackPorts ports = new StackPorts(envoyPort, envoyAdminPort, xdsPort, xdsAdminPort, libraryPort,
+        libraryAdminPort, extAuthzPort, extAuthzAdminPort, controllerAdminPort, runtimeAdminPort, kubeApiPort);
+    LocalStack stack = LocalStack.builder()
+        .ports(ports)
+        .runDir(runDir)
+        .kubeconfig(kubeconfig)
+        .envoyBinary(envoyBin)
+        .envoyConcurrency(envoyConcurrency)
+        .without(without.toArray(Component[]::new))
+        .start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("\nStopping the local stack…");
+      stack.close();
+      stopped.countDown();
+    }, "local-stack-stop"));
+    printBanner(stack, System.out);
+    stopped.await();
+    return 0;
+  }
+
+  /** What listens where, and a first request to try. */
+  static void printBanner(LocalStack stack, PrintStream out) {
+    StackPorts p = stack.ports();
+    String h = LocalStack.LOCALHOST;
+    out.println();
+    out.println("BDK gateway tier is running (Ctrl-C stops everything):");
+    out.printf("  Envoy gateway          http://%s:%d%n", h, p.envoyListener());
+    out.printf("  Envoy admin            http://%s:%d   (log: %s)%n", h, p.envoyAdmin(), stack.envoy().logFile());
+    if (stack.components().contains(Component.XDS)) {
+      out.printf("  xds-server ADS gRPC    %s:%d%n", h, p.xds());
+      out.printf("  xds-server admin       http://%s:%d%n", h, p.xdsAdmin());
+    }
+    if (stack.components().contains(Component.LIBRARY)) {
+      out.printf("  library-service gRPC   %s:%d   (admin http://%s:%d)%n", h, p.libraryGrpc(), h, p.libraryAdmin());
+    }
+    if (stack.components().contains(Component.EXT_AUTHZ)) {
+      out.printf("  ext-authz gRPC         %s:%d   (admin http://%s:%d)%n", h, p.extAuthzGrpc(), h, p.extAuthzAdmin());
+    }
+    if (stack.components().contains(Component.CONTROLLER)) {
+      out.printf("  book-controller admin  http://%s:%d%n", h, p.controllerAdmin());
+    }
+    if (stack.components().contains(Component.LOCAL_RUNTIME)) {
+      out.printf("  local-runtime admin    http://%s:%d/debug/backends%n", h, p.runtimeAdmin());
+    }
+    if (stack.embedded()) {
+      out.printf("  Kubernetes API         http://%s:%d   (embedded; kubectl --kubeconfig %s)%n",
+          h, p.kubeApi(), stack.kubeconfig());
+    } else {
+      out.printf("  Kubernetes API         from %s%n", stack.kubeconfig());
+    }
+    out.println();
+    out.println("Try:");
+    out.printf("  curl -s -X POST http://%s:%d/api/v1/books -H 'content-type: application/json' "
+        + "-d '{\"name\":\"hello-book\",\"version\":\"1.0.0\"}'%n", h, p.envoyListener());
+    out.printf("  curl -s http://%s:%d/api/v1/books%n", h, p.envoyListener());
+    out.println();
+    out.flush();
+  }
+}

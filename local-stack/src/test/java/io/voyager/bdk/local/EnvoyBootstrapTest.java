@@ -1,0 +1,86 @@
+package io.voyager.bdk.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EnvoyBootstrapTest {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  @Test
+  void projectBootstrapHasOnlyTheXdsClusterAndAdsForListenersAndClusters() throws Exception {
+    JsonNode bootstrap = YAML.readTree(EnvoyBootstrap.template());
+
+    assertThat(bootstrap.at("/node/cluster").asText()).isEqualTo("bdk-gateway");
+    assertThat(bootstrap.at("/node/id").asText()).isEqualTo("gateway-local");
+    assertThat(bootstrap.at("/admin/address/socket_address/address").asText()).isEqualTo("127.0.0.1");
+    assertThat(bootstrap.at("/admin/address/socket_address/port_value").asInt()).isEqualTo(9901);
+    assertThat(bootstrap.at("/static_resources/listeners").isMissingNode()).isTrue();
+    assertThat(bootstrap.at("/static_resources/clusters")).hasSize(1);
+    JsonNode xds = bootstrap.at("/static_resources/clusters/0");
+    assertThat(xds.path("name").asText()).isEqualTo("xds_cluster");
+    assertThat(xds.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address/port_value").asInt())
+        .isEqualTo(18000);
+    assertThat(xds.at("/typed_extension_protocol_options").toString()).contains("http2_protocol_options");
+    assertThat(bootstrap.at("/dynamic_resources/ads_config/api_type").asText()).isEqualTo("GRPC");
+    assertThat(bootstrap.at("/dynamic_resources/ads_config/transport_api_version").asText()).isEqualTo("V3");
+    assertThat(bootstrap.at("/dynamic_resources/lds_config/resource_api_version").asText()).isEqualTo("V3");
+    assertThat(bootstrap.at("/dynamic_resources/lds_config/ads").isObject()).isTrue();
+    assertThat(bootstrap.at("/dynamic_resources/cds_config/resource_api_version").asText()).isEqualTo("V3");
+    assertThat(bootstrap.at("/dynamic_resources/cds_config/ads").isObject()).isTrue();
+  }
+
+  @Test
+  void renderReplacesNodeIdXdsPortAndAdminPortOnly() throws Exception {
+    JsonNode original = YAML.readTree(EnvoyBootstrap.template());
+    JsonNode rendered = YAML.readTree(EnvoyBootstrap.render("gw-7", 28000, 0));
+
+    assertThat(rendered.at("/node/id").asText()).isEqualTo("gw-7");
+    assertThat(rendered.at("/admin/address/socket_address/port_value").asInt()).isZero();
+    assertThat(rendered.at(
+        "/static_resources/clusters/0/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address/port_value")
+        .asInt()).isEqualTo(28000);
+    // everything else untouched
+    assertThat(rendered.at("/dynamic_resources")).isEqualTo(original.at("/dynamic_resources"));
+    assertThat(rendered.at("/node/cluster")).isEqualTo(original.at("/node/cluster"));
+  }
+
+  @Test
+  void renderRejectsABootstrapWithoutTheXdsCluster() {
+    String noXds = """
+        node: {id: a, cluster: b}
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 1}}}
+        static_resources: {clusters: [{name: other}]}
+        """;
+    assertThatThrownBy(() -> EnvoyBootstrap.render(noXds, "n", 1, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("xds_cluster");
+    assertThatThrownBy(() -> EnvoyBootstrap.render(EnvoyBootstrap.template(), " ", 1, 2))
+        .hasMessageContaining("nodeId");
+  }
+
+  /** The rendered file is a bootstrap the pinned Envoy accepts (envoy --mode validate). */
+  @Test
+  void envoyAcceptsTheRenderedBootstrap(@TempDir Path dir) throws Exception {
+    Path envoy = EnvoyBinary.locate(ProjectRoot.get());
+    Path file = dir.resolve("bootstrap.yaml");
+    Files.writeString(file, EnvoyBootstrap.render("validate", 28000, 0));
+    List<String> command = new ArrayList<>(List.of(envoy.toString(), "--mode", "validate", "-c", file.toString(),
+        "--use-dynamic-base-id"));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(output).isZero();
+    assertThat(output).contains("OK");
+  }
+}
