@@ -1,0 +1,39 @@
+package io.voyager.bdk.xds;
+
+import io.voyager.bdk.model.ExternalBookDefinitionSpec;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
+import io.voyager.bdk.model.RateLimit;
+import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.EndpointSliceView;
+import java.util.List;
+
+/** Plain inputs for translator tests. */
+public final class Fixtures {
+  private Fixtures() {}
+
+  public static ExternalIntegration webhook(String name, String scheme) {
+    return new ExternalIntegration(name, "webhook", "/webhooks/" + name,
+        new Authentication("signature", scheme, new SecretRef(name + "-secret", "key"), 300, null),
+        new RateLimit(10.0, 20));
+  }
+
+  public static BookSource book(String namespace, String name, ExternalIntegration... integrations) {
+    return new BookSource(namespace, name,
+        new ExternalBookDefinitionSpec("customer-support", "1.2.0", List.of(integrations), null, null, null, null, null));
+  }
+
+  public static EndpointSliceView slice(String namespace, String service, String portName, int port, EndpointSliceView.Endpoint... endpoints) {
+    return new EndpointSliceView(namespace, service + "-abc", service,
+        List.of(new EndpointSliceView.Port(portName, port)), List.of(endpoints));
+  }
+
+  public static EndpointSliceView.Endpoint ready(String ip) {
+    return new EndpointSliceView.Endpoint(ip, true);
+  }
+
+  public static EndpointSliceView.Endpoint notReady(String ip) {
+    return new EndpointSliceView.Endpoint(ip, false);
+  }
+}

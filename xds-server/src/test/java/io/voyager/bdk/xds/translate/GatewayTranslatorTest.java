@@ -1,0 +1,235 @@
+package io.voyager.bdk.xds.translate;
+
+import static io.voyager.bdk.xds.Fixtures.book;
+import static io.voyager.bdk.xds.Fixtures.notReady;
+import static io.voyager.bdk.xds.Fixtures.ready;
+import static io.voyager.bdk.xds.Fixtures.slice;
+import static io.voyager.bdk.xds.Fixtures.webhook;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
+import io.envoyproxy.envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec;
+import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.xds.ir.BookTranslation;
+import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.ServiceKey;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class GatewayTranslatorTest {
+  static final GatewaySettings SETTINGS = GatewaySettings.defaults();
+  static final XdsTranslator XDS = new XdsTranslator(SETTINGS.transcoder());
+  final GatewayTranslator translator = new GatewayTranslator(XDS);
+
+  static final Map<ServiceKey, List<EndpointSliceView>> CORE_SLICES = Map.of(
+      new ServiceKey("bdk", "book-library"), List.of(slice("bdk", "book-library", "grpc", 50051, ready("127.0.0.1"))),
+      new ServiceKey("bdk", "ext-authz"), List.of(slice("bdk", "ext-authz", "grpc", 18010, ready("127.0.0.1"))));
+
+  static GatewayInput input(List<BookSource> books, Map<ServiceKey, List<EndpointSliceView>> extra) {
+    Map<ServiceKey, List<EndpointSliceView>> all = new java.util.HashMap<>(CORE_SLICES);
+    all.putAll(extra);
+    return new GatewayInput(SETTINGS, books, all);
+  }
+
+  static RouteConfiguration routes(Translation t) {
+    return t.resources().routes().get(0);
+  }
+
+  static Optional<Route> route(Translation t, String name) {
+    return routes(t).getVirtualHosts(0).getRoutesList().stream().filter(r -> r.getName().equals(name)).findFirst();
+  }
+
+  static HttpConnectionManager hcm(Translation t) throws InvalidProtocolBufferException {
+    return t.resources().listeners().get(0).getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+  }
+
+  static HttpFilter filter(HttpConnectionManager hcm, String name) {
+    return hcm.getHttpFiltersList().stream().filter(f -> f.getName().equals(name)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void listenerOnTheConfiguredAddressWithFiltersInOrderAndRouterLast() throws Exception {
+    Translation t = translator.translate(input(List.of(), Map.of()));
+    var listener = t.resources().listeners().get(0);
+    assertThat(listener.getAddress().getSocketAddress().getAddress()).isEqualTo("127.0.0.1");
+    assertThat(listener.getAddress().getSocketAddress().getPortValue()).isEqualTo(8080);
+    HttpConnectionManager hcm = hcm(t);
+    assertThat(hcm.getRds().getRouteConfigName()).isEqualTo(XdsTranslator.ROUTE_CONFIG_NAME);
+    assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly(
+        "envoy.filters.http.ext_authz", "envoy.filters.http.lua", "envoy.filters.http.grpc_json_transcoder",
+        "envoy.filters.http.router");
+    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(3);
+  }
+
+  @Test
+  void libraryRouteTranscodesToTheHttp2LibraryClusterWithReadyEndpoints() throws Exception {
+    Translation t = translator.translate(input(List.of(), Map.of()));
+    Route library = route(t, "library-rest").orElseThrow();
+    assertThat(library.getMatch().getPathSeparatedPrefix()).isEqualTo("/api/v1/books");
+    assertThat(library.getRoute().getCluster()).isEqualTo("k8s/bdk/book-library/grpc");
+    GrpcJsonTranscoder transcoder =
+        library.getTypedPerFilterConfigOrThrow("envoy.filters.http.grpc_json_transcoder").unpack(GrpcJsonTranscoder.class);
+    assertThat(transcoder.getServicesList()).containsExactly("bdk.library.v1.BookLibrary");
+    assertThat(transcoder.getRequestValidationOptions().getRejectUnknownMethod()).isTrue();
+    assertThat(library.getTypedPerFilterConfigMap()).containsKey("envoy.filters.http.lua").doesNotContainKey("envoy.filters.http.ext_authz");
+
+    Cluster cluster = t.resources().clusters().stream().filter(c -> c.getName().equals("k8s/bdk/book-library/grpc")).findFirst().orElseThrow();
+    assertThat(cluster.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
+    assertThat(cluster.getTypedExtensionProtocolOptionsMap()).containsKey("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+    ClusterLoadAssignment cla = t.resources().endpoints().stream().filter(c -> c.getClusterName().equals("k8s/bdk/book-library/grpc")).findFirst().orElseThrow();
+    assertThat(cla.getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress().getSocketAddress().getPortValue()).isEqualTo(50051);
+  }
+
+  @Test
+  void extAuthzFailsClosedWithExactBodyBytes() throws Exception {
+    ExtAuthz authz = filter(hcm(translator.translate(input(List.of(), Map.of()))), "envoy.filters.http.ext_authz")
+        .getTypedConfig().unpack(ExtAuthz.class);
+    assertThat(authz.getFailureModeAllow()).isFalse();
+    assertThat(authz.getStatusOnError().getCodeValue()).isEqualTo(503);
+    assertThat(authz.getWithRequestBody().getMaxRequestBytes()).isEqualTo(1024 * 1024);
+    assertThat(authz.getWithRequestBody().getAllowPartialMessage()).isFalse();
+    assertThat(authz.getWithRequestBody().getPackAsBytes()).isTrue();
+    assertThat(authz.getGrpcService().getEnvoyGrpc().getClusterName()).isEqualTo("k8s/bdk/ext-authz/grpc");
+  }
+
+  @Test
+  void webhookRouteAtThePublicPathWithContextExtensionsAndProvenance() throws Exception {
+    Translation t = translator.translate(input(List.of(book("customer-a", "acme", webhook("github", "github"))), Map.of()));
+    Route route = route(t, "webhook/customer-a/acme/github").orElseThrow();
+    assertThat(route.getMatch().getPath()).isEqualTo(WebhookRoutes.publicPath("customer-a", "acme", "github"));
+    assertThat(route.getMatch().getHeaders(0).getName()).isEqualTo(":method");
+    assertThat(route.getMatch().getHeaders(0).getStringMatch().getExact()).isEqualTo("POST");
+    assertThat(route.getRoute().getCluster()).isEqualTo("k8s/customer-a/acme/8080");
+    assertThat(route.getTypedPerFilterConfigMap()).doesNotContainKeys("envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.lua");
+    assertThat(XdsTranslator.contextExtensions(route)).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
+        Map.entry(WebhookAuthContext.SCHEME, "github"),
+        Map.entry(WebhookAuthContext.SECRET_NAMESPACE, "customer-a"),
+        Map.entry(WebhookAuthContext.SECRET_NAME, "github-secret"),
+        Map.entry(WebhookAuthContext.SECRET_KEY, "key"),
+        Map.entry(WebhookAuthContext.TOLERANCE_SECONDS, "300"),
+        Map.entry(WebhookAuthContext.RATE_PER_SECOND, "10"),
+        Map.entry(WebhookAuthContext.BURST, "20"),
+        Map.entry(WebhookAuthContext.ENDPOINT_KEY, WebhookRoutes.endpointKey("customer-a", "acme", "github")),
+        Map.entry(WebhookAuthContext.INSTANCE, "customer-a/acme"),
+        Map.entry(WebhookAuthContext.INTEGRATION, "github"),
+        Map.entry(WebhookAuthContext.ROUTED_TO, "customer-a/customer-support")));
+    var provenance = route.getMetadata().getFilterMetadataOrThrow(XdsTranslator.METADATA_NAMESPACE).getFieldsMap();
+    assertThat(provenance.get("kind").getStringValue()).isEqualTo("ExternalBookDefinition");
+    assertThat(provenance.get("namespace").getStringValue()).isEqualTo("customer-a");
+    assertThat(provenance.get("name").getStringValue()).isEqualTo("acme");
+    // the book's cluster and its load assignment travel together
+    assertThat(t.resources().clusters()).extracting(Cluster::getName).contains("k8s/customer-a/acme/8080");
+    assertThat(t.resources().endpoints()).extracting(ClusterLoadAssignment::getClusterName).contains("k8s/customer-a/acme/8080");
+  }
+
+  @Test
+  void twoCustomersWithTheSameIntegrationGetDistinctPathsAndClusters() {
+    Translation t = translator.translate(input(List.of(
+        book("customer-a", "support", webhook("zendesk", null)),
+        book("customer-b", "support", webhook("zendesk", null))), Map.of()));
+    Route a = route(t, "webhook/customer-a/support/zendesk").orElseThrow();
+    Route b = route(t, "webhook/customer-b/support/zendesk").orElseThrow();
+    assertThat(a.getMatch().getPath()).isNotEqualTo(b.getMatch().getPath()).startsWith("/api/v1/webhooks/zendesk/");
+    assertThat(a.getRoute().getCluster()).isEqualTo("k8s/customer-a/support/8080");
+    assertThat(b.getRoute().getCluster()).isEqualTo("k8s/customer-b/support/8080");
+  }
+
+  @Test
+  void removingABookRemovesItsRouteAndCluster() {
+    BookSource acme = book("customer-a", "acme", webhook("github", "github"));
+    Translation with = translator.translate(input(List.of(acme), Map.of()));
+    Translation without = translator.translate(input(List.of(), Map.of()));
+    assertThat(route(with, "webhook/customer-a/acme/github")).isPresent();
+    assertThat(route(without, "webhook/customer-a/acme/github")).isEmpty();
+    assertThat(without.resources().clusters()).extracting(Cluster::getName).doesNotContain("k8s/customer-a/acme/8080");
+    assertThat(without.resources().endpoints()).extracting(ClusterLoadAssignment::getClusterName).doesNotContain("k8s/customer-a/acme/8080");
+  }
+
+  @Test
+  void badBookIsRejectedNamingTheFieldWhileOthersAreKept() {
+    var noSecret = new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null,
+        new ExternalBookDefinitionSpec.Authentication("signature", "github", null, null, null), null);
+    var unknownScheme = new ExternalBookDefinitionSpec.ExternalIntegration("custom", "webhook", null,
+        new ExternalBookDefinitionSpec.Authentication("signature", "md5", new ExternalBookDefinitionSpec.SecretRef("s", "k"), null, null), null);
+    Translation t = translator.translate(input(List.of(
+        book("customer-a", "bad1", noSecret),
+        book("customer-a", "bad2", unknownScheme),
+        book("customer-b", "good", webhook("stripe", "stripe"))), Map.of()));
+    assertThat(route(t, "webhook/customer-b/good/stripe")).isPresent();
+    assertThat(routes(t).getVirtualHosts(0).getRoutesList()).extracting(Route::getName).noneMatch(n -> n.contains("bad"));
+    assertThat(t.books()).filteredOn(b -> b instanceof BookTranslation.Rejected).extracting(b -> ((BookTranslation.Rejected) b).reason())
+        .containsExactlyInAnyOrder(
+            "spec.externalIntegrations[0].authentication.secret_ref: is required for a webhook",
+            "spec.externalIntegrations[0].authentication.scheme: 'md5' is not one of [github, hmac, shopify, slack, standard, stripe, zendesk]");
+  }
+
+  @Test
+  void bookOutsideACustomerNamespaceIsRejected() {
+    Translation t = translator.translate(input(List.of(book("kube-system", "sneaky", webhook("github", "github"))), Map.of()));
+    assertThat(t.books().get(0)).isInstanceOf(BookTranslation.Rejected.class);
+    assertThat(((BookTranslation.Rejected) t.books().get(0)).reason()).startsWith("metadata.namespace:");
+  }
+
+  @Test
+  void anyOtherApiPathIsADirectJsonNotFound() {
+    Translation t = translator.translate(input(List.of(), Map.of()));
+    List<Route> all = routes(t).getVirtualHosts(0).getRoutesList();
+    Route last = all.get(all.size() - 1);
+    assertThat(last.getMatch().getPrefix()).isEqualTo("/");
+    assertThat(last.getDirectResponse().getStatus()).isEqualTo(404);
+    assertThat(last.getDirectResponse().getBody().getInlineString()).contains("\"code\":5");
+    assertThat(last.getTypedPerFilterConfigMap()).isEmpty();
+  }
+
+  @Test
+  void localNotFoundRepliesAreJsonStatus() throws Exception {
+    var mapper = hcm(translator.translate(input(List.of(), Map.of()))).getLocalReplyConfig().getMappers(0);
+    assertThat(mapper.getFilter().getStatusCodeFilter().getComparison().getValue().getDefaultValue()).isEqualTo(404);
+    var json = mapper.getBodyFormatOverride().getJsonFormat().getFieldsMap();
+    assertThat(json.get("code").getNumberValue()).isEqualTo(5);
+    assertThat(json.get("message").getStringValue()).startsWith("no route for ");
+  }
+
+  @Test
+  void edsCarriesOnlyReadyEndpoints() {
+    Translation t = translator.translate(input(List.of(book("customer-a", "acme", webhook("github", "github"))),
+        Map.of(new ServiceKey("customer-a", "acme"),
+            List.of(slice("customer-a", "acme", "http", 9000, ready("10.0.0.1"), notReady("10.0.0.2"), ready("10.0.0.3"))))));
+    ClusterLoadAssignment cla = t.resources().endpoints().stream()
+        .filter(c -> c.getClusterName().equals("k8s/customer-a/acme/8080")).findFirst().orElseThrow();
+    assertThat(cla.getEndpoints(0).getLbEndpointsList())
+        .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress() + ":" + e.getEndpoint().getAddress().getSocketAddress().getPortValue())
+        .containsExactly("10.0.0.1:9000", "10.0.0.3:9000");
+  }
+
+  @Test
+  void incrementalTranslationEqualsTheFullOneAndRetranslatesOnlyChangedBooks() {
+    IncrementalTranslator incremental = new IncrementalTranslator(XDS);
+    List<BookSource> books = new java.util.ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      books.add(book("customer-" + i, "book", webhook("github", "github")));
+    }
+    GatewayInput first = input(books, Map.of());
+    assertThat(incremental.translate(first)).isEqualTo(translator.translate(first));
+    assertThat(incremental.lastTranslatedBooks()).isEqualTo(50);
+
+    books.set(7, book("customer-7", "book", webhook("stripe", "stripe")));
+    GatewayInput second = input(books, Map.of());
+    assertThat(incremental.translate(second)).isEqualTo(translator.translate(second));
+    assertThat(incremental.lastTranslatedBooks()).isEqualTo(1);
+  }
+}
