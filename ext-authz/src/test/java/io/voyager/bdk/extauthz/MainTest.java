@@ -1,0 +1,75 @@
+package io.voyager.bdk.extauthz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The service contract: start(args) returns when serving, close() stops; bad flags are clear errors. */
+@EnableKubernetesMockClient(crud = true)
+class MainTest {
+  KubernetesClient client;
+
+  @TempDir
+  Path dir;
+
+  Path kubeconfig() throws Exception {
+    Path file = dir.resolve("kubeconfig");
+    Files.writeString(file, """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: mock
+          cluster:
+            server: %s
+            insecure-skip-tls-verify: true
+        contexts:
+        - name: mock
+          context:
+            cluster: mock
+            user: mock
+            namespace: default
+        current-context: mock
+        users:
+        - name: mock
+          user:
+            token: test
+        """.formatted(client.getConfiguration().getMasterUrl()));
+    return file;
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Test
+  void startsServesAdminEndpointsAndStops() throws Exception {
+    int admin = freePort();
+    try (AutoCloseable running = Main.start("--kubeconfig", kubeconfig().toString(), "--grpc-port", "0",
+        "--admin-port", Integer.toString(admin), "--admin-host", "127.0.0.1")) {
+      HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body()).contains("bdk_extauthz_watched_secrets");
+    }
+  }
+
+  @Test
+  void invalidDefaultsAreAParameterError() {
+    assertThatThrownBy(() -> Main.start("--default-burst", "0", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("burst");
+  }
+}
