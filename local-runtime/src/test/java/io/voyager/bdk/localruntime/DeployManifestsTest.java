@@ -1,0 +1,261 @@
+package io.voyager.bdk.localruntime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesList;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Invariants of the manifests in k8s/deploy, parsed with the fabric8 client's serialization. */
+class DeployManifestsTest {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static Path deployDir;
+  private static List<HasMetadata> objects;
+
+  @BeforeAll
+  static void load() throws IOException {
+    deployDir = findDeployDir();
+    KubernetesSerialization serialization = new KubernetesSerialization();
+    objects = new ArrayList<>();
+    for (Path file : manifestFiles()) {
+      try (InputStream in = Files.newInputStream(file)) {
+        Object parsed = serialization.unmarshal(in);
+        if (parsed instanceof KubernetesList list) {
+          objects.addAll(list.getItems());
+        } else if (parsed instanceof List<?> list) {
+          list.forEach(item -> objects.add((HasMetadata) item));
+        } else {
+          objects.add((HasMetadata) parsed);
+        }
+      }
+    }
+  }
+
+  @Test
+  void theKustomizationListsExactlyTheManifestFiles() throws IOException {
+    JsonNode kustomization = YAML.readTree(deployDir.resolve("kustomization.yaml").toFile());
+    Set<String> listed = new java.util.TreeSet<>();
+    kustomization.get("resources").forEach(r -> listed.add(r.asText()));
+
+    assertThat(listed)
+        .containsExactlyInAnyOrderElementsOf(
+            manifestFiles().stream().map(p -> p.getFileName().toString()).toList());
+    assertThat(kustomization.get("namespace").asText()).isEqualTo("bdk");
+  }
+
+  @Test
+  void everyNamespacedObjectIsInBdk() {
+    assertThat(objects)
+        .filteredOn(o -> !(o instanceof ClusterRole || o instanceof ClusterRoleBinding
+            || o instanceof io.fabric8.kubernetes.api.model.Namespace))
+        .allSatisfy(o -> assertThat(o.getMetadata().getNamespace()).as(describe(o)).isEqualTo("bdk"));
+  }
+
+  @Test
+  void theGatewayTierIsComplete() {
+    assertThat(named(Deployment.class).keySet())
+        .containsExactlyInAnyOrder("xds-server", "library-service", "ext-authz", "book-controller", "envoy");
+    assertThat(named(Deployment.class).get("book-controller").getSpec().getReplicas()).isEqualTo(2);
+    assertThat(servicePort("book-library", "grpc")).isEqualTo(50051);
+    assertThat(servicePort("ext-authz", "grpc")).isEqualTo(18010);
+    assertThat(servicePort("xds-server", "grpc-xds")).isEqualTo(18000);
+  }
+
+  @Test
+  void everyContainerHasResourcesAndProbes() {
+    containers().forEach((where, c) -> {
+      assertThat(c.getResources()).as(where + " resources").isNotNull();
+      assertThat(c.getResources().getRequests()).as(where + " requests").containsKeys("cpu", "memory");
+      assertThat(c.getResources().getLimits()).as(where + " limits").containsKeys("cpu", "memory");
+      assertThat(c.getReadinessProbe()).as(where + " readiness probe").isNotNull();
+      assertThat(c.getLivenessProbe()).as(where + " liveness probe").isNotNull();
+    });
+  }
+
+  @Test
+  void everyPodRunsRestricted() {
+    named(Deployment.class).forEach((name, d) -> {
+      PodSpec pod = d.getSpec().getTemplate().getSpec();
+      assertThat(pod.getSecurityContext().getRunAsNonRoot()).as(name + " runAsNonRoot").isTrue();
+      assertThat(pod.getSecurityContext().getSeccompProfile().getType()).as(name + " seccomp").isEqualTo("RuntimeDefault");
+      assertThat(pod.getHostNetwork()).as(name + " hostNetwork").isNotEqualTo(Boolean.TRUE);
+    });
+    containers().forEach((where, c) -> {
+      var sc = c.getSecurityContext();
+      assertThat(sc).as(where + " securityContext").isNotNull();
+      assertThat(sc.getPrivileged()).as(where + " privileged").isNotEqualTo(Boolean.TRUE);
+      assertThat(sc.getAllowPrivilegeEscalation()).as(where + " allowPrivilegeEscalation").isFalse();
+      assertThat(sc.getReadOnlyRootFilesystem()).as(where + " readOnlyRootFilesystem").isTrue();
+      assertThat(sc.getCapabilities().getDrop()).as(where + " capabilities").containsExactly("ALL");
+      assertThat(sc.getCapabilities().getAdd()).as(where + " added capabilities").isNullOrEmpty();
+    });
+  }
+
+  @Test
+  void imagesArePinnedAndNamedAfterTheService() {
+    named(Deployment.class).forEach((name, d) -> {
+      String image = d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
+      if (name.equals("envoy")) {
+        assertThat(image).isEqualTo("envoyproxy/envoy:v1.36.4");
+      } else {
+        assertThat(image).as(name).isEqualTo("voyager/bdk-" + name + ":0.1.0");
+      }
+    });
+  }
+
+  @Test
+  void everyPodIsScrapedByPrometheusOnAPortItDeclares() {
+    named(Deployment.class).forEach((name, d) -> {
+      Map<String, String> annotations = d.getSpec().getTemplate().getMetadata().getAnnotations();
+      assertThat(annotations).as(name).containsEntry("prometheus.io/scrape", "true").containsKeys("prometheus.io/port", "prometheus.io/path");
+      int port = Integer.parseInt(annotations.get("prometheus.io/port"));
+      assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getPorts())
+          .as(name + " declares its metrics port").anySatisfy(p -> assertThat(p.getContainerPort()).isEqualTo(port));
+    });
+  }
+
+  @Test
+  void everyServiceSelectsADeploymentsPods() {
+    named(Service.class).forEach((name, s) -> assertThat(named(Deployment.class).values())
+        .as("a Deployment behind Service " + name)
+        .anySatisfy(d -> assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
+            .containsAllEntriesOf(s.getSpec().getSelector())));
+  }
+
+  @Test
+  void serviceAccountsAndBindingsReferToThingsThatExist() {
+    Set<String> accounts = named(ServiceAccount.class).keySet();
+    named(Deployment.class).forEach((name, d) ->
+        assertThat(accounts).as(name + " service account").contains(d.getSpec().getTemplate().getSpec().getServiceAccountName()));
+    named(RoleBinding.class).values().forEach(b -> {
+      assertThat(named(Role.class)).containsKey(b.getRoleRef().getName());
+      b.getSubjects().forEach(s -> assertThat(accounts).contains(s.getName()));
+    });
+    named(ClusterRoleBinding.class).values().forEach(b -> {
+      assertThat(named(ClusterRole.class)).containsKey(b.getRoleRef().getName());
+      b.getSubjects().forEach(s -> assertThat(accounts).contains(s.getName()));
+    });
+  }
+
+  @Test
+  void noRuleGrantsWildcards() {
+    Stream.concat(
+            named(Role.class).values().stream().flatMap(r -> r.getRules().stream()),
+            named(ClusterRole.class).values().stream().flatMap(r -> r.getRules().stream()))
+        .forEach(rule -> {
+          assertThat(rule.getVerbs()).doesNotContain("*", "escalate", "bind", "impersonate");
+          assertThat(rule.getResources()).doesNotContain("*");
+          assertThat(rule.getApiGroups()).doesNotContain("*");
+        });
+  }
+
+  @Test
+  void eachServiceGetsOnlyWhatItsJobNeeds() {
+    assertThat(verbs(ClusterRole.class, "bdk-ext-authz", "secrets")).containsExactlyInAnyOrder("get", "watch");
+    assertThat(verbs(ClusterRole.class, "bdk-library-service", "secrets")).containsExactlyInAnyOrder("create", "delete");
+    assertThat(verbs(ClusterRole.class, "bdk-library-service", "namespaces")).containsExactly("get");
+    assertThat(verbs(ClusterRole.class, "bdk-xds-server", "externalbookdefinitions/status")).containsExactly("patch");
+    assertThat(verbs(ClusterRole.class, "bdk-xds-server", "secrets")).isEmpty();
+    assertThat(verbs(Role.class, "bdk-book-controller", "leases")).contains("create", "get", "update");
+    assertThat(named(ServiceAccount.class).get("envoy").getAutomountServiceAccountToken()).isFalse();
+  }
+
+  @Test
+  void envoysBootstrapPointsAtTheXdsServerService() throws IOException {
+    ConfigMap bootstrap = named(ConfigMap.class).get("envoy-bootstrap");
+    JsonNode config = YAML.readTree(bootstrap.getData().get("bootstrap.yaml"));
+
+    JsonNode xds = null;
+    for (JsonNode cluster : config.at("/static_resources/clusters")) {
+      if (cluster.get("name").asText().equals("xds_cluster")) {
+        xds = cluster;
+      }
+    }
+    assertThat(xds).isNotNull();
+    JsonNode address = xds.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address");
+    assertThat(address.get("address").asText()).isEqualTo("xds-server.bdk.svc.cluster.local");
+    assertThat(address.get("port_value").asInt()).isEqualTo(servicePort("xds-server", "grpc-xds"));
+    assertThat(config.at("/admin/address/socket_address/address").asText()).isEqualTo("127.0.0.1");
+    assertThat(config.at("/dynamic_resources/ads_config/grpc_services/0/envoy_grpc/cluster_name").asText())
+        .isEqualTo("xds_cluster");
+  }
+
+  private static List<String> verbs(Class<? extends HasMetadata> kind, String role, String resource) {
+    List<PolicyRule> rules = kind == Role.class
+        ? named(Role.class).get(role).getRules()
+        : named(ClusterRole.class).get(role).getRules();
+    return rules.stream().filter(r -> r.getResources().contains(resource))
+        .flatMap(r -> r.getVerbs().stream()).distinct().toList();
+  }
+
+  private static int servicePort(String service, String portName) {
+    return named(Service.class).get(service).getSpec().getPorts().stream()
+        .filter(p -> portName.equals(p.getName())).findFirst().orElseThrow().getPort();
+  }
+
+  private static Map<String, Container> containers() {
+    Map<String, Container> containers = new java.util.LinkedHashMap<>();
+    named(Deployment.class).forEach((name, d) -> {
+      PodSpec pod = d.getSpec().getTemplate().getSpec();
+      Stream.concat(pod.getContainers().stream(),
+              pod.getInitContainers() == null ? Stream.empty() : pod.getInitContainers().stream())
+          .forEach(c -> containers.put(name + "/" + c.getName(), c));
+    });
+    assertThat(containers).isNotEmpty();
+    return containers;
+  }
+
+  private static <T extends HasMetadata> Map<String, T> named(Class<T> kind) {
+    return objects.stream().filter(kind::isInstance).map(kind::cast)
+        .collect(Collectors.toMap(o -> o.getMetadata().getName(), o -> o));
+  }
+
+  private static String describe(HasMetadata o) {
+    return o.getKind() + "/" + o.getMetadata().getName();
+  }
+
+  private static List<Path> manifestFiles() throws IOException {
+    try (Stream<Path> files = Files.list(deployDir)) {
+      return files.filter(p -> p.toString().endsWith(".yaml") && !p.endsWith("kustomization.yaml")).sorted().toList();
+    }
+  }
+
+  private static Path findDeployDir() {
+    String root = System.getProperty("project.root");
+    List<Path> candidates = new ArrayList<>();
+    if (root != null) {
+      candidates.add(Path.of(root));
+    }
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      candidates.add(dir);
+    }
+    return candidates.stream().map(dir -> dir.resolve("k8s/deploy")).filter(Files::isDirectory).findFirst()
+        .orElseThrow(() -> new IllegalStateException("k8s/deploy not found from " + Path.of("").toAbsolutePath()));
+  }
+}
