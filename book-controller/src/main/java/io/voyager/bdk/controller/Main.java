@@ -85,6 +85,13 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--reconcile-threads", defaultValue = "8", description = "Instances reconciled concurrently (default: ${DEFAULT-VALUE}).")
   int reconcileThreads;
 
+  private static volatile int lastAdminPort;
+
+  /** The admin port the most recent {@link #start} bound (useful with {@code --admin-port 0}). */
+  public static int lastAdminPort() {
+    return lastAdminPort;
+  }
+
   public static void main(String[] args) {
     try {
       ServiceMain.runUntilShutdown(start(args));
@@ -124,6 +131,7 @@ public final class Main implements Callable<AutoCloseable> {
           : Optional.empty();
       BookController controller = BookController.start(client, settings, registry, election, reconcileThreads);
       AdminServer admin = AdminServer.start(adminHost, adminPort, registry, controller::ready);
+      lastAdminPort = admin.port();
       log.info("event=book_controller_started admin_port={} leader_election={}", admin.port(), leaderElection);
       return () -> {
         admin.close();

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -166,9 +165,10 @@ class DeploymentPatternsTest {
     assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(6);
     String second = configHash(client, NS, "roll");
 
-    Secret credentials = client.secrets().inNamespace(NS).withName("roll-credentials").get();
-    credentials.setData(Map.of("zendesk_signing_key", Base64.getEncoder().encodeToString("rotated".getBytes(StandardCharsets.UTF_8))));
-    client.resource(credentials).update();
+    client.secrets().inNamespace(NS).withName("roll-credentials").edit(credentials -> {
+      credentials.setData(Map.of("zendesk_signing_key", Base64.getEncoder().encodeToString("rotated".getBytes(StandardCharsets.UTF_8))));
+      return credentials;
+    });
     await().atMost(WAIT).until(() -> !second.equals(configHash(client, NS, "roll")));
   }
 
@@ -235,9 +235,12 @@ class DeploymentPatternsTest {
   }
 
   private void update(String name, BookInstanceDefinitionSpec spec) {
-    BookInstanceDefinition current = get(client, name);
-    current.setSpec(spec);
-    client.resource(current).update();
+    // The controller writes status concurrently: retry on 409 as any API client would.
+    await().atMost(WAIT).ignoreExceptions().until(() -> client.resources(BookInstanceDefinition.class)
+        .inNamespace(BdkLabels.BDK_NAMESPACE).withName(name).edit(current -> {
+          current.setSpec(spec);
+          return current;
+        }) != null);
   }
 
   private static BookInstanceDefinitionSpec withNetworking(BookInstanceDefinitionSpec s, BookInstanceDefinitionSpec.Networking n) {
