@@ -81,6 +81,23 @@ class LocalRuntimeTest {
   }
 
   @Test
+  void aSpecChangeOrAReplaceWithoutStatusIsReportedAgain() {
+    create(deployment(NS, "support", 1));
+    client.resource(service(NS, "support", "support")).create();
+    await().atMost(WAIT).until(() -> readyReplicas("support") == 1);
+
+    client.apps().deployments().inNamespace(NS).withName("support")
+        .edit(d -> { d.getSpec().setReplicas(3); return d; });
+    await().atMost(WAIT).until(() -> readyReplicas("support") == 3);
+    Deployment scaled = client.apps().deployments().inNamespace(NS).withName("support").get();
+    assertThat(scaled.getStatus().getObservedGeneration()).isEqualTo(scaled.getMetadata().getGeneration());
+
+    Deployment replaced = deployment(NS, "support", 2);
+    client.resource(replaced).update();
+    await().atMost(WAIT).until(() -> readyReplicas("support") == 2);
+  }
+
+  @Test
   void aDeploymentWithoutServiceStillReportsReadyButRunsNoBackend() {
     create(deployment(NS, "poller", 1));
 
@@ -193,6 +210,13 @@ class LocalRuntimeTest {
     client.discovery().v1().endpointSlices().inNamespace(NS).withName("support-support").delete();
 
     awaitSliceFor("support");
+  }
+
+  private int readyReplicas(String name) {
+    Deployment stored = client.apps().deployments().inNamespace(NS).withName(name).get();
+    return stored.getStatus() == null || stored.getStatus().getReadyReplicas() == null
+        ? -1
+        : stored.getStatus().getReadyReplicas();
   }
 
   private void create(Deployment deployment) {
