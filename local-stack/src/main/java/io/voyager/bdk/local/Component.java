@@ -1,20 +1,23 @@
 package io.voyager.bdk.local;
 
-/** The processes the local stack runs, in start order (Envoy last, once the others are ready). */
+/**
+ * The services the local stack runs in its JVM, in start order (Envoy comes last, once they are
+ * ready). Each starts through its module's {@code Main.start(args)} — the service contract.
+ */
 public enum Component {
-  LIBRARY("library-service", "io.voyager.bdk.library.Main"),
-  EXT_AUTHZ("ext-authz", "io.voyager.bdk.extauthz.Main"),
-  XDS("xds-server", "io.voyager.bdk.xds.Main"),
-  CONTROLLER("book-controller", "io.voyager.bdk.controller.Main"),
+  LIBRARY("library-service", io.voyager.bdk.library.Main::start),
+  EXT_AUTHZ("ext-authz", io.voyager.bdk.extauthz.Main::start),
+  XDS("xds-server", io.voyager.bdk.xds.Main::start),
+  CONTROLLER("book-controller", io.voyager.bdk.controller.Main::start),
   /** Runs the sample book backend for each book Service and publishes its EndpointSlice. */
-  LOCAL_RUNTIME("local-runtime", "io.voyager.bdk.localruntime.Main");
+  LOCAL_RUNTIME("local-runtime", io.voyager.bdk.localruntime.Main::start);
 
   private final String displayName;
-  private final String mainClass;
+  private final ServiceStarter starter;
 
-  Component(String displayName, String mainClass) {
+  Component(String displayName, ServiceStarter starter) {
     this.displayName = displayName;
-    this.mainClass = mainClass;
+    this.starter = starter;
   }
 
   public String displayName() {
@@ -22,6 +25,6 @@ public enum Component {
   }
 
   public ServiceStarter starter() {
-    return ServiceStarter.byMainClass(mainClass);
+    return starter;
   }
 }

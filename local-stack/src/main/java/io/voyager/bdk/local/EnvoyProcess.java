@@ -117,7 +117,13 @@ public final class EnvoyProcess implements AutoCloseable {
   public EnvoyProcess awaitListener(int port, Duration timeout) {
     EnvoyAdmin admin = admin();
     awaitOrExplain("envoy listener on port " + port, timeout,
-        () -> admin.statOrZero("listener_manager.total_listeners_active") > 0 && accepts(port));
+        () -> {
+          if (admin.statOrZero("listener_manager.lds.update_rejected") > 0) {
+            throw new ConfigRejected("envoy rejected the listener config from xDS (port " + port
+                + " in use? see GET /config_dump error_state)");
+          }
+          return admin.statOrZero("listener_manager.total_listeners_active") > 0 && accepts(port);
+        });
     log.info("event=envoy_listener_active pid={} port={}", pid(), port);
     return this;
   }
@@ -184,13 +190,20 @@ public final class EnvoyProcess implements AutoCloseable {
           .atMost(timeout)
           .pollDelay(Duration.ZERO)
           .pollInterval(Duration.ofMillis(100))
-          .ignoreExceptions()
+          .ignoreExceptionsMatching(e -> !(e instanceof ConfigRejected))
           .failFast("envoy exited", () -> !process.isAlive())
           .until(condition);
-    } catch (ConditionTimeoutException | org.awaitility.core.TerminalFailureException e) {
+    } catch (ConditionTimeoutException | org.awaitility.core.TerminalFailureException | ConfigRejected e) {
       throw new IllegalStateException("waiting for " + what + " failed (" + e.getMessage() + "); envoy pid="
           + pid() + (process.isAlive() ? " running" : " exited with " + process.exitValue())
           + "; log " + logFile + " ends with:\n" + logTail(30), e);
+    }
+  }
+
+  /** Envoy refused configuration it was sent: waiting longer will not help. */
+  private static final class ConfigRejected extends IllegalStateException {
+    ConfigRejected(String message) {
+      super(message);
     }
   }
 

@@ -4,6 +4,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -79,6 +81,17 @@ public final class LocalStackMain implements Callable<Integer> {
   public Integer call() throws Exception {
     StackPorts ports = new StackPorts(envoyPort, envoyAdminPort, xdsPort, xdsAdminPort, libraryPort,
         libraryAdminPort, extAuthzPort, extAuthzAdminPort, controllerAdminPort, runtimeAdminPort, kubeApiPort);
+    Map<String, Integer> busy = ports.inUse();
+    if (kubeconfig != null) {
+      busy.remove("kube-api-port"); // no embedded API with --kubeconfig
+    }
+    if (!busy.isEmpty()) {
+      System.err.println("error: ports already in use: " + busy.entrySet().stream()
+          .map(e -> e.getValue() + " (--" + e.getKey() + ")").collect(Collectors.joining(", "))
+          + ". Stop what uses them (another make run?) or choose other ports, e.g. make run ARGS=\"--"
+          + busy.keySet().iterator().next() + " <port>\"");
+      return 2;
+    }
     LocalStack stack = LocalStack.builder()
         .ports(ports)
         .runDir(runDir)

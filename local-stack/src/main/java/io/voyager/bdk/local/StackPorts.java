@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every port the local stack binds, all on 127.0.0.1. {@link #defaults()} are the documented
@@ -65,6 +67,42 @@ public record StackPorts(
   public StackPorts withKubeApi(int port) {
     return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
         extAuthzAdmin, controllerAdmin, runtimeAdmin, port);
+  }
+
+  /**
+   * The fixed ports (non-zero) that something on this machine already listens on, by name: the
+   * stack checks them first so a busy port is one clear error, not a half-started stack.
+   */
+  public Map<String, Integer> inUse() {
+    Map<String, Integer> named = new LinkedHashMap<>();
+    named.put("envoy-port", envoyListener);
+    named.put("envoy-admin-port", envoyAdmin);
+    named.put("xds-port", xds);
+    named.put("xds-admin-port", xdsAdmin);
+    named.put("library-port", libraryGrpc);
+    named.put("library-admin-port", libraryAdmin);
+    named.put("ext-authz-port", extAuthzGrpc);
+    named.put("ext-authz-admin-port", extAuthzAdmin);
+    named.put("controller-admin-port", controllerAdmin);
+    named.put("runtime-admin-port", runtimeAdmin);
+    named.put("kube-api-port", kubeApi);
+    Map<String, Integer> busy = new LinkedHashMap<>();
+    named.forEach((name, port) -> {
+      if (port != 0 && !canBind(port)) {
+        busy.put(name, port);
+      }
+    });
+    return busy;
+  }
+
+  private static boolean canBind(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new java.net.InetSocketAddress("0.0.0.0", port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /**

@@ -114,8 +114,8 @@ class XdsUpdatesEndToEndTest {
     String routesVersion = routeConfigVersion();
 
     int backendPort = StackPorts.freePorts(1).get(0);
-    try (AutoCloseable backend = ServiceStarter.byMainClass("io.voyager.bdk.samplebook.Main")
-        .start("--host", LocalStack.LOCALHOST, "--port", Integer.toString(backendPort), "--name", name)) {
+    try (AutoCloseable backend = io.voyager.bdk.samplebook.Main.start(
+        "--host", LocalStack.LOCALHOST, "--port", Integer.toString(backendPort), "--name", name)) {
       stack.endpoints().publish(namespace, name, "http", LocalStack.LOCALHOST, backendPort);
       stack.kubernetes().resource(new SecretBuilder()
           .withNewMetadata().withNamespace(namespace).withName(name + "-github").endMetadata()
