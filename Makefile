@@ -49,8 +49,9 @@ build:
 	$(MVN) -q install -DskipTests -pl local-stack -am
 
 run: envoy build
+	@# Ctrl-C is the normal way to stop it: exit status 130 is not an error.
 	java -Dproject.root="$(CURDIR)" -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
-	  io.voyager.bdk.local.LocalStackMain $(RUN_ARGS)
+	  io.voyager.bdk.local.LocalStackMain $(RUN_ARGS) || [ $$? -eq 130 ]
 
 test: envoy
 	$(MVN) -B install
