@@ -58,24 +58,12 @@ public final class Main implements Callable<AutoCloseable> {
   long maxBuckets;
 
   public static void main(String[] args) {
-    try {
-      ServiceMain.runUntilShutdown(start(args));
-    } catch (CommandLine.ParameterException e) {
-      System.err.println(e.getMessage());
-      e.getCommandLine().usage(System.err);
-      System.exit(2);
-    }
+    ServiceMain.main(new Main(), args);
   }
 
   /** Starts everything and returns once the ports are bound; close() stops it. */
   public static AutoCloseable start(String... args) {
-    Main main = new Main();
-    CommandLine cli = new CommandLine(main);
-    CommandLine.ParseResult parsed = cli.parseArgs(args);
-    if (CommandLine.printHelpIfRequested(parsed)) {
-      return () -> {};
-    }
-    return main.call();
+    return ServiceMain.start(new Main(), args);
   }
 
   @Override

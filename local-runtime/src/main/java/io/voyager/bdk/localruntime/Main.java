@@ -11,8 +11,8 @@ import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
     name = "local-runtime",
     mixinStandardHelpOptions = true,
     description = "Stands in for kubelet and the endpoint-slice controller where no cluster runs pods.")
-public final class Main {
+public final class Main implements Callable<LocalRuntimeService> {
   private static final ObjectMapper JSON =
       new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
@@ -49,25 +49,17 @@ public final class Main {
   int history = LocalRuntime.Settings.defaults().history();
 
   public static void main(String[] args) {
-    CommandLine commandLine = new CommandLine(new Main());
-    try {
-      commandLine.parseArgs(args);
-    } catch (CommandLine.ParameterException e) {
-      System.err.println(e.getMessage());
-      commandLine.usage(System.err);
-      System.exit(2);
-    }
-    if (commandLine.isUsageHelpRequested() || commandLine.isVersionHelpRequested()) {
-      commandLine.usage(System.out);
-      return;
-    }
-    ServiceMain.runUntilShutdown(start(args));
+    ServiceMain.main(new Main(), args);
   }
 
   /** Starts the runtime and returns once its watches are synced and its admin port is bound. */
   public static LocalRuntimeService start(String... args) {
-    Main options = new Main();
-    new CommandLine(options).parseArgs(args);
+    return ServiceMain.start(new Main(), args);
+  }
+
+  @Override
+  public LocalRuntimeService call() {
+    Main options = this;
     if (options.debounceMs < 1) {
       throw new IllegalArgumentException("--debounce-ms must be at least 1, got " + options.debounceMs);
     }

@@ -4,6 +4,7 @@ import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.KubeClients;
 import io.voyager.bdk.support.Metrics;
@@ -21,14 +22,11 @@ import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.watch.GatewayWatcher;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -87,18 +85,12 @@ public final class Main implements Callable<AutoCloseable> {
   String nodeCluster;
 
   public static void main(String[] args) {
-    ServiceMain.runUntilShutdown(start(args));
+    ServiceMain.main(new Main(), args);
   }
 
   /** Starts everything; returns once the xDS and admin ports are bound and informers synced. */
   public static AutoCloseable start(String... args) {
-    CommandLine cli = new CommandLine(new Main());
-    int code = cli.execute(args);
-    AutoCloseable running = cli.getExecutionResult();
-    if (code != 0 || running == null) {
-      throw new IllegalArgumentException("xds-server: cannot start with " + List.of(args) + " (see the error above)");
-    }
-    return running;
+    return ServiceMain.start(new Main(), args);
   }
 
   @Override
@@ -110,46 +102,36 @@ public final class Main implements Callable<AutoCloseable> {
         ServiceRef.parse(extAuthzService, PortSelector.named(extAuthzPortName)),
         maxRequestBytes,
         new TranscoderSettings(List.of(TranscoderSettings.BOOK_LIBRARY_SERVICE), maxTranscodeRequestBytes, maxTranscodeResponseBytes));
-    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    Closer opened = new Closer();
     try {
       PrometheusMeterRegistry registry = Metrics.newRegistry("xds-server");
       KubernetesClient client = KubeClients.create(kubeconfig);
-      opened.push(client);
+      opened.register(client);
       SnapshotPublisher publisher = new SnapshotPublisher(nodeCluster, registry);
       SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup);
       GatewayWatcher watcher = new GatewayWatcher(client, settings,
           new IncrementalTranslator(new XdsTranslator(settings.transcoder())), publisher,
           Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry);
-      opened.push(watcher);
+      opened.register(watcher);
       watcher.start();
       V3DiscoveryServer discovery = new V3DiscoveryServer(tracker,
           new NackHoldingConfigWatcher(publisher.cache(), tracker::nackedVersionOfCurrentRequest));
-      opened.push(GrpcServers.start(xdsPort, registry, discovery.getAggregatedDiscoveryServiceImpl()));
+      opened.register(GrpcServers.start(xdsPort, registry, discovery.getAggregatedDiscoveryServiceImpl()));
       AtomicReference<Boolean> ready = new AtomicReference<>(true);
       AdminServer admin = AdminServer.start(adminHost, adminPort, registry, () -> ready.get() && publisher.current().isPresent());
       admin.handle("/debug/snapshot", DebugHandlers.snapshot(publisher));
       admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher));
-      opened.push(admin);
+      opened.register(admin);
       log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} ext_authz={}",
           xdsPort, adminHost, admin.port(), listenerAddress, listenerPort, settings.library(), settings.extAuthz());
       return () -> {
         ready.set(false);
-        closeAll(opened);
+        opened.close();
         log.info("event=xds_server_stopped");
       };
     } catch (Exception | Error e) {
-      closeAll(opened);
+      opened.close();
       throw e;
-    }
-  }
-
-  private static void closeAll(Deque<AutoCloseable> opened) {
-    while (!opened.isEmpty()) {
-      try {
-        opened.pop().close();
-      } catch (Exception e) {
-        log.warn("event=close_failed error=\"{}\"", e.toString());
-      }
     }
   }
 }
