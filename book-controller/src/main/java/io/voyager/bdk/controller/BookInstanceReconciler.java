@@ -41,6 +41,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
   private final InstanceValidator validator;
   private final ExternalBookDefinitionFactory externalBooks = new ExternalBookDefinitionFactory();
   private final Clock clock;
+  private final WorkloadLocks locks = new WorkloadLocks();
 
   private volatile SecondaryCaches caches;
   private volatile ResourceApplier applier;
@@ -81,15 +82,18 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     ValidInstance valid = result.valid().get();
     credentials.ensure(valid);
 
-    Workload workload = valid.type() == DeploymentType.SHARED
-        ? sharedWorkload(valid.customerNamespace(), valid.workloadName()).orElseThrow()
-        : Workload.of(valid);
     Set<String> wanted = new HashSet<>();
-    Set<String> workloadKeys = workloads.apply(workload);
-    if (workload.shared()) {
-      pruneSharedWorkload(workload.namespace(), workload.name(), workloadKeys);
+    Workload workload;
+    if (valid.type() == DeploymentType.SHARED) {
+      // Derive and write the shared workload under its lock, so its tenants' reconciles take turns.
+      workload = locks.withLock(valid.customerNamespace(), valid.workloadName(), () -> {
+        Workload shared = sharedWorkload(valid.customerNamespace(), valid.workloadName()).orElseThrow();
+        pruneSharedWorkload(shared.namespace(), shared.name(), workloads.apply(shared));
+        return shared;
+      });
     } else {
-      wanted.addAll(workloadKeys);
+      workload = Workload.of(valid);
+      wanted.addAll(workloads.apply(workload));
     }
     wanted.add(WorkloadApplier.key(applier.apply(externalBooks.externalBook(valid, workload)).object()));
     wanted.add("Secret/" + valid.customerNamespace() + "/" + valid.credentialsSecretName());
@@ -183,9 +187,11 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       if (current.isPresent() && current.get().namespace().equals(namespace) && current.get().name().equals(name)) {
         continue;
       }
-      Optional<Workload> remaining = sharedWorkload(namespace, name);
-      Set<String> keys = remaining.map(workloads::apply).orElse(Set.of());
-      pruneSharedWorkload(namespace, name, keys);
+      Optional<Workload> remaining = locks.withLock(namespace, name, () -> {
+        Optional<Workload> left = sharedWorkload(namespace, name);
+        pruneSharedWorkload(namespace, name, left.map(workloads::apply).orElse(Set.of()));
+        return left;
+      });
       log.info("event=shared_workload_resynced namespace={} workload={} tenants={}", namespace, name,
           remaining.map(Workload::tenantNames).orElse(""));
     }

@@ -3,6 +3,7 @@ package io.voyager.bdk.controller;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.voyager.bdk.model.BdkLabels;
 import java.util.LinkedHashMap;
@@ -40,18 +41,29 @@ final class CredentialsSecrets {
     }
     Secret live = cached.orElseGet(() -> client.secrets().inNamespace(namespace).withName(name).get());
     if (live == null) {
-      Secret created = client.resource(
-              new SecretBuilder()
-                  .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels(instance)).endMetadata()
-                  .withType("Opaque")
-                  .build())
-          .create();
-      cache.handleRecentResourceCreate(id, created);
-      log.info("event=credentials_secret_created namespace={} name={}", namespace, name);
-      return Map.of();
+      try {
+        Secret created = client.resource(
+                new SecretBuilder()
+                    .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels(instance)).endMetadata()
+                    .withType("Opaque")
+                    .build())
+            .create();
+        cache.handleRecentResourceCreate(id, created);
+        log.info("event=credentials_secret_created namespace={} name={}", namespace, name);
+        return Map.of();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+        live = client.secrets().inNamespace(namespace).withName(name).get(); // the library service made it first
+        if (live == null) {
+          throw e;
+        }
+      }
     }
-    Secret labelled = new SecretBuilder(live).editMetadata().addToLabels(labels(instance)).endMetadata().build();
-    Secret updated = client.resource(labelled).update();
+    // A patch of the labels alone: the library service may be writing the values right now.
+    Secret updated = client.secrets().inNamespace(namespace).withName(name)
+        .edit(s -> new SecretBuilder(s).editMetadata().addToLabels(labels(instance)).endMetadata().build());
     cache.handleRecentResourceUpdate(id, updated, live);
     log.info("event=credentials_secret_adopted namespace={} name={}", namespace, name);
     return data(updated);

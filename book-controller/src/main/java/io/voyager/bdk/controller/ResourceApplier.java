@@ -17,10 +17,13 @@ import org.slf4j.LoggerFactory;
  * no server-side apply, which the fabric8 mock server lacks. The desired object's digest is kept in
  * an annotation, so an object whose digest matches the cached one is not written at all; a written
  * object is put into the informer cache at once, so the controller's own write does not trigger
- * another reconcile.
+ * another reconcile. Replaces carry the cached resourceVersion; when another writer got there first
+ * (409) it reads the latest version and replaces again.
  */
 final class ResourceApplier {
   private static final Logger log = LoggerFactory.getLogger(ResourceApplier.class);
+
+  private static final int MAX_CONFLICT_ATTEMPTS = 3;
 
   private final KubernetesClient client;
   private final SecondaryCaches caches;
@@ -72,12 +75,28 @@ final class ResourceApplier {
         }
       }
     }
-    T toWrite = keepFromLive.apply(desired, live);
-    toWrite.getMetadata().setResourceVersion(live.getMetadata().getResourceVersion());
-    T updated = client.resource(toWrite).update();
-    cache.handleRecentResourceUpdate(id, updated, live);
-    log.info("event=resource_updated kind={} namespace={} name={}", desired.getKind(), id.getNamespace().orElse(""), id.getName());
-    return new Applied<>(updated, true);
+    for (int attempt = 1; ; attempt++) {
+      T toWrite = keepFromLive.apply(desired, live);
+      toWrite.getMetadata().setResourceVersion(live.getMetadata().getResourceVersion());
+      try {
+        T updated = client.resource(toWrite).update();
+        cache.handleRecentResourceUpdate(id, updated, live);
+        log.info("event=resource_updated kind={} namespace={} name={}", desired.getKind(), id.getNamespace().orElse(""), id.getName());
+        return new Applied<>(updated, true);
+      } catch (KubernetesClientException e) {
+        // 409: someone else wrote it since our cache saw it (a status writer, an autoscaler). The
+        // desired form is still ours to write: read the latest and replace again, a few times.
+        if (e.getCode() != 409 || attempt >= MAX_CONFLICT_ATTEMPTS) {
+          throw e;
+        }
+        log.info("event=resource_conflict kind={} namespace={} name={} attempt={}", desired.getKind(),
+            id.getNamespace().orElse(""), id.getName(), attempt);
+        live = client.resource(desired).get();
+        if (live == null) {
+          throw e; // deleted meanwhile: the delete event brings us back
+        }
+      }
+    }
   }
 
   /** Deletes {@code object}; absent already is fine. */

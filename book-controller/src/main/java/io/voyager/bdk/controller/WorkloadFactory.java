@@ -84,7 +84,9 @@ public final class WorkloadFactory {
         .withAnnotations(w.annotations())
         .endMetadata()
         .withNewSpec()
-        .withReplicas(hasAutoscaler(w) ? null : replicas(w))
+        // Autoscaled: start at the minimum (the API server would default a missing count to 1);
+        // afterwards the autoscaler owns the count and updates keep the live one.
+        .withReplicas(hasAutoscaler(w) ? minReplicas(w) : replicas(w))
         .withNewSelector().withMatchLabels(w.selector()).endSelector()
         .withNewTemplate()
         .withNewMetadata().withLabels(w.labels()).withAnnotations(podAnnotations).endMetadata()
