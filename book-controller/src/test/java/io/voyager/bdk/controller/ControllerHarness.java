@@ -8,13 +8,16 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import java.time.Duration;
 import java.util.Optional;
+import org.awaitility.core.ConditionTimeoutException;
 
-/** Starts a controller against the mock API server and reads what it made. */
+/** Starts a controller against the test API server, edits instances as a client would, and reads what it made. */
 final class ControllerHarness {
-  static final Duration WAIT = Duration.ofSeconds(20);
+  /** Generous: two shared cores, a real API server, informers and retries with backoff. */
+  static final Duration WAIT = Duration.ofSeconds(60);
 
   static BookController start(KubernetesClient client) {
     return BookController.start(client, ControllerSettings.defaults(), new SimpleMeterRegistry(), Optional.empty(), 2);
@@ -26,6 +29,15 @@ final class ControllerHarness {
 
   static BookInstanceDefinition get(KubernetesClient client, String name) {
     return client.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE).withName(name).get();
+  }
+
+  /** Replaces an instance's spec; the controller writes status concurrently, so retry on 409 as any client would. */
+  static void updateSpec(KubernetesClient client, String name, BookInstanceDefinitionSpec spec) {
+    await().atMost(WAIT).ignoreExceptions().until(() -> client.resources(BookInstanceDefinition.class)
+        .inNamespace(BdkLabels.BDK_NAMESPACE).withName(name).edit(current -> {
+          current.setSpec(spec);
+          return current;
+        }) != null);
   }
 
   static String phase(KubernetesClient client, String name) {
@@ -43,19 +55,46 @@ final class ControllerHarness {
         () -> client.apps().deployments().inNamespace(namespace).withName(name).get(), d -> d != null);
   }
 
-  /** No pods run in the mock server: report the Deployment's replicas ready, as the kubelet would. */
+  /**
+   * No pods run beside a bare API server: report the Deployment's current generation rolled out
+   * with every replica ready, as the deployment controller and kubelets would. Through the status
+   * subresource, retrying on 409 when the controller wrote the Deployment meanwhile.
+   */
   static void markReady(KubernetesClient client, String namespace, String name) {
-    Deployment d = client.apps().deployments().inNamespace(namespace).withName(name).get();
-    int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-    d.setStatus(new DeploymentStatusBuilder()
-        .withReplicas(replicas).withReadyReplicas(replicas).withUpdatedReplicas(replicas).withAvailableReplicas(replicas)
-        .withObservedGeneration(d.getMetadata().getGeneration())
-        .build());
-    client.resource(d).updateStatus();
+    await().atMost(WAIT).ignoreExceptions().until(() -> {
+      Deployment d = client.apps().deployments().inNamespace(namespace).withName(name).get();
+      int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+      d.setStatus(new DeploymentStatusBuilder()
+          .withReplicas(replicas).withReadyReplicas(replicas).withUpdatedReplicas(replicas).withAvailableReplicas(replicas)
+          .withObservedGeneration(d.getMetadata().getGeneration())
+          .build());
+      return client.resource(d).updateStatus() != null;
+    });
   }
 
   static String configHash(KubernetesClient client, String namespace, String name) {
     Deployment d = client.apps().deployments().inNamespace(namespace).withName(name).get();
     return d == null ? null : d.getSpec().getTemplate().getMetadata().getAnnotations().get(ManagedLabels.CONFIG_HASH);
+  }
+
+  /**
+   * Deletes every instance and waits until the running controller has cleaned each up and released
+   * its finalizer, so the next test starts from no instances. Should that not happen, strips the
+   * finalizers (so later tests are not disturbed) and fails.
+   */
+  static void deleteAllInstances(KubernetesClient client) {
+    var instances = client.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE);
+    instances.delete();
+    try {
+      await().atMost(WAIT).until(() -> instances.list().getItems().isEmpty());
+    } catch (ConditionTimeoutException e) {
+      for (BookInstanceDefinition stuck : instances.list().getItems()) {
+        instances.withName(stuck.getMetadata().getName()).edit(i -> {
+          i.getMetadata().setFinalizers(null);
+          return i;
+        });
+      }
+      throw new AssertionError("instances were not cleaned up by the controller; finalizers stripped", e);
+    }
   }
 }

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
@@ -17,27 +17,59 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-@EnableKubernetesMockClient(crud = true)
+/**
+ * Each deployment type, Tailscale on and off, updates, credential rotation, deletion and invalid
+ * specs, on a real kube-apiserver: one controller for the class, a fresh customer namespace per test.
+ */
+@ExtendWith(RealApiServer.class)
 class DeploymentPatternsTest {
-  static final String NS = "customer-acme";
-  KubernetesClient client;
-  BookController controller;
+  private static final AtomicInteger NAMESPACES = new AtomicInteger();
+  static KubernetesClient client;
+  static BookController controller;
+  static final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  String NS;
+  double failedBefore;
+
+  @BeforeAll
+  static void start(KubernetesClient apiServer) {
+    client = apiServer;
+    Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
+    controller = BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (controller != null) {
+      controller.close();
+    }
+  }
 
   @BeforeEach
-  void start() {
-    Fixtures.namespace(client, BdkLabels.BDK_NAMESPACE);
+  void namespace() {
+    NS = "customer-patterns-" + NAMESPACES.incrementAndGet();
     Fixtures.namespace(client, NS);
-    client.resource(Fixtures.book(Fixtures.BOOK)).create();
-    controller = ControllerHarness.start(client);
+    failedBefore = failedReconciliations();
   }
 
   @AfterEach
-  void stop() {
-    controller.close();
+  void cleanUp() {
+    deleteAllInstances(client);
+    // Conflicts with concurrent writers (other tenants, status writers) are the controller's to
+    // handle, not reasons to fail a reconciliation and back off.
+    assertThat(failedReconciliations()).as("failed reconciliations").isEqualTo(failedBefore);
+  }
+
+  private static double failedReconciliations() {
+    return metrics.find("operator.sdk.reconciliations.failed").counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
   @Test
@@ -104,6 +136,26 @@ class DeploymentPatternsTest {
   }
 
   @Test
+  void sharedTenantsArrivingTogetherAllJoinTheOneDeployment() {
+    List<String> tenants = List.of("crowd-a", "crowd-b", "crowd-c", "crowd-d", "crowd-e", "crowd-f");
+    tenants.forEach(t -> create(client, Fixtures.instance(t, Fixtures.spec(NS, "shared"))));
+    String shared = Fixtures.BOOK + "-shared";
+    await().atMost(WAIT).until(() -> {
+      Deployment d = client.apps().deployments().inNamespace(NS).withName(shared).get();
+      var service = client.services().inNamespace(NS).withName(shared).get();
+      String all = String.join(",", tenants);
+      return d != null && service != null
+          && all.equals(d.getMetadata().getAnnotations().get(ManagedLabels.TENANTS))
+          && all.equals(service.getMetadata().getAnnotations().get(ManagedLabels.TENANTS));
+    });
+    var pod = client.apps().deployments().inNamespace(NS).withName(shared).get().getSpec().getTemplate().getSpec();
+    assertThat(pod.getContainers().get(0).getVolumeMounts()).extracting(m -> m.getMountPath())
+        .containsAll(tenants.stream().map(t -> "/secrets/" + t).toList());
+    markReady(client, NS, shared);
+    tenants.forEach(t -> awaitPhase(client, t, BookInstanceDefinitionStatus.READY));
+  }
+
+  @Test
   void tailscaleGetsSidecarStateSecretAndMinimalRbac_kernelModeAddsOnlyNetAdmin_offRemovesThem() {
     var spec = Fixtures.spec(NS, "primary");
     var tailscale = new BookInstanceDefinitionSpec.Networking(
@@ -148,8 +200,10 @@ class DeploymentPatternsTest {
   @Test
   void specChangeAndCredentialRotationRollThePods_scalingBoundsMakeAnAutoscaler() {
     create(client, Fixtures.instance("roll", Fixtures.spec(NS, "primary")));
-    awaitDeployment(client, NS, "roll");
+    long firstGeneration = awaitDeployment(client, NS, "roll").getMetadata().getGeneration();
     String first = configHash(client, NS, "roll");
+    markReady(client, NS, "roll");
+    awaitPhase(client, "roll", BookInstanceDefinitionStatus.READY);
 
     var spec = Fixtures.spec(NS, "primary");
     var changed = new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
@@ -159,6 +213,13 @@ class DeploymentPatternsTest {
         new BookInstanceDefinitionSpec.Configuration("production", "info", Map.of("max_tickets_per_hour", 200)), spec.webhooks());
     update("roll", changed);
     await().atMost(WAIT).until(() -> !first.equals(configHash(client, NS, "roll")));
+    // The API server bumped the Deployment's generation; until it is rolled out the instance is Updating.
+    assertThat(client.apps().deployments().inNamespace(NS).withName("roll").get().getMetadata().getGeneration())
+        .isGreaterThan(firstGeneration);
+    BookInstanceDefinitionStatus updating = awaitPhase(client, "roll", BookInstanceDefinitionStatus.UPDATING);
+    assertThat(updating.observedGeneration()).isEqualTo(get(client, "roll").getMetadata().getGeneration());
+    markReady(client, NS, "roll");
+    awaitPhase(client, "roll", BookInstanceDefinitionStatus.READY);
     var hpa = await().atMost(WAIT).until(
         () -> client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NS).withName("roll").get(), h -> h != null);
     assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(2);
@@ -170,6 +231,53 @@ class DeploymentPatternsTest {
       return credentials;
     });
     await().atMost(WAIT).until(() -> !second.equals(configHash(client, NS, "roll")));
+    awaitPhase(client, "roll", BookInstanceDefinitionStatus.UPDATING);
+  }
+
+  @Test
+  void anAutoscaledInstanceStartsAtItsMinimumAndKeepsTheAutoscalersCount() {
+    var spec = Fixtures.spec(NS, "primary");
+    var scaled = new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
+        new BookInstanceDefinitionSpec.Deployment("primary", null, spec.deployment().resources(),
+            new BookInstanceDefinitionSpec.Scaling(3, 6, 70)),
+        null, spec.credentials(), spec.configuration(), spec.webhooks());
+    create(client, Fixtures.instance("scaled", scaled));
+    assertThat(awaitDeployment(client, NS, "scaled").getSpec().getReplicas()).isEqualTo(3);
+
+    // The autoscaler scales out; a later change to the instance must not undo that.
+    client.apps().deployments().inNamespace(NS).withName("scaled").scale(5);
+    String hash = configHash(client, NS, "scaled");
+    update("scaled", new BookInstanceDefinitionSpec(scaled.bookRef(), scaled.customer(), scaled.deployment(), null,
+        scaled.credentials(), new BookInstanceDefinitionSpec.Configuration("production", "warn", null), scaled.webhooks()));
+    await().atMost(WAIT).until(() -> !hash.equals(configHash(client, NS, "scaled")));
+    assertThat(client.apps().deployments().inNamespace(NS).withName("scaled").get().getSpec().getReplicas()).isEqualTo(5);
+  }
+
+  @Test
+  void aCredentialsSecretTheLibraryWroteFirstIsAdoptedWithItsValues_rotationRollsThePods() {
+    client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("early-credentials").withNamespace(NS).endMetadata()
+        .addToStringData("zendesk_signing_key", "first").build()).create();
+    create(client, Fixtures.instance("early", Fixtures.spec(NS, "primary")));
+    await().atMost(WAIT).until(() -> "early".equals(
+        client.secrets().inNamespace(NS).withName("early-credentials").get().getMetadata().getLabels().get(BdkLabels.INSTANCE_NAME)));
+    assertThat(client.secrets().inNamespace(NS).withName("early-credentials").get().getData())
+        .containsEntry("zendesk_signing_key", base64("first"));
+    awaitDeployment(client, NS, "early");
+    markReady(client, NS, "early");
+    awaitPhase(client, "early", BookInstanceDefinitionStatus.READY);
+    String hash = configHash(client, NS, "early");
+
+    client.secrets().inNamespace(NS).withName("early-credentials").edit(secret -> {
+      secret.setData(Map.of("zendesk_signing_key", base64("second")));
+      return secret;
+    });
+    await().atMost(WAIT).until(() -> !hash.equals(configHash(client, NS, "early")));
+    awaitPhase(client, "early", BookInstanceDefinitionStatus.UPDATING);
+  }
+
+  private static String base64(String s) {
+    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -235,12 +343,7 @@ class DeploymentPatternsTest {
   }
 
   private void update(String name, BookInstanceDefinitionSpec spec) {
-    // The controller writes status concurrently: retry on 409 as any API client would.
-    await().atMost(WAIT).ignoreExceptions().until(() -> client.resources(BookInstanceDefinition.class)
-        .inNamespace(BdkLabels.BDK_NAMESPACE).withName(name).edit(current -> {
-          current.setSpec(spec);
-          return current;
-        }) != null);
+    updateSpec(client, name, spec);
   }
 
   private static BookInstanceDefinitionSpec withNetworking(BookInstanceDefinitionSpec s, BookInstanceDefinitionSpec.Networking n) {

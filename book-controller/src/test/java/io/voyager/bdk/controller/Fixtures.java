@@ -23,9 +23,15 @@ final class Fixtures {
 
   static final String BOOK = "customer-support-book";
 
+  /** Makes the namespace if it is not there (a real API server never finishes deleting one: use fresh names). */
   static void namespace(KubernetesClient client, String name) {
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
-        .addToLabels("kubernetes.io/metadata.name", name).endMetadata().build()).createOr(o -> o.update());
+    client.resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .fieldManager("bdk-tests").forceConflicts().serverSideApply();
+  }
+
+  /** Creates or updates the book in bdk. */
+  static void applyBook(KubernetesClient client, BookDefinition book) {
+    client.resource(book).fieldManager("bdk-tests").forceConflicts().serverSideApply();
   }
 
   static BookDefinition book(String name) {

@@ -8,34 +8,38 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-@EnableKubernetesMockClient(crud = true)
+@ExtendWith(RealApiServer.class)
 class PrimaryInstanceTest {
-  static final String NS = "customer-acme";
-  KubernetesClient client;
-  BookController controller;
+  static final String NS = "customer-primary";
+  static KubernetesClient client;
+  static BookController controller;
 
-  @BeforeEach
-  void start() {
-    Fixtures.namespace(client, BdkLabels.BDK_NAMESPACE);
+  @BeforeAll
+  static void start(KubernetesClient apiServer) {
+    client = apiServer;
     Fixtures.namespace(client, NS);
-    client.resource(Fixtures.book(Fixtures.BOOK)).create();
+    Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
     controller = ControllerHarness.start(client);
   }
 
-  @AfterEach
-  void stop() {
-    controller.close();
+  @AfterAll
+  static void stop() {
+    try {
+      deleteAllInstances(client);
+    } finally {
+      controller.close();
+    }
   }
 
   @Test
