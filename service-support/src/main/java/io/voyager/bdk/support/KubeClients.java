@@ -3,6 +3,7 @@ package io.voyager.bdk.support;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,6 +13,11 @@ import java.nio.file.Path;
 public final class KubeClients {
   private KubeClients() {}
 
+  /** A builder on the JDK HTTP client, whatever other HTTP client factories are on the classpath. */
+  public static KubernetesClientBuilder builder() {
+    return new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory());
+  }
+
   /**
    * A client for the cluster named by {@code kubeconfig}, or, when it is null, fabric8's
    * auto-configuration: {@code $KUBECONFIG}, {@code ~/.kube/config}, then the in-cluster service
@@ -19,11 +25,11 @@ public final class KubeClients {
    */
   public static KubernetesClient create(Path kubeconfig) {
     if (kubeconfig == null) {
-      return new KubernetesClientBuilder().build();
+      return builder().build();
     }
     try {
       Config config = Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
-      return new KubernetesClientBuilder().withConfig(config).build();
+      return builder().withConfig(config).build();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read kubeconfig " + kubeconfig, e);
     }
