@@ -124,13 +124,16 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     String name = instance.getMetadata().getName();
     List<HasMetadata> made = caches.madeForInstance(name);
     made.forEach(applier::delete);
-    // The cache may lag behind our own creates: delete by label in the instance's namespace as well.
+    // The cache may lag behind our own creates: find by label in the instance's namespace as well.
+    // One by one: a labelled collection delete needs the deletecollection verb, which the
+    // controller's RBAC (k8s/deploy) does not grant.
     String namespace = instance.getSpec() == null || instance.getSpec().customer() == null
         ? null : instance.getSpec().customer().namespace();
     if (namespace != null && caches.namespaceExists(namespace)) {
       for (Class<? extends HasMetadata> kind : SecondaryCaches.MANAGED_KINDS) {
         client.resources(kind).inNamespace(namespace)
-            .withLabel(io.voyager.bdk.model.BdkLabels.INSTANCE_NAME, name).delete();
+            .withLabel(io.voyager.bdk.model.BdkLabels.INSTANCE_NAME, name).list().getItems()
+            .forEach(applier::delete);
       }
     }
     resyncSharedWorkloadsLeftBy(name, Optional.empty());
