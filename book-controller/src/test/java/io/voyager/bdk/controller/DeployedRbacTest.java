@@ -1,0 +1,116 @@
+package io.voyager.bdk.controller;
+
+import static io.voyager.bdk.controller.ControllerHarness.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec;
+import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.ExternalBookDefinition;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The controller running with exactly the RBAC of k8s/deploy/book-controller.yaml (impersonating its
+ * ServiceAccount), on a real API server, which enforces it: leader election on the Lease the Role
+ * names, finalizers, status, every kind it makes (the Tailscale Role included, which RBAC only lets
+ * a holder of those permissions create) and cleanup on delete.
+ */
+@ExtendWith(RealApiServer.class)
+class DeployedRbacTest {
+  static final String NS = "customer-rbac";
+  static final String SERVICE_ACCOUNT = "book-controller";
+  static final Set<Class<? extends HasMetadata>> RBAC_KINDS =
+      Set.of(ServiceAccount.class, Role.class, RoleBinding.class, ClusterRole.class, ClusterRoleBinding.class);
+  static KubernetesClient admin;
+  static KubernetesClient asController;
+
+  @BeforeAll
+  static void applyDeployedRbac(KubernetesClient apiServer, RealApiServer.KubeConfigYaml kubeConfig) throws IOException {
+    admin = apiServer;
+    Fixtures.namespace(admin, NS);
+    Fixtures.applyBook(admin, Fixtures.book(Fixtures.BOOK));
+    try (InputStream in = Files.newInputStream(deployDir().resolve("book-controller.yaml"))) {
+      for (HasMetadata item : admin.load(in).items()) {
+        if (RBAC_KINDS.contains(item.getClass())) {
+          admin.resource(item).fieldManager("bdk-tests").forceConflicts().serverSideApply();
+        }
+      }
+    }
+    Config config = Config.fromKubeconfig(kubeConfig.yaml());
+    config.setImpersonateUsername("system:serviceaccount:" + BdkLabels.BDK_NAMESPACE + ":" + SERVICE_ACCOUNT);
+    config.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + BdkLabels.BDK_NAMESPACE, "system:authenticated");
+    asController = new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  @AfterAll
+  static void close() {
+    if (asController != null) {
+      asController.close();
+    }
+  }
+
+  @Test
+  void theDeployedRbacIsEnoughToLeadReconcileAndCleanUp() {
+    // Sanity: the impersonated client really is held to the manifest (no access outside it).
+    assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(KubernetesClientException.class,
+        () -> asController.pods().inNamespace(NS).list()).getCode()).isEqualTo(403);
+
+    var election = new BookController.LeaderElection("book-controller", BdkLabels.BDK_NAMESPACE, "rbac-test",
+        Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofMillis(500), false);
+    try (BookController controller = BookController.start(
+        asController, ControllerSettings.defaults(), new SimpleMeterRegistry(), Optional.of(election), 2)) {
+      await().atMost(WAIT).until(() -> {
+        Lease lease = admin.leases().inNamespace(BdkLabels.BDK_NAMESPACE).withName("book-controller").get();
+        return lease != null && "rbac-test".equals(lease.getSpec().getHolderIdentity());
+      });
+
+      var spec = Fixtures.spec(NS, "primary");
+      var tailscale = new BookInstanceDefinitionSpec.Networking(
+          new BookInstanceDefinitionSpec.Tailscale(true, "acme-corp", List.of("customer"), null));
+      create(admin, Fixtures.instance("rbac", new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
+          new BookInstanceDefinitionSpec.Deployment("primary", 2, spec.deployment().resources(),
+              new BookInstanceDefinitionSpec.Scaling(2, 4, 70)),
+          tailscale, spec.credentials(), spec.configuration(), spec.webhooks())));
+      await().atMost(WAIT).until(() -> admin.rbac().roleBindings().inNamespace(NS).withName("rbac-tailscale").get() != null
+          && admin.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NS).withName("rbac").get() != null
+          && admin.resources(ExternalBookDefinition.class).inNamespace(NS).withName("rbac").get() != null);
+      markReady(admin, NS, "rbac");
+      awaitPhase(admin, "rbac", BookInstanceDefinitionStatus.READY);
+
+      deleteAllInstances(admin);
+      for (Class<? extends HasMetadata> kind : SecondaryCaches.MANAGED_KINDS) {
+        assertThat(admin.resources(kind).inNamespace(NS).withLabel(BdkLabels.INSTANCE_NAME, "rbac").list().getItems())
+            .as("%s left behind", kind.getSimpleName()).isEmpty();
+      }
+    }
+  }
+
+  private static Path deployDir() {
+    String configured = System.getProperty("bdk.deploy.dir");
+    return configured != null ? Path.of(configured) : Path.of("..", "k8s", "deploy");
+  }
+}
