@@ -164,7 +164,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     return validator.validate(
         instance,
         bookName == null ? Optional.empty() : caches.book(bookName),
-        caches.namespaceExists(namespace));
+        caches.namespaceState(namespace));
   }
 
   /** The shared workload {@code namespace/name} with its live, valid tenants; empty when it has none. */

@@ -42,12 +42,20 @@ public final class InstanceValidator {
     }
   }
 
+  /** What the cluster says about an instance's customer namespace. */
+  public enum NamespaceState {
+    ACTIVE,
+    /** Deleted, waiting for its contents to go: the API server refuses anything new in it. */
+    TERMINATING,
+    MISSING
+  }
+
   /**
    * @param book the BookDefinition named by {@code spec.bookRef.name} in the bdk namespace, if any
-   * @param namespaceExists whether {@code spec.customer.namespace} exists
+   * @param namespaceState the state of {@code spec.customer.namespace}
    */
   public Result validate(
-      BookInstanceDefinition instance, Optional<BookDefinition> book, boolean namespaceExists) {
+      BookInstanceDefinition instance, Optional<BookDefinition> book, NamespaceState namespaceState) {
     List<String> problems = new ArrayList<>();
     BookInstanceDefinitionSpec spec = instance.getSpec();
     if (spec == null) {
@@ -69,8 +77,10 @@ public final class InstanceValidator {
     Optional<String> nsProblem = CustomerNamespaces.problem(namespace);
     if (nsProblem.isPresent()) {
       problems.add("spec.customer.namespace " + nsProblem.get());
-    } else if (!namespaceExists) {
+    } else if (namespaceState == NamespaceState.MISSING) {
       problems.add("spec.customer.namespace: namespace '" + namespace + "' does not exist");
+    } else if (namespaceState == NamespaceState.TERMINATING) {
+      problems.add("spec.customer.namespace: namespace '" + namespace + "' is being deleted (nothing new can be made in it)");
     }
 
     String typeName = spec.deployment() == null ? null : spec.deployment().type();

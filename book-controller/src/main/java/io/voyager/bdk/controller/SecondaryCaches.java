@@ -176,7 +176,18 @@ final class SecondaryCaches {
   }
 
   boolean namespaceExists(String name) {
-    return name != null && namespaces.get(new ResourceID(name)).isPresent();
+    return namespaceState(name) != InstanceValidator.NamespaceState.MISSING;
+  }
+
+  InstanceValidator.NamespaceState namespaceState(String name) {
+    Optional<Namespace> namespace = name == null ? Optional.empty() : namespaces.get(new ResourceID(name));
+    if (namespace.isEmpty()) {
+      return InstanceValidator.NamespaceState.MISSING;
+    }
+    Namespace n = namespace.get();
+    boolean terminating = n.getMetadata().getDeletionTimestamp() != null
+        || (n.getStatus() != null && "Terminating".equals(n.getStatus().getPhase()));
+    return terminating ? InstanceValidator.NamespaceState.TERMINATING : InstanceValidator.NamespaceState.ACTIVE;
   }
 
   /** Instances (from JOSDK's primary cache) whose shared workload is {@code namespace/workload}. */
