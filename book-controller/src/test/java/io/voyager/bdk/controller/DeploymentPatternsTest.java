@@ -69,7 +69,7 @@ class DeploymentPatternsTest {
   }
 
   private static double failedReconciliations() {
-    return metrics.find("operator.sdk.reconciliations.failed").counters().stream().mapToDouble(c -> c.count()).sum();
+    return metrics.find("operator.sdk.controllers.execution.reconcile.failure").counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
   @Test
@@ -323,9 +323,36 @@ class DeploymentPatternsTest {
     awaitPhase(client, "no-ns", BookInstanceDefinitionStatus.PENDING);
   }
 
+  @Test
+  void aCustomerNamespaceBeingDeletedFailsItsInstancesWithoutSpinning_andTheyCanStillBeDeleted() {
+    String leaving = NS + "-leaving";
+    Fixtures.namespace(client, leaving);
+    create(client, Fixtures.instance("leaver", Fixtures.spec(leaving, "primary")));
+    create(client, Fixtures.instance("stayer", Fixtures.spec(NS, "primary")));
+    await().atMost(WAIT).until(() -> client.resources(ExternalBookDefinition.class).inNamespace(leaving).withName("leaver").get() != null);
+    client.namespaces().withName(leaving).delete();
+    // No namespace controller runs here: the namespace stays Terminating, and the API server
+    // refuses new objects in it. The instance fails at once, and a change that would need a new
+    // object (Tailscale's) fails the same way instead of retrying against the API server.
+    assertThat(failure("leaver")).contains("spec.customer.namespace").contains(leaving).contains("being deleted");
+    var tailscale = new BookInstanceDefinitionSpec.Networking(new BookInstanceDefinitionSpec.Tailscale(true, "acme", null, null));
+    update("leaver", withNetworking(Fixtures.spec(leaving, "primary"), tailscale));
+    assertThat(failure("leaver")).contains("spec.customer.namespace").contains(leaving).contains("being deleted");
+
+    markReady(client, NS, awaitDeployment(client, NS, "stayer").getMetadata().getName());
+    awaitPhase(client, "stayer", BookInstanceDefinitionStatus.READY);
+    client.resource(get(client, "leaver")).delete();
+    await().atMost(WAIT).until(() -> get(client, "leaver") == null
+        && client.apps().deployments().inNamespace(leaving).withName("leaver").get() == null);
+  }
+
+  /** The Valid condition's message once the instance is Failed at its current generation. */
   private String failure(String name) {
-    BookInstanceDefinitionStatus status = awaitPhase(client, name, BookInstanceDefinitionStatus.FAILED);
-    assertThat(status.conditions()).anySatisfy(c -> assertThat(c.observedGeneration()).isEqualTo(get(client, name).getMetadata().getGeneration()));
+    BookInstanceDefinition failed = await().atMost(WAIT).until(() -> get(client, name), i -> i.getStatus() != null
+        && BookInstanceDefinitionStatus.FAILED.equals(i.getStatus().phase())
+        && i.getMetadata().getGeneration().equals(i.getStatus().observedGeneration()));
+    BookInstanceDefinitionStatus status = failed.getStatus();
+    assertThat(status.conditions()).allSatisfy(c -> assertThat(c.observedGeneration()).isEqualTo(failed.getMetadata().getGeneration()));
     return status.conditions().stream().filter(c -> "Valid".equals(c.type())).findFirst().orElseThrow().message();
   }
 
