@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /** REST calls through Envoy's public listener, as an API user makes them. */
 final class GatewayClient {
@@ -25,8 +27,17 @@ final class GatewayClient {
     this.baseUrl = baseUrl;
   }
 
-  /** One answer: status, content type and body (parsed as JSON when it is JSON). */
-  record Answer(int status, String contentType, String body) {
+  /** One answer: status, content type, body (parsed as JSON when it is JSON) and response headers. */
+  record Answer(int status, String contentType, String body, HttpHeaders headers) {
+    Answer(int status, String contentType, String body) {
+      this(status, contentType, body, HttpHeaders.of(Map.of(), (name, value) -> true));
+    }
+
+    /** The first value of response header {@code name} (case-insensitive). */
+    Optional<String> header(String name) {
+      return headers.firstValue(name);
+    }
+
     JsonNode json() {
       try {
         return JSON.readTree(body);
@@ -69,7 +80,7 @@ final class GatewayClient {
       HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(10)).build(),
           HttpResponse.BodyHandlers.ofString());
       return new Answer(response.statusCode(),
-          response.headers().firstValue("content-type").orElse(""), response.body());
+          response.headers().firstValue("content-type").orElse(""), response.body(), response.headers());
     } catch (IOException e) {
       throw new UncheckedIOException("gateway " + request.build().uri() + " unreachable", e);
     } catch (InterruptedException e) {
