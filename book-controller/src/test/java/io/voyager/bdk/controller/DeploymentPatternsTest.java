@@ -2,11 +2,13 @@ package io.voyager.bdk.controller;
 
 import static io.voyager.bdk.controller.ControllerHarness.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
@@ -321,6 +323,23 @@ class DeploymentPatternsTest {
     // The missing namespace appears: the instance recovers without being touched.
     Fixtures.namespace(client, "customer-missing");
     awaitPhase(client, "no-ns", BookInstanceDefinitionStatus.PENDING);
+  }
+
+  @Test
+  void theApiServerRefusesWhatTheCrdSchemaForbids_namingTheField() {
+    var s = Fixtures.spec(NS, "primary");
+    var notACustomerNamespace = Fixtures.instance("in-default", new BookInstanceDefinitionSpec(s.bookRef(),
+        new BookInstanceDefinitionSpec.Customer("default", "org"), s.deployment(), null, null, null, null));
+    var negativeReplicas = Fixtures.instance("negative", new BookInstanceDefinitionSpec(s.bookRef(), s.customer(),
+        new BookInstanceDefinitionSpec.Deployment("primary", -1, null, null), null, null, null, null));
+
+    assertThat(catchThrowableOfType(KubernetesClientException.class, () -> create(client, notACustomerNamespace)))
+        .satisfies(e -> assertThat(e.getCode()).isEqualTo(422))
+        .hasMessageContaining("spec.customer.namespace");
+    assertThat(catchThrowableOfType(KubernetesClientException.class, () -> create(client, negativeReplicas)))
+        .satisfies(e -> assertThat(e.getCode()).isEqualTo(422))
+        .hasMessageContaining("spec.deployment.replicas");
+    assertThat(get(client, "in-default")).isNull();
   }
 
   @Test
