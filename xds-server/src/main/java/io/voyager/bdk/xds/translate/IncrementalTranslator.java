@@ -27,7 +27,7 @@ import java.util.Objects;
 public final class IncrementalTranslator {
   private final XdsTranslator xds;
   private Map<String, CachedBook> books = new HashMap<>();
-  private Map<WebhookRouteIr, Route> routes = new HashMap<>();
+  private Map<WebhookRouteIr, List<Route>> routes = new HashMap<>();
   private Map<BackendKey, CachedBackend> backends = new HashMap<>();
   private int lastTranslatedBooks;
 
@@ -82,14 +82,14 @@ public final class IncrementalTranslator {
     nextBackends.values().forEach(c -> clas.put(c.backend(), c.cla()));
     backends = nextBackends;
 
-    Map<WebhookRouteIr, Route> nextRoutes = new HashMap<>(ir.webhookRoutes().size() * 2);
+    Map<WebhookRouteIr, List<Route>> nextRoutes = new HashMap<>(ir.webhookRoutes().size() * 2);
     XdsResources resources =
         xds.translate(
             ir,
             route -> {
-              Route built = routes.get(route);
+              List<Route> built = routes.get(route);
               if (built == null) {
-                built = xds.webhookRoute(route);
+                built = xds.webhookRoutes(route);
               }
               nextRoutes.put(route, built);
               return built;

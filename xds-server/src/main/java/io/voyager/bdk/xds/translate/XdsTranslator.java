@@ -4,9 +4,6 @@ import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import io.envoyproxy.envoy.config.accesslog.v3.AccessLogFilter;
-import io.envoyproxy.envoy.config.accesslog.v3.ComparisonFilter;
-import io.envoyproxy.envoy.config.accesslog.v3.StatusCodeFilter;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
@@ -16,9 +13,7 @@ import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
-import io.envoyproxy.envoy.config.core.v3.RuntimeUInt32;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
-import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
@@ -41,9 +36,7 @@ import io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.LocalReplyConfig;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ResponseMapper;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
@@ -98,7 +91,7 @@ public final class XdsTranslator {
   }
 
   public XdsResources translate(GatewayIr ir) {
-    return translate(ir, this::webhookRoute, XdsTranslator::loadAssignment);
+    return translate(ir, this::webhookRoutes, XdsTranslator::loadAssignment);
   }
 
   /**
@@ -108,7 +101,7 @@ public final class XdsTranslator {
    */
   public XdsResources translate(
       GatewayIr ir,
-      Function<WebhookRouteIr, Route> webhookRoutes,
+      Function<WebhookRouteIr, List<Route>> webhookRoutes,
       Function<BackendIr, ClusterLoadAssignment> loadAssignments) {
     if (!ir.transcoder().equals(transcoderSettings)) {
       throw new IllegalArgumentException("transcoder settings differ from this translator's");
@@ -144,7 +137,7 @@ public final class XdsTranslator {
                 Rds.newBuilder().setRouteConfigName(ROUTE_CONFIG_NAME).setConfigSource(adsConfigSource()))
             .setNormalizePath(com.google.protobuf.BoolValue.of(true))
             .setMergeSlashes(true)
-            .setLocalReplyConfig(noRouteJson())
+            .setLocalReplyConfig(LocalReplies.config())
             .addHttpFilters(
                 HttpFilter.newBuilder()
                     .setName(EXT_AUTHZ_FILTER)
@@ -193,41 +186,12 @@ public final class XdsTranslator {
         .build();
   }
 
-  /**
-   * Every local 404 (the catch-all route, the transcoder's unknown method) answers
-   * {@code {"code":5,"message":"no route for METHOD PATH"}} as JSON: google.rpc.Status, NOT_FOUND.
-   */
-  private static LocalReplyConfig noRouteJson() {
-    Struct body =
-        Struct.newBuilder()
-            .putFields("code", Value.newBuilder().setNumberValue(5).build())
-            .putFields(
-                "message", Value.newBuilder().setStringValue("no route for %REQ(:METHOD)% %REQ(:PATH)%").build())
-            .build();
-    return LocalReplyConfig.newBuilder()
-        .addMappers(
-            ResponseMapper.newBuilder()
-                .setFilter(
-                    AccessLogFilter.newBuilder()
-                        .setStatusCodeFilter(
-                            StatusCodeFilter.newBuilder()
-                                .setComparison(
-                                    ComparisonFilter.newBuilder()
-                                        .setOp(ComparisonFilter.Op.EQ)
-                                        .setValue(
-                                            RuntimeUInt32.newBuilder()
-                                                .setDefaultValue(404)
-                                                .setRuntimeKey("bdk.no_route.status")))))
-                .setBodyFormatOverride(SubstitutionFormatString.newBuilder().setJsonFormat(body)))
-        .build();
-  }
-
   // ---- routes ----
 
-  RouteConfiguration routeConfiguration(GatewayIr ir, Function<WebhookRouteIr, Route> webhookRoutes) {
+  RouteConfiguration routeConfiguration(GatewayIr ir, Function<WebhookRouteIr, List<Route>> webhookRoutes) {
     VirtualHost.Builder host = VirtualHost.newBuilder().setName("bdk").addDomains("*");
     for (WebhookRouteIr route : ir.webhookRoutes()) {
-      host.addRoutes(webhookRoutes.apply(route));
+      host.addAllRoutes(webhookRoutes.apply(route));
     }
     host.addRoutes(libraryRestRoute(ir));
     for (String service : transcoderSettings.services()) {
@@ -268,6 +232,33 @@ public final class XdsTranslator {
                 .setPrefix("/" + service + "/")
                 .setGrpc(RouteMatch.GrpcRouteMatchOptions.getDefaultInstance()))
         .setRoute(RouteAction.newBuilder().setCluster(ir.library().clusterName()).setTimeout(seconds(15)))
+        .build();
+  }
+
+  /**
+   * The routes of one webhook integration: {@link #webhookRoute} and, for any other method on the
+   * same path, a direct 405 with {@code Allow: POST} (JSON by {@link LocalReplies}).
+   */
+  public List<Route> webhookRoutes(WebhookRouteIr route) {
+    return List.of(webhookRoute(route), webhookMethodNotAllowed(route));
+  }
+
+  static final String WEBHOOK_METHOD_NOT_ALLOWED = "only POST is allowed on a webhook path";
+
+  private static Route webhookMethodNotAllowed(WebhookRouteIr route) {
+    Provenance source = route.source();
+    return Route.newBuilder()
+        .setName("webhook-method/" + source.namespace() + "/" + source.name() + "/" + source.integration())
+        .setMatch(RouteMatch.newBuilder().setPath(route.path()))
+        .setDirectResponse(
+            DirectResponseAction.newBuilder()
+                .setStatus(405)
+                .setBody(DataSource.newBuilder().setInlineString(WEBHOOK_METHOD_NOT_ALLOWED)))
+        .addResponseHeadersToAdd(
+            io.envoyproxy.envoy.config.core.v3.HeaderValueOption.newBuilder()
+                .setHeader(io.envoyproxy.envoy.config.core.v3.HeaderValue.newBuilder().setKey("allow").setValue("POST"))
+                .setAppendAction(io.envoyproxy.envoy.config.core.v3.HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD))
+        .setMetadata(provenance(source))
         .build();
   }
 

@@ -195,13 +195,82 @@ class GatewayTranslatorTest {
     assertThat(last.getTypedPerFilterConfigMap()).isEmpty();
   }
 
+  static io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ResponseMapper mapperFor(
+      HttpConnectionManager hcm, int status) {
+    return hcm.getLocalReplyConfig().getMappersList().stream()
+        .filter(m -> m.getFilter().getAndFilter().getFiltersList().stream()
+            .anyMatch(f -> f.hasStatusCodeFilter()
+                && f.getStatusCodeFilter().getComparison().getValue().getDefaultValue() == status))
+        .findFirst().orElseThrow();
+  }
+
   @Test
-  void localNotFoundRepliesAreJsonStatus() throws Exception {
-    var mapper = hcm(translator.translate(input(List.of(), Map.of()))).getLocalReplyConfig().getMappers(0);
-    assertThat(mapper.getFilter().getStatusCodeFilter().getComparison().getValue().getDefaultValue()).isEqualTo(404);
+  void localNotFoundRepliesAreJsonStatusNamingMethodAndPath() throws Exception {
+    var mapper = mapperFor(hcm(translator.translate(input(List.of(), Map.of()))), 404);
     var json = mapper.getBodyFormatOverride().getJsonFormat().getFieldsMap();
     assertThat(json.get("code").getNumberValue()).isEqualTo(5);
-    assertThat(json.get("message").getStringValue()).startsWith("no route for ");
+    assertThat(json.get("message").getStringValue()).isEqualTo("no route for %REQ(:METHOD)% %REQ(:PATH)%");
+    assertThat(mapper.getBodyFormatOverride().getContentType()).isEqualTo("application/json");
+  }
+
+  @Test
+  void envoysOwnBadRequestsAreJsonStatusKeepingEnvoysMessage() throws Exception {
+    HttpConnectionManager hcm = hcm(translator.translate(input(List.of(), Map.of())));
+    var invalid = mapperFor(hcm, 400);
+    var json = invalid.getBodyFormatOverride().getJsonFormat().getFieldsMap();
+    assertThat(json.get("code").getNumberValue()).isEqualTo(3);
+    assertThat(json.get("message").getStringValue()).isEqualTo("%LOCAL_REPLY_BODY%");
+    assertThat(invalid.getBodyFormatOverride().getContentType()).isEqualTo("application/json");
+    assertThat(mapperFor(hcm, 503).getBodyFormatOverride().getJsonFormat().getFieldsMap().get("code").getNumberValue())
+        .isEqualTo(14);
+    assertThat(mapperFor(hcm, 413).getBodyFormatOverride().getJsonFormat().getFieldsMap().get("code").getNumberValue())
+        .isEqualTo(3);
+  }
+
+  @Test
+  void genuineGrpcRequestsKeepEnvoysGrpcRepliesButTranscodedOnesGetJson() throws Exception {
+    var filters = mapperFor(hcm(translator.translate(input(List.of(), Map.of()))), 400).getFilter().getAndFilter().getFiltersList();
+    var notGrpc = filters.stream().filter(f -> f.hasOrFilter()).findFirst().orElseThrow().getOrFilter().getFiltersList();
+    var contentType = notGrpc.get(0).getHeaderFilter().getHeader();
+    assertThat(contentType.getName()).isEqualTo("content-type");
+    assertThat(contentType.getStringMatch().getPrefix()).isEqualTo("application/grpc");
+    assertThat(contentType.getInvertMatch()).isTrue();
+    assertThat(contentType.getTreatMissingHeaderAsEmpty()).as("a GET without content-type is not gRPC").isTrue();
+    // the transcoder rewrites content-type to application/grpc and keeps the REST path here
+    assertThat(notGrpc.get(1).getHeaderFilter().getHeader().getName()).isEqualTo("x-envoy-original-path");
+  }
+
+  @Test
+  void extAuthzRepliesKeepTheirOwnJsonBody() throws Exception {
+    var first = hcm(translator.translate(input(List.of(), Map.of()))).getLocalReplyConfig().getMappers(0);
+    assertThat(first.getFilter().getResponseFlagFilter().getFlagsList()).containsExactly("UAEX");
+    assertThat(first.hasBodyFormatOverride()).isFalse();
+  }
+
+  @Test
+  void restResponsesLoseGrpcOnlyHeaders() {
+    assertThat(StatusHeaderLua.SOURCE).contains("headers:remove(name)");
+    for (String header : List.of("grpc-status", "grpc-message", "grpc-encoding", "grpc-accept-encoding")) {
+      assertThat(StatusHeaderLua.SOURCE).contains("\"" + header + "\"");
+    }
+    assertThat(StatusHeaderLua.SOURCE).contains("headers:remove(\"x-bdk-http-status\")");
+  }
+
+  @Test
+  void aWebhookPathWithAnotherMethodIs405AllowPost() {
+    Translation t = translator.translate(input(List.of(book("customer-a", "acme", webhook("github", "github"))), Map.of()));
+    List<String> names = routes(t).getVirtualHosts(0).getRoutesList().stream().map(Route::getName).toList();
+    assertThat(names.indexOf("webhook-method/customer-a/acme/github"))
+        .as("after the POST route").isEqualTo(names.indexOf("webhook/customer-a/acme/github") + 1);
+    Route wrongMethod = route(t, "webhook-method/customer-a/acme/github").orElseThrow();
+    assertThat(wrongMethod.getMatch().getPath()).isEqualTo(WebhookRoutes.publicPath("customer-a", "acme", "github"));
+    assertThat(wrongMethod.getMatch().getHeadersList()).isEmpty();
+    assertThat(wrongMethod.getDirectResponse().getStatus()).isEqualTo(405);
+    assertThat(wrongMethod.getResponseHeadersToAddList())
+        .anySatisfy(h -> assertThat(h.getHeader().getKey() + ": " + h.getHeader().getValue()).isEqualTo("allow: POST"));
+    assertThat(wrongMethod.getTypedPerFilterConfigMap()).as("no ext_authz for a refused method").isEmpty();
+    assertThat(wrongMethod.getMetadata().getFilterMetadataOrThrow(XdsTranslator.METADATA_NAMESPACE)
+        .getFieldsOrThrow("name").getStringValue()).isEqualTo("acme");
   }
 
   @Test
