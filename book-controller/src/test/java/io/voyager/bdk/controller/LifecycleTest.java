@@ -103,6 +103,7 @@ class LifecycleTest {
       await().atMost(WAIT).until(() -> other.equals(leaseHolder(lease)));
       create(client, Fixtures.instance("after-failover", Fixtures.spec(NS, "primary")));
       awaitDeployment(client, NS, "after-failover");
+      awaitPhase(client, "after-failover", BookInstanceDefinitionStatus.PENDING); // its reconcile is done
       assertThat(reconciliations(standbyMetrics)).isPositive();
     } finally {
       closeQuietly(a);

@@ -5,16 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookDefinition;
+import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,22 +31,24 @@ class PrimaryInstanceTest {
   static final String NS = "customer-primary";
   static KubernetesClient client;
   static BookController controller;
+  static final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
 
   @BeforeAll
   static void start(KubernetesClient apiServer) {
     client = apiServer;
     Fixtures.namespace(client, NS);
     Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
-    controller = ControllerHarness.start(client);
+    controller = BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2);
+  }
+
+  @AfterEach
+  void cleanUp() {
+    deleteAllInstances(client);
   }
 
   @AfterAll
   static void stop() {
-    try {
-      deleteAllInstances(client);
-    } finally {
-      controller.close();
-    }
+    controller.close();
   }
 
   @Test
@@ -118,5 +127,43 @@ class PrimaryInstanceTest {
     });
     assertThat(ready.webhooks()).singleElement().satisfies(w ->
         assertThat(w.path()).isEqualTo(WebhookRoutes.publicPath(NS, "acme-support", "zendesk")));
+  }
+
+  @Test
+  void aSteadyInstanceCostsNoWrites_whenItsBookIsTouched() {
+    create(client, Fixtures.instance("steady", Fixtures.spec(NS, "primary")));
+    awaitDeployment(client, NS, "steady");
+    markReady(client, NS, "steady");
+    awaitPhase(client, "steady", BookInstanceDefinitionStatus.READY);
+    await().atMost(WAIT).until(() -> resourceVersions("steady").size() == 6);
+    Map<String, String> before = resourceVersions("steady");
+    double reconciled = reconciliations();
+
+    // A change to the book that does not change what runs: the instance is reconciled again…
+    client.resources(BookDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE).withName(Fixtures.BOOK)
+        .edit(b -> {
+          b.getMetadata().getLabels().put("touched", String.valueOf(System.nanoTime()));
+          return b;
+        });
+    await().atMost(WAIT).until(() -> reconciliations() > reconciled);
+    // …and nothing is written: neither its objects nor its status.
+    assertThat(resourceVersions("steady")).isEqualTo(before);
+  }
+
+  /** resourceVersion of the instance and of everything made for it, by kind/name. */
+  private static Map<String, String> resourceVersions(String instance) {
+    Map<String, String> versions = new TreeMap<>();
+    BookInstanceDefinition i = get(client, instance);
+    versions.put("BookInstanceDefinition/" + instance, i.getMetadata().getResourceVersion());
+    for (Class<? extends HasMetadata> kind : SecondaryCaches.MANAGED_KINDS) {
+      for (HasMetadata r : client.resources(kind).inNamespace(NS).withLabel(BdkLabels.INSTANCE_NAME, instance).list().getItems()) {
+        versions.put(r.getKind() + "/" + r.getMetadata().getName(), r.getMetadata().getResourceVersion());
+      }
+    }
+    return versions;
+  }
+
+  private static double reconciliations() {
+    return metrics.find("operator.sdk.reconciliations.started").counters().stream().mapToDouble(c -> c.count()).sum();
   }
 }
