@@ -8,6 +8,7 @@
 #                                (a KUBECONFIG merely exported in your shell is ignored on purpose)
 #   ENVOY_BIN=PATH               use this Envoy binary (else envoy on PATH, else the one in .venv)
 #   PYTHON, MVN                  interpreters/tools to use (default python3, mvn)
+#   BENCH_ARGS="--requests 5000 --concurrency 8"   options of make bench's Envoy benchmark (--help lists them)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -24,12 +25,13 @@ ifeq ($(origin KUBECONFIG),command line)
 RUN_ARGS += --kubeconfig $(KUBECONFIG)
 endif
 
-.PHONY: help run test envoy build clean-run
+.PHONY: help run test envoy kube-apiserver build clean-run bench bench-build
 
 help:
 	@echo "make run     build and start the local stack (Envoy on http://127.0.0.1:8080; Ctrl-C stops it)"
 	@echo "make test    run everything CI runs (mvn -B install with end-to-end tests on a real Envoy)"
 	@echo "make envoy   install the pinned Envoy (envoy/requirements.txt) into $(VENV)"
+	@echo "make kube-apiserver  build the real kube-apiserver, etcd and kubectl the controller tests run on (cached outside the repo)"
 	@echo "make build   mvn install (no tests) of what the local stack and bin/bdkctl need"
 
 ## The pinned Envoy, in a git-ignored virtualenv. Re-installed when envoy/requirements.txt changes.
@@ -53,8 +55,25 @@ run: envoy build
 	java -Dproject.root="$(CURDIR)" -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.LocalStackMain $(RUN_ARGS) || [ $$? -eq 130 ]
 
-test: envoy
+## A real kube-apiserver + etcd for the book-controller's tests, built from the Go module proxy
+## (k8s/test-apiserver/build.sh; a no-op when already cached in $$KUBE_API_TEST_DIR).
+kube-apiserver:
+	k8s/test-apiserver/build.sh
+
+test: envoy kube-apiserver
 	$(MVN) -B install
+
+## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
+## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports). Then:
+## ext-authz's Check API per scheme (bin/bdkctl bench check).
+bench-build:
+	$(MVN) -q install -DskipTests -pl local-stack,bdkctl -am
+
+bench: envoy bench-build
+	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
+	  io.voyager.bdk.local.bench.WebhookBenchmark $(BENCH_ARGS)
+	bin/bdkctl bench check
 
 ## Removes what make run leaves behind (kubeconfig, Envoy bootstrap and log).
 clean-run:
