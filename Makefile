@@ -25,7 +25,7 @@ ifeq ($(origin KUBECONFIG),command line)
 RUN_ARGS += --kubeconfig $(KUBECONFIG)
 endif
 
-.PHONY: help run test envoy kube-apiserver build clean-run bench bench-build
+.PHONY: help run test envoy kube-apiserver build clean-run bench
 
 help:
 	@echo "make run     build and start the local stack (Envoy on http://127.0.0.1:8080; Ctrl-C stops it)"
@@ -66,10 +66,7 @@ test: envoy kube-apiserver
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
 ## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports). Then:
 ## ext-authz's Check API per scheme (bin/bdkctl bench check).
-bench-build:
-	$(MVN) -q install -DskipTests -pl local-stack,bdkctl -am
-
-bench: envoy bench-build
+bench: envoy build
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.WebhookBenchmark $(BENCH_ARGS)
