@@ -12,6 +12,8 @@ import io.voyager.bdk.support.ServiceMain;
 import io.voyager.bdk.transcoder.TranscoderSettings;
 import io.voyager.bdk.xds.admin.DebugHandlers;
 import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
+import io.voyager.bdk.xds.nack.NackWriteBack;
 import io.voyager.bdk.xds.model.PortSelector;
 import io.voyager.bdk.xds.model.ServiceRef;
 import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
@@ -108,11 +110,13 @@ public final class Main implements Callable<AutoCloseable> {
       KubernetesClient client = KubeClients.create(kubeconfig);
       opened.register(client);
       SnapshotPublisher publisher = new SnapshotPublisher(nodeCluster, registry);
-      SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup);
       GatewayWatcher watcher = new GatewayWatcher(client, settings,
           new IncrementalTranslator(new XdsTranslator(settings.transcoder())), publisher,
           Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry);
       opened.register(watcher);
+      NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client), watcher::lastTranslation);
+      opened.register(nackWriteBack);
+      SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup, nackWriteBack);
       watcher.start();
       V3DiscoveryServer discovery = new V3DiscoveryServer(tracker,
           new NackHoldingConfigWatcher(publisher.cache(), tracker::nackedVersionOfCurrentRequest));
@@ -120,7 +124,7 @@ public final class Main implements Callable<AutoCloseable> {
       AtomicReference<Boolean> ready = new AtomicReference<>(true);
       AdminServer admin = AdminServer.start(adminHost, adminPort, registry, () -> ready.get() && publisher.current().isPresent());
       admin.handle("/debug/snapshot", DebugHandlers.snapshot(publisher));
-      admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher));
+      admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher, nackWriteBack::culprits));
       opened.register(admin);
       log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} ext_authz={}",
           xdsPort, adminHost, admin.port(), listenerAddress, listenerPort, settings.library(), settings.extAuthz());

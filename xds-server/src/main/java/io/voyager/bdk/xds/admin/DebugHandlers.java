@@ -49,6 +49,15 @@ public final class DebugHandlers {
 
   /** Per Envoy node and type: current, sent and acked versions, SYNCED/STALE/NACKED and the NACK's error. */
   public static HttpHandler sync(SyncTracker tracker, SnapshotPublisher publisher) {
+    return sync(tracker, publisher, Map::of);
+  }
+
+  /**
+   * As above, plus {@code rejected_by_type}: per resource type with a standing NACK, the
+   * ExternalBookDefinitions it was attributed to (empty when no culprit could be pinned down).
+   */
+  public static HttpHandler sync(SyncTracker tracker, SnapshotPublisher publisher,
+      java.util.function.Supplier<Map<String, Set<String>>> culprits) {
     return exchange -> {
       var rows = tracker.report(typeUrl -> publisher.current()
           .map(s -> {
@@ -57,7 +66,7 @@ public final class DebugHandlers {
           })
           .orElse(null));
       AdminServer.respond(exchange, 200, "application/json",
-          json.writeValueAsString(Map.of("nodes", rows)) + "\n");
+          json.writeValueAsString(Map.of("nodes", rows, "rejected_by_type", culprits.get())) + "\n");
     };
   }
 

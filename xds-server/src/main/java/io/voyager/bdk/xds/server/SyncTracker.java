@@ -42,11 +42,18 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
   private final ThreadLocal<String> nackedByCurrentRequest = new ThreadLocal<>();
   private final MeterRegistry registry;
   private final Consumer<String> onNodeGroup;
+  private final XdsAckListener acks;
 
   /** {@code onNodeGroup} learns each connecting Envoy's node.cluster before its first watch. */
   public SyncTracker(MeterRegistry registry, Consumer<String> onNodeGroup) {
+    this(registry, onNodeGroup, XdsAckListener.NONE);
+  }
+
+  /** As above; {@code acks} hears every NACK and ACK (e.g. to write them back to the culprit). */
+  public SyncTracker(MeterRegistry registry, Consumer<String> onNodeGroup, XdsAckListener acks) {
     this.registry = registry;
     this.onNodeGroup = onNodeGroup;
+    this.acks = acks;
   }
 
   private static final class StreamState {
@@ -95,9 +102,11 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
             .tag("type", shortType(request.getTypeUrl())).register(registry).increment();
         log.warn("event=xds_nack node={} type={} version={} error=\"{}\"", stream.nodeId,
             shortType(request.getTypeUrl()), answered, request.getErrorDetail().getMessage().replace('"', '\''));
+        acks.onNack(stream.nodeId, request.getTypeUrl(), answered, request.getErrorDetail().getMessage());
       } else if (answered != null && answered.equals(request.getVersionInfo())) {
         type.nackedVersion = null;
         type.nackError = null;
+        acks.onAck(stream.nodeId, request.getTypeUrl(), answered);
       }
     }
   }
