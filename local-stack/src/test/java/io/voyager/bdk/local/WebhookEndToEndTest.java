@@ -315,6 +315,8 @@ class WebhookEndToEndTest {
 
     assertThat(answer.status()).as(answer.body()).isEqualTo(405);
     assertThat(answer.header("allow")).contains("POST");
+    assertThat(answer.isJson()).as(answer.contentType()).isTrue();
+    assertThat(answer.json().path("code").asInt()).as("google.rpc UNIMPLEMENTED").isEqualTo(12);
     assertThat(totals()).isEqualTo(before);
   }
 
