@@ -1,5 +1,6 @@
 package io.voyager.bdk.local;
 
+import io.voyager.bdk.support.JdkHttpServers;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,6 +75,7 @@ public final class LocalStackMain implements Callable<Integer> {
   List<Component> without = new ArrayList<>();
 
   public static void main(String[] args) {
+    JdkHttpServers.tune();
     System.exit(new CommandLine(new LocalStackMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
   }
 

@@ -1,5 +1,6 @@
 package io.voyager.bdk.samplebook;
 
+import io.voyager.bdk.support.JdkHttpServers;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -44,6 +45,7 @@ public final class SampleBook implements AutoCloseable {
     }
     ReceivedHistory received = new ReceivedHistory(history);
     HttpServer server;
+    JdkHttpServers.tune();
     try {
       server = HttpServer.create(new InetSocketAddress(host, port), 0);
     } catch (IOException e) {

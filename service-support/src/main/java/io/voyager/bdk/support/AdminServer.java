@@ -34,6 +34,7 @@ public final class AdminServer implements AutoCloseable {
   /** Binds {@code host:port} (port 0 picks a free one) and starts serving. */
   public static AdminServer start(
       String host, int port, PrometheusMeterRegistry registry, BooleanSupplier ready) {
+    JdkHttpServers.tune();
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
       ExecutorService executor = Executors.newFixedThreadPool(2, daemonThreads("admin-http"));

@@ -1,5 +1,6 @@
 package io.voyager.bdk.local.bench;
 
+import io.voyager.bdk.support.JdkHttpServers;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -94,10 +95,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
   record Result(Target target, int requests, int failures, double perSecond, double p50Millis, double p99Millis) {}
 
   public static void main(String[] args) {
-    // The sample book is a JDK HttpServer, which leaves Nagle's algorithm on unless told otherwise:
-    // its separate header and body writes then wait for the client's delayed ACK (~40 ms on Linux)
-    // and every target would measure that instead of the gateway. Read once, so set before start.
-    System.setProperty("sun.net.httpserver.nodelay", "true");
+    JdkHttpServers.tune();
     System.exit(new CommandLine(new WebhookBenchmark()).execute(args));
   }
 
