@@ -286,6 +286,18 @@ class GatewayTranslatorTest {
   }
 
   @Test
+  void onlyIpLiteralsBecomeEndpointsSoAnFqdnSliceCannotGetEdsRejected() {
+    Translation t = translator.translate(input(List.of(book("customer-a", "acme", webhook("github", "github"))),
+        Map.of(new ServiceKey("customer-a", "acme"), List.of(slice("customer-a", "acme", "http", 9000,
+            ready("shop.example.com"), ready("fd00::1"), ready("10.0.0.1"), ready("999.1.1.1"))))));
+    ClusterLoadAssignment cla = t.resources().endpoints().stream()
+        .filter(c -> c.getClusterName().equals("k8s/customer-a/acme/8080")).findFirst().orElseThrow();
+    assertThat(cla.getEndpoints(0).getLbEndpointsList())
+        .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress())
+        .containsExactly("10.0.0.1", "fd00::1");
+  }
+
+  @Test
   void incrementalTranslationEqualsTheFullOneAndRetranslatesOnlyChangedBooks() {
     IncrementalTranslator incremental = new IncrementalTranslator(XDS);
     List<BookSource> books = new java.util.ArrayList<>();
