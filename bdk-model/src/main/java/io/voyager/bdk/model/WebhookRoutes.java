@@ -1,10 +1,5 @@
 package io.voyager.bdk.model;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-
 /**
  * Public webhook paths. Each webhook integration of each ExternalBookDefinition gets
  * {@code /api/v1/webhooks/{source}/{endpoint_key}}: {@code source} is the integration's name and
@@ -19,14 +14,7 @@ public final class WebhookRoutes {
 
   /** 20 hex characters (80 bits) of SHA-256 over {@code namespace/name/integration}. */
   public static String endpointKey(String namespace, String resourceName, String integration) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      byte[] digest =
-          sha.digest((namespace + "/" + resourceName + "/" + integration).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 10);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return Digests.sha256Hex(namespace + "/" + resourceName + "/" + integration).substring(0, 20);
   }
 
   public static String publicPath(String namespace, String resourceName, String integration) {

@@ -1,5 +1,6 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.model.InstanceNames;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinitionSpec;
@@ -79,7 +80,7 @@ public final class ExternalBookDefinitionFactory {
     labels.put(ManagedLabels.DEPLOYMENT_TYPE, i.type().wireName());
 
     ExternalBookDefinition ebd = new ExternalBookDefinition();
-    ebd.setMetadata(new ObjectMetaBuilder().withName(i.name()).withNamespace(i.customerNamespace()).withLabels(labels).build());
+    ebd.setMetadata(new ObjectMetaBuilder().withName(InstanceNames.externalBookDefinition(i.name())).withNamespace(i.customerNamespace()).withLabels(labels).build());
     ebd.setSpec(
         new ExternalBookDefinitionSpec(
             i.book().getSpec().name(),

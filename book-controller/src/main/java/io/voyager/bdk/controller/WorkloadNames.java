@@ -1,9 +1,7 @@
 package io.voyager.bdk.controller;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import io.voyager.bdk.model.Digests;
+import io.voyager.bdk.model.InstanceNames;
 
 /**
  * Names of what the controller makes in a customer namespace. All are DNS-1123 labels of at most
@@ -25,9 +23,9 @@ public final class WorkloadNames {
     return fit(bookDefinitionName, "-shared");
   }
 
-  /** Written by the library service; the controller creates it empty if absent. Same rule as the library's. */
+  /** Written by the library service; the controller creates it empty if absent. */
   public static String credentialsSecret(String instanceName) {
-    return instanceName + "-credentials";
+    return InstanceNames.credentialsSecret(instanceName);
   }
 
   public static String tailscaleState(String workload) {
@@ -48,17 +46,8 @@ public final class WorkloadNames {
     if (name.length() <= MAX) {
       return name;
     }
-    String digest = sha256Hex(name).substring(0, 8);
+    String digest = Digests.sha256Hex(name).substring(0, 8);
     String cut = base.substring(0, MAX - suffix.length() - digest.length() - 1).replaceAll("-+$", "");
     return cut + "-" + digest + suffix;
-  }
-
-  private static String sha256Hex(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.voyager.bdk.library;
 
+import io.voyager.bdk.model.InstanceNames;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -104,7 +105,7 @@ final class InstanceRepository implements AutoCloseable {
     String customerNamespace = instance.getSpec() == null || instance.getSpec().customer() == null
         ? null : instance.getSpec().customer().namespace();
     if (customerNamespace != null) {
-      client.secrets().inNamespace(customerNamespace).withName(ResourceNames.credentialsSecret(name)).delete();
+      client.secrets().inNamespace(customerNamespace).withName(InstanceNames.credentialsSecret(name)).delete();
     }
     String instanceId = SortKeys.label(instance.getMetadata().getLabels(), BdkLabels.INSTANCE_ID);
     if (!cache.await(() -> findById(instanceId).isEmpty(), cacheWait)) {

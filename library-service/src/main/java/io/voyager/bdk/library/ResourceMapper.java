@@ -1,5 +1,6 @@
 package io.voyager.bdk.library;
 
+import io.voyager.bdk.model.InstanceNames;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -193,7 +194,7 @@ final class ResourceMapper {
     Map<String, String> labels = instance.getMetadata().getLabels();
     return new SecretBuilder()
         .withNewMetadata()
-        .withName(ResourceNames.credentialsSecret(instance.getMetadata().getName()))
+        .withName(InstanceNames.credentialsSecret(instance.getMetadata().getName()))
         .withNamespace(r.getCustomerNamespace())
         .addToLabels(BdkLabels.INSTANCE_ID, labels.get(BdkLabels.INSTANCE_ID))
         .addToLabels(BdkLabels.BOOK_ID, labels.get(BdkLabels.BOOK_ID))
@@ -353,7 +354,7 @@ final class ResourceMapper {
             .setScheme(nz(w.scheme()))
             .setCredential(nz(w.credential()))
             .setToleranceSeconds(nz(w.toleranceSeconds()))
-            .setPath(WebhookRoutes.publicPath(customerNamespace, instanceName, nz(w.integration())));
+            .setPath(WebhookRoutes.publicPath(customerNamespace, InstanceNames.externalBookDefinition(instanceName), nz(w.integration())));
     if (w.rateLimit() != null) {
       b.setRateLimit(
           RateLimit.newBuilder()

@@ -1,9 +1,6 @@
 package io.voyager.bdk.library;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import io.voyager.bdk.model.Digests;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -25,7 +22,7 @@ final class ResourceNames {
    */
   static String book(String name, String version) {
     String readable = name + "-" + version.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
-    String digest = sha256Hex(name + "\n" + version).substring(0, DIGEST_CHARS);
+    String digest = Digests.sha256Hex(name + "\n" + version).substring(0, DIGEST_CHARS);
     return trimmed(readable, Dns.MAX_LABEL - DIGEST_CHARS - 1) + "-" + digest;
   }
 
@@ -40,22 +37,8 @@ final class ResourceNames {
     return trimmed(base, Dns.MAX_LABEL - id.length() - 1) + "-" + id;
   }
 
-  /** The Secret in the customer namespace that holds an instance's credential values. */
-  static String credentialsSecret(String instanceName) {
-    return instanceName + "-credentials";
-  }
-
   private static String trimmed(String s, int max) {
     String cut = s.length() > max ? s.substring(0, max) : s;
     return cut.replaceAll("-+$", "");
-  }
-
-  private static String sha256Hex(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.voyager.bdk.library;
 
+import io.voyager.bdk.model.InstanceNames;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -34,7 +35,7 @@ class NamesAndTokensTest {
     String digit = ResourceNames.instance("3d-printer", id);
     assertThat(digit).startsWith("b-3d-printer-");
     assertThat(Dns.isLabel(digit)).isTrue();
-    assertThat(ResourceNames.credentialsSecret(name)).isEqualTo(name + "-credentials");
+    assertThat(InstanceNames.credentialsSecret(name)).isEqualTo(name + "-credentials");
   }
 
   @Test
