@@ -9,8 +9,12 @@ package io.voyager.bdk.model;
 public final class WebhookAuthContext {
   private WebhookAuthContext() {}
 
-  /** github, stripe, slack, shopify, zendesk, standard or hmac. */
+  /** github, stripe, slack, shopify, zendesk, standard or hmac: one of {@link #SCHEMES}. */
   public static final String SCHEME = "scheme";
+
+  /** The signature schemes ext-authz verifies (Standard Webhooks is {@code standard}). */
+  public static final java.util.List<String> SCHEMES =
+      java.util.List.of("github", "stripe", "slack", "shopify", "zendesk", "standard", "hmac");
   /** Namespace, name and key of the Secret whose value holds the signing secret(s), one per line. */
   public static final String SECRET_NAMESPACE = "secret_namespace";
   public static final String SECRET_NAME = "secret_name";

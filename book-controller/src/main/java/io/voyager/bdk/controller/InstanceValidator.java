@@ -1,5 +1,6 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.model.DeploymentType;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;

@@ -1,5 +1,6 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.model.DeploymentType;
 import io.voyager.bdk.model.BdkLabels;
 import java.util.Comparator;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.model.DeploymentType;
 import io.voyager.bdk.model.Digests;
 import io.voyager.bdk.model.InstanceNames;
 

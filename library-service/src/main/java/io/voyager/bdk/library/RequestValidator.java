@@ -1,5 +1,7 @@
 package io.voyager.bdk.library;
 
+import io.voyager.bdk.model.DeploymentType;
+import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.library.ApiException.Violation;
 import io.voyager.bdk.library.v1.CreateBookRequest;
 import io.voyager.bdk.library.v1.CreateInstanceRequest;
@@ -27,11 +29,8 @@ final class RequestValidator {
   static final int DEFAULT_PAGE_SIZE = 20;
   static final int MAX_PAGE_SIZE = 100;
 
-  static final Set<String> DEPLOYMENT_TYPES =
-      Set.of("primary", "secondary", "shared", "long-polling", "webhook-triggered");
   static final Set<String> INTEGRATION_TYPES = Set.of("webhook", "api");
-  static final Set<String> WEBHOOK_SCHEMES =
-      Set.of("github", "stripe", "slack", "shopify", "zendesk", "standard", "hmac");
+  static final Set<String> WEBHOOK_SCHEMES = Set.copyOf(WebhookAuthContext.SCHEMES);
   static final Set<String> CREDENTIAL_SOURCES = Set.of("external", "generated", "manual");
   static final Set<String> TAILSCALE_MODES = Set.of("kernel", "userspace");
   static final Set<String> HMAC_ALGORITHMS = Set.of("sha1", "sha256", "sha512");
@@ -90,6 +89,10 @@ final class RequestValidator {
     }
     Set<String> credentials = credentials(r.getCredentialsList(), v);
     webhooks(r.getWebhooksList(), book, credentials, v);
+    if (r.getWebhooksCount() > 0
+        && DeploymentType.parse(r.getDeployment().getType()).filter(t -> !t.receivesTraffic()).isPresent()) {
+      v.add(new Violation("webhooks", "a " + r.getDeployment().getType() + " instance receives no webhooks; remove them or choose another deployment.type"));
+    }
     throwIfAny(v);
   }
 
@@ -117,7 +120,9 @@ final class RequestValidator {
   }
 
   private static void deployment(Deployment d, List<Violation> v) {
-    oneOf("deployment.type", d.getType(), DEPLOYMENT_TYPES, false, v);
+    if (DeploymentType.parse(d.getType()).isEmpty()) {
+      v.add(new Violation("deployment.type", "must be one of " + DeploymentType.allNames() + "; got " + quoted(d.getType())));
+    }
     if (d.getReplicas() < 0) {
       v.add(new Violation("deployment.replicas", "must not be negative; got " + d.getReplicas()));
     }

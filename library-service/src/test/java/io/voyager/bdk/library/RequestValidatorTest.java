@@ -114,8 +114,18 @@ class RequestValidatorTest {
   @ParameterizedTest
   @ValueSource(strings = {"primary", "secondary", "shared", "long-polling", "webhook-triggered"})
   void acceptsEveryDeploymentType(String type) {
-    assertThatCode(() -> validator.validateCreateInstance(
-        instance().setDeployment(Deployment.newBuilder().setType(type)).build(), BOOK)).doesNotThrowAnyException();
+    CreateInstanceRequest.Builder request = instance().setDeployment(Deployment.newBuilder().setType(type));
+    if (type.equals("long-polling")) {
+      request.clearWebhooks();
+    }
+    assertThatCode(() -> validator.validateCreateInstance(request.build(), BOOK)).doesNotThrowAnyException();
+  }
+
+  @Test
+  void refusesWebhooksOnALongPollingInstance() {
+    ApiException e = instanceError(r -> r.setDeployment(Deployment.newBuilder().setType("long-polling")));
+    assertThat(fields(e)).containsExactly("webhooks");
+    assertThat(e.getMessage()).contains("long-polling instance receives no webhooks");
   }
 
   @Test

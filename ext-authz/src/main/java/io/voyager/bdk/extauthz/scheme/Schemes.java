@@ -1,5 +1,6 @@
 package io.voyager.bdk.extauthz.scheme;
 
+import io.voyager.bdk.model.WebhookAuthContext;
 import java.util.List;
 import java.util.Map;
 
@@ -7,7 +8,7 @@ import java.util.Map;
 public final class Schemes {
   private Schemes() {}
 
-  public static final List<String> NAMES = List.of("github", "stripe", "slack", "shopify", "zendesk", "standard", "hmac");
+  public static final List<String> NAMES = WebhookAuthContext.SCHEMES;
 
   private static final Map<String, WebhookScheme> FIXED = Map.of(
       "github", new GitHubScheme(),

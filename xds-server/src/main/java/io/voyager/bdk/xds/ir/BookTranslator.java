@@ -34,7 +34,7 @@ public final class BookTranslator {
 
   public static final int DEFAULT_SERVICE_PORT = 8080;
   public static final Set<String> SCHEMES =
-      Set.of("github", "stripe", "slack", "shopify", "zendesk", "standard", "hmac");
+      Set.copyOf(WebhookAuthContext.SCHEMES);
   private static final Pattern SEGMENT = Pattern.compile("[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?");
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 

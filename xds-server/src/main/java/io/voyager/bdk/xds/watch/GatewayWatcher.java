@@ -49,6 +49,7 @@ public final class GatewayWatcher implements AutoCloseable {
   private final Debouncer debouncer;
   private final Timer translationTimer;
   private final Counter builds;
+  private final Counter buildFailures;
   private final Map<String, SliceCacheEntry> sliceViews = new HashMap<>();
   private final AtomicReference<Translation> last = new AtomicReference<>();
   private SharedIndexInformer<ExternalBookDefinition> books;
@@ -79,6 +80,7 @@ public final class GatewayWatcher implements AutoCloseable {
     this.debouncer = new Debouncer(executor, debounceQuiet, debounceMax, this::rebuildSafely);
     this.translationTimer = Timer.builder("bdk.xds.translation").description("Time to translate inputs into a snapshot").register(registry);
     this.builds = Counter.builder("bdk.xds.snapshot.builds").description("Snapshot builds (debounced rebuilds)").register(registry);
+    this.buildFailures = Counter.builder("bdk.xds.snapshot.build.failures").description("Snapshot builds that failed").register(registry);
   }
 
   /** Starts the informers, waits for their caches, then builds and publishes the first snapshot. */
@@ -130,10 +132,16 @@ public final class GatewayWatcher implements AutoCloseable {
     return last.get();
   }
 
+  /**
+   * Runs on the debouncer's executor, which would swallow anything thrown: every failure, Errors
+   * included (a broken classpath shows up as NoClassDefFoundError), is logged and counted, and the
+   * next event tries again.
+   */
   private void rebuildSafely() {
     try {
       rebuild();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      buildFailures.increment();
       log.error("event=rebuild_failed error=\"{}\"", String.valueOf(e).replace('"', '\''), e);
     }
   }

@@ -1,4 +1,4 @@
-package io.voyager.bdk.controller;
+package io.voyager.bdk.model;
 
 import java.util.Arrays;
 import java.util.Optional;
