@@ -2,7 +2,6 @@ package io.voyager.bdk.extauthz.scheme;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,6 +43,11 @@ class SchemeBehaviourTest {
             "hmac_payload", "timestamp.body", "hmac_timestamp_header", "X-Sig-Timestamp")), "X-Sig", true));
   }
 
+  /** The schemes whose signature covers a timestamp (GitHub, Shopify and body-only HMAC sign none). */
+  static Stream<Case> timestampedSchemes() {
+    return schemes().filter(Case::timestamped);
+  }
+
   static List<Header> sign(Case c, String secret, Instant at) {
     return c.scheme().sign(new SigningInput(BODY, secret, at, "evt_1"));
   }
@@ -83,18 +87,16 @@ class SchemeBehaviourTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("schemes")
+  @MethodSource("timestampedSchemes")
   void staleTimestampIsRefused(Case c) {
-    assumeThat(c.timestamped()).as("scheme signs a timestamp").isTrue();
     assertDenied(() -> c.scheme().verify(request(sign(c, SECRET, NOW.minusSeconds(301)), BODY), List.of(SECRET), FRESH),
         DenyReason.TIMESTAMP_OUT_OF_TOLERANCE, "in the past");
     assertThat(c.scheme().verify(request(sign(c, SECRET, NOW.minusSeconds(299)), BODY), List.of(SECRET), FRESH)).isNotNull();
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("schemes")
+  @MethodSource("timestampedSchemes")
   void futureTimestampIsRefused(Case c) {
-    assumeThat(c.timestamped()).as("scheme signs a timestamp").isTrue();
     assertDenied(() -> c.scheme().verify(request(sign(c, SECRET, NOW.plusSeconds(301)), BODY), List.of(SECRET), FRESH),
         DenyReason.TIMESTAMP_OUT_OF_TOLERANCE, "in the future");
   }
