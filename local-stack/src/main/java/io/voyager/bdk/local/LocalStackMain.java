@@ -138,7 +138,7 @@ public final class LocalStackMain implements Callable<Integer> {
       out.printf("  local-runtime admin    http://%s:%d/debug/backends%n", h, p.runtimeAdmin());
     }
     if (stack.embedded()) {
-      out.printf("  Kubernetes API         http://%s:%d   (embedded; kubectl --kubeconfig %s)%n",
+      out.printf("  Kubernetes API         http://%s:%d   (embedded, no discovery: kubectl --kubeconfig %s get --raw /apis/…)%n",
           h, p.kubeApi(), stack.kubeconfig());
     } else {
       out.printf("  Kubernetes API         from %s%n", stack.kubeconfig());
