@@ -9,6 +9,7 @@
 #   ENVOY_BIN=PATH               use this Envoy binary (else envoy on PATH, else the one in .venv)
 #   PYTHON, MVN                  interpreters/tools to use (default python3, mvn)
 #   BENCH_ARGS="--requests 5000 --concurrency 8"   options of make bench's Envoy benchmark (--help lists them)
+#   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -19,13 +20,14 @@ MVN ?= mvn
 VENV := .venv
 ENVOY_STAMP := $(VENV)/.envoy-requirements.stamp
 STACK_CLASSPATH := local-stack/target/classpath.txt
+XDS_CLASSPATH := xds-server/target/bench-classpath.txt
 
 RUN_ARGS := $(ARGS)
 ifeq ($(origin KUBECONFIG),command line)
 RUN_ARGS += --kubeconfig $(KUBECONFIG)
 endif
 
-.PHONY: help run test envoy kube-apiserver build clean-run bench
+.PHONY: help run test envoy kube-apiserver build clean-run bench bench-scale
 
 help:
 	@echo "make run     build and start the local stack (Envoy on http://127.0.0.1:8080; Ctrl-C stops it)"
@@ -65,12 +67,23 @@ test: envoy kube-apiserver
 
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
 ## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports). Then:
-## ext-authz's Check API per scheme (bin/bdkctl bench check).
-bench: envoy build
+## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale (below).
+bench: envoy build bench-scale
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.WebhookBenchmark $(BENCH_ARGS)
 	bin/bdkctl bench check
+
+## Benchmark, not a test: the xds-server translator at scale, in memory (no Kubernetes, no Envoy):
+## 10,000 books over 1,000 namespaces by default, translated from cold and after single changes,
+## with snapshot content versions, serialized sizes and approximate heap (SCALE_ARGS, --help).
+bench-scale:
+	$(MVN) -q install -DskipTests -pl xds-server -am
+	$(MVN) -q dependency:build-classpath -pl xds-server -Dmdep.includeScope=runtime \
+	  -Dmdep.outputFile="$(CURDIR)/$(XDS_CLASSPATH)"
+	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
+	  io.voyager.bdk.xds.bench.TranslatorScaleBenchmark $(SCALE_ARGS)
 
 ## Removes what make run leaves behind (kubeconfig, Envoy bootstrap and log).
 clean-run:

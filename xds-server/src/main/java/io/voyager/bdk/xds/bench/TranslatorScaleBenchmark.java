@@ -1,0 +1,382 @@
+package io.voyager.bdk.xds.bench;
+
+import com.google.protobuf.Message;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
+import io.voyager.bdk.model.Hmac;
+import io.voyager.bdk.model.RateLimit;
+import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.ServiceKey;
+import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.Translation;
+import io.voyager.bdk.xds.translate.XdsResources;
+import io.voyager.bdk.xds.translate.XdsTranslator;
+import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import io.voyager.bdk.xds.version.ContentVersions;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Scale figures for the xds-server translator, in memory (no Kubernetes, no I/O): N
+ * ExternalBookDefinitions spread over customer namespaces, each with 1–2 webhook integrations of
+ * mixed schemes and its own Service whose EndpointSlice has 2 ready endpoints. Measures what the
+ * watcher does per rebuild — {@link IncrementalTranslator#translate} then
+ * {@link ContentVersionedSnapshot#of} (content versions) — from cold caches and for single changes
+ * with warm caches, and prints figures only: nothing here passes or fails.
+ */
+@Command(
+    name = "translator-scale-benchmark",
+    mixinStandardHelpOptions = true,
+    description = "Times the xds-server translator and snapshot versioning on N synthetic books (figures only).")
+public final class TranslatorScaleBenchmark implements Callable<Integer> {
+
+  @Option(names = "--books", defaultValue = "10000", description = "ExternalBookDefinitions (default ${DEFAULT-VALUE})")
+  int bookCount;
+
+  @Option(names = "--namespaces", defaultValue = "1000", description = "customer namespaces they are spread over (default ${DEFAULT-VALUE})")
+  int namespaceCount;
+
+  @Option(names = "--repeats", defaultValue = "20", description = "runs of each incremental measurement (default ${DEFAULT-VALUE})")
+  int repeats;
+
+  @Option(names = "--cold-runs", defaultValue = "3", description = "full translations from empty caches after warm-up (default ${DEFAULT-VALUE})")
+  int coldRuns;
+
+  @Option(names = "--warmup", defaultValue = "3", description = "warm-up rounds (one full translation and a few changes each) before measuring (default ${DEFAULT-VALUE})")
+  int warmupRounds;
+
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new TranslatorScaleBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    requirePositive("--books", bookCount);
+    requirePositive("--namespaces", namespaceCount);
+    requirePositive("--repeats", repeats);
+    requirePositive("--cold-runs", coldRuns);
+    if (warmupRounds < 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--warmup: must be 0 or more, got " + warmupRounds);
+    }
+    new Run(this).execute();
+    return 0;
+  }
+
+  private void requirePositive(String flag, int value) {
+    if (value < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), flag + ": must be at least 1, got " + value);
+    }
+  }
+
+  /** The synthetic gateway: books and slices by index, mutable between measurements. */
+  static final class SyntheticGateway {
+    static final int SERVICE_PORT = 8080;
+    static final List<String> SCHEMES = WebhookAuthContext.SCHEMES;
+
+    final GatewaySettings settings = GatewaySettings.defaults();
+    final int namespaces;
+    final List<BookSource> books = new ArrayList<>();
+    final Map<ServiceKey, List<EndpointSliceView>> slices = new HashMap<>();
+    int webhookIntegrations;
+
+    SyntheticGateway(int bookCount, int namespaces) {
+      this.namespaces = namespaces;
+      slices.put(settings.library().key(), List.of(coreSlice(settings.library().key(), 50051, 1)));
+      slices.put(settings.extAuthz().key(), List.of(coreSlice(settings.extAuthz().key(), 18010, 2)));
+      for (int i = 0; i < bookCount; i++) {
+        BookSource book = book(i, 10.0 + i % 5);
+        books.add(book);
+        webhookIntegrations += book.spec().externalIntegrations().size();
+        slices.put(service(i), List.of(bookSlice(i, 0)));
+      }
+    }
+
+    GatewayInput input() {
+      return new GatewayInput(settings, books, slices);
+    }
+
+    String namespace(int i) {
+      return String.format(Locale.ROOT, "customer-c%04d", i % namespaces);
+    }
+
+    static String name(int i) {
+      return String.format(Locale.ROOT, "book-%05d", i);
+    }
+
+    ServiceKey service(int i) {
+      return new ServiceKey(namespace(i), name(i)); // the default Service: the book's own name, port 8080
+    }
+
+    /** Book {@code i}: 1 or 2 webhook integrations, schemes rotating through all of them. */
+    BookSource book(int i, double requestsPerSecond) {
+      List<ExternalIntegration> integrations = new ArrayList<>();
+      for (int j = 0; j < 1 + i % 2; j++) {
+        String scheme = SCHEMES.get((i + 3 * j) % SCHEMES.size());
+        Hmac hmac = scheme.equals("hmac") ? new Hmac("sha256", "x-signature", "sha256=", "hex", "body", null) : null;
+        Integer tolerance = scheme.equals("github") || scheme.equals("hmac") ? null : 300;
+        integrations.add(
+            new ExternalIntegration(
+                scheme,
+                "webhook",
+                "/webhooks/" + scheme,
+                new Authentication("signature", scheme, new SecretRef(scheme + "-webhook-secret", "secret"), tolerance, hmac),
+                new RateLimit(requestsPerSecond, 20)));
+      }
+      return new BookSource(
+          namespace(i),
+          name(i),
+          new ExternalBookDefinitionSpec("customer-support", "1.2.0", integrations, null, null, null, null, null));
+    }
+
+    /** The book's Service slice: one port, 2 ready endpoints; {@code variant} shifts the addresses. */
+    EndpointSliceView bookSlice(int i, int variant) {
+      int base = 2 * i + variant * 2 * books.size() + 1;
+      return new EndpointSliceView(
+          namespace(i),
+          name(i) + "-x7k2p",
+          name(i),
+          List.of(new EndpointSliceView.Port("http", SERVICE_PORT)),
+          List.of(new EndpointSliceView.Endpoint(ip(base), true), new EndpointSliceView.Endpoint(ip(base + 1), true)));
+    }
+
+    private static EndpointSliceView coreSlice(ServiceKey service, int port, int host) {
+      return new EndpointSliceView(
+          service.namespace(), service.name() + "-core", service.name(),
+          List.of(new EndpointSliceView.Port("grpc", port)),
+          List.of(new EndpointSliceView.Endpoint("192.168.0." + host, true),
+              new EndpointSliceView.Endpoint("192.168.1." + host, true)));
+    }
+
+    private static String ip(int n) {
+      return "10." + ((n >> 16) & 255) + "." + ((n >> 8) & 255) + "." + (n & 255);
+    }
+  }
+
+  /** One rebuild as the watcher does it: translate, then the content-versioned snapshot. */
+  record Rebuild(Translation translation, ContentVersionedSnapshot snapshot, long translateNanos, long snapshotNanos, int retranslated) {
+    static Rebuild of(IncrementalTranslator translator, GatewayInput input) {
+      long start = System.nanoTime();
+      Translation translation = translator.translate(input);
+      long translated = System.nanoTime();
+      ContentVersionedSnapshot snapshot = ContentVersionedSnapshot.of(translation.resources());
+      snapshot.summaryVersion();
+      long end = System.nanoTime();
+      return new Rebuild(translation, snapshot, translated - start, end - translated, translator.lastTranslatedBooks());
+    }
+
+    long totalNanos() {
+      return translateNanos + snapshotNanos;
+    }
+
+    /** Which type versions differ from {@code previous}: e.g. "rds" or "none". */
+    String changedTypes(Rebuild previous) {
+      List<String> changed = new ArrayList<>();
+      if (!snapshot.clusters().version().equals(previous.snapshot.clusters().version())) changed.add("cds");
+      if (!snapshot.endpoints().version().equals(previous.snapshot.endpoints().version())) changed.add("eds");
+      if (!snapshot.listeners().version().equals(previous.snapshot.listeners().version())) changed.add("lds");
+      if (!snapshot.routes().version().equals(previous.snapshot.routes().version())) changed.add("rds");
+      return changed.isEmpty() ? "none" : String.join("+", changed);
+    }
+  }
+
+  /** Timings of one measurement row (figures only: rebuilds are not kept, so heap figures stay honest). */
+  static final class Samples {
+    final String label;
+    final List<long[]> nanos = new ArrayList<>(); // {translate, snapshot}
+    final TreeSet<String> changedTypes = new TreeSet<>();
+    final TreeSet<Integer> retranslated = new TreeSet<>();
+    int unchanged;
+
+    Samples(String label) {
+      this.label = label;
+    }
+
+    void add(Rebuild run, Rebuild previous) {
+      nanos.add(new long[] {run.translateNanos(), run.snapshotNanos()});
+      retranslated.add(run.retranslated());
+      if (previous != null) {
+        String changed = run.changedTypes(previous);
+        changedTypes.add(changed);
+        if (changed.equals("none")) {
+          unchanged++;
+        }
+      }
+    }
+
+    String row() {
+      return String.format(Locale.ROOT, "%-40s %4d  %9s  %9s  %9s  %10s  %s",
+          label, nanos.size(),
+          p50Max(nanos.stream().mapToLong(n -> n[0]).toArray()),
+          p50Max(nanos.stream().mapToLong(n -> n[1]).toArray()),
+          p50Max(nanos.stream().mapToLong(n -> n[0] + n[1]).toArray()),
+          retranslated.size() == 1 ? String.valueOf(retranslated.first()) : retranslated.toString(),
+          changedTypes.isEmpty() ? "-" : String.join(",", changedTypes));
+    }
+
+    private static String p50Max(long[] values) {
+      long[] sorted = values.clone();
+      Arrays.sort(sorted);
+      long p50 = sorted[(sorted.length - 1) / 2];
+      return sorted.length == 1 ? ms(p50) : ms(p50) + "/" + ms(sorted[sorted.length - 1]);
+    }
+  }
+
+  /** One benchmark run with the parsed flags. */
+  static final class Run {
+    private final TranslatorScaleBenchmark flags;
+    private final XdsTranslator xds;
+    private int rateStep;
+    private int sliceStep;
+
+    Run(TranslatorScaleBenchmark flags) {
+      this.flags = flags;
+      this.xds = new XdsTranslator(GatewaySettings.defaults().transcoder());
+    }
+
+    void execute() {
+      Runtime rt = Runtime.getRuntime();
+      System.out.printf(Locale.ROOT, "xds-server translator scale benchmark (figures only; nothing passes or fails)%n");
+      System.out.printf(Locale.ROOT, "machine: %d cores, %s %s (%s), max heap %d MiB%n",
+          rt.availableProcessors(), System.getProperty("java.vm.name"), System.getProperty("java.vm.version"),
+          System.getProperty("java.vendor"), rt.maxMemory() >> 20);
+
+      long heapBefore = heapUsedAfterGc();
+      SyntheticGateway gateway = new SyntheticGateway(flags.bookCount, flags.namespaceCount);
+      long heapInputs = heapUsedAfterGc();
+      System.out.printf(Locale.ROOT, "input: %d books in %d namespaces, %d webhook integrations, %d book Services (EndpointSlice with 2 ready endpoints each)%n",
+          gateway.books.size(), Math.min(flags.namespaceCount, flags.bookCount), gateway.webhookIntegrations, gateway.books.size());
+
+      Samples firstCold = new Samples("cold: first translation in this JVM");
+      firstCold.add(Rebuild.of(new IncrementalTranslator(xds), gateway.input()), null);
+
+      for (int round = 0; round < flags.warmupRounds; round++) {
+        IncrementalTranslator translator = new IncrementalTranslator(xds);
+        Rebuild.of(translator, gateway.input());
+        for (int k = 0; k < 5; k++) {
+          Rebuild.of(translator, changeOneBook(gateway));
+          Rebuild.of(translator, changeOneSlice(gateway));
+          Rebuild.of(translator, gateway.input());
+        }
+      }
+
+      Samples cold = new Samples("cold: empty caches, JIT warm");
+      IncrementalTranslator translator = null;
+      Rebuild last = null;
+      for (int i = 0; i < flags.coldRuns; i++) {
+        translator = null;
+        last = null;
+        heapUsedAfterGc(); // each cold run starts from a collected heap, as a restart would
+        translator = new IncrementalTranslator(xds);
+        last = Rebuild.of(translator, gateway.input());
+        cold.add(last, null);
+      }
+      long heapBuilt = heapUsedAfterGc();
+
+      Samples book = new Samples("warm: one book's rate limit changed");
+      Samples slice = new Samples("warm: one EndpointSlice changed");
+      Samples none = new Samples("warm: no change");
+      for (int i = 0; i < flags.repeats; i++) {
+        Rebuild next = Rebuild.of(translator, changeOneBook(gateway));
+        book.add(next, last);
+        last = next;
+      }
+      for (int i = 0; i < flags.repeats; i++) {
+        Rebuild next = Rebuild.of(translator, changeOneSlice(gateway));
+        slice.add(next, last);
+        last = next;
+      }
+      GatewayInput unchanged = gateway.input();
+      for (int i = 0; i < flags.repeats; i++) {
+        Rebuild next = Rebuild.of(translator, unchanged);
+        none.add(next, last);
+        last = next;
+      }
+
+      XdsResources resources = last.translation().resources();
+      int routes = resources.routes().stream().mapToInt(r -> r.getVirtualHostsList().stream().mapToInt(v -> v.getRoutesCount()).sum()).sum();
+      System.out.printf(Locale.ROOT, "resources: listeners=%d route configurations=%d (routes=%d) clusters=%d endpoints (CLAs)=%d%n",
+          resources.listeners().size(), resources.routes().size(), routes, resources.clusters().size(), resources.endpoints().size());
+      System.out.println();
+      System.out.printf(Locale.ROOT, "%-40s %4s  %9s  %9s  %9s  %10s  %s%n",
+          "measurement (times in ms, p50/max)", "runs", "translate", "snapshot", "total", "books re-", "type versions changed");
+      System.out.printf(Locale.ROOT, "%-40s %4s  %9s  %9s  %9s  %10s  %s%n",
+          "", "", "", "+versions", "", "translated", "(vs. previous rebuild)");
+      for (Samples s : List.of(firstCold, cold, book, slice, none)) {
+        System.out.println(s.row());
+      }
+      System.out.printf(Locale.ROOT, "no change: all content versions unchanged in %d of %d runs: %s%n",
+          none.unchanged, flags.repeats, none.unchanged == flags.repeats ? "yes" : "NO");
+      System.out.println();
+
+      System.out.printf(Locale.ROOT, "content versions of the last snapshot, per type (ms, one pass): routes %s, clusters %s, CLAs %s, listeners %s%n",
+          ms(versionNanos(resources.routes())), ms(versionNanos(resources.clusters())),
+          ms(versionNanos(resources.endpoints())), ms(versionNanos(resources.listeners())));
+      System.out.printf(Locale.ROOT, "serialized size (bytes): route configuration %,d; all clusters %,d; all CLAs %,d; listener %,d%n",
+          size(resources.routes()), size(resources.clusters()), size(resources.endpoints()), size(resources.listeners()));
+      System.out.printf(Locale.ROOT, "heap used after GC (approximate: MemoryMXBean after System.gc()): before inputs %d MiB, "
+              + "with inputs %d MiB, with inputs + translator caches + one snapshot %d MiB (translation and snapshot ~%d MiB)%n",
+          heapBefore >> 20, heapInputs >> 20, heapBuilt >> 20, (heapBuilt - heapInputs) >> 20);
+    }
+
+    /** A new rate limit for one book (a different book and value every time). */
+    private GatewayInput changeOneBook(SyntheticGateway gateway) {
+      int step = rateStep++;
+      int index = (step * 7919) % gateway.books.size();
+      gateway.books.set(index, gateway.book(index, 100.0 + step));
+      return gateway.input();
+    }
+
+    /** New endpoint addresses for one book's Service (alternating between two address sets). */
+    private GatewayInput changeOneSlice(SyntheticGateway gateway) {
+      int step = sliceStep++;
+      int index = (step * 104729) % gateway.books.size();
+      List<EndpointSliceView> current = gateway.slices.get(gateway.service(index));
+      EndpointSliceView variant1 = gateway.bookSlice(index, 1);
+      gateway.slices.put(gateway.service(index), List.of(current.get(0).equals(variant1) ? gateway.bookSlice(index, 0) : variant1));
+      return gateway.input();
+    }
+  }
+
+  private static long versionNanos(List<? extends Message> resources) {
+    long start = System.nanoTime();
+    for (Message m : resources) {
+      ContentVersions.ofResource(m);
+    }
+    return System.nanoTime() - start;
+  }
+
+  private static long size(List<? extends Message> resources) {
+    return resources.stream().mapToLong(Message::getSerializedSize).sum();
+  }
+
+  private static long heapUsedAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  private static String ms(long nanos) {
+    double ms = nanos / 1e6;
+    return ms >= 100 ? String.format(Locale.ROOT, "%.0f", ms) : String.format(Locale.ROOT, "%.1f", ms);
+  }
+}
