@@ -1,5 +1,6 @@
 package io.voyager.bdk.xds.translate;
 
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.voyager.bdk.xds.ir.BackendIr;
@@ -20,7 +21,8 @@ import java.util.Objects;
 
 /**
  * {@link GatewayTranslator} with memory: a book whose spec did not change reuses its translation
- * and its Envoy routes, a Service whose slices did not change reuses its endpoints, so an event for
+ * and its Envoy routes, a Service port reuses its cluster, and its load assignment while its slices
+ * do not change (the identical message objects, so content versions cached by identity hold), so an event for
  * one book among 10,000 re-translates one book. Caches hold only what the last input used, so
  * memory follows the input. Not thread-safe: one rebuild at a time (the watcher's single thread).
  */
@@ -39,7 +41,12 @@ public final class IncrementalTranslator {
 
   private record BackendKey(ServiceRef service, boolean http2) {}
 
-  private record CachedBackend(List<EndpointSliceView> slices, BackendIr backend, ClusterLoadAssignment cla) {}
+  /**
+   * A Service port's backend and its Envoy cluster and load assignment. The cluster depends only
+   * on the key (its name derives from the Service), so it survives endpoint changes.
+   */
+  private record CachedBackend(
+      List<EndpointSliceView> slices, BackendIr backend, Cluster cluster, ClusterLoadAssignment cla) {}
 
   public Translation translate(GatewayInput input) {
     Map<String, CachedBook> nextBooks = new HashMap<>(input.books().size() * 2);
@@ -73,13 +80,14 @@ public final class IncrementalTranslator {
               CachedBackend cached = backends.get(key);
               if (cached == null || !cached.slices().equals(slices)) {
                 BackendIr backend = GatewayIrBuilder.backend(service, http2, slices);
-                cached = new CachedBackend(slices, backend, XdsTranslator.loadAssignment(backend));
+                Cluster cluster = cached != null ? cached.cluster() : XdsTranslator.cluster(backend);
+                cached = new CachedBackend(slices, backend, cluster, XdsTranslator.loadAssignment(backend));
               }
               nextBackends.put(key, cached);
               return cached.backend();
             });
-    Map<BackendIr, ClusterLoadAssignment> clas = new HashMap<>();
-    nextBackends.values().forEach(c -> clas.put(c.backend(), c.cla()));
+    Map<BackendIr, CachedBackend> byBackend = new HashMap<>(nextBackends.size() * 2);
+    nextBackends.values().forEach(c -> byBackend.put(c.backend(), c));
     backends = nextBackends;
 
     Map<WebhookRouteIr, List<Route>> nextRoutes = new HashMap<>(ir.webhookRoutes().size() * 2);
@@ -95,8 +103,12 @@ public final class IncrementalTranslator {
               return built;
             },
             backend -> {
-              ClusterLoadAssignment cla = clas.get(backend);
-              return cla != null ? cla : XdsTranslator.loadAssignment(backend);
+              CachedBackend cached = byBackend.get(backend);
+              return cached != null ? cached.cluster() : XdsTranslator.cluster(backend);
+            },
+            backend -> {
+              CachedBackend cached = byBackend.get(backend);
+              return cached != null ? cached.cla() : XdsTranslator.loadAssignment(backend);
             });
     routes = nextRoutes;
     return new Translation(resources, results);

@@ -91,29 +91,30 @@ public final class XdsTranslator {
   }
 
   public XdsResources translate(GatewayIr ir) {
-    return translate(ir, this::webhookRoutes, XdsTranslator::loadAssignment);
+    return translate(ir, this::webhookRoutes, XdsTranslator::cluster, XdsTranslator::loadAssignment);
   }
 
   /**
    * Translation with caller-supplied (e.g. memoizing) builders for the per-book parts: webhook
-   * routes and load assignments. They must be equivalent to {@link #webhookRoute} and
-   * {@link #loadAssignment}.
+   * routes, clusters and load assignments. They must be equivalent to {@link #webhookRoutes},
+   * {@link #cluster} and {@link #loadAssignment}.
    */
   public XdsResources translate(
       GatewayIr ir,
       Function<WebhookRouteIr, List<Route>> webhookRoutes,
+      Function<BackendIr, Cluster> clusters,
       Function<BackendIr, ClusterLoadAssignment> loadAssignments) {
     if (!ir.transcoder().equals(transcoderSettings)) {
       throw new IllegalArgumentException("transcoder settings differ from this translator's");
     }
-    List<Cluster> clusters = new ArrayList<>();
+    List<Cluster> built = new ArrayList<>();
     List<ClusterLoadAssignment> endpoints = new ArrayList<>();
     for (BackendIr backend : backends(ir)) {
-      clusters.add(cluster(backend));
+      built.add(clusters.apply(backend));
       endpoints.add(loadAssignments.apply(backend));
     }
     return new XdsResources(
-        List.of(listener(ir)), List.of(routeConfiguration(ir, webhookRoutes)), clusters, endpoints);
+        List.of(listener(ir)), List.of(routeConfiguration(ir, webhookRoutes)), built, endpoints);
   }
 
   private static List<BackendIr> backends(GatewayIr ir) {
@@ -297,7 +298,8 @@ public final class XdsTranslator {
 
   // ---- clusters and endpoints ----
 
-  static Cluster cluster(BackendIr backend) {
+  /** The EDS cluster of a backend: depends on its name, Service and protocol, never on its endpoints. */
+  public static Cluster cluster(BackendIr backend) {
     Cluster.Builder cluster =
         Cluster.newBuilder()
             .setName(backend.clusterName())
