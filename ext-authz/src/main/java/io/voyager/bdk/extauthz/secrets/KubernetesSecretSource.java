@@ -48,7 +48,14 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
 
     void open() {
       watch = client.secrets().inNamespace(id.namespace()).withName(id.name()).watch(this);
-      Secret current = client.secrets().inNamespace(id.namespace()).withName(id.name()).get();
+      Secret current;
+      try {
+        current = client.secrets().inNamespace(id.namespace()).withName(id.name()).get();
+      } catch (RuntimeException e) {
+        // the loader fails, so the cache never holds this entry and nothing else would close the watch
+        close();
+        throw e;
+      }
       if (!eventSeen) {
         data = decode(current);
       }
