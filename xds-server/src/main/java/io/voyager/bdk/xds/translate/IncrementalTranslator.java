@@ -50,7 +50,7 @@ public final class IncrementalTranslator {
 
   public Translation translate(GatewayInput input) {
     Map<String, CachedBook> nextBooks = new HashMap<>(input.books().size() * 2);
-    List<BookTranslation> results = new ArrayList<>(input.books().size());
+    List<Map.Entry<String, BookTranslation>> results = new ArrayList<>(input.books().size());
     List<BookTranslation.Accepted> accepted = new ArrayList<>();
     int translated = 0;
     for (BookSource book : input.books()) {
@@ -60,14 +60,15 @@ public final class IncrementalTranslator {
         translated++;
       }
       nextBooks.put(book.key(), cached);
-      results.add(cached.translation());
+      BookTranslation t = cached.translation();
+      results.add(Map.entry(t.namespace() + "/" + t.name(), t)); // the sort key, built once per book
       if (cached.translation() instanceof BookTranslation.Accepted a) {
         accepted.add(a);
       }
     }
     books = nextBooks;
     lastTranslatedBooks = translated;
-    results.sort(java.util.Comparator.comparing(t -> t.namespace() + "/" + t.name()));
+    results.sort(Map.Entry.comparingByKey());
 
     Map<BackendKey, CachedBackend> nextBackends = new HashMap<>();
     GatewayIr ir =
@@ -111,7 +112,7 @@ public final class IncrementalTranslator {
               return cached != null ? cached.cla() : XdsTranslator.loadAssignment(backend);
             });
     routes = nextRoutes;
-    return new Translation(resources, results);
+    return new Translation(resources, results.stream().map(Map.Entry::getValue).toList());
   }
 
   /** How many books the last {@link #translate} actually re-translated (the rest came from cache). */
