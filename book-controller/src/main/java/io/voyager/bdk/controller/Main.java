@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.KubeClients;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
@@ -92,14 +93,23 @@ public final class Main implements Callable<AutoCloseable> {
     return lastAdminPort;
   }
 
+  /** What {@link #start} returns when it only printed help. */
+  private static final AutoCloseable NOTHING_STARTED = () -> {};
+
   public static void main(String[] args) {
+    AutoCloseable running;
     try {
-      ServiceMain.runUntilShutdown(start(args));
+      running = start(args);
     } catch (CommandLine.ParameterException e) {
       System.err.println(e.getMessage());
       e.getCommandLine().usage(System.err);
       System.exit(2);
+      return;
     }
+    if (running == NOTHING_STARTED) {
+      return;
+    }
+    ServiceMain.runUntilShutdown(running);
   }
 
   /** Starts everything and returns once the admin port is bound and the operator started; close() stops it. */
@@ -108,7 +118,7 @@ public final class Main implements Callable<AutoCloseable> {
     CommandLine cli = new CommandLine(main);
     CommandLine.ParseResult parsed = cli.parseArgs(args);
     if (CommandLine.printHelpIfRequested(parsed)) {
-      return () -> {};
+      return NOTHING_STARTED;
     }
     try {
       return main.call();
@@ -120,7 +130,8 @@ public final class Main implements Callable<AutoCloseable> {
   @Override
   public AutoCloseable call() {
     ControllerSettings settings = settings();
-    KubernetesClient client = KubeClients.create(kubeconfig);
+    Closer started = new Closer();
+    KubernetesClient client = started.register(KubeClients.create(kubeconfig));
     try {
       PrometheusMeterRegistry registry = Metrics.newRegistry("book-controller");
       Optional<BookController.LeaderElection> election = leaderElection
@@ -129,18 +140,16 @@ public final class Main implements Callable<AutoCloseable> {
               LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
               LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, exitOnLostLeadership))
           : Optional.empty();
-      BookController controller = BookController.start(client, settings, registry, election, reconcileThreads);
-      AdminServer admin = AdminServer.start(adminHost, adminPort, registry, controller::ready);
+      BookController controller = started.register(BookController.start(client, settings, registry, election, reconcileThreads));
+      AdminServer admin = started.register(AdminServer.start(adminHost, adminPort, registry, controller::ready));
       lastAdminPort = admin.port();
       log.info("event=book_controller_started admin_port={} leader_election={}", admin.port(), leaderElection);
       return () -> {
-        admin.close();
-        controller.close();
-        client.close();
+        started.close();
         log.info("event=book_controller_stopped");
       };
     } catch (RuntimeException e) {
-      client.close();
+      started.close();
       throw e;
     }
   }
