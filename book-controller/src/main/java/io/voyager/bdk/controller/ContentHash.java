@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import io.voyager.bdk.model.Digests;
 import java.util.HexFormat;
 
 /**
@@ -27,11 +25,9 @@ public final class ContentHash {
   public static String of(Object value) {
     try {
       byte[] json = CANONICAL.writeValueAsBytes(value);
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json), 0, 16);
+      return HexFormat.of().formatHex(Digests.sha256(json), 0, 16);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("cannot serialize " + value.getClass().getSimpleName() + " for hashing", e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
   }
 
@@ -42,9 +38,5 @@ public final class ContentHash {
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("cannot serialize " + value.getClass().getSimpleName(), e);
     }
-  }
-
-  static String utf8Hex(String s) {
-    return HexFormat.of().formatHex(s.getBytes(StandardCharsets.UTF_8));
   }
 }
