@@ -63,7 +63,9 @@ public final class Main implements Callable<AutoCloseable> {
     GrpcServers.Running grpc = null;
     try {
       PrometheusMeterRegistry registry = Metrics.newRegistry("library-service");
-      backend = new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait).start(syncTimeout);
+      // assigned before start, so informers already running are closed when the other cache fails to sync
+      backend = new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait);
+      backend.start(syncTimeout);
       backend.bindMetrics(registry);
       grpc = GrpcServers.start(grpcPort, registry, backend.grpcService());
       LibraryBackend ready = backend;
