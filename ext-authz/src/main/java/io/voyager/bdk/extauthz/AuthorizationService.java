@@ -77,6 +77,8 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
       LOG.debug("event=webhook_allowed scheme={} path={} webhook_id={}", ok.scheme(), path, ok.webhookId());
     } else if (outcome instanceof CheckOutcome.Denied d && d.reason() == DenyReason.RATE_LIMITED) {
       LOG.debug("event=webhook_denied scheme={} path={} reason={}", d.scheme(), path, d.reason().code());
+    } else if (outcome instanceof CheckOutcome.Denied d && !d.reason().senderMaySeeDetails()) {
+      LOG.warn("event=webhook_denied scheme={} path={} reason={} message=\"{}\"", d.scheme(), path, d.reason().code(), d.message());
     } else if (outcome instanceof CheckOutcome.Denied d) {
       LOG.info("event=webhook_denied scheme={} path={} reason={} message=\"{}\"", d.scheme(), path, d.reason().code(), d.message());
     }

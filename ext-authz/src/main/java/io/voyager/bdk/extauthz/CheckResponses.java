@@ -66,7 +66,9 @@ public final class CheckResponses {
     json.put("code", denied.reason().httpStatus());
     json.put("reason", denied.reason().code());
     json.put("scheme", denied.scheme());
-    json.put("message", denied.message());
+    json.put("message", denied.reason().senderMaySeeDetails()
+        ? denied.message()
+        : "the gateway cannot verify webhooks for this endpoint right now; the operator has been told why");
     try {
       return JSON.writeValueAsString(json);
     } catch (JsonProcessingException e) {

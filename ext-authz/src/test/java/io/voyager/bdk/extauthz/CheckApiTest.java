@@ -190,7 +190,7 @@ class CheckApiTest {
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       CheckResponse r = stub.check(request(OLD, "miss-" + System.nanoTime()));
       assertThat(r.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(503);
-      assertThat(r.getDeniedResponse().getBody()).contains("secret_unavailable").contains("customer-a/zendesk-webhook");
+      assertThat(r.getDeniedResponse().getBody()).contains("secret_unavailable").doesNotContain("zendesk-webhook");
     });
     putSecret(OLD);
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
@@ -203,7 +203,7 @@ class CheckApiTest {
         .setAttributes(request(OLD, "x").getAttributes().toBuilder().clearContextExtensions()).build();
     CheckResponse response = stub.check(noContext);
     assertThat(response.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(500);
-    assertThat(response.getDeniedResponse().getBody()).contains("invalid_route_config").contains("scheme");
+    assertThat(response.getDeniedResponse().getBody()).contains("invalid_route_config").doesNotContain("context_extensions");
   }
 
   @Test

@@ -34,6 +34,15 @@ public enum DenyReason {
     return httpStatus;
   }
 
+  /**
+   * Whether the denial's message may go to the sender. Problems on the gateway's side (its route
+   * config, its Secret) are the operator's business: the sender sees the reason code and a generic
+   * message, and the details (namespace, Secret and key names) go to the log only.
+   */
+  public boolean senderMaySeeDetails() {
+    return httpStatus < 500;
+  }
+
   /** The snake_case code used in JSON bodies and metric tags, e.g. {@code signature_mismatch}. */
   public String code() {
     return name().toLowerCase(java.util.Locale.ROOT);
