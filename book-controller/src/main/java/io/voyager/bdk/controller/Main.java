@@ -93,43 +93,23 @@ public final class Main implements Callable<AutoCloseable> {
     return lastAdminPort;
   }
 
-  /** What {@link #start} returns when it only printed help. */
-  private static final AutoCloseable NOTHING_STARTED = () -> {};
-
   public static void main(String[] args) {
-    AutoCloseable running;
-    try {
-      running = start(args);
-    } catch (CommandLine.ParameterException e) {
-      System.err.println(e.getMessage());
-      e.getCommandLine().usage(System.err);
-      System.exit(2);
-      return;
-    }
-    if (running == NOTHING_STARTED) {
-      return;
-    }
-    ServiceMain.runUntilShutdown(running);
+    ServiceMain.main(new Main(), args);
   }
 
   /** Starts everything and returns once the admin port is bound and the operator started; close() stops it. */
   public static AutoCloseable start(String... args) {
-    Main main = new Main();
-    CommandLine cli = new CommandLine(main);
-    CommandLine.ParseResult parsed = cli.parseArgs(args);
-    if (CommandLine.printHelpIfRequested(parsed)) {
-      return NOTHING_STARTED;
-    }
-    try {
-      return main.call();
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cli, e.getMessage(), e);
-    }
+    return ServiceMain.start(new Main(), args);
   }
 
   @Override
   public AutoCloseable call() {
-    ControllerSettings settings = settings();
+    ControllerSettings settings;
+    try {
+      settings = settings();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage(), e);
+    }
     Closer started = new Closer();
     KubernetesClient client = started.register(KubeClients.create(kubeconfig));
     try {

@@ -5,11 +5,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
 import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.KubeClients;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -29,6 +31,9 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Option(names = "--kubeconfig", description = "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster).")
   Path kubeconfig;
+
+  @Option(names = "--grpc-host", defaultValue = "0.0.0.0", description = "gRPC bind address (default: ${DEFAULT-VALUE}).")
+  String grpcHost;
 
   @Option(names = "--grpc-port", defaultValue = "18010", description = "gRPC port of the Authorization service (default: ${DEFAULT-VALUE}; 0 picks one).")
   int grpcPort;
@@ -74,31 +79,24 @@ public final class Main implements Callable<AutoCloseable> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), "invalid default rate limit: " + e.getMessage());
     }
-    KubernetesClient client = KubeClients.create(kubeconfig);
-    ExtAuthzServer server = null;
-    GrpcServers.Running grpc = null;
+    Closer started = new Closer();
     try {
+      KubernetesClient client = started.register(KubeClients.create(kubeconfig));
       PrometheusMeterRegistry registry = Metrics.newRegistry("ext-authz");
-      server = new ExtAuthzServer(client, defaults,
+      ExtAuthzServer server = started.register(new ExtAuthzServer(client, defaults,
           new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), maxReplayEntries, maxBuckets),
-          registry, Clock.systemUTC(), Ticker.systemTicker());
-      grpc = GrpcServers.start(grpcPort, registry, server.service());
-      AdminServer admin = AdminServer.start(adminHost, adminPort, registry, () -> true);
-      log.info("event=ext_authz_started grpc_port={} admin_port={} tolerance_s={} rate_per_s={} burst={}",
-          grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst);
-      GrpcServers.Running runningGrpc = grpc;
-      ExtAuthzServer runningServer = server;
+          registry, Clock.systemUTC(), Ticker.systemTicker()));
+      GrpcServers.Running grpc = started.register(
+          GrpcServers.start(new InetSocketAddress(grpcHost, grpcPort), registry, server.service()));
+      AdminServer admin = started.register(AdminServer.start(adminHost, adminPort, registry, () -> true));
+      log.info("event=ext_authz_started grpc={}:{} admin_port={} tolerance_s={} rate_per_s={} burst={}",
+          grpcHost, grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst);
       return () -> {
-        runningGrpc.close();
-        admin.close();
-        runningServer.close();
-        client.close();
+        started.close();
         log.info("event=ext_authz_stopped");
       };
     } catch (RuntimeException e) {
-      if (grpc != null) grpc.close();
-      if (server != null) server.close();
-      client.close();
+      started.close();
       throw e;
     }
   }

@@ -4,11 +4,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.KubeClients;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -28,6 +30,9 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Option(names = "--kubeconfig", description = "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster).")
   Path kubeconfig;
+
+  @Option(names = "--grpc-host", defaultValue = "0.0.0.0", description = "gRPC bind address (default: ${DEFAULT-VALUE}).")
+  String grpcHost;
 
   @Option(names = "--grpc-port", defaultValue = "50051", description = "gRPC port (default: ${DEFAULT-VALUE}; 0 picks one).")
   int grpcPort;
@@ -58,31 +63,24 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Override
   public AutoCloseable call() {
-    KubernetesClient client = KubeClients.create(kubeconfig);
-    LibraryBackend backend = null;
-    GrpcServers.Running grpc = null;
+    Closer started = new Closer();
     try {
+      KubernetesClient client = started.register(KubeClients.create(kubeconfig));
       PrometheusMeterRegistry registry = Metrics.newRegistry("library-service");
-      // assigned before start, so informers already running are closed when the other cache fails to sync
-      backend = new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait);
+      // registered before start, so informers already running are closed when the other cache fails to sync
+      LibraryBackend backend = started.register(new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait));
       backend.start(syncTimeout);
       backend.bindMetrics(registry);
-      grpc = GrpcServers.start(grpcPort, registry, backend.grpcService());
-      LibraryBackend ready = backend;
-      AdminServer admin = AdminServer.start(adminHost, adminPort, registry, ready::ready);
-      log.info("event=library_started grpc_port={} admin_port={} namespace={}", grpc.port(), admin.port(), namespace);
-      GrpcServers.Running server = grpc;
+      GrpcServers.Running grpc = started.register(
+          GrpcServers.start(new InetSocketAddress(grpcHost, grpcPort), registry, backend.grpcService()));
+      AdminServer admin = started.register(AdminServer.start(adminHost, adminPort, registry, backend::ready));
+      log.info("event=library_started grpc={}:{} admin_port={} namespace={}", grpcHost, grpc.port(), admin.port(), namespace);
       return () -> {
-        server.close();
-        admin.close();
-        ready.close();
-        client.close();
+        started.close();
         log.info("event=library_stopped");
       };
     } catch (RuntimeException e) {
-      if (grpc != null) grpc.close();
-      if (backend != null) backend.close();
-      client.close();
+      started.close();
       throw e;
     }
   }
