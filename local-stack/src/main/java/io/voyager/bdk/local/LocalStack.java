@@ -127,14 +127,17 @@ public final class LocalStack implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
     switch (component) {
       case LIBRARY -> args.addAll(List.of(
+          "--grpc-host", LOCALHOST,
           "--grpc-port", Integer.toString(ports.libraryGrpc()),
           "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.libraryAdmin())));
       case EXT_AUTHZ -> args.addAll(List.of(
+          "--grpc-host", LOCALHOST,
           "--grpc-port", Integer.toString(ports.extAuthzGrpc()),
           "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.extAuthzAdmin())));
       case XDS -> args.addAll(List.of(
+          "--xds-host", LOCALHOST,
           "--xds-port", Integer.toString(ports.xds()),
           "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.xdsAdmin()),

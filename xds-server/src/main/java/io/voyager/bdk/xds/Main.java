@@ -22,6 +22,7 @@ import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.watch.GatewayWatcher;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -40,6 +41,9 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Option(names = "--kubeconfig", description = "Kubeconfig file. Default: $KUBECONFIG, ~/.kube/config or in-cluster.")
   Path kubeconfig;
+
+  @Option(names = "--xds-host", defaultValue = "0.0.0.0", description = "ADS gRPC bind address. Default: ${DEFAULT-VALUE}.")
+  String xdsHost;
 
   @Option(names = "--xds-port", defaultValue = "18000", description = "ADS gRPC port. Default: ${DEFAULT-VALUE}.")
   int xdsPort;
@@ -120,7 +124,7 @@ public final class Main implements Callable<AutoCloseable> {
       watcher.start();
       V3DiscoveryServer discovery = new V3DiscoveryServer(tracker,
           new NackHoldingConfigWatcher(publisher.cache(), tracker::nackedVersionOfCurrentRequest));
-      opened.register(GrpcServers.start(xdsPort, registry, discovery.getAggregatedDiscoveryServiceImpl()));
+      opened.register(GrpcServers.start(new InetSocketAddress(xdsHost, xdsPort), registry, discovery.getAggregatedDiscoveryServiceImpl()));
       AtomicReference<Boolean> ready = new AtomicReference<>(true);
       AdminServer admin = AdminServer.start(adminHost, adminPort, registry, () -> ready.get() && publisher.current().isPresent());
       admin.handle("/debug/snapshot", DebugHandlers.snapshot(publisher));

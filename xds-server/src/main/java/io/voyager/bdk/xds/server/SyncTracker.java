@@ -125,7 +125,11 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
 
   @Override
   public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
-    StreamState stream = streams.computeIfAbsent(streamId, id -> new StreamState());
+    // A response can race the stream's close: never bring a closed stream's state back to life.
+    StreamState stream = streams.get(streamId);
+    if (stream == null) {
+      return;
+    }
     TypeState type = stream.types.computeIfAbsent(response.getTypeUrl(), t -> new TypeState());
     synchronized (type) {
       type.versionByNonce.put(response.getNonce(), response.getVersionInfo());

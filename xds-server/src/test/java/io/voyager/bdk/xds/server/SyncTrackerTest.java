@@ -60,4 +60,13 @@ class SyncTrackerTest {
     assertThat(row("v3").error()).isNull();
     assertThat(tracker.nackedVersionOfCurrentRequest()).isEmpty();
   }
+
+  @Test
+  void aResponseRacingTheStreamsCloseDoesNotBringItBack() {
+    tracker.onV3StreamRequest(1, request("", ""));
+    respond("v1", "n1");
+    tracker.onStreamClose(1, CDS);
+    respond("v2", "n2");
+    assertThat(tracker.report(url -> "v2")).isEmpty();
+  }
 }
