@@ -69,12 +69,19 @@ final class CredentialsSecrets {
     return data(updated);
   }
 
-  /** Cached data of an instance's credentials Secret, empty when not (yet) known. */
-  Map<String, String> cachedData(ValidInstance instance) {
+  /**
+   * A digest of the cached credentials Secret's values salted with the Secret's uid; empty when the
+   * Secret is not (yet) known or holds no values, so its appearing empty changes nothing. It stands
+   * for the credentials on the pod template: a rotation changes it and rolls the pods; a
+   * metadata-only write (labels) does not. The salt is what keeps anyone who can read Deployments,
+   * but not Secrets, from testing guesses of a weak credential against it offline.
+   */
+  String cachedDigest(ValidInstance instance) {
     return caches.of(Secret.class)
         .get(new ResourceID(instance.credentialsSecretName(), instance.customerNamespace()))
-        .map(CredentialsSecrets::data)
-        .orElse(Map.of());
+        .filter(s -> !data(s).isEmpty())
+        .map(s -> ContentHash.of(Map.of("uid", String.valueOf(s.getMetadata().getUid()), "data", data(s))))
+        .orElse("");
   }
 
   private static boolean labelled(Secret s, ValidInstance instance) {

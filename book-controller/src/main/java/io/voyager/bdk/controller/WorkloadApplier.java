@@ -53,8 +53,8 @@ final class WorkloadApplier {
   }
 
   /**
-   * Digest of what the pods run with: every tenant's spec, its book, image and credential values.
-   * On the pod template, so a change to any of them — a credential rotation included — rolls the pods.
+   * Digest of what the pods run with: every tenant's spec, its book, image and (salted) credentials. On the pod template, so a change to any of them — a credential rotation
+   * included — rolls the pods.
    */
   String configHash(Workload w) {
     List<Map<String, Object>> tenants = w.tenants().stream().map(t -> {
@@ -64,7 +64,7 @@ final class WorkloadApplier {
       m.put("book", t.book().getSpec());
       m.put("image", t.image());
       m.put("tailscale_mode", t.tailscaleMode());
-      m.put("credentials", credentials.cachedData(t));
+      m.put("credentials", credentials.cachedDigest(t));
       return m;
     }).toList();
     return ContentHash.of(tenants);
