@@ -3,14 +3,14 @@ package io.voyager.bdk.controller;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
-import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The book controller process: reconciles BookInstanceDefinitions; health and metrics on --admin-port. */
@@ -32,14 +33,9 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<AutoCloseable> {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
-  @Option(names = "--kubeconfig", description = "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster).")
-  Path kubeconfig;
+  @Mixin KubeconfigOption kube = new KubeconfigOption();
 
-  @Option(names = "--admin-port", defaultValue = "18021", description = "Admin HTTP port: /healthz, /readyz, /metrics (default: ${DEFAULT-VALUE}; 0 picks one).")
-  int adminPort;
-
-  @Option(names = "--admin-host", defaultValue = "0.0.0.0", description = "Admin HTTP bind address (default: ${DEFAULT-VALUE}).")
-  String adminHost;
+  @Mixin AdminOptions admin = new AdminOptions("0.0.0.0", 18021);
 
   @Option(names = "--runtime-image", paramLabel = "RUNTIME=IMAGE",
       description = "Image for a book runtime, by language or language:version; repeatable (default: python=voyager/book-runtime-python:3.11).")
@@ -111,7 +107,7 @@ public final class Main implements Callable<AutoCloseable> {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage(), e);
     }
     Closer started = new Closer();
-    KubernetesClient client = started.register(KubeClients.create(kubeconfig));
+    KubernetesClient client = started.register(kube.client());
     try {
       PrometheusMeterRegistry registry = Metrics.newRegistry("book-controller");
       Optional<BookController.LeaderElection> election = leaderElection
@@ -121,7 +117,7 @@ public final class Main implements Callable<AutoCloseable> {
               LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, exitOnLostLeadership))
           : Optional.empty();
       BookController controller = started.register(BookController.start(client, settings, registry, election, reconcileThreads));
-      AdminServer admin = started.register(AdminServer.start(adminHost, adminPort, registry, controller::ready));
+      AdminServer admin = started.register(this.admin.start(registry, controller::ready));
       lastAdminPort = admin.port();
       log.info("event=book_controller_started admin_port={} leader_election={}", admin.port(), leaderElection);
       return () -> {

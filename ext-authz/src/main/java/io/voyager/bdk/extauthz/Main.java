@@ -4,13 +4,13 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
+import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.GrpcServers;
-import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
-import java.nio.file.Path;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The ext-authz process: Envoy's Authorization gRPC service on --grpc-port, health and metrics on --admin-port. */
@@ -29,20 +30,15 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<AutoCloseable> {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
-  @Option(names = "--kubeconfig", description = "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster).")
-  Path kubeconfig;
+  @Mixin KubeconfigOption kube = new KubeconfigOption();
+
+  @Mixin AdminOptions admin = new AdminOptions("0.0.0.0", 18011);
 
   @Option(names = "--grpc-host", defaultValue = "0.0.0.0", description = "gRPC bind address (default: ${DEFAULT-VALUE}).")
   String grpcHost;
 
   @Option(names = "--grpc-port", defaultValue = "18010", description = "gRPC port of the Authorization service (default: ${DEFAULT-VALUE}; 0 picks one).")
   int grpcPort;
-
-  @Option(names = "--admin-port", defaultValue = "18011", description = "Admin HTTP port: /healthz, /readyz, /metrics (default: ${DEFAULT-VALUE}).")
-  int adminPort;
-
-  @Option(names = "--admin-host", defaultValue = "0.0.0.0", description = "Admin HTTP bind address (default: ${DEFAULT-VALUE}).")
-  String adminHost;
 
   @Option(names = "--default-tolerance-seconds", defaultValue = "300", description = "Signed-timestamp tolerance when a route sets none (default: ${DEFAULT-VALUE}).")
   long toleranceSeconds;
@@ -81,14 +77,14 @@ public final class Main implements Callable<AutoCloseable> {
     }
     Closer started = new Closer();
     try {
-      KubernetesClient client = started.register(KubeClients.create(kubeconfig));
+      KubernetesClient client = started.register(kube.client());
       PrometheusMeterRegistry registry = Metrics.newRegistry("ext-authz");
       ExtAuthzServer server = started.register(new ExtAuthzServer(client, defaults,
           new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), maxReplayEntries, maxBuckets),
           registry, Clock.systemUTC(), Ticker.systemTicker()));
       GrpcServers.Running grpc = started.register(
           GrpcServers.start(new InetSocketAddress(grpcHost, grpcPort), registry, server.service()));
-      AdminServer admin = started.register(AdminServer.start(adminHost, adminPort, registry, () -> true));
+      AdminServer admin = started.register(this.admin.start(registry, () -> true));
       log.info("event=ext_authz_started grpc={}:{} admin_port={} tolerance_s={} rate_per_s={} burst={}",
           grpcHost, grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst);
       return () -> {

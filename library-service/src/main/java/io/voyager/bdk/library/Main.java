@@ -3,13 +3,13 @@ package io.voyager.bdk.library;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.GrpcServers;
-import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
-import java.nio.file.Path;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The library service process: BookLibrary gRPC on --grpc-port, health and metrics on --admin-port. */
@@ -28,20 +29,15 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<AutoCloseable> {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
-  @Option(names = "--kubeconfig", description = "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster).")
-  Path kubeconfig;
+  @Mixin KubeconfigOption kube = new KubeconfigOption();
+
+  @Mixin AdminOptions admin = new AdminOptions("0.0.0.0", 50052);
 
   @Option(names = "--grpc-host", defaultValue = "0.0.0.0", description = "gRPC bind address (default: ${DEFAULT-VALUE}).")
   String grpcHost;
 
   @Option(names = "--grpc-port", defaultValue = "50051", description = "gRPC port (default: ${DEFAULT-VALUE}; 0 picks one).")
   int grpcPort;
-
-  @Option(names = "--admin-port", defaultValue = "50052", description = "Admin HTTP port: /healthz, /readyz, /metrics (default: ${DEFAULT-VALUE}).")
-  int adminPort;
-
-  @Option(names = "--admin-host", defaultValue = "0.0.0.0", description = "Admin HTTP bind address (default: ${DEFAULT-VALUE}).")
-  String adminHost;
 
   @Option(names = "--namespace", defaultValue = BdkLabels.BDK_NAMESPACE, description = "Namespace of BookDefinitions and BookInstanceDefinitions (default: ${DEFAULT-VALUE}).")
   String namespace;
@@ -65,7 +61,7 @@ public final class Main implements Callable<AutoCloseable> {
   public AutoCloseable call() {
     Closer started = new Closer();
     try {
-      KubernetesClient client = started.register(KubeClients.create(kubeconfig));
+      KubernetesClient client = started.register(kube.client());
       PrometheusMeterRegistry registry = Metrics.newRegistry("library-service");
       // registered before start, so informers already running are closed when the other cache fails to sync
       LibraryBackend backend = started.register(new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait));
@@ -73,7 +69,7 @@ public final class Main implements Callable<AutoCloseable> {
       backend.bindMetrics(registry);
       GrpcServers.Running grpc = started.register(
           GrpcServers.start(new InetSocketAddress(grpcHost, grpcPort), registry, backend.grpcService()));
-      AdminServer admin = started.register(AdminServer.start(adminHost, adminPort, registry, backend::ready));
+      AdminServer admin = started.register(this.admin.start(registry, backend::ready));
       log.info("event=library_started grpc={}:{} admin_port={} namespace={}", grpcHost, grpc.port(), admin.port(), namespace);
       return () -> {
         started.close();

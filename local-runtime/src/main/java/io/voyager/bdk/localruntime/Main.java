@@ -5,15 +5,16 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
-import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,17 +28,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Stands in for kubelet and the endpoint-slice controller where no cluster runs pods.")
 public final class Main implements Callable<LocalRuntimeService> {
+  @Mixin KubeconfigOption kube = new KubeconfigOption();
+
+  @Mixin AdminOptions admin = new AdminOptions("127.0.0.1", 18031);
+
   private static final ObjectMapper JSON =
       new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
-
-  @Option(names = "--kubeconfig", description = "Kubeconfig file. Default: $KUBECONFIG, ~/.kube/config or in-cluster.")
-  Path kubeconfig;
-
-  @Option(names = "--admin-host", description = "Admin HTTP address. Default: ${DEFAULT-VALUE}.")
-  String adminHost = "127.0.0.1";
-
-  @Option(names = "--admin-port", description = "Admin HTTP port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
-  int adminPort = 18031;
 
   @Option(names = "--debounce-ms", description = "Quiet time before a namespace is reconciled. Default: ${DEFAULT-VALUE}.")
   long debounceMs = LocalRuntime.Settings.defaults().debounce().toMillis();
@@ -69,7 +65,7 @@ public final class Main implements Callable<LocalRuntimeService> {
             LocalRuntime.Settings.defaults().maxBackoff(),
             options.maxBackends,
             options.history);
-    KubernetesClient client = KubeClients.create(options.kubeconfig);
+    KubernetesClient client = options.kube.client();
     LocalRuntime runtime = null;
     try {
       runtime = LocalRuntime.start(client, settings);
@@ -79,7 +75,7 @@ public final class Main implements Callable<LocalRuntimeService> {
           .description("sample book backends running")
           .register(registry);
       AdminServer admin =
-          AdminServer.start(options.adminHost, options.adminPort, registry, () -> true)
+          options.admin.start(registry, () -> true)
               .handle(
                   "/debug/backends",
                   exchange ->

@@ -43,6 +43,33 @@ class ServiceMainTest {
     assertThat(demo.started).isEmpty();
   }
 
+  @Command(name = "with-mixins")
+  static final class WithMixins implements Callable<AutoCloseable> {
+    @picocli.CommandLine.Mixin KubeconfigOption kube = new KubeconfigOption();
+    @picocli.CommandLine.Mixin AdminOptions admin = new AdminOptions("0.0.0.0", 50052);
+
+    @Override
+    public AutoCloseable call() {
+      return () -> {};
+    }
+  }
+
+  @Test
+  void sharedFlagsKeepEachServicesDefaultsAndTakeOverrides() throws Exception {
+    WithMixins defaults = new WithMixins();
+    ServiceMain.start(defaults).close();
+    assertThat(defaults.admin.host()).isEqualTo("0.0.0.0");
+    assertThat(defaults.admin.port).isEqualTo(50052);
+    assertThat(defaults.kube.kubeconfig).isNull();
+
+    WithMixins given = new WithMixins();
+    ServiceMain.start(given, "--admin-host", "127.0.0.1", "--admin-port", "0", "--kubeconfig", "/tmp/kc").close();
+    assertThat(given.admin.host()).isEqualTo("127.0.0.1");
+    assertThat(given.admin.port).isZero();
+    assertThat(given.kube.kubeconfig).hasToString("/tmp/kc");
+    assertThat(new CommandLine(new WithMixins()).getUsageMessage()).contains("default: 50052");
+  }
+
   @Test
   void closerClosesInReverseAndGoesOnPastFailures() {
     List<String> closed = new ArrayList<>();
