@@ -123,7 +123,7 @@ public final class Main implements Callable<AutoCloseable> {
       SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup, nackWriteBack);
       watcher.start();
       V3DiscoveryServer discovery = new V3DiscoveryServer(tracker,
-          new NackHoldingConfigWatcher(publisher.cache(), tracker::nackedVersionOfCurrentRequest));
+          new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest));
       opened.register(GrpcServers.start(new InetSocketAddress(xdsHost, xdsPort), registry, discovery.getAggregatedDiscoveryServiceImpl()));
       AtomicReference<Boolean> ready = new AtomicReference<>(true);
       AdminServer admin = AdminServer.start(adminHost, adminPort, registry, () -> ready.get() && publisher.current().isPresent());

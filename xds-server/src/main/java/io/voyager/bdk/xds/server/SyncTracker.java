@@ -36,10 +36,11 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
 
   private final Map<Long, StreamState> streams = new ConcurrentHashMap<>();
   /**
-   * The version the request being handled on this thread NACKed, if it is a NACK. The server runs
-   * request callbacks and then creates the request's watch on the same thread.
+   * The rejected response the request being handled on this thread answers (a NACK, or a later
+   * request still carrying the rejected response's nonce). The server runs request callbacks and
+   * then creates the request's watch on the same thread.
    */
-  private final ThreadLocal<String> nackedByCurrentRequest = new ThreadLocal<>();
+  private final ThreadLocal<RejectedResponse> rejectedByCurrentRequest = new ThreadLocal<>();
   private final MeterRegistry registry;
   private final Consumer<String> onNodeGroup;
   private final XdsAckListener acks;
@@ -71,6 +72,11 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
           }
         };
     String sentVersion = "";
+    String lastNonce = "";
+    /** Resource names of the request the latest response answered (not a copy). */
+    List<String> lastRequestedNames = List.of();
+    /** The response Envoy NACKed last on this stream, until it ACKs something. */
+    RejectedResponse rejected;
     String ackedVersion = "";
     String nackedVersion;
     String nackError;
@@ -78,7 +84,7 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
 
   @Override
   public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
-    nackedByCurrentRequest.remove();
+    rejectedByCurrentRequest.remove();
     StreamState stream = streams.computeIfAbsent(streamId, id -> new StreamState());
     if (request.hasNode()) {
       stream.nodeId = request.getNode().getId();
@@ -95,7 +101,8 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
       if (request.hasErrorDetail()) {
         type.nackedVersion = answered;
         if (answered != null) {
-          nackedByCurrentRequest.set(answered);
+          type.rejected = new RejectedResponse(answered,
+              request.getResponseNonce().equals(type.lastNonce) ? type.lastRequestedNames : List.of());
         }
         type.nackError = request.getErrorDetail().getMessage();
         Counter.builder("bdk.xds.nacks").description("Responses Envoy rejected")
@@ -106,14 +113,25 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
       } else if (answered != null && answered.equals(request.getVersionInfo())) {
         type.nackedVersion = null;
         type.nackError = null;
+        type.rejected = null;
         acks.onAck(stream.nodeId, request.getTypeUrl(), answered);
+      }
+      // The NACK itself, or a later request still on the rejected response's nonce without ACKing
+      // it. The version alone cannot tell: a type's version covers all of its resources, so a
+      // rejected EDS/RDS response may carry the very version Envoy runs, for more resource names.
+      if (type.rejected != null && type.rejected.version().equals(answered)
+          && (request.hasErrorDetail() || !answered.equals(request.getVersionInfo()))) {
+        rejectedByCurrentRequest.set(type.rejected);
       }
     }
   }
 
-  /** For {@link NackHoldingConfigWatcher}: the version the request on this thread rejected. */
-  public java.util.Optional<String> nackedVersionOfCurrentRequest() {
-    return java.util.Optional.ofNullable(nackedByCurrentRequest.get());
+  /**
+   * For {@link NackHoldingConfigWatcher}: the rejected response the request on this thread answers,
+   * if Envoy still runs an older version than that response's.
+   */
+  public java.util.Optional<RejectedResponse> rejectedResponseOfCurrentRequest() {
+    return java.util.Optional.ofNullable(rejectedByCurrentRequest.get());
   }
 
   @Override
@@ -134,6 +152,8 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
     synchronized (type) {
       type.versionByNonce.put(response.getNonce(), response.getVersionInfo());
       type.sentVersion = response.getVersionInfo();
+      type.lastNonce = response.getNonce();
+      type.lastRequestedNames = request == null ? List.of() : request.getResourceNamesList();
     }
   }
 

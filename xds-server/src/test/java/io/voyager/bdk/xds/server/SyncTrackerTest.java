@@ -52,13 +52,13 @@ class SyncTrackerTest {
     assertThat(r.sent()).isEqualTo("v2");
     assertThat(r.acked()).isEqualTo("v1");
     assertThat(r.error()).isEqualTo("bad cluster");
-    assertThat(tracker.nackedVersionOfCurrentRequest()).contains("v2");
+    assertThat(tracker.rejectedResponseOfCurrentRequest()).contains(new RejectedResponse("v2", List.of()));
 
     respond("v3", "n3");
     tracker.onV3StreamRequest(1, request("v3", "n3"));
     assertThat(row("v3").status()).isEqualTo(SyncTracker.Status.SYNCED);
     assertThat(row("v3").error()).isNull();
-    assertThat(tracker.nackedVersionOfCurrentRequest()).isEmpty();
+    assertThat(tracker.rejectedResponseOfCurrentRequest()).isEmpty();
   }
 
   @Test
