@@ -127,8 +127,8 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
   }
 
   /**
-   * For {@link NackHoldingConfigWatcher}: the rejected response the request on this thread answers,
-   * if Envoy still runs an older version than that response's.
+   * For {@link NackHoldingConfigWatcher}: the rejected response the request on this thread answers
+   * (its NACK, or a later request on its nonce that does not ACK it), until Envoy ACKs a response.
    */
   public java.util.Optional<RejectedResponse> rejectedResponseOfCurrentRequest() {
     return java.util.Optional.ofNullable(rejectedByCurrentRequest.get());
