@@ -3,10 +3,11 @@ package io.voyager.bdk.xds;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.GrpcServers;
-import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import io.voyager.bdk.transcoder.TranscoderSettings;
@@ -23,7 +24,6 @@ import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.watch.GatewayWatcher;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The xds-server: watches books and endpoints, serves Envoy config over ADS, admin HTTP. */
@@ -39,20 +40,15 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<AutoCloseable> {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
-  @Option(names = "--kubeconfig", description = "Kubeconfig file. Default: $KUBECONFIG, ~/.kube/config or in-cluster.")
-  Path kubeconfig;
+  @Mixin KubeconfigOption kube = new KubeconfigOption();
+
+  @Mixin AdminOptions admin = new AdminOptions("127.0.0.1", 18001);
 
   @Option(names = "--xds-host", defaultValue = "0.0.0.0", description = "ADS gRPC bind address. Default: ${DEFAULT-VALUE}.")
   String xdsHost;
 
   @Option(names = "--xds-port", defaultValue = "18000", description = "ADS gRPC port. Default: ${DEFAULT-VALUE}.")
   int xdsPort;
-
-  @Option(names = "--admin-host", defaultValue = "127.0.0.1", description = "Admin HTTP address. Default: ${DEFAULT-VALUE}.")
-  String adminHost;
-
-  @Option(names = "--admin-port", defaultValue = "18001", description = "Admin HTTP port. Default: ${DEFAULT-VALUE}.")
-  int adminPort;
 
   @Option(names = "--listener-address", defaultValue = "127.0.0.1", description = "Envoy HTTP listener address. Default: ${DEFAULT-VALUE}.")
   String listenerAddress;
@@ -111,7 +107,7 @@ public final class Main implements Callable<AutoCloseable> {
     Closer opened = new Closer();
     try {
       PrometheusMeterRegistry registry = Metrics.newRegistry("xds-server");
-      KubernetesClient client = KubeClients.create(kubeconfig);
+      KubernetesClient client = kube.client();
       opened.register(client);
       SnapshotPublisher publisher = new SnapshotPublisher(nodeCluster, registry);
       GatewayWatcher watcher = new GatewayWatcher(client, settings,
@@ -126,12 +122,12 @@ public final class Main implements Callable<AutoCloseable> {
           new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest));
       opened.register(GrpcServers.start(new InetSocketAddress(xdsHost, xdsPort), registry, discovery.getAggregatedDiscoveryServiceImpl()));
       AtomicReference<Boolean> ready = new AtomicReference<>(true);
-      AdminServer admin = AdminServer.start(adminHost, adminPort, registry, () -> ready.get() && publisher.current().isPresent());
+      AdminServer admin = this.admin.start(registry, () -> ready.get() && publisher.current().isPresent());
       admin.handle("/debug/snapshot", DebugHandlers.snapshot(publisher));
       admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher, nackWriteBack::culprits));
       opened.register(admin);
       log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} ext_authz={}",
-          xdsPort, adminHost, admin.port(), listenerAddress, listenerPort, settings.library(), settings.extAuthz());
+          xdsPort, this.admin.host(), admin.port(), listenerAddress, listenerPort, settings.library(), settings.extAuthz());
       return () -> {
         ready.set(false);
         opened.close();
