@@ -74,7 +74,7 @@ final class BookRepository implements AutoCloseable {
       throw e;
     }
     String bookId = SortKeys.label(created.getMetadata().getLabels(), BdkLabels.BOOK_ID);
-    if (!cache.await(() -> findById(bookId).isPresent(), cacheWait)) {
+    if (!cache.await(() -> findById(bookId).isPresent() && cache.listed(created), cacheWait)) {
       log.warn("event=cache_lag kind=BookDefinition book_id={} waited_ms={}", bookId, cacheWait.toMillis());
     }
     return created;
@@ -98,7 +98,7 @@ final class BookRepository implements AutoCloseable {
     String name = book.getMetadata().getName();
     client.resources(BookDefinition.class).inNamespace(namespace).withName(name).delete();
     String bookId = SortKeys.label(book.getMetadata().getLabels(), BdkLabels.BOOK_ID);
-    if (!cache.await(() -> findById(bookId).isEmpty(), cacheWait)) {
+    if (!cache.await(() -> findById(bookId).isEmpty() && !cache.listed(book), cacheWait)) {
       log.warn("event=cache_lag kind=BookDefinition book_id={} waited_ms={}", bookId, cacheWait.toMillis());
     }
   }

@@ -76,6 +76,15 @@ final class ResourceCache<T extends HasMetadata, K> implements AutoCloseable {
     return Collections.unmodifiableNavigableMap(sorted);
   }
 
+  /**
+   * Whether lists serve {@code obj}: the sorted index holds its key. The informer updates its
+   * indexer before it runs the handlers that fill the sorted index, so a write is visible to reads
+   * by id a moment before lists show it: read-your-writes waits for both.
+   */
+  boolean listed(T obj) {
+    return sorted.containsKey(sortKey.apply(obj));
+  }
+
   int size() {
     return sorted.size();
   }
