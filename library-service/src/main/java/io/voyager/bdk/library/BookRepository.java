@@ -11,16 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * BookDefinitions: writes go to the API server, reads come from the informer cache. Each write
  * waits (bounded) until the cache shows it, so the caller reads its own writes.
  */
 final class BookRepository implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(BookRepository.class);
-
   static final String BY_ID = "book-id";
   static final String BY_NAME_VERSION = "name-version";
 
@@ -74,9 +70,7 @@ final class BookRepository implements AutoCloseable {
       throw e;
     }
     String bookId = SortKeys.label(created.getMetadata().getLabels(), BdkLabels.BOOK_ID);
-    if (!cache.await(() -> findById(bookId).isPresent() && cache.listed(created), cacheWait)) {
-      log.warn("event=cache_lag kind=BookDefinition book_id={} waited_ms={}", bookId, cacheWait.toMillis());
-    }
+    cache.awaitWrite(created, BY_ID, bookId, true, cacheWait);
     return created;
   }
 
@@ -98,9 +92,7 @@ final class BookRepository implements AutoCloseable {
     String name = book.getMetadata().getName();
     client.resources(BookDefinition.class).inNamespace(namespace).withName(name).delete();
     String bookId = SortKeys.label(book.getMetadata().getLabels(), BdkLabels.BOOK_ID);
-    if (!cache.await(() -> findById(bookId).isEmpty() && !cache.listed(book), cacheWait)) {
-      log.warn("event=cache_lag kind=BookDefinition book_id={} waited_ms={}", bookId, cacheWait.toMillis());
-    }
+    cache.awaitWrite(book, BY_ID, bookId, false, cacheWait);
   }
 
   @Override

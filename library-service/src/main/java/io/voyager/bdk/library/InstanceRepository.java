@@ -78,9 +78,7 @@ final class InstanceRepository implements AutoCloseable {
       throw e;
     }
     String instanceId = SortKeys.label(created.getMetadata().getLabels(), BdkLabels.INSTANCE_ID);
-    if (!cache.await(() -> findById(instanceId).isPresent() && cache.listed(created), cacheWait)) {
-      log.warn("event=cache_lag kind=BookInstanceDefinition instance_id={} waited_ms={}", instanceId, cacheWait.toMillis());
-    }
+    cache.awaitWrite(created, BY_ID, instanceId, true, cacheWait);
     return created;
   }
 
@@ -108,9 +106,7 @@ final class InstanceRepository implements AutoCloseable {
       client.secrets().inNamespace(customerNamespace).withName(InstanceNames.credentialsSecret(name)).delete();
     }
     String instanceId = SortKeys.label(instance.getMetadata().getLabels(), BdkLabels.INSTANCE_ID);
-    if (!cache.await(() -> findById(instanceId).isEmpty() && !cache.listed(instance), cacheWait)) {
-      log.warn("event=cache_lag kind=BookInstanceDefinition instance_id={} waited_ms={}", instanceId, cacheWait.toMillis());
-    }
+    cache.awaitWrite(instance, BY_ID, instanceId, false, cacheWait);
   }
 
   private void deleteQuietly(Secret s) {

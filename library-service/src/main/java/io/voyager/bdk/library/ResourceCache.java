@@ -16,6 +16,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An informer's view of one resource kind, for reads: lookups by index (e.g. book id) and a
@@ -26,6 +28,7 @@ import java.util.function.Function;
  * stored the object, so once a waiter sees a change both indexes show it.
  */
 final class ResourceCache<T extends HasMetadata, K> implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ResourceCache.class);
 
   private final SharedIndexInformer<T> informer;
   private final Function<T, K> sortKey;
@@ -83,6 +86,17 @@ final class ResourceCache<T extends HasMetadata, K> implements AutoCloseable {
    */
   boolean listed(T obj) {
     return sorted.containsKey(sortKey.apply(obj));
+  }
+
+  /**
+   * Read-your-writes: waits until reads by {@code index}/{@code key} and lists both show {@code
+   * written} ({@code present}) or both no longer do, at most {@code timeout}; a wait that runs out
+   * is logged as {@code cache_lag} (the write itself succeeded).
+   */
+  void awaitWrite(T written, String index, String key, boolean present, Duration timeout) {
+    if (!await(() -> first(index, key).isPresent() == present && listed(written) == present, timeout)) {
+      log.warn("event=cache_lag kind={} {}={} waited_ms={}", written.getKind(), index, key, timeout.toMillis());
+    }
   }
 
   int size() {
