@@ -70,11 +70,7 @@ class InstanceLifecycleEndToEndTest {
 
   @BeforeAll
   static void startStackAndCreateBook() throws Exception {
-    stack = LocalStack.builder()
-        .ports(StackPorts.ephemeral())
-        .runDir(runDir)
-        .projectRoot(ProjectRoot.get())
-        .nodeId("e2e-instance-lifecycle")
+    stack = TestStacks.ephemeral(runDir, "e2e-instance-lifecycle")
         .start();
     gateway = new GatewayClient(stack.gatewayUrl());
     kube = stack.kubernetes();

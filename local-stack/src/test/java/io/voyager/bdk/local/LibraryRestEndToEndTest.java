@@ -29,11 +29,7 @@ class LibraryRestEndToEndTest {
 
   @BeforeAll
   static void startStack() throws Exception {
-    stack = LocalStack.builder()
-        .ports(StackPorts.ephemeral())
-        .runDir(runDir)
-        .projectRoot(ProjectRoot.get())
-        .nodeId("e2e-library-rest")
+    stack = TestStacks.ephemeral(runDir, "e2e-library-rest")
         .start();
     gateway = new GatewayClient(stack.gatewayUrl());
   }

@@ -75,11 +75,7 @@ class WebhookEndToEndTest {
 
   @BeforeAll
   static void startStack() throws Exception {
-    stack = LocalStack.builder()
-        .ports(StackPorts.ephemeral())
-        .runDir(runDir)
-        .projectRoot(ProjectRoot.get())
-        .nodeId("e2e-webhooks")
+    stack = TestStacks.ephemeral(runDir, "e2e-webhooks")
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .serviceArgs(Component.XDS, "--max-request-bytes", Integer.toString(MAX_BODY_BYTES))
         .start();

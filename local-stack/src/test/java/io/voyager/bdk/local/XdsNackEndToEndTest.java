@@ -51,11 +51,7 @@ class XdsNackEndToEndTest {
 
   @BeforeAll
   static void startStack() throws Exception {
-    stack = LocalStack.builder()
-        .ports(StackPorts.ephemeral())
-        .runDir(runDir)
-        .projectRoot(ProjectRoot.get())
-        .nodeId("e2e-xds-nack")
+    stack = TestStacks.ephemeral(runDir, "e2e-xds-nack")
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .start();
     gateway = new GatewayClient(stack.gatewayUrl());

@@ -53,11 +53,7 @@ class XdsRestartEndToEndTest {
 
   @BeforeAll
   static void startStack() throws Exception {
-    stack = LocalStack.builder()
-        .ports(StackPorts.ephemeral())
-        .runDir(runDir)
-        .projectRoot(ProjectRoot.get())
-        .nodeId("e2e-xds-restart")
+    stack = TestStacks.ephemeral(runDir, "e2e-xds-restart")
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .start();
     gateway = new GatewayClient(stack.gatewayUrl());

@@ -49,11 +49,7 @@ class XdsUpdatesEndToEndTest {
 
   @BeforeAll
   static void startStack() throws Exception {
-    stack = LocalStack.builder()
-        .ports(StackPorts.ephemeral())
-        .runDir(runDir)
-        .projectRoot(ProjectRoot.get())
-        .nodeId("e2e-xds-updates")
+    stack = TestStacks.ephemeral(runDir, "e2e-xds-updates")
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .start();
     gateway = new GatewayClient(stack.gatewayUrl());
