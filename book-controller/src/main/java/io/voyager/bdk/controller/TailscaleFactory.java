@@ -78,36 +78,21 @@ public final class TailscaleFactory {
 
   Secret stateSecret(Workload w) {
     return new SecretBuilder()
-        .withNewMetadata()
-        .withName(WorkloadNames.tailscaleState(w.name()))
-        .withNamespace(w.namespace())
-        .withLabels(w.labels())
-        .withAnnotations(w.annotations())
-        .endMetadata()
+        .withMetadata(w.metadata(WorkloadNames.tailscaleState(w.name())))
         .withType("Opaque")
         .build();
   }
 
   ServiceAccount serviceAccount(Workload w) {
     return new ServiceAccountBuilder()
-        .withNewMetadata()
-        .withName(WorkloadNames.tailscaleIdentity(w.name()))
-        .withNamespace(w.namespace())
-        .withLabels(w.labels())
-        .withAnnotations(w.annotations())
-        .endMetadata()
+        .withMetadata(w.metadata(WorkloadNames.tailscaleIdentity(w.name())))
         .withAutomountServiceAccountToken(true)
         .build();
   }
 
   Role role(Workload w) {
     return new RoleBuilder()
-        .withNewMetadata()
-        .withName(WorkloadNames.tailscaleIdentity(w.name()))
-        .withNamespace(w.namespace())
-        .withLabels(w.labels())
-        .withAnnotations(w.annotations())
-        .endMetadata()
+        .withMetadata(w.metadata(WorkloadNames.tailscaleIdentity(w.name())))
         .addNewRule()
         .withApiGroups("")
         .withResources("secrets")
@@ -120,12 +105,7 @@ public final class TailscaleFactory {
   RoleBinding roleBinding(Workload w) {
     String identity = WorkloadNames.tailscaleIdentity(w.name());
     return new RoleBindingBuilder()
-        .withNewMetadata()
-        .withName(identity)
-        .withNamespace(w.namespace())
-        .withLabels(w.labels())
-        .withAnnotations(w.annotations())
-        .endMetadata()
+        .withMetadata(w.metadata(identity))
         .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(identity).endRoleRef()
         .addNewSubject().withKind("ServiceAccount").withName(identity).withNamespace(w.namespace()).endSubject()
         .build();

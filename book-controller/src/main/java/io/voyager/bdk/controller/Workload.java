@@ -1,5 +1,7 @@
 package io.voyager.bdk.controller;
 
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.voyager.bdk.model.DeploymentType;
 import io.voyager.bdk.model.BdkLabels;
 import java.util.Comparator;
@@ -58,6 +60,16 @@ public record Workload(String namespace, String name, DeploymentType type, List<
       }
     }
     return labels;
+  }
+
+  /** Metadata of an object named {@code name} made for this workload: its namespace, labels and annotations. */
+  public ObjectMeta metadata(String name) {
+    return new ObjectMetaBuilder()
+        .withName(name)
+        .withNamespace(namespace())
+        .withLabels(labels())
+        .withAnnotations(annotations())
+        .build();
   }
 
   /** A shared workload's resources list their tenants; others need no annotation. */

@@ -77,12 +77,7 @@ public final class WorkloadFactory {
     podAnnotations.put(ManagedLabels.CONFIG_HASH, configHash);
 
     return new DeploymentBuilder()
-        .withNewMetadata()
-        .withName(w.name())
-        .withNamespace(w.namespace())
-        .withLabels(w.labels())
-        .withAnnotations(w.annotations())
-        .endMetadata()
+        .withMetadata(w.metadata(w.name()))
         .withNewSpec()
         // Autoscaled: start at the minimum (the API server would default a missing count to 1);
         // afterwards the autoscaler owns the count and updates keep the live one.
@@ -114,12 +109,7 @@ public final class WorkloadFactory {
     }
     return Optional.of(
         new ServiceBuilder()
-            .withNewMetadata()
-            .withName(w.name())
-            .withNamespace(w.namespace())
-            .withLabels(w.labels())
-            .withAnnotations(w.annotations())
-            .endMetadata()
+            .withMetadata(w.metadata(w.name()))
             .withNewSpec()
             .withType("ClusterIP")
             .withSelector(w.selector())
@@ -149,12 +139,7 @@ public final class WorkloadFactory {
               .build());
     }
     return new NetworkPolicyBuilder()
-        .withNewMetadata()
-        .withName(WorkloadNames.gatewayPolicy(w.name()))
-        .withNamespace(w.namespace())
-        .withLabels(w.labels())
-        .withAnnotations(w.annotations())
-        .endMetadata()
+        .withMetadata(w.metadata(WorkloadNames.gatewayPolicy(w.name())))
         .withNewSpec()
         .withNewPodSelector().withMatchLabels(w.selector()).endPodSelector()
         .withPolicyTypes("Ingress")
@@ -172,12 +157,7 @@ public final class WorkloadFactory {
     int target = s.targetCpuUtilization() == null ? DEFAULT_TARGET_CPU : s.targetCpuUtilization();
     return Optional.of(
         new HorizontalPodAutoscalerBuilder()
-            .withNewMetadata()
-            .withName(w.name())
-            .withNamespace(w.namespace())
-            .withLabels(w.labels())
-            .withAnnotations(w.annotations())
-            .endMetadata()
+            .withMetadata(w.metadata(w.name()))
             .withNewSpec()
             .withNewScaleTargetRef().withApiVersion("apps/v1").withKind("Deployment").withName(w.name()).endScaleTargetRef()
             .withMinReplicas(minReplicas(w))
