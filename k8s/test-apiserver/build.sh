@@ -71,11 +71,11 @@ extract_etcd_from_deb() {
 }
 
 etcd_version_of() {
-  "$1" --version 2>/dev/null | sed -n 's/^etcd Version: *//p' | head -n1
+  "$1" --version 2>/dev/null | sed -n 's/^etcd Version: *//p' | sed -n 1p
 }
 
 version_at_least() { # $1 >= $2
-  [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]
+  [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | sed -n 1p)" == "$2" ]]
 }
 
 etcd_src="$(find_etcd)"
@@ -107,5 +107,5 @@ cp "$etcd_src" "$staging/etcd"
 chmod 0755 "$staging"/*
 mv -f "$staging/kube-apiserver" "$staging/kubectl" "$staging/etcd" "$bin_dir/"
 echo "$wanted_stamp" >"$stamp"
-log "built in $((SECONDS - started))s: $("$bin_dir/kube-apiserver" --version), kubectl $("$bin_dir/kubectl" version --client -o json | sed -n 's/.*"gitVersion": "\(.*\)".*/\1/p' | head -n1), etcd $etcd_version"
+log "built in $((SECONDS - started))s: $("$bin_dir/kube-apiserver" --version), kubectl $("$bin_dir/kubectl" version --client -o json | sed -n 's/.*"gitVersion": "\(.*\)".*/\1/p' | sed -n 1p), etcd $etcd_version"
 echo "$bin_dir"
