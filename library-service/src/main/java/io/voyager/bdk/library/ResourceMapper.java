@@ -240,11 +240,21 @@ final class ResourceMapper {
               .setLogLevel(nz(s.configuration().logLevel()))
               .setCustomSettings(Structs.toStruct(s.configuration().customSettings())));
     }
+    boolean routed = webhooksRouted(d.getStatus());
     for (BookInstanceDefinitionSpec.WebhookBinding w : nn(s.webhooks())) {
-      b.addWebhooks(fromWebhookBinding(w, customerNamespace, d.getMetadata().getName()));
+      b.addWebhooks(fromWebhookBinding(w, customerNamespace, d.getMetadata().getName(), routed));
     }
     status(d.getStatus(), b);
     return b.build();
+  }
+
+  /**
+   * Whether the instance's webhook paths are (or, once the controller has made its
+   * ExternalBookDefinition, will be) served by the gateway. A {@code Failed} instance gets no
+   * ExternalBookDefinition and so no route: its paths would answer 404, so reads leave them out.
+   */
+  private static boolean webhooksRouted(BookInstanceDefinitionStatus st) {
+    return st == null || !BookInstanceDefinitionStatus.FAILED.equals(st.phase());
   }
 
   private static void status(BookInstanceDefinitionStatus st, Instance.Builder b) {
@@ -347,14 +357,17 @@ final class ResourceMapper {
   }
 
   private static WebhookBinding fromWebhookBinding(
-      BookInstanceDefinitionSpec.WebhookBinding w, String customerNamespace, String instanceName) {
+      BookInstanceDefinitionSpec.WebhookBinding w, String customerNamespace, String instanceName, boolean routed) {
     WebhookBinding.Builder b =
         WebhookBinding.newBuilder()
             .setIntegration(nz(w.integration()))
             .setScheme(nz(w.scheme()))
             .setCredential(nz(w.credential()))
-            .setToleranceSeconds(nz(w.toleranceSeconds()))
-            .setPath(WebhookRoutes.publicPath(customerNamespace, InstanceNames.externalBookDefinition(instanceName), nz(w.integration())));
+            .setToleranceSeconds(nz(w.toleranceSeconds()));
+    if (routed) {
+      b.setPath(WebhookRoutes.publicPath(
+          customerNamespace, InstanceNames.externalBookDefinition(instanceName), nz(w.integration())));
+    }
     if (w.rateLimit() != null) {
       b.setRateLimit(
           RateLimit.newBuilder()

@@ -372,6 +372,28 @@ class BookLibraryServiceTest {
     assertThat(got.getConditions(0).getStatus()).isEqualTo("True");
   }
 
+  @Test
+  void aFailedInstanceIsReadWithoutWebhookPathsBecauseTheGatewayHasNoRouteForIt() {
+    Book book = stub.createBook(supportBook("1.0.0"));
+    Instance created = stub.createInstance(instanceRequest(book.getBookId()).build());
+    assertThat(created.getWebhooks(0).getPath()).startsWith("/api/v1/webhooks/zendesk/");
+    BookInstanceDefinition stored = client.resources(BookInstanceDefinition.class).inNamespace("bdk").list().getItems().get(0);
+    stored.setStatus(new BookInstanceDefinitionStatus("Failed", null, "2024-01-01T00:00:00Z",
+        List.of(new io.voyager.bdk.model.Condition("Valid", "False", "InvalidSpec", "unknown book", "2024-01-01T00:00:00Z", 1L)),
+        1L, List.of()));
+    client.resources(BookInstanceDefinition.class).inNamespace("bdk").resource(stored).updateStatus();
+    GetInstanceRequest get = GetInstanceRequest.newBuilder()
+        .setBookId(book.getBookId()).setInstanceId(created.getInstanceId()).build();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stub.getInstance(get).getStatus().equals("Failed"));
+
+    Instance got = stub.getInstance(get);
+    assertThat(got.getWebhooksCount()).isEqualTo(1);
+    assertThat(got.getWebhooks(0).getIntegration()).isEqualTo("zendesk");
+    assertThat(got.getWebhooks(0).getPath()).isEmpty();
+    assertThat(stub.listInstances(ListInstancesRequest.newBuilder().setBookId(book.getBookId()).build())
+        .getInstancesList()).singleElement().isEqualTo(got);
+  }
+
   // ---- helpers ----
 
   private static CreateBookRequest supportBook(String version) {

@@ -15,8 +15,11 @@ import io.voyager.bdk.library.v1.WebhookBinding;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -72,5 +75,63 @@ class ResourceMapperTest {
     assertThat(secret.getMetadata().getName()).isEqualTo("support-" + id + "-credentials");
     assertThat(secret.getMetadata().getNamespace()).isEqualTo("customer-acme");
     assertThat(secret.getData()).containsOnlyKeys("zd");
+  }
+
+  private BookInstanceDefinition webhookInstance(UUID id) {
+    CreateInstanceRequest r = CreateInstanceRequest.newBuilder()
+        .setBookId("11111111-1111-1111-1111-111111111111")
+        .setCustomerNamespace("customer-acme")
+        .addWebhooks(WebhookBinding.newBuilder().setIntegration("zendesk").setScheme("zendesk").setCredential("zd"))
+        .build();
+    return mapper.toInstanceDefinition(r, book(), id, now);
+  }
+
+  private static BookInstanceDefinitionStatus phase(String phase) {
+    return new BookInstanceDefinitionStatus(phase, null, "2024-01-01T00:00:01Z",
+        List.of(new Condition("Valid", BookInstanceDefinitionStatus.FAILED.equals(phase) ? "False" : "True",
+            "r", "m", "2024-01-01T00:00:01Z", 1L)),
+        1L, List.of());
+  }
+
+  @Test
+  void aFailedInstanceKeepsItsBindingsButReportsNoPathBecauseNoRouteServesIt() {
+    BookInstanceDefinition d = webhookInstance(UUID.fromString("33333333-3333-3333-3333-333333333333"));
+    d.setStatus(phase(BookInstanceDefinitionStatus.FAILED));
+
+    Instance i = mapper.toInstance(d);
+
+    assertThat(i.getStatus()).isEqualTo("Failed");
+    assertThat(i.getWebhooksList()).singleElement().satisfies(w -> {
+      assertThat(w.getIntegration()).isEqualTo("zendesk");
+      assertThat(w.getScheme()).isEqualTo("zendesk");
+      assertThat(w.getCredential()).isEqualTo("zd");
+      assertThat(w.getPath()).isEmpty();
+    });
+  }
+
+  @Test
+  void readyUpdatingAndPendingInstancesReportTheirPublicPath() {
+    UUID id = UUID.fromString("44444444-4444-4444-4444-444444444444");
+    String path = WebhookRoutes.publicPath("customer-acme", "support-" + id, "zendesk");
+    for (String phase : List.of(
+        BookInstanceDefinitionStatus.READY, BookInstanceDefinitionStatus.UPDATING, BookInstanceDefinitionStatus.PENDING)) {
+      BookInstanceDefinition d = webhookInstance(id);
+      d.setStatus(phase(phase));
+
+      Instance i = mapper.toInstance(d);
+
+      assertThat(i.getStatus()).isEqualTo(phase);
+      assertThat(i.getWebhooks(0).getPath()).as(phase).isEqualTo(path);
+    }
+  }
+
+  @Test
+  void aFailedInstanceThatRecoversReportsItsPathAgain() {
+    BookInstanceDefinition d = webhookInstance(UUID.fromString("55555555-5555-5555-5555-555555555555"));
+    d.setStatus(phase(BookInstanceDefinitionStatus.FAILED));
+    assertThat(mapper.toInstance(d).getWebhooks(0).getPath()).isEmpty();
+
+    d.setStatus(phase(BookInstanceDefinitionStatus.READY));
+    assertThat(mapper.toInstance(d).getWebhooks(0).getPath()).startsWith("/api/v1/webhooks/zendesk/");
   }
 }
