@@ -9,6 +9,7 @@ import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.PortNumbers;
 import io.voyager.bdk.xds.model.PortSelector;
 import io.voyager.bdk.xds.model.ServiceRef;
 import java.util.ArrayList;
@@ -92,8 +93,8 @@ public final class BookTranslator {
       problems.add("spec.service.name: '" + name + "' is not a Service name");
       return null;
     }
-    if (port < 1 || port > 65535) {
-      problems.add("spec.service.port: " + port + " is not a port number (1-65535)");
+    if (!PortNumbers.isPort(port)) {
+      problems.add("spec.service.port: " + port + " " + PortNumbers.NOT_A_PORT);
       return null;
     }
     return new ServiceRef(book.namespace(), name, PortSelector.numbered(port));

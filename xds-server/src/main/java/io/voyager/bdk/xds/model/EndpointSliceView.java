@@ -18,6 +18,11 @@ public record EndpointSliceView(
     return new ServiceKey(namespace, serviceName);
   }
 
+  /** Ports that are not port numbers (1–65535): they route nowhere (see EndpointResolver). */
+  public List<Port> invalidPorts() {
+    return ports.stream().filter(p -> !PortNumbers.isPort(p.port())).toList();
+  }
+
   /** A slice port: the Service port's name (may be null for an unnamed single port) and the target port. */
   public record Port(String name, int port) {}
 

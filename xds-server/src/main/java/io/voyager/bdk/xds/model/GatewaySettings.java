@@ -26,8 +26,8 @@ public record GatewaySettings(
     if (listenerAddress == null || listenerAddress.isBlank()) {
       throw new IllegalArgumentException("listener-address: is required");
     }
-    if (listenerPort < 1 || listenerPort > 65535) {
-      throw new IllegalArgumentException("listener-port: " + listenerPort + " is not a port number");
+    if (!PortNumbers.isPort(listenerPort)) {
+      throw new IllegalArgumentException("listener-port: " + listenerPort + " " + PortNumbers.NOT_A_PORT);
     }
     if (maxWebhookBodyBytes <= 0) {
       throw new IllegalArgumentException("max-request-bytes: must be positive, got " + maxWebhookBodyBytes);

@@ -11,8 +11,8 @@ public record PortSelector(String name, Integer number) {
     if ((name == null) == (number == null)) {
       throw new IllegalArgumentException("port: exactly one of name or number is required");
     }
-    if (number != null && (number < 1 || number > 65535)) {
-      throw new IllegalArgumentException("port: " + number + " is not a port number (1-65535)");
+    if (number != null && !PortNumbers.isPort(number)) {
+      throw new IllegalArgumentException("port: " + number + " " + PortNumbers.NOT_A_PORT);
     }
   }
 

@@ -285,6 +285,52 @@ class GatewayTranslatorTest {
         .containsExactly("10.0.0.1:9000", "10.0.0.3:9000");
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {0, 65536, 70000, -1})
+  void aSlicePortEnvoyWouldRefuseNeverReachesEdsAndCostsNothingElse(int bad) {
+    Translation t = translator.translate(input(
+        List.of(book("customer-a", "broken", webhook("github", "github")), book("customer-b", "fine", webhook("github", "github"))),
+        Map.of(new ServiceKey("customer-a", "broken"), List.of(
+                slice("customer-a", "broken", "http", bad, ready("10.0.0.1")),
+                new EndpointSliceView("customer-a", "broken-def", "broken",
+                    List.of(new EndpointSliceView.Port("http", 9001)), List.of(ready("10.0.0.2")))),
+            new ServiceKey("customer-b", "fine"), List.of(slice("customer-b", "fine", "http", 9000, ready("10.0.1.1"))))));
+    assertThat(endpointsOf(t, "k8s/customer-a/broken/8080")).as("the bad slice's endpoints are dropped, its sibling slice's kept")
+        .containsExactly("10.0.0.2:9001");
+    assertThat(endpointsOf(t, "k8s/customer-b/fine/8080")).containsExactly("10.0.1.1:9000");
+    assertThat(endpointsOf(t, "k8s/bdk/book-library/grpc")).containsExactly("127.0.0.1:50051");
+    assertThat(t.books()).allMatch(b -> b instanceof BookTranslation.Accepted);
+    assertThat(route(t, "webhook/customer-a/broken/github")).as("the book keeps its route").isPresent();
+    assertThat(t.resources().endpoints()).flatMap(cla -> cla.getEndpointsList()).flatMap(l -> l.getLbEndpointsList())
+        .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getPortValue())
+        .allMatch(port -> port >= 1 && port <= 65535);
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {0, 65536, -1})
+  void aServicePortOutOfRangeRefusesTheBookNamingTheFieldWhileOthersAreKept(int bad) {
+    BookSource badPort = new BookSource("customer-a", "badport", new ExternalBookDefinitionSpec("orders", "1.0.0",
+        List.of(webhook("github", "github")), null, null, null, new ExternalBookDefinitionSpec.ServiceRef("badport", bad), null));
+    BookSource goodPort = new BookSource("customer-a", "goodport", new ExternalBookDefinitionSpec("orders", "1.0.0",
+        List.of(webhook("github", "github")), null, null, null, new ExternalBookDefinitionSpec.ServiceRef("goodport", 65535), null));
+    Translation t = translator.translate(input(List.of(badPort, goodPort, book("customer-b", "fine", webhook("github", "github"))), Map.of()));
+    assertThat(t.books()).filteredOn(b -> b instanceof BookTranslation.Rejected).extracting(b -> ((BookTranslation.Rejected) b).reason())
+        .containsExactly("spec.service.port: " + bad + " is not a port number (1-65535)");
+    assertThat(t.resources().clusters()).extracting(Cluster::getName)
+        .contains("k8s/customer-a/goodport/65535", "k8s/customer-b/fine/8080")
+        .noneMatch(n -> n.contains("badport"));
+    assertThat(route(t, "webhook/customer-a/goodport/github")).isPresent();
+    assertThat(route(t, "webhook/customer-b/fine/github")).isPresent();
+  }
+
+  static List<String> endpointsOf(Translation t, String cluster) {
+    ClusterLoadAssignment cla = t.resources().endpoints().stream()
+        .filter(c -> c.getClusterName().equals(cluster)).findFirst().orElseThrow();
+    return cla.getEndpointsList().stream().flatMap(l -> l.getLbEndpointsList().stream())
+        .map(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress() + ":" + e.getEndpoint().getAddress().getSocketAddress().getPortValue())
+        .toList();
+  }
+
   @Test
   void onlyIpLiteralsBecomeEndpointsSoAnFqdnSliceCannotGetEdsRejected() {
     Translation t = translator.translate(input(List.of(book("customer-a", "acme", webhook("github", "github"))),
