@@ -21,6 +21,7 @@ import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.watch.GatewayWatcher;
 import java.net.InetSocketAddress;
@@ -28,6 +29,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -86,6 +88,17 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--node-cluster", defaultValue = "bdk-gateway", description = "Envoy node.cluster served from the start (others are added on connect). Default: ${DEFAULT-VALUE}.")
   String nodeCluster;
 
+  /** Applied to every translation's resources before publishing; identity except in fault-injection tests. */
+  private final UnaryOperator<XdsResources> outputFilter;
+
+  public Main() {
+    this(UnaryOperator.identity());
+  }
+
+  private Main(UnaryOperator<XdsResources> outputFilter) {
+    this.outputFilter = outputFilter;
+  }
+
   public static void main(String[] args) {
     ServiceMain.main(new Main(), args);
   }
@@ -93,6 +106,17 @@ public final class Main implements Callable<AutoCloseable> {
   /** Starts everything; returns once the xDS and admin ports are bound and informers synced. */
   public static AutoCloseable start(String... args) {
     return ServiceMain.start(new Main(), args);
+  }
+
+  /**
+   * Fault-injection seam for tests: as {@link #start(String...)}, but every translation's resources
+   * pass through {@code outputFilter} before they are content-versioned and published (and NACKs
+   * are attributed against the filtered resources). With {@link UnaryOperator#identity()} this is
+   * exactly the production wiring. Lets an end-to-end test make the server emit a resource a real
+   * Envoy refuses, which the translator itself never produces.
+   */
+  public static AutoCloseable start(UnaryOperator<XdsResources> outputFilter, String... args) {
+    return ServiceMain.start(new Main(outputFilter), args);
   }
 
   @Override
@@ -111,7 +135,7 @@ public final class Main implements Callable<AutoCloseable> {
       opened.register(client);
       SnapshotPublisher publisher = new SnapshotPublisher(nodeCluster, registry);
       GatewayWatcher watcher = new GatewayWatcher(client, settings,
-          new IncrementalTranslator(new XdsTranslator(settings.transcoder())), publisher,
+          new IncrementalTranslator(new XdsTranslator(settings.transcoder())), outputFilter, publisher,
           Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry);
       opened.register(watcher);
       NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client), watcher::lastTranslation);

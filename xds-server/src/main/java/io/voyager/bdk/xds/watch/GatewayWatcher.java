@@ -14,10 +14,12 @@ import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.PortNumbers;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.Translation;
+import io.voyager.bdk.xds.translate.XdsResources;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -28,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +47,7 @@ public final class GatewayWatcher implements AutoCloseable {
   private final GatewaySettings settings;
   private final IncrementalTranslator translator;
   private final SnapshotPublisher publisher;
+  private final UnaryOperator<XdsResources> outputFilter;
   private final StatusWriter statusWriter;
   private final ScheduledExecutorService executor;
   private final Debouncer debouncer;
@@ -67,7 +71,25 @@ public final class GatewayWatcher implements AutoCloseable {
       Duration debounceQuiet,
       Duration debounceMax,
       MeterRegistry registry) {
+    this(client, settings, translator, UnaryOperator.identity(), publisher, debounceQuiet, debounceMax, registry);
+  }
+
+  /**
+   * With {@code outputFilter} applied to every translation's resources before they are published
+   * (and before their content versions are computed, so versions stay content-derived). Production
+   * passes {@link UnaryOperator#identity()}; tests use it to inject a resource Envoy refuses.
+   */
+  public GatewayWatcher(
+      KubernetesClient client,
+      GatewaySettings settings,
+      IncrementalTranslator translator,
+      UnaryOperator<XdsResources> outputFilter,
+      SnapshotPublisher publisher,
+      Duration debounceQuiet,
+      Duration debounceMax,
+      MeterRegistry registry) {
     this.client = client;
+    this.outputFilter = outputFilter;
     this.settings = settings;
     this.translator = translator;
     this.publisher = publisher;
@@ -150,7 +172,7 @@ public final class GatewayWatcher implements AutoCloseable {
     builds.increment();
     long start = System.nanoTime();
     GatewayInput input = new GatewayInput(settings, bookSources(), sliceViews());
-    Translation translation = translator.translate(input);
+    Translation translation = filtered(translator.translate(input));
     long nanos = System.nanoTime() - start;
     translationTimer.record(nanos, TimeUnit.NANOSECONDS);
     last.set(translation);
@@ -167,6 +189,12 @@ public final class GatewayWatcher implements AutoCloseable {
     }
   }
 
+  /** What is published and what NACKs are attributed against must be the same resources. */
+  private Translation filtered(Translation translation) {
+    XdsResources output = outputFilter.apply(translation.resources());
+    return output == translation.resources() ? translation : new Translation(output, translation.books());
+  }
+
   private List<BookSource> bookSources() {
     List<BookSource> result = new ArrayList<>();
     for (ExternalBookDefinition ebd : books.getStore().list()) {
@@ -175,6 +203,17 @@ public final class GatewayWatcher implements AutoCloseable {
       }
     }
     return result;
+  }
+
+  /** Once per slice version: which ports route nowhere and why (the resolver drops them). */
+  private static void logInvalidPorts(EndpointSliceView view) {
+    if (view == null) {
+      return;
+    }
+    for (EndpointSliceView.Port port : view.invalidPorts()) {
+      log.warn("event=slice_port_ignored slice={}/{} service={} port_name={} port={} reason=\"ports[].port: {}\"",
+          view.namespace(), view.name(), view.service(), port.name(), port.port(), PortNumbers.NOT_A_PORT);
+    }
   }
 
   /** Slices by Service, converted once per resourceVersion, sorted by name for determinism. */
@@ -187,6 +226,7 @@ public final class GatewayWatcher implements AutoCloseable {
       SliceCacheEntry cached = sliceViews.get(key);
       if (cached == null || !cached.resourceVersion().equals(rv)) {
         cached = new SliceCacheEntry(rv, KubeViews.slice(slice));
+        logInvalidPorts(cached.view());
       }
       seen.put(key, cached);
       if (cached.view() != null) {
