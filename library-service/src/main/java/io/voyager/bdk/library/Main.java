@@ -62,7 +62,7 @@ public final class Main implements Callable<AutoCloseable> {
     Closer started = new Closer();
     try {
       KubernetesClient client = started.register(kube.client());
-      PrometheusMeterRegistry registry = Metrics.newRegistry("library-service");
+      PrometheusMeterRegistry registry = Metrics.newRegistry("library-service", started);
       // registered before start, so informers already running are closed when the other cache fails to sync
       LibraryBackend backend = started.register(new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait));
       backend.start(syncTimeout);
