@@ -16,6 +16,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.time.Clock;
@@ -30,7 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Reconciles one BookInstanceDefinition into its customer namespace: validates it, applies its
  * workload (or joins its shared workload), its ExternalBookDefinition and credentials Secret,
- * deletes what it no longer needs, and writes status from the Deployment's real state. Cleanup on
+ * deletes what it no longer needs, and writes status from the Deployment's real state — the
+ * instance's own (through JOSDK) and the phase and replica counts on its ExternalBookDefinition
+ * ({@link ExternalBookStatusWriter}; the rest of that status is the xds-server's). Cleanup on
  * delete goes by labels (owner references cannot cross namespaces) behind JOSDK's finalizer.
  * Queueing, retries with backoff, rate limits and leader election are JOSDK's.
  */
@@ -48,6 +51,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
   private volatile ResourceApplier applier;
   private volatile CredentialsSecrets credentials;
   private volatile WorkloadApplier workloads;
+  private volatile ExternalBookStatusWriter externalBookStatus;
   private volatile KubernetesClient client;
 
   public BookInstanceReconciler(ControllerSettings settings, Clock clock) {
@@ -64,6 +68,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     this.applier = new ResourceApplier(client, caches);
     this.credentials = new CredentialsSecrets(client, caches);
     this.workloads = new WorkloadApplier(settings, applier, credentials);
+    this.externalBookStatus = new ExternalBookStatusWriter(client, caches, clock);
     return caches.all();
   }
 
@@ -78,7 +83,10 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     if (result.valid().isEmpty()) {
       log.warn("event=instance_invalid instance={} problems=\"{}\"", name, result.message());
       resyncSharedWorkloadsLeftBy(name, Optional.empty());
-      return withStatus(instance, StatusCalculator.failed(previous, generation, "InvalidSpec", result.message(), clock.instant()));
+      BookInstanceDefinitionStatus failed =
+          StatusCalculator.failed(previous, generation, "InvalidSpec", result.message(), clock.instant());
+      externalBooksOf(name).forEach(book -> externalBookStatus.show(book, failed));
+      return withStatus(instance, failed);
     }
     ValidInstance valid = result.valid().get();
     credentials.ensure(valid);
@@ -96,7 +104,8 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       workload = Workload.of(valid);
       wanted.addAll(workloads.apply(workload));
     }
-    wanted.add(WorkloadApplier.key(applier.apply(externalBooks.externalBook(valid, workload)).object()));
+    ExternalBookDefinition externalBook = applier.apply(externalBooks.externalBook(valid, workload)).object();
+    wanted.add(WorkloadApplier.key(externalBook));
     wanted.add("Secret/" + valid.customerNamespace() + "/" + valid.credentialsSecretName());
     for (HasMetadata made : caches.madeForInstance(name)) {
       if (!wanted.contains(WorkloadApplier.key(made))) {
@@ -117,6 +126,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       log.info("event=instance_status instance={} phase={} ready={}/{}", name, next.phase(),
           next.deploymentStatus().readyReplicas(), next.deploymentStatus().totalReplicas());
     }
+    externalBookStatus.show(externalBook, next);
     return withStatus(instance, next);
   }
 
@@ -152,10 +162,26 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     if (!lastAttempt) {
       return ErrorStatusUpdateControl.noStatusUpdate();
     }
-    instance.setStatus(StatusCalculator.failed(instance.getStatus(), instance.getMetadata().getGeneration(),
-        "ApplyFailed", "could not apply the instance's resources after " + attempt + " attempts: " + brief(e),
-        clock.instant()));
+    BookInstanceDefinitionStatus failed = StatusCalculator.failed(instance.getStatus(),
+        instance.getMetadata().getGeneration(), "ApplyFailed",
+        "could not apply the instance's resources after " + attempt + " attempts: " + brief(e), clock.instant());
+    showOnExternalBooksIfPossible(instance.getMetadata().getName(), failed);
+    instance.setStatus(failed);
     return ErrorStatusUpdateControl.patchStatus(instance);
+  }
+
+  /** The ExternalBookDefinition(s) made for {@code instance}, as cached (usually one; none before the first apply). */
+  private List<ExternalBookDefinition> externalBooksOf(String instance) {
+    return caches.of(ExternalBookDefinition.class).byIndex(SecondaryCaches.BY_INSTANCE, instance);
+  }
+
+  /** Best effort: the API may be what failed; the instance's own status still says Failed. */
+  private void showOnExternalBooksIfPossible(String instance, BookInstanceDefinitionStatus failed) {
+    try {
+      externalBooksOf(instance).forEach(book -> externalBookStatus.show(book, failed));
+    } catch (RuntimeException e) {
+      log.warn("event=external_book_status_failed instance={} error=\"{}\"", instance, brief(e));
+    }
   }
 
   private InstanceValidator.Result validate(BookInstanceDefinition instance) {

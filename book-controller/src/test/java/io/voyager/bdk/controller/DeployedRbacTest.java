@@ -36,8 +36,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The controller running with exactly the RBAC of k8s/deploy/book-controller.yaml (impersonating its
  * ServiceAccount), on a real API server, which enforces it: leader election on the Lease the Role
- * names, finalizers, status, every kind it makes (the Tailscale Role included, which RBAC only lets
- * a holder of those permissions create) and cleanup on delete.
+ * names, finalizers, status (the instance's and its ExternalBookDefinition's), every kind it makes
+ * (the Tailscale Role included, which RBAC only lets a holder of those permissions create) and
+ * cleanup on delete.
  */
 @ExtendWith(RealApiServer.class)
 class DeployedRbacTest {
@@ -100,6 +101,11 @@ class DeployedRbacTest {
           && admin.resources(ExternalBookDefinition.class).inNamespace(NS).withName("rbac").get() != null);
       markReady(admin, NS, "rbac");
       awaitPhase(admin, "rbac", BookInstanceDefinitionStatus.READY);
+      // The ExternalBookDefinition's status subresource too (phase and replicas are the controller's).
+      await().atMost(WAIT).until(() -> {
+        ExternalBookDefinition book = admin.resources(ExternalBookDefinition.class).inNamespace(NS).withName("rbac").get();
+        return book.getStatus() != null && BookInstanceDefinitionStatus.READY.equals(book.getStatus().phase());
+      });
 
       deleteAllInstances(admin);
       for (Class<? extends HasMetadata> kind : SecondaryCaches.MANAGED_KINDS) {
