@@ -2,8 +2,8 @@ package io.voyager.bdk.local;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.support.KubeClients;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -269,7 +269,7 @@ public final class LocalStack implements AutoCloseable {
         } else if (!Files.isReadable(kubeconfig)) {
           throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " is not a readable file");
         }
-        KubernetesClient client = new KubernetesClientBuilder()
+        KubernetesClient client = KubeClients.builder()
             .withConfig(Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString()))
             .build();
         started.push(client);
