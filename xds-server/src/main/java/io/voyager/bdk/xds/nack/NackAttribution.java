@@ -20,8 +20,11 @@ import java.util.TreeSet;
  * address. Every such name the translation produced for a book is a token pointing back at the
  * book (its provenance); a book is a culprit when one of its tokens occurs in the message as a
  * whole word (so {@code …/80} does not match {@code …/8080}). Shared names (two books on one
- * Service) blame both. No token found → no culprit: the NACK stays on {@code /debug/sync} only.
- * Pure.
+ * Service) blame both. A bare endpoint address ({@code 10.9.8.7}, no port) is the weakest token:
+ * many books' endpoints may share it (every book on {@code 127.0.0.1} in the local stack), and
+ * Envoy quotes it next to the cluster name in a dumped ClusterLoadAssignment, so it is used only
+ * when no cluster, route or {@code host:port} token matches. No token found → no culprit: the NACK
+ * stays on {@code /debug/sync} only. Pure.
  */
 public final class NackAttribution {
   private NackAttribution() {}
@@ -44,30 +47,46 @@ public final class NackAttribution {
     if (error == null || error.isBlank() || translation == null) {
       return found;
     }
-    Map<String, Set<BookRef>> byToken = tokens(translation);
+    Tokens tokens = tokens(translation);
+    collect(error, tokens.names(), found);
+    if (found.isEmpty()) {
+      collect(error, tokens.bareAddresses(), found);
+    }
+    return found;
+  }
+
+  private static void collect(String error, Map<String, Set<BookRef>> byToken, Set<BookRef> found) {
     byToken.forEach((token, books) -> {
       if (containsWord(error, token)) {
         found.addAll(books);
       }
     });
-    return found;
   }
 
-  /** Names Envoy may quote → the books they came from. */
-  static Map<String, Set<BookRef>> tokens(Translation translation) {
+  /**
+   * Names Envoy may quote → the books they came from: {@code names} (cluster, route name, path,
+   * endpoint {@code host:port}) and, apart, {@code bareAddresses} (endpoint host alone).
+   */
+  record Tokens(Map<String, Set<BookRef>> names, Map<String, Set<BookRef>> bareAddresses) {}
+
+  static Tokens tokens(Translation translation) {
+    Map<String, Set<String>> hostPortsByCluster = new HashMap<>();
     Map<String, Set<String>> hostsByCluster = new HashMap<>();
     for (ClusterLoadAssignment cla : translation.resources().endpoints()) {
+      Set<String> hostPorts = new HashSet<>();
       Set<String> hosts = new HashSet<>();
       for (LocalityLbEndpoints locality : cla.getEndpointsList()) {
         for (LbEndpoint endpoint : locality.getLbEndpointsList()) {
           var address = endpoint.getEndpoint().getAddress().getSocketAddress();
           hosts.add(address.getAddress());
-          hosts.add(address.getAddress() + ":" + address.getPortValue());
+          hostPorts.add(address.getAddress() + ":" + address.getPortValue());
         }
       }
+      hostPortsByCluster.put(cla.getClusterName(), hostPorts);
       hostsByCluster.put(cla.getClusterName(), hosts);
     }
     Map<String, Set<BookRef>> tokens = new HashMap<>();
+    Map<String, Set<BookRef>> bareAddresses = new HashMap<>();
     for (BookTranslation t : translation.books()) {
       if (!(t instanceof BookTranslation.Accepted book) || book.routes().isEmpty()) {
         continue;
@@ -75,7 +94,8 @@ public final class NackAttribution {
       BookRef ref = new BookRef(book.namespace(), book.name());
       String cluster = BackendIr.clusterName(book.backend());
       add(tokens, cluster, ref);
-      hostsByCluster.getOrDefault(cluster, Set.of()).forEach(host -> add(tokens, host, ref));
+      hostPortsByCluster.getOrDefault(cluster, Set.of()).forEach(hostPort -> add(tokens, hostPort, ref));
+      hostsByCluster.getOrDefault(cluster, Set.of()).forEach(host -> add(bareAddresses, host, ref));
       for (WebhookRouteIr route : book.routes()) {
         add(tokens, route.path(), ref);
         String suffix = route.source().namespace() + "/" + route.source().name() + "/" + route.source().integration();
@@ -83,7 +103,7 @@ public final class NackAttribution {
         add(tokens, "webhook-method/" + suffix, ref);
       }
     }
-    return tokens;
+    return new Tokens(tokens, bareAddresses);
   }
 
   private static void add(Map<String, Set<BookRef>> tokens, String token, BookRef ref) {
@@ -121,6 +141,9 @@ public final class NackAttribution {
 
   /** For tests and /debug: every token, sorted. */
   static List<String> tokenNames(Translation translation) {
-    return List.copyOf(new TreeSet<>(tokens(translation).keySet()));
+    Tokens tokens = tokens(translation);
+    TreeSet<String> names = new TreeSet<>(tokens.names().keySet());
+    names.addAll(tokens.bareAddresses().keySet());
+    return List.copyOf(names);
   }
 }

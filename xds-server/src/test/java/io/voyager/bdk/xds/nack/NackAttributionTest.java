@@ -55,6 +55,23 @@ class NackAttributionTest {
   }
 
   @Test
+  void aClusterNamedNextToASharedAddressBlamesOnlyThatClustersBook() {
+    // Shaped like Envoy 1.36.4's EDS NACK for a port above 65535, which dumps the ClusterLoadAssignment: the cluster
+    // name and the endpoint's address, which other books' endpoints share (one node, many pods).
+    Translation shared = new GatewayTranslator(new XdsTranslator(SETTINGS.transcoder())).translate(
+        new GatewayInput(SETTINGS,
+            List.of(book("customer-a", "acme", webhook("github", "github")), book("customer-b", "shop", webhook("stripe", "stripe"))),
+            Map.of(new ServiceKey("customer-a", "acme"), List.of(slice("customer-a", "acme", "http", 9001, ready("10.9.8.7"))),
+                new ServiceKey("customer-b", "shop"), List.of(slice("customer-b", "shop", "http", 9000, ready("10.9.8.7"))))));
+    String error = "Proto constraint validation failed (SocketAddressValidationError.PortValue: value must be less than "
+        + "or equal to 65535): cluster_name: \"k8s/customer-b/shop/8080\" endpoints { lb_endpoints { endpoint { address "
+        + "{ socket_address { address: \"10.9.8.7\" port_value: 70000 } } } } }";
+    assertThat(NackAttribution.culprits(error, shared)).containsExactly(SHOP);
+    assertThat(NackAttribution.culprits("malformed IP address: 10.9.8.7. Consider …", shared))
+        .as("an address alone still blames every book it may be").containsExactly(ACME, SHOP);
+  }
+
+  @Test
   void namesMatchOnlyAsWholeWords() {
     assertThat(NackAttribution.culprits("cluster k8s/customer-a/acme/80800 is bad", TRANSLATION)).isEmpty();
     assertThat(NackAttribution.containsWord("x k8s/a/b/80: y", "k8s/a/b/80")).isTrue();
