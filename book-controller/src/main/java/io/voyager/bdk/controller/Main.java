@@ -109,7 +109,7 @@ public final class Main implements Callable<AutoCloseable> {
     Closer started = new Closer();
     KubernetesClient client = started.register(kube.client());
     try {
-      PrometheusMeterRegistry registry = Metrics.newRegistry("book-controller");
+      PrometheusMeterRegistry registry = Metrics.newRegistry("book-controller", started);
       Optional<BookController.LeaderElection> election = leaderElection
           ? Optional.of(new BookController.LeaderElection(leaseName, leaseNamespace, identity(),
               LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,

@@ -78,7 +78,7 @@ public final class Main implements Callable<AutoCloseable> {
     Closer started = new Closer();
     try {
       KubernetesClient client = started.register(kube.client());
-      PrometheusMeterRegistry registry = Metrics.newRegistry("ext-authz");
+      PrometheusMeterRegistry registry = Metrics.newRegistry("ext-authz", started);
       ExtAuthzServer server = started.register(new ExtAuthzServer(client, defaults,
           new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), maxReplayEntries, maxBuckets),
           registry, Clock.systemUTC(), Ticker.systemTicker()));
