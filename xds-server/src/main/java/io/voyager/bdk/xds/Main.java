@@ -130,7 +130,7 @@ public final class Main implements Callable<AutoCloseable> {
         new TranscoderSettings(List.of(TranscoderSettings.BOOK_LIBRARY_SERVICE), maxTranscodeRequestBytes, maxTranscodeResponseBytes));
     Closer opened = new Closer();
     try {
-      PrometheusMeterRegistry registry = Metrics.newRegistry("xds-server");
+      PrometheusMeterRegistry registry = Metrics.newRegistry("xds-server", opened);
       KubernetesClient client = kube.client();
       opened.register(client);
       SnapshotPublisher publisher = new SnapshotPublisher(nodeCluster, registry);
