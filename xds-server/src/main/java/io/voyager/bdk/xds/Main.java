@@ -138,7 +138,8 @@ public final class Main implements Callable<AutoCloseable> {
           new IncrementalTranslator(new XdsTranslator(settings.transcoder())), outputFilter, publisher,
           Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry);
       opened.register(watcher);
-      NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client), watcher::lastTranslation);
+      NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client), watcher::lastTranslation,
+          new NackWriteBack.Quarantining(watcher.quarantine(), watcher::served, watcher::requestRebuild));
       opened.register(nackWriteBack);
       SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup, nackWriteBack);
       watcher.start();
@@ -149,6 +150,7 @@ public final class Main implements Callable<AutoCloseable> {
       AdminServer admin = this.admin.start(registry, () -> ready.get() && publisher.current().isPresent());
       admin.handle("/debug/snapshot", DebugHandlers.snapshot(publisher));
       admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher, nackWriteBack::culprits));
+      admin.handle("/debug/quarantine", DebugHandlers.quarantine(watcher.quarantine()));
       opened.register(admin);
       log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} ext_authz={}",
           xdsPort, this.admin.host(), admin.port(), listenerAddress, listenerPort, settings.library(), settings.extAuthz());

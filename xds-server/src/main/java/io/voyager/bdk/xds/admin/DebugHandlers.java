@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.voyager.bdk.support.AdminServer;
+import io.voyager.bdk.xds.nack.Quarantine;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
@@ -15,7 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** {@code /debug/snapshot} and {@code /debug/sync} of the admin HTTP server. */
+/** {@code /debug/snapshot}, {@code /debug/sync} and {@code /debug/quarantine} of the admin HTTP server. */
 public final class DebugHandlers {
   private DebugHandlers() {}
 
@@ -68,6 +69,12 @@ public final class DebugHandlers {
       AdminServer.respond(exchange, 200, "application/json",
           json.writeValueAsString(Map.of("nodes", rows, "rejected_by_type", culprits.get())) + "\n");
     };
+  }
+
+  /** Books held out of the gateway after Envoy rejected their resources: book, type, since, status message. */
+  public static HttpHandler quarantine(Quarantine quarantine) {
+    return exchange -> AdminServer.respond(exchange, 200, "application/json",
+        json.writeValueAsString(Map.of("quarantined", quarantine.view())) + "\n");
   }
 
   private static String query(HttpExchange exchange, String name) throws IOException {

@@ -19,4 +19,10 @@ public sealed interface BookTranslation {
 
   /** Refused as a whole; {@code reason} names the field(s) and the problem. Other books are unaffected. */
   record Rejected(String namespace, String name, String reason) implements BookTranslation {}
+
+  /**
+   * Valid, but held out of the gateway (no route, cluster or endpoints) because Envoy refused the
+   * resources made from its current inputs; {@code reason} says so. Other books are unaffected.
+   */
+  record HeldOut(String namespace, String name, String reason) implements BookTranslation {}
 }

@@ -43,16 +43,38 @@ public final class NackAttribution {
   }
 
   public static Set<BookRef> culprits(String error, Translation translation) {
+    return attribute(error, translation).culprits();
+  }
+
+  /**
+   * The culprits and how sure the attribution is: {@code byName} when the error names what those
+   * books made (cluster, route name or path, endpoint {@code host:port}); false when only a bare
+   * address matched (shared by many books) or nothing did. Only a by-name attribution is precise
+   * enough to hold books out of the gateway.
+   */
+  public record Attribution(Set<BookRef> culprits, boolean byName) {
+    public Attribution {
+      culprits = java.util.Collections.unmodifiableSet(new TreeSet<>(culprits));
+    }
+
+    /** Precise: some book, and only books the error names. */
+    public boolean unambiguous() {
+      return byName && !culprits.isEmpty();
+    }
+  }
+
+  public static Attribution attribute(String error, Translation translation) {
     Set<BookRef> found = new TreeSet<>();
     if (error == null || error.isBlank() || translation == null) {
-      return found;
+      return new Attribution(found, false);
     }
     Tokens tokens = tokens(translation);
     collect(error, tokens.names(), found);
-    if (found.isEmpty()) {
-      collect(error, tokens.bareAddresses(), found);
+    if (!found.isEmpty()) {
+      return new Attribution(found, true);
     }
-    return found;
+    collect(error, tokens.bareAddresses(), found);
+    return new Attribution(found, false);
   }
 
   private static void collect(String error, Map<String, Set<BookRef>> byToken, Set<BookRef> found) {

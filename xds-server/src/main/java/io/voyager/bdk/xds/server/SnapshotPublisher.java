@@ -41,17 +41,29 @@ public final class SnapshotPublisher {
   }
 
   /** Sets the snapshot for {@code resources} unless its content equals the current one; true if set. */
-  public synchronized boolean publish(XdsResources resources) {
+  public boolean publish(XdsResources resources) {
+    return offer(resources).pushed();
+  }
+
+  /**
+   * What {@link #publish} did: {@code served} is the snapshot whose content equals
+   * {@code resources} (the new one, or the current one when nothing changed), empty when the
+   * resources were refused as inconsistent; {@code pushed} is true if it was set just now.
+   */
+  public record Outcome(Optional<ContentVersionedSnapshot> served, boolean pushed) {}
+
+  /** As {@link #publish}, telling which snapshot now serves these resources. */
+  public synchronized Outcome offer(XdsResources resources) {
     ContentVersionedSnapshot next = ContentVersionedSnapshot.of(resources);
     if (current != null && current.summaryVersion().equals(next.summaryVersion())) {
       log.debug("event=snapshot_unchanged version={}", next.summaryVersion());
-      return false;
+      return new Outcome(Optional.of(current), false);
     }
     try {
       next.ensureConsistent();
     } catch (SnapshotConsistencyException e) {
       log.error("event=snapshot_inconsistent error=\"{}\"", e.getMessage());
-      return false;
+      return new Outcome(Optional.empty(), false);
     }
     current = next;
     for (String group : groups) {
@@ -61,7 +73,7 @@ public final class SnapshotPublisher {
     log.info("event=snapshot_published version={} listeners={} routes={} clusters={} endpoints={} groups={}",
         next.summaryVersion(), resources.listeners().size(), resources.routes().size(),
         resources.clusters().size(), resources.endpoints().size(), groups.size());
-    return true;
+    return new Outcome(Optional.of(next), true);
   }
 
   /** A connecting Envoy's group; gets the current snapshot if it is new. */

@@ -28,7 +28,10 @@ public final class GatewayTranslator {
     List<BookSource> sorted = new ArrayList<>(input.books());
     sorted.sort(Comparator.comparing(BookSource::key));
     for (BookSource book : sorted) {
-      BookTranslation t = BookTranslator.translate(book);
+      String heldOut = input.heldOutReason(book);
+      BookTranslation t = heldOut != null
+          ? new BookTranslation.HeldOut(book.namespace(), book.name(), heldOut)
+          : BookTranslator.translate(book);
       books.add(t);
       if (t instanceof BookTranslation.Accepted a) {
         accepted.add(a);

@@ -60,9 +60,14 @@ public final class IncrementalTranslator {
         translated++;
       }
       nextBooks.put(book.key(), cached);
-      BookTranslation t = cached.translation();
+      // A held-out book keeps its cached translation (it comes back unchanged when released) but
+      // contributes nothing.
+      String heldOut = input.heldOutReason(book);
+      BookTranslation t = heldOut != null
+          ? new BookTranslation.HeldOut(book.namespace(), book.name(), heldOut)
+          : cached.translation();
       results.add(Map.entry(t.namespace() + "/" + t.name(), t)); // the sort key, built once per book
-      if (cached.translation() instanceof BookTranslation.Accepted a) {
+      if (t instanceof BookTranslation.Accepted a) {
         accepted.add(a);
       }
     }

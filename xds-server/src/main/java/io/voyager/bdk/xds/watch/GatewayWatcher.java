@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.voyager.bdk.model.ExternalBookDefinition;
@@ -16,7 +17,10 @@ import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.PortNumbers;
 import io.voyager.bdk.xds.model.ServiceKey;
+import io.voyager.bdk.xds.nack.Quarantine;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
+import io.voyager.bdk.xds.server.TranslationHistory;
+import io.voyager.bdk.xds.translate.PublishedTranslation;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.Translation;
 import io.voyager.bdk.xds.translate.XdsResources;
@@ -26,6 +30,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,11 +42,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The I/O edge: SharedInformers on ExternalBookDefinitions (all namespaces) and EndpointSlices;
  * every event signals a {@link Debouncer}; a debounced rebuild reads the informer caches,
- * translates incrementally, publishes the snapshot when its content changed, and writes each
- * book's status when it differs.
+ * leaves out the books the {@link Quarantine} holds, translates incrementally, publishes the
+ * snapshot when its content changed (remembering which translation each served version came
+ * from), and writes each book's status when it differs.
  */
 public final class GatewayWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GatewayWatcher.class);
+  /** Translations remembered for NACK attribution: a NACK answers one of the last few pushes. */
+  static final int SERVED_TRANSLATIONS_KEPT = 4;
 
   private final KubernetesClient client;
   private final GatewaySettings settings;
@@ -56,6 +64,10 @@ public final class GatewayWatcher implements AutoCloseable {
   private final Counter buildFailures;
   private final Map<String, SliceCacheEntry> sliceViews = new HashMap<>();
   private final AtomicReference<Translation> last = new AtomicReference<>();
+  /** Books held out after Envoy refused their resources; consulted on every rebuild. */
+  private final Quarantine quarantine = new Quarantine();
+  /** Which translation produced each recently served version, to tie a NACK to exact inputs. */
+  private final TranslationHistory served = new TranslationHistory(SERVED_TRANSLATIONS_KEPT);
   private SharedIndexInformer<ExternalBookDefinition> books;
   private SharedIndexInformer<EndpointSlice> slices;
   /** Events before both caches are synced are covered by the first rebuild. */
@@ -103,6 +115,9 @@ public final class GatewayWatcher implements AutoCloseable {
     this.translationTimer = Timer.builder("bdk.xds.translation").description("Time to translate inputs into a snapshot").register(registry);
     this.builds = Counter.builder("bdk.xds.snapshot.builds").description("Snapshot builds (debounced rebuilds)").register(registry);
     this.buildFailures = Counter.builder("bdk.xds.snapshot.build.failures").description("Snapshot builds that failed").register(registry);
+    Gauge.builder("bdk.xds.quarantined.books", quarantine, Quarantine::size)
+        .description("ExternalBookDefinitions held out of the gateway because Envoy rejected their resources")
+        .register(registry);
   }
 
   /** Starts the informers, waits for their caches, then builds and publishes the first snapshot. */
@@ -141,6 +156,21 @@ public final class GatewayWatcher implements AutoCloseable {
     }
   }
 
+  /** A debounced rebuild, as if an input changed (e.g. the quarantine did). */
+  public void requestRebuild() {
+    signal();
+  }
+
+  /** Books held out of the gateway after Envoy refused their resources. */
+  public Quarantine quarantine() {
+    return quarantine;
+  }
+
+  /** The translation (and its input) that gave {@code typeUrl} the content {@code version}, if recent. */
+  public Optional<PublishedTranslation> served(String typeUrl, String version) {
+    return served.find(typeUrl, version);
+  }
+
   /** {@code inform} returns once the initial list is in the cache; this confirms and logs it. */
   private static void waitSynced(SharedIndexInformer<?> informer, String kind) {
     if (!informer.hasSynced()) {
@@ -171,7 +201,8 @@ public final class GatewayWatcher implements AutoCloseable {
   private void rebuild() {
     builds.increment();
     long start = System.nanoTime();
-    GatewayInput input = new GatewayInput(settings, bookSources(), sliceViews());
+    GatewayInput sources = new GatewayInput(settings, bookSources(), sliceViews());
+    GatewayInput input = new GatewayInput(settings, sources.books(), sources.slices(), quarantine.heldOut(sources));
     Translation translation = filtered(translator.translate(input));
     long nanos = System.nanoTime() - start;
     translationTimer.record(nanos, TimeUnit.NANOSECONDS);
@@ -181,7 +212,9 @@ public final class GatewayWatcher implements AutoCloseable {
         log.warn("event=book_rejected book={}/{} reason=\"{}\"", r.namespace(), r.name(), r.reason().replace('"', '\''));
       }
     }
-    boolean pushed = publisher.publish(translation.resources());
+    SnapshotPublisher.Outcome outcome = publisher.offer(translation.resources());
+    outcome.served().ifPresent(snapshot -> served.record(snapshot, new PublishedTranslation(input, translation)));
+    boolean pushed = outcome.pushed();
     log.info("event=snapshot_built books={} retranslated={} pushed={} millis={}", translation.books().size(),
         translator.lastTranslatedBooks(), pushed, TimeUnit.NANOSECONDS.toMillis(nanos));
     for (BookTranslation t : translation.books()) {

@@ -24,12 +24,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes what the gateway made of each ExternalBookDefinition into its status: {@code webhooks}
  * (integration name and public path) and a {@value #CONDITION} condition (True, or False naming
- * the bad fields). Patches (JSON merge, status subresource) only when that differs from what the
+ * the bad fields, or False while the book is held out because Envoy refused its resources). Patches (JSON merge, status subresource) only when that differs from what the
  * object already says; other conditions are kept.
  */
 public final class StatusWriter {
   private static final Logger log = LoggerFactory.getLogger(StatusWriter.class);
   public static final String CONDITION = "WebhooksRouted";
+  /** Reason of a False {@value #CONDITION} while Envoy's refusal holds the book out of the gateway. */
+  public static final String HELD_OUT = "EnvoyRejected";
   private static final ObjectMapper json = new ObjectMapper();
 
   private final KubernetesClient client;
@@ -53,6 +55,9 @@ public final class StatusWriter {
   static Condition condition(BookTranslation translation, Long generation, String now) {
     if (translation instanceof BookTranslation.Rejected r) {
       return new Condition(CONDITION, "False", "InvalidWebhookIntegration", r.reason(), now, generation);
+    }
+    if (translation instanceof BookTranslation.HeldOut h) {
+      return new Condition(CONDITION, "False", HELD_OUT, h.reason(), now, generation);
     }
     return new Condition(CONDITION, "True", "Routed", "webhook routes are served by the gateway", now, generation);
   }
