@@ -1,0 +1,388 @@
+package io.voyager.bdk.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
+import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
+import io.fabric8.kubeapitest.junit.KubeConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamedAuthInfoBuilder;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.voyager.bdk.library.v1.BookLibraryGrpc;
+import io.voyager.bdk.library.v1.CreateBookRequest;
+import io.voyager.bdk.library.v1.CreateInstanceRequest;
+import io.voyager.bdk.library.v1.CredentialInput;
+import io.voyager.bdk.library.v1.DeleteBookRequest;
+import io.voyager.bdk.library.v1.DeleteInstanceRequest;
+import io.voyager.bdk.library.v1.Deployment;
+import io.voyager.bdk.library.v1.GetBookRequest;
+import io.voyager.bdk.library.v1.GetInstanceRequest;
+import io.voyager.bdk.library.v1.ListBooksRequest;
+import io.voyager.bdk.library.v1.ListInstancesRequest;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.Condition;
+import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec;
+import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
+import io.voyager.bdk.xds.nack.NackAttribution;
+import io.voyager.bdk.xds.watch.StatusWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The library-service, xds-server and ext-authz with exactly the RBAC of their k8s/deploy manifests,
+ * on a real kube-apiserver (kube-api-test), which enforces it. Each service runs in-process from its
+ * {@code Main.start} with a kubeconfig holding a real token of its own ServiceAccount (TokenRequest
+ * API), so the API server authenticates it as {@code system:serviceaccount:bdk:<name>} with the
+ * service-account groups, exactly as in a cluster. Then every Kubernetes call each service makes is
+ * driven through its public interface and must succeed, and each identity is shown to be held to its
+ * manifest (a call outside it is refused 403).
+ *
+ * <p>The API server runs no controllers: the test writes what the book-controller would (the
+ * instance's status) and what Kubernetes would (a Service's EndpointSlice) as cluster-admin.
+ *
+ * <p>{@code --watch-cache=false}: the test etcd (3.4.23, k8s/test-apiserver) has no watch progress
+ * requests, without which kube-apiserver 1.34's watch cache answers a watch that names no
+ * resourceVersion (ext-authz's watch of one Secret) with 500 "RequestWatchProgress is disabled";
+ * served from etcd directly it works as on a cluster with a current etcd. RBAC is unaffected.
+ */
+@EnableKubeAPIServer(apiServerFlags = "--watch-cache=false")
+class DeployedRbacEndToEndTest {
+  static final Duration WAIT = Duration.ofSeconds(60);
+  static final String BDK = BdkLabels.BDK_NAMESPACE;
+  /** Where the library puts the instance's credentials Secret. */
+  static final String INSTANCE_NS = "customer-rbac-instance";
+  /** The customer deployment the gateway routes: its ExternalBookDefinition, Service, slice and webhook Secret. */
+  static final String BOOK_NS = "customer-rbac-book";
+  static final String BOOK = "support";
+  static final String WEBHOOK_SECRET = "github-webhook";
+  /** A pod address: a real API server refuses loopback endpoints (nothing connects to it here). */
+  static final String BACKEND_ADDRESS = "10.244.0.7";
+  static final int BACKEND_PORT = 18999;
+  static final WebhookBooks.Integration GITHUB =
+      new WebhookBooks.Integration("github", "github", WEBHOOK_SECRET, null, null);
+  static final Set<Class<? extends HasMetadata>> RBAC_KINDS =
+      Set.of(ServiceAccount.class, Role.class, RoleBinding.class, ClusterRole.class, ClusterRoleBinding.class);
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @KubeConfig static String kubeConfigYaml;
+  @TempDir static Path dir;
+
+  static KubernetesClient admin;
+  static Identity library;
+  static Identity xds;
+  static Identity extAuthz;
+  static final StackPorts ports = StackPorts.ephemeral();
+  static final List<AutoCloseable> running = new ArrayList<>();
+
+  /** A service's ServiceAccount: the kubeconfig the service runs with, and a client of the same identity. */
+  record Identity(String serviceAccount, Path kubeconfig, KubernetesClient client) {}
+
+  @BeforeAll
+  static void deployAndStart() throws Exception {
+    admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
+    Path root = ProjectRoot.get();
+    List<String> crds = new ArrayList<>();
+    try (Stream<Path> files = Files.list(root.resolve("k8s/crds"))) {
+      for (Path crd : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+        apply(crd, item -> true).forEach(c -> crds.add(c.getMetadata().getName()));
+      }
+    }
+    apply(root.resolve("k8s/deploy/namespace.yaml"), item -> item instanceof Namespace);
+    for (String service : List.of("library-service", "xds-server", "ext-authz")) {
+      apply(root.resolve("k8s/deploy/" + service + ".yaml"), item -> RBAC_KINDS.contains(item.getClass()));
+    }
+    await().atMost(WAIT).until(() -> crds.stream().allMatch(n -> established(
+        admin.apiextensions().v1().customResourceDefinitions().withName(n).get())));
+
+    LocalServiceEndpoints endpoints = new LocalServiceEndpoints(admin);
+    endpoints.ensureNamespace(INSTANCE_NS);
+    endpoints.ensureNamespace(BOOK_NS);
+    endpoints.publish(BOOK_NS, BOOK, WebhookBooks.SERVICE_PORT_NAME, BACKEND_ADDRESS, BACKEND_PORT);
+    putWebhookSecret("first-signing-secret-0123456789");
+    ExternalBookDefinition book = new ExternalBookDefinition();
+    book.getMetadata().setNamespace(BOOK_NS);
+    book.getMetadata().setName(BOOK);
+    book.setSpec(new ExternalBookDefinitionSpec("customer-support", "1.0.0", List.of(GITHUB.toSpec()),
+        null, null, null, new ExternalBookDefinitionSpec.ServiceRef(BOOK, BACKEND_PORT), null));
+    admin.resource(book).create();
+
+    library = identity("library-service");
+    xds = identity("xds-server");
+    extAuthz = identity("ext-authz");
+    running.add(io.voyager.bdk.library.Main.start(args(Component.LIBRARY, library)));
+    running.add(io.voyager.bdk.xds.Main.start(args(Component.XDS, xds)));
+    running.add(io.voyager.bdk.extauthz.Main.start(args(Component.EXT_AUTHZ, extAuthz)));
+  }
+
+  /** The flags the local stack starts {@code component} with, on free ports, as {@code identity}. */
+  private static String[] args(Component component, Identity identity) {
+    return LocalStack.serviceArgs(component, ports, identity.kubeconfig()).toArray(String[]::new);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (int i = running.size() - 1; i >= 0; i--) {
+      running.get(i).close();
+    }
+    for (Identity identity : new Identity[] {library, xds, extAuthz}) {
+      if (identity != null) {
+        identity.client().close();
+      }
+    }
+    if (admin != null) {
+      admin.close();
+    }
+  }
+
+  @Test
+  void libraryServiceWritesBooksInstancesAndCredentialsAndReadsStatus() {
+    ManagedChannel channel = ManagedChannelBuilder.forAddress(LocalStack.LOCALHOST, ports.libraryGrpc()).usePlaintext().build();
+    try {
+      var stub = BookLibraryGrpc.newBlockingStub(channel);
+      String bookId = stub.createBook(CreateBookRequest.newBuilder().setName("rbac-book").setVersion("1.0.0").build())
+          .getBookId();
+      assertThat(stub.listBooks(ListBooksRequest.getDefaultInstance()).getBooksList())
+          .extracting(b -> b.getBookId()).contains(bookId);
+      assertThat(stub.getBook(GetBookRequest.newBuilder().setBookId(bookId).build()).getName()).isEqualTo("rbac-book");
+
+      // The credentials Secret goes to the customer namespace (namespaces get, secrets create).
+      var instance = stub.createInstance(CreateInstanceRequest.newBuilder()
+          .setBookId(bookId)
+          .setCustomerNamespace(INSTANCE_NS)
+          .setOrganizationId("org-rbac")
+          .setDeployment(Deployment.newBuilder().setType("primary").setReplicas(1))
+          .addCredentials(CredentialInput.newBuilder().setName("api_key").setValue("rbac-credential-value")
+              .setType("secret").setSource("external"))
+          .build());
+      assertThat(admin.secrets().inNamespace(INSTANCE_NS).list().getItems()).hasSize(1);
+      assertThat(stub.listInstances(ListInstancesRequest.newBuilder().setBookId(bookId).build()).getInstancesList())
+          .extracting(i -> i.getInstanceId()).containsExactly(instance.getInstanceId());
+
+      // The controller's status write, read back through the library's watch of instances.
+      BookInstanceDefinition stored = admin.resources(BookInstanceDefinition.class).inNamespace(BDK)
+          .withLabel(BdkLabels.INSTANCE_ID, instance.getInstanceId()).list().getItems().get(0);
+      admin.resources(BookInstanceDefinition.class).inNamespace(BDK).withName(stored.getMetadata().getName())
+          .editStatus(bid -> {
+            bid.setStatus(new BookInstanceDefinitionStatus(BookInstanceDefinitionStatus.READY,
+                new BookInstanceDefinitionStatus.DeploymentStatus(1, 1), null, null, null, null));
+            return bid;
+          });
+      await().atMost(WAIT).until(() -> BookInstanceDefinitionStatus.READY.equals(stub.getInstance(
+          GetInstanceRequest.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId()).build()).getStatus()));
+
+      // Deleting the instance removes its Secret too (secrets delete), then the book can go.
+      stub.deleteInstance(DeleteInstanceRequest.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId()).build());
+      assertThat(admin.secrets().inNamespace(INSTANCE_NS).list().getItems()).isEmpty();
+      assertThat(admin.resources(BookInstanceDefinition.class).inNamespace(BDK).list().getItems()).isEmpty();
+      stub.deleteBook(DeleteBookRequest.newBuilder().setBookId(bookId).build());
+      assertThat(stub.listBooks(ListBooksRequest.getDefaultInstance()).getBooksList()).isEmpty();
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  @Test
+  void xdsServerWatchesBooksAndSlicesAndWritesStatusAndNackConditions() throws Exception {
+    // Status patch (webhook paths + WebhooksRouted), from the books it lists and watches.
+    await().atMost(WAIT).until(() -> condition(book(), StatusWriter.CONDITION) != null);
+    ExternalBookDefinition routed = book();
+    assertThat(condition(routed, StatusWriter.CONDITION).status()).isEqualTo("True");
+    assertThat(routed.getStatus().webhooks()).singleElement()
+        .satisfies(w -> assertThat(w.path()).startsWith("/api/v1/webhooks/github/"));
+    // EndpointSlices: the book's backend address reaches EDS.
+    await().atMost(WAIT).until(() -> xdsAdmin("/debug/snapshot?type=endpoints").contains("\"" + BACKEND_ADDRESS + "\""));
+
+    // NACK write-back (read, then update of the status subresource) with the xds-server's identity.
+    var writer = new AcceptedConditionWriter(xds.client());
+    var ref = new NackAttribution.BookRef(BOOK_NS, BOOK);
+    assertThat(writer.write(ref, "rejected by Envoy (test)")).isTrue();
+    ExternalBookDefinition rejected = book();
+    assertThat(condition(rejected, AcceptedConditionWriter.CONDITION).status()).isEqualTo("False");
+    assertThat(condition(rejected, StatusWriter.CONDITION)).as("other conditions kept").isNotNull();
+    assertThat(writer.write(ref, null)).isTrue();
+    assertThat(condition(book(), AcceptedConditionWriter.CONDITION).status()).isEqualTo("True");
+  }
+
+  @Test
+  void extAuthzReadsAndWatchesTheSecretTheRouteNames() throws Exception {
+    Map<String, String> context = routeContext();
+    assertThat(context).containsEntry(WebhookAuthContext.SECRET_NAMESPACE, BOOK_NS)
+        .containsEntry(WebhookAuthContext.SECRET_NAME, WEBHOOK_SECRET);
+    ManagedChannel channel = ManagedChannelBuilder.forAddress(LocalStack.LOCALHOST, ports.extAuthzGrpc()).usePlaintext().build();
+    try {
+      var stub = AuthorizationGrpc.newBlockingStub(channel);
+      assertThat(stub.check(signed(context, "first-signing-secret-0123456789")).getStatus().getCode())
+          .as("allowed with the Secret's value (secrets watch, get)").isZero();
+      // Rotation arrives through the watch on that Secret (secrets watch).
+      putWebhookSecret("second-signing-secret-9876543210");
+      await().atMost(WAIT).until(() ->
+          stub.check(signed(context, "second-signing-secret-9876543210")).getStatus().getCode() == 0);
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  @Test
+  void eachIdentityIsHeldToItsManifest() {
+    assertThat(refusal(() -> library.client().secrets().inNamespace("kube-system").list())).isEqualTo(403);
+    assertThat(refusal(() -> library.client().secrets().inNamespace(INSTANCE_NS).withName("anything").get()))
+        .as("the library never reads a Secret back").isEqualTo(403);
+    assertThat(refusal(() -> xds.client().secrets().inAnyNamespace().list())).isEqualTo(403);
+    assertThat(refusal(() -> xds.client().resources(ExternalBookDefinition.class).inNamespace(BOOK_NS)
+        .withName("not-there").delete())).as("books are read-only to the gateway").isEqualTo(403);
+    assertThat(refusal(() -> extAuthz.client().secrets().inNamespace(BOOK_NS).list()))
+        .as("ext-authz gets and watches named Secrets, never lists").isEqualTo(403);
+    assertThat(refusal(() -> extAuthz.client().resources(ExternalBookDefinition.class).inAnyNamespace().list()))
+        .isEqualTo(403);
+  }
+
+  // --- fixtures -----------------------------------------------------------------------------
+
+  /** Server-side applies the items of {@code file} that {@code which} selects; returns them. */
+  private static List<HasMetadata> apply(Path file, Predicate<HasMetadata> which) throws IOException {
+    List<HasMetadata> applied = new ArrayList<>();
+    try (InputStream in = Files.newInputStream(file)) {
+      for (HasMetadata item : admin.load(in).items()) {
+        if (which.test(item)) {
+          applied.add(admin.resource(item).fieldManager("bdk-tests").forceConflicts().serverSideApply());
+        }
+      }
+    }
+    return applied;
+  }
+
+  private static boolean established(CustomResourceDefinition crd) {
+    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions() != null
+        && crd.getStatus().getConditions().stream()
+            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /**
+   * A kubeconfig authenticating as ServiceAccount {@code bdk/<serviceAccount>} with a token from the
+   * TokenRequest API (the API server validates it like a pod's projected token), and a client from it.
+   */
+  private static Identity identity(String serviceAccount) throws IOException {
+    String token = admin.serviceAccounts().inNamespace(BDK).withName(serviceAccount)
+        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+        .getStatus().getToken();
+    var kubeconfig = Serialization.unmarshal(kubeConfigYaml, io.fabric8.kubernetes.api.model.Config.class);
+    String user = kubeconfig.getContexts().get(0).getContext().getUser();
+    kubeconfig.setUsers(List.of(new NamedAuthInfoBuilder().withName(user).withNewUser().withToken(token).endUser().build()));
+    Path file = dir.resolve(serviceAccount + ".kubeconfig");
+    Files.writeString(file, Serialization.asYaml(kubeconfig));
+    return new Identity(serviceAccount, file, KubeClients.create(file));
+  }
+
+  private static void putWebhookSecret(String value) {
+    admin.resource(new SecretBuilder()
+        .withNewMetadata().withNamespace(BOOK_NS).withName(WEBHOOK_SECRET).endMetadata()
+        .withStringData(Map.of(WebhookBooks.SECRET_KEY, value))
+        .build()).createOr(NonDeletingOperation::update);
+  }
+
+  private static ExternalBookDefinition book() {
+    return admin.resources(ExternalBookDefinition.class).inNamespace(BOOK_NS).withName(BOOK).get();
+  }
+
+  private static Condition condition(ExternalBookDefinition book, String type) {
+    if (book.getStatus() == null || book.getStatus().conditions() == null) {
+      return null;
+    }
+    return book.getStatus().conditions().stream().filter(c -> type.equals(c.type())).findFirst().orElse(null);
+  }
+
+  /** The HTTP status the API server refused {@code call} with. */
+  private static int refusal(Runnable call) {
+    KubernetesClientException e = catchThrowableOfType(KubernetesClientException.class, call::run);
+    assertThat(e).as("expected the API server to refuse").isNotNull();
+    return e.getCode();
+  }
+
+  /** The ext_authz context_extensions the xds-server put on the book's webhook route. */
+  private static Map<String, String> routeContext() throws Exception {
+    await().atMost(WAIT).until(() -> xdsAdmin("/debug/snapshot?type=routes").contains(WEBHOOK_SECRET));
+    for (JsonNode found : JSON.readTree(xdsAdmin("/debug/snapshot?type=routes")).findValues("context_extensions")) {
+      if (WEBHOOK_SECRET.equals(found.path(WebhookAuthContext.SECRET_NAME).asText())) {
+        Map<String, String> context = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = found.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          context.put(e.getKey(), e.getValue().asText());
+        }
+        return context;
+      }
+    }
+    throw new AssertionError("no route names Secret " + WEBHOOK_SECRET);
+  }
+
+  /** A GitHub delivery signed with {@code secret}, as Envoy's ext_authz filter sends it for that route. */
+  private static CheckRequest signed(Map<String, String> context, String secret) {
+    String body = "{\"action\":\"opened\"}";
+    AttributeContext.HttpRequest.Builder http = AttributeContext.HttpRequest.newBuilder()
+        .setMethod("POST").setPath("/api/v1/webhooks/github/" + context.get(WebhookAuthContext.ENDPOINT_KEY))
+        .setRawBody(ByteString.copyFrom(body, StandardCharsets.UTF_8))
+        .putHeaders("content-type", "application/json");
+    WebhookBooks.sign(GITHUB, secret, body, UUID.randomUUID().toString())
+        .forEach((name, value) -> http.putHeaders(name.toLowerCase(java.util.Locale.ROOT), value));
+    return CheckRequest.newBuilder().setAttributes(AttributeContext.newBuilder()
+        .setRequest(AttributeContext.Request.newBuilder().setHttp(http))
+        .putAllContextExtensions(context)).build();
+  }
+
+  private static String xdsAdmin(String path) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://" + LocalStack.LOCALHOST + ":" + ports.xdsAdmin() + path))
+            .timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
+    return response.body();
+  }
+}
