@@ -53,6 +53,10 @@ final class ApiException extends RuntimeException {
     return new ApiException(Code.FAILED_PRECONDITION, message, List.of(new Violation(field, message)));
   }
 
+  static ApiException aborted(String field, String message) {
+    return new ApiException(Code.ABORTED, message, List.of(new Violation(field, message)));
+  }
+
   static ApiException unavailable(String message) {
     return new ApiException(Code.UNAVAILABLE, message, List.of());
   }

@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The BookLibrary gRPC API: validates, then reads from the caches or writes through the
- * repositories, and maps resources to messages. Logs one line per change, never a credential value.
+ * repositories, and maps resources to messages. Deleting a book and creating an instance of it go
+ * through {@link BookDeletionGuard}, so they cannot both succeed. Logs one line per change, never a
+ * credential value.
  */
 final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
   private static final Logger log = LoggerFactory.getLogger(BookLibraryService.class);
@@ -42,6 +44,7 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
 
   private final BookRepository books;
   private final InstanceRepository instances;
+  private final BookDeletionGuard deletions;
   private final RequestValidator validator;
   private final ResourceMapper mapper;
   private final Clock clock;
@@ -50,12 +53,14 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
   BookLibraryService(
       BookRepository books,
       InstanceRepository instances,
+      BookDeletionGuard deletions,
       RequestValidator validator,
       ResourceMapper mapper,
       Clock clock,
       Supplier<UUID> ids) {
     this.books = books;
     this.instances = instances;
+    this.deletions = deletions;
     this.validator = validator;
     this.mapper = mapper;
     this.clock = clock;
@@ -103,11 +108,7 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
   public void deleteBook(DeleteBookRequest request, StreamObserver<Empty> response) {
     answer("DeleteBook", response, () -> {
       BookDefinition book = book(request.getBookId());
-      if (instances.anyOfBook(request.getBookId())) {
-        throw ApiException.failedPrecondition("book_id",
-            "book_id: book " + request.getBookId() + " still has instances; delete them first");
-      }
-      books.delete(book);
+      deletions.delete(book);
       log.info("event=book_deleted book_id={} resource={}", request.getBookId(), book.getMetadata().getName());
       return Empty.getDefaultInstance();
     });
@@ -124,12 +125,14 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
         throw ApiException.failedPrecondition("customer_namespace",
             "customer_namespace: namespace " + RequestValidator.quoted(request.getCustomerNamespace()) + " does not exist");
       }
+      deletions.refuseIfDeleting(book);
       UUID instanceId = ids.get();
       BookInstanceDefinition instance = mapper.toInstanceDefinition(request, book, instanceId, clock.instant());
       Optional<Secret> secret = request.getCredentialsCount() == 0
           ? Optional.empty()
           : Optional.of(mapper.credentialsSecret(request, instance));
       BookInstanceDefinition created = instances.create(instance, secret);
+      deletions.confirmCreated(book, created);
       log.info("event=instance_created instance_id={} book_id={} customer_namespace={} resource={} credentials={} webhooks={}",
           instanceId, request.getBookId(), request.getCustomerNamespace(), created.getMetadata().getName(),
           request.getCredentialsCount(), request.getWebhooksCount());

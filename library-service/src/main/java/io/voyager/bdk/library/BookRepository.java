@@ -11,12 +11,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * BookDefinitions: writes go to the API server, reads come from the informer cache. Each write
- * waits (bounded) until the cache shows it, so the caller reads its own writes.
+ * waits (bounded) until the cache shows it, so the caller reads its own writes. The conditional
+ * writes and the direct read serve {@link BookDeletionGuard}.
  */
 final class BookRepository implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BookRepository.class);
+
   static final String BY_ID = "book-id";
   static final String BY_NAME_VERSION = "name-version";
 
@@ -88,11 +94,54 @@ final class BookRepository implements AutoCloseable {
     return Page.of(view, limit);
   }
 
-  void delete(BookDefinition book) {
+  /**
+   * The book named {@code name} as the API server holds it now: a direct read (linearizable), not
+   * the cache, which may lag a write another replica just made.
+   */
+  Optional<BookDefinition> readFromServer(String name) {
+    return Optional.ofNullable(client.resources(BookDefinition.class).inNamespace(namespace).withName(name).get());
+  }
+
+  /**
+   * Replaces {@code book} only if the API server still holds the resourceVersion it carries
+   * (optimistic concurrency); empty when the book changed since or is gone.
+   */
+  Optional<BookDefinition> replaceIfUnchanged(BookDefinition book) {
+    try {
+      return Optional.of(client.resources(BookDefinition.class).inNamespace(namespace).resource(book).update());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Deletes {@code book} only if the API server still holds the resourceVersion it carries (a
+   * delete precondition); false when the book changed since. Then waits until the cache drops it.
+   */
+  boolean deleteIfUnchanged(BookDefinition book) {
     String name = book.getMetadata().getName();
-    client.resources(BookDefinition.class).inNamespace(namespace).withName(name).delete();
+    try {
+      client.resources(BookDefinition.class).inNamespace(namespace).withName(name)
+          .lockResourceVersion(book.getMetadata().getResourceVersion()).delete();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        return false;
+      }
+      throw e;
+    }
     String bookId = SortKeys.label(book.getMetadata().getLabels(), BdkLabels.BOOK_ID);
     cache.awaitWrite(book, BY_ID, bookId, false, cacheWait);
+    return true;
+  }
+
+  /** Read-your-writes after a metadata change: waits (bounded) until the cache shows the book settled or gone. */
+  void awaitCached(String bookId, Predicate<BookDefinition> settled) {
+    if (!cache.await(() -> findById(bookId).map(settled::test).orElse(true), cacheWait)) {
+      log.warn("event=cache_lag kind=BookDefinition {}={} waited_ms={}", BY_ID, bookId, cacheWait.toMillis());
+    }
   }
 
   @Override

@@ -1,6 +1,8 @@
 package io.voyager.bdk.library;
 
 import io.voyager.bdk.model.InstanceNames;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -17,14 +19,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * BookInstanceDefinitions and their credentials Secrets: writes go to the API server, reads come
- * from the informer cache (indexed by instance id and book id). Each write waits (bounded) until
- * the cache shows it, so the caller reads its own writes. Secret contents are never read back.
+ * from the informer cache (by instance id, and a book's instances from the sorted index) except the
+ * instance check before a book is deleted, which asks the API server. Each write waits (bounded)
+ * until the cache shows it, so the caller reads its own writes. Secret contents are never read back.
  */
 final class InstanceRepository implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(InstanceRepository.class);
 
   static final String BY_ID = "instance-id";
-  static final String BY_BOOK = "book-id";
+  private static final long SERVER_PAGE = 100;
 
   private final KubernetesClient client;
   private final String namespace;
@@ -36,9 +39,7 @@ final class InstanceRepository implements AutoCloseable {
     this.namespace = namespace;
     this.cacheWait = cacheWait;
     Map<String, Function<BookInstanceDefinition, List<String>>> indexers =
-        Map.of(
-            BY_ID, d -> List.of(SortKeys.label(d.getMetadata().getLabels(), BdkLabels.INSTANCE_ID)),
-            BY_BOOK, d -> List.of(SortKeys.label(d.getMetadata().getLabels(), BdkLabels.BOOK_ID)));
+        Map.of(BY_ID, d -> List.of(SortKeys.label(d.getMetadata().getLabels(), BdkLabels.INSTANCE_ID)));
     this.cache =
         new ResourceCache<>(
             client.resources(BookInstanceDefinition.class).inNamespace(namespace).runnableInformer(0),
@@ -86,8 +87,23 @@ final class InstanceRepository implements AutoCloseable {
     return cache.first(BY_ID, instanceId);
   }
 
-  boolean anyOfBook(String bookId) {
-    return !cache.byIndex(BY_BOOK, bookId).isEmpty();
+  /**
+   * Whether the API server holds a live instance of {@code bookId}: a direct list (a quorum read,
+   * linearizable), not the cache, which may lag an instance another replica just created. Pages
+   * until it finds one.
+   */
+  boolean anyLiveOfBookOnServer(String bookId) {
+    String next = null;
+    do {
+      KubernetesResourceList<BookInstanceDefinition> page = client.resources(BookInstanceDefinition.class)
+          .inNamespace(namespace).withLabel(BdkLabels.BOOK_ID, bookId)
+          .list(new ListOptionsBuilder().withLimit(SERVER_PAGE).withContinue(next).build());
+      if (page.getItems().stream().anyMatch(ResourceCache::isLive)) {
+        return true;
+      }
+      next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+    } while (next != null && !next.isEmpty());
+    return false;
   }
 
   /** Instances of {@code bookId} after {@code after} (from the first when empty), in {@link InstanceKey#ORDER}. */

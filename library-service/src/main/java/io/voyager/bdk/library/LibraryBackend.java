@@ -20,11 +20,17 @@ final class LibraryBackend implements AutoCloseable {
   private final BookLibraryService service;
 
   LibraryBackend(KubernetesClient client, String namespace, Clock clock, Duration cacheWait) {
+    this(client, namespace, clock, cacheWait, DeletionCheckpoints.NONE);
+  }
+
+  /** With {@code checkpoints} where tests interleave DeleteBook and CreateInstance. */
+  LibraryBackend(KubernetesClient client, String namespace, Clock clock, Duration cacheWait, DeletionCheckpoints checkpoints) {
     this.books = new BookRepository(client, namespace, cacheWait);
     this.instances = new InstanceRepository(client, namespace, cacheWait);
     this.service =
         new BookLibraryService(
-            books, instances, new RequestValidator(), new ResourceMapper(namespace), clock, UUID::randomUUID);
+            books, instances, new BookDeletionGuard(books, instances, clock, checkpoints),
+            new RequestValidator(), new ResourceMapper(namespace), clock, UUID::randomUUID);
   }
 
   /** Starts the informers and returns once both caches hold the initial lists. */

@@ -62,8 +62,8 @@ import org.junit.jupiter.api.Test;
 @EnableKubernetesMockClient(crud = true)
 class BookLibraryServiceTest {
 
-  private static final String NS = "customer-acme";
-  private static final String SECRET_VALUE = "zendesk-signing-secret-7f3a9c";
+  static final String NS = "customer-acme";
+  static final String SECRET_VALUE = "zendesk-signing-secret-7f3a9c";
 
   KubernetesClient client;
 
@@ -396,7 +396,7 @@ class BookLibraryServiceTest {
 
   // ---- helpers ----
 
-  private static CreateBookRequest supportBook(String version) {
+  static CreateBookRequest supportBook(String version) {
     return CreateBookRequest.newBuilder()
         .setName("customer-support")
         .setVersion(version)
@@ -409,7 +409,7 @@ class BookLibraryServiceTest {
         .build();
   }
 
-  private static CreateInstanceRequest.Builder instanceRequest(String bookId) {
+  static CreateInstanceRequest.Builder instanceRequest(String bookId) {
     return CreateInstanceRequest.newBuilder()
         .setBookId(bookId)
         .setCustomerNamespace(NS)
@@ -421,7 +421,7 @@ class BookLibraryServiceTest {
             .setCredential("zendesk_secret"));
   }
 
-  private static StatusRuntimeException assertCode(Runnable call, Status.Code code) {
+  static StatusRuntimeException assertCode(Runnable call, Status.Code code) {
     StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call::run);
     assertThat(e).as("expected %s", code).isNotNull();
     assertThat(e.getStatus().getCode()).isEqualTo(code);
