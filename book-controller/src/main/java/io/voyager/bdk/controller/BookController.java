@@ -68,7 +68,7 @@ public final class BookController implements AutoCloseable {
         .setMaxInterval(Duration.ofMinutes(5).toMillis())
         .setMaxAttempts(12);
     operator.register(
-        new BookInstanceReconciler(settings, Clock.systemUTC()),
+        new BookInstanceReconciler(settings, Clock.systemUTC(), registry),
         c -> c.withName("book-instances")
             .settingNamespace(BdkLabels.BDK_NAMESPACE)
             .withFinalizer(ManagedLabels.FINALIZER)

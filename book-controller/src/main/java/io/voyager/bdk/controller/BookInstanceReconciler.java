@@ -14,6 +14,7 @@ import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.ExternalBookDefinition;
@@ -54,8 +55,11 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
   private volatile ExternalBookStatusWriter externalBookStatus;
   private volatile KubernetesClient client;
 
-  public BookInstanceReconciler(ControllerSettings settings, Clock clock) {
+  private final MeterRegistry registry;
+
+  public BookInstanceReconciler(ControllerSettings settings, Clock clock, MeterRegistry registry) {
     this.settings = settings;
+    this.registry = registry;
     this.validator = new InstanceValidator(settings);
     this.clock = clock;
   }
@@ -65,7 +69,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       EventSourceContext<BookInstanceDefinition> context) {
     this.client = context.getClient();
     this.caches = SecondaryCaches.create(context);
-    this.applier = new ResourceApplier(client, caches);
+    this.applier = new ResourceApplier(client, caches, registry);
     this.credentials = new CredentialsSecrets(client, caches);
     this.workloads = new WorkloadApplier(settings, applier, credentials);
     this.externalBookStatus = new ExternalBookStatusWriter(client, caches, clock);

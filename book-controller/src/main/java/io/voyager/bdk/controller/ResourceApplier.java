@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import java.util.HashMap;
 import java.util.Optional;
@@ -14,23 +15,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes one object in the cluster equal to its desired form with plain create and update (PUT) —
- * no server-side apply, which the fabric8 mock server lacks. The desired object's digest is kept in
- * an annotation, so an object whose digest matches the cached one is not written at all; a written
- * object is put into the informer cache at once, so the controller's own write does not trigger
- * another reconcile. Replaces carry the cached resourceVersion; when another writer got there first
- * (409) it reads the latest version and replaces again.
+ * no server-side apply, which the fabric8 mock server lacks. Each reconcile compares the desired
+ * object with the cached live one on the fields the controller owns ({@link DriftMatcher}) and
+ * writes only when they differ: a changed spec and a hand edit of the object (an image, a selector,
+ * a loosened NetworkPolicy) are both written back; a steady object costs nothing. The desired
+ * object's digest is kept in an annotation, which tells the two apart in the log and the
+ * {@value #WRITES} counter ({@code reason=changed} or {@code drift}). A written object is put into
+ * the informer cache at once, so the controller's own write does not trigger another reconcile.
+ * Replaces carry the cached resourceVersion; when another writer got there first (409) it reads the
+ * latest version and replaces again.
  */
 final class ResourceApplier {
   private static final Logger log = LoggerFactory.getLogger(ResourceApplier.class);
 
   private static final int MAX_CONFLICT_ATTEMPTS = 3;
+  /** Counter of writes, tagged {@code kind} and {@code reason} ({@code created}, {@code changed}, {@code drift}). */
+  static final String WRITES = "bdk.controller.resource.writes";
 
   private final KubernetesClient client;
   private final SecondaryCaches caches;
+  private final MeterRegistry registry;
 
-  ResourceApplier(KubernetesClient client, SecondaryCaches caches) {
+  ResourceApplier(KubernetesClient client, SecondaryCaches caches, MeterRegistry registry) {
     this.client = client;
     this.caches = caches;
+    this.registry = registry;
   }
 
   /** Result of {@link #apply}: the object as it now is, and whether anything was written. */
@@ -42,7 +51,8 @@ final class ResourceApplier {
 
   /**
    * @param keepFromLive copies into the desired object what belongs to the live one (e.g. the
-   *     replica count an autoscaler set, a Service's cluster IP); not part of the digest
+   *     replica count an autoscaler set, a Service's cluster IP); not part of the digest, and not
+   *     drift when others change it
    */
   @SuppressWarnings("unchecked")
   <T extends HasMetadata> Applied<T> apply(T desired, BiFunction<T, T, T> keepFromLive) {
@@ -55,8 +65,15 @@ final class ResourceApplier {
     InformerEventSource<T, BookInstanceDefinition> cache = caches.of(kind);
     ResourceID id = ResourceID.fromResource(desired);
     Optional<T> cached = cache.get(id);
-    if (cached.isPresent() && digest.equals(annotation(cached.get(), ManagedLabels.APPLIED_HASH))) {
-      return new Applied<>(cached.get(), false);
+    String reason = "changed";
+    if (cached.isPresent()) {
+      T wanted = keepFromLive.apply(desired, cached.get());
+      if (DriftMatcher.matches(wanted, cached.get(), client.getKubernetesSerialization())) {
+        return new Applied<>(cached.get(), false);
+      }
+      if (digest.equals(annotation(cached.get(), ManagedLabels.APPLIED_HASH))) {
+        reason = "drift"; // we wanted this before too: someone else changed the object
+      }
     }
     T live = cached.orElse(null);
     if (live == null) {
@@ -64,6 +81,7 @@ final class ResourceApplier {
         T created = client.resource(desired).create();
         cache.handleRecentResourceCreate(id, created);
         log.info("event=resource_created kind={} namespace={} name={}", desired.getKind(), id.getNamespace().orElse(""), id.getName());
+        counted(desired, "created");
         return new Applied<>(created, true);
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
@@ -81,7 +99,9 @@ final class ResourceApplier {
       try {
         T updated = client.resource(toWrite).update();
         cache.handleRecentResourceUpdate(id, updated, live);
-        log.info("event=resource_updated kind={} namespace={} name={}", desired.getKind(), id.getNamespace().orElse(""), id.getName());
+        log.info("event=resource_updated kind={} namespace={} name={} reason={}", desired.getKind(),
+            id.getNamespace().orElse(""), id.getName(), reason);
+        counted(desired, reason);
         return new Applied<>(updated, true);
       } catch (KubernetesClientException e) {
         // 409: someone else wrote it since our cache saw it (a status writer, an autoscaler). The
@@ -104,6 +124,10 @@ final class ResourceApplier {
     client.resource(object).delete();
     log.info("event=resource_deleted kind={} namespace={} name={}", object.getKind(),
         object.getMetadata().getNamespace(), object.getMetadata().getName());
+  }
+
+  private void counted(HasMetadata desired, String reason) {
+    registry.counter(WRITES, "kind", desired.getKind(), "reason", reason).increment();
   }
 
   static String annotation(HasMetadata r, String key) {
