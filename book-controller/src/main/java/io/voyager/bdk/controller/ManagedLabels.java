@@ -18,7 +18,8 @@ public final class ManagedLabels {
   public static final String SHARED_GROUP = "bdk.voyager.io/shared-group";
   /** Annotation on a shared workload's resources: comma-separated instance names it serves. */
   public static final String TENANTS = "bdk.voyager.io/tenants";
-  /** Annotation: digest of the desired object last applied; equal digest means nothing to write. */
+  /** Annotation: digest of the desired object last applied; a live object that still carries the
+   * current digest but differs on owned fields was edited by someone else (drift). */
   public static final String APPLIED_HASH = "bdk.voyager.io/applied-hash";
   /** Pod template annotation: digest of the instance spec(s) and credentials; a change rolls pods. */
   public static final String CONFIG_HASH = "bdk.voyager.io/config-hash";
