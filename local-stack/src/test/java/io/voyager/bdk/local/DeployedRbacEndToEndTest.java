@@ -88,13 +88,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>The API server runs no controllers: the test writes what the book-controller would (the
  * instance's status) and what Kubernetes would (a Service's EndpointSlice) as cluster-admin.
- *
- * <p>{@code --watch-cache=false}: the test etcd (3.4.23, k8s/test-apiserver) has no watch progress
- * requests, without which kube-apiserver 1.34's watch cache answers a watch that names no
- * resourceVersion (ext-authz's watch of one Secret) with 500 "RequestWatchProgress is disabled";
- * served from etcd directly it works as on a cluster with a current etcd. RBAC is unaffected.
  */
-@EnableKubeAPIServer(apiServerFlags = "--watch-cache=false")
+@EnableKubeAPIServer
 class DeployedRbacEndToEndTest {
   static final Duration WAIT = Duration.ofSeconds(60);
   static final String BDK = BdkLabels.BDK_NAMESPACE;

@@ -3,10 +3,12 @@ package io.voyager.bdk.extauthz.secrets;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.voyager.bdk.extauthz.scheme.WebhookDenied;
 import java.nio.charset.StandardCharsets;
@@ -15,119 +17,101 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Secrets read from Kubernetes, cached per Secret and kept fresh by an informer on that one Secret.
+ * Secrets read from Kubernetes, cached per Secret and kept fresh by a watch on that one Secret.
  *
- * <p>Why an informer per Secret rather than one for all: webhook Secrets live in customer
- * namespaces under names the customer chose, so there is no label or namespace to scope an
- * informer to without caching every Secret of the cluster. Only Secrets that webhooks actually use
- * are informed on; the cache is bounded ({@code maxSecrets}) and drops Secrets unused for
- * {@code idleAfter}, stopping their informer. fabric8's informer lists the one Secret and watches
- * from the list's resourceVersion (no gap between read and watch, and no watch without a
- * resourceVersion, which some API servers refuse), and relists by itself after a 410 Gone; a
- * rotated Secret is seen as soon as its event arrives. An informer that has stopped for good
- * (e.g. access revoked) is dropped, so the next request starts anew. Secret values are never
- * logged.
+ * <p>Why a watch per Secret rather than an informer: webhook Secrets live in customer namespaces
+ * under names the customer chose, so there is no label or namespace to scope an informer to
+ * without caching every Secret of the cluster. Only Secrets that webhooks actually use are
+ * watched; the cache is bounded ({@code maxSecrets}) and drops Secrets unused for
+ * {@code idleAfter}, closing their watch. A rotated Secret is seen as soon as its watch event
+ * arrives; a watch that the API server closes (e.g. 410 Gone) drops the entry, so the next request
+ * reads the Secret again and watches anew from what it reads. Secret values are never logged.
  */
 public final class KubernetesSecretSource implements SecretSource, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KubernetesSecretSource.class);
 
   private record SecretId(String namespace, String name) {}
 
-  /** A Secret's data decoded once per resourceVersion. */
-  private record Decoded(String resourceVersion, Map<String, String> data) {}
-
-  /** One Secret's informer (its store holds the Secret, or nothing if it does not exist). */
-  private final class InformedSecret implements ResourceEventHandler<Secret> {
+  /** A cached Secret's decoded data (null: the Secret does not exist) and its watch. */
+  private final class WatchedSecret implements Watcher<Secret> {
     private final SecretId id;
-    private final SharedIndexInformer<Secret> informer;
-    private volatile Decoded decoded;
+    private volatile Map<String, String> data;
+    private volatile Watch watch;
 
-    InformedSecret(SecretId id) {
+    WatchedSecret(SecretId id) {
       this.id = id;
-      // blocks until the initial list is in the store; throws if the Secret cannot be read
-      this.informer = client.secrets().inNamespace(id.namespace()).withName(id.name()).inform(this, 0);
-      LOG.info("event=secret_informer_started secret={}/{} exists={}", id.namespace(), id.name(), data() != null);
     }
 
-    boolean running() {
-      return informer.isRunning();
-    }
-
-    /** The Secret's decoded data, or null if it does not exist. */
-    Map<String, String> data() {
-      List<Secret> items = informer.getStore().list();
-      if (items.isEmpty()) {
-        return null;
-      }
-      Secret secret = items.get(0);
-      String version = String.valueOf(secret.getMetadata().getResourceVersion());
-      Decoded current = decoded;
-      if (current == null || !current.resourceVersion().equals(version)) {
-        current = new Decoded(version, decode(secret));
-        decoded = current;
-      }
-      return current.data();
+    /**
+     * Reads the Secret, then watches it from the resourceVersion read, so no change between the
+     * two is missed. (A watch that names no resourceVersion is refused by some API servers — a
+     * kube-apiserver 1.34 watch cache on an etcd without progress requests answers 500.) A Secret
+     * that does not exist yet is watched from "0": the API server's current state, whose ADDED
+     * event arrives when it is created. Needs only get and watch on the Secret, never list.
+     */
+    void open() {
+      Secret current = client.secrets().inNamespace(id.namespace()).withName(id.name()).get();
+      data = decode(current);
+      String from = current == null ? "0" : current.getMetadata().getResourceVersion();
+      watch = client.secrets().inNamespace(id.namespace()).withName(id.name())
+          .watch(new ListOptionsBuilder().withResourceVersion(from).build(), this);
+      LOG.info("event=secret_watch_opened secret={}/{} exists={}", id.namespace(), id.name(), current != null);
     }
 
     @Override
-    public void onAdd(Secret secret) {
-      LOG.info("event=secret_changed secret={}/{} action=ADDED", id.namespace(), id.name());
+    public void eventReceived(Action action, Secret secret) {
+      data = action == Action.DELETED ? null : decode(secret);
+      LOG.info("event=secret_changed secret={}/{} action={}", id.namespace(), id.name(), action);
     }
 
     @Override
-    public void onUpdate(Secret before, Secret after) {
-      if (!Objects.equals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion())) {
-        LOG.info("event=secret_changed secret={}/{} action=MODIFIED", id.namespace(), id.name());
-      }
-    }
-
-    @Override
-    public void onDelete(Secret secret, boolean finalStateUnknown) {
-      LOG.info("event=secret_changed secret={}/{} action=DELETED", id.namespace(), id.name());
+    public void onClose(WatcherException cause) {
+      LOG.warn("event=secret_watch_closed secret={}/{} cause={}", id.namespace(), id.name(), cause.getMessage());
+      cache.asMap().remove(id, this);
     }
 
     void close() {
-      informer.stop();
+      Watch w = watch;
+      if (w != null) {
+        w.close();
+      }
     }
   }
 
   private final KubernetesClient client;
-  private final LoadingCache<SecretId, InformedSecret> cache;
+  private final LoadingCache<SecretId, WatchedSecret> cache;
 
   public KubernetesSecretSource(KubernetesClient client, long maxSecrets, Duration idleAfter) {
     this.client = client;
     this.cache = Caffeine.newBuilder()
         .maximumSize(maxSecrets)
         .expireAfterAccess(idleAfter)
-        .removalListener((SecretId id, InformedSecret informed, RemovalCause cause) -> {
-          if (informed != null) {
-            informed.close();
+        .removalListener((SecretId id, WatchedSecret w, RemovalCause cause) -> {
+          if (w != null) {
+            w.close();
           }
         })
-        .build(InformedSecret::new);
+        .build(id -> {
+          WatchedSecret w = new WatchedSecret(id);
+          w.open();
+          return w;
+        });
   }
 
   @Override
   public List<String> secrets(SecretRef ref) {
-    SecretId id = new SecretId(ref.namespace(), ref.name());
-    InformedSecret informed;
+    WatchedSecret watched;
     try {
-      informed = cache.get(id);
-      if (!informed.running()) {
-        LOG.warn("event=secret_informer_stopped secret={}/{}", ref.namespace(), ref.name());
-        cache.asMap().remove(id, informed);
-        informed = cache.get(id);
-      }
+      watched = cache.get(new SecretId(ref.namespace(), ref.name()));
     } catch (RuntimeException e) {
       LOG.warn("event=secret_read_failed secret={}/{} error={}", ref.namespace(), ref.name(), e.getClass().getSimpleName());
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " cannot be read");
     }
-    Map<String, String> data = informed.data();
+    Map<String, String> data = watched.data;
     if (data == null) {
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " does not exist");
     }
@@ -141,7 +125,7 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
     return lines;
   }
 
-  /** Secrets currently cached and informed on. */
+  /** Secrets currently cached and watched. */
   public long watchedSecrets() {
     cache.cleanUp();
     return cache.estimatedSize();
