@@ -3,6 +3,7 @@ package io.voyager.bdk.xds.nack;
 import io.voyager.bdk.xds.server.XdsAckListener;
 import io.voyager.bdk.xds.translate.PublishedTranslation;
 import io.voyager.bdk.xds.translate.Translation;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -137,10 +138,16 @@ public final class NackWriteBack implements XdsAckListener, AutoCloseable {
   }
 
   @Override
-  public void onAck(String node, String typeUrl, String version) {
+  public void onAck(String node, String typeUrl, String version, List<String> resourceNames) {
     if (quarantining.quarantine().hasBooksOnTrial()) {
-      executor.execute(() -> confirmReleased(typeUrl, version));
+      List<String> names = List.copyOf(resourceNames);
+      executor.execute(() -> confirmReleased(typeUrl, version, names));
     }
+    onAck(node, typeUrl, version);
+  }
+
+  @Override
+  public void onAck(String node, String typeUrl, String version) {
     String nack = lastNack.get(typeUrl);
     if (nack == null || nack.startsWith(version + "\n")) {
       return; // nothing rejected, or an Envoy acking the very version another one rejected
@@ -165,10 +172,14 @@ public final class NackWriteBack implements XdsAckListener, AutoCloseable {
     });
   }
 
-  /** Released books Envoy has now taken (the ACKed version's translation routes them) are Accepted again. */
-  private void confirmReleased(String typeUrl, String version) {
+  /**
+   * Released books Envoy has now taken are Accepted again: the ACKed version's translation routes
+   * them and the ACKed response carried their resources ({@code resourceNames}, empty = all).
+   */
+  private void confirmReleased(String typeUrl, String version, List<String> resourceNames) {
     quarantining.served().apply(typeUrl, version).ifPresent(acked -> {
-      for (NackAttribution.BookRef book : quarantining.quarantine().confirmedBy(typeUrl, acked.translation())) {
+      for (NackAttribution.BookRef book
+          : quarantining.quarantine().confirmedBy(typeUrl, acked.translation(), Set.copyOf(resourceNames))) {
         log.info("event=quarantine_retry_accepted book={} type={} version={}", book, shortType(typeUrl), version);
         writer.apply(book, null);
       }

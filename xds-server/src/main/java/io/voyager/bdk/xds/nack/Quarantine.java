@@ -1,5 +1,6 @@
 package io.voyager.bdk.xds.nack;
 
+import io.voyager.bdk.xds.ir.BackendIr;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.GatewayInput;
@@ -109,22 +110,32 @@ public final class Quarantine {
   }
 
   /**
-   * Books released for a retry that Envoy has now accepted: on trial for {@code typeUrl} and
-   * routed in {@code acked}, the translation of the version Envoy ACKed. They leave the trial.
+   * Books released for a retry that Envoy has now accepted: on trial for {@code typeUrl}, routed in
+   * {@code acked} (the translation of the version Envoy ACKed), and carried by the ACKed response —
+   * {@code resourceNames} holds their cluster, or is empty (the response carried every resource of
+   * the type). Envoy may ACK a version for some names and NACK the same version for more, so an
+   * ACK without the book's cluster proves nothing. They leave the trial.
    */
-  public synchronized Set<NackAttribution.BookRef> confirmedBy(String typeUrl, Translation acked) {
+  public synchronized Set<NackAttribution.BookRef> confirmedBy(String typeUrl, Translation acked, Set<String> resourceNames) {
     Set<NackAttribution.BookRef> confirmed = new TreeSet<>();
     if (onTrial.isEmpty()) {
       return confirmed;
     }
     for (BookTranslation t : acked.books()) {
       NackAttribution.BookRef ref = new NackAttribution.BookRef(t.namespace(), t.name());
-      if (t instanceof BookTranslation.Accepted && typeUrl.equals(onTrial.get(ref))) {
+      if (t instanceof BookTranslation.Accepted a && typeUrl.equals(onTrial.get(ref))
+          && (resourceNames.isEmpty() || resourceNames.contains(BackendIr.clusterName(a.backend()))
+              || !namesClusters(typeUrl))) {
         confirmed.add(ref);
       }
     }
     confirmed.forEach(onTrial::remove);
     return confirmed;
+  }
+
+  /** EDS and CDS resources are named by cluster; route and listener names are shared by every book. */
+  private static boolean namesClusters(String typeUrl) {
+    return typeUrl.endsWith(".ClusterLoadAssignment") || typeUrl.endsWith(".Cluster");
   }
 
   public synchronized int size() {

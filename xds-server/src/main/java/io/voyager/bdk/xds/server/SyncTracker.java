@@ -71,6 +71,14 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
             return size() > NONCES_KEPT;
           }
         };
+    /** Resource names each remembered response answered (the request's names; empty: wildcard). */
+    final Map<String, List<String>> namesByNonce =
+        new LinkedHashMap<>() {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, List<String>> eldest) {
+            return size() > NONCES_KEPT;
+          }
+        };
     String sentVersion = "";
     String lastNonce = "";
     /** Resource names of the request the latest response answered (not a copy). */
@@ -114,7 +122,8 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
         type.nackedVersion = null;
         type.nackError = null;
         type.rejected = null;
-        acks.onAck(stream.nodeId, request.getTypeUrl(), answered);
+        acks.onAck(stream.nodeId, request.getTypeUrl(), answered,
+            type.namesByNonce.getOrDefault(request.getResponseNonce(), List.of()));
       }
       // The NACK itself, or a later request still on the rejected response's nonce without ACKing
       // it. The version alone cannot tell: a type's version covers all of its resources, so a
@@ -154,6 +163,7 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
       type.sentVersion = response.getVersionInfo();
       type.lastNonce = response.getNonce();
       type.lastRequestedNames = request == null ? List.of() : request.getResourceNamesList();
+      type.namesByNonce.put(response.getNonce(), type.lastRequestedNames);
     }
   }
 

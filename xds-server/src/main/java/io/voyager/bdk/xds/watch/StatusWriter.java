@@ -1,6 +1,7 @@
 package io.voyager.bdk.xds.watch;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes what the gateway made of each ExternalBookDefinition into its status: {@code webhooks}
  * (integration name and public path) and a {@value #CONDITION} condition (True, or False naming
- * the bad fields, or False while the book is held out because Envoy refused its resources). Patches (JSON merge, status subresource) only when that differs from what the
+ * the bad fields, or False while the book is held out because Envoy refused its resources).
+ * Patches (JSON Patch, status subresource) only when that differs from what the
  * object already says; other conditions are kept.
  */
 public final class StatusWriter {
@@ -90,20 +92,36 @@ public final class StatusWriter {
       }
     }
     nextConditions.add(sameCondition ? existing : want);
-    ObjectNode patch = json.createObjectNode();
-    ObjectNode statusNode = patch.putObject("status");
-    statusNode.set("webhooks", json.valueToTree(wantWebhooks));
-    statusNode.set("conditions", json.valueToTree(nextConditions));
+    // A JSON Patch, not a merge patch: it replaces both lists whole on every server (the fabric8
+    // mock's merge patch appends to arrays, so a book losing its routes never converged there), and
+    // its test of resourceVersion refuses a write computed from a stale cache (which would drop a
+    // condition another writer just set); the event of that newer write rebuilds and retries.
+    ArrayNode patch = json.createArrayNode();
+    patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion")
+        .put("value", current.getMetadata().getResourceVersion());
+    if (status == null) {
+      ObjectNode statusNode = json.createObjectNode();
+      statusNode.set("webhooks", json.valueToTree(wantWebhooks));
+      statusNode.set("conditions", json.valueToTree(nextConditions));
+      patch.addObject().put("op", "add").put("path", "/status").set("value", statusNode);
+    } else {
+      patch.addObject().put("op", "add").put("path", "/status/webhooks").set("value", json.valueToTree(wantWebhooks));
+      patch.addObject().put("op", "add").put("path", "/status/conditions").set("value", json.valueToTree(nextConditions));
+    }
     try {
       client.resources(ExternalBookDefinition.class)
           .inNamespace(translation.namespace())
           .withName(translation.name())
           .subresource("status")
-          .patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+          .patch(PatchContext.of(PatchType.JSON), patch.toString());
       log.info("event=status_written book={}/{} webhooks={} routed={}", translation.namespace(), translation.name(),
           wantWebhooks.size(), want.status());
       return true;
     } catch (KubernetesClientException e) {
+      if (e.getCode() == 409 || e.getCode() == 422) {
+        log.info("event=status_write_stale book={}/{} code={}", translation.namespace(), translation.name(), e.getCode());
+        return false;
+      }
       log.warn("event=status_write_failed book={}/{} code={} error=\"{}\"", translation.namespace(), translation.name(),
           e.getCode(), String.valueOf(e.getMessage()).replace('"', '\''));
       return false;

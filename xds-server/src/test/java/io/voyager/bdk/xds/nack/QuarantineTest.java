@@ -31,6 +31,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Books Envoy refused are held out for the exact inputs that made them, and only for those. */
@@ -136,9 +137,11 @@ class QuarantineTest {
     Translation retried = translated(input()).translation();
     assertThat(names(retried.resources().clusters())).contains(ACME_CLUSTER);
 
-    assertThat(quarantine.confirmedBy("type.googleapis.com/envoy.config.cluster.v3.Cluster", retried))
+    assertThat(quarantine.confirmedBy("type.googleapis.com/envoy.config.cluster.v3.Cluster", retried, Set.of()))
         .as("an ACK of another type confirms nothing").isEmpty();
-    assertThat(quarantine.confirmedBy(EDS, retried)).containsExactly(ACME);
+    assertThat(quarantine.confirmedBy(EDS, retried, Set.of("k8s/customer-b/shop/8080")))
+        .as("an ACK of a response that did not carry its cluster confirms nothing").isEmpty();
+    assertThat(quarantine.confirmedBy(EDS, retried, Set.of(ACME_CLUSTER, "k8s/customer-b/shop/8080"))).containsExactly(ACME);
     assertThat(quarantine.hasBooksOnTrial()).isFalse();
   }
 
@@ -223,7 +226,12 @@ class QuarantineTest {
 
     slices.put(new ServiceKey("customer-a", "acme"), List.of(slice("customer-a", "acme", "http", 8080, ready("10.0.0.3"))));
     String accepted = serve();
-    writeBack.onAck("envoy-1", EDS, accepted);
+    int written = writes.size();
+    // Envoy may ACK this version for the names it had (CDS has not added acme's cluster yet)...
+    writeBack.onAck("envoy-1", EDS, accepted, List.of("k8s/customer-b/shop/8080"));
+    assertThat(writes).as("not yet taken: acme's cluster was not in that response").hasSize(written);
+    // ...and then for acme's cluster too
+    writeBack.onAck("envoy-1", EDS, accepted, List.of(ACME_CLUSTER, "k8s/customer-b/shop/8080"));
     assertThat(writes).last().isEqualTo("customer-a/acme=accepted");
     assertThat(quarantine.hasBooksOnTrial()).isFalse();
   }
