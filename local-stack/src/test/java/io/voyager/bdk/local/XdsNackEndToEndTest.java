@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.Condition;
@@ -50,10 +52,11 @@ import org.junit.jupiter.api.io.TempDir;
  * exactly production's.
  *
  * <p>With that: a rejected version is NACKed once or twice, not re-sent in a loop; the culprit
- * book gets Accepted=False (EnvoyRejected); what Envoy already had keeps serving. But state-of-
- * the-world EDS is one response for all clusters and Envoy refuses it whole, so a book published
- * while the rejection stands gets no endpoints until the culprit is fixed or removed — measured
- * here, and stated in README "Known limits".
+ * book gets Accepted=False (EnvoyRejected, "held out of the gateway") and is quarantined: the next
+ * snapshot leaves out its route, cluster and endpoints, so state-of-the-world EDS, which Envoy
+ * refuses whole, flows again and a book published after the rejection gets its endpoints. When
+ * the culprit's inputs change it is tried again (refused again → quarantined again; let through →
+ * Accepted=True and routed).
  *
  * <p>Envoy's {@code update_rejected} counters only grow, so the test with no rejection runs first
  * ({@link Order}).
@@ -147,7 +150,7 @@ class XdsNackEndToEndTest {
 
   @Test
   @Order(2)
-  void aRejectedEndpointVersionIsNackedABoundedNumberOfTimesTheRestKeepsWorkingAndNewEndpointsWaitForTheFix()
+  void aBookEnvoyRefusesIsQuarantinedEveryOtherBookKeepsWorkingAndItIsTriedAgainWhenItsInputsChange()
       throws Exception {
     long nacksBefore = serverNacks();
     RoutedBook healthy = routedBook("healthy-before");
@@ -155,58 +158,94 @@ class XdsNackEndToEndTest {
     // The culprit's slice is valid; the seam makes the server emit its endpoints on port 70000.
     SampleBook culpritBackend = backend("culprit");
     String culprit = "refused-" + suffix();
+    String culpritPath = WebhookRoutes.publicPath(NAMESPACE, culprit, "github");
     String culpritCluster = clusterName(culprit, culpritBackend.port());
     REFUSED_CLUSTERS.add(culpritCluster);
     books.putSecret(NAMESPACE, GITHUB.secretName(), List.of("whsec-" + UUID.randomUUID()));
     books.create(NAMESPACE, culprit, "orders", culpritBackend.port(), List.of(GITHUB));
 
-    await("Envoy rejects the endpoints").atMost(CONVERGE)
-        .until(() -> admin.statOrZero("cluster." + culpritCluster + ".update_rejected") > 0);
-    await("the book says Envoy rejected it").atMost(CONVERGE).untilAsserted(() ->
+    await("Envoy rejects the culprit's endpoints").atMost(CONVERGE).until(() -> serverNacks() > nacksBefore);
+    await("the culprit says it is held out because Envoy rejected it").atMost(CONVERGE).untilAsserted(() ->
         assertThat(acceptedCondition(culprit)).hasValueSatisfying(c -> {
           assertThat(c.status()).isEqualTo("False");
           assertThat(c.reason()).isEqualTo("EnvoyRejected");
-          assertThat(c.message()).as("Envoy's error").contains(culpritCluster, String.valueOf(PORT_ENVOY_REFUSES));
+          assertThat(c.message()).as("held out, and Envoy's error")
+              .contains("held out of the gateway until its resources change", culpritCluster, String.valueOf(PORT_ENVOY_REFUSES));
         }));
+    await("the culprit is quarantined").atMost(CONVERGE).untilAsserted(() -> {
+      assertThat(quarantinedBooks()).as("/debug/quarantine").containsExactly(NAMESPACE + "/" + culprit);
+      assertThat(serverGauge("bdk_xds_quarantined_books")).isEqualTo(1);
+    });
+
+    // Its route, cluster and endpoints are gone: Envoy takes the next snapshot whole.
+    await("the culprit's webhook route is gone").atMost(CONVERGE)
+        .until(() -> gateway.post(culpritPath, "{}").status() == 404);
+    await("Envoy serves the snapshot without the culprit").atMost(CONVERGE)
+        .untilAsserted(() -> assertThat(clusterNames()).doesNotContain(culpritCluster));
 
     // Inputs unchanged from here on: one rejected version, so one NACK (two if one was in flight),
-    // not a re-send loop. Envoy counts a rejected EDS response on every EDS cluster's stat.
+    // not a re-send loop; Envoy counts a rejected EDS response on every EDS cluster it has.
     await("rejections stay bounded").pollInterval(Duration.ofMillis(500)).during(OBSERVE).atMost(OBSERVE.plusSeconds(10))
         .untilAsserted(() -> {
-          // (the first test left every counter at zero)
           assertThat(rejectedByEnvoy()).as("Envoy update_rejected stats")
-              .containsKey("cluster." + culpritCluster + ".update_rejected")
               .allSatisfy((stat, rejected) -> assertThat(rejected).as(stat).isBetween(1L, MAX_NACKS_PER_VERSION));
           assertThat(serverNacks() - nacksBefore).as("bdk_xds_nacks_total").isBetween(1L, MAX_NACKS_PER_VERSION);
         });
+    long nacksOfFirstVersion = serverNacks() - nacksBefore;
 
-    // Envoy refuses the EDS response as a whole, yet only the culprit is blamed: the error names
-    // its cluster (the healthy book's endpoint shares the culprit's address, 127.0.0.1).
+    // Only the culprit is blamed (the healthy book's endpoint shares its address, 127.0.0.1), and
+    // everything else keeps working.
     assertThat(acceptedCondition(healthy.name())).as("the healthy book is not blamed")
         .satisfiesAnyOf(c -> assertThat(c).isEmpty(), c -> assertThat(c.get().status()).isEqualTo("True"));
-
-    // What Envoy already had keeps serving: the library API, a book routed before, and the
-    // culprit's own route (ext-authz answers; its endpoints are what was refused).
     assertThat(gateway.get("/api/v1/books").status()).isEqualTo(200);
     healthy.assertSignedWebhookIsDelivered();
-    await("the webhook route of the rejected book is served").atMost(CONVERGE)
-        .until(() -> gateway.post(WebhookRoutes.publicPath(NAMESPACE, culprit, "github"), "{}").status() == 401);
 
-    // A valid book published while the rejection stands: its route arrives (RDS is a separate
-    // response), but its endpoints ride in the same state-of-the-world EDS response as the
-    // culprit's, which Envoy refuses whole — so they wait until the culprit is fixed or removed.
+    // A valid book published after the rejection gets its route AND its endpoints: the EDS
+    // response no longer carries what Envoy refused.
     RoutedBook later = routedBook("published-after");
-    await("Envoy refused the EDS response carrying the later book's endpoints").atMost(CONVERGE)
-        .until(() -> admin.statOrZero("cluster." + later.cluster() + ".update_rejected") > 0);
-    await("the later book's endpoints stay held").pollInterval(Duration.ofMillis(500)).during(OBSERVE).atMost(OBSERVE.plusSeconds(10))
-        .untilAsserted(() -> assertThat(hostsOf(later.cluster())).isEmpty());
-
-    stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(NAMESPACE).withName(culprit).delete();
-    await("once the culprit is gone the later book gets its endpoints").atMost(CONVERGE)
+    await("the later book gets its endpoints").atMost(CONVERGE)
         .untilAsserted(() -> assertThat(hostsOf(later.cluster())).containsExactly(LocalStack.LOCALHOST + ":" + later.backend().port()));
     later.assertSignedWebhookIsDelivered();
+    assertThat(acceptedCondition(later.name())).as("the later book is not blamed")
+        .satisfiesAnyOf(c -> assertThat(c).isEmpty(), c -> assertThat(c.get().status()).isEqualTo("True"));
+
+    // The user changes the culprit: released and tried again. The seam still corrupts it, so Envoy
+    // refuses it again and it goes back to quarantine — one more rejected version, bounded.
+    editVersion(culprit, "1.0.1");
+    await("the changed culprit is tried again and refused").atMost(CONVERGE)
+        .until(() -> serverNacks() - nacksBefore > nacksOfFirstVersion);
+    await("quarantined again, rejections bounded").pollInterval(Duration.ofMillis(500)).during(OBSERVE)
+        .atMost(OBSERVE.plusSeconds(20)).untilAsserted(() -> {
+          assertThat(quarantinedBooks()).containsExactly(NAMESPACE + "/" + culprit);
+          assertThat(serverNacks() - nacksBefore).as("bdk_xds_nacks_total: at most two per rejected version")
+              .isBetween(nacksOfFirstVersion + 1, 2 * MAX_NACKS_PER_VERSION);
+          assertThat(gateway.post(culpritPath, "{}").status()).as("the culprit's route").isEqualTo(404);
+          assertThat(acceptedCondition(culprit)).hasValueSatisfying(c -> assertThat(c.status()).isEqualTo("False"));
+        });
+    later.assertSignedWebhookIsDelivered();
     healthy.assertSignedWebhookIsDelivered();
+
+    // Fixed for real (the seam lets it through) and changed again: released, Envoy takes it.
+    REFUSED_CLUSTERS.remove(culpritCluster);
+    editVersion(culprit, "1.0.2");
+    await("the fixed culprit is accepted and routed").atMost(CONVERGE).untilAsserted(() -> {
+      assertThat(quarantinedBooks()).isEmpty();
+      assertThat(acceptedCondition(culprit)).hasValueSatisfying(c -> assertThat(c.status()).isEqualTo("True"));
+      assertThat(gateway.post(culpritPath, "{}").status()).as("unsigned webhook to the culprit's route").isEqualTo(401);
+      assertThat(hostsOf(culpritCluster)).containsExactly(LocalStack.LOCALHOST + ":" + culpritBackend.port());
+    });
+    assertThat(serverGauge("bdk_xds_quarantined_books")).isZero();
+    later.assertSignedWebhookIsDelivered();
     assertThat(stack.envoy().isAlive()).isTrue();
+  }
+
+  /**
+   * Changes the book's {@code spec.version}: a new input for the gateway, same routes. A merge
+   * patch without resourceVersion, so the xds-server's own status writes cannot make it conflict.
+   */
+  private static void editVersion(String name, String version) {
+    stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(NAMESPACE).withName(name)
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"version\":\"" + version + "\"}}");
   }
 
   // ---- books ----
@@ -321,14 +360,40 @@ class XdsNackEndToEndTest {
 
   /** The xds-server's {@code bdk_xds_nacks_total}, all types. */
   private static long serverNacks() throws Exception {
-    HttpResponse<String> response = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://" + LocalStack.LOCALHOST + ":" + stack.ports().xdsAdmin() + "/metrics"))
-            .timeout(Duration.ofSeconds(5)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertThat(response.statusCode()).isEqualTo(200);
-    return Math.round(response.body().lines()
-        .filter(line -> line.startsWith("bdk_xds_nacks_total"))
+    return serverGauge("bdk_xds_nacks_total");
+  }
+
+  /** The sum of the xds-server's metric {@code name} over its labels. */
+  private static long serverGauge(String name) throws Exception {
+    return Math.round(xdsAdmin("/metrics").lines()
+        .filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
         .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
         .sum());
+  }
+
+  /** {@code namespace/name} of every book on the xds-server's {@code /debug/quarantine}. */
+  private static List<String> quarantinedBooks() throws Exception {
+    List<String> names = new ArrayList<>();
+    new com.fasterxml.jackson.databind.ObjectMapper().readTree(xdsAdmin("/debug/quarantine")).path("quarantined")
+        .forEach(row -> names.add(row.path("book").asText()));
+    return names;
+  }
+
+  private static String xdsAdmin(String path) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://" + LocalStack.LOCALHOST + ":" + stack.ports().xdsAdmin() + path))
+            .timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(path).isEqualTo(200);
+    return response.body();
+  }
+
+  /** Names of the clusters Envoy has. */
+  private static List<String> clusterNames() {
+    List<String> names = new ArrayList<>();
+    for (JsonNode status : admin.json("/clusters?format=json").path("cluster_statuses")) {
+      names.add(status.path("name").asText());
+    }
+    return names;
   }
 }
