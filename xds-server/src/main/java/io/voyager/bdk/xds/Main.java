@@ -12,6 +12,7 @@ import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import io.voyager.bdk.transcoder.TranscoderSettings;
 import io.voyager.bdk.xds.admin.DebugHandlers;
+import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
 import io.voyager.bdk.xds.nack.NackWriteBack;
@@ -32,6 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -69,6 +71,28 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Option(names = "--ext-authz-port-name", defaultValue = "grpc", description = "Its port name. Default: ${DEFAULT-VALUE}.")
   String extAuthzPortName;
+
+  @Option(names = "--library-endpoint", paramLabel = "HOST:PORT", converter = FixedEndpointConverter.class,
+      description = "Fixed endpoint of the library cluster (IP literal, [IPv6]:PORT) instead of the EndpointSlices of --library-service, "
+          + "e.g. a library-service running outside the cluster. Default: from EndpointSlices.")
+  FixedEndpoint libraryEndpoint;
+
+  @Option(names = "--ext-authz-endpoint", paramLabel = "HOST:PORT", converter = FixedEndpointConverter.class,
+      description = "Fixed endpoint of the ext-authz cluster (IP literal, [IPv6]:PORT) instead of the EndpointSlices of --ext-authz-service. "
+          + "Default: from EndpointSlices.")
+  FixedEndpoint extAuthzEndpoint;
+
+  /** Turns a bad HOST:PORT into picocli's "Invalid value for option '--…-endpoint': why". */
+  static final class FixedEndpointConverter implements CommandLine.ITypeConverter<FixedEndpoint> {
+    @Override
+    public FixedEndpoint convert(String value) {
+      try {
+        return FixedEndpoint.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
 
   @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "Largest webhook body (ext_authz buffer); larger gets 413. Default: ${DEFAULT-VALUE}.")
   int maxRequestBytes;
@@ -127,7 +151,9 @@ public final class Main implements Callable<AutoCloseable> {
         ServiceRef.parse(libraryService, PortSelector.named(libraryPortName)),
         ServiceRef.parse(extAuthzService, PortSelector.named(extAuthzPortName)),
         maxRequestBytes,
-        new TranscoderSettings(List.of(TranscoderSettings.BOOK_LIBRARY_SERVICE), maxTranscodeRequestBytes, maxTranscodeResponseBytes));
+        new TranscoderSettings(List.of(TranscoderSettings.BOOK_LIBRARY_SERVICE), maxTranscodeRequestBytes, maxTranscodeResponseBytes),
+        libraryEndpoint,
+        extAuthzEndpoint);
     Closer opened = new Closer();
     try {
       PrometheusMeterRegistry registry = Metrics.newRegistry("xds-server", opened);
@@ -152,8 +178,9 @@ public final class Main implements Callable<AutoCloseable> {
       admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher, nackWriteBack::culprits));
       admin.handle("/debug/quarantine", DebugHandlers.quarantine(watcher.quarantine()));
       opened.register(admin);
-      log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} ext_authz={}",
-          xdsPort, this.admin.host(), admin.port(), listenerAddress, listenerPort, settings.library(), settings.extAuthz());
+      log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={}",
+          xdsPort, this.admin.host(), admin.port(), listenerAddress, listenerPort, settings.library(),
+          libraryEndpoint == null ? "eds" : libraryEndpoint, settings.extAuthz(), extAuthzEndpoint == null ? "eds" : extAuthzEndpoint);
       return () -> {
         ready.set(false);
         opened.close();

@@ -1,6 +1,7 @@
 package io.voyager.bdk.xds.ir;
 
 import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.IpLiterals;
 import io.voyager.bdk.xds.model.PortNumbers;
 import io.voyager.bdk.xds.model.PortSelector;
 import java.util.List;
@@ -27,34 +28,12 @@ public final class EndpointResolver {
         continue;
       }
       for (EndpointSliceView.Endpoint endpoint : slice.endpoints()) {
-        if (endpoint.ready() && isIpLiteral(endpoint.address())) {
+        if (endpoint.ready() && IpLiterals.isIpLiteral(endpoint.address())) {
           result.add(new HostPort(endpoint.address(), target.get()));
         }
       }
     }
     return List.copyOf(result);
-  }
-
-  private static final java.util.regex.Pattern IPV4 =
-      java.util.regex.Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
-  private static final java.util.regex.Pattern IPV6_CHARS = java.util.regex.Pattern.compile("[0-9a-fA-F:.]+");
-
-  /** An IPv4 or IPv6 literal (never a DNS name; parsing an IPv6 literal does no lookup). */
-  static boolean isIpLiteral(String address) {
-    if (address == null || address.isBlank()) {
-      return false;
-    }
-    if (IPV4.matcher(address).matches()) {
-      return true;
-    }
-    if (!address.contains(":") || !IPV6_CHARS.matcher(address).matches()) {
-      return false;
-    }
-    try {
-      return java.net.InetAddress.getByName(address) instanceof java.net.Inet6Address;
-    } catch (java.net.UnknownHostException e) {
-      return false;
-    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.voyager.bdk.xds.ir;
 
 import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.model.ServiceRef;
@@ -36,6 +37,14 @@ public final class GatewayIrBuilder {
     BackendIr resolve(ServiceRef service, boolean http2);
   }
 
+  /** A gRPC backend of the gateway: its fixed endpoint if one is set, else its Service's endpoints. */
+  private static BackendIr sharedBackend(ServiceRef service, FixedEndpoint fixed, BackendResolver backends) {
+    if (fixed == null) {
+      return backends.resolve(service, true);
+    }
+    return new BackendIr(BackendIr.clusterName(service), service, true, List.of(new HostPort(fixed.host(), fixed.port())));
+  }
+
   public static GatewayIr build(
       GatewaySettings settings, Collection<BookTranslation.Accepted> books, BackendResolver backends) {
     List<WebhookRouteIr> routes = new ArrayList<>();
@@ -48,8 +57,8 @@ public final class GatewayIrBuilder {
       webhookServices.put(BackendIr.clusterName(book.backend()), book.backend());
     }
     routes.sort(Comparator.comparing(WebhookRouteIr::path));
-    BackendIr library = backends.resolve(settings.library(), true);
-    BackendIr extAuthz = backends.resolve(settings.extAuthz(), true);
+    BackendIr library = sharedBackend(settings.library(), settings.libraryEndpoint(), backends);
+    BackendIr extAuthz = sharedBackend(settings.extAuthz(), settings.extAuthzEndpoint(), backends);
     List<BackendIr> webhookBackends = new ArrayList<>();
     for (ServiceRef service : webhookServices.values()) {
       String name = BackendIr.clusterName(service);

@@ -11,6 +11,9 @@ import io.voyager.bdk.transcoder.TranscoderSettings;
  * @param extAuthz the ext-authz gRPC Service (HTTP/2)
  * @param maxWebhookBodyBytes largest webhook body ext_authz buffers; larger gets 413
  * @param transcoder the transcoder's services and body limits
+ * @param libraryEndpoint if not null, the library cluster's only endpoint instead of its Service's
+ *     EndpointSlices (the local stack against a real cluster)
+ * @param extAuthzEndpoint the same for ext-authz
  */
 public record GatewaySettings(
     String listenerAddress,
@@ -18,7 +21,9 @@ public record GatewaySettings(
     ServiceRef library,
     ServiceRef extAuthz,
     int maxWebhookBodyBytes,
-    TranscoderSettings transcoder) {
+    TranscoderSettings transcoder,
+    FixedEndpoint libraryEndpoint,
+    FixedEndpoint extAuthzEndpoint) {
 
   public static final int DEFAULT_MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
@@ -32,6 +37,23 @@ public record GatewaySettings(
     if (maxWebhookBodyBytes <= 0) {
       throw new IllegalArgumentException("max-request-bytes: must be positive, got " + maxWebhookBodyBytes);
     }
+  }
+
+  /** Settings whose backends both take their endpoints from their Services' EndpointSlices. */
+  public GatewaySettings(
+      String listenerAddress,
+      int listenerPort,
+      ServiceRef library,
+      ServiceRef extAuthz,
+      int maxWebhookBodyBytes,
+      TranscoderSettings transcoder) {
+    this(listenerAddress, listenerPort, library, extAuthz, maxWebhookBodyBytes, transcoder, null, null);
+  }
+
+  /** These settings with fixed endpoints for the library and ext-authz (null: from EndpointSlices). */
+  public GatewaySettings withFixedEndpoints(FixedEndpoint library, FixedEndpoint extAuthz) {
+    return new GatewaySettings(listenerAddress, listenerPort, this.library, this.extAuthz,
+        maxWebhookBodyBytes, transcoder, library, extAuthz);
   }
 
   /** The local-stack defaults: 127.0.0.1:8080, bdk/book-library:grpc, bdk/ext-authz:grpc, 1 MiB. */

@@ -22,6 +22,7 @@ import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.ServiceKey;
@@ -329,6 +330,31 @@ class GatewayTranslatorTest {
     return cla.getEndpointsList().stream().flatMap(l -> l.getLbEndpointsList().stream())
         .map(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress() + ":" + e.getEndpoint().getAddress().getSocketAddress().getPortValue())
         .toList();
+  }
+
+  @Test
+  void fixedEndpointsReplaceTheLibraryAndExtAuthzSlicesWhileBooksKeepTheirs() {
+    GatewaySettings fixed = SETTINGS.withFixedEndpoints(new FixedEndpoint("127.0.0.1", 40001), new FixedEndpoint("::1", 40002));
+    Map<ServiceKey, List<EndpointSliceView>> slices = Map.of(
+        new ServiceKey("bdk", "book-library"), List.of(slice("bdk", "book-library", "grpc", 50051, ready("10.1.0.1"))),
+        new ServiceKey("customer-a", "acme"), List.of(slice("customer-a", "acme", "http", 9000, ready("10.0.0.1"))));
+    GatewayInput in = new GatewayInput(fixed, List.of(book("customer-a", "acme", webhook("github", "github"))), slices);
+    for (Translation t : List.of(translator.translate(in), new IncrementalTranslator(XDS).translate(in))) {
+      assertThat(endpointsOf(t, "k8s/bdk/book-library/grpc")).as("the slice's 10.1.0.1 is ignored").containsExactly("127.0.0.1:40001");
+      assertThat(endpointsOf(t, "k8s/bdk/ext-authz/grpc")).as("fixed even without slices").containsExactly("::1:40002");
+      assertThat(endpointsOf(t, "k8s/customer-a/acme/8080")).containsExactly("10.0.0.1:9000");
+      assertThat(t.resources().clusters()).filteredOn(c -> c.getName().equals("k8s/bdk/book-library/grpc"))
+          .singleElement().satisfies(c -> assertThat(c.getType()).isEqualTo(Cluster.DiscoveryType.EDS));
+    }
+  }
+
+  @Test
+  void withoutFixedEndpointsTheLibraryClusterFollowsItsSlices() {
+    Map<ServiceKey, List<EndpointSliceView>> slices = Map.of(
+        new ServiceKey("bdk", "book-library"), List.of(slice("bdk", "book-library", "grpc", 50051, ready("10.1.0.1"))));
+    Translation t = translator.translate(new GatewayInput(SETTINGS, List.of(), slices));
+    assertThat(endpointsOf(t, "k8s/bdk/book-library/grpc")).containsExactly("10.1.0.1:50051");
+    assertThat(endpointsOf(t, "k8s/bdk/ext-authz/grpc")).isEmpty();
   }
 
   @Test

@@ -1,0 +1,50 @@
+package io.voyager.bdk.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.voyager.bdk.xds.model.FixedEndpoint;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class MainFlagsTest {
+  @Test
+  void fixedEndpointsAreOptionalAndDefaultToEndpointSlices() {
+    Main main = new Main();
+    new CommandLine(main).parseArgs();
+    assertThat(main.libraryEndpoint).isNull();
+    assertThat(main.extAuthzEndpoint).isNull();
+  }
+
+  @Test
+  void fixedEndpointsAreParsed() {
+    Main main = new Main();
+    new CommandLine(main).parseArgs("--library-endpoint", "127.0.0.1:50051", "--ext-authz-endpoint", "[::1]:18010");
+    assertThat(main.libraryEndpoint).isEqualTo(new FixedEndpoint("127.0.0.1", 50051));
+    assertThat(main.extAuthzEndpoint).isEqualTo(new FixedEndpoint("::1", 18010));
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+      "--library-endpoint,book-library.bdk.svc:50051,is not an IP literal",
+      "--library-endpoint,127.0.0.1:0,is not a port number (1-65535)",
+      "--ext-authz-endpoint,127.0.0.1:65536,is not a port number (1-65535)",
+      "--ext-authz-endpoint,127.0.0.1,expected HOST:PORT"})
+  void aBadEndpointIsRefusedBeforeAnythingStartsNamingTheFlag(String flag, String value, String why) {
+    assertThatThrownBy(() -> Main.start(flag, value))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("'" + flag + "'")
+        .hasMessageContaining(why);
+  }
+
+  @Test
+  void helpDocumentsTheFixedEndpointFlags() {
+    StringWriter out = new StringWriter();
+    new CommandLine(new Main()).usage(new PrintWriter(out));
+    assertThat(out.toString()).contains("--library-endpoint=HOST:PORT", "--ext-authz-endpoint=HOST:PORT", "EndpointSlices");
+  }
+}
