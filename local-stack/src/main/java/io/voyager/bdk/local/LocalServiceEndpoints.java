@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -34,6 +35,26 @@ public final class LocalServiceEndpoints {
   /** Creates the namespace unless it exists. */
   public void ensureNamespace(String name) {
     apply(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build());
+  }
+
+  /**
+   * Creates the namespace only if it does not exist; an existing one is left exactly as it is (a
+   * real cluster's namespace keeps its labels). Returns whether it was created.
+   */
+  public boolean createNamespaceIfMissing(String name) {
+    if (client.namespaces().withName(name).get() != null) {
+      return false;
+    }
+    try {
+      client.resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        return false; // another writer created it in between
+      }
+      throw e;
+    }
+    log.info("event=namespace_created namespace={}", name);
+    return true;
   }
 
   /**

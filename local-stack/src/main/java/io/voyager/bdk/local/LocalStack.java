@@ -34,6 +34,8 @@ public final class LocalStack implements AutoCloseable {
 
   /** Customer namespaces the embedded API starts with, beside {@code bdk}. */
   public static final List<String> SEED_CUSTOMER_NAMESPACES = List.of("customer-acme", "customer-globex");
+  /** The one demo customer namespace created in an external cluster, only if it is missing. */
+  public static final String DEMO_CUSTOMER_NAMESPACE = "customer-acme";
   public static final String LIBRARY_SERVICE = "book-library";
   public static final String EXT_AUTHZ_SERVICE = "ext-authz";
   public static final String GRPC_PORT_NAME = "grpc";
@@ -47,10 +49,11 @@ public final class LocalStack implements AutoCloseable {
   private final Map<Component, AutoCloseable> services;
   private final EnvoyProcess envoy;
   private final Deque<AutoCloseable> toClose;
+  private final List<String> createdNamespaces;
 
   private LocalStack(StackPorts ports, Path runDir, Path kubeconfig, EmbeddedKubernetes embeddedKubernetes,
       KubernetesClient client, Map<Component, AutoCloseable> services, EnvoyProcess envoy,
-      Deque<AutoCloseable> toClose) {
+      Deque<AutoCloseable> toClose, List<String> createdNamespaces) {
     this.ports = ports;
     this.runDir = runDir;
     this.kubeconfig = kubeconfig;
@@ -59,6 +62,7 @@ public final class LocalStack implements AutoCloseable {
     this.services = services;
     this.envoy = envoy;
     this.toClose = toClose;
+    this.createdNamespaces = List.copyOf(createdNamespaces);
   }
 
   public static Builder builder() {
@@ -82,6 +86,14 @@ public final class LocalStack implements AutoCloseable {
   /** True when the stack runs its own embedded Kubernetes API (no --kubeconfig given). */
   public boolean embedded() {
     return embeddedKubernetes != null;
+  }
+
+  /**
+   * Namespaces the stack created in an external cluster because they were missing (empty when
+   * embedded: the embedded API is seeded from scratch every time).
+   */
+  public List<String> createdNamespaces() {
+    return createdNamespaces;
   }
 
   /** A client for the stack's Kubernetes API (closed with the stack). */
@@ -122,8 +134,19 @@ public final class LocalStack implements AutoCloseable {
     closeAll(toClose);
   }
 
-  /** The flags each service gets from the stack (pure). */
+  /** The flags each service gets from the stack (pure), with every backend found through EndpointSlices. */
   public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig) {
+    return serviceArgs(component, ports, kubeconfig, Set.of());
+  }
+
+  /**
+   * The flags each service gets from the stack (pure). For each of {@link Component#LIBRARY} and
+   * {@link Component#EXT_AUTHZ} in {@code fixedEndpoints}, the xds-server gets a fixed endpoint at
+   * its local port ({@code --library-endpoint}, {@code --ext-authz-endpoint}) instead of reading
+   * the Service's EndpointSlices — how the stack reaches its own services with a real cluster.
+   */
+  public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig,
+      Set<Component> fixedEndpoints) {
     List<String> args = new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
     switch (component) {
       case LIBRARY -> args.addAll(List.of(
@@ -151,6 +174,14 @@ public final class LocalStack implements AutoCloseable {
       case LOCAL_RUNTIME -> args.addAll(List.of(
           "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.runtimeAdmin())));
+    }
+    if (component == Component.XDS) {
+      if (fixedEndpoints.contains(Component.LIBRARY)) {
+        args.addAll(List.of("--library-endpoint", LOCALHOST + ":" + ports.libraryGrpc()));
+      }
+      if (fixedEndpoints.contains(Component.EXT_AUTHZ)) {
+        args.addAll(List.of("--ext-authz-endpoint", LOCALHOST + ":" + ports.extAuthzGrpc()));
+      }
     }
     return args;
   }
@@ -273,11 +304,23 @@ public final class LocalStack implements AutoCloseable {
             .withConfig(Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString()))
             .build();
         started.push(client);
-        seed(new LocalServiceEndpoints(client), bound);
+        boolean external = embedded == null;
+        List<String> createdNamespaces = List.of();
+        Set<Component> running = effectiveComponents(components, external);
+        Set<Component> fixedEndpoints = EnumSet.noneOf(Component.class);
+        if (external) {
+          createdNamespaces = seedExternal(new LocalServiceEndpoints(client));
+          running.stream().filter(c -> c == Component.LIBRARY || c == Component.EXT_AUTHZ).forEach(fixedEndpoints::add);
+          log.info("event=external_cluster kubeconfig={} created_namespaces={} fixed_endpoints={} local_runtime=off",
+              kubeconfig, createdNamespaces, fixedEndpoints);
+        } else {
+          seedEmbedded(new LocalServiceEndpoints(client), bound);
+        }
 
         Map<Component, AutoCloseable> services = new LinkedHashMap<>();
-        for (Component component : components) {
-          List<String> args = new ArrayList<>(LocalStack.serviceArgs(component, bound, kubeconfig.toAbsolutePath()));
+        for (Component component : running) {
+          List<String> args = new ArrayList<>(
+              LocalStack.serviceArgs(component, bound, kubeconfig.toAbsolutePath(), fixedEndpoints));
           args.addAll(extraArgs.getOrDefault(component, List.of()));
           log.info("event=service_starting service={} args=\"{}\"", component.displayName(), String.join(" ", args));
           AutoCloseable service = starters.getOrDefault(component, component.starter())
@@ -292,24 +335,58 @@ public final class LocalStack implements AutoCloseable {
         EnvoyProcess envoy = EnvoyProcess.start(binary, bootstrap, runDir.resolve("envoy"), envoyConcurrency, List.of());
         started.push(envoy);
         envoy.awaitReady(envoyTimeout);
-        if (components.contains(Component.XDS)) {
+        if (running.contains(Component.XDS)) {
           envoy.awaitListener(bound.envoyListener(), envoyTimeout);
         }
         bound = bound.withEnvoyAdmin(envoy.admin().address().getPort());
         log.info("event=stack_ready gateway=http://{}:{} envoy_admin={} kubeconfig={}",
             LOCALHOST, bound.envoyListener(), bound.envoyAdmin(), kubeconfig);
-        return new LocalStack(bound, runDir, kubeconfig, embedded, client, services, envoy, started);
+        return new LocalStack(bound, runDir, kubeconfig, embedded, client, services, envoy, started, createdNamespaces);
       } catch (Exception | Error e) {
         closeAll(started);
         throw e;
       }
     }
 
-    private void seed(LocalServiceEndpoints endpoints, StackPorts bound) {
+    /**
+     * The embedded API starts empty: it gets {@code bdk}, the demo customer namespaces, and the
+     * library's and ext-authz's Services with EndpointSlices at 127.0.0.1 (the xds-server finds
+     * them by EDS, as in a cluster).
+     */
+    private static void seedEmbedded(LocalServiceEndpoints endpoints, StackPorts bound) {
       endpoints.ensureNamespace(BdkLabels.BDK_NAMESPACE);
       SEED_CUSTOMER_NAMESPACES.forEach(endpoints::ensureNamespace);
       endpoints.publish(BdkLabels.BDK_NAMESPACE, LIBRARY_SERVICE, GRPC_PORT_NAME, LOCALHOST, bound.libraryGrpc());
       endpoints.publish(BdkLabels.BDK_NAMESPACE, EXT_AUTHZ_SERVICE, GRPC_PORT_NAME, LOCALHOST, bound.extAuthzGrpc());
+    }
+
+    /**
+     * An external cluster is only added to: {@code bdk} (books live there) and the demo customer
+     * namespace, each only if missing. No Service or EndpointSlice is written — a real API server
+     * refuses loopback endpoints, and the cluster's own {@code bdk/book-library} and
+     * {@code bdk/ext-authz} must stay as they are; the xds-server gets fixed endpoints instead.
+     */
+    private static List<String> seedExternal(LocalServiceEndpoints endpoints) {
+      List<String> created = new ArrayList<>();
+      for (String namespace : List.of(BdkLabels.BDK_NAMESPACE, DEMO_CUSTOMER_NAMESPACE)) {
+        if (endpoints.createNamespaceIfMissing(namespace)) {
+          created.add(namespace);
+        }
+      }
+      return created;
+    }
+
+    /**
+     * What runs: the chosen components, but never the local runtime with an external cluster — it
+     * publishes EndpointSlices at 127.0.0.1, which a real API server refuses; there the cluster runs
+     * the books' pods.
+     */
+    static Set<Component> effectiveComponents(Set<Component> chosen, boolean external) {
+      EnumSet<Component> result = chosen.isEmpty() ? EnumSet.noneOf(Component.class) : EnumSet.copyOf(chosen);
+      if (external) {
+        result.remove(Component.LOCAL_RUNTIME);
+      }
+      return result;
     }
 
     private static Path defaultProjectRoot() {

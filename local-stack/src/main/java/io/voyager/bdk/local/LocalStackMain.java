@@ -57,7 +57,11 @@ public final class LocalStackMain implements Callable<Integer> {
   int kubeApiPort = StackPorts.defaults().kubeApi();
 
   @Option(names = "--kubeconfig", paramLabel = "PATH",
-      description = "Use this cluster instead of the embedded Kubernetes API (it needs the BDK CRDs installed).")
+      description = "Use this cluster instead of the embedded Kubernetes API (install the BDK CRDs first: "
+          + "kubectl apply -f k8s/crds/). The stack writes no Service or EndpointSlice there: Envoy reaches the "
+          + "local library-service and ext-authz at 127.0.0.1 (xds-server --library-endpoint/--ext-authz-endpoint); "
+          + "it creates only the bdk and customer-acme namespaces if missing; the local runtime is off "
+          + "(book backends are the cluster's pods, reachable only from a machine on the pod network).")
   Path kubeconfig;
 
   @Option(names = "--run-dir", description = "Kubeconfig, Envoy bootstrap and Envoy log go here. Default: ${DEFAULT-VALUE}.")
@@ -141,7 +145,13 @@ public final class LocalStackMain implements Callable<Integer> {
       out.printf("  Kubernetes API         http://%s:%d   (embedded, no discovery: kubectl --kubeconfig %s get --raw /apis/…)%n",
           h, p.kubeApi(), stack.kubeconfig());
     } else {
-      out.printf("  Kubernetes API         from %s%n", stack.kubeconfig());
+      out.printf("  Kubernetes API         from %s (external cluster)%n", stack.kubeconfig());
+      out.printf("    namespaces created   %s%n", stack.createdNamespaces().isEmpty()
+          ? "none (bdk and " + LocalStack.DEMO_CUSTOMER_NAMESPACE + " existed)" : String.join(", ", stack.createdNamespaces()));
+      out.println("    no Services/EndpointSlices written: Envoy reaches the local library-service and ext-authz at "
+          + h + " (fixed endpoints)");
+      out.println("    local runtime off: book webhooks go to the cluster's pods (pod IPs from EndpointSlices),");
+      out.println("    which this Envoy reaches only if this machine is on the cluster's pod network");
     }
     out.println();
     out.println("Try:");

@@ -1,53 +1,142 @@
 package io.voyager.bdk.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
+import io.fabric8.kubeapitest.junit.KubeConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code --kubeconfig} switches the stack from its embedded API to the cluster the kubeconfig names
- * (here: an API server started apart from the stack, standing in for a real cluster).
+ * {@code make run KUBECONFIG=…}: the stack against a REAL kube-apiserver (kube-api-test), which —
+ * unlike the mock — refuses loopback EndpointSlices. The CRDs are applied first, as a user would
+ * ({@code kubectl apply -f k8s/crds/}); then the stack starts with its default components for an
+ * external cluster, writes no Service or EndpointSlice into {@code bdk}, reaches its own
+ * library-service through a fixed 127.0.0.1 endpoint, and serves the REST API with books stored
+ * in the real API server.
  */
+@EnableKubeAPIServer
 class ExternalClusterEndToEndTest {
+  static final Duration WAIT = Duration.ofSeconds(60);
+  static final String BDK = BdkLabels.BDK_NAMESPACE;
+
+  @KubeConfig static String kubeConfigYaml;
+
   @Test
-  void theStackUsesTheGivenClusterAndStartsNoApiOfItsOwn(@TempDir Path dir) throws Exception {
-    try (EmbeddedKubernetes cluster = EmbeddedKubernetes.start(0, dir.resolve("cluster/kubeconfig"));
-         KubernetesClient clusterClient = new KubernetesClientBuilder()
-             .withConfig(Config.fromKubeconfig(null, Files.readString(cluster.kubeconfig()), null))
-             .build();
-         LocalStack stack = LocalStack.builder()
-             .ports(StackPorts.ephemeral())
-             .runDir(dir.resolve("run"))
-             .projectRoot(ProjectRoot.get())
-             .kubeconfig(cluster.kubeconfig())
-             .nodeId("e2e-external-cluster")
-             .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
-             .start()) {
-      assertThat(stack.embedded()).isFalse();
-      assertThat(stack.kubeconfig()).isEqualTo(cluster.kubeconfig());
-      assertThat(dir.resolve("run/kubeconfig")).doesNotExist();
-      // the stack seeded the given cluster
-      assertThat(clusterClient.namespaces().withName("customer-acme").get()).isNotNull();
-      assertThat(clusterClient.services().inNamespace(BdkLabels.BDK_NAMESPACE).withName(LocalStack.LIBRARY_SERVICE).get())
-          .isNotNull();
+  void theStackRunsAgainstARealApiServerWithoutWritingEndpointsIntoIt(@TempDir Path dir) throws Exception {
+    Path kubeconfig = dir.resolve("cluster.kubeconfig");
+    Files.writeString(kubeconfig, kubeConfigYaml);
+    try (KubernetesClient cluster = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build()) {
+      applyCrds(cluster);
+      // A customer namespace the cluster already has: the stack must leave it as it is.
+      cluster.resource(new NamespaceBuilder().withNewMetadata().withName(LocalStack.DEMO_CUSTOMER_NAMESPACE)
+          .withLabels(Map.of("owner", "platform-team")).endMetadata().build()).create();
 
-      Answer created = new GatewayClient(stack.gatewayUrl())
-          .postJson("/api/v1/books", Map.of("name", "in-the-cluster", "version", "1.0.0"));
+      try (LocalStack stack = LocalStack.builder()
+          .ports(StackPorts.ephemeral())
+          .runDir(dir.resolve("run"))
+          .projectRoot(ProjectRoot.get())
+          .kubeconfig(kubeconfig)
+          .nodeId("e2e-external-cluster")
+          .start()) {
+        assertThat(stack.embedded()).isFalse();
+        assertThat(stack.kubeconfig()).isEqualTo(kubeconfig);
+        assertThat(dir.resolve("run/kubeconfig")).as("no embedded API").doesNotExist();
+        assertThat(stack.components()).as("the local runtime is off with an external cluster")
+            .containsExactly(Component.LIBRARY, Component.EXT_AUTHZ, Component.XDS, Component.CONTROLLER);
+        assertThat(stack.createdNamespaces()).containsExactly(BDK);
+        assertThat(cluster.namespaces().withName(LocalStack.DEMO_CUSTOMER_NAMESPACE).get().getMetadata().getLabels())
+            .containsEntry("owner", "platform-team");
+        assertThat(cluster.discovery().v1().endpointSlices().inNamespace(BDK).list().getItems())
+            .as("no EndpointSlice written into the cluster").isEmpty();
+        assertThat(cluster.services().inNamespace(BDK).list().getItems())
+            .as("no Service written into the cluster").isEmpty();
 
-      assertThat(created.status()).as(created.body()).isEqualTo(201);
-      assertThat(clusterClient.resources(BookDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE).list().getItems())
-          .extracting(b -> b.getSpec().name())
-          .contains("in-the-cluster");
+        GatewayClient gateway = new GatewayClient(stack.gatewayUrl());
+        Answer created = gateway.postJson("/api/v1/books", Map.of("name", "in-the-cluster", "version", "1.0.0"));
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String bookId = created.json().path("book_id").asText();
+        assertThat(cluster.resources(BookDefinition.class).inNamespace(BDK).list().getItems())
+            .extracting(b -> b.getSpec().name())
+            .containsExactly("in-the-cluster");
+
+        Answer fetched = gateway.get("/api/v1/books/" + bookId);
+        assertThat(fetched.status()).as(fetched.body()).isEqualTo(200);
+        assertThat(fetched.json().path("name").asText()).isEqualTo("in-the-cluster");
+
+        Answer unknown = gateway.get("/api/v1/no-such-thing");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.isJson()).as(unknown.contentType()).isTrue();
+
+        assertThat(loadAssignment(stack, "k8s/bdk/book-library/grpc"))
+            .containsExactly(LocalStack.LOCALHOST + ":" + stack.ports().libraryGrpc());
+        assertThat(loadAssignment(stack, "k8s/bdk/ext-authz/grpc"))
+            .containsExactly(LocalStack.LOCALHOST + ":" + stack.ports().extAuthzGrpc());
+      }
     }
+  }
+
+  /** {@code kubectl apply -f k8s/crds/}, then waits until every CRD is Established. */
+  private static void applyCrds(KubernetesClient cluster) throws Exception {
+    List<String> names = new ArrayList<>();
+    try (Stream<Path> files = Files.list(ProjectRoot.get().resolve("k8s/crds"))) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+        try (InputStream in = Files.newInputStream(file)) {
+          for (HasMetadata item : cluster.load(in).items()) {
+            names.add(cluster.resource(item).fieldManager("kubectl").forceConflicts().serverSideApply().getMetadata().getName());
+          }
+        }
+      }
+    }
+    await().atMost(WAIT).until(() -> names.stream().allMatch(n -> established(
+        cluster.apiextensions().v1().customResourceDefinitions().withName(n).get())));
+  }
+
+  private static boolean established(CustomResourceDefinition crd) {
+    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions() != null
+        && crd.getStatus().getConditions().stream()
+            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** {@code host:port} of each endpoint the xds-server serves for {@code cluster} (its /debug/snapshot). */
+  private static List<String> loadAssignment(LocalStack stack, String cluster) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://" + LocalStack.LOCALHOST + ":" + stack.ports().xdsAdmin()
+            + "/debug/snapshot?type=endpoints")).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    List<String> endpoints = new ArrayList<>();
+    for (JsonNode cla : new ObjectMapper().readTree(response.body()).path("endpoints").path("resources")) {
+      if (cla.path("cluster_name").asText().equals(cluster)) {
+        for (JsonNode lb : cla.path("endpoints").findValues("socket_address")) {
+          endpoints.add(lb.path("address").asText() + ":" + lb.path("port_value").asText());
+        }
+      }
+    }
+    return endpoints;
   }
 }
