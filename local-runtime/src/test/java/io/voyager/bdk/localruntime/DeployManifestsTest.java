@@ -180,7 +180,7 @@ class DeployManifestsTest {
     assertThat(verbs(ClusterRole.class, "bdk-ext-authz", "secrets")).containsExactlyInAnyOrder("get", "watch");
     assertThat(verbs(ClusterRole.class, "bdk-library-service", "secrets")).containsExactlyInAnyOrder("create", "delete");
     assertThat(verbs(ClusterRole.class, "bdk-library-service", "namespaces")).containsExactly("get");
-    assertThat(verbs(ClusterRole.class, "bdk-xds-server", "externalbookdefinitions/status")).containsExactly("patch");
+    assertThat(verbs(ClusterRole.class, "bdk-xds-server", "externalbookdefinitions/status")).containsExactly("patch", "update"); // update: the Accepted write-back after a NACK is a PUT
     assertThat(verbs(ClusterRole.class, "bdk-xds-server", "secrets")).isEmpty();
     assertThat(verbs(Role.class, "bdk-book-controller", "leases")).contains("create", "get", "update");
     assertThat(named(ServiceAccount.class).get("envoy").getAutomountServiceAccountToken()).isFalse();
