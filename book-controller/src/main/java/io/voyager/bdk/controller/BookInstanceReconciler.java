@@ -18,8 +18,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.ExternalBookDefinition;
-import io.voyager.bdk.model.WebhookEndpoint;
-import io.voyager.bdk.model.WebhookRoutes;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
@@ -34,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * workload (or joins its shared workload), its ExternalBookDefinition and credentials Secret,
  * deletes what it no longer needs, and writes status from the Deployment's real state — the
  * instance's own (through JOSDK) and the phase and replica counts on its ExternalBookDefinition
- * ({@link ExternalBookStatusWriter}; the rest of that status is the xds-server's). Cleanup on
+ * ({@link ExternalBookStatusWriter}; the rest of that status is the xds-server's, and its verdict on
+ * the webhooks is mirrored back into the instance's status: {@link GatewayVerdict}). Cleanup on
  * delete goes by labels (owner references cannot cross namespaces) behind JOSDK's finalizer.
  * Queueing, retries with backoff, rate limits and leader election are JOSDK's.
  */
@@ -87,9 +86,10 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     if (result.valid().isEmpty()) {
       log.warn("event=instance_invalid instance={} problems=\"{}\"", name, result.message());
       resyncSharedWorkloadsLeftBy(name, Optional.empty());
-      BookInstanceDefinitionStatus failed =
-          StatusCalculator.failed(previous, generation, "InvalidSpec", result.message(), clock.instant());
-      externalBooksOf(name).forEach(book -> externalBookStatus.show(book, failed));
+      List<ExternalBookDefinition> books = externalBooksOf(name);
+      BookInstanceDefinitionStatus failed = StatusCalculator.failed(previous, generation, "InvalidSpec",
+          result.message(), GatewayVerdict.of(books.stream().findFirst()), clock.instant());
+      books.forEach(book -> externalBookStatus.show(book, failed));
       return withStatus(instance, failed);
     }
     ValidInstance valid = result.valid().get();
@@ -120,12 +120,9 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
 
     Optional<Deployment> deployment =
         caches.of(Deployment.class).get(new ResourceID(workload.name(), workload.namespace()));
-    List<WebhookEndpoint> webhooks = valid.webhooks().stream()
-        .map(h -> new WebhookEndpoint(h.integration(),
-            WebhookRoutes.publicPath(valid.customerNamespace(), name, h.integration())))
-        .toList();
-    BookInstanceDefinitionStatus next =
-        StatusCalculator.observed(previous, generation, deployment, webhooks, clock.instant());
+    // The gateway's verdict as the xds-server last wrote it (a change of it reconciles this instance).
+    BookInstanceDefinitionStatus next = StatusCalculator.observed(
+        previous, generation, deployment, GatewayVerdict.of(Optional.of(externalBook)), clock.instant());
     if (StatusCalculator.differs(previous, next)) {
       log.info("event=instance_status instance={} phase={} ready={}/{}", name, next.phase(),
           next.deploymentStatus().readyReplicas(), next.deploymentStatus().totalReplicas());
@@ -168,7 +165,8 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     }
     BookInstanceDefinitionStatus failed = StatusCalculator.failed(instance.getStatus(),
         instance.getMetadata().getGeneration(), "ApplyFailed",
-        "could not apply the instance's resources after " + attempt + " attempts: " + brief(e), clock.instant());
+        "could not apply the instance's resources after " + attempt + " attempts: " + brief(e),
+        cachedVerdict(instance.getMetadata().getName()), clock.instant());
     showOnExternalBooksIfPossible(instance.getMetadata().getName(), failed);
     instance.setStatus(failed);
     return ErrorStatusUpdateControl.patchStatus(instance);
@@ -177,6 +175,11 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
   /** The ExternalBookDefinition(s) made for {@code instance}, as cached (usually one; none before the first apply). */
   private List<ExternalBookDefinition> externalBooksOf(String instance) {
     return caches.of(ExternalBookDefinition.class).byIndex(SecondaryCaches.BY_INSTANCE, instance);
+  }
+
+  /** The gateway's verdict as the cached ExternalBookDefinition shows it. */
+  private GatewayVerdict cachedVerdict(String instance) {
+    return GatewayVerdict.of(externalBooksOf(instance).stream().findFirst());
   }
 
   /** Best effort: the API may be what failed; the instance's own status still says Failed. */

@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus.DeploymentStatus;
 import io.voyager.bdk.model.Condition;
-import io.voyager.bdk.model.WebhookEndpoint;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,13 +11,17 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Computes an instance's status from what is really there: the Deployment's own status. Pure; the
+ * Computes an instance's status from what is really there: the Deployment's own status, and the
+ * gateway's verdict on its webhooks ({@link GatewayVerdict}: the paths the xds-server routes and its
+ * {@code WebhooksRouted} condition, mirrored from the ExternalBookDefinition). Pure; the
  * reconciler writes the result only when it differs from the current status in more than
  * timestamps, so a steady state costs no writes.
  *
  * <p>Phases: {@code Failed} when the instance is invalid; {@code Ready} when the Deployment has
  * rolled out its current generation with all replicas ready; otherwise {@code Updating} if the
- * instance had been Ready (a rollout is in progress) and {@code Pending} if it never was.
+ * instance had been Ready (a rollout is in progress) and {@code Pending} if it never was. The phase
+ * is the workload's; whether the gateway serves the webhooks is told apart by {@code webhooks}
+ * (only the paths it routes) and the mirrored {@code WebhooksRouted} condition.
  */
 public final class StatusCalculator {
   private StatusCalculator() {}
@@ -27,24 +30,26 @@ public final class StatusCalculator {
   public static final String DEPLOYMENT_READY = "DeploymentReady";
 
   public static BookInstanceDefinitionStatus failed(
-      BookInstanceDefinitionStatus previous, Long generation, String reason, String message, Instant now) {
+      BookInstanceDefinitionStatus previous, Long generation, String reason, String message,
+      GatewayVerdict gateway, Instant now) {
     List<Condition> conditions = new ArrayList<>();
     conditions.add(condition(previous, VALID, "False", reason, message, generation, now));
     conditions.add(condition(previous, DEPLOYMENT_READY, "False", reason, "not deployed: " + message, generation, now));
+    gateway.instanceCondition(previous, generation, now).ifPresent(conditions::add);
     return new BookInstanceDefinitionStatus(
         BookInstanceDefinitionStatus.FAILED,
         previous == null ? null : previous.deploymentStatus(),
         now.toString(),
         conditions,
         generation,
-        List.of());
+        gateway.routed());
   }
 
   public static BookInstanceDefinitionStatus observed(
       BookInstanceDefinitionStatus previous,
       Long generation,
       Optional<Deployment> deployment,
-      List<WebhookEndpoint> webhooks,
+      GatewayVerdict gateway,
       Instant now) {
     int ready = deployment.map(d -> d.getStatus() == null ? null : d.getStatus().getReadyReplicas()).map(StatusCalculator::orZero).orElse(0);
     int total = deployment.map(d -> d.getStatus() == null ? null : d.getStatus().getReplicas()).map(StatusCalculator::orZero).orElse(0);
@@ -69,11 +74,12 @@ public final class StatusCalculator {
       reason = wasRunning ? "RollingOut" : "ReplicasNotReady";
       message = ready + "/" + desired(deployment.get()) + " replicas ready";
     }
-    List<Condition> conditions = List.of(
-        condition(previous, VALID, "True", "Valid", "the instance and its book are valid", generation, now),
-        condition(previous, DEPLOYMENT_READY, rolledOut ? "True" : "False", reason, message, generation, now));
+    List<Condition> conditions = new ArrayList<>();
+    conditions.add(condition(previous, VALID, "True", "Valid", "the instance and its book are valid", generation, now));
+    conditions.add(condition(previous, DEPLOYMENT_READY, rolledOut ? "True" : "False", reason, message, generation, now));
+    gateway.instanceCondition(previous, generation, now).ifPresent(conditions::add);
     return new BookInstanceDefinitionStatus(
-        phase, new DeploymentStatus(ready, total), now.toString(), conditions, generation, webhooks);
+        phase, new DeploymentStatus(ready, total), now.toString(), conditions, generation, gateway.routed());
   }
 
   /** Whether {@code next} says anything {@code current} does not, ignoring timestamps. */
