@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * every event signals a {@link Debouncer}; a debounced rebuild reads the informer caches,
  * leaves out the books the {@link Quarantine} holds, translates incrementally, publishes the
  * snapshot when its content changed (remembering which translation each served version came
- * from), and writes each book's status when it differs.
+ * from), and hands each book's desired status to a {@link StatusWriteQueue}, which writes it on
+ * its own thread: a slow API server never delays a snapshot.
  */
 public final class GatewayWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GatewayWatcher.class);
@@ -56,7 +57,7 @@ public final class GatewayWatcher implements AutoCloseable {
   private final IncrementalTranslator translator;
   private final SnapshotPublisher publisher;
   private final UnaryOperator<XdsResources> outputFilter;
-  private final StatusWriter statusWriter;
+  private final StatusWriteQueue statusWrites;
   private final ScheduledExecutorService executor;
   private final Debouncer debouncer;
   private final Timer translationTimer;
@@ -100,12 +101,29 @@ public final class GatewayWatcher implements AutoCloseable {
       Duration debounceQuiet,
       Duration debounceMax,
       MeterRegistry registry) {
+    this(client, settings, translator, outputFilter, publisher, debounceQuiet, debounceMax, registry,
+        new StatusWriter(client), StatusWriteQueue.Runner.singleThread("xds-status-writer"));
+  }
+
+  /** Test seam: statuses written by {@code statusWriter} on {@code statusRunner}. */
+  GatewayWatcher(
+      KubernetesClient client,
+      GatewaySettings settings,
+      IncrementalTranslator translator,
+      UnaryOperator<XdsResources> outputFilter,
+      SnapshotPublisher publisher,
+      Duration debounceQuiet,
+      Duration debounceMax,
+      MeterRegistry registry,
+      StatusWriteQueue.Writer statusWriter,
+      StatusWriteQueue.Runner statusRunner) {
     this.client = client;
     this.outputFilter = outputFilter;
     this.settings = settings;
     this.translator = translator;
     this.publisher = publisher;
-    this.statusWriter = new StatusWriter(client);
+    this.statusWrites = new StatusWriteQueue(statusWriter, this::cachedBook, statusRunner,
+        StatusWriteQueue.RetryPolicy.defaults(), registry);
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "xds-rebuild");
       t.setDaemon(true);
@@ -217,9 +235,12 @@ public final class GatewayWatcher implements AutoCloseable {
     boolean pushed = outcome.pushed();
     log.info("event=snapshot_built books={} retranslated={} pushed={} millis={}", translation.books().size(),
         translator.lastTranslatedBooks(), pushed, TimeUnit.NANOSECONDS.toMillis(nanos));
-    for (BookTranslation t : translation.books()) {
-      statusWriter.write(t, (ns, name) -> books.getIndexer().getByKey(ns + "/" + name));
-    }
+    statusWrites.offer(translation.books());
+  }
+
+  /** The book as the informer last saw it, or null when it is gone. */
+  private ExternalBookDefinition cachedBook(String namespace, String name) {
+    return books.getIndexer().getByKey(namespace + "/" + name);
   }
 
   /** What is published and what NACKs are attributed against must be the same resources. */
@@ -281,5 +302,6 @@ public final class GatewayWatcher implements AutoCloseable {
       slices.close();
     }
     executor.shutdownNow();
+    statusWrites.close();
   }
 }

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * Patches (JSON Patch, status subresource) only when that differs from what the
  * object already says; other conditions are kept.
  */
-public final class StatusWriter {
+public final class StatusWriter implements StatusWriteQueue.Writer {
   private static final Logger log = LoggerFactory.getLogger(StatusWriter.class);
   public static final String CONDITION = "WebhooksRouted";
   /** Reason of a False {@value #CONDITION} while Envoy's refusal holds the book out of the gateway. */
@@ -37,6 +37,16 @@ public final class StatusWriter {
   private static final ObjectMapper json = new ObjectMapper();
 
   private final KubernetesClient client;
+
+  /** What one {@link #write} did. */
+  public enum Result {
+    /** The status was patched. */
+    WRITTEN,
+    /** Nothing to write: the status already said so, or the book is gone. */
+    UNCHANGED,
+    /** The read or the patch failed; worth trying again. */
+    FAILED
+  }
 
   public StatusWriter(KubernetesClient client) {
     this.client = client;
@@ -65,15 +75,25 @@ public final class StatusWriter {
   }
 
   /**
-   * Patches the book's status if it differs from {@code translation}; true if patched.
+   * Whether the book as last seen ({@code lookup}: the informer cache, null when gone) says
+   * something other than {@code translation}: in memory only, no API call.
+   */
+  @Override
+  public boolean mayNeedWrite(BookTranslation translation, BiFunction<String, String, ExternalBookDefinition> lookup) {
+    ExternalBookDefinition cached = lookup.apply(translation.namespace(), translation.name());
+    return cached != null && patchFor(cached, translation) != null;
+  }
+
+  /**
+   * Patches the book's status if it differs from {@code translation}.
    * {@code lookup} gives the object as last seen (informer cache), or null when it is gone. The
    * cache only decides whether a write may be needed; the patch itself is computed from a fresh
    * read, so a condition another writer has just set (the NACK write-back's Accepted) is kept.
    */
-  public boolean write(BookTranslation translation, BiFunction<String, String, ExternalBookDefinition> lookup) {
-    ExternalBookDefinition cached = lookup.apply(translation.namespace(), translation.name());
-    if (cached == null || patchFor(cached, translation) == null) {
-      return false;
+  @Override
+  public Result write(BookTranslation translation, BiFunction<String, String, ExternalBookDefinition> lookup) {
+    if (!mayNeedWrite(translation, lookup)) {
+      return Result.UNCHANGED;
     }
     ExternalBookDefinition fresh;
     try {
@@ -81,11 +101,11 @@ public final class StatusWriter {
           .inNamespace(translation.namespace()).withName(translation.name()).get();
     } catch (KubernetesClientException e) {
       log.warn("event=status_read_failed book={}/{} code={}", translation.namespace(), translation.name(), e.getCode());
-      return false;
+      return Result.FAILED;
     }
     ArrayNode patch = fresh == null ? null : patchFor(fresh, translation);
     if (patch == null) {
-      return false;
+      return Result.UNCHANGED;
     }
     try {
       client.resources(ExternalBookDefinition.class)
@@ -95,11 +115,11 @@ public final class StatusWriter {
           .patch(PatchContext.of(PatchType.JSON), patch.toString());
       log.info("event=status_written book={}/{} webhooks={} routed={}", translation.namespace(), translation.name(),
           webhooks(translation).size(), translation instanceof BookTranslation.Accepted);
-      return true;
+      return Result.WRITTEN;
     } catch (KubernetesClientException e) {
       log.warn("event=status_write_failed book={}/{} code={} error=\"{}\"", translation.namespace(), translation.name(),
           e.getCode(), String.valueOf(e.getMessage()).replace('"', '\''));
-      return false;
+      return Result.FAILED;
     }
   }
 
