@@ -31,6 +31,7 @@ import io.voyager.bdk.model.BookDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -240,21 +241,30 @@ final class ResourceMapper {
               .setLogLevel(nz(s.configuration().logLevel()))
               .setCustomSettings(Structs.toStruct(s.configuration().customSettings())));
     }
-    boolean routed = webhooksRouted(d.getStatus());
+    List<WebhookEndpoint> routed = d.getStatus() == null ? List.of() : nn(d.getStatus().webhooks());
     for (BookInstanceDefinitionSpec.WebhookBinding w : nn(s.webhooks())) {
-      b.addWebhooks(fromWebhookBinding(w, customerNamespace, d.getMetadata().getName(), routed));
+      b.addWebhooks(fromWebhookBinding(w, routedPath(w, customerNamespace, d.getMetadata().getName(), routed)));
     }
     status(d.getStatus(), b);
     return b.build();
   }
 
   /**
-   * Whether the instance's webhook paths are (or, once the controller has made its
-   * ExternalBookDefinition, will be) served by the gateway. A {@code Failed} instance gets no
-   * ExternalBookDefinition and so no route: its paths would answer 404, so reads leave them out.
+   * The binding's public path if the gateway routes it, else empty. The authority is the xds-server:
+   * it lists the paths it really routes in the ExternalBookDefinition's status, and the book
+   * controller mirrors that list into the instance's {@code status.webhooks} (beside the gateway's
+   * {@code WebhooksRouted} condition, which reads return with the other conditions and whose
+   * message says why a path is missing). So a path is reported only when that list holds exactly
+   * the path this binding gets: not before the gateway has routed it (a new, Pending instance), not
+   * while it refuses it, and never a stale one from another namespace.
    */
-  private static boolean webhooksRouted(BookInstanceDefinitionStatus st) {
-    return st == null || !BookInstanceDefinitionStatus.FAILED.equals(st.phase());
+  private static String routedPath(
+      BookInstanceDefinitionSpec.WebhookBinding w, String customerNamespace, String instanceName,
+      List<WebhookEndpoint> routed) {
+    String integration = nz(w.integration());
+    String path = WebhookRoutes.publicPath(
+        customerNamespace, InstanceNames.externalBookDefinition(instanceName), integration);
+    return routed.contains(new WebhookEndpoint(integration, path)) ? path : "";
   }
 
   private static void status(BookInstanceDefinitionStatus st, Instance.Builder b) {
@@ -356,18 +366,14 @@ final class ResourceMapper {
             : null);
   }
 
-  private static WebhookBinding fromWebhookBinding(
-      BookInstanceDefinitionSpec.WebhookBinding w, String customerNamespace, String instanceName, boolean routed) {
+  private static WebhookBinding fromWebhookBinding(BookInstanceDefinitionSpec.WebhookBinding w, String routedPath) {
     WebhookBinding.Builder b =
         WebhookBinding.newBuilder()
             .setIntegration(nz(w.integration()))
             .setScheme(nz(w.scheme()))
             .setCredential(nz(w.credential()))
-            .setToleranceSeconds(nz(w.toleranceSeconds()));
-    if (routed) {
-      b.setPath(WebhookRoutes.publicPath(
-          customerNamespace, InstanceNames.externalBookDefinition(instanceName), nz(w.integration())));
-    }
+            .setToleranceSeconds(nz(w.toleranceSeconds()))
+            .setPath(routedPath);
     if (w.rateLimit() != null) {
       b.setRateLimit(
           RateLimit.newBuilder()

@@ -42,6 +42,7 @@ import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -220,8 +221,9 @@ class BookLibraryServiceTest {
     assertThat(stored.getSpec().bookRef().version()).isEqualTo("1.0.0");
     assertThat(stored.getSpec().customer().namespace()).isEqualTo(NS);
     assertThat(stored.getSpec().deployment().type()).isEqualTo("primary");
-    assertThat(created.getWebhooks(0).getPath())
-        .isEqualTo(WebhookRoutes.publicPath(NS, resourceName, "zendesk"));
+    // Just created: the gateway has not routed it yet, so no path is claimed.
+    assertThat(created.getWebhooks(0).getIntegration()).isEqualTo("zendesk");
+    assertThat(created.getWebhooks(0).getPath()).isEmpty();
 
     Secret secret = client.secrets().inNamespace(NS).withName(resourceName + "-credentials").get();
     assertThat(secret).isNotNull();
@@ -373,25 +375,46 @@ class BookLibraryServiceTest {
   }
 
   @Test
-  void aFailedInstanceIsReadWithoutWebhookPathsBecauseTheGatewayHasNoRouteForIt() {
+  void aWebhookPathIsReadOnlyWhileTheGatewayRoutesIt_andItsRefusalIsShownInTheConditions() {
     Book book = stub.createBook(supportBook("1.0.0"));
     Instance created = stub.createInstance(instanceRequest(book.getBookId()).build());
-    assertThat(created.getWebhooks(0).getPath()).startsWith("/api/v1/webhooks/zendesk/");
-    BookInstanceDefinition stored = client.resources(BookInstanceDefinition.class).inNamespace("bdk").list().getItems().get(0);
-    stored.setStatus(new BookInstanceDefinitionStatus("Failed", null, "2024-01-01T00:00:00Z",
-        List.of(new io.voyager.bdk.model.Condition("Valid", "False", "InvalidSpec", "unknown book", "2024-01-01T00:00:00Z", 1L)),
-        1L, List.of()));
-    client.resources(BookInstanceDefinition.class).inNamespace("bdk").resource(stored).updateStatus();
+    assertThat(created.getWebhooks(0).getPath()).isEmpty();
+    String name = client.resources(BookInstanceDefinition.class).inNamespace("bdk").list().getItems().get(0)
+        .getMetadata().getName();
+    String path = WebhookRoutes.publicPath(NS, name, "zendesk");
     GetInstanceRequest get = GetInstanceRequest.newBuilder()
         .setBookId(book.getBookId()).setInstanceId(created.getInstanceId()).build();
-    await().atMost(Duration.ofSeconds(10)).until(() -> stub.getInstance(get).getStatus().equals("Failed"));
+
+    // The controller mirrors the xds-server's verdict: routed.
+    writeStatus(List.of(new WebhookEndpoint("zendesk", path)),
+        new io.voyager.bdk.model.Condition("WebhooksRouted", "True", "Routed", "webhook routes are served by the gateway",
+            "2024-01-01T00:00:00Z", 1L));
+    await().atMost(Duration.ofSeconds(10)).until(() -> stub.getInstance(get).getWebhooks(0).getPath().equals(path));
+
+    // Then refused: the path goes, the reason is in the conditions.
+    String refusal = "held out of the gateway until its resources change: Envoy rejected it";
+    writeStatus(List.of(), new io.voyager.bdk.model.Condition("WebhooksRouted", "False", "EnvoyRejected", refusal,
+        "2024-01-01T00:00:05Z", 1L));
+    await().atMost(Duration.ofSeconds(10)).until(() -> stub.getInstance(get).getWebhooks(0).getPath().isEmpty());
 
     Instance got = stub.getInstance(get);
     assertThat(got.getWebhooksCount()).isEqualTo(1);
     assertThat(got.getWebhooks(0).getIntegration()).isEqualTo("zendesk");
-    assertThat(got.getWebhooks(0).getPath()).isEmpty();
+    assertThat(got.getConditionsList()).anySatisfy(c -> {
+      assertThat(c.getType()).isEqualTo("WebhooksRouted");
+      assertThat(c.getStatus()).isEqualTo("False");
+      assertThat(c.getMessage()).isEqualTo(refusal);
+    });
     assertThat(stub.listInstances(ListInstancesRequest.newBuilder().setBookId(book.getBookId()).build())
         .getInstancesList()).singleElement().isEqualTo(got);
+  }
+
+  /** The only instance's status as the controller writes it: Ready, with the gateway's mirrored verdict. */
+  private void writeStatus(List<WebhookEndpoint> routed, io.voyager.bdk.model.Condition webhooksRouted) {
+    BookInstanceDefinition stored = client.resources(BookInstanceDefinition.class).inNamespace("bdk").list().getItems().get(0);
+    stored.setStatus(new BookInstanceDefinitionStatus("Ready", new BookInstanceDefinitionStatus.DeploymentStatus(1, 1),
+        "2024-01-01T00:00:00Z", List.of(webhooksRouted), 1L, routed));
+    client.resources(BookInstanceDefinition.class).inNamespace("bdk").resource(stored).updateStatus();
   }
 
   // ---- helpers ----

@@ -17,8 +17,10 @@ import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.Condition;
+import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -67,8 +69,8 @@ class ResourceMapperTest {
     assertThat(i.getStatus()).isEqualTo("Pending");
     assertThat(i.getInstanceId()).isEqualTo(id.toString());
     assertThat(i.getBookId()).isEqualTo("11111111-1111-1111-1111-111111111111");
-    assertThat(i.getWebhooks(0).getPath())
-        .isEqualTo(WebhookRoutes.publicPath("customer-acme", "support-" + id, "zendesk"));
+    assertThat(i.getWebhooks(0).getIntegration()).isEqualTo("zendesk");
+    assertThat(i.getWebhooks(0).getPath()).isEmpty(); // nothing routes it yet
     assertThat(i.toString()).doesNotContain("the-value");
 
     var secret = mapper.credentialsSecret(r, d);
@@ -86,21 +88,46 @@ class ResourceMapperTest {
     return mapper.toInstanceDefinition(r, book(), id, now);
   }
 
-  private static BookInstanceDefinitionStatus phase(String phase) {
-    return new BookInstanceDefinitionStatus(phase, null, "2024-01-01T00:00:01Z",
-        List.of(new Condition("Valid", BookInstanceDefinitionStatus.FAILED.equals(phase) ? "False" : "True",
-            "r", "m", "2024-01-01T00:00:01Z", 1L)),
-        1L, List.of());
+  private static String pathOf(UUID id) {
+    return WebhookRoutes.publicPath("customer-acme", "support-" + id, "zendesk");
+  }
+
+  /** A status in {@code phase} as the controller writes it, with the gateway's mirrored verdict. */
+  private static BookInstanceDefinitionStatus status(
+      String phase, List<WebhookEndpoint> routed, Condition... gateway) {
+    List<Condition> conditions = new ArrayList<>();
+    conditions.add(new Condition("Valid", BookInstanceDefinitionStatus.FAILED.equals(phase) ? "False" : "True",
+        "r", "m", "2024-01-01T00:00:01Z", 1L));
+    conditions.addAll(List.of(gateway));
+    return new BookInstanceDefinitionStatus(phase, null, "2024-01-01T00:00:01Z", conditions, 1L, routed);
+  }
+
+  private static final Condition ROUTED = new Condition(
+      "WebhooksRouted", "True", "Routed", "webhook routes are served by the gateway", "2024-01-01T00:00:01Z", 1L);
+
+  @Test
+  void aPathTheGatewayRoutesIsReported_inEveryPhase() {
+    UUID id = UUID.fromString("44444444-4444-4444-4444-444444444444");
+    for (String phase : List.of(BookInstanceDefinitionStatus.READY, BookInstanceDefinitionStatus.UPDATING,
+        BookInstanceDefinitionStatus.PENDING, BookInstanceDefinitionStatus.FAILED)) {
+      BookInstanceDefinition d = webhookInstance(id);
+      d.setStatus(status(phase, List.of(new WebhookEndpoint("zendesk", pathOf(id))), ROUTED));
+
+      Instance i = mapper.toInstance(d);
+
+      assertThat(i.getStatus()).isEqualTo(phase);
+      assertThat(i.getWebhooks(0).getPath()).as(phase).isEqualTo(pathOf(id));
+    }
   }
 
   @Test
-  void aFailedInstanceKeepsItsBindingsButReportsNoPathBecauseNoRouteServesIt() {
+  void beforeTheGatewayHasRoutedIt_aReadyInstanceReportsItsBindingWithoutPath() {
     BookInstanceDefinition d = webhookInstance(UUID.fromString("33333333-3333-3333-3333-333333333333"));
-    d.setStatus(phase(BookInstanceDefinitionStatus.FAILED));
+    d.setStatus(status(BookInstanceDefinitionStatus.READY, List.of()));
 
     Instance i = mapper.toInstance(d);
 
-    assertThat(i.getStatus()).isEqualTo("Failed");
+    assertThat(i.getStatus()).isEqualTo("Ready");
     assertThat(i.getWebhooksList()).singleElement().satisfies(w -> {
       assertThat(w.getIntegration()).isEqualTo("zendesk");
       assertThat(w.getScheme()).isEqualTo("zendesk");
@@ -110,28 +137,36 @@ class ResourceMapperTest {
   }
 
   @Test
-  void readyUpdatingAndPendingInstancesReportTheirPublicPath() {
-    UUID id = UUID.fromString("44444444-4444-4444-4444-444444444444");
-    String path = WebhookRoutes.publicPath("customer-acme", "support-" + id, "zendesk");
-    for (String phase : List.of(
-        BookInstanceDefinitionStatus.READY, BookInstanceDefinitionStatus.UPDATING, BookInstanceDefinitionStatus.PENDING)) {
-      BookInstanceDefinition d = webhookInstance(id);
-      d.setStatus(phase(phase));
+  void aPathTheGatewayRefusesIsLeftOut_andItsMessageIsShownInTheConditions() {
+    UUID id = UUID.fromString("55555555-5555-5555-5555-555555555555");
+    BookInstanceDefinition d = webhookInstance(id);
+    String message = "held out of the gateway until its resources change: Envoy rejected cluster 'x'";
+    d.setStatus(status(BookInstanceDefinitionStatus.READY, List.of(),
+        new Condition("WebhooksRouted", "False", "EnvoyRejected", message, "2024-01-01T00:00:02Z", 1L)));
 
-      Instance i = mapper.toInstance(d);
+    Instance i = mapper.toInstance(d);
 
-      assertThat(i.getStatus()).isEqualTo(phase);
-      assertThat(i.getWebhooks(0).getPath()).as(phase).isEqualTo(path);
-    }
+    assertThat(i.getWebhooks(0).getPath()).isEmpty();
+    assertThat(i.getConditionsList()).anySatisfy(c -> {
+      assertThat(c.getType()).isEqualTo("WebhooksRouted");
+      assertThat(c.getStatus()).isEqualTo("False");
+      assertThat(c.getReason()).isEqualTo("EnvoyRejected");
+      assertThat(c.getMessage()).isEqualTo(message);
+    });
+
+    d.setStatus(status(BookInstanceDefinitionStatus.READY, List.of(new WebhookEndpoint("zendesk", pathOf(id))), ROUTED));
+    assertThat(mapper.toInstance(d).getWebhooks(0).getPath()).isEqualTo(pathOf(id));
   }
 
   @Test
-  void aFailedInstanceThatRecoversReportsItsPathAgain() {
-    BookInstanceDefinition d = webhookInstance(UUID.fromString("55555555-5555-5555-5555-555555555555"));
-    d.setStatus(phase(BookInstanceDefinitionStatus.FAILED));
-    assertThat(mapper.toInstance(d).getWebhooks(0).getPath()).isEmpty();
+  void onlyTheExactRoutedPathCounts() {
+    UUID id = UUID.fromString("66666666-6666-6666-6666-666666666666");
+    BookInstanceDefinition d = webhookInstance(id);
+    // Routed for another integration, or a path of another namespace (a status not yet caught up): not this binding's.
+    d.setStatus(status(BookInstanceDefinitionStatus.READY, List.of(
+        new WebhookEndpoint("github", WebhookRoutes.publicPath("customer-acme", "support-" + id, "github")),
+        new WebhookEndpoint("zendesk", WebhookRoutes.publicPath("customer-old", "support-" + id, "zendesk"))), ROUTED));
 
-    d.setStatus(phase(BookInstanceDefinitionStatus.READY));
-    assertThat(mapper.toInstance(d).getWebhooks(0).getPath()).startsWith("/api/v1/webhooks/zendesk/");
+    assertThat(mapper.toInstance(d).getWebhooks(0).getPath()).isEmpty();
   }
 }
