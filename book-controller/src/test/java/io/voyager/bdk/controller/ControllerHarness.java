@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
@@ -21,6 +22,26 @@ final class ControllerHarness {
 
   static BookController start(KubernetesClient client) {
     return BookController.start(client, ControllerSettings.defaults(), new SimpleMeterRegistry(), Optional.empty(), 2);
+  }
+
+  /** A test class's controller: the test book applied, no leader election, metrics of its own. */
+  record RunningController(BookController controller, SimpleMeterRegistry metrics) implements AutoCloseable {
+    static RunningController start(KubernetesClient client) {
+      Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
+      SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+      return new RunningController(
+          BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2), metrics);
+    }
+
+    /** The sum of the counters named {@code name} that carry these tags (key, value, …). */
+    double count(String name, String... tags) {
+      return metrics.find(name).tags(tags).counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    @Override
+    public void close() {
+      controller.close();
+    }
   }
 
   static BookInstanceDefinition create(KubernetesClient client, BookInstanceDefinition instance) {

@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
@@ -19,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -36,16 +34,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class DeploymentPatternsTest {
   private static final AtomicInteger NAMESPACES = new AtomicInteger();
   static KubernetesClient client;
-  static BookController controller;
-  static final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  static RunningController controller;
   String NS;
   double failedBefore;
 
   @BeforeAll
   static void start(KubernetesClient apiServer) {
     client = apiServer;
-    Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
-    controller = BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2);
+    controller = RunningController.start(client);
   }
 
   @AfterAll
@@ -71,7 +67,7 @@ class DeploymentPatternsTest {
   }
 
   private static double failedReconciliations() {
-    return metrics.find("operator.sdk.controllers.execution.reconcile.failure").counters().stream().mapToDouble(c -> c.count()).sum();
+    return controller.count("operator.sdk.controllers.execution.reconcile.failure");
   }
 
   @Test

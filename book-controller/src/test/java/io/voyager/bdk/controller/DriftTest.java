@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
@@ -18,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -36,15 +34,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class DriftTest {
   private static final AtomicInteger NAMESPACES = new AtomicInteger();
   static KubernetesClient client;
-  static BookController controller;
-  static final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  static RunningController controller;
   String NS;
 
   @BeforeAll
   static void start(KubernetesClient apiServer) {
     client = apiServer;
-    Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
-    controller = BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2);
+    controller = RunningController.start(client);
   }
 
   @AfterAll
@@ -234,15 +230,14 @@ class DriftTest {
   }
 
   private static double writes() {
-    return metrics.find(ResourceApplier.WRITES).counters().stream().mapToDouble(c -> c.count()).sum();
+    return controller.count(ResourceApplier.WRITES);
   }
 
   private static double writes(String kind, String reason) {
-    return metrics.find(ResourceApplier.WRITES).tags("kind", kind, "reason", reason).counters().stream()
-        .mapToDouble(c -> c.count()).sum();
+    return controller.count(ResourceApplier.WRITES, "kind", kind, "reason", reason);
   }
 
   private static double reconciliations(String outcome) {
-    return metrics.find("operator.sdk.reconciliations." + outcome).counters().stream().mapToDouble(c -> c.count()).sum();
+    return controller.count("operator.sdk.reconciliations." + outcome);
   }
 }

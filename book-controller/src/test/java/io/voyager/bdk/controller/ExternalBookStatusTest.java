@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
@@ -21,7 +20,6 @@ import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -39,8 +37,7 @@ class ExternalBookStatusTest {
   static final String NS = "customer-ebd-status";
   static final String NAME = "ebd-status";
   static KubernetesClient client;
-  static BookController controller;
-  static final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  static RunningController controller;
 
   /** What the xds-server would have written: the public webhook path and its conditions. */
   static final List<WebhookEndpoint> GATEWAY_WEBHOOKS =
@@ -53,8 +50,7 @@ class ExternalBookStatusTest {
   static void start(KubernetesClient apiServer) {
     client = apiServer;
     Fixtures.namespace(client, NS);
-    Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
-    controller = BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2);
+    controller = RunningController.start(client);
   }
 
   @AfterEach
@@ -170,6 +166,6 @@ class ExternalBookStatusTest {
   }
 
   private static double reconciliations() {
-    return metrics.find("operator.sdk.reconciliations.started").counters().stream().mapToDouble(c -> c.count()).sum();
+    return controller.count("operator.sdk.reconciliations.started");
   }
 }

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
@@ -19,7 +18,6 @@ import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -39,8 +37,7 @@ class GatewayVerdictMirrorTest {
   static final String NS = "customer-gateway-verdict";
   static final String NAME = "verdict";
   static KubernetesClient client;
-  static BookController controller;
-  static final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  static RunningController controller;
 
   static final String PATH = WebhookRoutes.publicPath(NS, NAME, "zendesk");
   static final List<WebhookEndpoint> ROUTED = List.of(new WebhookEndpoint("zendesk", PATH));
@@ -56,8 +53,7 @@ class GatewayVerdictMirrorTest {
   static void start(KubernetesClient apiServer) {
     client = apiServer;
     Fixtures.namespace(client, NS);
-    Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
-    controller = BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2);
+    controller = RunningController.start(client);
   }
 
   @AfterEach
@@ -199,6 +195,6 @@ class GatewayVerdictMirrorTest {
   }
 
   private static double reconciliations() {
-    return metrics.find("operator.sdk.reconciliations.started").counters().stream().mapToDouble(c -> c.count()).sum();
+    return controller.count("operator.sdk.reconciliations.started");
   }
 }

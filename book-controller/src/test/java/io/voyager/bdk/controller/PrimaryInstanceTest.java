@@ -9,14 +9,12 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -29,15 +27,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class PrimaryInstanceTest {
   static final String NS = "customer-primary";
   static KubernetesClient client;
-  static BookController controller;
-  static final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  static RunningController controller;
 
   @BeforeAll
   static void start(KubernetesClient apiServer) {
     client = apiServer;
     Fixtures.namespace(client, NS);
-    Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
-    controller = BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2);
+    controller = RunningController.start(client);
   }
 
   @AfterEach
@@ -164,6 +160,6 @@ class PrimaryInstanceTest {
   }
 
   private static double reconciliations() {
-    return metrics.find("operator.sdk.reconciliations.started").counters().stream().mapToDouble(c -> c.count()).sum();
+    return controller.count("operator.sdk.reconciliations.started");
   }
 }
