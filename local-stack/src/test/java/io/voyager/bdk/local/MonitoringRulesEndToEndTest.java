@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.databind.MappingIterator;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -22,7 +21,6 @@ import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.WebhookRoutes;
-import io.voyager.bdk.xds.translate.XdsResources;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -40,7 +38,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -66,9 +63,8 @@ class MonitoringRulesEndToEndTest {
   private static final String NAMESPACE = LocalStack.SEED_CUSTOMER_NAMESPACES.get(0);
   /** Series Prometheus itself makes for every scrape target: never on a /metrics page. */
   private static final Set<String> MADE_BY_PROMETHEUS = Set.of("up");
-  /** Clusters whose endpoints the xds-server's fault seam rewrites to a port Envoy refuses (a NACK). */
-  private static final Set<String> REFUSED_CLUSTERS = ConcurrentHashMap.newKeySet();
-  private static final int PORT_ENVOY_REFUSES = 70000;
+  /** The xds-server's fault seam: one book's endpoints get a port Envoy refuses (a NACK). */
+  private static final EndpointRefusals refusals = new EndpointRefusals();
 
   @TempDir static Path runDir;
   static LocalStack stack;
@@ -80,7 +76,7 @@ class MonitoringRulesEndToEndTest {
   static void startStackDriveTrafficAndScrape() throws Exception {
     stack = TestStacks.ephemeral(runDir, "e2e-monitoring")
         .without(Component.LOCAL_RUNTIME)
-        .starter(Component.XDS, args -> io.voyager.bdk.xds.Main.start(MonitoringRulesEndToEndTest::refuseEndpointsOf, args))
+        .starter(Component.XDS, refusals.xdsStarter())
         .start();
     gateway = new GatewayClient(stack.gatewayUrl());
     driveTraffic();
@@ -222,7 +218,7 @@ class MonitoringRulesEndToEndTest {
     // A book whose endpoints Envoy refuses → NACKs and a quarantine.
     String refused = "refused-" + suffix();
     int refusedPort = StackPorts.freePorts(1).get(0);
-    REFUSED_CLUSTERS.add("k8s/" + NAMESPACE + "/" + refused + "/" + refusedPort);
+    refusals.refuse("k8s/" + NAMESPACE + "/" + refused + "/" + refusedPort);
     books.create(NAMESPACE, refused, "orders", refusedPort,
         List.of(new Integration("github", "github", refused + "-secret", null, null)));
 
@@ -231,24 +227,6 @@ class MonitoringRulesEndToEndTest {
       assertThat(metrics).containsKeys("bdk_xds_nacks_total", "bdk_controller_resource_writes_total",
           "bdk_extauthz_checks_total", "grpc_server_processing_duration_seconds_count");
     });
-  }
-
-  /** The fault seam: the refused clusters' endpoints get a port Envoy rejects (see XdsNackEndToEndTest). */
-  static XdsResources refuseEndpointsOf(XdsResources resources) {
-    if (REFUSED_CLUSTERS.isEmpty()) {
-      return resources;
-    }
-    List<ClusterLoadAssignment> endpoints = resources.endpoints().stream()
-        .map(cla -> REFUSED_CLUSTERS.contains(cla.getClusterName()) ? withPort(cla, PORT_ENVOY_REFUSES) : cla)
-        .toList();
-    return new XdsResources(resources.listeners(), resources.routes(), resources.clusters(), endpoints);
-  }
-
-  private static ClusterLoadAssignment withPort(ClusterLoadAssignment cla, int port) {
-    ClusterLoadAssignment.Builder builder = cla.toBuilder();
-    builder.getEndpointsBuilderList().forEach(locality -> locality.getLbEndpointsBuilderList().forEach(lb ->
-        lb.getEndpointBuilder().getAddressBuilder().getSocketAddressBuilder().setPortValue(port)));
-    return builder.build();
   }
 
   /**

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -17,7 +16,6 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ServiceRef;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
-import io.voyager.bdk.xds.translate.XdsResources;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,10 +26,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -46,10 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The translator never emits an endpoint port outside 1–65535: an EndpointSlice carrying one (a
  * real API server refuses it; the mock server stores it) routes nowhere and Envoy sees nothing to
  * reject. To still test what happens when Envoy does NACK, the xds-server is started through its
- * fault-injection seam ({@code Main.start(outputFilter, args)}): for the clusters in
- * {@link #REFUSED_CLUSTERS} the filter rewrites the emitted ClusterLoadAssignment's ports to
- * 70000, before content versioning, so versions stay content-derived and the NACK machinery is
- * exactly production's.
+ * fault-injection seam ({@link EndpointRefusals}): the refused clusters' emitted
+ * ClusterLoadAssignments get port 70000, before content versioning, so versions stay
+ * content-derived and the NACK machinery is exactly production's.
  *
  * <p>With that: a rejected version is NACKed once or twice, not re-sent in a loop; the culprit
  * book gets Accepted=False (EnvoyRejected, "held out of the gateway") and is quarantined: the next
@@ -67,13 +62,11 @@ class XdsNackEndToEndTest {
   private static final Duration OBSERVE = Duration.ofSeconds(5);
   private static final long MAX_NACKS_PER_VERSION = 2;
   private static final int SERVICE_PORT = 8080;
-  /** A port Envoy refuses (port_value is at most 65535); Kubernetes' validation refuses it too, the mock API stores it. */
-  private static final int PORT_ENVOY_REFUSES = 70000;
+  private static final int PORT_ENVOY_REFUSES = EndpointRefusals.PORT_ENVOY_REFUSES;
   private static final String NAMESPACE = LocalStack.SEED_CUSTOMER_NAMESPACES.get(0);
   private static final Integration GITHUB = new Integration("github", "github", "github-secret", null, null);
 
-  /** Clusters whose load assignment the seam rewrites to {@link #PORT_ENVOY_REFUSES}. */
-  static final Set<String> REFUSED_CLUSTERS = ConcurrentHashMap.newKeySet();
+  static final EndpointRefusals refusals = new EndpointRefusals();
 
   @TempDir static Path runDir;
   static LocalStack stack;
@@ -86,7 +79,7 @@ class XdsNackEndToEndTest {
   static void startStack() throws Exception {
     stack = TestStacks.ephemeral(runDir, "e2e-xds-nack")
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
-        .starter(Component.XDS, args -> io.voyager.bdk.xds.Main.start(XdsNackEndToEndTest::refuseEndpointsOf, args))
+        .starter(Component.XDS, refusals.xdsStarter())
         .start();
     gateway = new GatewayClient(stack.gatewayUrl());
     admin = stack.envoy().admin();
@@ -99,24 +92,6 @@ class XdsNackEndToEndTest {
     if (stack != null) {
       stack.close();
     }
-  }
-
-  /** The fault-injection filter: the refused clusters' endpoints get a port Envoy rejects. */
-  static XdsResources refuseEndpointsOf(XdsResources resources) {
-    if (REFUSED_CLUSTERS.isEmpty()) {
-      return resources;
-    }
-    List<ClusterLoadAssignment> endpoints = resources.endpoints().stream()
-        .map(cla -> REFUSED_CLUSTERS.contains(cla.getClusterName()) ? withPort(cla, PORT_ENVOY_REFUSES) : cla)
-        .toList();
-    return new XdsResources(resources.listeners(), resources.routes(), resources.clusters(), endpoints);
-  }
-
-  private static ClusterLoadAssignment withPort(ClusterLoadAssignment cla, int port) {
-    ClusterLoadAssignment.Builder builder = cla.toBuilder();
-    builder.getEndpointsBuilderList().forEach(locality -> locality.getLbEndpointsBuilderList().forEach(lb ->
-        lb.getEndpointBuilder().getAddressBuilder().getSocketAddressBuilder().setPortValue(port)));
-    return builder.build();
   }
 
   @Test
@@ -160,7 +135,7 @@ class XdsNackEndToEndTest {
     String culprit = "refused-" + suffix();
     String culpritPath = WebhookRoutes.publicPath(NAMESPACE, culprit, "github");
     String culpritCluster = clusterName(culprit, culpritBackend.port());
-    REFUSED_CLUSTERS.add(culpritCluster);
+    refusals.refuse(culpritCluster);
     books.putSecret(NAMESPACE, GITHUB.secretName(), List.of("whsec-" + UUID.randomUUID()));
     books.create(NAMESPACE, culprit, "orders", culpritBackend.port(), List.of(GITHUB));
 
@@ -226,7 +201,7 @@ class XdsNackEndToEndTest {
     healthy.assertSignedWebhookIsDelivered();
 
     // Fixed for real (the seam lets it through) and changed again: released, Envoy takes it.
-    REFUSED_CLUSTERS.remove(culpritCluster);
+    refusals.allow(culpritCluster);
     editVersion(culprit, "1.0.2");
     await("the fixed culprit is accepted and routed").atMost(CONVERGE).untilAsserted(() -> {
       assertThat(quarantinedBooks()).isEmpty();
