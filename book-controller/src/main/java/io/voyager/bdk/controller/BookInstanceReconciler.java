@@ -55,10 +55,12 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
   private volatile KubernetesClient client;
 
   private final MeterRegistry registry;
+  private final InstancePhaseGauge phases;
 
   public BookInstanceReconciler(ControllerSettings settings, Clock clock, MeterRegistry registry) {
     this.settings = settings;
     this.registry = registry;
+    this.phases = new InstancePhaseGauge(registry);
     this.validator = new InstanceValidator(settings);
     this.clock = clock;
   }
@@ -68,6 +70,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       EventSourceContext<BookInstanceDefinition> context) {
     this.client = context.getClient();
     this.caches = SecondaryCaches.create(context);
+    phases.countFrom(context.getPrimaryCache());
     this.applier = new ResourceApplier(client, caches, registry);
     this.credentials = new CredentialsSecrets(client, caches);
     this.workloads = new WorkloadApplier(settings, applier, credentials);

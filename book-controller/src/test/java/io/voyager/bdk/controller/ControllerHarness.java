@@ -38,6 +38,11 @@ final class ControllerHarness {
       return metrics.find(name).tags(tags).counters().stream().mapToDouble(Counter::count).sum();
     }
 
+    /** The value of the gauge {@code name} with these tags (key, value, …); fails if there is none. */
+    double gauge(String name, String... tags) {
+      return metrics.get(name).tags(tags).gauge().value();
+    }
+
     @Override
     public void close() {
       controller.close();
