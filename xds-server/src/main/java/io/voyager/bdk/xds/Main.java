@@ -20,6 +20,7 @@ import io.voyager.bdk.xds.model.PortSelector;
 import io.voyager.bdk.xds.model.ServiceRef;
 import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
+import io.voyager.bdk.xds.server.EnvoySyncGauge;
 import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.XdsResources;
@@ -168,6 +169,7 @@ public final class Main implements Callable<AutoCloseable> {
           new NackWriteBack.Quarantining(watcher.quarantine(), watcher::served, watcher::requestRebuild));
       opened.register(nackWriteBack);
       SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup, nackWriteBack);
+      EnvoySyncGauge.register(registry, tracker, publisher::currentVersion);
       watcher.start();
       V3DiscoveryServer discovery = new V3DiscoveryServer(tracker,
           new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest));

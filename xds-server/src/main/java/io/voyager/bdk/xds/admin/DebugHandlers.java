@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import io.envoyproxy.controlplane.cache.Resources;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.xds.nack.Quarantine;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
@@ -60,12 +59,7 @@ public final class DebugHandlers {
   public static HttpHandler sync(SyncTracker tracker, SnapshotPublisher publisher,
       java.util.function.Supplier<Map<String, Set<String>>> culprits) {
     return exchange -> {
-      var rows = tracker.report(typeUrl -> publisher.current()
-          .map(s -> {
-            Resources.ResourceType t = Resources.TYPE_URLS_TO_RESOURCE_TYPE.get(typeUrl);
-            return t == null ? null : s.version(t);
-          })
-          .orElse(null));
+      var rows = tracker.report(publisher::currentVersion);
       AdminServer.respond(exchange, 200, "application/json",
           json.writeValueAsString(Map.of("nodes", rows, "rejected_by_type", culprits.get())) + "\n");
     };

@@ -1,5 +1,6 @@
 package io.voyager.bdk.xds.server;
 
+import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.SnapshotConsistencyException;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.micrometer.core.instrument.Counter;
@@ -86,5 +87,11 @@ public final class SnapshotPublisher {
 
   public Optional<ContentVersionedSnapshot> current() {
     return Optional.ofNullable(current);
+  }
+
+  /** The current snapshot's version of the resources of {@code typeUrl}; null before the first snapshot or for an unknown type. */
+  public String currentVersion(String typeUrl) {
+    Resources.ResourceType type = Resources.TYPE_URLS_TO_RESOURCE_TYPE.get(typeUrl);
+    return type == null ? null : current().map(s -> s.version(type)).orElse(null);
   }
 }
