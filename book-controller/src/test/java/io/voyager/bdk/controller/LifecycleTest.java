@@ -96,6 +96,10 @@ class LifecycleTest {
       SimpleMeterRegistry standbyMetrics = leader.equals("replica-a") ? metricsB : metricsA;
       await().atMost(WAIT).until(() -> reconciliations(leaderMetrics) > 0);
       assertThat(reconciliations(standbyMetrics)).isZero();
+      // The standby's primary informer runs too: its phase gauge counts what the leader writes.
+      awaitPhase(client, "elected", BookInstanceDefinitionStatus.PENDING);
+      await().atMost(WAIT).until(() -> pending(standbyMetrics) >= 1 && pending(standbyMetrics) == pending(leaderMetrics));
+      assertThat(reconciliations(standbyMetrics)).isZero();
 
       BookController leading = leader.equals("replica-a") ? a : b;
       leading.close();
@@ -116,6 +120,11 @@ class LifecycleTest {
   /** Reconciliations JOSDK started in the controller that records to {@code registry}. */
   private static double reconciliations(SimpleMeterRegistry registry) {
     return registry.find("operator.sdk.reconciliations.started").counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
+  /** Instances in phase Pending as the controller recording to {@code registry} counts them. */
+  private static double pending(SimpleMeterRegistry registry) {
+    return registry.get(InstancePhaseGauge.NAME).tag("phase", BookInstanceDefinitionStatus.PENDING).gauge().value();
   }
 
   private String leaseHolder(String name) {
