@@ -7,11 +7,11 @@ import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
 import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
+import io.voyager.bdk.support.GrpcOptions;
 import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -34,11 +34,7 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Mixin AdminOptions admin = new AdminOptions("0.0.0.0", 18011);
 
-  @Option(names = "--grpc-host", defaultValue = "0.0.0.0", description = "gRPC bind address (default: ${DEFAULT-VALUE}).")
-  String grpcHost;
-
-  @Option(names = "--grpc-port", defaultValue = "18010", description = "gRPC port of the Authorization service (default: ${DEFAULT-VALUE}; 0 picks one).")
-  int grpcPort;
+  @Mixin GrpcOptions grpcOptions = new GrpcOptions(18010);
 
   @Option(names = "--default-tolerance-seconds", defaultValue = "300", description = "Signed-timestamp tolerance when a route sets none (default: ${DEFAULT-VALUE}).")
   long toleranceSeconds;
@@ -83,10 +79,10 @@ public final class Main implements Callable<AutoCloseable> {
           new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), maxReplayEntries, maxBuckets),
           registry, Clock.systemUTC(), Ticker.systemTicker()));
       GrpcServers.Running grpc = started.register(
-          GrpcServers.start(new InetSocketAddress(grpcHost, grpcPort), registry, server.service()));
+          grpcOptions.start(registry, server.service()));
       AdminServer admin = started.register(this.admin.start(registry, () -> true));
       log.info("event=ext_authz_started grpc={}:{} admin_port={} tolerance_s={} rate_per_s={} burst={}",
-          grpcHost, grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst);
+          grpcOptions.host(), grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst);
       return () -> {
         started.close();
         log.info("event=ext_authz_stopped");

@@ -6,11 +6,11 @@ import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
+import io.voyager.bdk.support.GrpcOptions;
 import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -33,11 +33,7 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Mixin AdminOptions admin = new AdminOptions("0.0.0.0", 50052);
 
-  @Option(names = "--grpc-host", defaultValue = "0.0.0.0", description = "gRPC bind address (default: ${DEFAULT-VALUE}).")
-  String grpcHost;
-
-  @Option(names = "--grpc-port", defaultValue = "50051", description = "gRPC port (default: ${DEFAULT-VALUE}; 0 picks one).")
-  int grpcPort;
+  @Mixin GrpcOptions grpcOptions = new GrpcOptions(50051);
 
   @Option(names = "--namespace", defaultValue = BdkLabels.BDK_NAMESPACE, description = "Namespace of BookDefinitions and BookInstanceDefinitions (default: ${DEFAULT-VALUE}).")
   String namespace;
@@ -68,9 +64,9 @@ public final class Main implements Callable<AutoCloseable> {
       backend.start(syncTimeout);
       backend.bindMetrics(registry);
       GrpcServers.Running grpc = started.register(
-          GrpcServers.start(new InetSocketAddress(grpcHost, grpcPort), registry, backend.grpcService()));
+          grpcOptions.start(registry, backend.grpcService()));
       AdminServer admin = started.register(this.admin.start(registry, backend::ready));
-      log.info("event=library_started grpc={}:{} admin_port={} namespace={}", grpcHost, grpc.port(), admin.port(), namespace);
+      log.info("event=library_started grpc={}:{} admin_port={} namespace={}", grpcOptions.host(), grpc.port(), admin.port(), namespace);
       return () -> {
         started.close();
         log.info("event=library_stopped");
