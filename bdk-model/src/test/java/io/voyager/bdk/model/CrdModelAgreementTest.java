@@ -40,7 +40,8 @@ class CrdModelAgreementTest {
         Arguments.of(
             "externalbookdefinitions.books.voyager.io",
             ExternalBookDefinition.class,
-            "externalbookdefinition.yaml"));
+            "externalbookdefinition.yaml"),
+        Arguments.of("organizations.bdk.voyager.io", Organization.class, "organization.yaml"));
   }
 
   @ParameterizedTest(name = "{0}")
