@@ -52,6 +52,7 @@ import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.support.KubeClients;
 import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
 import io.voyager.bdk.xds.nack.NackAttribution;
+import io.voyager.bdk.xds.watch.BookStatusLocks;
 import io.voyager.bdk.xds.watch.StatusWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -237,7 +238,7 @@ class DeployedRbacEndToEndTest {
     await().atMost(WAIT).until(() -> xdsAdmin("/debug/snapshot?type=endpoints").contains("\"" + BACKEND_ADDRESS + "\""));
 
     // NACK write-back (read, then update of the status subresource) with the xds-server's identity.
-    var writer = new AcceptedConditionWriter(xds.client());
+    var writer = new AcceptedConditionWriter(xds.client(), new BookStatusLocks());
     var ref = new NackAttribution.BookRef(BOOK_NS, BOOK);
     assertThat(writer.write(ref, "rejected by Envoy (test)")).isTrue();
     ExternalBookDefinition rejected = book();

@@ -101,7 +101,7 @@ class ExternalClusterEndToEndTest {
   }
 
   /** {@code kubectl apply -f k8s/crds/}, then waits until every CRD is Established. */
-  private static void applyCrds(KubernetesClient cluster) throws Exception {
+  static void applyCrds(KubernetesClient cluster) throws Exception {
     List<String> names = new ArrayList<>();
     try (Stream<Path> files = Files.list(ProjectRoot.get().resolve("k8s/crds"))) {
       for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {

@@ -25,6 +25,7 @@ import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.translate.XdsTranslator;
+import io.voyager.bdk.xds.watch.BookStatusLocks;
 import io.voyager.bdk.xds.watch.GatewayWatcher;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -161,11 +162,12 @@ public final class Main implements Callable<AutoCloseable> {
       KubernetesClient client = kube.client();
       opened.register(client);
       SnapshotPublisher publisher = new SnapshotPublisher(nodeCluster, registry);
+      BookStatusLocks statusLocks = new BookStatusLocks();
       GatewayWatcher watcher = new GatewayWatcher(client, settings,
           new IncrementalTranslator(new XdsTranslator(settings.transcoder())), outputFilter, publisher,
-          Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry);
+          Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry, statusLocks);
       opened.register(watcher);
-      NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client), watcher::lastTranslation,
+      NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client, statusLocks), watcher::lastTranslation,
           new NackWriteBack.Quarantining(watcher.quarantine(), watcher::served, watcher::requestRebuild));
       opened.register(nackWriteBack);
       SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup, nackWriteBack);

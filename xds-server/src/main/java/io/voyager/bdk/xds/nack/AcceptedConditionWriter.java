@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionStatus;
+import io.voyager.bdk.xds.watch.BookStatusLocks;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,9 +27,12 @@ public final class AcceptedConditionWriter {
   public static final String ACCEPTED_REASON = "EnvoyAccepted";
 
   private final KubernetesClient client;
+  private final BookStatusLocks locks;
 
-  public AcceptedConditionWriter(KubernetesClient client) {
+  /** {@code locks}: the same the process's {@link io.voyager.bdk.xds.watch.StatusWriter} takes. */
+  public AcceptedConditionWriter(KubernetesClient client, BookStatusLocks locks) {
     this.client = client;
+    this.locks = locks;
   }
 
   public static Condition rejected(String message, Long generation, String now) {
@@ -43,10 +47,14 @@ public final class AcceptedConditionWriter {
 
   /**
    * Sets the condition ({@code rejectedMessage == null}: accepted); true if written. Replaces the
-   * status with optimistic locking (a concurrent status write → re-read and retry), so other
-   * conditions are never lost. Never throws.
+   * status with optimistic locking (a concurrent status write → re-read and retry) while holding the
+   * book's lock, so other conditions are never lost. Never throws.
    */
   public boolean write(NackAttribution.BookRef book, String rejectedMessage) {
+    return locks.withBook(book.namespace(), book.name(), () -> writeLocked(book, rejectedMessage));
+  }
+
+  private boolean writeLocked(NackAttribution.BookRef book, String rejectedMessage) {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       try {
         ExternalBookDefinition current = client.resources(ExternalBookDefinition.class)

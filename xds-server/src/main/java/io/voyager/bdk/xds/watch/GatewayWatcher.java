@@ -84,7 +84,8 @@ public final class GatewayWatcher implements AutoCloseable {
       Duration debounceQuiet,
       Duration debounceMax,
       MeterRegistry registry) {
-    this(client, settings, translator, UnaryOperator.identity(), publisher, debounceQuiet, debounceMax, registry);
+    this(client, settings, translator, UnaryOperator.identity(), publisher, debounceQuiet, debounceMax, registry,
+        new BookStatusLocks());
   }
 
   /**
@@ -100,9 +101,10 @@ public final class GatewayWatcher implements AutoCloseable {
       SnapshotPublisher publisher,
       Duration debounceQuiet,
       Duration debounceMax,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      BookStatusLocks statusLocks) {
     this(client, settings, translator, outputFilter, publisher, debounceQuiet, debounceMax, registry,
-        new StatusWriter(client), StatusWriteQueue.Runner.singleThread("xds-status-writer"));
+        new StatusWriter(client, statusLocks), StatusWriteQueue.Runner.singleThread("xds-status-writer"));
   }
 
   /** Test seam: statuses written by {@code statusWriter} on {@code statusRunner}. */

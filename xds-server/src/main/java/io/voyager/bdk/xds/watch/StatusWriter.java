@@ -1,12 +1,7 @@
 package io.voyager.bdk.xds.watch;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionStatus;
@@ -26,15 +21,14 @@ import org.slf4j.LoggerFactory;
  * Writes what the gateway made of each ExternalBookDefinition into its status: {@code webhooks}
  * (integration name and public path) and a {@value #CONDITION} condition (True, or False naming
  * the bad fields, or False while the book is held out because Envoy refused its resources).
- * Patches (JSON Patch, status subresource) only when that differs from what the
- * object already says; other conditions are kept.
+ * Writes (status subresource, optimistic locking) only when that differs from what the object
+ * already says; other conditions and fields are kept.
  */
 public final class StatusWriter implements StatusWriteQueue.Writer {
   private static final Logger log = LoggerFactory.getLogger(StatusWriter.class);
   public static final String CONDITION = "WebhooksRouted";
   /** Reason of a False {@value #CONDITION} while Envoy's refusal holds the book out of the gateway. */
   public static final String HELD_OUT = "EnvoyRejected";
-  private static final ObjectMapper json = new ObjectMapper();
 
   private final KubernetesClient client;
 
@@ -48,8 +42,19 @@ public final class StatusWriter implements StatusWriteQueue.Writer {
     FAILED
   }
 
-  public StatusWriter(KubernetesClient client) {
+  private final BookStatusLocks locks;
+  /** Runs between a write's read and its update (inside the lock): where tests interleave another writer. */
+  private final Runnable afterRead;
+
+  public StatusWriter(KubernetesClient client, BookStatusLocks locks) {
+    this(client, locks, () -> {});
+  }
+
+  /** Test seam: {@code afterRead} runs after each read, before the update. */
+  public StatusWriter(KubernetesClient client, BookStatusLocks locks, Runnable afterRead) {
     this.client = client;
+    this.locks = locks;
+    this.afterRead = afterRead;
   }
 
   /** Desired webhooks of a translation: sorted by integration name. */
@@ -81,57 +86,71 @@ public final class StatusWriter implements StatusWriteQueue.Writer {
   @Override
   public boolean mayNeedWrite(BookTranslation translation, BiFunction<String, String, ExternalBookDefinition> lookup) {
     ExternalBookDefinition cached = lookup.apply(translation.namespace(), translation.name());
-    return cached != null && patchFor(cached, translation) != null;
+    return cached != null && desiredStatus(cached, translation) != null;
   }
 
+  private static final int ATTEMPTS = 3;
+
   /**
-   * Patches the book's status if it differs from {@code translation}.
-   * {@code lookup} gives the object as last seen (informer cache), or null when it is gone. The
-   * cache only decides whether a write may be needed; the patch itself is computed from a fresh
-   * read, so a condition another writer has just set (the NACK write-back's Accepted) is kept.
+   * Writes the book's status if it differs from {@code translation}. {@code lookup} gives the
+   * object as last seen (informer cache), or null when it is gone; it only decides whether a write
+   * may be needed. The write replaces the status of a fresh read under optimistic locking (its
+   * resourceVersion) while holding the book's {@link BookStatusLocks lock}: a condition another
+   * writer set since the read — the NACK write-back's {@code Accepted}, written the same way, or
+   * another xds-server replica's — makes a real API server answer 409 and the write starts again
+   * from a new read, so no writer loses another's condition. (A JSON Patch replacing the conditions
+   * without a {@code test} op lost such updates; the fabric8 mock never answers a patch whose test
+   * fails, and accepts a stale status PUT, hence the in-process lock as well.)
    */
   @Override
   public Result write(BookTranslation translation, BiFunction<String, String, ExternalBookDefinition> lookup) {
     if (!mayNeedWrite(translation, lookup)) {
       return Result.UNCHANGED;
     }
-    ExternalBookDefinition fresh;
-    try {
-      fresh = client.resources(ExternalBookDefinition.class)
-          .inNamespace(translation.namespace()).withName(translation.name()).get();
-    } catch (KubernetesClientException e) {
-      log.warn("event=status_read_failed book={}/{} code={}", translation.namespace(), translation.name(), e.getCode());
-      return Result.FAILED;
+    return locks.withBook(translation.namespace(), translation.name(), () -> writeLocked(translation));
+  }
+
+  private Result writeLocked(BookTranslation translation) {
+    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      ExternalBookDefinition fresh;
+      try {
+        fresh = client.resources(ExternalBookDefinition.class)
+            .inNamespace(translation.namespace()).withName(translation.name()).get();
+      } catch (KubernetesClientException e) {
+        log.warn("event=status_read_failed book={}/{} code={}", translation.namespace(), translation.name(), e.getCode());
+        return Result.FAILED;
+      }
+      ExternalBookDefinitionStatus next = fresh == null ? null : desiredStatus(fresh, translation);
+      if (next == null) {
+        return Result.UNCHANGED;
+      }
+      fresh.setStatus(next);
+      afterRead.run();
+      try {
+        client.resource(fresh).updateStatus();
+        log.info("event=status_written book={}/{} webhooks={} routed={}", translation.namespace(), translation.name(),
+            webhooks(translation).size(), translation instanceof BookTranslation.Accepted);
+        return Result.WRITTEN;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 409 && attempt < ATTEMPTS) {
+          log.info("event=status_write_conflict book={}/{} attempt={}", translation.namespace(), translation.name(), attempt);
+          continue;
+        }
+        log.warn("event=status_write_failed book={}/{} code={} error=\"{}\"", translation.namespace(), translation.name(),
+            e.getCode(), String.valueOf(e.getMessage()).replace('"', '\''));
+        return Result.FAILED;
+      }
     }
-    ArrayNode patch = fresh == null ? null : patchFor(fresh, translation);
-    if (patch == null) {
-      return Result.UNCHANGED;
-    }
-    try {
-      client.resources(ExternalBookDefinition.class)
-          .inNamespace(translation.namespace())
-          .withName(translation.name())
-          .subresource("status")
-          .patch(PatchContext.of(PatchType.JSON), patch.toString());
-      log.info("event=status_written book={}/{} webhooks={} routed={}", translation.namespace(), translation.name(),
-          webhooks(translation).size(), translation instanceof BookTranslation.Accepted);
-      return Result.WRITTEN;
-    } catch (KubernetesClientException e) {
-      log.warn("event=status_write_failed book={}/{} code={} error=\"{}\"", translation.namespace(), translation.name(),
-          e.getCode(), String.valueOf(e.getMessage()).replace('"', '\''));
-      return Result.FAILED;
-    }
+    return Result.FAILED;
   }
 
   /**
-   * The JSON Patch that makes {@code current}'s status say what {@code translation} means, or null
-   * if it already does. A JSON Patch, not a merge patch: it replaces both lists whole on every
-   * server (the fabric8 mock's merge patch appends to arrays, so a book losing its routes never
-   * converged there). No {@code test} of resourceVersion: the mock server never answers a patch
-   * whose test fails (the request hangs until the client gives up), and the fresh read narrows the
-   * race to the moment between read and patch.
+   * The status {@code current} should have so that it says what {@code translation} means — its
+   * {@code webhooks} and {@value #CONDITION} condition replaced, everything else (phase and counts
+   * the book-controller writes, other writers' conditions) kept — or null if it already does.
+   * Pure.
    */
-  static ArrayNode patchFor(ExternalBookDefinition current, BookTranslation translation) {
+  static ExternalBookDefinitionStatus desiredStatus(ExternalBookDefinition current, BookTranslation translation) {
     ExternalBookDefinitionStatus status = current.getStatus();
     List<WebhookEndpoint> have = status == null || status.webhooks() == null ? List.of() : status.webhooks();
     List<Condition> conditions = status == null || status.conditions() == null ? List.of() : status.conditions();
@@ -151,16 +170,9 @@ public final class StatusWriter implements StatusWriteQueue.Writer {
       }
     }
     nextConditions.add(sameCondition ? existing : want);
-    ArrayNode patch = json.createArrayNode();
-    if (status == null) {
-      ObjectNode statusNode = json.createObjectNode();
-      statusNode.set("webhooks", json.valueToTree(wantWebhooks));
-      statusNode.set("conditions", json.valueToTree(nextConditions));
-      patch.addObject().put("op", "add").put("path", "/status").set("value", statusNode);
-    } else {
-      patch.addObject().put("op", "add").put("path", "/status/webhooks").set("value", json.valueToTree(wantWebhooks));
-      patch.addObject().put("op", "add").put("path", "/status/conditions").set("value", json.valueToTree(nextConditions));
-    }
-    return patch;
+    return status == null
+        ? new ExternalBookDefinitionStatus(null, null, null, null, wantWebhooks, nextConditions)
+        : new ExternalBookDefinitionStatus(status.phase(), status.replicas(), status.readyReplicas(),
+            status.lastUpdated(), wantWebhooks, nextConditions);
   }
 }

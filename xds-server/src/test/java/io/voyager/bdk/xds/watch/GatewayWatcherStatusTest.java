@@ -65,7 +65,7 @@ class GatewayWatcherStatusTest {
     publisher = new SnapshotPublisher("bdk-gateway", registry);
     watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
         UnaryOperator.identity(), publisher, Duration.ofMillis(20), Duration.ofMillis(200), registry,
-        new BlockingWriter(new StatusWriter(client)), StatusWriteQueue.Runner.singleThread("test-status-writer"));
+        new BlockingWriter(new StatusWriter(client, new BookStatusLocks())), StatusWriteQueue.Runner.singleThread("test-status-writer"));
     watcher.start();
   }
 
