@@ -3,11 +3,13 @@ package io.voyager.bdk.model;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 import java.util.List;
 import java.util.Map;
 
@@ -57,9 +59,34 @@ public record BookInstanceDefinitionSpec(
       @JsonProperty("max_replicas") Integer maxReplicas,
       @JsonProperty("target_cpu_utilization") Integer targetCpuUtilization) {}
 
+  /**
+   * The instance's network: its Tailscale sidecar, and {@code egress}, the destinations its pods
+   * may reach beyond the cluster DNS (and what Tailscale itself needs). A book pod may reach
+   * nothing else: its NetworkPolicy allows exactly these (see {@link EgressRules} for the rules).
+   */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Networking(Tailscale tailscale) {}
+  public record Networking(Tailscale tailscale, @Size(max = EgressRules.MAX_RULES) List<EgressRule> egress) {
+    public Networking(Tailscale tailscale) {
+      this(tailscale, null);
+    }
+  }
+
+  /**
+   * Addresses the book may open connections to: a CIDR ({@code 203.0.113.0/24}, {@code 2001:db8::/32}),
+   * addresses within it left out ({@code except}), and the ports allowed (every port when none).
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record EgressRule(
+      @Required String cidr,
+      @Size(max = EgressRules.MAX_EXCEPT) List<String> except,
+      @Size(max = EgressRules.MAX_PORTS) List<EgressPort> ports) {}
+
+  /** A destination port, 1–65535, and its protocol: TCP (when absent), UDP or SCTP. */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record EgressPort(@Required @Min(1) @Max(65535) Integer port, @Pattern("^(TCP|UDP|SCTP)$") String protocol) {}
 
   /** {@code mode}: kernel (NET_ADMIN) or userspace. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)

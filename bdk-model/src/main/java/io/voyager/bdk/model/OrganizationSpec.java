@@ -27,9 +27,10 @@ public record OrganizationSpec(
     Quotas quotas) {
 
   /**
-   * What an organization may use, summed over its namespaces. A missing value is unlimited for
-   * counts; see {@code OrganizationQuotas} (where the defaults live) for what the book-controller
-   * sets on each namespace.
+   * What an organization may use, summed over its namespaces. A missing value is unlimited. The
+   * library enforces them over all its namespaces; the book-controller also caps each namespace
+   * with a ResourceQuota and LimitRange derived from them (its {@code NamespaceGuardrails}), with
+   * the defaults of {@link BookPodDefaults} for containers that set no resources.
    *
    * @param maxInstances book instances in all its namespaces
    * @param maxReplicasPerInstance replicas one instance may ask for (and its autoscaler's maximum)
