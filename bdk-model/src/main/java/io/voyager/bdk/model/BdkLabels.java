@@ -13,6 +13,14 @@ public final class BdkLabels {
   public static final String INSTANCE_ID = "bdk.voyager.io/instance-id";
   /** On resources in a customer namespace: name of the BookInstanceDefinition they were made for. */
   public static final String INSTANCE_NAME = "bdk.voyager.io/instance";
+  /**
+   * On a customer namespace an Organization manages, and on the guardrails (ResourceQuota,
+   * LimitRange, default-deny NetworkPolicy) the book-controller keeps there for it: the
+   * Organization's name (in {@code bdk}).
+   */
+  public static final String ORGANIZATION = "bdk.voyager.io/organization";
+  /** Annotation on those guardrails: the Organization's {@code organization_id}. */
+  public static final String ORGANIZATION_ID = "bdk.voyager.io/organization-id";
   /** Which component manages a resource (e.g. {@code book-controller}). */
   public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   /** Annotation holding the creation time the API reports as {@code created_at} (RFC 3339). */

@@ -18,7 +18,7 @@ public final class Quantities {
 
   /** Why {@code value} is not a usable quantity, or empty when it is one. */
   public static Optional<String> problem(String value) {
-    if (value == null || value.isEmpty()) {
+    if (value == null) {
       return Optional.of("is required");
     }
     try {

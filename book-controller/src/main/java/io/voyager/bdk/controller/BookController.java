@@ -14,9 +14,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Java Operator SDK operator running {@link BookInstanceReconciler}: watches BookInstanceDefinitions
- * in bdk, retries failures with exponential backoff (1 s doubling to 5 min, 12 attempts, then the
- * instance is Failed until its next change), optionally behind a Lease so only one replica acts.
+ * The Java Operator SDK operator running {@link BookInstanceReconciler} (BookInstanceDefinitions in
+ * bdk) and {@link OrganizationReconciler} (Organizations in bdk, whose customer namespaces get their
+ * quotas, limits, Pod Security labels and default-deny policy). Both retry failures with
+ * exponential backoff (1 s doubling to 5 min, 12 attempts; then an instance is Failed until its next
+ * change, an Organization says ApplyFailed until its next change or resync), behind one Lease when
+ * leader election is on, so only one replica acts.
  * Writes use plain create/update/merge-patch, never server-side apply (the mock server has none).
  */
 public final class BookController implements AutoCloseable {
@@ -70,6 +73,13 @@ public final class BookController implements AutoCloseable {
     operator.register(
         new BookInstanceReconciler(settings, Clock.systemUTC(), registry),
         c -> c.withName("book-instances")
+            .settingNamespace(BdkLabels.BDK_NAMESPACE)
+            .withFinalizer(ManagedLabels.FINALIZER)
+            .withRetry(retry)
+            .withReconciliationMaxInterval(Duration.ofMinutes(10)));
+    operator.register(
+        new OrganizationReconciler(settings, Clock.systemUTC(), registry),
+        c -> c.withName("organizations")
             .settingNamespace(BdkLabels.BDK_NAMESPACE)
             .withFinalizer(ManagedLabels.FINALIZER)
             .withRetry(retry)

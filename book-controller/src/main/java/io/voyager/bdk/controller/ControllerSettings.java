@@ -1,5 +1,7 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.model.EgressRules;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -14,6 +16,11 @@ import java.util.Objects;
  * @param gatewayNamespace namespace whose pods may reach books (the NetworkPolicy's source)
  * @param gatewayPodLabels labels of the gateway pods within it; empty = every pod there
  * @param defaultLogLevel LOG_LEVEL when the instance does not set one
+ * @param dnsNamespace namespace of the cluster DNS pods, the one destination every book pod may
+ *     reach (port 53, UDP and TCP)
+ * @param dnsPodLabels labels of the cluster DNS pods within it; empty = every pod there
+ * @param apiServerEgress where Tailscale sidecars reach the Kubernetes API for their state Secret,
+ *     beyond TCP 443 (which they may reach at any address anyway)
  */
 public record ControllerSettings(
     ImageResolver images,
@@ -21,7 +28,10 @@ public record ControllerSettings(
     String tailscaleMode,
     String gatewayNamespace,
     Map<String, String> gatewayPodLabels,
-    String defaultLogLevel) {
+    String defaultLogLevel,
+    String dnsNamespace,
+    Map<String, String> dnsPodLabels,
+    List<ApiServerEndpoint> apiServerEgress) {
 
   public static final String TAILSCALE_USERSPACE = "userspace";
   public static final String TAILSCALE_KERNEL = "kernel";
@@ -36,6 +46,25 @@ public record ControllerSettings(
     Objects.requireNonNull(gatewayNamespace, "gatewayNamespace");
     gatewayPodLabels = Map.copyOf(gatewayPodLabels);
     Objects.requireNonNull(defaultLogLevel, "defaultLogLevel");
+    Objects.requireNonNull(dnsNamespace, "dnsNamespace");
+    dnsPodLabels = Map.copyOf(dnsPodLabels);
+    apiServerEgress = List.copyOf(apiServerEgress);
+  }
+
+  /** The Kubernetes API server's network and port, as Tailscale sidecars reach it (after any Service translation). */
+  public record ApiServerEndpoint(String cidr, int port) {
+    /** Parses {@code CIDR:PORT} ({@code 172.18.0.2/32:6443}, {@code 2001:db8::1/128:6443}); the error names the flag. */
+    public static ApiServerEndpoint parse(String flag, String value) {
+      int colon = value.lastIndexOf(':');
+      String cidr = colon < 0 ? value : value.substring(0, colon);
+      String port = colon < 0 ? "" : value.substring(colon + 1);
+      var problem = EgressRules.cidrProblem(cidr);
+      if (colon < 0 || problem.isPresent() || !port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+        throw new IllegalArgumentException(flag + " must be CIDR:PORT, e.g. 172.18.0.2/32:6443, with a port from 1 to 65535"
+            + problem.map(p -> " (the CIDR " + p + ")").orElse("") + "; got '" + value + "'");
+      }
+      return new ApiServerEndpoint(cidr, Integer.parseInt(port));
+    }
   }
 
   /** Defaults for tests and the local stack. */
@@ -46,6 +75,9 @@ public record ControllerSettings(
         TAILSCALE_USERSPACE,
         "bdk",
         Map.of("app.kubernetes.io/name", "envoy"),
-        "info");
+        "info",
+        "kube-system",
+        Map.of("k8s-app", "kube-dns"),
+        List.of());
   }
 }

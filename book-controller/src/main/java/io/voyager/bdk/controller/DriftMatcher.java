@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LimitRange;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
@@ -36,8 +38,10 @@ import java.util.Map;
  *   <li>Exact equality of the subtrees where an addition is itself the harm: an extra ingress rule
  *       or selector label on a NetworkPolicy, another container, volume, env var or privilege in the
  *       pod template, another selector label on a Service, another rule or subject in a Role or
- *       RoleBinding. The API server adds no defaults inside these (the factories set every field it
- *       would default), so equal means equal; empty lists, maps and nulls count as absent.</li>
+ *       RoleBinding, another limit on a ResourceQuota or LimitRange (it changes what the
+ *       Organization set). The API server adds no defaults inside these (the factories set every
+ *       field it would default), so equal means equal; empty lists, maps and nulls count as
+ *       absent.</li>
  * </ul>
  * Fields others own (a Deployment's replicas under an autoscaler, a Service's cluster IPs,
  * tailscaled's state) are copied from the live object into the desired one before matching, by the
@@ -50,6 +54,8 @@ final class DriftMatcher {
   private static final Map<Class<?>, List<String>> EXACT =
       Map.of(
           NetworkPolicy.class, List.of("/spec"),
+          ResourceQuota.class, List.of("/spec"),
+          LimitRange.class, List.of("/spec"),
           Service.class, List.of("/spec/selector", "/spec/ports"),
           Deployment.class, List.of(
               "/spec/selector",

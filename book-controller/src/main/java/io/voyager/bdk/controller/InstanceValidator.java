@@ -1,16 +1,16 @@
 package io.voyager.bdk.controller;
 
 import io.voyager.bdk.model.DeploymentType;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.CustomerNamespaces;
+import io.voyager.bdk.model.EgressRules;
+import io.voyager.bdk.model.Quantities;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Checks a BookInstanceDefinition against its BookDefinition and the cluster, and resolves what
@@ -18,10 +18,6 @@ import java.util.regex.Pattern;
  * whether the namespace exists. Every problem names the field and why.
  */
 public final class InstanceValidator {
-  /** Kubernetes' quantity grammar (the API server's regex). */
-  private static final Pattern QUANTITY =
-      Pattern.compile("^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$");
-
   private final ControllerSettings settings;
 
   public InstanceValidator(ControllerSettings settings) {
@@ -99,6 +95,11 @@ public final class InstanceValidator {
       if (!ControllerSettings.TAILSCALE_KERNEL.equals(mode) && !ControllerSettings.TAILSCALE_USERSPACE.equals(mode)) {
         problems.add("spec.networking.tailscale.mode: '" + mode + "' is not 'kernel' or 'userspace'");
       }
+    }
+
+    if (net != null) {
+      EgressRules.problems(net.egress())
+          .forEach(p -> problems.add("spec.networking." + p.field() + ": " + p.message()));
     }
 
     List<BookInstanceDefinitionSpec.WebhookBinding> webhooks =
@@ -199,21 +200,12 @@ public final class InstanceValidator {
     if (value == null) {
       return null;
     }
-    if (!QUANTITY.matcher(value).matches()) {
-      problems.add(field + ": '" + value + "' is not a Kubernetes quantity (e.g. 500m, 1Gi)");
+    Optional<String> problem = Quantities.problem(value);
+    if (problem.isPresent()) {
+      problems.add(field + ": " + problem.get());
       return null;
     }
-    try {
-      BigDecimal amount = Quantity.getAmountInBytes(new Quantity(value));
-      if (amount.signum() < 0) {
-        problems.add(field + ": '" + value + "' must not be negative");
-        return null;
-      }
-      return amount;
-    } catch (RuntimeException e) {
-      problems.add(field + ": '" + value + "' is not a Kubernetes quantity (e.g. 500m, 1Gi)");
-      return null;
-    }
+    return Quantities.parse(value);
   }
 
   private static boolean blank(String s) {

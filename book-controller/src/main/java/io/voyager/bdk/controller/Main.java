@@ -59,6 +59,19 @@ public final class Main implements Callable<AutoCloseable> {
       description = "Label of the gateway pods allowed to reach books; repeatable (default: app.kubernetes.io/name=envoy).")
   List<String> gatewayPodLabels = new ArrayList<>();
 
+  @Option(names = "--dns-namespace", defaultValue = "kube-system",
+      description = "Namespace of the cluster DNS pods, the one destination every book pod may reach on port 53 (default: ${DEFAULT-VALUE}).")
+  String dnsNamespace;
+
+  @Option(names = "--dns-pod-label", paramLabel = "KEY=VALUE",
+      description = "Label of the cluster DNS pods; repeatable (default: k8s-app=kube-dns).")
+  List<String> dnsPodLabels = new ArrayList<>();
+
+  @Option(names = "--api-server-egress", paramLabel = "CIDR:PORT",
+      description = "Where Tailscale sidecars reach the Kubernetes API for their state Secret when it does not listen on 443 "
+          + "(the endpoint address, not the Service IP), e.g. 172.18.0.2/32:6443; repeatable (default: none; TCP 443 is open to any address for Tailscale anyway).")
+  List<String> apiServerEgress = new ArrayList<>();
+
   @Option(names = "--default-log-level", defaultValue = "info", description = "LOG_LEVEL of books that set none (default: ${DEFAULT-VALUE}).")
   String defaultLogLevel;
 
@@ -134,19 +147,29 @@ public final class Main implements Callable<AutoCloseable> {
     Map<String, String> images = runtimeImages.isEmpty()
         ? Map.of("python", "voyager/book-runtime-python:3.11")
         : ImageResolver.parseRuntimeImages(runtimeImages);
-    Map<String, String> podLabels = new LinkedHashMap<>();
-    if (gatewayPodLabels.isEmpty()) {
-      podLabels.put("app.kubernetes.io/name", "envoy");
+    Map<String, String> podLabels = labels("--gateway-pod-label", gatewayPodLabels, Map.of("app.kubernetes.io/name", "envoy"));
+    Map<String, String> dnsLabels = labels("--dns-pod-label", dnsPodLabels, Map.of("k8s-app", "kube-dns"));
+    List<ControllerSettings.ApiServerEndpoint> apiServer = apiServerEgress.stream()
+        .map(v -> ControllerSettings.ApiServerEndpoint.parse("--api-server-egress", v)).toList();
+    return new ControllerSettings(
+        new ImageResolver(images, imageRegistry), tailscaleImage, tailscaleMode, gatewayNamespace, podLabels, defaultLogLevel,
+        dnsNamespace, dnsLabels, apiServer);
+  }
+
+  /** KEY=VALUE flags as a map, or the defaults when none was given; the error names the flag. */
+  private static Map<String, String> labels(String flag, List<String> given, Map<String, String> defaults) {
+    if (given.isEmpty()) {
+      return defaults;
     }
-    for (String label : gatewayPodLabels) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (String label : given) {
       int eq = label.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException("--gateway-pod-label must be KEY=VALUE; got '" + label + "'");
+        throw new IllegalArgumentException(flag + " must be KEY=VALUE; got '" + label + "'");
       }
-      podLabels.put(label.substring(0, eq), label.substring(eq + 1));
+      labels.put(label.substring(0, eq), label.substring(eq + 1));
     }
-    return new ControllerSettings(
-        new ImageResolver(images, imageRegistry), tailscaleImage, tailscaleMode, gatewayNamespace, podLabels, defaultLogLevel);
+    return labels;
   }
 
   private String identity() {

@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.voyager.bdk.model.BookInstanceDefinition;
 import java.util.HashMap;
 import java.util.Optional;
 import java.util.function.BiFunction;
@@ -33,10 +32,10 @@ final class ResourceApplier {
   static final String WRITES = "bdk.controller.resource.writes";
 
   private final KubernetesClient client;
-  private final SecondaryCaches caches;
+  private final ManagedCache caches;
   private final MeterRegistry registry;
 
-  ResourceApplier(KubernetesClient client, SecondaryCaches caches, MeterRegistry registry) {
+  ResourceApplier(KubernetesClient client, ManagedCache caches, MeterRegistry registry) {
     this.client = client;
     this.caches = caches;
     this.registry = registry;
@@ -62,7 +61,7 @@ final class ResourceApplier {
     annotations.put(ManagedLabels.APPLIED_HASH, digest);
     desired.getMetadata().setAnnotations(annotations);
 
-    InformerEventSource<T, BookInstanceDefinition> cache = caches.of(kind);
+    InformerEventSource<T, ?> cache = caches.of(kind);
     ResourceID id = ResourceID.fromResource(desired);
     Optional<T> cached = cache.get(id);
     String reason = "changed";

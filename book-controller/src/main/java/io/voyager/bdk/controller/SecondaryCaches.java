@@ -39,7 +39,7 @@ import java.util.stream.Stream;
  * workload's tenant list, the book an instance references, or its customer namespace — so JOSDK
  * reconciles exactly those.
  */
-final class SecondaryCaches {
+final class SecondaryCaches implements ManagedCache {
   /** Secondary index: instance name (from the INSTANCE_NAME label). */
   static final String BY_INSTANCE = "by-instance";
   /** Secondary index: namespace/shared-group. */
@@ -167,8 +167,9 @@ final class SecondaryCaches {
     return all;
   }
 
+  @Override
   @SuppressWarnings("unchecked")
-  <R extends HasMetadata> InformerEventSource<R, BookInstanceDefinition> of(Class<R> kind) {
+  public <R extends HasMetadata> InformerEventSource<R, BookInstanceDefinition> of(Class<R> kind) {
     return (InformerEventSource<R, BookInstanceDefinition>) managed.get(kind);
   }
 
@@ -181,7 +182,11 @@ final class SecondaryCaches {
   }
 
   InstanceValidator.NamespaceState namespaceState(String name) {
-    Optional<Namespace> namespace = name == null ? Optional.empty() : namespaces.get(new ResourceID(name));
+    return stateOf(name == null ? Optional.empty() : namespaces.get(new ResourceID(name)));
+  }
+
+  /** Missing, terminating (deleted, waiting for its contents to go) or active. */
+  static InstanceValidator.NamespaceState stateOf(Optional<Namespace> namespace) {
     if (namespace.isEmpty()) {
       return InstanceValidator.NamespaceState.MISSING;
     }

@@ -117,21 +117,11 @@ public final class StatusCalculator {
   private static Condition condition(
       BookInstanceDefinitionStatus previous, String type, String status, String reason, String message,
       Long generation, Instant now) {
-    String since = now.toString();
-    if (previous != null && previous.conditions() != null) {
-      for (Condition c : previous.conditions()) {
-        if (type.equals(c.type()) && status.equals(c.status()) && c.lastTransition() != null) {
-          since = c.lastTransition();
-        }
-      }
-    }
-    return new Condition(type, status, reason, message, since, generation);
+    return Conditions.merge(previous == null ? null : previous.conditions(), type, status, reason, message, generation, now);
   }
 
   private static List<Condition> withoutTimes(List<Condition> conditions) {
-    return orEmpty(conditions).stream()
-        .map(c -> new Condition(c.type(), c.status(), c.reason(), c.message(), null, c.observedGeneration()))
-        .toList();
+    return Conditions.withoutTimes(conditions);
   }
 
   private static <T> List<T> orEmpty(List<T> list) {

@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * Brings every object of one {@link Workload} to its desired form — Deployment, Service,
- * NetworkPolicy, autoscaler and the Tailscale set — and returns their keys, so the caller can
+ * NetworkPolicies (ingress and egress), autoscaler and the Tailscale set — and returns their keys, so the caller can
  * delete what is no longer wanted.
  */
 final class WorkloadApplier {
@@ -42,6 +42,7 @@ final class WorkloadApplier {
     }).object()));
     workloads.service(w).ifPresent(s -> keys.add(key(applier.apply(s, WorkloadApplier::keepClusterIp).object())));
     keys.add(key(applier.apply(workloads.networkPolicy(w)).object()));
+    keys.add(key(applier.apply(workloads.egressPolicy(w)).object()));
     workloads.autoscaler(w).ifPresent(h -> keys.add(key(applier.apply(h).object())));
     if (w.lead().tailscaleEnabled()) {
       keys.add(key(applier.apply(tailscale.stateSecret(w), WorkloadApplier::keepSecretData).object()));

@@ -25,10 +25,18 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRuleBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
+import io.voyager.bdk.model.EgressRules;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +44,14 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Desired Deployment, Service, NetworkPolicy and HorizontalPodAutoscaler of a {@link Workload}.
+ * Desired Deployment, Service, NetworkPolicies and HorizontalPodAutoscaler of a {@link Workload}.
  * Pure: the same workload, settings and credentials digest always give the same objects.
+ *
+ * <p>A book's pods get two NetworkPolicies: {@code <workload>-ingress} (only the gateway's Envoy
+ * pods, on the book port) and {@code <workload>-egress} (only the cluster DNS, what its instances
+ * declare in {@code networking.egress}, and what Tailscale needs when it is on). Kubernetes adds
+ * policies up, so these are all a book pod may do, with or without the namespace's default-deny
+ * policy (an Organization's namespaces have one: {@link NamespaceGuardrails}).
  */
 public final class WorkloadFactory {
   public static final int HTTP_PORT = 8080;
@@ -146,6 +160,83 @@ public final class WorkloadFactory {
         .withIngress(ingress)
         .endSpec()
         .build();
+  }
+
+  /**
+   * Where the workload's pods may connect: the cluster DNS; every tenant's declared
+   * {@code networking.egress} (a shared workload's pods serve them all: the union, in tenant order,
+   * each rule once); and with Tailscale (the lead tenant's, as the sidecar) its coordination and
+   * DERP relay servers — TCP 443, UDP 41641 (WireGuard) and UDP 3478 (STUN) at any address, since
+   * Tailscale's servers and peers have no fixed addresses — plus the Kubernetes API for its state
+   * Secret (on 443 already; elsewhere only where {@code --api-server-egress} says).
+   */
+  public NetworkPolicy egressPolicy(Workload w) {
+    List<NetworkPolicyEgressRule> egress = new ArrayList<>();
+    egress.add(dnsEgress(settings));
+    LinkedHashSet<BookInstanceDefinitionSpec.EgressRule> declared = new LinkedHashSet<>();
+    for (ValidInstance t : w.tenants()) {
+      var net = t.spec().networking();
+      if (net != null && net.egress() != null) {
+        declared.addAll(net.egress());
+      }
+    }
+    for (var rule : declared) {
+      List<NetworkPolicyPort> ports = new ArrayList<>();
+      for (var p : rule.ports() == null ? List.<BookInstanceDefinitionSpec.EgressPort>of() : rule.ports()) {
+        ports.add(port(EgressRules.protocol(p), p.port()));
+      }
+      egress.add(new NetworkPolicyEgressRuleBuilder()
+          .addNewTo().withNewIpBlock().withCidr(rule.cidr())
+          .withExcept(rule.except() == null || rule.except().isEmpty() ? null : rule.except()).endIpBlock().endTo()
+          .withPorts(ports.isEmpty() ? null : ports)
+          .build());
+    }
+    if (w.lead().tailscaleEnabled()) {
+      egress.add(new NetworkPolicyEgressRuleBuilder()
+          .withTo(anyAddress())
+          .withPorts(port("TCP", 443), port("UDP", TAILSCALE_WIREGUARD_PORT), port("UDP", TAILSCALE_STUN_PORT))
+          .build());
+      for (var api : settings.apiServerEgress()) {
+        egress.add(new NetworkPolicyEgressRuleBuilder()
+            .addNewTo().withNewIpBlock().withCidr(api.cidr()).endIpBlock().endTo()
+            .withPorts(port("TCP", api.port()))
+            .build());
+      }
+    }
+    return new NetworkPolicyBuilder()
+        .withMetadata(w.metadata(WorkloadNames.egressPolicy(w.name())))
+        .withNewSpec()
+        .withNewPodSelector().withMatchLabels(w.selector()).endPodSelector()
+        .withPolicyTypes("Egress")
+        .withEgress(egress)
+        .endSpec()
+        .build();
+  }
+
+  static final int TAILSCALE_WIREGUARD_PORT = 41641;
+  static final int TAILSCALE_STUN_PORT = 3478;
+
+  /** To the cluster DNS pods on port 53, UDP and TCP: what every book pod may always reach. */
+  static NetworkPolicyEgressRule dnsEgress(ControllerSettings settings) {
+    return new NetworkPolicyEgressRuleBuilder()
+        .addNewTo()
+        .withNewNamespaceSelector()
+        .withMatchLabels(Map.of("kubernetes.io/metadata.name", settings.dnsNamespace()))
+        .endNamespaceSelector()
+        .withNewPodSelector().withMatchLabels(settings.dnsPodLabels()).endPodSelector()
+        .endTo()
+        .withPorts(port("UDP", 53), port("TCP", 53))
+        .build();
+  }
+
+  private static List<NetworkPolicyPeer> anyAddress() {
+    return List.of(
+        new NetworkPolicyPeerBuilder().withNewIpBlock().withCidr("0.0.0.0/0").endIpBlock().build(),
+        new NetworkPolicyPeerBuilder().withNewIpBlock().withCidr("::/0").endIpBlock().build());
+  }
+
+  private static NetworkPolicyPort port(String protocol, int port) {
+    return new NetworkPolicyPortBuilder().withProtocol(protocol).withPort(new IntOrString(port)).build();
   }
 
   /** Present when the lead tenant's {@code spec.deployment.scaling} gives bounds. */

@@ -42,6 +42,11 @@ public final class WorkloadNames {
     return fit(workload, "-ingress");
   }
 
+  /** The NetworkPolicy listing where the workload's pods may connect: DNS, its declared egress, Tailscale's needs. */
+  public static String egressPolicy(String workload) {
+    return fit(workload, "-egress");
+  }
+
   static String fit(String base, String suffix) {
     String name = base + suffix;
     if (name.length() <= MAX) {

@@ -20,6 +20,7 @@ import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.Organization;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -38,7 +39,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * ServiceAccount), on a real API server, which enforces it: leader election on the Lease the Role
  * names, finalizers, status (the instance's and its ExternalBookDefinition's), every kind it makes
  * (the Tailscale Role included, which RBAC only lets a holder of those permissions create) and
- * cleanup on delete.
+ * cleanup on delete; an Organization's finalizer, status, namespace guardrails and labels, and their
+ * removal.
  */
 @ExtendWith(RealApiServer.class)
 class DeployedRbacTest {
@@ -112,6 +114,30 @@ class DeployedRbacTest {
         assertThat(admin.resources(kind).inNamespace(NS).withLabel(BdkLabels.INSTANCE_NAME, "rbac").list().getItems())
             .as("%s left behind", kind.getSimpleName()).isEmpty();
       }
+
+      // An Organization: its finalizer and status, the guardrails in its namespace, the namespace's
+      // labels, and all of it removed again when the Organization goes.
+      admin.resource(NamespaceGuardrailsTest.organization("rbac-org", NamespaceGuardrailsTest.ACME, NS)).create();
+      var organizations = admin.resources(Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE);
+      await().atMost(WAIT).until(() -> {
+        Organization org = organizations.withName("rbac-org").get();
+        return org.getStatus() != null && org.getStatus().conditions().stream()
+            .anyMatch(c -> "Ready".equals(c.type()) && "True".equals(c.status()));
+      });
+      for (Class<? extends HasMetadata> kind : OrganizationCaches.MANAGED_KINDS) {
+        assertThat(admin.resources(kind).inNamespace(NS).withLabel(BdkLabels.ORGANIZATION, "rbac-org").list().getItems())
+            .as("%s made", kind.getSimpleName()).hasSize(1);
+      }
+      assertThat(admin.namespaces().withName(NS).get().getMetadata().getLabels())
+          .containsEntry("pod-security.kubernetes.io/enforce", "restricted");
+      organizations.withName("rbac-org").delete();
+      await().atMost(WAIT).until(() -> organizations.withName("rbac-org").get() == null);
+      for (Class<? extends HasMetadata> kind : OrganizationCaches.MANAGED_KINDS) {
+        assertThat(admin.resources(kind).inNamespace(NS).withLabel(BdkLabels.ORGANIZATION, "rbac-org").list().getItems())
+            .as("%s left behind", kind.getSimpleName()).isEmpty();
+      }
+      assertThat(admin.namespaces().withName(NS).get().getMetadata().getLabels())
+          .doesNotContainKeys(NamespaceGuardrails.NAMESPACE_LABELS.toArray(String[]::new));
     }
   }
 

@@ -102,6 +102,10 @@ class PrimaryInstanceTest {
     var policy = client.network().v1().networkPolicies().inNamespace(NS).withName("acme-support-ingress").get();
     assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule ->
         assertThat(rule.getFrom().get(0).getNamespaceSelector().getMatchLabels()).containsEntry("kubernetes.io/metadata.name", "bdk"));
+    var egress = client.network().v1().networkPolicies().inNamespace(NS).withName("acme-support-egress").get();
+    assertThat(egress.getSpec().getPolicyTypes()).containsExactly("Egress");
+    assertThat(egress.getSpec().getEgress()).singleElement().satisfies(rule -> // only the cluster DNS
+        assertThat(rule.getTo().get(0).getNamespaceSelector().getMatchLabels()).containsEntry("kubernetes.io/metadata.name", "kube-system"));
     Secret credentials = client.secrets().inNamespace(NS).withName("acme-support-credentials").get();
     assertThat(credentials).isNotNull();
     assertThat(client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NS).list().getItems()).isEmpty();
@@ -131,7 +135,8 @@ class PrimaryInstanceTest {
     awaitDeployment(client, NS, "steady");
     markReady(client, NS, "steady");
     awaitPhase(client, "steady", BookInstanceDefinitionStatus.READY);
-    await().atMost(WAIT).until(() -> resourceVersions("steady").size() == 6);
+    // The instance, its Deployment, Service, ExternalBookDefinition, credentials Secret and two NetworkPolicies.
+    await().atMost(WAIT).until(() -> resourceVersions("steady").size() == 7);
     Map<String, String> before = resourceVersions("steady");
     double reconciled = reconciliations();
 
