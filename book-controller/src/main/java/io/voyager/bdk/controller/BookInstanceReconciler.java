@@ -201,7 +201,8 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     return validator.validate(
         instance,
         bookName == null ? Optional.empty() : caches.book(bookName),
-        caches.namespaceState(namespace));
+        caches.namespaceState(namespace),
+        caches.podSecurityLevel(namespace));
   }
 
   /** The shared workload {@code namespace/name} with its live, valid tenants; empty when it has none. */

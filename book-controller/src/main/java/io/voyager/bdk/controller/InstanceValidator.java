@@ -53,6 +53,18 @@ public final class InstanceValidator {
    */
   public Result validate(
       BookInstanceDefinition instance, Optional<BookDefinition> book, NamespaceState namespaceState) {
+    return validate(instance, book, namespaceState, Optional.empty());
+  }
+
+  /**
+   * @param podSecurityLevel the namespace's enforced Pod Security level
+   *     ({@code pod-security.kubernetes.io/enforce}), if any: a kernel-mode Tailscale sidecar runs as
+   *     root with NET_ADMIN, which {@code baseline} and {@code restricted} refuse — said here, rather
+   *     than leaving the instance Pending while the API server refuses its pods
+   */
+  public Result validate(
+      BookInstanceDefinition instance, Optional<BookDefinition> book, NamespaceState namespaceState,
+      Optional<String> podSecurityLevel) {
     List<String> problems = new ArrayList<>();
     BookInstanceDefinitionSpec spec = instance.getSpec();
     if (spec == null) {
@@ -95,6 +107,15 @@ public final class InstanceValidator {
       if (!ControllerSettings.TAILSCALE_KERNEL.equals(mode) && !ControllerSettings.TAILSCALE_USERSPACE.equals(mode)) {
         problems.add("spec.networking.tailscale.mode: '" + mode + "' is not 'kernel' or 'userspace'");
       }
+    }
+
+    boolean tailscale = net != null && net.tailscale() != null && Boolean.TRUE.equals(net.tailscale().enabled());
+    if (tailscale && ControllerSettings.TAILSCALE_KERNEL.equals(mode)
+        && podSecurityLevel.filter(level -> level.equals("restricted") || level.equals("baseline")).isPresent()) {
+      boolean own = !blank(net.tailscale().mode());
+      problems.add("spec.networking.tailscale.mode: '" + mode + "'" + (own ? "" : " (the controller's --tailscale-mode)")
+          + " runs the sidecar as root with NET_ADMIN, which namespace '" + namespace + "' refuses (Pod Security '"
+          + podSecurityLevel.get() + "'); use 'userspace'");
     }
 
     if (net != null) {

@@ -185,6 +185,12 @@ final class SecondaryCaches implements ManagedCache {
     return stateOf(name == null ? Optional.empty() : namespaces.get(new ResourceID(name)));
   }
 
+  /** The Pod Security level the namespace enforces ({@code pod-security.kubernetes.io/enforce}), if any. */
+  Optional<String> podSecurityLevel(String name) {
+    return (name == null ? Optional.<Namespace>empty() : namespaces.get(new ResourceID(name)))
+        .map(n -> label(n, NamespaceGuardrails.PSS + "enforce"));
+  }
+
   /** Missing, terminating (deleted, waiting for its contents to go) or active. */
   static InstanceValidator.NamespaceState stateOf(Optional<Namespace> namespace) {
     if (namespace.isEmpty()) {

@@ -194,7 +194,13 @@ class DriftTest {
     create(client, Fixtures.instance("s-poller", Fixtures.spec(NS, "long-polling")));
     create(client, Fixtures.instance("s-tenant-a", Fixtures.spec(NS, "shared")));
     create(client, Fixtures.instance("s-tenant-b", Fixtures.spec(NS, "shared")));
-    create(client, Fixtures.instance("s-secondary", Fixtures.spec(NS, "secondary")));
+    var secondary = Fixtures.spec(NS, "secondary");
+    var declaredEgress = new BookInstanceDefinitionSpec.Networking(null, List.of(
+        new BookInstanceDefinitionSpec.EgressRule("203.0.113.0/24", List.of("203.0.113.128/25"),
+            List.of(new BookInstanceDefinitionSpec.EgressPort(443, null), new BookInstanceDefinitionSpec.EgressPort(514, "UDP"))),
+        new BookInstanceDefinitionSpec.EgressRule("2001:db8::/32", null, null)));
+    create(client, Fixtures.instance("s-secondary", new BookInstanceDefinitionSpec(secondary.bookRef(), secondary.customer(),
+        secondary.deployment(), declaredEgress, secondary.credentials(), secondary.configuration(), secondary.webhooks())));
     for (String deployment : List.of("s-primary", "s-poller", Fixtures.BOOK + "-shared", "s-secondary-secondary")) {
       awaitDeployment(client, NS, deployment);
     }
