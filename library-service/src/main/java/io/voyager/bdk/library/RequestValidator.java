@@ -7,12 +7,15 @@ import io.voyager.bdk.library.v1.CreateBookRequest;
 import io.voyager.bdk.library.v1.CreateInstanceRequest;
 import io.voyager.bdk.library.v1.CredentialInput;
 import io.voyager.bdk.library.v1.Deployment;
+import io.voyager.bdk.library.v1.EgressRule;
 import io.voyager.bdk.library.v1.Hmac;
 import io.voyager.bdk.library.v1.Integration;
 import io.voyager.bdk.library.v1.Resources;
 import io.voyager.bdk.library.v1.SchemaField;
 import io.voyager.bdk.library.v1.WebhookBinding;
 import io.voyager.bdk.model.BookDefinitionSpec;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec;
+import io.voyager.bdk.model.EgressRules;
 import io.voyager.bdk.model.CustomerNamespaces;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -87,6 +90,7 @@ final class RequestValidator {
     if (r.getNetworking().hasTailscale()) {
       oneOf("networking.tailscale.mode", r.getNetworking().getTailscale().getMode(), TAILSCALE_MODES, false, v);
     }
+    egress(r.getNetworking().getEgressList(), v);
     Set<String> credentials = credentials(r.getCredentialsList(), v);
     webhooks(r.getWebhooksList(), book, credentials, v);
     if (r.getWebhooksCount() > 0
@@ -147,6 +151,14 @@ final class RequestValidator {
         v.add(new Violation("deployment.scaling.target_cpu_utilization", "must be a percentage from 0 to 100; got " + s.getTargetCpuUtilization()));
       }
     }
+  }
+
+  /** The rules of {@link EgressRules}, the controller's too; an empty protocol is TCP. */
+  private static void egress(List<EgressRule> egress, List<Violation> v) {
+    var rules = egress.stream().map(e -> new BookInstanceDefinitionSpec.EgressRule(e.getCidr(), e.getExceptList(),
+        e.getPortsList().stream().map(p -> new BookInstanceDefinitionSpec.EgressPort(p.getPort(), p.getProtocol())).toList()))
+        .toList();
+    EgressRules.problems(rules).forEach(p -> v.add(new Violation("networking." + p.field(), p.message())));
   }
 
   private static void quantity(String field, String value, List<Violation> v) {

@@ -14,6 +14,8 @@ import io.voyager.bdk.library.v1.Credential;
 import io.voyager.bdk.library.v1.CredentialInput;
 import io.voyager.bdk.library.v1.Deployment;
 import io.voyager.bdk.library.v1.DeploymentStatus;
+import io.voyager.bdk.library.v1.EgressPort;
+import io.voyager.bdk.library.v1.EgressRule;
 import io.voyager.bdk.library.v1.Hmac;
 import io.voyager.bdk.library.v1.Instance;
 import io.voyager.bdk.library.v1.Integration;
@@ -31,6 +33,7 @@ import io.voyager.bdk.model.BookDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.EgressRules;
 import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.nio.charset.StandardCharsets;
@@ -170,7 +173,7 @@ final class ResourceMapper {
             new BookInstanceDefinitionSpec.BookRef(book.getMetadata().getName(), book.getSpec().version()),
             new BookInstanceDefinitionSpec.Customer(r.getCustomerNamespace(), emptyToNull(r.getOrganizationId())),
             r.hasDeployment() ? toDeployment(r.getDeployment()) : null,
-            r.getNetworking().hasTailscale() ? toNetworking(r.getNetworking().getTailscale()) : null,
+            r.hasNetworking() ? toNetworking(r.getNetworking()) : null,
             nullIfEmpty(
                 map(
                     r.getCredentialsList(),
@@ -220,16 +223,8 @@ final class ResourceMapper {
     if (s.deployment() != null) {
       b.setDeployment(fromDeployment(s.deployment()));
     }
-    if (s.networking() != null && s.networking().tailscale() != null) {
-      BookInstanceDefinitionSpec.Tailscale t = s.networking().tailscale();
-      b.setNetworking(
-          Networking.newBuilder()
-              .setTailscale(
-                  Tailscale.newBuilder()
-                      .setEnabled(Boolean.TRUE.equals(t.enabled()))
-                      .setTailnet(nz(t.tailnet()))
-                      .addAllTags(nn(t.tags()))
-                      .setMode(nz(t.mode()))));
+    if (s.networking() != null && (s.networking().tailscale() != null || !nn(s.networking().egress()).isEmpty())) {
+      b.setNetworking(fromNetworking(s.networking()));
     }
     for (BookInstanceDefinitionSpec.Credential c : nn(s.credentials())) {
       b.addCredentials(Credential.newBuilder().setName(nz(c.name())).setType(nz(c.type())).setSource(nz(c.source())));
@@ -334,10 +329,36 @@ final class ResourceMapper {
     return b.build();
   }
 
-  private static BookInstanceDefinitionSpec.Networking toNetworking(Tailscale t) {
-    return new BookInstanceDefinitionSpec.Networking(
-        new BookInstanceDefinitionSpec.Tailscale(
-            t.getEnabled(), emptyToNull(t.getTailnet()), nullIfEmpty(t.getTagsList()), emptyToNull(t.getMode())));
+  /** Null when the request sets neither Tailscale nor egress. */
+  private static BookInstanceDefinitionSpec.Networking toNetworking(Networking n) {
+    BookInstanceDefinitionSpec.Tailscale tailscale = n.hasTailscale()
+        ? new BookInstanceDefinitionSpec.Tailscale(n.getTailscale().getEnabled(), emptyToNull(n.getTailscale().getTailnet()),
+            nullIfEmpty(n.getTailscale().getTagsList()), emptyToNull(n.getTailscale().getMode()))
+        : null;
+    List<BookInstanceDefinitionSpec.EgressRule> egress = nullIfEmpty(map(n.getEgressList(), e ->
+        new BookInstanceDefinitionSpec.EgressRule(e.getCidr(), nullIfEmpty(e.getExceptList()),
+            nullIfEmpty(map(e.getPortsList(), p -> new BookInstanceDefinitionSpec.EgressPort(p.getPort(), emptyToNull(p.getProtocol())))))));
+    return tailscale == null && egress == null ? null : new BookInstanceDefinitionSpec.Networking(tailscale, egress);
+  }
+
+  private static Networking fromNetworking(BookInstanceDefinitionSpec.Networking n) {
+    Networking.Builder b = Networking.newBuilder();
+    if (n.tailscale() != null) {
+      BookInstanceDefinitionSpec.Tailscale t = n.tailscale();
+      b.setTailscale(Tailscale.newBuilder()
+          .setEnabled(Boolean.TRUE.equals(t.enabled()))
+          .setTailnet(nz(t.tailnet()))
+          .addAllTags(nn(t.tags()))
+          .setMode(nz(t.mode())));
+    }
+    for (BookInstanceDefinitionSpec.EgressRule e : nn(n.egress())) {
+      EgressRule.Builder rule = EgressRule.newBuilder().setCidr(nz(e.cidr())).addAllExcept(nn(e.except()));
+      for (BookInstanceDefinitionSpec.EgressPort p : nn(e.ports())) {
+        rule.addPorts(EgressPort.newBuilder().setPort(nz(p.port())).setProtocol(EgressRules.protocol(p)));
+      }
+      b.addEgress(rule);
+    }
+    return b.build();
   }
 
   private static BookInstanceDefinitionSpec.Configuration toConfiguration(Configuration c) {
