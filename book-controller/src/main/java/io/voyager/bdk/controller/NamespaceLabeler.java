@@ -1,6 +1,7 @@
 package io.voyager.bdk.controller;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,7 +21,7 @@ import java.util.Set;
  * Keeps the labels the controller owns on a namespace it does not own: a JSON merge patch of just
  * those keys (the mock server has no server-side apply), sent only when the cached namespace
  * differs — so a hand-edited or removed Pod Security label is put back, other writers' labels stay,
- * and a steady namespace costs nothing. Removal patches the owned keys to null. Writes are counted
+ * and a steady namespace costs nothing. Removal is a JSON Patch removing just those keys. Writes are counted
  * like every other ({@value ResourceApplier#WRITES}, kind {@code Namespace}; {@code drift} when the
  * namespace already carried this Organization's label) and go into the informer cache at once.
  */
@@ -56,47 +57,55 @@ final class NamespaceLabeler {
     return true;
   }
 
-  /** Takes the {@code owned} keys off {@code namespace}; true when it wrote. */
+  /**
+   * Takes the {@code owned} keys off {@code namespace}; true when it wrote. A JSON Patch of
+   * {@code remove} operations for the keys the cached namespace has (the mock server keeps a merge
+   * patch's null as a value instead of removing the key); a key already gone meanwhile fails the
+   * patch, and the retry starts from the fresh cache.
+   */
   boolean release(String namespace, Set<String> owned) {
     Map<String, String> live = labels(namespace);
-    Map<String, String> patch = new LinkedHashMap<>();
-    for (String key : owned) {
+    ArrayNode patch = JSON.createArrayNode();
+    for (String key : owned.stream().sorted().toList()) {
       if (live.containsKey(key)) {
-        patch.put(key, null);
+        patch.addObject().put("op", "remove").put("path", "/metadata/labels/" + key.replace("~", "~0").replace("/", "~1"));
       }
     }
     if (patch.isEmpty()) {
       return false;
     }
-    write(namespace, patch, "changed");
+    write(namespace, PatchType.JSON, patch.toString(), "changed");
+    log.info("event=namespace_labels_removed namespace={} keys={}", namespace, patch.size());
     return true;
   }
 
   private void write(String namespace, Map<String, String> labels, String reason) {
-    // A plain ObjectNode: a null must reach the API server as null (that removes the label).
     ObjectNode body = JSON.createObjectNode();
     ObjectNode patchLabels = body.putObject("metadata").putObject("labels");
-    labels.forEach((key, value) -> {
-      if (value == null) {
-        patchLabels.putNull(key);
-      } else {
-        patchLabels.put(key, value);
-      }
-    });
-    String json = body.toString();
+    labels.forEach(patchLabels::put);
+    write(namespace, PatchType.JSON_MERGE, body.toString(), reason);
+    log.info("event=namespace_labels_written namespace={} keys={} reason={}", namespace, labels.keySet(), reason);
+  }
+
+  private void write(String namespace, PatchType type, String json, String reason) {
     Optional<Namespace> before = namespaces.get(new ResourceID(namespace));
-    Namespace patched = client.namespaces().withName(namespace).patch(PatchContext.of(PatchType.JSON_MERGE), json);
+    Namespace patched = client.namespaces().withName(namespace).patch(PatchContext.of(type), json);
     if (patched != null) {
       namespaces.handleRecentResourceUpdate(new ResourceID(namespace), patched, before.orElse(patched));
     }
     registry.counter(ResourceApplier.WRITES, "kind", "Namespace", "reason", reason).increment();
-    log.info("event=namespace_labels_written namespace={} keys={} reason={}", namespace, labels.keySet(), reason);
   }
 
+  /** The cached namespace's labels (a key with a null value counts as absent). */
   private Map<String, String> labels(String namespace) {
-    return namespaces.get(new ResourceID(namespace))
+    Map<String, String> labels = new LinkedHashMap<>();
+    namespaces.get(new ResourceID(namespace))
         .map(n -> n.getMetadata().getLabels())
-        .map(l -> (Map<String, String>) l)
-        .orElse(Map.of());
+        .ifPresent(l -> l.forEach((k, v) -> {
+          if (v != null) {
+            labels.put(k, v);
+          }
+        }));
+    return labels;
   }
 }
