@@ -111,6 +111,8 @@ public record BookInstanceDefinitionSpec(
   /**
    * A webhook integration of the book that this instance receives. {@code credential} names the
    * credential whose value is the signing secret (one or more, one per line, for rotation).
+   * {@code max_body_bytes} lowers the gateway's body limit for this integration (larger bodies get
+   * 413 from Envoy). The numbers are capped by {@link WebhookLimits}.
    */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -118,7 +120,17 @@ public record BookInstanceDefinitionSpec(
       @Required String integration,
       @Required String scheme,
       @Required String credential,
-      @JsonProperty("tolerance_seconds") Integer toleranceSeconds,
+      @JsonProperty("tolerance_seconds")
+          @Min(WebhookLimits.MIN_TOLERANCE_SECONDS) @Max(WebhookLimits.MAX_TOLERANCE_SECONDS) Integer toleranceSeconds,
       @JsonProperty("rate_limit") RateLimit rateLimit,
-      Hmac hmac) {}
+      Hmac hmac,
+      @JsonProperty("max_body_bytes")
+          @Min(WebhookLimits.MIN_BODY_BYTES) @Max(WebhookLimits.MAX_BODY_BYTES) Integer maxBodyBytes) {
+
+    /** A binding with the gateway's body limit. */
+    public WebhookBinding(String integration, String scheme, String credential, Integer toleranceSeconds,
+        RateLimit rateLimit, Hmac hmac) {
+      this(integration, scheme, credential, toleranceSeconds, rateLimit, hmac, null);
+    }
+  }
 }

@@ -3,6 +3,8 @@ package io.voyager.bdk.model;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 import java.util.List;
 
@@ -23,7 +25,11 @@ public record ExternalBookDefinitionSpec(
     ServiceRef service,
     InstanceRef instanceRef) {
 
-  /** {@code type}: webhook (the gateway routes to the book) or api (the book calls out). */
+  /**
+   * {@code type}: webhook (the gateway routes to the book) or api (the book calls out).
+   * {@code max_body_bytes}: a webhook's body limit on the gateway, at most the gateway's own
+   * ({@link WebhookLimits}); larger bodies get 413 from Envoy before any check.
+   */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record ExternalIntegration(
@@ -31,7 +37,15 @@ public record ExternalBookDefinitionSpec(
       @Required String type,
       String endpoint,
       Authentication authentication,
-      @JsonProperty("rate_limit") RateLimit rateLimit) {}
+      @JsonProperty("rate_limit") RateLimit rateLimit,
+      @JsonProperty("max_body_bytes")
+          @Min(WebhookLimits.MIN_BODY_BYTES) @Max(WebhookLimits.MAX_BODY_BYTES) Integer maxBodyBytes) {
+
+    /** An integration with the gateway's body limit. */
+    public ExternalIntegration(String name, String type, String endpoint, Authentication authentication, RateLimit rateLimit) {
+      this(name, type, endpoint, authentication, rateLimit, null);
+    }
+  }
 
   /**
    * {@code type}: signature (webhooks), oauth2, … {@code scheme}: github, stripe, slack, shopify,
@@ -43,7 +57,8 @@ public record ExternalBookDefinitionSpec(
       @Required String type,
       String scheme,
       @JsonProperty("secret_ref") SecretRef secretRef,
-      @JsonProperty("tolerance_seconds") Integer toleranceSeconds,
+      @JsonProperty("tolerance_seconds")
+          @Min(WebhookLimits.MIN_TOLERANCE_SECONDS) @Max(WebhookLimits.MAX_TOLERANCE_SECONDS) Integer toleranceSeconds,
       Hmac hmac) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
