@@ -10,6 +10,12 @@ import com.github.benmanes.caffeine.cache.Ticker;
  * again (a full bucket equals a new one, so nothing is lost) and at most {@code maxBuckets} are
  * kept; evicting a partly drained bucket under a flood of distinct endpoints can only grant that
  * endpoint a fresh burst.
+ *
+ * <p>Atomic: finding or creating an endpoint's bucket, taking its token and setting its new expiry
+ * happen in one {@code compute} on the cache's map, which holds the key's lock throughout. (Taking
+ * from a bucket fetched earlier and writing it back afterwards could take from a bucket that had
+ * meanwhile expired and been replaced by a fresh one — both would grant tokens, and the write-back
+ * would discard the other's.)
  */
 public final class RateLimiter {
   private record Entry(TokenBucket bucket, RateLimitPolicy policy) {}
@@ -43,10 +49,19 @@ public final class RateLimiter {
 
   /** Takes one token from the endpoint's bucket. */
   public RateLimitDecision take(String endpointKey, RateLimitPolicy policy) {
-    Entry entry = buckets.get(endpointKey, k -> new Entry(new TokenBucket(), policy));
-    RateLimitDecision decision = entry.bucket().take(ticker.read(), policy);
-    // Re-put so the expiry follows the bucket's new fill level (and a changed policy).
-    buckets.put(endpointKey, new Entry(entry.bucket(), policy));
-    return decision;
+    RateLimitDecision[] decision = new RateLimitDecision[1];
+    buckets.asMap().compute(endpointKey, (key, entry) -> {
+      TokenBucket bucket = entry == null ? new TokenBucket() : entry.bucket();
+      decision[0] = bucket.take(ticker.read(), policy);
+      // A new entry each time, so the expiry follows the bucket's new fill level (and a changed policy).
+      return new Entry(bucket, policy);
+    });
+    return decision[0];
+  }
+
+  /** Buckets kept (for tests and metrics). */
+  public long size() {
+    buckets.cleanUp();
+    return buckets.estimatedSize();
   }
 }

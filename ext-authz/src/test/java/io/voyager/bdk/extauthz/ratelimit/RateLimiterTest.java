@@ -53,6 +53,117 @@ class RateLimiterTest {
     assertThat(limiter.take("b", policy).allowed()).isTrue();
   }
 
+  /** Creating a bucket and taking from it is one atomic step: N parallel takes on a fresh bucket allow exactly its burst. */
+  @Test
+  void parallelTakesOnAFreshBucketAllowExactlyTheBurst() throws Exception {
+    RateLimitPolicy slow = new RateLimitPolicy(0.001, 20);
+    int threads = 16;
+    int perThread = 8;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      for (int round = 0; round < 100; round++) {
+        String endpoint = "fresh-" + round;
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<java.util.concurrent.Future<Integer>> allowed = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          allowed.add(pool.submit(() -> {
+            go.await();
+            int n = 0;
+            for (int i = 0; i < perThread; i++) {
+              n += limiter.take(endpoint, slow).allowed() ? 1 : 0;
+            }
+            return n;
+          }));
+        }
+        go.countDown();
+        int total = 0;
+        for (var f : allowed) {
+          total += f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertThat(total).as("round %d: %d takes on a fresh bucket of 20", round, threads * perThread).isEqualTo(20);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** At the moment a bucket would be full again (its entry expires), parallel takes still share one bucket. */
+  @Test
+  void parallelTakesWhenABucketRefillsAllowExactlyTheBurst() throws Exception {
+    RateLimitPolicy one = new RateLimitPolicy(1, 4);
+    for (int i = 0; i < 4; i++) {
+      limiter.take("ep", one);
+    }
+    time.advance(Duration.ofSeconds(5));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < 32; t++) {
+        results.add(pool.submit(() -> {
+          go.await();
+          return limiter.take("ep", one).allowed();
+        }));
+      }
+      go.countDown();
+      int allowed = 0;
+      for (var f : results) {
+        allowed += f.get(10, java.util.concurrent.TimeUnit.SECONDS) ? 1 : 0;
+      }
+      assertThat(allowed).isEqualTo(4);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * The interleaving that a take-then-write-back limiter gets wrong, forced deterministically: the
+   * first caller is paused right after it found the endpoint's (about to expire) bucket; meanwhile the
+   * entry expires and a second caller takes. A write-back limiter grants both (the old bucket, now
+   * refilled, and a fresh one); the atomic one makes the second caller wait for the first, and
+   * grants exactly the burst of 1.
+   */
+  @Test
+  void aCallerPausedAcrossTheBucketsExpiryCannotMakeTheLimiterGrantTwice() throws Exception {
+    java.util.concurrent.CountDownLatch firstPaused = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<Thread> second = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean secondDone = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+    com.github.benmanes.caffeine.cache.Ticker pausing = () -> {
+      // Only the read the limiter makes for the take itself (not the cache's own reads).
+      boolean fromLimiter = StackWalker.getInstance().walk(frames -> frames.skip(1).findFirst()
+          .map(f -> f.getClassName().equals(RateLimiter.class.getName())).orElse(false));
+      if (fromLimiter && Thread.currentThread().getName().equals("first") && armed.compareAndSet(true, false)) {
+        time.advance(Duration.ofSeconds(2)); // the bucket is full again: its entry expires
+        firstPaused.countDown();
+        // Let the second caller run until it is done, or blocked behind us.
+        while (!secondDone.get() && (second.get() == null
+            || !java.util.EnumSet.of(Thread.State.BLOCKED, Thread.State.WAITING).contains(second.get().getState()))) {
+          Thread.onSpinWait();
+        }
+      }
+      return time.read();
+    };
+    RateLimiter paused = new RateLimiter(1000, pausing);
+    RateLimitPolicy burstOfOne = new RateLimitPolicy(1, 1);
+    assertThat(paused.take("ep", burstOfOne).allowed()).isTrue();
+    armed.set(true);
+    java.util.concurrent.atomic.AtomicInteger granted = new java.util.concurrent.atomic.AtomicInteger();
+    Thread first = new Thread(() -> granted.addAndGet(paused.take("ep", burstOfOne).allowed() ? 1 : 0), "first");
+    first.start();
+    firstPaused.await(10, java.util.concurrent.TimeUnit.SECONDS);
+    Thread secondThread = new Thread(() -> {
+      granted.addAndGet(paused.take("ep", burstOfOne).allowed() ? 1 : 0);
+      secondDone.set(true);
+    }, "second");
+    second.set(secondThread);
+    secondThread.start();
+    first.join(10_000);
+    secondThread.join(10_000);
+    assertThat(first.isAlive() || secondThread.isAlive()).isFalse();
+    assertThat(granted.get()).as("tokens granted from a bucket of 1 within one instant").isEqualTo(1);
+  }
+
   @Test
   void allowedDecisionsCarryNoRetryAfter() {
     assertThat(limiter.take("ep", policy).headers()).extracting(Header::name).containsExactly("RateLimit-Policy", "RateLimit");
