@@ -1,8 +1,10 @@
 package io.voyager.bdk.extauthz.secrets;
 
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * {@code idleAfter}, closing their watch. A rotated Secret is seen as soon as its watch event
  * arrives; a watch that the API server closes (e.g. 410 Gone) drops the entry, so the next request
  * reads the Secret again and watches anew from what it reads. Secret values are never logged.
+ *
+ * <p>A read that fails (the API server refuses or does not answer) is remembered for
+ * {@code failureTtl} (default {@value #DEFAULT_FAILURE_TTL_SECONDS} s): requests naming that Secret
+ * meanwhile are refused at once without another API call, so a flood of (forged) webhooks cannot
+ * force more than one Secret read per Secret per {@code failureTtl}. A Secret that does not exist is
+ * not a failure: it is cached and watched like any other, and its creation is seen at once.
  */
 public final class KubernetesSecretSource implements SecretSource, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KubernetesSecretSource.class);
@@ -54,6 +62,7 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
      * event arrives when it is created. Needs only get and watch on the Secret, never list.
      */
     void open() {
+      reads.increment();
       Secret current = client.secrets().inNamespace(id.namespace()).withName(id.name()).get();
       data = decode(current);
       String from = current == null ? "0" : current.getMetadata().getResourceVersion();
@@ -82,11 +91,21 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
     }
   }
 
+  public static final long DEFAULT_FAILURE_TTL_SECONDS = 5;
+
   private final KubernetesClient client;
   private final LoadingCache<SecretId, WatchedSecret> cache;
+  /** Secrets whose last read failed, with the error's class name, until {@code failureTtl} passes. */
+  private final Cache<SecretId, String> failures;
+  private final java.util.concurrent.atomic.LongAdder reads = new java.util.concurrent.atomic.LongAdder();
 
   public KubernetesSecretSource(KubernetesClient client, long maxSecrets, Duration idleAfter) {
+    this(client, maxSecrets, idleAfter, Duration.ofSeconds(DEFAULT_FAILURE_TTL_SECONDS), Ticker.systemTicker());
+  }
+
+  public KubernetesSecretSource(KubernetesClient client, long maxSecrets, Duration idleAfter, Duration failureTtl, Ticker ticker) {
     this.client = client;
+    this.failures = Caffeine.newBuilder().maximumSize(maxSecrets).expireAfterWrite(failureTtl).ticker(ticker).build();
     this.cache = Caffeine.newBuilder()
         .maximumSize(maxSecrets)
         .expireAfterAccess(idleAfter)
@@ -104,10 +123,17 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
 
   @Override
   public List<String> secrets(SecretRef ref) {
+    SecretId id = new SecretId(ref.namespace(), ref.name());
+    String failed = failures.getIfPresent(id);
+    if (failed != null) {
+      throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE,
+          "Secret " + ref.namespace() + "/" + ref.name() + " cannot be read (" + failed + "; read again shortly)");
+    }
     WatchedSecret watched;
     try {
-      watched = cache.get(new SecretId(ref.namespace(), ref.name()));
+      watched = cache.get(id);
     } catch (RuntimeException e) {
+      failures.put(id, e.getClass().getSimpleName());
       LOG.warn("event=secret_read_failed secret={}/{} error={}", ref.namespace(), ref.name(), e.getClass().getSimpleName());
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " cannot be read");
     }
@@ -123,6 +149,11 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " key " + ref.key() + " is empty");
     }
     return lines;
+  }
+
+  /** Secret reads sent to the API server since start (each opens a watch). */
+  public long reads() {
+    return reads.sum();
   }
 
   /** Secrets currently cached and watched. */
