@@ -2,35 +2,85 @@ package io.voyager.bdk.extauthz;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
-import io.voyager.bdk.extauthz.replay.ReplayGuard;
+import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
 import io.voyager.bdk.extauthz.secrets.KubernetesSecretSource;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Wires the Authorization service from a Kubernetes client and limits; tests and Main share it. */
 public final class ExtAuthzServer implements AutoCloseable {
-  /** Bounds of the caches. */
-  public record Limits(long maxSecrets, Duration secretIdle, long maxReplayEntries, long maxBuckets) {
+  private static final Logger LOG = LoggerFactory.getLogger(ExtAuthzServer.class);
+  /** How often expired replay entries are dropped and their memory given back. */
+  static final Duration REPLAY_SWEEP = Duration.ofSeconds(10);
+
+  /**
+   * Bounds of the caches.
+   *
+   * @param secretFailureTtl how long a failed Secret read is remembered (no API call meanwhile)
+   */
+  public record Limits(long maxSecrets, Duration secretIdle, Duration secretFailureTtl, BoundedReplayStore.Budget replay,
+      long maxBuckets) {
     public static Limits standard() {
-      return new Limits(10_000, Duration.ofHours(1), 1_000_000, 100_000);
+      return new Limits(10_000, Duration.ofHours(1), Duration.ofSeconds(KubernetesSecretSource.DEFAULT_FAILURE_TTL_SECONDS),
+          BoundedReplayStore.Budget.standard(), 100_000);
     }
   }
 
   private final KubernetesSecretSource secrets;
+  private final BoundedReplayStore replays;
   private final AuthorizationService service;
+  private final ScheduledExecutorService sweeper;
 
   public ExtAuthzServer(KubernetesClient client, CheckDefaults defaults, Limits limits, MeterRegistry registry, Clock clock, Ticker ticker) {
-    this.secrets = new KubernetesSecretSource(client, limits.maxSecrets(), limits.secretIdle());
-    ReplayGuard replays = new ReplayGuard(limits.maxReplayEntries(), ticker);
+    this.secrets = new KubernetesSecretSource(client, limits.maxSecrets(), limits.secretIdle(), limits.secretFailureTtl(), ticker);
+    this.replays = new BoundedReplayStore(limits.replay(), ticker);
     RateLimiter limiter = new RateLimiter(limits.maxBuckets(), ticker);
     this.service = new AuthorizationService(new WebhookCheck(secrets, replays, limiter, defaults, clock), new CheckMetrics(registry));
     Gauge.builder("bdk.extauthz.watched.secrets", secrets, KubernetesSecretSource::watchedSecrets)
         .description("Secrets cached and watched").register(registry);
-    Gauge.builder("bdk.extauthz.replay.entries", replays, ReplayGuard::size)
-        .description("deliveries remembered for replay protection").register(registry);
+    FunctionCounter.builder("bdk.extauthz.secret.reads", secrets, KubernetesSecretSource::reads)
+        .description("Secret reads sent to the API server (a failed read is not retried for a few seconds)").register(registry);
+    registerReplayMetrics(registry, replays);
+    this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "replay-sweeper");
+      t.setDaemon(true);
+      return t;
+    });
+    sweeper.scheduleWithFixedDelay(this::sweep, REPLAY_SWEEP.toMillis(), REPLAY_SWEEP.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  static void registerReplayMetrics(MeterRegistry registry, BoundedReplayStore replays) {
+    Gauge.builder("bdk.extauthz.replay.entries", replays, BoundedReplayStore::entries)
+        .description("delivery keys remembered for replay protection").register(registry);
+    Gauge.builder("bdk.extauthz.replay.memory", replays, BoundedReplayStore::bytes)
+        .baseUnit("bytes").description("memory held by the replay store").register(registry);
+    Gauge.builder("bdk.extauthz.replay.memory.budget", replays, r -> r.budget().memoryBytes())
+        .baseUnit("bytes").description("the replay store's budget (--replay-memory-bytes)").register(registry);
+    Gauge.builder("bdk.extauthz.replay.endpoints", replays, BoundedReplayStore::endpoints)
+        .description("endpoints with remembered deliveries").register(registry);
+    for (String limit : new String[] {"endpoint_share", "memory_budget"}) {
+      FunctionCounter.builder("bdk.extauthz.replay.evictions", replays, r -> r.evictions(limit))
+          .tag("limit", limit)
+          .description("live replay entries evicted (an endpoint's own oldest) because its share or the budget was full")
+          .register(registry);
+    }
+  }
+
+  private void sweep() {
+    try {
+      replays.sweep();
+    } catch (RuntimeException e) {
+      LOG.error("event=replay_sweep_failed error={}", e.toString());
+    }
   }
 
   public AuthorizationService service() {
@@ -39,6 +89,7 @@ public final class ExtAuthzServer implements AutoCloseable {
 
   @Override
   public void close() {
+    sweeper.shutdownNow();
     secrets.close();
   }
 }

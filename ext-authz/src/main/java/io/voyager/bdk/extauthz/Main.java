@@ -4,6 +4,8 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
+import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
+import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
@@ -48,8 +50,17 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--max-secrets", defaultValue = "10000", description = "Secrets cached and watched at most (default: ${DEFAULT-VALUE}).")
   long maxSecrets;
 
-  @Option(names = "--max-replay-entries", defaultValue = "1000000", description = "Deliveries remembered for replay protection at most (default: ${DEFAULT-VALUE}).")
-  long maxReplayEntries;
+  @Option(names = "--replay-memory-bytes", defaultValue = "134217728",
+      description = "Memory the replay store may grow to, in bytes (32 per remembered delivery key; each endpoint's minimum table comes on top: 768 bytes) (default: ${DEFAULT-VALUE} = 128 MiB).")
+  long replayMemoryBytes;
+
+  @Option(names = "--replay-endpoint-share-bytes", defaultValue = "4194304",
+      description = "Memory one endpoint's replay table may grow to, in bytes; beyond it the endpoint forgets its own oldest deliveries first (default: ${DEFAULT-VALUE} = 4 MiB).")
+  long replayShareBytes;
+
+  @Option(names = "--secret-failure-ttl-seconds", defaultValue = "5",
+      description = "How long a failed Secret read is remembered: requests naming that Secret meanwhile are refused without an API call (default: ${DEFAULT-VALUE}).")
+  long secretFailureTtlSeconds;
 
   @Option(names = "--max-rate-buckets", defaultValue = "100000", description = "Rate-limit buckets kept at most (default: ${DEFAULT-VALUE}).")
   long maxBuckets;
@@ -65,18 +76,32 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Override
   public AutoCloseable call() {
-    CheckDefaults defaults;
-    try {
-      defaults = new CheckDefaults(Duration.ofSeconds(toleranceSeconds), new RateLimitPolicy(ratePerSecond, burst));
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "invalid default rate limit: " + e.getMessage());
+    CommandLine cli = new CommandLine(this);
+    WebhookLimits.toleranceSecondsProblem(toleranceSeconds).ifPresent(p -> {
+      throw new CommandLine.ParameterException(cli, "--default-tolerance-seconds " + p);
+    });
+    WebhookLimits.requestsPerSecondProblem(ratePerSecond).ifPresent(p -> {
+      throw new CommandLine.ParameterException(cli, "--default-rate-per-second " + p);
+    });
+    WebhookLimits.burstProblem(burst).ifPresent(p -> {
+      throw new CommandLine.ParameterException(cli, "--default-burst " + p);
+    });
+    if (secretFailureTtlSeconds < 1) {
+      throw new CommandLine.ParameterException(cli, "--secret-failure-ttl-seconds must be at least 1; got " + secretFailureTtlSeconds);
     }
+    BoundedReplayStore.Budget replayBudget;
+    try {
+      replayBudget = new BoundedReplayStore.Budget(replayMemoryBytes, replayShareBytes);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cli, "--replay-memory-bytes/--replay-endpoint-share-bytes: " + e.getMessage());
+    }
+    CheckDefaults defaults = new CheckDefaults(Duration.ofSeconds(toleranceSeconds), new RateLimitPolicy(ratePerSecond, burst));
     Closer started = new Closer();
     try {
       KubernetesClient client = started.register(kube.client());
       PrometheusMeterRegistry registry = Metrics.newRegistry("ext-authz", started);
       ExtAuthzServer server = started.register(new ExtAuthzServer(client, defaults,
-          new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), maxReplayEntries, maxBuckets),
+          new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), Duration.ofSeconds(secretFailureTtlSeconds), replayBudget, maxBuckets),
           registry, Clock.systemUTC(), Ticker.systemTicker()));
       GrpcServers.Running grpc = started.register(
           grpcOptions.start(registry, server.service()));

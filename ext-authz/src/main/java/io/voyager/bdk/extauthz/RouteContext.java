@@ -13,6 +13,8 @@ import static io.voyager.bdk.model.WebhookAuthContext.SECRET_NAMESPACE;
 import static io.voyager.bdk.model.WebhookAuthContext.TOLERANCE_SECONDS;
 
 import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
+import io.voyager.bdk.model.CredentialSecrets;
+import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.voyager.bdk.extauthz.scheme.Schemes;
 import io.voyager.bdk.extauthz.scheme.WebhookDenied;
@@ -20,6 +22,10 @@ import io.voyager.bdk.extauthz.scheme.WebhookScheme;
 import io.voyager.bdk.extauthz.secrets.SecretRef;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What one webhook route asks ext-authz to check, read from the route's context_extensions
@@ -27,6 +33,12 @@ import java.util.Map;
  * secret_name, secret_key, endpoint_key. Optional: tolerance_seconds, rate_per_second, burst
  * (defaults from {@link CheckDefaults}), instance, integration, routed_to (copied to the book's
  * headers when present), hmac_* for the hmac scheme.
+ *
+ * <p>ext-authz trusts only what the gateway could have sent: the numbers must be within
+ * {@link WebhookLimits}, and the Secret must be an instance's credentials Secret in a customer
+ * namespace ({@link CredentialSecrets}). Anything else is refused as INVALID_ROUTE_CONFIG before
+ * any Secret is read, so a caller that forges context_extensions cannot make ext-authz read (and
+ * use as an HMAC oracle) any other Secret.
  */
 public record RouteContext(
     WebhookScheme scheme,
@@ -37,6 +49,7 @@ public record RouteContext(
     String instance,
     String integration,
     String routedTo) {
+  private static final Logger LOG = LoggerFactory.getLogger(RouteContext.class);
 
   /**
    * Reads and validates the context; fails closed.
@@ -47,12 +60,18 @@ public record RouteContext(
     try {
       WebhookScheme scheme = Schemes.byName(ctx.get(SCHEME), ctx);
       SecretRef secret = new SecretRef(required(ctx, SECRET_NAMESPACE), required(ctx, SECRET_NAME), required(ctx, SECRET_KEY));
+      Optional<String> refused = CredentialSecrets.problem(secret.namespace(), secret.name());
+      if (refused.isPresent()) {
+        LOG.warn("event=secret_ref_refused secret={}/{} key={} problem=\"{}\"",
+            secret.namespace(), secret.name(), secret.key(), refused.get());
+        throw new IllegalArgumentException(SECRET_NAMESPACE + "/" + SECRET_NAME + ": " + refused.get());
+      }
       String endpointKey = required(ctx, ENDPOINT_KEY);
       Duration tolerance = ctx.containsKey(TOLERANCE_SECONDS)
-          ? Duration.ofSeconds(positiveLong(ctx, TOLERANCE_SECONDS)) : defaults.tolerance();
+          ? Duration.ofSeconds(integer(ctx, TOLERANCE_SECONDS, WebhookLimits::toleranceSecondsProblem)) : defaults.tolerance();
       RateLimitPolicy rate = new RateLimitPolicy(
-          ctx.containsKey(RATE_PER_SECOND) ? positiveDouble(ctx, RATE_PER_SECOND) : defaults.rateLimit().ratePerSecond(),
-          ctx.containsKey(BURST) ? (int) positiveLong(ctx, BURST) : defaults.rateLimit().burst());
+          ctx.containsKey(RATE_PER_SECOND) ? rate(ctx) : defaults.rateLimit().ratePerSecond(),
+          ctx.containsKey(BURST) ? (int) integer(ctx, BURST, WebhookLimits::burstProblem) : defaults.rateLimit().burst());
       return new RouteContext(scheme, secret, endpointKey, tolerance, rate,
           ctx.get(INSTANCE), ctx.get(INTEGRATION), ctx.get(ROUTED_TO));
     } catch (IllegalArgumentException e) {
@@ -68,27 +87,30 @@ public record RouteContext(
     return value.trim();
   }
 
-  private static long positiveLong(Map<String, String> ctx, String key) {
+  /** An integer within the cap {@code problem} checks (WebhookLimits). */
+  private static long integer(Map<String, String> ctx, String key, LongFunction<Optional<String>> problem) {
+    long value;
     try {
-      long value = Long.parseLong(ctx.get(key).trim());
-      if (value <= 0 || value > Integer.MAX_VALUE) {
-        throw new NumberFormatException();
-      }
-      return value;
+      value = Long.parseLong(ctx.get(key).trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a positive integer, not '" + ctx.get(key) + "'");
+      throw new IllegalArgumentException(key + " must be an integer, not '" + ctx.get(key) + "'");
     }
+    problem.apply(value).ifPresent(p -> {
+      throw new IllegalArgumentException(key + " " + p);
+    });
+    return value;
   }
 
-  private static double positiveDouble(Map<String, String> ctx, String key) {
+  private static double rate(Map<String, String> ctx) {
+    double value;
     try {
-      double value = Double.parseDouble(ctx.get(key).trim());
-      if (!(value > 0) || Double.isInfinite(value)) {
-        throw new NumberFormatException();
-      }
-      return value;
+      value = Double.parseDouble(ctx.get(RATE_PER_SECOND).trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a positive number, not '" + ctx.get(key) + "'");
+      throw new IllegalArgumentException(RATE_PER_SECOND + " must be a number, not '" + ctx.get(RATE_PER_SECOND) + "'");
     }
+    WebhookLimits.requestsPerSecondProblem(value).ifPresent(p -> {
+      throw new IllegalArgumentException(RATE_PER_SECOND + " " + p);
+    });
+    return value;
   }
 }

@@ -2,7 +2,7 @@ package io.voyager.bdk.extauthz;
 
 import io.voyager.bdk.extauthz.ratelimit.RateLimitDecision;
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
-import io.voyager.bdk.extauthz.replay.ReplayGuard;
+import io.voyager.bdk.extauthz.replay.ReplayStore;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.voyager.bdk.extauthz.scheme.Freshness;
 import io.voyager.bdk.extauthz.scheme.Header;
@@ -32,18 +32,21 @@ import java.util.regex.Pattern;
  *       replay.
  *   <li>The replay window is twice the tolerance: a delivery signed up to {@code tolerance} in
  *       the future stays acceptable that long after it was first seen.
+ *   <li>A delivery is a replay when ANY of its replay keys was accepted (see
+ *       {@link Verified#replayKeys}): schemes without a signed id are keyed on the verified
+ *       signature, so a changed or removed delivery-id header does not make a captured delivery new.
  * </ul>
  */
 public final class WebhookCheck {
   private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:@+=-]{1,128}");
 
   private final SecretSource secrets;
-  private final ReplayGuard replays;
+  private final ReplayStore replays;
   private final RateLimiter rateLimiter;
   private final CheckDefaults defaults;
   private final Clock clock;
 
-  public WebhookCheck(SecretSource secrets, ReplayGuard replays, RateLimiter rateLimiter, CheckDefaults defaults, Clock clock) {
+  public WebhookCheck(SecretSource secrets, ReplayStore replays, RateLimiter rateLimiter, CheckDefaults defaults, Clock clock) {
     this.secrets = secrets;
     this.replays = replays;
     this.rateLimiter = rateLimiter;
@@ -58,7 +61,7 @@ public final class WebhookCheck {
       Verified verified = route.scheme().verify(new WebhookRequest(headers, body), secrets.secrets(route.secret()),
           new Freshness(clock.instant(), route.tolerance()));
       Duration window = route.tolerance().multipliedBy(2);
-      if (replays.seen(route.endpointKey(), verified.replayKey())) {
+      if (replays.seen(route.endpointKey(), verified.replayKeys())) {
         return replay(scheme, verified);
       }
       RateLimitDecision rate = rateLimiter.take(route.endpointKey(), route.rateLimit());
@@ -67,7 +70,7 @@ public final class WebhookCheck {
             "rate limit of " + route.rateLimit().ratePerSecond() + "/s (burst " + route.rateLimit().burst() + ") exceeded; retry after "
                 + rate.retryAfterSeconds() + " s", rate.headers());
       }
-      if (!replays.firstDelivery(route.endpointKey(), verified.replayKey(), window)) {
+      if (!replays.firstDelivery(route.endpointKey(), verified.replayKeys(), window)) {
         return replay(scheme, verified);
       }
       String webhookId = verified.deliveryId() != null && SAFE_ID.matcher(verified.deliveryId()).matches()

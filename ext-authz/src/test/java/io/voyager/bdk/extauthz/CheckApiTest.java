@@ -76,7 +76,7 @@ class CheckApiTest {
 
   void putSecret(String value) {
     client.secrets().inNamespace("customer-a").resource(new SecretBuilder()
-        .withNewMetadata().withNamespace("customer-a").withName("zendesk-webhook").endMetadata()
+        .withNewMetadata().withNamespace("customer-a").withName("books-credentials").endMetadata()
         .addToData("secret", Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)))
         .build()).createOr(existing -> existing.update());
   }
@@ -85,7 +85,7 @@ class CheckApiTest {
     return Map.of(
         WebhookAuthContext.SCHEME, "zendesk",
         WebhookAuthContext.SECRET_NAMESPACE, "customer-a",
-        WebhookAuthContext.SECRET_NAME, "zendesk-webhook",
+        WebhookAuthContext.SECRET_NAME, "books-credentials",
         WebhookAuthContext.SECRET_KEY, "secret",
         WebhookAuthContext.ENDPOINT_KEY, "customer-a.books.zendesk",
         WebhookAuthContext.INSTANCE, "customer-a/books",
@@ -186,11 +186,11 @@ class CheckApiTest {
 
   @Test
   void missingSecretIsDenied503AndRecoversWhenItIsCreated() {
-    client.secrets().inNamespace("customer-a").withName("zendesk-webhook").delete();
+    client.secrets().inNamespace("customer-a").withName("books-credentials").delete();
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       CheckResponse r = stub.check(request(OLD, "miss-" + System.nanoTime()));
       assertThat(r.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(503);
-      assertThat(r.getDeniedResponse().getBody()).contains("secret_unavailable").doesNotContain("zendesk-webhook");
+      assertThat(r.getDeniedResponse().getBody()).contains("secret_unavailable").doesNotContain("books-credentials");
     });
     putSecret(OLD);
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->

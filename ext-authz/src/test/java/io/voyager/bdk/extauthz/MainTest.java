@@ -63,7 +63,11 @@ class MainTest {
       HttpResponse<String> metrics = HttpClient.newHttpClient().send(
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(metrics.statusCode()).isEqualTo(200);
-      assertThat(metrics.body()).contains("bdk_extauthz_watched_secrets");
+      assertThat(metrics.body()).contains("bdk_extauthz_watched_secrets")
+          .contains("bdk_extauthz_replay_memory_bytes{").contains("bdk_extauthz_replay_memory_budget_bytes{service=\"ext-authz\"} 1.34217728E8")
+          .contains("bdk_extauthz_replay_evictions_total{limit=\"endpoint_share\",service=\"ext-authz\"} 0.0")
+          .contains("bdk_extauthz_replay_evictions_total{limit=\"memory_budget\",service=\"ext-authz\"} 0.0")
+          .contains("bdk_extauthz_secret_reads_total");
     }
   }
 
@@ -71,5 +75,15 @@ class MainTest {
   void invalidDefaultsAreAParameterError() {
     assertThatThrownBy(() -> Main.start("--default-burst", "0", "--grpc-port", "0", "--admin-port", "0"))
         .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("burst");
+  }
+
+  @Test
+  void defaultsBeyondTheWebhookCapsNameTheFlag() {
+    assertThatThrownBy(() -> Main.start("--default-tolerance-seconds", "7200", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--default-tolerance-seconds must be from 1 to 3600");
+    assertThatThrownBy(() -> Main.start("--default-rate-per-second", "1000", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--default-rate-per-second");
+    assertThatThrownBy(() -> Main.start("--replay-memory-bytes", "1000", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--replay-memory-bytes");
   }
 }

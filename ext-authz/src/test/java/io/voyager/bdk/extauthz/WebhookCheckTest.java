@@ -3,7 +3,7 @@ package io.voyager.bdk.extauthz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
-import io.voyager.bdk.extauthz.replay.ReplayGuard;
+import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.RequestHeaders;
@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The whole decision for one request: context, secrets, signature, replay, rate limit, headers. */
@@ -30,21 +31,24 @@ class WebhookCheckTest {
   static final byte[] BODY = "{\"hello\":\"world\"}".getBytes(StandardCharsets.UTF_8);
 
   final TestTime time = new TestTime(Instant.parse("2025-06-01T12:00:00Z"));
-  final Map<String, List<String>> secrets = new HashMap<>(Map.of("customer-a/hooks[secret]", List.of(SECRET)));
+  final Map<String, List<String>> secrets = new HashMap<>(Map.of("customer-a/hooks-credentials[secret]", List.of(SECRET)));
+  final List<String> secretReads = new ArrayList<>();
   final SecretSource source = ref -> {
+    secretReads.add(ref.toString());
     List<String> s = secrets.get(ref.toString());
     if (s == null) {
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " does not exist");
     }
     return s;
   };
-  final WebhookCheck check = new WebhookCheck(source, new ReplayGuard(10_000, time), new RateLimiter(1000, time), CheckDefaults.standard(), time);
+  final WebhookCheck check = new WebhookCheck(source,
+      new BoundedReplayStore(BoundedReplayStore.Budget.standard(), time), new RateLimiter(1000, time), CheckDefaults.standard(), time);
 
   static Map<String, String> context(String scheme) {
     Map<String, String> ctx = new HashMap<>();
     ctx.put(WebhookAuthContext.SCHEME, scheme);
     ctx.put(WebhookAuthContext.SECRET_NAMESPACE, "customer-a");
-    ctx.put(WebhookAuthContext.SECRET_NAME, "hooks");
+    ctx.put(WebhookAuthContext.SECRET_NAME, "hooks-credentials");
     ctx.put(WebhookAuthContext.SECRET_KEY, "secret");
     ctx.put(WebhookAuthContext.ENDPOINT_KEY, "ep-" + scheme);
     ctx.put(WebhookAuthContext.INSTANCE, "customer-a/books");
@@ -55,7 +59,11 @@ class WebhookCheckTest {
   }
 
   RequestHeaders signed(String scheme, String id) {
-    return RequestHeaders.of(Schemes.byName(scheme, context(scheme)).sign(new SigningInput(BODY, SECRET, time.instant(), id)));
+    return RequestHeaders.of(signedHeaders(scheme, id));
+  }
+
+  List<Header> signedHeaders(String scheme, String id) {
+    return Schemes.byName(scheme, context(scheme)).sign(new SigningInput(BODY, SECRET, time.instant(), id));
   }
 
   @Test
@@ -89,6 +97,52 @@ class WebhookCheckTest {
       assertThat(d.reason()).isEqualTo(DenyReason.REPLAY);
       assertThat(d.reason().httpStatus()).isEqualTo(409);
     });
+  }
+
+  /**
+   * A captured delivery replayed with its delivery-id header changed or removed, per scheme: where
+   * the id is not signed the signature still identifies the delivery (409); where it is signed the
+   * changed request no longer verifies (401).
+   */
+  @ParameterizedTest(name = "{0}: id header {1} changed → {2}, removed → {3}")
+  @CsvSource({
+      "github,   X-GitHub-Delivery,               409, 409",
+      "shopify,  X-Shopify-Webhook-Id,            409, 409",
+      "zendesk,  X-Zendesk-Webhook-Invocation-Id, 409, 409",
+      "standard, webhook-id,                      401, 401"})
+  void aCapturedDeliveryWithAChangedOrRemovedDeliveryIdIsStillRefused(String scheme, String idHeader, int changed, int removed) {
+    List<Header> original = signedHeaders(scheme, "evt-original");
+    assertThat(check.check(context(scheme), RequestHeaders.of(original), BODY)).isInstanceOf(CheckOutcome.Allowed.class);
+
+    CheckOutcome withNewId = check.check(context(scheme), replaceHeader(original, idHeader, "evt-forged-" + UUID.randomUUID()), BODY);
+    CheckOutcome withoutId = check.check(context(scheme), replaceHeader(original, idHeader, null), BODY);
+
+    assertThat(((CheckOutcome.Denied) withNewId).reason().httpStatus()).isEqualTo(changed);
+    assertThat(((CheckOutcome.Denied) withoutId).reason().httpStatus()).isEqualTo(removed);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"github", "hmac"})
+  void aReplayWithTheSignatureHexInUpperCaseIsStillAReplay(String scheme) {
+    List<Header> original = signedHeaders(scheme, "evt-hex");
+    assertThat(check.check(context(scheme), RequestHeaders.of(original), BODY)).isInstanceOf(CheckOutcome.Allowed.class);
+    String header = scheme.equals("github") ? "X-Hub-Signature-256" : "X-Signature";
+    String value = RequestHeaders.of(original).single(header).orElseThrow();
+    String upper = value.startsWith("sha256=") ? "sha256=" + value.substring(7).toUpperCase() : value.toUpperCase();
+
+    CheckOutcome replay = check.check(context(scheme), replaceHeader(original, header, upper), BODY);
+
+    assertThat(replay).isInstanceOfSatisfying(CheckOutcome.Denied.class, d -> assertThat(d.reason()).isEqualTo(DenyReason.REPLAY));
+  }
+
+  @Test
+  void aProvidersRedeliveryOfTheSameIdWithAnotherBodyIsStillAReplay() {
+    // GitHub's "Redeliver" sends the same X-GitHub-Delivery: the id key still catches it.
+    assertThat(check.check(context("github"), signed("github", "evt-same"), BODY)).isInstanceOf(CheckOutcome.Allowed.class);
+    byte[] other = "{\"hello\":\"again\"}".getBytes(StandardCharsets.UTF_8);
+    RequestHeaders redelivery = RequestHeaders.of(Schemes.byName("github", Map.of())
+        .sign(new SigningInput(other, SECRET, time.instant(), "evt-same")));
+    assertDenied(check.check(context("github"), redelivery, other), DenyReason.REPLAY, "evt-same");
   }
 
   @Test
@@ -144,17 +198,54 @@ class WebhookCheckTest {
     assertThat(outcome.scheme()).isEqualTo("unknown");
   }
 
+  /** Item 3 of issue 8: only what the gateway could have sent; anything else is never read. */
+  @ParameterizedTest(name = "{0}/{1}")
+  @CsvSource({
+      "kube-system,   hooks-credentials,  secret namespace 'kube-system'",
+      "bdk,           ext-authz-token,    secret namespace 'bdk'",
+      "default,       hooks-credentials,  secret namespace 'default'",
+      "customer-a,    tailscale-state,    secret name 'tailscale-state'",
+      "customer-a,    github-webhook,     secret name 'github-webhook'"})
+  void aSecretReferenceOutsideTheCredentialSecretsIsRefusedAndNeverRead(String namespace, String name, String named) {
+    secrets.put(namespace + "/" + name + "[secret]", List.of(SECRET));
+    Map<String, String> forged = context("github");
+    forged.put(WebhookAuthContext.SECRET_NAMESPACE, namespace);
+    forged.put(WebhookAuthContext.SECRET_NAME, name);
+
+    CheckOutcome outcome = check.check(forged, signed("github", "d-forged"), BODY);
+
+    assertDenied(outcome, DenyReason.INVALID_ROUTE_CONFIG, named);
+    assertThat(((CheckOutcome.Denied) outcome).reason().code()).isEqualTo("invalid_route_config");
+    assertThat(secretReads).as("no Secret read").isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource({
+      "tolerance_seconds, 7200,   from 1 to 3600",
+      "tolerance_seconds, 0,      from 1 to 3600",
+      "rate_per_second,   1000,   at most 100",
+      "rate_per_second,   0,      above 0",
+      "burst,             5000,   from 1 to 1000",
+      "burst,             0,      from 1 to 1000"})
+  void numbersBeyondTheCapsAreAnInvalidRouteNamingTheKey(String key, String value, String why) {
+    Map<String, String> ctx = context("github");
+    ctx.put(key, value);
+    assertDenied(check.check(ctx, signed("github", "d-cap"), BODY), DenyReason.INVALID_ROUTE_CONFIG, key + " must be");
+    assertDenied(check.check(ctx, signed("github", "d-cap"), BODY), DenyReason.INVALID_ROUTE_CONFIG, why);
+    assertThat(secretReads).isEmpty();
+  }
+
   @Test
   void missingSecretIsUnavailableAndNamesTheSecret() {
     Map<String, String> ctx = context("github");
-    ctx.put(WebhookAuthContext.SECRET_NAME, "gone");
-    assertDenied(check.check(ctx, signed("github", "d"), BODY), DenyReason.SECRET_UNAVAILABLE, "customer-a/gone");
+    ctx.put(WebhookAuthContext.SECRET_NAME, "gone-credentials");
+    assertDenied(check.check(ctx, signed("github", "d"), BODY), DenyReason.SECRET_UNAVAILABLE, "customer-a/gone-credentials");
   }
 
   @Test
   void rotatedSecretVerifiesWhileBothAreActive() {
     String next = "whsec_bmV4dC1zZWNyZXQtZm9yLXJvdGF0aW9uLXRlc3Q=";
-    secrets.put("customer-a/hooks[secret]", List.of(SECRET, next));
+    secrets.put("customer-a/hooks-credentials[secret]", List.of(SECRET, next));
     RequestHeaders withNext = RequestHeaders.of(Schemes.byName("standard", Map.of())
         .sign(new SigningInput(BODY, next, time.instant(), "msg_next")));
     assertThat(check.check(context("standard"), withNext, BODY)).isInstanceOf(CheckOutcome.Allowed.class);
@@ -167,6 +258,20 @@ class WebhookCheckTest {
     CheckOutcome outcome = check.check(context("github"), RequestHeaders.of(headers), BODY);
     assertThat(outcome).isInstanceOfSatisfying(CheckOutcome.Allowed.class,
         ok -> assertThat(ok.upstreamHeaders()).contains(new Header("x-bdk-routed-to", "customer-a/books")));
+  }
+
+  /** The headers with {@code name} given {@code value} (null: removed). */
+  static RequestHeaders replaceHeader(List<Header> headers, String name, String value) {
+    List<Header> out = new ArrayList<>();
+    for (Header h : headers) {
+      if (!h.name().equalsIgnoreCase(name)) {
+        out.add(h);
+      }
+    }
+    if (value != null) {
+      out.add(new Header(name, value));
+    }
+    return RequestHeaders.of(out);
   }
 
   static void assertDenied(CheckOutcome outcome, DenyReason reason, String messagePart) {

@@ -16,7 +16,8 @@ import io.voyager.bdk.extauthz.CheckDefaults;
 import io.voyager.bdk.extauthz.CheckMetrics;
 import io.voyager.bdk.extauthz.WebhookCheck;
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
-import io.voyager.bdk.extauthz.replay.ReplayGuard;
+import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
+import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.Schemes;
 import io.voyager.bdk.extauthz.scheme.SigningInput;
@@ -40,7 +41,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Benchmark of the Check API (not a test): the real Authorization service over loopback gRPC,
- * secrets in memory (two active, as during a rotation), rate limits high enough never to refuse.
+ * secrets in memory (two active, as during a rotation). Rate limits are capped
+ * ({@link WebhookLimits}), so requests are spread over endpoints that each get fewer than a burst.
  * For each scheme it warms up, then sends unique signed 1 KiB webhooks from {@code threads}
  * blocking callers and prints checks/s and p50/p99 latency of the Check call.
  *
@@ -62,7 +64,7 @@ public final class CheckBenchmark {
 
   public static void run(Settings settings, PrintStream out) throws Exception {
     SecretSource secrets = ref -> List.of(OLD_SECRET, SECRET);
-    WebhookCheck check = new WebhookCheck(secrets, new ReplayGuard(5_000_000, Ticker.systemTicker()),
+    WebhookCheck check = new WebhookCheck(secrets, new BoundedReplayStore(BoundedReplayStore.Budget.standard(), Ticker.systemTicker()),
         new RateLimiter(1000, Ticker.systemTicker()), CheckDefaults.standard(), Clock.systemUTC());
     AuthorizationService service = new AuthorizationService(check, new CheckMetrics(new SimpleMeterRegistry()));
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service).build().start();
@@ -130,11 +132,11 @@ public final class CheckBenchmark {
     Map<String, String> context = new HashMap<>();
     context.put(WebhookAuthContext.SCHEME, scheme);
     context.put(WebhookAuthContext.SECRET_NAMESPACE, "customer-bench");
-    context.put(WebhookAuthContext.SECRET_NAME, "webhook");
+    context.put(WebhookAuthContext.SECRET_NAME, "bench-credentials");
     context.put(WebhookAuthContext.SECRET_KEY, "secret");
-    context.put(WebhookAuthContext.ENDPOINT_KEY, "bench-" + scheme + "-" + phase + "-" + System.nanoTime());
-    context.put(WebhookAuthContext.RATE_PER_SECOND, "1000000000");
-    context.put(WebhookAuthContext.BURST, "1000000000");
+    String endpointPrefix = "bench-" + scheme + "-" + phase + "-" + System.nanoTime() + "-";
+    context.put(WebhookAuthContext.RATE_PER_SECOND, Double.toString(WebhookLimits.MAX_REQUESTS_PER_SECOND));
+    context.put(WebhookAuthContext.BURST, Integer.toString(WebhookLimits.MAX_BURST));
     context.put(WebhookAuthContext.ROUTED_TO, "customer-bench/book");
     context.put(WebhookAuthContext.HMAC_HEADER, "X-Signature");
     var signer = Schemes.byName(scheme, context);
@@ -149,9 +151,11 @@ public final class CheckBenchmark {
       for (Header h : signer.sign(new SigningInput(body, SECRET, now, "evt-" + phase + "-" + i))) {
         http.putHeaders(h.name().toLowerCase(), h.value());
       }
+      // Never more than a burst per endpoint: nothing is refused for rate.
+      String endpoint = endpointPrefix + (i / (WebhookLimits.MAX_BURST / 2));
       requests.add(CheckRequest.newBuilder().setAttributes(AttributeContext.newBuilder()
           .setRequest(AttributeContext.Request.newBuilder().setHttp(http))
-          .putAllContextExtensions(context)).build());
+          .putAllContextExtensions(context).putContextExtensions(WebhookAuthContext.ENDPOINT_KEY, endpoint)).build());
     }
     return requests;
   }

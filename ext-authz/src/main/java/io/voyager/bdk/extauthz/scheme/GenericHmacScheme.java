@@ -103,6 +103,6 @@ public final class GenericHmacScheme implements WebhookScheme {
     } else {
       mac = Hmacs.requireMatch(options.algorithm(), Hmacs.utf8Keys(secrets), List.of(presented), header, request.body());
     }
-    return new Verified(null, "sig:" + Hmacs.hex(mac));
+    return Verified.bySignature(null, mac);
   }
 }

@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * GitHub: {@code X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>}; the delivery id
- * {@code X-GitHub-Delivery} is not signed, so replay protection keys on it when present and on the
- * signature otherwise. GitHub signs no timestamp: replays are caught only within the replay window.
+ * {@code X-GitHub-Delivery} is not signed, so replay protection keys on the verified signature
+ * always (a captured delivery with a changed or removed id is still a replay) and on the delivery
+ * id too when present. GitHub signs no timestamp: replays are caught only within the replay window.
  */
 public final class GitHubScheme implements WebhookScheme {
   public static final String SIGNATURE = "X-Hub-Signature-256";
@@ -37,6 +38,6 @@ public final class GitHubScheme implements WebhookScheme {
     byte[] presented = Hmacs.fromHex(value.substring(PREFIX.length()), SIGNATURE);
     byte[] mac = Hmacs.requireMatch(Hmacs.SHA256, Hmacs.utf8Keys(secrets), List.of(presented), SIGNATURE, request.body());
     String delivery = request.headers().singleToken(DELIVERY).filter(s -> !s.isEmpty()).orElse(null);
-    return new Verified(delivery, delivery != null ? "id:" + delivery : "sig:" + Hmacs.hex(mac));
+    return Verified.bySignatureAndDeliveryId(delivery, mac);
   }
 }

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * Shopify: {@code X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256(secret, body)>}; delivery id
- * {@code X-Shopify-Webhook-Id} (not signed). No signed timestamp.
+ * {@code X-Shopify-Webhook-Id} (not signed). No signed timestamp. Replay protection keys on the
+ * verified signature and, when present, on the delivery id.
  */
 public final class ShopifyScheme implements WebhookScheme {
   public static final String SIGNATURE = "X-Shopify-Hmac-Sha256";
@@ -32,6 +33,6 @@ public final class ShopifyScheme implements WebhookScheme {
     byte[] presented = Hmacs.fromBase64(value, SIGNATURE);
     byte[] mac = Hmacs.requireMatch(Hmacs.SHA256, Hmacs.utf8Keys(secrets), List.of(presented), SIGNATURE, request.body());
     String delivery = request.headers().singleToken(DELIVERY).filter(s -> !s.isEmpty()).orElse(null);
-    return new Verified(delivery, delivery != null ? "id:" + delivery : "sig:" + Hmacs.hex(mac));
+    return Verified.bySignatureAndDeliveryId(delivery, mac);
   }
 }

@@ -60,7 +60,7 @@ public final class StandardWebhooksScheme implements WebhookScheme {
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "no active secret is a valid whsec_<base64> key");
     }
     Hmacs.requireMatch(Hmacs.SHA256, keys, presented, SIGNATURE, Hmacs.utf8(id + "." + ts + "."), request.body());
-    return new Verified(id, "id:" + id);
+    return Verified.bySignedId(id);
   }
 
   /** The HMAC key of a {@code whsec_} secret, or null when it is not valid base64. */

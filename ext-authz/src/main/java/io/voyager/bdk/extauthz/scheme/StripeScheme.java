@@ -55,6 +55,6 @@ public final class StripeScheme implements WebhookScheme {
     }
     freshness.requireEpochSeconds(SIGNATURE + " t", t);
     byte[] mac = Hmacs.requireMatch(Hmacs.SHA256, Hmacs.utf8Keys(secrets), v1, SIGNATURE, Hmacs.utf8(t + "."), request.body());
-    return new Verified(null, "sig:" + Hmacs.hex(mac));
+    return Verified.bySignature(null, mac);
   }
 }

@@ -47,7 +47,7 @@ public final class ZendeskScheme implements WebhookScheme {
     byte[] mac = Hmacs.requireMatch(Hmacs.SHA256, Hmacs.utf8Keys(secrets), List.of(presented), SIGNATURE,
         Hmacs.utf8(ts), request.body());
     String invocation = request.headers().singleToken(INVOCATION).filter(s -> !s.isEmpty()).orElse(null);
-    return new Verified(invocation, "sig:" + Hmacs.hex(mac));
+    return Verified.bySignature(invocation, mac);
   }
 
   private static long epochSeconds(String ts) {
