@@ -15,7 +15,7 @@ public final class Fixtures {
 
   public static ExternalIntegration webhook(String name, String scheme) {
     return new ExternalIntegration(name, "webhook", "/webhooks/" + name,
-        new Authentication("signature", scheme, new SecretRef(name + "-secret", "key"), 300, null),
+        new Authentication("signature", scheme, new SecretRef("support-credentials", name), 300, null),
         new RateLimit(10.0, 20));
   }
 

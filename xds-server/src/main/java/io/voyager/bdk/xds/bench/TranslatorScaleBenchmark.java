@@ -138,7 +138,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
                 scheme,
                 "webhook",
                 "/webhooks/" + scheme,
-                new Authentication("signature", scheme, new SecretRef(scheme + "-webhook-secret", "secret"), tolerance, hmac),
+                new Authentication("signature", scheme, new SecretRef(name(i) + "-credentials", scheme + "-secret"), tolerance, hmac),
                 new RateLimit(requestsPerSecond, 20)));
       }
       return new BookSource(
@@ -341,7 +341,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
     private GatewayInput changeOneBook(SyntheticGateway gateway) {
       int step = rateStep++;
       int index = (step * 7919) % gateway.books.size();
-      gateway.books.set(index, gateway.book(index, 100.0 + step));
+      gateway.books.set(index, gateway.book(index, 50.0 + step * 0.01)); // within WebhookLimits
       return gateway.input();
     }
 

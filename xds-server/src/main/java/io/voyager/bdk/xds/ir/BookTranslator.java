@@ -1,5 +1,6 @@
 package io.voyager.bdk.xds.ir;
 
+import io.voyager.bdk.model.CredentialSecrets;
 import io.voyager.bdk.model.CustomerNamespaces;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication;
@@ -7,6 +8,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.model.Hmac;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.PortNumbers;
@@ -27,7 +29,10 @@ import java.util.regex.Pattern;
  * <p>Rules: the book must live in a customer namespace; every {@code externalIntegrations} entry of
  * {@code type: webhook} needs a name usable as a path segment, {@code authentication.secret_ref}
  * (name and key) and a known {@code authentication.scheme} (when absent, the integration's name is
- * used if it is a scheme, e.g. {@code zendesk}); rate limits and tolerances must be positive.
+ * used if it is a scheme, e.g. {@code zendesk}); the Secret must be an instance's credentials
+ * Secret ({@link CredentialSecrets}); tolerance, rate limit and body limit must be within
+ * {@link WebhookLimits} (the same rules ext-authz applies to the route, so nothing this routes is
+ * refused there).
  * The Service is {@code spec.service} (name, port) or, by default, the resource's own name, port 8080.
  */
 public final class BookTranslator {
@@ -69,13 +74,18 @@ public final class BookTranslator {
         continue;
       }
       TreeMap<String, String> context = authContext(book, integration, field, problems);
+      if (integration.maxBodyBytes() != null) {
+        WebhookLimits.maxBodyBytesProblem(integration.maxBodyBytes())
+            .ifPresent(p -> problems.add(field + ".max_body_bytes: " + p));
+      }
       if (problems.size() == before && clusterName != null) {
         routes.add(
             new WebhookRouteIr(
                 WebhookRoutes.publicPath(book.namespace(), book.name(), name),
                 clusterName,
                 new Provenance(Provenance.EXTERNAL_BOOK_DEFINITION, book.namespace(), book.name(), name),
-                context));
+                context,
+                integration.maxBodyBytes()));
       }
     }
     if (!problems.isEmpty()) {
@@ -121,6 +131,9 @@ public final class BookTranslator {
     } else {
       if (blank(auth.secretRef().name())) {
         problems.add(field + ".authentication.secret_ref.name: is required");
+      } else if (!CredentialSecrets.isCredentialsSecretName(auth.secretRef().name())) {
+        problems.add(field + ".authentication.secret_ref.name: '" + auth.secretRef().name()
+            + "' must name an instance's credentials Secret: <instance>" + CredentialSecrets.SUFFIX);
       }
       if (blank(auth.secretRef().key())) {
         problems.add(field + ".authentication.secret_ref.key: is required");
@@ -130,23 +143,21 @@ public final class BookTranslator {
       putIfPresent(ctx, WebhookAuthContext.SECRET_KEY, auth.secretRef().key());
     }
     if (auth.toleranceSeconds() != null) {
-      if (auth.toleranceSeconds() <= 0) {
-        problems.add(field + ".authentication.tolerance_seconds: must be positive, got " + auth.toleranceSeconds());
-      }
+      WebhookLimits.toleranceSecondsProblem(auth.toleranceSeconds())
+          .ifPresent(p -> problems.add(field + ".authentication.tolerance_seconds: " + p));
       ctx.put(WebhookAuthContext.TOLERANCE_SECONDS, String.valueOf(auth.toleranceSeconds()));
     }
     RateLimit rate = integration.rateLimit();
     if (rate != null) {
       if (rate.requestsPerSecond() != null) {
-        if (!(rate.requestsPerSecond() > 0) || rate.requestsPerSecond().isInfinite()) {
-          problems.add(field + ".rate_limit.requests_per_second: must be positive, got " + rate.requestsPerSecond());
+        WebhookLimits.requestsPerSecondProblem(rate.requestsPerSecond())
+            .ifPresent(p -> problems.add(field + ".rate_limit.requests_per_second: " + p));
+        if (!rate.requestsPerSecond().isNaN() && !rate.requestsPerSecond().isInfinite()) {
+          ctx.put(WebhookAuthContext.RATE_PER_SECOND, decimal(rate.requestsPerSecond()));
         }
-        ctx.put(WebhookAuthContext.RATE_PER_SECOND, decimal(rate.requestsPerSecond()));
       }
       if (rate.burst() != null) {
-        if (rate.burst() <= 0) {
-          problems.add(field + ".rate_limit.burst: must be positive, got " + rate.burst());
-        }
+        WebhookLimits.burstProblem(rate.burst()).ifPresent(p -> problems.add(field + ".rate_limit.burst: " + p));
         ctx.put(WebhookAuthContext.BURST, String.valueOf(rate.burst()));
       }
     }

@@ -53,7 +53,9 @@ public final class GatewayIrBuilder {
       if (book.routes().isEmpty()) {
         continue;
       }
-      routes.addAll(book.routes());
+      for (WebhookRouteIr route : book.routes()) {
+        routes.add(route.withinGatewayLimit(settings.maxWebhookBodyBytes()));
+      }
       webhookServices.put(BackendIr.clusterName(book.backend()), book.backend());
     }
     routes.sort(Comparator.comparing(WebhookRouteIr::path));

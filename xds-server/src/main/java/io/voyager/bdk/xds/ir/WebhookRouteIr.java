@@ -5,11 +5,28 @@ import java.util.TreeMap;
 
 /**
  * One webhook integration's route: exact public path (POST), the cluster of its book's Service,
- * the ext_authz context extensions and where it came from.
+ * the ext_authz context extensions, where it came from, and the body limit it asks for (null: the
+ * gateway's own, {@code --max-request-bytes}).
  */
 public record WebhookRouteIr(
-    String path, String clusterName, Provenance source, SortedMap<String, String> authContext) {
+    String path, String clusterName, Provenance source, SortedMap<String, String> authContext, Integer maxBodyBytes) {
   public WebhookRouteIr {
     authContext = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(authContext));
+  }
+
+  /** A route with the gateway's body limit. */
+  public WebhookRouteIr(String path, String clusterName, Provenance source, SortedMap<String, String> authContext) {
+    this(path, clusterName, source, authContext, null);
+  }
+
+  /**
+   * This route with its body limit capped by the gateway's: a limit at or above the gateway's is
+   * no limit of its own (null). Returns this same object when nothing changes.
+   */
+  public WebhookRouteIr withinGatewayLimit(int gatewayMaxBodyBytes) {
+    if (maxBodyBytes == null || maxBodyBytes < gatewayMaxBodyBytes) {
+      return this;
+    }
+    return new WebhookRouteIr(path, clusterName, source, authContext, null);
   }
 }

@@ -179,11 +179,16 @@ public final class XdsTranslator {
         .setTransportApiVersion(ApiVersion.V3)
         .setFailureModeAllow(false)
         .setStatusOnError(HttpStatus.newBuilder().setCode(StatusCode.ServiceUnavailable))
-        .setWithRequestBody(
-            BufferSettings.newBuilder()
-                .setMaxRequestBytes(ir.maxWebhookBodyBytes())
-                .setAllowPartialMessage(false)
-                .setPackAsBytes(true))
+        .setWithRequestBody(bodyBuffer(ir.maxWebhookBodyBytes()))
+        .build();
+  }
+
+  /** The exact body bytes for the signature check, whole or refused (413) above {@code maxBytes}. */
+  private static BufferSettings bodyBuffer(int maxBytes) {
+    return BufferSettings.newBuilder()
+        .setMaxRequestBytes(maxBytes)
+        .setAllowPartialMessage(false)
+        .setPackAsBytes(true)
         .build();
   }
 
@@ -263,12 +268,19 @@ public final class XdsTranslator {
         .build();
   }
 
-  /** The route of one webhook integration: exact path, POST only, ext_authz on with its context. */
+  /**
+   * The route of one webhook integration: exact path, POST only, ext_authz on with its context.
+   * An integration with a body limit below the gateway's ({@link WebhookRouteIr#maxBodyBytes},
+   * already capped by the IR builder) overrides the filter's {@code with_request_body} for this
+   * route (CheckSettings.with_request_body, Envoy ≥ 1.27): a larger body gets 413 from Envoy
+   * before ext-authz is called, exactly as at the gateway's limit.
+   */
   public Route webhookRoute(WebhookRouteIr route) {
-    ExtAuthzPerRoute authz =
-        ExtAuthzPerRoute.newBuilder()
-            .setCheckSettings(CheckSettings.newBuilder().putAllContextExtensions(route.authContext()))
-            .build();
+    CheckSettings.Builder check = CheckSettings.newBuilder().putAllContextExtensions(route.authContext());
+    if (route.maxBodyBytes() != null) {
+      check.setWithRequestBody(bodyBuffer(route.maxBodyBytes()));
+    }
+    ExtAuthzPerRoute authz = ExtAuthzPerRoute.newBuilder().setCheckSettings(check).build();
     Provenance source = route.source();
     return Route.newBuilder()
         .setName("webhook/" + source.namespace() + "/" + source.name() + "/" + source.integration())

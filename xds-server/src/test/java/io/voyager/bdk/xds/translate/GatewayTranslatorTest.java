@@ -119,8 +119,8 @@ class GatewayTranslatorTest {
     assertThat(XdsTranslator.contextExtensions(route)).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
         Map.entry(WebhookAuthContext.SCHEME, "github"),
         Map.entry(WebhookAuthContext.SECRET_NAMESPACE, "customer-a"),
-        Map.entry(WebhookAuthContext.SECRET_NAME, "github-secret"),
-        Map.entry(WebhookAuthContext.SECRET_KEY, "key"),
+        Map.entry(WebhookAuthContext.SECRET_NAME, "support-credentials"),
+        Map.entry(WebhookAuthContext.SECRET_KEY, "github"),
         Map.entry(WebhookAuthContext.TOLERANCE_SECONDS, "300"),
         Map.entry(WebhookAuthContext.RATE_PER_SECOND, "10"),
         Map.entry(WebhookAuthContext.BURST, "20"),
@@ -165,7 +165,7 @@ class GatewayTranslatorTest {
     var noSecret = new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null,
         new ExternalBookDefinitionSpec.Authentication("signature", "github", null, null, null), null);
     var unknownScheme = new ExternalBookDefinitionSpec.ExternalIntegration("custom", "webhook", null,
-        new ExternalBookDefinitionSpec.Authentication("signature", "md5", new ExternalBookDefinitionSpec.SecretRef("s", "k"), null, null), null);
+        new ExternalBookDefinitionSpec.Authentication("signature", "md5", new ExternalBookDefinitionSpec.SecretRef("bad2-credentials", "k"), null, null), null);
     Translation t = translator.translate(input(List.of(
         book("customer-a", "bad1", noSecret),
         book("customer-a", "bad2", unknownScheme),
@@ -176,6 +176,75 @@ class GatewayTranslatorTest {
         .containsExactlyInAnyOrder(
             "spec.externalIntegrations[0].authentication.secret_ref: is required for a webhook",
             "spec.externalIntegrations[0].authentication.scheme: 'md5' is not one of [github, hmac, shopify, slack, standard, stripe, zendesk]");
+  }
+
+  /** The caps of WebhookLimits and the credentials-Secret rule, as ext-authz applies them: refused here, naming the field. */
+  @Test
+  void numbersBeyondTheCapsAndOtherSecretsAreRejectedNamingTheFieldWhileOthersAreKept() {
+    var tooTolerant = new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null,
+        new ExternalBookDefinitionSpec.Authentication("signature", "github",
+            new ExternalBookDefinitionSpec.SecretRef("caps-credentials", "github"), 7200, null),
+        new io.voyager.bdk.model.RateLimit(1000.0, 0), 100);
+    var otherSecret = new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null,
+        new ExternalBookDefinitionSpec.Authentication("signature", "github",
+            new ExternalBookDefinitionSpec.SecretRef("tailscale-state", "github"), null, null), null);
+    var infiniteRate = new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null,
+        new ExternalBookDefinitionSpec.Authentication("signature", "github",
+            new ExternalBookDefinitionSpec.SecretRef("inf-credentials", "github"), null, null),
+        new io.voyager.bdk.model.RateLimit(Double.POSITIVE_INFINITY, 5));
+    Translation t = translator.translate(input(List.of(
+        book("customer-a", "caps", tooTolerant),
+        book("customer-a", "other", otherSecret),
+        book("customer-a", "inf", infiniteRate),
+        book("customer-b", "good", webhook("stripe", "stripe"))), Map.of()));
+    assertThat(route(t, "webhook/customer-b/good/stripe")).isPresent();
+    assertThat(routes(t).getVirtualHosts(0).getRoutesList()).extracting(Route::getName)
+        .noneMatch(n -> n.contains("caps") || n.contains("other") || n.contains("inf"));
+    Map<String, String> reasons = new java.util.HashMap<>();
+    t.books().stream().filter(b -> b instanceof BookTranslation.Rejected).map(b -> (BookTranslation.Rejected) b)
+        .forEach(r -> reasons.put(r.name(), r.reason()));
+    assertThat(reasons.get("caps")).isEqualTo(String.join("; ",
+        "spec.externalIntegrations[0].authentication.tolerance_seconds: must be from 1 to 3600 seconds (1 h); got 7200",
+        "spec.externalIntegrations[0].rate_limit.requests_per_second: must be a number above 0 and at most 100; got 1000",
+        "spec.externalIntegrations[0].rate_limit.burst: must be from 1 to 1000; got 0",
+        "spec.externalIntegrations[0].max_body_bytes: must be from 1024 to 1048576 bytes (1 MiB, the gateway's maximum); got 100"));
+    assertThat(reasons.get("other")).isEqualTo("spec.externalIntegrations[0].authentication.secret_ref.name: "
+        + "'tailscale-state' must name an instance's credentials Secret: <instance>-credentials");
+    assertThat(reasons.get("inf")).startsWith("spec.externalIntegrations[0].rate_limit.requests_per_second: must be a number above 0");
+  }
+
+  /** A per-integration body limit overrides ext_authz's with_request_body on that route only, capped by the gateway's. */
+  @Test
+  void aBodyLimitBelowTheGatewaysOverridesTheBufferOnThatRouteOnly() throws Exception {
+    var small = new ExternalBookDefinitionSpec.ExternalIntegration("small", "webhook", null,
+        new ExternalBookDefinitionSpec.Authentication("signature", "github",
+            new ExternalBookDefinitionSpec.SecretRef("limits-credentials", "github"), null, null), null, 4096);
+    var atMax = new ExternalBookDefinitionSpec.ExternalIntegration("atmax", "webhook", null,
+        new ExternalBookDefinitionSpec.Authentication("signature", "github",
+            new ExternalBookDefinitionSpec.SecretRef("limits-credentials", "github"), null, null), null, 1024 * 1024);
+    var plain = webhook("plain", "github");
+    Translation t = translator.translate(input(List.of(book("customer-a", "limits", small, atMax, plain)), Map.of()));
+
+    var smallSettings = checkSettings(route(t, "webhook/customer-a/limits/small").orElseThrow());
+    assertThat(smallSettings.hasWithRequestBody()).isTrue();
+    assertThat(smallSettings.getWithRequestBody().getMaxRequestBytes()).isEqualTo(4096);
+    assertThat(smallSettings.getWithRequestBody().getAllowPartialMessage()).isFalse();
+    assertThat(smallSettings.getWithRequestBody().getPackAsBytes()).isTrue();
+    assertThat(smallSettings.getContextExtensionsMap()).containsEntry(WebhookAuthContext.SCHEME, "github");
+    assertThat(checkSettings(route(t, "webhook/customer-a/limits/atmax").orElseThrow()).hasWithRequestBody())
+        .as("at the gateway's limit: no override").isFalse();
+    assertThat(checkSettings(route(t, "webhook/customer-a/limits/plain").orElseThrow()).hasWithRequestBody()).isFalse();
+
+    // A gateway run with a lower --max-request-bytes caps every route's limit at its own.
+    GatewaySettings lower = new GatewaySettings("127.0.0.1", 8080, SETTINGS.library(), SETTINGS.extAuthz(), 2048, SETTINGS.transcoder());
+    Map<ServiceKey, List<EndpointSliceView>> slices = new java.util.HashMap<>(CORE_SLICES);
+    Translation capped = translator.translate(new GatewayInput(lower, List.of(book("customer-a", "limits", small)), slices));
+    assertThat(checkSettings(route(capped, "webhook/customer-a/limits/small").orElseThrow()).hasWithRequestBody()).isFalse();
+  }
+
+  static io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.CheckSettings checkSettings(Route route) throws Exception {
+    return route.getTypedPerFilterConfigOrThrow("envoy.filters.http.ext_authz")
+        .unpack(io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute.class).getCheckSettings();
   }
 
   @Test

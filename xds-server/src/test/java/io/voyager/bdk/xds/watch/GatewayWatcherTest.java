@@ -144,4 +144,25 @@ class GatewayWatcherTest {
     assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-b/good/8080")
         .doesNotContainKey("k8s/customer-a/bad/8080");
   }
+
+  /** A hand-applied book beyond the caps (the mock stores what a real API server's CRD schema would refuse) is refused in its status. */
+  @Test
+  void aBookBeyondTheWebhookCapsIsRefusedInItsStatusNamingTheField() {
+    ExternalBookDefinition greedy = ebd("customer-a", "greedy");
+    greedy.setSpec(Fixtures.book("customer-a", "greedy", new io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration(
+        "github", "webhook", null,
+        new io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication("signature", "github",
+            new io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef("greedy-credentials", "github"), 86_400, null),
+        null)).spec());
+    client.resource(greedy).create();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("greedy").get();
+      assertThat(stored.getStatus()).isNotNull();
+      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
+        assertThat(c.status()).isEqualTo("False");
+        assertThat(c.message()).contains("spec.externalIntegrations[0].authentication.tolerance_seconds: must be from 1 to 3600 seconds");
+      });
+    });
+    assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/greedy/8080");
+  }
 }
