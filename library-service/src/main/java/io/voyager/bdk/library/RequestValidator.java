@@ -17,6 +17,10 @@ import io.voyager.bdk.model.BookDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.EgressRules;
 import io.voyager.bdk.model.CustomerNamespaces;
+import io.voyager.bdk.model.StandardWebhookSecrets;
+import io.voyager.bdk.model.WebhookLimits;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -93,6 +97,7 @@ final class RequestValidator {
     egress(r.getNetworking().getEgressList(), v);
     Set<String> credentials = credentials(r.getCredentialsList(), v);
     webhooks(r.getWebhooksList(), book, credentials, v);
+    standardWebhookSecrets(r, v);
     if (r.getWebhooksCount() > 0
         && DeploymentType.parse(r.getDeployment().getType()).filter(t -> !t.receivesTraffic()).isPresent()) {
       v.add(new Violation("webhooks", "a " + r.getDeployment().getType() + " instance receives no webhooks; remove them or choose another deployment.type"));
@@ -214,23 +219,49 @@ final class RequestValidator {
       } else if (!credentials.contains(w.getCredential())) {
         v.add(new Violation(f + ".credential", "names no credential of this request: " + quoted(w.getCredential())));
       }
-      if (w.getToleranceSeconds() < 0) {
-        v.add(new Violation(f + ".tolerance_seconds", "must not be negative; got " + w.getToleranceSeconds()));
+      // 0 is "not set" (proto3): the gateway's default applies. Caps: WebhookLimits.
+      if (w.getToleranceSeconds() != 0) {
+        WebhookLimits.toleranceSecondsProblem(w.getToleranceSeconds())
+            .ifPresent(p -> v.add(new Violation(f + ".tolerance_seconds", p)));
       }
       if (w.hasRateLimit()) {
         double rps = w.getRateLimit().getRequestsPerSecond();
-        if (!(rps >= 0) || Double.isInfinite(rps)) {
-          v.add(new Violation(f + ".rate_limit.requests_per_second", "must be a finite number, at least 0"));
+        if (rps != 0) {
+          WebhookLimits.requestsPerSecondProblem(rps)
+              .ifPresent(p -> v.add(new Violation(f + ".rate_limit.requests_per_second", p)));
         }
-        if (w.getRateLimit().getBurst() < 0) {
-          v.add(new Violation(f + ".rate_limit.burst", "must not be negative; got " + w.getRateLimit().getBurst()));
+        if (w.getRateLimit().getBurst() != 0) {
+          WebhookLimits.burstProblem(w.getRateLimit().getBurst())
+              .ifPresent(p -> v.add(new Violation(f + ".rate_limit.burst", p)));
         }
+      }
+      if (w.getMaxBodyBytes() != 0) {
+        WebhookLimits.maxBodyBytesProblem(w.getMaxBodyBytes())
+            .ifPresent(p -> v.add(new Violation(f + ".max_body_bytes", p)));
       }
       if (w.getScheme().equals("hmac")) {
         hmac(f + ".hmac", w.getHmac(), v);
       } else if (w.hasHmac()) {
         v.add(new Violation(f + ".hmac", "is only allowed with scheme hmac"));
       }
+    }
+  }
+
+  /**
+   * A {@code standard} (Standard Webhooks) binding's credential must hold {@code whsec_} secrets:
+   * anything else could never verify. The message names the credential, never its value.
+   */
+  private static void standardWebhookSecrets(CreateInstanceRequest r, List<Violation> v) {
+    Map<String, String> values = new HashMap<>();
+    r.getCredentialsList().forEach(c -> values.putIfAbsent(c.getName(), c.getValue()));
+    for (int i = 0; i < r.getWebhooksCount(); i++) {
+      WebhookBinding w = r.getWebhooks(i);
+      if (!w.getScheme().equals("standard") || !values.containsKey(w.getCredential())) {
+        continue;
+      }
+      String f = "webhooks[" + i + "].credential";
+      StandardWebhookSecrets.problem(values.get(w.getCredential())).ifPresent(p ->
+          v.add(new Violation(f, "credential " + quoted(w.getCredential()) + " " + p)));
     }
   }
 

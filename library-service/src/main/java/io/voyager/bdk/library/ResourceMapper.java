@@ -374,7 +374,8 @@ final class ResourceMapper {
         zeroToNull(w.getToleranceSeconds()),
         w.hasRateLimit()
             ? new io.voyager.bdk.model.RateLimit(
-                w.getRateLimit().getRequestsPerSecond(), zeroToNull(w.getRateLimit().getBurst()))
+                w.getRateLimit().getRequestsPerSecond() == 0 ? null : w.getRateLimit().getRequestsPerSecond(),
+                zeroToNull(w.getRateLimit().getBurst()))
             : null,
         w.hasHmac()
             ? new io.voyager.bdk.model.Hmac(
@@ -384,7 +385,8 @@ final class ResourceMapper {
                 emptyToNull(w.getHmac().getEncoding()),
                 emptyToNull(w.getHmac().getPayload()),
                 emptyToNull(w.getHmac().getTimestampHeader()))
-            : null);
+            : null,
+        zeroToNull(w.getMaxBodyBytes()));
   }
 
   private static WebhookBinding fromWebhookBinding(BookInstanceDefinitionSpec.WebhookBinding w, String routedPath) {
@@ -394,6 +396,7 @@ final class ResourceMapper {
             .setScheme(nz(w.scheme()))
             .setCredential(nz(w.credential()))
             .setToleranceSeconds(nz(w.toleranceSeconds()))
+            .setMaxBodyBytes(nz(w.maxBodyBytes()))
             .setPath(routedPath);
     if (w.rateLimit() != null) {
       b.setRateLimit(

@@ -154,6 +154,46 @@ class RequestValidatorTest {
   }
 
   @Test
+  void refusesWebhookNumbersBeyondTheCapsNamingEachField() {
+    ApiException e = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder()
+        .setToleranceSeconds(7200).setMaxBodyBytes(100)
+        .setRateLimit(io.voyager.bdk.library.v1.RateLimit.newBuilder().setRequestsPerSecond(1000).setBurst(5000))));
+    assertThat(fields(e)).containsExactlyInAnyOrder("webhooks[0].tolerance_seconds", "webhooks[0].max_body_bytes",
+        "webhooks[0].rate_limit.requests_per_second", "webhooks[0].rate_limit.burst");
+    assertThat(e.violations()).extracting(ApiException.Violation::description).containsExactlyInAnyOrder(
+        "must be from 1 to 3600 seconds (1 h); got 7200",
+        "must be from 1024 to 1048576 bytes (1 MiB, the gateway's maximum); got 100",
+        "must be a number above 0 and at most 100; got 1000",
+        "must be from 1 to 1000; got 5000");
+    assertThat(fields(instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder().setToleranceSeconds(-1)))))
+        .containsExactly("webhooks[0].tolerance_seconds");
+    assertThat(fields(instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder()
+        .setRateLimit(io.voyager.bdk.library.v1.RateLimit.newBuilder().setRequestsPerSecond(Double.NaN))))))
+        .containsExactly("webhooks[0].rate_limit.requests_per_second");
+    // at the caps, and unset (0), is fine
+    assertThatCode(() -> validator.validateCreateInstance(instance().setWebhooks(0, instance().getWebhooks(0).toBuilder()
+        .setToleranceSeconds(3600).setMaxBodyBytes(1024 * 1024)
+        .setRateLimit(io.voyager.bdk.library.v1.RateLimit.newBuilder().setRequestsPerSecond(100).setBurst(1000))).build(), BOOK))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void theStandardSchemeNeedsAWhsecSecretNamingTheCredentialNotItsValue() {
+    ApiException e = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder().setScheme("standard"))
+        .setCredentials(0, r.getCredentials(0).toBuilder().setValue("s3cr3t-acme")));
+    assertThat(fields(e)).containsExactly("webhooks[0].credential");
+    assertThat(e.getMessage()).contains("credential 'zendesk_secret'").contains("whsec_").doesNotContain("s3cr3t-acme");
+    assertThat(fields(instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder().setScheme("standard"))
+        .setCredentials(0, r.getCredentials(0).toBuilder().clearValue().setSource("generated")))))
+        .containsExactly("webhooks[0].credential");
+    assertThatCode(() -> validator.validateCreateInstance(instance()
+        .setWebhooks(0, instance().getWebhooks(0).toBuilder().setScheme("standard"))
+        .setCredentials(0, instance().getCredentials(0).toBuilder()
+            .setValue("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\nwhsec_c2Vjb25kLXNlY3JldA==")).build(), BOOK))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
   void refusesDuplicateCredentialNames() {
     ApiException e = instanceError(r -> r.addCredentials(
         CredentialInput.newBuilder().setName("zendesk_secret").setValue("other")));

@@ -79,6 +79,28 @@ class ResourceMapperTest {
     assertThat(secret.getData()).containsOnlyKeys("zd");
   }
 
+  @Test
+  void webhookLimitsRoundTripAndZeroMeansNotSet() {
+    UUID id = UUID.fromString("33333333-3333-3333-3333-333333333333");
+    CreateInstanceRequest r = CreateInstanceRequest.newBuilder()
+        .setBookId("11111111-1111-1111-1111-111111111111")
+        .setCustomerNamespace("customer-acme")
+        .addWebhooks(WebhookBinding.newBuilder().setIntegration("zendesk").setScheme("zendesk").setCredential("zd")
+            .setMaxBodyBytes(4096).setToleranceSeconds(600)
+            .setRateLimit(io.voyager.bdk.library.v1.RateLimit.newBuilder().setBurst(5)))
+        .addWebhooks(WebhookBinding.newBuilder().setIntegration("github").setScheme("github").setCredential("gh"))
+        .build();
+    BookInstanceDefinition d = mapper.toInstanceDefinition(r, book(), id, now);
+    var limited = d.getSpec().webhooks().get(0);
+    assertThat(limited.maxBodyBytes()).isEqualTo(4096);
+    assertThat(limited.toleranceSeconds()).isEqualTo(600);
+    assertThat(limited.rateLimit()).isEqualTo(new io.voyager.bdk.model.RateLimit(null, 5));
+    assertThat(d.getSpec().webhooks().get(1).maxBodyBytes()).isNull();
+    Instance i = mapper.toInstance(d);
+    assertThat(i.getWebhooks(0).getMaxBodyBytes()).isEqualTo(4096);
+    assertThat(i.getWebhooks(1).getMaxBodyBytes()).isZero();
+  }
+
   private BookInstanceDefinition webhookInstance(UUID id) {
     CreateInstanceRequest r = CreateInstanceRequest.newBuilder()
         .setBookId("11111111-1111-1111-1111-111111111111")
