@@ -37,7 +37,8 @@ public final class ExternalBookDefinitionFactory {
                   new ExternalBookDefinitionSpec.SecretRef(i.credentialsSecretName(), hook.credential()),
                   hook.toleranceSeconds(),
                   hook.hmac()),
-              hook.rateLimit()));
+              hook.rateLimit(),
+              hook.maxBodyBytes()));
     }
     List<BookDefinitionSpec.Integration> bookIntegrations =
         i.book().getSpec().integrations() == null ? List.of() : i.book().getSpec().integrations();

@@ -7,6 +7,7 @@ import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.CustomerNamespaces;
 import io.voyager.bdk.model.EgressRules;
 import io.voyager.bdk.model.Quantities;
+import io.voyager.bdk.model.WebhookLimits;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -213,6 +214,24 @@ public final class InstanceValidator {
       if (blank(w.credential())) {
         problems.add(field + ".credential is required (the key of the signing secret in the credentials Secret)");
       }
+      checkWebhookLimits(field, w, problems);
+    }
+  }
+
+  /** The caps every service applies (WebhookLimits); an instance stored before them fails here, naming the field. */
+  private static void checkWebhookLimits(String field, BookInstanceDefinitionSpec.WebhookBinding w, List<String> problems) {
+    if (w.toleranceSeconds() != null) {
+      WebhookLimits.toleranceSecondsProblem(w.toleranceSeconds()).ifPresent(p -> problems.add(field + ".tolerance_seconds " + p));
+    }
+    if (w.rateLimit() != null && w.rateLimit().requestsPerSecond() != null) {
+      WebhookLimits.requestsPerSecondProblem(w.rateLimit().requestsPerSecond())
+          .ifPresent(p -> problems.add(field + ".rate_limit.requests_per_second " + p));
+    }
+    if (w.rateLimit() != null && w.rateLimit().burst() != null) {
+      WebhookLimits.burstProblem(w.rateLimit().burst()).ifPresent(p -> problems.add(field + ".rate_limit.burst " + p));
+    }
+    if (w.maxBodyBytes() != null) {
+      WebhookLimits.maxBodyBytesProblem(w.maxBodyBytes()).ifPresent(p -> problems.add(field + ".max_body_bytes " + p));
     }
   }
 

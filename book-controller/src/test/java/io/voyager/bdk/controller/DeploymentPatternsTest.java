@@ -328,6 +328,9 @@ class DeploymentPatternsTest {
         new BookInstanceDefinitionSpec.Customer("default", "org"), s.deployment(), null, null, null, null));
     var negativeReplicas = Fixtures.instance("negative", new BookInstanceDefinitionSpec(s.bookRef(), s.customer(),
         new BookInstanceDefinitionSpec.Deployment("primary", -1, null, null), null, null, null, null));
+    var beyondTheCaps = Fixtures.instance("greedy", new BookInstanceDefinitionSpec(s.bookRef(), s.customer(), s.deployment(),
+        null, s.credentials(), null, List.of(new BookInstanceDefinitionSpec.WebhookBinding("zendesk", "zendesk",
+            "zendesk_signing_key", 7200, new io.voyager.bdk.model.RateLimit(1000.0, 20), null, 100))));
 
     assertThat(catchThrowableOfType(KubernetesClientException.class, () -> create(client, notACustomerNamespace)))
         .satisfies(e -> assertThat(e.getCode()).isEqualTo(422))
@@ -335,6 +338,11 @@ class DeploymentPatternsTest {
     assertThat(catchThrowableOfType(KubernetesClientException.class, () -> create(client, negativeReplicas)))
         .satisfies(e -> assertThat(e.getCode()).isEqualTo(422))
         .hasMessageContaining("spec.deployment.replicas");
+    assertThat(catchThrowableOfType(KubernetesClientException.class, () -> create(client, beyondTheCaps)))
+        .satisfies(e -> assertThat(e.getCode()).isEqualTo(422))
+        .hasMessageContaining("spec.webhooks[0].tolerance_seconds")
+        .hasMessageContaining("spec.webhooks[0].rate_limit.requests_per_second")
+        .hasMessageContaining("spec.webhooks[0].max_body_bytes");
     assertThat(get(client, "in-default")).isNull();
   }
 
