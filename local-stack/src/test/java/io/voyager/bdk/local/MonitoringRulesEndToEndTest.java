@@ -210,7 +210,7 @@ class MonitoringRulesEndToEndTest {
     WebhookBooks books = new WebhookBooks(stack);
     String unsigned = "no-secret-" + suffix();
     books.create(NAMESPACE, unsigned, "orders", StackPorts.freePorts(1).get(0),
-        List.of(new Integration("github", "github", unsigned + "-missing", null, null)));
+        List.of(new Integration("github", "github", unsigned + "-credentials", null, null)));
     String path = WebhookRoutes.publicPath(NAMESPACE, unsigned, "github");
     await("the webhook route is served and checked").atMost(CONVERGE)
         .until(() -> gateway.post(path, "{}").status() != 404);
@@ -220,7 +220,7 @@ class MonitoringRulesEndToEndTest {
     int refusedPort = StackPorts.freePorts(1).get(0);
     refusals.refuse("k8s/" + NAMESPACE + "/" + refused + "/" + refusedPort);
     books.create(NAMESPACE, refused, "orders", refusedPort,
-        List.of(new Integration("github", "github", refused + "-secret", null, null)));
+        List.of(new Integration("github", "github", refused + "-credentials", null, null)));
 
     await("Envoy NACKed, the controller wrote, the library answered").atMost(CONVERGE).untilAsserted(() -> {
       Map<String, Set<String>> metrics = scrapeAll().get("/metrics");

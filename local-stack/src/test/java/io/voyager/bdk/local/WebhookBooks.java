@@ -39,11 +39,19 @@ final class WebhookBooks {
     this.stack = stack;
   }
 
-  /** One webhook integration: its name, scheme, Secret (key {@link #SECRET_KEY}), limits and hmac options. */
-  record Integration(String name, String scheme, String secretName, RateLimit rateLimit, Hmac hmac) {
+  /**
+   * One webhook integration: its name, scheme, Secret (key {@link #SECRET_KEY}; named
+   * {@code <instance>-credentials}, as ext-authz requires), limits, hmac options and body limit
+   * (null: the gateway's).
+   */
+  record Integration(String name, String scheme, String secretName, RateLimit rateLimit, Hmac hmac, Integer maxBodyBytes) {
+    Integration(String name, String scheme, String secretName, RateLimit rateLimit, Hmac hmac) {
+      this(name, scheme, secretName, rateLimit, hmac, null);
+    }
+
     ExternalIntegration toSpec() {
       return new ExternalIntegration(name, "webhook", null,
-          new Authentication("signature", scheme, new SecretRef(secretName, SECRET_KEY), null, hmac), rateLimit);
+          new Authentication("signature", scheme, new SecretRef(secretName, SECRET_KEY), null, hmac), rateLimit, maxBodyBytes);
     }
   }
 

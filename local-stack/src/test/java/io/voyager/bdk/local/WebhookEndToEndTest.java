@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -67,10 +68,14 @@ class WebhookEndToEndTest {
   static SampleBook schemesBackend;
   static final Map<String, String> secrets = new LinkedHashMap<>();
 
-  static final Integration ACME_ZENDESK = new Integration("zendesk", "zendesk", "orders-zendesk", GENEROUS, null);
-  static final Integration ACME_ROTATING = new Integration("github", "github", "orders-github", GENEROUS, null);
-  static final Integration GLOBEX_ZENDESK = new Integration("zendesk", "zendesk", "orders-zendesk", GENEROUS, null);
-  static final Integration GLOBEX_FLOOD = new Integration("flood", "github", "orders-flood", TIGHT, null);
+  static final Integration ACME_ZENDESK = new Integration("zendesk", "zendesk", "orders-zendesk-credentials", GENEROUS, null);
+  static final Integration ACME_ROTATING = new Integration("github", "github", "orders-github-credentials", GENEROUS, null);
+  static final Integration GLOBEX_ZENDESK = new Integration("zendesk", "zendesk", "orders-zendesk-credentials", GENEROUS, null);
+  static final Integration GLOBEX_FLOOD = new Integration("flood", "github", "orders-flood-credentials", TIGHT, null);
+  /** Its own body limit, below the gateway's. */
+  static final int SMALL_BODY_BYTES = 2048;
+  static final Integration ACME_SMALL =
+      new Integration("small", "github", "orders-small-credentials", GENEROUS, null, SMALL_BODY_BYTES);
   static final String SCHEMES_BOOK = "every-scheme";
 
   @BeforeAll
@@ -89,11 +94,13 @@ class WebhookEndToEndTest {
     secrets.put(key(ACME, ACME_ROTATING), "acme-github-old-" + UUID.randomUUID());
     secrets.put(key(GLOBEX, GLOBEX_ZENDESK), "globex-zendesk-" + UUID.randomUUID());
     secrets.put(key(GLOBEX, GLOBEX_FLOOD), "globex-flood-" + UUID.randomUUID());
+    secrets.put(key(ACME, ACME_SMALL), "acme-small-" + UUID.randomUUID());
     books.putSecret(ACME, ACME_ZENDESK.secretName(), List.of(secret(ACME, ACME_ZENDESK)));
     books.putSecret(ACME, ACME_ROTATING.secretName(), List.of(secret(ACME, ACME_ROTATING)));
     books.putSecret(GLOBEX, GLOBEX_ZENDESK.secretName(), List.of(secret(GLOBEX, GLOBEX_ZENDESK)));
     books.putSecret(GLOBEX, GLOBEX_FLOOD.secretName(), List.of(secret(GLOBEX, GLOBEX_FLOOD)));
-    books.create(ACME, BOOK, BOOK_TYPE, acmeBackend.port(), List.of(ACME_ZENDESK, ACME_ROTATING));
+    books.putSecret(ACME, ACME_SMALL.secretName(), List.of(secret(ACME, ACME_SMALL)));
+    books.create(ACME, BOOK, BOOK_TYPE, acmeBackend.port(), List.of(ACME_ZENDESK, ACME_ROTATING, ACME_SMALL));
     books.create(GLOBEX, BOOK, BOOK_TYPE, globexBackend.port(), List.of(GLOBEX_ZENDESK, GLOBEX_FLOOD));
 
     for (Integration integration : schemeIntegrations().toList()) {
@@ -106,7 +113,7 @@ class WebhookEndToEndTest {
     books.create(GLOBEX, SCHEMES_BOOK, "scheme-zoo", schemesBackend.port(), schemeIntegrations().toList());
 
     List<String> paths = new ArrayList<>(List.of(
-        path(ACME, BOOK, ACME_ZENDESK), path(ACME, BOOK, ACME_ROTATING),
+        path(ACME, BOOK, ACME_ZENDESK), path(ACME, BOOK, ACME_ROTATING), path(ACME, BOOK, ACME_SMALL),
         path(GLOBEX, BOOK, GLOBEX_ZENDESK), path(GLOBEX, BOOK, GLOBEX_FLOOD)));
     schemeIntegrations().forEach(i -> paths.add(path(GLOBEX, SCHEMES_BOOK, i)));
     for (String path : paths) {
@@ -249,6 +256,56 @@ class WebhookEndToEndTest {
     assertThat(acmeBackend.receivedTotal()).isEqualTo(afterFirst);
   }
 
+  /**
+   * The README's replay, for the schemes whose delivery id is not signed: a captured delivery
+   * (body and signature) sent again with its delivery-id header changed, or without it, is the same
+   * signed delivery — 409, and the book got it once.
+   */
+  @ParameterizedTest(name = "{0}: {1} changed or removed")
+  @CsvSource({"github, X-GitHub-Delivery", "shopify, X-Shopify-Webhook-Id"})
+  void aCapturedDeliveryReplayedWithAChangedOrRemovedDeliveryIdIsRefusedWith409(String scheme, String idHeader) {
+    Integration integration = schemeIntegrations().filter(i -> i.scheme().equals(scheme)).findFirst().orElseThrow();
+    String body = uniqueBody(scheme + ".captured");
+    Map<String, String> captured = WebhookBooks.sign(integration, secrets.get(key(GLOBEX, SCHEMES_BOOK, integration)), body,
+        "delivery-" + UUID.randomUUID());
+    String path = path(GLOBEX, SCHEMES_BOOK, integration);
+    Answer first = gateway.post(path, body, captured);
+    assertThat(first.status()).as(first.body()).isEqualTo(200);
+    long afterFirst = schemesBackend.receivedTotal();
+
+    Map<String, String> newId = new LinkedHashMap<>(captured);
+    newId.put(idHeader, "delivery-" + UUID.randomUUID());
+    Answer withNewId = gateway.post(path, body, newId);
+    Map<String, String> noId = new LinkedHashMap<>(captured);
+    noId.remove(idHeader);
+    Answer withoutId = gateway.post(path, body, noId);
+
+    for (Answer replay : List.of(withNewId, withoutId)) {
+      assertThat(replay.status()).as(replay.body()).isEqualTo(409);
+      assertThat(replay.json().path("reason").asText()).isEqualTo("replay");
+    }
+    assertThat(schemesBackend.receivedTotal()).as("deliveries the book saw").isEqualTo(afterFirst);
+  }
+
+  /** An integration's own body limit (below the gateway's) is enforced by Envoy on its route only. */
+  @Test
+  void anIntegrationsOwnBodyLimitGets413OnItsRouteOnly() {
+    long before = acmeBackend.receivedTotal();
+    String big = "{\"blob\":\"" + "x".repeat(SMALL_BODY_BYTES * 2) + "\",\"n\":\"" + UUID.randomUUID() + "\"}";
+    Answer refused = gateway.post(path(ACME, BOOK, ACME_SMALL), big,
+        WebhookBooks.sign(ACME_SMALL, secret(ACME, ACME_SMALL), big, UUID.randomUUID().toString()));
+    assertThat(refused.status()).as(refused.body()).isEqualTo(413);
+    assertThat(acmeBackend.receivedTotal()).isEqualTo(before);
+
+    String small = uniqueBody("push");
+    Answer accepted = gateway.post(path(ACME, BOOK, ACME_SMALL), small,
+        WebhookBooks.sign(ACME_SMALL, secret(ACME, ACME_SMALL), small, UUID.randomUUID().toString()));
+    assertThat(accepted.status()).as(accepted.body()).isEqualTo(200);
+    // the same big body on a route of the gateway's limit (64 KiB here) goes through
+    Answer elsewhere = sendSigned(ACME, BOOK, ACME_ZENDESK, big, "inv-" + UUID.randomUUID(), Map.of());
+    assertThat(elsewhere.status()).as(elsewhere.body()).isEqualTo(200);
+  }
+
   @Test
   void aBodyOverTheLimitGets413AndReachesNoBackend() {
     long before = acmeBackend.receivedTotal();
@@ -381,7 +438,7 @@ class WebhookEndToEndTest {
 
   /** One integration per scheme, named after it; hmac with non-default options. */
   static Stream<Integration> schemeIntegrations() {
-    return Schemes.NAMES.stream().map(scheme -> new Integration(scheme, scheme, SCHEMES_BOOK + "-" + scheme, GENEROUS,
+    return Schemes.NAMES.stream().map(scheme -> new Integration(scheme, scheme, SCHEMES_BOOK + "-" + scheme + "-credentials", GENEROUS,
         scheme.equals("hmac") ? CUSTOM_HMAC : null));
   }
 

@@ -64,7 +64,7 @@ class XdsNackEndToEndTest {
   private static final int SERVICE_PORT = 8080;
   private static final int PORT_ENVOY_REFUSES = EndpointRefusals.PORT_ENVOY_REFUSES;
   private static final String NAMESPACE = LocalStack.SEED_CUSTOMER_NAMESPACES.get(0);
-  private static final Integration GITHUB = new Integration("github", "github", "github-secret", null, null);
+  private static final Integration GITHUB = new Integration("github", "github", "github-credentials", null, null);
 
   static final EndpointRefusals refusals = new EndpointRefusals();
 
@@ -251,7 +251,7 @@ class XdsNackEndToEndTest {
     String name = prefix + "-" + suffix();
     String secret = "whsec-" + UUID.randomUUID();
     SampleBook backend = backend(name);
-    Integration integration = new Integration(GITHUB.name(), GITHUB.scheme(), name + "-github", null, null);
+    Integration integration = new Integration(GITHUB.name(), GITHUB.scheme(), name + "-credentials", null, null);
     books.putSecret(NAMESPACE, integration.secretName(), List.of(secret));
     books.create(NAMESPACE, name, "orders", backend.port(), List.of(integration));
     RoutedBook book = new RoutedBook(name, secret, backend);

@@ -166,7 +166,7 @@ class XdsRestartEndToEndTest {
 
   private static ExternalBookDefinition webhookBook(String name) {
     stack.kubernetes().resource(new SecretBuilder()
-        .withNewMetadata().withNamespace(NAMESPACE).withName(name + "-github").endMetadata()
+        .withNewMetadata().withNamespace(NAMESPACE).withName(name + "-credentials").endMetadata()
         .withStringData(Map.of("secret", "whsec-" + name))
         .build()).create();
     ExternalBookDefinition book = new ExternalBookDefinition();
@@ -174,7 +174,7 @@ class XdsRestartEndToEndTest {
     book.getMetadata().setName(name);
     book.setSpec(new ExternalBookDefinitionSpec("orders", "1.0.0",
         List.of(new ExternalIntegration("github", "webhook", null,
-            new Authentication("signature", "github", new SecretRef(name + "-github", "secret"), null, null), null)),
+            new Authentication("signature", "github", new SecretRef(name + "-credentials", "secret"), null, null), null)),
         null, null, null, null, null));
     return stack.kubernetes().resource(book).create();
   }

@@ -114,7 +114,7 @@ class XdsUpdatesEndToEndTest {
         "--host", LocalStack.LOCALHOST, "--port", Integer.toString(backendPort), "--name", name)) {
       stack.endpoints().publish(namespace, name, "http", LocalStack.LOCALHOST, backendPort);
       stack.kubernetes().resource(new SecretBuilder()
-          .withNewMetadata().withNamespace(namespace).withName(name + "-github").endMetadata()
+          .withNewMetadata().withNamespace(namespace).withName(name + "-credentials").endMetadata()
           .withStringData(Map.of("secret", secret))
           .build()).create();
       ExternalBookDefinition book = new ExternalBookDefinition();
@@ -122,7 +122,7 @@ class XdsUpdatesEndToEndTest {
       book.getMetadata().setName(name);
       book.setSpec(new ExternalBookDefinitionSpec("orders", "1.0.0",
           List.of(new ExternalIntegration("github", "webhook", null,
-              new Authentication("signature", "github", new SecretRef(name + "-github", "secret"), null, null), null)),
+              new Authentication("signature", "github", new SecretRef(name + "-credentials", "secret"), null, null), null)),
           null, null, null, new ServiceRef(name, backendPort), null));
       stack.kubernetes().resource(book).create();
 

@@ -19,6 +19,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ServiceRef;
 import io.voyager.bdk.model.RateLimit;
+import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import java.io.PrintStream;
@@ -48,13 +49,15 @@ import picocli.CommandLine.Option;
 
 /**
  * Benchmark (not a test) of signed webhooks through a real Envoy, ext_authz on and off, side by
- * side. It starts the local stack on ephemeral loopback ports, creates one GitHub webhook
- * integration (ExternalBookDefinition + Secret + Service/EndpointSlice) whose backend is an
+ * side. It starts the local stack on ephemeral loopback ports, creates GitHub webhook
+ * integrations (one ExternalBookDefinition + Secret + Service/EndpointSlice) whose backend is an
  * in-process sample book, then sends the same number of unique, pre-signed 1 KiB webhooks from a
  * fixed number of blocking callers to three targets, one after the other:
  * <ol>
- *   <li><b>ext_authz ON</b>: the xds-server's webhook route on the stack's Envoy — ext_authz Check
- *       (body buffered, HMAC, replay, rate limit set high enough never to refuse), then the book;
+ *   <li><b>ext_authz ON</b>: the xds-server's webhook routes on the stack's Envoy — ext_authz Check
+ *       (body buffered, HMAC, replay, rate limit), then the book. Rate limits are capped
+ *       ({@link WebhookLimits}: 100/s, burst 1,000 per endpoint), so the webhooks are spread
+ *       round-robin over enough integrations that none is ever refused for rate;
  *   <li><b>ext_authz OFF</b>: a second Envoy (same binary, same concurrency) with one static route
  *       to the same backend and no ext_authz filter — the xds-server emits no webhook route without
  *       ext_authz, by design, so OFF is this plain proxy;
@@ -68,9 +71,9 @@ import picocli.CommandLine.Option;
 public final class WebhookBenchmark implements Callable<Integer> {
   private static final String NAMESPACE = LocalStack.SEED_CUSTOMER_NAMESPACES.get(0);
   private static final String BOOK = "bench-orders";
-  private static final String INTEGRATION = "github";
-  private static final String SECRET_NAME = "bench-orders-github";
-  private static final String SECRET_KEY = "secret";
+  private static final String INTEGRATION = "github-";
+  private static final String SECRET_NAME = "bench-orders-credentials";
+  private static final String SECRET_KEY = "github";
   private static final Duration CONVERGE = Duration.ofSeconds(60);
 
   @Option(names = "--requests", description = "Measured requests per target. Default: ${DEFAULT-VALUE}.")
@@ -88,8 +91,12 @@ public final class WebhookBenchmark implements Callable<Integer> {
   @Option(names = "--envoy-concurrency", description = "Worker threads of each Envoy. Default: ${DEFAULT-VALUE}.")
   int envoyConcurrency = 1;
 
-  /** One target: what it is, and the URL the webhooks are posted to. */
-  record Target(String label, String url) {}
+  /** One target: what it is, and the URLs the webhooks are posted to (round-robin). */
+  record Target(String label, List<String> urls) {
+    String url(int request) {
+      return urls.get(request % urls.size());
+    }
+  }
 
   /** What one measured run gave. */
   record Result(Target target, int requests, int failures, double perSecond, double p50Millis, double p99Millis) {}
@@ -117,24 +124,33 @@ public final class WebhookBenchmark implements Callable<Integer> {
             .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
             .start();
         SampleBook backend = SampleBook.start(0, "bench-backend")) {
-      createWebhookBook(stack, backend.port(), secret);
-      String path = WebhookRoutes.publicPath(NAMESPACE, BOOK, INTEGRATION);
+      // Each endpoint takes at most half a burst per run: nothing is refused for rate.
+      int integrations = (int) Math.ceil(Math.max(warmup, requests) / (WebhookLimits.MAX_BURST / 2.0));
+      List<String> paths = new ArrayList<>();
+      for (int i = 0; i < integrations; i++) {
+        paths.add(WebhookRoutes.publicPath(NAMESPACE, BOOK, INTEGRATION + i));
+      }
+      createWebhookBook(stack, backend.port(), secret, integrations);
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
           .connectTimeout(Duration.ofSeconds(5)).build();
-      String onUrl = stack.gatewayUrl() + path;
+      List<String> onUrls = paths.stream().map(p -> stack.gatewayUrl() + p).toList();
       // 401 to an unsigned request: route in Envoy, ext-authz reached, Secret loaded.
-      await("webhook route live").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))
-          .ignoreExceptions()
-          .until(() -> post(http, onUrl, "{}".getBytes(StandardCharsets.UTF_8), List.of()) == 401);
+      for (String onUrl : onUrls) {
+        await("webhook route live").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))
+            .ignoreExceptions()
+            .until(() -> post(http, onUrl, "{}".getBytes(StandardCharsets.UTF_8), List.of()) == 401);
+      }
 
       int plainPort = StackPorts.freePorts(1).get(0);
       try (EnvoyProcess plain = EnvoyProcess.start(EnvoyBinary.locate(projectRoot),
           plainEnvoyBootstrap(plainPort, backend.port()), runDir.resolve("envoy-plain"), envoyConcurrency, List.of())) {
         plain.awaitReady(CONVERGE).awaitListener(plainPort, CONVERGE);
         List<Target> targets = List.of(
-            new Target("ext_authz ON  (xDS webhook route: Check + HMAC + replay + rate limit)", onUrl),
-            new Target("ext_authz OFF (plain Envoy route, same backend, no ext_authz)", "http://127.0.0.1:" + plainPort + path),
-            new Target("no Envoy      (straight to the backend)", "http://127.0.0.1:" + backend.port() + path));
+            new Target("ext_authz ON  (xDS webhook route: Check + HMAC + replay + rate limit)", onUrls),
+            new Target("ext_authz OFF (plain Envoy route, same backend, no ext_authz)",
+                paths.stream().map(p -> "http://127.0.0.1:" + plainPort + p).toList()),
+            new Target("no Envoy      (straight to the backend)",
+                paths.stream().map(p -> "http://127.0.0.1:" + backend.port() + p).toList()));
         List<Result> results = new ArrayList<>();
         for (Target target : targets) {
           run(http, target, warmup, secret);
@@ -146,7 +162,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
     return 0;
   }
 
-  private void createWebhookBook(LocalStack stack, int backendPort, String secret) {
+  private void createWebhookBook(LocalStack stack, int backendPort, String secret, int integrations) {
     stack.endpoints().publish(NAMESPACE, BOOK, "http", LocalStack.LOCALHOST, backendPort);
     stack.kubernetes().resource(new SecretBuilder()
         .withNewMetadata().withNamespace(NAMESPACE).withName(SECRET_NAME).endMetadata()
@@ -155,20 +171,24 @@ public final class WebhookBenchmark implements Callable<Integer> {
     ExternalBookDefinition book = new ExternalBookDefinition();
     book.getMetadata().setNamespace(NAMESPACE);
     book.getMetadata().setName(BOOK);
-    // A rate limit far above what loopback reaches: the benchmark measures checks, not refusals.
-    book.setSpec(new ExternalBookDefinitionSpec("orders", "1.0.0",
-        List.of(new ExternalIntegration(INTEGRATION, "webhook", null,
-            new Authentication("signature", "github", new SecretRef(SECRET_NAME, SECRET_KEY), null, null),
-            new RateLimit(1e9, 1_000_000_000))),
-        null, null, null, new ServiceRef(BOOK, backendPort), null));
+    // The highest rate limit allowed: the benchmark measures checks, not refusals.
+    List<ExternalIntegration> hooks = new ArrayList<>();
+    for (int i = 0; i < integrations; i++) {
+      hooks.add(new ExternalIntegration(INTEGRATION + i, "webhook", null,
+          new Authentication("signature", "github", new SecretRef(SECRET_NAME, SECRET_KEY), null, null),
+          new RateLimit(WebhookLimits.MAX_REQUESTS_PER_SECOND, WebhookLimits.MAX_BURST)));
+    }
+    book.setSpec(new ExternalBookDefinitionSpec("orders", "1.0.0", hooks, null, null, null, new ServiceRef(BOOK, backendPort), null));
     stack.kubernetes().resource(book).create();
   }
 
   /** Sends {@code count} unique pre-signed webhooks to {@code target} from the callers; measures each. */
   private Result run(HttpClient http, Target target, int count, String secret) throws Exception {
+    // Unique bodies per run: GitHub deliveries are replay-keyed on their signature, i.e. their body.
+    String run = UUID.randomUUID().toString();
     List<Signed> signed = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      signed.add(Signed.of(body(i), secret));
+      signed.add(Signed.of(body(run + "-" + i), secret));
     }
     long[] latencies = new long[count];
     AtomicInteger next = new AtomicInteger();
@@ -184,7 +204,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
             long t0 = System.nanoTime();
             int status;
             try {
-              status = post(http, target.url(), signed.get(i).body(), signed.get(i).headers());
+              status = post(http, target.url(i), signed.get(i).body(), signed.get(i).headers());
             } catch (Exception e) {
               status = -1;
             }
@@ -224,9 +244,9 @@ public final class WebhookBenchmark implements Callable<Integer> {
     return http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
-  /** A JSON body of exactly {@code bodyBytes} bytes (padding after a unique sequence number). */
-  private byte[] body(int sequence) {
-    String head = "{\"action\":\"opened\",\"seq\":" + sequence + ",\"pad\":\"";
+  /** A JSON body of exactly {@code bodyBytes} bytes (padding after a unique sequence). */
+  private byte[] body(String sequence) {
+    String head = "{\"action\":\"opened\",\"seq\":\"" + sequence + "\",\"pad\":\"";
     String tail = "\"}";
     int pad = Math.max(0, bodyBytes - head.length() - tail.length());
     return (head + "x".repeat(pad) + tail).getBytes(StandardCharsets.UTF_8);
