@@ -13,12 +13,10 @@ import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
 import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamedAuthInfoBuilder;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -28,7 +26,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.voyager.bdk.library.v1.BookLibraryGrpc;
@@ -49,7 +46,6 @@ import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.WebhookAuthContext;
-import io.voyager.bdk.support.KubeClients;
 import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
 import io.voyager.bdk.xds.nack.NackAttribution;
 import io.voyager.bdk.xds.watch.BookStatusLocks;
@@ -99,7 +95,7 @@ class DeployedRbacEndToEndTest {
   /** The customer deployment the gateway routes: its ExternalBookDefinition, Service, slice and webhook Secret. */
   static final String BOOK_NS = "customer-rbac-book";
   static final String BOOK = "support";
-  static final String WEBHOOK_SECRET = "github-webhook";
+  static final String WEBHOOK_SECRET = "support-credentials";
   /** A pod address: a real API server refuses loopback endpoints (nothing connects to it here). */
   static final String BACKEND_ADDRESS = "10.244.0.7";
   static final int BACKEND_PORT = 18999;
@@ -302,20 +298,10 @@ class DeployedRbacEndToEndTest {
             .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
-  /**
-   * A kubeconfig authenticating as ServiceAccount {@code bdk/<serviceAccount>} with a token from the
-   * TokenRequest API (the API server validates it like a pod's projected token), and a client from it.
-   */
+  /** ServiceAccount {@code bdk/<serviceAccount>}'s kubeconfig and client ({@link ServiceAccountIdentity}). */
   private static Identity identity(String serviceAccount) throws IOException {
-    String token = admin.serviceAccounts().inNamespace(BDK).withName(serviceAccount)
-        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
-        .getStatus().getToken();
-    var kubeconfig = Serialization.unmarshal(kubeConfigYaml, io.fabric8.kubernetes.api.model.Config.class);
-    String user = kubeconfig.getContexts().get(0).getContext().getUser();
-    kubeconfig.setUsers(List.of(new NamedAuthInfoBuilder().withName(user).withNewUser().withToken(token).endUser().build()));
-    Path file = dir.resolve(serviceAccount + ".kubeconfig");
-    Files.writeString(file, Serialization.asYaml(kubeconfig));
-    return new Identity(serviceAccount, file, KubeClients.create(file));
+    ServiceAccountIdentity sa = ServiceAccountIdentity.of(admin, kubeConfigYaml, dir, serviceAccount);
+    return new Identity(serviceAccount, sa.kubeconfig(), sa.client());
   }
 
   private static void putWebhookSecret(String value) {
