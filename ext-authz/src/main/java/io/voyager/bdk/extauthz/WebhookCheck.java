@@ -91,7 +91,8 @@ public final class WebhookCheck {
   private static CheckOutcome replay(String scheme, Verified verified) {
     String what = verified.deliveryId() != null && SAFE_ID.matcher(verified.deliveryId()).matches()
         ? "webhook " + verified.deliveryId() : "this signed webhook";
-    return new CheckOutcome.Denied(scheme, DenyReason.REPLAY, what + " was already accepted within the replay window", List.of());
+    return new CheckOutcome.Denied(scheme, DenyReason.REPLAY, what + " repeats a delivery already accepted within the replay window",
+        List.of());
   }
 
   private static void addIfPresent(List<Header> headers, String name, String value) {
