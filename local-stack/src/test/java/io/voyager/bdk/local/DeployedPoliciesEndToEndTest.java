@@ -157,6 +157,28 @@ class DeployedPoliciesEndToEndTest {
     assertThat(sa.resource(book).create()).isNotNull();
   }
 
+  /** An Organization's guardrails: quotas, limit ranges and namespace labels, only for customer namespaces. */
+  @Test
+  void theControllersOrganizationGuardrailsOnlyTouchCustomerNamespaces() {
+    KubernetesClient sa = controller.client();
+    var quota = new io.fabric8.kubernetes.api.model.ResourceQuotaBuilder().withNewMetadata().withName("squeeze")
+        .withNamespace("kube-system").endMetadata().withNewSpec().addToHard("pods", new io.fabric8.kubernetes.api.model.Quantity("0"))
+        .endSpec().build();
+    assertThat(refusal(() -> sa.resource(quota).create()).getMessage())
+        .contains("may write resourcequotas " + POLICY_SAYS + ", not in namespace kube-system");
+    quota.getMetadata().setNamespace(CUSTOMER);
+    assertThat(sa.resource(quota).create()).isNotNull();
+
+    KubernetesClientException relabel = refusal(() -> sa.namespaces().withName("kube-system")
+        .edit(n -> new io.fabric8.kubernetes.api.model.NamespaceBuilder(n).editMetadata()
+            .addToLabels("pod-security.kubernetes.io/enforce", "privileged").endMetadata().build()));
+    assertThat(relabel.getCode()).isEqualTo(403);
+    assertThat(relabel.getMessage()).contains("may write namespaces " + POLICY_SAYS + ", not in namespace kube-system");
+    assertThat(sa.namespaces().withName(CUSTOMER).edit(n -> new io.fabric8.kubernetes.api.model.NamespaceBuilder(n)
+        .editMetadata().addToLabels("pod-security.kubernetes.io/enforce", "restricted").endMetadata().build())
+        .getMetadata().getLabels()).containsEntry("pod-security.kubernetes.io/enforce", "restricted");
+  }
+
   @Test
   void whatTheServicesLegitimatelyWriteInBdkIsNotMatched() {
     // Leader election: the controller's Lease in bdk.
