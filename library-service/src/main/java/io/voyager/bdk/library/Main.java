@@ -11,6 +11,7 @@ import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
+import io.voyager.bdk.support.auth.JwtOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -34,6 +35,9 @@ public final class Main implements Callable<AutoCloseable> {
   @Mixin AdminOptions admin = new AdminOptions("0.0.0.0", 50052);
 
   @Mixin GrpcOptions grpcOptions = new GrpcOptions(50051);
+
+  /** The JWT flags the xds-server takes too (the local stack passes both the same ones). */
+  @Mixin JwtOptions jwt = new JwtOptions();
 
   @Option(names = "--namespace", defaultValue = BdkLabels.BDK_NAMESPACE, description = "Namespace of BookDefinitions and BookInstanceDefinitions (default: ${DEFAULT-VALUE}).")
   String namespace;

@@ -10,6 +10,8 @@ import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
+import io.voyager.bdk.support.auth.JwtOptions;
+import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.transcoder.TranscoderSettings;
 import io.voyager.bdk.xds.admin.DebugHandlers;
 import io.voyager.bdk.xds.model.FixedEndpoint;
@@ -38,7 +40,9 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** The xds-server: watches books and endpoints, serves Envoy config over ADS, admin HTTP. */
 @Command(name = "xds-server", mixinStandardHelpOptions = true,
@@ -49,6 +53,15 @@ public final class Main implements Callable<AutoCloseable> {
   @Mixin KubeconfigOption kube = new KubeconfigOption();
 
   @Mixin AdminOptions admin = new AdminOptions("127.0.0.1", 18001);
+
+  /** Who may call the Book Library: required (issuer, audience, one JWKS source). */
+  @Mixin JwtOptions jwt = new JwtOptions();
+
+  @Option(names = "--jwks-ca-file", paramLabel = "PATH", defaultValue = GatewaySettings.DEFAULT_JWKS_TRUSTED_CA,
+      description = "CA bundle on Envoy's filesystem verifying an https --jwks-uri's certificate. Default: ${DEFAULT-VALUE}.")
+  String jwksCaFile;
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--xds-host", defaultValue = "0.0.0.0", description = "ADS gRPC bind address. Default: ${DEFAULT-VALUE}.")
   String xdsHost;
@@ -85,6 +98,11 @@ public final class Main implements Callable<AutoCloseable> {
   FixedEndpoint extAuthzEndpoint;
 
   /** Turns a bad HOST:PORT into picocli's "Invalid value for option '--…-endpoint': why". */
+  private static String describe(JwtSettings.JwksSource source) {
+    return source instanceof JwtSettings.KubernetesJwks k ? io.voyager.bdk.xds.watch.KubeViews.describe(k)
+        : ((JwtSettings.RemoteJwks) source).uri().toString();
+  }
+
   static final class FixedEndpointConverter implements CommandLine.ITypeConverter<FixedEndpoint> {
     @Override
     public FixedEndpoint convert(String value) {
@@ -147,6 +165,12 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Override
   public AutoCloseable call() throws Exception {
+    JwtSettings jwtSettings;
+    try {
+      jwtSettings = jwt.settings();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     GatewaySettings settings = new GatewaySettings(
         listenerAddress,
         listenerPort,
@@ -155,7 +179,9 @@ public final class Main implements Callable<AutoCloseable> {
         maxRequestBytes,
         new TranscoderSettings(List.of(TranscoderSettings.BOOK_LIBRARY_SERVICE), maxTranscodeRequestBytes, maxTranscodeResponseBytes),
         libraryEndpoint,
-        extAuthzEndpoint);
+        extAuthzEndpoint,
+        jwtSettings,
+        jwksCaFile);
     Closer opened = new Closer();
     try {
       PrometheusMeterRegistry registry = Metrics.newRegistry("xds-server", opened);
@@ -182,9 +208,11 @@ public final class Main implements Callable<AutoCloseable> {
       admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher, nackWriteBack::culprits));
       admin.handle("/debug/quarantine", DebugHandlers.quarantine(watcher.quarantine()));
       opened.register(admin);
-      log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={}",
+      log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={}"
+              + " jwt_issuer=\"{}\" jwt_audiences={} jwks=\"{}\"",
           xdsPort, this.admin.host(), admin.port(), listenerAddress, listenerPort, settings.library(),
-          libraryEndpoint == null ? "eds" : libraryEndpoint, settings.extAuthz(), extAuthzEndpoint == null ? "eds" : extAuthzEndpoint);
+          libraryEndpoint == null ? "eds" : libraryEndpoint, settings.extAuthz(), extAuthzEndpoint == null ? "eds" : extAuthzEndpoint,
+          jwtSettings.issuer(), jwtSettings.audiences(), describe(jwtSettings.jwks()));
       return () -> {
         ready.set(false);
         opened.close();

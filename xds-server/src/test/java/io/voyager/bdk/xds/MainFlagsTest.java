@@ -47,4 +47,26 @@ class MainFlagsTest {
     new CommandLine(new Main()).usage(new PrintWriter(out));
     assertThat(out.toString()).contains("--library-endpoint=HOST:PORT", "--ext-authz-endpoint=HOST:PORT", "EndpointSlices");
   }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "--jwt-audience bdk --jwks-configmap bdk/bdk-jwks | jwt-issuer: is required",
+      "--jwt-issuer bdk-local --jwks-configmap bdk/bdk-jwks | jwt-audience: at least one non-empty audience is required",
+      "--jwt-issuer bdk-local --jwt-audience bdk | exactly one JWKS source is required, got 0",
+      "--jwt-issuer i --jwt-audience a --jwks-configmap bdk/x --jwks-uri https://id.example.com/jwks | exactly one JWKS source is required, got 2",
+      "--jwt-issuer i --jwt-audience a --jwks-uri ftp://id.example.com/jwks | jwks-uri: must be an http(s) URL",
+      "--jwt-issuer i --jwt-audience a --jwks-secret nothing | jwks-secret: must be NAMESPACE/NAME[:KEY]"})
+  void jwtSettingsAreRequiredAndABadOneIsRefusedBeforeAnythingStartsNamingTheFlag(String args, String why) {
+    assertThatThrownBy(() -> Main.start(args.trim().split(" ")))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining(why);
+  }
+
+  @Test
+  void helpDocumentsTheJwtFlags() {
+    StringWriter out = new StringWriter();
+    new CommandLine(new Main()).usage(new PrintWriter(out));
+    assertThat(out.toString()).contains("--jwt-issuer", "--jwt-audience", "--jwks-uri", "--jwks-secret", "--jwks-configmap",
+        "--jwks-cache-duration", "--jwt-clock-skew", "--jwks-ca-file");
+  }
 }

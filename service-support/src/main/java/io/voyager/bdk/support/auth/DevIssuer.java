@@ -52,6 +52,18 @@ import java.util.UUID;
 public final class DevIssuer {
   /** The file in the issuer's directory (e.g. {@code .run/auth/issuer.json}). */
   public static final String FILE_NAME = "issuer.json";
+  /** The local stack's issuer ({@code iss}). */
+  public static final String LOCAL_ISSUER = "bdk-local";
+  /** The local stack's audience ({@code aud}). */
+  public static final String LOCAL_AUDIENCE = "bdk-library";
+  /** Where the local stack publishes its JWKS: ConfigMap {@code bdk/bdk-jwks}, key {@code jwks.json}. */
+  public static final JwtSettings.KubernetesJwks LOCAL_JWKS = new JwtSettings.KubernetesJwks(
+      JwtSettings.KubernetesJwks.Kind.CONFIG_MAP, "bdk", "bdk-jwks", JwtSettings.KubernetesJwks.DEFAULT_KEY);
+
+  /** The JWT settings of the local stack's services: {@link #LOCAL_ISSUER}, {@link #LOCAL_AUDIENCE}, {@link #LOCAL_JWKS}. */
+  public static JwtSettings localSettings() {
+    return new JwtSettings(LOCAL_ISSUER, List.of(LOCAL_AUDIENCE), LOCAL_JWKS);
+  }
 
   /** The two signing algorithms the platform accepts. */
   public enum Algorithm {

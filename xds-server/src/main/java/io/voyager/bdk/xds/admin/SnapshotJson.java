@@ -36,6 +36,9 @@ public final class SnapshotJson {
                   .add(GrpcJsonTranscoder.getDescriptor())
                   .add(FilterConfig.getDescriptor())
                   .add(HttpProtocolOptions.getDescriptor())
+                  .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor())
+                  .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig.getDescriptor())
+                  .add(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDescriptor())
                   .build())
           .preservingProtoFieldNames();
 

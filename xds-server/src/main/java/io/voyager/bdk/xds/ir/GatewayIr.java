@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * The gateway, protocol-neutral: one HTTP listener, the library and ext-authz backends, webhook
- * routes (sorted by path) and the backends they use (sorted by cluster name).
+ * routes (sorted by path) and the backends they use (sorted by cluster name), and the bearer-token
+ * rule of the library routes.
  */
 public record GatewayIr(
     String listenerAddress,
@@ -15,7 +16,8 @@ public record GatewayIr(
     List<WebhookRouteIr> webhookRoutes,
     List<BackendIr> webhookBackends,
     int maxWebhookBodyBytes,
-    TranscoderSettings transcoder) {
+    TranscoderSettings transcoder,
+    AuthIr auth) {
   public GatewayIr {
     webhookRoutes = List.copyOf(webhookRoutes);
     webhookBackends = List.copyOf(webhookBackends);

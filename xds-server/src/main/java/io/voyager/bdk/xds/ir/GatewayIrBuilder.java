@@ -1,8 +1,11 @@
 package io.voyager.bdk.xds.ir;
 
+import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.IpLiterals;
+import io.voyager.bdk.xds.model.JwksDocument;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.model.ServiceRef;
 import java.util.ArrayList;
@@ -26,9 +29,36 @@ public final class GatewayIrBuilder {
 
   public static GatewayIr build(
       GatewaySettings settings,
+      JwksDocument jwks,
       Collection<BookTranslation.Accepted> books,
       Function<ServiceKey, List<EndpointSliceView>> slices) {
-    return build(settings, books, (service, http2) -> backend(service, http2, slices.apply(service.key())));
+    return build(settings, jwks, books, (service, http2) -> backend(service, http2, slices.apply(service.key())));
+  }
+
+  /**
+   * The library routes' token rule: issuer, audiences and skew from the settings; keys fetched by
+   * Envoy from a JWKS URI, or inlined from the document read from Kubernetes, or — when that
+   * document has no usable key — none, and the library routes refuse every request.
+   */
+  public static AuthIr auth(GatewaySettings settings, JwksDocument document) {
+    JwtSettings jwt = settings.jwt();
+    AuthIr.Jwks jwks;
+    if (jwt.jwks() instanceof JwtSettings.RemoteJwks remote) {
+      String host = remote.uri().getHost();
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      boolean tls = "https".equals(remote.uri().getScheme());
+      int port = remote.uri().getPort() > 0 ? remote.uri().getPort() : tls ? 443 : 80;
+      jwks = new AuthIr.Remote(remote.uri().toString(), remote.cacheDuration(),
+          new AuthIr.JwksCluster(AuthIr.JwksCluster.name(host, port), host, port, IpLiterals.isIpLiteral(host), tls,
+              settings.jwksTrustedCa()));
+    } else if (document instanceof JwksDocument.Keys keys) {
+      jwks = new AuthIr.Inline(keys.json());
+    } else {
+      jwks = new AuthIr.Unavailable(((JwksDocument.Unavailable) document).reason());
+    }
+    return new AuthIr(jwt.issuer(), jwt.audiences(), jwt.clockSkew().toSeconds(), jwks);
   }
 
   /** Resolves a Service port into a backend (endpoints included). */
@@ -46,7 +76,7 @@ public final class GatewayIrBuilder {
   }
 
   public static GatewayIr build(
-      GatewaySettings settings, Collection<BookTranslation.Accepted> books, BackendResolver backends) {
+      GatewaySettings settings, JwksDocument jwks, Collection<BookTranslation.Accepted> books, BackendResolver backends) {
     List<WebhookRouteIr> routes = new ArrayList<>();
     TreeMap<String, ServiceRef> webhookServices = new TreeMap<>();
     for (BookTranslation.Accepted book : books) {
@@ -77,6 +107,7 @@ public final class GatewayIrBuilder {
         routes,
         webhookBackends,
         settings.maxWebhookBodyBytes(),
-        settings.transcoder());
+        settings.transcoder(),
+        auth(settings, jwks));
   }
 }

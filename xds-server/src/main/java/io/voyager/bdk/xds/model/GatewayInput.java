@@ -2,27 +2,44 @@ package io.voyager.bdk.xds.model;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Everything the gateway's config is computed from: settings, the ExternalBookDefinitions, the
- * EndpointSlices of Services by Service, and the books held out of the gateway (book key
- * {@code namespace/name} → why; see the xds-server's quarantine). A held-out book contributes no
- * route, cluster or endpoints, exactly like a book the translator refuses. Immutable.
+ * EndpointSlices of Services by Service, the books held out of the gateway (book key
+ * {@code namespace/name} → why; see the xds-server's quarantine), and the JWKS read from the
+ * Kubernetes object the JWT settings name (ignored when they name a JWKS URI, which Envoy fetches
+ * itself). A held-out book contributes no route, cluster or endpoints, exactly like a book the
+ * translator refuses. Immutable.
  */
 public record GatewayInput(
     GatewaySettings settings,
     List<BookSource> books,
     Map<ServiceKey, List<EndpointSliceView>> slices,
-    Map<String, String> heldOut) {
+    Map<String, String> heldOut,
+    JwksDocument jwks) {
   public GatewayInput {
     books = List.copyOf(books);
     slices = Map.copyOf(slices);
     heldOut = Map.copyOf(heldOut);
+    Objects.requireNonNull(jwks, "jwks");
   }
 
-  /** No book held out. */
+  /** No JWKS read yet (library requests are refused unless the settings name a JWKS URI). */
+  public GatewayInput(
+      GatewaySettings settings, List<BookSource> books, Map<ServiceKey, List<EndpointSliceView>> slices,
+      Map<String, String> heldOut) {
+    this(settings, books, slices, heldOut, JwksDocument.NOT_READ);
+  }
+
+  /** No book held out, no JWKS read yet. */
   public GatewayInput(GatewaySettings settings, List<BookSource> books, Map<ServiceKey, List<EndpointSliceView>> slices) {
     this(settings, books, slices, Map.of());
+  }
+
+  /** This input with {@code jwks}. */
+  public GatewayInput withJwks(JwksDocument jwks) {
+    return new GatewayInput(settings, books, slices, heldOut, jwks);
   }
 
   public List<EndpointSliceView> slicesOf(ServiceKey service) {

@@ -1,6 +1,9 @@
 package io.voyager.bdk.xds.model;
 
+import io.voyager.bdk.support.auth.DevIssuer;
+import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.transcoder.TranscoderSettings;
+import java.util.Objects;
 
 /**
  * Deployment settings of the gateway (flags of the xds-server).
@@ -14,6 +17,10 @@ import io.voyager.bdk.transcoder.TranscoderSettings;
  * @param libraryEndpoint if not null, the library cluster's only endpoint instead of its Service's
  *     EndpointSlices (the local stack against a real cluster)
  * @param extAuthzEndpoint the same for ext-authz
+ * @param jwt the bearer tokens every library request must carry (required: there is no
+ *     unauthenticated mode)
+ * @param jwksTrustedCa CA bundle, a path on Envoy's filesystem, that verifies an https
+ *     {@code --jwks-uri}'s server certificate
  */
 public record GatewaySettings(
     String listenerAddress,
@@ -23,9 +30,13 @@ public record GatewaySettings(
     int maxWebhookBodyBytes,
     TranscoderSettings transcoder,
     FixedEndpoint libraryEndpoint,
-    FixedEndpoint extAuthzEndpoint) {
+    FixedEndpoint extAuthzEndpoint,
+    JwtSettings jwt,
+    String jwksTrustedCa) {
 
   public static final int DEFAULT_MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+  /** Debian/Ubuntu's bundle, present in the envoyproxy/envoy image. */
+  public static final String DEFAULT_JWKS_TRUSTED_CA = "/etc/ssl/certs/ca-certificates.crt";
 
   public GatewaySettings {
     if (listenerAddress == null || listenerAddress.isBlank()) {
@@ -37,6 +48,10 @@ public record GatewaySettings(
     if (maxWebhookBodyBytes <= 0) {
       throw new IllegalArgumentException("max-request-bytes: must be positive, got " + maxWebhookBodyBytes);
     }
+    Objects.requireNonNull(jwt, "jwt: JWT settings are required");
+    if (jwksTrustedCa == null || jwksTrustedCa.isBlank()) {
+      throw new IllegalArgumentException("jwks-ca-file: must not be empty");
+    }
   }
 
   /** Settings whose backends both take their endpoints from their Services' EndpointSlices. */
@@ -46,17 +61,28 @@ public record GatewaySettings(
       ServiceRef library,
       ServiceRef extAuthz,
       int maxWebhookBodyBytes,
-      TranscoderSettings transcoder) {
-    this(listenerAddress, listenerPort, library, extAuthz, maxWebhookBodyBytes, transcoder, null, null);
+      TranscoderSettings transcoder,
+      JwtSettings jwt) {
+    this(listenerAddress, listenerPort, library, extAuthz, maxWebhookBodyBytes, transcoder, null, null, jwt,
+        DEFAULT_JWKS_TRUSTED_CA);
   }
 
   /** These settings with fixed endpoints for the library and ext-authz (null: from EndpointSlices). */
   public GatewaySettings withFixedEndpoints(FixedEndpoint library, FixedEndpoint extAuthz) {
     return new GatewaySettings(listenerAddress, listenerPort, this.library, this.extAuthz,
-        maxWebhookBodyBytes, transcoder, library, extAuthz);
+        maxWebhookBodyBytes, transcoder, library, extAuthz, jwt, jwksTrustedCa);
   }
 
-  /** The local-stack defaults: 127.0.0.1:8080, bdk/book-library:grpc, bdk/ext-authz:grpc, 1 MiB. */
+  /** These settings with other JWT settings and CA bundle. */
+  public GatewaySettings withJwt(JwtSettings jwt, String jwksTrustedCa) {
+    return new GatewaySettings(listenerAddress, listenerPort, library, extAuthz,
+        maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint, jwt, jwksTrustedCa);
+  }
+
+  /**
+   * The local-stack defaults: 127.0.0.1:8080, bdk/book-library:grpc, bdk/ext-authz:grpc, 1 MiB,
+   * tokens of the local issuer with keys from ConfigMap bdk/bdk-jwks ({@link DevIssuer#localSettings()}).
+   */
   public static GatewaySettings defaults() {
     return new GatewaySettings(
         "127.0.0.1",
@@ -64,6 +90,7 @@ public record GatewaySettings(
         new ServiceRef("bdk", "book-library", PortSelector.named("grpc")),
         new ServiceRef("bdk", "ext-authz", PortSelector.named("grpc")),
         DEFAULT_MAX_WEBHOOK_BODY_BYTES,
-        TranscoderSettings.bookLibraryDefaults());
+        TranscoderSettings.bookLibraryDefaults(),
+        DevIssuer.localSettings());
   }
 }

@@ -79,6 +79,7 @@ public final class IncrementalTranslator {
     GatewayIr ir =
         GatewayIrBuilder.build(
             input.settings(),
+            input.jwks(),
             accepted,
             (service, http2) -> {
               BackendKey key = new BackendKey(service, http2);

@@ -1,20 +1,28 @@
 package io.voyager.bdk.xds.translate;
 
+import com.google.protobuf.BoolValue;
 import com.google.protobuf.Struct;
+import com.google.protobuf.UInt32Value;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLogFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.AndFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.ComparisonFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.HeaderFilter;
+import io.envoyproxy.envoy.config.accesslog.v3.MetadataFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.OrFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.ResponseFlagFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.StatusCodeFilter;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.core.v3.RuntimeUInt32;
 import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.LocalReplyConfig;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ResponseMapper;
+import io.envoyproxy.envoy.type.matcher.v3.DoubleMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.MetadataMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.ValueMatcher;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -29,6 +37,15 @@ import java.util.TreeMap;
  * <ol>
  *   <li>ext_authz replies (response flag {@code UAEX}) keep the body and content type ext-authz
  *       chose (it already answers JSON Status);
+ *   <li>{@code jwt_authn} refusals (its failure status in dynamic metadata, see
+ *       {@link JwtAuthnFilter#FAILURE_METADATA}) are all 401 — Envoy itself answers a token for
+ *       another audience 403, but a token that is not for us is not a valid credential (RFC 6750
+ *       {@code invalid_token}), and gRPC callers must get {@code UNAUTHENTICATED}, not
+ *       {@code PERMISSION_DENIED}. Each carries one {@code WWW-Authenticate} challenge of fixed
+ *       realm ({@link #MISSING_TOKEN_CHALLENGE} without a token, {@link #INVALID_TOKEN_CHALLENGE}
+ *       otherwise) instead of Envoy's, which echoes the request URL; the message is Envoy's
+ *       ("Jwt is expired", "Jwt issuer is not configured", …). Non-gRPC requests get it as JSON,
+ *       gRPC ones as {@code grpc-status} 16 and {@code grpc-message};
  *   <li>per HTTP status, for requests that are not gRPC: gRPC clients get Envoy's reply as
  *       {@code grpc-status}/{@code grpc-message}, which a JSON body would garble.
  * </ol>
@@ -57,11 +74,40 @@ final class LocalReplies {
   static final String NOT_FOUND_MESSAGE = "no route for %REQ(:METHOD)% %REQ(:PATH)%";
   static final String ENVOY_MESSAGE = "%LOCAL_REPLY_BODY%";
 
+  /** The challenge of a 401 for a request without a token (RFC 6750 section 3: no error code). */
+  static final String MISSING_TOKEN_CHALLENGE = "Bearer realm=\"bdk\"";
+  /** The challenge of a 401 for a token that was refused. */
+  static final String INVALID_TOKEN_CHALLENGE = "Bearer realm=\"bdk\", error=\"invalid_token\"";
+  static final String WWW_AUTHENTICATE = "www-authenticate";
+  /** google::jwt_verify::Status::JwtMissed, as jwt_authn writes it into its failure metadata. */
+  static final int JWT_MISSED = 1;
+
   static LocalReplyConfig config() {
     LocalReplyConfig.Builder config = LocalReplyConfig.newBuilder();
     config.addMappers(ResponseMapper.newBuilder()
         .setFilter(AccessLogFilter.newBuilder()
             .setResponseFlagFilter(ResponseFlagFilter.newBuilder().addFlags("UAEX"))));
+    for (boolean missing : new boolean[] {true, false}) {
+      AccessLogFilter refused = jwtRefused(missing);
+      HeaderValueOption challenge = HeaderValueOption.newBuilder()
+          .setHeader(HeaderValue.newBuilder()
+              .setKey(WWW_AUTHENTICATE)
+              .setValue(missing ? MISSING_TOKEN_CHALLENGE : INVALID_TOKEN_CHALLENGE))
+          .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+          .build();
+      config.addMappers(ResponseMapper.newBuilder()
+          .setFilter(AccessLogFilter.newBuilder()
+              .setAndFilter(AndFilter.newBuilder().addFilters(refused).addFilters(notGrpc())))
+          .setStatusCode(UInt32Value.of(401))
+          .addHeadersToAdd(challenge)
+          .setBodyFormatOverride(SubstitutionFormatString.newBuilder()
+              .setJsonFormat(status(RPC_CODES.get(401), ENVOY_MESSAGE))
+              .setContentType("application/json")));
+      config.addMappers(ResponseMapper.newBuilder()
+          .setFilter(refused)
+          .setStatusCode(UInt32Value.of(401))
+          .addHeadersToAdd(challenge));
+    }
     RPC_CODES.forEach((status, code) -> config.addMappers(ResponseMapper.newBuilder()
         .setFilter(AccessLogFilter.newBuilder()
             .setAndFilter(AndFilter.newBuilder()
@@ -77,6 +123,28 @@ final class LocalReplies {
     return Struct.newBuilder()
         .putFields("code", Value.newBuilder().setNumberValue(code).build())
         .putFields("message", Value.newBuilder().setStringValue(message).build())
+        .build();
+  }
+
+  /**
+   * jwt_authn refused the request ({@code missing}: because it had no token). The key must be
+   * required to exist ({@code match_if_key_not_found: false}): Envoy's default matches every reply
+   * without it, which would turn every local reply into a 401.
+   */
+  private static AccessLogFilter jwtRefused(boolean missing) {
+    MetadataMatcher.Builder matcher = MetadataMatcher.newBuilder()
+        .setFilter(JwtAuthnFilter.NAME)
+        .addPath(MetadataMatcher.PathSegment.newBuilder().setKey(JwtAuthnFilter.FAILURE_METADATA));
+    if (missing) {
+      matcher.addPath(MetadataMatcher.PathSegment.newBuilder().setKey("code"))
+          .setValue(ValueMatcher.newBuilder().setDoubleMatch(DoubleMatcher.newBuilder().setExact(JWT_MISSED)));
+    } else {
+      matcher.setValue(ValueMatcher.newBuilder().setPresentMatch(true));
+    }
+    return AccessLogFilter.newBuilder()
+        .setMetadataFilter(MetadataFilter.newBuilder()
+            .setMatcher(matcher)
+            .setMatchIfKeyNotFound(BoolValue.of(false)))
         .build();
   }
 

@@ -43,6 +43,7 @@ import io.envoyproxy.envoy.type.v3.HttpStatus;
 import io.envoyproxy.envoy.type.v3.StatusCode;
 import io.voyager.bdk.transcoder.TranscoderConfig;
 import io.voyager.bdk.transcoder.TranscoderSettings;
+import io.voyager.bdk.xds.ir.AuthIr;
 import io.voyager.bdk.xds.ir.BackendIr;
 import io.voyager.bdk.xds.ir.GatewayIr;
 import io.voyager.bdk.xds.ir.HostPort;
@@ -57,11 +58,17 @@ import java.util.function.Function;
  * Gateway IR → Envoy resources. Pure: the same IR always yields equal resources (with
  * deterministic bytes, see {@link Anys}).
  *
- * <p>Filter chain of the one HTTP listener, in order: ext_authz (off unless a route enables it:
- * webhook routes), Lua status mapping (off unless enabled: library routes), grpc_json_transcoder
+ * <p>Filter chain of the one HTTP listener, in order: Lua (off unless a route enables it: library
+ * routes — strips client-sent {@code x-bdk-*} headers, caps the token's size, maps the status on
+ * the way back; {@link LibraryRequestLua}), jwt_authn (off unless enabled: library routes; see
+ * {@link JwtAuthnFilter}), ext_authz (off unless enabled: webhook routes), grpc_json_transcoder
  * (off unless enabled: library routes), router. Filters that are off by default cannot touch
- * routes that did not ask for them, so the transcoder never rejects a webhook path and a webhook
- * never reaches the transcoder.
+ * routes that did not ask for them, so the transcoder never rejects a webhook path, a webhook
+ * never reaches the transcoder and never needs a token, and the JSON 404 asks for nothing.
+ *
+ * <p>Every library route (REST and gRPC) requires a verified bearer token. While the gateway has
+ * no usable JWKS ({@link AuthIr.Unavailable}) those routes answer 401 themselves, saying so, and
+ * reach no upstream: the gateway fails closed.
  */
 public final class XdsTranslator {
 
@@ -69,6 +76,7 @@ public final class XdsTranslator {
   public static final String ROUTE_CONFIG_NAME = "bdk-routes";
   public static final String METADATA_NAMESPACE = "io.voyager.bdk";
   static final String EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
+  static final String JWT_AUTHN_FILTER = JwtAuthnFilter.NAME;
   static final String LUA_FILTER = "envoy.filters.http.lua";
   static final String TRANSCODER_FILTER = TranscoderConfig.FILTER_NAME;
   static final String ROUTER_FILTER = "envoy.filters.http.router";
@@ -78,11 +86,17 @@ public final class XdsTranslator {
   private final TranscoderSettings transcoderSettings;
   private final Any transcoder;
   /** Envoy refuses an empty per-route FilterConfig: routes enable filters with their own config. */
-  private final Any statusLua =
-      Anys.pack(
-          io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute.newBuilder()
-              .setSourceCode(DataSource.newBuilder().setInlineString(StatusHeaderLua.SOURCE))
-              .build());
+  private static final Any REST_LUA = luaPerRoute(LibraryRequestLua.REST);
+  private static final Any GRPC_LUA = luaPerRoute(LibraryRequestLua.GRPC);
+  static final String KEYS_UNAVAILABLE =
+      "Jwt cannot be verified: the gateway has no usable signing keys (JWKS) at the moment";
+
+  private static Any luaPerRoute(String source) {
+    return Anys.pack(
+        io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute.newBuilder()
+            .setSourceCode(DataSource.newBuilder().setInlineString(source))
+            .build());
+  }
 
   /** Loads the descriptor set once; the translator is then reusable and thread-safe. */
   public XdsTranslator(TranscoderSettings transcoderSettings) {
@@ -113,6 +127,9 @@ public final class XdsTranslator {
       built.add(clusters.apply(backend));
       endpoints.add(loadAssignments.apply(backend));
     }
+    if (ir.auth().jwks() instanceof AuthIr.Remote remote) {
+      built.add(JwksClusterBuilder.cluster(remote.cluster())); // endpoint inline: no EDS
+    }
     return new XdsResources(
         List.of(listener(ir)), List.of(routeConfiguration(ir, webhookRoutes)), built, endpoints);
   }
@@ -141,18 +158,19 @@ public final class XdsTranslator {
             .setLocalReplyConfig(LocalReplies.config())
             .addHttpFilters(
                 HttpFilter.newBuilder()
-                    .setName(EXT_AUTHZ_FILTER)
-                    .setDisabled(true)
-                    .setTypedConfig(Anys.pack(extAuthz(ir))))
-            .addHttpFilters(
-                HttpFilter.newBuilder()
                     .setName(LUA_FILTER)
                     .setDisabled(true)
                     .setTypedConfig(
                         Anys.pack(
                             Lua.newBuilder()
-                                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(StatusHeaderLua.SOURCE))
+                                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(LibraryRequestLua.REST))
                                 .build())))
+            .addHttpFilters(JwtAuthnFilter.httpFilter(ir.auth()))
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName(EXT_AUTHZ_FILTER)
+                    .setDisabled(true)
+                    .setTypedConfig(Anys.pack(extAuthz(ir))))
             .addHttpFilters(
                 HttpFilter.newBuilder().setName(TRANSCODER_FILTER).setDisabled(true).setTypedConfig(transcoder))
             .addHttpFilters(
@@ -219,25 +237,53 @@ public final class XdsTranslator {
   }
 
   private Route libraryRestRoute(GatewayIr ir) {
-    return Route.newBuilder()
+    Route.Builder route = Route.newBuilder()
         .setName("library-rest")
         .setMatch(RouteMatch.newBuilder().setPathSeparatedPrefix(LIBRARY_PREFIX))
+        .setMetadata(provenance(new Provenance(Provenance.FLAG, ir.library().service().namespace(), ir.library().service().name(), null)));
+    if (ir.auth().jwks() instanceof AuthIr.Unavailable) {
+      return refuseAll(route);
+    }
+    return route
         .setRoute(RouteAction.newBuilder().setCluster(ir.library().clusterName()).setTimeout(seconds(15)))
-        .putTypedPerFilterConfig(LUA_FILTER, statusLua)
+        .putTypedPerFilterConfig(LUA_FILTER, REST_LUA)
+        .putTypedPerFilterConfig(JWT_AUTHN_FILTER, JwtAuthnFilter.PER_ROUTE)
         .putTypedPerFilterConfig(TRANSCODER_FILTER, transcoder)
-        .setMetadata(provenance(new Provenance(Provenance.FLAG, ir.library().service().namespace(), ir.library().service().name(), null)))
         .build();
   }
 
-  /** gRPC clients may call the library through the gateway too (no transcoding). */
+  /** gRPC clients may call the library through the gateway too (no transcoding), with a token. */
   private static Route libraryGrpcRoute(GatewayIr ir, String service) {
-    return Route.newBuilder()
+    Route.Builder route = Route.newBuilder()
         .setName("library-grpc/" + service)
         .setMatch(
             RouteMatch.newBuilder()
                 .setPrefix("/" + service + "/")
-                .setGrpc(RouteMatch.GrpcRouteMatchOptions.getDefaultInstance()))
+                .setGrpc(RouteMatch.GrpcRouteMatchOptions.getDefaultInstance()));
+    if (ir.auth().jwks() instanceof AuthIr.Unavailable) {
+      return refuseAll(route);
+    }
+    return route
         .setRoute(RouteAction.newBuilder().setCluster(ir.library().clusterName()).setTimeout(seconds(15)))
+        .putTypedPerFilterConfig(LUA_FILTER, GRPC_LUA)
+        .putTypedPerFilterConfig(JWT_AUTHN_FILTER, JwtAuthnFilter.PER_ROUTE)
+        .build();
+  }
+
+  /**
+   * Without usable keys a library route answers 401 itself ({@value #KEYS_UNAVAILABLE}; JSON, or
+   * {@code UNAUTHENTICATED} for gRPC, by {@link LocalReplies}) and nothing is forwarded. Why the
+   * keys are unusable is for operators (the xds-server's log and gauge), not for callers.
+   */
+  private static Route refuseAll(Route.Builder route) {
+    return route
+        .setDirectResponse(DirectResponseAction.newBuilder()
+            .setStatus(401)
+            .setBody(DataSource.newBuilder().setInlineString(KEYS_UNAVAILABLE)))
+        .addResponseHeadersToAdd(io.envoyproxy.envoy.config.core.v3.HeaderValueOption.newBuilder()
+            .setHeader(io.envoyproxy.envoy.config.core.v3.HeaderValue.newBuilder()
+                .setKey(LocalReplies.WWW_AUTHENTICATE).setValue(LocalReplies.MISSING_TOKEN_CHALLENGE))
+            .setAppendAction(io.envoyproxy.envoy.config.core.v3.HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD))
         .build();
   }
 

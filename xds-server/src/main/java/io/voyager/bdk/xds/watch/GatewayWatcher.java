@@ -1,6 +1,8 @@
 package io.voyager.bdk.xds.watch;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -10,11 +12,13 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.JwksDocument;
 import io.voyager.bdk.xds.model.PortNumbers;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.nack.Quarantine;
@@ -30,6 +34,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -40,8 +45,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The I/O edge: SharedInformers on ExternalBookDefinitions (all namespaces) and EndpointSlices;
- * every event signals a {@link Debouncer}; a debounced rebuild reads the informer caches,
+ * The I/O edge: SharedInformers on ExternalBookDefinitions (all namespaces), EndpointSlices and,
+ * when the JWT settings name one, the single Secret or ConfigMap holding the JWKS; every event
+ * signals a {@link Debouncer}; a debounced rebuild reads the informer caches,
  * leaves out the books the {@link Quarantine} holds, translates incrementally, publishes the
  * snapshot when its content changed (remembering which translation each served version came
  * from), and hands each book's desired status to a {@link StatusWriteQueue}, which writes it on
@@ -71,10 +77,18 @@ public final class GatewayWatcher implements AutoCloseable {
   private final TranslationHistory served = new TranslationHistory(SERVED_TRANSLATIONS_KEPT);
   private SharedIndexInformer<ExternalBookDefinition> books;
   private SharedIndexInformer<EndpointSlice> slices;
+  /** The JWKS object (a field-selected watch of one name), or null when Envoy fetches a JWKS URI. */
+  private SharedIndexInformer<? extends HasMetadata> jwksObject;
+  /** The JWKS document of the last object version seen (parsed and logged once per version). */
+  private JwksCacheEntry jwks = new JwksCacheEntry(NOT_SEEN, JwksDocument.NOT_READ);
+  private static final String NOT_SEEN = "(not seen)";
   /** Events before both caches are synced are covered by the first rebuild. */
   private volatile boolean started;
 
   private record SliceCacheEntry(String resourceVersion, EndpointSliceView view) {}
+
+  /** {@code resourceVersion} null: the object does not exist; {@link #NOT_SEEN}: nothing read yet. */
+  private record JwksCacheEntry(String resourceVersion, JwksDocument document) {}
 
   public GatewayWatcher(
       KubernetesClient client,
@@ -138,6 +152,12 @@ public final class GatewayWatcher implements AutoCloseable {
     Gauge.builder("bdk.xds.quarantined.books", quarantine, Quarantine::size)
         .description("ExternalBookDefinitions held out of the gateway because Envoy rejected their resources")
         .register(registry);
+    if (settings.jwt().jwks() instanceof JwtSettings.KubernetesJwks) {
+      Gauge.builder("bdk.xds.jwks.keys", this, w -> w.jwks.document() instanceof JwksDocument.Keys k ? k.keyIds().size() : 0)
+          .description("Signing keys the gateway verifies library tokens with, from its JWKS Secret/ConfigMap; 0 = none usable:"
+              + " every library request is refused (see the xds-server's jwks_unavailable log)")
+          .register(registry);
+    }
   }
 
   /** Starts the informers, waits for their caches, then builds and publishes the first snapshot. */
@@ -166,8 +186,54 @@ public final class GatewayWatcher implements AutoCloseable {
     slices = client.discovery().v1().endpointSlices().inAnyNamespace().inform(sliceHandler, 0);
     waitSynced(books, "ExternalBookDefinition");
     waitSynced(slices, "EndpointSlice");
+    if (settings.jwt().jwks() instanceof JwtSettings.KubernetesJwks source) {
+      jwksObject = informJwks(source, signal);
+      waitSynced(jwksObject, KubeViews.describe(source));
+    }
     started = true;
     executor.submit(this::rebuildSafely).get(60, TimeUnit.SECONDS);
+  }
+
+  /** A watch of exactly the one object (field selector on its name): RBAC may grant just that name. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private SharedIndexInformer<? extends HasMetadata> informJwks(JwtSettings.KubernetesJwks source,
+      ResourceEventHandler<HasMetadata> signal) {
+    if (source.kind() == JwtSettings.KubernetesJwks.Kind.SECRET) {
+      return client.secrets().inNamespace(source.namespace()).withName(source.name())
+          .inform((ResourceEventHandler<Secret>) (ResourceEventHandler) signal, 0);
+    }
+    return client.configMaps().inNamespace(source.namespace()).withName(source.name())
+        .inform((ResourceEventHandler<ConfigMap>) (ResourceEventHandler) signal, 0);
+  }
+
+  /**
+   * The JWKS document of the watched object as the cache holds it now, parsed once per object
+   * version; a change is logged once: the key ids kept, keys left out and why, or why there is no
+   * usable key (then every library request is refused until one arrives). Remote JWKS: not read here.
+   */
+  private JwksDocument jwksDocument() {
+    if (!(settings.jwt().jwks() instanceof JwtSettings.KubernetesJwks source)) {
+      return JwksDocument.NOT_READ;
+    }
+    List<? extends HasMetadata> objects = jwksObject.getStore().list();
+    HasMetadata object = objects.isEmpty() ? null : objects.get(0);
+    String version = object == null ? null : object.getMetadata().getResourceVersion();
+    if (Objects.equals(jwks.resourceVersion(), version)) {
+      return jwks.document();
+    }
+    JwksDocument document = object == null
+        ? new JwksDocument.Unavailable(KubeViews.describe(source) + ": not found")
+        : JwksDocument.parse(KubeViews.describe(source), KubeViews.jwksContent(object, source.key()));
+    jwks = new JwksCacheEntry(version, document);
+    if (document instanceof JwksDocument.Keys keys) {
+      log.info("event=jwks_loaded source=\"{}\" keys={} kids={}", KubeViews.describe(source), keys.keyIds().size(), keys.keyIds());
+      keys.skipped().forEach(why -> log.warn("event=jwks_key_skipped source=\"{}\" reason=\"{}\"",
+          KubeViews.describe(source), why.replace('"', '\'')));
+    } else {
+      log.warn("event=jwks_unavailable reason=\"{}\" effect=\"every library request is refused (401) until a usable key arrives\"",
+          ((JwksDocument.Unavailable) document).reason().replace('"', '\''));
+    }
+    return document;
   }
 
   private void signal() {
@@ -222,7 +288,8 @@ public final class GatewayWatcher implements AutoCloseable {
     builds.increment();
     long start = System.nanoTime();
     GatewayInput sources = new GatewayInput(settings, bookSources(), sliceViews());
-    GatewayInput input = new GatewayInput(settings, sources.books(), sources.slices(), quarantine.heldOut(sources));
+    GatewayInput input = new GatewayInput(settings, sources.books(), sources.slices(), quarantine.heldOut(sources),
+        jwksDocument());
     Translation translation = filtered(translator.translate(input));
     long nanos = System.nanoTime() - start;
     translationTimer.record(nanos, TimeUnit.NANOSECONDS);
@@ -302,6 +369,9 @@ public final class GatewayWatcher implements AutoCloseable {
     }
     if (slices != null) {
       slices.close();
+    }
+    if (jwksObject != null) {
+      jwksObject.close();
     }
     executor.shutdownNow();
     statusWrites.close();

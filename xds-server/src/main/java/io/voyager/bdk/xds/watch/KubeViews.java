@@ -1,11 +1,17 @@
 package io.voyager.bdk.xds.watch;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -14,6 +20,36 @@ public final class KubeViews {
   private KubeViews() {}
 
   public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+  /** {@code ConfigMap bdk/bdk-jwks key jwks.json}: how logs and reasons name a JWKS object. */
+  public static String describe(JwtSettings.KubernetesJwks source) {
+    return (source.kind() == JwtSettings.KubernetesJwks.Kind.SECRET ? "Secret " : "ConfigMap ")
+        + source.namespace() + "/" + source.name() + " key " + source.key();
+  }
+
+  /**
+   * The text under {@code key} of a ConfigMap ({@code data}, else {@code binaryData}) or Secret
+   * ({@code data}, base64-decoded); null when absent or not decodable.
+   */
+  public static String jwksContent(HasMetadata object, String key) {
+    String encoded = null;
+    if (object instanceof ConfigMap configMap) {
+      if (configMap.getData() != null && configMap.getData().get(key) != null) {
+        return configMap.getData().get(key);
+      }
+      encoded = configMap.getBinaryData() == null ? null : configMap.getBinaryData().get(key);
+    } else if (object instanceof Secret secret) {
+      encoded = secret.getData() == null ? null : secret.getData().get(key);
+    }
+    if (encoded == null) {
+      return null;
+    }
+    try {
+      return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
 
   public static BookSource book(ExternalBookDefinition ebd) {
     return new BookSource(ebd.getMetadata().getNamespace(), ebd.getMetadata().getName(), ebd.getSpec());

@@ -43,7 +43,7 @@ class GatewayTranslatorTest {
   static GatewayInput input(List<BookSource> books, Map<ServiceKey, List<EndpointSliceView>> extra) {
     Map<ServiceKey, List<EndpointSliceView>> all = new java.util.HashMap<>(CORE_SLICES);
     all.putAll(extra);
-    return new GatewayInput(SETTINGS, books, all);
+    return new GatewayInput(SETTINGS, books, all).withJwks(io.voyager.bdk.xds.Fixtures.JWKS);
   }
 
   static RouteConfiguration routes(Translation t) {
@@ -71,9 +71,9 @@ class GatewayTranslatorTest {
     HttpConnectionManager hcm = hcm(t);
     assertThat(hcm.getRds().getRouteConfigName()).isEqualTo(XdsTranslator.ROUTE_CONFIG_NAME);
     assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly(
-        "envoy.filters.http.ext_authz", "envoy.filters.http.lua", "envoy.filters.http.grpc_json_transcoder",
-        "envoy.filters.http.router");
-    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(3);
+        "envoy.filters.http.lua", "envoy.filters.http.jwt_authn", "envoy.filters.http.ext_authz",
+        "envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.router");
+    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(4);
   }
 
   @Test
@@ -86,7 +86,8 @@ class GatewayTranslatorTest {
         library.getTypedPerFilterConfigOrThrow("envoy.filters.http.grpc_json_transcoder").unpack(GrpcJsonTranscoder.class);
     assertThat(transcoder.getServicesList()).containsExactly("bdk.library.v1.BookLibrary");
     assertThat(transcoder.getRequestValidationOptions().getRejectUnknownMethod()).isTrue();
-    assertThat(library.getTypedPerFilterConfigMap()).containsKey("envoy.filters.http.lua").doesNotContainKey("envoy.filters.http.ext_authz");
+    assertThat(library.getTypedPerFilterConfigMap()).containsKeys("envoy.filters.http.lua", "envoy.filters.http.jwt_authn")
+        .doesNotContainKey("envoy.filters.http.ext_authz");
 
     Cluster cluster = t.resources().clusters().stream().filter(c -> c.getName().equals("k8s/bdk/book-library/grpc")).findFirst().orElseThrow();
     assertThat(cluster.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
@@ -115,7 +116,8 @@ class GatewayTranslatorTest {
     assertThat(route.getMatch().getHeaders(0).getName()).isEqualTo(":method");
     assertThat(route.getMatch().getHeaders(0).getStringMatch().getExact()).isEqualTo("POST");
     assertThat(route.getRoute().getCluster()).isEqualTo("k8s/customer-a/acme/8080");
-    assertThat(route.getTypedPerFilterConfigMap()).doesNotContainKeys("envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.lua");
+    assertThat(route.getTypedPerFilterConfigMap()).doesNotContainKeys("envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.lua",
+        "envoy.filters.http.jwt_authn");
     assertThat(XdsTranslator.contextExtensions(route)).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
         Map.entry(WebhookAuthContext.SCHEME, "github"),
         Map.entry(WebhookAuthContext.SECRET_NAMESPACE, "customer-a"),

@@ -165,4 +165,85 @@ class GatewayWatcherTest {
     });
     assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/greedy/8080");
   }
+
+  /** The library REST route of the current snapshot. */
+  io.envoyproxy.envoy.config.route.v3.Route libraryRoute() {
+    return publisher.current().orElseThrow().routes().resources().values().iterator().next().getVirtualHosts(0)
+        .getRoutesList().stream().filter(r -> r.getName().equals("library-rest")).findFirst().orElseThrow();
+  }
+
+  /** The inline JWKS of the jwt_authn provider in the current snapshot's listener. */
+  String inlineJwks() throws Exception {
+    var listener = publisher.current().orElseThrow().listeners().resources().values().iterator().next();
+    var hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig()
+        .unpack(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);
+    var jwt = hcm.getHttpFiltersList().stream().filter(f -> f.getName().equals("envoy.filters.http.jwt_authn")).findFirst()
+        .orElseThrow().getTypedConfig().unpack(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.class);
+    return jwt.getProvidersOrThrow("bdk").getLocalJwks().getInlineString();
+  }
+
+  double jwksKeys() {
+    return registry.get("bdk.xds.jwks.keys").gauge().value();
+  }
+
+  static io.fabric8.kubernetes.api.model.ConfigMap jwksConfigMap(String jwks) {
+    return new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withNewMetadata().withNamespace("bdk").withName("bdk-jwks").endMetadata()
+        .withData(java.util.Map.of("jwks.json", jwks))
+        .build();
+  }
+
+  @Test
+  void theJwksConfigMapIsWatchedAKeyChangeIsPushedAndAMissingOrBrokenOneFailsClosed() throws Exception {
+    // No ConfigMap yet: library routes refuse by themselves, nothing is forwarded.
+    assertThat(libraryRoute().getDirectResponse().getStatus()).isEqualTo(401);
+    assertThat(jwksKeys()).isZero();
+
+    var first = io.voyager.bdk.support.auth.DevIssuer.generate("bdk-local", "bdk-library");
+    client.resource(jwksConfigMap(first.publicJwks())).create();
+    await().atMost(Duration.ofSeconds(10)).until(() -> libraryRoute().hasRoute());
+    assertThat(inlineJwks()).contains(first.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256),
+        first.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.ES256));
+    assertThat(jwksKeys()).isEqualTo(2);
+
+    var rotated = io.voyager.bdk.support.auth.DevIssuer.generate("bdk-local", "bdk-library");
+    client.resource(jwksConfigMap(rotated.publicJwks())).update();
+    String rotatedKid = rotated.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256);
+    await().atMost(Duration.ofSeconds(10)).until(() -> inlineJwks().contains(rotatedKid));
+    assertThat(inlineJwks()).doesNotContain(first.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256));
+
+    client.resource(jwksConfigMap("{\"keys\": \"broken\"}")).update();
+    await().atMost(Duration.ofSeconds(10)).until(() -> libraryRoute().hasDirectResponse());
+    assertThat(inlineJwks()).as("the old keys are gone too").doesNotContain(rotatedKid);
+    assertThat(jwksKeys()).isZero();
+
+    client.resource(jwksConfigMap(rotated.publicJwks())).update();
+    await().atMost(Duration.ofSeconds(10)).until(() -> libraryRoute().hasRoute());
+    client.configMaps().inNamespace("bdk").withName("bdk-jwks").delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> libraryRoute().hasDirectResponse());
+  }
+
+  @Test
+  void aJwksSecretIsReadFromItsBase64Data() throws Exception {
+    var source = new io.voyager.bdk.support.auth.JwtSettings.KubernetesJwks(
+        io.voyager.bdk.support.auth.JwtSettings.KubernetesJwks.Kind.SECRET, "bdk", "idp-keys", "public.json");
+    GatewaySettings settings = GatewaySettings.defaults().withJwt(
+        new io.voyager.bdk.support.auth.JwtSettings("bdk-local", java.util.List.of("bdk-library"), source),
+        GatewaySettings.DEFAULT_JWKS_TRUSTED_CA);
+    var issuer = io.voyager.bdk.support.auth.DevIssuer.generate("bdk-local", "bdk-library");
+    client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withNamespace("bdk").withName("idp-keys").endMetadata()
+        .withData(java.util.Map.of("public.json", java.util.Base64.getEncoder().encodeToString(
+            issuer.publicJwks().getBytes(java.nio.charset.StandardCharsets.UTF_8))))
+        .build()).create();
+    watcher.close();
+    registry = new SimpleMeterRegistry();
+    publisher = new SnapshotPublisher("bdk-gateway", registry);
+    watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
+        publisher, Duration.ofMillis(20), Duration.ofMillis(200), registry);
+    watcher.start();
+
+    assertThat(libraryRoute().hasRoute()).isTrue();
+    assertThat(inlineJwks()).contains(issuer.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.ES256));
+  }
 }
