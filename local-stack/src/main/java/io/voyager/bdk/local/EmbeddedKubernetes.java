@@ -9,6 +9,7 @@ import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.Organization;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -40,7 +41,8 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     List<CustomResourceDefinitionContext> customResources = List.of(
         CustomResourceDefinitionContext.fromCustomResourceType(BookDefinition.class),
         CustomResourceDefinitionContext.fromCustomResourceType(BookInstanceDefinition.class),
-        CustomResourceDefinitionContext.fromCustomResourceType(ExternalBookDefinition.class));
+        CustomResourceDefinitionContext.fromCustomResourceType(ExternalBookDefinition.class),
+        CustomResourceDefinitionContext.fromCustomResourceType(Organization.class));
     KubernetesMockServer server = new KubernetesMockServer(
         new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(customResources), false);
     try {

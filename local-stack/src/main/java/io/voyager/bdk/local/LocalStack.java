@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.support.KubeClients;
+import io.voyager.bdk.support.auth.DevIssuer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,10 +33,11 @@ import org.slf4j.LoggerFactory;
 public final class LocalStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
 
-  /** Customer namespaces the embedded API starts with, beside {@code bdk}. */
-  public static final List<String> SEED_CUSTOMER_NAMESPACES = List.of("customer-acme", "customer-globex");
-  /** The one demo customer namespace created in an external cluster, only if it is missing. */
-  public static final String DEMO_CUSTOMER_NAMESPACE = "customer-acme";
+  /**
+   * Customer namespaces of the demo organizations ({@link LocalOrganizations}), beside {@code bdk}:
+   * the embedded API starts with them; an external cluster gets each only if it is missing.
+   */
+  public static final List<String> SEED_CUSTOMER_NAMESPACES = LocalOrganizations.namespaces();
   public static final String LIBRARY_SERVICE = "book-library";
   public static final String EXT_AUTHZ_SERVICE = "ext-authz";
   public static final String GRPC_PORT_NAME = "grpc";
@@ -50,10 +52,14 @@ public final class LocalStack implements AutoCloseable {
   private final EnvoyProcess envoy;
   private final Deque<AutoCloseable> toClose;
   private final List<String> createdNamespaces;
+  private final DevIssuer issuer;
+  private final LocalIssuer.Publication jwksPublication;
+  private final List<String> createdOrganizations;
 
   private LocalStack(StackPorts ports, Path runDir, Path kubeconfig, EmbeddedKubernetes embeddedKubernetes,
       KubernetesClient client, Map<Component, AutoCloseable> services, EnvoyProcess envoy,
-      Deque<AutoCloseable> toClose, List<String> createdNamespaces) {
+      Deque<AutoCloseable> toClose, List<String> createdNamespaces, DevIssuer issuer,
+      LocalIssuer.Publication jwksPublication, List<String> createdOrganizations) {
     this.ports = ports;
     this.runDir = runDir;
     this.kubeconfig = kubeconfig;
@@ -63,6 +69,9 @@ public final class LocalStack implements AutoCloseable {
     this.envoy = envoy;
     this.toClose = toClose;
     this.createdNamespaces = List.copyOf(createdNamespaces);
+    this.issuer = issuer;
+    this.jwksPublication = jwksPublication;
+    this.createdOrganizations = List.copyOf(createdOrganizations);
   }
 
   public static Builder builder() {
@@ -94,6 +103,21 @@ public final class LocalStack implements AutoCloseable {
    */
   public List<String> createdNamespaces() {
     return createdNamespaces;
+  }
+
+  /** The stack's token issuer (its keys are also in {@code <run dir>/auth/issuer.json}, what bdkctl token reads). */
+  public DevIssuer issuer() {
+    return issuer;
+  }
+
+  /** What happened to the JWKS ConfigMap {@code bdk/bdk-jwks} at start. */
+  public LocalIssuer.Publication jwksPublication() {
+    return jwksPublication;
+  }
+
+  /** The demo Organizations the stack created (those that were missing). */
+  public List<String> createdOrganizations() {
+    return createdOrganizations;
   }
 
   /** A client for the stack's Kubernetes API (closed with the stack). */
@@ -139,14 +163,21 @@ public final class LocalStack implements AutoCloseable {
     return serviceArgs(component, ports, kubeconfig, Set.of());
   }
 
+  /** As {@link #serviceArgs(Component, StackPorts, Path, Set, List)} with the local issuer's JWT flags. */
+  public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig,
+      Set<Component> fixedEndpoints) {
+    return serviceArgs(component, ports, kubeconfig, fixedEndpoints, LocalIssuer.jwtFlags());
+  }
+
   /**
    * The flags each service gets from the stack (pure). For each of {@link Component#LIBRARY} and
    * {@link Component#EXT_AUTHZ} in {@code fixedEndpoints}, the xds-server gets a fixed endpoint at
    * its local port ({@code --library-endpoint}, {@code --ext-authz-endpoint}) instead of reading
-   * the Service's EndpointSlices — how the stack reaches its own services with a real cluster.
+   * the Service's EndpointSlices — how the stack reaches its own services with a real cluster. The
+   * xds-server and the library-service both get {@code jwtFlags} (the same token rule).
    */
   public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig,
-      Set<Component> fixedEndpoints) {
+      Set<Component> fixedEndpoints, List<String> jwtFlags) {
     List<String> args = new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
     switch (component) {
       case LIBRARY -> args.addAll(List.of(
@@ -174,6 +205,9 @@ public final class LocalStack implements AutoCloseable {
       case LOCAL_RUNTIME -> args.addAll(List.of(
           "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.runtimeAdmin())));
+    }
+    if (component == Component.XDS || component == Component.LIBRARY) {
+      args.addAll(jwtFlags);
     }
     if (component == Component.XDS) {
       if (fixedEndpoints.contains(Component.LIBRARY)) {
@@ -210,8 +244,28 @@ public final class LocalStack implements AutoCloseable {
     private final EnumSet<Component> components = EnumSet.allOf(Component.class);
     private final Map<Component, List<String>> extraArgs = new EnumMap<>(Component.class);
     private final Map<Component, ServiceStarter> starters = new EnumMap<>(Component.class);
+    private final Map<Component, List<String>> jwtFlags = new EnumMap<>(Component.class);
 
     private Builder() {}
+
+    /**
+     * The JWT flags of the xds-server and the library-service instead of the local issuer's
+     * ({@link LocalIssuer#jwtFlags()}); e.g. a {@code --jwks-uri} (tests). The local issuer is
+     * created and published anyway.
+     */
+    public Builder jwtFlags(String... flags) {
+      jwtFlags(Component.XDS, flags);
+      return jwtFlags(Component.LIBRARY, flags);
+    }
+
+    /** As {@link #jwtFlags(String...)}, for one of the two services only. */
+    public Builder jwtFlags(Component component, String... flags) {
+      if (component != Component.XDS && component != Component.LIBRARY) {
+        throw new IllegalArgumentException(component + " takes no JWT flags");
+      }
+      jwtFlags.put(component, List.of(flags));
+      return this;
+    }
 
     public Builder ports(StackPorts ports) {
       this.ports = ports;
@@ -306,6 +360,7 @@ public final class LocalStack implements AutoCloseable {
         started.push(client);
         boolean external = embedded == null;
         List<String> createdNamespaces = List.of();
+        DevIssuer issuer = LocalIssuer.create(runDir);
         Set<Component> running = effectiveComponents(components, external);
         Set<Component> fixedEndpoints = EnumSet.noneOf(Component.class);
         if (external) {
@@ -316,11 +371,14 @@ public final class LocalStack implements AutoCloseable {
         } else {
           seedEmbedded(new LocalServiceEndpoints(client), bound);
         }
+        LocalIssuer.Publication jwksPublication = LocalIssuer.publish(client, issuer);
+        List<String> createdOrganizations = LocalOrganizations.seed(client);
 
         Map<Component, AutoCloseable> services = new LinkedHashMap<>();
         for (Component component : running) {
           List<String> args = new ArrayList<>(
-              LocalStack.serviceArgs(component, bound, kubeconfig.toAbsolutePath(), fixedEndpoints));
+              LocalStack.serviceArgs(component, bound, kubeconfig.toAbsolutePath(), fixedEndpoints,
+                  jwtFlags.getOrDefault(component, LocalIssuer.jwtFlags())));
           args.addAll(extraArgs.getOrDefault(component, List.of()));
           log.info("event=service_starting service={} args=\"{}\"", component.displayName(), String.join(" ", args));
           AutoCloseable service = starters.getOrDefault(component, component.starter())
@@ -341,7 +399,8 @@ public final class LocalStack implements AutoCloseable {
         bound = bound.withEnvoyAdmin(envoy.admin().address().getPort());
         log.info("event=stack_ready gateway=http://{}:{} envoy_admin={} kubeconfig={}",
             LOCALHOST, bound.envoyListener(), bound.envoyAdmin(), kubeconfig);
-        return new LocalStack(bound, runDir, kubeconfig, embedded, client, services, envoy, started, createdNamespaces);
+        return new LocalStack(bound, runDir, kubeconfig, embedded, client, services, envoy, started, createdNamespaces,
+            issuer, jwksPublication, createdOrganizations);
       } catch (Exception | Error e) {
         closeAll(started);
         throw e;
@@ -351,7 +410,8 @@ public final class LocalStack implements AutoCloseable {
     /**
      * The embedded API starts empty: it gets {@code bdk}, the demo customer namespaces, and the
      * library's and ext-authz's Services with EndpointSlices at 127.0.0.1 (the xds-server finds
-     * them by EDS, as in a cluster).
+     * them by EDS, as in a cluster). (The JWKS ConfigMap and the demo Organizations follow, as for
+     * an external cluster.)
      */
     private static void seedEmbedded(LocalServiceEndpoints endpoints, StackPorts bound) {
       endpoints.ensureNamespace(BdkLabels.BDK_NAMESPACE);
@@ -362,13 +422,16 @@ public final class LocalStack implements AutoCloseable {
 
     /**
      * An external cluster is only added to: {@code bdk} (books live there) and the demo customer
-     * namespace, each only if missing. No Service or EndpointSlice is written — a real API server
-     * refuses loopback endpoints, and the cluster's own {@code bdk/book-library} and
-     * {@code bdk/ext-authz} must stay as they are; the xds-server gets fixed endpoints instead.
+     * namespaces, each only if missing (then the JWKS ConfigMap and the demo Organizations, also
+     * only if missing). No Service or EndpointSlice is written — a real API server refuses loopback
+     * endpoints, and the cluster's own {@code bdk/book-library} and {@code bdk/ext-authz} must stay
+     * as they are; the xds-server gets fixed endpoints instead.
      */
     private static List<String> seedExternal(LocalServiceEndpoints endpoints) {
       List<String> created = new ArrayList<>();
-      for (String namespace : List.of(BdkLabels.BDK_NAMESPACE, DEMO_CUSTOMER_NAMESPACE)) {
+      List<String> namespaces = new ArrayList<>(List.of(BdkLabels.BDK_NAMESPACE));
+      namespaces.addAll(SEED_CUSTOMER_NAMESPACES);
+      for (String namespace : namespaces) {
         if (endpoints.createNamespaceIfMissing(namespace)) {
           created.add(namespace);
         }

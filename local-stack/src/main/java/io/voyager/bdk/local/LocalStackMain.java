@@ -60,11 +60,12 @@ public final class LocalStackMain implements Callable<Integer> {
       description = "Use this cluster instead of the embedded Kubernetes API (install the BDK CRDs first: "
           + "kubectl apply -f k8s/crds/). The stack writes no Service or EndpointSlice there: Envoy reaches the "
           + "local library-service and ext-authz at 127.0.0.1 (xds-server --library-endpoint/--ext-authz-endpoint); "
-          + "it creates only the bdk and customer-acme namespaces if missing; the local runtime is off "
+          + "it creates only what is missing of: the bdk, customer-acme and customer-globex namespaces, the JWKS ConfigMap "
+          + "bdk/bdk-jwks and the Organizations acme and globex; the local runtime is off "
           + "(book backends are the cluster's pods, reachable only from a machine on the pod network).")
   Path kubeconfig;
 
-  @Option(names = "--run-dir", description = "Kubeconfig, Envoy bootstrap and Envoy log go here. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--run-dir", description = "Kubeconfig, Envoy bootstrap and log, and the local issuer (auth/, what bdkctl token reads) go here. Default: ${DEFAULT-VALUE}.")
   Path runDir = Path.of(".run");
 
   @Option(names = "--envoy-bin", paramLabel = "PATH",
@@ -147,17 +148,33 @@ public final class LocalStackMain implements Callable<Integer> {
     } else {
       out.printf("  Kubernetes API         from %s (external cluster)%n", stack.kubeconfig());
       out.printf("    namespaces created   %s%n", stack.createdNamespaces().isEmpty()
-          ? "none (bdk and " + LocalStack.DEMO_CUSTOMER_NAMESPACE + " existed)" : String.join(", ", stack.createdNamespaces()));
+          ? "none (bdk and " + String.join(", ", LocalStack.SEED_CUSTOMER_NAMESPACES) + " existed)"
+          : String.join(", ", stack.createdNamespaces()));
+      out.printf("    organizations created %s%n", stack.createdOrganizations().isEmpty()
+          ? "none (acme and globex existed)" : String.join(", ", stack.createdOrganizations()));
       out.println("    no Services/EndpointSlices written: Envoy reaches the local library-service and ext-authz at "
           + h + " (fixed endpoints)");
       out.println("    local runtime off: book webhooks go to the cluster's pods (pod IPs from EndpointSlices),");
       out.println("    which this Envoy reaches only if this machine is on the cluster's pod network");
     }
     out.println();
+    String runDirFlag = stack.runDir().normalize().equals(Path.of(".run")) ? "" : " --run-dir " + stack.runDir();
+    out.printf("Authentication: every /api/v1/books… call needs a bearer token of the local issuer (%s, audience %s;%n",
+        stack.issuer().issuer(), stack.issuer().audience());
+    out.printf("  signing keys in %s, JWKS in ConfigMap bdk/bdk-jwks: %s). Organizations: acme (customer-acme), globex (customer-globex).%n",
+        stack.runDir().resolve(LocalIssuer.AUTH_DIR), stack.jwksPublication().description());
+    if (stack.jwksPublication() == LocalIssuer.Publication.LEFT_AS_IS) {
+      out.println("  WARNING: the cluster's bdk/bdk-jwks holds other keys; delete it to let the local stack publish its own.");
+    }
+    out.printf("  bin/bdkctl token%s --org acme --role org-admin        # also --role platform-admin|org-viewer, --ttl 2h, --alg ES256%n",
+        runDirFlag);
+    out.println();
     out.println("Try:");
-    out.printf("  curl -s -X POST http://%s:%d/api/v1/books -H 'content-type: application/json' "
-        + "-d '{\"name\":\"hello-book\",\"version\":\"1.0.0\"}'%n", h, p.envoyListener());
-    out.printf("  curl -s http://%s:%d/api/v1/books%n", h, p.envoyListener());
+    out.printf("  curl -s -X POST http://%s:%d/api/v1/books -H \"authorization: Bearer $(bin/bdkctl token%s --role platform-admin)\" "
+        + "-H 'content-type: application/json' -d '{\"name\":\"hello-book\",\"version\":\"1.0.0\"}'%n", h, p.envoyListener(), runDirFlag);
+    out.printf("  curl -s http://%s:%d/api/v1/books -H \"authorization: Bearer $(bin/bdkctl token%s --org acme --role org-viewer)\"%n",
+        h, p.envoyListener(), runDirFlag);
+    out.printf("  curl -s http://%s:%d/api/v1/books        # no token: 401%n", h, p.envoyListener());
     out.println();
     out.flush();
   }

@@ -16,6 +16,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
+import io.voyager.bdk.model.Organization;
+import io.voyager.bdk.model.OrganizationSpec;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,14 +37,16 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code make run KUBECONFIG=…}: the stack against a REAL kube-apiserver (kube-api-test), which —
  * unlike the mock — refuses loopback EndpointSlices. The CRDs are applied first, as a user would
  * ({@code kubectl apply -f k8s/crds/}); then the stack starts with its default components for an
- * external cluster, writes no Service or EndpointSlice into {@code bdk}, reaches its own
- * library-service through a fixed 127.0.0.1 endpoint, and serves the REST API with books stored
- * in the real API server.
+ * external cluster, writes no Service or EndpointSlice into {@code bdk}, creates only what is
+ * missing (namespaces, the demo Organizations, its JWKS ConfigMap), reaches its own library-service
+ * through a fixed 127.0.0.1 endpoint, and serves the REST API — to its own issuer's tokens only —
+ * with books stored in the real API server.
  */
 @EnableKubeAPIServer
 class ExternalClusterEndToEndTest {
   static final Duration WAIT = Duration.ofSeconds(60);
   static final String BDK = BdkLabels.BDK_NAMESPACE;
+  static final String ACME = "customer-acme";
 
   @KubeConfig static String kubeConfigYaml;
 
@@ -52,9 +56,15 @@ class ExternalClusterEndToEndTest {
     Files.writeString(kubeconfig, kubeConfigYaml);
     try (KubernetesClient cluster = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build()) {
       applyCrds(cluster);
-      // A customer namespace the cluster already has: the stack must leave it as it is.
-      cluster.resource(new NamespaceBuilder().withNewMetadata().withName(LocalStack.DEMO_CUSTOMER_NAMESPACE)
+      // A customer namespace and an Organization the cluster already has: the stack must leave them as they are.
+      cluster.resource(new NamespaceBuilder().withNewMetadata().withName(ACME)
           .withLabels(Map.of("owner", "platform-team")).endMetadata().build()).create();
+      cluster.resource(new NamespaceBuilder().withNewMetadata().withName(BDK).endMetadata().build()).create();
+      Organization ownAcme = new Organization();
+      ownAcme.getMetadata().setNamespace(BDK);
+      ownAcme.getMetadata().setName("acme");
+      ownAcme.setSpec(new OrganizationSpec("acme", "Acme (the cluster's own)", List.of(ACME), null));
+      cluster.resource(ownAcme).create();
 
       try (LocalStack stack = LocalStack.builder()
           .ports(StackPorts.ephemeral())
@@ -68,15 +78,23 @@ class ExternalClusterEndToEndTest {
         assertThat(dir.resolve("run/kubeconfig")).as("no embedded API").doesNotExist();
         assertThat(stack.components()).as("the local runtime is off with an external cluster")
             .containsExactly(Component.LIBRARY, Component.EXT_AUTHZ, Component.XDS, Component.CONTROLLER);
-        assertThat(stack.createdNamespaces()).containsExactly(BDK);
-        assertThat(cluster.namespaces().withName(LocalStack.DEMO_CUSTOMER_NAMESPACE).get().getMetadata().getLabels())
+        assertThat(stack.createdNamespaces()).containsExactly("customer-globex");
+        assertThat(cluster.namespaces().withName(ACME).get().getMetadata().getLabels())
             .containsEntry("owner", "platform-team");
+        assertThat(stack.createdOrganizations()).containsExactly("globex");
+        assertThat(cluster.resources(Organization.class).inNamespace(BDK).withName("acme").get().getSpec().displayName())
+            .isEqualTo("Acme (the cluster's own)");
+        assertThat(stack.jwksPublication()).isEqualTo(LocalIssuer.Publication.CREATED);
+        assertThat(cluster.configMaps().inNamespace(BDK).withName("bdk-jwks").get().getData().get("jwks.json"))
+            .contains(stack.issuer().keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256));
         assertThat(cluster.discovery().v1().endpointSlices().inNamespace(BDK).list().getItems())
             .as("no EndpointSlice written into the cluster").isEmpty();
         assertThat(cluster.services().inNamespace(BDK).list().getItems())
             .as("no Service written into the cluster").isEmpty();
 
-        GatewayClient gateway = new GatewayClient(stack.gatewayUrl());
+        Answer anonymous = GatewayClient.anonymous(stack).postJson("/api/v1/books", Map.of("name", "no-token", "version", "1.0.0"));
+        assertThat(anonymous.status()).as("the local issuer's rule holds on a real cluster too").isEqualTo(401);
+        GatewayClient gateway = GatewayClient.of(stack);
         Answer created = gateway.postJson("/api/v1/books", Map.of("name", "in-the-cluster", "version", "1.0.0"));
         assertThat(created.status()).as(created.body()).isEqualTo(201);
         String bookId = created.json().path("book_id").asText();

@@ -13,18 +13,44 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
-/** REST calls through Envoy's public listener, as an API user makes them. */
+/**
+ * REST calls through Envoy's public listener, as an API user makes them: with a bearer token
+ * ({@link #of(LocalStack)}, {@link #withToken}) or without one ({@link #anonymous}, what webhook
+ * senders are).
+ */
 final class GatewayClient {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  private final String baseUrl;
-  private final HttpClient http = HttpClient.newBuilder()
+  private static final HttpClient HTTP = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5))
       .build();
 
+  private final String baseUrl;
+  /** Sent as {@code Authorization: Bearer …}; null: no Authorization header. */
+  private final String token;
+
   GatewayClient(String baseUrl) {
+    this(baseUrl, null);
+  }
+
+  GatewayClient(String baseUrl, String token) {
     this.baseUrl = baseUrl;
+    this.token = token;
+  }
+
+  /** The stack's gateway, calling as a platform-admin of the stack's own issuer. */
+  static GatewayClient of(LocalStack stack) {
+    return new GatewayClient(stack.gatewayUrl(), StackTokens.platformAdmin(stack));
+  }
+
+  /** The stack's gateway without any token. */
+  static GatewayClient anonymous(LocalStack stack) {
+    return new GatewayClient(stack.gatewayUrl());
+  }
+
+  /** The same gateway with {@code token} (null: none). */
+  GatewayClient withToken(String token) {
+    return new GatewayClient(baseUrl, token);
   }
 
   /** One answer: status, content type, body (parsed as JSON when it is JSON) and response headers. */
@@ -52,7 +78,17 @@ final class GatewayClient {
   }
 
   Answer get(String path) {
-    return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET());
+    return get(path, Map.of());
+  }
+
+  Answer get(String path, Map<String, String> headers) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).GET();
+    headers.forEach(request::header);
+    return send(request);
+  }
+
+  Answer delete(String path) {
+    return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).DELETE());
   }
 
   Answer post(String path, String body) {
@@ -76,8 +112,11 @@ final class GatewayClient {
   }
 
   private Answer send(HttpRequest.Builder request) {
+    if (token != null) {
+      request.header("authorization", "Bearer " + token);
+    }
     try {
-      HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(10)).build(),
+      HttpResponse<String> response = HTTP.send(request.timeout(Duration.ofSeconds(10)).build(),
           HttpResponse.BodyHandlers.ofString());
       return new Answer(response.statusCode(),
           response.headers().firstValue("content-type").orElse(""), response.body(), response.headers());

@@ -59,6 +59,7 @@ class InstanceLifecycleEndToEndTest {
   @TempDir static Path runDir;
   static LocalStack stack;
   static GatewayClient gateway;
+  static GatewayClient api;  // library calls, with a platform-admin token
   static KubernetesClient kube;
   static String bookName;
   static String bookId;
@@ -72,7 +73,8 @@ class InstanceLifecycleEndToEndTest {
   static void startStackAndCreateBook() throws Exception {
     stack = TestStacks.ephemeral(runDir, "e2e-instance-lifecycle")
         .start();
-    gateway = new GatewayClient(stack.gatewayUrl());
+    gateway = GatewayClient.anonymous(stack);
+    api = GatewayClient.of(stack);
     kube = stack.kubernetes();
     bookName = "support-" + shortId();
     bookId = createBook(bookName, "python");
@@ -223,7 +225,7 @@ class InstanceLifecycleEndToEndTest {
 
   @Test
   void aLongPollingInstanceIsReadyWithoutServiceWebhookRouteOrBackend() {
-    Answer created = gateway.postJson("/api/v1/books/" + bookId + "/instances", Map.of(
+    Answer created = api.postJson("/api/v1/books/" + bookId + "/instances", Map.of(
         "customer_namespace", ACME,
         "deployment", Map.of("type", "long-polling"),
         "credentials", List.of(credential("api-token", newSecret()))));
@@ -267,7 +269,7 @@ class InstanceLifecycleEndToEndTest {
     });
     await("webhook path closed").atMost(CONVERGE).until(() -> send(doomed.path(), secret).status() == 404);
     await("backend stopped").atMost(CONVERGE).until(() -> !backends().toString().contains(doomed.name()));
-    Answer gone = gateway.get(instancePath(doomed));
+    Answer gone = api.get(instancePath(doomed));
     answers.add(gone);
     assertThat(gone.status()).as(gone.body()).isEqualTo(404);
   }
@@ -278,7 +280,7 @@ class InstanceLifecycleEndToEndTest {
   record Instance(String bookId, String instanceId, String name, String path) {}
 
   private static String createBook(String name, String language) {
-    Answer created = gateway.postJson("/api/v1/books", Map.of(
+    Answer created = api.postJson("/api/v1/books", Map.of(
         "name", name,
         "version", "1.0.0",
         "description", "Answers support tickets",
@@ -298,9 +300,9 @@ class InstanceLifecycleEndToEndTest {
     Map<String, Object> binding = new LinkedHashMap<>(Map.of(
         "integration", INTEGRATION, "scheme", SCHEME, "credential", "signing-secret"));
     binding.putAll(bindingExtras);
-    Answer created = gateway.postJson("/api/v1/books/" + book + "/instances", Map.of(
+    Answer created = api.postJson("/api/v1/books/" + book + "/instances", Map.of(
         "customer_namespace", namespace,
-        "organization_id", "org-" + namespace,
+        "organization_id", LocalOrganizations.organizationOf(namespace),
         "deployment", Map.of("type", "primary", "replicas", 1),
         "credentials", List.of(credential("signing-secret", signingSecret)),
         "webhooks", List.of(binding)));
@@ -337,7 +339,7 @@ class InstanceLifecycleEndToEndTest {
   }
 
   private static JsonNode instance(Instance instance) {
-    Answer answer = gateway.get(instancePath(instance));
+    Answer answer = api.get(instancePath(instance));
     answers.add(answer);
     assertThat(answer.status()).as(answer.body()).isEqualTo(200);
     return answer.json();

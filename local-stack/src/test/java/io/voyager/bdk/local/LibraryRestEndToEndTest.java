@@ -31,7 +31,7 @@ class LibraryRestEndToEndTest {
   static void startStack() throws Exception {
     stack = TestStacks.ephemeral(runDir, "e2e-library-rest")
         .start();
-    gateway = new GatewayClient(stack.gatewayUrl());
+    gateway = GatewayClient.of(stack);
   }
 
   @AfterAll

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -37,5 +38,20 @@ class LocalStackArgsTest {
         .contains(Component.LIBRARY, Component.EXT_AUTHZ, Component.XDS, Component.CONTROLLER);
     assertThat(LocalStack.Builder.effectiveComponents(all, false)).isEqualTo(all);
     assertThat(LocalStack.Builder.effectiveComponents(EnumSet.noneOf(Component.class), true)).isEmpty();
+  }
+
+  @Test
+  void theXdsServerAndTheLibraryGetTheSameJwtFlagsAndNoOtherServiceDoes() {
+    for (Component component : List.of(Component.XDS, Component.LIBRARY)) {
+      assertThat(LocalStack.serviceArgs(component, PORTS, KUBECONFIG))
+          .containsSubsequence("--jwt-issuer", "bdk-local", "--jwt-audience", "bdk-library",
+              "--jwks-configmap", "bdk/bdk-jwks:jwks.json");
+    }
+    for (Component component : List.of(Component.EXT_AUTHZ, Component.CONTROLLER, Component.LOCAL_RUNTIME)) {
+      assertThat(LocalStack.serviceArgs(component, PORTS, KUBECONFIG)).noneMatch(a -> a.startsWith("--jwt") || a.startsWith("--jwks"));
+    }
+    assertThat(LocalStack.serviceArgs(Component.XDS, PORTS, KUBECONFIG, Set.of(), List.of("--jwks-uri", "http://127.0.0.1:9/")))
+        .as("a test's own JWT flags replace the local issuer's")
+        .contains("--jwks-uri").doesNotContain("--jwks-configmap");
   }
 }

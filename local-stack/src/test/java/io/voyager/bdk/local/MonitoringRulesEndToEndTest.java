@@ -69,6 +69,7 @@ class MonitoringRulesEndToEndTest {
   @TempDir static Path runDir;
   static LocalStack stack;
   static GatewayClient gateway;
+  static GatewayClient api;  // library calls, with a platform-admin token
   /** Scrape path → the samples of every component scraped there (metric name → label names seen). */
   static Map<String, Map<String, Set<String>>> scraped;
 
@@ -78,7 +79,8 @@ class MonitoringRulesEndToEndTest {
         .without(Component.LOCAL_RUNTIME)
         .starter(Component.XDS, refusals.xdsStarter())
         .start();
-    gateway = new GatewayClient(stack.gatewayUrl());
+    gateway = GatewayClient.anonymous(stack);
+    api = GatewayClient.of(stack);
     driveTraffic();
     scraped = scrapeAll();
   }
@@ -192,14 +194,14 @@ class MonitoringRulesEndToEndTest {
 
   private static void driveTraffic() throws Exception {
     // REST → library-service gRPC meters; a reconciled instance → controller writes and JOSDK meters.
-    Answer book = gateway.postJson("/api/v1/books", Map.of(
+    Answer book = api.postJson("/api/v1/books", Map.of(
         "name", "monitored-" + suffix(), "version", "1.0.0",
         "runtime", Map.of("language", "python", "version", "3.11"),
         "integrations", List.of(Map.of("name", "zendesk", "type", "webhook"))));
     assertThat(book.status()).as(book.body()).isEqualTo(201);
-    Answer instance = gateway.postJson("/api/v1/books/" + book.json().path("book_id").asText() + "/instances", Map.of(
+    Answer instance = api.postJson("/api/v1/books/" + book.json().path("book_id").asText() + "/instances", Map.of(
         "customer_namespace", NAMESPACE,
-        "organization_id", "org-monitoring",
+        "organization_id", LocalOrganizations.organizationOf(NAMESPACE),
         "deployment", Map.of("type", "primary", "replicas", 1),
         "credentials", List.of(Map.of("name", "signing-secret", "value", "s-" + UUID.randomUUID(),
             "type", "webhook_secret", "source", "manual")),

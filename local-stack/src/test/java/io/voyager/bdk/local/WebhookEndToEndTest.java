@@ -84,7 +84,7 @@ class WebhookEndToEndTest {
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .serviceArgs(Component.XDS, "--max-request-bytes", Integer.toString(MAX_BODY_BYTES))
         .start();
-    gateway = new GatewayClient(stack.gatewayUrl());
+    gateway = GatewayClient.anonymous(stack); // webhook senders carry no bearer token
     acmeBackend = SampleBook.start(0, "acme-orders-backend");
     globexBackend = SampleBook.start(0, "globex-orders-backend");
     schemesBackend = SampleBook.start(0, "every-scheme-backend");

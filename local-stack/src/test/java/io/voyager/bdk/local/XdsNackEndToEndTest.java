@@ -71,6 +71,7 @@ class XdsNackEndToEndTest {
   @TempDir static Path runDir;
   static LocalStack stack;
   static GatewayClient gateway;
+  static GatewayClient api;  // library calls, with a platform-admin token
   static EnvoyAdmin admin;
   static WebhookBooks books;
   static final List<SampleBook> backends = new ArrayList<>();
@@ -81,7 +82,8 @@ class XdsNackEndToEndTest {
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .starter(Component.XDS, refusals.xdsStarter())
         .start();
-    gateway = new GatewayClient(stack.gatewayUrl());
+    gateway = GatewayClient.anonymous(stack);
+    api = GatewayClient.of(stack);
     admin = stack.envoy().admin();
     books = new WebhookBooks(stack);
   }
@@ -120,7 +122,7 @@ class XdsNackEndToEndTest {
         });
     assertThat(hostsOf(cluster)).as("the slice's port 70000 routes nowhere").isEmpty();
     healthy.assertSignedWebhookIsDelivered();
-    assertThat(gateway.get("/api/v1/books").status()).isEqualTo(200);
+    assertThat(api.get("/api/v1/books").status()).isEqualTo(200);
   }
 
   @Test
@@ -172,7 +174,7 @@ class XdsNackEndToEndTest {
     // everything else keeps working.
     assertThat(acceptedCondition(healthy.name())).as("the healthy book is not blamed")
         .satisfiesAnyOf(c -> assertThat(c).isEmpty(), c -> assertThat(c.get().status()).isEqualTo("True"));
-    assertThat(gateway.get("/api/v1/books").status()).isEqualTo(200);
+    assertThat(api.get("/api/v1/books").status()).isEqualTo(200);
     healthy.assertSignedWebhookIsDelivered();
 
     // A valid book published after the rejection gets its route AND its endpoints: the EDS

@@ -48,6 +48,7 @@ class XdsRestartEndToEndTest {
   @TempDir static Path runDir;
   static LocalStack stack;
   static GatewayClient gateway;
+  static GatewayClient api;  // library calls, with a platform-admin token
   static EnvoyAdmin admin;
   static AutoCloseable restartedXds;
 
@@ -56,7 +57,8 @@ class XdsRestartEndToEndTest {
     stack = TestStacks.ephemeral(runDir, "e2e-xds-restart")
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .start();
-    gateway = new GatewayClient(stack.gatewayUrl());
+    gateway = GatewayClient.anonymous(stack);
+    api = GatewayClient.of(stack);
     admin = stack.envoy().admin();
   }
 
@@ -84,7 +86,7 @@ class XdsRestartEndToEndTest {
       assertThat(routesDump()).contains(keptPath, deletedPath);
     });
     assertRoutedThroughEnvoy(keptPath);
-    assertThat(gateway.get("/api/v1/books").status()).isEqualTo(200);
+    assertThat(api.get("/api/v1/books").status()).isEqualTo(200);
 
     Versions before = versions();
     String snapshotBefore = xdsSnapshotVersion();
@@ -92,7 +94,7 @@ class XdsRestartEndToEndTest {
     long cdsUpdatesBefore = admin.statOrZero("cluster_manager.cds.update_success");
     long ldsUpdatesBefore = admin.statOrZero("listener_manager.lds.update_success");
 
-    try (LibraryProbe library = LibraryProbe.start(gateway)) {
+    try (LibraryProbe library = LibraryProbe.start(api)) {
       // 1. restart with unchanged input: same content → same versions → nothing new for Envoy
       stopXds();
       startXds();
@@ -288,11 +290,11 @@ class XdsRestartEndToEndTest {
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final AtomicInteger successes = new AtomicInteger();
 
-    static LibraryProbe start(GatewayClient gateway) {
+    static LibraryProbe start(GatewayClient library) {
       LibraryProbe probe = new LibraryProbe();
       probe.executor.scheduleWithFixedDelay(() -> {
         try {
-          GatewayClient.Answer answer = gateway.get("/api/v1/books");
+          GatewayClient.Answer answer = library.get("/api/v1/books");
           if (answer.status() == 200) {
             probe.successes.incrementAndGet();
           } else {

@@ -44,6 +44,7 @@ class XdsUpdatesEndToEndTest {
   @TempDir static Path runDir;
   static LocalStack stack;
   static GatewayClient gateway;
+  static GatewayClient api;  // library calls, with a platform-admin token
   static EnvoyAdmin admin;
   static long envoyPid;
 
@@ -52,7 +53,8 @@ class XdsUpdatesEndToEndTest {
     stack = TestStacks.ephemeral(runDir, "e2e-xds-updates")
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .start();
-    gateway = new GatewayClient(stack.gatewayUrl());
+    gateway = GatewayClient.anonymous(stack);
+    api = GatewayClient.of(stack);
     admin = stack.envoy().admin();
     envoyPid = stack.envoy().pid();
   }
@@ -66,7 +68,7 @@ class XdsUpdatesEndToEndTest {
 
   @Test
   void libraryTrafficFollowsItsEndpointSliceToASecondInstance() throws Exception {
-    Answer created = gateway.postJson("/api/v1/books", Map.of("name", "moving-" + shortId(), "version", "1.0.0"));
+    Answer created = api.postJson("/api/v1/books", Map.of("name", "moving-" + shortId(), "version", "1.0.0"));
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     String bookId = created.json().path("book_id").asText();
     int oldPort = stack.ports().libraryGrpc();
@@ -90,8 +92,8 @@ class XdsUpdatesEndToEndTest {
       stack.stop(Component.LIBRARY); // the first instance is gone: only the second can answer now
 
       await("reads served by the second library").atMost(CONVERGE)
-          .until(() -> gateway.get("/api/v1/books/" + bookId).status() == 200);
-      Answer write = gateway.postJson("/api/v1/books", Map.of("name", "after-move-" + shortId(), "version", "1.0.0"));
+          .until(() -> api.get("/api/v1/books/" + bookId).status() == 200);
+      Answer write = api.postJson("/api/v1/books", Map.of("name", "after-move-" + shortId(), "version", "1.0.0"));
       assertThat(write.status()).as(write.body()).isEqualTo(201);
     }
     assertThat(stack.envoy().pid()).isEqualTo(envoyPid);

@@ -3,8 +3,8 @@ package io.voyager.bdk.xds.translate;
 import io.voyager.bdk.support.auth.JwtSettings;
 
 /**
- * Lua run on every library request (REST and gRPC), first in the filter chain, before
- * {@code jwt_authn}:
+ * The Lua of every library route (REST and gRPC), first in the filter chain, before
+ * {@code jwt_authn}. On the request:
  * <ul>
  *   <li>removes every header whose name starts with {@value #RESERVED_PREFIX}, whatever the client
  *       sent: that prefix is the platform's own (e.g. the status the library asks for), and no
@@ -13,10 +13,14 @@ import io.voyager.bdk.support.auth.JwtSettings;
  *       {@link JwtSettings#MAX_TOKEN_BYTES} with 401 (JSON by {@link LocalReplies}) before anything
  *       parses it — the same cap the library-service applies, so a token one side accepts the
  *       other does too. Larger header blocks (over Envoy's 60 KiB default) never get here: the
- *       HTTP codec answers 431.
+ *       HTTP codec answers 431;
+ *   <li>marks a request that is not gRPC (its content-type does not start with
+ *       {@code application/grpc}, the rule {@link LocalReplies} uses too) as REST, so that
+ *       {@link StatusHeaderLua}'s response function maps its status and a gRPC client's response is
+ *       left as gRPC sent it.
  * </ul>
- * REST routes run {@link #REST} (this plus {@link StatusHeaderLua}'s response function); gRPC
- * routes {@link #GRPC} (no response rewriting: a gRPC client must see the status gRPC sent).
+ * One script for both kinds of library route ({@link #SOURCE}): after the transcoder rewrites a
+ * REST request's path, Envoy resolves it to the gRPC route, whose script then handles the response.
  */
 final class LibraryRequestLua {
   private LibraryRequestLua() {}
@@ -42,16 +46,18 @@ final class LibraryRequestLua {
         for _, name in ipairs(reserved) do
           headers:remove(name)
         end
+        local content_type = headers:get("content-type")
+        if content_type == nil or string.sub(content_type, 1, 16) ~= "application/grpc" then
+          handle:streamInfo():dynamicMetadata():set("%6$s", "%7$s", true)
+        end
         if too_large then
           handle:respond({[":status"] = "401", ["www-authenticate"] = '%4$s'}, "%5$s")
         end
       end
       """
-          .formatted(RESERVED_PREFIX.length(), RESERVED_PREFIX, MAX_AUTHORIZATION_BYTES, TOO_LARGE_CHALLENGE, TOO_LARGE);
+          .formatted(RESERVED_PREFIX.length(), RESERVED_PREFIX, MAX_AUTHORIZATION_BYTES, TOO_LARGE_CHALLENGE, TOO_LARGE,
+              StatusHeaderLua.REST_MARK_NAMESPACE, StatusHeaderLua.REST_MARK);
 
-  /** Library REST routes: request hygiene and size cap, then the response status mapping. */
-  static final String REST = REQUEST_FUNCTION + "\n" + StatusHeaderLua.SOURCE;
-
-  /** Library gRPC routes: request hygiene and size cap only. */
-  static final String GRPC = REQUEST_FUNCTION;
+  /** Every library route's script: the request function, then the REST status mapping. */
+  static final String SOURCE = REQUEST_FUNCTION + "\n" + StatusHeaderLua.SOURCE;
 }

@@ -9,6 +9,11 @@ import java.util.List;
  * {@link TranscodingHeaders#HTTP_STATUS} with a 2xx code gets that code as {@code :status}; that
  * header and the gRPC-only headers ({@link #GRPC_ONLY_HEADERS}) are removed so they never reach a
  * REST client.
+ *
+ * <p>Only for requests {@link LibraryRequestLua} marked as REST ({@link #REST_MARK} in the stream's
+ * dynamic metadata): the transcoder rewrites a REST request's path to the gRPC method's, so by the
+ * time the response passes, Envoy has re-resolved the request to the gRPC route and runs that
+ * route's script — the same script, which must leave a genuine gRPC response exactly as it is.
  */
 final class StatusHeaderLua {
   private StatusHeaderLua() {}
@@ -17,9 +22,17 @@ final class StatusHeaderLua {
   static final List<String> GRPC_ONLY_HEADERS =
       List.of("grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding", "grpc-accept-encoding");
 
+  /** Dynamic-metadata namespace and key the request function sets on a REST (not gRPC) request. */
+  static final String REST_MARK_NAMESPACE = "io.voyager.bdk.lua";
+  static final String REST_MARK = "rest";
+
   static final String SOURCE =
       """
       function envoy_on_response(handle)
+        local mark = handle:streamInfo():dynamicMetadata():get("%3$s")
+        if mark == nil or mark["%4$s"] ~= true then
+          return
+        end
         local headers = handle:headers()
         local wanted = headers:get("%1$s")
         for _, name in ipairs({%2$s}) do
@@ -36,5 +49,7 @@ final class StatusHeaderLua {
       """
           .formatted(
               TranscodingHeaders.HTTP_STATUS,
-              String.join(", ", GRPC_ONLY_HEADERS.stream().map(h -> "\"" + h + "\"").toList()));
+              String.join(", ", GRPC_ONLY_HEADERS.stream().map(h -> "\"" + h + "\"").toList()),
+              REST_MARK_NAMESPACE,
+              REST_MARK);
 }

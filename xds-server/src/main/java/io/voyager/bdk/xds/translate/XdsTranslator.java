@@ -86,8 +86,7 @@ public final class XdsTranslator {
   private final TranscoderSettings transcoderSettings;
   private final Any transcoder;
   /** Envoy refuses an empty per-route FilterConfig: routes enable filters with their own config. */
-  private static final Any REST_LUA = luaPerRoute(LibraryRequestLua.REST);
-  private static final Any GRPC_LUA = luaPerRoute(LibraryRequestLua.GRPC);
+  private static final Any LIBRARY_LUA = luaPerRoute(LibraryRequestLua.SOURCE);
   static final String KEYS_UNAVAILABLE =
       "Jwt cannot be verified: the gateway has no usable signing keys (JWKS) at the moment";
 
@@ -163,7 +162,7 @@ public final class XdsTranslator {
                     .setTypedConfig(
                         Anys.pack(
                             Lua.newBuilder()
-                                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(LibraryRequestLua.REST))
+                                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(LibraryRequestLua.SOURCE))
                                 .build())))
             .addHttpFilters(JwtAuthnFilter.httpFilter(ir.auth()))
             .addHttpFilters(
@@ -246,7 +245,7 @@ public final class XdsTranslator {
     }
     return route
         .setRoute(RouteAction.newBuilder().setCluster(ir.library().clusterName()).setTimeout(seconds(15)))
-        .putTypedPerFilterConfig(LUA_FILTER, REST_LUA)
+        .putTypedPerFilterConfig(LUA_FILTER, LIBRARY_LUA)
         .putTypedPerFilterConfig(JWT_AUTHN_FILTER, JwtAuthnFilter.PER_ROUTE)
         .putTypedPerFilterConfig(TRANSCODER_FILTER, transcoder)
         .build();
@@ -265,7 +264,7 @@ public final class XdsTranslator {
     }
     return route
         .setRoute(RouteAction.newBuilder().setCluster(ir.library().clusterName()).setTimeout(seconds(15)))
-        .putTypedPerFilterConfig(LUA_FILTER, GRPC_LUA)
+        .putTypedPerFilterConfig(LUA_FILTER, LIBRARY_LUA)
         .putTypedPerFilterConfig(JWT_AUTHN_FILTER, JwtAuthnFilter.PER_ROUTE)
         .build();
   }

@@ -103,10 +103,12 @@ class LibraryAuthTranslationTest {
           .getSourceCode().getInlineString();
       assertThat(lua).contains("envoy_on_request", "\"x-bdk-\"", "headers:remove(name)");
     }
-    assertThat(library.get(0).getTypedPerFilterConfigOrThrow(XdsTranslator.LUA_FILTER).unpack(LuaPerRoute.class)
-        .getSourceCode().getInlineString()).as("REST maps the status back").contains("envoy_on_response");
-    assertThat(library.get(1).getTypedPerFilterConfigOrThrow(XdsTranslator.LUA_FILTER).unpack(LuaPerRoute.class)
-        .getSourceCode().getInlineString()).as("gRPC keeps gRPC's status").doesNotContain("envoy_on_response");
+    assertThat(library.get(0).getTypedPerFilterConfigOrThrow(XdsTranslator.LUA_FILTER))
+        .as("one script: a transcoded request's response passes the gRPC route")
+        .isEqualTo(library.get(1).getTypedPerFilterConfigOrThrow(XdsTranslator.LUA_FILTER));
+    assertThat(LibraryRequestLua.SOURCE).as("only requests marked REST get their status mapped")
+        .contains("dynamicMetadata():set(\"io.voyager.bdk.lua\", \"rest\", true)")
+        .contains("mark[\"rest\"] ~= true then\n    return");
     for (Route other : GatewayTranslatorTest.routes(t).getVirtualHosts(0).getRoutesList()) {
       if (!other.getName().startsWith("library-")) {
         assertThat(other.getTypedPerFilterConfigMap()).as(other.getName()).doesNotContainKey(JwtAuthnFilter.NAME);
