@@ -3,10 +3,10 @@ package io.voyager.bdk.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code bdkctl}: the BDK gateway's operator and sender CLI. */
+/** {@code bdkctl}: the BDK gateway's operator and sender CLI (webhooks, local-stack tokens, benchmarks). */
 @Command(name = "bdkctl", mixinStandardHelpOptions = true, version = "bdkctl 0.1.0",
     description = "BDK gateway CLI.",
-    subcommands = {Bdkctl.Webhook.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {Bdkctl.Webhook.class, TokenCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Bdkctl {
 
   /** {@code bdkctl webhook sign|send}. */
