@@ -8,7 +8,8 @@
 #                                (a KUBECONFIG merely exported in your shell is ignored on purpose)
 #   ENVOY_BIN=PATH               use this Envoy binary (else envoy on PATH, else the one in .venv)
 #   PYTHON, MVN                  interpreters/tools to use (default python3, mvn)
-#   BENCH_ARGS="--requests 5000 --concurrency 8"   options of make bench's Envoy benchmark (--help lists them)
+#   BENCH_ARGS="--requests 5000 --concurrency 8"   options of make bench's webhook benchmark (--help lists them)
+#   AUTH_BENCH_ARGS="--requests 5000 --rounds 3"   options of make bench's library authentication benchmark
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
 
 SHELL := /bin/bash
@@ -66,12 +67,16 @@ test: envoy kube-apiserver
 	$(MVN) -B install
 
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
-## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports). Then:
+## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports). Then: the
+## Book Library REST API (GET and create) with bearer-token authentication on and off. Then:
 ## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale (below).
 bench: envoy build bench-scale
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.WebhookBenchmark $(BENCH_ARGS)
+	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
+	  io.voyager.bdk.local.bench.LibraryAuthBenchmark $(AUTH_BENCH_ARGS)
 	bin/bdkctl bench check
 
 ## Benchmark, not a test: the xds-server translator at scale, in memory (no Kubernetes, no Envoy):

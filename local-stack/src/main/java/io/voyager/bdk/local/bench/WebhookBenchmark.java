@@ -33,16 +33,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -190,42 +185,9 @@ public final class WebhookBenchmark implements Callable<Integer> {
     for (int i = 0; i < count; i++) {
       signed.add(Signed.of(body(run + "-" + i), secret));
     }
-    long[] latencies = new long[count];
-    AtomicInteger next = new AtomicInteger();
-    AtomicInteger failures = new AtomicInteger();
-    ExecutorService callers = Executors.newFixedThreadPool(concurrency);
-    long started = System.nanoTime();
-    try {
-      List<Future<?>> done = new ArrayList<>();
-      for (int c = 0; c < concurrency; c++) {
-        done.add(callers.submit(() -> {
-          int i;
-          while ((i = next.getAndIncrement()) < count) {
-            long t0 = System.nanoTime();
-            int status;
-            try {
-              status = post(http, target.url(i), signed.get(i).body(), signed.get(i).headers());
-            } catch (Exception e) {
-              status = -1;
-            }
-            latencies[i] = System.nanoTime() - t0;
-            if (status != 200) {
-              failures.incrementAndGet();
-            }
-          }
-          return null;
-        }));
-      }
-      for (Future<?> f : done) {
-        f.get();
-      }
-    } finally {
-      callers.shutdownNow();
-    }
-    double elapsed = (System.nanoTime() - started) / 1e9;
-    long[] sorted = latencies.clone();
-    Arrays.sort(sorted);
-    return new Result(target, count, failures.get(), count / elapsed, percentile(sorted, 0.50), percentile(sorted, 0.99));
+    ClosedLoop.Result r = ClosedLoop.run(http, target.label(), count, concurrency, 200,
+        i -> request(target.url(i), signed.get(i).body(), signed.get(i).headers()));
+    return new Result(target, r.requests(), r.failures(), r.perSecond(), r.p50Millis(), r.p99Millis());
   }
 
   /** One webhook as a sender would post it: body and GitHub signature headers (unique delivery id). */
@@ -235,13 +197,17 @@ public final class WebhookBenchmark implements Callable<Integer> {
     }
   }
 
-  private static int post(HttpClient http, String url, byte[] body, List<Header> headers) throws Exception {
+  private static HttpRequest request(String url, byte[] body, List<Header> headers) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
         .timeout(Duration.ofSeconds(10))
         .header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     headers.forEach(h -> request.header(h.name(), h.value()));
-    return http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    return request.build();
+  }
+
+  private static int post(HttpClient http, String url, byte[] body, List<Header> headers) throws Exception {
+    return http.send(request(url, body, headers), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   /** A JSON body of exactly {@code bodyBytes} bytes (padding after a unique sequence). */
@@ -250,10 +216,6 @@ public final class WebhookBenchmark implements Callable<Integer> {
     String tail = "\"}";
     int pad = Math.max(0, bodyBytes - head.length() - tail.length());
     return (head + "x".repeat(pad) + tail).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static double percentile(long[] sortedNanos, double p) {
-    return sortedNanos[Math.min(sortedNanos.length - 1, (int) (sortedNanos.length * p))] / 1e6;
   }
 
   void print(PrintStream out, List<Result> results) {

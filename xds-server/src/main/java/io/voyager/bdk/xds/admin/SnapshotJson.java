@@ -23,24 +23,25 @@ public final class SnapshotJson {
 
   public static final List<String> TYPES = List.of("listeners", "routes", "clusters", "endpoints");
 
+  /** Every type the translator packs into an {@code Any}: what a JSON printer of its resources needs. */
+  public static final JsonFormat.TypeRegistry TYPE_REGISTRY =
+      JsonFormat.TypeRegistry.newBuilder()
+          .add(HttpConnectionManager.getDescriptor())
+          .add(Router.getDescriptor())
+          .add(Lua.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute.getDescriptor())
+          .add(ExtAuthz.getDescriptor())
+          .add(ExtAuthzPerRoute.getDescriptor())
+          .add(GrpcJsonTranscoder.getDescriptor())
+          .add(FilterConfig.getDescriptor())
+          .add(HttpProtocolOptions.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDescriptor())
+          .build();
+
   private static final JsonFormat.Printer PRINTER =
-      JsonFormat.printer()
-          .usingTypeRegistry(
-              JsonFormat.TypeRegistry.newBuilder()
-                  .add(HttpConnectionManager.getDescriptor())
-                  .add(Router.getDescriptor())
-                  .add(Lua.getDescriptor())
-                  .add(io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute.getDescriptor())
-                  .add(ExtAuthz.getDescriptor())
-                  .add(ExtAuthzPerRoute.getDescriptor())
-                  .add(GrpcJsonTranscoder.getDescriptor())
-                  .add(FilterConfig.getDescriptor())
-                  .add(HttpProtocolOptions.getDescriptor())
-                  .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor())
-                  .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig.getDescriptor())
-                  .add(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDescriptor())
-                  .build())
-          .preservingProtoFieldNames();
+      JsonFormat.printer().usingTypeRegistry(TYPE_REGISTRY).preservingProtoFieldNames();
 
   /** {@code types}: any of {@link #TYPES}; unknown names are refused by the caller. */
   public static String render(ContentVersionedSnapshot snapshot, Set<String> types) {

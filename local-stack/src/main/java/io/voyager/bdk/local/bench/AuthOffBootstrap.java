@@ -1,0 +1,124 @@
+package io.voyager.bdk.local.bench;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua;
+import io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.voyager.bdk.xds.admin.SnapshotJson;
+import io.voyager.bdk.xds.translate.XdsResources;
+import java.util.Map;
+
+/**
+ * The benchmark's "authentication off" Envoy: the xds-server's own resources for the gateway (the
+ * listener, routes and clusters the translator makes), made static, with the authentication taken
+ * out — no {@code jwt_authn} filter or per-route config, and the library routes' Lua reduced to
+ * what the gateway did before tokens (mark the request REST, map its status back), without the
+ * {@code x-bdk-*} stripping and the token size guard. Everything else (transcoder, local replies,
+ * routes, timeouts) is identical, so the two Envoys differ by the authentication alone. The
+ * xds-server never emits a library route without a token requirement, by design: this config
+ * exists only here.
+ */
+final class AuthOffBootstrap {
+  private AuthOffBootstrap() {}
+
+  static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
+  static final String LUA = "envoy.filters.http.lua";
+  /** The same REST mark the xds-server's library Lua sets, and nothing else on the request. */
+  static final String MARK_REST_ONLY =
+      """
+      function envoy_on_request(handle)
+        local content_type = handle:headers():get("content-type")
+        if content_type == nil or string.sub(content_type, 1, 16) ~= "application/grpc" then
+          handle:streamInfo():dynamicMetadata():set("io.voyager.bdk.lua", "rest", true)
+        end
+      end
+      """;
+
+  /** Bootstrap JSON (Envoy reads it as YAML) of {@code resources} without authentication; admin on a free port. */
+  static String render(XdsResources resources) throws InvalidProtocolBufferException {
+    Map<String, ClusterLoadAssignment> endpoints = new java.util.HashMap<>();
+    resources.endpoints().forEach(cla -> endpoints.put(cla.getClusterName(), cla));
+    Bootstrap.Builder bootstrap = Bootstrap.newBuilder()
+        .setNode(Node.newBuilder().setId("bench-auth-off").setCluster("bench-auth-off"))
+        .setAdmin(Admin.newBuilder().setAddress(Address.newBuilder()
+            .setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(0))));
+    RouteConfiguration routes = withoutAuth(resources.routes().get(0));
+    for (Listener listener : resources.listeners()) {
+      bootstrap.getStaticResourcesBuilder().addListeners(withoutAuth(listener, routes));
+    }
+    for (Cluster cluster : resources.clusters()) {
+      if (cluster.getType() == Cluster.DiscoveryType.EDS) {
+        cluster = cluster.toBuilder().clearEdsClusterConfig().setType(Cluster.DiscoveryType.STATIC)
+            .setLoadAssignment(endpoints.getOrDefault(cluster.getName(),
+                ClusterLoadAssignment.newBuilder().setClusterName(cluster.getName()).build()))
+            .build();
+      }
+      bootstrap.getStaticResourcesBuilder().addClusters(cluster);
+    }
+    return JsonFormat.printer().usingTypeRegistry(SnapshotJson.TYPE_REGISTRY).print(bootstrap.build());
+  }
+
+  private static Listener withoutAuth(Listener listener, RouteConfiguration routes) throws InvalidProtocolBufferException {
+    Listener.Builder builder = listener.toBuilder();
+    for (var chain : builder.getFilterChainsBuilderList()) {
+      for (var filter : chain.getFiltersBuilderList()) {
+        if (!filter.getTypedConfig().is(HttpConnectionManager.class)) {
+          continue;
+        }
+        HttpConnectionManager.Builder hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class).toBuilder();
+        hcm.clearRds().setRouteConfig(routes);
+        for (int i = hcm.getHttpFiltersCount() - 1; i >= 0; i--) {
+          HttpFilter f = hcm.getHttpFilters(i);
+          if (f.getName().equals(JWT_AUTHN)) {
+            hcm.removeHttpFilters(i);
+          } else if (f.getName().equals(LUA)) {
+            hcm.setHttpFilters(i, f.toBuilder().setTypedConfig(Any.pack(Lua.newBuilder()
+                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(offLua(f.getTypedConfig().unpack(Lua.class)
+                    .getDefaultSourceCode().getInlineString()))).build())));
+          }
+        }
+        filter.setTypedConfig(Any.pack(hcm.build()));
+      }
+    }
+    return builder.build();
+  }
+
+  private static RouteConfiguration withoutAuth(RouteConfiguration routes) throws InvalidProtocolBufferException {
+    RouteConfiguration.Builder builder = routes.toBuilder();
+    for (VirtualHost.Builder host : builder.getVirtualHostsBuilderList()) {
+      for (Route.Builder route : host.getRoutesBuilderList()) {
+        route.removeTypedPerFilterConfig(JWT_AUTHN);
+        if (route.containsTypedPerFilterConfig(LUA)) {
+          String source = route.getTypedPerFilterConfigOrThrow(LUA).unpack(LuaPerRoute.class).getSourceCode().getInlineString();
+          route.putTypedPerFilterConfig(LUA, Any.pack(LuaPerRoute.newBuilder()
+              .setSourceCode(DataSource.newBuilder().setInlineString(offLua(source))).build()));
+        }
+      }
+    }
+    return builder.build();
+  }
+
+  /** {@code source}'s response function after {@link #MARK_REST_ONLY}. */
+  static String offLua(String source) {
+    int response = source.indexOf("function envoy_on_response");
+    if (response < 0) {
+      throw new IllegalStateException("the library Lua has no envoy_on_response: " + source);
+    }
+    return MARK_REST_ONLY + "\n" + source.substring(response);
+  }
+}

@@ -1,0 +1,54 @@
+package io.voyager.bdk.local.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.voyager.bdk.local.EnvoyBinary;
+import io.voyager.bdk.support.auth.DevIssuer;
+import io.voyager.bdk.xds.model.FixedEndpoint;
+import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.JwksDocument;
+import io.voyager.bdk.xds.translate.GatewayTranslator;
+import io.voyager.bdk.xds.translate.XdsResources;
+import io.voyager.bdk.xds.translate.XdsTranslator;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The benchmark's auth-off Envoy config: the translator's own, without authentication, and a real Envoy takes it. */
+class AuthOffBootstrapTest {
+  @TempDir Path dir;
+
+  static XdsResources resources() {
+    GatewaySettings settings = GatewaySettings.defaults()
+        .withFixedEndpoints(new FixedEndpoint("127.0.0.1", 50051), new FixedEndpoint("127.0.0.1", 18010));
+    JwksDocument keys = JwksDocument.parse("test", DevIssuer.generate("bdk-local", "bdk-library").publicJwks());
+    return new GatewayTranslator(new XdsTranslator(settings.transcoder()))
+        .translate(new GatewayInput(settings, List.of(), Map.of()).withJwks(keys)).resources();
+  }
+
+  @Test
+  void sameListenerRoutesAndClustersWithoutJwtAuthnOrTheRequestGuard() throws Exception {
+    String bootstrap = AuthOffBootstrap.render(resources());
+
+    assertThat(bootstrap).doesNotContain("jwt_authn.v3", "\"name\": \"envoy.filters.http.jwt_authn\"", "reserved[#reserved + 1]", "too large")
+        .contains("grpc_json_transcoder", "routeConfig", "\"library-rest\"", "envoy_on_response", "STATIC");
+  }
+
+  @Test
+  void aRealEnvoyAcceptsIt() throws Exception {
+    Path file = dir.resolve("bootstrap.json");
+    Files.writeString(file, AuthOffBootstrap.render(resources()));
+    Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+    Process envoy = new ProcessBuilder(EnvoyBinary.locate(root).toString(), "--mode", "validate", "-c", file.toString(),
+        "--use-dynamic-base-id").redirectErrorStream(true).start();
+    String output = new String(envoy.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(envoy.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(envoy.exitValue()).as(output).isZero();
+  }
+}
