@@ -185,8 +185,23 @@ class DeployManifestsTest {
     assertThat(verbs(ClusterRole.class, "bdk-library-service", "namespaces")).containsExactly("get");
     assertThat(verbs(ClusterRole.class, "bdk-xds-server", "externalbookdefinitions/status")).containsExactly("patch", "update"); // update: the Accepted write-back after a NACK is a PUT
     assertThat(verbs(ClusterRole.class, "bdk-xds-server", "secrets")).isEmpty();
+    assertThat(verbs(ClusterRole.class, "bdk-xds-server", "configmaps")).isEmpty();
+    assertThat(named(Role.class).get("bdk-xds-server-jwks").getRules()).singleElement().satisfies(rule -> {
+      assertThat(rule.getResources()).containsExactly("configmaps");
+      assertThat(rule.getResourceNames()).as("the JWKS ConfigMap only").containsExactly("bdk-jwks");
+      assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
+    });
     assertThat(verbs(Role.class, "bdk-book-controller", "leases")).contains("create", "get", "update");
     assertThat(named(ServiceAccount.class).get("envoy").getAutomountServiceAccountToken()).isFalse();
+  }
+
+  @Test
+  void theXdsServerGetsATokenRuleWithExactlyOneJwksSource() {
+    List<String> args = named(Deployment.class).get("xds-server").getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+    assertThat(args).anyMatch(a -> a.startsWith("--jwt-issuer=https://"));
+    assertThat(args).anyMatch(a -> a.startsWith("--jwt-audience="));
+    assertThat(args).filteredOn(a -> a.startsWith("--jwks-uri=") || a.startsWith("--jwks-configmap=") || a.startsWith("--jwks-secret="))
+        .singleElement().satisfies(a -> assertThat(a).startsWith("--jwks-uri=https://"));
   }
 
   @Test

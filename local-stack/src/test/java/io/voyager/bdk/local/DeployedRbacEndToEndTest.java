@@ -104,6 +104,8 @@ class DeployedRbacEndToEndTest {
   static final Set<Class<? extends HasMetadata>> RBAC_KINDS =
       Set.of(ServiceAccount.class, Role.class, RoleBinding.class, ClusterRole.class, ClusterRoleBinding.class);
   static final ObjectMapper JSON = new ObjectMapper();
+  static final io.voyager.bdk.support.auth.DevIssuer ISSUER = io.voyager.bdk.support.auth.DevIssuer.generate(
+      io.voyager.bdk.support.auth.DevIssuer.LOCAL_ISSUER, io.voyager.bdk.support.auth.DevIssuer.LOCAL_AUDIENCE);
 
   @KubeConfig static String kubeConfigYaml;
   @TempDir static Path dir;
@@ -146,6 +148,13 @@ class DeployedRbacEndToEndTest {
     book.setSpec(new ExternalBookDefinitionSpec("customer-support", "1.0.0", List.of(GITHUB.toSpec()),
         null, null, null, new ExternalBookDefinitionSpec.ServiceRef(BOOK, BACKEND_PORT), null));
     admin.resource(book).create();
+    // The JWKS the services are started with (--jwks-configmap bdk/bdk-jwks), as an operator keeps it.
+    admin.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withNewMetadata().withNamespace(BDK).withName("bdk-jwks").endMetadata()
+        .withData(Map.of("jwks.json", ISSUER.publicJwks())).build()).create();
+    admin.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withNewMetadata().withNamespace(BDK).withName("something-else").endMetadata()
+        .withData(Map.of("k", "v")).build()).create();
 
     library = identity("library-service");
     xds = identity("xds-server");
@@ -242,6 +251,18 @@ class DeployedRbacEndToEndTest {
     assertThat(condition(rejected, StatusWriter.CONDITION)).as("other conditions kept").isNotNull();
     assertThat(writer.write(ref, null)).isTrue();
     assertThat(condition(book(), AcceptedConditionWriter.CONDITION).status()).isEqualTo("True");
+  }
+
+  @Test
+  void xdsServerWatchesTheOneJwksConfigMapItIsGrantedAndNothingElse() throws Exception {
+    // Its keys reach the listener's jwt_authn provider: read through the resourceNames-scoped watch.
+    String kid = ISSUER.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.ES256);
+    await().atMost(WAIT).until(() -> xdsAdmin("/debug/snapshot?type=listeners").contains(kid));
+    assertThat(refusal(() -> xds.client().configMaps().inNamespace(BDK).withName("something-else").get()))
+        .as("no other ConfigMap").isEqualTo(403);
+    assertThat(refusal(() -> xds.client().configMaps().inNamespace(BDK).list())).as("no listing").isEqualTo(403);
+    assertThat(refusal(() -> xds.client().configMaps().inNamespace(BDK).withName("bdk-jwks")
+        .edit(c -> { c.getData().put("jwks.json", "{}"); return c; }))).as("read-only").isEqualTo(403);
   }
 
   @Test
