@@ -22,9 +22,9 @@ public final class LocalOrganizations {
   private LocalOrganizations() {}
 
   public static final Organization ACME = organization("acme", "Acme Corp", "customer-acme",
-      new OrganizationSpec.Quotas(50, 5, 100, "16", "32Gi", 100));
+      new OrganizationSpec.Quotas(10, 5, 20, "4", "8Gi", 20));
   public static final Organization GLOBEX = organization("globex", "Globex Corporation", "customer-globex",
-      new OrganizationSpec.Quotas(20, 3, 40, "8", "16Gi", 40));
+      new OrganizationSpec.Quotas(10, 3, 15, "2", "4Gi", 20));
   public static final List<Organization> ALL = List.of(ACME, GLOBEX);
 
   /** The customer namespace of each demo organization. */

@@ -156,6 +156,7 @@ class EdgeAuthEndToEndTest {
         Map.entry("another issuer", "Jwt issuer is not configured"),
         Map.entry("another audience", "Audiences in Jwt are not allowed"),
         Map.entry("bad signature", "Jwt verification fails"),
+        Map.entry("no expiry", "Jwt verification fails"), // Envoy's wording for require_expiration
         Map.entry("HS256 signed with the public key", "Jwks doesn't have key to match kid or alg from Jwt"),
         Map.entry("too large", "Jwt is too large: at most 8192 bytes are accepted"));
     double before = libraryCalls();
