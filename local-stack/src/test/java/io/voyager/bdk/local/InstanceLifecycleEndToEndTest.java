@@ -253,11 +253,9 @@ class InstanceLifecycleEndToEndTest {
     assertThat(ebd(ACME, doomed.name())).isNotNull();
     assertThat(kube.secrets().inNamespace(ACME).withName(doomed.name() + "-credentials").get()).isNotNull();
 
-    HttpResponse<String> deleted = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + instancePath(doomed))).DELETE().build(),
-        HttpResponse.BodyHandlers.ofString());
-    answers.add(new Answer(deleted.statusCode(), "", deleted.body()));
-    assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
+    Answer deleted = api.delete(instancePath(doomed));
+    answers.add(deleted);
+    assertThat(deleted.status()).as(deleted.body()).isEqualTo(200);
 
     await("everything made for the instance removed").atMost(CONVERGE).untilAsserted(() -> {
       assertThat(kube.apps().deployments().inNamespace(ACME).withName(doomed.name()).get()).isNull();
