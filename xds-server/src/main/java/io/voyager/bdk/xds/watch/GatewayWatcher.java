@@ -80,7 +80,7 @@ public final class GatewayWatcher implements AutoCloseable {
   /** The JWKS object (a field-selected watch of one name), or null when Envoy fetches a JWKS URI. */
   private SharedIndexInformer<? extends HasMetadata> jwksObject;
   /** The JWKS document of the last object version seen (parsed and logged once per version). */
-  private JwksCacheEntry jwks = new JwksCacheEntry(NOT_SEEN, JwksDocument.NOT_READ);
+  private volatile JwksCacheEntry jwks = new JwksCacheEntry(NOT_SEEN, JwksDocument.NOT_READ);
   private static final String NOT_SEEN = "(not seen)";
   /** Events before both caches are synced are covered by the first rebuild. */
   private volatile boolean started;
