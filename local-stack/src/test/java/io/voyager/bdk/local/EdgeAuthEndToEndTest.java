@@ -250,7 +250,7 @@ class EdgeAuthEndToEndTest {
   void webhooksStillWorkWithoutAnyToken() throws Exception {
     webhookBackend = SampleBook.start(0, "edge-auth-webhooks");
     WebhookBooks books = new WebhookBooks(stack);
-    WebhookBooks.Integration github = new WebhookBooks.Integration("github", "github", "edge-github",
+    WebhookBooks.Integration github = new WebhookBooks.Integration("github", "github", "edge-hooks-credentials",
         new RateLimit(100.0, 100), null);
     String namespace = LocalStack.SEED_CUSTOMER_NAMESPACES.get(0);
     String secret = "edge-" + UUID.randomUUID();

@@ -238,7 +238,7 @@ class GatewayTranslatorTest {
     assertThat(checkSettings(route(t, "webhook/customer-a/limits/plain").orElseThrow()).hasWithRequestBody()).isFalse();
 
     // A gateway run with a lower --max-request-bytes caps every route's limit at its own.
-    GatewaySettings lower = new GatewaySettings("127.0.0.1", 8080, SETTINGS.library(), SETTINGS.extAuthz(), 2048, SETTINGS.transcoder());
+    GatewaySettings lower = new GatewaySettings("127.0.0.1", 8080, SETTINGS.library(), SETTINGS.extAuthz(), 2048, SETTINGS.transcoder(), SETTINGS.jwt());
     Map<ServiceKey, List<EndpointSliceView>> slices = new java.util.HashMap<>(CORE_SLICES);
     Translation capped = translator.translate(new GatewayInput(lower, List.of(book("customer-a", "limits", small)), slices));
     assertThat(checkSettings(route(capped, "webhook/customer-a/limits/small").orElseThrow()).hasWithRequestBody()).isFalse();
