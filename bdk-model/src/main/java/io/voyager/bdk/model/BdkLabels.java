@@ -25,4 +25,10 @@ public final class BdkLabels {
   public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   /** Annotation holding the creation time the API reports as {@code created_at} (RFC 3339). */
   public static final String CREATED_AT = "bdk.voyager.io/created-at";
+
+  /**
+   * On a BookInstanceDefinition: its customer namespace, so an Organization's instances can be
+   * listed from the API server by label (the library's quota check).
+   */
+  public static final String CUSTOMER_NAMESPACE = "bdk.voyager.io/customer-namespace";
 }
