@@ -3,6 +3,7 @@ package io.voyager.bdk.library;
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
+import com.google.rpc.QuotaFailure;
 import com.google.rpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -24,13 +25,22 @@ final class ApiException extends RuntimeException {
     }
   }
 
+  /** One quota an organization would exceed: {@code subject} names the organization, {@code description} the quota. */
+  record QuotaViolation(String subject, String description) {}
+
   private final Code code;
   private final List<Violation> violations;
+  private final List<QuotaViolation> quotaViolations;
 
   private ApiException(Code code, String message, List<Violation> violations) {
+    this(code, message, violations, List.of());
+  }
+
+  private ApiException(Code code, String message, List<Violation> violations, List<QuotaViolation> quotaViolations) {
     super(message, null, false, false);
     this.code = code;
     this.violations = List.copyOf(violations);
+    this.quotaViolations = List.copyOf(quotaViolations);
   }
 
   static ApiException invalid(List<Violation> violations) {
@@ -57,6 +67,17 @@ final class ApiException extends RuntimeException {
     return new ApiException(Code.ABORTED, message, List.of(new Violation(field, message)));
   }
 
+  /** The caller is known but may not do this: the message names the namespace or the role needed (REST 403). */
+  static ApiException permissionDenied(String message) {
+    return new ApiException(Code.PERMISSION_DENIED, message, List.of());
+  }
+
+  /** Over quota (REST 429): the message names each quota, its limit and the use; details are {@code google.rpc.QuotaFailure}. */
+  static ApiException resourceExhausted(List<QuotaViolation> quotas) {
+    return new ApiException(Code.RESOURCE_EXHAUSTED,
+        quotas.stream().map(QuotaViolation::description).collect(Collectors.joining("; ")), List.of(), quotas);
+  }
+
   static ApiException unavailable(String message) {
     return new ApiException(Code.UNAVAILABLE, message, List.of());
   }
@@ -77,6 +98,13 @@ final class ApiException extends RuntimeException {
         badRequest.addFieldViolationsBuilder().setField(v.field()).setDescription(v.description());
       }
       status.addDetails(Any.pack(badRequest.build()));
+    }
+    if (!quotaViolations.isEmpty()) {
+      QuotaFailure.Builder quota = QuotaFailure.newBuilder();
+      for (QuotaViolation q : quotaViolations) {
+        quota.addViolationsBuilder().setSubject(q.subject()).setDescription(q.description());
+      }
+      status.addDetails(Any.pack(quota.build()));
     }
     return StatusProto.toStatusRuntimeException(status.build());
   }

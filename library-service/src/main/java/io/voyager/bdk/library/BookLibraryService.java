@@ -23,18 +23,25 @@ import io.voyager.bdk.library.v1.ListInstancesResponse;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.Organization;
+import io.voyager.bdk.model.OrganizationIndex;
+import io.voyager.bdk.support.auth.Caller;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The BookLibrary gRPC API: validates, then reads from the caches or writes through the
- * repositories, and maps resources to messages. Deleting a book and creating an instance of it go
- * through {@link BookDeletionGuard}, so they cannot both succeed. Logs one line per change, never a
- * credential value.
+ * The BookLibrary gRPC API: authorizes the call's {@link Caller} ({@link AccessPolicy} over the
+ * Organizations), validates, then reads from the caches or writes through the repositories, and
+ * maps resources to messages. Deleting a book and creating an instance of it go through {@link
+ * BookDeletionGuard}, so they cannot both succeed; creating an instance goes through {@link
+ * QuotaGuard}, so its Organization's quotas hold across replicas. Reads show only what the caller
+ * may see (another organization's instance is NOT_FOUND, as a missing one). Every mutating call
+ * writes one audit line ({@link AuditLog}). Logs one line per change, never a credential value.
  */
 final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
   private static final Logger log = LoggerFactory.getLogger(BookLibraryService.class);
@@ -49,6 +56,10 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
   private final ResourceMapper mapper;
   private final Clock clock;
   private final Supplier<UUID> ids;
+  private final Supplier<OrganizationIndex> organizations;
+  private final AccessPolicy policy;
+  private final QuotaGuard quotas;
+  private final AuditLog audit;
 
   BookLibraryService(
       BookRepository books,
@@ -57,7 +68,11 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
       RequestValidator validator,
       ResourceMapper mapper,
       Clock clock,
-      Supplier<UUID> ids) {
+      Supplier<UUID> ids,
+      Supplier<OrganizationIndex> organizations,
+      AccessPolicy policy,
+      QuotaGuard quotas,
+      AuditLog audit) {
     this.books = books;
     this.instances = instances;
     this.deletions = deletions;
@@ -65,18 +80,24 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
     this.mapper = mapper;
     this.clock = clock;
     this.ids = ids;
+    this.organizations = organizations;
+    this.policy = policy;
+    this.quotas = quotas;
+    this.audit = audit;
   }
 
   // ---- books ----
 
   @Override
   public void createBook(CreateBookRequest request, StreamObserver<Book> response) {
-    answer("CreateBook", response, () -> {
+    mutate("CreateBook", "books/" + request.getName() + "@" + request.getVersion(), response, entry -> {
+      require(policy.writeBooks(Callers.current(), "create books"));
       validator.validateCreateBook(request);
       UUID bookId = ids.get();
       BookDefinition created = books.create(mapper.toBookDefinition(request, bookId, clock.instant()));
       log.info("event=book_created book_id={} name={} version={} resource={}",
           bookId, request.getName(), request.getVersion(), created.getMetadata().getName());
+      entry.target("books/" + bookId);
       return mapper.toBook(created);
     });
   }
@@ -106,7 +127,8 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
 
   @Override
   public void deleteBook(DeleteBookRequest request, StreamObserver<Empty> response) {
-    answer("DeleteBook", response, () -> {
+    mutate("DeleteBook", "books/" + request.getBookId(), response, entry -> {
+      require(policy.writeBooks(Callers.current(), "delete books"));
       BookDefinition book = book(request.getBookId());
       deletions.delete(book);
       log.info("event=book_deleted book_id={} resource={}", request.getBookId(), book.getMetadata().getName());
@@ -118,31 +140,57 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
 
   @Override
   public void createInstance(CreateInstanceRequest request, StreamObserver<Instance> response) {
-    answer("CreateInstance", response, () -> {
+    String target = "books/" + request.getBookId() + "/instances";
+    mutate("CreateInstance", target, response, entry -> {
+      entry.namespace(request.getCustomerNamespace());
+      Caller caller = Callers.current();
+      OrganizationIndex orgs = organizations.get();
       BookDefinition book = book(request.getBookId());
+      require(policy.createInstances(caller, orgs));
       validator.validateCreateInstance(request, book.getSpec());
+      require(policy.createInstanceIn(caller, orgs, request.getCustomerNamespace()));
+      AccessPolicy.OrganizationOfInstance owner =
+          policy.organizationOf(caller, orgs, request.getCustomerNamespace(), request.getOrganizationId());
+      if (!owner.ok()) {
+        throw owner.invalid()
+            ? ApiException.invalid(owner.field(), owner.problem())
+            : ApiException.failedPrecondition(owner.field(), owner.problem());
+      }
+      Organization org = orgs.byOrganizationId(owner.organizationId()).orElseThrow();
       if (!instances.namespaceExists(request.getCustomerNamespace())) {
         throw ApiException.failedPrecondition("customer_namespace",
             "customer_namespace: namespace " + RequestValidator.quoted(request.getCustomerNamespace()) + " does not exist");
       }
       deletions.refuseIfDeleting(book);
       UUID instanceId = ids.get();
-      BookInstanceDefinition instance = mapper.toInstanceDefinition(request, book, instanceId, clock.instant());
+      BookInstanceDefinition instance =
+          mapper.toInstanceDefinition(request, book, owner.organizationId(), instanceId, clock.instant());
       Optional<Secret> secret = request.getCredentialsCount() == 0
           ? Optional.empty()
           : Optional.of(mapper.credentialsSecret(request, instance));
-      BookInstanceDefinition created = instances.create(instance, secret);
-      deletions.confirmCreated(book, created);
-      log.info("event=instance_created instance_id={} book_id={} customer_namespace={} resource={} credentials={} webhooks={}",
-          instanceId, request.getBookId(), request.getCustomerNamespace(), created.getMetadata().getName(),
-          request.getCredentialsCount(), request.getWebhooksCount());
+      BookInstanceDefinition created = quotas.create(org, orgs.namespacesOf(owner.organizationId()),
+          InstanceCharge.of(instance.getSpec()), () -> {
+            BookInstanceDefinition written = instances.create(instance, secret);
+            deletions.confirmCreated(book, written);
+            return written;
+          });
+      entry.target(target + "/" + instanceId);
+      log.info("event=instance_created instance_id={} book_id={} customer_namespace={} organization={} resource={} credentials={} webhooks={}",
+          instanceId, request.getBookId(), request.getCustomerNamespace(), LogValues.of(owner.organizationId()),
+          created.getMetadata().getName(), request.getCredentialsCount(), request.getWebhooksCount());
       return mapper.toInstance(created);
     });
   }
 
   @Override
   public void getInstance(GetInstanceRequest request, StreamObserver<Instance> response) {
-    answer("GetInstance", response, () -> mapper.toInstance(instance(request.getBookId(), request.getInstanceId())));
+    answer("GetInstance", response, () -> {
+      BookInstanceDefinition instance = instance(request.getBookId(), request.getInstanceId());
+      if (!policy.readInstance(Callers.current(), organizations.get(), InstanceRepository.customerNamespace(instance)).allowed()) {
+        throw noInstance(request.getBookId(), request.getInstanceId());
+      }
+      return mapper.toInstance(instance);
+    });
   }
 
   @Override
@@ -158,7 +206,10 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
         }
         after = Optional.of(key);
       }
-      Page<BookInstanceDefinition> page = instances.list(request.getBookId(), after, size);
+      Caller caller = Callers.current();
+      OrganizationIndex orgs = organizations.get();
+      Page<BookInstanceDefinition> page = instances.list(request.getBookId(), after, size,
+          i -> policy.canRead(caller, orgs, InstanceRepository.customerNamespace(i)));
       ListInstancesResponse.Builder b = ListInstancesResponse.newBuilder();
       page.items().forEach(d -> b.addInstances(mapper.toInstance(d)));
       if (page.more()) {
@@ -171,8 +222,15 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
 
   @Override
   public void deleteInstance(DeleteInstanceRequest request, StreamObserver<Empty> response) {
-    answer("DeleteInstance", response, () -> {
+    mutate("DeleteInstance", "books/" + request.getBookId() + "/instances/" + request.getInstanceId(), response, entry -> {
       BookInstanceDefinition instance = instance(request.getBookId(), request.getInstanceId());
+      String namespace = InstanceRepository.customerNamespace(instance);
+      AccessPolicy.Decision decision = policy.deleteInstance(Callers.current(), organizations.get(), namespace);
+      if (decision.verdict() == AccessPolicy.Decision.Verdict.HIDDEN) {
+        throw noInstance(request.getBookId(), request.getInstanceId());
+      }
+      entry.namespace(namespace);
+      require(decision);
       instances.delete(instance);
       log.info("event=instance_deleted instance_id={} book_id={} resource={}",
           request.getInstanceId(), request.getBookId(), instance.getMetadata().getName());
@@ -194,8 +252,30 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
     validator.requireId("instance_id", instanceId);
     return instances.findById(instanceId)
         .filter(i -> bookId.equals(SortKeys.label(i.getMetadata().getLabels(), BdkLabels.BOOK_ID)))
-        .orElseThrow(() -> ApiException.notFound("instance_id",
-            "instance_id: book " + bookId + " has no instance with id " + RequestValidator.quoted(instanceId)));
+        .orElseThrow(() -> noInstance(bookId, instanceId));
+  }
+
+  /** The one answer for an instance that is missing or that the caller may not see. */
+  private static ApiException noInstance(String bookId, String instanceId) {
+    return ApiException.notFound("instance_id",
+        "instance_id: book " + bookId + " has no instance with id " + RequestValidator.quoted(instanceId));
+  }
+
+  private static void require(AccessPolicy.Decision decision) {
+    if (!decision.allowed()) {
+      throw ApiException.permissionDenied(decision.reason());
+    }
+  }
+
+  /**
+   * {@link #answer} for a call that changes something: also writes its one audit line, with the
+   * outcome (OK or the gRPC code of the refusal) and what {@code work} recorded in the entry.
+   */
+  private <T> void mutate(String method, String target, StreamObserver<T> response, Function<AuditLog.Entry, T> work) {
+    AuditLog.Entry entry = new AuditLog.Entry(target);
+    Caller caller = Callers.KEY.get();
+    answer(method, response, () -> work.apply(entry),
+        outcome -> audit.record(caller, method, entry, outcome));
   }
 
   /**
@@ -203,23 +283,37 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
    * UNAVAILABLE with a generic message (their text may name internals); the log keeps the code.
    */
   private static <T> void answer(String method, StreamObserver<T> response, Supplier<T> work) {
+    answer(method, response, work, outcome -> {});
+  }
+
+  /**
+   * Runs {@code work} and answers with its result or its error, then tells {@code outcome} the gRPC
+   * code answered. Kubernetes failures become UNAVAILABLE with a generic message (their text may
+   * name internals); the log keeps the code.
+   */
+  private static <T> void answer(String method, StreamObserver<T> response, Supplier<T> work,
+      java.util.function.Consumer<String> outcome) {
     T result;
     try {
       result = work.get();
     } catch (ApiException e) {
       log.info("event=request_refused method={} code={} reason=\"{}\"", method, e.code(), e.getMessage());
+      outcome.accept(Status.fromCodeValue(e.code().getNumber()).getCode().name());
       response.onError(e.toStatusRuntimeException());
       return;
     } catch (KubernetesClientException e) {
       log.warn("event=kubernetes_error method={} http_code={} reason={}", method, e.getCode(),
           e.getStatus() == null ? "none" : e.getStatus().getReason());
+      outcome.accept(Status.Code.UNAVAILABLE.name());
       response.onError(Status.UNAVAILABLE.withDescription("the Kubernetes API did not complete the request").asRuntimeException());
       return;
     } catch (RuntimeException e) {
       log.error("event=internal_error method={} error={}", method, e.getClass().getName(), e);
+      outcome.accept(Status.Code.INTERNAL.name());
       response.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
       return;
     }
+    outcome.accept(Status.Code.OK.name());
     response.onNext(result);
     response.onCompleted();
   }

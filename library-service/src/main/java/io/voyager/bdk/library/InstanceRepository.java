@@ -27,6 +27,7 @@ final class InstanceRepository implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(InstanceRepository.class);
 
   static final String BY_ID = "instance-id";
+  static final String BY_CUSTOMER_NAMESPACE = "customer-namespace";
   private static final long SERVER_PAGE = 100;
 
   private final KubernetesClient client;
@@ -39,7 +40,9 @@ final class InstanceRepository implements AutoCloseable {
     this.namespace = namespace;
     this.cacheWait = cacheWait;
     Map<String, Function<BookInstanceDefinition, List<String>>> indexers =
-        Map.of(BY_ID, d -> List.of(SortKeys.label(d.getMetadata().getLabels(), BdkLabels.INSTANCE_ID)));
+        Map.of(
+            BY_ID, d -> List.of(SortKeys.label(d.getMetadata().getLabels(), BdkLabels.INSTANCE_ID)),
+            BY_CUSTOMER_NAMESPACE, d -> List.of(customerNamespace(d)));
     this.cache =
         new ResourceCache<>(
             client.resources(BookInstanceDefinition.class).inNamespace(namespace).runnableInformer(0),
@@ -106,10 +109,44 @@ final class InstanceRepository implements AutoCloseable {
     return false;
   }
 
-  /** Instances of {@code bookId} after {@code after} (from the first when empty), in {@link InstanceKey#ORDER}. */
-  Page<BookInstanceDefinition> list(String bookId, Optional<InstanceKey> after, int limit) {
+  /**
+   * Instances of {@code bookId} after {@code after} (from the first when empty), in {@link
+   * InstanceKey#ORDER}, only those {@code visible} to the caller: a page is full unless the list
+   * ends, and says "more" only when another visible instance follows.
+   */
+  Page<BookInstanceDefinition> list(String bookId, Optional<InstanceKey> after, int limit,
+      java.util.function.Predicate<BookInstanceDefinition> visible) {
     InstanceKey from = after.orElse(InstanceKey.first(bookId));
-    return Page.of(cache.sorted().subMap(from, after.isEmpty(), InstanceKey.last(bookId), false), limit);
+    return Page.of(cache.sorted().subMap(from, after.isEmpty(), InstanceKey.last(bookId), false), limit, visible);
+  }
+
+  /**
+   * The live instances in {@code namespaces}: from the API server by the customer-namespace label
+   * (a quorum read, so it shows what another replica just created), plus what the cache holds there
+   * (an instance written before the label existed). By metadata.name.
+   */
+  Map<String, BookInstanceDefinition> liveInNamespaces(java.util.Collection<String> namespaces) {
+    Map<String, BookInstanceDefinition> found = new java.util.HashMap<>();
+    if (namespaces.isEmpty()) {
+      return found;
+    }
+    String next = null;
+    do {
+      KubernetesResourceList<BookInstanceDefinition> page = client.resources(BookInstanceDefinition.class)
+          .inNamespace(namespace).withLabelIn(BdkLabels.CUSTOMER_NAMESPACE, namespaces.toArray(String[]::new))
+          .list(new ListOptionsBuilder().withLimit(SERVER_PAGE).withContinue(next).build());
+      page.getItems().stream().filter(ResourceCache::isLive).forEach(i -> found.put(i.getMetadata().getName(), i));
+      next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+    } while (next != null && !next.isEmpty());
+    for (String ns : namespaces) {
+      cache.byIndex(BY_CUSTOMER_NAMESPACE, ns).forEach(i -> found.putIfAbsent(i.getMetadata().getName(), i));
+    }
+    return found;
+  }
+
+  static String customerNamespace(BookInstanceDefinition d) {
+    return d.getSpec() == null || d.getSpec().customer() == null || d.getSpec().customer().namespace() == null
+        ? "" : d.getSpec().customer().namespace();
   }
 
   /** Deletes the instance, then its credentials Secret. */

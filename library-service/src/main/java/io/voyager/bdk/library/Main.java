@@ -12,6 +12,9 @@ import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import io.voyager.bdk.support.auth.JwtOptions;
+import io.voyager.bdk.support.auth.JwtSettings;
+import io.voyager.bdk.support.auth.TokenVerifier;
+import io.voyager.bdk.support.auth.VerificationKeys;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -22,7 +25,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The library service process: BookLibrary gRPC on --grpc-port, health and metrics on --admin-port. */
+/**
+ * The library service process: BookLibrary gRPC on --grpc-port (every call needs a bearer JWT the
+ * --jwt-* / --jwks-* flags accept; they are required), health and metrics on --admin-port.
+ */
 @Command(
     name = "library-service",
     mixinStandardHelpOptions = true,
@@ -36,8 +42,8 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Mixin GrpcOptions grpcOptions = new GrpcOptions(50051);
 
-  /** The JWT flags the xds-server takes too (the local stack passes both the same ones). */
-  @Mixin JwtOptions jwt = new JwtOptions();
+  /** The JWT flags the xds-server takes too (the local stack passes both the same ones); required. */
+  @Mixin JwtOptions jwtOptions = new JwtOptions();
 
   @Option(names = "--namespace", defaultValue = BdkLabels.BDK_NAMESPACE, description = "Namespace of BookDefinitions and BookInstanceDefinitions (default: ${DEFAULT-VALUE}).")
   String namespace;
@@ -59,18 +65,23 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Override
   public AutoCloseable call() {
+    // Checked before anything starts: the service never runs without token verification.
+    JwtSettings jwt = jwtOptions.settings();
     Closer started = new Closer();
     try {
       KubernetesClient client = started.register(kube.client());
       PrometheusMeterRegistry registry = Metrics.newRegistry("library-service", started);
-      // registered before start, so informers already running are closed when the other cache fails to sync
-      LibraryBackend backend = started.register(new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait));
+      VerificationKeys keys = started.register(VerificationKeys.open(jwt.jwks(), client, syncTimeout));
+      TokenVerifier verifier = new TokenVerifier(jwt, keys, Clock.systemUTC());
+      // registered before start, so informers already running are closed when another cache fails to sync
+      LibraryBackend backend = started.register(
+          new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait, verifier, registry));
       backend.start(syncTimeout);
-      backend.bindMetrics(registry);
       GrpcServers.Running grpc = started.register(
           grpcOptions.start(registry, backend.grpcService()));
       AdminServer admin = started.register(this.admin.start(registry, backend::ready));
-      log.info("event=library_started grpc={}:{} admin_port={} namespace={}", grpcOptions.host(), grpc.port(), admin.port(), namespace);
+      log.info("event=library_started grpc={}:{} admin_port={} namespace={} jwt_issuer={} jwt_audiences={} jwks=\"{}\"",
+          grpcOptions.host(), grpc.port(), admin.port(), namespace, jwt.issuer(), jwt.audiences(), keys.describe());
       return () -> {
         started.close();
         log.info("event=library_stopped");

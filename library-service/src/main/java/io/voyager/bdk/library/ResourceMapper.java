@@ -155,8 +155,12 @@ final class ResourceMapper {
 
   // ---- instances ----
 
+  /**
+   * The instance resource for {@code r}. {@code organizationId} is the one authorization settled
+   * on (from the token, or the namespace's Organization), never taken from the request as such.
+   */
   BookInstanceDefinition toInstanceDefinition(
-      CreateInstanceRequest r, BookDefinition book, UUID instanceId, Instant createdAt) {
+      CreateInstanceRequest r, BookDefinition book, String organizationId, UUID instanceId, Instant createdAt) {
     String name = ResourceNames.instance(book.getSpec().name(), instanceId);
     BookInstanceDefinition inst = new BookInstanceDefinition();
     inst.setMetadata(
@@ -165,13 +169,14 @@ final class ResourceMapper {
             .withNamespace(namespace)
             .addToLabels(BdkLabels.INSTANCE_ID, instanceId.toString())
             .addToLabels(BdkLabels.BOOK_ID, label(book.getMetadata().getLabels(), BdkLabels.BOOK_ID))
+            .addToLabels(BdkLabels.CUSTOMER_NAMESPACE, r.getCustomerNamespace())
             .addToLabels(BdkLabels.MANAGED_BY, MANAGER)
             .addToAnnotations(BdkLabels.CREATED_AT, timestamp(createdAt))
             .build());
     inst.setSpec(
         new BookInstanceDefinitionSpec(
             new BookInstanceDefinitionSpec.BookRef(book.getMetadata().getName(), book.getSpec().version()),
-            new BookInstanceDefinitionSpec.Customer(r.getCustomerNamespace(), emptyToNull(r.getOrganizationId())),
+            new BookInstanceDefinitionSpec.Customer(r.getCustomerNamespace(), emptyToNull(organizationId)),
             r.hasDeployment() ? toDeployment(r.getDeployment()) : null,
             r.hasNetworking() ? toNetworking(r.getNetworking()) : null,
             nullIfEmpty(

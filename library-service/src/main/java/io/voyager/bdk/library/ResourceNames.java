@@ -37,6 +37,16 @@ final class ResourceNames {
     return trimmed(base, Dns.MAX_LABEL - id.length() - 1) + "-" + id;
   }
 
+  /**
+   * The Lease whose resourceVersion serializes quota-checked creates of the Organization named
+   * {@code organizationName} (see {@link QuotaGuard}): {@code bdk-quota-<name>}, or a digest of the
+   * name when that would be too long for an object name.
+   */
+  static String quotaLease(String organizationName) {
+    String name = "bdk-quota-" + organizationName;
+    return name.length() <= 253 ? name : "bdk-quota-" + Digests.sha256Hex(organizationName);
+  }
+
   private static String trimmed(String s, int max) {
     String cut = s.length() > max ? s.substring(0, max) : s;
     return cut.replaceAll("-+$", "");

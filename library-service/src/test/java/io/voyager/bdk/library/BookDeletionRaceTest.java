@@ -7,21 +7,15 @@ import static io.voyager.bdk.library.BookLibraryServiceTest.supportBook;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.DeleteOptions;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.http.RecordedRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.voyager.bdk.library.v1.Book;
-import io.voyager.bdk.library.v1.BookLibraryGrpc;
 import io.voyager.bdk.library.v1.BookLibraryGrpc.BookLibraryBlockingStub;
 import io.voyager.bdk.library.v1.DeleteBookRequest;
 import io.voyager.bdk.library.v1.GetBookRequest;
@@ -30,7 +24,6 @@ import io.voyager.bdk.library.v1.ListBooksRequest;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -56,27 +49,19 @@ class BookDeletionRaceTest {
   KubernetesMockServer server;
 
   private final Checkpoints checkpoints = new Checkpoints();
-  private LibraryBackend backend;
-  private Server grpc;
-  private ManagedChannel channel;
+  private LibraryHarness library;
   private BookLibraryBlockingStub stub;
 
   @BeforeEach
-  void start() throws Exception {
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();
-    backend = new LibraryBackend(client, BdkLabels.BDK_NAMESPACE, Clock.systemUTC(), Duration.ofSeconds(5), checkpoints)
-        .start(Duration.ofSeconds(30));
-    String name = InProcessServerBuilder.generateName();
-    grpc = InProcessServerBuilder.forName(name).directExecutor().addService(backend.grpcService()).build().start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    stub = BookLibraryGrpc.newBlockingStub(channel);
+  void start() {
+    LibraryHarness.tenants(client);
+    library = new LibraryHarness(client, new LibraryBackend.Checkpoints(checkpoints, QuotaCheckpoints.NONE));
+    stub = library.as(LibraryHarness.PLATFORM_ADMIN);
   }
 
   @AfterEach
   void stop() {
-    channel.shutdownNow();
-    grpc.shutdownNow();
-    backend.close();
+    library.close();
   }
 
   @Test

@@ -5,19 +5,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.google.rpc.BadRequest;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.grpc.ClientInterceptors;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
 import io.voyager.bdk.library.v1.Book;
@@ -47,7 +42,6 @@ import io.voyager.bdk.model.WebhookRoutes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -59,38 +53,34 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The service end to end over in-process gRPC, with the fabric8 mock API server in CRUD mode. */
+/**
+ * The service end to end over in-process gRPC, with the fabric8 mock API server in CRUD mode,
+ * called as a platform-admin (authorization has its own tests: {@code AuthorizationTest}).
+ */
 @EnableKubernetesMockClient(crud = true)
 class BookLibraryServiceTest {
 
-  static final String NS = "customer-acme";
+  static final String NS = LibraryHarness.ACME_NS;
+  static final String ORG = "acme";
   static final String SECRET_VALUE = "zendesk-signing-secret-7f3a9c";
 
   KubernetesClient client;
 
-  private LibraryBackend backend;
-  private Server server;
-  private ManagedChannel channel;
+  private LibraryHarness library;
   private BookLibraryBlockingStub stub;
   private final AtomicReference<Metadata> headers = new AtomicReference<>();
 
   @BeforeEach
-  void start() throws Exception {
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();
-    backend = new LibraryBackend(client, BdkLabels.BDK_NAMESPACE, Clock.systemUTC(), Duration.ofSeconds(5))
-        .start(Duration.ofSeconds(30));
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).directExecutor().addService(backend.grpcService()).build().start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+  void start() {
+    LibraryHarness.tenants(client);
+    library = new LibraryHarness(client);
     stub = BookLibraryGrpc.newBlockingStub(ClientInterceptors.intercept(
-        channel, MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>())));
+        library.channel(LibraryHarness.PLATFORM_ADMIN), MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>())));
   }
 
   @AfterEach
   void stop() {
-    channel.shutdownNow();
-    server.shutdownNow();
-    backend.close();
+    library.close();
   }
 
   // ---- books ----
@@ -229,6 +219,9 @@ class BookLibraryServiceTest {
     assertThat(secret).isNotNull();
     assertThat(new String(Base64.getDecoder().decode(secret.getData().get("zendesk_secret")), StandardCharsets.UTF_8))
         .isEqualTo(SECRET_VALUE);
+    assertThat(created.getOrganizationId()).isEqualTo(ORG);
+    assertThat(stored.getSpec().customer().organizationId()).isEqualTo(ORG);
+    assertThat(stored.getMetadata().getLabels()).containsEntry(BdkLabels.CUSTOMER_NAMESPACE, NS);
     assertThat(secret.getMetadata().getLabels())
         .containsEntry(BdkLabels.INSTANCE_ID, created.getInstanceId())
         .containsEntry(BdkLabels.INSTANCE_NAME, resourceName);
@@ -436,7 +429,7 @@ class BookLibraryServiceTest {
     return CreateInstanceRequest.newBuilder()
         .setBookId(bookId)
         .setCustomerNamespace(NS)
-        .setOrganizationId("org-uuid-123")
+        .setOrganizationId(ORG)
         .setDeployment(Deployment.newBuilder().setType("primary").setReplicas(2))
         .addCredentials(CredentialInput.newBuilder().setName("zendesk_secret").setValue(SECRET_VALUE)
             .setType("secret").setSource("external"))

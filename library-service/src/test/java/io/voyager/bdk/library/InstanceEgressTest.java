@@ -66,7 +66,7 @@ class InstanceEgressTest {
         UUID.randomUUID(), Instant.now());
     Networking networking = Networking.newBuilder().setTailscale(Tailscale.newBuilder().setEnabled(true))
         .addEgress(ZENDESK_API).addEgress(SYSLOG).build();
-    BookInstanceDefinition d = mapper.toInstanceDefinition(request(networking), book, UUID.randomUUID(), Instant.now());
+    BookInstanceDefinition d = mapper.toInstanceDefinition(request(networking), book, "acme", UUID.randomUUID(), Instant.now());
 
     assertThat(d.getSpec().networking().egress()).containsExactly(
         new BookInstanceDefinitionSpec.EgressRule("203.0.113.0/24", List.of("203.0.113.128/25"),
@@ -79,9 +79,9 @@ class InstanceEgressTest {
     assertThat(read.getNetworking().getTailscale().getEnabled()).isTrue();
 
     BookInstanceDefinition egressOnly = mapper.toInstanceDefinition(
-        request(Networking.newBuilder().addEgress(SYSLOG).build()), book, UUID.randomUUID(), Instant.now());
+        request(Networking.newBuilder().addEgress(SYSLOG).build()), book, "acme", UUID.randomUUID(), Instant.now());
     assertThat(egressOnly.getSpec().networking().tailscale()).isNull();
-    assertThat(mapper.toInstanceDefinition(request(Networking.getDefaultInstance()), book, UUID.randomUUID(), Instant.now())
+    assertThat(mapper.toInstanceDefinition(request(Networking.getDefaultInstance()), book, "acme", UUID.randomUUID(), Instant.now())
         .getSpec().networking()).isNull();
   }
 }

@@ -59,7 +59,7 @@ class ResourceMapperTest {
         .setConfiguration(Configuration.newBuilder().setCustomSettings(Struct.newBuilder()
             .putFields("max_tickets_per_hour", Value.newBuilder().setNumberValue(100).build())))
         .build();
-    BookInstanceDefinition d = mapper.toInstanceDefinition(r, book(), id, now);
+    BookInstanceDefinition d = mapper.toInstanceDefinition(r, book(), r.getOrganizationId(), id, now);
     assertThat(d.getMetadata().getName()).isEqualTo("support-" + id);
     assertThat(d.getSpec().configuration().customSettings()).containsEntry("max_tickets_per_hour", 100L);
     assertThat(d.getSpec().credentials().get(0).name()).isEqualTo("zd");
@@ -90,7 +90,7 @@ class ResourceMapperTest {
             .setRateLimit(io.voyager.bdk.library.v1.RateLimit.newBuilder().setBurst(5)))
         .addWebhooks(WebhookBinding.newBuilder().setIntegration("github").setScheme("github").setCredential("gh"))
         .build();
-    BookInstanceDefinition d = mapper.toInstanceDefinition(r, book(), id, now);
+    BookInstanceDefinition d = mapper.toInstanceDefinition(r, book(), r.getOrganizationId(), id, now);
     var limited = d.getSpec().webhooks().get(0);
     assertThat(limited.maxBodyBytes()).isEqualTo(4096);
     assertThat(limited.toleranceSeconds()).isEqualTo(600);
@@ -107,7 +107,7 @@ class ResourceMapperTest {
         .setCustomerNamespace("customer-acme")
         .addWebhooks(WebhookBinding.newBuilder().setIntegration("zendesk").setScheme("zendesk").setCredential("zd"))
         .build();
-    return mapper.toInstanceDefinition(r, book(), id, now);
+    return mapper.toInstanceDefinition(r, book(), r.getOrganizationId(), id, now);
   }
 
   private static String pathOf(UUID id) {
