@@ -45,6 +45,8 @@ import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
+import io.voyager.bdk.model.Organization;
+import io.voyager.bdk.model.OrganizationSpec;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
 import io.voyager.bdk.xds.nack.NackAttribution;
@@ -106,6 +108,7 @@ class DeployedRbacEndToEndTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final io.voyager.bdk.support.auth.DevIssuer ISSUER = io.voyager.bdk.support.auth.DevIssuer.generate(
       io.voyager.bdk.support.auth.DevIssuer.LOCAL_ISSUER, io.voyager.bdk.support.auth.DevIssuer.LOCAL_AUDIENCE);
+  static final String ORGANIZATION_ID = "org-rbac";
 
   @KubeConfig static String kubeConfigYaml;
   @TempDir static Path dir;
@@ -159,6 +162,14 @@ class DeployedRbacEndToEndTest {
     library = identity("library-service");
     xds = identity("xds-server");
     extAuthz = identity("ext-authz");
+    // The library verifies tokens with the JWKS in ConfigMap bdk/bdk-jwks (watched by name) and
+    // authorizes by Organization (listed and watched); a quota makes it use its Lease too.
+    Organization org = new Organization();
+    org.getMetadata().setNamespace(BDK);
+    org.getMetadata().setName("rbac");
+    org.setSpec(new OrganizationSpec(ORGANIZATION_ID, null, List.of(INSTANCE_NS),
+        new OrganizationSpec.Quotas(5, 2, 10, "2", "4Gi", 5)));
+    admin.resource(org).create();
     running.add(io.voyager.bdk.library.Main.start(args(Component.LIBRARY, library)));
     running.add(io.voyager.bdk.xds.Main.start(args(Component.XDS, xds)));
     running.add(io.voyager.bdk.extauthz.Main.start(args(Component.EXT_AUTHZ, extAuthz)));
@@ -188,24 +199,29 @@ class DeployedRbacEndToEndTest {
   void libraryServiceWritesBooksInstancesAndCredentialsAndReadsStatus() {
     ManagedChannel channel = ManagedChannelBuilder.forAddress(LocalStack.LOCALHOST, ports.libraryGrpc()).usePlaintext().build();
     try {
-      var stub = BookLibraryGrpc.newBlockingStub(channel);
+      var stub = BookLibraryGrpc.newBlockingStub(channel).withCallCredentials(bearer(token(ISSUER, "root", null, "platform-admin")));
+      var orgAdmin = BookLibraryGrpc.newBlockingStub(channel)
+          .withCallCredentials(bearer(token(ISSUER, "alice", ORGANIZATION_ID, "org-admin")));
       String bookId = stub.createBook(CreateBookRequest.newBuilder().setName("rbac-book").setVersion("1.0.0").build())
           .getBookId();
       assertThat(stub.listBooks(ListBooksRequest.getDefaultInstance()).getBooksList())
           .extracting(b -> b.getBookId()).contains(bookId);
       assertThat(stub.getBook(GetBookRequest.newBuilder().setBookId(bookId).build()).getName()).isEqualTo("rbac-book");
 
-      // The credentials Secret goes to the customer namespace (namespaces get, secrets create).
-      var instance = stub.createInstance(CreateInstanceRequest.newBuilder()
+      // The credentials Secret goes to the customer namespace (namespaces get, secrets create); the
+      // Organization authorizes it (organizations list/watch) and its quota Lease confirms it
+      // (leases get/create/update).
+      var instance = orgAdmin.createInstance(CreateInstanceRequest.newBuilder()
           .setBookId(bookId)
           .setCustomerNamespace(INSTANCE_NS)
-          .setOrganizationId("org-rbac")
+          .setOrganizationId(ORGANIZATION_ID)
           .setDeployment(Deployment.newBuilder().setType("primary").setReplicas(1))
           .addCredentials(CredentialInput.newBuilder().setName("api_key").setValue("rbac-credential-value")
               .setType("secret").setSource("external"))
           .build());
       assertThat(admin.secrets().inNamespace(INSTANCE_NS).list().getItems()).hasSize(1);
-      assertThat(stub.listInstances(ListInstancesRequest.newBuilder().setBookId(bookId).build()).getInstancesList())
+      assertThat(admin.leases().inNamespace(BDK).withName("bdk-quota-rbac").get().getSpec().getLeaseTransitions()).isEqualTo(1);
+      assertThat(orgAdmin.listInstances(ListInstancesRequest.newBuilder().setBookId(bookId).build()).getInstancesList())
           .extracting(i -> i.getInstanceId()).containsExactly(instance.getInstanceId());
 
       // The controller's status write, read back through the library's watch of instances.
@@ -221,7 +237,7 @@ class DeployedRbacEndToEndTest {
           GetInstanceRequest.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId()).build()).getStatus()));
 
       // Deleting the instance removes its Secret too (secrets delete), then the book can go.
-      stub.deleteInstance(DeleteInstanceRequest.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId()).build());
+      orgAdmin.deleteInstance(DeleteInstanceRequest.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId()).build());
       assertThat(admin.secrets().inNamespace(INSTANCE_NS).list().getItems()).isEmpty();
       assertThat(admin.resources(BookInstanceDefinition.class).inNamespace(BDK).list().getItems()).isEmpty();
       stub.deleteBook(DeleteBookRequest.newBuilder().setBookId(bookId).build());
@@ -285,7 +301,29 @@ class DeployedRbacEndToEndTest {
   }
 
   @Test
+  void theLibraryVerifiesTokensItself_withoutOneDirectGrpcIsRefused() {
+    ManagedChannel channel = ManagedChannelBuilder.forAddress(LocalStack.LOCALHOST, ports.libraryGrpc()).usePlaintext().build();
+    try {
+      io.grpc.StatusRuntimeException e = catchThrowableOfType(io.grpc.StatusRuntimeException.class,
+          () -> BookLibraryGrpc.newBlockingStub(channel).listBooks(ListBooksRequest.getDefaultInstance()));
+      assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
+      e = catchThrowableOfType(io.grpc.StatusRuntimeException.class, () -> BookLibraryGrpc.newBlockingStub(channel)
+          .withCallCredentials(bearer(token(io.voyager.bdk.support.auth.DevIssuer.generate(
+              io.voyager.bdk.support.auth.DevIssuer.LOCAL_ISSUER, io.voyager.bdk.support.auth.DevIssuer.LOCAL_AUDIENCE),
+              "mallory", null, "platform-admin")))
+          .listBooks(ListBooksRequest.getDefaultInstance()));
+      assertThat(e.getStatus().getCode()).as("keys not in the JWKS ConfigMap").isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  @Test
   void eachIdentityIsHeldToItsManifest() {
+    assertThat(refusal(() -> library.client().configMaps().inNamespace(BDK).list()))
+        .as("the library watches its JWKS ConfigMap by name only").isEqualTo(403);
+    assertThat(refusal(() -> library.client().resources(Organization.class).inNamespace(BDK).withName("rbac")
+        .edit(o -> o))).as("Organizations are read-only to the library").isEqualTo(403);
     assertThat(refusal(() -> library.client().secrets().inNamespace("kube-system").list())).isEqualTo(403);
     assertThat(refusal(() -> library.client().secrets().inNamespace(INSTANCE_NS).withName("anything").get()))
         .as("the library never reads a Secret back").isEqualTo(403);
@@ -323,6 +361,24 @@ class DeployedRbacEndToEndTest {
   private static Identity identity(String serviceAccount) throws IOException {
     ServiceAccountIdentity sa = ServiceAccountIdentity.of(admin, kubeConfigYaml, dir, serviceAccount);
     return new Identity(serviceAccount, sa.kubeconfig(), sa.client());
+  }
+
+  /** A one-hour RS256 token of {@code issuer}. */
+  private static String token(io.voyager.bdk.support.auth.DevIssuer issuer, String subject, String organization, String... roles) {
+    return issuer.mint(new io.voyager.bdk.support.auth.DevIssuer.TokenRequest(subject, organization, List.of(roles),
+        Duration.ofHours(1), java.time.Instant.now()), io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256);
+  }
+
+  /** Call credentials sending {@code authorization: Bearer <token>}. */
+  private static io.grpc.CallCredentials bearer(String token) {
+    return new io.grpc.CallCredentials() {
+      @Override
+      public void applyRequestMetadata(RequestInfo info, java.util.concurrent.Executor executor, MetadataApplier applier) {
+        io.grpc.Metadata headers = new io.grpc.Metadata();
+        headers.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        applier.apply(headers);
+      }
+    };
   }
 
   private static void putWebhookSecret(String value) {
