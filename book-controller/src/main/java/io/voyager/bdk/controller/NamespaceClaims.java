@@ -2,6 +2,7 @@ package io.voyager.bdk.controller;
 
 import io.voyager.bdk.model.CustomerNamespaces;
 import io.voyager.bdk.model.Organization;
+import io.voyager.bdk.model.OrganizationIndex;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -29,10 +30,11 @@ record NamespaceClaims(List<String> managed, List<String> problems) {
     problems = List.copyOf(problems);
   }
 
-  /** Orders Organizations oldest first: by creation time, then name. */
-  static final Comparator<Organization> OLDEST_FIRST = Comparator
-      .comparing((Organization o) -> Optional.ofNullable(o.getMetadata().getCreationTimestamp()).orElse("~"))
-      .thenComparing(o -> o.getMetadata().getName());
+  /**
+   * Orders Organizations oldest first: by creation time, then name — the one rule, shared with the
+   * library's authorization ({@link OrganizationIndex}), so both agree which Organization keeps a namespace.
+   */
+  static final Comparator<Organization> OLDEST_FIRST = OrganizationIndex.OLDEST_FIRST;
 
   /**
    * @param listing the Organizations whose spec lists a namespace (this one included or not)
