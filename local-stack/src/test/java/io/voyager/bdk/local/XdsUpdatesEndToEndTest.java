@@ -77,11 +77,13 @@ class XdsUpdatesEndToEndTest {
     long edsUpdates = admin.statOrZero("cluster." + libraryCluster + ".update_success");
 
     List<Integer> ports = StackPorts.freePorts(2);
-    try (AutoCloseable secondLibrary = Component.LIBRARY.starter().start(
+    List<String> secondArgs = new java.util.ArrayList<>(List.of(
         "--kubeconfig", stack.kubeconfig().toString(),
         "--grpc-port", ports.get(0).toString(),
         "--admin-host", LocalStack.LOCALHOST,
-        "--admin-port", ports.get(1).toString())) {
+        "--admin-port", ports.get(1).toString()));
+    secondArgs.addAll(LocalIssuer.jwtFlags()); // a library replica verifies tokens as the first does
+    try (AutoCloseable secondLibrary = Component.LIBRARY.starter().start(secondArgs.toArray(String[]::new))) {
       stack.endpoints().publish(BdkLabels.BDK_NAMESPACE, LocalStack.LIBRARY_SERVICE, LocalStack.GRPC_PORT_NAME,
           LocalStack.LOCALHOST, ports.get(0));
 
