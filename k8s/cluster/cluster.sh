@@ -39,11 +39,17 @@ IN_CHAIN=BDK-CLUSTER-IN
 # behaviour); `up` records them and `down` puts them back.
 KUBELET_SYSCTLS=(vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops
   kernel/keys/root_maxkeys kernel/keys/root_maxbytes)
+# Machine-wide directories the kubelet, containerd's shims and CNI create whatever they are told
+# (the device-plugin socket, shim sockets, libcni's result cache, links to container logs): `down`
+# removes the ones that did not exist before `up`, once empty.
+MACHINE_DIRS=(/var/lib/kubelet/device-plugins /var/lib/kubelet /run/containerd/s /run/containerd
+  /var/lib/cni/results /var/lib/cni /var/log/containers)
 # Start order; `down` stops in reverse.
 COMPONENTS=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns kube-router)
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+trap 'log "error: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 
 # ------------------------------------------------------------------------------------------------
 # Processes
@@ -197,6 +203,24 @@ EOF
   chmod 0600 "$file"
 }
 
+record_machine_dirs() {
+  local d
+  : >"$RUN/machine-dirs.made"
+  for d in "${MACHINE_DIRS[@]}"; do
+    [[ -e "$d" ]] || echo "$d" >>"$RUN/machine-dirs.made"
+  done
+}
+
+remove_machine_dirs() {
+  [[ -f "$RUN/machine-dirs.made" ]] || return 0
+  rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+  local d
+  while read -r d; do
+    [[ -n "$d" && -d "$d" ]] && rmdir "$d" 2>/dev/null && log "removed $d"
+  done <"$RUN/machine-dirs.made"
+  return 0
+}
+
 record_sysctls() {
   local s out="$RUN/sysctls.before"
   : >"$out"
@@ -335,7 +359,7 @@ start_control_plane() {
     --tls-cert-file "$pki/kube-apiserver.crt" --tls-private-key-file "$pki/kube-apiserver.key" \
     --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
     --kubelet-client-key "$pki/apiserver-kubelet-client.key" \
-    --kubelet-certificate-authority "$pki/ca.crt" \
+    --kubelet-certificate-authority "$pki/ca.crt" --kubelet-preferred-address-types InternalIP \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --api-audiences https://kubernetes.default.svc.cluster.local
@@ -476,7 +500,10 @@ cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
 }
 EOF
   start coredns "$COREDNS" -conf "$RUN/Corefile"
+}
 
+start_network_policy() {
+  # kube-router reads its node's address from the Node object: the kubelet registers it first.
   if [[ "$NETWORK_POLICY" == kube-router ]]; then
     start kube-router "$KUBE_ROUTER" --kubeconfig "$RUN/kube-router.kubeconfig" \
       --hostname-override "$NODE_NAME" \
@@ -544,8 +571,9 @@ up() {
   load_binaries
   rm -rf "$RUN" && mkdir -p "$RUN/logs"
   # From here on, a failure leaves a recorded state that `down` removes.
-  trap 'log "start failed; see $RUN/logs, then run: k8s/cluster/cluster.sh down"' ERR
+  trap 'log "error: line $LINENO: $BASH_COMMAND (exit $?); see $RUN/logs, then run: make cluster-down"' ERR
   record_sysctls
+  record_machine_dirs
   make_pki
   local name
   for name in admin kube-controller-manager kube-scheduler kubelet kube-proxy coredns kube-router; do
@@ -556,10 +584,14 @@ up() {
   start_control_plane
   start_node
   wait_for "node $NODE_NAME" 120 node_ready
+  start_network_policy
   wait_for "cluster DNS" 60 dns_ready
   # The default ServiceAccount appears when the controller manager has caught up; pods need it.
   wait_for "default service account" 60 kubectl_ get serviceaccount default -n default
-  trap - ERR
+  if [[ "$NETWORK_POLICY" == kube-router ]]; then
+    wait_for "kube-router's policy chains" 60 iptables -w -S KUBE-ROUTER-FORWARD
+  fi
+  trap 'log "error: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
   log "cluster up in $((SECONDS - started))s"
   status
 }
@@ -610,24 +642,44 @@ unmount_run() {
   done < <(findmnt -rn -o TARGET | grep -F "$RUN/" | sort -r)
 }
 
+delete_chain() { # delete_chain TABLE CHAIN: the rules that jump to it, then the chain
+  local table="$1" chain="$2" rule
+  iptables -w -t "$table" -S "$chain" >/dev/null 2>&1 || return 0
+  while read -r rule; do
+    # shellcheck disable=SC2086
+    eval "iptables -w -t $table ${rule/#-A /-D }" 2>/dev/null || true
+  done < <(iptables -w -t "$table" -S | grep -E -- "-j $chain( |\$)" || true)
+  iptables -w -t "$table" -F "$chain" 2>/dev/null || true
+  iptables -w -t "$table" -X "$chain" 2>/dev/null || true
+}
+
 remove_iptables() {
   local table chain
-  # kube-proxy and kube-router remove their own rules; then whatever a crash left.
+  # kube-proxy removes its own rules.
   [[ -n "${KUBE_PROXY:-}" && -x "${KUBE_PROXY:-}" ]] && "$KUBE_PROXY" --cleanup >/dev/null 2>&1 || true
-  if [[ -n "${KUBE_ROUTER:-}" && -x "${KUBE_ROUTER:-}" ]]; then
-    "$KUBE_ROUTER" --cleanup-config >/dev/null 2>&1 || true
+  # kube-router's --cleanup-config leaves its policy chains (v2.1.0): remove them by their names
+  # (KUBE-ROUTER-*, KUBE-NWPLCY-*, KUBE-POD-FW-*), jumps first, then its ipsets.
+  local chains rule
+  chains="$(iptables -w -t filter -S | sed -n 's/^-N \(KUBE-ROUTER-[A-Z]*\|KUBE-NWPLCY-[A-Z0-9]*\|KUBE-POD-FW-[A-Z0-9]*\)$/\1/p')"
+  if [[ -n "$chains" ]]; then
+    # Jumps from the built-in chains (INPUT, FORWARD, OUTPUT); then all of theirs, flushed first
+    # because they jump to one another.
+    while read -r rule; do
+      eval "iptables -w -t filter ${rule/#-A /-D }" 2>/dev/null || true
+    done < <(iptables -w -t filter -S | grep -E '^-A (INPUT|FORWARD|OUTPUT) .*-j (KUBE-ROUTER-|KUBE-NWPLCY-|KUBE-POD-FW-)' || true)
+    for chain in $chains; do iptables -w -t filter -F "$chain" 2>/dev/null || true; done
+    for chain in $chains; do iptables -w -t filter -X "$chain" 2>/dev/null || log "cannot delete chain $chain"; done
   fi
-  while iptables -w -t mangle -D FORWARD -m comment --comment "bdk-cluster: pod traffic stays on this machine" -j "$FWD_CHAIN" 2>/dev/null; do :; done
-  while iptables -w -t mangle -D INPUT -i "$BRIDGE" -m comment --comment "bdk-cluster: pods reach only the API server and DNS on the host" -j "$IN_CHAIN" 2>/dev/null; do :; done
-  for chain in "$FWD_CHAIN" "$IN_CHAIN"; do
-    iptables -w -t mangle -F "$chain" 2>/dev/null || true
-    iptables -w -t mangle -X "$chain" 2>/dev/null || true
+  local set
+  for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-SRC-|KUBE-DST-|kube-router-)' || true); do
+    ipset destroy "$set" 2>/dev/null || log "cannot destroy ipset $set"
   done
-  # The kubelet's marker chains (it makes no rules of its own).
+  delete_chain mangle "$FWD_CHAIN"
+  delete_chain mangle "$IN_CHAIN"
+  # The kubelet's: its marker chains and KUBE-FIREWALL (drops non-loopback packets to 127/8).
   for table in mangle filter nat; do
-    for chain in KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
-      iptables -w -t "$table" -F "$chain" 2>/dev/null || true
-      iptables -w -t "$table" -X "$chain" 2>/dev/null || true
+    for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+      delete_chain "$table" "$chain"
     done
   done
 }
@@ -677,6 +729,7 @@ down() {
   rm -f /var/lib/cni/results/"$CNI_NETWORK"-* 2>/dev/null || true
   # The kubelet's links to our pods' logs.
   find /var/log/containers -maxdepth 1 -type l -lname "$RUN/*" -delete 2>/dev/null || true
+  remove_machine_dirs
   restore_sysctls
   # Keep the logs of the last run; remove all other state.
   local keep
