@@ -206,7 +206,10 @@ EOF
 record_machine_dirs() {
   local d
   : >"$RUN/machine-dirs.made"
-  for d in "${MACHINE_DIRS[@]}"; do
+  local cgroups=(/sys/fs/cgroup/k8s.io) hierarchy
+  # containerd puts the containers' cgroups under k8s.io (its CRI namespace) in each hierarchy.
+  for hierarchy in /sys/fs/cgroup/*/; do cgroups+=("${hierarchy}k8s.io"); done
+  for d in "${MACHINE_DIRS[@]}" "${cgroups[@]}"; do
     [[ -e "$d" ]] || echo "$d" >>"$RUN/machine-dirs.made"
   done
 }
