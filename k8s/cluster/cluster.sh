@@ -35,6 +35,8 @@ CNI_NETWORK=bdk-cluster
 CNI_BIN_DIR=/usr/lib/cni
 FWD_CHAIN=BDK-CLUSTER-FWD
 IN_CHAIN=BDK-CLUSTER-IN
+# Which checkout's cluster holds the machine's node network (its run directory).
+OWNER_FILE=/run/bdk-cluster.owner
 # Kernel settings the kubelet rewrites when they differ (its protectKernelDefaults=false
 # behaviour); `up` records them and `down` puts them back.
 KUBELET_SYSCTLS=(vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops
@@ -128,7 +130,21 @@ check_machine() {
   [[ "$(id -u)" == 0 ]] || die "run as root (it starts a kubelet and containerd, makes a bridge and iptables rules)"
   [[ "$(uname -s)" == Linux ]] || die "Linux only"
   if ip link show "$BRIDGE" >/dev/null 2>&1; then
-    die "a bridge $BRIDGE already exists but no cluster of $RUN runs: another checkout's cluster? (its 'make cluster-down' removes it)"
+    local owner
+    owner="$(cat "$OWNER_FILE" 2>/dev/null || true)"
+    if [[ -n "$owner" && "$owner" != "$RUN" ]] && RUN="$owner" pid_of kube-apiserver >/dev/null; then
+      die "the node network ($BRIDGE) is in use by the cluster of $owner (its 'make cluster-down' frees it)"
+    fi
+    # A cluster whose API server is gone (its session was killed, its checkout deleted): remove
+    # what it left, as its own cluster-down would, then start ours.
+    log "the node network ($BRIDGE) was left by a cluster that no longer runs (${owner:-unknown owner}); cleaning up"
+    if [[ -n "$owner" && "$owner" != "$RUN" ]]; then
+      BDK_CLUSTER_DIR="$owner" "${BASH_SOURCE[0]}" down
+    fi
+    if ip link show "$BRIDGE" >/dev/null 2>&1; then
+      ip link del "$BRIDGE"
+      remove_iptables
+    fi
   fi
   if ip -4 route show | grep -v "dev $BRIDGE" | grep -qE "^(10\.244\.|10\.96\.)"; then
     die "$POD_SUBNET or $SERVICE_SUBNET is already routed on this machine: $(ip -4 route | grep -E '^(10\.244\.|10\.96\.)')"
@@ -236,6 +252,7 @@ make_network() {
   # The bridge exists before the first pod so that every listener can bind its address.
   ip link add "$BRIDGE" type bridge
   echo "$BRIDGE" >"$RUN/bridge"
+  echo "$RUN" >"$OWNER_FILE"
   ip addr add "$NODE_IP/${POD_SUBNET#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   # Forwarding only for packets that arrive on the bridge (pod -> Service -> pod); the machine's
@@ -573,9 +590,10 @@ up() {
     down
   fi
   local started=$SECONDS
-  check_machine
+  [[ "$(id -u)" == 0 ]] || die "run as root (it starts a kubelet and containerd, makes a bridge and iptables rules)"
   ensure_packages
   load_binaries
+  check_machine
   rm -rf "$RUN" && mkdir -p "$RUN/logs"
   # From here on, a failure leaves a recorded state that `down` removes.
   trap 'log "error: line $LINENO: $BASH_COMMAND (exit $?); see $RUN/logs, then run: make cluster-down"' ERR
@@ -704,7 +722,9 @@ restore_sysctls() {
 
 down() {
   [[ "$(id -u)" == 0 ]] || die "run as root"
-  if [[ ! -d "$RUN" ]]; then
+  local owned_network=false
+  [[ -f "$RUN/bridge" || "$(cat "$OWNER_FILE" 2>/dev/null)" == "$RUN" ]] && owned_network=true
+  if [[ ! -d "$RUN" && "$owned_network" == false ]]; then
     log "nothing to stop: no $RUN"
     return 0
   fi
@@ -728,10 +748,14 @@ down() {
   done
   stop_shims
   unmount_run
-  remove_iptables
-  if [[ -f "$RUN/bridge" ]] || ip link show "$BRIDGE" >/dev/null 2>&1; then
-    ip link del "$BRIDGE" 2>/dev/null && log "removed bridge $BRIDGE" || true
+  # The node network is machine-wide: only its owner removes it (and its rules).
+  if [[ "$owned_network" == true ]]; then
+    remove_iptables
+    if ip link show "$BRIDGE" >/dev/null 2>&1; then
+      ip link del "$BRIDGE" 2>/dev/null && log "removed bridge $BRIDGE" || true
+    fi
   fi
+  [[ "$(cat "$OWNER_FILE" 2>/dev/null)" == "$RUN" ]] && rm -f "$OWNER_FILE"
   # libcni's cache of our network's results (the rest of CNI's state lives under $RUN).
   rm -f /var/lib/cni/results/"$CNI_NETWORK"-* 2>/dev/null || true
   # The kubelet's links to our pods' logs.
@@ -739,6 +763,7 @@ down() {
   remove_machine_dirs
   restore_sysctls
   # Keep the logs of the last run; remove all other state.
+  [[ -d "$RUN" ]] || { log "cluster down"; return 0; }
   local keep
   keep="$(mktemp -d)"
   [[ -d "$RUN/logs" ]] && mv "$RUN/logs" "$keep/"
