@@ -4,6 +4,7 @@
 #   cluster.sh up       start it (idempotent: prints the status when it already runs)
 #   cluster.sh down     stop everything `up` started and remove what it made (safe to run twice)
 #   cluster.sh status   what runs where
+#   cluster.sh import IMAGE.tar...   import image archives (OCI or Docker) into the node's containerd
 #
 # What runs (all as host processes, recorded in $RUN/pids, logs in $RUN/logs):
 #   etcd, kube-apiserver (Node+RBAC authorization; NodeRestriction, PodSecurity, ResourceQuota …
@@ -774,9 +775,31 @@ down() {
   log "cluster down (logs of the last run: $RUN/logs)"
 }
 
+# Imports image archives into the node's containerd, where the kubelet finds them. A name without
+# a registry (voyager/bdk-xds-server:0.1.0, as Jib and podman write it) is also tagged as the
+# kubelet asks for it (docker.io/voyager/bdk-xds-server:0.1.0).
+import_images() {
+  pid_of containerd >/dev/null || die "no cluster runs from $RUN (make cluster)"
+  local archive name full
+  for archive in "$@"; do
+    [[ -f "$archive" ]] || die "no image archive $archive"
+    while read -r name; do
+      full="$name"
+      if [[ "${name%%/*}" != *.* && "${name%%/*}" != *:* && "${name%%/*}" != localhost ]]; then
+        [[ "$name" == */* ]] && full="docker.io/$name" || full="docker.io/library/$name"
+      fi
+      if [[ "$full" != "$name" ]]; then
+        ctr_ -n k8s.io images tag --force "$name" "$full" >/dev/null
+      fi
+      log "imported $full from $archive"
+    done < <(ctr_ -n k8s.io images import "$archive" | sed -n 's/^unpacking \([^ ]*\) (.*/\1/p')
+  done
+}
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  import) shift; import_images "$@" ;;
+  *) echo "usage: $0 up|down|status|import IMAGE.tar..." >&2; exit 2 ;;
 esac

@@ -111,10 +111,15 @@ final class RealCluster {
     return ready.get();
   }
 
-  /** Imports an OCI or Docker image archive into the node's containerd, where the kubelet finds it. */
+  /**
+   * Imports an OCI or Docker image archive into the node's containerd, where the kubelet finds it
+   * ({@code k8s/cluster/cluster.sh import}: names without a registry are tagged docker.io/… too).
+   */
   void importImage(Path archive) {
-    run(List.of("ctr", "--address", runDir.resolve("containerd/containerd.sock").toString(),
-        "-n", "k8s.io", "images", "import", archive.toString()), 600);
+    Path script = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize()
+        .resolve("k8s/cluster/cluster.sh");
+    run(List.of(script.toString(), "import", archive.toString()),
+        Map.of("BDK_CLUSTER_DIR", runDir.toString()), 600);
   }
 
   /** Runs kubectl against this cluster; fails the test when it exits non-zero. */
@@ -124,7 +129,7 @@ final class RealCluster {
     command.add("--kubeconfig");
     command.add(runDir.resolve("kubeconfig").toString());
     command.addAll(List.of(args));
-    return run(command, 300);
+    return run(command, Map.of(), 300);
   }
 
   /** The outcome of a command run in a container. */
@@ -150,12 +155,14 @@ final class RealCluster {
     }
   }
 
-  private static String run(List<String> command, int timeoutSeconds) {
+  private static String run(List<String> command, Map<String, String> environment, int timeoutSeconds) {
     try {
       Path output = Files.createTempFile("cluster-e2e", ".out");
       try {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(output.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(output.toFile());
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         boolean exited = process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
         if (!exited) {
           process.destroyForcibly();
