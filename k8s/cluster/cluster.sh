@@ -652,11 +652,28 @@ kill_tasks() {
 }
 
 stop_shims() {
-  # containerd's shims outlive it by design; ours are the ones started with our socket.
-  local pid
-  for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $RUN/containerd/containerd.sock" || true); do
+  # containerd's shims outlive it by design; ours are the ones started with our socket. A shim
+  # killed here cannot remove its socket (/run/containerd/s/<sha256 of address/namespace/id>) nor
+  # its sandbox's loopback result in libcni's cache: remove those too.
+  local address="$RUN/containerd/containerd.sock" pid id
+  for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $address" || true); do
+    id="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n '/^-id$/{n;p}')"
     kill -KILL "$pid" 2>/dev/null || true
+    if [[ -n "$id" ]]; then
+      rm -f "/run/containerd/s/$(printf '%s' "$address/k8s.io/$id" | sha256sum | cut -d' ' -f1)"
+      rm -f "/var/lib/cni/results/cni-loopback-$id-lo"
+    fi
     log "stopped containerd shim (pid $pid)"
+  done
+}
+
+kill_orphan_containers() {
+  # Containers whose shim is gone (a killed session) keep running; runc knows them from its state
+  # under our run directory. `delete --force` kills them and removes their cgroups.
+  local root="$RUN/containerd/runc/k8s.io" id
+  [[ -d "$root" ]] || return 0
+  for id in $(runc --root "$root" list -q 2>/dev/null || true); do
+    runc --root "$root" delete --force "$id" >/dev/null 2>&1 && log "removed orphaned container ${id:0:12}" || true
   done
 }
 
@@ -748,6 +765,7 @@ down() {
     stop "$name"
   done
   stop_shims
+  kill_orphan_containers
   unmount_run
   # The node network is machine-wide: only its owner removes it (and its rules).
   if [[ "$owned_network" == true ]]; then
