@@ -5,7 +5,8 @@
 #   kube-apiserver, kubectl, etcd   k8s/test-apiserver/build.sh (the tests' build; same pin)
 #   kubelet, kube-controller-manager, kube-scheduler, kube-proxy
 #                                   the same wrapper module (k8s/test-apiserver/go.mod)
-#   coredns                         k8s/cluster/coredns (a slim CoreDNS: only the plugins used)
+#   coredns image                   k8s/cluster/coredns (a slim CoreDNS: only the plugins used),
+#                                   packed as bdk.local/coredns:<version> to run as the DNS pod
 #   kube-router                     k8s/cluster/kube-router (its network policy controller)
 #   pause and hello images          k8s/cluster/tools: static binaries packed as OCI archives
 #
@@ -83,13 +84,15 @@ fi
 # --- CoreDNS (slim build, see coredns/main.go).
 coredns_version="$(cd "$here/coredns" && go list -m -f '{{.Version}}' github.com/coredns/coredns)"
 coredns_dir="$cache/coredns/$coredns_version"
-coredns_stamp="coredns=$coredns_version sources=$(sum_of "$here/coredns/go.sum" "$here/coredns/main.go")"
-if up_to_date "$coredns_dir" "$coredns_stamp" coredns; then
+coredns_stamp="coredns=$coredns_version sources=$(sum_of "$here/coredns/go.sum" "$here/coredns/main.go" "$here/tools/ocipack/main.go")"
+if up_to_date "$coredns_dir" "$coredns_stamp" coredns coredns.oci.tar; then
   log "up to date: coredns $coredns_version"
 else
   log "building coredns $coredns_version into $coredns_dir"
   go_build "$here/coredns" "$coredns_dir" "$coredns_stamp" \
     "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$coredns_version" .
+  (cd "$here/tools" && go run -mod=readonly ./ocipack -name "bdk.local/coredns:$coredns_version" \
+    -binary "$coredns_dir/coredns" -user 65532:65532 -out "$coredns_dir/coredns.oci.tar") >&2
 fi
 
 # --- kube-router (network policy controller only; see cluster.sh).
@@ -129,7 +132,8 @@ KUBELET=$node_dir/kubelet
 KUBE_CONTROLLER_MANAGER=$node_dir/kube-controller-manager
 KUBE_SCHEDULER=$node_dir/kube-scheduler
 KUBE_PROXY=$node_dir/kube-proxy
-COREDNS=$coredns_dir/coredns
+COREDNS_IMAGE=bdk.local/coredns:$coredns_version
+COREDNS_IMAGE_TAR=$coredns_dir/coredns.oci.tar
 KUBE_ROUTER=$router_dir/kube-router
 PAUSE_IMAGE_TAR=$tools_dir/pause.oci.tar
 HELLO_IMAGE_TAR=$tools_dir/hello.oci.tar

@@ -9,11 +9,11 @@
 # What runs (all as host processes, recorded in $RUN/pids, logs in $RUN/logs):
 #   etcd, kube-apiserver (Node+RBAC authorization; NodeRestriction, PodSecurity, ResourceQuota …
 #   admission; service-account token signer), kube-controller-manager, kube-scheduler, kubelet,
-#   containerd (CRI, runc, overlayfs; root and state under $RUN), kube-proxy (iptables mode),
-#   CoreDNS (cluster.local) and kube-router's network policy controller.
+#   containerd (CRI, runc, overlayfs; root and state under $RUN), kube-proxy (iptables mode) and
+#   kube-router's network policy controller; CoreDNS runs as a pod (kube-system/coredns).
 # The pod network is a Linux bridge ($BRIDGE, $POD_SUBNET) made by Debian's CNI bridge plugin. Every
 # listener binds the bridge's address ($NODE_IP), which exists only on this machine. Pods reach
-# each other, Service IPs, the API server and cluster DNS; everything else a pod sends is dropped
+# each other, Service IPs and the API server; everything else a pod sends is dropped
 # (mangle-table chains BDK-CLUSTER-FWD / BDK-CLUSTER-IN), and nothing outside reaches a pod.
 #
 # Environment: BDK_CLUSTER_DIR (default <repo>/.run/cluster), BDK_CLUSTER_CACHE (build.sh),
@@ -31,6 +31,7 @@ POD_SUBNET=10.244.0.0/24
 NODE_IP=10.244.0.1
 SERVICE_SUBNET=10.96.0.0/24
 KUBERNETES_SERVICE_IP=10.96.0.1
+DNS_SERVICE_IP=10.96.0.10
 API_PORT=6443
 CNI_NETWORK=bdk-cluster
 CNI_BIN_DIR=/usr/lib/cni
@@ -48,7 +49,7 @@ KUBELET_SYSCTLS=(vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_
 MACHINE_DIRS=(/var/lib/kubelet/device-plugins /var/lib/kubelet /run/containerd/s /run/containerd
   /var/lib/cni/results /var/lib/cni /var/log/containers)
 # Start order; `down` stops in reverse.
-COMPONENTS=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns kube-router)
+COMPONENTS=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kube-router)
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -188,7 +189,6 @@ make_pki() {
   issue kube-scheduler system:kube-scheduler ""
   issue kubelet "system:node:$NODE_NAME" system:nodes
   issue kube-proxy system:kube-proxy ""
-  issue coredns bdk:coredns ""
   issue kube-router bdk:kube-router ""
   # The service-account token signer.
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key" 2>/dev/null
@@ -275,10 +275,8 @@ make_network() {
   iptables -w -t mangle -N "$IN_CHAIN"
   iptables -w -t mangle -A "$IN_CHAIN" -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
   iptables -w -t mangle -A "$IN_CHAIN" -p tcp --dport "$API_PORT" -d "$NODE_IP" -j RETURN
-  iptables -w -t mangle -A "$IN_CHAIN" -p udp --dport 53 -d "$NODE_IP" -j RETURN
-  iptables -w -t mangle -A "$IN_CHAIN" -p tcp --dport 53 -d "$NODE_IP" -j RETURN
   iptables -w -t mangle -A "$IN_CHAIN" -j DROP
-  iptables -w -t mangle -I INPUT 1 -i "$BRIDGE" -m comment --comment "bdk-cluster: pods reach only the API server and DNS on the host" -j "$IN_CHAIN"
+  iptables -w -t mangle -I INPUT 1 -i "$BRIDGE" -m comment --comment "bdk-cluster: pods reach only the API server on the host" -j "$IN_CHAIN"
 
   mkdir -p "$RUN/cni/net.d" "$RUN/cni/ipam"
   cat >"$RUN/cni/net.d/10-$CNI_NETWORK.conflist" <<EOF
@@ -330,6 +328,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   restrict_oom_score_adj = true
   # Pod network namespaces live under the run directory, not in /var/run/netns.
   netns_mounts_under_state_dir = true
+  # Non-root containers may bind ports below 1024 in their own network namespace (CoreDNS on 53).
+  enable_unprivileged_ports = true
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
@@ -355,6 +355,7 @@ EOF
   wait_for containerd 30 ctr_ version
   ctr_ -n k8s.io images import "$PAUSE_IMAGE_TAR" >/dev/null
   ctr_ -n k8s.io images import "$HELLO_IMAGE_TAR" >/dev/null
+  ctr_ -n k8s.io images import "$COREDNS_IMAGE_TAR" >/dev/null
   ctr_ -n k8s.io images label bdk.local/pause:1 io.cri-containerd.pinned=pinned >/dev/null
 }
 
@@ -410,7 +411,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: "bdk:coredns"}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "bdk:coredns"}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "bdk:coredns"}]
+subjects: [{kind: ServiceAccount, name: coredns, namespace: kube-system}]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -468,7 +469,7 @@ tlsPrivateKeyFile: $pki/kubelet-serving.key
 containerRuntimeEndpoint: unix://$RUN/containerd/containerd.sock
 podLogsDir: $RUN/pod-logs
 clusterDomain: cluster.local
-clusterDNS: [$NODE_IP]
+clusterDNS: [$DNS_SERVICE_IP]
 resolvConf: $RUN/resolv.conf
 # This machine: cgroup v1 (hybrid), no swap accounting, no systemd; containers share the host's
 # cgroups rather than per-QoS ones.
@@ -505,26 +506,6 @@ iptables: {localhostNodePorts: false, masqueradeAll: false}
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 EOF
   start kube-proxy "$KUBE_PROXY" --config "$RUN/kube-proxy.yaml"
-
-  cat >"$RUN/Corefile" <<EOF
-cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
-    bind $NODE_IP
-    errors
-    health $NODE_IP:8081
-    ready $NODE_IP:8181
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-        kubeconfig $RUN/coredns.kubeconfig
-        pods insecure
-        fallthrough in-addr.arpa ip6.arpa
-    }
-    cache 30
-}
-.:53 {
-    bind $NODE_IP
-    errors
-}
-EOF
-  start coredns "$COREDNS" -conf "$RUN/Corefile"
 }
 
 start_network_policy() {
@@ -542,7 +523,84 @@ node_ready() {
   [[ "$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
 }
 
-dns_ready() { curl -fsS "http://$NODE_IP:8181/ready"; }
+# Cluster DNS runs as a pod (kube-system/coredns, k8s-app=kube-dns, behind Service kube-dns) as
+# on any cluster, so that NetworkPolicies allowing "the cluster DNS pods" (the book-controller's
+# --dns-namespace/--dns-pod-label) select it.
+start_dns() {
+  kubectl_ apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: coredns, namespace: kube-system}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: coredns, namespace: kube-system}
+data:
+  Corefile: |
+    cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
+        errors
+        health :8080
+        ready :8181
+        kubernetes cluster.local in-addr.arpa ip6.arpa {
+            pods insecure
+            fallthrough in-addr.arpa ip6.arpa
+        }
+        cache 30
+    }
+    .:53 {
+        errors
+    }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {k8s-app: kube-dns}}
+  template:
+    metadata: {labels: {k8s-app: kube-dns}}
+    spec:
+      serviceAccountName: coredns
+      dnsPolicy: Default
+      priorityClassName: system-cluster-critical
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: {type: RuntimeDefault}
+      containers:
+      - name: coredns
+        image: $COREDNS_IMAGE
+        imagePullPolicy: Never
+        args: [-conf, /etc/coredns/Corefile]
+        ports:
+        - {name: dns, containerPort: 53, protocol: UDP}
+        - {name: dns-tcp, containerPort: 53, protocol: TCP}
+        readinessProbe: {httpGet: {path: /ready, port: 8181}, periodSeconds: 2}
+        livenessProbe: {httpGet: {path: /health, port: 8080}, periodSeconds: 10}
+        resources:
+          requests: {cpu: 50m, memory: 64Mi}
+          limits: {memory: 170Mi}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities: {drop: [ALL]}
+        volumeMounts: [{name: config, mountPath: /etc/coredns, readOnly: true}]
+      volumes: [{name: config, configMap: {name: coredns}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec:
+  clusterIP: $DNS_SERVICE_IP
+  selector: {k8s-app: kube-dns}
+  ports:
+  - {name: dns, port: 53, protocol: UDP, targetPort: 53}
+  - {name: dns-tcp, port: 53, protocol: TCP, targetPort: 53}
+EOF
+}
+
+dns_ready() {
+  [[ "$(kubectl_ -n kube-system get deployment coredns -o jsonpath='{.status.readyReplicas}')" == 1 ]]
+}
 
 status() {
   [[ -z "${KUBECTL:-}" && -f "$RUN/pids/kube-apiserver.exe" ]] && KUBECTL="$(dirname "$(cat "$RUN/pids/kube-apiserver.exe")")/kubectl"
@@ -562,13 +620,13 @@ status() {
       kube-scheduler) where="https://$NODE_IP:10259" ;;
       kubelet) where="https://$NODE_IP:10250" ;;
       kube-proxy) where="iptables (Services $SERVICE_SUBNET), healthz http://$NODE_IP:10256" ;;
-      coredns) where="dns://$NODE_IP:53 (cluster.local)" ;;
       kube-router) where="network policies (iptables + ipset)" ;;
     esac
     pid="$(pid_of "$name" || echo -)"
     [[ "$name" == kube-router && "$pid" == - && "$NETWORK_POLICY" != kube-router ]] && where="not started (NETWORK_POLICY=$NETWORK_POLICY)"
     printf '  %-24s %-8s %s\n' "$name" "$pid" "$where"
   done
+  echo "  cluster DNS: pod kube-system/coredns behind Service kube-dns $DNS_SERVICE_IP (cluster.local)"
   echo "  pods: $POD_SUBNET on $BRIDGE; Services: $SERVICE_SUBNET; logs: $RUN/logs"
   echo "  kubeconfig: $RUN/kubeconfig   (kubectl: $KUBECTL)"
 }
@@ -602,7 +660,7 @@ up() {
   record_machine_dirs
   make_pki
   local name
-  for name in admin kube-controller-manager kube-scheduler kubelet kube-proxy coredns kube-router; do
+  for name in admin kube-controller-manager kube-scheduler kubelet kube-proxy kube-router; do
     kubeconfig "$name" "$name"
   done
   make_network
@@ -611,7 +669,8 @@ up() {
   start_node
   wait_for "node $NODE_NAME" 120 node_ready
   start_network_policy
-  wait_for "cluster DNS" 60 dns_ready
+  start_dns
+  wait_for "cluster DNS (pod kube-system/coredns)" 120 dns_ready
   # The default ServiceAccount appears when the controller manager has caught up; pods need it.
   wait_for "default service account" 60 kubectl_ get serviceaccount default -n default
   if [[ "$NETWORK_POLICY" == kube-router ]]; then

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pods reach the host only where the node needs them to: the API server (through the
- * {@code kubernetes} Service) and cluster DNS. The node's etcd, which the host itself reads
- * without credentials, is not reachable from a pod.
+ * {@code kubernetes} Service). The node's etcd, which the host itself reads without credentials,
+ * is not reachable from a pod.
  */
 class PodIsolationTest {
   /** etcd's plain-HTTP health endpoint on the node address (k8s/cluster/cluster.sh). */
