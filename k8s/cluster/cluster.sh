@@ -18,7 +18,7 @@
 #
 # Environment: BDK_CLUSTER_DIR (default <repo>/.run/cluster), BDK_CLUSTER_CACHE (build.sh),
 # NETWORK_POLICY=kube-router|none (default kube-router).
-set -euo pipefail
+set -Eeuo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
