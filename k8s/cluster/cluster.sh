@@ -16,13 +16,17 @@
 # each other, Service IPs and the API server; everything else a pod sends is dropped
 # (mangle-table chains BDK-CLUSTER-FWD / BDK-CLUSTER-IN), and nothing outside reaches a pod.
 #
-# Environment: BDK_CLUSTER_DIR (default <repo>/.run/cluster), BDK_CLUSTER_CACHE (build.sh),
+# Environment: BDK_CLUSTER_DIR (default <repo>/.run/cluster: kubeconfig, certificates, etcd, logs),
+# BDK_CLUSTER_STATE (default /var/lib/bdk-cluster: containerd's and the kubelet's state), BDK_CLUSTER_CACHE (build.sh),
 # NETWORK_POLICY=kube-router|none (default kube-router).
 set -Eeuo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 RUN="${BDK_CLUSTER_DIR:-$repo/.run/cluster}"
+# containerd's and the kubelet's state live apart from the run directory: both make unix sockets
+# inside it (limited to 107 bytes, which a deep checkout would exceed). One cluster per machine.
+STATE="${BDK_CLUSTER_STATE:-/var/lib/bdk-cluster}"
 NETWORK_POLICY="${NETWORK_POLICY:-kube-router}"
 
 NODE_NAME=bdk-node
@@ -303,9 +307,9 @@ EOF
 }
 
 start_containerd() {
-  local c="$RUN/containerd"
+  local c="$STATE/containerd"
   mkdir -p "$c/root" "$c/state" "$c/runc" "$c/opt"
-  cat >"$c/config.toml" <<EOF
+  cat >"$RUN/containerd.toml" <<EOF
 version = 2
 root = "$c/root"
 state = "$c/state"
@@ -351,7 +355,7 @@ EOF
   # address on loopback where nothing listens, so an image that was not imported fails at once
   # (ErrImagePull, "proxyconnect … connection refused") without a packet leaving the machine.
   start containerd env HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY= \
-    "$(command -v containerd)" --config "$c/config.toml"
+    "$(command -v containerd)" --config "$RUN/containerd.toml"
   wait_for containerd 30 ctr_ version
   ctr_ -n k8s.io images import "$PAUSE_IMAGE_TAR" >/dev/null
   ctr_ -n k8s.io images import "$HELLO_IMAGE_TAR" >/dev/null
@@ -359,7 +363,7 @@ EOF
   ctr_ -n k8s.io images label bdk.local/pause:1 io.cri-containerd.pinned=pinned >/dev/null
 }
 
-ctr_() { ctr --address "$RUN/containerd/containerd.sock" "$@"; }
+ctr_() { ctr --address "$STATE/containerd/containerd.sock" "$@"; }
 kubectl_() { "$KUBECTL" --kubeconfig "$RUN/kubeconfig" "$@"; }
 
 api_ready() { kubectl_ get --raw /readyz; }
@@ -447,11 +451,11 @@ EOF
 }
 
 start_node() {
-  local pki="$RUN/pki" k="$RUN/kubelet"
+  local pki="$RUN/pki" k="$STATE/kubelet"
   mkdir -p "$k/root" "$RUN/pod-logs"
   # Pods resolve cluster names only: the node has no upstream resolver to hand them.
   : >"$RUN/resolv.conf"
-  cat >"$k/config.yaml" <<EOF
+  cat >"$RUN/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -466,7 +470,7 @@ authentication:
 authorization: {mode: Webhook}
 tlsCertFile: $pki/kubelet-serving.crt
 tlsPrivateKeyFile: $pki/kubelet-serving.key
-containerRuntimeEndpoint: unix://$RUN/containerd/containerd.sock
+containerRuntimeEndpoint: unix://$STATE/containerd/containerd.sock
 podLogsDir: $RUN/pod-logs
 clusterDomain: cluster.local
 clusterDNS: [$DNS_SERVICE_IP]
@@ -486,7 +490,7 @@ serializeImagePulls: false
 rotateCertificates: false
 maxPods: 110
 EOF
-  start kubelet "$KUBELET" --config "$k/config.yaml" --kubeconfig "$RUN/kubelet.kubeconfig" \
+  start kubelet "$KUBELET" --config "$RUN/kubelet.yaml" --kubeconfig "$RUN/kubelet.kubeconfig" \
     --root-dir "$k/root" --cert-dir "$k/pki" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
     --v 1
 
@@ -613,7 +617,7 @@ status() {
   local name pid where
   for name in "${COMPONENTS[@]}"; do
     case $name in
-      containerd) where="unix://$RUN/containerd/containerd.sock" ;;
+      containerd) where="unix://$STATE/containerd/containerd.sock" ;;
       etcd) where="http://$NODE_IP:2379" ;;
       kube-apiserver) where="https://$NODE_IP:$API_PORT" ;;
       kube-controller-manager) where="https://$NODE_IP:10257" ;;
@@ -654,6 +658,8 @@ up() {
   load_binaries
   check_machine
   rm -rf "$RUN" && mkdir -p "$RUN/logs"
+  unmount_under "$STATE"
+  rm -rf "$STATE" && mkdir -p "$STATE"
   # From here on, a failure leaves a recorded state that `down` removes.
   trap 'log "error: line $LINENO: $BASH_COMMAND (exit $?); see $RUN/logs, then run: make cluster-down"' ERR
   record_sysctls
@@ -714,7 +720,7 @@ stop_shims() {
   # containerd's shims outlive it by design; ours are the ones started with our socket. A shim
   # killed here cannot remove its socket (/run/containerd/s/<sha256 of address/namespace/id>) nor
   # its sandbox's loopback result in libcni's cache: remove those too.
-  local address="$RUN/containerd/containerd.sock" pid id
+  local address="$STATE/containerd/containerd.sock" pid id
   for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $address" || true); do
     id="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n '/^-id$/{n;p}')"
     kill -KILL "$pid" 2>/dev/null || true
@@ -729,19 +735,21 @@ stop_shims() {
 kill_orphan_containers() {
   # Containers whose shim is gone (a killed session) keep running; runc knows them from its state
   # under our run directory. `delete --force` kills them and removes their cgroups.
-  local root="$RUN/containerd/runc/k8s.io" id
+  local root="$STATE/containerd/runc/k8s.io" id
   [[ -d "$root" ]] || return 0
   for id in $(runc --root "$root" list -q 2>/dev/null || true); do
     runc --root "$root" delete --force "$id" >/dev/null 2>&1 && log "removed orphaned container ${id:0:12}" || true
   done
 }
 
-unmount_run() {
+unmount_under() { # unmount_under DIR...: every mount below these directories, deepest first
   local target
-  # Deepest first; lazily if a mount is still busy.
   while read -r target; do
+    # Lazily if a mount is still busy.
     umount "$target" 2>/dev/null || umount -l "$target" 2>/dev/null || log "cannot unmount $target"
-  done < <(findmnt -rn -o TARGET | grep -F "$RUN/" | sort -r)
+  done < <(findmnt -rn -o TARGET | awk -v dirs="$*" '
+      BEGIN { n = split(dirs, d, " ") }
+      { for (i = 1; i <= n; i++) if (index($0, d[i] "/") == 1) { print; next } }' | sort -r)
 }
 
 delete_chain() { # delete_chain TABLE CHAIN: the rules that jump to it, then the chain
@@ -823,9 +831,16 @@ down() {
     [[ "$name" == containerd ]] && kill_tasks
     stop "$name"
   done
-  stop_shims
-  kill_orphan_containers
-  unmount_run
+  # The node's state directory (and the shims and containers it records) is machine-wide: only
+  # the cluster that owns the node network touches it.
+  if [[ "$owned_network" == true ]]; then
+    stop_shims
+    kill_orphan_containers
+    unmount_under "$RUN" "$STATE"
+    rm -rf "$STATE"
+  else
+    unmount_under "$RUN"
+  fi
   # The node network is machine-wide: only its owner removes it (and its rules).
   if [[ "$owned_network" == true ]]; then
     remove_iptables

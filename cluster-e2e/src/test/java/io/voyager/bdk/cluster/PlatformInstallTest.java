@@ -46,6 +46,9 @@ class PlatformInstallTest {
 
   @AfterEach
   void uninstall() {
+    if (cluster == null) {
+      return; // skipped: no cluster
+    }
     if (overlayApplied) {
       cluster.kubectl("delete", "-k", root.resolve("k8s/overlays/dev").toString(),
           "--ignore-not-found", "--wait=true", "--timeout=180s");
