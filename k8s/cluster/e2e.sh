@@ -42,8 +42,12 @@ fi
 
 started_here=false
 if ! "$here/cluster.sh" status | grep -qE '^  kube-apiserver +[0-9]+ '; then
-  if ip link show bdk0 >/dev/null 2>&1; then
-    cannot "the node network (bridge bdk0) belongs to another checkout's cluster; its 'make cluster-down' frees it"
+  # Another checkout's cluster that still runs holds the node network; one that no longer runs
+  # (a killed session) is cleaned up by cluster.sh up.
+  owner="$(cat /run/bdk-cluster.owner 2>/dev/null || true)"
+  if [[ -n "$owner" && "$owner" != "$run" ]] \
+      && BDK_CLUSTER_DIR="$owner" "$here/cluster.sh" status | grep -qE '^  kube-apiserver +[0-9]+ '; then
+    cannot "the node network (bridge bdk0) is used by the cluster of $owner; its 'make cluster-down' frees it"
   fi
   started_here=true
   trap '"$here/cluster.sh" down' EXIT
