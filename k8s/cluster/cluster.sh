@@ -120,6 +120,8 @@ ensure_packages() {
   [[ -x $CNI_BIN_DIR/bridge && -x $CNI_BIN_DIR/host-local && -x $CNI_BIN_DIR/loopback ]] || missing+=(containernetworking-plugins)
   command -v iptables >/dev/null || missing+=(iptables)
   command -v ipset >/dev/null || missing+=(ipset)
+  # kube-proxy clears stale UDP conntrack entries itself (netlink); the tool helps by hand.
+  command -v conntrack >/dev/null || missing+=(conntrack)
   command -v etcd >/dev/null || missing+=(etcd-server)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v ip >/dev/null || missing+=(iproute2)
