@@ -8,6 +8,7 @@
 #   KUBECONFIG=PATH              on the make command line: use that cluster instead of the embedded API
 #                                (a KUBECONFIG merely exported in your shell is ignored on purpose)
 #   ENVOY_BIN=PATH               use this Envoy binary (else envoy on PATH, else the one in .venv)
+#   NATS_SERVER_BIN=PATH         use this nats-server (>= 2.11) instead of the pinned build (make nats-server)
 #   PYTHON, MVN                  interpreters/tools to use (default python3, mvn)
 #   BENCH_ARGS="--requests 5000 --concurrency 8"   options of make bench's webhook benchmark (--help lists them)
 #   AUTH_BENCH_ARGS="--requests 5000 --rounds 3"   options of make bench's library authentication benchmark
@@ -31,7 +32,7 @@ ifeq ($(origin KUBECONFIG),command line)
 RUN_ARGS += --kubeconfig $(KUBECONFIG)
 endif
 
-.PHONY: help run test envoy kube-apiserver build clean-run bench bench-scale \
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-scale \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -39,6 +40,7 @@ help:
 	@echo "make test    run everything CI runs (mvn -B install with end-to-end tests on a real Envoy, then the real-node suite)"
 	@echo "make envoy   install the pinned Envoy (envoy/requirements.txt) into $(VENV)"
 	@echo "make kube-apiserver  build the real kube-apiserver, etcd and kubectl the controller tests run on (cached outside the repo)"
+	@echo "make nats-server  build the pinned nats-server (JetStream) for make run and the tests (cached outside the repo)"
 	@echo "make build   mvn install (no tests) of what the local stack and bin/bdkctl need"
 	@echo "make cluster         start a real single-node Kubernetes cluster here (root; kubeconfig .run/cluster/kubeconfig)"
 	@echo "make cluster-down    stop it and remove everything it made (safe to run twice)"
@@ -61,7 +63,7 @@ $(ENVOY_STAMP): envoy/requirements.txt
 build:
 	$(MVN) -q install -DskipTests -pl local-stack,bdkctl -am
 
-run: envoy build
+run: envoy nats-server build
 	@# Ctrl-C is the normal way to stop it: exit status 130 is not an error.
 	java -Dproject.root="$(CURDIR)" -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.LocalStackMain $(RUN_ARGS) || [ $$? -eq 130 ]
@@ -93,7 +95,13 @@ e2e-cluster:
 
 ## Everything, then the real-node suite (k8s/cluster/e2e.sh --if-possible: skipped with a message
 ## when not root or when another checkout's cluster holds the node network; never skipped in CI).
-test: envoy kube-apiserver
+## The pinned nats-server (nats-server/go.mod) the webhook relay's tests and make run start, built from
+## the Go module proxy into ~/.cache/bdk/nats-server (nats-server/build.sh; a no-op when cached, or
+## when $$NATS_SERVER_BIN names one).
+nats-server:
+	nats-server/build.sh >/dev/null
+
+test: envoy kube-apiserver nats-server
 	$(MVN) -B install
 	@if [ "$(CLUSTER_E2E)" = true ]; then k8s/cluster/e2e.sh --if-possible $(MVN); \
 	else echo "cluster-e2e: skipped (CLUSTER_E2E=$(CLUSTER_E2E))"; fi
@@ -102,7 +110,7 @@ test: envoy kube-apiserver
 ## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports). Then: the
 ## Book Library REST API (GET and create) with bearer-token authentication on and off. Then:
 ## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale (below).
-bench: envoy build bench-scale
+bench: envoy nats-server build bench-scale
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.WebhookBenchmark $(BENCH_ARGS)

@@ -113,6 +113,8 @@ public record BookInstanceDefinitionSpec(
    * credential whose value is the signing secret (one or more, one per line, for rotation).
    * {@code max_body_bytes} lowers the gateway's body limit for this integration (larger bodies get
    * 413 from Envoy). The numbers are capped by {@link WebhookLimits}.
+   * {@code delivery} is {@code direct} (default) or {@code queued}; {@code ordered} (queued only)
+   * delivers one at a time ({@link WebhookDelivery}).
    */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -125,12 +127,20 @@ public record BookInstanceDefinitionSpec(
       @JsonProperty("rate_limit") RateLimit rateLimit,
       Hmac hmac,
       @JsonProperty("max_body_bytes")
-          @Min(WebhookLimits.MIN_BODY_BYTES) @Max(WebhookLimits.MAX_BODY_BYTES) Integer maxBodyBytes) {
+          @Min(WebhookLimits.MIN_BODY_BYTES) @Max(WebhookLimits.MAX_BODY_BYTES) Integer maxBodyBytes,
+      @Pattern(WebhookDelivery.PATTERN) String delivery,
+      Boolean ordered) {
 
-    /** A binding with the gateway's body limit. */
+    /** A direct binding with the gateway's body limit. */
     public WebhookBinding(String integration, String scheme, String credential, Integer toleranceSeconds,
         RateLimit rateLimit, Hmac hmac) {
-      this(integration, scheme, credential, toleranceSeconds, rateLimit, hmac, null);
+      this(integration, scheme, credential, toleranceSeconds, rateLimit, hmac, null, null, null);
+    }
+
+    /** A direct binding (delivery and ordered absent). */
+    public WebhookBinding(String integration, String scheme, String credential, Integer toleranceSeconds,
+        RateLimit rateLimit, Hmac hmac, Integer maxBodyBytes) {
+      this(integration, scheme, credential, toleranceSeconds, rateLimit, hmac, maxBodyBytes, null, null);
     }
   }
 }

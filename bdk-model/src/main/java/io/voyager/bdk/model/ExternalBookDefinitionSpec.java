@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import java.util.List;
 
@@ -28,7 +29,9 @@ public record ExternalBookDefinitionSpec(
   /**
    * {@code type}: webhook (the gateway routes to the book) or api (the book calls out).
    * {@code max_body_bytes}: a webhook's body limit on the gateway, at most the gateway's own
-   * ({@link WebhookLimits}); larger bodies get 413 from Envoy before any check.
+   * ({@link WebhookLimits}); larger bodies get 413 from Envoy before any check. For a webhook,
+   * {@code delivery} is {@code direct} (default) or {@code queued}, and {@code ordered} (queued only)
+   * delivers one at a time ({@link WebhookDelivery}).
    */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -39,11 +42,19 @@ public record ExternalBookDefinitionSpec(
       Authentication authentication,
       @JsonProperty("rate_limit") RateLimit rateLimit,
       @JsonProperty("max_body_bytes")
-          @Min(WebhookLimits.MIN_BODY_BYTES) @Max(WebhookLimits.MAX_BODY_BYTES) Integer maxBodyBytes) {
+          @Min(WebhookLimits.MIN_BODY_BYTES) @Max(WebhookLimits.MAX_BODY_BYTES) Integer maxBodyBytes,
+      @Pattern(WebhookDelivery.PATTERN) String delivery,
+      Boolean ordered) {
 
-    /** An integration with the gateway's body limit. */
+    /** A direct integration with the gateway's body limit. */
     public ExternalIntegration(String name, String type, String endpoint, Authentication authentication, RateLimit rateLimit) {
-      this(name, type, endpoint, authentication, rateLimit, null);
+      this(name, type, endpoint, authentication, rateLimit, null, null, null);
+    }
+
+    /** A direct integration (delivery and ordered absent). */
+    public ExternalIntegration(String name, String type, String endpoint, Authentication authentication, RateLimit rateLimit,
+        Integer maxBodyBytes) {
+      this(name, type, endpoint, authentication, rateLimit, maxBodyBytes, null, null);
     }
   }
 

@@ -38,7 +38,9 @@ public final class ExternalBookDefinitionFactory {
                   hook.toleranceSeconds(),
                   hook.hmac()),
               hook.rateLimit(),
-              hook.maxBodyBytes()));
+              hook.maxBodyBytes(),
+              hook.delivery(),
+              hook.ordered()));
     }
     List<BookDefinitionSpec.Integration> bookIntegrations =
         i.book().getSpec().integrations() == null ? List.of() : i.book().getSpec().integrations();

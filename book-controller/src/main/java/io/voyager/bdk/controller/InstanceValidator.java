@@ -215,6 +215,10 @@ public final class InstanceValidator {
         problems.add(field + ".credential is required (the key of the signing secret in the credentials Secret)");
       }
       checkWebhookLimits(field, w, problems);
+      String delivery = io.voyager.bdk.model.WebhookDelivery.problem(field, w.delivery(), w.ordered());
+      if (delivery != null) {
+        problems.add(delivery);
+      }
     }
   }
 

@@ -1,0 +1,229 @@
+package io.voyager.bdk.relay;
+
+import io.nats.client.ConsumeOptions;
+import io.nats.client.Connection;
+import io.nats.client.ConsumerContext;
+import io.nats.client.Message;
+import io.nats.client.MessageConsumer;
+import io.nats.client.impl.NatsJetStreamMetaData;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes the work stream (durable pull consumer, shared by every relay replica) and delivers each
+ * webhook at-least-once: an attempt, then acknowledge (delivered or dead-lettered) or
+ * {@code nakWithDelay} (retry per {@link RetryPolicy}); a message is acknowledged only after the
+ * book said 2xx or its dead letter was stored, so a relay that dies mid-attempt loses nothing —
+ * JetStream offers the message again after the ack wait.
+ *
+ * <p>Attempts are counted in the delivery record ({@link DeliveryRecords}), not with the consumer's
+ * {@code MaxDeliver}: JetStream's delivery count also counts the times a webhook was only offered
+ * and put back (its endpoint paused by the breaker, an ordered endpoint busy), and its
+ * {@code MAX_DELIVERIES} advisory carries neither the last status nor the error the dead letter
+ * must show. The consumer therefore has no delivery limit; the schedule's length bounds attempts
+ * and {@code giveUpAfter} bounds a webhook's life (dead-lettered as {@code expired}), so nothing
+ * loops forever. Should the record be unreadable, a webhook's attempts restart from zero, bounded
+ * by {@code giveUpAfter} as well.
+ */
+final class DeliveryWorkers implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DeliveryWorkers.class);
+  private static final Duration NATS_TROUBLE_WAIT = Duration.ofSeconds(5);
+
+  private final Connection connection;
+  private final QueueSettings queue;
+  private final DeliverySettings settings;
+  private final DeliveryRecords records;
+  private final DeadLetters deadLetters;
+  private final RelayMetrics metrics;
+  private final CircuitBreakers breakers;
+  private final EndpointLanes lanes;
+  private final RetryPolicy policy;
+  private final BookClient books;
+  private final Clock clock;
+  private final ExecutorService executor;
+  private MessageConsumer consumer;
+
+  DeliveryWorkers(Connection connection, QueueSettings queue, DeliverySettings settings, DeliveryRecords records,
+      DeadLetters deadLetters, RelayMetrics metrics, CircuitBreakers breakers, Clock clock) {
+    this.connection = connection;
+    this.queue = queue;
+    this.settings = settings;
+    this.records = records;
+    this.deadLetters = deadLetters;
+    this.metrics = metrics;
+    this.breakers = breakers;
+    this.lanes = new EndpointLanes(settings.perEndpointConcurrency());
+    this.policy = new RetryPolicy(settings.schedule());
+    this.books = new BookClient(settings.target(), settings.timeout(), clock);
+    this.clock = clock;
+    this.executor = Executors.newFixedThreadPool(4, runnable -> {
+      Thread thread = new Thread(runnable, "relay-delivery");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  void start() throws Exception {
+    ConsumerContext context = connection.getConsumerContext(queue.workStream(), queue.consumer());
+    consumer = context.consume(
+        ConsumeOptions.builder().batchSize(Math.min(settings.maxInFlight(), 256)).build(),
+        message -> executor.execute(() -> process(message)));
+    log.info("event=delivery_workers_started stream={} consumer={} schedule={} max_in_flight={}",
+        queue.workStream(), queue.consumer(), settings.schedule(), settings.maxInFlight());
+  }
+
+  private void process(Message message) {
+    NatsJetStreamMetaData meta = message.metaData();
+    long sequence = meta.streamSequence();
+    WebhookEnvelope webhook;
+    try {
+      webhook = WebhookEnvelope.from(message.getHeaders(), message.getData());
+    } catch (RuntimeException e) {
+      log.error("event=webhook_malformed seq={} error=\"{}\"", sequence, DeadLetters.oneLine(e.getMessage()));
+      metrics.deadLettered(DeadLetterReason.MALFORMED);
+      message.term();
+      return;
+    }
+    Instant now = clock.instant();
+    String endpoint = webhook.endpoint();
+    DeliveryRecord record = readRecord(webhook);
+    int attempts = record != null && record.sequence() == sequence ? record.attempts() : 0;
+    Integer lastStatus = record != null && record.sequence() == sequence ? record.lastStatus() : null;
+    if (attempts >= settings.schedule().maxAttempts()) {
+      // the last attempt failed but its dead letter was not stored (NATS trouble): store it now
+      deadLetter(message, webhook, sequence, DeadLetterReason.ATTEMPTS_EXHAUSTED, attempts,
+          lastStatus == null ? null : DeliveryOutcome.answered(lastStatus, null), record);
+      return;
+    }
+    Instant received = webhook.receivedAt().equals(Instant.EPOCH) ? meta.timestamp().toInstant() : webhook.receivedAt();
+    if (Duration.between(received, now).compareTo(settings.giveUpAfter()) > 0) {
+      deadLetter(message, webhook, sequence, DeadLetterReason.EXPIRED, attempts,
+          lastStatus == null ? null : DeliveryOutcome.answered(lastStatus, null), record);
+      return;
+    }
+    Optional<Duration> paused = breakers.admit(endpoint, now);
+    if (paused.isPresent()) {
+      message.nakWithDelay(paused.get());
+      return;
+    }
+    Optional<Duration> busy = lanes.admit(endpoint, sequence, webhook.ordered(), now);
+    if (busy.isPresent()) {
+      breakers.released(endpoint);
+      message.nakWithDelay(busy.get());
+      return;
+    }
+    int attempt = attempts + 1;
+    writeRecord(webhook, DeliveryRecord.DELIVERING, attempt, lastStatus, null, null, sequence, record);
+    books.deliver(webhook, attempt)
+        .whenCompleteAsync((outcome, error) -> finish(message, webhook, sequence, attempt,
+            error == null ? outcome : DeliveryOutcome.failed(DeliveryOutcome.Failure.CONNECTION, error.toString()),
+            record), executor);
+  }
+
+  private void finish(Message message, WebhookEnvelope webhook, long sequence, int attempt, DeliveryOutcome outcome,
+      DeliveryRecord previous) {
+    String endpoint = webhook.endpoint();
+    Instant now = clock.instant();
+    Integer status = outcome.answered() ? outcome.status() : null;
+    String error = outcome.answered() ? null : DeadLetters.oneLine(outcome.describe());
+    RetryPolicy.Decision decision = policy.decide(outcome, attempt);
+    if (decision instanceof RetryPolicy.Decision.Delivered) {
+      breakers.succeeded(endpoint);
+      message.ack();
+      lanes.done(endpoint, sequence);
+      metrics.delivered(Duration.between(webhook.receivedAt(), now));
+      writeRecord(webhook, DeliveryRecord.DELIVERED, attempt, status, null, null, sequence, previous);
+      log.info("event=webhook_delivered webhook_id={} instance={} integration={} attempt={} status={}",
+          webhook.webhookId(), webhook.instance(), webhook.integration(), attempt, status);
+    } else if (decision instanceof RetryPolicy.Decision.Retry retry) {
+      boolean opened = breakers.failed(endpoint, now);
+      message.nakWithDelay(retry.after());
+      lanes.retrying(endpoint, sequence, webhook.ordered(), now.plus(retry.after()));
+      metrics.retried(retry.reason());
+      writeRecord(webhook, DeliveryRecord.RETRYING, attempt, status, error, now.plus(retry.after()), sequence, previous);
+      log.info("event=webhook_retry webhook_id={} instance={} integration={} attempt={} outcome=\"{}\" retry_in_ms={}{}",
+          webhook.webhookId(), webhook.instance(), webhook.integration(), attempt, outcome.describe(),
+          retry.after().toMillis(), opened ? " breaker=open" : "");
+    } else {
+      DeadLetterReason reason = ((RetryPolicy.Decision.DeadLetter) decision).reason();
+      if (reason == DeadLetterReason.CLIENT_ERROR) {
+        breakers.succeeded(endpoint);
+      } else {
+        breakers.failed(endpoint, now);
+      }
+      deadLetter(message, webhook, sequence, reason, attempt, outcome, previous);
+      lanes.done(endpoint, sequence);
+    }
+  }
+
+  private void deadLetter(Message message, WebhookEnvelope webhook, long sequence, DeadLetterReason reason,
+      int attempts, DeliveryOutcome last, DeliveryRecord previous) {
+    try {
+      deadLetters.add(webhook, sequence, reason, attempts, last, clock.instant());
+    } catch (Exception e) {
+      log.warn("event=dead_letter_failed webhook_id={} seq={} error=\"{}\" retry_in_ms={}",
+          webhook.webhookId(), sequence, DeadLetters.oneLine(e.toString()), NATS_TROUBLE_WAIT.toMillis());
+      message.nakWithDelay(NATS_TROUBLE_WAIT);
+      return;
+    }
+    message.ack();
+    metrics.deadLettered(reason);
+    Integer status = last != null && last.answered() ? last.status() : null;
+    String error = last != null && !last.answered() ? DeadLetters.oneLine(last.describe()) : null;
+    writeRecord(webhook, DeliveryRecord.DEAD_LETTERED, attempts, status, error, null, sequence, previous);
+    log.warn("event=webhook_dead_lettered webhook_id={} instance={} integration={} reason={} attempts={} last=\"{}\"",
+        webhook.webhookId(), webhook.instance(), webhook.integration(), reason.label(), attempts,
+        last == null ? "" : last.describe());
+  }
+
+  private DeliveryRecord readRecord(WebhookEnvelope webhook) {
+    try {
+      return records.get(webhook.namespace(), webhook.name(), webhook.webhookId()).orElse(null);
+    } catch (Exception e) {
+      log.warn("event=delivery_record_read_failed webhook_id={} error=\"{}\"", webhook.webhookId(),
+          DeadLetters.oneLine(e.toString()));
+      return null;
+    }
+  }
+
+  private void writeRecord(WebhookEnvelope webhook, String state, int attempts, Integer status, String error,
+      Instant nextAttempt, long sequence, DeliveryRecord previous) {
+    try {
+      records.put(webhook.namespace(), webhook.name(), new DeliveryRecord(webhook.webhookId(), webhook.instance(),
+          webhook.integration(), state, attempts, status, error, nextAttempt == null ? null : nextAttempt.toString(),
+          webhook.receivedAt().toString(), clock.instant().toString(), sequence));
+    } catch (Exception e) {
+      log.warn("event=delivery_record_write_failed webhook_id={} state={} error=\"{}\"", webhook.webhookId(), state,
+          DeadLetters.oneLine(e.toString()));
+    }
+  }
+
+  CircuitBreakers breakers() {
+    return breakers;
+  }
+
+  @Override
+  public void close() {
+    if (consumer != null) {
+      try {
+        consumer.close();
+      } catch (Exception e) {
+        log.warn("event=consumer_close_failed error=\"{}\"", e.toString());
+      }
+    }
+    executor.shutdown();
+    try {
+      executor.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    executor.shutdownNow();
+  }
+}
