@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param perEndpointConcurrency deliveries in flight to one endpoint at most (ordered: 1)
  * @param maxInFlight deliveries in flight (unacknowledged messages) per relay at most
  * @param giveUpAfter a webhook older than this is dead-lettered (reason expired) instead of tried again
+ * @param ackWait how long JetStream waits for a worker's verdict before it offers the message again
+ *     (another replica, or this one after a restart); must exceed {@code timeout}
  */
 public record DeliverySettings(
     DeliveryTarget target,
@@ -23,7 +25,8 @@ public record DeliverySettings(
     Duration breakerMaxOpenFor,
     int perEndpointConcurrency,
     int maxInFlight,
-    Duration giveUpAfter) {
+    Duration giveUpAfter,
+    Duration ackWait) {
 
   public DeliverySettings {
     if (timeout.isNegative() || timeout.isZero()) {
@@ -32,10 +35,8 @@ public record DeliverySettings(
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("--max-in-flight must be at least 1, got " + maxInFlight);
     }
-  }
-
-  /** How long JetStream waits for an acknowledgement before it offers the message again. */
-  public Duration ackWait() {
-    return timeout.plusSeconds(30);
+    if (ackWait.compareTo(timeout) <= 0) {
+      throw new IllegalArgumentException("--ack-wait (" + ackWait + ") must be longer than --delivery-timeout (" + timeout + ")");
+    }
   }
 }

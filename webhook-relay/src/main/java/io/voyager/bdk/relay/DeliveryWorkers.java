@@ -70,13 +70,42 @@ final class DeliveryWorkers implements AutoCloseable {
     });
   }
 
-  void start() throws Exception {
+  synchronized void start() throws Exception {
     ConsumerContext context = connection.getConsumerContext(queue.workStream(), queue.consumer());
     consumer = context.consume(
-        ConsumeOptions.builder().batchSize(Math.min(settings.maxInFlight(), 256)).build(),
+        ConsumeOptions.builder().batchSize(Math.min(settings.maxInFlight(), 256)).expiresIn(10_000).build(),
         message -> executor.execute(() -> process(message)));
     log.info("event=delivery_workers_started stream={} consumer={} schedule={} max_in_flight={}",
         queue.workStream(), queue.consumer(), settings.schedule(), settings.maxInFlight());
+  }
+
+  /**
+   * After a reconnect (a restarted or failed-over nats-server) the outstanding pull requests are
+   * gone with the old connection: consume afresh rather than wait for the client's heartbeat
+   * alarm. Retries every few seconds while JetStream is still recovering its streams.
+   */
+  void restartAfterReconnect() {
+    executor.execute(() -> {
+      for (int tries = 0; tries < 60 && !executor.isShutdown(); tries++) {
+        try {
+          synchronized (this) {
+            if (consumer != null) {
+              consumer.stop();
+            }
+            start();
+          }
+          return;
+        } catch (Exception e) {
+          log.warn("event=consume_restart_failed try={} error=\"{}\"", tries + 1, DeadLetters.oneLine(e.toString()));
+          try {
+            Thread.sleep(1000); // JetStream is recovering after a restart; try again shortly
+          } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      }
+    });
   }
 
   private void process(Message message) {

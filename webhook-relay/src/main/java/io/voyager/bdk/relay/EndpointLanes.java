@@ -19,10 +19,15 @@ public final class EndpointLanes {
   /** A head that has not come back this long after its retry time is assumed gone (replayed, expired). */
   static final Duration HEAD_GRACE = Duration.ofMinutes(2);
 
+  /** Waiting webhooks remembered per ordered endpoint at most (older ones are forgotten first). */
+  static final int MAX_WAITING = 10_000;
+
   private static final class Lane {
     int inFlight;
     long headSequence = -1;
     Instant headRetryAt;
+    /** Ordered endpoints: webhooks put back while the line was busy, by sequence → when they are due back. */
+    final java.util.TreeMap<Long, Instant> waiting = new java.util.TreeMap<>();
   }
 
   private final int perEndpoint;
@@ -35,21 +40,38 @@ public final class EndpointLanes {
     this.perEndpoint = perEndpoint;
   }
 
-  /** Empty when work-stream message {@code sequence} may be delivered now (and it is counted in flight); else how long to wait. */
+  /**
+   * Empty when work-stream message {@code sequence} may be delivered now (and it is counted in
+   * flight); else how long to wait. An ordered endpoint admits a webhook only when nothing of it is
+   * in flight, its retrying head (if any) is this one, and no earlier webhook of it is known to be
+   * waiting: so its webhooks reach the book one at a time in stream order.
+   */
   public synchronized Optional<Duration> admit(String endpoint, long sequence, boolean ordered, Instant now) {
     Lane lane = lanes.computeIfAbsent(endpoint, e -> new Lane());
     if (ordered) {
+      lane.waiting.remove(sequence);
+      lane.waiting.values().removeIf(due -> now.isAfter(due.plus(HEAD_GRACE)));
+      Duration wait = null;
       if (lane.inFlight > 0) {
-        return Optional.of(BUSY_WAIT);
-      }
-      if (lane.headSequence >= 0 && lane.headSequence != sequence) {
+        wait = BUSY_WAIT;
+      } else if (lane.headSequence >= 0 && lane.headSequence != sequence) {
         if (now.isBefore(lane.headRetryAt)) {
-          return Optional.of(Duration.between(now, lane.headRetryAt).plus(BUSY_WAIT));
+          wait = Duration.between(now, lane.headRetryAt).plus(BUSY_WAIT);
+        } else if (now.isBefore(lane.headRetryAt.plus(HEAD_GRACE))) {
+          wait = BUSY_WAIT;
+        } else {
+          lane.headSequence = -1;
         }
-        if (now.isBefore(lane.headRetryAt.plus(HEAD_GRACE))) {
-          return Optional.of(BUSY_WAIT);
+      }
+      if (wait == null && !lane.waiting.isEmpty() && lane.waiting.firstKey() < sequence) {
+        wait = BUSY_WAIT;
+      }
+      if (wait != null) {
+        if (lane.waiting.size() >= MAX_WAITING) {
+          lane.waiting.pollFirstEntry();
         }
-        lane.headSequence = -1;
+        lane.waiting.put(sequence, now.plus(wait));
+        return Optional.of(wait);
       }
     } else if (lane.inFlight >= perEndpoint) {
       return Optional.of(BUSY_WAIT);
@@ -91,7 +113,7 @@ public final class EndpointLanes {
   }
 
   private void forgetIfIdle(String endpoint, Lane lane) {
-    if (lane.inFlight == 0 && lane.headSequence < 0) {
+    if (lane.inFlight == 0 && lane.headSequence < 0 && lane.waiting.isEmpty()) {
       lanes.remove(endpoint);
     }
   }

@@ -66,6 +66,9 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--give-up-after", description = "A webhook older than this is dead-lettered as expired (default: ${DEFAULT-VALUE}).")
   String giveUpAfter = "48h";
 
+  @Option(names = "--ack-wait", description = "How long JetStream waits for a verdict before offering a webhook again (default: --delivery-timeout + 30s).")
+  String ackWait;
+
   @Option(names = "--max-body-bytes", description = "Largest webhook body; as the xds-server's --max-request-bytes (default: ${DEFAULT-VALUE}).")
   long maxBodyBytes = AcceptSettings.defaults().maxBodyBytes();
 
@@ -117,7 +120,8 @@ public final class Main implements Callable<AutoCloseable> {
       delivery = new DeliverySettings(new DeliveryTarget(deliveryUrl), schedule(),
           duration("--delivery-timeout", deliveryTimeout), breakerFailures, duration("--breaker-open", breakerOpen),
           duration("--breaker-max-open", breakerMaxOpen), perEndpoint, maxInFlight,
-          duration("--give-up-after", giveUpAfter));
+          duration("--give-up-after", giveUpAfter),
+          ackWait == null ? duration("--delivery-timeout", deliveryTimeout).plusSeconds(30) : duration("--ack-wait", ackWait));
       new CircuitBreakers(breakerFailures, delivery.breakerOpenFor(), delivery.breakerMaxOpenFor());
       new EndpointLanes(perEndpoint);
     } catch (IllegalArgumentException e) {

@@ -16,6 +16,8 @@ import java.util.concurrent.TimeoutException;
  * stream would refuse is refused here before anything is claimed.
  */
 public final class WebhookPublisher {
+  /** JetStream's "message size exceeds maximum allowed". */
+  private static final int MESSAGE_TOO_LARGE = 10054;
   private final Connection connection;
   private final JetStream jetStream;
   private final QueueSettings queue;
@@ -61,6 +63,9 @@ public final class WebhookPublisher {
       return new Result.Failed("no acknowledgement from JetStream within " + timeout.toMillis() + " ms");
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof io.nats.client.JetStreamApiException api && api.getApiErrorCode() == MESSAGE_TOO_LARGE) {
+        return new Result.TooLarge(bytes, limit); // the stream's own limit is lower than this relay was told
+      }
       return new Result.Failed(cause.getClass().getSimpleName() + ": " + cause.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

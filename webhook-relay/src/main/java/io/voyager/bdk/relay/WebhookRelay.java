@@ -46,7 +46,13 @@ public final class WebhookRelay implements AutoCloseable {
       DeliverySettings delivery, PrometheusMeterRegistry registry, Clock clock) {
     Closer closer = new Closer();
     try {
-      Connection connection = connect(endpoints.natsUrl());
+      java.util.concurrent.atomic.AtomicReference<Runnable> onReconnect = new java.util.concurrent.atomic.AtomicReference<>();
+      Connection connection = connect(endpoints.natsUrl(), () -> {
+        Runnable hook = onReconnect.get();
+        if (hook != null) {
+          hook.run();
+        }
+      });
       closer.register(connection::close);
       JetStreamSetup.ensure(connection, queue, delivery.ackWait(), delivery.maxInFlight());
       CircuitBreakers breakers = new CircuitBreakers(delivery.breakerFailures(), delivery.breakerOpenFor(),
@@ -56,6 +62,7 @@ public final class WebhookRelay implements AutoCloseable {
       DeliveryWorkers workers = closer.register(new DeliveryWorkers(connection, queue, delivery,
           new DeliveryRecords(connection, queue), deadLetters, metrics, breakers, clock));
       workers.start();
+      onReconnect.set(workers::restartAfterReconnect);
       QueueSampler sampler = closer.register(new QueueSampler(connection, queue, metrics, clock));
       sampler.start(Duration.ofSeconds(5));
 
@@ -89,15 +96,34 @@ public final class WebhookRelay implements AutoCloseable {
 
   /** Connects and keeps reconnecting for ever (a restarted nats-server is picked up again). */
   static Connection connect(String url) throws IOException, InterruptedException {
+    return connect(url, () -> { });
+  }
+
+  /** As {@link #connect(String)}, running {@code onReconnect} after each reconnect. */
+  static Connection connect(String url, Runnable onReconnect) throws IOException, InterruptedException {
     Options options = Options.builder()
         .server(url)
         .connectionName("webhook-relay")
         .maxReconnects(-1)
         .reconnectWait(Duration.ofMillis(500))
         .connectionTimeout(Duration.ofSeconds(5))
+        .errorListener(new io.nats.client.ErrorListener() {
+          @Override
+          public void exceptionOccurred(Connection conn, Exception exp) {
+            log.warn("event=nats_error error=\"{}\"", DeadLetters.oneLine(exp.toString()));
+          }
+
+          @Override
+          public void errorOccurred(Connection conn, String error) {
+            log.warn("event=nats_error error=\"{}\"", DeadLetters.oneLine(error));
+          }
+        })
         .connectionListener((conn, event) -> {
           if (event != ConnectionListener.Events.DISCOVERED_SERVERS) {
             log.info("event=nats_connection state={}", event.name().toLowerCase());
+          }
+          if (event == ConnectionListener.Events.RECONNECTED) {
+            onReconnect.run();
           }
         })
         .build();
