@@ -9,9 +9,10 @@ import picocli.CommandLine.Command;
     subcommands = {Bdkctl.Webhook.class, TokenCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Bdkctl {
 
-  /** {@code bdkctl webhook sign|send}. */
-  @Command(name = "webhook", mixinStandardHelpOptions = true, description = "Sign and send webhooks as a provider would.",
-      subcommands = {SignCommand.class, SendCommand.class})
+  /** {@code bdkctl webhook sign|send|deliveries|dlq}. */
+  @Command(name = "webhook", mixinStandardHelpOptions = true,
+      description = "Sign and send webhooks as a provider would; see queued deliveries and dead letters.",
+      subcommands = {SignCommand.class, SendCommand.class, DeliveriesCommand.class, DlqCommand.class})
   static final class Webhook {}
 
   public static CommandLine commandLine() {

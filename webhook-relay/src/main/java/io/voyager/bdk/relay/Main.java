@@ -160,7 +160,7 @@ public final class Main implements Callable<AutoCloseable> {
   }
 
   /** {@code 500ms}, {@code 30s}, {@code 10m}, {@code 48h}; the message names the flag. */
-  static Duration duration(String flag, String value) {
+  public static Duration duration(String flag, String value) {
     try {
       RetrySchedule parsed = RetrySchedule.parse(value);
       if (parsed.maxAttempts() != 1) {

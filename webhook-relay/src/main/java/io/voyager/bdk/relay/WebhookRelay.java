@@ -95,7 +95,7 @@ public final class WebhookRelay implements AutoCloseable {
   }
 
   /** Connects and keeps reconnecting for ever (a restarted nats-server is picked up again). */
-  static Connection connect(String url) throws IOException, InterruptedException {
+  public static Connection connect(String url) throws IOException, InterruptedException {
     return connect(url, () -> { });
   }
 
