@@ -12,7 +12,9 @@ import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
@@ -83,7 +85,10 @@ class DeployManifestsTest {
   @Test
   void theGatewayTierIsComplete() {
     assertThat(named(Deployment.class).keySet())
-        .containsExactlyInAnyOrder("xds-server", "library-service", "ext-authz", "book-controller", "envoy");
+        .containsExactlyInAnyOrder("xds-server", "library-service", "ext-authz", "book-controller", "envoy", "webhook-relay");
+    assertThat(named(StatefulSet.class).keySet()).as("the JetStream cluster").containsExactly("nats");
+    assertThat(servicePort("webhook-relay", "http")).isEqualTo(18040);
+    assertThat(servicePort("nats", "client")).isEqualTo(4222);
     assertThat(named(Deployment.class).get("book-controller").getSpec().getReplicas()).isEqualTo(2);
     assertThat(servicePort("book-library", "grpc")).isEqualTo(50051);
     assertThat(servicePort("ext-authz", "grpc")).isEqualTo(18010);
@@ -103,8 +108,8 @@ class DeployManifestsTest {
 
   @Test
   void everyPodRunsRestricted() {
-    named(Deployment.class).forEach((name, d) -> {
-      PodSpec pod = d.getSpec().getTemplate().getSpec();
+    podTemplates().forEach((name, template) -> {
+      PodSpec pod = template.getSpec();
       assertThat(pod.getSecurityContext().getRunAsNonRoot()).as(name + " runAsNonRoot").isTrue();
       assertThat(pod.getSecurityContext().getSeccompProfile().getType()).as(name + " seccomp").isEqualTo("RuntimeDefault");
       assertThat(pod.getHostNetwork()).as(name + " hostNetwork").isNotEqualTo(Boolean.TRUE);
@@ -144,18 +149,17 @@ class DeployManifestsTest {
   }
 
   @Test
-  void everyServiceSelectsADeploymentsPods() {
-    named(Service.class).forEach((name, s) -> assertThat(named(Deployment.class).values())
-        .as("a Deployment behind Service " + name)
-        .anySatisfy(d -> assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
-            .containsAllEntriesOf(s.getSpec().getSelector())));
+  void everyServiceSelectsAWorkloadsPods() {
+    named(Service.class).forEach((name, s) -> assertThat(podTemplates().values())
+        .as("a Deployment or StatefulSet behind Service " + name)
+        .anySatisfy(t -> assertThat(t.getMetadata().getLabels()).containsAllEntriesOf(s.getSpec().getSelector())));
   }
 
   @Test
   void serviceAccountsAndBindingsReferToThingsThatExist() {
     Set<String> accounts = named(ServiceAccount.class).keySet();
-    named(Deployment.class).forEach((name, d) ->
-        assertThat(accounts).as(name + " service account").contains(d.getSpec().getTemplate().getSpec().getServiceAccountName()));
+    podTemplates().forEach((name, t) ->
+        assertThat(accounts).as(name + " service account").contains(t.getSpec().getServiceAccountName()));
     named(RoleBinding.class).values().forEach(b -> {
       assertThat(named(Role.class)).containsKey(b.getRoleRef().getName());
       b.getSubjects().forEach(s -> assertThat(accounts).contains(s.getName()));
@@ -237,10 +241,18 @@ class DeployManifestsTest {
         .filter(p -> portName.equals(p.getName())).findFirst().orElseThrow().getPort();
   }
 
+  /** The pod templates of every Deployment and StatefulSet, by workload name. */
+  private static Map<String, PodTemplateSpec> podTemplates() {
+    Map<String, PodTemplateSpec> templates = new java.util.LinkedHashMap<>();
+    named(Deployment.class).forEach((name, d) -> templates.put(name, d.getSpec().getTemplate()));
+    named(StatefulSet.class).forEach((name, s) -> templates.put(name, s.getSpec().getTemplate()));
+    return templates;
+  }
+
   private static Map<String, Container> containers() {
     Map<String, Container> containers = new java.util.LinkedHashMap<>();
-    named(Deployment.class).forEach((name, d) -> {
-      PodSpec pod = d.getSpec().getTemplate().getSpec();
+    podTemplates().forEach((name, template) -> {
+      PodSpec pod = template.getSpec();
       Stream.concat(pod.getContainers().stream(),
               pod.getInitContainers() == null ? Stream.empty() : pod.getInitContainers().stream())
           .forEach(c -> containers.put(name + "/" + c.getName(), c));

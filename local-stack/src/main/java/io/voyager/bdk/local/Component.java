@@ -10,7 +10,9 @@ public enum Component {
   XDS("xds-server", io.voyager.bdk.xds.Main::start),
   CONTROLLER("book-controller", io.voyager.bdk.controller.Main::start),
   /** Runs the sample book backend for each book Service and publishes its EndpointSlice. */
-  LOCAL_RUNTIME("local-runtime", io.voyager.bdk.localruntime.Main::start);
+  LOCAL_RUNTIME("local-runtime", io.voyager.bdk.localruntime.Main::start),
+  /** The webhook relay (queued delivery); the stack starts a nats-server for it first. */
+  RELAY("webhook-relay", io.voyager.bdk.relay.Main::start);
 
   private final String displayName;
   private final ServiceStarter starter;

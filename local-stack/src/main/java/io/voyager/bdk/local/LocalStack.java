@@ -3,6 +3,8 @@ package io.voyager.bdk.local;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.nats.NatsServerBinary;
+import io.voyager.bdk.nats.NatsServerProcess;
 import io.voyager.bdk.support.KubeClients;
 import io.voyager.bdk.support.auth.DevIssuer;
 import java.io.IOException;
@@ -42,6 +44,8 @@ public final class LocalStack implements AutoCloseable {
   public static final String EXT_AUTHZ_SERVICE = "ext-authz";
   public static final String GRPC_PORT_NAME = "grpc";
   public static final String LOCALHOST = "127.0.0.1";
+  /** The gateway's internal delivery route the relay POSTs to (a --delivery-url template path). */
+  public static final String RELAY_DELIVERY_PATH = "/bdk-internal/v1/deliveries/{namespace}/{name}/{integration}";
 
   private final StackPorts ports;
   private final Path runDir;
@@ -55,11 +59,13 @@ public final class LocalStack implements AutoCloseable {
   private final DevIssuer issuer;
   private final LocalIssuer.Publication jwksPublication;
   private final List<String> createdOrganizations;
+  private final NatsServerProcess nats;
 
   private LocalStack(StackPorts ports, Path runDir, Path kubeconfig, EmbeddedKubernetes embeddedKubernetes,
       KubernetesClient client, Map<Component, AutoCloseable> services, EnvoyProcess envoy,
       Deque<AutoCloseable> toClose, List<String> createdNamespaces, DevIssuer issuer,
-      LocalIssuer.Publication jwksPublication, List<String> createdOrganizations) {
+      LocalIssuer.Publication jwksPublication, List<String> createdOrganizations, NatsServerProcess nats) {
+    this.nats = nats;
     this.ports = ports;
     this.runDir = runDir;
     this.kubeconfig = kubeconfig;
@@ -134,6 +140,11 @@ public final class LocalStack implements AutoCloseable {
     return envoy;
   }
 
+  /** The nats-server the webhook relay uses (null when the relay is left out). */
+  public NatsServerProcess nats() {
+    return nats;
+  }
+
   /** Base URL of Envoy's public listener, e.g. {@code http://127.0.0.1:8080}. */
   public String gatewayUrl() {
     return "http://" + LOCALHOST + ":" + ports.envoyListener();
@@ -178,7 +189,8 @@ public final class LocalStack implements AutoCloseable {
    */
   public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig,
       Set<Component> fixedEndpoints, List<String> jwtFlags) {
-    List<String> args = new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
+    List<String> args = component == Component.RELAY ? new ArrayList<>()
+        : new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
     switch (component) {
       case LIBRARY -> args.addAll(List.of(
           "--grpc-host", LOCALHOST,
@@ -205,6 +217,15 @@ public final class LocalStack implements AutoCloseable {
       case LOCAL_RUNTIME -> args.addAll(List.of(
           "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.runtimeAdmin())));
+      // Delivers through the gateway's internal delivery route (served by the xds-server once it
+      // routes queued bindings; see docs/webhook-relay.md).
+      case RELAY -> args.addAll(List.of(
+          "--nats-url", "nats://" + LOCALHOST + ":" + ports.nats(),
+          "--http-host", LOCALHOST,
+          "--http-port", Integer.toString(ports.relayHttp()),
+          "--admin-host", LOCALHOST,
+          "--admin-port", Integer.toString(ports.relayAdmin()),
+          "--delivery-url", "http://" + LOCALHOST + ":" + ports.envoyListener() + RELAY_DELIVERY_PATH));
     }
     if (component == Component.XDS || component == Component.LIBRARY) {
       args.addAll(jwtFlags);
@@ -374,6 +395,14 @@ public final class LocalStack implements AutoCloseable {
         LocalIssuer.Publication jwksPublication = LocalIssuer.publish(client, issuer);
         List<String> createdOrganizations = LocalOrganizations.seed(client);
 
+        NatsServerProcess nats = null;
+        if (running.contains(Component.RELAY)) {
+          nats = NatsServerProcess.start(NatsServerBinary.locate(projectRoot), runDir.resolve("nats"),
+              NatsServerProcess.Settings.defaults().withPort(bound.nats()));
+          started.push(nats);
+          bound = bound.withNats(nats.port());
+        }
+
         Map<Component, AutoCloseable> services = new LinkedHashMap<>();
         for (Component component : running) {
           List<String> args = new ArrayList<>(
@@ -400,7 +429,7 @@ public final class LocalStack implements AutoCloseable {
         log.info("event=stack_ready gateway=http://{}:{} envoy_admin={} kubeconfig={}",
             LOCALHOST, bound.envoyListener(), bound.envoyAdmin(), kubeconfig);
         return new LocalStack(bound, runDir, kubeconfig, embedded, client, services, envoy, started, createdNamespaces,
-            issuer, jwksPublication, createdOrganizations);
+            issuer, jwksPublication, createdOrganizations, nats);
       } catch (Exception | Error e) {
         closeAll(started);
         throw e;

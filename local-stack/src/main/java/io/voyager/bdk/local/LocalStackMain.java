@@ -53,6 +53,15 @@ public final class LocalStackMain implements Callable<Integer> {
   @Option(names = "--runtime-admin-port", description = "local-runtime admin HTTP. Default: ${DEFAULT-VALUE}.")
   int runtimeAdminPort = StackPorts.defaults().runtimeAdmin();
 
+  @Option(names = "--nats-port", description = "nats-server for the webhook relay (JetStream; 0 = any free port). Default: ${DEFAULT-VALUE}.")
+  int natsPort = StackPorts.defaults().nats();
+
+  @Option(names = "--relay-port", description = "webhook-relay accept endpoint. Default: ${DEFAULT-VALUE}.")
+  int relayPort = StackPorts.defaults().relayHttp();
+
+  @Option(names = "--relay-admin-port", description = "webhook-relay admin HTTP. Default: ${DEFAULT-VALUE}.")
+  int relayAdminPort = StackPorts.defaults().relayAdmin();
+
   @Option(names = "--kube-api-port", description = "Embedded Kubernetes API (0 = any free port). Default: ${DEFAULT-VALUE}.")
   int kubeApiPort = StackPorts.defaults().kubeApi();
 
@@ -87,10 +96,14 @@ public final class LocalStackMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     StackPorts ports = new StackPorts(envoyPort, envoyAdminPort, xdsPort, xdsAdminPort, libraryPort,
-        libraryAdminPort, extAuthzPort, extAuthzAdminPort, controllerAdminPort, runtimeAdminPort, kubeApiPort);
+        libraryAdminPort, extAuthzPort, extAuthzAdminPort, controllerAdminPort, runtimeAdminPort, kubeApiPort,
+        natsPort, relayPort, relayAdminPort);
     Map<String, Integer> busy = ports.inUse();
     if (kubeconfig != null) {
       busy.remove("kube-api-port"); // no embedded API with --kubeconfig
+    }
+    if (without.contains(Component.RELAY)) {
+      List.of("nats-port", "relay-port", "relay-admin-port").forEach(busy::remove);
     }
     if (!busy.isEmpty()) {
       System.err.println("error: ports already in use: " + busy.entrySet().stream()
@@ -138,6 +151,11 @@ public final class LocalStackMain implements Callable<Integer> {
     }
     if (stack.components().contains(Component.CONTROLLER)) {
       out.printf("  book-controller admin  http://%s:%d%n", h, p.controllerAdmin());
+    }
+    if (stack.components().contains(Component.RELAY)) {
+      out.printf("  webhook-relay          http://%s:%d   (admin http://%s:%d)%n", h, p.relayHttp(), h, p.relayAdmin());
+      out.printf("  nats-server (JetStream) %s   (store %s; bin/bdkctl webhook dlq list --nats-url %s)%n",
+          stack.nats().url(), stack.nats().storeDir(), stack.nats().url());
     }
     if (stack.components().contains(Component.LOCAL_RUNTIME)) {
       out.printf("  local-runtime admin    http://%s:%d/debug/backends%n", h, p.runtimeAdmin());

@@ -26,9 +26,13 @@ public record StackPorts(
     int extAuthzAdmin,
     int controllerAdmin,
     int runtimeAdmin,
-    int kubeApi) {
+    int kubeApi,
+    int nats,
+    int relayHttp,
+    int relayAdmin) {
 
   public static final int DEFAULT_KUBE_API = 16443;
+  public static final int DEFAULT_NATS = 4222;
 
   public StackPorts {
     requirePort("envoyListener", envoyListener, false);
@@ -42,31 +46,47 @@ public record StackPorts(
     requirePort("controllerAdmin", controllerAdmin, false);
     requirePort("runtimeAdmin", runtimeAdmin, false);
     requirePort("kubeApi", kubeApi, true);
+    requirePort("nats", nats, true);
+    requirePort("relayHttp", relayHttp, false);
+    requirePort("relayAdmin", relayAdmin, false);
+  }
+
+  /** The documented ports before the webhook relay existed, plus its defaults (nats 4222, relay 18040/18041). */
+  public StackPorts(int envoyListener, int envoyAdmin, int xds, int xdsAdmin, int libraryGrpc, int libraryAdmin,
+      int extAuthzGrpc, int extAuthzAdmin, int controllerAdmin, int runtimeAdmin, int kubeApi) {
+    this(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc, extAuthzAdmin,
+        controllerAdmin, runtimeAdmin, kubeApi, DEFAULT_NATS, 18040, 18041);
   }
 
   /** The documented local ports (README). */
   public static StackPorts defaults() {
-    return new StackPorts(8080, 9901, 18000, 18001, 50051, 50052, 18010, 18011, 18021, 18031, DEFAULT_KUBE_API);
+    return new StackPorts(8080, 9901, 18000, 18001, 50051, 50052, 18010, 18011, 18021, 18031, DEFAULT_KUBE_API,
+        DEFAULT_NATS, 18040, 18041);
   }
 
   /**
-   * Free ports chosen now for every service; Envoy admin and the embedded Kubernetes API use port
-   * 0 (the process that binds them reports the actual port).
+   * Free ports chosen now for every service; Envoy admin, the embedded Kubernetes API and
+   * nats-server use port 0 (the process that binds them reports the actual port).
    */
   public static StackPorts ephemeral() {
-    List<Integer> p = freePorts(9);
+    List<Integer> p = freePorts(11);
     return new StackPorts(p.get(0), 0, p.get(1), p.get(2), p.get(3), p.get(4), p.get(5), p.get(6), p.get(7),
-        p.get(8), 0);
+        p.get(8), 0, 0, p.get(9), p.get(10));
   }
 
   public StackPorts withEnvoyAdmin(int port) {
     return new StackPorts(envoyListener, port, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
-        extAuthzAdmin, controllerAdmin, runtimeAdmin, kubeApi);
+        extAuthzAdmin, controllerAdmin, runtimeAdmin, kubeApi, nats, relayHttp, relayAdmin);
   }
 
   public StackPorts withKubeApi(int port) {
     return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
-        extAuthzAdmin, controllerAdmin, runtimeAdmin, port);
+        extAuthzAdmin, controllerAdmin, runtimeAdmin, port, nats, relayHttp, relayAdmin);
+  }
+
+  public StackPorts withNats(int port) {
+    return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
+        extAuthzAdmin, controllerAdmin, runtimeAdmin, kubeApi, port, relayHttp, relayAdmin);
   }
 
   /**
@@ -86,6 +106,9 @@ public record StackPorts(
     named.put("controller-admin-port", controllerAdmin);
     named.put("runtime-admin-port", runtimeAdmin);
     named.put("kube-api-port", kubeApi);
+    named.put("nats-port", nats);
+    named.put("relay-port", relayHttp);
+    named.put("relay-admin-port", relayAdmin);
     Map<String, Integer> busy = new LinkedHashMap<>();
     named.forEach((name, port) -> {
       if (port != 0 && !canBind(port)) {

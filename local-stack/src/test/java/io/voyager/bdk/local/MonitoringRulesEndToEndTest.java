@@ -253,7 +253,8 @@ class MonitoringRulesEndToEndTest {
   private static Map<String, Map<String, Set<String>>> scrapeAll() throws Exception {
     StackPorts ports = stack.ports();
     Map<String, Set<String>> services = new TreeMap<>();
-    for (int adminPort : List.of(ports.xdsAdmin(), ports.libraryAdmin(), ports.extAuthzAdmin(), ports.controllerAdmin())) {
+    for (int adminPort : List.of(ports.xdsAdmin(), ports.libraryAdmin(), ports.extAuthzAdmin(), ports.controllerAdmin(),
+        ports.relayAdmin())) {
       PrometheusText.samples(get("http://" + LocalStack.LOCALHOST + ":" + adminPort + "/metrics"))
           .forEach((name, labels) -> services.computeIfAbsent(name, n -> new TreeSet<>()).addAll(labels));
     }
