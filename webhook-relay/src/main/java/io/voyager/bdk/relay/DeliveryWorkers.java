@@ -46,12 +46,14 @@ final class DeliveryWorkers implements AutoCloseable {
   private final EndpointLanes lanes;
   private final RetryPolicy policy;
   private final BookClient books;
+  private final OrderedLeases leases;
   private final Clock clock;
   private final ExecutorService executor;
   private MessageConsumer consumer;
 
   DeliveryWorkers(Connection connection, QueueSettings queue, DeliverySettings settings, DeliveryRecords records,
-      DeadLetters deadLetters, RelayMetrics metrics, CircuitBreakers breakers, Clock clock) {
+      DeadLetters deadLetters, RelayMetrics metrics, CircuitBreakers breakers, Clock clock) throws java.io.IOException {
+    this.leases = new OrderedLeases(connection, queue, settings.ackWait().plusSeconds(30));
     this.connection = connection;
     this.queue = queue;
     this.settings = settings;
@@ -148,6 +150,13 @@ final class DeliveryWorkers implements AutoCloseable {
       message.nakWithDelay(busy.get());
       return;
     }
+    if (webhook.ordered() && !leases.acquire(webhook.endpointKey(), sequence)) {
+      // another relay replica holds this ordered endpoint's line
+      lanes.abandoned(endpoint, sequence, now);
+      breakers.released(endpoint);
+      message.nakWithDelay(EndpointLanes.BUSY_WAIT);
+      return;
+    }
     int attempt = attempts + 1;
     writeRecord(webhook, DeliveryRecord.DELIVERING, attempt, lastStatus, null, null, sequence, record);
     books.deliver(webhook, attempt)
@@ -167,6 +176,7 @@ final class DeliveryWorkers implements AutoCloseable {
       breakers.succeeded(endpoint);
       message.ack();
       lanes.done(endpoint, sequence);
+      releaseLine(webhook, sequence);
       metrics.delivered(Duration.between(webhook.receivedAt(), now));
       writeRecord(webhook, DeliveryRecord.DELIVERED, attempt, status, null, null, sequence, previous);
       log.info("event=webhook_delivered webhook_id={} instance={} integration={} attempt={} status={}",
@@ -175,6 +185,9 @@ final class DeliveryWorkers implements AutoCloseable {
       boolean opened = breakers.failed(endpoint, now);
       message.nakWithDelay(retry.after());
       lanes.retrying(endpoint, sequence, webhook.ordered(), now.plus(retry.after()));
+      if (webhook.ordered()) {
+        leases.hold(webhook.endpointKey(), sequence, retry.after());
+      }
       metrics.retried(retry.reason());
       writeRecord(webhook, DeliveryRecord.RETRYING, attempt, status, error, now.plus(retry.after()), sequence, previous);
       log.info("event=webhook_retry webhook_id={} instance={} integration={} attempt={} outcome=\"{}\" retry_in_ms={}{}",
@@ -203,6 +216,7 @@ final class DeliveryWorkers implements AutoCloseable {
       return;
     }
     message.ack();
+    releaseLine(webhook, sequence);
     metrics.deadLettered(reason);
     Integer status = last != null && last.answered() ? last.status() : null;
     String error = last != null && !last.answered() ? DeadLetters.oneLine(last.describe()) : null;
@@ -210,6 +224,12 @@ final class DeliveryWorkers implements AutoCloseable {
     log.warn("event=webhook_dead_lettered webhook_id={} instance={} integration={} reason={} attempts={} last=\"{}\"",
         webhook.webhookId(), webhook.instance(), webhook.integration(), reason.label(), attempts,
         last == null ? "" : last.describe());
+  }
+
+  private void releaseLine(WebhookEnvelope webhook, long sequence) {
+    if (webhook.ordered()) {
+      leases.release(webhook.endpointKey(), sequence);
+    }
   }
 
   private DeliveryRecord readRecord(WebhookEnvelope webhook) {

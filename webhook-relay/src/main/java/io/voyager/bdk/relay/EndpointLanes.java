@@ -107,6 +107,16 @@ public final class EndpointLanes {
     forgetIfIdle(endpoint, lane);
   }
 
+  /** An admitted webhook was not attempted after all (another replica holds its line): it waits again. */
+  public synchronized void abandoned(String endpoint, long sequence, Instant now) {
+    Lane lane = lanes.get(endpoint);
+    if (lane == null) {
+      return;
+    }
+    lane.inFlight = Math.max(0, lane.inFlight - 1);
+    lane.waiting.put(sequence, now.plus(BUSY_WAIT));
+  }
+
   public synchronized int inFlight(String endpoint) {
     Lane lane = lanes.get(endpoint);
     return lane == null ? 0 : lane.inFlight;

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *   <li>its durable pull consumer, explicit acks, no server-side delivery limit (the relay counts
  *       attempts itself: {@link DeliveryWorkers});</li>
  *   <li>the dead-letter stream: {@code bdk.dead.>}, file storage, kept for replay;</li>
- *   <li>the key-value bucket of delivery records.</li>
+ *   <li>the key-value bucket of delivery records, and the one of ordered endpoints' lines
+ *       ({@link OrderedLeases}).</li>
  * </ul>
  */
 public final class JetStreamSetup {
@@ -81,13 +82,27 @@ public final class JetStreamSetup {
         .ttl(q.recordTtl())
         .maxBucketSize(q.recordsMaxBytes())
         .build();
-    if (kvm.getBucketNames().contains(q.recordsBucket())) {
+    ensureBucket(kvm, bucket);
+    // per-key TTLs (nats-server >= 2.11): a line held by a relay that died frees itself
+    ensureBucket(kvm, KeyValueConfiguration.builder()
+        .name(q.leasesBucket())
+        .description("Which webhook holds each ordered endpoint's line (webhook-relay)")
+        .storageType(StorageType.File)
+        .replicas(q.replicas())
+        .maxHistoryPerKey(1)
+        .limitMarker(Duration.ofSeconds(1))
+        .build());
+    log.info("event=jetstream_ready work_stream={} dead_letter_stream={} consumer={} bucket={} replicas={}",
+        q.workStream(), q.deadLetterStream(), q.consumer(), q.recordsBucket(), q.replicas());
+  }
+
+  private static void ensureBucket(KeyValueManagement kvm, KeyValueConfiguration bucket)
+      throws IOException, JetStreamApiException {
+    if (kvm.getBucketNames().contains(bucket.getBucketName())) {
       kvm.update(bucket);
     } else {
       kvm.create(bucket);
     }
-    log.info("event=jetstream_ready work_stream={} dead_letter_stream={} consumer={} bucket={} replicas={}",
-        q.workStream(), q.deadLetterStream(), q.consumer(), q.recordsBucket(), q.replicas());
   }
 
   private static void ensureStream(JetStreamManagement jsm, StreamConfiguration config)

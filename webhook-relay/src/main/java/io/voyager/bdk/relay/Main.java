@@ -113,7 +113,7 @@ public final class Main implements Callable<AutoCloseable> {
     DeliverySettings delivery;
     try {
       queue = new QueueSettings(defaults.workStream(), defaults.deadLetterStream(), defaults.consumer(),
-          defaults.recordsBucket(), replicas, duration("--duplicate-window", duplicateWindow), maxMessageBytes,
+          defaults.recordsBucket(), defaults.leasesBucket(), replicas, duration("--duplicate-window", duplicateWindow), maxMessageBytes,
           queueMaxBytes, defaults.deadLetterMaxBytes(), duration("--dead-letter-max-age", deadLetterMaxAge),
           defaults.recordsMaxBytes(), defaults.recordTtl());
       accept = new AcceptSettings(maxBodyBytes, maxHeaderBytes, maxHeaders, duration("--publish-timeout", publishTimeout));

@@ -19,6 +19,7 @@ public record QueueSettings(
     String deadLetterStream,
     String consumer,
     String recordsBucket,
+    String leasesBucket,
     int replicas,
     Duration duplicateWindow,
     long maxMessageBytes,
@@ -44,13 +45,14 @@ public record QueueSettings(
 
   /** The names and limits used unless flags say otherwise (a single local nats-server). */
   public static QueueSettings defaults() {
-    return new QueueSettings("BDK_WEBHOOKS", "BDK_WEBHOOKS_DEAD", "delivery-workers", "BDK_DELIVERIES", 1,
+    return new QueueSettings("BDK_WEBHOOKS", "BDK_WEBHOOKS_DEAD", "delivery-workers", "BDK_DELIVERIES",
+        "BDK_ORDERED_LEASES", 1,
         Duration.ofMinutes(10), 1024 * 1024 + 128 * 1024, 512L * 1024 * 1024, 256L * 1024 * 1024,
         Duration.ofDays(14), 128L * 1024 * 1024, Duration.ofDays(7));
   }
 
   public QueueSettings withReplicas(int replicas) {
-    return new QueueSettings(workStream, deadLetterStream, consumer, recordsBucket, replicas, duplicateWindow,
+    return new QueueSettings(workStream, deadLetterStream, consumer, recordsBucket, leasesBucket, replicas, duplicateWindow,
         maxMessageBytes, queueMaxBytes, deadLetterMaxBytes, deadLetterMaxAge, recordsMaxBytes, recordTtl);
   }
 }

@@ -54,6 +54,11 @@ final class RelayHarness implements AutoCloseable {
     relay = (Main.Running) Main.start(relayArgs.toArray(String[]::new));
   }
 
+  /** A second relay replica on the same JetStream (same consumer, same buckets). */
+  Main.Running startAnotherRelay() {
+    return (Main.Running) Main.start(relayArgs.toArray(String[]::new));
+  }
+
   void stopRelay() {
     if (relay != null) {
       relay.close();

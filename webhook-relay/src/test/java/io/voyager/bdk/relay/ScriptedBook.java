@@ -33,6 +33,7 @@ final class ScriptedBook implements AutoCloseable {
   private final AtomicInteger maxInFlight = new AtomicInteger();
   private volatile int defaultStatus = 200;
   private volatile String retryAfter;
+  private volatile long answerAfterMillis;
   private volatile CountDownLatch held;
   private HttpServer server;
   private ExecutorService executor;
@@ -70,6 +71,12 @@ final class ScriptedBook implements AutoCloseable {
 
   ScriptedBook retryAfter(String value) {
     retryAfter = value;
+    return this;
+  }
+
+  /** Each answer comes this much later (a slow book), so overlapping deliveries would show. */
+  ScriptedBook slow(long millis) {
+    answerAfterMillis = millis;
     return this;
   }
 
@@ -114,6 +121,13 @@ final class ScriptedBook implements AutoCloseable {
           received.add(new Received(exchange.getRequestURI().getPath(), h.getFirst("x-bdk-webhook-id"),
               h.getFirst("x-bdk-delivery-attempt"), h.getFirst("x-bdk-instance"), h.getFirst("x-bdk-integration"),
               h.getFirst("x-github-event"), new String(body)));
+        }
+        if (answerAfterMillis > 0) {
+          try {
+            Thread.sleep(answerAfterMillis); // the book's own slowness, not test synchronisation
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
         }
         CountDownLatch latch = held;
         if (latch != null) {

@@ -223,6 +223,36 @@ class WebhookRelayEndToEndTest {
   }
 
   @Test
+  void anOrderedEndpointGetsOneDeliveryAtATimeAcrossRelayReplicas() throws Exception {
+    try (ScriptedBook book = ScriptedBook.up().slow(150);
+        RelayHarness relay = new RelayHarness(dir, book, "--per-endpoint-concurrency", "8");
+        Main.Running second = relay.startAnotherRelay()) {
+      List<String> ordered = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String id = RelayHarness.newId();
+        assertThat(relay.send(id, "{}", "x-bdk-ordered", "true").statusCode()).isEqualTo(202);
+        ordered.add(id);
+      }
+      await().atMost(WAIT).until(() -> book.received().stream().map(ScriptedBook.Received::webhookId).distinct().count() >= 8);
+      assertThat(book.maxInFlight()).as("two replicas consume, the line is shared").isEqualTo(1);
+      assertThat(book.received().stream().map(ScriptedBook.Received::webhookId).distinct().toList())
+          .containsExactlyInAnyOrderElementsOf(ordered);
+    }
+  }
+
+  @Test
+  void unorderedWebhooksOfOneEndpointGoInParallel() throws Exception {
+    try (ScriptedBook book = ScriptedBook.up().slow(300);
+        RelayHarness relay = new RelayHarness(dir, book, "--per-endpoint-concurrency", "4")) {
+      for (int i = 0; i < 8; i++) {
+        relay.send(RelayHarness.newId(), "{}");
+      }
+      await().atMost(WAIT).until(() -> book.received().size() >= 8);
+      assertThat(book.maxInFlight()).as("the ordered test's 1 is the lanes' doing, not the book's").isBetween(2, 4);
+    }
+  }
+
+  @Test
   void aFailingEndpointIsPausedByItsBreakerWhileAnotherBookIsServed() throws Exception {
     try (ScriptedBook failing = ScriptedBook.up().otherwise(500);
         RelayHarness relay = new RelayHarness(dir, failing, "--breaker-failures", "2", "--breaker-open", "1h",
