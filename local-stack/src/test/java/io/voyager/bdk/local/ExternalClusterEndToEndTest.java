@@ -76,8 +76,9 @@ class ExternalClusterEndToEndTest {
         assertThat(stack.embedded()).isFalse();
         assertThat(stack.kubeconfig()).isEqualTo(kubeconfig);
         assertThat(dir.resolve("run/kubeconfig")).as("no embedded API").doesNotExist();
-        assertThat(stack.components()).as("the local runtime is off with an external cluster")
-            .containsExactly(Component.LIBRARY, Component.EXT_AUTHZ, Component.XDS, Component.CONTROLLER);
+        assertThat(stack.components()).as("the local runtime is off with an external cluster; the relay runs on its local nats-server")
+            .containsExactly(Component.LIBRARY, Component.EXT_AUTHZ, Component.XDS, Component.CONTROLLER, Component.RELAY);
+        assertThat(stack.nats().isRunning()).isTrue();
         assertThat(stack.createdNamespaces()).containsExactly("customer-globex");
         assertThat(cluster.namespaces().withName(ACME).get().getMetadata().getLabels())
             .containsEntry("owner", "platform-team");

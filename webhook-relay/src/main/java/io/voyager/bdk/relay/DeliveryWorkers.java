@@ -76,7 +76,7 @@ final class DeliveryWorkers implements AutoCloseable {
     ConsumerContext context = connection.getConsumerContext(queue.workStream(), queue.consumer());
     consumer = context.consume(
         ConsumeOptions.builder().batchSize(Math.min(settings.maxInFlight(), 256)).expiresIn(10_000).build(),
-        message -> executor.execute(() -> process(message)));
+        this::dispatch);
     log.info("event=delivery_workers_started stream={} consumer={} schedule={} max_in_flight={}",
         queue.workStream(), queue.consumer(), settings.schedule(), settings.maxInFlight());
   }
@@ -110,9 +110,13 @@ final class DeliveryWorkers implements AutoCloseable {
     });
   }
 
-  private void process(Message message) {
-    NatsJetStreamMetaData meta = message.metaData();
-    long sequence = meta.streamSequence();
+  /**
+   * Runs on the consumer's one dispatch thread, in the order JetStream hands messages over: an
+   * ordered endpoint's webhook is made known to its lane here, before the workers (several threads)
+   * race, so a later one cannot overtake it.
+   */
+  private void dispatch(Message message) {
+    long sequence = message.metaData().streamSequence();
     WebhookEnvelope webhook;
     try {
       webhook = WebhookEnvelope.from(message.getHeaders(), message.getData());
@@ -122,25 +126,39 @@ final class DeliveryWorkers implements AutoCloseable {
       message.term();
       return;
     }
+    if (webhook.ordered()) {
+      lanes.expect(webhook.endpoint(), sequence, clock.instant().plus(EndpointLanes.BUSY_WAIT));
+    }
+    executor.execute(() -> process(message, webhook));
+  }
+
+  private void process(Message message, WebhookEnvelope webhook) {
+    NatsJetStreamMetaData meta = message.metaData();
+    long sequence = meta.streamSequence();
     Instant now = clock.instant();
     String endpoint = webhook.endpoint();
     DeliveryRecord record = readRecord(webhook);
     int attempts = record != null && record.sequence() == sequence ? record.attempts() : 0;
     Integer lastStatus = record != null && record.sequence() == sequence ? record.lastStatus() : null;
     if (attempts >= settings.schedule().maxAttempts()) {
+      lanes.forget(endpoint, sequence);
       // the last attempt failed but its dead letter was not stored (NATS trouble): store it now
       deadLetter(message, webhook, sequence, DeadLetterReason.ATTEMPTS_EXHAUSTED, attempts,
-          lastStatus == null ? null : DeliveryOutcome.answered(lastStatus, null), record);
+          lastStatus == null ? null : DeliveryOutcome.answered(lastStatus, null));
       return;
     }
     Instant received = webhook.receivedAt().equals(Instant.EPOCH) ? meta.timestamp().toInstant() : webhook.receivedAt();
     if (Duration.between(received, now).compareTo(settings.giveUpAfter()) > 0) {
+      lanes.forget(endpoint, sequence);
       deadLetter(message, webhook, sequence, DeadLetterReason.EXPIRED, attempts,
-          lastStatus == null ? null : DeliveryOutcome.answered(lastStatus, null), record);
+          lastStatus == null ? null : DeliveryOutcome.answered(lastStatus, null));
       return;
     }
     Optional<Duration> paused = breakers.admit(endpoint, now);
     if (paused.isPresent()) {
+      if (webhook.ordered()) {
+        lanes.expect(endpoint, sequence, now.plus(paused.get()));
+      }
       message.nakWithDelay(paused.get());
       return;
     }
@@ -158,15 +176,14 @@ final class DeliveryWorkers implements AutoCloseable {
       return;
     }
     int attempt = attempts + 1;
-    writeRecord(webhook, DeliveryRecord.DELIVERING, attempt, lastStatus, null, null, sequence, record);
+    writeRecord(webhook, DeliveryRecord.DELIVERING, attempt, lastStatus, null, null, sequence);
     books.deliver(webhook, attempt)
         .whenCompleteAsync((outcome, error) -> finish(message, webhook, sequence, attempt,
-            error == null ? outcome : DeliveryOutcome.failed(DeliveryOutcome.Failure.CONNECTION, error.toString()),
-            record), executor);
+            error == null ? outcome : DeliveryOutcome.failed(DeliveryOutcome.Failure.CONNECTION, error.toString())),
+        executor);
   }
 
-  private void finish(Message message, WebhookEnvelope webhook, long sequence, int attempt, DeliveryOutcome outcome,
-      DeliveryRecord previous) {
+  private void finish(Message message, WebhookEnvelope webhook, long sequence, int attempt, DeliveryOutcome outcome) {
     String endpoint = webhook.endpoint();
     Instant now = clock.instant();
     Integer status = outcome.answered() ? outcome.status() : null;
@@ -178,7 +195,7 @@ final class DeliveryWorkers implements AutoCloseable {
       lanes.done(endpoint, sequence);
       releaseLine(webhook, sequence);
       metrics.delivered(Duration.between(webhook.receivedAt(), now));
-      writeRecord(webhook, DeliveryRecord.DELIVERED, attempt, status, null, null, sequence, previous);
+      writeRecord(webhook, DeliveryRecord.DELIVERED, attempt, status, null, null, sequence);
       log.info("event=webhook_delivered webhook_id={} instance={} integration={} attempt={} status={}",
           webhook.webhookId(), webhook.instance(), webhook.integration(), attempt, status);
     } else if (decision instanceof RetryPolicy.Decision.Retry retry) {
@@ -189,7 +206,7 @@ final class DeliveryWorkers implements AutoCloseable {
         leases.hold(webhook.endpointKey(), sequence, retry.after());
       }
       metrics.retried(retry.reason());
-      writeRecord(webhook, DeliveryRecord.RETRYING, attempt, status, error, now.plus(retry.after()), sequence, previous);
+      writeRecord(webhook, DeliveryRecord.RETRYING, attempt, status, error, now.plus(retry.after()), sequence);
       log.info("event=webhook_retry webhook_id={} instance={} integration={} attempt={} outcome=\"{}\" retry_in_ms={}{}",
           webhook.webhookId(), webhook.instance(), webhook.integration(), attempt, outcome.describe(),
           retry.after().toMillis(), opened ? " breaker=open" : "");
@@ -200,13 +217,13 @@ final class DeliveryWorkers implements AutoCloseable {
       } else {
         breakers.failed(endpoint, now);
       }
-      deadLetter(message, webhook, sequence, reason, attempt, outcome, previous);
+      deadLetter(message, webhook, sequence, reason, attempt, outcome);
       lanes.done(endpoint, sequence);
     }
   }
 
   private void deadLetter(Message message, WebhookEnvelope webhook, long sequence, DeadLetterReason reason,
-      int attempts, DeliveryOutcome last, DeliveryRecord previous) {
+      int attempts, DeliveryOutcome last) {
     try {
       deadLetters.add(webhook, sequence, reason, attempts, last, clock.instant());
     } catch (Exception e) {
@@ -220,7 +237,7 @@ final class DeliveryWorkers implements AutoCloseable {
     metrics.deadLettered(reason);
     Integer status = last != null && last.answered() ? last.status() : null;
     String error = last != null && !last.answered() ? DeadLetters.oneLine(last.describe()) : null;
-    writeRecord(webhook, DeliveryRecord.DEAD_LETTERED, attempts, status, error, null, sequence, previous);
+    writeRecord(webhook, DeliveryRecord.DEAD_LETTERED, attempts, status, error, null, sequence);
     log.warn("event=webhook_dead_lettered webhook_id={} instance={} integration={} reason={} attempts={} last=\"{}\"",
         webhook.webhookId(), webhook.instance(), webhook.integration(), reason.label(), attempts,
         last == null ? "" : last.describe());
@@ -243,7 +260,7 @@ final class DeliveryWorkers implements AutoCloseable {
   }
 
   private void writeRecord(WebhookEnvelope webhook, String state, int attempts, Integer status, String error,
-      Instant nextAttempt, long sequence, DeliveryRecord previous) {
+      Instant nextAttempt, long sequence) {
     try {
       records.put(webhook.namespace(), webhook.name(), new DeliveryRecord(webhook.webhookId(), webhook.instance(),
           webhook.integration(), state, attempts, status, error, nextAttempt == null ? null : nextAttempt.toString(),

@@ -19,6 +19,11 @@ public final class EndpointLanes {
   /** A head that has not come back this long after its retry time is assumed gone (replayed, expired). */
   static final Duration HEAD_GRACE = Duration.ofMinutes(2);
 
+  /**
+   * A put-back webhook not seen again this long after it was due went elsewhere (another replica
+   * took it, or it was settled): stop holding the line for it.
+   */
+  static final Duration WAITING_GRACE = Duration.ofSeconds(10);
   /** Waiting webhooks remembered per ordered endpoint at most (older ones are forgotten first). */
   static final int MAX_WAITING = 10_000;
 
@@ -50,7 +55,7 @@ public final class EndpointLanes {
     Lane lane = lanes.computeIfAbsent(endpoint, e -> new Lane());
     if (ordered) {
       lane.waiting.remove(sequence);
-      lane.waiting.values().removeIf(due -> now.isAfter(due.plus(HEAD_GRACE)));
+      lane.waiting.values().removeIf(due -> now.isAfter(due.plus(WAITING_GRACE)));
       Duration wait = null;
       if (lane.inFlight > 0) {
         wait = BUSY_WAIT;
@@ -105,6 +110,30 @@ public final class EndpointLanes {
       lane.headRetryAt = retryAt;
     }
     forgetIfIdle(endpoint, lane);
+  }
+
+  /**
+   * An ordered endpoint's webhook {@code sequence} is on its way (handed to a worker, or put back
+   * until {@code dueBy}): later ones of that endpoint wait for it.
+   */
+  public synchronized void expect(String endpoint, long sequence, Instant dueBy) {
+    Lane lane = lanes.computeIfAbsent(endpoint, e -> new Lane());
+    if (lane.waiting.size() >= MAX_WAITING) {
+      lane.waiting.pollFirstEntry();
+    }
+    lane.waiting.put(sequence, dueBy);
+  }
+
+  /** Webhook {@code sequence} was settled without an attempt (dead-lettered): nobody waits for it. */
+  public synchronized void forget(String endpoint, long sequence) {
+    Lane lane = lanes.get(endpoint);
+    if (lane != null) {
+      lane.waiting.remove(sequence);
+      if (lane.headSequence == sequence) {
+        lane.headSequence = -1;
+      }
+      forgetIfIdle(endpoint, lane);
+    }
   }
 
   /** An admitted webhook was not attempted after all (another replica holds its line): it waits again. */

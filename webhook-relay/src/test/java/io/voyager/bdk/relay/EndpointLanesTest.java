@@ -48,6 +48,21 @@ class EndpointLanesTest {
   }
 
   @Test
+  void anOrderedWebhookMadeKnownFirstGoesFirstWhateverThreadAsksFirst() {
+    EndpointLanes lanes = new EndpointLanes(1);
+    lanes.expect("o", 1, t0.plusMillis(500));
+    lanes.expect("o", 2, t0.plusMillis(500));
+    assertThat(lanes.admit("o", 2, true, t0)).as("1 was handed over first").isPresent();
+    assertThat(lanes.admit("o", 1, true, t0)).isEmpty();
+    lanes.done("o", 1);
+    assertThat(lanes.admit("o", 2, true, t0.plusMillis(600))).isEmpty();
+    lanes.done("o", 2);
+    lanes.expect("o", 3, t0);
+    lanes.forget("o", 3);
+    assertThat(lanes.admit("o", 4, true, t0)).as("a forgotten one holds nothing").isEmpty();
+  }
+
+  @Test
   void aHeadThatNeverComesBackStopsHoldingTheLine() {
     EndpointLanes lanes = new EndpointLanes(1);
     lanes.admit("o", 1, true, t0);
