@@ -37,6 +37,33 @@ class InstanceValidatorTest {
   }
 
   @Test
+  void webhookDeliveryIsCheckedAndCarriedToTheExternalBookDefinition() {
+    var spec = Fixtures.spec("customer-acme", "primary");
+    var hook = spec.webhooks().get(0);
+    java.util.function.BiFunction<String, Boolean, InstanceValidator.Result> withDelivery = (delivery, ordered) ->
+        validator.validate(Fixtures.instance("x", new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
+                spec.deployment(), spec.networking(), spec.credentials(), spec.configuration(),
+                List.of(new BookInstanceDefinitionSpec.WebhookBinding(hook.integration(), hook.scheme(), hook.credential(),
+                    hook.toleranceSeconds(), hook.rateLimit(), hook.hmac(), delivery, ordered)))),
+            Optional.of(Fixtures.book(Fixtures.BOOK)), InstanceValidator.NamespaceState.ACTIVE, Optional.empty());
+    assertThat(withDelivery.apply("later", null).problems())
+        .containsExactly("spec.webhooks[0].delivery: must be one of [direct, queued]; got 'later'");
+    assertThat(withDelivery.apply(null, true).problems())
+        .containsExactly("spec.webhooks[0].ordered: only a queued binding can be ordered (delivery: queued)");
+
+    ValidInstance queued = withDelivery.apply("queued", true).valid().orElseThrow();
+    var integration = new ExternalBookDefinitionFactory()
+        .externalBook(queued, new Workload("customer-acme", "x", queued.type(), List.of(queued)))
+        .getSpec().externalIntegrations().get(0);
+    assertThat(integration.delivery()).isEqualTo("queued");
+    assertThat(integration.ordered()).isTrue();
+    ValidInstance direct = withDelivery.apply(null, null).valid().orElseThrow();
+    assertThat(new ExternalBookDefinitionFactory()
+        .externalBook(direct, new Workload("customer-acme", "x", direct.type(), List.of(direct)))
+        .getSpec().externalIntegrations().get(0).delivery()).as("absent stays absent: direct").isNull();
+  }
+
+  @Test
   void kernelTailscaleIsRefusedWhereThePodSecurityLevelWouldRefuseItsPods() {
     var kernel = new Networking(new Tailscale(true, "acme", List.of(), "kernel"));
     assertThat(validate(kernel, Optional.of("restricted")).problems()).containsExactly(
