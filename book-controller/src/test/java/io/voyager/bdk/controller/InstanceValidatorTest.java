@@ -44,7 +44,7 @@ class InstanceValidatorTest {
         validator.validate(Fixtures.instance("x", new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
                 spec.deployment(), spec.networking(), spec.credentials(), spec.configuration(),
                 List.of(new BookInstanceDefinitionSpec.WebhookBinding(hook.integration(), hook.scheme(), hook.credential(),
-                    hook.toleranceSeconds(), hook.rateLimit(), hook.hmac(), delivery, ordered)))),
+                    hook.toleranceSeconds(), hook.rateLimit(), hook.hmac(), null, delivery, ordered)))),
             Optional.of(Fixtures.book(Fixtures.BOOK)), InstanceValidator.NamespaceState.ACTIVE, Optional.empty());
     assertThat(withDelivery.apply("later", null).problems())
         .containsExactly("spec.webhooks[0].delivery: must be one of [direct, queued]; got 'later'");

@@ -217,9 +217,9 @@ class DeployedPoliciesEndToEndTest {
       }
     }
     assertThat(created).extracting(p -> p.getMetadata().getName()).contains("default-deny", "envoy", "xds-server",
-        "library-service", "ext-authz", "book-controller", "allow-dns", "allow-apiserver");
+        "library-service", "ext-authz", "book-controller", "webhook-relay", "nats", "allow-dns", "allow-apiserver");
     NetworkPolicy stored = admin.network().v1().networkPolicies().inNamespace(BDK).withName("envoy").get();
-    assertThat(stored.getSpec().getEgress()).hasSize(5);
+    assertThat(stored.getSpec().getEgress()).as("xds-server, ext-authz, library-service, webhook-relay, books, JWKS").hasSize(6);
     assertThat(stored.getSpec().getPolicyTypes()).containsExactly("Ingress", "Egress");
   }
 

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.ContainerPort;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.voyager.bdk.local.NetworkPolicyModel.Endpoint;
 import io.voyager.bdk.local.NetworkPolicyModel.External;
@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The NetworkPolicies of k8s/deploy, evaluated against the pods the k8s/deploy Deployments make
+ * The NetworkPolicies of k8s/deploy, evaluated against the pods the k8s/deploy Deployments and StatefulSets make
  * (their template labels and named container ports) and the peers around them: every flow the
  * gateway needs is allowed, and book pods (or any other pod) reach no gRPC backend, ADS port or
  * admin port (the xds-server's /debug included). (The manifests themselves are created on a real
@@ -77,21 +77,22 @@ class NetworkPolicyFlowsTest {
           String kind = doc.path("kind").asText();
           if (kind.equals("NetworkPolicy")) {
             policies.add(YAML.treeToValue(doc, NetworkPolicy.class));
-          } else if (kind.equals("Deployment")) {
-            Deployment d = YAML.treeToValue(doc, Deployment.class);
+          } else if (kind.equals("Deployment") || kind.equals("StatefulSet")) {
+            String name = doc.path("metadata").path("name").asText();
+            PodTemplateSpec template = YAML.treeToValue(doc.path("spec").path("template"), PodTemplateSpec.class);
             List<Port> ports = new ArrayList<>();
-            for (var c : d.getSpec().getTemplate().getSpec().getContainers()) {
+            for (var c : template.getSpec().getContainers()) {
               for (ContainerPort p : c.getPorts() == null ? List.<ContainerPort>of() : c.getPorts()) {
                 ports.add(new Port(p.getName(), p.getContainerPort(), p.getProtocol() == null ? "TCP" : p.getProtocol()));
               }
             }
-            deployed.put(d.getMetadata().getName(), new Pod(d.getMetadata().getName(), BDK,
-                d.getSpec().getTemplate().getMetadata().getLabels(), ports, "10.244.1." + ip++));
+            deployed.put(name, new Pod(name, BDK, template.getMetadata().getLabels(), ports, "10.244.1." + ip++));
           }
         }
       }
     }
-    assertThat(deployed).containsOnlyKeys("xds-server", "library-service", "ext-authz", "book-controller", "envoy");
+    assertThat(deployed).containsOnlyKeys("xds-server", "library-service", "ext-authz", "book-controller", "envoy",
+        "webhook-relay", "nats");
     assertThat(policies).as("NetworkPolicies in k8s/deploy").isNotEmpty()
         .allSatisfy(p -> assertThat(p.getMetadata().getNamespace()).isEqualTo(BdkLabels.BDK_NAMESPACE));
     model = new NetworkPolicyModel(policies, List.of(BDK, KUBE_SYSTEM, MONITORING, CUSTOMER, DEFAULT));
@@ -109,6 +110,12 @@ class NetworkPolicyFlowsTest {
   static int port(String deployment, String name) {
     return pod(deployment).ports().stream().filter(p -> name.equals(p.name())).findFirst()
         .orElseThrow(() -> new AssertionError(deployment + " declares no port " + name)).number();
+  }
+
+  /** Another replica of the nats StatefulSet: same labels and ports, its own address. */
+  static Pod natsPeer() {
+    Pod nats = pod("nats");
+    return new Pod("nats (another replica)", nats.namespace(), nats.labels(), nats.ports(), "10.244.1.250");
   }
 
   record Flow(Endpoint from, Endpoint to, int port, String protocol) {
@@ -137,6 +144,15 @@ class NetworkPolicyFlowsTest {
       flows.add(tcp(pod(admin), API_SERVER, 6443));
     }
     flows.add(tcp(PROMETHEUS, pod("envoy"), port("envoy", "readiness")));
+    // queued delivery: Envoy → relay → JetStream; the relay delivers through Envoy; the servers cluster
+    flows.add(tcp(pod("envoy"), pod("webhook-relay"), port("webhook-relay", "http")));
+    flows.add(tcp(pod("webhook-relay"), pod("nats"), port("nats", "client")));
+    flows.add(tcp(pod("webhook-relay"), pod("envoy"), port("envoy", "http")));
+    flows.add(tcp(natsPeer(), pod("nats"), port("nats", "cluster")));
+    flows.add(tcp(pod("nats"), natsPeer(), port("nats", "cluster")));
+    flows.add(tcp(natsPeer(), pod("nats"), port("nats", "client")));
+    flows.add(tcp(PROMETHEUS, pod("webhook-relay"), port("webhook-relay", "admin")));
+    flows.add(tcp(PROMETHEUS, pod("nats"), port("nats", "monitor")));
     for (Pod any : deployed.values()) {
       flows.add(new Flow(any, DNS, 53, "UDP"));
       flows.add(tcp(any, DNS, 53));
@@ -166,6 +182,16 @@ class NetworkPolicyFlowsTest {
     flows.add(tcp(pod("library-service"), pod("xds-server"), port("xds-server", "grpc-xds")));
     flows.add(tcp(PROMETHEUS, pod("ext-authz"), port("ext-authz", "grpc")));
     flows.add(tcp(pod("envoy"), API_SERVER, 6443));
+    // JetStream holds every queued webhook: only the relay (and the servers) talk to it
+    for (String client : List.of("envoy", "ext-authz", "xds-server", "library-service", "book-controller")) {
+      flows.add(tcp(pod(client), pod("nats"), port("nats", "client")));
+    }
+    flows.add(tcp(pod("webhook-relay"), pod("nats"), port("nats", "cluster")));
+    flows.add(tcp(pod("webhook-relay"), BOOK, 8080));
+    flows.add(tcp(pod("webhook-relay"), API_SERVER, 6443));
+    flows.add(tcp(pod("webhook-relay"), JWKS, 443));
+    flows.add(tcp(pod("nats"), JWKS, 443));
+    flows.add(tcp(PROMETHEUS, pod("webhook-relay"), port("webhook-relay", "http")));
     return flows.stream().map(Arguments::of);
   }
 
@@ -194,6 +220,7 @@ class NetworkPolicyFlowsTest {
   void everyDeclaredContainerPortIsReachableBySomeone() {
     List<Endpoint> everyone = new ArrayList<>(List.of(PROMETHEUS, INTERNET, BOOK, OTHER, DNS));
     everyone.addAll(deployed.values());
+    everyone.add(natsPeer()); // a StatefulSet's replicas talk to each other (cluster routes)
     for (Pod target : deployed.values()) {
       for (Port p : target.ports()) {
         assertThat(everyone.stream().anyMatch(from -> from != target && model.allows(from, target, p.number(), p.protocol())))
