@@ -93,14 +93,14 @@ cluster-status:
 e2e-cluster:
 	k8s/cluster/e2e.sh $(MVN)
 
-## Everything, then the real-node suite (k8s/cluster/e2e.sh --if-possible: skipped with a message
-## when not root or when another checkout's cluster holds the node network; never skipped in CI).
 ## The pinned nats-server (nats-server/go.mod) the webhook relay's tests and make run start, built from
 ## the Go module proxy into ~/.cache/bdk/nats-server (nats-server/build.sh; a no-op when cached, or
 ## when $$NATS_SERVER_BIN names one).
 nats-server:
 	nats-server/build.sh >/dev/null
 
+## Everything, then the real-node suite (k8s/cluster/e2e.sh --if-possible: skipped with a message
+## when not root or when another checkout's cluster holds the node network; never skipped in CI).
 test: envoy kube-apiserver nats-server
 	$(MVN) -B install
 	@if [ "$(CLUSTER_E2E)" = true ]; then k8s/cluster/e2e.sh --if-possible $(MVN); \
