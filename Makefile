@@ -13,6 +13,11 @@
 #   BENCH_ARGS="--requests 5000 --concurrency 8"   options of make bench's webhook benchmark (--help lists them)
 #   AUTH_BENCH_ARGS="--requests 5000 --rounds 3"   options of make bench's library authentication benchmark
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
+#   IMAGE_BASE=debian|official   base images of make images / make test (images/base-flags.sh):
+#                                debian (default) = built here from Debian packages, no registry needed;
+#                                official = eclipse-temurin / python from their registry
+#   JAVA_BASE_IMAGE=REF, PYTHON_BASE_IMAGE=REF   any other base image (registry ref or tar:///path)
+#   RUN_IMAGES=false             make test: skip starting the images with podman (default true)
 #   CLUSTER_E2E=false            make test: leave out the real-node suite (make e2e-cluster)
 
 SHELL := /bin/bash
@@ -32,7 +37,14 @@ ifeq ($(origin KUBECONFIG),command line)
 RUN_ARGS += --kubeconfig $(KUBECONFIG)
 endif
 
-.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-scale \
+# Every module that makes an image (its pom sets jib.skip=false): add a new service here.
+IMAGE_MODULES := xds-server,library-service,ext-authz,book-controller,book-runtime-python
+IMAGE_BASE ?= debian
+RUN_IMAGES ?= true
+export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
+BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
+
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-scale images book-runtime-test \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -42,6 +54,8 @@ help:
 	@echo "make kube-apiserver  build the real kube-apiserver, etcd and kubectl the controller tests run on (cached outside the repo)"
 	@echo "make nats-server  build the pinned nats-server (JetStream) for make run and the tests (cached outside the repo)"
 	@echo "make build   mvn install (no tests) of what the local stack and bin/bdkctl need"
+	@echo "make images  OCI image tarballs + SBOMs of every service and the Python book runtime in target/images;"
+	@echo "             pins their digests in k8s/overlays/digests (IMAGE_BASE=debian|official)"
 	@echo "make cluster         start a real single-node Kubernetes cluster here (root; kubeconfig .run/cluster/kubeconfig)"
 	@echo "make cluster-down    stop it and remove everything it made (safe to run twice)"
 	@echo "make cluster-status  what runs where"
@@ -99,12 +113,31 @@ e2e-cluster:
 nats-server:
 	nats-server/build.sh >/dev/null
 
-## Everything, then the real-node suite (k8s/cluster/e2e.sh --if-possible: skipped with a message
-## when not root or when another checkout's cluster holds the node network; never skipped in CI).
-test: envoy kube-apiserver nats-server
-	$(MVN) -B install
+## Everything CI runs: the Python book runtime's tests, then every module with the images built
+## (profile images) so install-tests can inspect them, start them with podman (RUN_IMAGES) and
+## dry-run the overlays on the real kube-apiserver; then the real-node suite
+## (k8s/cluster/e2e.sh --if-possible: skipped with a message when not root or when another
+## checkout's cluster holds the node network; never skipped in CI).
+test: envoy kube-apiserver nats-server book-runtime-test
+	flags="$$(images/base-flags.sh)"; \
+	$(MVN) -B install -Pimages $$flags -Dbdk.images.run=$(RUN_IMAGES)
 	@if [ "$(CLUSTER_E2E)" = true ]; then k8s/cluster/e2e.sh --if-possible $(MVN); \
 	else echo "cluster-e2e: skipped (CLUSTER_E2E=$(CLUSTER_E2E))"; fi
+
+## The reference Python book runtime's tests (pytest, installed into .venv from its requirements).
+book-runtime-test: $(BOOK_RUNTIME_STAMP)
+	cd book-runtime-python && ../$(VENV)/bin/python -m pytest
+
+$(BOOK_RUNTIME_STAMP): book-runtime-python/requirements-test.txt $(ENVOY_STAMP)
+	$(VENV)/bin/pip install --quiet -r book-runtime-python/requirements-test.txt
+	@touch $@
+
+## OCI image tarballs (Jib, no Docker daemon) and CycloneDX SBOMs in target/images, then their
+## digests pinned in k8s/overlays/digests and listed in target/images/images.txt.
+images:
+	flags="$$(images/base-flags.sh)"; \
+	$(MVN) -B -q package -Pimages -DskipTests -pl $(IMAGE_MODULES) -am $$flags
+	$(PYTHON) images/pin_digests.py
 
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
 ## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports). Then: the
