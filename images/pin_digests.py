@@ -10,17 +10,21 @@ Run by `make images`; the Component is committed empty (tags only), so a clean c
 by tag, and a release commits the pinned one.
 """
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-IMAGES = ROOT / "target" / "images"
-COMPONENT = ROOT / "k8s" / "overlays" / "digests" / "kustomization.yaml"
 BOOK_RUNTIME = "voyager/book-runtime-python"
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images-dir", type=Path, default=ROOT / "target" / "images")
+    parser.add_argument("--component", type=Path, default=ROOT / "k8s" / "overlays" / "digests" / "kustomization.yaml")
+    args = parser.parse_args()
+    IMAGES, COMPONENT = args.images_dir, args.component
     built = []
     for meta in sorted(IMAGES.glob("*.json")):
         if meta.name.endswith(".cdx.json"):
@@ -62,7 +66,7 @@ def main() -> int:
     (IMAGES / "images.txt").write_text("".join(f"{ref} {digest} {tar}\n" for _, ref, digest, tar in built))
     for _, ref, digest, tar in built:
         print(f"{ref:45} {digest}  target/images/{tar}")
-    print(f"pinned in {COMPONENT.relative_to(ROOT)}")
+    print(f"pinned in {COMPONENT}")
     return 0
 
 
