@@ -1,6 +1,7 @@
 package io.voyager.bdk.controller;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
@@ -10,6 +11,7 @@ import io.voyager.bdk.model.BdkLabels;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,9 +40,11 @@ public final class BookController implements AutoCloseable {
   }
 
   private final Operator operator;
+  private final AtomicBoolean closing;
 
-  private BookController(Operator operator) {
+  private BookController(Operator operator, AtomicBoolean closing) {
     this.operator = operator;
+    this.closing = closing;
   }
 
   /**
@@ -53,6 +57,7 @@ public final class BookController implements AutoCloseable {
       MeterRegistry registry,
       Optional<LeaderElection> leaderElection,
       int reconcileThreads) {
+    AtomicBoolean closing = new AtomicBoolean();
     Operator operator = new Operator(o -> {
       o.withKubernetesClient(client)
           .withCloseClientOnStop(false)
@@ -61,9 +66,13 @@ public final class BookController implements AutoCloseable {
           .withConcurrentReconciliationThreads(reconcileThreads)
           .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry))
           .withStopOnInformerErrorDuringStartup(false);
+      // Exit on a lost Lease ourselves, never while closing: JOSDK's own exit (exitOnStopLeading)
+      // also fires when close() stops the leader, and System.exit from inside the JVM's shutdown
+      // hook (SIGTERM) blocks forever, so the pod would hang until SIGKILL.
       leaderElection.ifPresent(le -> o.withLeaderElectionConfiguration(
           new LeaderElectionConfiguration(le.leaseName(), le.namespace(), le.leaseDuration(),
-              le.renewDeadline(), le.retryPeriod(), le.identity(), null, le.exitOnLoss())));
+              le.renewDeadline(), le.retryPeriod(), le.identity(),
+              new LeaderCallbacks(() -> {}, () -> exitOnLostLease(le, closing), leader -> {}), false)));
     });
     GenericRetry retry = new GenericRetry()
         .setInitialInterval(Duration.ofSeconds(1))
@@ -86,7 +95,14 @@ public final class BookController implements AutoCloseable {
             .withReconciliationMaxInterval(Duration.ofMinutes(10)));
     operator.start();
     log.info("event=controller_started leader_election={} threads={}", leaderElection.isPresent(), reconcileThreads);
-    return new BookController(operator);
+    return new BookController(operator, closing);
+  }
+
+  private static void exitOnLostLease(LeaderElection le, AtomicBoolean closing) {
+    if (le.exitOnLoss() && !closing.get()) {
+      log.error("event=leadership_lost identity={} action=exit", le.identity());
+      new Thread(() -> System.exit(1), "exit-on-lost-leadership").start();
+    }
   }
 
   /** Ready to serve: started (a standby replica waiting for the Lease is ready too). */
@@ -96,6 +112,7 @@ public final class BookController implements AutoCloseable {
 
   @Override
   public void close() {
+    closing.set(true);
     operator.stop();
     log.info("event=controller_stopped");
   }
