@@ -153,12 +153,24 @@ class OverlaysTest {
 
     // One setting: change the registry literal (in a copy) and everything follows.
     Path k8s = copyOfK8s();
-    Path kustomization = k8s.resolve("overlays/air-gapped/kustomization.yaml");
+    Path kustomization = k8s.resolve("overlays/registry/kustomization.yaml");
     Files.writeString(kustomization, Files.readString(kustomization).replace(REGISTRY, "mirror.corp.example/bdk"));
     Rendered moved = render(k8s.resolve("overlays/air-gapped"));
     assertAirGapped(moved, "mirror.corp.example/bdk");
     assertThat(moved.yaml()).doesNotContain(REGISTRY);
     serverDryRun(moved).ok();
+  }
+
+  @Test
+  void devTakesTheRegistryComponentToo() throws IOException {
+    Path k8s = copyOfK8s();
+    Path dev = k8s.resolve("overlays/dev/kustomization.yaml");
+    // As the README says: after ../digests, so the digests pin the images before they are moved.
+    Files.writeString(dev, Files.readString(dev).replace("  - ../digests\n", "  - ../digests\n  - ../registry\n"));
+    Rendered rendered = render(k8s.resolve("overlays/dev"));
+    assertAirGapped(rendered, REGISTRY);
+    assertThat(rendered.all(Deployment.class)).allSatisfy(d -> assertThat(d.getSpec().getReplicas()).isEqualTo(1));
+    serverDryRun(rendered).ok();
   }
 
   private static void assertAirGapped(Rendered rendered, String registry) {
