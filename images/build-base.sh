@@ -107,7 +107,6 @@ diff_id="sha256:$(sha256sum "$work/layer.tar" | cut -c1-64)"
 gzip -n -1 <"$work/layer.tar" >"$work/image/layer.tar.gz"
 rm "$work/layer.tar"
 
-pkg_versions="$(tr '\n' ' ' <"$work/packages" | sed 's/ $//')"
 main_version="$(awk -v p="${packages%%,*}" '$1 == p { print $2 }' "$work/packages")"
 cat >"$work/image/config.json" <<JSON
 {
@@ -136,5 +135,4 @@ find "$cache" -maxdepth 1 -name "debian-$suite-$name-*" ! -name "$(basename "${o
 mv -f "$work/packages" "${out%.tar}.packages"
 mv -f "$work/image.tar" "$out"
 log "built $out ($(du -h "$out" | cut -f1), $(wc -l <"${out%.tar}.packages") packages, ${packages%%,*} $main_version) in $((SECONDS - started))s"
-[[ -n "$pkg_versions" ]]
 echo "$out"
