@@ -38,7 +38,7 @@ RUN_ARGS += --kubeconfig $(KUBECONFIG)
 endif
 
 # Every module that makes an image (its pom sets jib.skip=false): add a new service here.
-IMAGE_MODULES := xds-server,library-service,ext-authz,book-controller,book-runtime-python
+IMAGE_MODULES := xds-server,library-service,ext-authz,book-controller,webhook-relay,book-runtime-python
 IMAGE_BASE ?= debian
 RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE

@@ -60,7 +60,7 @@ class ImageInspectionTest {
   void everyServiceAndTheBookRuntimeMakeAnImage() {
     assertThat(modules().map(ImageModule::reference)).containsExactlyInAnyOrder(
         "voyager/bdk-xds-server:0.1.0", "voyager/bdk-library-service:0.1.0", "voyager/bdk-ext-authz:0.1.0",
-        "voyager/bdk-book-controller:0.1.0", "voyager/book-runtime-python:3.11");
+        "voyager/bdk-book-controller:0.1.0", "voyager/bdk-webhook-relay:0.1.0", "voyager/book-runtime-python:3.11");
   }
 
   @Test
@@ -71,7 +71,7 @@ class ImageInspectionTest {
       d.getSpec().getTemplate().getSpec().getContainers().stream()
           .map(c -> c.getImage()).filter(i -> i.startsWith("voyager/")).forEach(ours::add);
     }
-    assertThat(ours).as("our images in k8s/deploy").hasSize(4);
+    assertThat(ours).as("our images in k8s/deploy").hasSize(5);
     assertThat(built).containsAll(ours);
     // The controller's default image for python books.
     assertThat(built).contains(ImageResolver.defaults().imageFor("python", "3.11").orElseThrow());

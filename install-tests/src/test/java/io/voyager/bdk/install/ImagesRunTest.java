@@ -131,14 +131,28 @@ class ImagesRunTest {
     }
     List<String> args = new ArrayList<>();
     int adminPort = -1;
+    io.voyager.bdk.nats.NatsServerProcess nats = null;
+    if (container.getArgs().stream().anyMatch(a -> a.startsWith("--nats-url="))) {
+      // The relay needs its NATS: one real nats-server here instead of the cluster's three.
+      nats = io.voyager.bdk.nats.NatsServerProcess.startEphemeral(Project.root(),
+          Files.createDirectories(dir.resolve("nats-" + module.artifactId())));
+    }
     for (String arg : container.getArgs()) {
-      Matcher port = Pattern.compile("--(admin|grpc|xds)-port=\\d+").matcher(arg);
+      if (nats != null && arg.startsWith("--nats-url=")) {
+        args.add("--nats-url=" + nats.url());
+        continue;
+      }
+      if (nats != null && arg.startsWith("--stream-replicas=")) {
+        args.add("--stream-replicas=1");
+        continue;
+      }
+      Matcher port = Pattern.compile("--(admin|grpc|xds|http)-port=\\d+").matcher(arg);
       if (port.matches()) {
         int free = LocalRegistry.freePort();
         adminPort = port.group(1).equals("admin") ? free : adminPort;
         arg = "--" + port.group(1) + "-port=" + free;
         args.add("--" + port.group(1) + "-host=127.0.0.1"); // host network: stay on loopback
-      } else if (arg.matches("--(admin|grpc|xds)-host=.*")) {
+      } else if (arg.matches("--(admin|grpc|xds|http)-host=.*")) {
         continue;
       }
       for (var e : env.entrySet()) {
@@ -147,14 +161,20 @@ class ImagesRunTest {
       args.add(arg);
     }
     assertThat(adminPort).as("k8s/deploy gives " + module.artifactId() + " an --admin-port").isPositive();
-    args.add("--kubeconfig=/etc/bdk/kubeconfig");
+    // The Kubernetes API as the pod would have it: its ServiceAccount's token, unless the pod mounts none.
+    boolean kubernetesAccess = !Boolean.FALSE.equals(deployment.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken());
+    if (kubernetesAccess) {
+      args.add("--kubeconfig=/etc/bdk/kubeconfig");
+    }
 
     String name = module.artifactId();
     List<Object> run = new ArrayList<>(List.of("run", "--detach", "--name", name, "--network=host",
         "--read-only", "--read-only-tmpfs=false", "--tmpfs", "/tmp:rw,mode=1777,size=256m",
         "--cap-drop=all", "--security-opt=no-new-privileges",
-        "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-        "--volume", serviceAccountKubeconfig(serviceAccount) + ":/etc/bdk/kubeconfig:ro"));
+        "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"));
+    if (kubernetesAccess) {
+      run.addAll(List.of("--volume", serviceAccountKubeconfig(serviceAccount) + ":/etc/bdk/kubeconfig:ro"));
+    }
     env.forEach((k, v) -> run.addAll(List.of("--env", k + "=" + v)));
     run.add(pulled.get(module.artifactId()));
     run.addAll(args);
@@ -182,6 +202,9 @@ class ImagesRunTest {
           .doesNotContainIgnoringCase("read-only file system");
     } finally {
       podman.run("rm", "--force", "--time", "0", name);
+      if (nats != null) {
+        nats.close();
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -81,7 +82,7 @@ class OverlaysTest {
   @ValueSource(strings = {"k8s/deploy", "k8s/overlays/dev", "k8s/overlays/production", "k8s/overlays/air-gapped"})
   void everyObjectPassesAServerSideDryRunWithoutWarnings(String dir) {
     Rendered rendered = render(Project.root().resolve(dir));
-    assertThat(rendered.all(Deployment.class)).hasSize(5);
+    assertThat(rendered.all(Deployment.class)).hasSize(6);
     Command dryRun = serverDryRun(rendered).ok();
     List<String> applied = dryRun.stdout().lines().filter(l -> l.endsWith("serverside-applied (server dry run)")).toList();
     assertThat(applied).as(dryRun.stdout()).hasSameSizeAs(rendered.items());
@@ -123,7 +124,7 @@ class OverlaysTest {
     Map<String, Integer> replicas = prod.all(Deployment.class).stream()
         .collect(Collectors.toMap(d -> d.getMetadata().getName(), d -> d.getSpec().getReplicas()));
     assertThat(replicas).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "envoy", 3, "library-service", 3, "xds-server", 2, "ext-authz", 2, "book-controller", 2));
+        "envoy", 3, "library-service", 3, "xds-server", 2, "ext-authz", 2, "book-controller", 2, "webhook-relay", 2));
     List<PodDisruptionBudget> budgets = prod.all(PodDisruptionBudget.class);
     for (Deployment d : prod.all(Deployment.class)) {
       String name = d.getMetadata().getName();
@@ -177,8 +178,11 @@ class OverlaysTest {
     ConfigMap settings = rendered.all(ConfigMap.class).stream()
         .filter(c -> c.getMetadata().getName().startsWith("bdk-install")).findFirst().orElseThrow();
     assertThat(settings.getData()).containsEntry("image-registry", registry);
-    for (Deployment d : rendered.all(Deployment.class)) {
-      PodSpec pod = d.getSpec().getTemplate().getSpec();
+    List<PodSpec> pods = new ArrayList<>();
+    rendered.all(Deployment.class).forEach(d -> pods.add(d.getSpec().getTemplate().getSpec()));
+    rendered.all(StatefulSet.class).forEach(s -> pods.add(s.getSpec().getTemplate().getSpec()));
+    assertThat(rendered.all(StatefulSet.class)).as("nats").isNotEmpty();
+    for (PodSpec pod : pods) {
       assertThat(pod.getContainers()).allSatisfy(c -> assertThat(c.getImage()).startsWith(registry + "/"));
       assertThat(pod.getImagePullSecrets()).extracting(LocalObjectReference::getName).containsExactly("bdk-registry-credentials");
     }
@@ -212,7 +216,7 @@ class OverlaysTest {
       List<String> ours = new ArrayList<>();
       rendered.all(Deployment.class).forEach(d -> d.getSpec().getTemplate().getSpec().getContainers().stream()
           .map(Container::getImage).filter(i -> i.contains("voyager/")).forEach(ours::add));
-      assertThat(ours).as(overlay).hasSize(4).allMatch(i -> i.matches(".*voyager/bdk-[a-z-]+@sha256:[0-9a-f]{64}"));
+      assertThat(ours).as(overlay).hasSize(5).allMatch(i -> i.matches(".*voyager/bdk-[a-z-]+@sha256:[0-9a-f]{64}"));
       assertThat(container(rendered.deployment("book-controller")).getArgs())
           .anyMatch(a -> a.matches("--runtime-image=python=voyager/book-runtime-python@sha256:[0-9a-f]{64}"));
       serverDryRun(rendered).ok();
