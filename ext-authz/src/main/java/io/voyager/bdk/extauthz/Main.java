@@ -95,6 +95,12 @@ public final class Main implements Callable<AutoCloseable> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cli, "--replay-memory-bytes/--replay-endpoint-share-bytes: " + e.getMessage());
     }
+    io.voyager.bdk.support.tls.ServerTls tls;
+    try {
+      tls = grpcOptions.tls();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cli, e.getMessage());
+    }
     CheckDefaults defaults = new CheckDefaults(Duration.ofSeconds(toleranceSeconds), new RateLimitPolicy(ratePerSecond, burst));
     Closer started = new Closer();
     try {
@@ -104,7 +110,7 @@ public final class Main implements Callable<AutoCloseable> {
           new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), Duration.ofSeconds(secretFailureTtlSeconds), replayBudget, maxBuckets),
           registry, Clock.systemUTC(), Ticker.systemTicker()));
       GrpcServers.Running grpc = started.register(
-          grpcOptions.start(registry, server.service()));
+          grpcOptions.start(registry, tls, server.service()));
       AdminServer admin = started.register(this.admin.start(registry, () -> true));
       log.info("event=ext_authz_started grpc={}:{} admin_port={} tolerance_s={} rate_per_s={} burst={}",
           grpcOptions.host(), grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst);

@@ -67,6 +67,12 @@ public final class Main implements Callable<AutoCloseable> {
   public AutoCloseable call() {
     // Checked before anything starts: the service never runs without token verification.
     JwtSettings jwt = jwtOptions.settings();
+    io.voyager.bdk.support.tls.ServerTls tls;
+    try {
+      tls = grpcOptions.tls();
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+    }
     Closer started = new Closer();
     try {
       KubernetesClient client = started.register(kube.client());
@@ -78,7 +84,7 @@ public final class Main implements Callable<AutoCloseable> {
           new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait, verifier, registry));
       backend.start(syncTimeout);
       GrpcServers.Running grpc = started.register(
-          grpcOptions.start(registry, backend.grpcService()));
+          grpcOptions.start(registry, tls, backend.grpcService()));
       AdminServer admin = started.register(this.admin.start(registry, backend::ready));
       log.info("event=library_started grpc={}:{} admin_port={} namespace={} jwt_issuer={} jwt_audiences={} jwks=\"{}\"",
           grpcOptions.host(), grpc.port(), admin.port(), namespace, jwt.issuer(), jwt.audiences(), keys.describe());
