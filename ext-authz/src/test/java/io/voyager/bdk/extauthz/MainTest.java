@@ -58,7 +58,7 @@ class MainTest {
   @Test
   void startsServesAdminEndpointsAndStops() throws Exception {
     int admin = freePort();
-    try (AutoCloseable running = Main.start("--kubeconfig", kubeconfig().toString(), "--grpc-port", "0",
+    try (AutoCloseable running = Main.start("--kubeconfig", kubeconfig().toString(), "--plaintext", "--grpc-port", "0",
         "--admin-port", Integer.toString(admin), "--admin-host", "127.0.0.1")) {
       HttpResponse<String> metrics = HttpClient.newHttpClient().send(
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
@@ -69,6 +69,12 @@ class MainTest {
           .contains("bdk_extauthz_replay_evictions_total{limit=\"memory_budget\",service=\"ext-authz\"} 0.0")
           .contains("bdk_extauthz_secret_reads_total");
     }
+  }
+
+  @Test
+  void mutualTlsIsRequiredUnlessPlaintextIsAskedFor() {
+    assertThatThrownBy(() -> Main.start("--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageStartingWith("--tls-cert-file: required");
   }
 
   @Test

@@ -94,7 +94,7 @@ class MainTest {
   private void startAndUse(Path kubeconfig) throws Exception {
     int grpcPort = freePort();
     int adminPort = freePort();
-    try (AutoCloseable running = Main.start("--kubeconfig", kubeconfig.toString(),
+    try (AutoCloseable running = Main.start("--kubeconfig", kubeconfig.toString(), "--plaintext",
         "--grpc-port", String.valueOf(grpcPort), "--admin-port", String.valueOf(adminPort), "--admin-host", "127.0.0.1",
         "--jwt-issuer", TestIssuer.ISSUER, "--jwt-audience", TestIssuer.AUDIENCE, "--jwks-configmap", "bdk/bdk-jwks")) {
       ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();

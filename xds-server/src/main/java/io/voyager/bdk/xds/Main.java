@@ -129,6 +129,111 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--debounce-max-ms", defaultValue = "1000", description = "Longest a burst delays a rebuild. Default: ${DEFAULT-VALUE}.")
   long debounceMaxMs;
 
+  /** The ADS server's own TLS: mutual TLS (the default) or --plaintext. */
+  @Mixin io.voyager.bdk.support.tls.ServerTlsOptions adsTls = new io.voyager.bdk.support.tls.ServerTlsOptions();
+
+  @Option(names = "--https-listener-port", defaultValue = "8443",
+      description = "Envoy HTTPS listener port (TLS 1.2+, ALPN h2 and http/1.1). Default: ${DEFAULT-VALUE}.")
+  int httpsListenerPort;
+
+  @Option(names = "--edge-tls-secret", paramLabel = "NS/NAME", defaultValue = "bdk/bdk-edge-tls",
+      description = "The kubernetes.io/tls Secret (tls.crt, tls.key; what cert-manager writes) whose certificate the HTTPS listener "
+          + "serves, sent to Envoy over SDS; watched, a renewal is served without a restart. 'none': no HTTPS listener. "
+          + "Default: ${DEFAULT-VALUE}.")
+  String edgeTlsSecret;
+
+  @Option(names = "--plain-http", defaultValue = "serve",
+      description = "What the plain HTTP listener does: serve (every route, as HTTPS does; local use) or redirect (only a 308 to https; "
+          + "k8s/deploy). Default: ${DEFAULT-VALUE}.")
+  String plainHttp;
+
+  @Option(names = "--xff-num-trusted-hops", defaultValue = "0",
+      description = "Proxies in front of Envoy (a load balancer appending X-Forwarded-For) whose entries are trusted; 0: the client "
+          + "is the TCP peer. Default: ${DEFAULT-VALUE}.")
+  int xffTrustedHops;
+
+  @Option(names = "--request-headers-timeout", defaultValue = "PT10S", converter = DurationConverter.class,
+      description = "Time a client has to send a request's complete headers. Default: ${DEFAULT-VALUE}.")
+  Duration requestHeadersTimeout;
+
+  @Option(names = "--stream-idle-timeout", defaultValue = "PT60S", converter = DurationConverter.class,
+      description = "A request or response stream idle this long is reset. Default: ${DEFAULT-VALUE}.")
+  Duration streamIdleTimeout;
+
+  @Option(names = "--max-request-headers-kb", defaultValue = "60",
+      description = "Largest request header block (KiB); larger gets 431. Default: ${DEFAULT-VALUE}.")
+  int maxRequestHeadersKb;
+
+  @Option(names = "--http2-max-concurrent-streams", defaultValue = "100", description = "HTTP/2 streams per connection. Default: ${DEFAULT-VALUE}.")
+  int http2MaxConcurrentStreams;
+
+  @Option(names = "--http2-initial-stream-window-bytes", defaultValue = "65536",
+      description = "HTTP/2 initial stream window. Default: ${DEFAULT-VALUE}.")
+  int http2StreamWindow;
+
+  @Option(names = "--http2-initial-connection-window-bytes", defaultValue = "1048576",
+      description = "HTTP/2 initial connection window. Default: ${DEFAULT-VALUE}.")
+  int http2ConnectionWindow;
+
+  @Option(names = "--webhook-client-rate", defaultValue = "50",
+      description = "Webhook requests per second per client address, checked by Envoy before any signature work (429 beyond). "
+          + "Default: ${DEFAULT-VALUE}.")
+  int webhookClientRate;
+
+  @Option(names = "--webhook-client-burst", defaultValue = "100", description = "Burst of that per-address limit. Default: ${DEFAULT-VALUE}.")
+  int webhookClientBurst;
+
+  @Option(names = "--webhook-client-max-addresses", defaultValue = "10000",
+      description = "Client addresses tracked at most (least recently used forgotten). Default: ${DEFAULT-VALUE}.")
+  int webhookClientMaxAddresses;
+
+  @Option(names = "--upstream-tls", defaultValue = "mtls",
+      description = "How Envoy reaches ext-authz and the library-service: mtls (client certificate, server certificate verified against "
+          + "the internal CA and the Service's name <name>.<namespace>.svc) or off (only with services started --plaintext). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String upstreamTls;
+
+  @Option(names = "--envoy-sds-dir", defaultValue = io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams.DEFAULT_DIRECTORY,
+      description = "Directory on Envoy's filesystem holding its filesystem-SDS files internal-client.yaml and internal-ca.yaml "
+          + "(Envoy's client certificate and the internal CA; the bootstrap's ADS connection uses the same). Default: ${DEFAULT-VALUE}.")
+  String envoySdsDir;
+
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return Duration.parse(value);
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new CommandLine.TypeConversionException("not an ISO-8601 duration (e.g. PT10S): '" + value + "'");
+      }
+    }
+  }
+
+  /** The edge settings of the flags; IllegalArgumentException naming the flag otherwise. */
+  io.voyager.bdk.xds.model.EdgeSettings edgeSettings() {
+    io.voyager.bdk.xds.model.EdgeSettings.SecretName secret;
+    try {
+      secret = "none".equals(edgeTlsSecret) ? null : io.voyager.bdk.xds.model.EdgeSettings.SecretName.parse(edgeTlsSecret);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("edge-tls-secret: " + e.getMessage());
+    }
+    io.voyager.bdk.xds.model.EdgeSettings.PlainHttp plain = switch (plainHttp) {
+      case "serve" -> io.voyager.bdk.xds.model.EdgeSettings.PlainHttp.SERVE;
+      case "redirect" -> io.voyager.bdk.xds.model.EdgeSettings.PlainHttp.REDIRECT;
+      default -> throw new IllegalArgumentException("plain-http: must be serve or redirect, got '" + plainHttp + "'");
+    };
+    io.voyager.bdk.xds.model.EdgeSettings.UpstreamTls upstream = switch (upstreamTls) {
+      case "mtls" -> new io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams(envoySdsDir);
+      case "off" -> new io.voyager.bdk.xds.model.EdgeSettings.PlaintextUpstreams();
+      default -> throw new IllegalArgumentException("upstream-tls: must be mtls or off, got '" + upstreamTls + "'");
+    };
+    return new io.voyager.bdk.xds.model.EdgeSettings(httpsListenerPort, secret, plain, xffTrustedHops,
+        new io.voyager.bdk.xds.model.EdgeSettings.Limits(requestHeadersTimeout, streamIdleTimeout, maxRequestHeadersKb,
+            http2MaxConcurrentStreams, http2StreamWindow, http2ConnectionWindow),
+        new io.voyager.bdk.xds.model.EdgeSettings.ClientLimit(webhookClientRate, webhookClientBurst, webhookClientMaxAddresses),
+        upstream);
+  }
+
   @Option(names = "--node-cluster", defaultValue = "bdk-gateway", description = "Envoy node.cluster served from the start (others are added on connect). Default: ${DEFAULT-VALUE}.")
   String nodeCluster;
 
@@ -166,12 +271,18 @@ public final class Main implements Callable<AutoCloseable> {
   @Override
   public AutoCloseable call() throws Exception {
     JwtSettings jwtSettings;
+    io.voyager.bdk.xds.model.EdgeSettings edge;
+    io.voyager.bdk.support.tls.ServerTls tls;
     try {
       jwtSettings = jwt.settings();
+      edge = edgeSettings();
+      tls = adsTls.tls();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    GatewaySettings settings = new GatewaySettings(
+    GatewaySettings settings;
+    try {
+      settings = new GatewaySettings(
         listenerAddress,
         listenerPort,
         ServiceRef.parse(libraryService, PortSelector.named(libraryPortName)),
@@ -181,7 +292,11 @@ public final class Main implements Callable<AutoCloseable> {
         libraryEndpoint,
         extAuthzEndpoint,
         jwtSettings,
-        jwksCaFile);
+        jwksCaFile,
+        edge);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     Closer opened = new Closer();
     try {
       PrometheusMeterRegistry registry = Metrics.newRegistry("xds-server", opened);
@@ -199,18 +314,27 @@ public final class Main implements Callable<AutoCloseable> {
       SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup, nackWriteBack);
       EnvoySyncGauge.register(registry, tracker, publisher::currentVersion);
       watcher.start();
-      V3DiscoveryServer discovery = new V3DiscoveryServer(tracker,
+      // With mutual TLS, a stream must first pass the node identity check: the tracker (and so the
+      // NACK write-back and its quarantine) only hears Envoys whose certificate names their node.
+      List<io.envoyproxy.controlplane.server.DiscoveryServerCallbacks> callbacks = tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls
+          ? List.of(new io.voyager.bdk.xds.server.NodeIdentityCheck(registry), tracker)
+          : List.of(tracker);
+      V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks,
           new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest));
-      opened.register(GrpcServers.start(new InetSocketAddress(xdsHost, xdsPort), registry, discovery.getAggregatedDiscoveryServiceImpl()));
+      opened.register(GrpcServers.start(new InetSocketAddress(xdsHost, xdsPort), registry, tls,
+          discovery.getAggregatedDiscoveryServiceImpl()));
       AtomicReference<Boolean> ready = new AtomicReference<>(true);
       AdminServer admin = this.admin.start(registry, () -> ready.get() && publisher.current().isPresent());
       admin.handle("/debug/snapshot", DebugHandlers.snapshot(publisher));
       admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher, nackWriteBack::culprits));
       admin.handle("/debug/quarantine", DebugHandlers.quarantine(watcher.quarantine()));
       opened.register(admin);
-      log.info("event=xds_server_started xds_port={} admin={}:{} listener={}:{} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={}"
+      log.info("event=xds_server_started xds_port={} ads_tls={} admin={}:{} listener={}:{} https_port={} edge_tls_secret={} plain_http={}"
+              + " upstream_tls={} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={}"
               + " jwt_issuer=\"{}\" jwt_audiences={} jwks=\"{}\"",
-          xdsPort, this.admin.host(), admin.port(), listenerAddress, listenerPort, settings.library(),
+          xdsPort, tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls ? "mutual" : "off", this.admin.host(), admin.port(),
+          listenerAddress, listenerPort, edge.httpsPort(), edge.tlsSecret() == null ? "none" : edge.tlsSecret(), plainHttp,
+          upstreamTls, settings.library(),
           libraryEndpoint == null ? "eds" : libraryEndpoint, settings.extAuthz(), extAuthzEndpoint == null ? "eds" : extAuthzEndpoint,
           jwtSettings.issuer(), jwtSettings.audiences(), describe(jwtSettings.jwks()));
       return () -> {

@@ -69,4 +69,25 @@ class MainFlagsTest {
     assertThat(out.toString()).contains("--jwt-issuer", "--jwt-audience", "--jwks-uri", "--jwks-secret", "--jwks-configmap",
         "--jwks-cache-duration", "--jwt-clock-skew", "--jwks-ca-file");
   }
+
+  static final String JWT = "--jwt-issuer i --jwt-audience a --jwks-configmap bdk/bdk-jwks ";
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      " | --tls-cert-file: required",
+      "--plaintext --plain-http sometimes | plain-http: must be serve or redirect",
+      "--plaintext --edge-tls-secret bdk-edge-tls | edge-tls-secret: must be NAMESPACE/NAME",
+      "--plaintext --edge-tls-secret none --plain-http redirect | plain-http: redirect needs an HTTPS listener",
+      "--plaintext --upstream-tls maybe | upstream-tls: must be mtls or off",
+      "--plaintext --envoy-sds-dir etc/sds | envoy-sds-dir: must be an absolute path",
+      "--plaintext --xff-num-trusted-hops 11 | xff-num-trusted-hops: must be from 0 to 10",
+      "--plaintext --request-headers-timeout 10s | not an ISO-8601 duration",
+      "--plaintext --http2-initial-stream-window-bytes 100 | http2-initial-stream-window-bytes: must be at least 65535",
+      "--plaintext --webhook-client-rate 0 | webhook-client-rate: must be at least 1",
+      "--plaintext --https-listener-port 8080 | https-listener-port: 8080 is also --listener-port"})
+  void edgeAndTlsFlagsAreCheckedBeforeAnythingStartsNamingTheFlag(String args, String why) {
+    assertThatThrownBy(() -> Main.start((JWT + (args == null ? "" : args)).trim().split(" ")))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining(why);
+  }
 }

@@ -21,6 +21,10 @@ import java.util.Set;
 public final class SnapshotJson {
   private SnapshotJson() {}
 
+  /**
+   * What can be shown. Never the SDS secrets: they hold the HTTPS listener's private key (the
+   * listeners show which secret they name; the summary version shows whether it changed).
+   */
   public static final List<String> TYPES = List.of("listeners", "routes", "clusters", "endpoints");
 
   /** Every type the translator packs into an {@code Any}: what a JSON printer of its resources needs. */
@@ -38,6 +42,9 @@ public final class SnapshotJson {
           .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor())
           .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig.getDescriptor())
           .add(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog.getDescriptor())
+          .add(com.github.xds.type.v3.TypedStruct.getDescriptor())
           .build();
 
   private static final JsonFormat.Printer PRINTER =

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * The gateway, protocol-neutral: one HTTP listener, the library and ext-authz backends, webhook
- * routes (sorted by path) and the backends they use (sorted by cluster name), and the bearer-token
- * rule of the library routes.
+ * routes (sorted by path) and the backends they use (sorted by cluster name), the bearer-token
+ * rule of the library routes, and the public side ({@link EdgeIr}: listeners, certificate, limits).
  */
 public record GatewayIr(
     String listenerAddress,
@@ -17,7 +17,8 @@ public record GatewayIr(
     List<BackendIr> webhookBackends,
     int maxWebhookBodyBytes,
     TranscoderSettings transcoder,
-    AuthIr auth) {
+    AuthIr auth,
+    EdgeIr edge) {
   public GatewayIr {
     webhookRoutes = List.copyOf(webhookRoutes);
     webhookBackends = List.copyOf(webhookBackends);

@@ -1,6 +1,8 @@
 package io.voyager.bdk.xds.ir;
 
 import io.voyager.bdk.support.auth.JwtSettings;
+import io.voyager.bdk.xds.model.EdgeCertificate;
+import io.voyager.bdk.xds.model.EdgeSettings;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewaySettings;
@@ -22,9 +24,9 @@ import java.util.function.Function;
 public final class GatewayIrBuilder {
   private GatewayIrBuilder() {}
 
-  /** Backend IR of a Service port, with its endpoints resolved from its slices. */
-  public static BackendIr backend(ServiceRef service, boolean http2, List<EndpointSliceView> slices) {
-    return new BackendIr(BackendIr.clusterName(service), service, http2, EndpointResolver.resolve(service.port(), slices));
+  /** Backend IR of a Service port, with its endpoints resolved from its slices; {@code tls} null: plaintext. */
+  public static BackendIr backend(ServiceRef service, boolean http2, UpstreamTlsIr tls, List<EndpointSliceView> slices) {
+    return new BackendIr(BackendIr.clusterName(service), service, http2, EndpointResolver.resolve(service.port(), slices), tls);
   }
 
   public static GatewayIr build(
@@ -32,7 +34,45 @@ public final class GatewayIrBuilder {
       JwksDocument jwks,
       Collection<BookTranslation.Accepted> books,
       Function<ServiceKey, List<EndpointSliceView>> slices) {
-    return build(settings, jwks, books, (service, http2) -> backend(service, http2, slices.apply(service.key())));
+    return build(settings, jwks, EdgeCertificate.NOT_READ, books, slices);
+  }
+
+  public static GatewayIr build(
+      GatewaySettings settings,
+      JwksDocument jwks,
+      EdgeCertificate certificate,
+      Collection<BookTranslation.Accepted> books,
+      Function<ServiceKey, List<EndpointSliceView>> slices) {
+    return build(settings, jwks, certificate, books, (service, http2, tls) -> backend(service, http2, tls, slices.apply(service.key())));
+  }
+
+  /** SDS name of the HTTPS listener's certificate. */
+  public static final String EDGE_SECRET_NAME = "bdk-edge-tls";
+
+  /**
+   * The public side: listeners on the settings' address and ports; HTTPS served with the
+   * certificate when it is usable, withheld (saying why) when not, off without a TLS Secret.
+   */
+  public static EdgeIr edge(GatewaySettings settings, EdgeCertificate certificate) {
+    EdgeSettings edge = settings.edge();
+    EdgeIr.Tls tls;
+    if (edge.tlsSecret() == null) {
+      tls = new EdgeIr.Off();
+    } else if (certificate instanceof EdgeCertificate.Usable usable) {
+      tls = new EdgeIr.Serving(EDGE_SECRET_NAME, usable.certificateChainPem(), usable.privateKeyPem());
+    } else {
+      tls = new EdgeIr.Withheld(((EdgeCertificate.Unavailable) certificate).reason());
+    }
+    return new EdgeIr(settings.listenerAddress(), settings.listenerPort(), edge.httpsPort(), edge.plainHttp(), tls,
+        edge.xffTrustedHops(), edge.limits(), edge.webhookClientLimit());
+  }
+
+  /** The TLS Envoy speaks to one of our services, or null when upstream TLS is off. */
+  public static UpstreamTlsIr upstreamTls(GatewaySettings settings, ServiceRef service) {
+    if (settings.edge().upstreamTls() instanceof EdgeSettings.MutualTlsUpstreams mtls) {
+      return new UpstreamTlsIr(service.name() + "." + service.namespace() + ".svc", mtls.clientSdsPath(), mtls.caSdsPath());
+    }
+    return null;
   }
 
   /**
@@ -61,22 +101,31 @@ public final class GatewayIrBuilder {
     return new AuthIr(jwt.issuer(), jwt.audiences(), jwt.clockSkew().toSeconds(), jwks);
   }
 
-  /** Resolves a Service port into a backend (endpoints included). */
+  /** Resolves a Service port into a backend (endpoints included) spoken to with {@code tls} (null: plaintext). */
   @FunctionalInterface
   public interface BackendResolver {
-    BackendIr resolve(ServiceRef service, boolean http2);
+    BackendIr resolve(ServiceRef service, boolean http2, UpstreamTlsIr tls);
   }
 
-  /** A gRPC backend of the gateway: its fixed endpoint if one is set, else its Service's endpoints. */
-  private static BackendIr sharedBackend(ServiceRef service, FixedEndpoint fixed, BackendResolver backends) {
-    if (fixed == null) {
-      return backends.resolve(service, true);
-    }
-    return new BackendIr(BackendIr.clusterName(service), service, true, List.of(new HostPort(fixed.host(), fixed.port())));
+  /**
+   * A gRPC backend of the gateway: its fixed endpoint if one is set, else its Service's endpoints;
+   * with the upstream TLS of the settings.
+   */
+  private static BackendIr sharedBackend(GatewaySettings settings, ServiceRef service, FixedEndpoint fixed,
+      BackendResolver backends) {
+    UpstreamTlsIr tls = upstreamTls(settings, service);
+    return fixed == null ? backends.resolve(service, true, tls)
+        : new BackendIr(BackendIr.clusterName(service), service, true, List.of(new HostPort(fixed.host(), fixed.port())), tls);
   }
 
   public static GatewayIr build(
       GatewaySettings settings, JwksDocument jwks, Collection<BookTranslation.Accepted> books, BackendResolver backends) {
+    return build(settings, jwks, EdgeCertificate.NOT_READ, books, backends);
+  }
+
+  public static GatewayIr build(
+      GatewaySettings settings, JwksDocument jwks, EdgeCertificate certificate, Collection<BookTranslation.Accepted> books,
+      BackendResolver backends) {
     List<WebhookRouteIr> routes = new ArrayList<>();
     TreeMap<String, ServiceRef> webhookServices = new TreeMap<>();
     for (BookTranslation.Accepted book : books) {
@@ -89,15 +138,15 @@ public final class GatewayIrBuilder {
       webhookServices.put(BackendIr.clusterName(book.backend()), book.backend());
     }
     routes.sort(Comparator.comparing(WebhookRouteIr::path));
-    BackendIr library = sharedBackend(settings.library(), settings.libraryEndpoint(), backends);
-    BackendIr extAuthz = sharedBackend(settings.extAuthz(), settings.extAuthzEndpoint(), backends);
+    BackendIr library = sharedBackend(settings, settings.library(), settings.libraryEndpoint(), backends);
+    BackendIr extAuthz = sharedBackend(settings, settings.extAuthz(), settings.extAuthzEndpoint(), backends);
     List<BackendIr> webhookBackends = new ArrayList<>();
     for (ServiceRef service : webhookServices.values()) {
       String name = BackendIr.clusterName(service);
       if (name.equals(library.clusterName()) || name.equals(extAuthz.clusterName())) {
         continue; // never re-declare a shared cluster with another protocol
       }
-      webhookBackends.add(backends.resolve(service, false));
+      webhookBackends.add(backends.resolve(service, false, null));
     }
     return new GatewayIr(
         settings.listenerAddress(),
@@ -108,6 +157,7 @@ public final class GatewayIrBuilder {
         webhookBackends,
         settings.maxWebhookBodyBytes(),
         settings.transcoder(),
-        auth(settings, jwks));
+        auth(settings, jwks),
+        edge(settings, certificate));
   }
 }

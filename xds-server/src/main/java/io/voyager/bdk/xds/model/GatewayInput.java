@@ -9,7 +9,8 @@ import java.util.Objects;
  * EndpointSlices of Services by Service, the books held out of the gateway (book key
  * {@code namespace/name} → why; see the xds-server's quarantine), and the JWKS read from the
  * Kubernetes object the JWT settings name (ignored when they name a JWKS URI, which Envoy fetches
- * itself). A held-out book contributes no route, cluster or endpoints, exactly like a book the
+ * itself), and the certificate of the HTTPS listener read from its {@code kubernetes.io/tls}
+ * Secret. A held-out book contributes no route, cluster or endpoints, exactly like a book the
  * translator refuses. Immutable.
  */
 public record GatewayInput(
@@ -17,12 +18,21 @@ public record GatewayInput(
     List<BookSource> books,
     Map<ServiceKey, List<EndpointSliceView>> slices,
     Map<String, String> heldOut,
-    JwksDocument jwks) {
+    JwksDocument jwks,
+    EdgeCertificate edgeCertificate) {
   public GatewayInput {
     books = List.copyOf(books);
     slices = Map.copyOf(slices);
     heldOut = Map.copyOf(heldOut);
     Objects.requireNonNull(jwks, "jwks");
+    Objects.requireNonNull(edgeCertificate, "edgeCertificate");
+  }
+
+  /** No edge certificate read (no HTTPS listener until one is). */
+  public GatewayInput(
+      GatewaySettings settings, List<BookSource> books, Map<ServiceKey, List<EndpointSliceView>> slices,
+      Map<String, String> heldOut, JwksDocument jwks) {
+    this(settings, books, slices, heldOut, jwks, EdgeCertificate.NOT_READ);
   }
 
   /** No JWKS read yet (library requests are refused unless the settings name a JWKS URI). */
@@ -39,7 +49,12 @@ public record GatewayInput(
 
   /** This input with {@code jwks}. */
   public GatewayInput withJwks(JwksDocument jwks) {
-    return new GatewayInput(settings, books, slices, heldOut, jwks);
+    return new GatewayInput(settings, books, slices, heldOut, jwks, edgeCertificate);
+  }
+
+  /** This input with {@code certificate} for the HTTPS listener. */
+  public GatewayInput withEdgeCertificate(EdgeCertificate certificate) {
+    return new GatewayInput(settings, books, slices, heldOut, jwks, certificate);
   }
 
   public List<EndpointSliceView> slicesOf(ServiceKey service) {

@@ -21,6 +21,8 @@ import java.util.Objects;
  *     unauthenticated mode)
  * @param jwksTrustedCa CA bundle, a path on Envoy's filesystem, that verifies an https
  *     {@code --jwks-uri}'s server certificate
+ * @param edge the HTTPS listener, plain HTTP's role, edge header and connection rules, the
+ *     per-client webhook limit and the TLS of Envoy's own upstreams
  */
 public record GatewaySettings(
     String listenerAddress,
@@ -32,7 +34,8 @@ public record GatewaySettings(
     FixedEndpoint libraryEndpoint,
     FixedEndpoint extAuthzEndpoint,
     JwtSettings jwt,
-    String jwksTrustedCa) {
+    String jwksTrustedCa,
+    EdgeSettings edge) {
 
   public static final int DEFAULT_MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
   /** Debian/Ubuntu's bundle, present in the envoyproxy/envoy image. */
@@ -52,6 +55,10 @@ public record GatewaySettings(
     if (jwksTrustedCa == null || jwksTrustedCa.isBlank()) {
       throw new IllegalArgumentException("jwks-ca-file: must not be empty");
     }
+    Objects.requireNonNull(edge, "edge settings");
+    if (edge.tlsSecret() != null && edge.httpsPort() == listenerPort) {
+      throw new IllegalArgumentException("https-listener-port: " + edge.httpsPort() + " is also --listener-port");
+    }
   }
 
   /** Settings whose backends both take their endpoints from their Services' EndpointSlices. */
@@ -64,19 +71,25 @@ public record GatewaySettings(
       TranscoderSettings transcoder,
       JwtSettings jwt) {
     this(listenerAddress, listenerPort, library, extAuthz, maxWebhookBodyBytes, transcoder, null, null, jwt,
-        DEFAULT_JWKS_TRUSTED_CA);
+        DEFAULT_JWKS_TRUSTED_CA, EdgeSettings.DEFAULTS);
   }
 
   /** These settings with fixed endpoints for the library and ext-authz (null: from EndpointSlices). */
   public GatewaySettings withFixedEndpoints(FixedEndpoint library, FixedEndpoint extAuthz) {
     return new GatewaySettings(listenerAddress, listenerPort, this.library, this.extAuthz,
-        maxWebhookBodyBytes, transcoder, library, extAuthz, jwt, jwksTrustedCa);
+        maxWebhookBodyBytes, transcoder, library, extAuthz, jwt, jwksTrustedCa, edge);
   }
 
   /** These settings with other JWT settings and CA bundle. */
   public GatewaySettings withJwt(JwtSettings jwt, String jwksTrustedCa) {
     return new GatewaySettings(listenerAddress, listenerPort, library, extAuthz,
-        maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint, jwt, jwksTrustedCa);
+        maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint, jwt, jwksTrustedCa, edge);
+  }
+
+  /** These settings with other edge settings. */
+  public GatewaySettings withEdge(EdgeSettings edge) {
+    return new GatewaySettings(listenerAddress, listenerPort, library, extAuthz,
+        maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint, jwt, jwksTrustedCa, edge);
   }
 
   /**

@@ -37,7 +37,7 @@ public final class GatewayTranslator {
         accepted.add(a);
       }
     }
-    GatewayIr ir = GatewayIrBuilder.build(input.settings(), input.jwks(), accepted, input::slicesOf);
+    GatewayIr ir = GatewayIrBuilder.build(input.settings(), input.jwks(), input.edgeCertificate(), accepted, input::slicesOf);
     return new Translation(xds.translate(ir), books);
   }
 }

@@ -39,7 +39,7 @@ public final class IncrementalTranslator {
 
   private record CachedBook(BookSource source, BookTranslation translation) {}
 
-  private record BackendKey(ServiceRef service, boolean http2) {}
+  private record BackendKey(ServiceRef service, boolean http2, io.voyager.bdk.xds.ir.UpstreamTlsIr tls) {}
 
   /**
    * A Service port's backend and its Envoy cluster and load assignment. The cluster depends only
@@ -80,13 +80,14 @@ public final class IncrementalTranslator {
         GatewayIrBuilder.build(
             input.settings(),
             input.jwks(),
+            input.edgeCertificate(),
             accepted,
-            (service, http2) -> {
-              BackendKey key = new BackendKey(service, http2);
+            (service, http2, tls) -> {
+              BackendKey key = new BackendKey(service, http2, tls);
               List<EndpointSliceView> slices = input.slicesOf(service.key());
               CachedBackend cached = backends.get(key);
               if (cached == null || !cached.slices().equals(slices)) {
-                BackendIr backend = GatewayIrBuilder.backend(service, http2, slices);
+                BackendIr backend = GatewayIrBuilder.backend(service, http2, tls, slices);
                 Cluster cluster = cached != null ? cached.cluster() : XdsTranslator.cluster(backend);
                 cached = new CachedBackend(slices, backend, cluster, XdsTranslator.loadAssignment(backend));
               }

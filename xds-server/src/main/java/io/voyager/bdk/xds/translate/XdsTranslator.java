@@ -58,7 +58,9 @@ import java.util.function.Function;
  * Gateway IR → Envoy resources. Pure: the same IR always yields equal resources (with
  * deterministic bytes, see {@link Anys}).
  *
- * <p>Filter chain of the one HTTP listener, in order: Lua (off unless a route enables it: library
+ * <p>Listeners: {@link EdgeListeners} (plain HTTP and HTTPS, header hygiene, limits, access log).
+ * Filter chain of the serving listeners, in order: the per-client limit (off unless a route
+ * enables it: webhook routes; {@link ClientRateLimitFilter}), Lua (off unless a route enables it: library
  * routes — strips client-sent {@code x-bdk-*} headers, caps the token's size, maps the status on
  * the way back; {@link LibraryRequestLua}), jwt_authn (off unless enabled: library routes; see
  * {@link JwtAuthnFilter}), ext_authz (off unless enabled: webhook routes), grpc_json_transcoder
@@ -72,7 +74,8 @@ import java.util.function.Function;
  */
 public final class XdsTranslator {
 
-  public static final String LISTENER_NAME = "bdk-http";
+  public static final String LISTENER_NAME = EdgeListeners.PLAIN;
+  public static final String HTTPS_LISTENER_NAME = EdgeListeners.HTTPS;
   public static final String ROUTE_CONFIG_NAME = "bdk-routes";
   public static final String METADATA_NAMESPACE = "io.voyager.bdk";
   static final String EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
@@ -130,7 +133,7 @@ public final class XdsTranslator {
       built.add(JwksClusterBuilder.cluster(remote.cluster())); // endpoint inline: no EDS
     }
     return new XdsResources(
-        List.of(listener(ir)), List.of(routeConfiguration(ir, webhookRoutes)), built, endpoints);
+        listeners(ir), List.of(routeConfiguration(ir, webhookRoutes)), built, endpoints, EdgeSecrets.secrets(ir.edge()));
   }
 
   private static List<BackendIr> backends(GatewayIr ir) {
@@ -143,48 +146,47 @@ public final class XdsTranslator {
     return all;
   }
 
-  // ---- listener ----
+  // ---- listeners ----
 
+  /** The public listeners ({@link EdgeListeners}) around this translator's HTTP filter chain. */
+  List<Listener> listeners(GatewayIr ir) {
+    return EdgeListeners.listeners(ir.edge(), httpFilters(ir), ROUTE_CONFIG_NAME);
+  }
+
+  /** The first (plain HTTP) listener; kept for tests. */
   Listener listener(GatewayIr ir) {
-    HttpConnectionManager hcm =
-        HttpConnectionManager.newBuilder()
-            .setStatPrefix("bdk_http")
-            .setCodecType(HttpConnectionManager.CodecType.AUTO)
-            .setRds(
-                Rds.newBuilder().setRouteConfigName(ROUTE_CONFIG_NAME).setConfigSource(adsConfigSource()))
-            .setNormalizePath(com.google.protobuf.BoolValue.of(true))
-            .setMergeSlashes(true)
-            .setLocalReplyConfig(LocalReplies.config())
-            .addHttpFilters(
-                HttpFilter.newBuilder()
-                    .setName(LUA_FILTER)
-                    .setDisabled(true)
-                    .setTypedConfig(
-                        Anys.pack(
-                            Lua.newBuilder()
-                                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(LibraryRequestLua.SOURCE))
-                                .build())))
-            .addHttpFilters(JwtAuthnFilter.httpFilter(ir.auth()))
-            .addHttpFilters(
-                HttpFilter.newBuilder()
-                    .setName(EXT_AUTHZ_FILTER)
-                    .setDisabled(true)
-                    .setTypedConfig(Anys.pack(extAuthz(ir))))
-            .addHttpFilters(
-                HttpFilter.newBuilder().setName(TRANSCODER_FILTER).setDisabled(true).setTypedConfig(transcoder))
-            .addHttpFilters(
-                HttpFilter.newBuilder().setName(ROUTER_FILTER).setTypedConfig(Anys.pack(Router.getDefaultInstance())))
-            .build();
-    return Listener.newBuilder()
-        .setName(LISTENER_NAME)
-        .setAddress(socketAddress(ir.listenerAddress(), ir.listenerPort()))
-        .addFilterChains(
-            FilterChain.newBuilder()
-                .addFilters(
-                    Filter.newBuilder()
-                        .setName("envoy.filters.network.http_connection_manager")
-                        .setTypedConfig(Anys.pack(hcm))))
-        .build();
+    return listeners(ir).get(0);
+  }
+
+  /**
+   * The HTTP filters of the serving listeners, in order: the per-client limit (webhook routes),
+   * Lua (library routes), jwt_authn (library routes), ext_authz (webhook routes), the transcoder
+   * (library REST), the router. All but the router are off unless a route switches them on.
+   */
+  private List<HttpFilter> httpFilters(GatewayIr ir) {
+    return List.of(
+        ClientRateLimitFilter.httpFilter(ir.edge().webhookClientLimit()),
+        HttpFilter.newBuilder()
+            .setName(LUA_FILTER)
+            .setDisabled(true)
+            .setTypedConfig(
+                Anys.pack(
+                    Lua.newBuilder()
+                        .setDefaultSourceCode(DataSource.newBuilder().setInlineString(LibraryRequestLua.SOURCE))
+                        .build()))
+            .build(),
+        JwtAuthnFilter.httpFilter(ir.auth()),
+        HttpFilter.newBuilder()
+            .setName(EXT_AUTHZ_FILTER)
+            .setDisabled(true)
+            .setTypedConfig(Anys.pack(extAuthz(ir)))
+            .build(),
+        HttpFilter.newBuilder().setName(TRANSCODER_FILTER).setDisabled(true).setTypedConfig(transcoder).build(),
+        HttpFilter.newBuilder()
+            .setName(ROUTER_FILTER)
+            // No x-envoy-* response headers (upstream service time, …) to clients.
+            .setTypedConfig(Anys.pack(Router.newBuilder().setSuppressEnvoyHeaders(true).build()))
+            .build());
   }
 
   private static ExtAuthz extAuthz(GatewayIr ir) {
@@ -337,6 +339,7 @@ public final class XdsTranslator {
                         .setName(":method")
                         .setStringMatch(StringMatcher.newBuilder().setExact("POST"))))
         .setRoute(RouteAction.newBuilder().setCluster(route.clusterName()).setTimeout(seconds(30)))
+        .putTypedPerFilterConfig(ClientRateLimitFilter.NAME, ClientRateLimitFilter.ENABLE)
         .putTypedPerFilterConfig(EXT_AUTHZ_FILTER, Anys.pack(authz))
         .setMetadata(provenance(source))
         .build();
@@ -355,7 +358,10 @@ public final class XdsTranslator {
 
   // ---- clusters and endpoints ----
 
-  /** The EDS cluster of a backend: depends on its name, Service and protocol, never on its endpoints. */
+  /**
+   * The EDS cluster of a backend: depends on its name, Service, protocol and TLS, never on its
+   * endpoints. Our own services' clusters speak mutual TLS ({@link UpstreamTlsSockets}).
+   */
   public static Cluster cluster(BackendIr backend) {
     Cluster.Builder cluster =
         Cluster.newBuilder()
@@ -371,6 +377,9 @@ public final class XdsTranslator {
                         Struct.newBuilder()
                             .putFields("service", Value.newBuilder().setStringValue(backend.service().toString()).build())
                             .build()));
+    if (backend.tls() != null) {
+      cluster.setTransportSocket(UpstreamTlsSockets.socket(backend.tls()));
+    }
     if (backend.http2()) {
       cluster.putTypedExtensionProtocolOptions(
           HTTP_PROTOCOL_OPTIONS,

@@ -21,6 +21,8 @@ import java.util.TreeMap;
  * ({@link ContentVersions}). java-control-plane's {@code Snapshot.create} versions each resource
  * with {@code VersionedResource.create(msg)}, i.e. {@code hashCode()}, which differs between JVMs;
  * this class supplies content hashes instead, for SotW type versions and delta resource versions.
+ * Secrets (SDS) are versioned the same way: a SHA-256 over the serialized secret, which reveals
+ * nothing of the key.
  */
 public final class ContentVersionedSnapshot extends Snapshot {
   private final SnapshotResources<Cluster> clusters;
@@ -34,7 +36,7 @@ public final class ContentVersionedSnapshot extends Snapshot {
     this.endpoints = versioned(resources.endpoints());
     this.listeners = versioned(resources.listeners());
     this.routes = versioned(resources.routes());
-    this.secrets = versioned(List.<Secret>of());
+    this.secrets = versioned(resources.secrets());
   }
 
   public static ContentVersionedSnapshot of(XdsResources resources) {
@@ -111,6 +113,20 @@ public final class ContentVersionedSnapshot extends Snapshot {
     }
     for (Listener l : listeners.resources().values()) {
       for (var chain : l.getFilterChainsList()) {
+        if (chain.hasTransportSocket()) {
+          try {
+            var tls = chain.getTransportSocket().getTypedConfig()
+                .unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.class);
+            for (var sds : tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigsList()) {
+              if (sds.getSdsConfig().hasAds() && !secrets.resources().containsKey(sds.getName())) {
+                throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException(
+                    "listener " + l.getName() + " names SDS secret " + sds.getName() + ", which is missing");
+              }
+            }
+          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException("listener " + l.getName() + ": " + e.getMessage());
+          }
+        }
         for (var filter : chain.getFiltersList()) {
           if (!filter.getTypedConfig().is(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class)) {
             continue;
@@ -129,9 +145,9 @@ public final class ContentVersionedSnapshot extends Snapshot {
     }
   }
 
-  /** {@code cds=…,eds=…,lds=…,rds=…}: equal for equal content. */
+  /** {@code cds=…,eds=…,lds=…,rds=…,sds=…}: equal for equal content. */
   public String summaryVersion() {
     return "cds=" + clusters.version() + ",eds=" + endpoints.version() + ",lds=" + listeners.version()
-        + ",rds=" + routes.version();
+        + ",rds=" + routes.version() + ",sds=" + secrets.version();
   }
 }

@@ -15,6 +15,8 @@ import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.EdgeCertificate;
+import io.voyager.bdk.xds.model.EdgeSettings;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
@@ -45,8 +47,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The I/O edge: SharedInformers on ExternalBookDefinitions (all namespaces), EndpointSlices and,
- * when the JWT settings name one, the single Secret or ConfigMap holding the JWKS; every event
+ * The I/O edge: SharedInformers on ExternalBookDefinitions (all namespaces), EndpointSlices,
+ * the edge TLS Secret (when an HTTPS listener is configured) and, when the JWT settings name one,
+ * the single Secret or ConfigMap holding the JWKS; every event
  * signals a {@link Debouncer}; a debounced rebuild reads the informer caches,
  * leaves out the books the {@link Quarantine} holds, translates incrementally, publishes the
  * snapshot when its content changed (remembering which translation each served version came
@@ -79,6 +82,10 @@ public final class GatewayWatcher implements AutoCloseable {
   private SharedIndexInformer<EndpointSlice> slices;
   /** The JWKS object (a field-selected watch of one name), or null when Envoy fetches a JWKS URI. */
   private SharedIndexInformer<? extends HasMetadata> jwksObject;
+  /** The edge TLS Secret (a field-selected watch of one name), or null without an HTTPS listener. */
+  private SharedIndexInformer<Secret> edgeTlsSecret;
+  /** The edge certificate of the last Secret version seen (checked and logged once per version). */
+  private volatile EdgeCertificateCacheEntry edgeCertificate = new EdgeCertificateCacheEntry(NOT_SEEN, EdgeCertificate.NOT_READ);
   /** The JWKS document of the last object version seen (parsed and logged once per version). */
   private volatile JwksCacheEntry jwks = new JwksCacheEntry(NOT_SEEN, JwksDocument.NOT_READ);
   private static final String NOT_SEEN = "(not seen)";
@@ -89,6 +96,8 @@ public final class GatewayWatcher implements AutoCloseable {
 
   /** {@code resourceVersion} null: the object does not exist; {@link #NOT_SEEN}: nothing read yet. */
   private record JwksCacheEntry(String resourceVersion, JwksDocument document) {}
+
+  private record EdgeCertificateCacheEntry(String resourceVersion, EdgeCertificate certificate) {}
 
   public GatewayWatcher(
       KubernetesClient client,
@@ -152,6 +161,17 @@ public final class GatewayWatcher implements AutoCloseable {
     Gauge.builder("bdk.xds.quarantined.books", quarantine, Quarantine::size)
         .description("ExternalBookDefinitions held out of the gateway because Envoy rejected their resources")
         .register(registry);
+    if (settings.edge().tlsSecret() != null) {
+      Gauge.builder("bdk.xds.edge.tls.ready", this, w -> w.edgeCertificate.certificate() instanceof EdgeCertificate.Usable ? 1 : 0)
+          .description("1 while the HTTPS listener is served with a usable certificate from its Secret; 0 while it is withheld"
+              + " (see the xds-server's edge_tls_unavailable log)")
+          .register(registry);
+      Gauge.builder("bdk.xds.edge.certificate.expiry", this,
+              w -> w.edgeCertificate.certificate() instanceof EdgeCertificate.Usable u ? u.notAfter().getEpochSecond() : 0)
+          .description("Expiry (Unix time, seconds) of the certificate the HTTPS listener serves; 0 without one")
+          .baseUnit("seconds")
+          .register(registry);
+    }
     if (settings.jwt().jwks() instanceof JwtSettings.KubernetesJwks) {
       Gauge.builder("bdk.xds.jwks.keys", this, w -> w.jwks.document() instanceof JwksDocument.Keys k ? k.keyIds().size() : 0)
           .description("Signing keys the gateway verifies library tokens with, from its JWKS Secret/ConfigMap; 0 = none usable:"
@@ -189,6 +209,14 @@ public final class GatewayWatcher implements AutoCloseable {
     if (settings.jwt().jwks() instanceof JwtSettings.KubernetesJwks source) {
       jwksObject = informJwks(source, signal);
       waitSynced(jwksObject, KubeViews.describe(source));
+    }
+    if (settings.edge().tlsSecret() != null) {
+      EdgeSettings.SecretName name = settings.edge().tlsSecret();
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      ResourceEventHandler<Secret> secretHandler = (ResourceEventHandler) signal;
+      // One name, field-selected: RBAC grants get/list/watch on exactly this Secret.
+      edgeTlsSecret = client.secrets().inNamespace(name.namespace()).withName(name.name()).inform(secretHandler, 0);
+      waitSynced(edgeTlsSecret, "Secret " + name);
     }
     started = true;
     executor.submit(this::rebuildSafely).get(60, TimeUnit.SECONDS);
@@ -234,6 +262,38 @@ public final class GatewayWatcher implements AutoCloseable {
           ((JwksDocument.Unavailable) document).reason().replace('"', '\''));
     }
     return document;
+  }
+
+  /**
+   * The HTTPS listener's certificate as the Secret's cache entry holds it now, checked once per
+   * Secret version; a change is logged once: served (subject, expiry), or why the HTTPS listener
+   * is withheld (the plain listener and every route keep working).
+   */
+  private EdgeCertificate edgeCertificate() {
+    EdgeSettings.SecretName name = settings.edge().tlsSecret();
+    if (name == null) {
+      return EdgeCertificate.NOT_READ;
+    }
+    List<Secret> secrets = edgeTlsSecret.getStore().list();
+    Secret secret = secrets.isEmpty() ? null : secrets.get(0);
+    String version = secret == null ? null : secret.getMetadata().getResourceVersion();
+    if (Objects.equals(edgeCertificate.resourceVersion(), version)) {
+      return edgeCertificate.certificate();
+    }
+    String source = "Secret " + name;
+    EdgeCertificate certificate = secret == null
+        ? new EdgeCertificate.Unavailable(source + ": not found")
+        : EdgeCertificate.parse(source, KubeViews.secretText(secret, "tls.crt"), KubeViews.secretText(secret, "tls.key"),
+            java.time.Instant.now());
+    edgeCertificate = new EdgeCertificateCacheEntry(version, certificate);
+    if (certificate instanceof EdgeCertificate.Usable usable) {
+      log.info("event=edge_tls_loaded source=\"{}\" subject=\"{}\" not_after={}", source,
+          usable.subject().replace('"', '\''), usable.notAfter());
+    } else {
+      log.warn("event=edge_tls_unavailable reason=\"{}\" effect=\"the HTTPS listener is withheld until a usable certificate arrives;"
+          + " plain HTTP and every route stay\"", ((EdgeCertificate.Unavailable) certificate).reason().replace('"', '\''));
+    }
+    return certificate;
   }
 
   private void signal() {
@@ -289,7 +349,7 @@ public final class GatewayWatcher implements AutoCloseable {
     long start = System.nanoTime();
     GatewayInput sources = new GatewayInput(settings, bookSources(), sliceViews());
     GatewayInput input = new GatewayInput(settings, sources.books(), sources.slices(), quarantine.heldOut(sources),
-        jwksDocument());
+        jwksDocument(), edgeCertificate());
     Translation translation = filtered(translator.translate(input));
     long nanos = System.nanoTime() - start;
     translationTimer.record(nanos, TimeUnit.NANOSECONDS);
@@ -372,6 +432,9 @@ public final class GatewayWatcher implements AutoCloseable {
     }
     if (jwksObject != null) {
       jwksObject.close();
+    }
+    if (edgeTlsSecret != null) {
+      edgeTlsSecret.close();
     }
     executor.shutdownNow();
     statusWrites.close();

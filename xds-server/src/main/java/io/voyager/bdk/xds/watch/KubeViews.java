@@ -51,6 +51,19 @@ public final class KubeViews {
     }
   }
 
+  /** The text under {@code key} of a Secret's {@code data} (base64-decoded); null when absent or not decodable. */
+  public static String secretText(Secret secret, String key) {
+    String encoded = secret.getData() == null ? null : secret.getData().get(key);
+    if (encoded == null) {
+      return null;
+    }
+    try {
+      return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   public static BookSource book(ExternalBookDefinition ebd) {
     return new BookSource(ebd.getMetadata().getNamespace(), ebd.getMetadata().getName(), ebd.getSpec());
   }
