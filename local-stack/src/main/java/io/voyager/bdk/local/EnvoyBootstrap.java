@@ -12,12 +12,15 @@ import java.io.UncheckedIOException;
 /**
  * Renders the project's Envoy bootstrap ({@code envoy/bootstrap.yaml}, packaged on the classpath
  * as {@code /envoy/bootstrap.yaml}) with the ports of one stack: node id, the port of the static
- * {@code xds_cluster} endpoint and the admin port. Everything else stays exactly as in the file,
- * which remains the single source of truth.
+ * {@code xds_cluster} endpoint, the admin port and the directory of Envoy's filesystem-SDS files
+ * (its mutual-TLS client certificate and the internal CA; {@link LocalTls#writeEnvoySds}).
+ * Everything else stays exactly as in the file, which remains the single source of truth.
  */
 public final class EnvoyBootstrap {
   public static final String RESOURCE = "/envoy/bootstrap.yaml";
   public static final String XDS_CLUSTER = "xds_cluster";
+  /** Where the template expects the SDS files (the k8s/deploy mount). */
+  public static final String TEMPLATE_SDS_DIR = "/etc/envoy/sds";
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
@@ -36,13 +39,26 @@ public final class EnvoyBootstrap {
     }
   }
 
-  /** {@link #template()} rendered for one gateway (pure apart from reading the resource). */
+  /** {@link #template()} rendered for one gateway (pure apart from reading the resource); SDS files where the template says. */
   public static String render(String nodeId, int xdsPort, int adminPort) {
-    return render(template(), nodeId, xdsPort, adminPort);
+    return render(template(), nodeId, xdsPort, adminPort, TEMPLATE_SDS_DIR);
+  }
+
+  /** {@link #template()} rendered for one gateway whose SDS files are in {@code sdsDir}. */
+  public static String render(String nodeId, int xdsPort, int adminPort, java.nio.file.Path sdsDir) {
+    return render(template(), nodeId, xdsPort, adminPort, sdsDir.toAbsolutePath().toString());
   }
 
   /** Pure: {@code templateYaml} with node id, xDS endpoint port and admin port replaced. */
   public static String render(String templateYaml, String nodeId, int xdsPort, int adminPort) {
+    return render(templateYaml, nodeId, xdsPort, adminPort, TEMPLATE_SDS_DIR);
+  }
+
+  /**
+   * Pure: {@code templateYaml} with node id, xDS endpoint port, admin port and the SDS directory
+   * ({@value #TEMPLATE_SDS_DIR} in every path of the xDS cluster's TLS) replaced.
+   */
+  public static String render(String templateYaml, String nodeId, int xdsPort, int adminPort, String sdsDir) {
     if (nodeId == null || nodeId.isBlank()) {
       throw new IllegalArgumentException("nodeId must not be blank");
     }
@@ -64,9 +80,32 @@ public final class EnvoyBootstrap {
         throw new IllegalArgumentException(XDS_CLUSTER + " must have exactly one endpoint, has " + lbEndpoints.size());
       }
       socketAddress(required(required(lbEndpoints.get(0), "endpoint"), "address")).put("port_value", xdsPort);
+      JsonNode tls = xdsCluster.get("transport_socket");
+      if (tls != null) {
+        replacePaths(tls, TEMPLATE_SDS_DIR, sdsDir);
+      }
       return YAML.writeValueAsString(root);
     } catch (IOException e) {
       throw new IllegalArgumentException("bootstrap is not valid YAML: " + e.getMessage(), e);
+    }
+  }
+
+  /** Every text field under {@code node} that starts with {@code from} starts with {@code to} instead. */
+  private static void replacePaths(JsonNode node, String from, String to) {
+    if (node instanceof ObjectNode object) {
+      var fields = object.fields();
+      java.util.List<java.util.Map.Entry<String, JsonNode>> entries = new java.util.ArrayList<>();
+      fields.forEachRemaining(entries::add);
+      for (var entry : entries) {
+        JsonNode value = entry.getValue();
+        if (value.isTextual() && value.asText().startsWith(from)) {
+          object.put(entry.getKey(), to + value.asText().substring(from.length()));
+        } else {
+          replacePaths(value, from, to);
+        }
+      }
+    } else if (node != null && node.isArray()) {
+      node.forEach(child -> replacePaths(child, from, to));
     }
   }
 

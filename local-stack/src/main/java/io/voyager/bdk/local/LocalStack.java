@@ -59,12 +59,17 @@ public final class LocalStack implements AutoCloseable {
   private final DevIssuer issuer;
   private final LocalIssuer.Publication jwksPublication;
   private final List<String> createdOrganizations;
+  private final LocalTls tls;
+  private final Map<Component, List<String>> startArgs;
   private final NatsServerProcess nats;
 
   private LocalStack(StackPorts ports, Path runDir, Path kubeconfig, EmbeddedKubernetes embeddedKubernetes,
       KubernetesClient client, Map<Component, AutoCloseable> services, EnvoyProcess envoy,
       Deque<AutoCloseable> toClose, List<String> createdNamespaces, DevIssuer issuer,
-      LocalIssuer.Publication jwksPublication, List<String> createdOrganizations, NatsServerProcess nats) {
+      LocalIssuer.Publication jwksPublication, List<String> createdOrganizations, NatsServerProcess nats, LocalTls tls,
+      Map<Component, List<String>> startArgs) {
+    this.tls = tls;
+    this.startArgs = Map.copyOf(startArgs);
     this.nats = nats;
     this.ports = ports;
     this.runDir = runDir;
@@ -145,9 +150,28 @@ public final class LocalStack implements AutoCloseable {
     return nats;
   }
 
-  /** Base URL of Envoy's public listener, e.g. {@code http://127.0.0.1:8080}. */
+  /** Base URL of Envoy's plain HTTP listener, e.g. {@code http://127.0.0.1:8080}. */
   public String gatewayUrl() {
     return "http://" + LOCALHOST + ":" + ports.envoyListener();
+  }
+
+  /** Base URL of Envoy's HTTPS listener, e.g. {@code https://127.0.0.1:8443} (trust {@link LocalTls#edgeCaFile()}). */
+  public String httpsUrl() {
+    return "https://" + LOCALHOST + ":" + ports.envoyHttps();
+  }
+
+  /** The flags {@code component} was started with (TLS, JWT and ports included): to start it again. */
+  public List<String> startArgs(Component component) {
+    List<String> args = startArgs.get(component);
+    if (args == null) {
+      throw new IllegalArgumentException(component + " is not part of this stack");
+    }
+    return args;
+  }
+
+  /** The stack's CAs and certificates (edge and internal). */
+  public LocalTls tls() {
+    return tls;
   }
 
   public Set<Component> components() {
@@ -169,7 +193,11 @@ public final class LocalStack implements AutoCloseable {
     closeAll(toClose);
   }
 
-  /** The flags each service gets from the stack (pure), with every backend found through EndpointSlices. */
+  /**
+   * The flags each service gets from the stack (pure), with every backend found through
+   * EndpointSlices, WITHOUT TLS ({@code --plaintext}, upstream TLS off): for tests that run the
+   * services without Envoy. The stack itself uses {@link #serviceArgs(Component, StackPorts, Path, Set, List, TlsArgs)}.
+   */
   public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig) {
     return serviceArgs(component, ports, kubeconfig, Set.of());
   }
@@ -189,6 +217,18 @@ public final class LocalStack implements AutoCloseable {
    */
   public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig,
       Set<Component> fixedEndpoints, List<String> jwtFlags) {
+    return serviceArgs(component, ports, kubeconfig, fixedEndpoints, jwtFlags, null);
+  }
+
+  /**
+   * What the stack's TLS adds to the flags: each gRPC server's certificate files, and the
+   * xds-server's directory of Envoy's SDS files.
+   */
+  public record TlsArgs(LocalTls tls, Path envoySdsDir) {}
+
+  /** As above; with {@code tls} null the gRPC servers get {@code --plaintext} and the xds-server {@code --upstream-tls off}. */
+  public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig,
+      Set<Component> fixedEndpoints, List<String> jwtFlags, TlsArgs tls) {
     List<String> args = component == Component.RELAY ? new ArrayList<>()
         : new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
     switch (component) {
@@ -208,7 +248,8 @@ public final class LocalStack implements AutoCloseable {
           "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.xdsAdmin()),
           "--listener-address", LOCALHOST,
-          "--listener-port", Integer.toString(ports.envoyListener())));
+          "--listener-port", Integer.toString(ports.envoyListener()),
+          "--https-listener-port", Integer.toString(ports.envoyHttps())));
       // One controller in the stack's JVM: no leader election (losing a lease must not exit the JVM).
       case CONTROLLER -> args.addAll(List.of(
           "--admin-host", LOCALHOST,
@@ -229,6 +270,20 @@ public final class LocalStack implements AutoCloseable {
     }
     if (component == Component.XDS || component == Component.LIBRARY) {
       args.addAll(jwtFlags);
+    }
+    if (LocalTls.SERVICE_NAMES.containsKey(component)) {
+      if (tls == null) {
+        args.add("--plaintext");
+      } else {
+        args.addAll(tls.tls().serverFlags(component));
+      }
+    }
+    if (component == Component.XDS) {
+      if (tls == null) {
+        args.addAll(List.of("--upstream-tls", "off"));
+      } else {
+        args.addAll(List.of("--envoy-sds-dir", tls.envoySdsDir().toAbsolutePath().toString()));
+      }
     }
     if (component == Component.XDS) {
       if (fixedEndpoints.contains(Component.LIBRARY)) {
@@ -382,6 +437,8 @@ public final class LocalStack implements AutoCloseable {
         boolean external = embedded == null;
         List<String> createdNamespaces = List.of();
         DevIssuer issuer = LocalIssuer.create(runDir);
+        LocalTls tls = LocalTls.create(runDir);
+        Path envoySds = tls.writeEnvoySds(runDir.resolve("envoy-sds").toAbsolutePath());
         Set<Component> running = effectiveComponents(components, external);
         Set<Component> fixedEndpoints = EnumSet.noneOf(Component.class);
         if (external) {
@@ -393,6 +450,7 @@ public final class LocalStack implements AutoCloseable {
           seedEmbedded(new LocalServiceEndpoints(client), bound);
         }
         LocalIssuer.Publication jwksPublication = LocalIssuer.publish(client, issuer);
+        tls.publishEdgeSecret(client);
         List<String> createdOrganizations = LocalOrganizations.seed(client);
 
         NatsServerProcess nats = null;
@@ -404,11 +462,13 @@ public final class LocalStack implements AutoCloseable {
         }
 
         Map<Component, AutoCloseable> services = new LinkedHashMap<>();
+        Map<Component, List<String>> startArgs = new EnumMap<>(Component.class);
         for (Component component : running) {
           List<String> args = new ArrayList<>(
               LocalStack.serviceArgs(component, bound, kubeconfig.toAbsolutePath(), fixedEndpoints,
-                  jwtFlags.getOrDefault(component, LocalIssuer.jwtFlags())));
+                  jwtFlags.getOrDefault(component, LocalIssuer.jwtFlags()), new TlsArgs(tls, envoySds)));
           args.addAll(extraArgs.getOrDefault(component, List.of()));
+          startArgs.put(component, List.copyOf(args));
           log.info("event=service_starting service={} args=\"{}\"", component.displayName(), String.join(" ", args));
           AutoCloseable service = starters.getOrDefault(component, component.starter())
               .start(args.toArray(String[]::new));
@@ -418,7 +478,7 @@ public final class LocalStack implements AutoCloseable {
         }
 
         Path binary = envoyBinary != null ? envoyBinary : EnvoyBinary.locate(projectRoot);
-        String bootstrap = EnvoyBootstrap.render(nodeId, bound.xds(), bound.envoyAdmin());
+        String bootstrap = EnvoyBootstrap.render(nodeId, bound.xds(), bound.envoyAdmin(), envoySds);
         EnvoyProcess envoy = EnvoyProcess.start(binary, bootstrap, runDir.resolve("envoy"), envoyConcurrency, List.of());
         started.push(envoy);
         envoy.awaitReady(envoyTimeout);
@@ -426,10 +486,10 @@ public final class LocalStack implements AutoCloseable {
           envoy.awaitListener(bound.envoyListener(), envoyTimeout);
         }
         bound = bound.withEnvoyAdmin(envoy.admin().address().getPort());
-        log.info("event=stack_ready gateway=http://{}:{} envoy_admin={} kubeconfig={}",
-            LOCALHOST, bound.envoyListener(), bound.envoyAdmin(), kubeconfig);
+        log.info("event=stack_ready gateway=http://{}:{} https=https://{}:{} envoy_admin={} kubeconfig={} edge_ca={}",
+            LOCALHOST, bound.envoyListener(), LOCALHOST, bound.envoyHttps(), bound.envoyAdmin(), kubeconfig, tls.edgeCaFile());
         return new LocalStack(bound, runDir, kubeconfig, embedded, client, services, envoy, started, createdNamespaces,
-            issuer, jwksPublication, createdOrganizations, nats);
+            issuer, jwksPublication, createdOrganizations, nats, tls, startArgs);
       } catch (Exception | Error e) {
         closeAll(started);
         throw e;

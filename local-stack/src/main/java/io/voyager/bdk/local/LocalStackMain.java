@@ -26,6 +26,9 @@ public final class LocalStackMain implements Callable<Integer> {
   @Option(names = "--envoy-port", description = "Envoy's public listener. Default: ${DEFAULT-VALUE}.")
   int envoyPort = StackPorts.defaults().envoyListener();
 
+  @Option(names = "--envoy-https-port", description = "Envoy's HTTPS listener (certificate of the stack's local CA). Default: ${DEFAULT-VALUE}.")
+  int envoyHttpsPort = StackPorts.DEFAULT_ENVOY_HTTPS;
+
   @Option(names = "--envoy-admin-port", description = "Envoy admin (0 = any free port). Default: ${DEFAULT-VALUE}.")
   int envoyAdminPort = StackPorts.defaults().envoyAdmin();
 
@@ -97,7 +100,7 @@ public final class LocalStackMain implements Callable<Integer> {
   public Integer call() throws Exception {
     StackPorts ports = new StackPorts(envoyPort, envoyAdminPort, xdsPort, xdsAdminPort, libraryPort,
         libraryAdminPort, extAuthzPort, extAuthzAdminPort, controllerAdminPort, runtimeAdminPort, kubeApiPort,
-        natsPort, relayPort, relayAdminPort);
+        natsPort, relayPort, relayAdminPort, envoyHttpsPort);
     Map<String, Integer> busy = ports.inUse();
     if (kubeconfig != null) {
       busy.remove("kube-api-port"); // no embedded API with --kubeconfig
@@ -137,7 +140,9 @@ public final class LocalStackMain implements Callable<Integer> {
     String h = LocalStack.LOCALHOST;
     out.println();
     out.println("BDK gateway tier is running (Ctrl-C stops everything):");
-    out.printf("  Envoy gateway          http://%s:%d%n", h, p.envoyListener());
+    out.printf("  Envoy gateway          https://%s:%d   (local CA: %s — curl --cacert %s https://%s:%d/…)%n", h, p.envoyHttps(),
+        stack.tls().edgeCaFile(), stack.tls().edgeCaFile(), h, p.envoyHttps());
+    out.printf("                         http://%s:%d    (plain HTTP, for local use)%n", h, p.envoyListener());
     out.printf("  Envoy admin            http://%s:%d   (log: %s)%n", h, p.envoyAdmin(), stack.envoy().logFile());
     if (stack.components().contains(Component.XDS)) {
       out.printf("  xds-server ADS gRPC    %s:%d%n", h, p.xds());
@@ -175,6 +180,11 @@ public final class LocalStackMain implements Callable<Integer> {
       out.println("    local runtime off: book webhooks go to the cluster's pods (pod IPs from EndpointSlices),");
       out.println("    which this Envoy reaches only if this machine is on the cluster's pod network");
     }
+    out.printf("Internal mutual TLS: CA %s; each service's certificate under %s; a client certificate for grpcurl%n",
+        stack.tls().internalCaFile(), stack.tls().internalDir());
+    out.printf("  and operators in %s (grpcurl -cacert %s -cert %s -key %s %s:%d list; bin/bdkctl cert issues more)%n",
+        stack.tls().operator().certificate().getParent(), stack.tls().internalCaFile(), stack.tls().operator().certificate(),
+        stack.tls().operator().privateKey(), "localhost", p.libraryGrpc());
     out.println();
     String runDirFlag = stack.runDir().normalize().equals(Path.of(".run")) ? "" : " --run-dir " + stack.runDir();
     out.printf("Authentication: every /api/v1/books… call needs a bearer token of the local issuer (%s, audience %s;%n",
@@ -188,8 +198,9 @@ public final class LocalStackMain implements Callable<Integer> {
         runDirFlag);
     out.println();
     out.println("Try:");
-    out.printf("  curl -s -X POST http://%s:%d/api/v1/books -H \"authorization: Bearer $(bin/bdkctl token%s --role platform-admin)\" "
-        + "-H 'content-type: application/json' -d '{\"name\":\"hello-book\",\"version\":\"1.0.0\"}'%n", h, p.envoyListener(), runDirFlag);
+    out.printf("  curl -s --cacert %s -X POST https://%s:%d/api/v1/books -H \"authorization: Bearer $(bin/bdkctl token%s --role platform-admin)\" "
+        + "-H 'content-type: application/json' -d '{\"name\":\"hello-book\",\"version\":\"1.0.0\"}'%n", stack.tls().edgeCaFile(), h,
+        p.envoyHttps(), runDirFlag);
     out.printf("  curl -s http://%s:%d/api/v1/books -H \"authorization: Bearer $(bin/bdkctl token%s --org acme --role org-viewer)\"%n",
         h, p.envoyListener(), runDirFlag);
     out.printf("  curl -s http://%s:%d/api/v1/books        # no token: 401%n", h, p.envoyListener());

@@ -174,7 +174,10 @@ public final class LibraryAuthBenchmark implements Callable<Integer> {
         defaults.maxWebhookBodyBytes(), TranscoderSettings.bookLibraryDefaults(),
         new FixedEndpoint(LocalStack.LOCALHOST, stack.ports().libraryGrpc()),
         new FixedEndpoint(LocalStack.LOCALHOST, stack.ports().extAuthzGrpc()),
-        defaults.jwt(), defaults.jwksTrustedCa());
+        defaults.jwt(), defaults.jwksTrustedCa(),
+        // Reaches the stack's own (mutual TLS) library-service with the stack's Envoy SDS files.
+        defaults.edge().withUpstreamTls(new io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams(
+            stack.runDir().resolve("envoy-sds").toAbsolutePath().toString())));
     JwksDocument keys = JwksDocument.parse("bench", stack.issuer().publicJwks());
     return new GatewayTranslator(new XdsTranslator(settings.transcoder()))
         .translate(new GatewayInput(settings, List.of(), Map.of()).withJwks(keys)).resources();
