@@ -31,8 +31,12 @@ public record EdgeIr(
     }
   }
 
-  /** No usable certificate: no HTTPS listener (the plain one and everything else stay). */
-  public record Withheld(String reason) implements Tls {}
+  /**
+   * No usable certificate: no HTTPS listener (the plain one and everything else stay). The last
+   * served certificate (null: none) stays as an unreferenced SDS secret; see
+   * {@code EdgeCertificate.Unavailable}.
+   */
+  public record Withheld(String reason, Serving retained) implements Tls {}
 
   /** No HTTPS listener configured. */
   public record Off() implements Tls {}

@@ -61,7 +61,10 @@ public final class GatewayIrBuilder {
     } else if (certificate instanceof EdgeCertificate.Usable usable) {
       tls = new EdgeIr.Serving(EDGE_SECRET_NAME, usable.certificateChainPem(), usable.privateKeyPem());
     } else {
-      tls = new EdgeIr.Withheld(((EdgeCertificate.Unavailable) certificate).reason());
+      EdgeCertificate.Unavailable unavailable = (EdgeCertificate.Unavailable) certificate;
+      EdgeCertificate.Usable previous = unavailable.previous();
+      tls = new EdgeIr.Withheld(unavailable.reason(), previous == null ? null
+          : new EdgeIr.Serving(EDGE_SECRET_NAME, previous.certificateChainPem(), previous.privateKeyPem()));
     }
     return new EdgeIr(settings.listenerAddress(), settings.listenerPort(), edge.httpsPort(), edge.plainHttp(), tls,
         edge.xffTrustedHops(), edge.limits(), edge.webhookClientLimit());

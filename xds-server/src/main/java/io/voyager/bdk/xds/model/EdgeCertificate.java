@@ -36,8 +36,23 @@ public sealed interface EdgeCertificate {
     }
   }
 
-  /** Not usable; {@code reason} names the Secret and what is wrong (never key material). */
-  record Unavailable(String reason) implements EdgeCertificate {}
+  /**
+   * Not usable; {@code reason} names the Secret and what is wrong (never key material).
+   * {@code previous} is the last usable certificate (null: none since start): its SDS secret stays
+   * in the snapshot, referenced by no listener, because java-control-plane 1.0.49 drops an ADS
+   * watch for a name the snapshot lacks without answering it ({@code SimpleCache.setSnapshot}
+   * removes the watch whether or not it responded), so Envoy, still subscribed from the withheld
+   * listener, would never hear of the next good certificate.
+   */
+  record Unavailable(String reason, Usable previous) implements EdgeCertificate {
+    public Unavailable(String reason) {
+      this(reason, null);
+    }
+
+    public Unavailable withPrevious(Usable previous) {
+      return new Unavailable(reason, previous);
+    }
+  }
 
   /** No HTTPS listener is configured, or the Secret was not read yet. */
   Unavailable NOT_READ = new Unavailable("the edge TLS Secret has not been read yet");

@@ -17,16 +17,23 @@ final class EdgeSecrets {
   private EdgeSecrets() {}
 
   static List<Secret> secrets(EdgeIr edge) {
-    if (!(edge.tls() instanceof EdgeIr.Serving serving)) {
-      return List.of();
+    if (edge.tls() instanceof EdgeIr.Serving serving) {
+      return List.of(secret(serving));
     }
-    return List.of(Secret.newBuilder()
+    if (edge.tls() instanceof EdgeIr.Withheld withheld && withheld.retained() != null) {
+      return List.of(secret(withheld.retained())); // referenced by no listener; see EdgeIr.Withheld
+    }
+    return List.of();
+  }
+
+  private static Secret secret(EdgeIr.Serving serving) {
+    return Secret.newBuilder()
         .setName(serving.secretName())
         .setTlsCertificate(TlsCertificate.newBuilder()
             .setCertificateChain(DataSource.newBuilder()
                 .setInlineBytes(ByteString.copyFrom(serving.certificateChainPem(), StandardCharsets.UTF_8)))
             .setPrivateKey(DataSource.newBuilder()
                 .setInlineBytes(ByteString.copyFrom(serving.privateKeyPem(), StandardCharsets.UTF_8))))
-        .build());
+        .build();
   }
 }

@@ -285,6 +285,12 @@ public final class GatewayWatcher implements AutoCloseable {
         ? new EdgeCertificate.Unavailable(source + ": not found")
         : EdgeCertificate.parse(source, KubeViews.secretText(secret, "tls.crt"), KubeViews.secretText(secret, "tls.key"),
             java.time.Instant.now());
+    if (certificate instanceof EdgeCertificate.Unavailable unavailable) {
+      EdgeCertificate before = edgeCertificate.certificate();
+      EdgeCertificate.Usable previous = before instanceof EdgeCertificate.Usable u ? u
+          : before instanceof EdgeCertificate.Unavailable b ? b.previous() : null;
+      certificate = unavailable.withPrevious(previous);
+    }
     edgeCertificate = new EdgeCertificateCacheEntry(version, certificate);
     if (certificate instanceof EdgeCertificate.Usable usable) {
       log.info("event=edge_tls_loaded source=\"{}\" subject=\"{}\" not_after={}", source,

@@ -79,7 +79,7 @@ class EdgeTranslationTest {
   }
 
   @Test
-  void anUnusableCertificateWithholdsOnlyTheHttpsListener() {
+  void anUnusableCertificateWithholdsOnlyTheHttpsListener() throws Exception {
     Translation served = translate(SETTINGS, USABLE);
     CertificateAuthority.IssuedCertificate other = CA.issue("other", List.of("localhost"), List.of(), List.of(),
         Set.of(CertificateAuthority.Usage.SERVER), Duration.ofDays(1));
@@ -96,6 +96,12 @@ class EdgeTranslationTest {
       assertThat(t.resources().listeners().get(0)).isEqualTo(served.resources().listeners().get(0));
       assertThat(t.resources().routes()).isEqualTo(served.resources().routes());
       assertThat(t.resources().clusters()).isEqualTo(served.resources().clusters());
+      // After a certificate was served, its secret stays (referenced by no listener) so Envoy's SDS
+      // subscription survives until the next good one.
+      Translation afterServing = translate(SETTINGS, ((EdgeCertificate.Unavailable) broken).withPrevious((EdgeCertificate.Usable) USABLE));
+      assertThat(afterServing.resources().listeners()).extracting(Listener::getName).containsExactly("bdk-http");
+      assertThat(afterServing.resources().secrets()).isEqualTo(served.resources().secrets());
+      ContentVersionedSnapshot.of(afterServing.resources()).ensureConsistent();
     }
   }
 
