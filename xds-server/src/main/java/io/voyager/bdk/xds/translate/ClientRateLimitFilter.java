@@ -1,8 +1,6 @@
 package io.voyager.bdk.xds.translate;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.Value;
-import io.envoyproxy.envoy.config.route.v3.FilterConfig;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.voyager.bdk.xds.model.EdgeSettings;
 import java.util.List;
@@ -13,8 +11,11 @@ import java.util.Map;
  * per client address (the address Envoy trusts after {@code use_remote_address} and the trusted
  * hops), shared by every webhook route, {@code maxAddresses} buckets at most (least recently used
  * evicted). It runs before ext_authz, so a flood of forged webhooks from one address is answered
- * 429 by Envoy itself without an HMAC, a Secret read or a Check call. Off by default in the filter
- * chain; webhook routes switch it on ({@link #ENABLE}). Pure.
+ * 429 by Envoy itself without an HMAC, a Secret read or a Check call. The filter is on for the whole
+ * listener, but only webhook routes produce its descriptor ({@link #WEBHOOK_ROUTE_LIMIT}, the
+ * route's {@code rate_limits} with a {@code remote_address} action); every other request falls to
+ * a default bucket that never empties. (Envoy refuses a per-route switch without config for this
+ * filter, and a per-route config would give each route its own buckets.) Pure.
  */
 final class ClientRateLimitFilter {
   private ClientRateLimitFilter() {}
@@ -24,8 +25,12 @@ final class ClientRateLimitFilter {
   /** On Envoy's 429 (its JSON body comes from {@link LocalReplies}). */
   static final String LIMITED_HEADER = "x-bdk-limited-by";
 
-  /** Per-route switch: on with the listener's config (one set of buckets for all webhook routes). */
-  static final Any ENABLE = Anys.pack(FilterConfig.newBuilder().setDisabled(false).build());
+  /** A webhook route's descriptor: the client address (one set of buckets for all webhook routes). */
+  static final io.envoyproxy.envoy.config.route.v3.RateLimit WEBHOOK_ROUTE_LIMIT =
+      io.envoyproxy.envoy.config.route.v3.RateLimit.newBuilder()
+          .addActions(io.envoyproxy.envoy.config.route.v3.RateLimit.Action.newBuilder()
+              .setRemoteAddress(io.envoyproxy.envoy.config.route.v3.RateLimit.Action.RemoteAddress.getDefaultInstance()))
+          .build();
 
   static HttpFilter httpFilter(EdgeSettings.ClientLimit limit) {
     Map<String, Value> everyone = Map.of(
@@ -52,9 +57,6 @@ final class ClientRateLimitFilter {
         "descriptors", TypedStructs.list(List.of(TypedStructs.struct(Map.of(
             "entries", TypedStructs.list(List.of(TypedStructs.struct(Map.of("key", TypedStructs.string("remote_address"))))),
             "token_bucket", TypedStructs.struct(perClient))))),
-        "rate_limits", TypedStructs.list(List.of(TypedStructs.struct(Map.of(
-            "actions", TypedStructs.list(List.of(TypedStructs.struct(Map.of(
-                "remote_address", TypedStructs.struct(Map.of()))))))))),
         "always_consume_default_token_bucket", TypedStructs.bool(false),
         "max_dynamic_descriptors", TypedStructs.number(limit.maxAddresses()),
         "response_headers_to_add", TypedStructs.list(List.of(TypedStructs.struct(Map.of(
@@ -62,7 +64,6 @@ final class ClientRateLimitFilter {
             "append_action", TypedStructs.string("OVERWRITE_IF_EXISTS_OR_ADD"))))));
     return HttpFilter.newBuilder()
         .setName(NAME)
-        .setDisabled(true)
         .setTypedConfig(TypedStructs.pack("envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
             TypedStructs.structOf(config)))
         .build();

@@ -60,7 +60,7 @@ import java.util.function.Function;
  *
  * <p>Listeners: {@link EdgeListeners} (plain HTTP and HTTPS, header hygiene, limits, access log).
  * Filter chain of the serving listeners, in order: the per-client limit (off unless a route
- * enables it: webhook routes; {@link ClientRateLimitFilter}), Lua (off unless a route enables it: library
+ * matters on webhook routes only; {@link ClientRateLimitFilter}), Lua (off unless a route enables it: library
  * routes — strips client-sent {@code x-bdk-*} headers, caps the token's size, maps the status on
  * the way back; {@link LibraryRequestLua}), jwt_authn (off unless enabled: library routes; see
  * {@link JwtAuthnFilter}), ext_authz (off unless enabled: webhook routes), grpc_json_transcoder
@@ -159,9 +159,10 @@ public final class XdsTranslator {
   }
 
   /**
-   * The HTTP filters of the serving listeners, in order: the per-client limit (webhook routes),
-   * Lua (library routes), jwt_authn (library routes), ext_authz (webhook routes), the transcoder
-   * (library REST), the router. All but the router are off unless a route switches them on.
+   * The HTTP filters of the serving listeners, in order: the per-client limit (only webhook routes
+   * give it a descriptor), Lua (library routes), jwt_authn (library routes), ext_authz (webhook
+   * routes), the transcoder (library REST), the router. Lua, jwt_authn, ext_authz and the
+   * transcoder are off unless a route switches them on.
    */
   private List<HttpFilter> httpFilters(GatewayIr ir) {
     return List.of(
@@ -338,8 +339,8 @@ public final class XdsTranslator {
                     HeaderMatcher.newBuilder()
                         .setName(":method")
                         .setStringMatch(StringMatcher.newBuilder().setExact("POST"))))
-        .setRoute(RouteAction.newBuilder().setCluster(route.clusterName()).setTimeout(seconds(30)))
-        .putTypedPerFilterConfig(ClientRateLimitFilter.NAME, ClientRateLimitFilter.ENABLE)
+        .setRoute(RouteAction.newBuilder().setCluster(route.clusterName()).setTimeout(seconds(30))
+            .addRateLimits(ClientRateLimitFilter.WEBHOOK_ROUTE_LIMIT))
         .putTypedPerFilterConfig(EXT_AUTHZ_FILTER, Anys.pack(authz))
         .setMetadata(provenance(source))
         .build();

@@ -169,9 +169,9 @@ class EdgeTranslationTest {
     Translation t = translate(SETTINGS, USABLE);
     var routes = t.resources().routes().get(0).getVirtualHosts(0).getRoutesList();
     assertThat(routes).filteredOn(r -> r.getName().startsWith("webhook/")).isNotEmpty()
-        .allSatisfy(r -> assertThat(r.getTypedPerFilterConfigMap()).containsKey(ClientRateLimitFilter.NAME));
+        .allSatisfy(r -> assertThat(r.getRoute().getRateLimitsList()).containsExactly(ClientRateLimitFilter.WEBHOOK_ROUTE_LIMIT));
     assertThat(routes).filteredOn(r -> !r.getName().startsWith("webhook/"))
-        .allSatisfy(r -> assertThat(r.getTypedPerFilterConfigMap()).doesNotContainKey(ClientRateLimitFilter.NAME));
+        .allSatisfy(r -> assertThat(r.getRoute().getRateLimitsList()).isEmpty());
     String filter = JsonFormat.printer().usingTypeRegistry(SnapshotJson.TYPE_REGISTRY)
         .print(hcm(t.resources().listeners().get(0)).getHttpFilters(0));
     assertThat(filter).contains("\"key\": \"remote_address\"").contains("\"max_tokens\": 100.0").contains("\"tokens_per_fill\": 50.0")

@@ -73,7 +73,7 @@ class GatewayTranslatorTest {
     assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly(
         "envoy.filters.http.local_ratelimit", "envoy.filters.http.lua", "envoy.filters.http.jwt_authn",
         "envoy.filters.http.ext_authz", "envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.router");
-    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(5);
+    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(4);
   }
 
   @Test
