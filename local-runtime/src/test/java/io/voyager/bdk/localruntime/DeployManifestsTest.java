@@ -195,6 +195,11 @@ class DeployManifestsTest {
       assertThat(rule.getResourceNames()).as("the JWKS ConfigMap only").containsExactly("bdk-jwks");
       assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
     });
+    assertThat(named(Role.class).get("bdk-xds-server-edge-tls").getRules()).singleElement().satisfies(rule -> {
+      assertThat(rule.getResources()).containsExactly("secrets");
+      assertThat(rule.getResourceNames()).as("the edge TLS Secret only").containsExactly("bdk-edge-tls");
+      assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
+    });
     assertThat(verbs(Role.class, "bdk-book-controller", "leases")).contains("create", "get", "update");
     assertThat(named(ServiceAccount.class).get("envoy").getAutomountServiceAccountToken()).isFalse();
   }
@@ -206,6 +211,23 @@ class DeployManifestsTest {
     assertThat(args).anyMatch(a -> a.startsWith("--jwt-audience="));
     assertThat(args).filteredOn(a -> a.startsWith("--jwks-uri=") || a.startsWith("--jwks-configmap=") || a.startsWith("--jwks-secret="))
         .singleElement().satisfies(a -> assertThat(a).startsWith("--jwks-uri=https://"));
+  }
+
+  @Test
+  void everyGrpcHopIsMutualTlsAndPlainHttpOnlyRedirects() {
+    for (String service : List.of("xds-server", "ext-authz", "library-service")) {
+      var pod = named(Deployment.class).get(service).getSpec().getTemplate().getSpec();
+      assertThat(pod.getContainers().get(0).getArgs()).as(service)
+          .contains("--tls-cert-file=/etc/bdk/tls/tls.crt", "--tls-key-file=/etc/bdk/tls/tls.key",
+              "--tls-client-ca-file=/etc/bdk/tls/ca.crt")
+          .doesNotContain("--plaintext");
+      assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret()).isNotNull());
+    }
+    List<String> xds = named(Deployment.class).get("xds-server").getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+    assertThat(xds).contains("--plain-http=redirect", "--https-listener-port=8443", "--edge-tls-secret=bdk/bdk-edge-tls",
+        "--upstream-tls=mtls", "--envoy-sds-dir=/etc/envoy/sds");
+    assertThat(servicePort("envoy", "https")).isEqualTo(443);
+    assertThat(named(ConfigMap.class).get("envoy-sds").getData()).containsKeys("internal-client.yaml", "internal-ca.yaml");
   }
 
   @Test
@@ -226,6 +248,10 @@ class DeployManifestsTest {
     assertThat(config.at("/admin/address/socket_address/address").asText()).isEqualTo("127.0.0.1");
     assertThat(config.at("/dynamic_resources/ads_config/grpc_services/0/envoy_grpc/cluster_name").asText())
         .isEqualTo("xds_cluster");
+    // ADS is mutual TLS, its certificate from the filesystem SDS files of ConfigMap envoy-sds.
+    assertThat(xds.at("/transport_socket/typed_config/sni").asText()).isEqualTo("xds-server.bdk.svc");
+    assertThat(xds.at("/transport_socket/typed_config/common_tls_context/tls_certificate_sds_secret_configs/0/sds_config/path_config_source/path")
+        .asText()).isEqualTo("/etc/envoy/sds/internal-client.yaml");
   }
 
   private static List<String> verbs(Class<? extends HasMetadata> kind, String role, String resource) {

@@ -282,6 +282,24 @@ class DeployedRbacEndToEndTest {
   }
 
   @Test
+  void xdsServerWatchesTheOneEdgeTlsSecretItIsGrantedAndNothingElse() throws Exception {
+    // The certificate reaches the snapshot as the HTTPS listener: read through the resourceNames-scoped watch.
+    var ca = io.voyager.bdk.support.tls.CertificateAuthority.create("rbac test edge CA", Duration.ofDays(1));
+    var certificate = ca.issue("gateway.example.com", List.of("gateway.example.com"), List.of(), List.of(),
+        Set.of(io.voyager.bdk.support.tls.CertificateAuthority.Usage.SERVER), Duration.ofDays(1));
+    admin.resource(LocalTls.edgeSecret(certificate)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+    await().atMost(WAIT).until(() -> xdsAdmin("/debug/snapshot?type=listeners").contains("bdk-https"));
+    admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withNamespace(BDK).withName("another-tls").endMetadata()
+        .withData(Map.of("tls.key", "eA==")).build()).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+    assertThat(refusal(() -> xds.client().secrets().inNamespace(BDK).withName("another-tls").get()))
+        .as("no other Secret").isEqualTo(403);
+    assertThat(refusal(() -> xds.client().secrets().inNamespace(BDK).list())).as("no listing").isEqualTo(403);
+    assertThat(refusal(() -> xds.client().secrets().inNamespace(BDK).withName(LocalTls.EDGE_SECRET_NAME)
+        .edit(c -> { c.getData().put("tls.key", "eA=="); return c; }))).as("read-only").isEqualTo(403);
+  }
+
+  @Test
   void extAuthzReadsAndWatchesTheSecretTheRouteNames() throws Exception {
     Map<String, String> context = routeContext();
     assertThat(context).containsEntry(WebhookAuthContext.SECRET_NAMESPACE, BOOK_NS)

@@ -69,12 +69,15 @@ class EnvoyBootstrapTest {
         .hasMessageContaining("nodeId");
   }
 
-  /** The rendered file is a bootstrap the pinned Envoy accepts (envoy --mode validate). */
+  /** The rendered file, with the stack's SDS files and certificates, is a bootstrap the pinned Envoy accepts (envoy --mode validate). */
   @Test
   void envoyAcceptsTheRenderedBootstrap(@TempDir Path dir) throws Exception {
     Path envoy = EnvoyBinary.locate(ProjectRoot.get());
+    Path sds = LocalTls.create(dir).writeEnvoySds(dir.resolve("sds"));
     Path file = dir.resolve("bootstrap.yaml");
-    Files.writeString(file, EnvoyBootstrap.render("validate", 28000, 0));
+    String rendered = EnvoyBootstrap.render("validate", 28000, 0, sds);
+    assertThat(rendered).contains(sds.resolve("internal-client.yaml").toString()).doesNotContain(EnvoyBootstrap.TEMPLATE_SDS_DIR);
+    Files.writeString(file, rendered);
     List<String> command = new ArrayList<>(List.of(envoy.toString(), "--mode", "validate", "-c", file.toString(),
         "--use-dynamic-base-id"));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -131,7 +131,8 @@ class NetworkPolicyFlowsTest {
 
   static Stream<Arguments> intendedFlows() {
     List<Flow> flows = new ArrayList<>();
-    flows.add(tcp(INTERNET, pod("envoy"), port("envoy", "http")));
+    flows.add(tcp(INTERNET, pod("envoy"), port("envoy", "https")));
+    flows.add(tcp(INTERNET, pod("envoy"), port("envoy", "http"))); // only redirects to https
     flows.add(tcp(pod("envoy"), pod("xds-server"), port("xds-server", "grpc-xds")));
     flows.add(tcp(pod("envoy"), pod("ext-authz"), port("ext-authz", "grpc")));
     flows.add(tcp(pod("envoy"), pod("library-service"), port("library-service", "grpc")));
@@ -165,8 +166,8 @@ class NetworkPolicyFlowsTest {
     for (Endpoint stranger : List.of(BOOK, OTHER, INTERNET)) {
       for (Pod target : deployed.values()) {
         for (Port p : target.ports()) {
-          if (target == pod("envoy") && p.name().equals("http")) {
-            continue; // the public listener
+          if (target == pod("envoy") && (p.name().equals("http") || p.name().equals("https"))) {
+            continue; // the public listeners
           }
           flows.add(tcp(stranger, target, p.number()));
         }

@@ -25,8 +25,14 @@ class AuthOffBootstrapTest {
   @TempDir Path dir;
 
   static XdsResources resources() {
+    return resources(io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams.DEFAULT_DIRECTORY);
+  }
+
+  /** With Envoy's SDS files (client certificate, internal CA) in {@code sdsDir}. */
+  static XdsResources resources(String sdsDir) {
     GatewaySettings settings = GatewaySettings.defaults()
         .withFixedEndpoints(new FixedEndpoint("127.0.0.1", 50051), new FixedEndpoint("127.0.0.1", 18010));
+    settings = settings.withEdge(settings.edge().withUpstreamTls(new io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams(sdsDir)));
     JwksDocument keys = JwksDocument.parse("test", DevIssuer.generate("bdk-local", "bdk-library").publicJwks());
     return new GatewayTranslator(new XdsTranslator(settings.transcoder()))
         .translate(new GatewayInput(settings, List.of(), Map.of()).withJwks(keys)).resources();
@@ -43,7 +49,8 @@ class AuthOffBootstrapTest {
   @Test
   void aRealEnvoyAcceptsIt() throws Exception {
     Path file = dir.resolve("bootstrap.json");
-    Files.writeString(file, AuthOffBootstrap.render(resources()));
+    Path sds = io.voyager.bdk.local.LocalTls.create(dir).writeEnvoySds(dir.resolve("sds"));
+    Files.writeString(file, AuthOffBootstrap.render(resources(sds.toString())));
     Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
     Process envoy = new ProcessBuilder(EnvoyBinary.locate(root).toString(), "--mode", "validate", "-c", file.toString(),
         "--use-dynamic-base-id").redirectErrorStream(true).start();
