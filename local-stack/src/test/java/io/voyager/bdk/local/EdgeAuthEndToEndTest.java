@@ -23,7 +23,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerBuilder;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -272,12 +271,19 @@ class EdgeAuthEndToEndTest {
   /**
    * Client-sent {@code x-bdk-*} headers (any identity or claims header a client might forge) never
    * reach the library: a recording BookLibrary takes the library Service's endpoint for this test
-   * and records the metadata of every call Envoy forwards. The bearer token arrives exactly as sent.
+   * (serving the library's certificate: Envoy speaks mutual TLS to it) and records the metadata of
+ * every call Envoy forwards. The bearer token arrives exactly as sent.
    */
   @Test
   void aClientSentCopyOfAnyIdentityOrClaimsHeaderNeverReachesTheLibraryAndChangesNothing() throws Exception {
     ConcurrentLinkedQueue<Metadata> seen = new ConcurrentLinkedQueue<>();
-    Server recorder = ServerBuilder.forPort(0)
+    // Envoy reaches the library with mutual TLS: the recorder serves the library's own certificate.
+    io.voyager.bdk.support.tls.TlsFiles library = stack.tls().server(Component.LIBRARY);
+    Server recorder = io.grpc.Grpc.newServerBuilderForPort(0, io.grpc.TlsServerCredentials.newBuilder()
+            .keyManager(library.certificate().toFile(), library.privateKey().toFile())
+            .trustManager(library.trustedCa().toFile())
+            .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.REQUIRE)
+            .build())
         .addService(ServerInterceptors.intercept(new RecordingLibrary(), new ServerInterceptor() {
           @Override
           public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -196,8 +195,9 @@ class TenantIsolationEndToEndTest {
 
   @Test
   void directGrpcToTheLibraryWithoutATokenIsUnauthenticated() {
-    ManagedChannel channel = ManagedChannelBuilder.forAddress(LocalStack.LOCALHOST, stack.ports().libraryGrpc())
-        .usePlaintext().build();
+    // The library's port is mutual TLS: a client certificate of the internal CA, then a token.
+    ManagedChannel channel = io.grpc.Grpc.newChannelBuilderForAddress(LocalStack.LOCALHOST, stack.ports().libraryGrpc(),
+        io.voyager.bdk.support.tls.ClientTls.mutualTls(stack.tls().operator())).build();
     try {
       StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
           () -> BookLibraryGrpc.newBlockingStub(channel).listBooks(ListBooksRequest.getDefaultInstance()));

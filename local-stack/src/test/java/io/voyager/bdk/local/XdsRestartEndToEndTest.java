@@ -162,7 +162,7 @@ class XdsRestartEndToEndTest {
 
   /** A new xds-server with the stack's flags: same xDS and admin ports, same cluster. */
   private static void startXds() throws Exception {
-    List<String> args = LocalStack.serviceArgs(Component.XDS, stack.ports(), stack.kubeconfig());
+    List<String> args = stack.startArgs(Component.XDS);
     restartedXds = Component.XDS.starter().start(args.toArray(String[]::new));
   }
 
@@ -244,7 +244,7 @@ class XdsRestartEndToEndTest {
     for (JsonNode type : sync.path("nodes").path(0).path("types")) {
       versions.put(type.path("type").asText(), type.path("current").asText());
     }
-    assertThat(versions).containsOnlyKeys("Cluster", "ClusterLoadAssignment", "Listener", "RouteConfiguration");
+    assertThat(versions).containsOnlyKeys("Cluster", "ClusterLoadAssignment", "Listener", "RouteConfiguration", "Secret");
     return versions;
   }
 

@@ -83,6 +83,7 @@ class XdsUpdatesEndToEndTest {
         "--admin-host", LocalStack.LOCALHOST,
         "--admin-port", ports.get(1).toString()));
     secondArgs.addAll(LocalIssuer.jwtFlags()); // a library replica verifies tokens as the first does
+    secondArgs.addAll(stack.tls().serverFlags(Component.LIBRARY)); // and serves mutual TLS with the same certificate
     try (AutoCloseable secondLibrary = Component.LIBRARY.starter().start(secondArgs.toArray(String[]::new))) {
       stack.endpoints().publish(BdkLabels.BDK_NAMESPACE, LocalStack.LIBRARY_SERVICE, LocalStack.GRPC_PORT_NAME,
           LocalStack.LOCALHOST, ports.get(0));
