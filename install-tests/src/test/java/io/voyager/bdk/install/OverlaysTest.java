@@ -143,9 +143,14 @@ class OverlaysTest {
       assertThat(resources.getRequests()).as(name).containsKeys("cpu", "memory");
       assertThat(resources.getLimits()).as(name).containsKeys("cpu", "memory");
     }
-    Ingress ingress = prod.all(Ingress.class).get(0);
-    assertThat(ingress.getSpec().getTls()).singleElement().satisfies(t -> assertThat(t.getSecretName()).isEqualTo("bdk-gateway-tls"));
-    assertThat(ingress.getSpec().getRules().get(0).getHttp().getPaths().get(0).getBackend().getService().getName()).isEqualTo("envoy");
+    // TLS ends at Envoy (its HTTPS listener, certificate over SDS): its Service is the public TCP
+    // load balancer, keeping client addresses; no Ingress in front talking plain HTTP (which only redirects).
+    assertThat(prod.all(Ingress.class)).isEmpty();
+    io.fabric8.kubernetes.api.model.Service envoy = prod.all(io.fabric8.kubernetes.api.model.Service.class).stream()
+        .filter(s -> s.getMetadata().getName().equals("envoy")).findFirst().orElseThrow();
+    assertThat(envoy.getSpec().getType()).isEqualTo("LoadBalancer");
+    assertThat(envoy.getSpec().getExternalTrafficPolicy()).isEqualTo("Local");
+    assertThat(envoy.getSpec().getPorts()).anySatisfy(p -> assertThat(p.getPort()).isEqualTo(443));
   }
 
   @Test
