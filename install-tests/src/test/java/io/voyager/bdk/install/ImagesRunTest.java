@@ -175,6 +175,16 @@ class ImagesRunTest {
     if (kubernetesAccess) {
       run.addAll(List.of("--volume", serviceAccountKubeconfig(serviceAccount) + ":/etc/bdk/kubeconfig:ro"));
     }
+    // Each mounted Secret (the services' mutual-TLS certificates, which cert-manager writes in a
+    // cluster) as the kubelet would mount it: tls.crt, tls.key, ca.crt of a real certificate.
+    for (var volume : deployment.getSpec().getTemplate().getSpec().getVolumes()) {
+      if (volume.getSecret() == null) {
+        continue;
+      }
+      String mountPath = container.getVolumeMounts().stream().filter(m -> m.getName().equals(volume.getName()))
+          .findFirst().orElseThrow().getMountPath();
+      run.addAll(List.of("--volume", tlsSecretFiles(module.artifactId() + "-" + volume.getName()) + ":" + mountPath + ":ro"));
+    }
     env.forEach((k, v) -> run.addAll(List.of("--env", k + "=" + v)));
     run.add(pulled.get(module.artifactId()));
     run.addAll(args);
@@ -329,6 +339,25 @@ class ImagesRunTest {
   }
 
   /** The mount options of the process's root filesystem ("/" in its mount namespace). */
+  /**
+   * A kubernetes.io/tls Secret's files for {@code name}: a certificate (server and client use) of a
+   * throw-away CA, readable by the image's non-root user as fsGroup and mode 0440 make them in a pod.
+   */
+  private static Path tlsSecretFiles(String name) throws IOException {
+    var ca = io.voyager.bdk.support.tls.CertificateAuthority.create("image test CA", Duration.ofHours(1));
+    Path files = ca.issue(name, List.of(name + ".bdk.svc", "localhost"), List.of("127.0.0.1"), List.of(),
+        java.util.Set.of(io.voyager.bdk.support.tls.CertificateAuthority.Usage.SERVER,
+            io.voyager.bdk.support.tls.CertificateAuthority.Usage.CLIENT), Duration.ofHours(1))
+        .writeTo(dir.resolve("tls-" + name));
+    Files.setPosixFilePermissions(files, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    try (var list = Files.list(files)) {
+      for (Path file : list.toList()) {
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      }
+    }
+    return files;
+  }
+
   private static List<String> rootMountOptions(long pid) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "mountinfo"))) {
       String[] f = line.split(" ");
