@@ -232,6 +232,6 @@ def test_the_default_book_acknowledges_every_integration(tmp_path):
         status, _, body = b.request("POST", "/api/v1/webhooks/github/k2", body=b"{}",
                                     headers=dict(WEBHOOK_HEADERS, **{"x-bdk-integration": "github"}))
         assert status == 200 and json.loads(body)["processed"] is True
-        assert "event=webhook_acknowledged" in b.log()
+        wait_until(lambda: "event=webhook_acknowledged" in b.log(), "webhook_acknowledged to be logged")
     finally:
         b.stop()
