@@ -65,6 +65,7 @@ key="$(printf '%s\n' "$script_digest" "$suite" "$mirror" "$packages" | sha256sum
 out="$cache/debian-$suite-$name-$key.tar"
 if [[ "${FORCE:-0}" != 1 && -s "$out" && -s "${out%.tar}.packages" ]]; then
   log "up to date: $out"
+  touch "$out" "${out%.tar}.packages"  # in use: kept by the prune below
   echo "$out"
   exit 0
 fi
@@ -130,8 +131,9 @@ cat >"$work/image/manifest.json" <<JSON
 [ { "Config": "config.json", "RepoTags": ["bdk-base/debian-$suite-$name:$key"], "Layers": ["layer.tar.gz"] } ]
 JSON
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$work/image" -cf "$work/image.tar" config.json layer.tar.gz manifest.json
-# Older builds of this base (another key) go: the cache holds one per name.
-find "$cache" -maxdepth 1 -name "debian-$suite-$name-*" ! -name "$(basename "${out%.tar}").*" -delete
+# Older builds of this base (another key) go once unused for two days (each use touches its
+# build): checkouts of different versions sharing the cache do not delete each other's.
+find "$cache" -maxdepth 1 -name "debian-$suite-$name-*" ! -name "$(basename "${out%.tar}").*" -mtime +2 -delete
 mv -f "$work/packages" "${out%.tar}.packages"
 mv -f "$work/image.tar" "$out"
 log "built $out ($(du -h "$out" | cut -f1), $(wc -l <"${out%.tar}.packages") packages, ${packages%%,*} $main_version) in $((SECONDS - started))s"
