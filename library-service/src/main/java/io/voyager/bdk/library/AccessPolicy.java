@@ -16,7 +16,7 @@ import java.util.Optional;
  *   <li>Instances: {@code platform-admin} reads and writes all. {@code org-admin} and {@code
  *       org-viewer} read the instances in the namespaces their organization keeps (the token's
  *       organization claim matched against {@code spec.organization_id}); {@code org-admin} also
- *       creates and deletes them. A token whose organization matches no Organization reads books only.
+ *       creates, updates and deletes them. A token whose organization matches no Organization reads books only.
  *   <li>What a caller may not read does not exist for it: another organization's instance is
  *       {@link Decision#HIDDEN} (answered NOT_FOUND exactly like a missing one), never
  *       PERMISSION_DENIED, so its existence does not leak.
@@ -112,13 +112,22 @@ final class AccessPolicy {
 
   /** Deleting an instance in {@code namespace}: hidden when the caller cannot even read it. */
   Decision deleteInstance(Caller caller, OrganizationIndex organizations, String namespace) {
+    return writeInstance(caller, organizations, namespace, "delete");
+  }
+
+  /** Updating an instance in {@code namespace}: as deleting — hidden when the caller cannot even read it. */
+  Decision updateInstance(Caller caller, OrganizationIndex organizations, String namespace) {
+    return writeInstance(caller, organizations, namespace, "update");
+  }
+
+  private Decision writeInstance(Caller caller, OrganizationIndex organizations, String namespace, String verb) {
     if (!canRead(caller, organizations, namespace)) {
       return Decision.HIDDEN;
     }
     if (caller.isPlatformAdmin() || caller.has(BdkRoles.ORG_ADMIN)) {
       return Decision.ALLOWED;
     }
-    return Decision.denied("role org-admin (or platform-admin) is required to delete instances of organization "
+    return Decision.denied("role org-admin (or platform-admin) is required to " + verb + " instances of organization "
         + RequestValidator.quoted(caller.organizationId()) + " (the token's roles: " + caller.rolesText() + ")");
   }
 

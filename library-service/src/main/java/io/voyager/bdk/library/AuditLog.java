@@ -21,7 +21,7 @@ final class AuditLog {
   private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
 
   /** The BookLibrary methods that change something. */
-  static final Set<String> MUTATING = Set.of("CreateBook", "DeleteBook", "CreateInstance", "DeleteInstance");
+  static final Set<String> MUTATING = Set.of("CreateBook", "DeleteBook", "CreateInstance", "UpdateInstance", "DeleteInstance");
 
   static final String METER = "bdk.library.audit";
 

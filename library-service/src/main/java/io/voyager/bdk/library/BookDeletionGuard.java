@@ -7,6 +7,7 @@ import io.voyager.bdk.model.BookInstanceDefinition;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,25 +100,40 @@ final class BookDeletionGuard {
    * ABORTED (the book kept changing).
    */
   void confirmCreated(BookDefinition cached, BookInstanceDefinition created) {
+    confirmWritten(cached, created, this::deleteCreated, "created");
+  }
+
+  /**
+   * After {@code moved} was written as an instance of {@code cached} by an upgrade (it was an
+   * instance of another version before): the same check as {@link #confirmCreated} — the written
+   * instance carries the book's id label, which is what DeleteBook lists — and {@code undo} puts
+   * it back on its former book when the book is gone or being deleted.
+   */
+  void confirmUpgraded(BookDefinition cached, BookInstanceDefinition moved, Consumer<BookInstanceDefinition> undo) {
+    confirmWritten(cached, moved, undo, "upgraded");
+  }
+
+  private void confirmWritten(BookDefinition cached, BookInstanceDefinition written, Consumer<BookInstanceDefinition> undo,
+      String doing) {
     String bookId = bookId(cached);
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       Optional<BookDefinition> current = sameBookOnServer(cached);
       if (current.isEmpty()) {
-        throw rolledBack(created, noBook(bookId));
+        throw rolledBack(written, undo, noBook(bookId));
       }
       if (DeletionMark.of(current.get()).isEmpty()) {
         return;
       }
       if (DeletionMark.isFresh(current.get(), clock.instant())) {
-        throw rolledBack(created, beingDeleted(bookId));
+        throw rolledBack(written, undo, beingDeleted(bookId));
       }
       if (books.replaceIfUnchanged(DeletionMark.unmarked(current.get())).isPresent()) {
         log.info("event=stale_deletion_mark_cleared book_id={} mark={}", bookId, DeletionMark.of(current.get()).orElse(""));
         return;
       }
     }
-    throw rolledBack(created, ApiException.aborted("book_id",
-        "book_id: book " + bookId + " changed while the instance was being created; try again"));
+    throw rolledBack(written, undo, ApiException.aborted("book_id",
+        "book_id: book " + bookId + " changed while the instance was being " + doing + "; try again"));
   }
 
   /** Removes this delete's mark; leaves a mark another delete has since written. Best effort. */
@@ -144,14 +160,18 @@ final class BookDeletionGuard {
         .filter(b -> Objects.equals(b.getMetadata().getUid(), book.getMetadata().getUid()));
   }
 
-  private ApiException rolledBack(BookInstanceDefinition created, ApiException answer) {
+  private void deleteCreated(BookInstanceDefinition created) {
+    instances.delete(created);
+  }
+
+  private ApiException rolledBack(BookInstanceDefinition written, Consumer<BookInstanceDefinition> undo, ApiException answer) {
     try {
-      instances.delete(created);
+      undo.accept(written);
     } catch (KubernetesClientException e) {
-      log.warn("event=instance_rollback_failed resource={} code={}", created.getMetadata().getName(), e.getCode());
+      log.warn("event=instance_rollback_failed resource={} code={}", written.getMetadata().getName(), e.getCode());
       throw e;
     }
-    log.info("event=instance_rolled_back resource={} reason=\"{}\"", created.getMetadata().getName(), answer.getMessage());
+    log.info("event=instance_rolled_back resource={} reason=\"{}\"", written.getMetadata().getName(), answer.getMessage());
     return answer;
   }
 

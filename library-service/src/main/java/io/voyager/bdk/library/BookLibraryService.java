@@ -20,6 +20,11 @@ import io.voyager.bdk.library.v1.ListBooksRequest;
 import io.voyager.bdk.library.v1.ListBooksResponse;
 import io.voyager.bdk.library.v1.ListInstancesRequest;
 import io.voyager.bdk.library.v1.ListInstancesResponse;
+import io.voyager.bdk.library.v1.UpdateInstanceRequest;
+import io.voyager.bdk.library.v1.CredentialInput;
+import io.voyager.bdk.model.InstanceCredentials;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
@@ -60,6 +65,8 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
   private final AccessPolicy policy;
   private final QuotaGuard quotas;
   private final AuditLog audit;
+  private final CredentialValues credentialValues;
+  private final InstanceUpdater updater;
 
   BookLibraryService(
       BookRepository books,
@@ -72,7 +79,9 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
       Supplier<OrganizationIndex> organizations,
       AccessPolicy policy,
       QuotaGuard quotas,
-      AuditLog audit) {
+      AuditLog audit,
+      CredentialValues credentialValues,
+      InstanceUpdater updater) {
     this.books = books;
     this.instances = instances;
     this.deletions = deletions;
@@ -84,6 +93,8 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
     this.policy = policy;
     this.quotas = quotas;
     this.audit = audit;
+    this.credentialValues = credentialValues;
+    this.updater = updater;
   }
 
   // ---- books ----
@@ -165,9 +176,10 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
       UUID instanceId = ids.get();
       BookInstanceDefinition instance =
           mapper.toInstanceDefinition(request, book, owner.organizationId(), instanceId, clock.instant());
+      Map<String, String> generated = new LinkedHashMap<>();
       Optional<Secret> secret = request.getCredentialsCount() == 0
           ? Optional.empty()
-          : Optional.of(mapper.credentialsSecret(request, instance));
+          : Optional.of(mapper.credentialsSecret(instance, credentialValues(request, generated)));
       BookInstanceDefinition created = quotas.create(org, orgs.namespacesOf(owner.organizationId()),
           InstanceCharge.of(instance.getSpec()), () -> {
             BookInstanceDefinition written = instances.create(instance, secret);
@@ -178,7 +190,48 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
       log.info("event=instance_created instance_id={} book_id={} customer_namespace={} organization={} resource={} credentials={} webhooks={}",
           instanceId, request.getBookId(), request.getCustomerNamespace(), LogValues.of(owner.organizationId()),
           created.getMetadata().getName(), request.getCredentialsCount(), request.getWebhooksCount());
-      return mapper.toInstance(created);
+      return ResourceMapper.withGeneratedValues(mapper.toInstance(created), generated);
+    });
+  }
+
+  /**
+   * The values a new instance's credentials Secret holds: manual values as sent, generated ones made
+   * here (and put in {@code generated}, to be answered once), nothing for external ones.
+   */
+  private Map<String, String> credentialValues(CreateInstanceRequest request, Map<String, String> generated) {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (CredentialInput c : request.getCredentialsList()) {
+      switch (InstanceCredentials.sourceOrDefault(c.getSource())) {
+        case InstanceCredentials.MANUAL -> values.put(c.getName(), c.getValue());
+        case InstanceCredentials.GENERATED -> {
+          boolean standard = request.getWebhooksList().stream()
+              .anyMatch(w -> w.getScheme().equals("standard") && w.getCredential().equals(c.getName()));
+          String value = credentialValues.generate(standard);
+          values.put(c.getName(), value);
+          generated.put(c.getName(), value);
+        }
+        default -> { } // external: managed outside; the library writes nothing
+      }
+    }
+    return values;
+  }
+
+  @Override
+  public void updateInstance(UpdateInstanceRequest request, StreamObserver<Instance> response) {
+    String bookId = request.getInstance().getBookId();
+    String instanceId = request.getInstance().getInstanceId();
+    mutate("UpdateInstance", "books/" + bookId + "/instances/" + instanceId, response, entry -> {
+      BookDefinition book = book(bookId);
+      BookInstanceDefinition cached = instance(bookId, instanceId);
+      String namespace = InstanceRepository.customerNamespace(cached);
+      OrganizationIndex orgs = organizations.get();
+      AccessPolicy.Decision decision = policy.updateInstance(Callers.current(), orgs, namespace);
+      if (decision.verdict() == AccessPolicy.Decision.Verdict.HIDDEN) {
+        throw noInstance(bookId, instanceId);
+      }
+      entry.namespace(namespace);
+      require(decision);
+      return updater.update(cached, book, request, orgs, () -> noInstance(bookId, instanceId));
     });
   }
 

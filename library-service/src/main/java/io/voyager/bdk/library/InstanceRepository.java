@@ -86,6 +86,44 @@ final class InstanceRepository implements AutoCloseable {
     return created;
   }
 
+  /**
+   * The instance named {@code name} as the API server holds it now (a quorum read): an update
+   * starts from it, never from the cache, which may lag another replica's write.
+   */
+  Optional<BookInstanceDefinition> readFromServer(String name) {
+    return Optional.ofNullable(client.resources(BookInstanceDefinition.class).inNamespace(namespace).withName(name).get());
+  }
+
+  /**
+   * Replaces the instance only if the API server still holds the resourceVersion {@code updated}
+   * carries (a compare-and-swap): empty when it changed since or is gone. Waits (bounded) until the
+   * cache shows the write, so the caller reads it back.
+   */
+  Optional<BookInstanceDefinition> replaceIfUnchanged(BookInstanceDefinition updated) {
+    BookInstanceDefinition written;
+    try {
+      written = client.resources(BookInstanceDefinition.class).inNamespace(namespace).resource(updated).update();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == java.net.HttpURLConnection.HTTP_CONFLICT || e.getCode() == java.net.HttpURLConnection.HTTP_NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+    awaitCached(written);
+    return Optional.of(written);
+  }
+
+  /** Read-your-writes after an update: waits (bounded) until the cache holds {@code written}'s generation and annotations. */
+  private void awaitCached(BookInstanceDefinition written) {
+    String instanceId = SortKeys.label(written.getMetadata().getLabels(), BdkLabels.INSTANCE_ID);
+    long generation = written.getMetadata().getGeneration() == null ? 0 : written.getMetadata().getGeneration();
+    long revision = CredentialHistory.revision(written);
+    if (!cache.await(() -> findById(instanceId).filter(c -> (c.getMetadata().getGeneration() == null ? 0 : c.getMetadata().getGeneration()) >= generation
+        && CredentialHistory.revision(c) >= revision && cache.listed(c)).isPresent(), cacheWait)) {
+      log.warn("event=cache_lag kind=BookInstanceDefinition {}={} waited_ms={}", BY_ID, instanceId, cacheWait.toMillis());
+    }
+  }
+
   Optional<BookInstanceDefinition> findById(String instanceId) {
     return cache.first(BY_ID, instanceId);
   }

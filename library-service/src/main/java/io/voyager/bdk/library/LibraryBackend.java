@@ -18,8 +18,12 @@ import java.util.UUID;
 final class LibraryBackend implements AutoCloseable {
 
   /** Where tests interleave calls of different replicas; {@link #NONE} in production. */
-  record Checkpoints(DeletionCheckpoints deletion, QuotaCheckpoints quota) {
-    static final Checkpoints NONE = new Checkpoints(DeletionCheckpoints.NONE, QuotaCheckpoints.NONE);
+  record Checkpoints(DeletionCheckpoints deletion, QuotaCheckpoints quota, UpdateCheckpoints update) {
+    static final Checkpoints NONE = new Checkpoints(DeletionCheckpoints.NONE, QuotaCheckpoints.NONE, UpdateCheckpoints.NONE);
+
+    Checkpoints(DeletionCheckpoints deletion, QuotaCheckpoints quota) {
+      this(deletion, quota, UpdateCheckpoints.NONE);
+    }
   }
 
   private final BookRepository books;
@@ -27,6 +31,10 @@ final class LibraryBackend implements AutoCloseable {
   private final OrganizationDirectory organizations;
   private final BookLibraryService service;
   private final AuthenticationInterceptor authentication;
+  private final PreviousValueSweeper sweeper;
+
+  /** How often, by default, rotated credentials' previous values are checked for the end of their overlap. */
+  static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(10);
 
   LibraryBackend(KubernetesClient client, String namespace, Clock clock, Duration cacheWait, TokenVerifier verifier,
       MeterRegistry registry) {
@@ -35,17 +43,28 @@ final class LibraryBackend implements AutoCloseable {
 
   LibraryBackend(KubernetesClient client, String namespace, Clock clock, Duration cacheWait, TokenVerifier verifier,
       MeterRegistry registry, Checkpoints checkpoints) {
+    this(client, namespace, clock, cacheWait, verifier, registry, checkpoints, DEFAULT_SWEEP_INTERVAL);
+  }
+
+  LibraryBackend(KubernetesClient client, String namespace, Clock clock, Duration cacheWait, TokenVerifier verifier,
+      MeterRegistry registry, Checkpoints checkpoints, Duration sweepInterval) {
     this.books = new BookRepository(client, namespace, cacheWait);
     this.instances = new InstanceRepository(client, namespace, cacheWait);
     this.organizations = new OrganizationDirectory(client, namespace);
     AuditLog audit = new AuditLog(registry);
     this.authentication = new AuthenticationInterceptor(verifier, audit);
+    RequestValidator validator = new RequestValidator();
+    ResourceMapper mapper = new ResourceMapper(namespace);
+    CredentialValues values = new CredentialValues();
+    BookDeletionGuard deletions = new BookDeletionGuard(books, instances, clock, checkpoints.deletion());
+    QuotaGuard quotas = new QuotaGuard(client, namespace, instances, checkpoints.quota());
+    InstanceUpdater updater = new InstanceUpdater(books, instances, deletions, quotas, new CredentialsSecretWriter(client),
+        new InstanceUpdatePlanner(validator, values), mapper, clock, checkpoints.update());
     this.service =
         new BookLibraryService(
-            books, instances, new BookDeletionGuard(books, instances, clock, checkpoints.deletion()),
-            new RequestValidator(), new ResourceMapper(namespace), clock, UUID::randomUUID,
-            organizations::index, new AccessPolicy(),
-            new QuotaGuard(client, namespace, instances, checkpoints.quota()), audit);
+            books, instances, deletions, validator, mapper, clock, UUID::randomUUID,
+            organizations::index, new AccessPolicy(), quotas, audit, values, updater);
+    this.sweeper = new PreviousValueSweeper(client, clock, sweepInterval, registry);
     Gauge.builder("bdk.library.books", books, BookRepository::size)
         .description("Books in the library cache").register(registry);
     Gauge.builder("bdk.library.instances", instances, InstanceRepository::size)
@@ -57,6 +76,7 @@ final class LibraryBackend implements AutoCloseable {
     organizations.start(timeout);
     books.start(timeout);
     instances.start(timeout);
+    sweeper.start();
     return this;
   }
 
@@ -74,6 +94,7 @@ final class LibraryBackend implements AutoCloseable {
 
   @Override
   public void close() {
+    sweeper.close();
     instances.close();
     books.close();
     organizations.close();

@@ -54,6 +54,9 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--cache-wait", defaultValue = "PT5S", converter = DurationConverter.class, description = "How long a write waits to show in the caches (read-your-writes) (default: ${DEFAULT-VALUE}).")
   Duration cacheWait;
 
+  @Option(names = "--rotation-sweep-interval", defaultValue = "PT10S", converter = DurationConverter.class, description = "How often the previous values of rotated webhook signing secrets are checked for the end of their overlap; one is removed within this long after it (default: ${DEFAULT-VALUE}).")
+  Duration rotationSweepInterval;
+
   public static void main(String[] args) {
     ServiceMain.main(new Main(), args);
   }
@@ -67,6 +70,9 @@ public final class Main implements Callable<AutoCloseable> {
   public AutoCloseable call() {
     // Checked before anything starts: the service never runs without token verification.
     JwtSettings jwt = jwtOptions.settings();
+    if (rotationSweepInterval.isNegative() || rotationSweepInterval.isZero()) {
+      throw new IllegalArgumentException("--rotation-sweep-interval must be a positive duration; got " + rotationSweepInterval);
+    }
     io.voyager.bdk.support.tls.ServerTls tls;
     try {
       tls = grpcOptions.tls();
@@ -81,7 +87,8 @@ public final class Main implements Callable<AutoCloseable> {
       TokenVerifier verifier = new TokenVerifier(jwt, keys, Clock.systemUTC());
       // registered before start, so informers already running are closed when another cache fails to sync
       LibraryBackend backend = started.register(
-          new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait, verifier, registry));
+          new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait, verifier, registry,
+              LibraryBackend.Checkpoints.NONE, rotationSweepInterval));
       backend.start(syncTimeout);
       GrpcServers.Running grpc = started.register(
           grpcOptions.start(registry, tls, backend.grpcService()));

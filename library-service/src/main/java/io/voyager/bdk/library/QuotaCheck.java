@@ -35,7 +35,7 @@ final class QuotaCheck {
       return over;
     }
     count(id, "max_instances", q.maxInstances(), inUse.instances(), requested.instances(), over);
-    if (q.maxReplicasPerInstance() != null && requested.replicas() > q.maxReplicasPerInstance()) {
+    if (q.maxReplicasPerInstance() != null && requested.replicas() > 0 && requested.replicas() > q.maxReplicasPerInstance()) {
       over.add(violation(id, "max_replicas_per_instance", "limit " + q.maxReplicasPerInstance() + ", requested "
           + requested.replicas() + " (deployment.replicas, or deployment.scaling.max_replicas when it autoscales)"));
     }
@@ -44,6 +44,30 @@ final class QuotaCheck {
     amount(org, "requests_memory", q.requestsMemory(), inUse.memory(), requested.memory(), QuotaCheck::memory, over);
     count(id, "max_webhook_integrations", q.maxWebhookIntegrations(), inUse.webhooks(), requested.webhooks(), over);
     return over;
+  }
+
+  /**
+   * The quotas an update from {@code before} to {@code after} would exceed on top of {@code others}
+   * (the use of the Organization's other instances). Only what grows is checked — replicas, CPU,
+   * memory, webhooks — so a decrease always passes, even when a lowered quota leaves the
+   * Organization over it; an update never adds an instance. The message's "requested" is the
+   * instance's new amount.
+   *
+   * @throws ApiException FAILED_PRECONDITION as {@link #exceeded}
+   */
+  static List<ApiException.QuotaViolation> exceededByIncrease(Organization org, InstanceCharge others,
+      InstanceCharge before, InstanceCharge after) {
+    InstanceCharge grown = new InstanceCharge(0,
+        after.replicas() > before.replicas() ? after.replicas() : 0,
+        after.cpu().compareTo(before.cpu()) > 0 ? after.cpu() : BigDecimal.ZERO,
+        after.memory().compareTo(before.memory()) > 0 ? after.memory() : BigDecimal.ZERO,
+        after.webhooks() > before.webhooks() ? after.webhooks() : 0);
+    return exceeded(org, others, grown);
+  }
+
+  static boolean grows(InstanceCharge before, InstanceCharge after) {
+    return after.replicas() > before.replicas() || after.cpu().compareTo(before.cpu()) > 0
+        || after.memory().compareTo(before.memory()) > 0 || after.webhooks() > before.webhooks();
   }
 
   private static void count(String id, String quota, Integer limit, int inUse, int requested,

@@ -99,11 +99,69 @@ final class QuotaGuard {
         + RequestValidator.quoted(organizationId) + " had too many concurrent creates to confirm this one; try again"));
   }
 
+  /**
+   * Writes (with {@code write}) an update of the instance named {@code instanceName}, whose charge
+   * goes from {@code before} to {@code after}, in the same protocol as {@link #create}: when the
+   * charge grows anywhere it is checked against the use of the Organization's other instances and
+   * confirmed on the Lease after the write; {@code undo} puts the instance back as it was when the
+   * check fails after the write, or the confirmation keeps losing. A charge that does not grow is
+   * written directly. {@code write} may throw (e.g. the instance changed meanwhile): nothing was
+   * written then, and the exception is the caller's.
+   */
+  BookInstanceDefinition update(Organization org, List<String> namespaces, String instanceName, InstanceCharge before,
+      InstanceCharge after, Supplier<BookInstanceDefinition> write, java.util.function.Consumer<BookInstanceDefinition> undo) {
+    if (!QuotaCheck.grows(before, after) || !hasQuotas(org.getSpec().quotas())) {
+      return write.get();
+    }
+    String organizationId = org.getSpec().organizationId();
+    String leaseName = ResourceNames.quotaLease(org.getMetadata().getName());
+    BookInstanceDefinition written = null;
+    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      Lease lease = readOrCreateLease(leaseName, organizationId);
+      InstanceCharge others = usage(namespaces, instanceName);
+      checkpoints.afterUsageCounted(organizationId);
+      List<ApiException.QuotaViolation> over;
+      try {
+        over = QuotaCheck.exceededByIncrease(org, others, before, after);
+      } catch (ApiException e) {
+        throw undone(written, undo, e);
+      }
+      if (!over.isEmpty()) {
+        log.info("event=quota_exceeded organization={} attempt={} quotas={} method=update", LogValues.of(organizationId),
+            attempt, over.size());
+        throw undone(written, undo, ApiException.resourceExhausted(over));
+      }
+      if (written == null) {
+        written = write.get();
+        checkpoints.beforeConfirm(organizationId);
+      }
+      if (confirm(lease, written.getMetadata().getName())) {
+        return written;
+      }
+      log.info("event=quota_confirm_retry organization={} attempt={} method=update", LogValues.of(organizationId), attempt);
+    }
+    throw undone(written, undo, ApiException.aborted("organization_id", "organization "
+        + RequestValidator.quoted(organizationId) + " had too many concurrent changes to confirm this one; try again"));
+  }
+
+  private static ApiException undone(BookInstanceDefinition written, java.util.function.Consumer<BookInstanceDefinition> undo,
+      ApiException answer) {
+    if (written != null) {
+      undo.accept(written);
+    }
+    return answer;
+  }
+
   /** The use of {@code namespaces}' live instances, without {@code own} (this create's, once written). */
   private InstanceCharge usage(List<String> namespaces, BookInstanceDefinition own) {
+    return usage(namespaces, own == null ? null : own.getMetadata().getName());
+  }
+
+  /** The use of {@code namespaces}' live instances, without the one named {@code ownName} (when not null). */
+  private InstanceCharge usage(List<String> namespaces, String ownName) {
     Map<String, BookInstanceDefinition> live = instances.liveInNamespaces(namespaces);
-    if (own != null) {
-      live.remove(own.getMetadata().getName());
+    if (ownName != null) {
+      live.remove(ownName);
     }
     InstanceCharge sum = InstanceCharge.NONE;
     for (BookInstanceDefinition i : live.values()) {

@@ -6,6 +6,8 @@ import io.voyager.bdk.library.ApiException.Violation;
 import io.voyager.bdk.library.v1.CreateBookRequest;
 import io.voyager.bdk.library.v1.CreateInstanceRequest;
 import io.voyager.bdk.library.v1.CredentialInput;
+import io.voyager.bdk.library.v1.CredentialRotation;
+import io.voyager.bdk.library.v1.Networking;
 import io.voyager.bdk.library.v1.Deployment;
 import io.voyager.bdk.library.v1.EgressRule;
 import io.voyager.bdk.library.v1.Hmac;
@@ -16,6 +18,7 @@ import io.voyager.bdk.library.v1.WebhookBinding;
 import io.voyager.bdk.model.BookDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.EgressRules;
+import io.voyager.bdk.model.InstanceCredentials;
 import io.voyager.bdk.model.CustomerNamespaces;
 import io.voyager.bdk.model.StandardWebhookSecrets;
 import io.voyager.bdk.model.WebhookLimits;
@@ -24,6 +27,7 @@ import java.util.Map;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -38,7 +42,7 @@ final class RequestValidator {
 
   static final Set<String> INTEGRATION_TYPES = Set.of("webhook", "api");
   static final Set<String> WEBHOOK_SCHEMES = Set.copyOf(WebhookAuthContext.SCHEMES);
-  static final Set<String> CREDENTIAL_SOURCES = Set.of("external", "generated", "manual");
+  static final Set<String> CREDENTIAL_SOURCES = Set.copyOf(InstanceCredentials.SOURCES);
   static final Set<String> TAILSCALE_MODES = Set.of("kernel", "userspace");
   static final Set<String> HMAC_ALGORITHMS = Set.of("sha1", "sha256", "sha512");
   static final Set<String> HMAC_ENCODINGS = Set.of("hex", "base64");
@@ -80,27 +84,64 @@ final class RequestValidator {
     throwIfAny(v);
   }
 
+  /**
+   * An instance as validation sees it — a create request, or an instance after an update's mask was
+   * applied: the same rules, so the same field-named errors either way. {@code credentialScope}
+   * words where credentials come from in messages ("this request", "the instance").
+   */
+  record InstanceDraft(String customerNamespace, String organizationId, Optional<Deployment> deployment,
+      Networking networking, List<CredentialDraft> credentials, List<WebhookBinding> webhooks, String credentialScope) {}
+
+  /**
+   * A credential as validation sees it: what the request says ({@code value} empty when none was
+   * sent; {@code rotation} present when an update asks for a new value) and the source it has now
+   * ({@code existingSource} empty for a credential the instance does not have yet).
+   */
+  record CredentialDraft(String name, String type, String source, String value, Optional<CredentialRotation> rotation,
+      Optional<String> existingSource) {
+
+    static CredentialDraft of(CredentialInput c) {
+      return new CredentialDraft(c.getName(), c.getType(), c.getSource(), c.getValue(), Optional.empty(), Optional.empty());
+    }
+
+    String effectiveSource() {
+      return InstanceCredentials.sourceOrDefault(source);
+    }
+
+    boolean hasValue() {
+      return !value.isEmpty();
+    }
+  }
+
   /** Checks an instance request against its book's definition. */
   void validateCreateInstance(CreateInstanceRequest r, BookDefinitionSpec book) {
+    validateInstance(new InstanceDraft(r.getCustomerNamespace(), r.getOrganizationId(),
+        r.hasDeployment() ? Optional.of(r.getDeployment()) : Optional.empty(), r.getNetworking(),
+        r.getCredentialsList().stream().map(CredentialDraft::of).toList(), r.getWebhooksList(), "this request"), book);
+  }
+
+  /** Checks an instance (a create request, or an instance as an update would leave it) against its book. */
+  void validateInstance(InstanceDraft d, BookDefinitionSpec book) {
     List<Violation> v = new ArrayList<>();
-    CustomerNamespaces.problem(r.getCustomerNamespace())
+    CustomerNamespaces.problem(d.customerNamespace())
         .ifPresent(p -> v.add(new Violation("customer_namespace", p)));
-    if (r.getOrganizationId().length() > MAX_TEXT) {
+    if (d.organizationId().length() > MAX_TEXT) {
       v.add(new Violation("organization_id", "must be at most 1024 characters"));
     }
-    if (r.hasDeployment()) {
-      deployment(r.getDeployment(), v);
+    d.deployment().ifPresent(dep -> deployment(dep, v));
+    if (d.networking().hasTailscale()) {
+      oneOf("networking.tailscale.mode", d.networking().getTailscale().getMode(), TAILSCALE_MODES, false, v);
     }
-    if (r.getNetworking().hasTailscale()) {
-      oneOf("networking.tailscale.mode", r.getNetworking().getTailscale().getMode(), TAILSCALE_MODES, false, v);
-    }
-    egress(r.getNetworking().getEgressList(), v);
-    Set<String> credentials = credentials(r.getCredentialsList(), v);
-    webhooks(r.getWebhooksList(), book, credentials, v);
-    standardWebhookSecrets(r, v);
-    if (r.getWebhooksCount() > 0
-        && DeploymentType.parse(r.getDeployment().getType()).filter(t -> !t.receivesTraffic()).isPresent()) {
-      v.add(new Violation("webhooks", "a " + r.getDeployment().getType() + " instance receives no webhooks; remove them or choose another deployment.type"));
+    egress(d.networking().getEgressList(), v);
+    Set<String> signing = new HashSet<>();
+    d.webhooks().forEach(w -> signing.add(w.getCredential()));
+    Set<String> credentials = credentials(d.credentials(), signing, v);
+    webhooks(d.webhooks(), book, credentials, d.credentialScope(), v);
+    standardWebhookSecrets(d, v);
+    tailscaleAuthKey(d, credentials, v);
+    String type = d.deployment().map(Deployment::getType).orElse("");
+    if (!d.webhooks().isEmpty() && DeploymentType.parse(type).filter(t -> !t.receivesTraffic()).isPresent()) {
+      v.add(new Violation("webhooks", "a " + type + " instance receives no webhooks; remove them or choose another deployment.type"));
     }
     throwIfAny(v);
   }
@@ -172,29 +213,95 @@ final class RequestValidator {
     }
   }
 
-  /** Checks credentials; returns the names given. Values are never quoted in a message. */
-  private static Set<String> credentials(List<CredentialInput> credentials, List<Violation> v) {
+  /**
+   * Checks credentials ({@code signing}: the credentials webhook bindings sign with); returns the
+   * names given. Values are never quoted in a message.
+   */
+  private static Set<String> credentials(List<CredentialDraft> credentials, Set<String> signing, List<Violation> v) {
     Set<String> names = new HashSet<>();
     for (int i = 0; i < credentials.size(); i++) {
-      CredentialInput c = credentials.get(i);
+      CredentialDraft c = credentials.get(i);
       String f = "credentials[" + i + "]";
-      if (c.getName().isEmpty()) {
+      if (c.name().isEmpty()) {
         v.add(new Violation(f + ".name", "is required"));
-      } else if (!SECRET_KEY.matcher(c.getName()).matches()) {
-        v.add(new Violation(f + ".name", "must consist of letters, digits, '-', '_' or '.' (a Secret key); got " + quoted(c.getName())));
-      } else if (!names.add(c.getName())) {
-        v.add(new Violation(f + ".name", "duplicates credential " + quoted(c.getName())));
+      } else if (!SECRET_KEY.matcher(c.name()).matches()) {
+        v.add(new Violation(f + ".name", "must consist of letters, digits, '-', '_' or '.' (a Secret key); got " + quoted(c.name())));
+      } else if (!names.add(c.name())) {
+        v.add(new Violation(f + ".name", "duplicates credential " + quoted(c.name())));
       }
-      oneOf(f + ".source", c.getSource(), CREDENTIAL_SOURCES, false, v);
-      if (c.getValue().isEmpty() && !c.getSource().equals("generated")) {
-        v.add(new Violation(f + ".value", "is required unless source is generated"));
+      oneOf(f + ".source", c.source(), CREDENTIAL_SOURCES, false, v);
+      credentialValue(f, c, v);
+      c.rotation().ifPresent(r -> rotation(f, c, r, signing, v));
+      if (c.name().equals(InstanceCredentials.TAILSCALE_AUTH_KEY) && c.effectiveSource().equals(InstanceCredentials.GENERATED)) {
+        v.add(new Violation(f + ".source", "a Tailscale auth key is issued by Tailscale (admin console or API) and cannot be generated; use manual or external"));
       }
     }
     return names;
   }
 
-  private static void webhooks(
-      List<WebhookBinding> webhooks, BookDefinitionSpec book, Set<String> credentials, List<Violation> v) {
+  /** Whether a value may, or must, be sent: by source, and by what the instance has already. */
+  private static void credentialValue(String f, CredentialDraft c, List<Violation> v) {
+    switch (c.effectiveSource()) {
+      case InstanceCredentials.GENERATED -> {
+        if (c.hasValue()) {
+          v.add(new Violation(f + ".value", "must be left out when source is generated: the library generates the value and returns it once"));
+        }
+      }
+      case InstanceCredentials.EXTERNAL -> {
+        if (c.hasValue()) {
+          v.add(new Violation(f + ".value", "must be left out when source is external: the value is managed outside the platform (e.g. by External Secrets) and the library writes nothing"));
+        }
+      }
+      case InstanceCredentials.MANUAL -> {
+        boolean keepsItsValue = c.existingSource().filter(s -> !s.equals(InstanceCredentials.EXTERNAL)).isPresent();
+        if (!c.hasValue() && !keepsItsValue) {
+          v.add(new Violation(f + ".value", c.existingSource().isEmpty()
+              ? "is required when source is manual (the default); use source generated to have one generated"
+              : "is required: the credential was external, so the library holds no value of it to keep"));
+        }
+      }
+      default -> { } // an unknown source is named by oneOf
+    }
+  }
+
+  /** A rotation: of what, and how long the previous value may keep verifying. */
+  private static void rotation(String f, CredentialDraft c, CredentialRotation r, Set<String> signing, List<Violation> v) {
+    switch (c.effectiveSource()) {
+      case InstanceCredentials.EXTERNAL ->
+          v.add(new Violation(f + ".rotation", "an external credential is rotated where it is managed, not through this API"));
+      case InstanceCredentials.MANUAL -> {
+        if (!c.hasValue()) {
+          v.add(new Violation(f + ".value", "is required to rotate a manual credential: the new value"));
+        }
+      }
+      default -> { }
+    }
+    int overlap = r.getOverlapSeconds();
+    if (overlap == 0) {
+      return;
+    }
+    String o = f + ".rotation.overlap_seconds";
+    Optional<String> range = InstanceCredentials.overlapSecondsProblem(overlap);
+    if (range.isPresent()) {
+      v.add(new Violation(o, range.get()));
+    } else if (c.existingSource().isEmpty()) {
+      v.add(new Violation(o, "a new credential has no previous value to keep; leave it out"));
+    } else if (!signing.contains(c.name())) {
+      v.add(new Violation(o, "only a webhook signing secret keeps its previous value for a while; no webhook binding signs with "
+          + quoted(c.name())));
+    }
+  }
+
+  /** Tailscale joins the tailnet with the credential {@value InstanceCredentials#TAILSCALE_AUTH_KEY}. */
+  private static void tailscaleAuthKey(InstanceDraft d, Set<String> credentials, List<Violation> v) {
+    if (d.networking().getTailscale().getEnabled() && !credentials.contains(InstanceCredentials.TAILSCALE_AUTH_KEY)) {
+      v.add(new Violation("networking.tailscale.enabled", "requires a credential named "
+          + quoted(InstanceCredentials.TAILSCALE_AUTH_KEY) + " holding the Tailscale auth key the sidecar joins the tailnet with (source manual or external)"));
+    }
+  }
+
+  private static void webhooks(List<WebhookBinding> webhooks, BookDefinitionSpec book, Set<String> credentials,
+      String credentialScope, List<Violation> v) {
     Set<String> webhookIntegrations = new HashSet<>();
     if (book.integrations() != null) {
       book.integrations().stream()
@@ -217,7 +324,7 @@ final class RequestValidator {
       if (w.getCredential().isEmpty()) {
         v.add(new Violation(f + ".credential", "is required: the name of the credential holding the signing secret"));
       } else if (!credentials.contains(w.getCredential())) {
-        v.add(new Violation(f + ".credential", "names no credential of this request: " + quoted(w.getCredential())));
+        v.add(new Violation(f + ".credential", "names no credential of " + credentialScope + ": " + quoted(w.getCredential())));
       }
       // 0 is "not set" (proto3): the gateway's default applies. Caps: WebhookLimits.
       if (w.getToleranceSeconds() != 0) {
@@ -249,18 +356,21 @@ final class RequestValidator {
 
   /**
    * A {@code standard} (Standard Webhooks) binding's credential must hold {@code whsec_} secrets:
-   * anything else could never verify. The message names the credential, never its value.
+   * anything else could never verify. Checked for values sent now (a generated one is made in that
+   * form; a value kept from before was checked when it was sent). The message names the
+   * credential, never its value.
    */
-  private static void standardWebhookSecrets(CreateInstanceRequest r, List<Violation> v) {
+  private static void standardWebhookSecrets(InstanceDraft d, List<Violation> v) {
     Map<String, String> values = new HashMap<>();
-    r.getCredentialsList().forEach(c -> values.putIfAbsent(c.getName(), c.getValue()));
-    for (int i = 0; i < r.getWebhooksCount(); i++) {
-      WebhookBinding w = r.getWebhooks(i);
-      if (!w.getScheme().equals("standard") || !values.containsKey(w.getCredential())) {
+    d.credentials().forEach(c -> values.putIfAbsent(c.name(), c.value()));
+    for (int i = 0; i < d.webhooks().size(); i++) {
+      WebhookBinding w = d.webhooks().get(i);
+      String value = values.get(w.getCredential());
+      if (!w.getScheme().equals("standard") || value == null || value.isEmpty()) {
         continue;
       }
       String f = "webhooks[" + i + "].credential";
-      StandardWebhookSecrets.problem(values.get(w.getCredential())).ifPresent(p ->
+      StandardWebhookSecrets.problem(value).ifPresent(p ->
           v.add(new Violation(f, "credential " + quoted(w.getCredential()) + " " + p)));
     }
   }

@@ -190,29 +190,32 @@ final class ResourceMapper {
   }
 
   /**
-   * The Secret holding the request's credential values, keyed by credential name, in the customer
-   * namespace. The only place values are ever written.
+   * The Secret holding {@code values} (credential name → value) for {@code instance}, in its
+   * customer namespace. Values are written only here and by {@link CredentialsSecretWriter}.
    */
-  Secret credentialsSecret(CreateInstanceRequest r, BookInstanceDefinition instance) {
+  Secret credentialsSecret(BookInstanceDefinition instance, Map<String, String> values) {
     Map<String, String> data = new LinkedHashMap<>();
-    for (CredentialInput c : r.getCredentialsList()) {
-      if (!c.getValue().isEmpty()) {
-        data.put(c.getName(), Base64.getEncoder().encodeToString(c.getValue().getBytes(StandardCharsets.UTF_8)));
-      }
-    }
-    Map<String, String> labels = instance.getMetadata().getLabels();
+    values.forEach((name, value) -> data.put(name, Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8))));
     return new SecretBuilder()
         .withNewMetadata()
         .withName(InstanceNames.credentialsSecret(instance.getMetadata().getName()))
-        .withNamespace(r.getCustomerNamespace())
-        .addToLabels(BdkLabels.INSTANCE_ID, labels.get(BdkLabels.INSTANCE_ID))
-        .addToLabels(BdkLabels.BOOK_ID, labels.get(BdkLabels.BOOK_ID))
-        .addToLabels(BdkLabels.INSTANCE_NAME, instance.getMetadata().getName())
-        .addToLabels(BdkLabels.MANAGED_BY, MANAGER)
+        .withNamespace(instance.getSpec().customer().namespace())
+        .withLabels(credentialsSecretLabels(instance))
         .endMetadata()
         .withType("Opaque")
         .withData(data)
         .build();
+  }
+
+  /** The labels of an instance's credentials Secret: back to the instance, and who manages it. */
+  static Map<String, String> credentialsSecretLabels(BookInstanceDefinition instance) {
+    Map<String, String> labels = instance.getMetadata().getLabels();
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put(BdkLabels.INSTANCE_ID, labels.get(BdkLabels.INSTANCE_ID));
+    out.put(BdkLabels.BOOK_ID, labels.get(BdkLabels.BOOK_ID));
+    out.put(BdkLabels.INSTANCE_NAME, instance.getMetadata().getName());
+    out.put(BdkLabels.MANAGED_BY, MANAGER);
+    return out;
   }
 
   Instance toInstance(BookInstanceDefinition d) {
@@ -224,15 +227,23 @@ final class ResourceMapper {
             .setBookId(label(d.getMetadata().getLabels(), BdkLabels.BOOK_ID))
             .setCustomerNamespace(customerNamespace)
             .setOrganizationId(s.customer() == null ? "" : nz(s.customer().organizationId()))
-            .setCreatedAt(createdAt(d.getMetadata().getAnnotations(), d.getMetadata().getCreationTimestamp()));
+            .setCreatedAt(createdAt(d.getMetadata().getAnnotations(), d.getMetadata().getCreationTimestamp()))
+            .setBookVersion(s.bookRef() == null ? "" : nz(s.bookRef().version()))
+            .setEtag(Etag.of(d).text());
     if (s.deployment() != null) {
       b.setDeployment(fromDeployment(s.deployment()));
     }
     if (s.networking() != null && (s.networking().tailscale() != null || !nn(s.networking().egress()).isEmpty())) {
       b.setNetworking(fromNetworking(s.networking()));
     }
+    Map<String, CredentialHistory.Rotation> rotations = CredentialHistory.rotations(d);
     for (BookInstanceDefinitionSpec.Credential c : nn(s.credentials())) {
-      b.addCredentials(Credential.newBuilder().setName(nz(c.name())).setType(nz(c.type())).setSource(nz(c.source())));
+      Credential.Builder credential = Credential.newBuilder().setName(nz(c.name())).setType(nz(c.type())).setSource(nz(c.source()));
+      CredentialHistory.Rotation rotation = rotations.get(nz(c.name()));
+      if (rotation != null) {
+        credential.setRotatedAt(rotation.rotatedAt()).setPreviousValidUntil(rotation.previousValidUntil());
+      }
+      b.addCredentials(credential);
     }
     if (s.configuration() != null) {
       b.setConfiguration(
@@ -292,6 +303,41 @@ final class ResourceMapper {
               .setObservedGeneration(c.observedGeneration() == null ? 0 : c.observedGeneration()));
     }
     b.setLastUpdated(nz(st.lastUpdated()));
+  }
+
+  /**
+   * An instance's answer with the values generated in this call ({@code generated}: credential name
+   * → value) on those credentials — the one answer that ever carries them.
+   */
+  static Instance withGeneratedValues(Instance instance, Map<String, String> generated) {
+    if (generated.isEmpty()) {
+      return instance;
+    }
+    Instance.Builder b = instance.toBuilder();
+    for (Credential.Builder c : b.getCredentialsBuilderList()) {
+      String value = generated.get(c.getName());
+      if (value != null) {
+        c.setValue(value);
+      }
+    }
+    return b.build();
+  }
+
+  /**
+   * The spec of an instance after an update: {@code merged} (the instance's fields with the update
+   * applied) running {@code book}, in {@code customer} (never changed by an update), with {@code
+   * credentials}.
+   */
+  static BookInstanceDefinitionSpec toSpec(Instance merged, BookDefinition book, BookInstanceDefinitionSpec.Customer customer,
+      List<BookInstanceDefinitionSpec.Credential> credentials) {
+    return new BookInstanceDefinitionSpec(
+        new BookInstanceDefinitionSpec.BookRef(book.getMetadata().getName(), book.getSpec().version()),
+        customer,
+        merged.hasDeployment() ? toDeployment(merged.getDeployment()) : null,
+        merged.hasNetworking() ? toNetworking(merged.getNetworking()) : null,
+        nullIfEmpty(credentials),
+        merged.hasConfiguration() ? toConfiguration(merged.getConfiguration()) : null,
+        nullIfEmpty(map(merged.getWebhooksList(), ResourceMapper::toWebhookBinding)));
   }
 
   /** A zero replica count or an empty field means "not set": the controller applies its default. */

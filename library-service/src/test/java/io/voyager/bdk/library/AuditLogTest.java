@@ -18,6 +18,7 @@ import io.voyager.bdk.library.LibraryHarness.Identity;
 import io.voyager.bdk.library.v1.Book;
 import io.voyager.bdk.library.v1.DeleteBookRequest;
 import io.voyager.bdk.library.v1.DeleteInstanceRequest;
+import io.voyager.bdk.library.v1.UpdateInstanceRequest;
 import io.voyager.bdk.library.v1.GetBookRequest;
 import io.voyager.bdk.library.v1.Instance;
 import io.voyager.bdk.library.v1.ListBooksRequest;
@@ -72,9 +73,21 @@ class AuditLogTest {
         () -> assertCode(() -> library.as(GLOBEX_ADMIN).createInstance(instanceRequest(book.getBookId())
             .setOrganizationId("").build()), Status.Code.PERMISSION_DENIED));
 
+    String target = "target=books/" + book.getBookId() + "/instances/" + instance.getInstanceId();
+    String rotatedValue = "rotated-secret-6d1e0f";
+    UpdateInstanceRequest rotate = InstanceUpdateTest.patch(instance, InstanceUpdateTest.rotate(rotatedValue, 60), "credentials");
+    audited("subject=gina@globex organization=globex role=org-admin method=UpdateInstance " + target + " namespace=- outcome=NOT_FOUND",
+        "", () -> assertCode(() -> library.as(GLOBEX_ADMIN).updateInstance(rotate), Status.Code.NOT_FOUND));
+    audited("subject=victor@acme organization=acme role=org-viewer method=UpdateInstance " + target
+        + " namespace=customer-acme outcome=PERMISSION_DENIED",
+        "", () -> assertCode(() -> library.as(ACME_VIEWER).updateInstance(rotate), Status.Code.PERMISSION_DENIED));
+    String updateLog = captureLog(() -> library.as(ACME_ADMIN).updateInstance(rotate)).toString(StandardCharsets.UTF_8);
+    assertThat(updateLog.lines().filter(l -> l.contains("event=audit"))).singleElement().asString()
+        .endsWith("method=UpdateInstance " + target + " namespace=customer-acme outcome=OK");
+    assertThat(updateLog).contains("event=credentials_written").doesNotContain(rotatedValue).doesNotContain(SECRET_VALUE);
+
     DeleteInstanceRequest delete = DeleteInstanceRequest.newBuilder()
         .setBookId(book.getBookId()).setInstanceId(instance.getInstanceId()).build();
-    String target = "target=books/" + book.getBookId() + "/instances/" + instance.getInstanceId();
     // hidden: the namespace is not told either
     audited("subject=gina@globex organization=globex role=org-admin method=DeleteInstance " + target + " namespace=- outcome=NOT_FOUND",
         "", () -> assertCode(() -> library.as(GLOBEX_ADMIN).deleteInstance(delete), Status.Code.NOT_FOUND));
@@ -105,7 +118,10 @@ class AuditLogTest {
     assertThat(count("DeleteInstance", "PERMISSION_DENIED")).isEqualTo(1);
     assertThat(count("DeleteInstance", "OK")).isEqualTo(1);
     assertThat(count("DeleteBook", "OK")).isEqualTo(1);
-    assertThat(library.registry.find(AuditLog.METER).counters()).hasSize(10);
+    assertThat(count("UpdateInstance", "OK")).isEqualTo(1);
+    assertThat(count("UpdateInstance", "NOT_FOUND")).isEqualTo(1);
+    assertThat(count("UpdateInstance", "PERMISSION_DENIED")).isEqualTo(1);
+    assertThat(library.registry.find(AuditLog.METER).counters()).hasSize(13);
   }
 
   @Test

@@ -32,6 +32,7 @@ import io.voyager.bdk.library.v1.Instance;
 import io.voyager.bdk.library.v1.ListBooksRequest;
 import io.voyager.bdk.library.v1.ListInstancesRequest;
 import io.voyager.bdk.library.v1.ListInstancesResponse;
+import io.voyager.bdk.library.v1.UpdateInstanceRequest;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.Organization;
@@ -200,6 +201,44 @@ class AuthorizationTest {
     library.as(PLATFORM_ADMIN).deleteInstance(DeleteInstanceRequest.newBuilder()
         .setBookId(book.getBookId()).setInstanceId(globexInstance.getInstanceId()).build());
     assertThat(instancesOnServer()).isEmpty();
+  }
+
+  @Test
+  void updatingInstances_asDeleting_anotherOrganizationsIsNotFound_aViewerIsDenied_etagsDoNotLeak() {
+    // every refusal carries acme's current etag: it proves nothing to someone who may not see the instance
+    UpdateInstanceRequest scaleAcme = InstanceUpdateTest.patch(acmeInstance,
+        Instance.newBuilder().setDeployment(io.voyager.bdk.library.v1.Deployment.newBuilder().setReplicas(3)),
+        "deployment.replicas");
+    UpdateInstanceRequest staleAcme = scaleAcme.toBuilder()
+        .setInstance(scaleAcme.getInstance().toBuilder().setEtag("W/\"99-0\"")).build();
+    for (Identity who : List.of(GLOBEX_ADMIN, GLOBEX_VIEWER, STRANGER_ADMIN, NOBODY)) {
+      for (UpdateInstanceRequest request : List.of(scaleAcme, staleAcme)) {
+        StatusRuntimeException e = assertCode(() -> library.as(who).updateInstance(request), Status.Code.NOT_FOUND);
+        assertThat(e.getStatus().getDescription()).as(who.subject()).isEqualTo(
+            "instance_id: book " + book.getBookId() + " has no instance with id '" + acmeInstance.getInstanceId() + "'");
+      }
+    }
+    for (UpdateInstanceRequest request : List.of(scaleAcme, staleAcme)) {
+      StatusRuntimeException e = assertCode(() -> library.as(ACME_VIEWER).updateInstance(request), Status.Code.PERMISSION_DENIED);
+      assertThat(e.getStatus().getDescription()).isEqualTo(
+          "role org-admin (or platform-admin) is required to update instances of organization 'acme' (the token's roles: org-viewer)");
+    }
+    assertThat(instancesOnServer()).allSatisfy(i -> assertThat(i.getMetadata().getGeneration()).isEqualTo(1L));
+    // a stale etag is ABORTED only for who may write
+    assertCode(() -> library.as(ACME_ADMIN).updateInstance(staleAcme), Status.Code.ABORTED);
+
+    Instance scaled = library.as(ACME_ADMIN).updateInstance(scaleAcme);
+    assertThat(scaled.getDeployment().getReplicas()).isEqualTo(3);
+    Instance globexScaled = library.as(PLATFORM_ADMIN).updateInstance(InstanceUpdateTest.patch(globexInstance,
+        Instance.newBuilder().setDeployment(io.voyager.bdk.library.v1.Deployment.newBuilder().setReplicas(1)),
+        "deployment.replicas"));
+    assertThat(globexScaled.getDeployment().getReplicas()).isEqualTo(1);
+    assertThat(globexScaled.getOrganizationId()).isEqualTo("globex");
+    // an org-admin cannot move an instance to another organization's namespace or organization
+    StatusRuntimeException e = assertCode(() -> library.as(ACME_ADMIN).updateInstance(InstanceUpdateTest.patch(scaled,
+        Instance.newBuilder().setCustomerNamespace(GLOBEX_NS).setOrganizationId("globex"), "customer_namespace", "organization_id")),
+        Status.Code.INVALID_ARGUMENT);
+    assertThat(InstanceUpdateTest.violatedFields(e)).containsExactlyInAnyOrder("customer_namespace", "organization_id");
   }
 
   @Test

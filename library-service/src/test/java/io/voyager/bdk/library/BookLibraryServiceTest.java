@@ -432,7 +432,7 @@ class BookLibraryServiceTest {
         .setOrganizationId(ORG)
         .setDeployment(Deployment.newBuilder().setType("primary").setReplicas(2))
         .addCredentials(CredentialInput.newBuilder().setName("zendesk_secret").setValue(SECRET_VALUE)
-            .setType("secret").setSource("external"))
+            .setType("secret").setSource("manual"))
         .addWebhooks(WebhookBinding.newBuilder().setIntegration("zendesk").setScheme("zendesk")
             .setCredential("zendesk_secret"));
   }

@@ -53,6 +53,9 @@ class QuotaGuardRaceTest {
     replicaA = new LibraryHarness(client, new LibraryBackend.Checkpoints(DeletionCheckpoints.NONE, hooksA));
     replicaB = new LibraryHarness(client, new LibraryBackend.Checkpoints(DeletionCheckpoints.NONE, hooksB));
     book = replicaA.as(PLATFORM_ADMIN).createBook(supportBook("1.0.0"));
+    // B's caches are its own: wait until they hold the book A created (a loaded machine delays the watch)
+    org.awaitility.Awaitility.await().atMost(WAIT).ignoreExceptions().until(() -> replicaB.as(PLATFORM_ADMIN)
+        .getBook(io.voyager.bdk.library.v1.GetBookRequest.newBuilder().setBookId(book.getBookId()).build()) != null);
   }
 
   @AfterEach

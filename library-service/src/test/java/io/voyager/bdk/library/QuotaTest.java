@@ -24,6 +24,7 @@ import io.voyager.bdk.library.v1.Deployment;
 import io.voyager.bdk.library.v1.Instance;
 import io.voyager.bdk.library.v1.Resources;
 import io.voyager.bdk.library.v1.Scaling;
+import io.voyager.bdk.library.v1.UpdateInstanceRequest;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.OrganizationSpec.Quotas;
@@ -140,6 +141,67 @@ class QuotaTest {
         "quota max_total_replicas of organization 'acme' exceeded: limit 4, in use 2, requested 4",
         "quota requests_memory of organization 'acme' exceeded: limit 1Gi, in use 512Mi, requested 1Gi",
         "quota max_webhook_integrations of organization 'acme' exceeded: limit 2, in use 2, requested 1");
+  }
+
+  @Test
+  void updatesAreHeldToTheQuotasOnlyWhereTheyGrow() {
+    start(new Quotas(null, 3, 4, "1", null, 1));
+    Instance two = library.as(ACME_ADMIN).createInstance(acme(2).build());
+    Instance one = library.as(ACME_ADMIN).createInstance(acme(1).clearWebhooks().build());
+
+    // growing within the quotas: allowed, and confirmed on the Organization's Lease
+    Instance three = library.as(ACME_ADMIN).updateInstance(scale(two, 3));
+    assertThat(three.getDeployment().getReplicas()).isEqualTo(3);
+    Lease lease = client.leases().inNamespace(BdkLabels.BDK_NAMESPACE).withName("bdk-quota-acme").get();
+    assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(stored(three).getMetadata().getName());
+    long generationOfOne = stored(one).getMetadata().getGeneration();
+
+    // growing past a quota: 429 naming it, the others' use and the instance's new amount; nothing written
+    StatusRuntimeException e = assertCode(() -> library.as(ACME_ADMIN).updateInstance(scale(one, 2)), Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("quota max_total_replicas of organization 'acme' exceeded: limit 4, in use 3, requested 2");
+    assertThat(quotaFailure(e).getViolations(0).getSubject()).isEqualTo("organization:acme");
+    e = assertCode(() -> library.as(ACME_ADMIN).updateInstance(scale(one, 4)), Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(quotaFailure(e).getViolationsList()).extracting(QuotaFailure.Violation::getDescription).contains(
+        "quota max_replicas_per_instance of organization 'acme' exceeded: limit 3, requested 4 (deployment.replicas, or deployment.scaling.max_replicas when it autoscales)");
+    e = assertCode(() -> library.as(ACME_ADMIN).updateInstance(InstanceUpdateTest.patch(one,
+        Instance.newBuilder().addWebhooks(two.getWebhooks(0).toBuilder().setPath("")), "webhooks")), Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("quota max_webhook_integrations of organization 'acme' exceeded: limit 1, in use 1, requested 1");
+    e = assertCode(() -> library.as(ACME_ADMIN).updateInstance(InstanceUpdateTest.patch(one, Instance.newBuilder()
+        .setDeployment(Deployment.newBuilder().setResources(Resources.newBuilder().setCpu("900m"))), "deployment.resources.cpu")),
+        Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("quota requests_cpu of organization 'acme' exceeded: limit 1, in use 300m, requested 900m");
+    assertThat(stored(one).getMetadata().getGeneration()).isEqualTo(generationOfOne);
+    assertThat(stored(one).getSpec().deployment().replicas()).isEqualTo(1);
+
+    // a lowered quota leaves acme over it: a decrease still passes, and so does a change that grows nothing
+    client.resources(io.voyager.bdk.model.Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE).withName("acme")
+        .edit(o -> {
+          o.setSpec(new io.voyager.bdk.model.OrganizationSpec("acme", null, List.of(ACME_NS), new Quotas(null, 1, 1, "1", null, 1)));
+          return o;
+        });
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+      StatusRuntimeException refused = assertCode(() -> library.as(ACME_ADMIN).updateInstance(scale(one, 2)),
+          Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(refused.getStatus().getDescription()).contains("max_replicas_per_instance of organization 'acme' exceeded: limit 1");
+    });
+    Instance lowered = library.as(ACME_ADMIN).updateInstance(scale(three, 2));
+    assertThat(lowered.getDeployment().getReplicas()).isEqualTo(2);
+    Instance relabelled = library.as(ACME_ADMIN).updateInstance(InstanceUpdateTest.patch(lowered, Instance.newBuilder()
+        .setConfiguration(io.voyager.bdk.library.v1.Configuration.newBuilder().setLogLevel("debug")), "configuration.log_level"));
+    assertThat(relabelled.getConfiguration().getLogLevel()).isEqualTo("debug");
+  }
+
+  private static UpdateInstanceRequest scale(Instance i, int replicas) {
+    return InstanceUpdateTest.patch(i, Instance.newBuilder().setDeployment(Deployment.newBuilder().setReplicas(replicas)),
+        "deployment.replicas");
+  }
+
+  private BookInstanceDefinition stored(Instance i) {
+    return liveInstances().stream().filter(d -> i.getInstanceId().equals(d.getMetadata().getLabels().get(BdkLabels.INSTANCE_ID)))
+        .findFirst().orElseThrow();
   }
 
   private List<BookInstanceDefinition> liveInstances() {

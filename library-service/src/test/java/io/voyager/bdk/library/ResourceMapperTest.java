@@ -53,7 +53,7 @@ class ResourceMapperTest {
     CreateInstanceRequest r = CreateInstanceRequest.newBuilder()
         .setBookId("11111111-1111-1111-1111-111111111111")
         .setCustomerNamespace("customer-acme")
-        .addCredentials(CredentialInput.newBuilder().setName("zd").setValue("the-value").setSource("external"))
+        .addCredentials(CredentialInput.newBuilder().setName("zd").setValue("the-value").setSource("manual"))
         .addWebhooks(WebhookBinding.newBuilder().setIntegration("zendesk").setScheme("zendesk").setCredential("zd")
             .setPath("/ignored/on/input"))
         .setConfiguration(Configuration.newBuilder().setCustomSettings(Struct.newBuilder()
@@ -73,10 +73,12 @@ class ResourceMapperTest {
     assertThat(i.getWebhooks(0).getPath()).isEmpty(); // nothing routes it yet
     assertThat(i.toString()).doesNotContain("the-value");
 
-    var secret = mapper.credentialsSecret(r, d);
+    var secret = mapper.credentialsSecret(d, java.util.Map.of("zd", "the-value"));
     assertThat(secret.getMetadata().getName()).isEqualTo("support-" + id + "-credentials");
     assertThat(secret.getMetadata().getNamespace()).isEqualTo("customer-acme");
     assertThat(secret.getData()).containsOnlyKeys("zd");
+    assertThat(secret.getMetadata().getLabels()).containsEntry(BdkLabels.INSTANCE_NAME, d.getMetadata().getName())
+        .containsEntry(BdkLabels.INSTANCE_ID, id.toString());
   }
 
   @Test
