@@ -103,6 +103,16 @@ final class GatewayClient {
     return send(request);
   }
 
+  Answer patchJson(String path, Map<String, ?> body) {
+    try {
+      return send(HttpRequest.newBuilder(URI.create(baseUrl + path))
+          .header("content-type", "application/json")
+          .method("PATCH", HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   Answer postJson(String path, Map<String, ?> body) {
     try {
       return post(path, JSON.writeValueAsString(body));
