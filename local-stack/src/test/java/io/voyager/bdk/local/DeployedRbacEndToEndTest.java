@@ -14,6 +14,7 @@ import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
 import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -177,7 +178,11 @@ class DeployedRbacEndToEndTest {
 
   /** The flags the local stack starts {@code component} with, on free ports, as {@code identity}. */
   private static String[] args(Component component, Identity identity) {
-    return LocalStack.serviceArgs(component, ports, identity.kubeconfig()).toArray(String[]::new);
+    List<String> args = new ArrayList<>(LocalStack.serviceArgs(component, ports, identity.kubeconfig()));
+    if (component == Component.LIBRARY) {
+      args.addAll(List.of("--rotation-sweep-interval", "PT1S"));
+    }
+    return args.toArray(String[]::new);
   }
 
   @AfterAll
@@ -217,12 +222,45 @@ class DeployedRbacEndToEndTest {
           .setOrganizationId(ORGANIZATION_ID)
           .setDeployment(Deployment.newBuilder().setType("primary").setReplicas(1))
           .addCredentials(CredentialInput.newBuilder().setName("api_key").setValue("rbac-credential-value")
-              .setType("secret").setSource("external"))
+              .setType("secret").setSource("manual"))
           .build());
       assertThat(admin.secrets().inNamespace(INSTANCE_NS).list().getItems()).hasSize(1);
       assertThat(admin.leases().inNamespace(BDK).withName("bdk-quota-rbac").get().getSpec().getLeaseTransitions()).isEqualTo(1);
       assertThat(orgAdmin.listInstances(ListInstancesRequest.newBuilder().setBookId(bookId).build()).getInstancesList())
           .extracting(i -> i.getInstanceId()).containsExactly(instance.getInstanceId());
+
+      // An update scales it (instances get/update) and rotates the credential with an overlap (secrets
+      // get/update); the sweep ends the overlap (secrets list by label, update).
+      var rotated = orgAdmin.updateInstance(io.voyager.bdk.library.v1.UpdateInstanceRequest.newBuilder()
+          .setInstance(io.voyager.bdk.library.v1.Instance.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId())
+              .setEtag(instance.getEtag())
+              .setDeployment(Deployment.newBuilder().setReplicas(2))
+              .addCredentials(io.voyager.bdk.library.v1.Credential.newBuilder().setName("api_key").setValue("rbac-rotated-value")))
+          .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("deployment.replicas").addPaths("credentials"))
+          .build());
+      assertThat(rotated.getDeployment().getReplicas()).isEqualTo(2);
+      assertThat(secretValue(INSTANCE_NS, "api_key")).isEqualTo("rbac-rotated-value");
+      // an overlap is for webhook signing secrets: bind the credential to a webhook first
+      stub.createBook(CreateBookRequest.newBuilder().setName("rbac-book").setVersion("1.1.0")
+          .addIntegrations(io.voyager.bdk.library.v1.Integration.newBuilder().setName("github").setType("webhook")).build());
+      var withWebhook = orgAdmin.updateInstance(io.voyager.bdk.library.v1.UpdateInstanceRequest.newBuilder()
+          .setInstance(io.voyager.bdk.library.v1.Instance.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId())
+              .setBookVersion("1.1.0")
+              .addWebhooks(io.voyager.bdk.library.v1.WebhookBinding.newBuilder().setIntegration("github").setScheme("github")
+                  .setCredential("api_key")))
+          .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("book_version").addPaths("webhooks"))
+          .build());
+      var third = orgAdmin.updateInstance(io.voyager.bdk.library.v1.UpdateInstanceRequest.newBuilder()
+          .setInstance(io.voyager.bdk.library.v1.Instance.newBuilder().setBookId(withWebhook.getBookId())
+              .setInstanceId(instance.getInstanceId())
+              .addCredentials(io.voyager.bdk.library.v1.Credential.newBuilder().setName("api_key").setValue("rbac-third-value")
+                  .setRotation(io.voyager.bdk.library.v1.CredentialRotation.newBuilder().setOverlapSeconds(1))))
+          .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("credentials"))
+          .build());
+      assertThat(third.getCredentials(0).getPreviousValidUntil()).isNotEmpty();
+      await().atMost(WAIT).until(() -> secretValue(INSTANCE_NS, "api_key").equals("rbac-third-value")
+          && libraryMetrics().matches("(?s).*\\nbdk_library_previous_credentials_removed_total(\\{[^}]*})? 1\\.0\\n.*"));
+      String upgradedBookId = withWebhook.getBookId();
 
       // The controller's status write, read back through the library's watch of instances.
       BookInstanceDefinition stored = admin.resources(BookInstanceDefinition.class).inNamespace(BDK)
@@ -234,12 +272,24 @@ class DeployedRbacEndToEndTest {
             return bid;
           });
       await().atMost(WAIT).until(() -> BookInstanceDefinitionStatus.READY.equals(stub.getInstance(
-          GetInstanceRequest.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId()).build()).getStatus()));
+          GetInstanceRequest.newBuilder().setBookId(upgradedBookId).setInstanceId(instance.getInstanceId()).build()).getStatus()));
+      // On a real API server the status write leaves the spec's generation, so the etag read before it
+      // still updates; the etag of the first read (three updates ago) is stale: ABORTED, nothing written.
+      var afterStatus = stub.getInstance(GetInstanceRequest.newBuilder().setBookId(upgradedBookId)
+          .setInstanceId(instance.getInstanceId()).build());
+      assertThat(afterStatus.getEtag()).isEqualTo(third.getEtag());
+      io.grpc.StatusRuntimeException stale = catchThrowableOfType(io.grpc.StatusRuntimeException.class, () ->
+          orgAdmin.updateInstance(scale(upgradedBookId, instance.getInstanceId(), instance.getEtag(), 1)));
+      assertThat(stale.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.ABORTED);
+      assertThat(orgAdmin.updateInstance(scale(upgradedBookId, instance.getInstanceId(), third.getEtag(), 1))
+          .getDeployment().getReplicas()).isEqualTo(1);
 
-      // Deleting the instance removes its Secret too (secrets delete), then the book can go.
-      orgAdmin.deleteInstance(DeleteInstanceRequest.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId()).build());
+      // Deleting the instance removes its Secret too (secrets delete), then the books can go.
+      orgAdmin.deleteInstance(DeleteInstanceRequest.newBuilder().setBookId(upgradedBookId)
+          .setInstanceId(instance.getInstanceId()).build());
       assertThat(admin.secrets().inNamespace(INSTANCE_NS).list().getItems()).isEmpty();
       assertThat(admin.resources(BookInstanceDefinition.class).inNamespace(BDK).list().getItems()).isEmpty();
+      stub.deleteBook(DeleteBookRequest.newBuilder().setBookId(upgradedBookId).build());
       stub.deleteBook(DeleteBookRequest.newBuilder().setBookId(bookId).build());
       assertThat(stub.listBooks(ListBooksRequest.getDefaultInstance()).getBooksList()).isEmpty();
     } finally {
@@ -342,9 +392,13 @@ class DeployedRbacEndToEndTest {
         .as("the library watches its JWKS ConfigMap by name only").isEqualTo(403);
     assertThat(refusal(() -> library.client().resources(Organization.class).inNamespace(BDK).withName("rbac")
         .edit(o -> o))).as("Organizations are read-only to the library").isEqualTo(403);
-    assertThat(refusal(() -> library.client().secrets().inNamespace("kube-system").list())).isEqualTo(403);
-    assertThat(refusal(() -> library.client().secrets().inNamespace(INSTANCE_NS).withName("anything").get()))
-        .as("the library never reads a Secret back").isEqualTo(403);
+    // it reads and updates credentials Secrets for rotations (and lists by label for their sweep), but
+    // neither watches nor patches Secrets, and touches no other kind there
+    assertThat(refusal(() -> library.client().secrets().inNamespace(BOOK_NS).withName(WEBHOOK_SECRET)
+        .edit(sec -> new SecretBuilder(sec).editMetadata().addToLabels("patched", "yes").endMetadata().build())))
+        .as("no patch of Secrets").isEqualTo(403);
+    assertThat(refusal(() -> library.client().configMaps().inNamespace(INSTANCE_NS).list())).isEqualTo(403);
+    assertThat(refusal(() -> library.client().services().inNamespace(INSTANCE_NS).list())).isEqualTo(403);
     assertThat(refusal(() -> xds.client().secrets().inAnyNamespace().list())).isEqualTo(403);
     assertThat(refusal(() -> xds.client().resources(ExternalBookDefinition.class).inNamespace(BOOK_NS)
         .withName("not-there").delete())).as("books are read-only to the gateway").isEqualTo(403);
@@ -397,6 +451,27 @@ class DeployedRbacEndToEndTest {
         applier.apply(headers);
       }
     };
+  }
+
+  private static io.voyager.bdk.library.v1.UpdateInstanceRequest scale(String bookId, String instanceId, String etag, int replicas) {
+    return io.voyager.bdk.library.v1.UpdateInstanceRequest.newBuilder()
+        .setInstance(io.voyager.bdk.library.v1.Instance.newBuilder().setBookId(bookId).setInstanceId(instanceId).setEtag(etag)
+            .setDeployment(Deployment.newBuilder().setReplicas(replicas)))
+        .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("deployment.replicas"))
+        .build();
+  }
+
+  private static String libraryMetrics() throws Exception {
+    var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://" + LocalStack.LOCALHOST + ":" + ports.libraryAdmin() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return response.body();
+  }
+
+  private static String secretValue(String namespace, String key) {
+    Secret s = admin.secrets().inNamespace(namespace).list().getItems().stream()
+        .filter(sec -> sec.getData() != null && sec.getData().containsKey(key)).findFirst().orElseThrow();
+    return new String(java.util.Base64.getDecoder().decode(s.getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static void putWebhookSecret(String value) {
