@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * BookInstanceDefinitions and their credentials Secrets: writes go to the API server, reads come
  * from the informer cache (by instance id, and a book's instances from the sorted index) except the
  * instance check before a book is deleted, which asks the API server. Each write waits (bounded)
- * until the cache shows it, so the caller reads its own writes. Secret contents are never read back.
+ * until the cache shows it, so the caller reads its own writes. Secret contents are never read here
+ * ({@link CredentialsSecretWriter} reads one Secret for a rotation, never to answer a read).
  */
 final class InstanceRepository implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(InstanceRepository.class);
