@@ -80,6 +80,10 @@ final class InstanceUpdater {
           .filter(i -> Objects.equals(i.getMetadata().getUid(), cached.getMetadata().getUid()))
           .filter(ResourceCache::isLive)
           .orElseThrow(missing);
+      if (!SortKeys.label(current.getMetadata().getLabels(), BdkLabels.BOOK_ID)
+          .equals(SortKeys.label(cachedBook.getMetadata().getLabels(), BdkLabels.BOOK_ID))) {
+        throw missing.get(); // moved to another version of its book meanwhile: not under this book_id any more
+      }
       Etag now = Etag.of(current);
       if (etag.isPresent() && !etag.get().equals(now)) {
         throw ApiException.aborted(Etag.FIELD, "etag: the instance changed since " + etag.get().text()

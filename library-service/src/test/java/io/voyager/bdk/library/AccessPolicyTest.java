@@ -111,6 +111,15 @@ class AccessPolicyTest {
     assertThat(d.reason()).isEqualTo(reason);
   }
 
+  /** Updating is allowed, denied and hidden exactly as deleting; only the verb in the reason differs. */
+  @ParameterizedTest(name = "{0} updates in {1}: {2}")
+  @MethodSource("deleteInstance")
+  void updateInstance(Caller caller, String namespace, Verdict expected, String reason) {
+    AccessPolicy.Decision d = policy.updateInstance(caller, ORGS, namespace);
+    assertThat(d.verdict()).isEqualTo(expected);
+    assertThat(d.reason()).isEqualTo(reason.replace("to delete instances", "to update instances"));
+  }
+
   static Stream<Arguments> writeBooks() {
     return Stream.of(
         Arguments.of(PLATFORM, Verdict.ALLOWED),

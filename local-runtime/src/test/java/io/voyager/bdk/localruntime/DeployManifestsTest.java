@@ -185,7 +185,9 @@ class DeployManifestsTest {
   @Test
   void eachServiceGetsOnlyWhatItsJobNeeds() {
     assertThat(verbs(ClusterRole.class, "bdk-ext-authz", "secrets")).containsExactlyInAnyOrder("get", "watch");
-    assertThat(verbs(ClusterRole.class, "bdk-library-service", "secrets")).containsExactlyInAnyOrder("create", "delete");
+    // get/update: a rotation keeps the current value beside the new one; list: the overlap sweep (by label)
+    assertThat(verbs(ClusterRole.class, "bdk-library-service", "secrets"))
+        .containsExactlyInAnyOrder("create", "delete", "get", "list", "update");
     assertThat(verbs(ClusterRole.class, "bdk-library-service", "namespaces")).containsExactly("get");
     assertThat(verbs(ClusterRole.class, "bdk-xds-server", "externalbookdefinitions/status")).containsExactly("patch", "update"); // update: the Accepted write-back after a NACK is a PUT
     assertThat(verbs(ClusterRole.class, "bdk-xds-server", "secrets")).isEmpty();
