@@ -182,6 +182,32 @@ class InstanceUpdateTest {
     assertThat(stored(created).getMetadata().getGeneration()).isEqualTo(1L);
   }
 
+  @Test
+  void fieldsTheApiDoesNotModelSurviveUpdates() {
+    Instance created = stub.createInstance(instanceRequest(book.getBookId()).build());
+    // delivery/ordered are in the model (set through the Kubernetes API), not in the API yet
+    BookInstanceDefinition stored = stored(created);
+    var w = stored.getSpec().webhooks().get(0);
+    var queued = new io.voyager.bdk.model.BookInstanceDefinitionSpec.WebhookBinding(w.integration(), w.scheme(), w.credential(),
+        w.toleranceSeconds(), w.rateLimit(), w.hmac(), w.maxBodyBytes(), "queued", true);
+    stored.setSpec(new io.voyager.bdk.model.BookInstanceDefinitionSpec(stored.getSpec().bookRef(), stored.getSpec().customer(),
+        stored.getSpec().deployment(), stored.getSpec().networking(), stored.getSpec().credentials(),
+        stored.getSpec().configuration(), List.of(queued)));
+    client.resources(BookInstanceDefinition.class).inNamespace("bdk").resource(stored).update();
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> stub.getInstance(get(created)).getEtag().equals("W/\"2-0\""));
+
+    Instance scaled = stub.updateInstance(patch(stub.getInstance(get(created)), Instance.newBuilder()
+        .setDeployment(Deployment.newBuilder().setReplicas(3)), "deployment.replicas"));
+    assertThat(stored(created).getSpec().webhooks().get(0).delivery()).isEqualTo("queued");
+    stub.updateInstance(patch(scaled, Instance.newBuilder().addWebhooks(scaled.getWebhooks(0).toBuilder()
+        .setRateLimit(RateLimit.newBuilder().setBurst(9))), "webhooks"));
+    var after = stored(created).getSpec().webhooks().get(0);
+    assertThat(after.rateLimit().burst()).isEqualTo(9);
+    assertThat(after.delivery()).isEqualTo("queued");
+    assertThat(after.ordered()).isTrue();
+  }
+
   // ---- book versions ----
 
   @Test
