@@ -13,6 +13,7 @@
 #   BENCH_ARGS="--requests 5000 --concurrency 8"   options of make bench's webhook benchmark (--help lists them)
 #   AUTH_BENCH_ARGS="--requests 5000 --rounds 3"   options of make bench's library authentication benchmark
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
+#   ADS_ARGS="--books 10000 --changes 20"          options of make bench-ads (--help lists them)
 #   IMAGE_BASE=debian|official   base images of make images / make test (images/base-flags.sh):
 #                                debian (default) = built here from Debian packages, no registry needed;
 #                                official = eclipse-temurin / python from their registry
@@ -44,7 +45,7 @@ RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
 BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
 
-.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-scale images book-runtime-test \
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-scale bench-ads images book-runtime-test \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -145,8 +146,8 @@ images:
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
 ## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports). Then: the
 ## Book Library REST API (GET and create) with bearer-token authentication on and off. Then:
-## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale (below).
-bench: envoy nats-server build bench-scale
+## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale and bench-ads (below).
+bench: envoy nats-server build bench-scale bench-ads
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.WebhookBenchmark $(BENCH_ARGS)
@@ -165,6 +166,17 @@ bench-scale:
 	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
 	  io.voyager.bdk.xds.bench.TranslatorScaleBenchmark $(SCALE_ARGS)
+
+## Benchmark, not a test: bytes and time per single-book change on the ADS stream, state-of-the-world
+## vs delta xDS (the xds-server's discovery servers on loopback gRPC, one Envoy-like client per
+## protocol), 3,000 books by default (ADS_ARGS, --help).
+bench-ads:
+	$(MVN) -q install -DskipTests -pl xds-server -am
+	$(MVN) -q dependency:build-classpath -pl xds-server -Dmdep.includeScope=runtime \
+	  -Dmdep.outputFile="$(CURDIR)/$(XDS_CLASSPATH)"
+	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
+	  io.voyager.bdk.xds.bench.AdsProtocolBenchmark $(ADS_ARGS)
 
 ## Removes what make run leaves behind (kubeconfig, Envoy bootstrap and log).
 clean-run:
