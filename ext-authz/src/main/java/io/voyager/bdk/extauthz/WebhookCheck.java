@@ -54,6 +54,19 @@ public final class WebhookCheck {
     this.clock = clock;
   }
 
+  /**
+   * Whether deciding for this route may wait for a Secret read (the Secret it names is not in
+   * memory yet). A context that names no Secret is refused without any read: false.
+   */
+  public boolean mayWaitForSecret(Map<String, String> contextExtensions) {
+    String namespace = contextExtensions.get(WebhookAuthContext.SECRET_NAMESPACE);
+    String name = contextExtensions.get(WebhookAuthContext.SECRET_NAME);
+    if (namespace == null || name == null || namespace.isBlank() || name.isBlank()) {
+      return false;
+    }
+    return !secrets.ready(namespace.trim(), name.trim());
+  }
+
   public CheckOutcome check(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
     String scheme = schemeTag(contextExtensions.get(WebhookAuthContext.SCHEME));
     try {
