@@ -21,6 +21,7 @@ import io.voyager.bdk.model.BdkRoles;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.EnumSet;
@@ -41,6 +42,10 @@ import java.util.Set;
  * both with the clock skew — and {@code sub} present. A JWKS that cannot be had fails closed with
  * {@link TokenRejectedException.Kind#KEYS_UNAVAILABLE}.
  *
+ * <p>A token verified lately is not verified again ({@link VerifiedTokens}: keyed by its SHA-256,
+ * bounded, kept until {@code exp} or a minute, whichever is first): a hit is still checked against
+ * the clock, so an expired or not-yet-valid token is refused as before, with the same reason.
+ *
  * <p>Thread-safe; one instance serves every call.
  */
 public final class TokenVerifier {
@@ -53,10 +58,22 @@ public final class TokenVerifier {
   private final JwtSettings settings;
   private final Clock clock;
   private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+  private final VerifiedTokens verified;
 
   public TokenVerifier(JwtSettings settings, JWKSource<SecurityContext> keys, Clock clock) {
+    this(settings, keys, clock, VerifiedTokens.DEFAULT_MAX_ENTRIES, VerifiedTokens.DEFAULT_MAX_AGE);
+  }
+
+  /**
+   * @param maxCached most verified tokens remembered at once
+   * @param maxCachedAge longest a verified token is trusted without verifying it again (it is never
+   *     trusted past its {@code exp})
+   */
+  public TokenVerifier(JwtSettings settings, JWKSource<SecurityContext> keys, Clock clock, int maxCached,
+      Duration maxCachedAge) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.verified = new VerifiedTokens(maxCached, maxCachedAge, clock);
     processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, keys));
     // "JWT" as RFC 7519 suggests, RFC 9068's access-token types, or none: what OIDC providers send.
     processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(
@@ -82,6 +99,10 @@ public final class TokenVerifier {
     if (bytes > JwtSettings.MAX_TOKEN_BYTES) {
       throw TokenRejectedException.invalid(
           "bearer token is " + bytes + " bytes; at most " + JwtSettings.MAX_TOKEN_BYTES + " are accepted");
+    }
+    Caller known = verified.lookup(token);
+    if (known != null) {
+      return known;
     }
     JWT jwt;
     try {
@@ -117,7 +138,16 @@ public final class TokenVerifier {
     } catch (JOSEException e) {
       throw TokenRejectedException.invalid("token signature could not be verified: " + e.getMessage());
     }
-    return caller(claims);
+    Caller caller = caller(claims);
+    Date nbf = claims.getNotBeforeTime();
+    verified.remember(token, caller, nbf == null ? Instant.MIN : nbf.toInstant().minus(settings.clockSkew()),
+        claims.getExpirationTime().toInstant().plus(settings.clockSkew()));
+    return caller;
+  }
+
+  /** Verified tokens remembered now (for tests and metrics). */
+  long cachedTokens() {
+    return verified.size();
   }
 
   private Caller caller(JWTClaimsSet claims) throws TokenRejectedException {
