@@ -3,6 +3,8 @@ package io.voyager.bdk.local.bench;
 import static org.awaitility.Awaitility.await;
 
 import io.voyager.bdk.local.Component;
+import io.voyager.bdk.local.EnvoyBinary;
+import io.voyager.bdk.local.EnvoyProcess;
 import io.voyager.bdk.local.LocalStack;
 import io.voyager.bdk.local.StackPorts;
 import io.voyager.bdk.model.BdkRoles;
@@ -34,6 +36,9 @@ import picocli.CommandLine.Option;
  *   <li><b>REST</b>: {@code GET /api/v1/books/{id}} through Envoy (jwt_authn, the library routes'
  *       Lua, grpc_json_transcoder, HTTP/2 + mutual TLS to the library), driven by
  *       <a href="https://github.com/wg/wrk">wrk</a>;
+ *   <li><b>REST without Lua</b>: the same through a second Envoy of the same binary and concurrency
+ *       running the xds-server's own translation minus the library routes' Lua ({@link
+ *       AuthOffBootstrap#renderWithoutLua}): what the Lua costs a call;
  *   <li><b>direct gRPC</b>: {@code bdk.library.v1.BookLibrary/GetBook} on the library's own port with
  *       the operator's client certificate, driven by <a href="https://ghz.sh">ghz</a>.
  * </ul>
@@ -99,12 +104,35 @@ public final class TranscoderBenchmark implements Callable<Integer> {
           .ignoreExceptions().until(() -> http.send(get(gateway + "/api/v1/books", token),
               HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
       String bookId = createdId(http, gateway, token);
+      int luaOffPort = StackPorts.freePorts(1).get(0);
+      try (EnvoyProcess luaOff = EnvoyProcess.start(EnvoyBinary.locate(projectRoot()),
+          AuthOffBootstrap.renderWithoutLua(LibraryAuthBenchmark.authOffResources(stack, luaOffPort)),
+          runDir.resolve("envoy-lua-off"), envoyConcurrency, List.of())) {
+        luaOff.awaitReady(CONVERGE).awaitListener(luaOffPort, CONVERGE);
+        String luaOffUrl = "http://" + LocalStack.LOCALHOST + ":" + luaOffPort;
+        if (http.send(get(luaOffUrl + "/api/v1/books/" + bookId, token), HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+          throw new IllegalStateException("the Envoy without Lua does not reach the library");
+        }
+        run(stack, http, token, bookId, wrk, ghz, runDir, luaOff.pid(), luaOffUrl);
+      }
+    }
+    return 0;
+  }
+
+  private void run(LocalStack stack, HttpClient http, String token, String bookId, Path wrk, Path ghz, Path runDir,
+      long luaOffPid, String luaOffUrl) throws Exception {
+    {
+      String gateway = stack.gatewayUrl();
       Path script = Wrk.script(runDir, "get.lua");
       String grpcTarget = LocalStack.LOCALHOST + ":" + stack.ports().libraryGrpc();
       long envoyPid = stack.envoy().pid();
       int wrkThreads = 2;
       Callable<Round> rest = () -> measure(envoyPid, () -> {
         Wrk.Result r = Wrk.run(wrk, gateway + "/api/v1/books/" + bookId, wrkThreads, concurrency, seconds, script, List.of(token));
+        return new Load(r.requests() - r.failures(), r.failures(), r.seconds(), r.p50Millis(), r.p99Millis());
+      });
+      Callable<Round> restNoLua = () -> measure(luaOffPid, () -> {
+        Wrk.Result r = Wrk.run(wrk, luaOffUrl + "/api/v1/books/" + bookId, wrkThreads, concurrency, seconds, script, List.of(token));
         return new Load(r.requests() - r.failures(), r.failures(), r.seconds(), r.p50Millis(), r.p99Millis());
       });
       Callable<Round> grpc = () -> measure(envoyPid, () -> {
@@ -119,14 +147,15 @@ public final class TranscoderBenchmark implements Callable<Integer> {
             warmupSeconds);
       }
       java.util.List<Round> restRounds = new java.util.ArrayList<>();
+      java.util.List<Round> noLuaRounds = new java.util.ArrayList<>();
       java.util.List<Round> grpcRounds = new java.util.ArrayList<>();
       for (int i = 0; i < rounds; i++) {
         restRounds.add(rest.call());
+        noLuaRounds.add(restNoLua.call());
         grpcRounds.add(grpc.call());
       }
-      print(System.out, restRounds, grpcRounds);
+      print(System.out, restRounds, noLuaRounds, grpcRounds);
     }
-    return 0;
   }
 
   /** What a load generator reported. */
@@ -166,7 +195,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
     return id.group(1);
   }
 
-  void print(PrintStream out, List<Round> rest, List<Round> grpc) {
+  void print(PrintStream out, List<Round> rest, List<Round> noLua, List<Round> grpc) {
     out.println();
     out.printf("GetBook, one book, one reused platform-admin token: %d calls in flight, %.0f s per target and round,"
         + " %d alternating rounds after %.0f s warm-up, Envoy --concurrency %d, loopback%n",
@@ -174,9 +203,12 @@ public final class TranscoderBenchmark implements Callable<Integer> {
     out.printf("%-62s %9s %8s %8s %8s %12s %12s%n", "target", "calls/s", "p50 ms", "p99 ms", "failed", "Envoy us/call",
         "JVM us/call");
     Round r = line(out, "REST through Envoy (jwt_authn, Lua, transcoder; wrk)", rest);
+    Round n = line(out, "REST, same translation without the library routes' Lua (wrk)", noLua);
     Round g = line(out, "direct gRPC to the library-service (mutual TLS; ghz)", grpc);
     out.printf("REST = %.0f %% of direct gRPC's throughput (target, issue 12: >= %.0f %%); library JVM CPU per call: REST %.0f us,"
         + " gRPC %.0f us%n", 100 * r.perSecond() / g.perSecond(), 100 * TARGET_REST_SHARE_OF_GRPC, r.jvmCpuMicros(), g.jvmCpuMicros());
+    out.printf("Without the Lua: %.0f %% of direct gRPC; Envoy CPU per call %.0f us instead of %.0f us%n",
+        100 * n.perSecond() / g.perSecond(), n.envoyCpuMicros(), r.envoyCpuMicros());
     out.println("Rates are medians of the rounds. ghz (Go) spends more CPU per call than wrk (C) on the same two cores,"
         + " which lowers direct gRPC's rate more than REST's.");
   }
