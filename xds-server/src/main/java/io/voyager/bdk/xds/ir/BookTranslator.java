@@ -163,6 +163,7 @@ public final class BookTranslator {
     }
     Hmac hmac = auth.hmac();
     if (hmac != null) {
+      Hmac.problems(hmac).forEach(p -> problems.add(field + ".authentication.hmac." + p.field() + ": " + p.message()));
       putIfPresent(ctx, WebhookAuthContext.HMAC_ALGORITHM, hmac.algorithm());
       putIfPresent(ctx, WebhookAuthContext.HMAC_HEADER, hmac.header());
       putIfPresent(ctx, WebhookAuthContext.HMAC_PREFIX, hmac.prefix());
