@@ -45,16 +45,13 @@ final class RequestValidator {
   static final Set<String> CREDENTIAL_SOURCES = Set.copyOf(InstanceCredentials.SOURCES);
   static final Set<String> TAILSCALE_MODES = Set.of("kernel", "userspace");
 
-  /** A Kubernetes resource quantity (e.g. 500m, 1Gi, 0.5, 1e3), never negative. */
-  private static final Pattern QUANTITY =
-      Pattern.compile("\\+?(\\d+(\\.\\d*)?|\\.\\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\\d+)?");
   /** A Secret data key. */
   private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
   private static final int MAX_TEXT = 1024;
 
   void validateCreateBook(CreateBookRequest r) {
     List<Violation> v = new ArrayList<>();
-    Dns.labelProblem(r.getName()).ifPresent(p -> v.add(new Violation("name", p)));
+    io.voyager.bdk.model.DnsNames.labelProblem(r.getName()).ifPresent(p -> v.add(new Violation("name", p)));
     if (r.getVersion().isEmpty()) {
       v.add(new Violation("version", "is required"));
     } else if (SemanticVersion.parse(r.getVersion()).isEmpty()) {
@@ -72,7 +69,7 @@ final class RequestValidator {
     for (int i = 0; i < r.getIntegrationsCount(); i++) {
       Integration in = r.getIntegrations(i);
       String f = "integrations[" + i + "]";
-      Dns.labelProblem(in.getName()).ifPresent(p -> v.add(new Violation(f + ".name", p)));
+      io.voyager.bdk.model.DnsNames.labelProblem(in.getName()).ifPresent(p -> v.add(new Violation(f + ".name", p)));
       if (!in.getName().isEmpty() && !integrationNames.add(in.getName())) {
         v.add(new Violation(f + ".name", "duplicates integration " + quoted(in.getName())));
       }
@@ -205,8 +202,8 @@ final class RequestValidator {
   }
 
   private static void quantity(String field, String value, List<Violation> v) {
-    if (!value.isEmpty() && !QUANTITY.matcher(value).matches()) {
-      v.add(new Violation(field, "must be a Kubernetes resource quantity such as 500m or 1Gi; got " + quoted(value)));
+    if (!value.isEmpty()) {
+      io.voyager.bdk.model.Quantities.problem(value).ifPresent(p -> v.add(new Violation(field, p)));
     }
   }
 

@@ -42,7 +42,6 @@ public final class BookTranslator {
   public static final Set<String> SCHEMES =
       Set.copyOf(WebhookAuthContext.SCHEMES);
   private static final Pattern SEGMENT = Pattern.compile("[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?");
-  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   public static BookTranslation translate(BookSource book) {
     List<String> problems = new ArrayList<>();
@@ -99,8 +98,9 @@ public final class BookTranslator {
     ExternalBookDefinitionSpec.ServiceRef service = book.spec().service();
     String name = service != null && service.name() != null ? service.name() : book.name();
     int port = service != null && service.port() != null ? service.port() : DEFAULT_SERVICE_PORT;
-    if (!DNS_LABEL.matcher(name).matches()) {
-      problems.add("spec.service.name: '" + name + "' is not a Service name");
+    java.util.Optional<String> nameProblem = io.voyager.bdk.model.DnsNames.labelProblem(name);
+    if (nameProblem.isPresent()) {
+      problems.add("spec.service.name: " + nameProblem.get() + " (a Service name)");
       return null;
     }
     if (!PortNumbers.isPort(port)) {
