@@ -1,5 +1,6 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.model.Conditions;
 import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.OrganizationStatus;
 import java.time.Instant;

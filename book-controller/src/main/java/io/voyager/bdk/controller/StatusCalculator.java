@@ -1,5 +1,6 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.model.Conditions;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus.DeploymentStatus;
