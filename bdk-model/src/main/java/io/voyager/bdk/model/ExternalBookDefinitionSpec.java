@@ -102,7 +102,7 @@ public record ExternalBookDefinitionSpec(
   /** The Service in the same namespace whose EndpointSlices receive this book's webhooks. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record ServiceRef(@Required String name, Integer port) {}
+  public record ServiceRef(@Required @Pattern(DnsNames.LABEL_PATTERN) String name, @Min(1) @Max(65535) Integer port) {}
 
   /** Back-reference to the BookInstanceDefinition (owner references cannot cross namespaces). */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
