@@ -47,10 +47,10 @@ public record BookInstanceDefinitionSpec(
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Resources(
-      String cpu,
-      String memory,
-      @JsonProperty("cpu_limit") String cpuLimit,
-      @JsonProperty("memory_limit") String memoryLimit) {}
+      @Pattern(Quantities.PATTERN) String cpu,
+      @Pattern(Quantities.PATTERN) String memory,
+      @JsonProperty("cpu_limit") @Pattern(Quantities.PATTERN) String cpuLimit,
+      @JsonProperty("memory_limit") @Pattern(Quantities.PATTERN) String memoryLimit) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)

@@ -87,10 +87,10 @@ public record ExternalBookDefinitionSpec(
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Resources(
-      @JsonProperty("cpu_request") String cpuRequest,
-      @JsonProperty("memory_request") String memoryRequest,
-      @JsonProperty("cpu_limit") String cpuLimit,
-      @JsonProperty("memory_limit") String memoryLimit) {}
+      @JsonProperty("cpu_request") @Pattern(Quantities.PATTERN) String cpuRequest,
+      @JsonProperty("memory_request") @Pattern(Quantities.PATTERN) String memoryRequest,
+      @JsonProperty("cpu_limit") @Pattern(Quantities.PATTERN) String cpuLimit,
+      @JsonProperty("memory_limit") @Pattern(Quantities.PATTERN) String memoryLimit) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)

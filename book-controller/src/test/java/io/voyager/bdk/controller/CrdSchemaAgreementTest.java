@@ -66,13 +66,19 @@ class CrdSchemaAgreementTest {
       {"apiVersion":"bdk.voyager.io/v1","kind":"BookDefinition","spec":{"name":"support","version":"1.0.0"}}""";
   static final String INSTANCE = """
       {"apiVersion":"bdk.voyager.io/v1","kind":"BookInstanceDefinition","spec":{"bookRef":{"name":"support"},
-       "customer":{"namespace":"customer-a"},
+       "customer":{"namespace":"customer-a"},"deployment":{"resources":{}},
        "webhooks":[{"integration":"acme","scheme":"hmac","credential":"acme","hmac":{"header":"X-Sig"},"rate_limit":{}}]}}""";
+  static final String ORGANIZATION = """
+      {"apiVersion":"bdk.voyager.io/v1","kind":"Organization","spec":{"organization_id":"acme","quotas":{}}}""";
   static final String EXTERNAL = """
       {"apiVersion":"books.voyager.io/v1","kind":"ExternalBookDefinition","spec":{"service":{"name":"support"},
        "externalIntegrations":[{"name":"acme","type":"webhook","rate_limit":{},
          "authentication":{"type":"signature","scheme":"hmac","secret_ref":{"name":"x-credentials","key":"acme"},
            "hmac":{"header":"X-Sig"}}}]}}""";
+
+  static Target organization(String path) {
+    return new Target("bdk.voyager.io/v1", "Organization", ORGANIZATION, path);
+  }
 
   static Target book(String path) {
     return new Target("bdk.voyager.io/v1", "BookDefinition", BOOK, path);
@@ -142,6 +148,12 @@ class CrdSchemaAgreementTest {
         RATES, v -> WebhookLimits.requestsPerSecondProblem(((Number) v).doubleValue()).isEmpty());
     add(rows, "rate_limit.requests_per_second: BookInstanceDefinition", instance("spec/webhooks/0/rate_limit/requests_per_second"),
         RATES, v -> WebhookLimits.requestsPerSecondProblem(((Number) v).doubleValue()).isEmpty());
+    List<Object> quantities = List.of("1", "500m", "0.5", ".5", "1Gi", "512Mi", "1e3", "1E", "+1", "0", "1k", "-1", "-0",
+        "1.2.3", "1GB", "1 Gi", "Gi", "1e", "1Ki5", "", "abc", "1e-3", "2P");
+    add(rows, "quantity: BookInstanceDefinition spec.deployment.resources.cpu",
+        instance("spec/deployment/resources/cpu"), quantities, v -> io.voyager.bdk.model.Quantities.problem((String) v).isEmpty());
+    add(rows, "quantity: Organization spec.quotas.requests_memory",
+        organization("spec/quotas/requests_memory"), quantities, v -> io.voyager.bdk.model.Quantities.problem((String) v).isEmpty());
     add(rows, "delivery: BookInstanceDefinition", instance("spec/webhooks/0/delivery"), List.of("direct", "queued", "Queued", "later", ""),
         v -> WebhookDelivery.problem("w", (String) v, null) == null);
     return rows.stream();
