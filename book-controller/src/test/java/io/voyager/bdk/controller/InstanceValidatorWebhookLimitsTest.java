@@ -60,4 +60,17 @@ class InstanceValidatorWebhookLimitsTest {
         "spec.webhooks[0].hmac.algorithm must be one of sha1, sha256, sha512; got 'md5'",
         "spec.webhooks[0].hmac.timestamp_header is required when payload is timestamp.body");
   }
+
+  /** An instance stored before the schema carried the quantity rule is named by the controller (the rule is Quantities). */
+  @Test
+  void anInvalidQuantityIsNamed() {
+    var s = Fixtures.spec("customer-acme", "primary");
+    var spec = new BookInstanceDefinitionSpec(s.bookRef(), s.customer(),
+        new BookInstanceDefinitionSpec.Deployment("primary", 1, new BookInstanceDefinitionSpec.Resources("lots", "1Gi", null, null), null),
+        s.networking(), s.credentials(), s.configuration(), s.webhooks());
+    var result = validator.validate(Fixtures.instance("bad-cpu", spec), Optional.of(Fixtures.book(Fixtures.BOOK)),
+        InstanceValidator.NamespaceState.ACTIVE);
+    assertThat(result.valid()).isEmpty();
+    assertThat(result.problems()).anySatisfy(p -> assertThat(p).contains("spec.deployment.resources.cpu").contains("lots"));
+  }
 }
