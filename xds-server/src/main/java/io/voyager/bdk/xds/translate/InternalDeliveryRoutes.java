@@ -40,6 +40,14 @@ final class InternalDeliveryRoutes {
   static final String NO_QUEUED_ROUTE =
       "{\"code\":14,\"message\":\"this gateway routes no queued delivery for this endpoint at the moment\"}";
   static final String RETRY_AFTER_SECONDS = "30";
+  /**
+   * The webhook id's alphabet ({@link io.voyager.bdk.model.WebhookDelivery#WEBHOOK_ID}) without its
+   * {@code {1,128}} bound: RE2 unrolls a counted repetition, and that one compiles to a program of
+   * over 1,000 instructions, which Envoy refuses (its default limit is 100) — NACKing the whole
+   * route configuration. The length is the relay's to enforce (it is the only admitted caller and
+   * refuses a longer id at accept time).
+   */
+  static final String WEBHOOK_ID_REGEX = "[A-Za-z0-9._:@+=-]+";
 
   static RouteConfiguration routeConfiguration(GatewayIr ir) {
     VirtualHost.Builder host = VirtualHost.newBuilder().setName("bdk-internal").addDomains("*");
@@ -79,7 +87,7 @@ final class InternalDeliveryRoutes {
             .addHeaders(HeaderMatcher.newBuilder()
                 .setName(WebhookAuthContext.HEADER_WEBHOOK_ID)
                 .setStringMatch(StringMatcher.newBuilder().setSafeRegex(
-                    RegexMatcher.newBuilder().setRegex(io.voyager.bdk.model.WebhookDelivery.WEBHOOK_ID.pattern())))))
+                    RegexMatcher.newBuilder().setRegex(WEBHOOK_ID_REGEX)))))
         .setRoute(RouteAction.newBuilder()
             .setCluster(route.clusterName())
             .setPrefixRewrite(route.path())
