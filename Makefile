@@ -13,6 +13,7 @@
 #   BENCH_ARGS="--seconds 20 --connections 16"   options of make bench's webhook benchmark (--help lists them)
 #   AUTH_BENCH_ARGS="--requests 5000 --rounds 3"   options of make bench's library authentication benchmark
 #   TRANSCODER_BENCH_ARGS="--seconds 20"            options of make bench's REST-vs-direct-gRPC GetBook benchmark
+#   QUEUED_BENCH_ARGS="--requests 5000"            options of make bench's queued-delivery benchmark (--help lists them)
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
 #   ADS_ARGS="--books 10000 --changes 20"          options of make bench-ads (--help lists them)
 #   IMAGE_BASE=debian|official   base images of make images / make test (images/base-flags.sh):
@@ -147,7 +148,9 @@ images:
 
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
 ## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports; wrk). Then:
-## GetBook as REST through Envoy's transcoder (wrk) and as direct gRPC (ghz). Then: the Book Library REST API (GET and create) with bearer-token authentication on and off. Then:
+## GetBook as REST through Envoy's transcoder (wrk) and as direct gRPC (ghz). Then: queued delivery beside
+## direct (accept through Envoy to the relay and JetStream, accept → delivered). Then: the Book Library REST API
+## (GET and create) with bearer-token authentication on and off. Then:
 ## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale and bench-ads (below).
 bench: envoy nats-server build bench-tools bench-scale bench-ads
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
@@ -156,6 +159,9 @@ bench: envoy nats-server build bench-tools bench-scale bench-ads
 	GHZ_BIN="$(GHZ)" java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.TranscoderBenchmark $(TRANSCODER_BENCH_ARGS)
+	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
+	  io.voyager.bdk.local.bench.QueuedWebhookBenchmark $(QUEUED_BENCH_ARGS)
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.LibraryAuthBenchmark $(AUTH_BENCH_ARGS)
