@@ -149,7 +149,7 @@ images:
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
 ## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports; wrk). Then:
 ## GetBook as REST through Envoy's transcoder (wrk) and as direct gRPC (ghz). Then: queued delivery beside
-## direct (accept through Envoy to the relay and JetStream, accept → delivered). Then: the Book Library REST API
+## direct (accept through Envoy to the relay and JetStream, sent → delivered). Then: the Book Library REST API
 ## (GET and create) with bearer-token authentication on and off. Then:
 ## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale and bench-ads (below).
 bench: envoy nats-server build bench-tools bench-scale bench-ads
