@@ -438,7 +438,8 @@ final class ResourceMapper {
                 emptyToNull(w.getHmac().getTimestampHeader()))
             : null,
         zeroToNull(w.getMaxBodyBytes()),
-        emptyToNull(w.getDelivery()),
+        // stored only when not the default, so a read-modify-write (a read says direct/false) changes nothing
+        io.voyager.bdk.model.WebhookDelivery.isQueued(w.getDelivery()) ? io.voyager.bdk.model.WebhookDelivery.QUEUED : null,
         w.getOrdered() ? Boolean.TRUE : null);
   }
 
