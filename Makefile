@@ -48,7 +48,7 @@ RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
 BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
 
-.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-scale bench-ads images book-runtime-test \
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-ads bench-report images book-runtime-test \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -152,7 +152,12 @@ images:
 ## direct (accept through Envoy to the relay and JetStream, sent → delivered). Then: the Book Library REST API
 ## (GET and create) with bearer-token authentication on and off. Then:
 ## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale and bench-ads (below).
-bench: envoy nats-server build bench-tools bench-scale bench-ads
+## Every benchmark that records figures writes them to $(BENCH_DIR) (bench/README.md); the last
+## step writes BENCHMARKS.md from them and prints it (make bench-report alone re-renders it).
+BENCH_DIR := $(CURDIR)/target/bench
+bench bench-scale: export BDK_BENCH_DIR := $(BENCH_DIR)
+
+bench: envoy nats-server build bench-tools bench-clean bench-scale bench-ads
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.WebhookBenchmark $(BENCH_ARGS)
@@ -166,6 +171,14 @@ bench: envoy nats-server build bench-tools bench-scale bench-ads
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.LibraryAuthBenchmark $(AUTH_BENCH_ARGS)
 	bin/bdkctl bench check
+	$(MAKE) --no-print-directory bench-report
+
+bench-clean:
+	rm -rf $(BENCH_DIR)
+
+## BENCHMARKS.md from the figures in $(BENCH_DIR), printed too (bench/report.py).
+bench-report:
+	$(PYTHON) bench/report.py --root "$(CURDIR)" --figures $(BENCH_DIR)
 
 ## The load generators make bench drives: wrk (Debian's package; C, its own process) for HTTP, and
 ## ghz (built from bench-tools/ghz/go.mod's pinned version through the Go module proxy, into
