@@ -16,6 +16,7 @@
 #   QUEUED_BENCH_ARGS="--requests 5000"            options of make bench's queued-delivery benchmark (--help lists them)
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
 #   ADS_ARGS="--books 10000 --changes 20"          options of make bench-ads (--help lists them)
+#   CONVERGENCE_ARGS="--books 2000 --changes 150"   options of make bench-convergence (--help lists them)
 #   IMAGE_BASE=debian|official   base images of make images / make test (images/base-flags.sh):
 #                                debian (default) = built here from Debian packages, no registry needed;
 #                                official = eclipse-temurin / python from their registry
@@ -48,7 +49,7 @@ RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
 BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
 
-.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-ads bench-report images book-runtime-test \
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-ads bench-convergence bench-report images book-runtime-test \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -155,7 +156,7 @@ images:
 ## Every benchmark that records figures writes them to $(BENCH_DIR) (bench/README.md); the last
 ## step writes BENCHMARKS.md from them and prints it (make bench-report alone re-renders it).
 BENCH_DIR := $(CURDIR)/target/bench
-bench bench-scale: export BDK_BENCH_DIR := $(BENCH_DIR)
+bench bench-scale bench-convergence: export BDK_BENCH_DIR := $(BENCH_DIR)
 
 bench: envoy nats-server build bench-tools bench-clean bench-scale bench-ads
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
@@ -171,6 +172,7 @@ bench: envoy nats-server build bench-tools bench-clean bench-scale bench-ads
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.LibraryAuthBenchmark $(AUTH_BENCH_ARGS)
 	bin/bdkctl bench check
+	$(MAKE) --no-print-directory bench-convergence
 	$(MAKE) --no-print-directory bench-report
 
 bench-clean:
@@ -211,6 +213,14 @@ bench-ads:
 	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
 	  io.voyager.bdk.xds.bench.AdsProtocolBenchmark $(ADS_ARGS)
+
+## Benchmark, not a test: one book's change (add, change, remove) from its write to the API until
+## a real Envoy serves it, with 10,000 books routed and paced webhooks + REST on unchanged routes
+## (non-2xx counted); bytes Envoy received per change, Envoy and JVM memory (CONVERGENCE_ARGS, --help).
+bench-convergence: envoy build
+	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
+	  io.voyager.bdk.local.bench.ConvergenceBenchmark $(CONVERGENCE_ARGS)
 
 ## Removes what make run leaves behind (kubeconfig, Envoy bootstrap and log).
 clean-run:
