@@ -59,9 +59,10 @@ import picocli.CommandLine.Option;
  * in-process backend), waits until Envoy serves the last of them, then makes single changes in
  * turn — <b>add</b> a book (its Service first, as a controller would), <b>change</b> one (its
  * integration renamed: the new path must serve), <b>remove</b> one (its path must answer 404) —
- * and times each from the API call returning until the public path answers as it should (polled
- * every millisecond or so). Meanwhile a paced load generator posts signed webhooks to a steady book
- * and GETs {@code /api/v1/books} with a token, counting every non-2xx answer.
+ * and times each from the API call returning until the public path answers as it should (an
+ * unsigned probe gets ext-authz's 401 once routed, 404 once removed; polled every millisecond or
+ * so). Meanwhile a paced load generator posts signed webhooks to a steady book and GETs
+ * {@code /api/v1/books} with a token, counting every non-2xx answer.
  *
  * <p>Per change it also reads what Envoy received on its ADS connection
  * ({@code cluster.xds_cluster.upstream_cx_rx_bytes_total}: the TLS bytes of the push). At the end:
@@ -117,6 +118,9 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
             .projectRoot(projectRoot())
             .nodeId("bench-convergence")
             .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
+            // Every request here comes from 127.0.0.1: the per-client-address limit (50/s by
+            // default) would answer the load and the probes 429 and measure nothing.
+            .serviceArgs(Component.XDS, "--webhook-client-rate", "100000", "--webhook-client-burst", "100000")
             .envoyTimeout(Duration.ofSeconds(120))
             .start();
         SampleBook backend = SampleBook.start(0, "bench-backend")) {
@@ -154,7 +158,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       }
       String lastUrl = last;
       await("the last book served").atMost(Duration.ofSeconds(loadTimeoutSeconds)).pollInterval(Duration.ofMillis(200))
-          .ignoreExceptions().until(() -> status(http, lastUrl) != 404);
+          .ignoreExceptions().until(() -> status(http, lastUrl) == 401);
       for (String integration : steadyIntegrations) {
         String url = gateway + WebhookRoutes.publicPath(namespaces.get(0), STEADY_BOOK, integration);
         await("steady route served").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
@@ -189,7 +193,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
               long before = rxBytes(stack);
               long t0 = System.nanoTime();
               stack.kubernetes().resource(book(ns, name, List.of("github"), backend.port())).create();
-              double ms = awaitStatus(http, url, s -> s != 404, t0);
+              double ms = awaitStatus(http, url, s -> s == 401, t0);
               measured.add(new Change("add", ms, settledRxBytes(stack) - before));
             }
             case 1 -> { // change: the integration renamed, the new path must serve
@@ -200,7 +204,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
               long before = rxBytes(stack);
               long t0 = System.nanoTime();
               stack.kubernetes().resource(book(ns, name, List.of("renamed"), backend.port())).update();
-              double ms = awaitStatus(http, url, s -> s != 404, t0);
+              double ms = awaitStatus(http, url, s -> s == 401, t0);
               measured.add(new Change("change", ms, settledRxBytes(stack) - before));
             }
             default -> { // remove
