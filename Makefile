@@ -43,7 +43,7 @@ RUN_ARGS += --kubeconfig $(KUBECONFIG)
 endif
 
 # Every module that makes an image (its pom sets jib.skip=false): add a new service here.
-IMAGE_MODULES := xds-server,library-service,ext-authz,book-controller,webhook-relay,book-runtime-python
+IMAGE_MODULES := xds-server,library-service,ext-authz,book-controller,webhook-relay,book-runtime-python,images/envoy,images/nats-server
 IMAGE_BASE ?= debian
 RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
@@ -130,7 +130,7 @@ nats-server:
 ## (k8s/cluster/e2e.sh --if-possible: skipped with a message when not root or when another
 ## checkout's cluster holds the node network; never skipped in CI).
 test: envoy kube-apiserver nats-server book-runtime-test
-	flags="$$(images/base-flags.sh)"; \
+	flags="$$(images/base-flags.sh) $$(images/binary-flags.sh)"; \
 	$(MVN) -B install -Pimages $$flags -Dbdk.images.run=$(RUN_IMAGES)
 	@if [ "$(CLUSTER_E2E)" = true ]; then k8s/cluster/e2e.sh --if-possible $(MVN); \
 	else echo "cluster-e2e: skipped (CLUSTER_E2E=$(CLUSTER_E2E))"; fi
@@ -145,8 +145,8 @@ $(BOOK_RUNTIME_STAMP): book-runtime-python/requirements-test.txt $(ENVOY_STAMP)
 
 ## OCI image tarballs (Jib, no Docker daemon) and CycloneDX SBOMs in target/images, then their
 ## digests pinned in k8s/overlays/digests and listed in target/images/images.txt.
-images:
-	flags="$$(images/base-flags.sh)"; \
+images: envoy nats-server
+	flags="$$(images/base-flags.sh) $$(images/binary-flags.sh)"; \
 	$(MVN) -B -q package -Pimages -DskipTests -pl $(IMAGE_MODULES) -am $$flags
 	$(PYTHON) images/pin_digests.py
 

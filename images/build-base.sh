@@ -5,6 +5,8 @@
 #
 #   images/build-base.sh java17      a minimal Debian root with openjdk-17-jre-headless
 #   images/build-base.sh python311   a minimal Debian root with python3 (3.11 in bookworm)
+#   images/build-base.sh minimal     a minimal Debian root (glibc, ca-certificates) for the images of
+#                                    binaries built elsewhere: Envoy, nats-server
 #
 # How: `debootstrap --variant=minbase --include=PACKAGES SUITE ROOT MIRROR` (MIRROR: the one apt
 # uses here), trimmed (apt lists and caches, docs but copyrights, man pages, logs, the host's
@@ -38,7 +40,12 @@ case "$name" in
     env_json='"LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1"'
     check=(/usr/bin/python3 --version)
     ;;
-  *) die "usage: $0 java17|python311" ;;
+  minimal)
+    packages="ca-certificates"
+    env_json='"LANG=C.UTF-8"'
+    check=(/bin/ls /etc/ssl/certs/ca-certificates.crt)
+    ;;
+  *) die "usage: $0 java17|python311|minimal" ;;
 esac
 
 [[ "$(id -u)" -eq 0 ]] || die "debootstrap needs root; run as root (CI runs as root)"

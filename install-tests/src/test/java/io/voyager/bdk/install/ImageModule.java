@@ -29,6 +29,21 @@ record ImageModule(String artifactId, String repository, String name, String tag
     return mainClass != null;
   }
 
+  /** A binary built elsewhere (images/envoy, images/nats-server) on the minimal base: /usr/local/bin/{@link #binary()}. */
+  boolean binaryImage() {
+    return artifactId.startsWith("images/");
+  }
+
+  /** envoy, nats-server: the binary a {@link #binaryImage()} carries. */
+  String binary() {
+    return artifactId.substring(artifactId.indexOf('/') + 1);
+  }
+
+  /** The Python book runtime. */
+  boolean python() {
+    return !java() && !binaryImage();
+  }
+
   Path tarball() {
     return Project.imagesDir().resolve(name + ".tar");
   }

@@ -220,7 +220,7 @@ class ImagesRunTest {
 
   @Test
   void bookRuntimeServesHealthAndAWebhookWithTheControllersEnvironmentAndDrains() throws Exception {
-    ImageModule book = ImageModule.all().stream().filter(m -> !m.java()).findFirst().orElseThrow();
+    ImageModule book = ImageModule.all().stream().filter(ImageModule::python).findFirst().orElseThrow();
     // The credentials Secret as the controller mounts it: read-only, files 0440, group the book's (fsGroup).
     Path secrets = Files.createDirectories(dir.resolve("secrets"));
     Path key = Files.writeString(secrets.resolve("zendesk_api_key"), "zd-value-never-logged");

@@ -192,7 +192,7 @@ class OverlaysTest {
       assertThat(pod.getImagePullSecrets()).extracting(LocalObjectReference::getName).containsExactly("bdk-registry-credentials");
     }
     assertThat(rendered.deployment("envoy").getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
-        .isEqualTo(registry + "/envoyproxy/envoy:v1.36.4");
+        .isEqualTo(registry + "/voyager/bdk-envoy:1.36.4");
     Container controller = container(rendered.deployment("book-controller"));
     assertThat(controller.getArgs()).contains("--image-registry=$(BDK_IMAGE_REGISTRY)");
     assertThat(controller.getEnv()).anySatisfy(e -> {
@@ -221,7 +221,10 @@ class OverlaysTest {
       List<String> ours = new ArrayList<>();
       rendered.all(Deployment.class).forEach(d -> d.getSpec().getTemplate().getSpec().getContainers().stream()
           .map(Container::getImage).filter(i -> i.contains("voyager/")).forEach(ours::add));
-      assertThat(ours).as(overlay).hasSize(5).allMatch(i -> i.matches(".*voyager/bdk-[a-z-]+@sha256:[0-9a-f]{64}"));
+      rendered.all(StatefulSet.class).forEach(s -> s.getSpec().getTemplate().getSpec().getContainers().stream()
+          .map(Container::getImage).filter(i -> i.contains("voyager/")).forEach(ours::add));
+      // Five services, Envoy and NATS.
+      assertThat(ours).as(overlay).hasSize(7).allMatch(i -> i.matches(".*voyager/bdk-[a-z-]+@sha256:[0-9a-f]{64}"));
       assertThat(container(rendered.deployment("book-controller")).getArgs())
           .anyMatch(a -> a.matches("--runtime-image=python=voyager/book-runtime-python@sha256:[0-9a-f]{64}"));
       serverDryRun(rendered).ok();
