@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code bdkctl}: the BDK gateway's operator and sender CLI (webhooks, local-stack tokens, benchmarks). */
 @Command(name = "bdkctl", mixinStandardHelpOptions = true, version = "bdkctl 0.1.0",
     description = "BDK gateway CLI.",
-    subcommands = {Bdkctl.Webhook.class, TokenCommand.class, CertCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {Bdkctl.Webhook.class, TokenCommand.class, DevIssuerCommand.class, CertCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Bdkctl {
 
   /** {@code bdkctl webhook sign|send|deliveries|dlq}. */
