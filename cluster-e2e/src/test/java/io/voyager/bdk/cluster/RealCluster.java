@@ -132,6 +132,18 @@ final class RealCluster {
     return run(command, Map.of(), 300);
   }
 
+  /**
+   * Runs a script of the project (k8s/tls-secrets.sh …) against this cluster: KUBECONFIG and KUBECTL
+   * name this cluster's; fails the test when it exits non-zero. Returns its output.
+   */
+  String script(Path script, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(script.toString());
+    command.addAll(List.of(args));
+    return run(command, Map.of("KUBECONFIG", runDir.resolve("kubeconfig").toString(),
+        "KUBECTL", kubectl.toString()), 300);
+  }
+
   /** The outcome of a command run in a container. */
   record ExecResult(int exitCode, String stdout, String stderr) {
     boolean succeeded() {
