@@ -40,13 +40,21 @@ if ! flock -n 9; then
   flock -w 1200 9 || cannot "another cluster end-to-end run kept /run/bdk-cluster.lock for 20 min"
 fi
 
+# running DIR: whether the cluster of run directory DIR runs. (Not `status | grep -q`: with
+# pipefail, grep's early exit fails the pipeline and a running cluster looked stopped — and was
+# stopped after the suite.)
+running() {
+  local status
+  status="$(BDK_CLUSTER_DIR="$1" "$here/cluster.sh" status 2>/dev/null || true)"
+  grep -qE '^  kube-apiserver +[0-9]+ ' <<<"$status"
+}
+
 started_here=false
-if ! "$here/cluster.sh" status | grep -qE '^  kube-apiserver +[0-9]+ '; then
+if ! running "$run"; then
   # Another checkout's cluster that still runs holds the node network; one that no longer runs
   # (a killed session) is cleaned up by cluster.sh up.
   owner="$(cat /run/bdk-cluster.owner 2>/dev/null || true)"
-  if [[ -n "$owner" && "$owner" != "$run" ]] \
-      && BDK_CLUSTER_DIR="$owner" "$here/cluster.sh" status | grep -qE '^  kube-apiserver +[0-9]+ '; then
+  if [[ -n "$owner" && "$owner" != "$run" ]] && running "$owner"; then
     cannot "the node network (bridge bdk0) is used by the cluster of $owner; its 'make cluster-down' frees it"
   fi
   started_here=true
