@@ -67,8 +67,8 @@ class QueueManifestsTest {
     assertThat(server.getReadinessProbe()).isNotNull();
     assertThat(server.getLivenessProbe()).isNotNull();
     assertThat(server.getStartupProbe()).isNotNull();
-    assertThat(server.getImage()).as("the image is the version nats-server/go.mod pins")
-        .isEqualTo("nats:" + pinnedNatsVersion() + "-alpine");
+    assertThat(server.getImage()).as("our image (make images) of the version nats-server/go.mod pins")
+        .isEqualTo("voyager/bdk-nats-server:" + pinnedNatsVersion());
     assertThat(nats.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("nats");
 
     PodDisruptionBudget pdb = one(PodDisruptionBudget.class, "nats");
