@@ -11,7 +11,10 @@
 #   xds-server-tls         server certificates with DNS <Service>.bdk.svc and .svc.cluster.local,
 #   ext-authz-tls          90 days (Envoy checks the name; the services want a client certificate of
 #   book-library-tls       the internal CA)
-#   envoy-internal-tls     Envoy's client certificate, URI spiffe://bdk/envoy/bdk-gateway
+#   envoy-internal-tls     Envoy's client certificate, URI spiffe://bdk/envoy/bdk-gateway, also the
+#                          server certificate of its internal listener (DNS envoy-internal.bdk.svc)
+#   webhook-relay-tls      the relay's: server (DNS webhook-relay.bdk.svc) and client (URI
+#                          spiffe://bdk/webhook-relay), as k8s/cert-manager issues them
 #   bdk-edge-tls           with --edge-host only: the public HTTPS certificate for those hosts (DNS
 #                          names or IP addresses), from a separate self-signed edge CA
 #                          (DIR/edge-ca.crt: what clients trust, e.g. curl --cacert). For a real
@@ -99,7 +102,12 @@ for service in xds-server ext-authz book-library; do
   issue internal-ca "$service-tls" "$service.$namespace.svc" serverAuth \
     "DNS:$service.$namespace.svc,DNS:$service.$namespace.svc.cluster.local"
 done
-issue internal-ca envoy-internal-tls envoy clientAuth "URI:spiffe://bdk/envoy/bdk-gateway"
+# Envoy's: its client identity, and the server certificate of its internal delivery listener.
+issue internal-ca envoy-internal-tls envoy clientAuth,serverAuth \
+  "URI:spiffe://bdk/envoy/bdk-gateway,DNS:envoy-internal.$namespace.svc,DNS:envoy-internal.$namespace.svc.cluster.local"
+# The webhook relay's: server for Envoy, client (its identity) towards Envoy's internal listener.
+issue internal-ca webhook-relay-tls "webhook-relay.$namespace.svc" serverAuth,clientAuth \
+  "DNS:webhook-relay.$namespace.svc,DNS:webhook-relay.$namespace.svc.cluster.local,URI:spiffe://bdk/webhook-relay"
 
 if ((${#edge_hosts[@]})); then
   ca edge-ca "BDK edge CA (self-signed, development)"
