@@ -1,5 +1,18 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.apply.CredentialsSecrets;
+import io.voyager.bdk.controller.apply.ResourceApplier;
+import io.voyager.bdk.controller.apply.WorkloadApplier;
+import io.voyager.bdk.controller.apply.WorkloadLocks;
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.ExternalBookDefinitionFactory;
+import io.voyager.bdk.controller.desired.InstanceValidator;
+import io.voyager.bdk.controller.desired.ValidInstance;
+import io.voyager.bdk.controller.desired.Workload;
+import io.voyager.bdk.controller.status.ExternalBookStatusWriter;
+import io.voyager.bdk.controller.status.GatewayVerdict;
+import io.voyager.bdk.controller.status.InstancePhaseGauge;
+import io.voyager.bdk.controller.status.StatusCalculator;
 import io.voyager.bdk.model.DeploymentType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;

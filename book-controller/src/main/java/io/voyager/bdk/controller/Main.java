@@ -1,5 +1,7 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.ImageResolver;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

@@ -1,5 +1,10 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.apply.ManagedCache;
+import io.voyager.bdk.controller.desired.InstanceValidator;
+import io.voyager.bdk.controller.desired.ManagedLabels;
+import io.voyager.bdk.controller.desired.NamespaceGuardrails;
+import io.voyager.bdk.controller.desired.WorkloadNames;
 import io.voyager.bdk.model.DeploymentType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;

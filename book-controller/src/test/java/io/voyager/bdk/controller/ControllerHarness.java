@@ -1,5 +1,7 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.ManagedLabels;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;

@@ -1,5 +1,7 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.NamespaceGuardrails;
 import static io.voyager.bdk.controller.ControllerHarness.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -117,7 +119,7 @@ class DeployedRbacTest {
 
       // An Organization: its finalizer and status, the guardrails in its namespace, the namespace's
       // labels, and all of it removed again when the Organization goes.
-      admin.resource(NamespaceGuardrailsTest.organization("rbac-org", NamespaceGuardrailsTest.ACME, NS)).create();
+      admin.resource(Fixtures.organization("rbac-org", Fixtures.ACME_QUOTAS, NS)).create();
       var organizations = admin.resources(Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE);
       await().atMost(WAIT).until(() -> {
         Organization org = organizations.withName("rbac-org").get();

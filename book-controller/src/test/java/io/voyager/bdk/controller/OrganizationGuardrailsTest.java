@@ -1,5 +1,8 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.apply.ResourceApplier;
+import io.voyager.bdk.controller.desired.NamespaceGuardrails;
+import io.voyager.bdk.controller.desired.WorkloadFactory;
 import static io.voyager.bdk.controller.ControllerHarness.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -256,7 +259,7 @@ class OrganizationGuardrailsTest {
   }
 
   private static void createOrganization(String name, Quotas quotas, String... namespaces) {
-    client.resource(NamespaceGuardrailsTest.organization(name, quotas, namespaces)).create();
+    client.resource(Fixtures.organization(name, quotas, namespaces)).create();
   }
 
   private static void updateNamespaces(String name, List<String> namespaces) {

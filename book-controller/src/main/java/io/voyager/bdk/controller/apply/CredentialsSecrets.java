@@ -1,0 +1,115 @@
+package io.voyager.bdk.controller.apply;
+
+import io.voyager.bdk.controller.desired.ContentHash;
+import io.voyager.bdk.controller.desired.ManagedLabels;
+import io.voyager.bdk.controller.desired.ValidInstance;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.voyager.bdk.model.BdkLabels;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The instance's credentials Secret ({@code <instance>-credentials} in the customer namespace). The
+ * library service writes its values; the controller makes it (empty) when it is absent so the pod
+ * can mount it, and labels one it finds unlabelled so its informer sees later rotations. Values
+ * are only ever read to compute the pod template's digest — never logged.
+ */
+public final class CredentialsSecrets {
+  private static final Logger log = LoggerFactory.getLogger(CredentialsSecrets.class);
+
+  private final KubernetesClient client;
+  private final ManagedCache caches;
+
+  public CredentialsSecrets(KubernetesClient client, ManagedCache caches) {
+    this.client = client;
+    this.caches = caches;
+  }
+
+  /** Makes sure the Secret exists and is labelled; returns its data (empty map if none). */
+  public Map<String, String> ensure(ValidInstance instance) {
+    String namespace = instance.customerNamespace();
+    String name = instance.credentialsSecretName();
+    var cache = caches.of(Secret.class);
+    ResourceID id = new ResourceID(name, namespace);
+    Optional<Secret> cached = cache.get(id);
+    if (cached.isPresent() && labelled(cached.get(), instance)) {
+      return data(cached.get());
+    }
+    Secret live = cached.orElseGet(() -> client.secrets().inNamespace(namespace).withName(name).get());
+    if (live == null) {
+      try {
+        Secret created = client.resource(
+                new SecretBuilder()
+                    .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels(instance)).endMetadata()
+                    .withType("Opaque")
+                    .build())
+            .create();
+        cache.handleRecentResourceCreate(id, created);
+        log.info("event=credentials_secret_created namespace={} name={}", namespace, name);
+        return Map.of();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+        live = client.secrets().inNamespace(namespace).withName(name).get(); // the library service made it first
+        if (live == null) {
+          throw e;
+        }
+      }
+    }
+    // A patch of the labels alone: the library service may be writing the values right now.
+    Secret updated = client.secrets().inNamespace(namespace).withName(name)
+        .edit(s -> new SecretBuilder(s).editMetadata().addToLabels(labels(instance)).endMetadata().build());
+    cache.handleRecentResourceUpdate(id, updated, live);
+    log.info("event=credentials_secret_adopted namespace={} name={}", namespace, name);
+    return data(updated);
+  }
+
+  /**
+   * A digest of the cached credentials Secret's values salted with the Secret's uid; empty when the
+   * Secret is not (yet) known or holds no values, so its appearing empty changes nothing. It stands
+   * for the credentials on the pod template: a rotation changes it and rolls the pods; a
+   * metadata-only write (labels) does not. The salt is what keeps anyone who can read Deployments,
+   * but not Secrets, from testing guesses of a weak credential against it offline.
+   */
+  String cachedDigest(ValidInstance instance) {
+    return caches.of(Secret.class)
+        .get(new ResourceID(instance.credentialsSecretName(), instance.customerNamespace()))
+        .filter(s -> !data(s).isEmpty())
+        .map(s -> ContentHash.of(Map.of("uid", String.valueOf(s.getMetadata().getUid()), "data", data(s))))
+        .orElse("");
+  }
+
+  private static boolean labelled(Secret s, ValidInstance instance) {
+    var labels = s.getMetadata().getLabels();
+    return labels != null && labels.entrySet().containsAll(labels(instance).entrySet());
+  }
+
+  private static Map<String, String> labels(ValidInstance instance) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(BdkLabels.MANAGED_BY, ManagedLabels.MANAGER);
+    labels.put(BdkLabels.INSTANCE_NAME, instance.name());
+    if (instance.instanceId() != null) {
+      labels.put(BdkLabels.INSTANCE_ID, instance.instanceId());
+    }
+    return labels;
+  }
+
+  private static Map<String, String> data(Secret s) {
+    Map<String, String> data = new LinkedHashMap<>();
+    if (s.getData() != null) {
+      data.putAll(s.getData());
+    }
+    if (s.getStringData() != null) {
+      data.putAll(s.getStringData());
+    }
+    return data;
+  }
+}

@@ -1,0 +1,82 @@
+package io.voyager.bdk.controller.desired;
+
+import static io.voyager.bdk.controller.desired.WorkloadFactory.env;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The book container's environment. A single-tenant workload gets {@code BOOK_TYPE},
+ * {@code BOOK_VERSION}, {@code CUSTOMER_ID}, {@code LOG_LEVEL}, {@code ENVIRONMENT}, its identity
+ * and {@code BOOK_CUSTOM_SETTINGS} (the instance's {@code custom_settings} as canonical JSON). A
+ * shared workload gets {@code BDK_TENANTS}: a JSON object from instance name to that tenant's
+ * customer, log level and settings; the gateway names the tenant of each request in
+ * {@code x-bdk-instance}, and its credentials are under {@code /secrets/<instance>}.
+ */
+public final class BookEnvironment {
+  private BookEnvironment() {}
+
+  static List<EnvVar> of(Workload w, ControllerSettings settings) {
+    ValidInstance lead = w.lead();
+    List<EnvVar> env = new ArrayList<>();
+    env.add(env("BOOK_TYPE", lead.book().getSpec().name()));
+    env.add(env("BOOK_VERSION", lead.book().getSpec().version()));
+    env.add(env("BDK_DEPLOYMENT_TYPE", w.type().wireName()));
+    env.add(env("PORT", Integer.toString(WorkloadFactory.HTTP_PORT)));
+    env.add(env("SECRETS_DIR", WorkloadFactory.SECRETS_PATH));
+    if (w.shared()) {
+      List<String> customers = w.tenants().stream().map(BookEnvironment::customerId).distinct().toList();
+      if (customers.size() == 1 && customers.get(0) != null) {
+        env.add(env("CUSTOMER_ID", customers.get(0)));
+      }
+      env.add(env("LOG_LEVEL", logLevel(lead, settings)));
+      Map<String, Object> tenants = new LinkedHashMap<>();
+      for (ValidInstance t : w.tenants()) {
+        Map<String, Object> tenant = new LinkedHashMap<>();
+        tenant.put("instance_id", t.instanceId());
+        tenant.put("customer_id", customerId(t));
+        tenant.put("log_level", logLevel(t, settings));
+        tenant.put("environment", environment(t));
+        tenant.put("custom_settings", customSettings(t));
+        tenant.put("secrets_dir", WorkloadFactory.SECRETS_PATH + "/" + t.name());
+        tenants.put(t.name(), tenant);
+      }
+      env.add(env("BDK_TENANTS", ContentHash.canonicalJson(tenants)));
+    } else {
+      if (customerId(lead) != null) {
+        env.add(env("CUSTOMER_ID", customerId(lead)));
+      }
+      env.add(env("LOG_LEVEL", logLevel(lead, settings)));
+      if (environment(lead) != null) {
+        env.add(env("ENVIRONMENT", environment(lead)));
+      }
+      env.add(env("BDK_INSTANCE", lead.name()));
+      env.add(env("BDK_INSTANCE_ID", Objects.toString(lead.instanceId(), "")));
+      env.add(env("BOOK_CUSTOM_SETTINGS", ContentHash.canonicalJson(customSettings(lead))));
+    }
+    return env;
+  }
+
+  private static String customerId(ValidInstance t) {
+    return t.spec().customer().organizationId();
+  }
+
+  private static String logLevel(ValidInstance t, ControllerSettings settings) {
+    var c = t.spec().configuration();
+    return c == null || c.logLevel() == null ? settings.defaultLogLevel() : c.logLevel();
+  }
+
+  private static String environment(ValidInstance t) {
+    var c = t.spec().configuration();
+    return c == null ? null : c.environment();
+  }
+
+  private static Map<String, Object> customSettings(ValidInstance t) {
+    var c = t.spec().configuration();
+    return c == null || c.customSettings() == null ? Map.of() : c.customSettings();
+  }
+}
