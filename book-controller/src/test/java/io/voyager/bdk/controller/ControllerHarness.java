@@ -29,10 +29,13 @@ final class ControllerHarness {
   /** A test class's controller: the test book applied, no leader election, metrics of its own. */
   record RunningController(BookController controller, SimpleMeterRegistry metrics) implements AutoCloseable {
     static RunningController start(KubernetesClient client) {
+      return start(client, ControllerSettings.defaults());
+    }
+
+    static RunningController start(KubernetesClient client, ControllerSettings settings) {
       Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
       SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-      return new RunningController(
-          BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2), metrics);
+      return new RunningController(BookController.start(client, settings, metrics, Optional.empty(), 2), metrics);
     }
 
     /** The sum of the counters named {@code name} that carry these tags (key, value, …). */

@@ -82,7 +82,7 @@ class DeployedRbacTest {
   void theDeployedRbacIsEnoughToLeadReconcileAndCleanUp() {
     // Sanity: the impersonated client really is held to the manifest (no access outside it).
     assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(KubernetesClientException.class,
-        () -> asController.pods().inNamespace(NS).list()).getCode()).isEqualTo(403);
+        () -> asController.configMaps().inNamespace(NS).list()).getCode()).isEqualTo(403);
 
     var election = new BookController.LeaderElection("book-controller", BdkLabels.BDK_NAMESPACE, "rbac-test",
         Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofMillis(500), false);
@@ -96,10 +96,10 @@ class DeployedRbacTest {
       var spec = Fixtures.spec(NS, "primary");
       var tailscale = new BookInstanceDefinitionSpec.Networking(
           new BookInstanceDefinitionSpec.Tailscale(true, "acme-corp", List.of("customer"), null));
-      create(admin, Fixtures.instance("rbac", new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
+      create(admin, Fixtures.instance("rbac", Fixtures.withTailscale(new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
           new BookInstanceDefinitionSpec.Deployment("primary", 2, spec.deployment().resources(),
               new BookInstanceDefinitionSpec.Scaling(2, 4, 70)),
-          tailscale, spec.credentials(), spec.configuration(), spec.webhooks())));
+          null, spec.credentials(), spec.configuration(), spec.webhooks()), tailscale.tailscale())));
       await().atMost(WAIT).until(() -> admin.rbac().roleBindings().inNamespace(NS).withName("rbac-tailscale").get() != null
           && admin.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NS).withName("rbac").get() != null
           && admin.resources(ExternalBookDefinition.class).inNamespace(NS).withName("rbac").get() != null);

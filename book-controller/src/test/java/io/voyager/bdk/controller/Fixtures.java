@@ -67,10 +67,25 @@ public final class Fixtures {
         new Customer(namespace, "org-uuid-123"),
         new Deployment(type, 2, new Resources("500m", "1Gi", "1", "2Gi"), null),
         null,
-        List.of(new BookInstanceDefinitionSpec.Credential("zendesk_signing_key", "secret", "external")),
+        List.of(new BookInstanceDefinitionSpec.Credential("zendesk_signing_key", "secret", "manual")),
         new Configuration("production", "debug", Map.of("max_tickets_per_hour", 100)),
         "long-polling".equals(type) ? List.of() : List.of(
             new WebhookBinding("zendesk", "zendesk", "zendesk_signing_key", 300, new RateLimit(10.0, 20), null)));
+  }
+
+  /**
+   * {@code spec} with Tailscale on as given, the auth key credential Tailscale requires, and the one
+   * replica a Tailscale instance runs.
+   */
+  public static BookInstanceDefinitionSpec withTailscale(BookInstanceDefinitionSpec spec, BookInstanceDefinitionSpec.Tailscale tailscale) {
+    var credentials = new java.util.ArrayList<>(spec.credentials() == null ? List.of() : spec.credentials());
+    credentials.add(new BookInstanceDefinitionSpec.Credential(io.voyager.bdk.model.TailscaleRules.AUTH_KEY_CREDENTIAL, "secret", "manual"));
+    var d = spec.deployment();
+    var deployment = d == null ? null : new Deployment(d.type(), d.scaling() == null ? 1 : null, d.resources(),
+        d.scaling() == null ? null : new BookInstanceDefinitionSpec.Scaling(1, 1, d.scaling().targetCpuUtilization()));
+    var egress = spec.networking() == null ? null : spec.networking().egress();
+    return new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(), deployment,
+        new BookInstanceDefinitionSpec.Networking(tailscale, egress), credentials, spec.configuration(), spec.webhooks());
   }
 
   public static BookInstanceDefinition instance(String name, BookInstanceDefinitionSpec spec) {

@@ -217,9 +217,7 @@ class OrganizationGuardrailsTest {
     var plain = new BookInstanceDefinitionSpec(base.bookRef(), base.customer(),
         new BookInstanceDefinitionSpec.Deployment("primary", 1, null, null), null,
         base.credentials(), base.configuration(), base.webhooks());
-    var withTailscale = new BookInstanceDefinitionSpec(base.bookRef(), base.customer(), base.deployment(),
-        new BookInstanceDefinitionSpec.Networking(new BookInstanceDefinitionSpec.Tailscale(true, "acme", List.of("book"), null)),
-        base.credentials(), base.configuration(), base.webhooks());
+    var withTailscale = Fixtures.withTailscale(base, new BookInstanceDefinitionSpec.Tailscale(true, "acme", List.of("book"), null));
     ControllerHarness.create(client, Fixtures.instance("plain", plain));
     ControllerHarness.create(client, Fixtures.instance("tailnet", withTailscale));
     for (String name : List.of("plain", "tailnet")) {

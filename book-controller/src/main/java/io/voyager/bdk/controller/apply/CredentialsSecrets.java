@@ -10,6 +10,11 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.voyager.bdk.model.BdkLabels;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import io.voyager.bdk.controller.desired.WorkloadFactory;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -73,18 +78,39 @@ public final class CredentialsSecrets {
   }
 
   /**
-   * A digest of the cached credentials Secret's values salted with the Secret's uid; empty when the
-   * Secret is not (yet) known or holds no values, so its appearing empty changes nothing. It stands
-   * for the credentials on the pod template: a rotation changes it and rolls the pods; a
-   * metadata-only write (labels) does not. The salt is what keeps anyone who can read Deployments,
-   * but not Secrets, from testing guesses of a weak credential against it offline.
+   * A digest of the values of the credentials {@code instance}'s book mounts
+   * ({@link WorkloadFactory#mountedCredentials}), as the cached Secret holds them, salted with the
+   * Secret's uid; empty when the Secret is not (yet) known or holds none of them, so its appearing
+   * empty changes nothing. It stands for those credentials in the pod template's revision: a
+   * rotation of a mounted credential rolls the pods; a change of a credential the book does not
+   * mount (the Tailscale auth key) or a metadata-only write (labels) does not. The salt is what keeps
+   * anyone who can read Deployments, but not Secrets, from testing guesses of a weak credential
+   * against it offline.
    */
-  String cachedDigest(ValidInstance instance) {
-    return caches.of(Secret.class)
-        .get(new ResourceID(instance.credentialsSecretName(), instance.customerNamespace()))
-        .filter(s -> !data(s).isEmpty())
-        .map(s -> ContentHash.of(Map.of("uid", String.valueOf(s.getMetadata().getUid()), "data", data(s))))
+  public String cachedDigest(ValidInstance instance) {
+    List<String> mounted = WorkloadFactory.mountedCredentials(instance);
+    return cached(instance)
+        .map(s -> {
+          Map<String, String> values = new TreeMap<>(data(s));
+          values.keySet().retainAll(mounted);
+          return values.isEmpty() ? "" : ContentHash.of(Map.of("uid", String.valueOf(s.getMetadata().getUid()), "data", values));
+        })
         .orElse("");
+  }
+
+  /** The credential names the cached Secret holds a non-empty value for (none when it is not known). */
+  public Set<String> presentKeys(ValidInstance instance) {
+    Set<String> keys = new TreeSet<>();
+    cached(instance).ifPresent(s -> data(s).forEach((k, v) -> {
+      if (v != null && !v.isEmpty()) {
+        keys.add(k);
+      }
+    }));
+    return keys;
+  }
+
+  private Optional<Secret> cached(ValidInstance instance) {
+    return caches.of(Secret.class).get(new ResourceID(instance.credentialsSecretName(), instance.customerNamespace()));
   }
 
   private static boolean labelled(Secret s, ValidInstance instance) {

@@ -1,6 +1,8 @@
 package io.voyager.bdk.controller.apply;
 
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.LimitRange;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.LimitRangeItem;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceQuota;
@@ -24,6 +26,32 @@ public final class LiveQuantities {
       want.getSpec().setHard(same(want.getSpec().getHard(), live.getSpec().getHard()));
     }
     return want;
+  }
+
+  /**
+   * A Deployment's container requests and limits, by container name: an instance's
+   * {@code cpu: "0.5"} is stored as {@code 500m} and must not be rewritten on every reconcile.
+   */
+  public static Deployment inContainers(Deployment want, Deployment live) {
+    List<Container> wanted = containers(want);
+    List<Container> lives = containers(live);
+    for (Container w : wanted) {
+      lives.stream().filter(l -> w.getName() != null && w.getName().equals(l.getName())).findFirst().ifPresent(l -> {
+        if (w.getResources() != null && l.getResources() != null) {
+          w.getResources().setRequests(same(w.getResources().getRequests(), l.getResources().getRequests()));
+          w.getResources().setLimits(same(w.getResources().getLimits(), l.getResources().getLimits()));
+        }
+      });
+    }
+    return want;
+  }
+
+  private static List<Container> containers(Deployment d) {
+    if (d.getSpec() == null || d.getSpec().getTemplate() == null || d.getSpec().getTemplate().getSpec() == null
+        || d.getSpec().getTemplate().getSpec().getContainers() == null) {
+      return List.of();
+    }
+    return d.getSpec().getTemplate().getSpec().getContainers();
   }
 
   public static LimitRange inLimitRange(LimitRange want, LimitRange live) {

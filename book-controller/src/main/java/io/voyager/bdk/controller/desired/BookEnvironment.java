@@ -2,6 +2,8 @@ package io.voyager.bdk.controller.desired;
 
 import static io.voyager.bdk.controller.desired.WorkloadFactory.env;
 
+import io.voyager.bdk.model.DeploymentType;
+
 import io.fabric8.kubernetes.api.model.EnvVar;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,9 +18,18 @@ import java.util.Objects;
  * shared workload gets {@code BDK_TENANTS}: a JSON object from instance name to that tenant's
  * customer, log level and settings; the gateway names the tenant of each request in
  * {@code x-bdk-instance}, and its credentials are under {@code /secrets/<instance>}.
+ *
+ * <p>Long-polling and webhook-triggered books also get {@code RUN_MANAGER_ENDPOINT}, the Run
+ * Manager's URL, when the operator set one ({@code --run-manager-endpoint}). A book whose
+ * Tailscale sidecar runs in userspace mode gets the sidecar's proxies as Tailscale documents them:
+ * {@code ALL_PROXY} (SOCKS5) and {@code HTTP_PROXY}/{@code HTTPS_PROXY} (HTTP CONNECT), each also
+ * lower-case, and {@code NO_PROXY} for localhost and cluster names, which stay direct.
  */
 public final class BookEnvironment {
   private BookEnvironment() {}
+
+  /** What a userspace-Tailscale book reaches directly, not through the sidecar's proxies: itself and cluster names. */
+  public static final String NO_PROXY = "localhost,127.0.0.1,::1,.svc,.cluster.local";
 
   static List<EnvVar> of(Workload w, ControllerSettings settings) {
     ValidInstance lead = w.lead();
@@ -28,6 +39,23 @@ public final class BookEnvironment {
     env.add(env("BDK_DEPLOYMENT_TYPE", w.type().wireName()));
     env.add(env("PORT", Integer.toString(WorkloadFactory.HTTP_PORT)));
     env.add(env("SECRETS_DIR", WorkloadFactory.SECRETS_PATH));
+    if (settings.runManagerEndpoint() != null
+        && (w.type() == DeploymentType.LONG_POLLING || w.type() == DeploymentType.WEBHOOK_TRIGGERED)) {
+      env.add(env("RUN_MANAGER_ENDPOINT", settings.runManagerEndpoint()));
+    }
+    if (lead.tailscaleEnabled() && !ControllerSettings.TAILSCALE_KERNEL.equals(lead.tailscaleMode())) {
+      String socks = "socks5://localhost:" + TailscaleFactory.SOCKS5_PORT;
+      String http = "http://localhost:" + TailscaleFactory.HTTP_PROXY_PORT;
+      for (String name : List.of("ALL_PROXY", "all_proxy")) {
+        env.add(env(name, socks));
+      }
+      for (String name : List.of("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")) {
+        env.add(env(name, http));
+      }
+      for (String name : List.of("NO_PROXY", "no_proxy")) {
+        env.add(env(name, NO_PROXY));
+      }
+    }
     if (w.shared()) {
       List<String> customers = w.tenants().stream().map(BookEnvironment::customerId).distinct().toList();
       if (customers.size() == 1 && customers.get(0) != null) {

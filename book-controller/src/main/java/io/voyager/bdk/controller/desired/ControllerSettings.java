@@ -2,6 +2,7 @@ package io.voyager.bdk.controller.desired;
 
 import io.voyager.bdk.controller.Main;
 import io.voyager.bdk.model.EgressRules;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -22,6 +23,12 @@ import java.util.Objects;
  * @param dnsPodLabels labels of the cluster DNS pods within it; empty = every pod there
  * @param apiServerEgress where Tailscale sidecars reach the Kubernetes API for their state Secret,
  *     beyond TCP 443 (which they may reach at any address anyway)
+ * @param tailscaleKernelAllowed whether a sidecar may run in kernel mode (root with NET_ADMIN); off
+ *     unless the operator enables it, and then an instance asking for it is Failed naming the flag
+ * @param sleepAfter how long a webhook-triggered book may go without a webhook before it is scaled
+ *     to zero; {@link Duration#ZERO} keeps such books running
+ * @param runManagerEndpoint the Run Manager's URL, given to long-polling and webhook-triggered
+ *     books as {@code RUN_MANAGER_ENDPOINT}; null when the operator set none
  */
 public record ControllerSettings(
     ImageResolver images,
@@ -32,10 +39,23 @@ public record ControllerSettings(
     String defaultLogLevel,
     String dnsNamespace,
     Map<String, String> dnsPodLabels,
-    List<ApiServerEndpoint> apiServerEgress) {
+    List<ApiServerEndpoint> apiServerEgress,
+    boolean tailscaleKernelAllowed,
+    Duration sleepAfter,
+    String runManagerEndpoint) {
 
   public static final String TAILSCALE_USERSPACE = "userspace";
   public static final String TAILSCALE_KERNEL = "kernel";
+  /** How long a webhook-triggered book stays up without webhooks, unless the operator says otherwise. */
+  public static final Duration DEFAULT_SLEEP_AFTER = Duration.ofMinutes(15);
+
+  /** Kernel mode not allowed, webhook-triggered books sleep after {@link #DEFAULT_SLEEP_AFTER}, no Run Manager. */
+  public ControllerSettings(ImageResolver images, String tailscaleImage, String tailscaleMode, String gatewayNamespace,
+      Map<String, String> gatewayPodLabels, String defaultLogLevel, String dnsNamespace, Map<String, String> dnsPodLabels,
+      List<ApiServerEndpoint> apiServerEgress) {
+    this(images, tailscaleImage, tailscaleMode, gatewayNamespace, gatewayPodLabels, defaultLogLevel, dnsNamespace,
+        dnsPodLabels, apiServerEgress, false, DEFAULT_SLEEP_AFTER, null);
+  }
 
   public ControllerSettings {
     Objects.requireNonNull(images, "images");
@@ -50,6 +70,37 @@ public record ControllerSettings(
     Objects.requireNonNull(dnsNamespace, "dnsNamespace");
     dnsPodLabels = Map.copyOf(dnsPodLabels);
     apiServerEgress = List.copyOf(apiServerEgress);
+    if (TAILSCALE_KERNEL.equals(tailscaleMode) && !tailscaleKernelAllowed) {
+      throw new IllegalArgumentException(
+          "--tailscale-mode kernel runs sidecars as root with NET_ADMIN: allow it with --tailscale-allow-kernel-mode");
+    }
+    Objects.requireNonNull(sleepAfter, "sleepAfter");
+    if (sleepAfter.isNegative()) {
+      throw new IllegalArgumentException("--sleep-after must not be negative; got " + sleepAfter);
+    }
+  }
+
+  /** These settings with kernel-mode sidecars allowed or not. */
+  public ControllerSettings withTailscaleKernelAllowed(boolean allowed) {
+    return new ControllerSettings(images, tailscaleImage, tailscaleMode, gatewayNamespace, gatewayPodLabels, defaultLogLevel,
+        dnsNamespace, dnsPodLabels, apiServerEgress, allowed, sleepAfter, runManagerEndpoint);
+  }
+
+  /** These settings with another idle period for webhook-triggered books (zero: they never sleep). */
+  public ControllerSettings withSleepAfter(Duration after) {
+    return new ControllerSettings(images, tailscaleImage, tailscaleMode, gatewayNamespace, gatewayPodLabels, defaultLogLevel,
+        dnsNamespace, dnsPodLabels, apiServerEgress, tailscaleKernelAllowed, after, runManagerEndpoint);
+  }
+
+  /** These settings with the Run Manager's URL for long-polling and webhook-triggered books. */
+  public ControllerSettings withRunManagerEndpoint(String endpoint) {
+    return new ControllerSettings(images, tailscaleImage, tailscaleMode, gatewayNamespace, gatewayPodLabels, defaultLogLevel,
+        dnsNamespace, dnsPodLabels, apiServerEgress, tailscaleKernelAllowed, sleepAfter, endpoint);
+  }
+
+  /** Whether webhook-triggered books are scaled to zero when idle. */
+  public boolean sleepEnabled() {
+    return !sleepAfter.isZero();
   }
 
   /** The Kubernetes API server's network and port, as Tailscale sidecars reach it (after any Service translation). */

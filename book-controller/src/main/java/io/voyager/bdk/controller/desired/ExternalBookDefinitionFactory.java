@@ -23,6 +23,11 @@ import java.util.Map;
 public final class ExternalBookDefinitionFactory {
 
   public ExternalBookDefinition externalBook(ValidInstance i, Workload w) {
+    return externalBook(i, w, java.util.Optional.empty());
+  }
+
+  /** @param wakeLease the Lease the book's webhooks wake it through, when it sleeps when idle */
+  public ExternalBookDefinition externalBook(ValidInstance i, Workload w, java.util.Optional<String> wakeLease) {
     var spec = i.spec();
     List<ExternalIntegration> integrations = new ArrayList<>();
     for (var hook : i.webhooks()) {
@@ -94,7 +99,8 @@ public final class ExternalBookDefinitionFactory {
             scaling,
             service,
             new ExternalBookDefinitionSpec.InstanceRef(
-                i.resource().getMetadata().getNamespace(), i.name(), i.instanceId())));
+                i.resource().getMetadata().getNamespace(), i.name(), i.instanceId()),
+            wakeLease.map(ExternalBookDefinitionSpec.Wake::new).orElse(null)));
     return ebd;
   }
 

@@ -7,6 +7,7 @@ import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.CustomerNamespaces;
 import io.voyager.bdk.model.EgressRules;
 import io.voyager.bdk.model.Quantities;
+import io.voyager.bdk.model.TailscaleRules;
 import io.voyager.bdk.model.WebhookLimits;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -101,22 +102,35 @@ public final class InstanceValidator {
     }
     checkDeployment(spec.deployment(), problems);
 
-    String mode = settings.tailscaleMode();
     var net = spec.networking();
-    if (net != null && net.tailscale() != null && !blank(net.tailscale().mode())) {
-      mode = net.tailscale().mode();
-      if (!ControllerSettings.TAILSCALE_KERNEL.equals(mode) && !ControllerSettings.TAILSCALE_USERSPACE.equals(mode)) {
-        problems.add("spec.networking.tailscale.mode: '" + mode + "' is not 'kernel' or 'userspace'");
+    var ts = net == null ? null : net.tailscale();
+    TailscaleRules.problems(ts, spec.credentials()).forEach(p -> problems.add(p.describe("spec.")));
+    String mode = settings.tailscaleMode();
+    boolean ownMode = ts != null && !blank(ts.mode());
+    if (ownMode && TailscaleRules.modeProblem(ts.mode()).isEmpty()) {
+      mode = ts.mode();
+    }
+    boolean tailscale = TailscaleRules.enabled(ts);
+    if (tailscale && ControllerSettings.TAILSCALE_KERNEL.equals(mode)) {
+      if (!settings.tailscaleKernelAllowed()) {
+        problems.add("spec.networking.tailscale.mode: 'kernel' runs the sidecar as root with NET_ADMIN, which this "
+            + "controller does not allow (the operator's --tailscale-allow-kernel-mode); use 'userspace'");
+      } else if (podSecurityLevel.filter(level -> level.equals("restricted") || level.equals("baseline")).isPresent()) {
+        problems.add("spec.networking.tailscale.mode: '" + mode + "'" + (ownMode ? "" : " (the controller's --tailscale-mode)")
+            + " runs the sidecar as root with NET_ADMIN, which namespace '" + namespace + "' refuses (Pod Security '"
+            + podSecurityLevel.get() + "'); use 'userspace'");
       }
     }
-
-    boolean tailscale = net != null && net.tailscale() != null && Boolean.TRUE.equals(net.tailscale().enabled());
-    if (tailscale && ControllerSettings.TAILSCALE_KERNEL.equals(mode)
-        && podSecurityLevel.filter(level -> level.equals("restricted") || level.equals("baseline")).isPresent()) {
-      boolean own = !blank(net.tailscale().mode());
-      problems.add("spec.networking.tailscale.mode: '" + mode + "'" + (own ? "" : " (the controller's --tailscale-mode)")
-          + " runs the sidecar as root with NET_ADMIN, which namespace '" + namespace + "' refuses (Pod Security '"
-          + podSecurityLevel.get() + "'); use 'userspace'");
+    if (tailscale) {
+      var d = spec.deployment();
+      if (d != null && d.replicas() != null && d.replicas() > 1) {
+        problems.add("spec.deployment.replicas: a Tailscale instance runs 1 replica (its sidecar keeps one tailnet device, "
+            + "in one state Secret); got " + d.replicas());
+      }
+      if (d != null && d.scaling() != null && d.scaling().maxReplicas() != null && d.scaling().maxReplicas() > 1) {
+        problems.add("spec.deployment.scaling.max_replicas: a Tailscale instance runs 1 replica (its sidecar keeps one "
+            + "tailnet device, in one state Secret); got " + d.scaling().maxReplicas());
+      }
     }
 
     if (net != null) {

@@ -23,6 +23,20 @@ public final class ManagedLabels {
   public static final String APPLIED_HASH = "bdk.voyager.io/applied-hash";
   /** Pod template annotation: digest of the instance spec(s) and credentials; a change rolls pods. */
   public static final String CONFIG_HASH = "bdk.voyager.io/config-hash";
+  /** Deployment annotation: the config hash of the last pod template revision that was Ready. */
+  public static final String LAST_READY_REVISION = "bdk.voyager.io/last-ready-revision";
+  /**
+   * Deployment annotation: the config hash of the revision that failed and was rolled back; while
+   * the instance's desired revision is still this one, the Deployment keeps running the last Ready
+   * revision.
+   */
+  public static final String ROLLED_BACK_FROM = "bdk.voyager.io/rolled-back-from";
+  /** Deployment annotation: why it was rolled back (the failure, as the status names it). */
+  public static final String ROLLBACK_REASON = "bdk.voyager.io/rollback-reason";
+  /** Deployment annotation of a webhook-triggered workload scaled to zero when idle: since when (RFC 3339). */
+  public static final String ASLEEP_SINCE = "bdk.voyager.io/asleep-since";
+  /** Deployment annotation of a webhook-triggered workload: when it was last started or woken (RFC 3339). */
+  public static final String AWAKE_SINCE = "bdk.voyager.io/awake-since";
   /** The finalizer that lets the controller clean up across namespaces. */
   public static final String FINALIZER = "bdk.voyager.io/book-controller";
 }

@@ -62,4 +62,18 @@ public record ValidInstance(
         ? WorkloadNames.shared(book.getMetadata().getName())
         : WorkloadNames.forInstance(name(), type);
   }
+
+  /** Names of the credentials declared {@code source: external}: values written outside the library (e.g. by External Secrets). */
+  public List<String> externalCredentials() {
+    var declared = spec().credentials() == null ? List.<BookInstanceDefinitionSpec.Credential>of() : spec().credentials();
+    return declared.stream()
+        .filter(c -> c != null && c.name() != null && EXTERNAL.equals(c.source()))
+        .map(BookInstanceDefinitionSpec.Credential::name)
+        .distinct()
+        .sorted()
+        .toList();
+  }
+
+  /** A credential's {@code source} whose value the library never writes. */
+  public static final String EXTERNAL = "external";
 }

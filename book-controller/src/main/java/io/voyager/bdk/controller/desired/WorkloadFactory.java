@@ -6,6 +6,13 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.voyager.bdk.model.BookWake;
+import io.voyager.bdk.model.DeploymentType;
+import io.voyager.bdk.model.TailscaleRules;
 import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
@@ -70,10 +77,16 @@ public final class WorkloadFactory {
   }
 
   /**
-   * @param configHash digest of the tenants' specs and credentials: on the pod template, so a
-   *     change to either rolls the pods
+   * The Deployment the workload's spec asks for. Its pod template carries its revision, the
+   * {@value ManagedLabels#CONFIG_HASH} annotation: a digest of the template itself and of the
+   * credentials it mounts, so the pods roll exactly when what they run or read changes — a changed
+   * image, environment or resources, or a rotated credential the book mounts — and not when a
+   * replica count, an autoscaler bound or a webhook's rate limit changes.
+   *
+   * @param mountedCredentials per tenant (by instance name), a salted digest of the values of the
+   *     credentials its book mounts ({@link #mountedCredentials}); empty when none has a value yet
    */
-  public Deployment deployment(Workload w, String configHash) {
+  public Deployment deployment(Workload w, Map<String, String> mountedCredentials) {
     ValidInstance lead = w.lead();
     boolean ts = lead.tailscaleEnabled();
     boolean kernelTs = ts && ControllerSettings.TAILSCALE_KERNEL.equals(lead.tailscaleMode());
@@ -84,13 +97,10 @@ public final class WorkloadFactory {
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     if (ts) {
       containers.add(tailscale.sidecar(w, kernelTs));
-      volumes.add(new VolumeBuilder().withName(TailscaleFactory.TMP_VOLUME).withNewEmptyDir().endEmptyDir().build());
+      volumes.addAll(tailscale.volumes(w));
     }
 
-    Map<String, String> podAnnotations = new TreeMap<>(w.annotations());
-    podAnnotations.put(ManagedLabels.CONFIG_HASH, configHash);
-
-    return new DeploymentBuilder()
+    Deployment deployment = new DeploymentBuilder()
         .withMetadata(w.metadata(w.name()))
         .withNewSpec()
         // Autoscaled: start at the minimum (the API server would default a missing count to 1);
@@ -98,10 +108,12 @@ public final class WorkloadFactory {
         .withReplicas(hasAutoscaler(w) ? minReplicas(w) : replicas(w))
         .withNewSelector().withMatchLabels(w.selector()).endSelector()
         .withNewTemplate()
-        .withNewMetadata().withLabels(w.labels()).withAnnotations(podAnnotations).endMetadata()
+        .withNewMetadata().withLabels(w.labels()).withAnnotations(new TreeMap<>(w.annotations())).endMetadata()
         .withNewSpec()
         .withServiceAccountName(ts ? WorkloadNames.tailscaleIdentity(w.name()) : null)
-        .withAutomountServiceAccountToken(ts)
+        // The Tailscale sidecar's API token is a projected volume mounted into the sidecar alone:
+        // nothing is mounted automatically, so the book container never holds a token.
+        .withAutomountServiceAccountToken(false)
         .withEnableServiceLinks(false)
         .withSecurityContext(
             new PodSecurityContextBuilder()
@@ -114,6 +126,59 @@ public final class WorkloadFactory {
         .endTemplate()
         .endSpec()
         .build();
+    Map<String, Object> revision = new TreeMap<>();
+    revision.put("template", deployment.getSpec().getTemplate());
+    revision.put("credentials", new TreeMap<>(mountedCredentials));
+    deployment.getSpec().getTemplate().getMetadata().getAnnotations().put(ManagedLabels.CONFIG_HASH, ContentHash.of(revision));
+    return deployment;
+  }
+
+  /**
+   * The Deployment as it runs, given what happened to it: the last Ready revision's pod template
+   * when the wanted one was rolled back, the rollout's and sleep's annotations, and no replicas
+   * while it sleeps.
+   */
+  public Deployment shaped(Deployment wanted, WorkloadRuntime runtime) {
+    runtime.rolledBackTemplate().filter(t -> runtime.rollout().rolledBack()).ifPresent(t -> wanted.getSpec().setTemplate(t));
+    Map<String, String> annotations = new TreeMap<>(
+        wanted.getMetadata().getAnnotations() == null ? Map.of() : wanted.getMetadata().getAnnotations());
+    annotations.putAll(runtime.rollout().annotations());
+    annotations.putAll(runtime.sleep().annotations());
+    wanted.getMetadata().setAnnotations(annotations);
+    if (runtime.sleep().asleep()) {
+      wanted.getSpec().setReplicas(0);
+    }
+    return wanted;
+  }
+
+  /**
+   * The Lease a webhook-triggered workload's webhooks wake it through ({@link BookWake}), with
+   * {@code ready} saying whether it serves; empty for workloads that never sleep.
+   */
+  public Optional<Lease> wakeLease(Workload w, boolean serving) {
+    if (w.type() != DeploymentType.WEBHOOK_TRIGGERED || !settings.sleepEnabled()) {
+      return Optional.empty();
+    }
+    ObjectMeta meta = w.metadata(WorkloadNames.wakeLease(w.name()));
+    meta.getLabels().put(BookWake.LEASE_LABEL, "true");
+    Map<String, String> annotations = new TreeMap<>(meta.getAnnotations() == null ? Map.of() : meta.getAnnotations());
+    annotations.put(BookWake.READY, Boolean.toString(serving));
+    meta.setAnnotations(annotations);
+    return Optional.of(new LeaseBuilder().withMetadata(meta).build());
+  }
+
+  /**
+   * The credentials the book container of {@code t} mounts: every credential its spec declares
+   * except the Tailscale auth key, which only the sidecar gets. Sorted.
+   */
+  public static List<String> mountedCredentials(ValidInstance t) {
+    var declared = t.spec().credentials() == null ? List.<BookInstanceDefinitionSpec.Credential>of() : t.spec().credentials();
+    return declared.stream()
+        .filter(c -> c != null && c.name() != null && !TailscaleRules.AUTH_KEY_CREDENTIAL.equals(c.name()))
+        .map(BookInstanceDefinitionSpec.Credential::name)
+        .distinct()
+        .sorted()
+        .toList();
   }
 
   /** Null when the workload receives no traffic (long-polling). */
@@ -317,16 +382,27 @@ public final class WorkloadFactory {
     return new VolumeMountBuilder().withName(volume).withMountPath(path).withReadOnly(true).build();
   }
 
+  /**
+   * One volume per tenant with the credentials its book mounts, by name (a key absent from the
+   * Secret is left out rather than failing the mount); an empty directory when it mounts none, so
+   * {@value #SECRETS_PATH} always exists. Never the Tailscale auth key.
+   */
   private static List<Volume> credentialVolumes(Workload w) {
     List<Volume> volumes = new ArrayList<>();
     for (ValidInstance t : w.tenants()) {
+      List<String> mounted = mountedCredentials(t);
+      if (mounted.isEmpty()) {
+        volumes.add(new VolumeBuilder().withName(credentialVolumeName(w, t)).withNewEmptyDir().endEmptyDir().build());
+        continue;
+      }
       volumes.add(
           new VolumeBuilder()
               .withName(credentialVolumeName(w, t))
               .withNewSecret()
               .withSecretName(t.credentialsSecretName())
+              .withItems(mounted.stream().map(k -> new KeyToPath(k, null, k)).toList())
               .withDefaultMode(0440)
-              .withOptional(false)
+              .withOptional(true)
               .endSecret()
               .build());
     }

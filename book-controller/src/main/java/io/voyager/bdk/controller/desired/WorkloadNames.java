@@ -47,6 +47,11 @@ public final class WorkloadNames {
     return fit(workload, "-egress");
   }
 
+  /** The Lease through which a webhook-triggered workload's webhooks wake it (see BookWake). */
+  public static String wakeLease(String workload) {
+    return fit(workload, "-wake");
+  }
+
   static String fit(String base, String suffix) {
     String name = base + suffix;
     if (name.length() <= MAX) {
