@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
 import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
 import io.voyager.bdk.extauthz.secrets.KubernetesSecretSource;
+import io.voyager.bdk.extauthz.wake.WakeGate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -28,23 +29,34 @@ public final class ExtAuthzServer implements AutoCloseable {
    * @param secretFailureTtl how long a failed Secret read is remembered (no API call meanwhile)
    */
   public record Limits(long maxSecrets, Duration secretIdle, Duration secretFailureTtl, BoundedReplayStore.Budget replay,
-      long maxBuckets) {
+      long maxBuckets, WakeGate.Settings wake) {
+    public Limits(long maxSecrets, Duration secretIdle, Duration secretFailureTtl, BoundedReplayStore.Budget replay, long maxBuckets) {
+      this(maxSecrets, secretIdle, secretFailureTtl, replay, maxBuckets, WakeGate.Settings.standard());
+    }
+
     public static Limits standard() {
       return new Limits(10_000, Duration.ofHours(1), Duration.ofSeconds(KubernetesSecretSource.DEFAULT_FAILURE_TTL_SECONDS),
           BoundedReplayStore.Budget.standard(), 100_000);
+    }
+
+    /** These limits with other wake settings. */
+    public Limits withWake(WakeGate.Settings settings) {
+      return new Limits(maxSecrets, secretIdle, secretFailureTtl, replay, maxBuckets, settings);
     }
   }
 
   private final KubernetesSecretSource secrets;
   private final BoundedReplayStore replays;
   private final AuthorizationService service;
+  private final WakeGate wake;
   private final ScheduledExecutorService sweeper;
 
   public ExtAuthzServer(KubernetesClient client, CheckDefaults defaults, Limits limits, MeterRegistry registry, Clock clock, Ticker ticker) {
     this.secrets = new KubernetesSecretSource(client, limits.maxSecrets(), limits.secretIdle(), limits.secretFailureTtl(), ticker);
     this.replays = new BoundedReplayStore(limits.replay(), ticker);
     RateLimiter limiter = new RateLimiter(limits.maxBuckets(), ticker);
-    this.service = new AuthorizationService(new WebhookCheck(secrets, replays, limiter, defaults, clock), new CheckMetrics(registry));
+    this.wake = new WakeGate(client, limits.wake(), registry, clock, ticker);
+    this.service = new AuthorizationService(new WebhookCheck(secrets, replays, limiter, defaults, clock), new CheckMetrics(registry), wake);
     Gauge.builder("bdk.extauthz.watched.secrets", secrets, KubernetesSecretSource::watchedSecrets)
         .description("Secrets cached and watched").register(registry);
     FunctionCounter.builder("bdk.extauthz.secret.reads", secrets, KubernetesSecretSource::reads)
@@ -90,6 +102,7 @@ public final class ExtAuthzServer implements AutoCloseable {
   @Override
   public void close() {
     sweeper.shutdownNow();
+    wake.close();
     secrets.close();
   }
 }
