@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  *       joined as ({@code device_fqdn} in its state Secret) is in this tailnet and says so when not.</li>
  *   <li>{@code mode}: {@code userspace} (default) or {@code kernel} (root with NET_ADMIN, only where
  *       the operator allows it on the controller).</li>
- *   <li>enabled: the instance must have a credential named {@value #AUTH_KEY_CREDENTIAL}, the auth
+ *   <li>enabled: the instance must have a credential named {@value InstanceCredentials#TAILSCALE_AUTH_KEY}, the auth
  *       key the sidecar joins with (only the sidecar gets it).</li>
  * </ul>
  * Pure.
@@ -31,8 +31,6 @@ import java.util.regex.Pattern;
 public final class TailscaleRules {
   private TailscaleRules() {}
 
-  /** The credential holding the Tailscale auth key; mounted into the sidecar only. */
-  public static final String AUTH_KEY_CREDENTIAL = "tailscale_auth_key";
   public static final String USERSPACE = "userspace";
   public static final String KERNEL = "kernel";
   public static final int MAX_TAGS = 16;
@@ -130,10 +128,10 @@ public final class TailscaleRules {
     tailnetProblem(tailscale.tailnet()).ifPresent(p -> problems.add(new FieldProblem(f + "tailnet", p)));
     modeProblem(tailscale.mode()).ifPresent(p -> problems.add(new FieldProblem(f + "mode", p)));
     boolean hasKey = credentials != null && credentials.stream()
-        .anyMatch(c -> c != null && AUTH_KEY_CREDENTIAL.equals(c.name()));
+        .anyMatch(c -> c != null && InstanceCredentials.TAILSCALE_AUTH_KEY.equals(c.name()));
     if (enabled(tailscale) && !hasKey) {
       problems.add(new FieldProblem("credentials", "enabling networking.tailscale requires a credential named '"
-          + AUTH_KEY_CREDENTIAL + "' (the Tailscale auth key the sidecar joins the tailnet with)"));
+          + InstanceCredentials.TAILSCALE_AUTH_KEY + "' (the Tailscale auth key the sidecar joins the tailnet with)"));
     }
     return problems;
   }

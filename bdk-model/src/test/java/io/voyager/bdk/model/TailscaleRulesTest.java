@@ -63,7 +63,7 @@ class TailscaleRulesTest {
         .extracting(FieldProblem::field)
         .containsExactly("networking.tailscale.tags[1]", "networking.tailscale.tailnet", "networking.tailscale.mode", "credentials");
     assertThat(TailscaleRules.problems(new Tailscale(true, "acme-corp", List.of("customer"), null),
-        List.of(new Credential(TailscaleRules.AUTH_KEY_CREDENTIAL, "secret", "manual")))).isEmpty();
+        List.of(new Credential(InstanceCredentials.TAILSCALE_AUTH_KEY, "secret", "manual")))).isEmpty();
     assertThat(TailscaleRules.problems(new Tailscale(false, null, null, null), List.of())).isEmpty();
     assertThat(TailscaleRules.problems(null, null)).isEmpty();
   }

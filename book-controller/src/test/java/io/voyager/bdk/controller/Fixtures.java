@@ -79,7 +79,7 @@ public final class Fixtures {
    */
   public static BookInstanceDefinitionSpec withTailscale(BookInstanceDefinitionSpec spec, BookInstanceDefinitionSpec.Tailscale tailscale) {
     var credentials = new java.util.ArrayList<>(spec.credentials() == null ? List.of() : spec.credentials());
-    credentials.add(new BookInstanceDefinitionSpec.Credential(io.voyager.bdk.model.TailscaleRules.AUTH_KEY_CREDENTIAL, "secret", "manual"));
+    credentials.add(new BookInstanceDefinitionSpec.Credential(io.voyager.bdk.model.InstanceCredentials.TAILSCALE_AUTH_KEY, "secret", "manual"));
     var d = spec.deployment();
     var deployment = d == null ? null : new Deployment(d.type(), d.scaling() == null ? 1 : null, d.resources(),
         d.scaling() == null ? null : new BookInstanceDefinitionSpec.Scaling(1, 1, d.scaling().targetCpuUtilization()));

@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.voyager.bdk.model.InstanceCredentials;
 import io.voyager.bdk.model.TailscaleRules;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ import java.util.Map;
  * bound to that ServiceAccount.
  *
  * <p>What only the sidecar gets: the auth key (env {@code TS_AUTHKEY} from the instance's
- * credentials Secret, key {@value TailscaleRules#AUTH_KEY_CREDENTIAL}; the book container mounts
+ * credentials Secret, key {@value InstanceCredentials#TAILSCALE_AUTH_KEY}; the book container mounts
  * every other credential but never this one) and the ServiceAccount's API token (a projected volume
  * mounted into the sidecar alone; the pod mounts no token automatically). It logs in once and keeps
  * its device in the state Secret ({@code TS_AUTH_ONCE}), advertises the instance's validated tags,
@@ -47,7 +48,6 @@ import java.util.Map;
  */
 public final class TailscaleFactory {
   public static final String CONTAINER = "tailscale";
-  public static final String AUTH_KEY = TailscaleRules.AUTH_KEY_CREDENTIAL;
   /** containerboot's health check ({@code TS_ENABLE_HEALTH_CHECK}) port. */
   public static final int HEALTH_PORT = 9002;
   public static final int SOCKS5_PORT = 1055;
@@ -84,7 +84,7 @@ public final class TailscaleFactory {
         new EnvVarBuilder()
             .withName("TS_AUTHKEY")
             .withNewValueFrom()
-            .withNewSecretKeyRef(AUTH_KEY, lead.credentialsSecretName(), false)
+            .withNewSecretKeyRef(InstanceCredentials.TAILSCALE_AUTH_KEY, lead.credentialsSecretName(), false)
             .endValueFrom()
             .build());
     if (ts.tags() != null && !ts.tags().isEmpty()) {

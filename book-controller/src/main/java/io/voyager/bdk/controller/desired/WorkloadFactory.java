@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.voyager.bdk.model.BookWake;
 import io.voyager.bdk.model.DeploymentType;
-import io.voyager.bdk.model.TailscaleRules;
+import io.voyager.bdk.model.InstanceCredentials;
 import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
@@ -174,7 +174,7 @@ public final class WorkloadFactory {
   public static List<String> mountedCredentials(ValidInstance t) {
     var declared = t.spec().credentials() == null ? List.<BookInstanceDefinitionSpec.Credential>of() : t.spec().credentials();
     return declared.stream()
-        .filter(c -> c != null && c.name() != null && !TailscaleRules.AUTH_KEY_CREDENTIAL.equals(c.name()))
+        .filter(c -> c != null && c.name() != null && !InstanceCredentials.TAILSCALE_AUTH_KEY.equals(c.name()))
         .map(BookInstanceDefinitionSpec.Credential::name)
         .distinct()
         .sorted()

@@ -12,7 +12,7 @@ import io.voyager.bdk.controller.Fixtures;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec.Tailscale;
 import io.voyager.bdk.model.DeploymentType;
-import io.voyager.bdk.model.TailscaleRules;
+import io.voyager.bdk.model.InstanceCredentials;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,9 +103,9 @@ class DesiredObjectsGoldenTest {
     assertThat(book.getVolumeMounts()).extracting(VolumeMount::getName).doesNotContain(TailscaleFactory.TOKEN_VOLUME);
     var credentials = pod.getVolumes().stream().filter(v -> v.getName().equals("book-credentials")).findFirst().orElseThrow();
     assertThat(credentials.getSecret().getItems()).extracting(i -> i.getKey()).containsExactly("zendesk_signing_key")
-        .doesNotContain(TailscaleRules.AUTH_KEY_CREDENTIAL);
+        .doesNotContain(InstanceCredentials.TAILSCALE_AUTH_KEY);
     assertThat(sidecar.getEnv()).filteredOn(e -> e.getName().equals("TS_AUTHKEY")).singleElement()
-        .satisfies(e -> assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo(TailscaleRules.AUTH_KEY_CREDENTIAL));
+        .satisfies(e -> assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo(InstanceCredentials.TAILSCALE_AUTH_KEY));
     assertThat(sidecar.getVolumeMounts()).extracting(VolumeMount::getMountPath).contains(TailscaleFactory.TOKEN_PATH);
   }
 

@@ -11,6 +11,7 @@ import io.voyager.bdk.model.BookInstanceDefinitionSpec.EgressRule;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec.Networking;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec.Tailscale;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec.WebhookBinding;
+import io.voyager.bdk.model.InstanceCredentials;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -29,7 +30,7 @@ class InstanceValidatorTest {
   static final InstanceValidator DEFAULT = new InstanceValidator(ControllerSettings.defaults());
   static final InstanceValidator KERNEL_ALLOWED =
       new InstanceValidator(ControllerSettings.defaults().withTailscaleKernelAllowed(true));
-  static final Credential AUTH_KEY = new Credential("tailscale_auth_key", "secret", "manual");
+  static final Credential AUTH_KEY = new Credential(InstanceCredentials.TAILSCALE_AUTH_KEY, "secret", "manual");
 
   /** One row: a change to the valid fixture spec and the problems it must give. */
   record Row(String name, UnaryOperator<BookInstanceDefinitionSpec> change, List<String> problems) {
