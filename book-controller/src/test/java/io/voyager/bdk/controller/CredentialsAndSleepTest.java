@@ -20,6 +20,7 @@ import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.BookWake;
 import io.voyager.bdk.model.Condition;
+import io.voyager.bdk.model.CredentialRotations;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -137,6 +138,65 @@ class CredentialsAndSleepTest {
   }
 
   @Test
+  void aRotationWithAnOverlapRollsThePodsOnceAndItsSweepRollsNone() {
+    create(client, Fixtures.instance("rotate", Fixtures.spec(NS, "primary")));
+    var secrets = client.secrets().inNamespace(NS).withName("rotate-credentials");
+    await().atMost(WAIT).until(() -> secrets.get() != null && client.apps().deployments().inNamespace(NS).withName("rotate").get() != null);
+    String empty = configHash(client, NS, "rotate");
+    secrets.edit(secret -> {
+      secret.setData(Map.of("zendesk_signing_key", base64("v1")));
+      return secret;
+    });
+    await().atMost(WAIT).until(() -> !empty.equals(configHash(client, NS, "rotate")));
+    String v1 = configHash(client, NS, "rotate");
+    double beforeRotation = controller.count(ResourceApplier.WRITES, "kind", "Deployment");
+
+    // The library's rotation with an overlap: the new value's lines, then the previous value's, and
+    // the annotation saying how many lines are current — one write.
+    Instant validUntil = Instant.now().plus(Duration.ofHours(1));
+    String key = "zendesk_signing_key";
+    secrets.edit(secret -> {
+      secret.setData(Map.of(key, base64(CredentialRotations.withPrevious("v2", "v1", null))));
+      if (secret.getMetadata().getAnnotations() == null) {
+        secret.getMetadata().setAnnotations(new java.util.HashMap<>());
+      }
+      secret.getMetadata().getAnnotations().put(CredentialRotations.PREVIOUS_VALUES,
+          CredentialRotations.format(Map.of(key, CredentialRotations.previous("v2", validUntil))));
+      secret.getMetadata().getLabels().put(CredentialRotations.PENDING_LABEL, CredentialRotations.PENDING);
+      return secret;
+    });
+    await().atMost(WAIT).until(() -> !v1.equals(configHash(client, NS, "rotate")));
+    String rotated = configHash(client, NS, "rotate");
+    await().atMost(WAIT).until(() -> controller.count(ResourceApplier.WRITES, "kind", "Deployment") > beforeRotation);
+    double afterRotation = controller.count(ResourceApplier.WRITES, "kind", "Deployment");
+    assertThat(afterRotation).as("the rotation's Deployment writes").isEqualTo(beforeRotation + 1);
+
+    // The overlap ends: the sweep drops the previous value's lines, the annotation and the label.
+    double reconciled = controller.count("operator.sdk.reconciliations.success");
+    secrets.edit(secret -> {
+      var swept = CredentialRotations.sweep(Map.of(key, decode(secret.getData().get(key))),
+          CredentialRotations.parse(secret.getMetadata().getAnnotations().get(CredentialRotations.PREVIOUS_VALUES)), validUntil);
+      assertThat(swept.stripped()).containsExactly(key);
+      secret.setData(Map.of(key, base64(swept.values().get(key))));
+      secret.getMetadata().getAnnotations().remove(CredentialRotations.PREVIOUS_VALUES);
+      secret.getMetadata().getLabels().remove(CredentialRotations.PENDING_LABEL);
+      return secret;
+    });
+    await().atMost(WAIT).until(() -> controller.count("operator.sdk.reconciliations.success") > reconciled);
+    assertThat(configHash(client, NS, "rotate")).as("the sweep does not roll the pods").isEqualTo(rotated);
+
+    // A later rotation still rolls them, and it is the only Deployment write since the first one:
+    // the sweep's reconcile wrote nothing.
+    secrets.edit(secret -> {
+      secret.setData(Map.of(key, base64("v3")));
+      return secret;
+    });
+    await().atMost(WAIT).until(() -> !rotated.equals(configHash(client, NS, "rotate")));
+    await().atMost(WAIT).until(() -> controller.count(ResourceApplier.WRITES, "kind", "Deployment") > afterRotation);
+    assertThat(controller.count(ResourceApplier.WRITES, "kind", "Deployment")).as("Deployment writes").isEqualTo(afterRotation + 1);
+  }
+
+  @Test
   void quantitiesTheApiServerRespellsAreNotRewrittenOnEveryReconcile() {
     var s = Fixtures.spec(NS, "primary");
     var halves = new BookInstanceDefinitionSpec(s.bookRef(), s.customer(),
@@ -209,6 +269,10 @@ class CredentialsAndSleepTest {
 
   private static String annotation(Lease lease, String key) {
     return lease == null || lease.getMetadata().getAnnotations() == null ? null : lease.getMetadata().getAnnotations().get(key);
+  }
+
+  private static String decode(String base64) {
+    return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
   }
 
   private static String base64(String s) {

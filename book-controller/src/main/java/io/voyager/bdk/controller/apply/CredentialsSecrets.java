@@ -9,6 +9,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.CredentialRotations;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
@@ -78,24 +81,60 @@ public final class CredentialsSecrets {
   }
 
   /**
-   * A digest of the values of the credentials {@code instance}'s book mounts
+   * A digest of the current values of the credentials {@code instance}'s book mounts
    * ({@link WorkloadFactory#mountedCredentials}), as the cached Secret holds them, salted with the
    * Secret's uid; empty when the Secret is not (yet) known or holds none of them, so its appearing
    * empty changes nothing. It stands for those credentials in the pod template's revision: a
    * rotation of a mounted credential rolls the pods; a change of a credential the book does not
-   * mount (the Tailscale auth key) or a metadata-only write (labels) does not. The salt is what keeps
-   * anyone who can read Deployments, but not Secrets, from testing guesses of a weak credential
-   * against it offline.
+   * mount (the Tailscale auth key) or a metadata-only write (labels) does not. A rotation with an
+   * overlap ({@link CredentialRotations}) stores the new value's lines followed by the previous
+   * value's: only the current lines count, so the rotation rolls the pods once and the sweep that
+   * later drops the previous lines rolls none. The salt is what keeps anyone who can read
+   * Deployments, but not Secrets, from testing guesses of a weak credential against it offline.
    */
   public String cachedDigest(ValidInstance instance) {
     List<String> mounted = WorkloadFactory.mountedCredentials(instance);
     return cached(instance)
         .map(s -> {
-          Map<String, String> values = new TreeMap<>(data(s));
-          values.keySet().retainAll(mounted);
+          Map<String, String> values = currentValues(data(s), s.getMetadata().getAnnotations(), mounted);
           return values.isEmpty() ? "" : ContentHash.of(Map.of("uid", String.valueOf(s.getMetadata().getUid()), "data", values));
         })
         .orElse("");
+  }
+
+  /**
+   * The base64 values of {@code names} in a Secret's {@code data}, each without its previous
+   * value's lines while a rotation's overlap keeps them ({@link CredentialRotations#PREVIOUS_VALUES}
+   * in {@code annotations}); a value with no such entry is as stored, so a Secret that never saw an
+   * overlap digests as it always did, and a swept value digests as it did during its overlap. An
+   * annotation that is not the contract's JSON (a hand edit) counts as none: every line counts.
+   */
+  static Map<String, String> currentValues(Map<String, String> data, Map<String, String> annotations, List<String> names) {
+    Map<String, String> values = new TreeMap<>(data);
+    values.keySet().retainAll(names);
+    Map<String, CredentialRotations.Previous> pending;
+    try {
+      pending = CredentialRotations.parse(annotations == null ? null : annotations.get(CredentialRotations.PREVIOUS_VALUES));
+    } catch (IllegalArgumentException e) {
+      pending = Map.of();
+    }
+    for (Map.Entry<String, CredentialRotations.Previous> entry : pending.entrySet()) {
+      String stored = values.get(entry.getKey());
+      if (stored == null) {
+        continue;
+      }
+      String decoded;
+      try {
+        decoded = new String(Base64.getDecoder().decode(stored), StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException notBase64) {
+        continue;
+      }
+      String current = CredentialRotations.current(decoded, entry.getValue());
+      if (!current.equals(decoded)) {
+        values.put(entry.getKey(), Base64.getEncoder().encodeToString(current.getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+    return values;
   }
 
   /** The credential names the cached Secret holds a non-empty value for (none when it is not known). */
