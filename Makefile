@@ -10,9 +10,11 @@
 #   ENVOY_BIN=PATH               use this Envoy binary (else envoy on PATH, else the one in .venv)
 #   NATS_SERVER_BIN=PATH         use this nats-server (>= 2.11) instead of the pinned build (make nats-server)
 #   PYTHON, MVN                  interpreters/tools to use (default python3, mvn)
-#   BENCH_ARGS="--requests 5000 --concurrency 8"   options of make bench's webhook benchmark (--help lists them)
+#   BENCH_ARGS="--seconds 20 --connections 16"   options of make bench's webhook benchmark (--help lists them)
 #   AUTH_BENCH_ARGS="--requests 5000 --rounds 3"   options of make bench's library authentication benchmark
+#   TRANSCODER_BENCH_ARGS="--seconds 20"            options of make bench's REST-vs-direct-gRPC GetBook benchmark
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
+#   ADS_ARGS="--books 10000 --changes 20"          options of make bench-ads (--help lists them)
 #   IMAGE_BASE=debian|official   base images of make images / make test (images/base-flags.sh):
 #                                debian (default) = built here from Debian packages, no registry needed;
 #                                official = eclipse-temurin / python from their registry
@@ -30,6 +32,7 @@ VENV := .venv
 ENVOY_STAMP := $(VENV)/.envoy-requirements.stamp
 STACK_CLASSPATH := local-stack/target/classpath.txt
 XDS_CLASSPATH := xds-server/target/bench-classpath.txt
+GHZ := $(HOME)/.cache/bdk/bench-tools/bin/ghz
 
 CLUSTER_E2E ?= true
 RUN_ARGS := $(ARGS)
@@ -44,7 +47,7 @@ RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
 BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
 
-.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-scale images book-runtime-test \
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-scale bench-ads images book-runtime-test \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -143,17 +146,30 @@ images:
 	$(PYTHON) images/pin_digests.py
 
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
-## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports). Then: the
-## Book Library REST API (GET and create) with bearer-token authentication on and off. Then:
-## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale (below).
-bench: envoy nats-server build bench-scale
+## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports; wrk). Then:
+## GetBook as REST through Envoy's transcoder (wrk) and as direct gRPC (ghz). Then: the Book Library REST API (GET and create) with bearer-token authentication on and off. Then:
+## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale and bench-ads (below).
+bench: envoy nats-server build bench-tools bench-scale bench-ads
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.WebhookBenchmark $(BENCH_ARGS)
+	GHZ_BIN="$(GHZ)" java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
+	  io.voyager.bdk.local.bench.TranscoderBenchmark $(TRANSCODER_BENCH_ARGS)
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.LibraryAuthBenchmark $(AUTH_BENCH_ARGS)
 	bin/bdkctl bench check
+
+## The load generators make bench drives: wrk (Debian's package; C, its own process) for HTTP, and
+## ghz (built from bench-tools/ghz/go.mod's pinned version through the Go module proxy, into
+## ~/.cache/bdk/bench-tools) for direct gRPC.
+bench-tools: $(GHZ)
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (Debian/Ubuntu), or set WRK_BIN"; exit 1; }
+
+$(GHZ): bench-tools/ghz/go.mod bench-tools/ghz/go.sum
+	mkdir -p $(dir $(GHZ))
+	cd bench-tools/ghz && GOFLAGS=-mod=mod go build -o $(GHZ) github.com/bojand/ghz/cmd/ghz
 
 ## Benchmark, not a test: the xds-server translator at scale, in memory (no Kubernetes, no Envoy):
 ## 10,000 books over 1,000 namespaces by default, translated from cold and after single changes,
@@ -165,6 +181,17 @@ bench-scale:
 	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
 	  io.voyager.bdk.xds.bench.TranslatorScaleBenchmark $(SCALE_ARGS)
+
+## Benchmark, not a test: bytes and time per single-book change on the ADS stream, state-of-the-world
+## vs delta xDS (the xds-server's discovery servers on loopback gRPC, one Envoy-like client per
+## protocol), 3,000 books by default (ADS_ARGS, --help).
+bench-ads:
+	$(MVN) -q install -DskipTests -pl xds-server -am
+	$(MVN) -q dependency:build-classpath -pl xds-server -Dmdep.includeScope=runtime \
+	  -Dmdep.outputFile="$(CURDIR)/$(XDS_CLASSPATH)"
+	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
+	  io.voyager.bdk.xds.bench.AdsProtocolBenchmark $(ADS_ARGS)
 
 ## Removes what make run leaves behind (kubeconfig, Envoy bootstrap and log).
 clean-run:

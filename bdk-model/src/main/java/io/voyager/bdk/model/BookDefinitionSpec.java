@@ -22,7 +22,7 @@ public record BookDefinitionSpec(
     List<Integration> integrations) {
 
   /** A DNS-1123 label. */
-  public static final String NAME_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
+  public static final String NAME_PATTERN = DnsNames.LABEL_PATTERN;
 
   /** Semantic Versioning 2.0.0 (semver.org's recommended expression). */
   public static final String SEMVER_PATTERN =

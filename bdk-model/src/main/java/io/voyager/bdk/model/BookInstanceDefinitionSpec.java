@@ -36,7 +36,7 @@ public record BookInstanceDefinitionSpec(
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Customer(
-      @Required @Pattern("^customer-[a-z0-9]([-a-z0-9]*[a-z0-9])?$") String namespace, @JsonProperty("organization_id") String organizationId) {}
+      @Required @Pattern(CustomerNamespaces.PATTERN) String namespace, @JsonProperty("organization_id") String organizationId) {}
 
   /** {@code type}: primary, secondary, shared, long-polling or webhook-triggered. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -47,10 +47,10 @@ public record BookInstanceDefinitionSpec(
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Resources(
-      String cpu,
-      String memory,
-      @JsonProperty("cpu_limit") String cpuLimit,
-      @JsonProperty("memory_limit") String memoryLimit) {}
+      @Pattern(Quantities.PATTERN) String cpu,
+      @Pattern(Quantities.PATTERN) String memory,
+      @JsonProperty("cpu_limit") @Pattern(Quantities.PATTERN) String cpuLimit,
+      @JsonProperty("memory_limit") @Pattern(Quantities.PATTERN) String memoryLimit) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)

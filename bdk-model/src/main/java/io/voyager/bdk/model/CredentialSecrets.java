@@ -1,7 +1,6 @@
 package io.voyager.bdk.model;
 
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Which Secrets may hold webhook signing secrets: only an instance's credentials Secret
@@ -15,12 +14,9 @@ public final class CredentialSecrets {
   private CredentialSecrets() {}
 
   public static final String SUFFIX = "-credentials";
-  /** A DNS-1123 label (at most 63 characters) followed by {@value #SUFFIX}. */
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?" + Pattern.quote(SUFFIX));
-
-  /** Whether {@code name} is named like an instance's credentials Secret. */
+  /** Whether {@code name} is named like an instance's credentials Secret: a DNS-1123 label followed by {@value #SUFFIX}. */
   public static boolean isCredentialsSecretName(String name) {
-    return name != null && NAME.matcher(name).matches();
+    return name != null && name.endsWith(SUFFIX) && DnsNames.isLabel(name.substring(0, name.length() - SUFFIX.length()));
   }
 
   /** Why {@code namespace/name} may not hold webhook secrets, or empty when it may. */

@@ -1,7 +1,6 @@
 package io.voyager.bdk.model;
 
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The rule for namespaces that may hold customer books: {@code customer-<name>}, where the whole is
@@ -13,7 +12,8 @@ public final class CustomerNamespaces {
   private CustomerNamespaces() {}
 
   public static final String PREFIX = "customer-";
-  private static final Pattern RULE = Pattern.compile("customer-[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  /** The rule as the CRD schemas' pattern: {@value #PREFIX} and a DNS-1123 label's characters, 63 in all. */
+  public static final String PATTERN = "^customer-[a-z0-9]([-a-z0-9]{0,52}[a-z0-9])?$";
 
   public static boolean isCustomerNamespace(String namespace) {
     return problem(namespace).isEmpty();
@@ -24,10 +24,11 @@ public final class CustomerNamespaces {
     if (namespace == null || namespace.isEmpty()) {
       return Optional.of("is required");
     }
-    if (namespace.length() > 63) {
-      return Optional.of("must be at most 63 characters");
+    if (namespace.length() > DnsNames.MAX_LABEL) {
+      return Optional.of("must be at most " + DnsNames.MAX_LABEL + " characters");
     }
-    if (!RULE.matcher(namespace).matches()) {
+    if (!namespace.startsWith(PREFIX) || namespace.length() == PREFIX.length() || !DnsNames.isLabel(namespace)
+        || !Character.isLetterOrDigit(namespace.charAt(PREFIX.length()))) {
       return Optional.of(
           "must be a customer namespace: 'customer-' followed by lowercase letters, digits and '-'");
     }

@@ -96,10 +96,10 @@ public record ExternalBookDefinitionSpec(
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Resources(
-      @JsonProperty("cpu_request") String cpuRequest,
-      @JsonProperty("memory_request") String memoryRequest,
-      @JsonProperty("cpu_limit") String cpuLimit,
-      @JsonProperty("memory_limit") String memoryLimit) {}
+      @JsonProperty("cpu_request") @Pattern(Quantities.PATTERN) String cpuRequest,
+      @JsonProperty("memory_request") @Pattern(Quantities.PATTERN) String memoryRequest,
+      @JsonProperty("cpu_limit") @Pattern(Quantities.PATTERN) String cpuLimit,
+      @JsonProperty("memory_limit") @Pattern(Quantities.PATTERN) String memoryLimit) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -111,7 +111,7 @@ public record ExternalBookDefinitionSpec(
   /** The Service in the same namespace whose EndpointSlices receive this book's webhooks. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record ServiceRef(@Required String name, Integer port) {}
+  public record ServiceRef(@Required @Pattern(DnsNames.LABEL_PATTERN) String name, @Min(1) @Max(65535) Integer port) {}
 
   /** Back-reference to the BookInstanceDefinition (owner references cannot cross namespaces). */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)

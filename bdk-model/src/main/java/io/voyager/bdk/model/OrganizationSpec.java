@@ -45,7 +45,7 @@ public record OrganizationSpec(
       @JsonProperty("max_instances") @Min(0) Integer maxInstances,
       @JsonProperty("max_replicas_per_instance") @Min(0) Integer maxReplicasPerInstance,
       @JsonProperty("max_total_replicas") @Min(0) Integer maxTotalReplicas,
-      @JsonProperty("requests_cpu") String requestsCpu,
-      @JsonProperty("requests_memory") String requestsMemory,
+      @JsonProperty("requests_cpu") @Pattern(Quantities.PATTERN) String requestsCpu,
+      @JsonProperty("requests_memory") @Pattern(Quantities.PATTERN) String requestsMemory,
       @JsonProperty("max_webhook_integrations") @Min(0) Integer maxWebhookIntegrations) {}
 }

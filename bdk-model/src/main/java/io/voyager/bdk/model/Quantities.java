@@ -13,8 +13,13 @@ import java.util.regex.Pattern;
 public final class Quantities {
   private Quantities() {}
 
-  /** Kubernetes' quantity grammar (the API server's regex). */
-  private static final Pattern GRAMMAR = Pattern.compile("^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$");
+  /** Kubernetes' quantity grammar (apimachinery's: a signed decimal, then a binary or decimal suffix or an exponent). */
+  private static final String NUMBER = "(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))";
+  private static final String SUFFIX = "(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?";
+  private static final Pattern GRAMMAR = Pattern.compile("^[+-]?" + NUMBER + SUFFIX + "$");
+  /** A quantity that is not negative, as the CRD schemas' pattern: what {@link #problem} accepts. */
+  public static final String PATTERN = "^\\+?" + NUMBER + SUFFIX + "$";
+  private static final Pattern NON_NEGATIVE = Pattern.compile(PATTERN);
 
   /** Why {@code value} is not a usable quantity, or empty when it is one. */
   public static Optional<String> problem(String value) {
@@ -22,8 +27,11 @@ public final class Quantities {
       return Optional.of("is required");
     }
     try {
-      if (parse(value).signum() < 0) {
+      if (parse(value).signum() < 0 || value.startsWith("-")) {
         return Optional.of("'" + brief(value) + "' must not be negative");
+      }
+      if (!NON_NEGATIVE.matcher(value).matches()) {
+        throw new IllegalArgumentException("not a Kubernetes quantity");
       }
       return Optional.empty();
     } catch (IllegalArgumentException e) {

@@ -105,4 +105,26 @@ class WebhookRulesTest {
     assertThat(json.readValue(integrationText, ExternalBookDefinitionSpec.ExternalIntegration.class)).isEqualTo(integration);
     assertThat(new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null, null, null).maxBodyBytes()).isNull();
   }
+  @Test
+  void hmacOptionsAreTheKnownValuesAndEachProblemNamesItsField() {
+    assertThat(Hmac.problems(new Hmac(null, null, null, null, null, null))).isEmpty();
+    assertThat(Hmac.problems(new Hmac("sha512", "X-Sig", "sha512=", "base64", "timestamp.body", "X-Ts"))).isEmpty();
+    assertThat(Hmac.problems(new Hmac("md5", "X-Sig", null, "base32", "all", null)))
+        .extracting(Hmac.Problem::field).containsExactly("algorithm", "encoding", "payload");
+    assertThat(Hmac.problems(new Hmac("SHA256", null, null, "", null, null)))
+        .extracting(Hmac.Problem::field).containsExactly("algorithm", "encoding");
+    assertThat(Hmac.problems(new Hmac(null, null, null, null, "timestamp.body", " ")))
+        .containsExactly(new Hmac.Problem("timestamp_header", "is required when payload is timestamp.body"));
+  }
+
+  /** The CRD schema's patterns (generated from Hmac's annotations) say exactly what the sets say. */
+  @Test
+  void hmacSchemaPatternsAreTheSets() {
+    for (String candidate : java.util.List.of("sha1", "sha256", "sha512", "md5", "SHA256", "", "sha256 ", "hex", "base64",
+        "base32", "body", "timestamp.body", "timestampXbody")) {
+      assertThat(candidate.matches(Hmac.ALGORITHM_PATTERN)).as(candidate).isEqualTo(Hmac.ALGORITHMS.contains(candidate));
+      assertThat(candidate.matches(Hmac.ENCODING_PATTERN)).as(candidate).isEqualTo(Hmac.ENCODINGS.contains(candidate));
+      assertThat(candidate.matches(Hmac.PAYLOAD_PATTERN)).as(candidate).isEqualTo(Hmac.PAYLOADS.contains(candidate));
+    }
+  }
 }

@@ -18,12 +18,24 @@ final class BenchCommand {
     @Option(names = "--warmup-seconds", defaultValue = "2", description = "Warm-up seconds per scheme (default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
 
-    @Option(names = "--threads", defaultValue = "2", description = "Concurrent callers (default: ${DEFAULT-VALUE}).")
-    int threads;
+    @Option(names = "--connections", defaultValue = "2",
+        description = "HTTP/2 connections to the server, as Envoy keeps one per worker (default: ${DEFAULT-VALUE}).")
+    int connections;
+
+    @Option(names = "--in-flight", defaultValue = "16",
+        description = "Concurrent Check calls over all connections, each followed by the next when answered (default: ${DEFAULT-VALUE}).")
+    int inFlight;
 
     @Override
     public Integer call() throws Exception {
-      CheckBenchmark.run(new CheckBenchmark.Settings(warmupSeconds, seconds, threads), System.out);
+      CheckBenchmark.Settings settings;
+      try {
+        settings = new CheckBenchmark.Settings(warmupSeconds, seconds, connections, inFlight);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--seconds, --warmup-seconds, --connections, --in-flight: " + e.getMessage());
+      }
+      CheckBenchmark.run(settings, System.out);
       return 0;
     }
   }

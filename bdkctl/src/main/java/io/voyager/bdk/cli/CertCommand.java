@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -28,7 +27,6 @@ import picocli.CommandLine.Spec;
     description = {"Issue a client certificate of the running local stack's internal CA (mutual TLS to its gRPC ports).",
         "Example: bin/bdkctl cert --name alice, then grpcurl $(bin/bdkctl cert --name alice --print-flags) 127.0.0.1:50051 list"})
 final class CertCommand implements Callable<Integer> {
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   @Spec
   CommandSpec spec;
@@ -56,9 +54,9 @@ final class CertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!NAME.matcher(name).matches()) {
-      throw new ParameterException(spec.commandLine(), "--name: '" + name + "' is not a DNS label (a-z, 0-9, '-', at most 63)");
-    }
+    io.voyager.bdk.model.DnsNames.labelProblem(name).ifPresent(p -> {
+      throw new ParameterException(spec.commandLine(), "--name: " + p);
+    });
     if (ttlHours < 1 || ttlHours > 720) {
       throw new ParameterException(spec.commandLine(), "--ttl-hours: must be from 1 to 720, got " + ttlHours);
     }

@@ -57,7 +57,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class BookInstanceReconciler implements Reconciler<BookInstanceDefinition>, Cleaner<BookInstanceDefinition> {
   private static final Logger log = LoggerFactory.getLogger(BookInstanceReconciler.class);
-  private static final int MAX_MESSAGE = 400;
 
   private final ControllerSettings settings;
   private final InstanceValidator validator;
@@ -314,6 +313,6 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
 
   private static String brief(Exception e) {
     String message = Objects.toString(e.getMessage(), e.getClass().getSimpleName());
-    return message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) + "…" : message;
+    return io.voyager.bdk.model.Conditions.truncated(message);
   }
 }

@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +23,13 @@ import org.slf4j.LoggerFactory;
  * Envoy's {@code envoy.service.auth.v3.Authorization}: reads headers, the exact body bytes
  * ({@code raw_body}, sent with {@code pack_as_bytes}) and the route's context_extensions, asks
  * {@link WebhookCheck} and answers. Any unexpected error is a denial (fail closed), never a crash.
+ *
+ * <p>Threads: ext-authz's gRPC server runs calls on its network threads
+ * ({@link ExtAuthzServer#grpcExecutor}), so a check whose Secret is in memory — nearly all of them —
+ * is decided where its request was read, without a hand-off to another thread. A check that would
+ * wait for a Secret read ({@link WebhookCheck#mayWaitForSecret}) is decided on
+ * {@code secretReads} instead, so a slow API server never holds up the other webhooks sharing
+ * Envoy's connection.
  */
 public final class AuthorizationService extends AuthorizationGrpc.AuthorizationImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(AuthorizationService.class);
@@ -30,16 +39,31 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
 
   private final WebhookCheck check;
   private final CheckMetrics metrics;
+  private final Executor secretReads;
   private final WakeGate wake;
 
+  /** Decides every check on the calling thread (for servers that run calls on their own executor). */
   public AuthorizationService(WebhookCheck check, CheckMetrics metrics) {
-    this(check, metrics, null);
+    this(check, metrics, Runnable::run, null);
+  }
+
+  public AuthorizationService(WebhookCheck check, CheckMetrics metrics, Executor secretReads) {
+    this(check, metrics, secretReads, null);
   }
 
   /** @param wake holds webhooks for books that sleep when idle; null: such routes are checked like any other */
   public AuthorizationService(WebhookCheck check, CheckMetrics metrics, WakeGate wake) {
+    this(check, metrics, Runnable::run, wake);
+  }
+
+  /**
+   * @param secretReads decides the checks that may wait for a Secret read
+   * @param wake holds webhooks for books that sleep when idle; null: such routes are checked like any other
+   */
+  public AuthorizationService(WebhookCheck check, CheckMetrics metrics, Executor secretReads, WakeGate wake) {
     this.check = check;
     this.metrics = metrics;
+    this.secretReads = secretReads;
     this.wake = wake;
   }
 
@@ -51,6 +75,18 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
    */
   @Override
   public void check(CheckRequest request, StreamObserver<CheckResponse> responses) {
+    if (check.mayWaitForSecret(request.getAttributes().getContextExtensionsMap())) {
+      try {
+        secretReads.execute(() -> answer(request, responses));
+        return;
+      } catch (RejectedExecutionException e) {
+        LOG.warn("event=secret_read_rejected error={}", e.toString());
+      }
+    }
+    answer(request, responses);
+  }
+
+  private void answer(CheckRequest request, StreamObserver<CheckResponse> responses) {
     long start = System.nanoTime();
     WebhookCheck.Step step = begin(request);
     if (step instanceof WebhookCheck.Step.Accepted accepted && wake != null && accepted.wakeLease().isPresent()) {
@@ -129,6 +165,11 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
   }
 
   private static void log(CheckRequest request, CheckOutcome outcome) {
+    boolean quiet = outcome instanceof CheckOutcome.Allowed
+        || (outcome instanceof CheckOutcome.Denied d && d.reason() == DenyReason.RATE_LIMITED);
+    if (quiet && !LOG.isDebugEnabled()) {
+      return; // the common case: nothing to log, so no path decoded either
+    }
     String path = request.getAttributes().getRequest().getHttp().getPath();
     if (outcome instanceof CheckOutcome.Allowed ok) {
       LOG.debug("event=webhook_allowed scheme={} path={} webhook_id={}", ok.scheme(), path, ok.webhookId());

@@ -136,7 +136,7 @@ public final class Main implements Callable<AutoCloseable> {
           new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), Duration.ofSeconds(secretFailureTtlSeconds), replayBudget, maxBuckets, wake),
           registry, Clock.systemUTC(), Ticker.systemTicker()));
       GrpcServers.Running grpc = started.register(
-          grpcOptions.start(registry, tls, server.service()));
+          grpcOptions.start(registry, tls, ExtAuthzServer.grpcExecutor(), server.service()));
       AdminServer admin = started.register(this.admin.start(registry, () -> true));
       log.info("event=ext_authz_started grpc={}:{} admin_port={} tolerance_s={} rate_per_s={} burst={}",
           grpcOptions.host(), grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst);

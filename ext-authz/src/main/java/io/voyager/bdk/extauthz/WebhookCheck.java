@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Decides one webhook: route context → signature (with timestamp tolerance) → replay → rate
@@ -38,7 +37,6 @@ import java.util.regex.Pattern;
  * </ul>
  */
 public final class WebhookCheck {
-  private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:@+=-]{1,128}");
 
   private final SecretSource secrets;
   private final ReplayStore replays;
@@ -52,6 +50,19 @@ public final class WebhookCheck {
     this.rateLimiter = rateLimiter;
     this.defaults = defaults;
     this.clock = clock;
+  }
+
+  /**
+   * Whether deciding for this route may wait for a Secret read (the Secret it names is not in
+   * memory yet). A context that names no Secret is refused without any read: false.
+   */
+  public boolean mayWaitForSecret(Map<String, String> contextExtensions) {
+    String namespace = contextExtensions.get(WebhookAuthContext.SECRET_NAMESPACE);
+    String name = contextExtensions.get(WebhookAuthContext.SECRET_NAME);
+    if (namespace == null || name == null || namespace.isBlank() || name.isBlank()) {
+      return false;
+    }
+    return !secrets.ready(namespace.trim(), name.trim());
   }
 
   /** The whole check, for a route whose book never sleeps (or once its book is awake). */
@@ -108,7 +119,7 @@ public final class WebhookCheck {
     if (!replays.firstDelivery(route.endpointKey(), verified.replayKeys(), window)) {
       return replay(scheme, verified);
     }
-    String webhookId = verified.deliveryId() != null && SAFE_ID.matcher(verified.deliveryId()).matches()
+    String webhookId = verified.deliveryId() != null && io.voyager.bdk.model.WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
         ? verified.deliveryId() : UUID.randomUUID().toString();
     List<Header> upstream = new ArrayList<>(4);
     upstream.add(new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
@@ -128,7 +139,7 @@ public final class WebhookCheck {
   }
 
   private static CheckOutcome replay(String scheme, Verified verified) {
-    String what = verified.deliveryId() != null && SAFE_ID.matcher(verified.deliveryId()).matches()
+    String what = verified.deliveryId() != null && io.voyager.bdk.model.WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
         ? "webhook " + verified.deliveryId() : "this signed webhook";
     return new CheckOutcome.Denied(scheme, DenyReason.REPLAY, what + " repeats a delivery already accepted within the replay window",
         List.of());

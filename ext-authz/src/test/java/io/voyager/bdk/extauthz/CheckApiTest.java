@@ -230,4 +230,59 @@ class CheckApiTest {
       assertThat(responses.toString()).doesNotContain(secret).doesNotContain(b64);
     }
   }
+
+  /** A StreamObserver that keeps the one response. */
+  static final class Answer implements io.grpc.stub.StreamObserver<CheckResponse> {
+    CheckResponse response;
+    boolean completed;
+
+    @Override
+    public void onNext(CheckResponse value) {
+      response = value;
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      throw new AssertionError(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      completed = true;
+    }
+  }
+
+  @Test
+  void onlyACheckThatWaitsForASecretReadIsHandedToTheSecretReaders() {
+    java.util.concurrent.atomic.AtomicInteger handedOff = new java.util.concurrent.atomic.AtomicInteger();
+    try (io.voyager.bdk.extauthz.secrets.KubernetesSecretSource secrets =
+        new io.voyager.bdk.extauthz.secrets.KubernetesSecretSource(client, 100, Duration.ofHours(1))) {
+      WebhookCheck check = new WebhookCheck(secrets,
+          new io.voyager.bdk.extauthz.replay.BoundedReplayStore(io.voyager.bdk.extauthz.replay.BoundedReplayStore.Budget.standard(), time),
+          new io.voyager.bdk.extauthz.ratelimit.RateLimiter(100, time), CheckDefaults.standard(), time);
+      AuthorizationService service = new AuthorizationService(check, new CheckMetrics(registry), task -> {
+        handedOff.incrementAndGet();
+        task.run();
+      });
+
+      Answer first = new Answer();
+      service.check(request(OLD, "off-1"), first);
+      assertThat(first.response.hasOkResponse()).isTrue();
+      assertThat(first.completed).isTrue();
+      assertThat(handedOff).as("the Secret had to be read").hasValue(1);
+
+      Answer second = new Answer();
+      service.check(request(OLD, "off-2"), second);
+      assertThat(second.response.hasOkResponse()).isTrue();
+      assertThat(handedOff).as("the Secret is in memory: decided on the calling thread").hasValue(1);
+
+      Answer noSecret = new Answer();
+      Map<String, String> withoutSecret = new java.util.HashMap<>(context());
+      withoutSecret.remove(WebhookAuthContext.SECRET_NAME);
+      service.check(request(OLD, "off-3").toBuilder().setAttributes(request(OLD, "off-3").getAttributes().toBuilder()
+          .clearContextExtensions().putAllContextExtensions(withoutSecret)).build(), noSecret);
+      assertThat(noSecret.response.getDeniedResponse().getBody()).contains("invalid_route_config");
+      assertThat(handedOff).as("refused without any read").hasValue(1);
+    }
+  }
 }

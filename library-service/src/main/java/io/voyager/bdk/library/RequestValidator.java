@@ -45,20 +45,14 @@ final class RequestValidator {
   static final Set<String> WEBHOOK_SCHEMES = Set.copyOf(WebhookAuthContext.SCHEMES);
   static final Set<String> CREDENTIAL_SOURCES = Set.copyOf(InstanceCredentials.SOURCES);
   static final Set<String> TAILSCALE_MODES = Set.of(TailscaleRules.KERNEL, TailscaleRules.USERSPACE);
-  static final Set<String> HMAC_ALGORITHMS = Set.of("sha1", "sha256", "sha512");
-  static final Set<String> HMAC_ENCODINGS = Set.of("hex", "base64");
-  static final Set<String> HMAC_PAYLOADS = Set.of("body", "timestamp.body");
 
-  /** A Kubernetes resource quantity (e.g. 500m, 1Gi, 0.5, 1e3), never negative. */
-  private static final Pattern QUANTITY =
-      Pattern.compile("\\+?(\\d+(\\.\\d*)?|\\.\\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\\d+)?");
   /** A Secret data key. */
   private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
   private static final int MAX_TEXT = 1024;
 
   void validateCreateBook(CreateBookRequest r) {
     List<Violation> v = new ArrayList<>();
-    Dns.labelProblem(r.getName()).ifPresent(p -> v.add(new Violation("name", p)));
+    io.voyager.bdk.model.DnsNames.labelProblem(r.getName()).ifPresent(p -> v.add(new Violation("name", p)));
     if (r.getVersion().isEmpty()) {
       v.add(new Violation("version", "is required"));
     } else if (SemanticVersion.parse(r.getVersion()).isEmpty()) {
@@ -76,7 +70,7 @@ final class RequestValidator {
     for (int i = 0; i < r.getIntegrationsCount(); i++) {
       Integration in = r.getIntegrations(i);
       String f = "integrations[" + i + "]";
-      Dns.labelProblem(in.getName()).ifPresent(p -> v.add(new Violation(f + ".name", p)));
+      io.voyager.bdk.model.DnsNames.labelProblem(in.getName()).ifPresent(p -> v.add(new Violation(f + ".name", p)));
       if (!in.getName().isEmpty() && !integrationNames.add(in.getName())) {
         v.add(new Violation(f + ".name", "duplicates integration " + quoted(in.getName())));
       }
@@ -210,8 +204,8 @@ final class RequestValidator {
   }
 
   private static void quantity(String field, String value, List<Violation> v) {
-    if (!value.isEmpty() && !QUANTITY.matcher(value).matches()) {
-      v.add(new Violation(field, "must be a Kubernetes resource quantity such as 500m or 1Gi; got " + quoted(value)));
+    if (!value.isEmpty()) {
+      io.voyager.bdk.model.Quantities.problem(value).ifPresent(p -> v.add(new Violation(field, p)));
     }
   }
 
@@ -394,16 +388,18 @@ final class RequestValidator {
     }
   }
 
+  /** The rules of {@link io.voyager.bdk.model.Hmac}, plus: the API asks for the header. */
   private static void hmac(String f, Hmac h, List<Violation> v) {
     if (h.getHeader().isEmpty()) {
       v.add(new Violation(f + ".header", "is required with scheme hmac: the header carrying the signature"));
     }
-    oneOf(f + ".algorithm", h.getAlgorithm(), HMAC_ALGORITHMS, false, v);
-    oneOf(f + ".encoding", h.getEncoding(), HMAC_ENCODINGS, false, v);
-    oneOf(f + ".payload", h.getPayload(), HMAC_PAYLOADS, false, v);
-    if (h.getPayload().equals("timestamp.body") && h.getTimestampHeader().isEmpty()) {
-      v.add(new Violation(f + ".timestamp_header", "is required when payload is timestamp.body"));
-    }
+    io.voyager.bdk.model.Hmac.problems(new io.voyager.bdk.model.Hmac(emptyToNull(h.getAlgorithm()), emptyToNull(h.getHeader()),
+            emptyToNull(h.getPrefix()), emptyToNull(h.getEncoding()), emptyToNull(h.getPayload()), emptyToNull(h.getTimestampHeader())))
+        .forEach(p -> v.add(new Violation(f + "." + p.field(), p.message())));
+  }
+
+  private static String emptyToNull(String s) {
+    return s.isEmpty() ? null : s;
   }
 
   private static void oneOf(String field, String value, Set<String> allowed, boolean required, List<Violation> v) {

@@ -1,5 +1,7 @@
 package io.voyager.bdk.library;
 
+import io.voyager.bdk.model.DnsNames;
+
 import io.voyager.bdk.model.Digests;
 import java.util.Locale;
 import java.util.UUID;
@@ -23,7 +25,7 @@ final class ResourceNames {
   static String book(String name, String version) {
     String readable = name + "-" + version.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
     String digest = Digests.sha256Hex(name + "\n" + version).substring(0, DIGEST_CHARS);
-    return trimmed(readable, Dns.MAX_LABEL - DIGEST_CHARS - 1) + "-" + digest;
+    return trimmed(readable, DnsNames.MAX_LABEL - DIGEST_CHARS - 1) + "-" + digest;
   }
 
   /**
@@ -34,7 +36,7 @@ final class ResourceNames {
   static String instance(String bookName, UUID instanceId) {
     String id = instanceId.toString();
     String base = Character.isDigit(bookName.charAt(0)) ? "b-" + bookName : bookName;
-    return trimmed(base, Dns.MAX_LABEL - id.length() - 1) + "-" + id;
+    return trimmed(base, DnsNames.MAX_LABEL - id.length() - 1) + "-" + id;
   }
 
   /**

@@ -99,7 +99,7 @@ class BookLibraryServiceTest {
     BookDefinition stored = client.resources(BookDefinition.class).inNamespace("bdk").list().getItems().get(0);
     assertThat(stored.getMetadata().getLabels()).containsEntry(BdkLabels.BOOK_ID, created.getBookId());
     assertThat(stored.getMetadata().getAnnotations()).containsEntry(BdkLabels.CREATED_AT, created.getCreatedAt());
-    assertThat(Dns.isLabel(stored.getMetadata().getName())).isTrue();
+    assertThat(io.voyager.bdk.model.DnsNames.isLabel(stored.getMetadata().getName())).isTrue();
 
     // read-your-writes: the get right after the create finds the book
     Book got = stub.getBook(GetBookRequest.newBuilder().setBookId(created.getBookId()).build());
@@ -202,7 +202,7 @@ class BookLibraryServiceTest {
     BookInstanceDefinition stored = client.resources(BookInstanceDefinition.class).inNamespace("bdk").list().getItems().get(0);
     String resourceName = stored.getMetadata().getName();
     assertThat(resourceName).hasSizeLessThanOrEqualTo(63);
-    assertThat(Dns.isLabel(resourceName)).isTrue();
+    assertThat(io.voyager.bdk.model.DnsNames.isLabel(resourceName)).isTrue();
     assertThat(stored.getMetadata().getLabels())
         .containsEntry(BdkLabels.INSTANCE_ID, created.getInstanceId())
         .containsEntry(BdkLabels.BOOK_ID, book.getBookId());

@@ -16,14 +16,14 @@ class NamesAndTokensTest {
   void bookNamesAreDnsLabelsDerivedFromNameAndVersion() {
     String a = ResourceNames.book("customer-support", "1.0.0");
     assertThat(a).startsWith("customer-support-1-0-0-").hasSizeLessThanOrEqualTo(63);
-    assertThat(Dns.isLabel(a)).isTrue();
+    assertThat(io.voyager.bdk.model.DnsNames.isLabel(a)).isTrue();
     assertThat(ResourceNames.book("customer-support", "1.0.0")).isEqualTo(a);
     // versions that sanitize alike still get different names
     assertThat(ResourceNames.book("customer-support", "1.0.0-RC.1"))
         .isNotEqualTo(ResourceNames.book("customer-support", "1.0.0-rc.1"));
     assertThat(ResourceNames.book("a", "1.0.0+b")).isNotEqualTo(ResourceNames.book("a", "1.0.0-b"));
     String longest = ResourceNames.book("a".repeat(63), "1.0.0-" + "x".repeat(100));
-    assertThat(Dns.isLabel(longest)).isTrue();
+    assertThat(io.voyager.bdk.model.DnsNames.isLabel(longest)).isTrue();
   }
 
   @Test
@@ -31,10 +31,10 @@ class NamesAndTokensTest {
     UUID id = UUID.randomUUID();
     String name = ResourceNames.instance("a".repeat(63), id);
     assertThat(name).hasSizeLessThanOrEqualTo(63).endsWith(id.toString());
-    assertThat(Dns.isLabel(name)).isTrue();
+    assertThat(io.voyager.bdk.model.DnsNames.isLabel(name)).isTrue();
     String digit = ResourceNames.instance("3d-printer", id);
     assertThat(digit).startsWith("b-3d-printer-");
-    assertThat(Dns.isLabel(digit)).isTrue();
+    assertThat(io.voyager.bdk.model.DnsNames.isLabel(digit)).isTrue();
     assertThat(InstanceNames.credentialsSecret(name)).isEqualTo(name + "-credentials");
   }
 

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.voyager.bdk.model.Conditions;
 import java.util.List;
 import java.util.Arrays;
 
@@ -31,8 +32,8 @@ final class DeploymentStatuses {
         .withAvailableReplicas(ready)
         .withUnavailableReplicas(replicas - ready == 0 ? null : replicas - ready)
         .withConditions(
-            condition("Available", available, available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable", now),
-            condition("Progressing", true, "NewReplicaSetAvailable", now))
+            condition(deployment, "Available", available, available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable", now),
+            condition(deployment, "Progressing", true, "NewReplicaSetAvailable", now))
         .build();
   }
 
@@ -58,14 +59,19 @@ final class DeploymentStatuses {
         : status.getConditions().stream().map(c -> c.getType() + "=" + c.getStatus()).sorted().toList();
   }
 
-  private static DeploymentCondition condition(String type, boolean status, String reason, String now) {
+  /** The condition as it now is; its transition time stays what the Deployment shows while the status holds (bdk-model's Conditions rule). */
+  private static DeploymentCondition condition(Deployment deployment, String type, boolean status, String reason, String now) {
+    String value = status ? "True" : "False";
+    DeploymentCondition previous = deployment.getStatus() == null || deployment.getStatus().getConditions() == null ? null
+        : deployment.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
     return new DeploymentConditionBuilder()
         .withType(type)
-        .withStatus(status ? "True" : "False")
+        .withStatus(value)
         .withReason(reason)
         .withMessage("reported by the BDK local runtime")
         .withLastUpdateTime(now)
-        .withLastTransitionTime(now)
+        .withLastTransitionTime(Conditions.since(previous == null ? null : previous.getStatus(),
+            previous == null ? null : previous.getLastTransitionTime(), value, now))
         .build();
   }
 }

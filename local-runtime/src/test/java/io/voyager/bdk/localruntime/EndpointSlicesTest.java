@@ -84,4 +84,19 @@ class EndpointSlicesTest {
         .isTrue();
     assertThat(DeploymentStatuses.same(null, DeploymentStatuses.desired(deployment, true, "t"))).isFalse();
   }
+
+  @Test
+  void aConditionKeepsItsTransitionTimeWhileItsStatusHolds() {
+    var deployment = Fixtures.deployment("customer-acme", "support", 1);
+    deployment.setStatus(DeploymentStatuses.desired(deployment, true, "2025-01-01T00:00:00Z"));
+
+    DeploymentStatus later = DeploymentStatuses.desired(deployment, true, "2025-06-01T00:00:00Z");
+    assertThat(later.getConditions()).allSatisfy(c -> {
+      assertThat(c.getLastTransitionTime()).isEqualTo("2025-01-01T00:00:00Z");
+      assertThat(c.getLastUpdateTime()).isEqualTo("2025-06-01T00:00:00Z");
+    });
+    DeploymentStatus down = DeploymentStatuses.desired(deployment, false, "2025-06-01T00:00:00Z");
+    assertThat(down.getConditions()).filteredOn(c -> c.getType().equals("Available")).singleElement()
+        .satisfies(c -> assertThat(c.getLastTransitionTime()).isEqualTo("2025-06-01T00:00:00Z"));
+  }
 }

@@ -13,8 +13,9 @@ import java.io.UncheckedIOException;
  * Renders the project's Envoy bootstrap ({@code envoy/bootstrap.yaml}, packaged on the classpath
  * as {@code /envoy/bootstrap.yaml}) with the ports of one stack: node id, the port of the static
  * {@code xds_cluster} endpoint, the admin port and the directory of Envoy's filesystem-SDS files
- * (its mutual-TLS client certificate and the internal CA; {@link LocalTls#writeEnvoySds}).
- * Everything else stays exactly as in the file, which remains the single source of truth.
+ * (its mutual-TLS client certificate and the internal CA; {@link LocalTls#writeEnvoySds}), and
+ * optionally the ADS protocol ({@link #withAdsApiType}). Everything else stays exactly as in the
+ * file, which remains the single source of truth.
  */
 public final class EnvoyBootstrap {
   public static final String RESOURCE = "/envoy/bootstrap.yaml";
@@ -84,6 +85,20 @@ public final class EnvoyBootstrap {
       if (tls != null) {
         replacePaths(tls, TEMPLATE_SDS_DIR, sdsDir);
       }
+      return YAML.writeValueAsString(root);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("bootstrap is not valid YAML: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Pure: {@code bootstrapYaml} with {@code dynamic_resources.ads_config.api_type} set to
+   * {@code apiType} (state-of-the-world or delta xDS); nothing else changes.
+   */
+  public static String withAdsApiType(String bootstrapYaml, AdsApiType apiType) {
+    try {
+      ObjectNode root = (ObjectNode) YAML.readTree(bootstrapYaml);
+      ((ObjectNode) required(required(root, "dynamic_resources"), "ads_config")).put("api_type", apiType.name());
       return YAML.writeValueAsString(root);
     } catch (IOException e) {
       throw new IllegalArgumentException("bootstrap is not valid YAML: " + e.getMessage(), e);

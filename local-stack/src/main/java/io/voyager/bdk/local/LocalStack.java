@@ -62,12 +62,14 @@ public final class LocalStack implements AutoCloseable {
   private final LocalTls tls;
   private final Map<Component, List<String>> startArgs;
   private final NatsServerProcess nats;
+  private final AdsApiType adsApiType;
 
   private LocalStack(StackPorts ports, Path runDir, Path kubeconfig, EmbeddedKubernetes embeddedKubernetes,
       KubernetesClient client, Map<Component, AutoCloseable> services, EnvoyProcess envoy,
       Deque<AutoCloseable> toClose, List<String> createdNamespaces, DevIssuer issuer,
       LocalIssuer.Publication jwksPublication, List<String> createdOrganizations, NatsServerProcess nats, LocalTls tls,
-      Map<Component, List<String>> startArgs) {
+      Map<Component, List<String>> startArgs, AdsApiType adsApiType) {
+    this.adsApiType = adsApiType;
     this.tls = tls;
     this.startArgs = Map.copyOf(startArgs);
     this.nats = nats;
@@ -167,6 +169,11 @@ public final class LocalStack implements AutoCloseable {
       throw new IllegalArgumentException(component + " is not part of this stack");
     }
     return args;
+  }
+
+  /** How the stack's Envoy asks the xds-server for its config (state-of-the-world or delta). */
+  public AdsApiType adsApiType() {
+    return adsApiType;
   }
 
   /** The stack's CAs and certificates (edge and internal). */
@@ -317,6 +324,9 @@ public final class LocalStack implements AutoCloseable {
     private int envoyConcurrency = 1;
     private String nodeId = "gateway-local";
     private Duration envoyTimeout = Duration.ofSeconds(60);
+    private AdsApiType adsApiType = AdsApiType.GRPC;
+    private java.util.function.UnaryOperator<String> bootstrapEdit = java.util.function.UnaryOperator.identity();
+    private boolean awaitGatewayListener = true;
     private final EnumSet<Component> components = EnumSet.allOf(Component.class);
     private final Map<Component, List<String>> extraArgs = new EnumMap<>(Component.class);
     private final Map<Component, ServiceStarter> starters = new EnumMap<>(Component.class);
@@ -388,6 +398,27 @@ public final class LocalStack implements AutoCloseable {
     /** How long to wait for Envoy to be ready and for its listener to arrive by xDS. */
     public Builder envoyTimeout(Duration timeout) {
       this.envoyTimeout = timeout;
+      return this;
+    }
+
+    /** How Envoy's bootstrap asks for its config: state-of-the-world ({@code GRPC}, the default) or delta xDS. */
+    public Builder adsApiType(AdsApiType apiType) {
+      this.adsApiType = java.util.Objects.requireNonNull(apiType, "apiType");
+      return this;
+    }
+
+    /** Tests: changes the rendered bootstrap YAML (e.g. adds a static cluster) before Envoy starts on it. */
+    public Builder envoyBootstrap(java.util.function.UnaryOperator<String> edit) {
+      this.bootstrapEdit = edit;
+      return this;
+    }
+
+    /**
+     * Whether {@link #start()} waits for the gateway's listener to arrive by xDS (default true);
+     * a test whose xds-server serves no listener at first waits for Envoy's /ready only.
+     */
+    public Builder awaitGatewayListener(boolean await) {
+      this.awaitGatewayListener = await;
       return this;
     }
 
@@ -478,18 +509,20 @@ public final class LocalStack implements AutoCloseable {
         }
 
         Path binary = envoyBinary != null ? envoyBinary : EnvoyBinary.locate(projectRoot);
-        String bootstrap = EnvoyBootstrap.render(nodeId, bound.xds(), bound.envoyAdmin(), envoySds);
+        String bootstrap = bootstrapEdit.apply(EnvoyBootstrap.withAdsApiType(
+            EnvoyBootstrap.render(nodeId, bound.xds(), bound.envoyAdmin(), envoySds), adsApiType));
         EnvoyProcess envoy = EnvoyProcess.start(binary, bootstrap, runDir.resolve("envoy"), envoyConcurrency, List.of());
         started.push(envoy);
         envoy.awaitReady(envoyTimeout);
-        if (running.contains(Component.XDS)) {
+        if (running.contains(Component.XDS) && awaitGatewayListener) {
           envoy.awaitListener(bound.envoyListener(), envoyTimeout);
         }
         bound = bound.withEnvoyAdmin(envoy.admin().address().getPort());
-        log.info("event=stack_ready gateway=http://{}:{} https=https://{}:{} envoy_admin={} kubeconfig={} edge_ca={}",
-            LOCALHOST, bound.envoyListener(), LOCALHOST, bound.envoyHttps(), bound.envoyAdmin(), kubeconfig, tls.edgeCaFile());
+        log.info("event=stack_ready gateway=http://{}:{} https=https://{}:{} envoy_admin={} ads_api_type={} kubeconfig={} edge_ca={}",
+            LOCALHOST, bound.envoyListener(), LOCALHOST, bound.envoyHttps(), bound.envoyAdmin(), adsApiType, kubeconfig,
+            tls.edgeCaFile());
         return new LocalStack(bound, runDir, kubeconfig, embedded, client, services, envoy, started, createdNamespaces,
-            issuer, jwksPublication, createdOrganizations, nats, tls, startArgs);
+            issuer, jwksPublication, createdOrganizations, nats, tls, startArgs, adsApiType);
       } catch (Exception | Error e) {
         closeAll(started);
         throw e;

@@ -87,6 +87,11 @@ public final class LocalStackMain implements Callable<Integer> {
   @Option(names = "--envoy-concurrency", description = "Envoy worker threads. Default: ${DEFAULT-VALUE}.")
   int envoyConcurrency = 2;
 
+  @Option(names = "--envoy-ads-api", paramLabel = "TYPE",
+      description = "How Envoy asks the xds-server for its config (its bootstrap's ads_config.api_type): GRPC (state of the world, "
+          + "every response of a type carries all of it) or DELTA_GRPC (delta xDS: only what changed). Default: ${DEFAULT-VALUE}.")
+  AdsApiType envoyAdsApi = AdsApiType.GRPC;
+
   @Option(names = "--without", split = ",", paramLabel = "COMPONENT",
       description = "Leave components out: ${COMPLETION-CANDIDATES}.")
   List<Component> without = new ArrayList<>();
@@ -121,6 +126,7 @@ public final class LocalStackMain implements Callable<Integer> {
         .kubeconfig(kubeconfig)
         .envoyBinary(envoyBin)
         .envoyConcurrency(envoyConcurrency)
+        .adsApiType(envoyAdsApi)
         .without(without.toArray(Component[]::new))
         .start();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -145,7 +151,8 @@ public final class LocalStackMain implements Callable<Integer> {
     out.printf("                         http://%s:%d    (plain HTTP, for local use)%n", h, p.envoyListener());
     out.printf("  Envoy admin            http://%s:%d   (log: %s)%n", h, p.envoyAdmin(), stack.envoy().logFile());
     if (stack.components().contains(Component.XDS)) {
-      out.printf("  xds-server ADS gRPC    %s:%d%n", h, p.xds());
+      out.printf("  xds-server ADS gRPC    %s:%d   (Envoy speaks %s)%n", h, p.xds(),
+          stack.adsApiType() == AdsApiType.DELTA_GRPC ? "delta xDS" : "state-of-the-world xDS");
       out.printf("  xds-server admin       http://%s:%d%n", h, p.xdsAdmin());
     }
     if (stack.components().contains(Component.LIBRARY)) {

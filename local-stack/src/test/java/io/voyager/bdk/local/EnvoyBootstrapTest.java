@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class EnvoyBootstrapTest {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -69,13 +71,29 @@ class EnvoyBootstrapTest {
         .hasMessageContaining("nodeId");
   }
 
-  /** The rendered file, with the stack's SDS files and certificates, is a bootstrap the pinned Envoy accepts (envoy --mode validate). */
   @Test
-  void envoyAcceptsTheRenderedBootstrap(@TempDir Path dir) throws Exception {
+  void withAdsApiTypeChangesOnlyTheAdsApiType() throws Exception {
+    JsonNode original = YAML.readTree(EnvoyBootstrap.render("gw-7", 28000, 0));
+    JsonNode delta = YAML.readTree(EnvoyBootstrap.withAdsApiType(EnvoyBootstrap.render("gw-7", 28000, 0), AdsApiType.DELTA_GRPC));
+
+    assertThat(delta.at("/dynamic_resources/ads_config/api_type").asText()).isEqualTo("DELTA_GRPC");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) delta.at("/dynamic_resources/ads_config")).put("api_type", "GRPC");
+    assertThat(delta).as("everything else as rendered").isEqualTo(original);
+    assertThatThrownBy(() -> EnvoyBootstrap.withAdsApiType("node: {id: a}", AdsApiType.GRPC))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dynamic_resources");
+  }
+
+  /**
+   * The rendered file, with the stack's SDS files and certificates, is a bootstrap the pinned Envoy
+   * accepts (envoy --mode validate), with either ADS protocol.
+   */
+  @ParameterizedTest
+  @EnumSource(AdsApiType.class)
+  void envoyAcceptsTheRenderedBootstrap(AdsApiType apiType, @TempDir Path dir) throws Exception {
     Path envoy = EnvoyBinary.locate(ProjectRoot.get());
     Path sds = LocalTls.create(dir).writeEnvoySds(dir.resolve("sds"));
     Path file = dir.resolve("bootstrap.yaml");
-    String rendered = EnvoyBootstrap.render("validate", 28000, 0, sds);
+    String rendered = EnvoyBootstrap.withAdsApiType(EnvoyBootstrap.render("validate", 28000, 0, sds), apiType);
     assertThat(rendered).contains(sds.resolve("internal-client.yaml").toString()).doesNotContain(EnvoyBootstrap.TEMPLATE_SDS_DIR);
     Files.writeString(file, rendered);
     List<String> command = new ArrayList<>(List.of(envoy.toString(), "--mode", "validate", "-c", file.toString(),

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -51,6 +53,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * TLS with real certificates and a real Envoy. At the edge: the HTTPS listener serves the
@@ -238,55 +242,69 @@ class TlsEndToEndTest {
     }
   }
 
-  /** Opens an ADS stream presenting {@code client} and claiming {@code nodeCluster}; its first answer or error. */
-  static Object adsFirstAnswer(TlsFiles client, String nodeCluster) throws Exception {
+  /**
+   * Opens an ADS stream ({@code apiType}: state-of-the-world or delta) presenting {@code client}
+   * and claiming {@code nodeCluster}, asks for clusters; returns the number of clusters in its
+   * first answer, or the error that ended it.
+   */
+  static Object adsFirstAnswer(TlsFiles client, String nodeCluster, AdsApiType apiType) throws Exception {
     ManagedChannel channel = Grpc.newChannelBuilderForAddress(LocalStack.LOCALHOST, stack.ports().xds(), ClientTls.mutualTls(client))
         .overrideAuthority(LocalTls.SERVICE_NAMES.get(Component.XDS)).build();
     CompletableFuture<Object> first = new CompletableFuture<>();
     try {
-      StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
-          .streamAggregatedResources(new StreamObserver<>() {
-            @Override
-            public void onNext(DiscoveryResponse value) {
-              first.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              first.complete(t);
-            }
-
-            @Override
-            public void onCompleted() {
-              first.complete("completed");
-            }
-          });
-      requests.onNext(DiscoveryRequest.newBuilder()
-          .setNode(Node.newBuilder().setId("probe").setCluster(nodeCluster))
-          .setTypeUrl("type.googleapis.com/envoy.config.cluster.v3.Cluster")
-          .build());
+      Node node = Node.newBuilder().setId("probe").setCluster(nodeCluster).build();
+      String cds = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+      var stub = AggregatedDiscoveryServiceGrpc.newStub(channel);
+      if (apiType == AdsApiType.GRPC) {
+        stub.streamAggregatedResources(firstOf(first, DiscoveryResponse::getResourcesCount))
+            .onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(cds).build());
+      } else {
+        stub.deltaAggregatedResources(firstOf(first, DeltaDiscoveryResponse::getResourcesCount))
+            .onNext(DeltaDiscoveryRequest.newBuilder().setNode(node).setTypeUrl(cds).build());
+      }
       return first.get(20, TimeUnit.SECONDS);
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 
-  @Test
-  void theXdsServerAcceptsAStreamOnlyForTheNodeItsCertificateNames() throws Exception {
+  /** Completes {@code first} with the first response's {@code count}, the stream's error, or "completed". */
+  static <T> StreamObserver<T> firstOf(CompletableFuture<Object> first, java.util.function.ToIntFunction<T> count) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        first.complete(count.applyAsInt(value));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        first.complete(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        first.complete("completed");
+      }
+    };
+  }
+
+  @ParameterizedTest
+  @EnumSource(AdsApiType.class)
+  void theXdsServerAcceptsAStreamOnlyForTheNodeItsCertificateNames(AdsApiType apiType) throws Exception {
     CertificateAuthority.IssuedCertificate gatewayA = stack.tls().internalCa().issue("gateway-a", List.of(), List.of(),
         List.of("spiffe://bdk/envoy/gateway-a"), Set.of(CertificateAuthority.Usage.CLIENT), Duration.ofHours(1));
-    Path dir = gatewayA.writeTo(otherDir.resolve("gateway-a"));
+    Path dir = gatewayA.writeTo(otherDir.resolve("gateway-a-" + apiType));
     TlsFiles a = new TlsFiles(dir.resolve("tls.crt"), dir.resolve("tls.key"), dir.resolve("ca.crt"));
 
-    Object claimingB = adsFirstAnswer(a, "gateway-b");
+    Object claimingB = adsFirstAnswer(a, "gateway-b", apiType);
     assertThat(claimingB).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
       assertThat(e.getStatus().getDescription()).contains("spiffe://bdk/envoy/gateway-b");
     });
-    assertThat(adsFirstAnswer(foreignClient, "bdk-gateway")).isInstanceOfSatisfying(StatusRuntimeException.class,
+    assertThat(adsFirstAnswer(foreignClient, "bdk-gateway", apiType)).isInstanceOfSatisfying(StatusRuntimeException.class,
         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
-    Object asA = adsFirstAnswer(a, "gateway-a");
-    assertThat(asA).isInstanceOfSatisfying(DiscoveryResponse.class, r -> assertThat(r.getResourcesCount()).isPositive());
+    Object asA = adsFirstAnswer(a, "gateway-a", apiType);
+    assertThat(asA).as("clusters in the first answer").isInstanceOfSatisfying(Integer.class, n -> assertThat(n).isPositive());
     assertThat(xdsMetrics()).containsPattern("bdk_xds_ads_refused_total\\{service=\"xds-server\"} [1-9]");
   }
 }

@@ -28,13 +28,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Config a real Envoy refuses, end to end.
@@ -54,9 +57,13 @@ import org.junit.jupiter.api.io.TempDir;
  * Accepted=True and routed).
  *
  * <p>Envoy's {@code update_rejected} counters only grow, so the test with no rejection runs first
- * ({@link Order}).
+ * ({@link Order}). Each runs with Envoy speaking state-of-the-world and delta xDS: in delta a
+ * NACK carries only its nonce and {@code error_detail}, and the NACKed resource is held the same
+ * way (not re-sent until it changes).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ParameterizedClass(name = "{0}")
+@EnumSource(AdsApiType.class)
 class XdsNackEndToEndTest {
   private static final Duration CONVERGE = Duration.ofSeconds(30);
   private static final Duration OBSERVE = Duration.ofSeconds(5);
@@ -76,9 +83,12 @@ class XdsNackEndToEndTest {
   static WebhookBooks books;
   static final List<SampleBook> backends = new ArrayList<>();
 
-  @BeforeAll
-  static void startStack() throws Exception {
-    stack = TestStacks.ephemeral(runDir, "e2e-xds-nack")
+  @Parameter AdsApiType apiType;
+
+  @BeforeParameterizedClassInvocation
+  static void startStack(AdsApiType apiType) throws Exception {
+    stack = TestStacks.ephemeral(runDir.resolve(apiType.name()), "e2e-xds-nack")
+        .adsApiType(apiType)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .starter(Component.XDS, refusals.xdsStarter())
         .start();
@@ -88,11 +98,13 @@ class XdsNackEndToEndTest {
     books = new WebhookBooks(stack);
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stopStack() {
     backends.forEach(SampleBook::close);
+    backends.clear();
     if (stack != null) {
       stack.close();
+      stack = null;
     }
   }
 

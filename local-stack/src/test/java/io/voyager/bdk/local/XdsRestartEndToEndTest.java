@@ -26,19 +26,25 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The xds-server restarts under a running Envoy (java-control-plane issue #463: a control plane
- * restart can leave stale clusters). Envoy keeps serving its last config while the server is down,
- * reconnects to the new one on the same port and converges to what the Kubernetes API says now:
- * a book deleted meanwhile loses its route and its cluster, nothing is rejected, the unchanged
- * routes answer throughout. A restart with unchanged input yields the same content versions, so
- * nothing is pushed to Envoy as new.
+ * restart can leave stale clusters), with Envoy speaking state-of-the-world and delta xDS. Envoy
+ * keeps serving its last config while the server is down, reconnects to the new one on the same
+ * port and converges to what the Kubernetes API says now: a book deleted meanwhile loses its route
+ * and its cluster, nothing is rejected, the unchanged routes answer throughout. A restart with
+ * unchanged input yields the same content versions, so nothing is pushed to Envoy as new: in delta
+ * the new server takes Envoy's {@code initial_resource_versions} and sends no resource at all.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(AdsApiType.class)
 class XdsRestartEndToEndTest {
   private static final Duration CONVERGE = Duration.ofSeconds(30);
   private static final String NAMESPACE = LocalStack.SEED_CUSTOMER_NAMESPACES.get(0);
@@ -52,9 +58,12 @@ class XdsRestartEndToEndTest {
   static EnvoyAdmin admin;
   static AutoCloseable restartedXds;
 
-  @BeforeAll
-  static void startStack() throws Exception {
-    stack = TestStacks.ephemeral(runDir, "e2e-xds-restart")
+  @Parameter AdsApiType apiType;
+
+  @BeforeParameterizedClassInvocation
+  static void startStack(AdsApiType apiType) throws Exception {
+    stack = TestStacks.ephemeral(runDir.resolve(apiType.name()), "e2e-xds-restart")
+        .adsApiType(apiType)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .start();
     gateway = GatewayClient.anonymous(stack);
@@ -62,13 +71,15 @@ class XdsRestartEndToEndTest {
     admin = stack.envoy().admin();
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stopStack() throws Exception {
     if (restartedXds != null) {
       restartedXds.close();
+      restartedXds = null;
     }
     if (stack != null) {
       stack.close();
+      stack = null;
     }
   }
 
@@ -93,6 +104,7 @@ class XdsRestartEndToEndTest {
     Map<String, String> typeVersionsBefore = currentVersionByType(xdsSync());
     long cdsUpdatesBefore = admin.statOrZero("cluster_manager.cds.update_success");
     long ldsUpdatesBefore = admin.statOrZero("listener_manager.lds.update_success");
+    Map<String, Long> clusterChangesBefore = clusterChanges();
 
     try (LibraryProbe library = LibraryProbe.start(api)) {
       // 1. restart with unchanged input: same content → same versions → nothing new for Envoy
@@ -103,16 +115,33 @@ class XdsRestartEndToEndTest {
       JsonNode reconnected = await("Envoy's stream on the new server").atMost(CONVERGE)
           .until(() -> xdsSync().path("nodes"), nodes -> nodes.size() == 1);
       assertThat(reconnected.path(0).path("node").asText()).isEqualTo("e2e-xds-restart");
-      // Envoy offers its versions on the new stream; those equal the new server's, so CDS and LDS
-      // get no response at all. (java-control-plane answers EDS/RDS on a new stream anyway, as
-      // their resource names are new to it, but with the very same version: nothing new.)
-      for (JsonNode type : reconnected.path(0).path("types")) {
-        assertThat(type.path("sent").asText()).as(type.path("type").asText() + " re-sent only at its old version")
-            .isEqualTo(typeVersionsBefore.get(type.path("type").asText()));
-      }
+      assertThat(reconnected.path(0).path("protocol").asText()).isEqualTo(apiType == AdsApiType.GRPC ? "sotw" : "delta");
+      // Envoy offers its versions on the new stream; those equal the new server's.
+      // State-of-the-world: CDS and LDS get no response at all. (java-control-plane answers
+      // EDS/RDS on a new stream anyway, as their resource names are new to it, but with the very
+      // same version: nothing new.) Delta: every type is answered at once, with its version and
+      // not one resource, as Envoy's initial_resource_versions already match.
+      await("every type answered on the new stream").atMost(CONVERGE).untilAsserted(() -> {
+        JsonNode types = xdsSync().path("nodes").path(0).path("types");
+        assertThat(types).as("types on /debug/sync").isNotEmpty();
+        for (JsonNode type : types) {
+          assertThat(type.path("sent").asText()).as(type.path("type").asText() + " re-sent only at its old version")
+              .isEqualTo(typeVersionsBefore.get(type.path("type").asText()));
+        }
+        if (apiType == AdsApiType.DELTA_GRPC) {
+          assertThat(types).hasSize(typeVersionsBefore.size());
+          assertThat(allSynced(xdsSync())).isTrue();
+        }
+      });
       assertThat(versions()).isEqualTo(before);
-      assertThat(admin.statOrZero("cluster_manager.cds.update_success")).isEqualTo(cdsUpdatesBefore);
-      assertThat(admin.statOrZero("listener_manager.lds.update_success")).isEqualTo(ldsUpdatesBefore);
+      assertThat(clusterChanges()).as("no cluster added, modified or removed").isEqualTo(clusterChangesBefore);
+      if (apiType == AdsApiType.GRPC) {
+        assertThat(admin.statOrZero("cluster_manager.cds.update_success")).isEqualTo(cdsUpdatesBefore);
+        assertThat(admin.statOrZero("listener_manager.lds.update_success")).isEqualTo(ldsUpdatesBefore);
+      } else {
+        assertThat(xdsCounter("bdk_xds_resources_sent_total")).as("resources the new server sent").isZero();
+        assertThat(xdsCounter("bdk_xds_responses_total")).as("responses the new server sent").isPositive();
+      }
 
       // 2. a book is deleted while the server is down; Envoy keeps serving its last config meanwhile
       stopXds();
@@ -208,6 +237,15 @@ class XdsRestartEndToEndTest {
     return String.join(",", versions);
   }
 
+  /** Envoy's counts of clusters added, modified and removed through CDS. */
+  private static Map<String, Long> clusterChanges() {
+    Map<String, Long> changes = new java.util.TreeMap<>();
+    for (String stat : List.of("cluster_manager.cluster_added", "cluster_manager.cluster_modified", "cluster_manager.cluster_removed")) {
+      changes.put(stat, admin.statOrZero(stat));
+    }
+    return changes;
+  }
+
   private static Set<String> activeClusters() {
     return clusterNames("dynamic_active_clusters");
   }
@@ -265,6 +303,14 @@ class XdsRestartEndToEndTest {
       }
     }
     return true;
+  }
+
+  /** The sum of the xds-server's counter {@code name} over its labels. */
+  private static double xdsCounter(String name) throws Exception {
+    return xdsAdmin("/metrics").lines()
+        .filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   private static String xdsAdmin(String path) throws Exception {

@@ -28,16 +28,21 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * When the xds-server's inputs change in Kubernetes, the new snapshot reaches the running Envoy and
  * takes effect: same Envoy process throughout, convergence seen in Envoy's own stats and
- * config_dump, and in what requests do.
+ * config_dump, and in what requests do. With Envoy speaking state-of-the-world and delta xDS.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(AdsApiType.class)
 class XdsUpdatesEndToEndTest {
   private static final Duration CONVERGE = Duration.ofSeconds(30);
 
@@ -48,9 +53,12 @@ class XdsUpdatesEndToEndTest {
   static EnvoyAdmin admin;
   static long envoyPid;
 
-  @BeforeAll
-  static void startStack() throws Exception {
-    stack = TestStacks.ephemeral(runDir, "e2e-xds-updates")
+  @Parameter AdsApiType apiType;
+
+  @BeforeParameterizedClassInvocation
+  static void startStack(AdsApiType apiType) throws Exception {
+    stack = TestStacks.ephemeral(runDir.resolve(apiType.name()), "e2e-xds-updates")
+        .adsApiType(apiType)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .start();
     gateway = GatewayClient.anonymous(stack);
@@ -59,10 +67,11 @@ class XdsUpdatesEndToEndTest {
     envoyPid = stack.envoy().pid();
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stopStack() {
     if (stack != null) {
       stack.close();
+      stack = null;
     }
   }
 

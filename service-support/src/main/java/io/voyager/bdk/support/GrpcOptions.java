@@ -45,6 +45,12 @@ public final class GrpcOptions {
     return GrpcServers.start(new InetSocketAddress(host, port), registry, tls, services);
   }
 
+  /** As above, running calls on {@code executor} (see {@link GrpcServers#start(InetSocketAddress, MeterRegistry, ServerTls, java.util.concurrent.Executor, BindableService...)}). */
+  public GrpcServers.Running start(MeterRegistry registry, ServerTls tls, java.util.concurrent.Executor executor,
+      BindableService... services) {
+    return GrpcServers.start(new InetSocketAddress(host, port), registry, tls, executor, services);
+  }
+
   public String host() {
     return host;
   }

@@ -85,6 +85,17 @@ public final class GrpcServers {
 
   public static Running start(
       InetSocketAddress address, MeterRegistry registry, ServerTls tls, BindableService... services) {
+    return start(address, registry, tls, null, services);
+  }
+
+  /**
+   * As {@link #start(InetSocketAddress, MeterRegistry, ServerTls, BindableService...)}, running calls
+   * on {@code executor} instead of gRPC's shared thread pool (null: that pool). Guava's
+   * {@code MoreExecutors.directExecutor()} runs them on the network thread that read them — only for
+   * services whose calls never block.
+   */
+  public static Running start(InetSocketAddress address, MeterRegistry registry, ServerTls tls,
+      java.util.concurrent.Executor executor, BindableService... services) {
     HealthStatusManager health = new HealthStatusManager();
     MetricCollectingServerInterceptor metrics = new MetricCollectingServerInterceptor(registry);
     List<AutoCloseable> resources = new ArrayList<>();
@@ -99,6 +110,9 @@ public final class GrpcServers {
       builder = NettyServerBuilder.forAddress(address, credentials(mtls.files(), reloader, resources));
     } else {
       builder = NettyServerBuilder.forAddress(address);
+    }
+    if (executor != null) {
+      builder.executor(executor);
     }
     for (BindableService service : services) {
       builder.addService(ServerInterceptors.intercept(service, metrics, PeerIdentity.INTERCEPTOR));

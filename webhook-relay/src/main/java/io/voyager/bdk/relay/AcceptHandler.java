@@ -30,7 +30,6 @@ import org.slf4j.LoggerFactory;
 final class AcceptHandler implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(AcceptHandler.class);
   /** Namespace and name of a Kubernetes object (DNS-1123 subdomain, loosely) and an integration name. */
-  private static final Pattern K8S_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
   private static final Pattern INTEGRATION = Pattern.compile("[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?");
   /** Not kept: hop-by-hop, framing, Envoy-internal, and the routing headers (kept as Bdk-* instead). */
   private static final Set<String> DROPPED = Set.of("host", "connection", "content-length", "transfer-encoding",
@@ -142,8 +141,8 @@ final class AcceptHandler implements HttpHandler {
           + " (1-128 of A-Z a-z 0-9 . _ : @ + = -; ext-authz sets it)";
     }
     int slash = instance == null ? -1 : instance.indexOf('/');
-    if (slash < 0 || !K8S_NAME.matcher(instance.substring(0, slash)).matches()
-        || !K8S_NAME.matcher(instance.substring(slash + 1)).matches()) {
+    if (slash < 0 || !io.voyager.bdk.model.DnsNames.isSubdomain(instance.substring(0, slash))
+        || !io.voyager.bdk.model.DnsNames.isSubdomain(instance.substring(slash + 1))) {
       return "header " + WebhookAuthContext.HEADER_INSTANCE + " is " + (instance == null ? "missing" : "malformed")
           + " (namespace/name of the ExternalBookDefinition; ext-authz sets it)";
     }

@@ -20,6 +20,8 @@ import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
 import io.voyager.bdk.xds.nack.NackWriteBack;
 import io.voyager.bdk.xds.model.PortSelector;
 import io.voyager.bdk.xds.model.ServiceRef;
+import io.voyager.bdk.xds.server.AggregatedDiscoveryService;
+import io.voyager.bdk.xds.server.DeltaAds;
 import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.server.EnvoySyncGauge;
@@ -66,7 +68,9 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--xds-host", defaultValue = "0.0.0.0", description = "ADS gRPC bind address. Default: ${DEFAULT-VALUE}.")
   String xdsHost;
 
-  @Option(names = "--xds-port", defaultValue = "18000", description = "ADS gRPC port. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--xds-port", defaultValue = "18000",
+      description = "ADS gRPC port: state-of-the-world and delta xDS (Envoy's bootstrap chooses: api_type GRPC or DELTA_GRPC). "
+          + "Default: ${DEFAULT-VALUE}.")
   int xdsPort;
 
   @Option(names = "--listener-address", defaultValue = "127.0.0.1", description = "Envoy HTTP listener address. Default: ${DEFAULT-VALUE}.")
@@ -319,10 +323,16 @@ public final class Main implements Callable<AutoCloseable> {
       List<io.envoyproxy.controlplane.server.DiscoveryServerCallbacks> callbacks = tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls
           ? List.of(new io.voyager.bdk.xds.server.NodeIdentityCheck(registry), tracker)
           : List.of(tracker);
+      // State-of-the-world from java-control-plane, EDS names the snapshot lacks answered as empty
+      // load assignments instead of holding every EDS answer back; delta from our own DeltaAds.
       V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks,
-          new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest));
+          new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest),
+          new io.envoyproxy.controlplane.server.DefaultExecutorGroup(),
+          new io.envoyproxy.controlplane.server.serializer.DefaultProtoResourcesSerializer(),
+          () -> true);
+      DeltaAds delta = DeltaAds.serving(publisher, callbacks);
       opened.register(GrpcServers.start(new InetSocketAddress(xdsHost, xdsPort), registry, tls,
-          discovery.getAggregatedDiscoveryServiceImpl()));
+          new AggregatedDiscoveryService(discovery.getAggregatedDiscoveryServiceImpl(), delta)));
       AtomicReference<Boolean> ready = new AtomicReference<>(true);
       AdminServer admin = this.admin.start(registry, () -> ready.get() && publisher.current().isPresent());
       admin.handle("/debug/snapshot", DebugHandlers.snapshot(publisher));

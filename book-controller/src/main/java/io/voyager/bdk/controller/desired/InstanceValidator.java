@@ -229,6 +229,7 @@ public final class InstanceValidator {
         problems.add(field + ".credential is required (the key of the signing secret in the credentials Secret)");
       }
       checkWebhookLimits(field, w, problems);
+      io.voyager.bdk.model.Hmac.problems(w.hmac()).forEach(p -> problems.add(field + ".hmac." + p.field() + " " + p.message()));
       String delivery = io.voyager.bdk.model.WebhookDelivery.problem(field, w.delivery(), w.ordered());
       if (delivery != null) {
         problems.add(delivery);

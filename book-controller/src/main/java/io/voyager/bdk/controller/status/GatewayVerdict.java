@@ -46,15 +46,10 @@ public record GatewayVerdict(List<WebhookEndpoint> routed, Optional<Condition> c
    */
   Optional<Condition> instanceCondition(BookInstanceDefinitionStatus previous, Long generation, Instant now) {
     return condition.map(gateway -> {
-      String since = gateway.lastTransition() == null ? now.toString() : gateway.lastTransition();
-      if (previous != null && previous.conditions() != null) {
-        for (Condition c : previous.conditions()) {
-          if (CONDITION.equals(c.type()) && gateway.status().equals(c.status()) && c.lastTransition() != null) {
-            since = c.lastTransition();
-          }
-        }
-      }
-      return new Condition(CONDITION, gateway.status(), gateway.reason(), gateway.message(), since, generation);
+      String since = io.voyager.bdk.model.Conditions.since(previous == null ? null : previous.conditions(), CONDITION,
+          gateway.status(), gateway.lastTransition() == null ? now.toString() : gateway.lastTransition());
+      return new Condition(CONDITION, gateway.status(), gateway.reason(),
+          io.voyager.bdk.model.Conditions.truncated(gateway.message()), since, generation);
     });
   }
 }

@@ -1,6 +1,7 @@
 package io.voyager.bdk.controller.status;
 
 import io.voyager.bdk.controller.desired.NamespaceClaims;
+import io.voyager.bdk.model.Conditions;
 import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.OrganizationStatus;
 import java.time.Instant;

@@ -1,5 +1,7 @@
 package io.voyager.bdk.controller.status;
 
+import io.voyager.bdk.model.Conditions;
+
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.voyager.bdk.controller.desired.Rollout;
 import io.voyager.bdk.controller.desired.SleepSchedule;

@@ -50,4 +50,28 @@ class InstanceValidatorWebhookLimitsTest {
         "spec.webhooks[0].rate_limit.burst must be from 1 to 1000; got 5000",
         "spec.webhooks[0].max_body_bytes must be from 1024 to 1048576 bytes (1 MiB, the gateway's maximum); got 10");
   }
+
+  /** The HMAC options rule is bdk-model's Hmac, as in the library, the xds-server and ext-authz. */
+  @Test
+  void hmacOptionsNoVerifierKnowsAreNamed() {
+    var result = validate(new WebhookBinding("zendesk", "hmac", "zendesk_signing_key", null, null,
+        new io.voyager.bdk.model.Hmac("md5", "X-Sig", null, "hex", "timestamp.body", null)));
+    assertThat(result.valid()).isEmpty();
+    assertThat(result.problems()).containsExactly(
+        "spec.webhooks[0].hmac.algorithm must be one of sha1, sha256, sha512; got 'md5'",
+        "spec.webhooks[0].hmac.timestamp_header is required when payload is timestamp.body");
+  }
+
+  /** An instance stored before the schema carried the quantity rule is named by the controller (the rule is Quantities). */
+  @Test
+  void anInvalidQuantityIsNamed() {
+    var s = Fixtures.spec("customer-acme", "primary");
+    var spec = new BookInstanceDefinitionSpec(s.bookRef(), s.customer(),
+        new BookInstanceDefinitionSpec.Deployment("primary", 1, new BookInstanceDefinitionSpec.Resources("lots", "1Gi", null, null), null),
+        s.networking(), s.credentials(), s.configuration(), s.webhooks());
+    var result = validator.validate(Fixtures.instance("bad-cpu", spec), Optional.of(Fixtures.book(Fixtures.BOOK)),
+        InstanceValidator.NamespaceState.ACTIVE);
+    assertThat(result.valid()).isEmpty();
+    assertThat(result.problems()).anySatisfy(p -> assertThat(p).contains("spec.deployment.resources.cpu").contains("lots"));
+  }
 }

@@ -7,23 +7,28 @@ import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.extauthz.AuthorizationService;
 import io.voyager.bdk.extauthz.CheckDefaults;
 import io.voyager.bdk.extauthz.CheckMetrics;
+import io.voyager.bdk.extauthz.ExtAuthzServer;
 import io.voyager.bdk.extauthz.WebhookCheck;
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
 import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
-import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.Schemes;
 import io.voyager.bdk.extauthz.scheme.SigningInput;
+import io.voyager.bdk.extauthz.secrets.SecretRef;
 import io.voyager.bdk.extauthz.secrets.SecretSource;
 import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.model.WebhookLimits;
+import io.voyager.bdk.support.GrpcServers;
+import io.voyager.bdk.support.tls.ServerTls;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -33,24 +38,40 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Benchmark of the Check API (not a test): the real Authorization service over loopback gRPC,
- * secrets in memory (two active, as during a rotation). Rate limits are capped
- * ({@link WebhookLimits}), so requests are spread over endpoints that each get fewer than a burst.
- * For each scheme it warms up, then sends unique signed 1 KiB webhooks from {@code threads}
- * blocking callers and prints checks/s and p50/p99 latency of the Check call.
+ * Benchmark of the Check API (not a test): the real Authorization service, served the way ext-authz
+ * serves it ({@link ExtAuthzServer#grpcExecutor}, {@link GrpcServers}: metrics and identity
+ * interceptors, a Prometheus registry), over loopback gRPC without TLS, secrets in memory (two
+ * active, as during a rotation). Rate limits are capped ({@link WebhookLimits}), so requests are
+ * spread over endpoints that each get fewer than a burst.
  *
- * <p>Run: {@code bin/bdkctl bench check} (after {@code mvn -o package}).
+ * <p>The load is shaped like Envoy's: {@code connections} HTTP/2 connections (Envoy keeps one per
+ * worker to ext-authz) carrying {@code inFlight} concurrent calls in total, each answered call
+ * followed at once by the next (closed loop). Every scheme warms up first; then, for each scheme, it sends unique signed
+ * 1 KiB webhooks and prints checks/s, p50/p99 latency of the Check call as the client sees it, and
+ * the CPU time this process spent per check (server and client together: a figure that holds
+ * better than the rate on a shared machine).
+ *
+ * <p>Run: {@code bin/bdkctl bench check} (after {@code make build}).
  */
 public final class CheckBenchmark {
-  /** Warm-up and measured seconds per scheme, concurrent callers. */
-  public record Settings(double warmupSeconds, double seconds, int threads) {}
+  /** Warm-up and measured seconds per scheme, HTTP/2 connections, concurrent calls in total. */
+  public record Settings(double warmupSeconds, double seconds, int connections, int inFlight) {
+    public Settings {
+      if (warmupSeconds < 0 || seconds <= 0 || connections < 1 || inFlight < connections) {
+        throw new IllegalArgumentException("seconds > 0, warm-up >= 0, connections >= 1 and in-flight >= connections");
+      }
+    }
+  }
+
+  /** Issue 12's target for the Check API on the 2-core development machine. */
+  public static final double TARGET_CHECKS_PER_SECOND = 20_000;
+  public static final double TARGET_P99_MILLIS = 2.0;
 
   private static final String SECRET = "whsec_YmVuY2htYXJrLXNlY3JldC1mb3ItZXh0LWF1dGh6LTEyMzQ=";
   private static final String OLD_SECRET = "whsec_b2xkLWJlbmNobWFyay1zZWNyZXQtZm9yLWV4dC1hdXRoeg==";
@@ -59,73 +80,157 @@ public final class CheckBenchmark {
 
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
-    run(new Settings(2, seconds, 2), System.out);
+    run(new Settings(2, seconds, 2, 16), System.out);
   }
 
-  public static void run(Settings settings, PrintStream out) throws Exception {
-    SecretSource secrets = ref -> List.of(OLD_SECRET, SECRET);
-    WebhookCheck check = new WebhookCheck(secrets, new BoundedReplayStore(BoundedReplayStore.Budget.standard(), Ticker.systemTicker()),
-        new RateLimiter(1000, Ticker.systemTicker()), CheckDefaults.standard(), Clock.systemUTC());
-    AuthorizationService service = new AuthorizationService(check, new CheckMetrics(new SimpleMeterRegistry()));
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service).build().start();
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
-    ExecutorService callers = Executors.newFixedThreadPool(settings.threads());
-    try {
-      AuthorizationGrpc.AuthorizationBlockingStub stub = AuthorizationGrpc.newBlockingStub(channel);
-      out.printf("ext-authz Check API over loopback gRPC, 1 KiB body, %d callers, %.1f s per scheme%n",
-          settings.threads(), settings.seconds());
-      out.printf("%-10s %12s %10s %10s %10s%n", "scheme", "checks/s", "p50 ms", "p99 ms", "denied");
-      for (String scheme : Schemes.NAMES) {
-        Result warm = measure(stub, callers, scheme, "warm", settings.warmupSeconds(), settings.threads(), 0);
-        Result r = measure(stub, callers, scheme, "run", settings.seconds(), settings.threads(), warm.perSecond());
-        out.printf("%-10s %12.0f %10.3f %10.3f %10d%n", scheme, r.perSecond(), r.p50Millis(), r.p99Millis(), r.denied());
+  /** What one scheme's measured run gave. */
+  public record Result(String scheme, double perSecond, double p50Millis, double p99Millis, double cpuMicrosPerCheck,
+      long denied) {}
+
+  public static List<Result> run(Settings settings, PrintStream out) throws Exception {
+    SecretSource secrets = new SecretSource() {
+      private final List<String> both = List.of(OLD_SECRET, SECRET);
+
+      @Override
+      public List<String> secrets(SecretRef ref) {
+        return both;
       }
+    };
+    WebhookCheck check = new WebhookCheck(secrets, new BoundedReplayStore(BoundedReplayStore.Budget.standard(), Ticker.systemTicker()),
+        new RateLimiter(100_000, Ticker.systemTicker()), CheckDefaults.standard(), Clock.systemUTC());
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    AuthorizationService service = new AuthorizationService(check, new CheckMetrics(registry));
+    List<ManagedChannel> channels = new ArrayList<>();
+    List<Result> results = new ArrayList<>();
+    try (GrpcServers.Running server = GrpcServers.start(new InetSocketAddress("127.0.0.1", 0), registry, ServerTls.PLAINTEXT,
+        ExtAuthzServer.grpcExecutor(), service)) {
+      List<AuthorizationGrpc.AuthorizationStub> stubs = new ArrayList<>();
+      for (int c = 0; c < settings.connections(); c++) {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
+            .directExecutor().build();
+        channels.add(channel);
+        stubs.add(AuthorizationGrpc.newStub(channel));
+      }
+      out.printf("ext-authz Check API over loopback gRPC (no TLS), 1 KiB body, %d HTTP/2 connections, %d calls in flight,"
+          + " %.1f s per scheme after %.1f s warm-up%n", settings.connections(), settings.inFlight(), settings.seconds(),
+          settings.warmupSeconds());
+      out.printf("%-10s %12s %10s %10s %14s %8s%n", "scheme", "checks/s", "p50 ms", "p99 ms", "CPU us/check", "denied");
+      // Every scheme warms up before any is measured: the first would otherwise absorb the JIT's work.
+      Map<String, Double> warmRates = new HashMap<>();
+      for (String scheme : Schemes.NAMES) {
+        warmRates.put(scheme, measure(stubs, scheme, "warm", settings.warmupSeconds(), settings.inFlight(), 0).perSecond());
+      }
+      for (String scheme : Schemes.NAMES) {
+        Result r = measure(stubs, scheme, "run", settings.seconds(), settings.inFlight(), warmRates.get(scheme));
+        results.add(r);
+        out.printf("%-10s %12.0f %10.3f %10.3f %14.1f %8d%n", scheme, r.perSecond(), r.p50Millis(), r.p99Millis(),
+            r.cpuMicrosPerCheck(), r.denied());
+      }
+      out.printf("target (issue 12, 2-core machine): >= %,.0f checks/s with p99 < %.0f ms per scheme; CPU us/check is this"
+          + " process's CPU (server + client) per check%n", TARGET_CHECKS_PER_SECOND, TARGET_P99_MILLIS);
     } finally {
-      callers.shutdownNow();
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      for (ManagedChannel channel : channels) {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
     }
+    return results;
   }
 
-  private record Result(double perSecond, double p50Millis, double p99Millis, long denied) {}
-
-  /** Sends pre-signed unique requests for {@code seconds}; the pool is sized from the expected rate. */
-  private static Result measure(AuthorizationGrpc.AuthorizationBlockingStub stub, ExecutorService callers, String scheme,
-      String phase, double seconds, int threads, double expectedRate) throws Exception {
-    int poolSize = (int) Math.min(2_000_000, Math.max(5_000, expectedRate * seconds * 1.5));
-    List<CheckRequest> pool = requests(scheme, phase, poolSize);
-    AtomicInteger next = new AtomicInteger();
-    long deadline = System.nanoTime() + (long) (seconds * 1e9);
-    long start = System.nanoTime();
-    List<Future<long[]>> futures = new ArrayList<>();
-    AtomicInteger denied = new AtomicInteger();
-    for (int t = 0; t < threads; t++) {
-      futures.add(callers.submit(() -> {
-        long[] latencies = new long[poolSize];
-        int n = 0;
-        int i;
-        while (System.nanoTime() < deadline && (i = next.getAndIncrement()) < poolSize) {
-          long t0 = System.nanoTime();
-          CheckResponse response = stub.check(pool.get(i));
-          latencies[n++] = System.nanoTime() - t0;
-          if (!response.hasOkResponse()) {
-            denied.incrementAndGet();
-          }
-        }
-        return Arrays.copyOf(latencies, n);
-      }));
+  /**
+   * Sends pre-signed unique requests for {@code seconds} (or until the pool runs out), keeping
+   * {@code inFlight} calls outstanding; the pool is sized from the expected rate.
+   */
+  private static Result measure(List<AuthorizationGrpc.AuthorizationStub> stubs, String scheme, String phase,
+      double seconds, int inFlight, double expectedRate) throws Exception {
+    if (seconds <= 0) {
+      return new Result(scheme, 0, 0, 0, 0, 0);
     }
-    List<long[]> parts = new ArrayList<>();
-    for (Future<long[]> f : futures) {
-      parts.add(f.get());
+    int poolSize = (int) Math.min(1_000_000, Math.max(20_000, expectedRate * seconds * 1.5));
+    List<CheckRequest> pool = requests(scheme, phase, poolSize);
+    long[] latencies = new long[poolSize];
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger done = new AtomicInteger();
+    AtomicLong denied = new AtomicLong();
+    CountDownLatch finished = new CountDownLatch(inFlight);
+    long deadline = System.nanoTime() + (long) (seconds * 1e9);
+    long cpu0 = processCpuNanos();
+    long start = System.nanoTime();
+    for (int slot = 0; slot < inFlight; slot++) {
+      AuthorizationGrpc.AuthorizationStub stub = stubs.get(slot % stubs.size());
+      new Caller(stub, pool, latencies, next, done, denied, deadline, finished).send();
+    }
+    if (!finished.await((long) (seconds * 1000) + 30_000, TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("Check calls did not finish");
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
-    long[] all = parts.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-    if (all.length == 0) {
-      return new Result(0, 0, 0, denied.get());
+    long cpu = processCpuNanos() - cpu0;
+    int n = done.get();
+    if (n == 0) {
+      return new Result(scheme, 0, 0, 0, 0, denied.get());
     }
-    return new Result(all.length / elapsed, all[(int) (all.length * 0.50)] / 1e6,
-        all[Math.min(all.length - 1, (int) (all.length * 0.99))] / 1e6, denied.get());
+    long[] all = Arrays.copyOf(latencies, n);
+    Arrays.sort(all);
+    return new Result(scheme, n / elapsed, all[(int) (n * 0.50)] / 1e6, all[Math.min(n - 1, (int) (n * 0.99))] / 1e6,
+        cpu / 1e3 / n, denied.get());
+  }
+
+  /** One in-flight slot: sends the next request of the pool when the previous one is answered. */
+  private static final class Caller implements StreamObserver<CheckResponse> {
+    private final AuthorizationGrpc.AuthorizationStub stub;
+    private final List<CheckRequest> pool;
+    private final long[] latencies;
+    private final AtomicInteger next;
+    private final AtomicInteger done;
+    private final AtomicLong denied;
+    private final long deadline;
+    private final CountDownLatch finished;
+    private long sentAt;
+
+    Caller(AuthorizationGrpc.AuthorizationStub stub, List<CheckRequest> pool, long[] latencies, AtomicInteger next,
+        AtomicInteger done, AtomicLong denied, long deadline, CountDownLatch finished) {
+      this.stub = stub;
+      this.pool = pool;
+      this.latencies = latencies;
+      this.next = next;
+      this.done = done;
+      this.denied = denied;
+      this.deadline = deadline;
+      this.finished = finished;
+    }
+
+    void send() {
+      int i;
+      if (System.nanoTime() >= deadline || (i = next.getAndIncrement()) >= pool.size()) {
+        finished.countDown();
+        return;
+      }
+      sentAt = System.nanoTime();
+      stub.check(pool.get(i), this);
+    }
+
+    @Override
+    public void onNext(CheckResponse response) {
+      long latency = System.nanoTime() - sentAt;
+      latencies[done.getAndIncrement()] = latency;
+      if (!response.hasOkResponse()) {
+        denied.incrementAndGet();
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      denied.incrementAndGet();
+      send();
+    }
+
+    @Override
+    public void onCompleted() {
+      send();
+    }
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static List<CheckRequest> requests(String scheme, String phase, int count) {

@@ -1,12 +1,12 @@
 package io.voyager.bdk.extauthz.scheme;
 
+import io.voyager.bdk.model.Hmac;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
- * Any provider that signs with an HMAC in one header: algorithm sha1|sha256|sha512, the header,
+ * Any provider that signs with an HMAC in one header ({@link Hmac}'s rules): algorithm sha1|sha256|sha512, the header,
  * an optional prefix before the digest, hex or base64, and what is signed: the body, or
  * {@code timestamp + "." + body} with the timestamp (Unix seconds, checked against the tolerance)
  * from another header. There is no delivery id: replay protection keys on the verified signature.
@@ -22,27 +22,26 @@ public final class GenericHmacScheme implements WebhookScheme {
      * timestamp_header), each optional with defaults sha256, X-Signature, "", hex, body.
      */
     public static Options parse(String algorithm, String header, String prefix, String encoding, String payload, String timestampHeader) {
-      String alg = switch (orDefault(algorithm, "sha256").toLowerCase(Locale.ROOT)) {
-        case "sha1" -> Hmacs.SHA1;
-        case "sha256" -> Hmacs.SHA256;
-        case "sha512" -> Hmacs.SHA512;
-        default -> throw new IllegalArgumentException("hmac_algorithm must be sha1, sha256 or sha512, not '" + algorithm + "'");
-      };
-      boolean b64 = switch (orDefault(encoding, "hex").toLowerCase(Locale.ROOT)) {
-        case "hex" -> false;
-        case "base64" -> true;
-        default -> throw new IllegalArgumentException("hmac_encoding must be hex or base64, not '" + encoding + "'");
-      };
-      boolean timestamped = switch (orDefault(payload, "body").toLowerCase(Locale.ROOT)) {
-        case "body" -> false;
-        case "timestamp.body" -> true;
-        default -> throw new IllegalArgumentException("hmac_payload must be body or timestamp.body, not '" + payload + "'");
-      };
-      if (timestamped && (timestampHeader == null || timestampHeader.isBlank())) {
-        throw new IllegalArgumentException("hmac_timestamp_header is required when hmac_payload is timestamp.body");
+      Hmac given = new Hmac(present(algorithm), present(header), prefix, present(encoding), present(payload), present(timestampHeader));
+      List<Hmac.Problem> problems = Hmac.problems(given);
+      if (!problems.isEmpty()) {
+        // The model's rule (the xds-server's and the library's too), keyed as in context_extensions.
+        throw new IllegalArgumentException(String.join("; ",
+            problems.stream().map(p -> "hmac_" + p.field() + " " + p.message()).toList()));
       }
+      String alg = switch (orDefault(algorithm, Hmac.DEFAULT_ALGORITHM)) {
+        case "sha1" -> Hmacs.SHA1;
+        case "sha512" -> Hmacs.SHA512;
+        default -> Hmacs.SHA256;
+      };
+      boolean b64 = orDefault(encoding, Hmac.DEFAULT_ENCODING).equals("base64");
+      boolean timestamped = orDefault(payload, Hmac.DEFAULT_PAYLOAD).equals(Hmac.TIMESTAMPED_PAYLOAD);
       return new Options(alg, orDefault(header, DEFAULT_HEADER), prefix == null ? "" : prefix, b64, timestamped,
           timestamped ? timestampHeader : null);
+    }
+
+    private static String present(String value) {
+      return value == null || value.isBlank() ? null : value.trim();
     }
 
     private static String orDefault(String value, String fallback) {

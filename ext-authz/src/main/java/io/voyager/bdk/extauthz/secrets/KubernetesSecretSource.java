@@ -44,10 +44,14 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
 
   private record SecretId(String namespace, String name) {}
 
-  /** A cached Secret's decoded data (null: the Secret does not exist) and its watch. */
+  /**
+   * A cached Secret's decoded data, each key's value already split into its signing secrets
+   * ({@link SecretLines}; null: the Secret does not exist), and its watch. Decoded and split once
+   * per read or watch event, not per webhook.
+   */
   private final class WatchedSecret implements Watcher<Secret> {
     private final SecretId id;
-    private volatile Map<String, String> data;
+    private volatile Map<String, List<String>> data;
     private volatile Watch watch;
 
     WatchedSecret(SecretId id) {
@@ -137,18 +141,24 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
       LOG.warn("event=secret_read_failed secret={}/{} error={}", ref.namespace(), ref.name(), e.getClass().getSimpleName());
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " cannot be read");
     }
-    Map<String, String> data = watched.data;
+    Map<String, List<String>> data = watched.data;
     if (data == null) {
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " does not exist");
     }
     if (!data.containsKey(ref.key())) {
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " has no key " + ref.key());
     }
-    List<String> lines = SecretLines.parse(data.get(ref.key()));
+    List<String> lines = data.get(ref.key());
     if (lines.isEmpty()) {
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "Secret " + ref.namespace() + "/" + ref.name() + " key " + ref.key() + " is empty");
     }
     return lines;
+  }
+
+  @Override
+  public boolean ready(String namespace, String name) {
+    SecretId id = new SecretId(namespace, name);
+    return cache.getIfPresent(id) != null || failures.getIfPresent(id) != null;
   }
 
   /** Secret reads sent to the API server since start (each opens a watch). */
@@ -162,18 +172,18 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
     return cache.estimatedSize();
   }
 
-  private static Map<String, String> decode(Secret secret) {
+  private static Map<String, List<String>> decode(Secret secret) {
     if (secret == null) {
       return null;
     }
-    Map<String, String> out = new HashMap<>();
+    Map<String, List<String>> out = new HashMap<>();
     if (secret.getStringData() != null) {
-      out.putAll(secret.getStringData());
+      secret.getStringData().forEach((k, v) -> out.put(k, SecretLines.parse(v)));
     }
     if (secret.getData() != null) {
       secret.getData().forEach((k, v) -> {
         try {
-          out.put(k, new String(Base64.getDecoder().decode(v.strip()), StandardCharsets.UTF_8));
+          out.put(k, SecretLines.parse(new String(Base64.getDecoder().decode(v.strip()), StandardCharsets.UTF_8)));
         } catch (IllegalArgumentException e) {
           LOG.warn("event=secret_key_not_base64 secret={}/{} key={}", secret.getMetadata().getNamespace(), secret.getMetadata().getName(), k);
         }

@@ -11,4 +11,12 @@ public interface SecretSource {
    *     (never its value) when it is missing, lacks the key or holds no secret
    */
   List<String> secrets(SecretRef ref);
+
+  /**
+   * Whether {@link #secrets} for this Secret answers at once, from memory (cached, or a failed read
+   * remembered), rather than waiting for a read. A source held in memory is always ready.
+   */
+  default boolean ready(String namespace, String name) {
+    return true;
+  }
 }

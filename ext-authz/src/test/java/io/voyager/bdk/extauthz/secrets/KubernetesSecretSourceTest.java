@@ -74,4 +74,15 @@ class KubernetesSecretSourceTest {
     catchThrowableOfType(WebhookDenied.class, () -> source.secrets(new SecretRef("customer-b", "other-credentials", "secret")));
     assertThat(server.getRequestCount() - before).isEqualTo(1);
   }
+
+  @Test
+  void readyOnlyWhileTheSecretOrItsFailureIsInMemory() {
+    assertThat(source.ready("customer-a", "books-credentials")).as("never read").isFalse();
+    catchThrowableOfType(WebhookDenied.class, () -> source.secrets(REF));
+    assertThat(source.ready("customer-a", "books-credentials")).as("the failed read is remembered").isTrue();
+    assertThat(source.ready("customer-b", "other-credentials")).isFalse();
+
+    time.advance(Duration.ofSeconds(6));
+    assertThat(source.ready("customer-a", "books-credentials")).as("the failure TTL passed: the next check reads again").isFalse();
+  }
 }

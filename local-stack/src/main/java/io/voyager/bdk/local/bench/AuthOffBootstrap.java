@@ -38,6 +38,13 @@ final class AuthOffBootstrap {
 
   static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
   static final String LUA = "envoy.filters.http.lua";
+  /**
+   * The per-client webhook limit: left out of these static Envoys. Its config is a TypedStruct
+   * (fields newer than java-control-plane's protos) that Envoy accepts over xDS but not from a
+   * bootstrap file (a Struct number becomes "10000.0" for a UInt32Value); library routes give it no
+   * descriptor, so it never limits what these benchmarks send.
+   */
+  static final String CLIENT_LIMIT = "envoy.filters.http.local_ratelimit";
   /** The same REST mark the xds-server's library Lua sets, and nothing else on the request. */
   static final String MARK_REST_ONLY =
       """
@@ -51,15 +58,29 @@ final class AuthOffBootstrap {
 
   /** Bootstrap JSON (Envoy reads it as YAML) of {@code resources} without authentication; admin on a free port. */
   static String render(XdsResources resources) throws InvalidProtocolBufferException {
+    return render(resources, true);
+  }
+
+  /**
+   * Bootstrap JSON of {@code resources} with authentication but without the library routes' Lua
+   * (no per-route Lua, so the listener's disabled Lua filter never runs): what Lua costs a call.
+   * Responses then keep the gRPC-only headers and a create answers 200: for the GetBook benchmark only.
+   */
+  static String renderWithoutLua(XdsResources resources) throws InvalidProtocolBufferException {
+    return render(resources, false);
+  }
+
+  private static String render(XdsResources resources, boolean authOff) throws InvalidProtocolBufferException {
     Map<String, ClusterLoadAssignment> endpoints = new java.util.HashMap<>();
     resources.endpoints().forEach(cla -> endpoints.put(cla.getClusterName(), cla));
     Bootstrap.Builder bootstrap = Bootstrap.newBuilder()
-        .setNode(Node.newBuilder().setId("bench-auth-off").setCluster("bench-auth-off"))
+        .setNode(Node.newBuilder().setId(authOff ? "bench-auth-off" : "bench-lua-off")
+            .setCluster(authOff ? "bench-auth-off" : "bench-lua-off"))
         .setAdmin(Admin.newBuilder().setAddress(Address.newBuilder()
             .setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(0))));
-    RouteConfiguration routes = withoutAuth(resources.routes().get(0));
+    RouteConfiguration routes = authOff ? withoutAuth(resources.routes().get(0)) : withoutLua(resources.routes().get(0));
     for (Listener listener : resources.listeners()) {
-      bootstrap.getStaticResourcesBuilder().addListeners(withoutAuth(listener, routes));
+      bootstrap.getStaticResourcesBuilder().addListeners(withStaticRoutes(listener, routes, authOff));
     }
     for (Cluster cluster : resources.clusters()) {
       if (cluster.getType() == Cluster.DiscoveryType.EDS) {
@@ -73,7 +94,8 @@ final class AuthOffBootstrap {
     return JsonFormat.printer().usingTypeRegistry(SnapshotJson.TYPE_REGISTRY).print(bootstrap.build());
   }
 
-  private static Listener withoutAuth(Listener listener, RouteConfiguration routes) throws InvalidProtocolBufferException {
+  private static Listener withStaticRoutes(Listener listener, RouteConfiguration routes, boolean authOff)
+      throws InvalidProtocolBufferException {
     Listener.Builder builder = listener.toBuilder();
     for (var chain : builder.getFilterChainsBuilderList()) {
       for (var filter : chain.getFiltersBuilderList()) {
@@ -83,6 +105,11 @@ final class AuthOffBootstrap {
         HttpConnectionManager.Builder hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class).toBuilder();
         hcm.clearRds().setRouteConfig(routes);
         for (int i = hcm.getHttpFiltersCount() - 1; i >= 0; i--) {
+          if (hcm.getHttpFilters(i).getName().equals(CLIENT_LIMIT)) {
+            hcm.removeHttpFilters(i);
+          }
+        }
+        for (int i = authOff ? hcm.getHttpFiltersCount() - 1 : -1; i >= 0; i--) {
           HttpFilter f = hcm.getHttpFilters(i);
           if (f.getName().equals(JWT_AUTHN)) {
             hcm.removeHttpFilters(i);
@@ -108,6 +135,16 @@ final class AuthOffBootstrap {
           route.putTypedPerFilterConfig(LUA, Any.pack(LuaPerRoute.newBuilder()
               .setSourceCode(DataSource.newBuilder().setInlineString(offLua(source))).build()));
         }
+      }
+    }
+    return builder.build();
+  }
+
+  private static RouteConfiguration withoutLua(RouteConfiguration routes) {
+    RouteConfiguration.Builder builder = routes.toBuilder();
+    for (VirtualHost.Builder host : builder.getVirtualHostsBuilderList()) {
+      for (Route.Builder route : host.getRoutesBuilderList()) {
+        route.removeTypedPerFilterConfig(LUA);
       }
     }
     return builder.build();

@@ -166,7 +166,7 @@ public final class LibraryAuthBenchmark implements Callable<Integer> {
    * The translator's resources for a gateway listening on {@code port} with the stack's library as
    * a fixed endpoint and the stack's keys inlined — what the xds-server would send that Envoy.
    */
-  private static XdsResources authOffResources(LocalStack stack, int port) {
+  static XdsResources authOffResources(LocalStack stack, int port) {
     GatewaySettings defaults = GatewaySettings.defaults();
     GatewaySettings settings = new GatewaySettings(LocalStack.LOCALHOST, port,
         new ServiceRef("bdk", LocalStack.LIBRARY_SERVICE, PortSelector.named(LocalStack.GRPC_PORT_NAME)),

@@ -38,6 +38,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import java.util.HashMap;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,55 +48,65 @@ import picocli.CommandLine.Option;
  * Benchmark (not a test) of signed webhooks through a real Envoy, ext_authz on and off, side by
  * side. It starts the local stack on ephemeral loopback ports, creates GitHub webhook
  * integrations (one ExternalBookDefinition + Secret + Service/EndpointSlice) whose backend is an
- * in-process sample book, then sends the same number of unique, pre-signed 1 KiB webhooks from a
- * fixed number of blocking callers to three targets, one after the other:
+ * in-process sample book, then drives unique, pre-signed 1 KiB webhooks with
+ * <a href="https://github.com/wg/wrk">wrk</a> ({@link Wrk}: a separate process, {@code connections}
+ * keep-alive connections, closed loop) at three targets, one after the other:
  * <ol>
  *   <li><b>ext_authz ON</b>: the xds-server's webhook routes on the stack's Envoy — ext_authz Check
  *       (body buffered, HMAC, replay, rate limit), then the book. Rate limits are capped
  *       ({@link WebhookLimits}: 100/s, burst 1,000 per endpoint), so the webhooks are spread
- *       round-robin over enough integrations that none is ever refused for rate;
+ *       round-robin over enough integrations that none is refused for rate up to {@code maxRate};
  *   <li><b>ext_authz OFF</b>: a second Envoy (same binary, same concurrency) with one static route
  *       to the same backend and no ext_authz filter — the xds-server emits no webhook route without
  *       ext_authz, by design, so OFF is this plain proxy;
  *   <li><b>no Envoy</b>: straight to the backend, the floor under both.
  * </ol>
- * Prints requests/s and p50/p99 latency per target. The backend runs with TCP_NODELAY (see
- * {@link #main}). Run: {@code make bench}.
+ * Envoy's per-address webhook limit is lifted for the run (every connection comes from 127.0.0.1);
+ * the per-endpoint limits stay. Each target gets a warm-up run, then a measured one. Prints requests/s, p50/p99 latency, the
+ * answers that were not 2xx, and the CPU each request cost Envoy and this JVM (ext-authz, the
+ * xds-server and the sample book run in it), which hold better than rates on a shared machine;
+ * then ON's share of OFF beside issue 12's target and Envoy's own view of the ext_authz calls
+ * (its stats). The backend runs with TCP_NODELAY (see {@link #main}). Run: {@code make bench}.
  */
 @Command(name = "webhook-benchmark", mixinStandardHelpOptions = true,
-    description = "Signed webhooks through Envoy with ext_authz on and off (loopback; not a test).")
+    description = "Signed webhooks through Envoy with ext_authz on and off, driven by wrk (loopback; not a test).")
 public final class WebhookBenchmark implements Callable<Integer> {
   private static final String NAMESPACE = LocalStack.SEED_CUSTOMER_NAMESPACES.get(0);
   private static final String BOOK = "bench-orders";
   private static final String INTEGRATION = "github-";
   private static final String SECRET_NAME = "bench-orders-credentials";
   private static final String SECRET_KEY = "github";
-  private static final Duration CONVERGE = Duration.ofSeconds(60);
+  private static final Duration CONVERGE = Duration.ofSeconds(120);
+  /** Issue 12's target: webhooks with ext_authz at least this share of the throughput without it. */
+  static final double TARGET_ON_SHARE_OF_OFF = 0.70;
 
-  @Option(names = "--requests", description = "Measured requests per target. Default: ${DEFAULT-VALUE}.")
-  int requests = 3000;
+  @Option(names = "--seconds", description = "Measured seconds per target. Default: ${DEFAULT-VALUE}.")
+  double seconds = 10;
 
-  @Option(names = "--warmup", description = "Warm-up requests per target (not measured). Default: ${DEFAULT-VALUE}.")
-  int warmup = 300;
+  @Option(names = "--warmup-seconds", description = "Warm-up seconds per target (not measured). Default: ${DEFAULT-VALUE}.")
+  double warmupSeconds = 4;
 
-  @Option(names = "--concurrency", description = "Concurrent blocking callers. Default: ${DEFAULT-VALUE}.")
-  int concurrency = 4;
+  @Option(names = "--connections", description = "wrk's keep-alive connections (concurrent requests). Default: ${DEFAULT-VALUE}.")
+  int connections = 8;
+
+  @Option(names = "--wrk-threads", description = "wrk's threads. Default: ${DEFAULT-VALUE}.")
+  int wrkThreads = 2;
 
   @Option(names = "--body-bytes", description = "Webhook body size. Default: ${DEFAULT-VALUE}.")
   int bodyBytes = 1024;
 
   @Option(names = "--envoy-concurrency", description = "Worker threads of each Envoy. Default: ${DEFAULT-VALUE}.")
-  int envoyConcurrency = 1;
+  int envoyConcurrency = 2;
+
+  @Option(names = "--max-rate", description = "Highest rate (req/s) the signed pool and the integrations' rate limits are sized"
+      + " for; beyond it deliveries repeat and show as non-2xx. Default: ${DEFAULT-VALUE}.")
+  int maxRate = 20_000;
 
   /** One target: what it is, and the URLs the webhooks are posted to (round-robin). */
-  record Target(String label, List<String> urls) {
-    String url(int request) {
-      return urls.get(request % urls.size());
-    }
-  }
+  record Target(String label, String baseUrl, List<String> paths, Supplier<Long> envoyCpuNanos) {}
 
   /** What one measured run gave. */
-  record Result(Target target, int requests, int failures, double perSecond, double p50Millis, double p99Millis) {}
+  record Result(Target target, Wrk.Result load, double envoyCpuMicros, double jvmCpuMicros) {}
 
   public static void main(String[] args) {
     JdkHttpServers.tune();
@@ -103,10 +115,13 @@ public final class WebhookBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (requests < 1 || warmup < 0 || concurrency < 1 || bodyBytes < 2 || envoyConcurrency < 1) {
+    if (seconds < 1 || warmupSeconds < 0 || connections < 1 || wrkThreads < 1 || connections < wrkThreads
+        || bodyBytes < 2 || envoyConcurrency < 1 || maxRate < 100) {
       throw new CommandLine.ParameterException(new CommandLine(this),
-          "--requests, --concurrency and --envoy-concurrency must be >= 1, --warmup >= 0, --body-bytes >= 2");
+          "--seconds >= 1, --warmup-seconds >= 0, --connections >= --wrk-threads >= 1, --body-bytes >= 2,"
+              + " --envoy-concurrency >= 1, --max-rate >= 100");
     }
+    Path wrk = Wrk.binary();
     Path projectRoot = projectRoot();
     Path runDir = Files.createTempDirectory("bdk-webhook-bench");
     String secret = "bench-" + UUID.randomUUID();
@@ -117,10 +132,16 @@ public final class WebhookBenchmark implements Callable<Integer> {
             .nodeId("bench-webhooks")
             .envoyConcurrency(envoyConcurrency)
             .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
+            // All of wrk's connections come from 127.0.0.1: Envoy's per-address webhook limit (50/s by
+            // default, a defence against one sender) would answer nearly all of them 429 before ext_authz.
+            .serviceArgs(Component.XDS, "--webhook-client-rate", Integer.toString(2 * maxRate),
+                "--webhook-client-burst", Integer.toString(2 * maxRate))
             .start();
         SampleBook backend = SampleBook.start(0, "bench-backend")) {
-      // Each endpoint takes at most half a burst per run: nothing is refused for rate.
-      int integrations = (int) Math.ceil(Math.max(warmup, requests) / (WebhookLimits.MAX_BURST / 2.0));
+      // Enough endpoints that none runs out of tokens at maxRate over the warm-up and the run.
+      double onSeconds = warmupSeconds + seconds;
+      int integrations = (int) Math.ceil(1.2 * maxRate * onSeconds
+          / (WebhookLimits.MAX_BURST + WebhookLimits.MAX_REQUESTS_PER_SECOND * onSeconds));
       List<String> paths = new ArrayList<>();
       for (int i = 0; i < integrations; i++) {
         paths.add(WebhookRoutes.publicPath(NAMESPACE, BOOK, INTEGRATION + i));
@@ -128,30 +149,32 @@ public final class WebhookBenchmark implements Callable<Integer> {
       createWebhookBook(stack, backend.port(), secret, integrations);
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
           .connectTimeout(Duration.ofSeconds(5)).build();
-      List<String> onUrls = paths.stream().map(p -> stack.gatewayUrl() + p).toList();
       // 401 to an unsigned request: route in Envoy, ext-authz reached, Secret loaded.
-      for (String onUrl : onUrls) {
+      for (String path : paths) {
         await("webhook route live").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))
             .ignoreExceptions()
-            .until(() -> post(http, onUrl, "{}".getBytes(StandardCharsets.UTF_8), List.of()) == 401);
+            .until(() -> post(http, stack.gatewayUrl() + path, "{}".getBytes(StandardCharsets.UTF_8), List.of()) == 401);
       }
 
       int plainPort = StackPorts.freePorts(1).get(0);
       try (EnvoyProcess plain = EnvoyProcess.start(EnvoyBinary.locate(projectRoot),
           plainEnvoyBootstrap(plainPort, backend.port()), runDir.resolve("envoy-plain"), envoyConcurrency, List.of())) {
         plain.awaitReady(CONVERGE).awaitListener(plainPort, CONVERGE);
+        long stackEnvoy = stack.envoy().pid();
         List<Target> targets = List.of(
-            new Target("ext_authz ON  (xDS webhook route: Check + HMAC + replay + rate limit)", onUrls),
-            new Target("ext_authz OFF (plain Envoy route, same backend, no ext_authz)",
-                paths.stream().map(p -> "http://127.0.0.1:" + plainPort + p).toList()),
-            new Target("no Envoy      (straight to the backend)",
-                paths.stream().map(p -> "http://127.0.0.1:" + backend.port() + p).toList()));
+            new Target("ext_authz ON  (xDS webhook route: Check + HMAC + replay + rate limit)", stack.gatewayUrl(), paths,
+                () -> CpuTime.processNanos(stackEnvoy)),
+            new Target("ext_authz OFF (plain Envoy route, same backend, no ext_authz)", "http://127.0.0.1:" + plainPort, paths,
+                () -> CpuTime.processNanos(plain.pid())),
+            new Target("no Envoy      (straight to the backend)", "http://127.0.0.1:" + backend.port(), paths, () -> 0L));
+        Path script = Wrk.script(runDir, "webhooks.lua");
         List<Result> results = new ArrayList<>();
         for (Target target : targets) {
-          run(http, target, warmup, secret);
-          results.add(run(http, target, requests, secret));
+          Result warm = run(wrk, script, runDir, target, warmupSeconds, maxRate, secret);
+          double expected = warm == null ? maxRate : warm.load().perSecond();
+          results.add(run(wrk, script, runDir, target, seconds, Math.min(maxRate, Math.max(1000, expected * 1.5)), secret));
         }
-        print(System.out, results);
+        print(System.out, results, envoyView(stack.envoy()));
       }
     }
     return 0;
@@ -177,40 +200,51 @@ public final class WebhookBenchmark implements Callable<Integer> {
     stack.kubernetes().resource(book).create();
   }
 
-  /** Sends {@code count} unique pre-signed webhooks to {@code target} from the callers; measures each. */
-  private Result run(HttpClient http, Target target, int count, String secret) throws Exception {
-    // Unique bodies per run: GitHub deliveries are replay-keyed on their signature, i.e. their body.
-    String run = UUID.randomUUID().toString();
-    List<Signed> signed = new ArrayList<>(count);
+  /**
+   * Signs a pool of unique webhooks for {@code seconds} at up to {@code rate} (GitHub deliveries are
+   * replay-keyed on their signature, i.e. their body), then lets wrk send them to {@code target}.
+   */
+  private Result run(Path wrk, Path script, Path runDir, Target target, double seconds, double rate, String secret)
+      throws Exception {
+    if (seconds <= 0) {
+      return null;
+    }
+    int count = (int) Math.ceil(rate * seconds);
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    Path pool = runDir.resolve("pool-" + run + ".tsv");
+    StringBuilder lines = new StringBuilder(count * 160);
+    Instant now = Instant.now();
+    GitHubScheme github = new GitHubScheme();
     for (int i = 0; i < count; i++) {
-      signed.add(Signed.of(body(run + "-" + i), secret));
+      String seq = run + "-" + i;
+      String delivery = UUID.randomUUID().toString();
+      Map<String, String> signed = new HashMap<>();
+      github.sign(new SigningInput(body(seq), secret, now, delivery)).forEach(h -> signed.put(h.name(), h.value()));
+      lines.append(target.paths().get(i % target.paths().size())).append('\t').append(delivery).append('\t')
+          .append(signed.get(GitHubScheme.SIGNATURE)).append('\t').append(seq).append('\n');
     }
-    ClosedLoop.Result r = ClosedLoop.run(http, target.label(), count, concurrency, 200,
-        i -> request(target.url(i), signed.get(i).body(), signed.get(i).headers()));
-    return new Result(target, r.requests(), r.failures(), r.perSecond(), r.p50Millis(), r.p99Millis());
+    Files.writeString(pool, lines);
+    long envoy0 = target.envoyCpuNanos().get();
+    long jvm0 = CpuTime.jvmNanos();
+    Wrk.Result load = Wrk.run(wrk, target.baseUrl(), wrkThreads, connections, seconds, script,
+        List.of(pool.toString(), Integer.toString(bodyBytes), Integer.toString(wrkThreads)));
+    long envoy = target.envoyCpuNanos().get() - envoy0;
+    long jvm = CpuTime.jvmNanos() - jvm0;
+    Files.deleteIfExists(pool);
+    double n = Math.max(1, load.requests());
+    return new Result(target, load, envoy / 1e3 / n, jvm / 1e3 / n);
   }
 
-  /** One webhook as a sender would post it: body and GitHub signature headers (unique delivery id). */
-  private record Signed(byte[] body, List<Header> headers) {
-    static Signed of(byte[] body, String secret) {
-      return new Signed(body, new GitHubScheme().sign(new SigningInput(body, secret, Instant.now(), UUID.randomUUID().toString())));
-    }
-  }
-
-  private static HttpRequest request(String url, byte[] body, List<Header> headers) {
+  private static int post(HttpClient http, String url, byte[] body, List<Header> headers) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
         .timeout(Duration.ofSeconds(10))
         .header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     headers.forEach(h -> request.header(h.name(), h.value()));
-    return request.build();
+    return http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
-  private static int post(HttpClient http, String url, byte[] body, List<Header> headers) throws Exception {
-    return http.send(request(url, body, headers), HttpResponse.BodyHandlers.discarding()).statusCode();
-  }
-
-  /** A JSON body of exactly {@code bodyBytes} bytes (padding after a unique sequence). */
+  /** A JSON body of exactly {@code bodyBytes} bytes (padding after a unique sequence); webhooks.lua builds the same. */
   private byte[] body(String sequence) {
     String head = "{\"action\":\"opened\",\"seq\":\"" + sequence + "\",\"pad\":\"";
     String tail = "\"}";
@@ -218,17 +252,39 @@ public final class WebhookBenchmark implements Callable<Integer> {
     return (head + "x".repeat(pad) + tail).getBytes(StandardCharsets.UTF_8);
   }
 
-  void print(PrintStream out, List<Result> results) {
+  /** The stack Envoy's stats about its ext_authz calls and connections (filter, cluster). */
+  private static List<String> envoyView(EnvoyProcess envoy) {
+    String stats = envoy.admin().get("/stats?filter=" + java.net.URLEncoder.encode(
+        "(ext_authz\\.(ok|denied|error|failure_mode_allowed)$)|(ext-authz.*(upstream_rq_time|upstream_cx_total|upstream_cx_active"
+            + "|upstream_rq_total|upstream_rq_pending_overflow|upstream_cx_http2_total)$)|(^server\\.concurrency$)",
+        StandardCharsets.UTF_8)).body();
+    return stats.lines().filter(l -> !l.isBlank()).toList();
+  }
+
+  void print(PrintStream out, List<Result> results, List<String> envoyStats) {
     out.println();
-    out.printf("Signed GitHub webhooks, %d B bodies, %d requests per target after %d warm-up, %d concurrent callers,"
-        + " Envoy --concurrency %d, loopback%n", bodyBytes, requests, warmup, concurrency, envoyConcurrency);
-    out.printf("%-72s %10s %9s %9s %9s%n", "target", "req/s", "p50 ms", "p99 ms", "non-200");
+    out.printf("Signed GitHub webhooks, %d B bodies, wrk -t%d -c%d: %.0f s per target after %.0f s warm-up,"
+        + " Envoy --concurrency %d, loopback%n", bodyBytes, wrkThreads, connections, seconds, warmupSeconds, envoyConcurrency);
+    out.printf("%-72s %9s %8s %8s %8s %12s %12s%n", "target", "req/s", "p50 ms", "p99 ms", "non-2xx",
+        "Envoy us/req", "JVM us/req");
     for (Result r : results) {
-      out.printf("%-72s %10.0f %9.3f %9.3f %9d%n", r.target().label(), r.perSecond(), r.p50Millis(), r.p99Millis(),
-          r.failures());
+      out.printf("%-72s %9.0f %8.3f %8.3f %8d %12.1f %12.1f%n", r.target().label(), r.load().perSecond(),
+          r.load().p50Millis(), r.load().p99Millis(), r.load().failures(), r.envoyCpuMicros(), r.jvmCpuMicros());
     }
+    for (Result r : results) {
+      if (r.load().failures() > r.load().requests() / 100) {
+        out.printf("WARNING: %s: %d of %d answers were not 2xx; its rate is not a webhook rate%n",
+            r.target().label().substring(0, 13).trim(), r.load().failures(), r.load().requests());
+      }
+    }
+    double share = results.get(0).load().perSecond() / results.get(1).load().perSecond();
+    out.printf("ext_authz ON = %.0f %% of OFF's throughput (target, issue 12: >= %.0f %%)%n", 100 * share,
+        100 * TARGET_ON_SHARE_OF_OFF);
     out.println("OFF = a second Envoy with a static route and no ext_authz filter (the xds-server never emits a"
-        + " webhook route without ext_authz).");
+        + " webhook route without ext_authz). CPU per request: Envoy's process, and this JVM's (ext-authz, xds-server,"
+        + " sample book).");
+    out.println("Envoy's view of ext_authz (stack Envoy, whole run):");
+    envoyStats.forEach(line -> out.println("  " + line));
   }
 
   /** A static Envoy: one listener, every path to the backend, no ext_authz; admin on any free port. */

@@ -47,10 +47,31 @@ class AuthOffBootstrapTest {
   }
 
   @Test
+  void theLuaOffVariantKeepsAuthenticationAndDropsOnlyTheRoutesLua() throws Exception {
+    String bootstrap = AuthOffBootstrap.renderWithoutLua(resources());
+
+    assertThat(bootstrap).contains("jwt_authn.v3", "grpc_json_transcoder", "\"library-rest\"", "STATIC")
+        .doesNotContain("lua.v3.LuaPerRoute", "local_ratelimit");
+    assertThat(AuthOffBootstrap.render(resources())).contains("lua.v3.LuaPerRoute").doesNotContain("local_ratelimit");
+  }
+
+  @Test
   void aRealEnvoyAcceptsIt() throws Exception {
+    validate(AuthOffBootstrap.render(resources(sdsDir())));
+  }
+
+  @Test
+  void aRealEnvoyAcceptsTheLuaOffVariant() throws Exception {
+    validate(AuthOffBootstrap.renderWithoutLua(resources(sdsDir())));
+  }
+
+  private String sdsDir() throws Exception {
+    return io.voyager.bdk.local.LocalTls.create(dir).writeEnvoySds(dir.resolve("sds")).toString();
+  }
+
+  private void validate(String bootstrap) throws Exception {
     Path file = dir.resolve("bootstrap.json");
-    Path sds = io.voyager.bdk.local.LocalTls.create(dir).writeEnvoySds(dir.resolve("sds"));
-    Files.writeString(file, AuthOffBootstrap.render(resources(sds.toString())));
+    Files.writeString(file, bootstrap);
     Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
     Process envoy = new ProcessBuilder(EnvoyBinary.locate(root).toString(), "--mode", "validate", "-c", file.toString(),
         "--use-dynamic-base-id").redirectErrorStream(true).start();

@@ -3,7 +3,11 @@ package io.voyager.bdk.support.auth;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKMatcher;
+import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.BadJWSException;
@@ -21,6 +25,7 @@ import io.voyager.bdk.model.BdkRoles;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.EnumSet;
@@ -41,6 +46,11 @@ import java.util.Set;
  * both with the clock skew — and {@code sub} present. A JWKS that cannot be had fails closed with
  * {@link TokenRejectedException.Kind#KEYS_UNAVAILABLE}.
  *
+ * <p>A token verified lately is not verified again ({@link VerifiedTokens}: keyed by its SHA-256,
+ * bounded, kept until {@code exp} or a minute, whichever is first): a hit is still checked against
+ * the clock, so an expired or not-yet-valid token is refused as before, with the same reason, and
+ * against the JWKS (a key that verified it must still be published), so a rotation applies at once.
+ *
  * <p>Thread-safe; one instance serves every call.
  */
 public final class TokenVerifier {
@@ -53,10 +63,25 @@ public final class TokenVerifier {
   private final JwtSettings settings;
   private final Clock clock;
   private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+  private final VerifiedTokens verified;
+  private final JWKSource<SecurityContext> keySource;
+  private final java.util.concurrent.atomic.LongAdder signatureChecks = new java.util.concurrent.atomic.LongAdder();
 
   public TokenVerifier(JwtSettings settings, JWKSource<SecurityContext> keys, Clock clock) {
+    this(settings, keys, clock, VerifiedTokens.DEFAULT_MAX_ENTRIES, VerifiedTokens.DEFAULT_MAX_AGE);
+  }
+
+  /**
+   * @param maxCached most verified tokens remembered at once
+   * @param maxCachedAge longest a verified token is trusted without verifying it again (it is never
+   *     trusted past its {@code exp})
+   */
+  public TokenVerifier(JwtSettings settings, JWKSource<SecurityContext> keys, Clock clock, int maxCached,
+      Duration maxCachedAge) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.verified = new VerifiedTokens(maxCached, maxCachedAge, clock);
+    this.keySource = keys;
     processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, keys));
     // "JWT" as RFC 7519 suggests, RFC 9068's access-token types, or none: what OIDC providers send.
     processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(
@@ -83,6 +108,13 @@ public final class TokenVerifier {
       throw TokenRejectedException.invalid(
           "bearer token is " + bytes + " bytes; at most " + JwtSettings.MAX_TOKEN_BYTES + " are accepted");
     }
+    VerifiedTokens.Entry known = verified.lookup(token);
+    if (known != null) {
+      if (keysStillPublished(known)) {
+        return known.caller();
+      }
+      verified.forget(token);
+    }
     JWT jwt;
     try {
       jwt = JWTParser.parse(token);
@@ -105,6 +137,7 @@ public final class TokenVerifier {
       throw TokenRejectedException.invalid("token payload is not a JSON object of claims");
     }
     JWTClaimsSet claims;
+    signatureChecks.increment();
     try {
       claims = processor.process(signed, null);
     } catch (KeySourceException e) {
@@ -117,7 +150,39 @@ public final class TokenVerifier {
     } catch (JOSEException e) {
       throw TokenRejectedException.invalid("token signature could not be verified: " + e.getMessage());
     }
-    return caller(claims);
+    Caller caller = caller(claims);
+    Date nbf = claims.getNotBeforeTime();
+    List<JWK> keys = selectedKeys(signed.getHeader());
+    if (!keys.isEmpty()) {
+      verified.remember(token, caller, nbf == null ? Instant.MIN : nbf.toInstant().minus(settings.clockSkew()),
+          claims.getExpirationTime().toInstant().plus(settings.clockSkew()), signed.getHeader(), keys);
+    }
+    return caller;
+  }
+
+  /** The JWKS keys {@code header} selects now (its kid, alg, use); empty when the JWKS cannot be read. */
+  private List<JWK> selectedKeys(JWSHeader header) {
+    try {
+      return List.copyOf(keySource.get(new JWKSelector(JWKMatcher.forJWSHeader(header)), null));
+    } catch (KeySourceException | RuntimeException e) {
+      return List.of();
+    }
+  }
+
+  /** Whether a key that verified a remembered token is still one the JWKS offers for its header. */
+  private boolean keysStillPublished(VerifiedTokens.Entry entry) {
+    List<JWK> now = selectedKeys(entry.header());
+    return entry.keys().stream().anyMatch(now::contains);
+  }
+
+  /** Tokens whose signature was checked so far (not answered from the cache; for tests). */
+  long signatureChecks() {
+    return signatureChecks.sum();
+  }
+
+  /** Verified tokens remembered now (for tests and metrics). */
+  long cachedTokens() {
+    return verified.size();
   }
 
   private Caller caller(JWTClaimsSet claims) throws TokenRejectedException {

@@ -42,7 +42,6 @@ public final class BookTranslator {
   public static final Set<String> SCHEMES =
       Set.copyOf(WebhookAuthContext.SCHEMES);
   private static final Pattern SEGMENT = Pattern.compile("[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?");
-  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   public static BookTranslation translate(BookSource book) {
     List<String> problems = new ArrayList<>();
@@ -99,8 +98,9 @@ public final class BookTranslator {
     ExternalBookDefinitionSpec.ServiceRef service = book.spec().service();
     String name = service != null && service.name() != null ? service.name() : book.name();
     int port = service != null && service.port() != null ? service.port() : DEFAULT_SERVICE_PORT;
-    if (!DNS_LABEL.matcher(name).matches()) {
-      problems.add("spec.service.name: '" + name + "' is not a Service name");
+    java.util.Optional<String> nameProblem = io.voyager.bdk.model.DnsNames.labelProblem(name);
+    if (nameProblem.isPresent()) {
+      problems.add("spec.service.name: " + nameProblem.get() + " (a Service name)");
       return null;
     }
     if (!PortNumbers.isPort(port)) {
@@ -163,6 +163,7 @@ public final class BookTranslator {
     }
     Hmac hmac = auth.hmac();
     if (hmac != null) {
+      Hmac.problems(hmac).forEach(p -> problems.add(field + ".authentication.hmac." + p.field() + ": " + p.message()));
       putIfPresent(ctx, WebhookAuthContext.HMAC_ALGORITHM, hmac.algorithm());
       putIfPresent(ctx, WebhookAuthContext.HMAC_HEADER, hmac.header());
       putIfPresent(ctx, WebhookAuthContext.HMAC_PREFIX, hmac.prefix());
@@ -177,7 +178,7 @@ public final class BookTranslator {
     ctx.put(WebhookAuthContext.ROUTED_TO, book.namespace() + "/" + bookName);
     var wake = book.spec().wake();
     if (wake != null) {
-      if (blank(wake.lease()) || !DNS_LABEL.matcher(wake.lease()).matches()) {
+      if (blank(wake.lease()) || !io.voyager.bdk.model.DnsNames.isLabel(wake.lease())) {
         problems.add("spec.wake.lease: '" + wake.lease() + "' is not a Lease name (a DNS label)");
       } else {
         ctx.put(WebhookAuthContext.WAKE_LEASE, book.namespace() + "/" + wake.lease());

@@ -7,9 +7,7 @@ import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionStatus;
 import io.voyager.bdk.xds.watch.BookStatusLocks;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,17 +91,6 @@ public final class AcceptedConditionWriter {
 
   /** {@code conditions} with {@code want} in place of any {@value #CONDITION}; null when nothing changes. Pure. */
   static List<Condition> withCondition(List<Condition> conditions, Condition want) {
-    Condition existing = conditions.stream().filter(c -> CONDITION.equals(c.type())).findFirst().orElse(null);
-    if (existing != null && existing.status().equals(want.status()) && Objects.equals(existing.reason(), want.reason())
-        && Objects.equals(existing.message(), want.message())
-        && Objects.equals(existing.observedGeneration(), want.observedGeneration())) {
-      return null;
-    }
-    List<Condition> next = new ArrayList<>();
-    conditions.stream().filter(c -> !CONDITION.equals(c.type())).forEach(next::add);
-    next.add(existing != null && existing.status().equals(want.status())
-        ? new Condition(CONDITION, want.status(), want.reason(), want.message(), existing.lastTransition(), want.observedGeneration())
-        : want);
-    return next;
+    return io.voyager.bdk.model.Conditions.replaced(conditions, want);
   }
 }

@@ -34,7 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class NackWriteBack implements XdsAckListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NackWriteBack.class);
-  public static final int MAX_MESSAGE_CHARS = 1024;
 
   /**
    * How NACKs reach the quarantine: {@code served(typeUrl, version)} finds the translation that
@@ -117,7 +116,7 @@ public final class NackWriteBack implements XdsAckListener, AutoCloseable {
       log.warn("event=nack_unattributed node={} type={} version={}", node, shortType(typeUrl), rejectedVersion);
       return;
     }
-    String message = NackAttribution.conditionMessage(error, MAX_MESSAGE_CHARS);
+    String message = NackAttribution.conditionMessage(error, io.voyager.bdk.model.Conditions.MAX_MESSAGE);
     log.warn("event=nack_attributed node={} type={} version={} books={} unambiguous={} translation_known={}", node,
         shortType(typeUrl), rejectedVersion, culprits, attribution.unambiguous(), rejected.isPresent());
     boolean heldOutChanged = false;

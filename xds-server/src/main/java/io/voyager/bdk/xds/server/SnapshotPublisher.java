@@ -19,6 +19,10 @@ import org.slf4j.LoggerFactory;
  * first request) count as the default group. A snapshot whose content versions equal the current one is
  * not set, so Envoy sees nothing; an inconsistent one (a cluster without its load assignment,
  * which would stall EDS under ADS) is refused.
+ *
+ * <p>State-of-the-world streams are served from java-control-plane's cache; delta streams
+ * ({@link DeltaAds}) hear every published snapshot, with the one before it, through
+ * {@link #onPublished}, in publishing order.
  */
 public final class SnapshotPublisher {
   private static final Logger log = LoggerFactory.getLogger(SnapshotPublisher.class);
@@ -27,6 +31,13 @@ public final class SnapshotPublisher {
   private final Set<String> groups = ConcurrentHashMap.newKeySet();
   private final Counter pushes;
   private volatile ContentVersionedSnapshot current;
+  private final java.util.List<Subscriber> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Hears each published snapshot ({@code previous} null for the first), in order, on the publishing thread. */
+  @FunctionalInterface
+  public interface Subscriber {
+    void published(ContentVersionedSnapshot previous, ContentVersionedSnapshot next);
+  }
 
   public SnapshotPublisher(String defaultGroup, MeterRegistry registry) {
     groups.add(defaultGroup);
@@ -66,9 +77,13 @@ public final class SnapshotPublisher {
       log.error("event=snapshot_inconsistent error=\"{}\"", e.getMessage());
       return new Outcome(Optional.empty(), false);
     }
+    ContentVersionedSnapshot previous = current;
     current = next;
     for (String group : groups) {
       cache.setSnapshot(group, next);
+    }
+    for (Subscriber subscriber : subscribers) {
+      subscriber.published(previous, next);
     }
     pushes.increment();
     log.info("event=snapshot_published version={} listeners={} routes={} clusters={} endpoints={} groups={}",
@@ -83,6 +98,14 @@ public final class SnapshotPublisher {
       cache.setSnapshot(group, current);
       log.info("event=node_group_added group={}", group);
     }
+  }
+
+  /**
+   * {@code subscriber} hears every snapshot published from now on. Called under this publisher's
+   * lock, so it sees them one at a time and in order; it must not call back into the publisher.
+   */
+  public void onPublished(Subscriber subscriber) {
+    subscribers.add(subscriber);
   }
 
   public Optional<ContentVersionedSnapshot> current() {

@@ -2,6 +2,7 @@ package io.voyager.bdk.xds.server;
 
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.micrometer.core.instrument.Counter;
@@ -22,6 +23,13 @@ import org.slf4j.LoggerFactory;
  * Per connected Envoy and per resource type: which version was sent, which Envoy acked, and the
  * error of its last NACK, like {@code istioctl proxy-status}. Remembers nonce → version for every
  * response, so a NACK (a request with {@code error_detail}) names the version Envoy refused.
+ *
+ * <p>Both protocols: a state-of-the-world request names the version Envoy runs and NACKs with the
+ * previous one; a delta request carries no version, so an ACK is its nonce without
+ * {@code error_detail} and the version it acks is the one that nonce's response carried (the
+ * snapshot's type version in {@code system_version_info}). Counts every response, its resources
+ * and its bytes per type and protocol ({@code bdk_xds_responses_total},
+ * {@code bdk_xds_resources_sent_total}, {@code bdk_xds_response_bytes_total}).
  */
 public final class SyncTracker implements DiscoveryServerCallbacks {
   private static final Logger log = LoggerFactory.getLogger(SyncTracker.class);
@@ -32,7 +40,11 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
   /** One row of {@code /debug/sync}. */
   public record TypeSync(String type, String current, String sent, String acked, Status status, String error) {}
 
-  public record NodeSync(String node, String cluster, long stream, List<TypeSync> types) {}
+  /** {@code protocol}: {@value #SOTW} or {@value #DELTA}. */
+  public record NodeSync(String node, String cluster, long stream, String protocol, List<TypeSync> types) {}
+
+  public static final String SOTW = "sotw";
+  public static final String DELTA = "delta";
 
   private final Map<Long, StreamState> streams = new ConcurrentHashMap<>();
   /**
@@ -44,6 +56,7 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
   private final MeterRegistry registry;
   private final Consumer<String> onNodeGroup;
   private final XdsAckListener acks;
+  private final Map<String, ResponseMeters> responseMeters = new ConcurrentHashMap<>();
 
   /** {@code onNodeGroup} learns each connecting Envoy's node.cluster before its first watch. */
   public SyncTracker(MeterRegistry registry, Consumer<String> onNodeGroup) {
@@ -60,6 +73,7 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
   private static final class StreamState {
     volatile String nodeId = "";
     volatile String cluster = "";
+    volatile String protocol = SOTW;
     final Map<String, TypeState> types = new ConcurrentHashMap<>();
   }
 
@@ -113,11 +127,7 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
               request.getResponseNonce().equals(type.lastNonce) ? type.lastRequestedNames : List.of());
         }
         type.nackError = request.getErrorDetail().getMessage();
-        Counter.builder("bdk.xds.nacks").description("Responses Envoy rejected")
-            .tag("type", shortType(request.getTypeUrl())).register(registry).increment();
-        log.warn("event=xds_nack node={} type={} version={} error=\"{}\"", stream.nodeId,
-            shortType(request.getTypeUrl()), answered, request.getErrorDetail().getMessage().replace('"', '\''));
-        acks.onNack(stream.nodeId, request.getTypeUrl(), answered, request.getErrorDetail().getMessage());
+        nack(stream, request.getTypeUrl(), answered, request.getErrorDetail().getMessage());
       } else if (answered != null && answered.equals(request.getVersionInfo())) {
         type.nackedVersion = null;
         type.nackError = null;
@@ -145,13 +155,84 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
 
   @Override
   public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
+    StreamState stream = streams.computeIfAbsent(streamId, id -> new StreamState());
+    stream.protocol = DELTA;
     if (request.hasNode()) {
-      onNodeGroup.accept(request.getNode().getCluster());
+      stream.nodeId = request.getNode().getId();
+      stream.cluster = request.getNode().getCluster();
+      onNodeGroup.accept(stream.cluster);
+    }
+    if (request.getResponseNonce().isEmpty()) {
+      return;
+    }
+    TypeState type = stream.types.computeIfAbsent(request.getTypeUrl(), t -> new TypeState());
+    synchronized (type) {
+      String answered = type.versionByNonce.get(request.getResponseNonce());
+      if (request.hasErrorDetail()) {
+        type.nackedVersion = answered;
+        type.nackError = request.getErrorDetail().getMessage();
+        nack(stream, request.getTypeUrl(), answered, request.getErrorDetail().getMessage());
+      } else if (answered != null) {
+        type.ackedVersion = answered;
+        type.nackedVersion = null;
+        type.nackError = null;
+        List<String> names = type.namesByNonce.getOrDefault(request.getResponseNonce(), List.of());
+        // Empty names mean "every resource" to the listener; a delta response that carried none
+        // (only removals, or only a new version) confirms nothing about any one resource.
+        if (names.isEmpty()) {
+          acks.onAck(stream.nodeId, request.getTypeUrl(), answered);
+        } else {
+          acks.onAck(stream.nodeId, request.getTypeUrl(), answered, names);
+        }
+      }
     }
   }
 
   @Override
+  public void onV3StreamDeltaResponse(long streamId, DeltaDiscoveryRequest request, DeltaDiscoveryResponse response) {
+    count(DELTA, response.getTypeUrl(), response.getResourcesCount(), response.getSerializedSize());
+    StreamState stream = streams.get(streamId);
+    if (stream == null) {
+      return;
+    }
+    TypeState type = stream.types.computeIfAbsent(response.getTypeUrl(), t -> new TypeState());
+    synchronized (type) {
+      List<String> names = new ArrayList<>(response.getResourcesCount());
+      response.getResourcesList().forEach(r -> names.add(r.getName()));
+      type.versionByNonce.put(response.getNonce(), response.getSystemVersionInfo());
+      type.namesByNonce.put(response.getNonce(), List.copyOf(names));
+      type.sentVersion = response.getSystemVersionInfo();
+      type.lastNonce = response.getNonce();
+    }
+  }
+
+  private void nack(StreamState stream, String typeUrl, String answered, String error) {
+    Counter.builder("bdk.xds.nacks").description("Responses Envoy rejected")
+        .tag("type", shortType(typeUrl)).register(registry).increment();
+    log.warn("event=xds_nack node={} protocol={} type={} version={} error=\"{}\"", stream.nodeId, stream.protocol,
+        shortType(typeUrl), answered, error.replace('"', '\''));
+    acks.onNack(stream.nodeId, typeUrl, answered, error);
+  }
+
+  /** One response sent: counted per protocol and type (resources and bytes). */
+  private void count(String protocol, String typeUrl, int resources, int bytes) {
+    ResponseMeters meters = responseMeters.computeIfAbsent(protocol + " " + typeUrl, key -> new ResponseMeters(
+        Counter.builder("bdk.xds.responses").description("xDS responses sent")
+            .tag("protocol", protocol).tag("type", shortType(typeUrl)).register(registry),
+        Counter.builder("bdk.xds.resources.sent").description("Resources carried by xDS responses")
+            .tag("protocol", protocol).tag("type", shortType(typeUrl)).register(registry),
+        Counter.builder("bdk.xds.response.bytes").description("Serialized size of xDS responses").baseUnit("bytes")
+            .tag("protocol", protocol).tag("type", shortType(typeUrl)).register(registry)));
+    meters.responses().increment();
+    meters.resources().increment(resources);
+    meters.bytes().increment(bytes);
+  }
+
+  private record ResponseMeters(Counter responses, Counter resources, Counter bytes) {}
+
+  @Override
   public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
+    count(SOTW, response.getTypeUrl(), response.getResourcesCount(), response.getSerializedSize());
     // A response can race the stream's close: never bring a closed stream's state back to life.
     StreamState stream = streams.get(streamId);
     if (stream == null) {
@@ -197,7 +278,7 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
               types.add(new TypeSync(shortType(url), current, t.sentVersion, t.ackedVersion, status, t.nackError));
             }
           });
-          nodes.add(new NodeSync(stream.nodeId, stream.cluster, id, types));
+          nodes.add(new NodeSync(stream.nodeId, stream.cluster, id, stream.protocol, types));
         });
     nodes.sort(Comparator.comparing(NodeSync::node).thenComparing(NodeSync::stream));
     return nodes;

@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,21 +154,12 @@ public final class StatusWriter implements StatusWriteQueue.Writer {
     List<WebhookEndpoint> have = status == null || status.webhooks() == null ? List.of() : status.webhooks();
     List<Condition> conditions = status == null || status.conditions() == null ? List.of() : status.conditions();
     Condition want = condition(translation, current.getMetadata().getGeneration(), Instant.now().toString());
-    Condition existing = conditions.stream().filter(c -> CONDITION.equals(c.type())).findFirst().orElse(null);
     List<WebhookEndpoint> wantWebhooks = webhooks(translation);
-    boolean sameCondition = existing != null && existing.status().equals(want.status())
-        && Objects.equals(existing.reason(), want.reason()) && Objects.equals(existing.message(), want.message())
-        && Objects.equals(existing.observedGeneration(), want.observedGeneration());
-    if (have.equals(wantWebhooks) && sameCondition) {
+    List<Condition> replaced = io.voyager.bdk.model.Conditions.replaced(conditions, want);
+    if (have.equals(wantWebhooks) && replaced == null) {
       return null;
     }
-    List<Condition> nextConditions = new ArrayList<>();
-    for (Condition c : conditions) {
-      if (!CONDITION.equals(c.type())) {
-        nextConditions.add(c);
-      }
-    }
-    nextConditions.add(sameCondition ? existing : want);
+    List<Condition> nextConditions = replaced == null ? conditions : replaced;
     return status == null
         ? new ExternalBookDefinitionStatus(null, null, null, null, wantWebhooks, nextConditions)
         : new ExternalBookDefinitionStatus(status.phase(), status.replicas(), status.readyReplicas(),

@@ -263,7 +263,7 @@ class QuarantineTest {
     NackWriteBack writeBack = writeBack();
     serve();
     writeBack.onNack("envoy-1", EDS, "forgotten-version", ACME_PORT_NACK);
-    assertThat(writes).containsExactly("customer-a/acme=" + NackAttribution.conditionMessage(ACME_PORT_NACK, 1024));
+    assertThat(writes).containsExactly("customer-a/acme=" + NackAttribution.conditionMessage(ACME_PORT_NACK, io.voyager.bdk.model.Conditions.MAX_MESSAGE));
     assertThat(quarantine.size()).as("the inputs behind that version are unknown").isZero();
   }
 

@@ -168,6 +168,37 @@ class GatewayWatcherTest {
     assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/greedy/8080");
   }
 
+  /**
+   * A hand-applied book whose HMAC options ext-authz could never verify (md5, an unknown encoding)
+   * — the mock stores what the CRD schema's patterns would refuse — gets no route and a status
+   * naming each field (the rule is bdk-model's Hmac, ext-authz's and the library's too).
+   */
+  @Test
+  void aBookWithInvalidHmacOptionsIsRefusedInItsStatusNamingTheField() {
+    ExternalBookDefinition md5 = ebd("customer-a", "md5");
+    md5.setSpec(Fixtures.book("customer-a", "md5", new io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration(
+        "acme", "webhook", null,
+        new io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication("signature", "hmac",
+            new io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef("md5-credentials", "acme"), null,
+            new io.voyager.bdk.model.Hmac("md5", "X-Sig", null, "base32", null, null)),
+        null)).spec());
+    client.resource(md5).create();
+    client.resource(ebd("customer-b", "good")).create();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("md5").get();
+      assertThat(stored.getStatus()).isNotNull();
+      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
+        assertThat(c.type()).isEqualTo(StatusWriter.CONDITION);
+        assertThat(c.status()).isEqualTo("False");
+        assertThat(c.message()).isEqualTo(String.join("; ",
+            "spec.externalIntegrations[0].authentication.hmac.algorithm: must be one of sha1, sha256, sha512; got 'md5'",
+            "spec.externalIntegrations[0].authentication.hmac.encoding: must be one of base64, hex; got 'base32'"));
+      });
+    });
+    assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-b/good/8080")
+        .doesNotContainKey("k8s/customer-a/md5/8080");
+  }
+
   /** The library REST route of the current snapshot. */
   io.envoyproxy.envoy.config.route.v3.Route libraryRoute() {
     return publisher.current().orElseThrow().routes().resources().values().iterator().next().getVirtualHosts(0)

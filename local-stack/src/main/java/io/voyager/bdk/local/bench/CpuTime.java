@@ -1,0 +1,35 @@
+package io.voyager.bdk.local.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * CPU time used so far by this JVM and by another process (Linux {@code /proc/<pid>/stat}, user +
+ * system). Benchmarks divide it by the requests served: CPU per request holds far better than a
+ * rate on a machine other work shares.
+ */
+final class CpuTime {
+  private CpuTime() {}
+
+  /** Linux's USER_HZ: the unit of /proc/<pid>/stat's times (100 on every mainstream kernel). */
+  private static final long TICKS_PER_SECOND = 100;
+
+  static long jvmNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** The process's user + system CPU in nanoseconds; -1 when it cannot be read (not Linux, gone). */
+  static long processNanos(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (fields 14, 15)
+      return ticks * (1_000_000_000L / TICKS_PER_SECOND);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package io.voyager.bdk.local.bench;
+
+import static org.awaitility.Awaitility.await;
+
+import io.voyager.bdk.local.Component;
+import io.voyager.bdk.local.EnvoyBinary;
+import io.voyager.bdk.local.EnvoyProcess;
+import io.voyager.bdk.local.LocalStack;
+import io.voyager.bdk.local.StackPorts;
+import io.voyager.bdk.model.BdkRoles;
+import io.voyager.bdk.support.JdkHttpServers;
+import io.voyager.bdk.support.auth.DevIssuer;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Benchmark (not a test) of the Book Library's GetBook two ways, on the local stack (ephemeral
+ * loopback ports, the real Envoy programmed by the xds-server, library-service with mutual TLS):
+ * <ul>
+ *   <li><b>REST</b>: {@code GET /api/v1/books/{id}} through Envoy (jwt_authn, the library routes'
+ *       Lua, grpc_json_transcoder, HTTP/2 + mutual TLS to the library), driven by
+ *       <a href="https://github.com/wg/wrk">wrk</a>;
+ *   <li><b>REST without Lua</b>: the same through a second Envoy of the same binary and concurrency
+ *       running the xds-server's own translation minus the library routes' Lua ({@link
+ *       AuthOffBootstrap#renderWithoutLua}): what the Lua costs a call;
+ *   <li><b>direct gRPC</b>: {@code bdk.library.v1.BookLibrary/GetBook} on the library's own port with
+ *       the operator's client certificate, driven by <a href="https://ghz.sh">ghz</a>.
+ * </ul>
+ * Both with the same bearer token (reused, as clients do), the same number of concurrent calls, a
+ * warm-up run, then alternating measured rounds. Prints calls/s, p50/p99 and the CPU each call cost
+ * Envoy and this JVM (the library-service and the xds-server run in it) — the load generators
+ * differ (wrk is C, ghz is Go and heavier per call), so on a shared two-core machine CPU per call is
+ * the steadier figure — and REST's share of direct gRPC beside issue 12's target. Run: {@code make bench}.
+ */
+@Command(name = "transcoder-benchmark", mixinStandardHelpOptions = true,
+    description = "GetBook as REST through Envoy's transcoder (wrk) and as direct gRPC (ghz) (loopback; not a test).")
+public final class TranscoderBenchmark implements Callable<Integer> {
+  private static final Duration CONVERGE = Duration.ofSeconds(120);
+  /** Issue 12's target: REST through the transcoder at least this share of direct gRPC's throughput. */
+  static final double TARGET_REST_SHARE_OF_GRPC = 0.80;
+
+  @Option(names = "--seconds", description = "Measured seconds per target and round. Default: ${DEFAULT-VALUE}.")
+  double seconds = 8;
+
+  @Option(names = "--warmup-seconds", description = "Warm-up seconds per target. Default: ${DEFAULT-VALUE}.")
+  double warmupSeconds = 4;
+
+  @Option(names = "--rounds", description = "Alternating REST/gRPC rounds. Default: ${DEFAULT-VALUE}.")
+  int rounds = 2;
+
+  @Option(names = "--concurrency", description = "Calls in flight (wrk connections, ghz workers). Default: ${DEFAULT-VALUE}.")
+  int concurrency = 8;
+
+  @Option(names = "--envoy-concurrency", description = "Envoy's worker threads. Default: ${DEFAULT-VALUE}.")
+  int envoyConcurrency = 2;
+
+  /** One measured round of one target. */
+  record Round(double perSecond, double p50Millis, double p99Millis, long failures, double envoyCpuMicros, double jvmCpuMicros) {}
+
+  public static void main(String[] args) {
+    JdkHttpServers.tune();
+    System.exit(new CommandLine(new TranscoderBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (seconds < 1 || warmupSeconds < 0 || rounds < 1 || concurrency < 2 || envoyConcurrency < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--seconds >= 1, --warmup-seconds >= 0, --rounds >= 1, --concurrency >= 2, --envoy-concurrency >= 1");
+    }
+    Path wrk = Wrk.binary();
+    Path ghz = Ghz.binary();
+    Path runDir = Files.createTempDirectory("bdk-transcoder-bench");
+    try (LocalStack stack = LocalStack.builder()
+        .ports(StackPorts.ephemeral())
+        .runDir(runDir)
+        .projectRoot(projectRoot())
+        .nodeId("bench-transcoder")
+        .envoyConcurrency(envoyConcurrency)
+        .without(Component.CONTROLLER, Component.LOCAL_RUNTIME, Component.EXT_AUTHZ)
+        .start()) {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5)).build();
+      String token = stack.issuer().mint(new DevIssuer.TokenRequest("bench", null,
+          List.of(BdkRoles.PLATFORM_ADMIN.claimValue()), Duration.ofHours(2), Instant.now()), DevIssuer.Algorithm.RS256);
+      String gateway = stack.gatewayUrl();
+      await("library routes accept the stack's tokens").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))
+          .ignoreExceptions().until(() -> http.send(get(gateway + "/api/v1/books", token),
+              HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+      String bookId = createdId(http, gateway, token);
+      int luaOffPort = StackPorts.freePorts(1).get(0);
+      try (EnvoyProcess luaOff = EnvoyProcess.start(EnvoyBinary.locate(projectRoot()),
+          AuthOffBootstrap.renderWithoutLua(LibraryAuthBenchmark.authOffResources(stack, luaOffPort)),
+          runDir.resolve("envoy-lua-off"), envoyConcurrency, List.of())) {
+        luaOff.awaitReady(CONVERGE).awaitListener(luaOffPort, CONVERGE);
+        String luaOffUrl = "http://" + LocalStack.LOCALHOST + ":" + luaOffPort;
+        if (http.send(get(luaOffUrl + "/api/v1/books/" + bookId, token), HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+          throw new IllegalStateException("the Envoy without Lua does not reach the library");
+        }
+        run(stack, http, token, bookId, wrk, ghz, runDir, luaOff.pid(), luaOffUrl);
+      }
+    }
+    return 0;
+  }
+
+  private void run(LocalStack stack, HttpClient http, String token, String bookId, Path wrk, Path ghz, Path runDir,
+      long luaOffPid, String luaOffUrl) throws Exception {
+    {
+      String gateway = stack.gatewayUrl();
+      Path script = Wrk.script(runDir, "get.lua");
+      String grpcTarget = LocalStack.LOCALHOST + ":" + stack.ports().libraryGrpc();
+      long envoyPid = stack.envoy().pid();
+      int wrkThreads = 2;
+      Callable<Round> rest = () -> measure(envoyPid, () -> {
+        Wrk.Result r = Wrk.run(wrk, gateway + "/api/v1/books/" + bookId, wrkThreads, concurrency, seconds, script, List.of(token));
+        return new Load(r.requests() - r.failures(), r.failures(), r.seconds(), r.p50Millis(), r.p99Millis());
+      });
+      Callable<Round> restNoLua = () -> measure(luaOffPid, () -> {
+        Wrk.Result r = Wrk.run(wrk, luaOffUrl + "/api/v1/books/" + bookId, wrkThreads, concurrency, seconds, script, List.of(token));
+        return new Load(r.requests() - r.failures(), r.failures(), r.seconds(), r.p50Millis(), r.p99Millis());
+      });
+      Callable<Round> grpc = () -> measure(envoyPid, () -> {
+        Ghz.Result r = Ghz.run(ghz, grpcTarget, stack.tls().operator(), "bdk.library.v1.BookLibrary/GetBook",
+            "{\"book_id\":\"" + bookId + "\"}", Map.of("authorization", "Bearer " + token), concurrency, envoyConcurrency, seconds);
+        return new Load(r.ok(), r.failures(), r.seconds(), r.p50Millis(), r.p99Millis());
+      });
+      if (warmupSeconds > 0) {
+        Wrk.run(wrk, gateway + "/api/v1/books/" + bookId, wrkThreads, concurrency, warmupSeconds, script, List.of(token));
+        Ghz.run(ghz, grpcTarget, stack.tls().operator(), "bdk.library.v1.BookLibrary/GetBook",
+            "{\"book_id\":\"" + bookId + "\"}", Map.of("authorization", "Bearer " + token), concurrency, envoyConcurrency,
+            warmupSeconds);
+      }
+      java.util.List<Round> restRounds = new java.util.ArrayList<>();
+      java.util.List<Round> noLuaRounds = new java.util.ArrayList<>();
+      java.util.List<Round> grpcRounds = new java.util.ArrayList<>();
+      for (int i = 0; i < rounds; i++) {
+        restRounds.add(rest.call());
+        noLuaRounds.add(restNoLua.call());
+        grpcRounds.add(grpc.call());
+      }
+      print(System.out, restRounds, noLuaRounds, grpcRounds);
+    }
+  }
+
+  /** What a load generator reported. */
+  private record Load(long ok, long failures, double seconds, double p50Millis, double p99Millis) {}
+
+  private interface LoadRun {
+    Load run() throws Exception;
+  }
+
+  private static Round measure(long envoyPid, LoadRun run) throws Exception {
+    long envoy0 = CpuTime.processNanos(envoyPid);
+    long jvm0 = CpuTime.jvmNanos();
+    Load load = run.run();
+    long envoy = CpuTime.processNanos(envoyPid) - envoy0;
+    long jvm = CpuTime.jvmNanos() - jvm0;
+    double n = Math.max(1, load.ok() + load.failures());
+    return new Round(load.ok() / load.seconds(), load.p50Millis(), load.p99Millis(), load.failures(), envoy / 1e3 / n, jvm / 1e3 / n);
+  }
+
+  private static HttpRequest get(String url, String token) {
+    return HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+        .header("authorization", "Bearer " + token).GET().build();
+  }
+
+  private static String createdId(HttpClient http, String baseUrl, String token) throws Exception {
+    HttpRequest create = HttpRequest.newBuilder(URI.create(baseUrl + "/api/v1/books"))
+        .timeout(Duration.ofSeconds(10))
+        .header("authorization", "Bearer " + token)
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"bench-" + UUID.randomUUID() + "\",\"version\":\"1.0.0\"}"))
+        .build();
+    HttpResponse<String> created = http.send(create, HttpResponse.BodyHandlers.ofString());
+    Matcher id = Pattern.compile("\"book_id\":\"([^\"]+)\"").matcher(created.body());
+    if (created.statusCode() != 201 || !id.find()) {
+      throw new IllegalStateException("cannot create the benchmark's book: " + created.statusCode() + " " + created.body());
+    }
+    return id.group(1);
+  }
+
+  void print(PrintStream out, List<Round> rest, List<Round> noLua, List<Round> grpc) {
+    out.println();
+    out.printf("GetBook, one book, one reused platform-admin token: %d calls in flight, %.0f s per target and round,"
+        + " %d alternating rounds after %.0f s warm-up, Envoy --concurrency %d, loopback%n",
+        concurrency, seconds, rounds, warmupSeconds, envoyConcurrency);
+    out.printf("%-62s %9s %8s %8s %8s %12s %12s%n", "target", "calls/s", "p50 ms", "p99 ms", "failed", "Envoy us/call",
+        "JVM us/call");
+    Round r = line(out, "REST through Envoy (jwt_authn, Lua, transcoder; wrk)", rest);
+    Round n = line(out, "REST, same translation without the library routes' Lua (wrk)", noLua);
+    Round g = line(out, "direct gRPC to the library-service (mutual TLS; ghz)", grpc);
+    out.printf("REST = %.0f %% of direct gRPC's throughput (target, issue 12: >= %.0f %%); library JVM CPU per call: REST %.0f us,"
+        + " gRPC %.0f us%n", 100 * r.perSecond() / g.perSecond(), 100 * TARGET_REST_SHARE_OF_GRPC, r.jvmCpuMicros(), g.jvmCpuMicros());
+    out.printf("Without the Lua: %.0f %% of direct gRPC; Envoy CPU per call %.0f us instead of %.0f us%n",
+        100 * n.perSecond() / g.perSecond(), n.envoyCpuMicros(), r.envoyCpuMicros());
+    out.println("Rates are medians of the rounds. ghz (Go) spends more CPU per call than wrk (C) on the same two cores,"
+        + " which lowers direct gRPC's rate more than REST's.");
+  }
+
+  private static Round line(PrintStream out, String label, List<Round> rounds) {
+    Round m = new Round(median(rounds.stream().mapToDouble(Round::perSecond).toArray()),
+        median(rounds.stream().mapToDouble(Round::p50Millis).toArray()),
+        median(rounds.stream().mapToDouble(Round::p99Millis).toArray()),
+        rounds.stream().mapToLong(Round::failures).sum(),
+        median(rounds.stream().mapToDouble(Round::envoyCpuMicros).toArray()),
+        median(rounds.stream().mapToDouble(Round::jvmCpuMicros).toArray()));
+    out.printf("%-62s %9.0f %8.3f %8.3f %8d %12.1f %12.1f%n", label, m.perSecond(), m.p50Millis(), m.p99Millis(),
+        m.failures(), m.envoyCpuMicros(), m.jvmCpuMicros());
+    return m;
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+
+  private static Path projectRoot() {
+    String root = System.getProperty("project.root");
+    return Path.of(root != null && !root.isBlank() ? root : ".").toAbsolutePath().normalize();
+  }
+}

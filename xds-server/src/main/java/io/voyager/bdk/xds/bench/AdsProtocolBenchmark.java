@@ -1,0 +1,419 @@
+package io.voyager.bdk.xds.bench;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.controlplane.server.serializer.DefaultProtoResourcesSerializer;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.voyager.bdk.xds.bench.TranslatorScaleBenchmark.SyntheticGateway;
+import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.server.AggregatedDiscoveryService;
+import io.voyager.bdk.xds.server.DeltaAds;
+import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
+import io.voyager.bdk.xds.server.SnapshotPublisher;
+import io.voyager.bdk.xds.server.SyncTracker;
+import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.XdsTranslator;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * What one book's change costs on the ADS stream, state-of-the-world against delta xDS: the
+ * xds-server's discovery servers (java-control-plane's SotW, our {@link DeltaAds}) on a loopback
+ * gRPC port, one client per protocol that speaks as Envoy does (wildcard CDS and LDS, EDS for
+ * the clusters it got, RDS for the route configurations, every response ACKed), N synthetic books.
+ * For each single change (one book's routes, one book's endpoints, a book added, a book removed)
+ * it measures the response bytes the client receives and the time from the snapshot's publication
+ * until the client holds the new version of every type. Figures only: nothing passes or fails.
+ */
+@Command(
+    name = "ads-protocol-benchmark",
+    mixinStandardHelpOptions = true,
+    description = "Bytes and time per single-book change, state-of-the-world vs delta xDS, on N synthetic books (figures only).")
+public final class AdsProtocolBenchmark implements Callable<Integer> {
+  static final String CDS = Resources.V3.CLUSTER_TYPE_URL;
+  static final String EDS = Resources.V3.ENDPOINT_TYPE_URL;
+  static final String LDS = Resources.V3.LISTENER_TYPE_URL;
+  static final String RDS = Resources.V3.ROUTE_TYPE_URL;
+  static final List<String> TYPES = List.of(CDS, EDS, LDS, RDS);
+  static final String GROUP = "bdk-gateway";
+
+  @Option(names = "--books", defaultValue = "3000", description = "ExternalBookDefinitions (default ${DEFAULT-VALUE})")
+  int bookCount;
+
+  @Option(names = "--namespaces", defaultValue = "300", description = "customer namespaces they are spread over (default ${DEFAULT-VALUE})")
+  int namespaceCount;
+
+  @Option(names = "--changes", defaultValue = "20", description = "measured changes of each kind per protocol (default ${DEFAULT-VALUE})")
+  int changes;
+
+  @Option(names = "--warmup", defaultValue = "5", description = "unmeasured changes of each kind first (default ${DEFAULT-VALUE})")
+  int warmup;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new AdsProtocolBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (bookCount < 2 || namespaceCount < 1 || changes < 1 || warmup < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--books must be 2 or more, --namespaces and --changes 1 or more, --warmup 0 or more");
+    }
+    Runtime rt = Runtime.getRuntime();
+    System.out.printf(Locale.ROOT, "ADS protocol benchmark: state-of-the-world vs delta xDS (figures only; nothing passes or fails)%n");
+    System.out.printf(Locale.ROOT, "machine: %d cores, %s %s, max heap %d MiB; %d books in %d namespaces; loopback gRPC, "
+            + "one Envoy-like client per protocol; time = snapshot published → client holds every type's new version%n",
+        rt.availableProcessors(), System.getProperty("java.vm.name"), System.getProperty("java.vm.version"), rt.maxMemory() >> 20,
+        bookCount, Math.min(bookCount, namespaceCount));
+    Map<String, Map<String, Samples>> results = measure();
+    System.out.printf(Locale.ROOT, "%-6s %-28s %4s %12s %12s %9s %9s %9s%n",
+        "proto", "change", "n", "bytes p50", "bytes max", "ms p50", "ms p90", "ms max");
+    for (var protocol : results.entrySet()) {
+      for (var row : protocol.getValue().entrySet()) {
+        Samples s = row.getValue();
+        System.out.printf(Locale.ROOT, "%-6s %-28s %4d %12d %12d %9.1f %9.1f %9.1f%n", protocol.getKey(), row.getKey(), s.count(),
+            s.bytes(0.5), s.bytes(1.0), s.millis(0.5), s.millis(0.9), s.millis(1.0));
+      }
+    }
+    for (String change : results.get("sotw").keySet()) {
+      Samples sotw = results.get("sotw").get(change);
+      Samples delta = results.get("delta").get(change);
+      System.out.printf(Locale.ROOT, "delta/sotw %-28s bytes %.4f  time p50 %.2f%n", change,
+          (double) delta.bytes(0.5) / Math.max(1, sotw.bytes(0.5)), delta.millis(0.5) / Math.max(0.001, sotw.millis(0.5)));
+    }
+    return 0;
+  }
+
+  /** Per protocol ("sotw", "delta"): per change kind, the samples. */
+  Map<String, Map<String, Samples>> measure() throws Exception {
+    Map<String, Map<String, Samples>> results = new LinkedHashMap<>();
+    for (boolean delta : List.of(false, true)) {
+      results.put(delta ? "delta" : "sotw", run(delta));
+    }
+    return results;
+  }
+
+  private Map<String, Samples> run(boolean delta) throws Exception {
+    SyntheticGateway gateway = new SyntheticGateway(bookCount, namespaceCount);
+    IncrementalTranslator translator = new IncrementalTranslator(new XdsTranslator(GatewaySettings.defaults().transcoder()));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    SnapshotPublisher publisher = new SnapshotPublisher(GROUP, registry);
+    SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup);
+    V3DiscoveryServer sotw = new V3DiscoveryServer(List.of(tracker),
+        new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest),
+        new DefaultExecutorGroup(), new DefaultProtoResourcesSerializer(), () -> true);
+    DeltaAds deltaAds = DeltaAds.serving(publisher, List.of(tracker));
+    Server server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+        .maxInboundMessageSize(256 << 20)
+        .addService(new AggregatedDiscoveryService(sotw.getAggregatedDiscoveryServiceImpl(), deltaAds))
+        .build().start();
+    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.getPort(), InsecureChannelCredentials.create())
+        .maxInboundMessageSize(256 << 20).build();
+    Changes changer = new Changes(gateway);
+    try {
+      publisher.publish(translator.translate(gateway.input()).resources());
+      Supplier<Set<String>> routeNames = () -> publisher.current().orElseThrow().routes().resources().keySet();
+      Client client = delta ? new DeltaClient(channel, routeNames) : new SotwClient(channel, routeNames);
+      Samples initial = new Samples();
+      long start = System.nanoTime();
+      client.start();
+      initial.add(client.awaitVersions(publisher, start));
+
+      Map<String, Samples> rows = new LinkedHashMap<>();
+      rows.put("initial sync (all books)", initial);
+      List<String> kinds = List.of("one book's routes changed", "one book's endpoints changed", "one book added", "one book removed");
+      for (String kind : kinds) {
+        rows.put(kind, new Samples());
+      }
+      for (int i = 0; i < warmup + changes; i++) {
+        for (String kind : kinds) {
+          GatewayInput input = changer.apply(kind);
+          var resources = translator.translate(input).resources();
+          long t0 = System.nanoTime();
+          if (!publisher.publish(resources)) {
+            continue; // nothing changed for Envoy
+          }
+          Sample sample = client.awaitVersions(publisher, t0);
+          if (i >= warmup) {
+            rows.get(kind).add(sample);
+          }
+        }
+      }
+      client.close();
+      return rows;
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Single changes on the synthetic gateway, a different book each time. */
+  static final class Changes {
+    private final SyntheticGateway gateway;
+    private int step;
+
+    Changes(SyntheticGateway gateway) {
+      this.gateway = gateway;
+    }
+
+    GatewayInput apply(String kind) {
+      int n = gateway.books.size();
+      int index = (step++ * 7919) % n;
+      switch (kind) {
+        case "one book's routes changed" -> gateway.books.set(index, gateway.book(index, 50.0 + step * 0.01));
+        case "one book's endpoints changed" -> {
+          List<EndpointSliceView> current = gateway.slices.get(gateway.service(index));
+          EndpointSliceView variant1 = gateway.bookSlice(index, 1);
+          gateway.slices.put(gateway.service(index), List.of(current.get(0).equals(variant1) ? gateway.bookSlice(index, 0) : variant1));
+        }
+        case "one book added" -> {
+          int i = n; // the new book takes index n; "removed" takes the last one away again
+          gateway.books.add(gateway.book(i, 10.0));
+          gateway.slices.put(gateway.service(i), List.of(gateway.bookSlice(i, 0)));
+        }
+        case "one book removed" -> {
+          int last = n - 1;
+          gateway.books.remove(last);
+          gateway.slices.remove(gateway.service(last));
+        }
+        default -> throw new IllegalArgumentException(kind);
+      }
+      return gateway.input();
+    }
+  }
+
+  record Sample(long bytes, long nanos) {}
+
+  static final class Samples {
+    private final List<Sample> samples = new ArrayList<>();
+
+    void add(Sample sample) {
+      samples.add(sample);
+    }
+
+    int count() {
+      return samples.size();
+    }
+
+    long bytes(double quantile) {
+      long[] values = samples.stream().mapToLong(Sample::bytes).sorted().toArray();
+      return values.length == 0 ? 0 : values[(int) Math.min(values.length - 1, Math.ceil(quantile * values.length) - 1)];
+    }
+
+    double millis(double quantile) {
+      long[] values = samples.stream().mapToLong(Sample::nanos).sorted().toArray();
+      return values.length == 0 ? 0 : values[(int) Math.max(0, Math.min(values.length - 1, Math.ceil(quantile * values.length) - 1))] / 1e6;
+    }
+  }
+
+  /** An Envoy-like ADS client: counts response bytes, knows the last version it got per type. */
+  abstract static class Client implements AutoCloseable {
+    final Map<String, String> versions = new ConcurrentHashMap<>();
+    final AtomicLong bytes = new AtomicLong();
+    final Supplier<Set<String>> routeNames;
+    volatile Throwable failed;
+
+    Client(Supplier<Set<String>> routeNames) {
+      this.routeNames = routeNames;
+    }
+
+    abstract void start();
+
+    /** Waits (polling, 60 s at most) until every type is at the publisher's version; the bytes received since the last call. */
+    Sample awaitVersions(SnapshotPublisher publisher, long t0) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!TYPES.stream().allMatch(type -> publisher.currentVersion(type).equals(versions.get(type)))) {
+        if (failed != null) {
+          throw new IllegalStateException("ADS stream failed", failed);
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("client did not converge in 60 s: has " + versions);
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+      }
+      return new Sample(bytes.getAndSet(0), System.nanoTime() - t0);
+    }
+
+    static Set<String> edsNames(Iterable<Cluster> clusters) {
+      Set<String> names = new TreeSet<>();
+      for (Cluster cluster : clusters) {
+        if (cluster.getType() == Cluster.DiscoveryType.EDS) {
+          String service = cluster.getEdsClusterConfig().getServiceName();
+          names.add(service.isEmpty() ? cluster.getName() : service);
+        }
+      }
+      return names;
+    }
+
+    static Cluster cluster(Any any) {
+      try {
+        return any.unpack(Cluster.class);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  static Node node() {
+    return Node.newBuilder().setId("bench").setCluster(GROUP).build();
+  }
+
+  /** State-of-the-world: every response of a type carries all of it; ACK with version and nonce, names for EDS/RDS. */
+  static final class SotwClient extends Client implements StreamObserver<DiscoveryResponse> {
+    private final ManagedChannel channel;
+    private final Map<String, Set<String>> names = new HashMap<>();
+    private StreamObserver<DiscoveryRequest> requests;
+
+    SotwClient(ManagedChannel channel, Supplier<Set<String>> routeNames) {
+      super(routeNames);
+      this.channel = channel;
+    }
+
+    @Override
+    void start() {
+      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      synchronized (this) {
+        requests.onNext(DiscoveryRequest.newBuilder().setNode(node()).setTypeUrl(CDS).build());
+        requests.onNext(DiscoveryRequest.newBuilder().setNode(node()).setTypeUrl(LDS).build());
+      }
+    }
+
+    @Override
+    public synchronized void onNext(DiscoveryResponse response) {
+      bytes.addAndGet(response.getSerializedSize());
+      String type = response.getTypeUrl();
+      requests.onNext(DiscoveryRequest.newBuilder().setNode(node()).setTypeUrl(type).setVersionInfo(response.getVersionInfo())
+          .setResponseNonce(response.getNonce()).addAllResourceNames(names.getOrDefault(type, Set.of())).build());
+      if (type.equals(CDS)) {
+        subscribe(EDS, edsNames(response.getResourcesList().stream().map(Client::cluster).toList()));
+      } else if (type.equals(LDS)) {
+        subscribe(RDS, new TreeSet<>(routeNames.get()));
+      }
+      versions.put(type, response.getVersionInfo());
+    }
+
+    private void subscribe(String type, Set<String> wanted) {
+      if (!wanted.equals(names.get(type))) {
+        names.put(type, wanted);
+        requests.onNext(DiscoveryRequest.newBuilder().setNode(node()).setTypeUrl(type).setVersionInfo(versions.getOrDefault(type, ""))
+            .addAllResourceNames(wanted).build());
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      failed = t;
+    }
+
+    @Override
+    public void onCompleted() {}
+
+    @Override
+    public synchronized void close() {
+      requests.onCompleted();
+    }
+  }
+
+  /** Delta: wildcard CDS/LDS, EDS/RDS subscriptions changed by name; every response ACKed by its nonce. */
+  static final class DeltaClient extends Client implements StreamObserver<DeltaDiscoveryResponse> {
+    private final ManagedChannel channel;
+    private final Map<String, Cluster> clusters = new HashMap<>();
+    private final Map<String, Set<String>> names = new HashMap<>();
+    private StreamObserver<DeltaDiscoveryRequest> requests;
+
+    DeltaClient(ManagedChannel channel, Supplier<Set<String>> routeNames) {
+      super(routeNames);
+      this.channel = channel;
+    }
+
+    @Override
+    void start() {
+      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(this);
+      synchronized (this) {
+        requests.onNext(DeltaDiscoveryRequest.newBuilder().setNode(node()).setTypeUrl(CDS).build());
+        requests.onNext(DeltaDiscoveryRequest.newBuilder().setNode(node()).setTypeUrl(LDS).build());
+      }
+    }
+
+    @Override
+    public synchronized void onNext(DeltaDiscoveryResponse response) {
+      bytes.addAndGet(response.getSerializedSize());
+      String type = response.getTypeUrl();
+      requests.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce(response.getNonce()).build());
+      if (type.equals(CDS)) {
+        for (Resource resource : response.getResourcesList()) {
+          clusters.put(resource.getName(), cluster(resource.getResource()));
+        }
+        response.getRemovedResourcesList().forEach(clusters::remove);
+        subscribe(EDS, edsNames(clusters.values()));
+      } else if (type.equals(LDS)) {
+        subscribe(RDS, new TreeSet<>(routeNames.get()));
+      }
+      versions.put(type, response.getSystemVersionInfo());
+    }
+
+    private void subscribe(String type, Set<String> wanted) {
+      Set<String> had = names.getOrDefault(type, Set.of());
+      if (!wanted.equals(had) || !names.containsKey(type)) {
+        Set<String> added = new HashSet<>(wanted);
+        added.removeAll(had);
+        Set<String> removed = new HashSet<>(had);
+        removed.removeAll(wanted);
+        names.put(type, wanted);
+        DeltaDiscoveryRequest.Builder request = DeltaDiscoveryRequest.newBuilder().setTypeUrl(type)
+            .addAllResourceNamesSubscribe(added).addAllResourceNamesUnsubscribe(removed);
+        if (had.isEmpty()) {
+          request.setNode(node());
+        }
+        requests.onNext(request.build());
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      failed = t;
+    }
+
+    @Override
+    public void onCompleted() {}
+
+    @Override
+    public synchronized void close() {
+      requests.onCompleted();
+    }
+  }
+}

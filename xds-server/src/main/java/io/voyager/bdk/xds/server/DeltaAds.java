@@ -1,0 +1,83 @@
+package io.voyager.bdk.xds.server;
+
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.grpc.stub.StreamObserver;
+import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delta xDS over ADS ({@code api_type: DELTA_GRPC} in Envoy's bootstrap), served from the same
+ * content-versioned snapshots as state-of-the-world, without java-control-plane's delta code
+ * (which ignores {@code initial_resource_versions}, java-control-plane issue #463; see
+ * {@link DeltaSubscription}). Each snapshot's differences are computed once
+ * ({@link SnapshotChanges}) and every stream sends only what concerns it.
+ *
+ * <p>Stream ids start at {@value #FIRST_STREAM_ID} so they never meet java-control-plane's
+ * state-of-the-world ids (counted from 0) in the callbacks both kinds of stream share.
+ */
+public final class DeltaAds implements SnapshotPublisher.Subscriber {
+  private static final Logger log = LoggerFactory.getLogger(DeltaAds.class);
+  public static final long FIRST_STREAM_ID = 1L << 40;
+
+  private final List<DiscoveryServerCallbacks> callbacks;
+  private final Supplier<ContentVersionedSnapshot> current;
+  private final AtomicLong nextStreamId = new AtomicLong(FIRST_STREAM_ID);
+  private final Map<Long, DeltaAdsStream> streams = new ConcurrentHashMap<>();
+
+  /** {@code current} gives the snapshot served now (null before the first). */
+  public DeltaAds(List<DiscoveryServerCallbacks> callbacks, Supplier<ContentVersionedSnapshot> current) {
+    this.callbacks = List.copyOf(callbacks);
+    this.current = current;
+  }
+
+  /** Serves {@code publisher}'s snapshots, current and future. */
+  public static DeltaAds serving(SnapshotPublisher publisher, List<DiscoveryServerCallbacks> callbacks) {
+    DeltaAds delta = new DeltaAds(callbacks, () -> publisher.current().orElse(null));
+    publisher.onPublished(delta);
+    return delta;
+  }
+
+  /** A new {@code DeltaAggregatedResources} call: the handler of its requests. */
+  public StreamObserver<DeltaDiscoveryRequest> open(StreamObserver<DeltaDiscoveryResponse> responses) {
+    long id = nextStreamId.getAndIncrement();
+    DeltaAdsStream stream = new DeltaAdsStream(id, responses, callbacks, current, () -> {
+      if (streams.remove(id) != null) {
+        log.info("event=delta_stream_closed stream={}", id);
+      }
+    });
+    streams.put(id, stream);
+    if (stream.open()) {
+      log.info("event=delta_stream_opened stream={}", id);
+    }
+    return stream;
+  }
+
+  @Override
+  public void published(ContentVersionedSnapshot previous, ContentVersionedSnapshot next) {
+    if (streams.isEmpty()) {
+      return;
+    }
+    SnapshotChanges changes = SnapshotChanges.between(previous, next);
+    for (DeltaAdsStream stream : streams.values()) {
+      try {
+        stream.published(previous, next, changes);
+      } catch (RuntimeException e) {
+        // One broken stream must not keep the snapshot from the others (or fail the publisher).
+        log.warn("event=delta_publish_failed stream={} error=\"{}\"", stream.id(), String.valueOf(e).replace('"', '\''));
+      }
+    }
+  }
+
+  /** Delta streams open now. */
+  public int streamCount() {
+    return streams.size();
+  }
+}

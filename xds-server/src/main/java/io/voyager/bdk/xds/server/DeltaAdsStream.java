@@ -1,0 +1,214 @@
+package io.voyager.bdk.xds.server;
+
+import com.google.protobuf.Any;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.cache.Resources.ResourceType;
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.exception.RequestException;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Envoy's delta ADS stream ({@code DeltaAggregatedResources}): runs the discovery callbacks on
+ * every request and response (the node identity check, the sync tracker with its NACK write-back),
+ * keeps a {@link DeltaSubscription} per resource type and sends what a request or a new snapshot
+ * changes. Requests and snapshots are handled under this stream's lock, so responses leave in
+ * order and gRPC's observer is never called concurrently.
+ *
+ * <p>A new snapshot goes out make-before-break: first what is added or updated, secrets, clusters,
+ * endpoints, listeners, then route configurations (so a route's cluster exists before the route);
+ * then what is removed, route configurations first and clusters after them (so no route is left
+ * pointing at a removed cluster).
+ */
+final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
+  private static final Logger log = LoggerFactory.getLogger(DeltaAdsStream.class);
+
+  static final List<ResourceType> UPSERT_ORDER =
+      List.of(ResourceType.SECRET, ResourceType.CLUSTER, ResourceType.ENDPOINT, ResourceType.LISTENER, ResourceType.ROUTE);
+  static final List<ResourceType> REMOVAL_ORDER =
+      List.of(ResourceType.ROUTE, ResourceType.LISTENER, ResourceType.CLUSTER, ResourceType.ENDPOINT, ResourceType.SECRET);
+  private static final Map<ResourceType, String> TYPE_URLS = new EnumMap<>(ResourceType.class);
+  /** Type URLs a stream asked for that are not served, logged once each. */
+  private static final Set<String> UNKNOWN_TYPES_LOGGED = ConcurrentHashMap.newKeySet();
+
+  static {
+    Resources.TYPE_URLS_TO_RESOURCE_TYPE.forEach((url, type) -> TYPE_URLS.put(type, url));
+  }
+
+  private final long id;
+  private final StreamObserver<DeltaDiscoveryResponse> responses;
+  private final List<DiscoveryServerCallbacks> callbacks;
+  private final Supplier<ContentVersionedSnapshot> current;
+  private final Runnable onClosed;
+  private final Map<ResourceType, DeltaSubscription> subscriptions = new EnumMap<>(ResourceType.class);
+  private long nonce;
+  private boolean closed;
+
+  /**
+   * {@code current} gives the snapshot served now (null before the first); {@code onClosed} runs
+   * once when the stream ends, however it ends.
+   */
+  DeltaAdsStream(long id, StreamObserver<DeltaDiscoveryResponse> responses, List<DiscoveryServerCallbacks> callbacks,
+      Supplier<ContentVersionedSnapshot> current, Runnable onClosed) {
+    this.id = id;
+    this.responses = responses;
+    this.callbacks = callbacks;
+    this.current = current;
+    this.onClosed = onClosed;
+  }
+
+  long id() {
+    return id;
+  }
+
+  /** Runs the stream-open callbacks; false (and the stream closed with their status) if one refused it. */
+  boolean open() {
+    try {
+      for (DiscoveryServerCallbacks callback : callbacks) {
+        callback.onStreamOpen(id, "");
+      }
+      return true;
+    } catch (RequestException e) {
+      closeWithError(e);
+      return false;
+    }
+  }
+
+  @Override
+  public void onNext(DeltaDiscoveryRequest request) {
+    if (request.getTypeUrl().isEmpty()) {
+      closeWithError(Status.INVALID_ARGUMENT.withDescription("type_url: required on an aggregated (ADS) stream").asRuntimeException());
+      return;
+    }
+    try {
+      // Outside the lock: a callback may take the publisher's (to register Envoy's node group).
+      for (DiscoveryServerCallbacks callback : callbacks) {
+        callback.onV3StreamDeltaRequest(id, request);
+      }
+    } catch (RequestException e) {
+      closeWithError(e);
+      return;
+    }
+    ResourceType type = Resources.TYPE_URLS_TO_RESOURCE_TYPE.get(request.getTypeUrl());
+    if (type == null) {
+      if (UNKNOWN_TYPES_LOGGED.size() < 64 && UNKNOWN_TYPES_LOGGED.add(request.getTypeUrl())) {
+        log.warn("event=delta_type_not_served stream={} type_url=\"{}\"", id, request.getTypeUrl().replace('"', '\''));
+      }
+      return;
+    }
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      DeltaSubscription subscription = subscriptions.computeIfAbsent(type, DeltaSubscription::new);
+      subscription.onRequest(request, current.get()).ifPresent(update -> send(type, update, request));
+    }
+  }
+
+  /** A new snapshot: sends what it changes for this stream's subscriptions, make-before-break. */
+  synchronized void published(ContentVersionedSnapshot previous, ContentVersionedSnapshot next, SnapshotChanges changes) {
+    if (closed) {
+      return;
+    }
+    Map<ResourceType, DeltaSubscription.Update> updates = new EnumMap<>(ResourceType.class);
+    subscriptions.forEach((type, subscription) ->
+        subscription.onSnapshot(previous, next, changes).ifPresent(update -> updates.put(type, update)));
+    DeltaDiscoveryRequest none = DeltaDiscoveryRequest.getDefaultInstance();
+    for (ResourceType type : UPSERT_ORDER) {
+      DeltaSubscription.Update update = updates.get(type);
+      if (update != null && (!update.upserts().isEmpty() || update.removals().isEmpty())) {
+        send(type, new DeltaSubscription.Update(update.upserts(), List.of(), update.version()), none);
+      }
+    }
+    for (ResourceType type : REMOVAL_ORDER) {
+      DeltaSubscription.Update update = updates.get(type);
+      if (update != null && !update.removals().isEmpty()) {
+        send(type, new DeltaSubscription.Update(Map.of(), update.removals(), update.version()), none);
+      }
+    }
+  }
+
+  /** Caller holds the lock. */
+  private void send(ResourceType type, DeltaSubscription.Update update, DeltaDiscoveryRequest request) {
+    String typeUrl = TYPE_URLS.get(type);
+    DeltaDiscoveryResponse.Builder response = DeltaDiscoveryResponse.newBuilder()
+        .setTypeUrl(typeUrl)
+        .setSystemVersionInfo(update.version())
+        .setNonce(Long.toString(++nonce))
+        .addAllRemovedResources(update.removals());
+    update.upserts().forEach((name, resource) -> response.addResources(Resource.newBuilder()
+        .setName(name)
+        .setVersion(resource.version())
+        .setResource(Any.pack(resource.resource()))));
+    DeltaDiscoveryResponse built = response.build();
+    // Before sending: Envoy's (N)ACK may arrive before onNext returns, and must find its nonce.
+    callbacks.forEach(callback -> callback.onV3StreamDeltaResponse(id, request, built));
+    log.debug("event=delta_response stream={} type={} version={} nonce={} resources={} removed={}", id, type,
+        update.version(), built.getNonce(), built.getResourcesCount(), built.getRemovedResourcesCount());
+    try {
+      responses.onNext(built);
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.CANCELLED) {
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public void onError(Throwable error) {
+    if (!markClosed()) {
+      return;
+    }
+    if (Status.fromThrowable(error).getCode() != Status.Code.CANCELLED) {
+      log.warn("event=delta_stream_error stream={} error=\"{}\"", id, String.valueOf(error).replace('"', '\''));
+    }
+    callbacks.forEach(callback -> callback.onStreamCloseWithError(id, "", error));
+    onClosed.run();
+  }
+
+  @Override
+  public void onCompleted() {
+    if (!markClosed()) {
+      return;
+    }
+    callbacks.forEach(callback -> callback.onStreamClose(id, ""));
+    synchronized (this) {
+      responses.onCompleted();
+    }
+    onClosed.run();
+  }
+
+  /** Ends the stream with {@code error}'s status (e.g. the identity check's PERMISSION_DENIED). */
+  private void closeWithError(Throwable error) {
+    if (!markClosed()) {
+      return;
+    }
+    callbacks.forEach(callback -> callback.onStreamCloseWithError(id, "", error));
+    synchronized (this) {
+      responses.onError(Status.fromThrowable(error).asRuntimeException());
+    }
+    onClosed.run();
+  }
+
+  /** True if the stream was open until now: its end is handled once. */
+  private synchronized boolean markClosed() {
+    if (closed) {
+      return false;
+    }
+    closed = true;
+    return true;
+  }
+}

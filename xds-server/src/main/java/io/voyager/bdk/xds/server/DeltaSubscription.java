@@ -1,0 +1,218 @@
+package io.voyager.bdk.xds.server;
+
+import io.envoyproxy.controlplane.cache.Resources.ResourceType;
+import io.envoyproxy.controlplane.cache.VersionedResource;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * One Envoy's delta subscription to one resource type on one stream: what it asked for (wildcard
+ * and/or names) and which version of each resource it has. Pure state, no I/O; the owning
+ * {@link DeltaAdsStream} guards it with its lock.
+ *
+ * <p>What java-control-plane 1.0.49 gets wrong and this does not:
+ * <ul>
+ *   <li>The first request's {@code initial_resource_versions} are what Envoy already has (after a
+ *       reconnect: from the previous xds-server). They are taken as known, so a resource deleted
+ *       while the server was down is sent as removed and an unchanged one is not re-sent
+ *       (upstream issue #463 ignores them: stale clusters stay in Envoy forever).
+ *   <li>A subscribed name the snapshot lacks (EDS for a cluster that does not exist yet) is
+ *       answered as removed, the protocol's "does not exist", so Envoy does not wait for it, and
+ *       stays of interest: the snapshot that adds it sends it.
+ *   <li>The first request of a type is always answered once a snapshot exists, even when there is
+ *       nothing to send (an empty type, or everything already known): Envoy's initialization waits
+ *       for that first response.
+ * </ul>
+ *
+ * <p>Known versions are updated when a response is sent, not when it is ACKed: a NACKed resource
+ * is not re-sent until its content changes (no NACK loop; the quarantine removes the culprit), and
+ * a removal of a resource Envoy refused is harmless.
+ */
+final class DeltaSubscription {
+  static final String WILDCARD = "*";
+
+  /** One response's worth: resources to add or update (by name, sorted), names removed, and the type version. */
+  record Update(Map<String, VersionedResource<?>> upserts, List<String> removals, String version) {
+    boolean isEmpty() {
+      return upserts.isEmpty() && removals.isEmpty();
+    }
+  }
+
+  private final ResourceType type;
+  private boolean started;
+  private boolean wildcard;
+  private final Set<String> names = new HashSet<>();
+  /** Resource name → the version Envoy has (as sent or as it told us on connecting). */
+  private final Map<String, String> known = new HashMap<>();
+  /** The snapshot the known versions were last brought up to (null: none yet). */
+  private ContentVersionedSnapshot reconciledTo;
+  /** The type version of the last response sent on this stream (null: none yet). */
+  private String lastSentVersion;
+
+  DeltaSubscription(ResourceType type) {
+    this.type = type;
+  }
+
+  ResourceType type() {
+    return type;
+  }
+
+  boolean wildcard() {
+    return wildcard;
+  }
+
+  Set<String> names() {
+    return Set.copyOf(names);
+  }
+
+  /** The version Envoy has of {@code name} as far as this stream knows (null: none). */
+  String knownVersion(String name) {
+    return known.get(name);
+  }
+
+  /**
+   * Applies a request's subscription changes (and, on the first, Envoy's initial versions) and
+   * returns what to send now against {@code current} (null: no snapshot yet, nothing to send).
+   */
+  Optional<Update> onRequest(DeltaDiscoveryRequest request, ContentVersionedSnapshot current) {
+    boolean first = !started;
+    started = true;
+    if (first) {
+      known.putAll(request.getInitialResourceVersionsMap());
+      // Legacy wildcard: a first request naming nothing subscribes to everything.
+      wildcard = request.getResourceNamesSubscribeCount() == 0;
+    }
+    for (String name : request.getResourceNamesUnsubscribeList()) {
+      if (WILDCARD.equals(name)) {
+        wildcard = false;
+        known.keySet().retainAll(names);
+      } else {
+        names.remove(name);
+        if (!wildcard) {
+          known.remove(name);
+        }
+      }
+    }
+    List<String> added = new ArrayList<>();
+    for (String name : request.getResourceNamesSubscribeList()) {
+      if (WILDCARD.equals(name)) {
+        wildcard = true;
+      } else {
+        names.add(name);
+        added.add(name);
+        if (!first) {
+          known.remove(name); // a (re-)subscription is answered with the resource, whatever Envoy had
+        }
+      }
+    }
+    if (current == null) {
+      return Optional.empty();
+    }
+    if (first || reconciledTo != current) {
+      return respond(reconcileFully(current), first);
+    }
+    Map<String, VersionedResource<?>> all = SnapshotChanges.resources(current, type);
+    Map<String, VersionedResource<?>> upserts = new TreeMap<>();
+    Set<String> removals = new TreeSet<>();
+    for (String name : added) {
+      VersionedResource<?> resource = all.get(name);
+      if (resource == null) {
+        removals.add(name); // "does not exist (yet)": Envoy stops waiting; the snapshot that adds it sends it
+      } else if (!resource.version().equals(known.get(name))) {
+        upserts.put(name, resource);
+      }
+    }
+    return respond(new Update(upserts, List.copyOf(removals), current.version(type)), false);
+  }
+
+  /**
+   * What {@code next} changes for this subscription, {@code changes} being what differs from
+   * {@code previous} to {@code next}. Nothing before the first request.
+   */
+  Optional<Update> onSnapshot(ContentVersionedSnapshot previous, ContentVersionedSnapshot next, SnapshotChanges changes) {
+    if (!started || reconciledTo == next) {
+      return Optional.empty();
+    }
+    if (previous == null || reconciledTo != previous) {
+      return respond(reconcileFully(next), false);
+    }
+    Map<String, VersionedResource<?>> all = SnapshotChanges.resources(next, type);
+    Map<String, VersionedResource<?>> upserts = new TreeMap<>();
+    for (String name : changes.changed(type)) {
+      if (wildcard || names.contains(name)) {
+        VersionedResource<?> resource = all.get(name);
+        if (!resource.version().equals(known.get(name))) {
+          upserts.put(name, resource);
+        }
+      }
+    }
+    List<String> removals = new ArrayList<>();
+    for (String name : changes.removed(type)) {
+      if (known.containsKey(name)) {
+        removals.add(name);
+      }
+    }
+    reconciledTo = next;
+    return respond(new Update(upserts, removals, next.version(type)), false);
+  }
+
+  /**
+   * Everything of interest in {@code snapshot} Envoy lacks or has at another version; as removed,
+   * every known or subscribed name it lacks.
+   */
+  private Update reconcileFully(ContentVersionedSnapshot snapshot) {
+    Map<String, VersionedResource<?>> all = SnapshotChanges.resources(snapshot, type);
+    Map<String, VersionedResource<?>> upserts = new TreeMap<>();
+    if (wildcard) {
+      all.forEach((name, resource) -> {
+        if (!resource.version().equals(known.get(name))) {
+          upserts.put(name, resource);
+        }
+      });
+    } else {
+      for (String name : names) {
+        VersionedResource<?> resource = all.get(name);
+        if (resource != null && !resource.version().equals(known.get(name))) {
+          upserts.put(name, resource);
+        }
+      }
+    }
+    Set<String> removals = new TreeSet<>();
+    for (String name : known.keySet()) {
+      if (!all.containsKey(name)) {
+        removals.add(name);
+      }
+    }
+    for (String name : names) {
+      if (!all.containsKey(name)) {
+        removals.add(name);
+      }
+    }
+    reconciledTo = snapshot;
+    return new Update(upserts, List.copyOf(removals), snapshot.version(type));
+  }
+
+  /**
+   * The update to send, its versions now known: when it carries anything, when the type's version
+   * moved since the last response (so Envoy's ACK names the current version, also when none of
+   * its resources changed), or when {@code mustAnswer}.
+   */
+  private Optional<Update> respond(Update update, boolean mustAnswer) {
+    if (update.isEmpty() && !mustAnswer && update.version().equals(lastSentVersion)) {
+      return Optional.empty();
+    }
+    update.upserts().forEach((name, resource) -> known.put(name, resource.version()));
+    update.removals().forEach(known::remove);
+    lastSentVersion = update.version();
+    return Optional.of(update);
+  }
+}
