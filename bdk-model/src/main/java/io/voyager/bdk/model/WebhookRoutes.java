@@ -20,4 +20,17 @@ public final class WebhookRoutes {
   public static String publicPath(String namespace, String resourceName, String integration) {
     return PREFIX + integration + "/" + endpointKey(namespace, resourceName, integration);
   }
+
+  /**
+   * Where the webhook relay delivers a queued webhook: the gateway's internal listener (mutual TLS,
+   * only the relay's identity is admitted), never a public one. Envoy routes it to the same book
+   * cluster as direct delivery and rewrites it to the public path, so the book cannot tell the two
+   * apart but for {@code x-bdk-delivery-attempt}.
+   */
+  public static final String INTERNAL_DELIVERY_PREFIX = "/bdk-internal/v1/deliveries/";
+
+  /** {@code /bdk-internal/v1/deliveries/{namespace}/{name}/{integration}}. */
+  public static String internalDeliveryPath(String namespace, String resourceName, String integration) {
+    return INTERNAL_DELIVERY_PREFIX + namespace + "/" + resourceName + "/" + integration;
+  }
 }

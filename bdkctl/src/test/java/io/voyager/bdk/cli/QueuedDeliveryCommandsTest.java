@@ -59,7 +59,7 @@ class QueuedDeliveryCommandsTest {
         AutoCloseable relay = io.voyager.bdk.relay.Main.start("--nats-url", nats.url(),
             "--http-host", "127.0.0.1", "--http-port", "0", "--admin-host", "127.0.0.1", "--admin-port", "0",
             "--delivery-url", "http://127.0.0.1:" + book.getAddress().getPort() + "/{integration}",
-            "--retry-schedule", "0s,100ms")) {
+            "--retry-schedule", "0s,100ms", "--plaintext")) {
       int relayPort = ((io.voyager.bdk.relay.Main.Running) relay).httpPort();
       String url = nats.url();
       assertThat(run("webhook", "dlq", "replay", "--nats-url", url).err())

@@ -143,7 +143,7 @@ final class InstanceUpdatePlanner {
     List<BookInstanceDefinitionSpec.Credential> credentials = asked.stream()
         .map(c -> new BookInstanceDefinitionSpec.Credential(c.getName(), emptyToNull(c.getType()), emptyToNull(c.getSource())))
         .toList();
-    BookInstanceDefinitionSpec next = keepingUnmodelledFields(ResourceMapper.toSpec(merged, book, spec.customer(), credentials), spec);
+    BookInstanceDefinitionSpec next = ResourceMapper.toSpec(merged, book, spec.customer(), credentials);
     String bookId = SortKeys.label(book.getMetadata().getLabels(), BdkLabels.BOOK_ID);
     BookInstanceDefinition updated = new BookInstanceDefinition();
     ObjectMetaBuilder meta = new ObjectMetaBuilder(current.getMetadata()).addToLabels(BdkLabels.BOOK_ID, bookId);
@@ -161,27 +161,6 @@ final class InstanceUpdatePlanner {
     boolean changesInstance = !changes.isEmpty() || !Objects.equals(next, spec)
         || !bookId.equals(SortKeys.label(current.getMetadata().getLabels(), BdkLabels.BOOK_ID));
     return new Plan(updated, List.copyOf(changes), generated, changesInstance);
-  }
-
-  /**
-   * {@code next} with the spec fields the API does not model kept from {@code before}: a webhook
-   * binding's {@code delivery} and {@code ordered} (bdk-model has them; the API does not expose them
-   * yet, so an update — of the bindings or of anything else — must not drop what was set through the
-   * Kubernetes API), matched by integration.
-   */
-  static BookInstanceDefinitionSpec keepingUnmodelledFields(BookInstanceDefinitionSpec next, BookInstanceDefinitionSpec before) {
-    if (next.webhooks() == null || before.webhooks() == null) {
-      return next;
-    }
-    Map<String, BookInstanceDefinitionSpec.WebhookBinding> old = new LinkedHashMap<>();
-    before.webhooks().forEach(w -> old.putIfAbsent(w.integration(), w));
-    List<BookInstanceDefinitionSpec.WebhookBinding> webhooks = next.webhooks().stream().map(w -> {
-      BookInstanceDefinitionSpec.WebhookBinding was = old.get(w.integration());
-      return was == null ? w : new BookInstanceDefinitionSpec.WebhookBinding(w.integration(), w.scheme(), w.credential(),
-          w.toleranceSeconds(), w.rateLimit(), w.hmac(), w.maxBodyBytes(), was.delivery(), was.ordered());
-    }).toList();
-    return new BookInstanceDefinitionSpec(next.bookRef(), next.customer(), next.deployment(), next.networking(),
-        next.credentials(), next.configuration(), webhooks);
   }
 
   /** A credential the instance has keeps its type and source when the update leaves them empty. */

@@ -359,6 +359,14 @@ final class RequestValidator {
         WebhookLimits.maxBodyBytesProblem(w.getMaxBodyBytes())
             .ifPresent(p -> v.add(new Violation(f + ".max_body_bytes", p)));
       }
+      if (!w.getDelivery().isEmpty() || w.getOrdered()) {
+        String problem = io.voyager.bdk.model.WebhookDelivery.problem(
+            f, emptyDeliveryToNull(w.getDelivery()), w.getOrdered() ? Boolean.TRUE : null);
+        if (problem != null) {
+          int colon = problem.indexOf(": ");
+          v.add(new Violation(problem.substring(0, colon), problem.substring(colon + 2)));
+        }
+      }
       if (w.getScheme().equals("hmac")) {
         hmac(f + ".hmac", w.getHmac(), v);
       } else if (w.hasHmac()) {
@@ -423,5 +431,9 @@ final class RequestValidator {
     if (!v.isEmpty()) {
       throw ApiException.invalid(v);
     }
+  }
+
+  private static String emptyDeliveryToNull(String delivery) {
+    return delivery.isEmpty() ? null : delivery;
   }
 }

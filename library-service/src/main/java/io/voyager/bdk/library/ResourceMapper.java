@@ -437,7 +437,10 @@ final class ResourceMapper {
                 emptyToNull(w.getHmac().getPayload()),
                 emptyToNull(w.getHmac().getTimestampHeader()))
             : null,
-        zeroToNull(w.getMaxBodyBytes()));
+        zeroToNull(w.getMaxBodyBytes()),
+        // stored only when not the default, so a read-modify-write (a read says direct/false) changes nothing
+        io.voyager.bdk.model.WebhookDelivery.isQueued(w.getDelivery()) ? io.voyager.bdk.model.WebhookDelivery.QUEUED : null,
+        w.getOrdered() ? Boolean.TRUE : null);
   }
 
   private static WebhookBinding fromWebhookBinding(BookInstanceDefinitionSpec.WebhookBinding w, String routedPath) {
@@ -448,6 +451,8 @@ final class ResourceMapper {
             .setCredential(nz(w.credential()))
             .setToleranceSeconds(nz(w.toleranceSeconds()))
             .setMaxBodyBytes(nz(w.maxBodyBytes()))
+            .setDelivery(io.voyager.bdk.model.WebhookDelivery.modeOf(w.delivery()))
+            .setOrdered(io.voyager.bdk.model.WebhookDelivery.isOrdered(w.ordered()))
             .setPath(routedPath);
     if (w.rateLimit() != null) {
       b.setRateLimit(

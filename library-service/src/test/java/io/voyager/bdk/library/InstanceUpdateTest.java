@@ -183,9 +183,9 @@ class InstanceUpdateTest {
   }
 
   @Test
-  void fieldsTheApiDoesNotModelSurviveUpdates() {
+  void deliveryAndOrderedSurviveUpdatesOfOtherFieldsAndChangeOnlyWhenTheBindingsSaySo() {
     Instance created = stub.createInstance(instanceRequest(book.getBookId()).build());
-    // delivery/ordered are in the model (set through the Kubernetes API), not in the API yet
+    // set through the Kubernetes API here; the API reads them back and an update of the bindings sets them
     BookInstanceDefinition stored = stored(created);
     var w = stored.getSpec().webhooks().get(0);
     var queued = new io.voyager.bdk.model.BookInstanceDefinitionSpec.WebhookBinding(w.integration(), w.scheme(), w.credential(),
@@ -206,6 +206,13 @@ class InstanceUpdateTest {
     assertThat(after.rateLimit().burst()).isEqualTo(9);
     assertThat(after.delivery()).isEqualTo("queued");
     assertThat(after.ordered()).isTrue();
+    Instance read = stub.getInstance(get(created));
+    assertThat(read.getWebhooks(0).getDelivery()).isEqualTo("queued");
+    stub.updateInstance(patch(read, Instance.newBuilder().addWebhooks(read.getWebhooks(0).toBuilder()
+        .setDelivery("direct").setOrdered(false)), "webhooks"));
+    var direct = stored(created).getSpec().webhooks().get(0);
+    assertThat(direct.delivery()).as("the default is not written").isNull();
+    assertThat(direct.ordered()).isNull();
   }
 
   // ---- book versions ----

@@ -172,6 +172,23 @@ class RequestValidatorTest {
   }
 
   @Test
+  void deliveryIsDirectOrQueuedAndOnlyAQueuedBindingMayBeOrdered() {
+    ApiException unknown = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder().setDelivery("carrier-pigeon")));
+    assertThat(fields(unknown)).containsExactly("webhooks[0].delivery");
+    assertThat(unknown.violations().get(0).description()).contains("direct", "queued");
+    assertThat(fields(instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder().setOrdered(true)))))
+        .containsExactly("webhooks[0].ordered");
+    assertThat(fields(instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder().setDelivery("direct").setOrdered(true)))))
+        .containsExactly("webhooks[0].ordered");
+    for (String delivery : List.of("", "direct", "queued")) {
+      assertThatCode(() -> validator.validateCreateInstance(instance().setWebhooks(0, instance().getWebhooks(0).toBuilder()
+          .setDelivery(delivery)).build(), BOOK)).as(delivery).doesNotThrowAnyException();
+    }
+    assertThatCode(() -> validator.validateCreateInstance(instance().setWebhooks(0, instance().getWebhooks(0).toBuilder()
+        .setDelivery("queued").setOrdered(true)).build(), BOOK)).doesNotThrowAnyException();
+  }
+
+  @Test
   void refusesWebhookNumbersBeyondTheCapsNamingEachField() {
     ApiException e = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder()
         .setToleranceSeconds(7200).setMaxBodyBytes(100)

@@ -103,6 +103,28 @@ class ResourceMapperTest {
     assertThat(i.getWebhooks(1).getMaxBodyBytes()).isZero();
   }
 
+  @Test
+  void deliveryAndOrderedRoundTripAndAbsentMeansDirect() {
+    UUID id = UUID.fromString("44444444-4444-4444-4444-444444444444");
+    CreateInstanceRequest r = CreateInstanceRequest.newBuilder()
+        .setBookId("11111111-1111-1111-1111-111111111111")
+        .setCustomerNamespace("customer-acme")
+        .addWebhooks(WebhookBinding.newBuilder().setIntegration("zendesk").setScheme("zendesk").setCredential("zd")
+            .setDelivery("queued").setOrdered(true))
+        .addWebhooks(WebhookBinding.newBuilder().setIntegration("github").setScheme("github").setCredential("gh"))
+        .build();
+    BookInstanceDefinition d = mapper.toInstanceDefinition(r, book(), r.getOrganizationId(), id, now);
+    assertThat(d.getSpec().webhooks().get(0).delivery()).isEqualTo("queued");
+    assertThat(d.getSpec().webhooks().get(0).ordered()).isTrue();
+    assertThat(d.getSpec().webhooks().get(1).delivery()).as("absent, not written").isNull();
+    assertThat(d.getSpec().webhooks().get(1).ordered()).isNull();
+    Instance i = mapper.toInstance(d);
+    assertThat(i.getWebhooks(0).getDelivery()).isEqualTo("queued");
+    assertThat(i.getWebhooks(0).getOrdered()).isTrue();
+    assertThat(i.getWebhooks(1).getDelivery()).as("a read says what applies").isEqualTo("direct");
+    assertThat(i.getWebhooks(1).getOrdered()).isFalse();
+  }
+
   private BookInstanceDefinition webhookInstance(UUID id) {
     CreateInstanceRequest r = CreateInstanceRequest.newBuilder()
         .setBookId("11111111-1111-1111-1111-111111111111")

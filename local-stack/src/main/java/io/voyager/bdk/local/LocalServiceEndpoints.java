@@ -64,11 +64,16 @@ public final class LocalServiceEndpoints {
    * xds-server's inputs.
    */
   public void publish(String namespace, String name, String portName, String host, int port) {
+    publish(namespace, name, portName, host, port, "kubernetes.io/h2c");
+  }
+
+  /** As above, with the port's {@code appProtocol} (e.g. {@code http} for an HTTP/1.1 service). */
+  public void publish(String namespace, String name, String portName, String host, int port, String appProtocol) {
     Service service = new ServiceBuilder()
         .withNewMetadata().withNamespace(namespace).withName(name).endMetadata()
         .withNewSpec()
           .addNewPort().withName(portName).withPort(port).withProtocol("TCP")
-            .withAppProtocol("kubernetes.io/h2c").endPort()
+            .withAppProtocol(appProtocol).endPort()
         .endSpec()
         .build();
     EndpointSlice slice = new EndpointSliceBuilder()
@@ -83,7 +88,7 @@ public final class LocalServiceEndpoints {
           .withNewConditions().withReady(true).withServing(true).withTerminating(false).endConditions()
         .endEndpoint()
         .addNewPort().withName(portName).withPort(port).withProtocol("TCP")
-          .withAppProtocol("kubernetes.io/h2c").endPort()
+          .withAppProtocol(appProtocol).endPort()
         .build();
     apply(service);
     apply(slice);

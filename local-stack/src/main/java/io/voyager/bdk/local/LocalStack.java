@@ -43,6 +43,8 @@ public final class LocalStack implements AutoCloseable {
   public static final String LIBRARY_SERVICE = "book-library";
   public static final String EXT_AUTHZ_SERVICE = "ext-authz";
   public static final String GRPC_PORT_NAME = "grpc";
+  public static final String RELAY_SERVICE = "webhook-relay";
+  public static final String RELAY_PORT_NAME = "http";
   public static final String LOCALHOST = "127.0.0.1";
   /** The gateway's internal delivery route the relay POSTs to (a --delivery-url template path). */
   public static final String RELAY_DELIVERY_PATH = "/bdk-internal/v1/deliveries/{namespace}/{name}/{integration}";
@@ -256,7 +258,8 @@ public final class LocalStack implements AutoCloseable {
           "--admin-port", Integer.toString(ports.xdsAdmin()),
           "--listener-address", LOCALHOST,
           "--listener-port", Integer.toString(ports.envoyListener()),
-          "--https-listener-port", Integer.toString(ports.envoyHttps())));
+          "--https-listener-port", Integer.toString(ports.envoyHttps()),
+          "--internal-listener-port", Integer.toString(ports.envoyInternal())));
       // One controller in the stack's JVM: no leader election (losing a lease must not exit the JVM).
       case CONTROLLER -> args.addAll(List.of(
           "--admin-host", LOCALHOST,
@@ -265,20 +268,21 @@ public final class LocalStack implements AutoCloseable {
       case LOCAL_RUNTIME -> args.addAll(List.of(
           "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.runtimeAdmin())));
-      // Delivers through the gateway's internal delivery route (served by the xds-server once it
-      // routes queued bindings; see docs/webhook-relay.md).
+      // Delivers through the gateway's internal delivery listener (https, mutual TLS; without TLS
+      // the stack's plaintext variant, for tests that run the services without Envoy).
       case RELAY -> args.addAll(List.of(
           "--nats-url", "nats://" + LOCALHOST + ":" + ports.nats(),
           "--http-host", LOCALHOST,
           "--http-port", Integer.toString(ports.relayHttp()),
           "--admin-host", LOCALHOST,
           "--admin-port", Integer.toString(ports.relayAdmin()),
-          "--delivery-url", "http://" + LOCALHOST + ":" + ports.envoyListener() + RELAY_DELIVERY_PATH));
+          "--delivery-url", (tls == null ? "http" : "https") + "://" + LOCALHOST + ":" + ports.envoyInternal()
+              + RELAY_DELIVERY_PATH));
     }
     if (component == Component.XDS || component == Component.LIBRARY) {
       args.addAll(jwtFlags);
     }
-    if (LocalTls.SERVICE_NAMES.containsKey(component)) {
+    if (LocalTls.SERVICE_NAMES.containsKey(component) || component == Component.RELAY) {
       if (tls == null) {
         args.add("--plaintext");
       } else {
@@ -298,6 +302,9 @@ public final class LocalStack implements AutoCloseable {
       }
       if (fixedEndpoints.contains(Component.EXT_AUTHZ)) {
         args.addAll(List.of("--ext-authz-endpoint", LOCALHOST + ":" + ports.extAuthzGrpc()));
+      }
+      if (fixedEndpoints.contains(Component.RELAY)) {
+        args.addAll(List.of("--relay-endpoint", LOCALHOST + ":" + ports.relayHttp()));
       }
     }
     return args;
@@ -474,7 +481,8 @@ public final class LocalStack implements AutoCloseable {
         Set<Component> fixedEndpoints = EnumSet.noneOf(Component.class);
         if (external) {
           createdNamespaces = seedExternal(new LocalServiceEndpoints(client));
-          running.stream().filter(c -> c == Component.LIBRARY || c == Component.EXT_AUTHZ).forEach(fixedEndpoints::add);
+          running.stream().filter(c -> c == Component.LIBRARY || c == Component.EXT_AUTHZ || c == Component.RELAY)
+              .forEach(fixedEndpoints::add);
           log.info("event=external_cluster kubeconfig={} created_namespaces={} fixed_endpoints={} local_runtime=off",
               kubeconfig, createdNamespaces, fixedEndpoints);
         } else {
@@ -540,6 +548,7 @@ public final class LocalStack implements AutoCloseable {
       SEED_CUSTOMER_NAMESPACES.forEach(endpoints::ensureNamespace);
       endpoints.publish(BdkLabels.BDK_NAMESPACE, LIBRARY_SERVICE, GRPC_PORT_NAME, LOCALHOST, bound.libraryGrpc());
       endpoints.publish(BdkLabels.BDK_NAMESPACE, EXT_AUTHZ_SERVICE, GRPC_PORT_NAME, LOCALHOST, bound.extAuthzGrpc());
+      endpoints.publish(BdkLabels.BDK_NAMESPACE, RELAY_SERVICE, RELAY_PORT_NAME, LOCALHOST, bound.relayHttp(), "http");
     }
 
     /**

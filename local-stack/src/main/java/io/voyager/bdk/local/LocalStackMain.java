@@ -29,6 +29,11 @@ public final class LocalStackMain implements Callable<Integer> {
   @Option(names = "--envoy-https-port", description = "Envoy's HTTPS listener (certificate of the stack's local CA). Default: ${DEFAULT-VALUE}.")
   int envoyHttpsPort = StackPorts.DEFAULT_ENVOY_HTTPS;
 
+  @Option(names = "--envoy-internal-port",
+      description = "Envoy's internal delivery listener: the webhook relay delivers queued webhooks there (mutual TLS, "
+          + "only the relay's certificate). Default: ${DEFAULT-VALUE}.")
+  int envoyInternalPort = StackPorts.DEFAULT_ENVOY_INTERNAL;
+
   @Option(names = "--envoy-admin-port", description = "Envoy admin (0 = any free port). Default: ${DEFAULT-VALUE}.")
   int envoyAdminPort = StackPorts.defaults().envoyAdmin();
 
@@ -105,7 +110,7 @@ public final class LocalStackMain implements Callable<Integer> {
   public Integer call() throws Exception {
     StackPorts ports = new StackPorts(envoyPort, envoyAdminPort, xdsPort, xdsAdminPort, libraryPort,
         libraryAdminPort, extAuthzPort, extAuthzAdminPort, controllerAdminPort, runtimeAdminPort, kubeApiPort,
-        natsPort, relayPort, relayAdminPort, envoyHttpsPort);
+        natsPort, relayPort, relayAdminPort, envoyHttpsPort, envoyInternalPort);
     Map<String, Integer> busy = ports.inUse();
     if (kubeconfig != null) {
       busy.remove("kube-api-port"); // no embedded API with --kubeconfig
@@ -165,7 +170,10 @@ public final class LocalStackMain implements Callable<Integer> {
       out.printf("  book-controller admin  http://%s:%d%n", h, p.controllerAdmin());
     }
     if (stack.components().contains(Component.RELAY)) {
-      out.printf("  webhook-relay          http://%s:%d   (admin http://%s:%d)%n", h, p.relayHttp(), h, p.relayAdmin());
+      out.printf("  webhook-relay          https://%s:%d  (mutual TLS: Envoy only; admin http://%s:%d)%n", h, p.relayHttp(), h,
+          p.relayAdmin());
+      out.printf("  Envoy internal listener https://%s:%d  (queued deliveries from the relay; mutual TLS: the relay only)%n",
+          h, p.envoyInternal());
       out.printf("  nats-server (JetStream) %s   (store %s; bin/bdkctl webhook dlq list --nats-url %s)%n",
           stack.nats().url(), stack.nats().storeDir(), stack.nats().url());
     }

@@ -31,7 +31,10 @@ import org.slf4j.LoggerFactory;
  *   <li>an internal CA ({@code tls/internal/ca.crt}) and, each in its own directory in
  *       cert-manager's layout, the server certificates of the xds-server, ext-authz and the
  *       library-service (DNS {@code <service>.bdk.svc}, {@code localhost}, IP {@code 127.0.0.1}),
- *       Envoy's client certificate (URI {@code spiffe://bdk/envoy/bdk-gateway}) and an operator's
+ *       Envoy's certificate (URI {@code spiffe://bdk/envoy/bdk-gateway} as a client; DNS
+ *       {@value #ENVOY_INTERNAL_NAME}, {@code localhost}, IP {@code 127.0.0.1} as the server of its
+ *       internal delivery listener), the webhook relay's (server and client: URI
+ *       {@code spiffe://bdk/webhook-relay}, DNS {@value #RELAY_NAME}) and an operator's
  *       client certificate for grpcurl (URI {@code spiffe://bdk/operator/local}).
  * </ul>
  * Keys are written owner-only. The CA keys stay in the run directory so tests (and an operator)
@@ -45,6 +48,11 @@ public final class LocalTls {
   public static final String EDGE_SECRET_NAME = "bdk-edge-tls";
   public static final String NODE_CLUSTER = "bdk-gateway";
   static final Duration VALIDITY = Duration.ofDays(30);
+
+  /** Envoy's internal delivery listener's name (its Service {@code envoy-internal}), which the relay verifies. */
+  public static final String ENVOY_INTERNAL_NAME = "envoy-internal.bdk.svc";
+  /** The relay's DNS name (Service {@code webhook-relay}), which Envoy verifies. */
+  public static final String RELAY_NAME = "webhook-relay.bdk.svc";
 
   /** The DNS names our services' certificates carry (and Envoy verifies): {@code <Service>.bdk.svc}. */
   public static final Map<Component, String> SERVICE_NAMES = Map.of(
@@ -79,8 +87,15 @@ public final class LocalTls {
       internalCa.issue(service.getValue(), List.of(service.getValue(), "localhost"), List.of("127.0.0.1"), List.of(),
           Set.of(Usage.SERVER), VALIDITY).writeTo(internal.resolve(service.getKey().displayName()));
     }
-    internalCa.issue("envoy", List.of(), List.of(), List.of("spiffe://bdk/envoy/" + NODE_CLUSTER), Set.of(Usage.CLIENT), VALIDITY)
+    // Envoy's internal certificate is its client identity (ADS, ext-authz, the library, the relay)
+    // and the server certificate of its internal delivery listener, which the relay dials.
+    internalCa.issue("envoy", List.of(ENVOY_INTERNAL_NAME, "localhost"), List.of("127.0.0.1"),
+        List.of("spiffe://bdk/envoy/" + NODE_CLUSTER), Set.of(Usage.CLIENT, Usage.SERVER), VALIDITY)
         .writeTo(internal.resolve("envoy"));
+    // The relay serves Envoy (queued webhooks) and is a client of Envoy's internal listener.
+    internalCa.issue(RELAY_NAME, List.of(RELAY_NAME, "localhost"), List.of("127.0.0.1"),
+        List.of(io.voyager.bdk.model.WebhookDelivery.RELAY_IDENTITY), Set.of(Usage.SERVER, Usage.CLIENT), VALIDITY)
+        .writeTo(internal.resolve(Component.RELAY.displayName()));
     internalCa.issue("operator", List.of(), List.of(), List.of("spiffe://bdk/operator/local"), Set.of(Usage.CLIENT), VALIDITY)
         .writeTo(internal.resolve("operator"));
     log.info("event=local_tls_created dir={} edge_ca={} internal_ca={}", root, root.resolve("ca.crt"), internal.resolve("ca.crt"));
@@ -127,8 +142,8 @@ public final class LocalTls {
 
   /** A service's server certificate, key and the internal CA (its callers' CA). */
   public TlsFiles server(Component component) {
-    if (!SERVICE_NAMES.containsKey(component)) {
-      throw new IllegalArgumentException(component + " serves no gRPC");
+    if (!SERVICE_NAMES.containsKey(component) && component != Component.RELAY) {
+      throw new IllegalArgumentException(component + " serves no TLS");
     }
     return TlsFiles.inDirectory(internalDir().resolve(component.displayName()));
   }

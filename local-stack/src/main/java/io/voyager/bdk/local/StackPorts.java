@@ -30,7 +30,8 @@ public record StackPorts(
     int nats,
     int relayHttp,
     int relayAdmin,
-    int envoyHttps) {
+    int envoyHttps,
+    int envoyInternal) {
 
   public static final int DEFAULT_KUBE_API = 16443;
   public static final int DEFAULT_NATS = 4222;
@@ -51,22 +52,25 @@ public record StackPorts(
     requirePort("relayHttp", relayHttp, false);
     requirePort("relayAdmin", relayAdmin, false);
     requirePort("envoyHttps", envoyHttps, false);
+    requirePort("envoyInternal", envoyInternal, false);
   }
 
   /** The HTTPS listener's default port. */
   public static final int DEFAULT_ENVOY_HTTPS = 8443;
+  /** The internal delivery listener's default port (the webhook relay delivers queued webhooks there). */
+  public static final int DEFAULT_ENVOY_INTERNAL = 8444;
 
   /** The documented ports before the webhook relay existed, plus its defaults (nats 4222, relay 18040/18041). */
   public StackPorts(int envoyListener, int envoyAdmin, int xds, int xdsAdmin, int libraryGrpc, int libraryAdmin,
       int extAuthzGrpc, int extAuthzAdmin, int controllerAdmin, int runtimeAdmin, int kubeApi) {
     this(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc, extAuthzAdmin,
-        controllerAdmin, runtimeAdmin, kubeApi, DEFAULT_NATS, 18040, 18041, DEFAULT_ENVOY_HTTPS);
+        controllerAdmin, runtimeAdmin, kubeApi, DEFAULT_NATS, 18040, 18041, DEFAULT_ENVOY_HTTPS, DEFAULT_ENVOY_INTERNAL);
   }
 
   /** The documented local ports (README). */
   public static StackPorts defaults() {
     return new StackPorts(8080, 9901, 18000, 18001, 50051, 50052, 18010, 18011, 18021, 18031, DEFAULT_KUBE_API,
-        DEFAULT_NATS, 18040, 18041, DEFAULT_ENVOY_HTTPS);
+        DEFAULT_NATS, 18040, 18041, DEFAULT_ENVOY_HTTPS, DEFAULT_ENVOY_INTERNAL);
   }
 
   /**
@@ -74,24 +78,24 @@ public record StackPorts(
    * nats-server use port 0 (the process that binds them reports the actual port).
    */
   public static StackPorts ephemeral() {
-    List<Integer> p = freePorts(12);
+    List<Integer> p = freePorts(13);
     return new StackPorts(p.get(0), 0, p.get(1), p.get(2), p.get(3), p.get(4), p.get(5), p.get(6), p.get(7),
-        p.get(8), 0, 0, p.get(9), p.get(10), p.get(11));
+        p.get(8), 0, 0, p.get(9), p.get(10), p.get(11), p.get(12));
   }
 
   public StackPorts withEnvoyAdmin(int port) {
     return new StackPorts(envoyListener, port, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
-        extAuthzAdmin, controllerAdmin, runtimeAdmin, kubeApi, nats, relayHttp, relayAdmin, envoyHttps);
+        extAuthzAdmin, controllerAdmin, runtimeAdmin, kubeApi, nats, relayHttp, relayAdmin, envoyHttps, envoyInternal);
   }
 
   public StackPorts withKubeApi(int port) {
     return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
-        extAuthzAdmin, controllerAdmin, runtimeAdmin, port, nats, relayHttp, relayAdmin, envoyHttps);
+        extAuthzAdmin, controllerAdmin, runtimeAdmin, port, nats, relayHttp, relayAdmin, envoyHttps, envoyInternal);
   }
 
   public StackPorts withNats(int port) {
     return new StackPorts(envoyListener, envoyAdmin, xds, xdsAdmin, libraryGrpc, libraryAdmin, extAuthzGrpc,
-        extAuthzAdmin, controllerAdmin, runtimeAdmin, kubeApi, port, relayHttp, relayAdmin, envoyHttps);
+        extAuthzAdmin, controllerAdmin, runtimeAdmin, kubeApi, port, relayHttp, relayAdmin, envoyHttps, envoyInternal);
   }
 
   /**
@@ -102,6 +106,7 @@ public record StackPorts(
     Map<String, Integer> named = new LinkedHashMap<>();
     named.put("envoy-port", envoyListener);
     named.put("envoy-https-port", envoyHttps);
+    named.put("envoy-internal-port", envoyInternal);
     named.put("envoy-admin-port", envoyAdmin);
     named.put("xds-port", xds);
     named.put("xds-admin-port", xdsAdmin);

@@ -148,7 +148,7 @@ class NetworkPolicyFlowsTest {
     // queued delivery: Envoy → relay → JetStream; the relay delivers through Envoy; the servers cluster
     flows.add(tcp(pod("envoy"), pod("webhook-relay"), port("webhook-relay", "http")));
     flows.add(tcp(pod("webhook-relay"), pod("nats"), port("nats", "client")));
-    flows.add(tcp(pod("webhook-relay"), pod("envoy"), port("envoy", "http")));
+    flows.add(tcp(pod("webhook-relay"), pod("envoy"), port("envoy", "internal")));
     flows.add(tcp(natsPeer(), pod("nats"), port("nats", "cluster")));
     flows.add(tcp(pod("nats"), natsPeer(), port("nats", "cluster")));
     flows.add(tcp(natsPeer(), pod("nats"), port("nats", "client")));
@@ -193,6 +193,11 @@ class NetworkPolicyFlowsTest {
     flows.add(tcp(pod("webhook-relay"), JWKS, 443));
     flows.add(tcp(pod("nats"), JWKS, 443));
     flows.add(tcp(PROMETHEUS, pod("webhook-relay"), port("webhook-relay", "http")));
+    // Envoy's internal delivery listener is the relay's alone (books and strangers: above)
+    for (String other : List.of("ext-authz", "xds-server", "library-service", "book-controller", "nats")) {
+      flows.add(tcp(pod(other), pod("envoy"), port("envoy", "internal")));
+    }
+    flows.add(tcp(PROMETHEUS, pod("envoy"), port("envoy", "internal")));
     return flows.stream().map(Arguments::of);
   }
 

@@ -95,6 +95,22 @@ class QueueManifestsTest {
     assertThat(policy.getSpec().getIngress().get(0).getPorts().get(0).getPort().getIntVal()).isEqualTo(18040);
   }
 
+  @Test
+  void theRelayDeliversThroughEnvoysInternalListenerWithMutualTls() {
+    Deployment relay = one(Deployment.class, "webhook-relay");
+    List<String> args = relay.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+    assertThat(args).contains(
+        "--delivery-url=https://envoy-internal.bdk.svc.cluster.local:8444/bdk-internal/v1/deliveries/{namespace}/{name}/{integration}",
+        "--tls-cert-file=/etc/bdk/tls/tls.crt", "--tls-key-file=/etc/bdk/tls/tls.key",
+        "--tls-client-ca-file=/etc/bdk/tls/ca.crt");
+    assertThat(relay.getSpec().getTemplate().getSpec().getVolumes())
+        .anySatisfy(v -> assertThat(v.getSecret() == null ? null : v.getSecret().getSecretName()).isEqualTo("webhook-relay-tls"));
+    io.fabric8.kubernetes.api.model.Service internal = one(io.fabric8.kubernetes.api.model.Service.class, "envoy-internal");
+    assertThat(internal.getSpec().getType()).as("never a public Service").isEqualTo("ClusterIP");
+    assertThat(internal.getSpec().getPorts()).singleElement()
+        .satisfies(p -> assertThat(p.getPort()).isEqualTo(8444));
+  }
+
   private static <T extends HasMetadata> T one(Class<T> type, String name) {
     return objects.stream().filter(type::isInstance).map(type::cast)
         .filter(o -> name.equals(o.getMetadata().getName())).findFirst()

@@ -44,14 +44,25 @@ final class WebhookBooks {
    * {@code <instance>-credentials}, as ext-authz requires), limits, hmac options and body limit
    * (null: the gateway's).
    */
-  record Integration(String name, String scheme, String secretName, RateLimit rateLimit, Hmac hmac, Integer maxBodyBytes) {
+  record Integration(String name, String scheme, String secretName, RateLimit rateLimit, Hmac hmac, Integer maxBodyBytes,
+      String delivery, Boolean ordered) {
     Integration(String name, String scheme, String secretName, RateLimit rateLimit, Hmac hmac) {
       this(name, scheme, secretName, rateLimit, hmac, null);
     }
 
+    Integration(String name, String scheme, String secretName, RateLimit rateLimit, Hmac hmac, Integer maxBodyBytes) {
+      this(name, scheme, secretName, rateLimit, hmac, maxBodyBytes, null, null);
+    }
+
+    /** A {@code delivery: queued} binding ({@code ordered} as given). */
+    static Integration queued(String name, String scheme, String secretName, RateLimit rateLimit, boolean ordered) {
+      return new Integration(name, scheme, secretName, rateLimit, null, null, "queued", ordered ? Boolean.TRUE : null);
+    }
+
     ExternalIntegration toSpec() {
       return new ExternalIntegration(name, "webhook", null,
-          new Authentication("signature", scheme, new SecretRef(secretName, SECRET_KEY), null, hmac), rateLimit, maxBodyBytes);
+          new Authentication("signature", scheme, new SecretRef(secretName, SECRET_KEY), null, hmac), rateLimit, maxBodyBytes,
+          delivery, ordered);
     }
   }
 

@@ -16,13 +16,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 
 /**
  * Makes one delivery attempt: POSTs the queued body with its original headers and the routing
  * headers ({@code x-bdk-webhook-id} — the same on every attempt, what a book dedupes on —,
  * {@code x-bdk-instance}, {@code x-bdk-integration}, {@code x-bdk-routed-to},
  * {@code x-bdk-delivery-attempt}) and reads the status and {@code Retry-After}. Asynchronous: no
- * thread waits for a slow book. The response body is discarded.
+ * thread waits for a slow book. The response body is discarded. In a cluster the target is the
+ * gateway's internal listener (https, mutual TLS: the relay's certificate is its pass).
  */
 final class BookClient {
   /** Headers the JDK client sets itself and refuses from callers. */
@@ -33,12 +36,18 @@ final class BookClient {
   private final Duration timeout;
   private final Clock clock;
 
-  BookClient(DeliveryTarget target, Duration timeout, Clock clock) {
-    this.http = HttpClient.newBuilder()
+  /** {@code tls}: presented to (and verifying) an https target; null: plaintext targets only. */
+  BookClient(DeliveryTarget target, Duration timeout, SSLContext tls, Clock clock) {
+    HttpClient.Builder builder = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
+        .followRedirects(HttpClient.Redirect.NEVER);
+    if (tls != null) {
+      SSLParameters parameters = tls.getDefaultSSLParameters();
+      parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+      builder.sslContext(tls).sslParameters(parameters);
+    }
+    this.http = builder.build();
     this.target = target;
     this.timeout = timeout;
     this.clock = clock;

@@ -12,6 +12,10 @@ import java.nio.charset.StandardCharsets;
  * can name a book directly.
  */
 public record DeliveryTarget(String template) {
+  /** The gateway's internal delivery route, as a template path. */
+  public static final String INTERNAL_PATH_TEMPLATE =
+      io.voyager.bdk.model.WebhookRoutes.INTERNAL_DELIVERY_PREFIX + "{namespace}/{name}/{integration}";
+
   public DeliveryTarget {
     if (!template.startsWith("http://") && !template.startsWith("https://")) {
       throw new IllegalArgumentException("--delivery-url must start with http:// or https://, got '" + template + "'");

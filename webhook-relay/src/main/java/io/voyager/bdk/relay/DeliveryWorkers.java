@@ -52,7 +52,8 @@ final class DeliveryWorkers implements AutoCloseable {
   private MessageConsumer consumer;
 
   DeliveryWorkers(Connection connection, QueueSettings queue, DeliverySettings settings, DeliveryRecords records,
-      DeadLetters deadLetters, RelayMetrics metrics, CircuitBreakers breakers, Clock clock) throws java.io.IOException {
+      DeadLetters deadLetters, RelayMetrics metrics, CircuitBreakers breakers, javax.net.ssl.SSLContext tls, Clock clock)
+      throws java.io.IOException {
     this.leases = new OrderedLeases(connection, queue, settings.ackWait().plusSeconds(30));
     this.connection = connection;
     this.queue = queue;
@@ -63,7 +64,7 @@ final class DeliveryWorkers implements AutoCloseable {
     this.breakers = breakers;
     this.lanes = new EndpointLanes(settings.perEndpointConcurrency());
     this.policy = new RetryPolicy(settings.schedule());
-    this.books = new BookClient(settings.target(), settings.timeout(), clock);
+    this.books = new BookClient(settings.target(), settings.timeout(), tls, clock);
     this.clock = clock;
     this.executor = Executors.newFixedThreadPool(4, runnable -> {
       Thread thread = new Thread(runnable, "relay-delivery");

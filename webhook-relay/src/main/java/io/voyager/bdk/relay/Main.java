@@ -6,6 +6,9 @@ import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
+import io.voyager.bdk.support.tls.JdkTls;
+import io.voyager.bdk.support.tls.ServerTls;
+import io.voyager.bdk.support.tls.ServerTlsOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -30,6 +33,14 @@ public final class Main implements Callable<AutoCloseable> {
 
   @Mixin AdminOptions admin = new AdminOptions("0.0.0.0", 18041);
 
+  /**
+   * Mutual TLS on both of the relay's hops (the default): its accept endpoint requires a client
+   * certificate of the internal CA (Envoy's), and its deliveries to an https --delivery-url present
+   * this certificate (the gateway's internal listener admits only the relay's identity) and verify
+   * the gateway's against the CA and the host name. --plaintext: local tools only.
+   */
+  @Mixin ServerTlsOptions tlsOptions = new ServerTlsOptions();
+
   @Option(names = "--nats-url", description = "NATS server(s), comma-separated (default: ${DEFAULT-VALUE}).")
   String natsUrl = "nats://127.0.0.1:4222";
 
@@ -40,7 +51,7 @@ public final class Main implements Callable<AutoCloseable> {
   int httpPort = 18040;
 
   @Option(names = "--delivery-url", description = "Where each webhook is POSTed; {namespace} {name} {integration} {endpoint_key} {path} are filled in (default: ${DEFAULT-VALUE}).")
-  String deliveryUrl = "http://127.0.0.1:8080/bdk-internal/v1/deliveries/{namespace}/{name}/{integration}";
+  String deliveryUrl = "https://127.0.0.1:8444" + DeliveryTarget.INTERNAL_PATH_TEMPLATE;
 
   @Option(names = "--retry-schedule", description = "Wait before each attempt; its length is the number of attempts (default: ${DEFAULT-VALUE}).")
   String retrySchedule = RetrySchedule.SVIX;
@@ -109,6 +120,7 @@ public final class Main implements Callable<AutoCloseable> {
   public AutoCloseable call() {
     QueueSettings defaults = QueueSettings.defaults();
     QueueSettings queue;
+    ServerTls serverTls;
     AcceptSettings accept;
     DeliverySettings delivery;
     try {
@@ -124,18 +136,24 @@ public final class Main implements Callable<AutoCloseable> {
           ackWait == null ? duration("--delivery-timeout", deliveryTimeout).plusSeconds(30) : duration("--ack-wait", ackWait));
       new CircuitBreakers(breakerFailures, delivery.breakerOpenFor(), delivery.breakerMaxOpenFor());
       new EndpointLanes(perEndpoint);
+      serverTls = tlsOptions.tls();
+      if (serverTls instanceof ServerTls.Plaintext && deliveryUrl.startsWith("https://")) {
+        throw new IllegalArgumentException("--delivery-url: an https URL needs the relay's certificate (--tls-cert-file, "
+            + "--tls-key-file, --tls-client-ca-file): the gateway's internal listener admits only the relay's identity");
+      }
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     Closer started = new Closer();
     try {
+      JdkTls tls = serverTls instanceof ServerTls.MutualTls mtls ? started.register(JdkTls.mutual(mtls.files())) : null;
       PrometheusMeterRegistry registry = Metrics.newRegistry("webhook-relay", started);
       WebhookRelay relay = started.register(WebhookRelay.start(new WebhookRelay.Endpoints(natsUrl, httpHost, httpPort),
-          queue, accept, delivery, registry, Clock.systemUTC()));
+          queue, accept, delivery, tls, registry, Clock.systemUTC()));
       AdminServer adminServer = started.register(admin.start(registry, relay::ready));
       relay.addAdminEndpoints(adminServer);
-      log.info("event=webhook_relay_started http={}:{} admin_port={} nats={} schedule={}",
-          httpHost, relay.httpPort(), adminServer.port(), natsUrl, delivery.schedule());
+      log.info("event=webhook_relay_started http={}:{} tls={} admin_port={} nats={} schedule={}",
+          httpHost, relay.httpPort(), tls == null ? "off" : "mutual", adminServer.port(), natsUrl, delivery.schedule());
       return new Running(started, relay.httpPort(), adminServer.port());
     } catch (RuntimeException e) {
       started.close();

@@ -1,6 +1,7 @@
 package io.voyager.bdk.relay;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
@@ -9,6 +10,7 @@ import io.nats.client.Options;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.JdkHttpServers;
+import io.voyager.bdk.support.tls.JdkTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -42,8 +44,13 @@ public final class WebhookRelay implements AutoCloseable {
   /** Where to listen and whom to talk to. */
   public record Endpoints(String natsUrl, String httpHost, int httpPort) {}
 
+  /**
+   * Starts the relay. With {@code tls} (null: plaintext, local tools only) the accept endpoint is
+   * HTTPS requiring a client certificate of the internal CA, and deliveries to an https target
+   * present the relay's certificate and verify the gateway's.
+   */
   public static WebhookRelay start(Endpoints endpoints, QueueSettings queue, AcceptSettings accept,
-      DeliverySettings delivery, PrometheusMeterRegistry registry, Clock clock) {
+      DeliverySettings delivery, JdkTls tls, PrometheusMeterRegistry registry, Clock clock) {
     Closer closer = new Closer();
     try {
       java.util.concurrent.atomic.AtomicReference<Runnable> onReconnect = new java.util.concurrent.atomic.AtomicReference<>();
@@ -60,14 +67,22 @@ public final class WebhookRelay implements AutoCloseable {
       RelayMetrics metrics = new RelayMetrics(registry, breakers, clock);
       DeadLetters deadLetters = new DeadLetters(connection, queue, accept.publishTimeout());
       DeliveryWorkers workers = closer.register(new DeliveryWorkers(connection, queue, delivery,
-          new DeliveryRecords(connection, queue), deadLetters, metrics, breakers, clock));
+          new DeliveryRecords(connection, queue), deadLetters, metrics, breakers,
+          tls == null ? null : tls.clientContext(), clock));
       workers.start();
       onReconnect.set(workers::restartAfterReconnect);
       QueueSampler sampler = closer.register(new QueueSampler(connection, queue, metrics, clock));
       sampler.start(Duration.ofSeconds(5));
 
       JdkHttpServers.tune();
-      HttpServer server = HttpServer.create(new InetSocketAddress(endpoints.httpHost(), endpoints.httpPort()), 0);
+      HttpServer server;
+      if (tls == null) {
+        server = HttpServer.create(new InetSocketAddress(endpoints.httpHost(), endpoints.httpPort()), 0);
+      } else {
+        HttpsServer https = HttpsServer.create(new InetSocketAddress(endpoints.httpHost(), endpoints.httpPort()), 0);
+        https.setHttpsConfigurator(tls.serverConfigurator());
+        server = https;
+      }
       ExecutorService httpThreads = Executors.newFixedThreadPool(16, runnable -> {
         Thread thread = new Thread(runnable, "relay-accept");
         thread.setDaemon(true);
@@ -82,8 +97,8 @@ public final class WebhookRelay implements AutoCloseable {
         httpThreads.shutdownNow();
       });
       int port = server.getAddress().getPort();
-      log.info("event=relay_listening address={}:{} nats={} delivery_url={}", endpoints.httpHost(), port,
-          endpoints.natsUrl(), delivery.target().template());
+      log.info("event=relay_listening address={}:{} tls={} nats={} delivery_url={}", endpoints.httpHost(), port,
+          tls == null ? "off" : "mutual", endpoints.natsUrl(), delivery.target().template());
       return new WebhookRelay(closer, port, connection, breakers);
     } catch (IOException e) {
       closer.close();

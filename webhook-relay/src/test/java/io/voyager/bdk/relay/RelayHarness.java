@@ -41,11 +41,17 @@ final class RelayHarness implements AutoCloseable {
         "--breaker-failures", "1000",
         "--publish-timeout", "3s"));
     flags.putAll(java.util.Map.of("--http-host", "127.0.0.1", "--http-port", "0"));
+    flags.put("--plaintext", null); // these tests talk plain HTTP; RelayMutualTlsTest covers TLS
     for (int i = 0; i + 1 < extraArgs.length; i += 2) {
       flags.put(extraArgs[i], extraArgs[i + 1]);
     }
     List<String> args = new ArrayList<>();
-    flags.forEach((flag, value) -> args.addAll(List.of(flag, value)));
+    flags.forEach((flag, value) -> {
+      args.add(flag);
+      if (value != null) {
+        args.add(value);
+      }
+    });
     this.relayArgs = List.copyOf(args);
     startRelay();
   }

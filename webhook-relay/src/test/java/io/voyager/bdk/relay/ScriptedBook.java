@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every request it received, and can be stopped and started again on the same port (a book that is
  * down, then back). {@link #hold()} makes it keep requests waiting until {@link #release()}.
  */
-final class ScriptedBook implements AutoCloseable {
+public final class ScriptedBook implements AutoCloseable {
   /** One request as the book saw it. */
-  record Received(String path, String webhookId, String attempt, String instance, String integration, String event,
+  public record Received(String path, String webhookId, String attempt, String instance, String integration, String event,
       String body) {}
 
   private final int port;
@@ -43,48 +43,48 @@ final class ScriptedBook implements AutoCloseable {
   }
 
   /** A book on a free port, not started: connections are refused until {@link #start()}. */
-  static ScriptedBook down() throws IOException {
+  public static ScriptedBook down() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return new ScriptedBook(socket.getLocalPort());
     }
   }
 
-  static ScriptedBook up() throws IOException {
+  public static ScriptedBook up() throws IOException {
     ScriptedBook book = down();
     book.start();
     return book;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
-  synchronized ScriptedBook answer(Integer... statuses) {
+  public synchronized ScriptedBook answer(Integer... statuses) {
     script.addAll(List.of(statuses));
     return this;
   }
 
-  ScriptedBook otherwise(int status) {
+  public ScriptedBook otherwise(int status) {
     defaultStatus = status;
     return this;
   }
 
-  ScriptedBook retryAfter(String value) {
+  public ScriptedBook retryAfter(String value) {
     retryAfter = value;
     return this;
   }
 
   /** Each answer comes this much later (a slow book), so overlapping deliveries would show. */
-  ScriptedBook slow(long millis) {
+  public ScriptedBook slow(long millis) {
     answerAfterMillis = millis;
     return this;
   }
 
-  void hold() {
+  public void hold() {
     held = new CountDownLatch(1);
   }
 
-  void release() {
+  public void release() {
     CountDownLatch latch = held;
     held = null;
     if (latch != null) {
@@ -92,19 +92,19 @@ final class ScriptedBook implements AutoCloseable {
     }
   }
 
-  synchronized List<Received> received() {
+  public synchronized List<Received> received() {
     return List.copyOf(received);
   }
 
-  List<Received> receivedFor(String webhookId) {
+  public List<Received> receivedFor(String webhookId) {
     return received().stream().filter(r -> webhookId.equals(r.webhookId())).toList();
   }
 
-  int maxInFlight() {
+  public int maxInFlight() {
     return maxInFlight.get();
   }
 
-  synchronized void start() throws IOException {
+  public synchronized void start() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
     executor = Executors.newFixedThreadPool(8);
     server.setExecutor(executor);
@@ -153,7 +153,7 @@ final class ScriptedBook implements AutoCloseable {
     server.start();
   }
 
-  synchronized void stop() {
+  public synchronized void stop() {
     if (server != null) {
       release();
       server.stop(0);

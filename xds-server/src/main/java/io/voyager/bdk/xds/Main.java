@@ -118,6 +118,46 @@ public final class Main implements Callable<AutoCloseable> {
     }
   }
 
+  @Option(names = "--relay-service", defaultValue = "bdk/webhook-relay",
+      description = "The webhook relay's Service (namespace/name): Envoy sends a queued binding's webhooks there after ext_authz. "
+          + "'none': queued delivery off (a queued binding's route answers 503). Default: ${DEFAULT-VALUE}.")
+  String relayService;
+
+  @Option(names = "--relay-port-name", defaultValue = "http", description = "Its port name. Default: ${DEFAULT-VALUE}.")
+  String relayPortName;
+
+  @Option(names = "--relay-endpoint", paramLabel = "HOST:PORT", converter = FixedEndpointConverter.class,
+      description = "Fixed endpoint of the relay cluster instead of the EndpointSlices of --relay-service. Default: from EndpointSlices.")
+  FixedEndpoint relayEndpoint;
+
+  @Option(names = "--internal-listener-address",
+      description = "Address of Envoy's internal delivery listener, where the relay delivers queued webhooks back. "
+          + "Default: --listener-address.")
+  String internalListenerAddress;
+
+  @Option(names = "--internal-listener-port", defaultValue = "8444",
+      description = "Its port: never a public one (mutual TLS, only --relay-identity is admitted). Default: ${DEFAULT-VALUE}.")
+  int internalListenerPort;
+
+  @Option(names = "--relay-identity", defaultValue = io.voyager.bdk.model.WebhookDelivery.RELAY_IDENTITY,
+      description = "URI SAN the relay's client certificate must carry on the internal listener. Default: ${DEFAULT-VALUE}.")
+  String relayIdentity;
+
+  /** Queued delivery as the flags say; null when --relay-service none. */
+  io.voyager.bdk.xds.model.QueuedDeliverySettings queuedDelivery() {
+    if ("none".equals(relayService)) {
+      return null;
+    }
+    ServiceRef relay;
+    try {
+      relay = ServiceRef.parse(relayService, PortSelector.named(relayPortName));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("relay-service: " + e.getMessage());
+    }
+    return new io.voyager.bdk.xds.model.QueuedDeliverySettings(relay, relayEndpoint,
+        internalListenerAddress == null ? listenerAddress : internalListenerAddress, internalListenerPort, relayIdentity);
+  }
+
   @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "Largest webhook body (ext_authz buffer); larger gets 413. Default: ${DEFAULT-VALUE}.")
   int maxRequestBytes;
 
@@ -297,7 +337,8 @@ public final class Main implements Callable<AutoCloseable> {
         extAuthzEndpoint,
         jwtSettings,
         jwksCaFile,
-        edge);
+        edge,
+        queuedDelivery());
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -340,12 +381,14 @@ public final class Main implements Callable<AutoCloseable> {
       admin.handle("/debug/quarantine", DebugHandlers.quarantine(watcher.quarantine()));
       opened.register(admin);
       log.info("event=xds_server_started xds_port={} ads_tls={} admin={}:{} listener={}:{} https_port={} edge_tls_secret={} plain_http={}"
-              + " upstream_tls={} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={}"
+              + " upstream_tls={} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={} relay={} internal_listener={}"
               + " jwt_issuer=\"{}\" jwt_audiences={} jwks=\"{}\"",
           xdsPort, tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls ? "mutual" : "off", this.admin.host(), admin.port(),
           listenerAddress, listenerPort, edge.httpsPort(), edge.tlsSecret() == null ? "none" : edge.tlsSecret(), plainHttp,
           upstreamTls, settings.library(),
           libraryEndpoint == null ? "eds" : libraryEndpoint, settings.extAuthz(), extAuthzEndpoint == null ? "eds" : extAuthzEndpoint,
+          settings.queued() == null ? "none" : settings.queued().relay() + (relayEndpoint == null ? "" : "@" + relayEndpoint),
+          settings.queued() == null ? "none" : settings.queued().internalAddress() + ":" + settings.queued().internalPort(),
           jwtSettings.issuer(), jwtSettings.audiences(), describe(jwtSettings.jwks()));
       return () -> {
         ready.set(false);

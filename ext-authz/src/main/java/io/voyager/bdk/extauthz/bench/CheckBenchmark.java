@@ -26,6 +26,7 @@ import io.voyager.bdk.extauthz.secrets.SecretSource;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.support.GrpcServers;
+import io.voyager.bdk.support.bench.BenchFigures;
 import io.voyager.bdk.support.tls.ServerTls;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -128,6 +129,7 @@ public final class CheckBenchmark {
       }
       out.printf("target (issue 12, 2-core machine): >= %,.0f checks/s with p99 < %.0f ms per scheme; CPU us/check is this"
           + " process's CPU (server + client) per check%n", TARGET_CHECKS_PER_SECOND, TARGET_P99_MILLIS);
+      record(settings, results);
     } finally {
       for (ManagedChannel channel : channels) {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -175,6 +177,21 @@ public final class CheckBenchmark {
   }
 
   /** One in-flight slot: sends the next request of the pool when the previous one is answered. */
+  /** The figures into $BDK_BENCH_DIR/check.jsonl for BENCHMARKS.md (nothing when unset). */
+  private static void record(Settings settings, List<Result> results) {
+    try (BenchFigures figures = BenchFigures.open("check", "ext-authz Check API per scheme")) {
+      figures.note(String.format("loopback gRPC (no TLS), 1 KiB body, %d HTTP/2 connections, %d calls in flight, %.1f s per scheme"
+          + " after %.1f s warm-up", settings.connections(), settings.inFlight(), settings.seconds(), settings.warmupSeconds()));
+      for (Result r : results) {
+        Map<String, String> labels = Map.of("scheme", r.scheme());
+        figures.figure("check.checks_per_s", labels, r.scheme() + " checks/s", r.perSecond(), "checks/s",
+            BenchFigures.Target.atLeast(TARGET_CHECKS_PER_SECOND));
+        figures.figure("check.p99_ms", labels, r.scheme() + " p99", r.p99Millis(), "ms", BenchFigures.Target.below(TARGET_P99_MILLIS));
+        figures.figure("check.cpu_us", labels, r.scheme() + " CPU per check", r.cpuMicrosPerCheck(), "us", null);
+      }
+    }
+  }
+
   private static final class Caller implements StreamObserver<CheckResponse> {
     private final AuthorizationGrpc.AuthorizationStub stub;
     private final List<CheckRequest> pool;

@@ -1,5 +1,6 @@
 package io.voyager.bdk.local.bench;
 
+import io.voyager.bdk.support.bench.BenchFigures;
 import static org.awaitility.Awaitility.await;
 
 import io.voyager.bdk.local.Component;
@@ -236,6 +237,18 @@ public final class LibraryAuthBenchmark implements Callable<Integer> {
           median(results.stream().mapToDouble(ClosedLoop.Result::p50Millis).toArray()),
           median(results.stream().mapToDouble(ClosedLoop.Result::p99Millis).toArray()),
           results.stream().mapToInt(ClosedLoop.Result::failures).sum());
+    }
+    try (BenchFigures figures = BenchFigures.open("library-auth", "Book Library REST through Envoy, authentication on and off")) {
+      figures.note(String.format(java.util.Locale.ROOT, "%d GETs and %d creates per target and round, %d alternating rounds,"
+          + " %d concurrent callers, Envoy --concurrency %d, loopback", requests, creates, rounds, concurrency, envoyConcurrency));
+      for (int r = 0; r < rows.size(); r++) {
+        figures.figure("library_auth.req_per_s", java.util.Map.of("row", String.valueOf(r)),
+            rows.get(r).operation + ": " + rows.get(r).target, perSecond[r], "req/s", null);
+      }
+      figures.figure("library_auth.get_cost_pct", "authentication's cost on GET, token reused (% of throughput)",
+          cost(perSecond[0], perSecond[1]), "%", BenchFigures.Target.below(10));
+      figures.figure("library_auth.get_fresh_token_cost_pct", "authentication's cost on GET, fresh token per request",
+          cost(perSecond[2], perSecond[1]), "%", null);
     }
     out.printf("authentication costs: GET %.1f %% of throughput (token reused), %.1f %% (fresh token per request);"
         + " create %.1f %%%n", cost(perSecond[0], perSecond[1]), cost(perSecond[2], perSecond[1]), cost(perSecond[3], perSecond[4]));

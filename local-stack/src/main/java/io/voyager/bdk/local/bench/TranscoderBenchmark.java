@@ -10,6 +10,7 @@ import io.voyager.bdk.local.StackPorts;
 import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.support.JdkHttpServers;
 import io.voyager.bdk.support.auth.DevIssuer;
+import io.voyager.bdk.support.bench.BenchFigures;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -211,6 +212,23 @@ public final class TranscoderBenchmark implements Callable<Integer> {
         100 * n.perSecond() / g.perSecond(), n.envoyCpuMicros(), r.envoyCpuMicros());
     out.println("Rates are medians of the rounds. ghz (Go) spends more CPU per call than wrk (C) on the same two cores,"
         + " which lowers direct gRPC's rate more than REST's.");
+    try (BenchFigures figures = BenchFigures.open("transcoder", "GetBook: REST through Envoy's transcoder vs direct gRPC")) {
+      figures.note(String.format("%d calls in flight, %.0f s per target and round, %d rounds (medians), Envoy --concurrency %d",
+          concurrency, seconds, rounds, envoyConcurrency));
+      record(figures, "rest", r);
+      record(figures, "rest_without_lua", n);
+      record(figures, "grpc", g);
+      figures.figure("rest.transcoder_ratio_pct", "REST, share of direct gRPC's throughput", 100 * r.perSecond() / g.perSecond(),
+          "%", BenchFigures.Target.atLeast(100 * TARGET_REST_SHARE_OF_GRPC));
+    }
+  }
+
+  private static void record(BenchFigures figures, String target, Round m) {
+    Map<String, String> labels = Map.of("target", target);
+    figures.figure("rest.calls_per_s", labels, target + " calls/s", m.perSecond(), "calls/s", null);
+    figures.figure("rest.p99_ms", labels, target + " p99", m.p99Millis(), "ms", null);
+    figures.figure("rest.envoy_cpu_us", labels, target + " Envoy CPU per call", m.envoyCpuMicros(), "us", null);
+    figures.figure("rest.jvm_cpu_us", labels, target + " JVM CPU per call", m.jvmCpuMicros(), "us", null);
   }
 
   private static Round line(PrintStream out, String label, List<Round> rounds) {

@@ -22,6 +22,7 @@ import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
+import io.voyager.bdk.support.bench.BenchFigures;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -285,6 +286,25 @@ public final class WebhookBenchmark implements Callable<Integer> {
         + " sample book).");
     out.println("Envoy's view of ext_authz (stack Envoy, whole run):");
     envoyStats.forEach(line -> out.println("  " + line));
+    record(results, share);
+  }
+
+  /** The figures into $BDK_BENCH_DIR/webhook.jsonl for BENCHMARKS.md (nothing when unset). */
+  private void record(List<Result> results, double share) {
+    try (BenchFigures figures = BenchFigures.open("webhook", "Signed webhooks through Envoy, ext_authz on and off")) {
+      figures.note(String.format("%d B bodies, wrk -t%d -c%d, %.0f s per target after %.0f s warm-up, Envoy --concurrency %d",
+          bodyBytes, wrkThreads, connections, seconds, warmupSeconds, envoyConcurrency));
+      for (Result r : results) {
+        String target = r.target().label().substring(0, 13).trim();
+        Map<String, String> labels = Map.of("target", target);
+        figures.figure("webhook.per_s", labels, target + " req/s", r.load().perSecond(), "req/s", null);
+        figures.figure("webhook.p99_ms", labels, target + " p99", r.load().p99Millis(), "ms", null);
+        figures.figure("webhook.envoy_cpu_us", labels, target + " Envoy CPU per request", r.envoyCpuMicros(), "us", null);
+        figures.figure("webhook.jvm_cpu_us", labels, target + " JVM CPU per request", r.jvmCpuMicros(), "us", null);
+      }
+      figures.figure("webhook.ext_authz_ratio_pct", "ext_authz ON, share of OFF's throughput", 100 * share, "%",
+          BenchFigures.Target.atLeast(100 * TARGET_ON_SHARE_OF_OFF));
+    }
   }
 
   /** A static Envoy: one listener, every path to the backend, no ext_authz; admin on any free port. */

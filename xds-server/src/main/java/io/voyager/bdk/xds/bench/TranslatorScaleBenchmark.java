@@ -8,6 +8,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
 import io.voyager.bdk.model.Hmac;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.support.bench.BenchFigures;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
@@ -232,6 +233,26 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
           changedTypes.isEmpty() ? "-" : String.join(",", changedTypes));
     }
 
+    /** The {@code q}-quantile (nearest rank) of {@code pick}'s nanoseconds, in ms. */
+    double quantileMillis(java.util.function.ToLongFunction<long[]> pick, double q) {
+      long[] sorted = nanos.stream().mapToLong(pick).sorted().toArray();
+      int rank = (int) Math.ceil(q * sorted.length);
+      return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))] / 1e6;
+    }
+
+    /** p50 and p99 of translate, versions and their total, as figures labelled with {@code labels}. */
+    void record(BenchFigures figures, String key, Map<String, String> labels, BenchFigures.Target totalP99) {
+      for (double q : new double[] {0.5, 0.99}) {
+        String p = q == 0.5 ? "p50" : "p99";
+        figures.figure("scale." + key + ".translate_ms." + p, labels, label + ": translate, " + p,
+            quantileMillis(n -> n[0], q), "ms", null);
+        figures.figure("scale." + key + ".versions_ms." + p, labels, label + ": snapshot + versions, " + p,
+            quantileMillis(n -> n[1], q), "ms", null);
+        figures.figure("scale." + key + ".total_ms." + p, labels, label + ": total, " + p,
+            quantileMillis(n -> n[0] + n[1], q), "ms", q == 0.99 ? totalP99 : null);
+      }
+    }
+
     private static String p50Max(long[] values) {
       long[] sorted = values.clone();
       Arrays.sort(sorted);
@@ -335,6 +356,24 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "heap used after GC (approximate: MemoryMXBean after System.gc()): before inputs %d MiB, "
               + "with inputs %d MiB, with inputs + translator caches + one snapshot %d MiB (translation and snapshot ~%d MiB)%n",
           heapBefore >> 20, heapInputs >> 20, heapBuilt >> 20, (heapBuilt - heapInputs) >> 20);
+
+      try (BenchFigures figures = BenchFigures.open("scale", "xds-server translator at scale, in memory (make bench-scale)")) {
+        Map<String, String> labels = Map.of("books", String.valueOf(gateway.books.size()));
+        figures.note(String.format(Locale.ROOT, "%d books in %d namespaces, %d webhook integrations; %d runs per change kind;"
+                + " %d cores, max heap %d MiB", gateway.books.size(), Math.min(flags.namespaceCount, flags.bookCount),
+            gateway.webhookIntegrations, flags.repeats, rt.availableProcessors(), rt.maxMemory() >> 20));
+        cold.record(figures, "cold", labels, null);
+        book.record(figures, "one_change", labels, BenchFigures.Target.below(10));
+        slice.record(figures, "one_slice", labels, BenchFigures.Target.below(10));
+        none.record(figures, "no_change", labels, null);
+        figures.figure("scale.no_change.versions_stable_pct", labels, "no change: runs with every content version unchanged",
+            100.0 * none.unchanged / flags.repeats, "%", BenchFigures.Target.exactly(100));
+        figures.figure("scale.routes.bytes", labels, "serialized route configurations, all", size(resources.routes()), "bytes", null);
+        figures.figure("scale.clusters.bytes", labels, "serialized clusters, all", size(resources.clusters()), "bytes", null);
+        figures.figure("scale.endpoints.bytes", labels, "serialized load assignments, all", size(resources.endpoints()), "bytes", null);
+        figures.figure("scale.heap_mib", labels, "heap for translator caches + one snapshot (approximate)",
+            (heapBuilt - heapInputs) >> 20, "MiB", null);
+      }
     }
 
     /** A new rate limit for one book (a different book and value every time). */

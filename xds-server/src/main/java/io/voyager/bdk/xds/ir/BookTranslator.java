@@ -8,6 +8,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.model.Hmac;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.xds.model.BookSource;
@@ -32,7 +33,8 @@ import java.util.regex.Pattern;
  * used if it is a scheme, e.g. {@code zendesk}); the Secret must be an instance's credentials
  * Secret ({@link CredentialSecrets}); tolerance, rate limit and body limit must be within
  * {@link WebhookLimits} (the same rules ext-authz applies to the route, so nothing this routes is
- * refused there).
+ * refused there); {@code delivery} and {@code ordered} as {@link WebhookDelivery} allows (a queued
+ * binding's route is marked so; {@link GatewayIrBuilder} names the relay it goes to).
  * The Service is {@code spec.service} (name, port) or, by default, the resource's own name, port 8080.
  */
 public final class BookTranslator {
@@ -77,6 +79,10 @@ public final class BookTranslator {
         WebhookLimits.maxBodyBytesProblem(integration.maxBodyBytes())
             .ifPresent(p -> problems.add(field + ".max_body_bytes: " + p));
       }
+      String delivery = WebhookDelivery.problem(field, integration.delivery(), integration.ordered());
+      if (delivery != null) {
+        problems.add(delivery);
+      }
       if (problems.size() == before && clusterName != null) {
         routes.add(
             new WebhookRouteIr(
@@ -84,7 +90,9 @@ public final class BookTranslator {
                 clusterName,
                 new Provenance(Provenance.EXTERNAL_BOOK_DEFINITION, book.namespace(), book.name(), name),
                 context,
-                integration.maxBodyBytes()));
+                integration.maxBodyBytes(),
+                WebhookDelivery.isQueued(integration.delivery())
+                    ? new QueuedRouteIr(WebhookDelivery.isOrdered(integration.ordered()), null) : null));
       }
     }
     if (!problems.isEmpty()) {

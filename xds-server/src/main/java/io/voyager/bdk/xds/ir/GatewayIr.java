@@ -6,7 +6,9 @@ import java.util.List;
 /**
  * The gateway, protocol-neutral: one HTTP listener, the library and ext-authz backends, webhook
  * routes (sorted by path) and the backends they use (sorted by cluster name), the bearer-token
- * rule of the library routes, and the public side ({@link EdgeIr}: listeners, certificate, limits).
+ * rule of the library routes, the public side ({@link EdgeIr}: listeners, certificate, limits)
+ * and, when queued delivery is on, the relay's backend and the internal delivery listener
+ * ({@code relay} and {@code internal} both null when off).
  */
 public record GatewayIr(
     String listenerAddress,
@@ -18,9 +20,24 @@ public record GatewayIr(
     int maxWebhookBodyBytes,
     TranscoderSettings transcoder,
     AuthIr auth,
-    EdgeIr edge) {
+    EdgeIr edge,
+    BackendIr relay,
+    InternalListenerIr internal) {
   public GatewayIr {
     webhookRoutes = List.copyOf(webhookRoutes);
     webhookBackends = List.copyOf(webhookBackends);
+  }
+
+  /** Without queued delivery. */
+  public GatewayIr(String listenerAddress, int listenerPort, BackendIr library, BackendIr extAuthz,
+      List<WebhookRouteIr> webhookRoutes, List<BackendIr> webhookBackends, int maxWebhookBodyBytes,
+      TranscoderSettings transcoder, AuthIr auth, EdgeIr edge) {
+    this(listenerAddress, listenerPort, library, extAuthz, webhookRoutes, webhookBackends, maxWebhookBodyBytes,
+        transcoder, auth, edge, null, null);
+  }
+
+  /** The queued routes (the internal listener routes their deliveries), sorted by path. */
+  public List<WebhookRouteIr> queuedRoutes() {
+    return webhookRoutes.stream().filter(r -> r.queued() != null).toList();
   }
 }

@@ -8,6 +8,7 @@ import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.IpLiterals;
 import io.voyager.bdk.xds.model.JwksDocument;
+import io.voyager.bdk.xds.model.QueuedDeliverySettings;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.model.ServiceRef;
 import java.util.ArrayList;
@@ -129,6 +130,8 @@ public final class GatewayIrBuilder {
   public static GatewayIr build(
       GatewaySettings settings, JwksDocument jwks, EdgeCertificate certificate, Collection<BookTranslation.Accepted> books,
       BackendResolver backends) {
+    BackendIr relay = settings.queued() == null ? null : relayBackend(settings, backends);
+    String relayCluster = relay == null ? null : relay.clusterName();
     List<WebhookRouteIr> routes = new ArrayList<>();
     TreeMap<String, ServiceRef> webhookServices = new TreeMap<>();
     for (BookTranslation.Accepted book : books) {
@@ -136,7 +139,7 @@ public final class GatewayIrBuilder {
         continue;
       }
       for (WebhookRouteIr route : book.routes()) {
-        routes.add(route.withinGatewayLimit(settings.maxWebhookBodyBytes()));
+        routes.add(route.withinGatewayLimit(settings.maxWebhookBodyBytes()).withRelay(relayCluster));
       }
       webhookServices.put(BackendIr.clusterName(book.backend()), book.backend());
     }
@@ -161,6 +164,32 @@ public final class GatewayIrBuilder {
         settings.maxWebhookBodyBytes(),
         settings.transcoder(),
         auth(settings, jwks),
-        edge(settings, certificate));
+        edge(settings, certificate),
+        relay,
+        internalListener(settings));
+  }
+
+  /**
+   * The relay's accept port: HTTP/1.1, mutual TLS like our other services (its certificate names
+   * {@code <service>.<namespace>.svc}); its fixed endpoint if one is set, else its Service's.
+   */
+  private static BackendIr relayBackend(GatewaySettings settings, BackendResolver backends) {
+    QueuedDeliverySettings queued = settings.queued();
+    UpstreamTlsIr tls = upstreamTls(settings, queued.relay());
+    FixedEndpoint fixed = queued.relayEndpoint();
+    return fixed == null ? backends.resolve(queued.relay(), false, tls)
+        : new BackendIr(BackendIr.clusterName(queued.relay()), queued.relay(), false,
+            List.of(new HostPort(fixed.host(), fixed.port())), tls);
+  }
+
+  /** The internal delivery listener, with Envoy's own internal certificate when upstream TLS is mutual. */
+  public static InternalListenerIr internalListener(GatewaySettings settings) {
+    QueuedDeliverySettings queued = settings.queued();
+    if (queued == null) {
+      return null;
+    }
+    UpstreamTlsIr tls = settings.edge().upstreamTls() instanceof EdgeSettings.MutualTlsUpstreams mtls
+        ? new UpstreamTlsIr(null, mtls.clientSdsPath(), mtls.caSdsPath()) : null;
+    return new InternalListenerIr(queued.internalAddress(), queued.internalPort(), queued.relayIdentity(), tls);
   }
 }

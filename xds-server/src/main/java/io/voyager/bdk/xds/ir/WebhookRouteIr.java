@@ -5,18 +5,34 @@ import java.util.TreeMap;
 
 /**
  * One webhook integration's route: exact public path (POST), the cluster of its book's Service,
- * the ext_authz context extensions, where it came from, and the body limit it asks for (null: the
- * gateway's own, {@code --max-request-bytes}).
+ * the ext_authz context extensions, where it came from, the body limit it asks for (null: the
+ * gateway's own, {@code --max-request-bytes}) and, for a {@code delivery: queued} binding, how it
+ * is queued (null: direct — Envoy proxies it to the book).
  */
 public record WebhookRouteIr(
-    String path, String clusterName, Provenance source, SortedMap<String, String> authContext, Integer maxBodyBytes) {
+    String path, String clusterName, Provenance source, SortedMap<String, String> authContext, Integer maxBodyBytes,
+    QueuedRouteIr queued) {
   public WebhookRouteIr {
     authContext = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(authContext));
   }
 
-  /** A route with the gateway's body limit. */
+  /** A direct route. */
+  public WebhookRouteIr(
+      String path, String clusterName, Provenance source, SortedMap<String, String> authContext, Integer maxBodyBytes) {
+    this(path, clusterName, source, authContext, maxBodyBytes, null);
+  }
+
+  /** A direct route with the gateway's body limit. */
   public WebhookRouteIr(String path, String clusterName, Provenance source, SortedMap<String, String> authContext) {
-    this(path, clusterName, source, authContext, null);
+    this(path, clusterName, source, authContext, null, null);
+  }
+
+  /** This route, if queued, sent to {@code relayCluster} (null: no relay on this gateway). */
+  public WebhookRouteIr withRelay(String relayCluster) {
+    if (queued == null || java.util.Objects.equals(queued.relayCluster(), relayCluster)) {
+      return this;
+    }
+    return new WebhookRouteIr(path, clusterName, source, authContext, maxBodyBytes, queued.toRelay(relayCluster));
   }
 
   /**
@@ -27,6 +43,6 @@ public record WebhookRouteIr(
     if (maxBodyBytes == null || maxBodyBytes < gatewayMaxBodyBytes) {
       return this;
     }
-    return new WebhookRouteIr(path, clusterName, source, authContext, null);
+    return new WebhookRouteIr(path, clusterName, source, authContext, null, queued);
   }
 }

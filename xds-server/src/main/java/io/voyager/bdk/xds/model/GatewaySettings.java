@@ -23,6 +23,8 @@ import java.util.Objects;
  *     {@code --jwks-uri}'s server certificate
  * @param edge the HTTPS listener, plain HTTP's role, edge header and connection rules, the
  *     per-client webhook limit and the TLS of Envoy's own upstreams
+ * @param queued the webhook relay and the internal delivery listener; null: queued delivery is off
+ *     (a {@code queued} binding's route then answers 503 rather than deliver synchronously)
  */
 public record GatewaySettings(
     String listenerAddress,
@@ -35,7 +37,8 @@ public record GatewaySettings(
     FixedEndpoint extAuthzEndpoint,
     JwtSettings jwt,
     String jwksTrustedCa,
-    EdgeSettings edge) {
+    EdgeSettings edge,
+    QueuedDeliverySettings queued) {
 
   public static final int DEFAULT_MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
   /** Debian/Ubuntu's bundle, present in the envoyproxy/envoy image. */
@@ -59,6 +62,25 @@ public record GatewaySettings(
     if (edge.tlsSecret() != null && edge.httpsPort() == listenerPort) {
       throw new IllegalArgumentException("https-listener-port: " + edge.httpsPort() + " is also --listener-port");
     }
+    if (queued != null && (queued.internalPort() == listenerPort
+        || (edge.tlsSecret() != null && queued.internalPort() == edge.httpsPort()))
+        && queued.internalAddress().equals(listenerAddress)) {
+      throw new IllegalArgumentException("internal-listener-port: " + queued.internalPort() + " is also a public listener's port");
+    }
+  }
+
+  /** Without queued delivery. */
+  public GatewaySettings(String listenerAddress, int listenerPort, ServiceRef library, ServiceRef extAuthz,
+      int maxWebhookBodyBytes, TranscoderSettings transcoder, FixedEndpoint libraryEndpoint, FixedEndpoint extAuthzEndpoint,
+      JwtSettings jwt, String jwksTrustedCa, EdgeSettings edge) {
+    this(listenerAddress, listenerPort, library, extAuthz, maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint,
+        jwt, jwksTrustedCa, edge, null);
+  }
+
+  /** These settings with queued delivery (null: off). */
+  public GatewaySettings withQueuedDelivery(QueuedDeliverySettings queued) {
+    return new GatewaySettings(listenerAddress, listenerPort, library, extAuthz,
+        maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint, jwt, jwksTrustedCa, edge, queued);
   }
 
   /** Settings whose backends both take their endpoints from their Services' EndpointSlices. */
@@ -77,19 +99,19 @@ public record GatewaySettings(
   /** These settings with fixed endpoints for the library and ext-authz (null: from EndpointSlices). */
   public GatewaySettings withFixedEndpoints(FixedEndpoint library, FixedEndpoint extAuthz) {
     return new GatewaySettings(listenerAddress, listenerPort, this.library, this.extAuthz,
-        maxWebhookBodyBytes, transcoder, library, extAuthz, jwt, jwksTrustedCa, edge);
+        maxWebhookBodyBytes, transcoder, library, extAuthz, jwt, jwksTrustedCa, edge, queued);
   }
 
   /** These settings with other JWT settings and CA bundle. */
   public GatewaySettings withJwt(JwtSettings jwt, String jwksTrustedCa) {
     return new GatewaySettings(listenerAddress, listenerPort, library, extAuthz,
-        maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint, jwt, jwksTrustedCa, edge);
+        maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint, jwt, jwksTrustedCa, edge, queued);
   }
 
   /** These settings with other edge settings. */
   public GatewaySettings withEdge(EdgeSettings edge) {
     return new GatewaySettings(listenerAddress, listenerPort, library, extAuthz,
-        maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint, jwt, jwksTrustedCa, edge);
+        maxWebhookBodyBytes, transcoder, libraryEndpoint, extAuthzEndpoint, jwt, jwksTrustedCa, edge, queued);
   }
 
   /**

@@ -123,6 +123,9 @@ public final class NackAttribution {
         String suffix = route.source().namespace() + "/" + route.source().name() + "/" + route.source().integration();
         add(tokens, "webhook/" + suffix, ref);
         add(tokens, "webhook-method/" + suffix, ref);
+        add(tokens, "delivery/" + suffix, ref); // the internal delivery route of a queued binding
+        add(tokens, io.voyager.bdk.model.WebhookRoutes.internalDeliveryPath(
+            route.source().namespace(), route.source().name(), route.source().integration()), ref);
       }
     }
     return new Tokens(tokens, bareAddresses);

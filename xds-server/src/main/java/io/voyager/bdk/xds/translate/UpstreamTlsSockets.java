@@ -16,8 +16,9 @@ import io.voyager.bdk.xds.ir.UpstreamTlsIr;
 import io.voyager.bdk.xds.model.EdgeSettings;
 
 /**
- * The transport socket of a cluster of one of our services (ext-authz, the library): TLS 1.2+,
- * ALPN h2, SNI and a server certificate that must chain to the internal CA AND carry the
+ * The transport socket of a cluster of one of our services (ext-authz, the library over HTTP/2;
+ * the webhook relay over HTTP/1.1): TLS 1.2+, ALPN of the cluster's protocol, SNI and a server
+ * certificate that must chain to the internal CA AND carry the
  * service's DNS name; Envoy presents its own client certificate. Certificate, key and CA come from
  * filesystem SDS files on Envoy's disk ({@link EdgeSettings.MutualTlsUpstreams}), which Envoy
  * re-reads when they change. Pure.
@@ -26,11 +27,15 @@ final class UpstreamTlsSockets {
   private UpstreamTlsSockets() {}
 
   static TransportSocket socket(UpstreamTlsIr tls) {
+    return socket(tls, true);
+  }
+
+  static TransportSocket socket(UpstreamTlsIr tls, boolean http2) {
     UpstreamTlsContext context = UpstreamTlsContext.newBuilder()
         .setSni(tls.serverName())
         .setCommonTlsContext(CommonTlsContext.newBuilder()
             .setTlsParams(TlsParameters.newBuilder().setTlsMinimumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_2))
-            .addAlpnProtocols("h2")
+            .addAlpnProtocols(http2 ? "h2" : "http/1.1")
             .addTlsCertificateSdsSecretConfigs(fileSds(EdgeSettings.MutualTlsUpstreams.CLIENT_SECRET, tls.clientSdsPath()))
             .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
                 .setDefaultValidationContext(CertificateValidationContext.newBuilder()

@@ -142,8 +142,11 @@ public final class XdsTranslator {
     if (ir.auth().jwks() instanceof AuthIr.Remote remote) {
       built.add(JwksClusterBuilder.cluster(remote.cluster())); // endpoint inline: no EDS
     }
-    return new XdsResources(
-        listeners(ir), List.of(routeConfiguration(ir, webhookRoutes)), built, endpoints, EdgeSecrets.secrets(ir.edge()));
+    List<RouteConfiguration> routes = new ArrayList<>(List.of(routeConfiguration(ir, webhookRoutes)));
+    if (ir.internal() != null) {
+      routes.add(InternalDeliveryRoutes.routeConfiguration(ir));
+    }
+    return new XdsResources(listeners(ir), routes, built, endpoints, EdgeSecrets.secrets(ir.edge()));
   }
 
   private static List<BackendIr> backends(GatewayIr ir) {
@@ -152,15 +155,25 @@ public final class XdsTranslator {
     if (!ir.extAuthz().clusterName().equals(ir.library().clusterName())) {
       all.add(ir.extAuthz());
     }
+    if (ir.relay() != null) {
+      all.add(ir.relay());
+    }
     all.addAll(ir.webhookBackends());
     return all;
   }
 
   // ---- listeners ----
 
-  /** The public listeners ({@link EdgeListeners}) around this translator's HTTP filter chain. */
+  /**
+   * The public listeners ({@link EdgeListeners}) around this translator's HTTP filter chain, and,
+   * with queued delivery, the internal delivery listener ({@link InternalListeners}).
+   */
   List<Listener> listeners(GatewayIr ir) {
-    return EdgeListeners.listeners(ir.edge(), httpFilters(ir), ROUTE_CONFIG_NAME);
+    List<Listener> listeners = new ArrayList<>(EdgeListeners.listeners(ir.edge(), httpFilters(ir), ROUTE_CONFIG_NAME));
+    if (ir.internal() != null) {
+      listeners.add(InternalListeners.listener(ir.internal()));
+    }
+    return listeners;
   }
 
   /** The first (plain HTTP) listener; kept for tests. */
@@ -346,7 +359,7 @@ public final class XdsTranslator {
     }
     ExtAuthzPerRoute authz = ExtAuthzPerRoute.newBuilder().setCheckSettings(check).build();
     Provenance source = route.source();
-    return Route.newBuilder()
+    Route.Builder built = Route.newBuilder()
         .setName("webhook/" + source.namespace() + "/" + source.name() + "/" + source.integration())
         .setMatch(
             RouteMatch.newBuilder()
@@ -355,16 +368,33 @@ public final class XdsTranslator {
                     HeaderMatcher.newBuilder()
                         .setName(":method")
                         .setStringMatch(StringMatcher.newBuilder().setExact("POST"))))
-        .setRoute(RouteAction.newBuilder().setCluster(route.clusterName()).setTimeout(seconds(30))
-            .addRateLimits(ClientRateLimitFilter.WEBHOOK_ROUTE_LIMIT))
         .putTypedPerFilterConfig(
             route.authContext().containsKey(WebhookAuthContext.WAKE_LEASE) ? EXT_AUTHZ_WAKE_FILTER : EXT_AUTHZ_FILTER,
             Anys.pack(authz))
-        .setMetadata(provenance(source))
-        .build();
+        .setMetadata(provenance(source));
+    if (route.queued() == null) {
+      built.setRoute(RouteAction.newBuilder().setCluster(route.clusterName()).setTimeout(seconds(30))
+          .addRateLimits(ClientRateLimitFilter.WEBHOOK_ROUTE_LIMIT));
+    } else if (route.queued().relayCluster() != null) {
+      // Queued: after ext_authz, to the relay, which answers 202 once JetStream stored it.
+      built.setRoute(RouteAction.newBuilder().setCluster(route.queued().relayCluster()).setTimeout(seconds(30))
+              .addRateLimits(ClientRateLimitFilter.WEBHOOK_ROUTE_LIMIT))
+          .addRequestHeadersToAdd(InternalDeliveryRoutes.overwrite(
+              io.voyager.bdk.model.WebhookDelivery.HEADER_ORDERED, Boolean.toString(route.queued().ordered())));
+    } else {
+      // Queued, but this gateway has no relay: refuse rather than deliver synchronously what the
+      // binding asked to queue (the per-client limit still applies; ext_authz has checked it).
+      built.setDirectResponse(DirectResponseAction.newBuilder().setStatus(503)
+              .setBody(DataSource.newBuilder().setInlineString(QUEUED_WITHOUT_RELAY)))
+          .addResponseHeadersToAdd(InternalDeliveryRoutes.overwrite("content-type", "application/json"));
+    }
+    return built.build();
   }
 
-  private static Metadata provenance(Provenance source) {
+  static final String QUEUED_WITHOUT_RELAY =
+      "{\"code\":14,\"message\":\"this webhook asks for queued delivery, which this gateway does not offer at the moment\"}";
+
+  static Metadata provenance(Provenance source) {
     Struct.Builder fields = Struct.newBuilder();
     fields.putFields("kind", Value.newBuilder().setStringValue(source.kind()).build());
     fields.putFields("namespace", Value.newBuilder().setStringValue(source.namespace()).build());
@@ -397,7 +427,7 @@ public final class XdsTranslator {
                             .putFields("service", Value.newBuilder().setStringValue(backend.service().toString()).build())
                             .build()));
     if (backend.tls() != null) {
-      cluster.setTransportSocket(UpstreamTlsSockets.socket(backend.tls()));
+      cluster.setTransportSocket(UpstreamTlsSockets.socket(backend.tls(), backend.http2()));
     }
     if (backend.http2()) {
       cluster.putTypedExtensionProtocolOptions(

@@ -1,0 +1,477 @@
+package io.voyager.bdk.local.bench;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.voyager.bdk.extauthz.scheme.GitHubScheme;
+import io.voyager.bdk.extauthz.scheme.Header;
+import io.voyager.bdk.extauthz.scheme.SigningInput;
+import io.voyager.bdk.local.Component;
+import io.voyager.bdk.local.LocalStack;
+import io.voyager.bdk.local.StackPorts;
+import io.voyager.bdk.model.BdkRoles;
+import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.ServiceRef;
+import io.voyager.bdk.model.RateLimit;
+import io.voyager.bdk.model.WebhookLimits;
+import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.samplebook.SampleBook;
+import io.voyager.bdk.support.JdkHttpServers;
+import io.voyager.bdk.support.auth.DevIssuer;
+import io.voyager.bdk.support.bench.BenchFigures;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Benchmark (not a test) of convergence at scale (issue 12 item 3): how long one book's change
+ * takes from its write to the Kubernetes API until a real Envoy serves it, with N books already
+ * routed, while webhooks and REST keep flowing to routes that do not change.
+ *
+ * <p>It starts the local stack on ephemeral loopback ports (embedded API, xds-server, ext-authz,
+ * library-service, one Envoy), publishes N books (one Service + EndpointSlice and one GitHub
+ * webhook each, spread over the demo customer namespaces; every Service points at one shared
+ * in-process backend), waits until Envoy serves the last of them, then makes single changes in
+ * turn — <b>add</b> a book (its Service first, as a controller would), <b>change</b> one (its
+ * integration renamed: the new path must serve), <b>remove</b> one (its path must answer 404) —
+ * and times each from the API call returning until the public path answers as it should (an
+ * unsigned probe gets ext-authz's 401 once routed, 404 once removed; polled every millisecond or
+ * so). Meanwhile a paced load generator posts signed webhooks to a steady book and GETs
+ * {@code /api/v1/books} with a token, counting every non-2xx answer.
+ *
+ * <p>Per change it also reads what Envoy received on its ADS connection
+ * ({@code cluster.xds_cluster.upstream_cx_rx_bytes_total}: the TLS bytes of the push). At the end:
+ * Envoy's RSS and heap, the stack JVM's heap after GC and its CPU during the changes (that JVM also
+ * hosts the embedded API server, ext-authz and the library-service: an upper bound for the
+ * xds-server). Run: {@code make bench-convergence} ({@code CONVERGENCE_ARGS}, {@code --help}).
+ */
+@Command(name = "convergence-benchmark", mixinStandardHelpOptions = true,
+    description = "Book change → served by a real Envoy, with N books routed and load on unchanged routes (not a test).")
+public final class ConvergenceBenchmark implements Callable<Integer> {
+  private static final String SECRET_NAME = "bench-steady-credentials";
+  private static final String SECRET_KEY = "github";
+  private static final String STEADY_BOOK = "bench-steady";
+  private static final int STEADY_INTEGRATIONS = 8;
+  /** The whole route configuration at 10,000 books before issue 12 (its "before" row). */
+  static final double BEFORE_BYTES = 15.7e6;
+
+  @Option(names = "--books", description = "Books routed before the changes. Default: ${DEFAULT-VALUE}.")
+  int books = 10_000;
+
+  @Option(names = "--changes", description = "Single changes measured (add, change, remove in turn). Default: ${DEFAULT-VALUE}.")
+  int changes = 102;
+
+  @Option(names = "--load-rate", description = "Requests per second on unchanged routes (webhooks and REST alternate); 0 = none."
+      + " Default: ${DEFAULT-VALUE}.")
+  int loadRate = 100;
+
+  @Option(names = "--converge-timeout", description = "Longest wait for one change, seconds. Default: ${DEFAULT-VALUE}.")
+  int convergeTimeoutSeconds = 60;
+
+  @Option(names = "--load-timeout", description = "Longest wait for the N books to be served, seconds. Default: ${DEFAULT-VALUE}.")
+  int loadTimeoutSeconds = 1800;
+
+  /** One measured change. */
+  record Change(String kind, double servedMillis, long bytes) {}
+
+  public static void main(String[] args) {
+    JdkHttpServers.tune();
+    System.exit(new CommandLine(new ConvergenceBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (books < 1 || changes < 3 || loadRate < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--books must be >= 1, --changes >= 3, --load-rate >= 0");
+    }
+    Path runDir = Files.createTempDirectory("bdk-convergence-bench");
+    List<String> namespaces = LocalStack.SEED_CUSTOMER_NAMESPACES;
+    String secret = "bench-" + UUID.randomUUID();
+    try (LocalStack stack = LocalStack.builder()
+            .ports(StackPorts.ephemeral())
+            .runDir(runDir)
+            .projectRoot(projectRoot())
+            .nodeId("bench-convergence")
+            .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
+            // Every request here comes from 127.0.0.1: the per-client-address limit (50/s by
+            // default) would answer the load and the probes 429 and measure nothing.
+            .serviceArgs(Component.XDS, "--webhook-client-rate", "100000", "--webhook-client-burst", "100000")
+            .envoyTimeout(Duration.ofSeconds(120))
+            .start();
+        SampleBook backend = SampleBook.start(0, "bench-backend")) {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5)).build();
+      String gateway = stack.gatewayUrl();
+
+      // Every book's webhook Secret (signed webhooks to the steady book → 2xx; the probes' unsigned
+      // posts → 401 rather than a missing-Secret warning per probe).
+      for (String ns : namespaces) {
+        stack.kubernetes().resource(new SecretBuilder()
+            .withNewMetadata().withNamespace(ns).withName(SECRET_NAME).endMetadata()
+            .withData(Map.of(SECRET_KEY, Base64.getEncoder().encodeToString(secret.getBytes(StandardCharsets.UTF_8))))
+            .build()).create();
+      }
+      stack.endpoints().publish(namespaces.get(0), STEADY_BOOK, "http", LocalStack.LOCALHOST, backend.port());
+      List<String> steadyIntegrations = new ArrayList<>();
+      for (int i = 0; i < STEADY_INTEGRATIONS; i++) {
+        steadyIntegrations.add("steady-" + i);
+      }
+      stack.kubernetes().resource(book(namespaces.get(0), STEADY_BOOK, steadyIntegrations, backend.port())).create();
+
+      // N books, then wait until the last one written is served.
+      long loadStart = System.nanoTime();
+      String last = null;
+      for (int i = 0; i < books; i++) {
+        String ns = namespaces.get(i % namespaces.size());
+        String name = "bench-book-" + i;
+        stack.endpoints().publish(ns, name, "http", LocalStack.LOCALHOST, backend.port());
+        stack.kubernetes().resource(book(ns, name, List.of("github"), backend.port())).create();
+        last = gateway + WebhookRoutes.publicPath(ns, name, "github");
+        if ((i + 1) % 1000 == 0) {
+          System.out.printf("%,d books written (%.0f s)%n", i + 1, (System.nanoTime() - loadStart) / 1e9);
+        }
+      }
+      String lastUrl = last;
+      await("the last book served").atMost(Duration.ofSeconds(loadTimeoutSeconds)).pollInterval(Duration.ofMillis(200))
+          .ignoreExceptions().until(() -> status(http, lastUrl) == 401);
+      for (String integration : steadyIntegrations) {
+        String url = gateway + WebhookRoutes.publicPath(namespaces.get(0), STEADY_BOOK, integration);
+        await("steady route served").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+            .ignoreExceptions().until(() -> status(http, url) == 401);
+      }
+      double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+      System.out.printf("%,d books written and served in %.0f s%n", books, loadSeconds);
+
+      String token = stack.issuer().mint(new DevIssuer.TokenRequest("bench", null, List.of(BdkRoles.PLATFORM_ADMIN.claimValue()),
+          Duration.ofHours(4), Instant.now()), DevIssuer.Algorithm.RS256);
+      await("library REST served").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+          .until(() -> http.send(restRequest(gateway, token), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+
+      LoadGenerator load = new LoadGenerator(http, gateway, namespaces.get(0), steadyIntegrations, secret, token, loadRate);
+      List<Change> measured = new ArrayList<>();
+      var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      long cpuBefore = os.getProcessCpuTime();
+      long changesStart = System.nanoTime();
+      load.start();
+      try {
+        int added = 0;
+        int next = 0; // the next of the N books to change or remove (each at most once)
+        for (int c = 0; c < changes; c++) {
+          String ns;
+          String name;
+          switch (c % 3) {
+            case 0 -> { // add
+              ns = namespaces.get(added % namespaces.size());
+              name = "bench-added-" + added++;
+              stack.endpoints().publish(ns, name, "http", LocalStack.LOCALHOST, backend.port());
+              String url = gateway + WebhookRoutes.publicPath(ns, name, "github");
+              long before = rxBytes(stack);
+              long t0 = System.nanoTime();
+              stack.kubernetes().resource(book(ns, name, List.of("github"), backend.port())).create();
+              double ms = awaitStatus(http, url, s -> s == 401, t0);
+              measured.add(new Change("add", ms, settledRxBytes(stack) - before));
+            }
+            case 1 -> { // change: the integration renamed, the new path must serve
+              int i = next++;
+              ns = namespaces.get(i % namespaces.size());
+              name = "bench-book-" + i;
+              String url = gateway + WebhookRoutes.publicPath(ns, name, "renamed");
+              long before = rxBytes(stack);
+              long t0 = System.nanoTime();
+              stack.kubernetes().resource(book(ns, name, List.of("renamed"), backend.port())).update();
+              double ms = awaitStatus(http, url, s -> s == 401, t0);
+              measured.add(new Change("change", ms, settledRxBytes(stack) - before));
+            }
+            default -> { // remove
+              int i = next++;
+              ns = namespaces.get(i % namespaces.size());
+              name = "bench-book-" + i;
+              String url = gateway + WebhookRoutes.publicPath(ns, name, "github");
+              long before = rxBytes(stack);
+              long t0 = System.nanoTime();
+              stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(ns).withName(name).delete();
+              double ms = awaitStatus(http, url, s -> s == 404, t0);
+              measured.add(new Change("remove", ms, settledRxBytes(stack) - before));
+            }
+          }
+        }
+      } finally {
+        load.stop();
+      }
+      double changeSeconds = (System.nanoTime() - changesStart) / 1e9;
+      double cpuSeconds = (os.getProcessCpuTime() - cpuBefore) / 1e9;
+      Memory memory = Memory.read(stack);
+      print(System.out, measured, load, memory, loadSeconds, changeSeconds, cpuSeconds);
+      record(measured, load, memory, loadSeconds, changeSeconds, cpuSeconds);
+    }
+    return 0;
+  }
+
+  private double awaitStatus(HttpClient http, String url, java.util.function.IntPredicate served, long t0) throws Exception {
+    long deadline = t0 + Duration.ofSeconds(convergeTimeoutSeconds).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (served.test(status(http, url))) {
+        return (System.nanoTime() - t0) / 1e6;
+      }
+      LockSupport.parkNanos(1_000_000);
+    }
+    throw new IllegalStateException(url + " did not converge within " + convergeTimeoutSeconds + " s");
+  }
+
+  /** Bytes Envoy has received from the xds-server (ADS over TLS), from its own cluster stats. */
+  private static long rxBytes(LocalStack stack) {
+    return stack.envoy().admin().statOrZero("cluster.xds_cluster.upstream_cx_rx_bytes_total");
+  }
+
+  /**
+   * The received-bytes counter once it stops moving (stats flush every few seconds is not involved:
+   * the admin endpoint reads the counter live; a push may still be arriving right after the path
+   * serves, e.g. endpoints after routes): read until two reads 50 ms apart agree.
+   */
+  private static long settledRxBytes(LocalStack stack) {
+    long previous = rxBytes(stack);
+    for (int i = 0; i < 40; i++) {
+      LockSupport.parkNanos(50_000_000);
+      long now = rxBytes(stack);
+      if (now == previous) {
+        return now;
+      }
+      previous = now;
+    }
+    return previous;
+  }
+
+  private static ExternalBookDefinition book(String namespace, String name, List<String> integrations, int port) {
+    ExternalBookDefinition book = new ExternalBookDefinition();
+    book.getMetadata().setNamespace(namespace);
+    book.getMetadata().setName(name);
+    List<ExternalIntegration> hooks = integrations.stream().map(i -> new ExternalIntegration(i, "webhook", null,
+        new Authentication("signature", "github", new SecretRef(SECRET_NAME, SECRET_KEY), null, null),
+        new RateLimit(WebhookLimits.MAX_REQUESTS_PER_SECOND, WebhookLimits.MAX_BURST))).toList();
+    book.setSpec(new ExternalBookDefinitionSpec("orders", "1.0.0", hooks, null, null, null, new ServiceRef(name, port), null));
+    return book;
+  }
+
+  private static int status(HttpClient http, String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  private static HttpRequest restRequest(String gateway, String token) {
+    return HttpRequest.newBuilder(URI.create(gateway + "/api/v1/books?page_size=1")).timeout(Duration.ofSeconds(10))
+        .header("authorization", "Bearer " + token).GET().build();
+  }
+
+  /**
+   * Paced requests on routes no change touches: signed GitHub webhooks to the steady book's
+   * integrations (round-robin, well under their rate limits) and REST list calls, alternating; one
+   * caller thread, so a slow answer delays the next request instead of piling up.
+   */
+  static final class LoadGenerator {
+    private final HttpClient http;
+    private final List<String> webhookUrls;
+    private final String secret;
+    private final HttpRequest rest;
+    private final int rate;
+    private final AtomicBoolean running = new AtomicBoolean();
+    final AtomicLong webhooks = new AtomicLong();
+    final AtomicLong webhookNon2xx = new AtomicLong();
+    final AtomicLong restCalls = new AtomicLong();
+    final AtomicLong restNon2xx = new AtomicLong();
+    final List<String> firstFailures = java.util.Collections.synchronizedList(new ArrayList<>());
+    private Thread thread;
+
+    LoadGenerator(HttpClient http, String gateway, String namespace, List<String> integrations, String secret, String token, int rate) {
+      this.http = http;
+      this.webhookUrls = integrations.stream().map(i -> gateway + WebhookRoutes.publicPath(namespace, STEADY_BOOK, i)).toList();
+      this.secret = secret;
+      this.rest = restRequest(gateway, token);
+      this.rate = rate;
+    }
+
+    void start() {
+      if (rate == 0) {
+        return;
+      }
+      running.set(true);
+      thread = new Thread(this::run, "bench-load");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void stop() throws InterruptedException {
+      running.set(false);
+      if (thread != null) {
+        thread.join(Duration.ofSeconds(30).toMillis());
+      }
+    }
+
+    private void run() {
+      long interval = 1_000_000_000L / rate;
+      long next = System.nanoTime();
+      String run = UUID.randomUUID().toString();
+      for (long i = 0; running.get(); i++) {
+        next += interval;
+        try {
+          if (i % 2 == 0) {
+            byte[] body = ("{\"action\":\"opened\",\"seq\":\"" + run + "-" + i + "\"}").getBytes(StandardCharsets.UTF_8);
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(webhookUrls.get((int) (i / 2 % webhookUrls.size()))))
+                .timeout(Duration.ofSeconds(10)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            for (Header h : new GitHubScheme().sign(new SigningInput(body, secret, Instant.now(), UUID.randomUUID().toString()))) {
+              request.header(h.name(), h.value());
+            }
+            count(http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode(), webhooks, webhookNon2xx, "webhook");
+          } else {
+            count(http.send(rest, HttpResponse.BodyHandlers.discarding()).statusCode(), restCalls, restNon2xx, "rest");
+          }
+        } catch (Exception e) {
+          (i % 2 == 0 ? webhookNon2xx : restNon2xx).incrementAndGet();
+          note("error " + e);
+        }
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        }
+      }
+    }
+
+    private void count(int status, AtomicLong total, AtomicLong non2xx, String what) {
+      total.incrementAndGet();
+      if (status < 200 || status > 299) {
+        non2xx.incrementAndGet();
+        note(what + " " + status);
+      }
+    }
+
+    private void note(String failure) {
+      if (firstFailures.size() < 5) {
+        firstFailures.add(failure);
+      }
+    }
+  }
+
+  /** Envoy's and the stack JVM's memory at the end. */
+  record Memory(double envoyRssMib, double envoyHeapMib, double envoyAllocatedMib, double jvmHeapMib) {
+    static Memory read(LocalStack stack) throws Exception {
+      double rss = Double.NaN;
+      Path status = Path.of("/proc", Long.toString(stack.envoy().pid()), "status");
+      if (Files.exists(status)) {
+        for (String line : Files.readAllLines(status)) {
+          if (line.startsWith("VmRSS:")) {
+            rss = Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+          }
+        }
+      }
+      var memory = stack.envoy().admin().json("/memory");
+      System.gc();
+      var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+      return new Memory(rss, memory.path("heap_size").asDouble() / (1 << 20),
+          memory.path("allocated").asDouble() / (1 << 20), heap.getUsed() / (double) (1 << 20));
+    }
+  }
+
+  static double percentile(double[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  private static double[] sorted(List<Change> changes, String kind, java.util.function.ToDoubleFunction<Change> value) {
+    return changes.stream().filter(c -> kind == null || c.kind().equals(kind)).mapToDouble(value).sorted().toArray();
+  }
+
+  private String table(List<Change> measured) {
+    StringBuilder out = new StringBuilder();
+    out.append(String.format(Locale.ROOT, "%-8s %7s %9s %9s %9s %9s %14s%n", "change", "count", "p50 ms", "p90 ms", "p99 ms",
+        "max ms", "bytes p50"));
+    for (String kind : new String[] {"add", "change", "remove", null}) {
+      double[] ms = sorted(measured, kind, Change::servedMillis);
+      double[] bytes = sorted(measured, kind, Change::bytes);
+      out.append(String.format(Locale.ROOT, "%-8s %7d %9.1f %9.1f %9.1f %9.1f %,14.0f%n", kind == null ? "all" : kind, ms.length,
+          percentile(ms, 50), percentile(ms, 90), percentile(ms, 99), ms.length == 0 ? Double.NaN : ms[ms.length - 1],
+          percentile(bytes, 50)));
+    }
+    return out.toString();
+  }
+
+  void print(PrintStream out, List<Change> measured, LoadGenerator load, Memory memory, double loadSeconds,
+      double changeSeconds, double cpuSeconds) {
+    out.println();
+    out.printf("Convergence: %,d books routed (written and served in %.0f s), %d single changes, 1 Envoy, state-of-the-world ADS%n",
+        books, loadSeconds, measured.size());
+    out.print(table(measured));
+    out.printf("load on unchanged routes: %,d webhooks (%d non-2xx), %,d REST calls (%d non-2xx)%s%n", load.webhooks.get(),
+        load.webhookNon2xx.get(), load.restCalls.get(), load.restNon2xx.get(),
+        load.firstFailures.isEmpty() ? "" : " first failures: " + load.firstFailures);
+    out.printf("Envoy: RSS %.0f MiB, heap %.0f MiB (allocated %.0f MiB); stack JVM heap after GC %.0f MiB,"
+        + " CPU %.1f s over %.0f s of changes%n", memory.envoyRssMib(), memory.envoyHeapMib(), memory.envoyAllocatedMib(),
+        memory.jvmHeapMib(), cpuSeconds, changeSeconds);
+  }
+
+  private void record(List<Change> measured, LoadGenerator load, Memory memory, double loadSeconds, double changeSeconds,
+      double cpuSeconds) {
+    try (BenchFigures figures = BenchFigures.open("convergence", "Convergence: one book's change → served by Envoy")) {
+      figures.note(String.format(Locale.ROOT, "%,d books (one GitHub webhook each, one Service each, over %d namespaces),"
+          + " written and served in %.0f s; %d single changes (add, change, remove in turn), each timed from the API call"
+          + " until the public path answers as it should; %d requests/s on unchanged routes; 1 Envoy; stack on loopback",
+          books, LocalStack.SEED_CUSTOMER_NAMESPACES.size(), loadSeconds, measured.size(), loadRate));
+      figures.note("Bytes per change: what Envoy received on its ADS connection (cluster.xds_cluster.upstream_cx_rx_bytes_total,"
+          + " TLS). Heap and CPU are the whole stack JVM (embedded API server, xds-server, ext-authz, library-service): an upper"
+          + " bound for the xds-server.");
+      figures.text(table(measured));
+      Map<String, String> labels = Map.of("books", Integer.toString(books), "envoys", "1", "mode", "sotw");
+      double[] ms = sorted(measured, null, Change::servedMillis);
+      double[] bytes = sorted(measured, null, Change::bytes);
+      figures.figure("convergence.served_ms.p50", labels, "change → served, p50", percentile(ms, 50), "ms", null);
+      figures.figure("convergence.served_ms.p90", labels, "change → served, p90", percentile(ms, 90), "ms", null);
+      figures.figure("convergence.served_ms.p99", labels, "change → served, p99", percentile(ms, 99), "ms",
+          BenchFigures.Target.below(250));
+      double bytesP50 = percentile(bytes, 50);
+      figures.figure("convergence.bytes_per_change", labels, "bytes received by Envoy per change, p50", bytesP50, "bytes", null);
+      figures.figure("convergence.bytes_per_change_pct", labels, "bytes per change, % of the whole route configuration before",
+          100.0 * bytesP50 / BEFORE_BYTES, "%", BenchFigures.Target.below(1));
+      figures.figure("convergence.envoy_rss_mib", labels, "Envoy RSS", memory.envoyRssMib(), "MiB", BenchFigures.Target.below(300));
+      figures.figure("convergence.envoy_heap_mib", labels, "Envoy heap (admin /memory heap_size)", memory.envoyHeapMib(), "MiB", null);
+      figures.figure("convergence.xds_heap_mib", labels, "stack JVM heap after GC (xds-server and more)", memory.jvmHeapMib(), "MiB",
+          BenchFigures.Target.below(256));
+      figures.figure("convergence.xds_cpu_s", labels, "stack JVM CPU during the changes", cpuSeconds, "s", null);
+      figures.figure("convergence.non2xx", labels, "non-2xx on unchanged routes during the changes",
+          load.webhookNon2xx.get() + load.restNon2xx.get(), "answers", BenchFigures.Target.exactly(0));
+      figures.figure("convergence.load_seconds", labels, "N books written and served", loadSeconds, "s", null);
+    }
+  }
+
+  private static Path projectRoot() {
+    String root = System.getProperty("project.root");
+    return Path.of(root != null && !root.isBlank() ? root : ".").toAbsolutePath().normalize();
+  }
+}

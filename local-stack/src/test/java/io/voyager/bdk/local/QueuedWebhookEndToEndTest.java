@@ -1,0 +1,246 @@
+package io.voyager.bdk.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import io.voyager.bdk.cli.Bdkctl;
+import io.voyager.bdk.local.GatewayClient.Answer;
+import io.voyager.bdk.local.WebhookBooks.Integration;
+import io.voyager.bdk.model.RateLimit;
+import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.relay.DeliveryRecord;
+import io.voyager.bdk.relay.DeliveryRecords;
+import io.voyager.bdk.relay.QueueSettings;
+import io.voyager.bdk.relay.ScriptedBook;
+import io.voyager.bdk.support.tls.JdkTls;
+import io.voyager.bdk.support.tls.TlsFiles;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Queued webhook delivery end to end, all real: a sender signs a webhook for a {@code delivery:
+ * queued} binding and posts it to Envoy's public listener; ext_authz (ext-authz) verifies it;
+ * Envoy routes it over mutual TLS to the webhook relay, which stores it in a real nats-server's
+ * JetStream and answers 202; the relay's workers POST it to Envoy's internal delivery listener
+ * (mutual TLS, the relay's certificate only), whose route sends it to the book's own cluster with
+ * the same {@code x-bdk-*} headers as a direct delivery. Books are {@link ScriptedBook}s: real
+ * HTTP servers that answer from a script and can be down, then up.
+ *
+ * <p>The relay's retry schedule is shortened (one second between attempts) so retries happen
+ * within a test; everything else is the relay's defaults.
+ */
+class QueuedWebhookEndToEndTest {
+  private static final Duration CONVERGE = Duration.ofSeconds(30);
+  private static final Duration DELIVERED = Duration.ofSeconds(60);
+  private static final String ACME = "customer-acme";
+  private static final String GLOBEX = "customer-globex";
+  private static final RateLimit GENEROUS = new RateLimit(100.0, 100);
+  /** 30 attempts a second apart: a book that is down for a few seconds is still delivered to. */
+  private static final String SCHEDULE = String.join(",", Collections.nCopies(30, "1s")).replaceFirst("1s", "0s");
+
+  @TempDir static Path runDir;
+  static LocalStack stack;
+  static GatewayClient gateway;
+  static WebhookBooks books;
+  static Connection nats;
+  static DeliveryRecords records;
+  static final List<ScriptedBook> backends = new ArrayList<>();
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    stack = TestStacks.ephemeral(runDir, "e2e-queued")
+        .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
+        .serviceArgs(Component.RELAY, "--retry-schedule", SCHEDULE, "--breaker-failures", "1000")
+        .start();
+    assertThat(stack.tls()).as("the stack runs with mutual TLS inside").isNotNull();
+    gateway = GatewayClient.anonymous(stack);
+    books = new WebhookBooks(stack);
+    nats = Nats.connect(stack.nats().url());
+    records = new DeliveryRecords(nats, QueueSettings.defaults());
+  }
+
+  @AfterAll
+  static void stopAll() throws Exception {
+    backends.forEach(ScriptedBook::close);
+    if (nats != null) {
+      nats.close();
+    }
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  /** A queued binding {@code namespace/name/zendesk} routed to {@code backend}, live at the gateway. */
+  private static Binding queuedBook(String namespace, String name, ScriptedBook backend) {
+    backends.add(backend);
+    String secretName = name + "-credentials";
+    Integration zendesk = Integration.queued("zendesk", "zendesk", secretName, GENEROUS, false);
+    String secret = "zendesk-" + UUID.randomUUID();
+    books.putSecret(namespace, secretName, List.of(secret));
+    books.create(namespace, name, "order-sync", backend.port(), List.of(zendesk));
+    Binding binding = new Binding(namespace, name, zendesk, secret);
+    // 401 unsigned: Envoy has the route and ext-authz its Secret (ext_authz runs before the relay)
+    await("queued route " + binding.path() + " live").atMost(CONVERGE)
+        .until(() -> gateway.post(binding.path(), "{}").status() == 401);
+    return binding;
+  }
+
+  record Binding(String namespace, String name, Integration integration, String secret) {
+    String path() {
+      return WebhookRoutes.publicPath(namespace, name, integration.name());
+    }
+
+    Answer send(String id) {
+      String body = "{\"event\":\"ticket.created\",\"delivery\":\"" + id + "\"}";
+      return gateway.post(path(), body, WebhookBooks.sign(integration, secret, body, id));
+    }
+
+    Optional<DeliveryRecord> record(String id) {
+      try {
+        return records.get(namespace, name, id);
+      } catch (Exception e) {
+        return Optional.empty();
+      }
+    }
+  }
+
+  private static String accepted(Answer answer, String id) {
+    assertThat(answer.status()).as(answer.body()).isEqualTo(202);
+    assertThat(answer.json().path("queued").asBoolean()).isTrue();
+    assertThat(answer.json().path("webhook_id").asText()).isEqualTo(id);
+    return id;
+  }
+
+  @Test
+  void aBookThatIsDownGets202NowAndTheWebhookWhenItComesBack() throws Exception {
+    ScriptedBook book = ScriptedBook.down();
+    Binding binding = queuedBook(ACME, "orders-down", book);
+    String webhookId = "inv-" + UUID.randomUUID();
+    accepted(binding.send(webhookId), webhookId);
+
+    await("a first attempt failed: the book is down").atMost(DELIVERED)
+        .until(() -> binding.record(webhookId).filter(r -> r.attempts() >= 1
+            && DeliveryRecord.RETRYING.equals(r.state())).isPresent());
+    assertThat(book.received()).isEmpty();
+
+    book.start();
+
+    await("delivered once the book is back").atMost(DELIVERED)
+        .until(() -> binding.record(webhookId).filter(r -> DeliveryRecord.DELIVERED.equals(r.state())).isPresent());
+    List<ScriptedBook.Received> received = book.receivedFor(webhookId);
+    assertThat(received).isNotEmpty();
+    ScriptedBook.Received first = received.get(0);
+    assertThat(first.path()).as("the book sees the public path, as for direct delivery").isEqualTo(binding.path());
+    assertThat(first.instance()).isEqualTo(ACME + "/orders-down");
+    assertThat(first.integration()).isEqualTo("zendesk");
+    assertThat(Integer.parseInt(first.attempt())).as("attempts before the book came back count").isGreaterThan(1);
+  }
+
+  @Test
+  void fiveHundredFiveHundredThenTwoHundredIsDeliveredOnTheThirdAttemptWithOneWebhookId() throws Exception {
+    ScriptedBook book = ScriptedBook.up().answer(500, 500).otherwise(200);
+    Binding binding = queuedBook(GLOBEX, "orders-flaky", book);
+    String id = "inv-" + UUID.randomUUID();
+
+    accepted(binding.send(id), id);
+
+    await("delivered").atMost(DELIVERED)
+        .until(() -> binding.record(id).filter(r -> DeliveryRecord.DELIVERED.equals(r.state())).isPresent());
+    assertThat(binding.record(id).orElseThrow().attempts()).isEqualTo(3);
+    List<ScriptedBook.Received> received = book.received();
+    assertThat(received).extracting(ScriptedBook.Received::webhookId).containsExactly(id, id, id);
+    assertThat(received).extracting(ScriptedBook.Received::attempt).containsExactly("1", "2", "3");
+    assertThat(received).extracting(ScriptedBook.Received::instance).containsOnly(GLOBEX + "/orders-flaky");
+  }
+
+  @Test
+  void fourHundredIsDeadLetteredAtOnceAndReplayDeliversItAfterTheBookIsFixed() throws Exception {
+    ScriptedBook book = ScriptedBook.up().answer(400).otherwise(200);
+    Binding binding = queuedBook(ACME, "orders-strict", book);
+    String id = "inv-" + UUID.randomUUID();
+
+    accepted(binding.send(id), id);
+
+    await("dead-lettered").atMost(DELIVERED)
+        .until(() -> binding.record(id).filter(r -> DeliveryRecord.DEAD_LETTERED.equals(r.state())).isPresent());
+    DeliveryRecord dead = binding.record(id).orElseThrow();
+    assertThat(dead.attempts()).as("a 400 is not retried").isEqualTo(1);
+    assertThat(dead.lastStatus()).isEqualTo(400);
+    assertThat(book.receivedFor(id)).hasSize(1);
+
+    // the book is "fixed" (its script is spent: it answers 200 now); the operator replays
+    StringWriter out = new StringWriter();
+    int exit = Bdkctl.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(out))
+        .execute("webhook", "dlq", "replay", "--id", id, "--nats-url", stack.nats().url());
+    assertThat(exit).as(out.toString()).isZero();
+
+    await("delivered after replay").atMost(DELIVERED)
+        .until(() -> binding.record(id).filter(r -> DeliveryRecord.DELIVERED.equals(r.state())).isPresent());
+    assertThat(book.receivedFor(id)).hasSize(2).extracting(ScriptedBook.Received::webhookId).containsOnly(id);
+  }
+
+  @Test
+  void theInternalDeliveryRouteCannotBeUsedFromOutside() throws Exception {
+    ScriptedBook book = ScriptedBook.up();
+    Binding binding = queuedBook(GLOBEX, "orders-guarded", book);
+    String internalPath = WebhookRoutes.internalDeliveryPath(GLOBEX, "orders-guarded", "zendesk");
+    Map<String, String> forged = Map.of(WebhookAuthContext.HEADER_WEBHOOK_ID, "forged-" + UUID.randomUUID());
+
+    // the public listener has no such route, whatever the headers
+    Answer publicAnswer = gateway.post(internalPath, "{}", forged);
+    assertThat(publicAnswer.status()).as(publicAnswer.body()).isEqualTo(404);
+
+    // the internal listener: no client certificate, or one of the internal CA that is not the relay's
+    String internalUrl = "https://" + LocalStack.LOCALHOST + ":" + stack.ports().envoyInternal() + internalPath;
+    SSLContext noCertificate = TlsEndToEndTest.trusting(stack.tls().internalCaFile());
+    assertThatThrownBy(() -> post(noCertificate, internalUrl)).isInstanceOf(IOException.class);
+    try (JdkTls operator = JdkTls.mutual(stack.tls().operator())) {
+      assertThatThrownBy(() -> post(operator.clientContext(), internalUrl)).isInstanceOf(IOException.class);
+    }
+    // plain HTTP on the internal port is no way in either
+    assertThatThrownBy(() -> HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(internalUrl.replace("https:", "http:"))).timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+        HttpResponse.BodyHandlers.ofString())).isInstanceOf(IOException.class);
+    assertThat(book.received()).as("nothing reached the book").isEmpty();
+
+    // the relay's own certificate is admitted (the route works; only the relay may use it)
+    TlsFiles relay = stack.tls().server(Component.RELAY);
+    try (JdkTls relayTls = JdkTls.mutual(relay)) {
+      HttpResponse<String> answer = post(relayTls.clientContext(), internalUrl);
+      assertThat(answer.statusCode()).isEqualTo(200);
+    }
+    assertThat(book.received()).hasSize(1);
+    assertThat(book.received().get(0).path()).isEqualTo(binding.path());
+  }
+
+  private static HttpResponse<String> post(SSLContext context, String url) throws Exception {
+    HttpClient client = HttpClient.newBuilder().sslContext(context).version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5)).build();
+    return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+        .header(WebhookAuthContext.HEADER_WEBHOOK_ID, "probe-" + UUID.randomUUID())
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+  }
+}
