@@ -21,6 +21,20 @@ public record BookInstanceDefinitionStatus(
   public static final String READY = "Ready";
   public static final String FAILED = "Failed";
   public static final String UPDATING = "Updating";
+  /**
+   * The book serves (at least one replica is ready) but not as its spec says: some replicas fail
+   * (the {@code DeploymentReady} condition names the container and the cause), or the spec's
+   * revision failed and the instance runs its last Ready revision ({@code RolledBack=True}).
+   */
+  public static final String DEGRADED = "Degraded";
+  /** A webhook-triggered book scaled to zero after its idle period; its next webhook wakes it. */
+  public static final String SLEEPING = "Sleeping";
+  /** A sleeping book woken by a webhook, not ready yet. */
+  public static final String WAKING = "Waking";
+
+  /** Every phase the book-controller writes. */
+  public static final java.util.List<String> PHASES =
+      java.util.List.of(PENDING, READY, UPDATING, DEGRADED, FAILED, SLEEPING, WAKING);
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)

@@ -12,7 +12,9 @@ import java.util.List;
 /**
  * Spec of an {@link ExternalBookDefinition}, field for field as in the customer-deployments seed,
  * plus {@code service} (the Service that receives this book's webhooks; default: the resource's own
- * name, port 8080) and {@code instanceRef} (the BookInstanceDefinition it was made for).
+ * name, port 8080), {@code instanceRef} (the BookInstanceDefinition it was made for) and
+ * {@code wake} (present for a book that sleeps when idle: the Lease its webhooks wake it through,
+ * see {@link BookWake}).
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -24,7 +26,14 @@ public record ExternalBookDefinitionSpec(
     Resources resources,
     Scaling scaling,
     ServiceRef service,
-    InstanceRef instanceRef) {
+    InstanceRef instanceRef,
+    Wake wake) {
+
+  /** A book that never sleeps. */
+  public ExternalBookDefinitionSpec(String bookType, String version, List<ExternalIntegration> externalIntegrations,
+      Networking networking, Resources resources, Scaling scaling, ServiceRef service, InstanceRef instanceRef) {
+    this(bookType, version, externalIntegrations, networking, resources, scaling, service, instanceRef, null);
+  }
 
   /**
    * {@code type}: webhook (the gateway routes to the book) or api (the book calls out).
@@ -108,4 +117,12 @@ public record ExternalBookDefinitionSpec(
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record InstanceRef(String namespace, String name, @JsonProperty("instance_id") String instanceId) {}
+
+  /**
+   * A webhook-triggered book scales to zero when idle; {@code lease} names the Lease (same
+   * namespace) on which ext-authz records its webhooks and asks it to wake ({@link BookWake}).
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Wake(@Required String lease) {}
 }

@@ -31,6 +31,12 @@ public final class WebhookAuthContext {
   public static final String INTEGRATION = "integration";
   /** What the seed's response calls {@code routed_to}: {@code customer-namespace/book}. */
   public static final String ROUTED_TO = "routed_to";
+  /**
+   * {@code namespace/name} of the book's wake Lease ({@link BookWake}), set only for a book that
+   * sleeps when idle: ext-authz records the book's webhooks there and, while the book is not
+   * ready, asks it to wake and holds the webhook until it is (or answers 503 with Retry-After).
+   */
+  public static final String WAKE_LEASE = "wake_lease";
   /** Generic HMAC scheme options (see {@link Hmac}). */
   public static final String HMAC_ALGORITHM = "hmac_algorithm";
   public static final String HMAC_HEADER = "hmac_header";

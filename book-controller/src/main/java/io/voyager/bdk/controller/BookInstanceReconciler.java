@@ -1,5 +1,22 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.apply.CredentialsSecrets;
+import io.voyager.bdk.controller.apply.RevisionHistory;
+import io.voyager.bdk.controller.desired.Rollout;
+import io.voyager.bdk.controller.desired.SleepSchedule;
+import io.voyager.bdk.controller.desired.WorkloadNames;
+import io.voyager.bdk.controller.apply.ResourceApplier;
+import io.voyager.bdk.controller.apply.WorkloadApplier;
+import io.voyager.bdk.controller.apply.WorkloadLocks;
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.ExternalBookDefinitionFactory;
+import io.voyager.bdk.controller.desired.InstanceValidator;
+import io.voyager.bdk.controller.desired.ValidInstance;
+import io.voyager.bdk.controller.desired.Workload;
+import io.voyager.bdk.controller.status.ExternalBookStatusWriter;
+import io.voyager.bdk.controller.status.GatewayVerdict;
+import io.voyager.bdk.controller.status.InstancePhaseGauge;
+import io.voyager.bdk.controller.status.StatusCalculator;
 import io.voyager.bdk.model.DeploymentType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -21,6 +38,7 @@ import io.voyager.bdk.model.ExternalBookDefinition;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -50,6 +68,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
   private volatile ResourceApplier applier;
   private volatile CredentialsSecrets credentials;
   private volatile WorkloadApplier workloads;
+  private volatile WorkloadRunner runner;
   private volatile ExternalBookStatusWriter externalBookStatus;
   private volatile KubernetesClient client;
 
@@ -73,6 +92,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     this.applier = new ResourceApplier(client, caches, registry);
     this.credentials = new CredentialsSecrets(client, caches);
     this.workloads = new WorkloadApplier(settings, applier, credentials);
+    this.runner = new WorkloadRunner(settings, caches, workloads, new RevisionHistory(client), clock);
     this.externalBookStatus = new ExternalBookStatusWriter(client, caches, clock);
     return caches.all();
   }
@@ -97,20 +117,42 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     ValidInstance valid = result.valid().get();
     credentials.ensure(valid);
 
+    List<String> missing = missingExternalCredentials(valid);
+    if (!missing.isEmpty()) {
+      // Nothing new is deployed until the external credentials exist; what runs already stays.
+      log.info("event=instance_waiting_for_credentials instance={} keys={}", name, missing);
+      List<ExternalBookDefinition> books = externalBooksOf(name);
+      StatusCalculator.Observed waiting = new StatusCalculator.Observed(
+          caches.of(Deployment.class).get(new ResourceID(valid.workloadName(), valid.customerNamespace())), List.of(),
+          new Rollout(Rollout.Kind.WANTED, "", null, null, null), SleepSchedule.ALWAYS_AWAKE, missing,
+          valid.customerNamespace() + "/" + valid.credentialsSecretName(), Optional.empty());
+      BookInstanceDefinitionStatus next = StatusCalculator.observed(
+          previous, generation, waiting, GatewayVerdict.of(books.stream().findFirst()), clock.instant());
+      books.forEach(book -> externalBookStatus.show(book, next));
+      return withStatus(instance, next);
+    }
+
     Set<String> wanted = new HashSet<>();
     Workload workload;
+    WorkloadRunner.Run run;
     if (valid.type() == DeploymentType.SHARED) {
       // Derive and write the shared workload under its lock, so its tenants' reconciles take turns.
-      workload = locks.withLock(valid.customerNamespace(), valid.workloadName(), () -> {
-        Workload shared = sharedWorkload(valid.customerNamespace(), valid.workloadName()).orElseThrow();
-        pruneSharedWorkload(shared.namespace(), shared.name(), workloads.apply(shared));
-        return shared;
+      var shared = locks.withLock(valid.customerNamespace(), valid.workloadName(), () -> {
+        Workload w = sharedWorkload(valid.customerNamespace(), valid.workloadName()).orElseThrow();
+        WorkloadRunner.Run r = runner.run(w);
+        pruneSharedWorkload(w.namespace(), w.name(), r.keys());
+        return Map.entry(w, r);
       });
+      workload = shared.getKey();
+      run = shared.getValue();
     } else {
       workload = Workload.of(valid);
-      wanted.addAll(workloads.apply(workload));
+      run = runner.run(workload);
+      wanted.addAll(run.keys());
     }
-    ExternalBookDefinition externalBook = applier.apply(externalBooks.externalBook(valid, workload)).object();
+    Optional<String> wakeLease = valid.type() == DeploymentType.WEBHOOK_TRIGGERED && settings.sleepEnabled()
+        ? Optional.of(WorkloadNames.wakeLease(workload.name())) : Optional.empty();
+    ExternalBookDefinition externalBook = applier.apply(externalBooks.externalBook(valid, workload, wakeLease)).object();
     wanted.add(WorkloadApplier.key(externalBook));
     wanted.add("Secret/" + valid.customerNamespace() + "/" + valid.credentialsSecretName());
     for (HasMetadata made : caches.madeForInstance(name)) {
@@ -120,17 +162,32 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     }
     resyncSharedWorkloadsLeftBy(name, workload.shared() ? Optional.of(workload) : Optional.empty());
 
-    Optional<Deployment> deployment =
-        caches.of(Deployment.class).get(new ResourceID(workload.name(), workload.namespace()));
     // The gateway's verdict as the xds-server last wrote it (a change of it reconciles this instance).
     BookInstanceDefinitionStatus next = StatusCalculator.observed(
-        previous, generation, deployment, GatewayVerdict.of(Optional.of(externalBook)), clock.instant());
+        previous, generation, run.observed(valid), GatewayVerdict.of(Optional.of(externalBook)), clock.instant());
     if (StatusCalculator.differs(previous, next)) {
-      log.info("event=instance_status instance={} phase={} ready={}/{}", name, next.phase(),
-          next.deploymentStatus().readyReplicas(), next.deploymentStatus().totalReplicas());
+      log.info("event=instance_status instance={} phase={} ready={}/{} reason={}", name, next.phase(),
+          next.deploymentStatus().readyReplicas(), next.deploymentStatus().totalReplicas(), reasonOf(next));
     }
     externalBookStatus.show(externalBook, next);
-    return withStatus(instance, next);
+    UpdateControl<BookInstanceDefinition> control = withStatus(instance, next);
+    return run.recheckIn().map(control::rescheduleAfter).orElse(control);
+  }
+
+  /** External credentials the instance declares whose key its credentials Secret does not hold yet. */
+  private List<String> missingExternalCredentials(ValidInstance valid) {
+    List<String> external = valid.externalCredentials();
+    if (external.isEmpty()) {
+      return List.of();
+    }
+    Set<String> present = credentials.presentKeys(valid);
+    return external.stream().filter(k -> !present.contains(k)).toList();
+  }
+
+  private static String reasonOf(BookInstanceDefinitionStatus status) {
+    return status.conditions() == null ? "" : status.conditions().stream()
+        .filter(c -> StatusCalculator.DEPLOYMENT_READY.equals(c.type())).map(io.voyager.bdk.model.Condition::reason)
+        .findFirst().orElse("");
   }
 
   @Override
@@ -229,7 +286,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       }
       Optional<Workload> remaining = locks.withLock(namespace, name, () -> {
         Optional<Workload> left = sharedWorkload(namespace, name);
-        pruneSharedWorkload(namespace, name, left.map(workloads::apply).orElse(Set.of()));
+        pruneSharedWorkload(namespace, name, left.map(w -> runner.run(w).keys()).orElse(Set.of()));
         return left;
       });
       log.info("event=shared_workload_resynced namespace={} workload={} tenants={}", namespace, name,

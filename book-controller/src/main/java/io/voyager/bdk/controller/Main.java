@@ -1,5 +1,7 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.ImageResolver;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -49,8 +51,21 @@ public final class Main implements Callable<AutoCloseable> {
   String tailscaleImage;
 
   @Option(names = "--tailscale-mode", defaultValue = "userspace",
-      description = "Default Tailscale sidecar mode: userspace (no extra privileges) or kernel (root with NET_ADMIN); an instance's networking.tailscale.mode overrides it (default: ${DEFAULT-VALUE}).")
+      description = "Default Tailscale sidecar mode: userspace (no extra privileges; the book reaches the tailnet through the sidecar's proxies) "
+          + "or kernel (root with NET_ADMIN; needs --tailscale-allow-kernel-mode); an instance's networking.tailscale.mode overrides it (default: ${DEFAULT-VALUE}).")
   String tailscaleMode;
+
+  @Option(names = "--tailscale-allow-kernel-mode", arity = "1", defaultValue = "false",
+      description = "Allow Tailscale sidecars in kernel mode (root with NET_ADMIN); without it an instance asking for kernel mode is Failed naming this flag (default: ${DEFAULT-VALUE}).")
+  boolean tailscaleKernelAllowed;
+
+  @Option(names = "--sleep-after", defaultValue = "PT15M", paramLabel = "DURATION",
+      description = "How long a webhook-triggered book may go without a webhook before it is scaled to zero (ISO-8601, e.g. PT15M; PT0S: never) (default: ${DEFAULT-VALUE}).")
+  String sleepAfter;
+
+  @Option(names = "--run-manager-endpoint", paramLabel = "URL",
+      description = "The Run Manager's URL, given to long-polling and webhook-triggered books as RUN_MANAGER_ENDPOINT (default: none).")
+  String runManagerEndpoint;
 
   @Option(names = "--gateway-namespace", defaultValue = "bdk", description = "Namespace of the gateway pods allowed to reach books (default: ${DEFAULT-VALUE}).")
   String gatewayNamespace;
@@ -153,7 +168,29 @@ public final class Main implements Callable<AutoCloseable> {
         .map(v -> ControllerSettings.ApiServerEndpoint.parse("--api-server-egress", v)).toList();
     return new ControllerSettings(
         new ImageResolver(images, imageRegistry), tailscaleImage, tailscaleMode, gatewayNamespace, podLabels, defaultLogLevel,
-        dnsNamespace, dnsLabels, apiServer);
+        dnsNamespace, dnsLabels, apiServer, tailscaleKernelAllowed, duration("--sleep-after", sleepAfter),
+        runManagerEndpoint == null ? null : url("--run-manager-endpoint", runManagerEndpoint));
+  }
+
+  private static java.time.Duration duration(String flag, String value) {
+    try {
+      return java.time.Duration.parse(value);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(flag + " must be an ISO-8601 duration such as PT15M or PT0S; got '" + value + "'");
+    }
+  }
+
+  private static String url(String flag, String value) {
+    try {
+      java.net.URI uri = new java.net.URI(value);
+      if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+        return value;
+      }
+    } catch (java.net.URISyntaxException e) {
+      // refused below
+    }
+    throw new IllegalArgumentException(flag + " must be an http or https URL with a host, e.g. "
+        + "http://run-manager.jeeves.svc.cluster.local; got '" + value + "'");
   }
 
   /** KEY=VALUE flags as a map, or the defaults when none was given; the error names the flag. */

@@ -1,5 +1,9 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.apply.ManagedCache;
+import io.voyager.bdk.controller.desired.InstanceValidator;
+import io.voyager.bdk.controller.desired.ManagedLabels;
+import io.voyager.bdk.controller.desired.NamespaceClaims;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LimitRange;
 import io.fabric8.kubernetes.api.model.Namespace;

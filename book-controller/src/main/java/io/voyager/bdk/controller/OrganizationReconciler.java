@@ -1,5 +1,14 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.apply.LiveQuantities;
+import io.voyager.bdk.controller.apply.NamespaceLabeler;
+import io.voyager.bdk.controller.apply.ResourceApplier;
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.InstanceValidator;
+import io.voyager.bdk.controller.desired.NamespaceClaims;
+import io.voyager.bdk.controller.desired.NamespaceGuardrails;
+import io.voyager.bdk.controller.status.OrganizationStatusWriter;
+import io.voyager.bdk.controller.status.OrganizationStatuses;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;

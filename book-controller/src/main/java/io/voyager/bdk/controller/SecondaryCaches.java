@@ -1,8 +1,18 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.apply.ManagedCache;
+import io.voyager.bdk.controller.desired.InstanceValidator;
+import io.voyager.bdk.controller.desired.ManagedLabels;
+import io.voyager.bdk.controller.desired.NamespaceGuardrails;
+import io.voyager.bdk.controller.desired.WorkloadNames;
 import io.voyager.bdk.model.DeploymentType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
+import io.voyager.bdk.controller.status.RuntimeFailures;
+import io.voyager.bdk.model.BookWake;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -60,21 +70,28 @@ final class SecondaryCaches implements ManagedCache {
           Secret.class,
           ServiceAccount.class,
           Role.class,
-          RoleBinding.class);
+          RoleBinding.class,
+          Lease.class);
+
+  /** Pod index: namespace/workload (the workload label the pod template carries). */
+  static final String BY_WORKLOAD = "by-workload";
 
   private final Map<Class<?>, InformerEventSource<?, BookInstanceDefinition>> managed;
   private final InformerEventSource<BookDefinition, BookInstanceDefinition> books;
   private final InformerEventSource<Namespace, BookInstanceDefinition> namespaces;
+  private final InformerEventSource<Pod, BookInstanceDefinition> pods;
   private final IndexerResourceCache<BookInstanceDefinition> primaries;
 
   private SecondaryCaches(
       Map<Class<?>, InformerEventSource<?, BookInstanceDefinition>> managed,
       InformerEventSource<BookDefinition, BookInstanceDefinition> books,
       InformerEventSource<Namespace, BookInstanceDefinition> namespaces,
+      InformerEventSource<Pod, BookInstanceDefinition> pods,
       IndexerResourceCache<BookInstanceDefinition> primaries) {
     this.managed = managed;
     this.books = books;
     this.namespaces = namespaces;
+    this.pods = pods;
     this.primaries = primaries;
   }
 
@@ -106,7 +123,47 @@ final class SecondaryCaches implements ManagedCache {
                 (Namespace n) -> ids(primaries.byIndex(PRIMARY_BY_NAMESPACE, n.getMetadata().getName())))
             .build(),
         context);
-    return new SecondaryCaches(managed, books, namespaces, primaries);
+    // The books' pods, for their runtime failures: only the controller's own (the labels every
+    // pod template carries), trimmed to what the status reads, and an update reconciles only when
+    // something the status reads changed (RuntimeFailures.signature) — not on every probe.
+    SecondaryToPrimaryMapper<Pod> podsToInstances = SecondaryCaches::instancesOf;
+    InformerEventSource<Pod, BookInstanceDefinition> pods = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Pod.class, BookInstanceDefinition.class)
+            .withName("book-pods")
+            .withWatchAllNamespaces()
+            .withLabelSelector(BdkLabels.MANAGED_BY + "=" + ManagedLabels.MANAGER + "," + ManagedLabels.COMPONENT + "=book")
+            .withItemStore(new TransformingItemStore<>(SecondaryCaches::trimmed))
+            .withOnUpdateFilter((Pod newer, Pod older) -> !RuntimeFailures.signature(newer).equals(RuntimeFailures.signature(older)))
+            .withSecondaryToPrimaryMapper(podsToInstances)
+            .build(),
+        context);
+    pods.addIndexer(BY_WORKLOAD, p -> Optional.ofNullable(label(p, ManagedLabels.WORKLOAD))
+        .map(w -> List.of(p.getMetadata().getNamespace() + "/" + w)).orElse(List.of()));
+    return new SecondaryCaches(managed, books, namespaces, pods, primaries);
+  }
+
+  /**
+   * A pod as the cache keeps it: its identity, labels, annotations, owners and status — not its
+   * spec or managed fields, which the status never reads (a pod's spec is most of its size).
+   */
+  static Pod trimmed(Pod pod) {
+    var meta = pod.getMetadata();
+    Pod kept = new Pod();
+    kept.setApiVersion(pod.getApiVersion());
+    kept.setKind(pod.getKind());
+    kept.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+        .withName(meta.getName())
+        .withNamespace(meta.getNamespace())
+        .withUid(meta.getUid())
+        .withResourceVersion(meta.getResourceVersion())
+        .withLabels(meta.getLabels())
+        .withAnnotations(meta.getAnnotations())
+        .withOwnerReferences(meta.getOwnerReferences())
+        .withDeletionTimestamp(meta.getDeletionTimestamp())
+        .withCreationTimestamp(meta.getCreationTimestamp())
+        .build());
+    kept.setStatus(pod.getStatus());
+    return kept;
   }
 
   /** {@code namespace/workload} of a shared instance's workload, if it is one. */
@@ -122,18 +179,37 @@ final class SecondaryCaches implements ManagedCache {
   private static <R extends HasMetadata> InformerEventSource<R, BookInstanceDefinition> managedInformer(
       Class<R> kind, EventSourceContext<BookInstanceDefinition> context) {
     SecondaryToPrimaryMapper<R> toInstances = SecondaryCaches::instancesOf;
-    InformerEventSource<R, BookInstanceDefinition> source = new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(kind, BookInstanceDefinition.class)
-            .withName("managed-" + HasMetadata.getPlural(kind) + "." + HasMetadata.getGroup(kind))
-            .withWatchAllNamespaces()
-            .withLabelSelector(BdkLabels.MANAGED_BY + "=" + ManagedLabels.MANAGER)
-            .withSecondaryToPrimaryMapper(toInstances)
-            .build(),
-        context);
+    var config = InformerEventSourceConfiguration.from(kind, BookInstanceDefinition.class)
+        .withName("managed-" + HasMetadata.getPlural(kind) + "." + HasMetadata.getGroup(kind))
+        .withWatchAllNamespaces()
+        .withLabelSelector(BdkLabels.MANAGED_BY + "=" + ManagedLabels.MANAGER)
+        .withSecondaryToPrimaryMapper(toInstances);
+    if (kind == Lease.class) {
+      // A wake Lease's activity record (ext-authz writes it up to once a minute per busy book)
+      // matters only as a wake-up call, while the book is not serving; an idle check of an awake
+      // book is scheduled, not driven by these writes.
+      config.withOnUpdateFilter((R newer, R older) -> wakeRelevant((Lease) newer, (Lease) older));
+    }
+    InformerEventSource<R, BookInstanceDefinition> source = new InformerEventSource<>(config.build(), context);
     source.addIndexer(BY_INSTANCE, r -> Optional.ofNullable(label(r, BdkLabels.INSTANCE_NAME)).map(List::of).orElse(List.of()));
     source.addIndexer(BY_SHARED_GROUP, r -> Optional.ofNullable(label(r, ManagedLabels.SHARED_GROUP))
         .map(g -> List.of(r.getMetadata().getNamespace() + "/" + g)).orElse(List.of()));
     return source;
+  }
+
+  /** Whether a wake Lease update matters to its instance: anything but an awake book's activity record. */
+  static boolean wakeRelevant(Lease newer, Lease older) {
+    Map<String, String> a = new java.util.HashMap<>(annotations(newer));
+    Map<String, String> b = new java.util.HashMap<>(annotations(older));
+    boolean activityOnly = !java.util.Objects.equals(a.remove(BookWake.LAST_WEBHOOK), b.remove(BookWake.LAST_WEBHOOK))
+        && a.equals(b)
+        && java.util.Objects.equals(newer.getMetadata().getLabels(), older.getMetadata().getLabels())
+        && java.util.Objects.equals(newer.getSpec(), older.getSpec());
+    return !activityOnly || !"true".equals(annotations(newer).get(BookWake.READY));
+  }
+
+  private static Map<String, String> annotations(HasMetadata r) {
+    return r.getMetadata().getAnnotations() == null ? Map.of() : r.getMetadata().getAnnotations();
   }
 
   /** The instance(s) a managed object was made for. */
@@ -164,6 +240,7 @@ final class SecondaryCaches implements ManagedCache {
     List<EventSource<?, BookInstanceDefinition>> all = new ArrayList<>(managed.values());
     all.add(books);
     all.add(namespaces);
+    all.add(pods);
     return all;
   }
 
@@ -223,6 +300,11 @@ final class SecondaryCaches implements ManagedCache {
       found.addAll(source.byIndex(BY_SHARED_GROUP, namespace + "/" + workload));
     }
     return found;
+  }
+
+  /** The pods of the workload {@code namespace/workload}, as cached (trimmed to metadata and status). */
+  List<Pod> podsOf(String namespace, String workload) {
+    return pods.byIndex(BY_WORKLOAD, namespace + "/" + workload);
   }
 
   /** Shared Deployments whose tenant list names {@code instanceName}. */

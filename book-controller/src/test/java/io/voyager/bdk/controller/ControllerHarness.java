@@ -1,5 +1,7 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.ManagedLabels;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -27,10 +29,13 @@ final class ControllerHarness {
   /** A test class's controller: the test book applied, no leader election, metrics of its own. */
   record RunningController(BookController controller, SimpleMeterRegistry metrics) implements AutoCloseable {
     static RunningController start(KubernetesClient client) {
+      return start(client, ControllerSettings.defaults());
+    }
+
+    static RunningController start(KubernetesClient client, ControllerSettings settings) {
       Fixtures.applyBook(client, Fixtures.book(Fixtures.BOOK));
       SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-      return new RunningController(
-          BookController.start(client, ControllerSettings.defaults(), metrics, Optional.empty(), 2), metrics);
+      return new RunningController(BookController.start(client, settings, metrics, Optional.empty(), 2), metrics);
     }
 
     /** The sum of the counters named {@code name} that carry these tags (key, value, …). */

@@ -1,5 +1,7 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.NamespaceGuardrails;
 import static io.voyager.bdk.controller.ControllerHarness.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -80,7 +82,7 @@ class DeployedRbacTest {
   void theDeployedRbacIsEnoughToLeadReconcileAndCleanUp() {
     // Sanity: the impersonated client really is held to the manifest (no access outside it).
     assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(KubernetesClientException.class,
-        () -> asController.pods().inNamespace(NS).list()).getCode()).isEqualTo(403);
+        () -> asController.configMaps().inNamespace(NS).list()).getCode()).isEqualTo(403);
 
     var election = new BookController.LeaderElection("book-controller", BdkLabels.BDK_NAMESPACE, "rbac-test",
         Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofMillis(500), false);
@@ -94,10 +96,10 @@ class DeployedRbacTest {
       var spec = Fixtures.spec(NS, "primary");
       var tailscale = new BookInstanceDefinitionSpec.Networking(
           new BookInstanceDefinitionSpec.Tailscale(true, "acme-corp", List.of("customer"), null));
-      create(admin, Fixtures.instance("rbac", new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
+      create(admin, Fixtures.instance("rbac", Fixtures.withTailscale(new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
           new BookInstanceDefinitionSpec.Deployment("primary", 2, spec.deployment().resources(),
               new BookInstanceDefinitionSpec.Scaling(2, 4, 70)),
-          tailscale, spec.credentials(), spec.configuration(), spec.webhooks())));
+          null, spec.credentials(), spec.configuration(), spec.webhooks()), tailscale.tailscale())));
       await().atMost(WAIT).until(() -> admin.rbac().roleBindings().inNamespace(NS).withName("rbac-tailscale").get() != null
           && admin.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NS).withName("rbac").get() != null
           && admin.resources(ExternalBookDefinition.class).inNamespace(NS).withName("rbac").get() != null);
@@ -117,7 +119,7 @@ class DeployedRbacTest {
 
       // An Organization: its finalizer and status, the guardrails in its namespace, the namespace's
       // labels, and all of it removed again when the Organization goes.
-      admin.resource(NamespaceGuardrailsTest.organization("rbac-org", NamespaceGuardrailsTest.ACME, NS)).create();
+      admin.resource(Fixtures.organization("rbac-org", Fixtures.ACME_QUOTAS, NS)).create();
       var organizations = admin.resources(Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE);
       await().atMost(WAIT).until(() -> {
         Organization org = organizations.withName("rbac-org").get();

@@ -1,11 +1,13 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.desired.ManagedLabels;
 import static io.voyager.bdk.controller.ControllerHarness.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.voyager.bdk.controller.desired.ControllerSettings;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -41,7 +43,7 @@ class DeploymentPatternsTest {
   @BeforeAll
   static void start(KubernetesClient apiServer) {
     client = apiServer;
-    controller = RunningController.start(client);
+    controller = RunningController.start(client, ControllerSettings.defaults().withTailscaleKernelAllowed(true));
   }
 
   @AfterAll
@@ -401,6 +403,9 @@ class DeploymentPatternsTest {
   }
 
   private static BookInstanceDefinitionSpec withNetworking(BookInstanceDefinitionSpec s, BookInstanceDefinitionSpec.Networking n) {
+    if (n != null && n.tailscale() != null && Boolean.TRUE.equals(n.tailscale().enabled())) {
+      return Fixtures.withTailscale(s, n.tailscale());
+    }
     return new BookInstanceDefinitionSpec(s.bookRef(), s.customer(), s.deployment(), n, s.credentials(), s.configuration(), s.webhooks());
   }
 }

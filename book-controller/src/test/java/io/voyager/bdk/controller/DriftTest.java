@@ -1,5 +1,8 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.apply.ResourceApplier;
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.ManagedLabels;
 import static io.voyager.bdk.controller.ControllerHarness.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -40,7 +43,7 @@ class DriftTest {
   @BeforeAll
   static void start(KubernetesClient apiServer) {
     client = apiServer;
-    controller = RunningController.start(client);
+    controller = RunningController.start(client, ControllerSettings.defaults().withTailscaleKernelAllowed(true));
   }
 
   @AfterAll
@@ -186,10 +189,10 @@ class DriftTest {
     var kernelTailscale = new BookInstanceDefinitionSpec.Networking(
         new BookInstanceDefinitionSpec.Tailscale(true, "acme", List.of("book"), ControllerSettings.TAILSCALE_KERNEL));
     var primary = Fixtures.spec(NS, "primary");
-    var scaledWithTailscale = new BookInstanceDefinitionSpec(primary.bookRef(), primary.customer(),
+    var scaledWithTailscale = Fixtures.withTailscale(new BookInstanceDefinitionSpec(primary.bookRef(), primary.customer(),
         new BookInstanceDefinitionSpec.Deployment("primary", null, primary.deployment().resources(),
             new BookInstanceDefinitionSpec.Scaling(2, 6, 70)),
-        kernelTailscale, primary.credentials(), primary.configuration(), primary.webhooks());
+        null, primary.credentials(), primary.configuration(), primary.webhooks()), kernelTailscale.tailscale());
     create(client, Fixtures.instance("s-primary", scaledWithTailscale));
     create(client, Fixtures.instance("s-poller", Fixtures.spec(NS, "long-polling")));
     create(client, Fixtures.instance("s-tenant-a", Fixtures.spec(NS, "shared")));

@@ -1,5 +1,6 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.status.GatewayVerdict;
 import static io.voyager.bdk.controller.ControllerHarness.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.voyager.bdk.controller.status.InstancePhaseGauge;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;

@@ -1,5 +1,8 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.ManagedLabels;
+import io.voyager.bdk.controller.status.InstancePhaseGauge;
 import static io.voyager.bdk.controller.ControllerHarness.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,5 +1,8 @@
 package io.voyager.bdk.controller;
 
+import io.voyager.bdk.controller.apply.ResourceApplier;
+import io.voyager.bdk.controller.desired.NamespaceGuardrails;
+import io.voyager.bdk.controller.desired.WorkloadFactory;
 import static io.voyager.bdk.controller.ControllerHarness.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -222,9 +225,7 @@ class OrganizationGuardrailsTest {
     var plain = new BookInstanceDefinitionSpec(base.bookRef(), base.customer(),
         new BookInstanceDefinitionSpec.Deployment("primary", 1, null, null), null,
         base.credentials(), base.configuration(), base.webhooks());
-    var withTailscale = new BookInstanceDefinitionSpec(base.bookRef(), base.customer(), base.deployment(),
-        new BookInstanceDefinitionSpec.Networking(new BookInstanceDefinitionSpec.Tailscale(true, "acme", List.of("book"), null)),
-        base.credentials(), base.configuration(), base.webhooks());
+    var withTailscale = Fixtures.withTailscale(base, new BookInstanceDefinitionSpec.Tailscale(true, "acme", List.of("book"), null));
     ControllerHarness.create(client, Fixtures.instance("plain", plain));
     ControllerHarness.create(client, Fixtures.instance("tailnet", withTailscale));
     for (String name : List.of("plain", "tailnet")) {
@@ -264,7 +265,7 @@ class OrganizationGuardrailsTest {
   }
 
   private static void createOrganization(String name, Quotas quotas, String... namespaces) {
-    client.resource(NamespaceGuardrailsTest.organization(name, quotas, namespaces)).create();
+    client.resource(Fixtures.organization(name, quotas, namespaces)).create();
   }
 
   private static void updateNamespaces(String name, List<String> namespaces) {

@@ -9,6 +9,7 @@ import io.grpc.stub.StreamObserver;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.RequestHeaders;
+import io.voyager.bdk.extauthz.wake.WakeGate;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,21 +34,45 @@ import org.slf4j.LoggerFactory;
 public final class AuthorizationService extends AuthorizationGrpc.AuthorizationImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(AuthorizationService.class);
 
+  /** Retry-After of a webhook answered 503 because its book was still waking. */
+  static final long WAKING_RETRY_AFTER_SECONDS = 10;
+
   private final WebhookCheck check;
   private final CheckMetrics metrics;
   private final Executor secretReads;
+  private final WakeGate wake;
 
   /** Decides every check on the calling thread (for servers that run calls on their own executor). */
   public AuthorizationService(WebhookCheck check, CheckMetrics metrics) {
-    this(check, metrics, Runnable::run);
+    this(check, metrics, Runnable::run, null);
   }
 
   public AuthorizationService(WebhookCheck check, CheckMetrics metrics, Executor secretReads) {
+    this(check, metrics, secretReads, null);
+  }
+
+  /** @param wake holds webhooks for books that sleep when idle; null: such routes are checked like any other */
+  public AuthorizationService(WebhookCheck check, CheckMetrics metrics, WakeGate wake) {
+    this(check, metrics, Runnable::run, wake);
+  }
+
+  /**
+   * @param secretReads decides the checks that may wait for a Secret read
+   * @param wake holds webhooks for books that sleep when idle; null: such routes are checked like any other
+   */
+  public AuthorizationService(WebhookCheck check, CheckMetrics metrics, Executor secretReads, WakeGate wake) {
     this.check = check;
     this.metrics = metrics;
     this.secretReads = secretReads;
+    this.wake = wake;
   }
 
+  /**
+   * Decides and answers. A webhook for a sleeping book is held — the response is sent later, from
+   * the wake gate's timer thread, never blocking a gRPC thread — until the book is ready or the
+   * hold times out (503 with Retry-After). The check's duration metric covers the decision only,
+   * not the hold (held time has its own metric).
+   */
   @Override
   public void check(CheckRequest request, StreamObserver<CheckResponse> responses) {
     if (check.mayWaitForSecret(request.getAttributes().getContextExtensionsMap())) {
@@ -63,22 +88,62 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
 
   private void answer(CheckRequest request, StreamObserver<CheckResponse> responses) {
     long start = System.nanoTime();
-    CheckOutcome outcome = decide(request);
-    metrics.record(outcome, Duration.ofNanos(System.nanoTime() - start));
-    log(request, outcome);
-    responses.onNext(CheckResponses.of(outcome));
-    responses.onCompleted();
+    WebhookCheck.Step step = begin(request);
+    if (step instanceof WebhookCheck.Step.Accepted accepted && wake != null && accepted.wakeLease().isPresent()) {
+      long decided = System.nanoTime() - start;
+      wake.admit(accepted.wakeLease().get()).whenComplete((outcome, error) -> {
+        long resumed = System.nanoTime();
+        CheckOutcome answer = error == null && (outcome == WakeGate.Outcome.READY || outcome == WakeGate.Outcome.WOKEN)
+            ? finish(accepted)
+            : WebhookCheck.waking(accepted, WAKING_RETRY_AFTER_SECONDS);
+        respond(request, responses, answer, decided + (System.nanoTime() - resumed));
+      });
+      return;
+    }
+    CheckOutcome outcome = step instanceof WebhookCheck.Step.Accepted accepted
+        ? finish(accepted) : ((WebhookCheck.Step.Done) step).outcome();
+    respond(request, responses, outcome, System.nanoTime() - start);
   }
 
-  /** The decision for one request; public for the in-process benchmark. */
-  public CheckOutcome decide(CheckRequest request) {
+  private void respond(CheckRequest request, StreamObserver<CheckResponse> responses, CheckOutcome outcome, long nanos) {
+    metrics.record(outcome, Duration.ofNanos(nanos));
+    log(request, outcome);
+    try {
+      responses.onNext(CheckResponses.of(outcome));
+      responses.onCompleted();
+    } catch (RuntimeException e) {
+      // Envoy gave up on a held check (its timeout) and cancelled the call.
+      LOG.info("event=check_response_dropped error={}", e.toString());
+    }
+  }
+
+  private WebhookCheck.Step begin(CheckRequest request) {
     try {
       AttributeContext.HttpRequest http = request.getAttributes().getRequest().getHttp();
-      return check.check(request.getAttributes().getContextExtensionsMap(), headers(http), body(http));
+      return check.begin(request.getAttributes().getContextExtensionsMap(), headers(http), body(http));
     } catch (RuntimeException e) {
       LOG.error("event=check_failed error={}", e.toString());
-      return new CheckOutcome.Denied("unknown", DenyReason.INTERNAL_ERROR, "internal error while checking the webhook", List.of());
+      return new WebhookCheck.Step.Done(internalError());
     }
+  }
+
+  private CheckOutcome finish(WebhookCheck.Step.Accepted accepted) {
+    try {
+      return check.finish(accepted);
+    } catch (RuntimeException e) {
+      LOG.error("event=check_failed error={}", e.toString());
+      return internalError();
+    }
+  }
+
+  private static CheckOutcome internalError() {
+    return new CheckOutcome.Denied("unknown", DenyReason.INTERNAL_ERROR, "internal error while checking the webhook", List.of());
+  }
+
+  /** The decision for one request, without holding for a waking book; public for the in-process benchmark. */
+  public CheckOutcome decide(CheckRequest request) {
+    WebhookCheck.Step step = begin(request);
+    return step instanceof WebhookCheck.Step.Accepted accepted ? finish(accepted) : ((WebhookCheck.Step.Done) step).outcome();
   }
 
   /** Envoy's raw {@code header_map} when sent (repeated headers stay apart), else the merged map. */

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
 import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
 import io.voyager.bdk.extauthz.secrets.KubernetesSecretSource;
+import io.voyager.bdk.extauthz.wake.WakeGate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -32,16 +33,26 @@ public final class ExtAuthzServer implements AutoCloseable {
    * @param secretFailureTtl how long a failed Secret read is remembered (no API call meanwhile)
    */
   public record Limits(long maxSecrets, Duration secretIdle, Duration secretFailureTtl, BoundedReplayStore.Budget replay,
-      long maxBuckets) {
+      long maxBuckets, WakeGate.Settings wake) {
+    public Limits(long maxSecrets, Duration secretIdle, Duration secretFailureTtl, BoundedReplayStore.Budget replay, long maxBuckets) {
+      this(maxSecrets, secretIdle, secretFailureTtl, replay, maxBuckets, WakeGate.Settings.standard());
+    }
+
     public static Limits standard() {
       return new Limits(10_000, Duration.ofHours(1), Duration.ofSeconds(KubernetesSecretSource.DEFAULT_FAILURE_TTL_SECONDS),
           BoundedReplayStore.Budget.standard(), 100_000);
+    }
+
+    /** These limits with other wake settings. */
+    public Limits withWake(WakeGate.Settings settings) {
+      return new Limits(maxSecrets, secretIdle, secretFailureTtl, replay, maxBuckets, settings);
     }
   }
 
   private final KubernetesSecretSource secrets;
   private final BoundedReplayStore replays;
   private final AuthorizationService service;
+  private final WakeGate wake;
   private final ScheduledExecutorService sweeper;
   private final ExecutorService secretReads;
 
@@ -49,6 +60,7 @@ public final class ExtAuthzServer implements AutoCloseable {
     this.secrets = new KubernetesSecretSource(client, limits.maxSecrets(), limits.secretIdle(), limits.secretFailureTtl(), ticker);
     this.replays = new BoundedReplayStore(limits.replay(), ticker);
     RateLimiter limiter = new RateLimiter(limits.maxBuckets(), ticker);
+    this.wake = new WakeGate(client, limits.wake(), registry, clock, ticker);
     AtomicInteger readers = new AtomicInteger();
     this.secretReads = Executors.newFixedThreadPool(SECRET_READERS, r -> {
       Thread t = new Thread(r, "secret-read-" + readers.incrementAndGet());
@@ -56,7 +68,7 @@ public final class ExtAuthzServer implements AutoCloseable {
       return t;
     });
     this.service = new AuthorizationService(new WebhookCheck(secrets, replays, limiter, defaults, clock), new CheckMetrics(registry),
-        secretReads);
+        secretReads, wake);
     Gauge.builder("bdk.extauthz.watched.secrets", secrets, KubernetesSecretSource::watchedSecrets)
         .description("Secrets cached and watched").register(registry);
     FunctionCounter.builder("bdk.extauthz.secret.reads", secrets, KubernetesSecretSource::reads)
@@ -116,6 +128,7 @@ public final class ExtAuthzServer implements AutoCloseable {
   @Override
   public void close() {
     sweeper.shutdownNow();
+    wake.close();
     secretReads.shutdownNow();
     secrets.close();
   }

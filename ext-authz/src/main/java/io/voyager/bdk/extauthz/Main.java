@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
 import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
+import io.voyager.bdk.extauthz.wake.WakeGate;
 import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
@@ -62,6 +63,20 @@ public final class Main implements Callable<AutoCloseable> {
       description = "How long a failed Secret read is remembered: requests naming that Secret meanwhile are refused without an API call (default: ${DEFAULT-VALUE}).")
   long secretFailureTtlSeconds;
 
+  @Option(names = "--wake-hold-seconds", defaultValue = "20",
+      description = "How long a webhook for a sleeping book is held while it wakes before it is answered 503 with Retry-After; "
+          + "keep it below the xds-server's --ext-authz-wake-timeout (default: ${DEFAULT-VALUE}).")
+  long wakeHoldSeconds;
+
+  @Option(names = "--wake-settle-millis", defaultValue = "1500",
+      description = "After a woken book reports ready, how long held webhooks wait more for the gateway to route to its new endpoint "
+          + "(the xds-server pushes an endpoint change within about a second) (default: ${DEFAULT-VALUE}).")
+  long wakeSettleMillis;
+
+  @Option(names = "--wake-max-held", defaultValue = "10000",
+      description = "Webhooks held for waking books at most at once; beyond, a webhook is answered 503 at once (default: ${DEFAULT-VALUE}).")
+  int wakeMaxHeld;
+
   @Option(names = "--max-rate-buckets", defaultValue = "100000", description = "Rate-limit buckets kept at most (default: ${DEFAULT-VALUE}).")
   long maxBuckets;
 
@@ -101,13 +116,24 @@ public final class Main implements Callable<AutoCloseable> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cli, e.getMessage());
     }
+    if (wakeHoldSeconds < 1 || wakeHoldSeconds > 300) {
+      throw new CommandLine.ParameterException(cli, "--wake-hold-seconds must be from 1 to 300; got " + wakeHoldSeconds);
+    }
+    if (wakeSettleMillis < 0 || wakeSettleMillis > 30_000) {
+      throw new CommandLine.ParameterException(cli, "--wake-settle-millis must be from 0 to 30000; got " + wakeSettleMillis);
+    }
+    if (wakeMaxHeld < 1) {
+      throw new CommandLine.ParameterException(cli, "--wake-max-held must be at least 1; got " + wakeMaxHeld);
+    }
+    WakeGate.Settings wake = new WakeGate.Settings(Duration.ofSeconds(wakeHoldSeconds), Duration.ofMillis(wakeSettleMillis),
+        WakeGate.Settings.standard().rewakeInterval(), wakeMaxHeld, WakeGate.Settings.standard().maxTrackedBooks());
     CheckDefaults defaults = new CheckDefaults(Duration.ofSeconds(toleranceSeconds), new RateLimitPolicy(ratePerSecond, burst));
     Closer started = new Closer();
     try {
       KubernetesClient client = started.register(kube.client());
       PrometheusMeterRegistry registry = Metrics.newRegistry("ext-authz", started);
       ExtAuthzServer server = started.register(new ExtAuthzServer(client, defaults,
-          new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), Duration.ofSeconds(secretFailureTtlSeconds), replayBudget, maxBuckets),
+          new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), Duration.ofSeconds(secretFailureTtlSeconds), replayBudget, maxBuckets, wake),
           registry, Clock.systemUTC(), Ticker.systemTicker()));
       GrpcServers.Running grpc = started.register(
           grpcOptions.start(registry, tls, ExtAuthzServer.grpcExecutor(), server.service()));

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * (keys of {@link io.voyager.bdk.model.WebhookAuthContext}). Required: scheme, secret_namespace,
  * secret_name, secret_key, endpoint_key. Optional: tolerance_seconds, rate_per_second, burst
  * (defaults from {@link CheckDefaults}), instance, integration, routed_to (copied to the book's
- * headers when present), hmac_* for the hmac scheme.
+ * headers when present), hmac_* for the hmac scheme, wake_lease for a book that sleeps when idle
+ * ({@code customer-…/<lease>}: see {@link io.voyager.bdk.extauthz.wake.WakeGate}).
  *
  * <p>ext-authz trusts only what the gateway could have sent: the numbers must be within
  * {@link WebhookLimits}, and the Secret must be an instance's credentials Secret in a customer
@@ -48,7 +49,9 @@ public record RouteContext(
     RateLimitPolicy rateLimit,
     String instance,
     String integration,
-    String routedTo) {
+    String routedTo,
+    String wakeLease) {
+  private static final java.util.regex.Pattern LEASE_NAME = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Logger LOG = LoggerFactory.getLogger(RouteContext.class);
 
   /**
@@ -73,10 +76,25 @@ public record RouteContext(
           ctx.containsKey(RATE_PER_SECOND) ? rate(ctx) : defaults.rateLimit().ratePerSecond(),
           ctx.containsKey(BURST) ? (int) integer(ctx, BURST, WebhookLimits::burstProblem) : defaults.rateLimit().burst());
       return new RouteContext(scheme, secret, endpointKey, tolerance, rate,
-          ctx.get(INSTANCE), ctx.get(INTEGRATION), ctx.get(ROUTED_TO));
+          ctx.get(INSTANCE), ctx.get(INTEGRATION), ctx.get(ROUTED_TO), wakeLease(ctx));
     } catch (IllegalArgumentException e) {
       throw new WebhookDenied(DenyReason.INVALID_ROUTE_CONFIG, "route context_extensions invalid: " + e.getMessage());
     }
+  }
+
+  /** {@code customer-…/<name>} of a book that sleeps when idle, or null; anything else is refused. */
+  private static String wakeLease(Map<String, String> ctx) {
+    String value = ctx.get(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE);
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    int slash = value.indexOf('/');
+    if (slash <= 0 || !io.voyager.bdk.model.CustomerNamespaces.isCustomerNamespace(value.substring(0, slash))
+        || !LEASE_NAME.matcher(value.substring(slash + 1)).matches()) {
+      throw new IllegalArgumentException(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE
+          + " must be <customer namespace>/<lease name>, not '" + value + "'");
+    }
+    return value;
   }
 
   private static String required(Map<String, String> ctx, String key) {

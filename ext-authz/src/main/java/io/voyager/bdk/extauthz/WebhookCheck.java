@@ -65,38 +65,77 @@ public final class WebhookCheck {
     return !secrets.ready(namespace.trim(), name.trim());
   }
 
+  /** The whole check, for a route whose book never sleeps (or once its book is awake). */
   public CheckOutcome check(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
+    Step step = begin(contextExtensions, headers, body);
+    return step instanceof Step.Accepted accepted ? finish(accepted) : ((Step.Done) step).outcome();
+  }
+
+  /** Where a check stands after {@link #begin}: decided, or accepted so far and not yet recorded as delivered. */
+  public sealed interface Step {
+    /** Decided: a denial. */
+    record Done(CheckOutcome outcome) implements Step {}
+
+    /**
+     * Authentic, not a replay, within its rate limit — not yet recorded as delivered, so a webhook
+     * held for a waking book and then answered 503 can be sent again without being taken for a replay.
+     */
+    record Accepted(String scheme, RouteContext route, Verified verified, RateLimitDecision rate) implements Step {
+      /** The book's wake Lease ({@code namespace/name}), for a book that sleeps when idle. */
+      public java.util.Optional<String> wakeLease() {
+        return java.util.Optional.ofNullable(route.wakeLease());
+      }
+    }
+  }
+
+  /** Route context → signature → replay → rate limit; nothing is recorded as delivered yet. */
+  public Step begin(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
     String scheme = schemeTag(contextExtensions.get(WebhookAuthContext.SCHEME));
     try {
       RouteContext route = RouteContext.parse(contextExtensions, defaults);
       Verified verified = route.scheme().verify(new WebhookRequest(headers, body), secrets.secrets(route.secret()),
           new Freshness(clock.instant(), route.tolerance()));
-      Duration window = route.tolerance().multipliedBy(2);
       if (replays.seen(route.endpointKey(), verified.replayKeys())) {
-        return replay(scheme, verified);
+        return new Step.Done(replay(scheme, verified));
       }
       RateLimitDecision rate = rateLimiter.take(route.endpointKey(), route.rateLimit());
       if (!rate.allowed()) {
-        return new CheckOutcome.Denied(scheme, DenyReason.RATE_LIMITED,
+        return new Step.Done(new CheckOutcome.Denied(scheme, DenyReason.RATE_LIMITED,
             "rate limit of " + route.rateLimit().ratePerSecond() + "/s (burst " + route.rateLimit().burst() + ") exceeded; retry after "
-                + rate.retryAfterSeconds() + " s", rate.headers());
+                + rate.retryAfterSeconds() + " s", rate.headers()));
       }
-      if (!replays.firstDelivery(route.endpointKey(), verified.replayKeys(), window)) {
-        return replay(scheme, verified);
-      }
-      String webhookId = verified.deliveryId() != null && io.voyager.bdk.model.WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
-          ? verified.deliveryId() : UUID.randomUUID().toString();
-      List<Header> upstream = new ArrayList<>(4);
-      upstream.add(new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
-      addIfPresent(upstream, WebhookAuthContext.HEADER_ROUTED_TO, route.routedTo());
-      addIfPresent(upstream, WebhookAuthContext.HEADER_INSTANCE, route.instance());
-      addIfPresent(upstream, WebhookAuthContext.HEADER_INTEGRATION, route.integration());
-      List<Header> response = new ArrayList<>(rate.headers());
-      response.add(0, new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
-      return new CheckOutcome.Allowed(scheme, webhookId, upstream, response);
+      return new Step.Accepted(scheme, route, verified, rate);
     } catch (WebhookDenied denied) {
-      return new CheckOutcome.Denied(scheme, denied.reason(), denied.getMessage(), List.of());
+      return new Step.Done(new CheckOutcome.Denied(scheme, denied.reason(), denied.getMessage(), List.of()));
     }
+  }
+
+  /** Records the delivery (refusing it as a replay if a duplicate got there first) and allows it. */
+  public CheckOutcome finish(Step.Accepted accepted) {
+    String scheme = accepted.scheme();
+    RouteContext route = accepted.route();
+    Verified verified = accepted.verified();
+    Duration window = route.tolerance().multipliedBy(2);
+    if (!replays.firstDelivery(route.endpointKey(), verified.replayKeys(), window)) {
+      return replay(scheme, verified);
+    }
+    String webhookId = verified.deliveryId() != null && io.voyager.bdk.model.WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
+        ? verified.deliveryId() : UUID.randomUUID().toString();
+    List<Header> upstream = new ArrayList<>(4);
+    upstream.add(new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
+    addIfPresent(upstream, WebhookAuthContext.HEADER_ROUTED_TO, route.routedTo());
+    addIfPresent(upstream, WebhookAuthContext.HEADER_INSTANCE, route.instance());
+    addIfPresent(upstream, WebhookAuthContext.HEADER_INTEGRATION, route.integration());
+    List<Header> response = new ArrayList<>(accepted.rate().headers());
+    response.add(0, new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
+    return new CheckOutcome.Allowed(scheme, webhookId, upstream, response);
+  }
+
+  /** The answer to a webhook whose book did not wake in time: 503, retry later. */
+  public static CheckOutcome waking(Step.Accepted accepted, long retryAfterSeconds) {
+    return new CheckOutcome.Denied(accepted.scheme(), DenyReason.BOOK_WAKING,
+        "the book is starting after being idle; retry after " + retryAfterSeconds + " s",
+        List.of(new Header("retry-after", Long.toString(retryAfterSeconds))));
   }
 
   private static CheckOutcome replay(String scheme, Verified verified) {

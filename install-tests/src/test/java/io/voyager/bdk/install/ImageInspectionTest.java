@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.voyager.bdk.controller.ImageResolver;
+import io.voyager.bdk.controller.desired.ImageResolver;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

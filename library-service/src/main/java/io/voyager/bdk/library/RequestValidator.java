@@ -21,6 +21,7 @@ import io.voyager.bdk.model.EgressRules;
 import io.voyager.bdk.model.InstanceCredentials;
 import io.voyager.bdk.model.CustomerNamespaces;
 import io.voyager.bdk.model.StandardWebhookSecrets;
+import io.voyager.bdk.model.TailscaleRules;
 import io.voyager.bdk.model.WebhookLimits;
 import java.util.HashMap;
 import java.util.Map;
@@ -43,7 +44,7 @@ final class RequestValidator {
   static final Set<String> INTEGRATION_TYPES = Set.of("webhook", "api");
   static final Set<String> WEBHOOK_SCHEMES = Set.copyOf(WebhookAuthContext.SCHEMES);
   static final Set<String> CREDENTIAL_SOURCES = Set.copyOf(InstanceCredentials.SOURCES);
-  static final Set<String> TAILSCALE_MODES = Set.of("kernel", "userspace");
+  static final Set<String> TAILSCALE_MODES = Set.of(TailscaleRules.KERNEL, TailscaleRules.USERSPACE);
 
   /** A Secret data key. */
   private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
@@ -125,6 +126,7 @@ final class RequestValidator {
     d.deployment().ifPresent(dep -> deployment(dep, v));
     if (d.networking().hasTailscale()) {
       oneOf("networking.tailscale.mode", d.networking().getTailscale().getMode(), TAILSCALE_MODES, false, v);
+      tailscale(d.networking().getTailscale(), v);
     }
     egress(d.networking().getEgressList(), v);
     Set<String> signing = new HashSet<>();
@@ -284,6 +286,23 @@ final class RequestValidator {
       v.add(new Violation(o, "only a webhook signing secret keeps its previous value for a while; no webhook binding signs with "
           + quoted(c.name())));
     }
+  }
+
+  /**
+   * The tags and tailnet by the rules the controller applies too ({@link TailscaleRules}): each tag
+   * {@code tag:<DNS label>}, so nothing else reaches the sidecar's {@code tailscale up} arguments.
+   */
+  private static void tailscale(io.voyager.bdk.library.v1.Tailscale t, List<Violation> v) {
+    String f = "networking.tailscale.";
+    if (t.getTagsCount() > TailscaleRules.MAX_TAGS) {
+      v.add(new Violation(f + "tags", "must have at most " + TailscaleRules.MAX_TAGS + " tags; got " + t.getTagsCount()));
+    } else {
+      for (int i = 0; i < t.getTagsCount(); i++) {
+        int index = i;
+        TailscaleRules.tagProblem(t.getTags(i)).ifPresent(p -> v.add(new Violation(f + "tags[" + index + "]", p)));
+      }
+    }
+    TailscaleRules.tailnetProblem(t.getTailnet()).ifPresent(p -> v.add(new Violation(f + "tailnet", p)));
   }
 
   /** Tailscale joins the tailnet with the credential {@value InstanceCredentials#TAILSCALE_AUTH_KEY}. */

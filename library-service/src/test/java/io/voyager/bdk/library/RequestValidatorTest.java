@@ -11,9 +11,12 @@ import io.voyager.bdk.library.v1.CredentialInput;
 import io.voyager.bdk.library.v1.Deployment;
 import io.voyager.bdk.library.v1.Hmac;
 import io.voyager.bdk.library.v1.Integration;
+import io.voyager.bdk.library.v1.Networking;
 import io.voyager.bdk.library.v1.Resources;
+import io.voyager.bdk.library.v1.Tailscale;
 import io.voyager.bdk.library.v1.WebhookBinding;
 import io.voyager.bdk.model.BookDefinitionSpec;
+import io.voyager.bdk.model.InstanceCredentials;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -119,6 +122,21 @@ class RequestValidatorTest {
       request.clearWebhooks();
     }
     assertThatCode(() -> validator.validateCreateInstance(request.build(), BOOK)).doesNotThrowAnyException();
+  }
+
+  @Test
+  void tailscaleTagsAndTailnetFollowTheControllersRules() {
+    UnaryOperator<CreateInstanceRequest.Builder> withKey = r -> r.addCredentials(
+        CredentialInput.newBuilder().setName(InstanceCredentials.TAILSCALE_AUTH_KEY).setValue("tskey-auth-1"));
+    assertThatCode(() -> validator.validateCreateInstance(withKey.apply(instance()).setNetworking(Networking.newBuilder()
+        .setTailscale(Tailscale.newBuilder().setEnabled(true).setTailnet("acme-corp.ts.net")
+            .addTags("tag:customer").addTags("db-reader"))).build(), BOOK)).doesNotThrowAnyException();
+
+    ApiException e = instanceError(r -> withKey.apply(r).setNetworking(Networking.newBuilder()
+        .setTailscale(Tailscale.newBuilder().setEnabled(true).setTailnet("Acme Corp")
+            .addTags("tag:customer").addTags("tag:a,tag:b").addTags("--login-server=https://evil.example"))));
+    assertThat(fields(e)).containsExactly("networking.tailscale.tags[1]", "networking.tailscale.tags[2]", "networking.tailscale.tailnet");
+    assertThat(e.violations().get(0).description()).contains("'tag:' followed by a DNS label");
   }
 
   @Test

@@ -88,7 +88,8 @@ class DeployedPoliciesEndToEndTest {
       apply(root.resolve("k8s/deploy/" + service + ".yaml"), item -> RBAC_KINDS.contains(item.getClass()));
     }
     List<HasMetadata> policy = apply(root.resolve("k8s/deploy/admission-policy.yaml"), item -> true);
-    assertThat(policy).hasExactlyElementsOfTypes(ValidatingAdmissionPolicy.class, ValidatingAdmissionPolicyBinding.class);
+    assertThat(policy).hasExactlyElementsOfTypes(ValidatingAdmissionPolicy.class, ValidatingAdmissionPolicyBinding.class,
+        ValidatingAdmissionPolicy.class, ValidatingAdmissionPolicyBinding.class);
     await().atMost(WAIT).until(() -> crds.stream().allMatch(n -> established(
         admin.apiextensions().v1().customResourceDefinitions().withName(n).get())));
     new LocalServiceEndpoints(admin).ensureNamespace(CUSTOMER);
@@ -196,15 +197,42 @@ class DeployedPoliciesEndToEndTest {
     assertThat(library.client().resource(secret(CUSTOMER, "instance-credentials")).create()).isNotNull();
   }
 
+  /**
+   * ext-authz writes only the last-webhook annotation of wake Leases (RBAC: patch), and only in
+   * customer-* namespaces (the Lease policy); the controller's Leases are held to bdk and customer-*.
+   */
+  @Test
+  void wakeLeasesAreWrittenOnlyInCustomerNamespaces() {
+    for (String namespace : List.of(CUSTOMER, "kube-system")) {
+      admin.resource(new LeaseBuilder().withNewMetadata().withName("book-wake").withNamespace(namespace)
+          .addToLabels("bdk.voyager.io/wake-lease", "true").endMetadata().build()).create();
+    }
+    String patch = "{\"metadata\":{\"annotations\":{\"bdk.voyager.io/last-webhook\":\"2026-01-01T00:00:00Z\"}}}";
+    assertThat(extAuthz.client().leases().inNamespace(CUSTOMER).withName("book-wake")
+        .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), patch)
+        .getMetadata().getAnnotations()).containsEntry("bdk.voyager.io/last-webhook", "2026-01-01T00:00:00Z");
+    KubernetesClientException refused = refusal(() -> extAuthz.client().leases().inNamespace("kube-system").withName("book-wake")
+        .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), patch));
+    assertThat(refused.getCode()).isEqualTo(403);
+    assertThat(refused.getMessage()).contains("system:serviceaccount:bdk:ext-authz may write leases only in bdk and customer-* namespaces, "
+        + "not in namespace kube-system");
+    KubernetesClientException planted = refusal(() -> controller.client().resource(new LeaseBuilder().withNewMetadata()
+        .withName("kube-scheduler").withNamespace("kube-system").endMetadata().build()).create());
+    assertThat(planted.getCode()).isEqualTo(403);
+    KubernetesClientException created = refusal(() -> extAuthz.client().resource(new LeaseBuilder().withNewMetadata()
+        .withName("other").withNamespace(CUSTOMER).endMetadata().build()).create());
+    assertThat(created.getMessage()).as("RBAC: ext-authz only patches Leases").contains("cannot create resource");
+  }
+
   /** Reads are outside admission: RBAC and ext-authz's own Secret-reference rule are what hold them. */
   @Test
-  void extAuthzWritesNothingAndItsReadsAreNotAdmissionsToRestrict() {
+  void extAuthzWritesNoSecretAndItsReadsAreNotAdmissionsToRestrict() {
     admin.resource(secret("kube-system", "read-me")).create();
     assertThat(extAuthz.client().secrets().inNamespace("kube-system").withName("read-me").get())
         .as("a get is never seen by a ValidatingAdmissionPolicy").isNotNull();
     KubernetesClientException write = refusal(() -> extAuthz.client().resource(secret(CUSTOMER, "x-credentials")).create());
     assertThat(write.getCode()).isEqualTo(403);
-    assertThat(write.getMessage()).as("RBAC grants ext-authz no write at all").contains("cannot create resource");
+    assertThat(write.getMessage()).as("RBAC grants ext-authz no Secret write").contains("cannot create resource");
   }
 
   @Test

@@ -121,12 +121,25 @@ final class GatewayClient {
     }
   }
 
+  /** A POST that may take up to {@code timeout} to be answered (a webhook held while its book wakes). */
+  Answer post(String path, String body, Map<String, String> headers, Duration timeout) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(request::header);
+    return send(request, timeout);
+  }
+
   private Answer send(HttpRequest.Builder request) {
+    return send(request, Duration.ofSeconds(10));
+  }
+
+  private Answer send(HttpRequest.Builder request, Duration timeout) {
     if (token != null) {
       request.header("authorization", "Bearer " + token);
     }
     try {
-      HttpResponse<String> response = HTTP.send(request.timeout(Duration.ofSeconds(10)).build(),
+      HttpResponse<String> response = HTTP.send(request.timeout(timeout).build(),
           HttpResponse.BodyHandlers.ofString());
       return new Answer(response.statusCode(),
           response.headers().firstValue("content-type").orElse(""), response.body(), response.headers());

@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.voyager.bdk.controller.NamespaceGuardrails;
+import io.voyager.bdk.controller.desired.NamespaceGuardrails;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.Organization;
 import io.voyager.bdk.model.OrganizationSpec;

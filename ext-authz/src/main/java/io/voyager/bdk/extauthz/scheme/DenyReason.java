@@ -22,6 +22,11 @@ public enum DenyReason {
   INVALID_ROUTE_CONFIG(500),
   /** The Secret named by the route does not exist or holds no usable secret. */
   SECRET_UNAVAILABLE(503),
+  /**
+   * The book sleeps when idle and did not become ready while the webhook was held: answered with
+   * Retry-After, and not recorded as delivered, so the sender's retry is accepted.
+   */
+  BOOK_WAKING(503),
   INTERNAL_ERROR(500);
 
   private final int httpStatus;
@@ -40,7 +45,7 @@ public enum DenyReason {
    * message, and the details (namespace, Secret and key names) go to the log only.
    */
   public boolean senderMaySeeDetails() {
-    return httpStatus < 500;
+    return httpStatus < 500 || this == BOOK_WAKING;
   }
 
   /** The snake_case code used in JSON bodies and metric tags, e.g. {@code signature_mismatch}. */

@@ -184,6 +184,14 @@ public final class BookTranslator {
     ctx.put(WebhookAuthContext.INSTANCE, book.namespace() + "/" + book.name());
     ctx.put(WebhookAuthContext.INTEGRATION, integration.name());
     ctx.put(WebhookAuthContext.ROUTED_TO, book.namespace() + "/" + bookName);
+    var wake = book.spec().wake();
+    if (wake != null) {
+      if (blank(wake.lease()) || !io.voyager.bdk.model.DnsNames.isLabel(wake.lease())) {
+        problems.add("spec.wake.lease: '" + wake.lease() + "' is not a Lease name (a DNS label)");
+      } else {
+        ctx.put(WebhookAuthContext.WAKE_LEASE, book.namespace() + "/" + wake.lease());
+      }
+    }
     return ctx;
   }
 

@@ -32,6 +32,7 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.BufferSettings;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.CheckSettings;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
+import io.voyager.bdk.model.WebhookAuthContext;
 import io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -79,6 +80,15 @@ public final class XdsTranslator {
   public static final String ROUTE_CONFIG_NAME = "bdk-routes";
   public static final String METADATA_NAMESPACE = "io.voyager.bdk";
   static final String EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
+  /**
+   * The same ext_authz, for the routes of books that sleep when idle: ext-authz may hold such a
+   * check while the book wakes (its --wake-hold-seconds, 20 s by default, must stay below
+   * {@link #WAKE_CHECK_TIMEOUT_SECONDS}), so this instance waits longer than the 2 s every other
+   * webhook is held to. Only those routes enable it; everything else about it is the same.
+   */
+  static final String EXT_AUTHZ_WAKE_FILTER = "bdk.filters.http.ext_authz_wake";
+  static final int CHECK_TIMEOUT_SECONDS = 2;
+  static final int WAKE_CHECK_TIMEOUT_SECONDS = 25;
   static final String JWT_AUTHN_FILTER = JwtAuthnFilter.NAME;
   static final String LUA_FILTER = "envoy.filters.http.lua";
   static final String TRANSCODER_FILTER = TranscoderConfig.FILTER_NAME;
@@ -174,7 +184,8 @@ public final class XdsTranslator {
   /**
    * The HTTP filters of the serving listeners, in order: the per-client limit (only webhook routes
    * give it a descriptor), Lua (library routes), jwt_authn (library routes), ext_authz (webhook
-   * routes), the transcoder (library REST), the router. Lua, jwt_authn, ext_authz and the
+   * routes) and its twin with a longer timeout (webhook routes of books that sleep when idle), the
+   * transcoder (library REST), the router. Lua, jwt_authn, ext_authz and the
    * transcoder are off unless a route switches them on.
    */
   private List<HttpFilter> httpFilters(GatewayIr ir) {
@@ -193,7 +204,12 @@ public final class XdsTranslator {
         HttpFilter.newBuilder()
             .setName(EXT_AUTHZ_FILTER)
             .setDisabled(true)
-            .setTypedConfig(Anys.pack(extAuthz(ir)))
+            .setTypedConfig(Anys.pack(extAuthz(ir, CHECK_TIMEOUT_SECONDS)))
+            .build(),
+        HttpFilter.newBuilder()
+            .setName(EXT_AUTHZ_WAKE_FILTER)
+            .setDisabled(true)
+            .setTypedConfig(Anys.pack(extAuthz(ir, WAKE_CHECK_TIMEOUT_SECONDS)))
             .build(),
         HttpFilter.newBuilder().setName(TRANSCODER_FILTER).setDisabled(true).setTypedConfig(transcoder).build(),
         HttpFilter.newBuilder()
@@ -203,12 +219,12 @@ public final class XdsTranslator {
             .build());
   }
 
-  private static ExtAuthz extAuthz(GatewayIr ir) {
+  private static ExtAuthz extAuthz(GatewayIr ir, int timeoutSeconds) {
     return ExtAuthz.newBuilder()
         .setGrpcService(
             GrpcService.newBuilder()
                 .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(ir.extAuthz().clusterName()))
-                .setTimeout(seconds(2)))
+                .setTimeout(seconds(timeoutSeconds)))
         .setTransportApiVersion(ApiVersion.V3)
         .setFailureModeAllow(false)
         .setStatusOnError(HttpStatus.newBuilder().setCode(StatusCode.ServiceUnavailable))
@@ -352,7 +368,9 @@ public final class XdsTranslator {
                     HeaderMatcher.newBuilder()
                         .setName(":method")
                         .setStringMatch(StringMatcher.newBuilder().setExact("POST"))))
-        .putTypedPerFilterConfig(EXT_AUTHZ_FILTER, Anys.pack(authz))
+        .putTypedPerFilterConfig(
+            route.authContext().containsKey(WebhookAuthContext.WAKE_LEASE) ? EXT_AUTHZ_WAKE_FILTER : EXT_AUTHZ_FILTER,
+            Anys.pack(authz))
         .setMetadata(provenance(source));
     if (route.queued() == null) {
       built.setRoute(RouteAction.newBuilder().setCluster(route.clusterName()).setTimeout(seconds(30))
@@ -456,7 +474,8 @@ public final class XdsTranslator {
 
   /** Context extensions are a sorted map already; exposed for tests. */
   static Map<String, String> contextExtensions(Route route) throws com.google.protobuf.InvalidProtocolBufferException {
-    return route.getTypedPerFilterConfigOrThrow(EXT_AUTHZ_FILTER)
+    String filter = route.containsTypedPerFilterConfig(EXT_AUTHZ_FILTER) ? EXT_AUTHZ_FILTER : EXT_AUTHZ_WAKE_FILTER;
+    return route.getTypedPerFilterConfigOrThrow(filter)
         .unpack(ExtAuthzPerRoute.class)
         .getCheckSettings()
         .getContextExtensionsMap();

@@ -72,8 +72,9 @@ class GatewayTranslatorTest {
     assertThat(hcm.getRds().getRouteConfigName()).isEqualTo(XdsTranslator.ROUTE_CONFIG_NAME);
     assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly(
         "envoy.filters.http.local_ratelimit", "envoy.filters.http.lua", "envoy.filters.http.jwt_authn",
-        "envoy.filters.http.ext_authz", "envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.router");
-    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(4);
+        "envoy.filters.http.ext_authz", "bdk.filters.http.ext_authz_wake", "envoy.filters.http.grpc_json_transcoder",
+        "envoy.filters.http.router");
+    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(5);
   }
 
   @Test
@@ -94,6 +95,43 @@ class GatewayTranslatorTest {
     assertThat(cluster.getTypedExtensionProtocolOptionsMap()).containsKey("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
     ClusterLoadAssignment cla = t.resources().endpoints().stream().filter(c -> c.getClusterName().equals("k8s/bdk/book-library/grpc")).findFirst().orElseThrow();
     assertThat(cla.getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress().getSocketAddress().getPortValue()).isEqualTo(50051);
+  }
+
+  @Test
+  void aBookThatSleepsWhenIdleIsCheckedByTheWakeFilter_whichWaitsLongerForAHeldCheck() throws Exception {
+    BookSource sleeper = book("customer-a", "sleeper", webhook("github", "github"));
+    sleeper = new BookSource(sleeper.namespace(), sleeper.name(), new ExternalBookDefinitionSpec(
+        sleeper.spec().bookType(), sleeper.spec().version(), sleeper.spec().externalIntegrations(), null, null, null, null, null,
+        new ExternalBookDefinitionSpec.Wake("sleeper-wake")));
+    Translation t = translator.translate(input(List.of(sleeper, book("customer-b", "awake", webhook("github", "github"))), Map.of()));
+
+    Route held = routes(t).getVirtualHosts(0).getRoutesList().stream()
+        .filter(r -> r.getName().startsWith("webhook/customer-a/sleeper/")).findFirst().orElseThrow();
+    assertThat(held.getTypedPerFilterConfigMap()).containsKey("bdk.filters.http.ext_authz_wake")
+        .doesNotContainKey("envoy.filters.http.ext_authz");
+    assertThat(XdsTranslator.contextExtensions(held)).containsEntry(WebhookAuthContext.WAKE_LEASE, "customer-a/sleeper-wake");
+    Route plain = routes(t).getVirtualHosts(0).getRoutesList().stream()
+        .filter(r -> r.getName().startsWith("webhook/customer-b/awake/")).findFirst().orElseThrow();
+    assertThat(plain.getTypedPerFilterConfigMap()).containsKey("envoy.filters.http.ext_authz")
+        .doesNotContainKey("bdk.filters.http.ext_authz_wake");
+    assertThat(XdsTranslator.contextExtensions(plain)).doesNotContainKey(WebhookAuthContext.WAKE_LEASE);
+
+    ExtAuthz wake = filter(hcm(t), "bdk.filters.http.ext_authz_wake").getTypedConfig().unpack(ExtAuthz.class);
+    ExtAuthz normal = filter(hcm(t), "envoy.filters.http.ext_authz").getTypedConfig().unpack(ExtAuthz.class);
+    assertThat(wake.getGrpcService().getTimeout().getSeconds()).isEqualTo(25);
+    assertThat(normal.getGrpcService().getTimeout().getSeconds()).isEqualTo(2);
+    assertThat(wake.toBuilder().setGrpcService(normal.getGrpcService()).build()).isEqualTo(normal);
+  }
+
+  @Test
+  void aWakeLeaseThatIsNoLeaseNameIsRefusedNamingTheField() {
+    BookSource bad = book("customer-a", "bad", webhook("github", "github"));
+    bad = new BookSource(bad.namespace(), bad.name(), new ExternalBookDefinitionSpec(
+        bad.spec().bookType(), bad.spec().version(), bad.spec().externalIntegrations(), null, null, null, null, null,
+        new ExternalBookDefinitionSpec.Wake("../kube-system/x")));
+    Translation t = translator.translate(input(List.of(bad), Map.of()));
+    assertThat(t.books()).singleElement().isInstanceOf(BookTranslation.Rejected.class)
+        .satisfies(b -> assertThat(((BookTranslation.Rejected) b).reason()).contains("spec.wake.lease:"));
   }
 
   @Test

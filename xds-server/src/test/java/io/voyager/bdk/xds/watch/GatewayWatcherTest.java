@@ -141,8 +141,10 @@ class GatewayWatcherTest {
         assertThat(c.message()).contains("spec.externalIntegrations[0].authentication");
       });
     });
-    assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-b/good/8080")
-        .doesNotContainKey("k8s/customer-a/bad/8080");
+    // The bad book's status may be written before the snapshot that adds the good one is published.
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-b/good/8080"));
+    assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/bad/8080");
   }
 
   /** A hand-applied book beyond the caps (the mock stores what a real API server's CRD schema would refuse) is refused in its status. */
