@@ -101,6 +101,21 @@ public final class TailscaleRules {
     return Optional.of("must be '" + USERSPACE + "' or '" + KERNEL + "'; got '" + mode + "'");
   }
 
+  /** A Tailscale instance runs this many replicas at most: its sidecar keeps one tailnet device in one state Secret. */
+  public static final int MAX_REPLICAS = 1;
+
+  /**
+   * Why {@code replicas} (an instance's replica count or its autoscaler's maximum) is too many for
+   * an instance with Tailscale on, or empty when it fits (null and 0 fit: the default and "unset").
+   */
+  public static Optional<String> replicasProblem(Integer replicas) {
+    if (replicas == null || replicas <= MAX_REPLICAS) {
+      return Optional.empty();
+    }
+    return Optional.of("a Tailscale instance runs " + MAX_REPLICAS + " replica (its sidecar keeps one tailnet device, in one"
+        + " state Secret); got " + replicas);
+  }
+
   /** Whether {@code tailscale} is switched on. */
   public static boolean enabled(Tailscale tailscale) {
     return tailscale != null && Boolean.TRUE.equals(tailscale.enabled());

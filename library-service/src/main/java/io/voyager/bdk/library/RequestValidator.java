@@ -135,6 +135,7 @@ final class RequestValidator {
     webhooks(d.webhooks(), book, credentials, d.credentialScope(), v);
     standardWebhookSecrets(d, v);
     tailscaleAuthKey(d, credentials, v);
+    tailscaleReplicas(d, v);
     String type = d.deployment().map(Deployment::getType).orElse("");
     if (!d.webhooks().isEmpty() && DeploymentType.parse(type).filter(t -> !t.receivesTraffic()).isPresent()) {
       v.add(new Violation("webhooks", "a " + type + " instance receives no webhooks; remove them or choose another deployment.type"));
@@ -303,6 +304,20 @@ final class RequestValidator {
       }
     }
     TailscaleRules.tailnetProblem(t.getTailnet()).ifPresent(p -> v.add(new Violation(f + "tailnet", p)));
+  }
+
+  /** A Tailscale instance runs one replica, scaled or not ({@link TailscaleRules#MAX_REPLICAS}), as the controller requires. */
+  private static void tailscaleReplicas(InstanceDraft d, List<Violation> v) {
+    if (!d.networking().getTailscale().getEnabled()) {
+      return;
+    }
+    d.deployment().ifPresent(dep -> {
+      TailscaleRules.replicasProblem(dep.getReplicas()).ifPresent(p -> v.add(new Violation("deployment.replicas", p)));
+      if (dep.hasScaling()) {
+        TailscaleRules.replicasProblem(dep.getScaling().getMaxReplicas())
+            .ifPresent(p -> v.add(new Violation("deployment.scaling.max_replicas", p)));
+      }
+    });
   }
 
   /** Tailscale joins the tailnet with the credential {@value InstanceCredentials#TAILSCALE_AUTH_KEY}. */

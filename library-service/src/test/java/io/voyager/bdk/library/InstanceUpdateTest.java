@@ -397,12 +397,14 @@ class InstanceUpdateTest {
   @Test
   void tailscaleNeedsItsAuthKeyCredentialOnCreateAndUpdate() {
     Networking tailscale = Networking.newBuilder().setTailscale(Tailscale.newBuilder().setEnabled(true)).build();
-    StatusRuntimeException e = assertCode(() -> stub.createInstance(instanceRequest(book.getBookId())
+    var oneReplica = instanceRequest(book.getBookId());
+    oneReplica.setDeployment(oneReplica.getDeployment().toBuilder().setReplicas(1));
+    StatusRuntimeException e = assertCode(() -> stub.createInstance(oneReplica.clone()
         .setNetworking(tailscale).build()), Status.Code.INVALID_ARGUMENT);
     assertThat(violatedFields(e)).containsExactly("networking.tailscale.enabled");
     assertThat(e.getStatus().getDescription()).contains("'tailscale_auth_key'");
 
-    Instance created = stub.createInstance(instanceRequest(book.getBookId()).build());
+    Instance created = stub.createInstance(oneReplica.build());
     e = assertCode(() -> stub.updateInstance(patch(created, Instance.newBuilder().setNetworking(tailscale),
         "networking.tailscale")), Status.Code.INVALID_ARGUMENT);
     assertThat(violatedFields(e)).containsExactly("networking.tailscale.enabled");
@@ -423,6 +425,10 @@ class InstanceUpdateTest {
     e = assertCode(() -> stub.updateInstance(patch(withTailscale, Instance.newBuilder()
         .addCredentials(Credential.newBuilder().setName("zendesk_secret")), "credentials")), Status.Code.INVALID_ARGUMENT);
     assertThat(violatedFields(e)).containsExactly("networking.tailscale.enabled");
+    // nor may it scale past one replica (one tailnet device, one state Secret)
+    e = assertCode(() -> stub.updateInstance(patch(withTailscale, Instance.newBuilder()
+        .setDeployment(Deployment.newBuilder().setReplicas(2)), "deployment.replicas")), Status.Code.INVALID_ARGUMENT);
+    assertThat(violatedFields(e)).containsExactly("deployment.replicas");
   }
 
   // ---- helpers ----

@@ -9,6 +9,7 @@ import io.voyager.bdk.library.v1.CreateBookRequest;
 import io.voyager.bdk.library.v1.CreateInstanceRequest;
 import io.voyager.bdk.library.v1.CredentialInput;
 import io.voyager.bdk.library.v1.Deployment;
+import io.voyager.bdk.library.v1.Scaling;
 import io.voyager.bdk.library.v1.Hmac;
 import io.voyager.bdk.library.v1.Integration;
 import io.voyager.bdk.library.v1.Networking;
@@ -126,8 +127,8 @@ class RequestValidatorTest {
 
   @Test
   void tailscaleTagsAndTailnetFollowTheControllersRules() {
-    UnaryOperator<CreateInstanceRequest.Builder> withKey = r -> r.addCredentials(
-        CredentialInput.newBuilder().setName(InstanceCredentials.TAILSCALE_AUTH_KEY).setValue("tskey-auth-1"));
+    UnaryOperator<CreateInstanceRequest.Builder> withKey = r -> r.setDeployment(r.getDeployment().toBuilder().setReplicas(1))
+        .addCredentials(CredentialInput.newBuilder().setName(InstanceCredentials.TAILSCALE_AUTH_KEY).setValue("tskey-auth-1"));
     assertThatCode(() -> validator.validateCreateInstance(withKey.apply(instance()).setNetworking(Networking.newBuilder()
         .setTailscale(Tailscale.newBuilder().setEnabled(true).setTailnet("acme-corp.ts.net")
             .addTags("tag:customer").addTags("db-reader"))).build(), BOOK)).doesNotThrowAnyException();
@@ -137,6 +138,23 @@ class RequestValidatorTest {
             .addTags("tag:customer").addTags("tag:a,tag:b").addTags("--login-server=https://evil.example"))));
     assertThat(fields(e)).containsExactly("networking.tailscale.tags[1]", "networking.tailscale.tags[2]", "networking.tailscale.tailnet");
     assertThat(e.violations().get(0).description()).contains("'tag:' followed by a DNS label");
+  }
+
+  @Test
+  void aTailscaleInstanceRunsOneReplicaScaledOrNot() {
+    UnaryOperator<CreateInstanceRequest.Builder> tailscale = r -> r.addCredentials(
+        CredentialInput.newBuilder().setName(InstanceCredentials.TAILSCALE_AUTH_KEY).setValue("tskey-auth-1"))
+        .setNetworking(Networking.newBuilder().setTailscale(Tailscale.newBuilder().setEnabled(true)));
+    assertThatCode(() -> validator.validateCreateInstance(tailscale.apply(instance())
+        .setDeployment(Deployment.newBuilder().setType("primary").setReplicas(1)).build(), BOOK)).doesNotThrowAnyException();
+
+    ApiException e = instanceError(r -> tailscale.apply(r).setDeployment(Deployment.newBuilder().setType("primary")
+        .setReplicas(2).setScaling(Scaling.newBuilder().setMinReplicas(1).setMaxReplicas(3))));
+    assertThat(fields(e)).containsExactly("deployment.replicas", "deployment.scaling.max_replicas");
+    assertThat(e.violations().get(0).description()).contains("a Tailscale instance runs 1 replica").contains("got 2");
+
+    assertThatCode(() -> validator.validateCreateInstance(instance()
+        .setDeployment(Deployment.newBuilder().setType("primary").setReplicas(2)).build(), BOOK)).doesNotThrowAnyException();
   }
 
   @Test

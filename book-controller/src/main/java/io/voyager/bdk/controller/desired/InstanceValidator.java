@@ -123,13 +123,12 @@ public final class InstanceValidator {
     }
     if (tailscale) {
       var d = spec.deployment();
-      if (d != null && d.replicas() != null && d.replicas() > 1) {
-        problems.add("spec.deployment.replicas: a Tailscale instance runs 1 replica (its sidecar keeps one tailnet device, "
-            + "in one state Secret); got " + d.replicas());
-      }
-      if (d != null && d.scaling() != null && d.scaling().maxReplicas() != null && d.scaling().maxReplicas() > 1) {
-        problems.add("spec.deployment.scaling.max_replicas: a Tailscale instance runs 1 replica (its sidecar keeps one "
-            + "tailnet device, in one state Secret); got " + d.scaling().maxReplicas());
+      if (d != null) {
+        TailscaleRules.replicasProblem(d.replicas()).ifPresent(p -> problems.add("spec.deployment.replicas: " + p));
+        if (d.scaling() != null) {
+          TailscaleRules.replicasProblem(d.scaling().maxReplicas())
+              .ifPresent(p -> problems.add("spec.deployment.scaling.max_replicas: " + p));
+        }
       }
     }
 
