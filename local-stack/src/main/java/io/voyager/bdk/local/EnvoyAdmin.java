@@ -72,6 +72,30 @@ public final class EnvoyAdmin {
     return json("/config_dump?resource=" + URLEncoder.encode(resource, StandardCharsets.UTF_8));
   }
 
+  /**
+   * The {@code version_info} of the dynamic route configuration named {@code name} (Envoy serves
+   * several: the public routes, the HTTPS redirect, the internal delivery routes, in no fixed
+   * order), or "" when it has none of that name.
+   */
+  public String routeConfigVersion(String name) {
+    for (JsonNode c : configDump("dynamic_route_configs").path("configs")) {
+      if (name.equals(c.path("route_config").path("name").asText())) {
+        return c.path("version_info").asText();
+      }
+    }
+    return "";
+  }
+
+  /** The {@code version_info} of the active dynamic listener named {@code name}, or "" when it has none. */
+  public String listenerVersion(String name) {
+    for (JsonNode c : configDump("dynamic_listeners").path("configs")) {
+      if (name.equals(c.path("name").asText())) {
+        return c.path("active_state").path("version_info").asText();
+      }
+    }
+    return "";
+  }
+
   /** GET {@code pathAndQuery} as JSON; fails on a non-200 answer. */
   public JsonNode json(String pathAndQuery) {
     HttpResponse<String> response = get(pathAndQuery);

@@ -11,6 +11,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
 import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.xds.translate.XdsTranslator;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -221,10 +222,9 @@ class XdsRestartEndToEndTest {
   record Versions(String listeners, String routes, String clusters) {}
 
   private static Versions versions() {
-    JsonNode listener = admin.configDump("dynamic_listeners").path("configs").path(0).path("active_state");
     return new Versions(
-        listener.path("version_info").asText(),
-        admin.configDump("dynamic_route_configs").path("configs").path(0).path("version_info").asText(),
+        admin.listenerVersion(XdsTranslator.LISTENER_NAME),
+        admin.routeConfigVersion(XdsTranslator.ROUTE_CONFIG_NAME),
         clusterVersions());
   }
 

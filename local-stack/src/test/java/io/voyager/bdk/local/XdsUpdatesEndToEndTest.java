@@ -14,6 +14,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ServiceRef;
 import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.xds.translate.XdsTranslator;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -203,7 +204,7 @@ class XdsUpdatesEndToEndTest {
   }
 
   private static String routeConfigVersion() {
-    return admin.configDump("dynamic_route_configs").path("configs").path(0).path("version_info").asText();
+    return admin.routeConfigVersion(XdsTranslator.ROUTE_CONFIG_NAME);
   }
 
   private static String received(int backendPort) throws Exception {
