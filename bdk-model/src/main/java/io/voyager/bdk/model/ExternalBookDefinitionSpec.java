@@ -45,7 +45,7 @@ public record ExternalBookDefinitionSpec(
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record ExternalIntegration(
-      @Required String name,
+      @Required @Pattern(DnsNames.LABEL_PATTERN) String name,
       @Required String type,
       String endpoint,
       Authentication authentication,

@@ -116,6 +116,8 @@ class CrdSchemaAgreementTest {
     add(rows, "DNS label: BookDefinition spec.name", book("spec/name"), LABELS, v -> DnsNames.isLabel((String) v));
     add(rows, "DNS label: ExternalBookDefinition spec.service.name", external("spec/service/name"), LABELS,
         v -> DnsNames.isLabel((String) v));
+    add(rows, "DNS label: ExternalBookDefinition spec.externalIntegrations[0].name", external("spec/externalIntegrations/0/name"),
+        LABELS, v -> DnsNames.isLabel((String) v));
     String c54 = "customer-" + "a".repeat(54);
     add(rows, "customer namespace: BookInstanceDefinition spec.customer.namespace", instance("spec/customer/namespace"),
         List.of("customer-a", "customer-acme-2", c54, c54 + "a", "customer-", "customer--a", "customer-a-", "customer-A",

@@ -2,6 +2,7 @@ package io.voyager.bdk.xds.ir;
 
 import io.voyager.bdk.model.CredentialSecrets;
 import io.voyager.bdk.model.CustomerNamespaces;
+import io.voyager.bdk.model.DnsNames;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
@@ -19,9 +20,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
  * One ExternalBookDefinition → its webhook routes (IR), or a rejection naming every bad field.
@@ -43,7 +44,6 @@ public final class BookTranslator {
   public static final int DEFAULT_SERVICE_PORT = 8080;
   public static final Set<String> SCHEMES =
       Set.copyOf(WebhookAuthContext.SCHEMES);
-  private static final Pattern SEGMENT = Pattern.compile("[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?");
 
   public static BookTranslation translate(BookSource book) {
     List<String> problems = new ArrayList<>();
@@ -66,8 +66,9 @@ public final class BookTranslator {
       }
       int before = problems.size();
       String name = integration.name();
-      if (name == null || !SEGMENT.matcher(name).matches()) {
-        problems.add(field + ".name: '" + name + "' must be lowercase letters, digits, '-', '_' or '.' (at most 63)");
+      Optional<String> nameProblem = DnsNames.labelProblem(name);
+      if (nameProblem.isPresent()) {
+        problems.add(field + ".name: " + nameProblem.get());
         continue;
       }
       if (!seen.add(name)) {
@@ -106,7 +107,7 @@ public final class BookTranslator {
     ExternalBookDefinitionSpec.ServiceRef service = book.spec().service();
     String name = service != null && service.name() != null ? service.name() : book.name();
     int port = service != null && service.port() != null ? service.port() : DEFAULT_SERVICE_PORT;
-    java.util.Optional<String> nameProblem = io.voyager.bdk.model.DnsNames.labelProblem(name);
+    Optional<String> nameProblem = DnsNames.labelProblem(name);
     if (nameProblem.isPresent()) {
       problems.add("spec.service.name: " + nameProblem.get() + " (a Service name)");
       return null;
