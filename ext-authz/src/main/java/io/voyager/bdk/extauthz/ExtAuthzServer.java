@@ -6,8 +6,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.voyager.bdk.extauthz.ratelimit.JetStreamRateLimiter;
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
+import io.voyager.bdk.extauthz.ratelimit.RateLimits;
 import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
+import io.voyager.bdk.extauthz.replay.JetStreamReplayStore;
+import io.voyager.bdk.extauthz.replay.ReplayStore;
+import io.voyager.bdk.extauthz.shared.SharedState;
 import io.voyager.bdk.extauthz.secrets.KubernetesSecretSource;
 import io.voyager.bdk.extauthz.wake.WakeGate;
 import java.time.Clock;
@@ -50,16 +55,40 @@ public final class ExtAuthzServer implements AutoCloseable {
   }
 
   private final KubernetesSecretSource secrets;
+  /** This replica's replay memory; null when the state is shared ({@link SharedState}). */
   private final BoundedReplayStore replays;
+  private final SharedState shared;
   private final AuthorizationService service;
   private final WakeGate wake;
   private final ScheduledExecutorService sweeper;
   private final ExecutorService secretReads;
 
+  /** Replay and rate-limit state in this replica's memory. */
   public ExtAuthzServer(KubernetesClient client, CheckDefaults defaults, Limits limits, MeterRegistry registry, Clock clock, Ticker ticker) {
+    this(client, defaults, limits, null, registry, clock, ticker);
+  }
+
+  /**
+   * @param shared replay and rate-limit state shared by the replicas (NATS JetStream key-value),
+   *     closed with this server; null: this replica's memory ({@link BoundedReplayStore}, {@link RateLimiter})
+   */
+  public ExtAuthzServer(KubernetesClient client, CheckDefaults defaults, Limits limits, SharedState shared, MeterRegistry registry,
+      Clock clock, Ticker ticker) {
     this.secrets = new KubernetesSecretSource(client, limits.maxSecrets(), limits.secretIdle(), limits.secretFailureTtl(), ticker);
-    this.replays = new BoundedReplayStore(limits.replay(), ticker);
-    RateLimiter limiter = new RateLimiter(limits.maxBuckets(), ticker);
+    this.shared = shared;
+    ReplayStore replayStore;
+    RateLimits limiter;
+    if (shared == null) {
+      this.replays = new BoundedReplayStore(limits.replay(), ticker);
+      replayStore = replays;
+      limiter = new RateLimiter(limits.maxBuckets(), ticker);
+    } else {
+      this.replays = null;
+      replayStore = new JetStreamReplayStore(shared, limits.replay().slotsPerEndpoint(), ticker);
+      JetStreamRateLimiter sharedLimiter = new JetStreamRateLimiter(shared, clock);
+      limiter = sharedLimiter;
+      registerSharedStateMetrics(registry, shared, sharedLimiter);
+    }
     this.wake = new WakeGate(client, limits.wake(), registry, clock, ticker);
     AtomicInteger readers = new AtomicInteger();
     this.secretReads = Executors.newFixedThreadPool(SECRET_READERS, r -> {
@@ -67,13 +96,15 @@ public final class ExtAuthzServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.service = new AuthorizationService(new WebhookCheck(secrets, replays, limiter, defaults, clock), new CheckMetrics(registry),
+    this.service = new AuthorizationService(new WebhookCheck(secrets, replayStore, limiter, defaults, clock), new CheckMetrics(registry),
         secretReads, wake);
     Gauge.builder("bdk.extauthz.watched.secrets", secrets, KubernetesSecretSource::watchedSecrets)
         .description("Secrets cached and watched").register(registry);
     FunctionCounter.builder("bdk.extauthz.secret.reads", secrets, KubernetesSecretSource::reads)
         .description("Secret reads sent to the API server (a failed read is not retried for a few seconds)").register(registry);
-    registerReplayMetrics(registry, replays);
+    if (replays != null) {
+      registerReplayMetrics(registry, replays);
+    }
     this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "replay-sweeper");
       t.setDaemon(true);
@@ -96,6 +127,29 @@ public final class ExtAuthzServer implements AutoCloseable {
     return MoreExecutors.directExecutor();
   }
 
+  /**
+   * The executor for gRPC calls when the state is shared: each check waits for a few NATS round
+   * trips, which must not block the network threads. Bounded; daemon threads.
+   */
+  public static ExecutorService sharedStateGrpcExecutor(int threads) {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "check-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  static void registerSharedStateMetrics(MeterRegistry registry, SharedState shared, JetStreamRateLimiter limiter) {
+    FunctionCounter.builder("bdk.extauthz.state.failures", shared, SharedState::failures)
+        .description("reads and writes of the shared replay/rate-limit state (NATS JetStream) that failed or timed out: "
+            + "each check concerned was refused with 503 state_unavailable").register(registry);
+    Gauge.builder("bdk.extauthz.state.connected", shared, s -> s.connected() ? 1 : 0)
+        .description("1 while connected to NATS (the shared replay/rate-limit state)").register(registry);
+    FunctionCounter.builder("bdk.extauthz.rate.limit.contention", limiter, JetStreamRateLimiter::contention)
+        .description("rate-limit takes refused because the endpoint's shared bucket kept changing under them").register(registry);
+  }
+
   static void registerReplayMetrics(MeterRegistry registry, BoundedReplayStore replays) {
     Gauge.builder("bdk.extauthz.replay.entries", replays, BoundedReplayStore::entries)
         .description("delivery keys remembered for replay protection").register(registry);
@@ -114,6 +168,9 @@ public final class ExtAuthzServer implements AutoCloseable {
   }
 
   private void sweep() {
+    if (replays == null) {
+      return;
+    }
     try {
       replays.sweep();
     } catch (RuntimeException e) {
@@ -131,5 +188,8 @@ public final class ExtAuthzServer implements AutoCloseable {
     wake.close();
     secretReads.shutdownNow();
     secrets.close();
+    if (shared != null) {
+      shared.close();
+    }
   }
 }

@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
 import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
+import io.voyager.bdk.extauthz.shared.SharedState;
+import io.voyager.bdk.extauthz.shared.SharedStateSettings;
 import io.voyager.bdk.extauthz.wake.WakeGate;
 import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.support.AdminOptions;
@@ -77,6 +79,32 @@ public final class Main implements Callable<AutoCloseable> {
       description = "Webhooks held for waking books at most at once; beyond, a webhook is answered 503 at once (default: ${DEFAULT-VALUE}).")
   int wakeMaxHeld;
 
+  @Option(names = "--nats-url",
+      description = "NATS server(s), comma-separated: replay and rate-limit state is then kept in JetStream key-value buckets shared by "
+          + "every replica and kept across restarts; when NATS cannot be reached a webhook is refused with 503 state_unavailable. "
+          + "Unset: each replica keeps its own state in memory (--replay-memory-bytes, --max-rate-buckets).")
+  String natsUrl;
+
+  @Option(names = "--state-replicas", defaultValue = "1",
+      description = "With --nats-url: replicas of the state buckets, 1 for one server, 3 in a JetStream cluster (default: ${DEFAULT-VALUE}).")
+  int stateReplicas;
+
+  @Option(names = "--state-timeout", defaultValue = "1s",
+      description = "With --nats-url: how long one state read or write may take before the webhook is refused with 503 (default: ${DEFAULT-VALUE}).")
+  String stateTimeout;
+
+  @Option(names = "--replay-kv-max-bytes", defaultValue = "268435456",
+      description = "With --nats-url: storage of the replay bucket; when full, new deliveries are refused with 503 (default: ${DEFAULT-VALUE} = 256 MiB).")
+  long replayKvMaxBytes;
+
+  @Option(names = "--rate-limit-kv-max-bytes", defaultValue = "67108864",
+      description = "With --nats-url: storage of the rate-limit bucket (default: ${DEFAULT-VALUE} = 64 MiB).")
+  long rateLimitKvMaxBytes;
+
+  @Option(names = "--check-threads", defaultValue = "32",
+      description = "With --nats-url: threads deciding checks (each waits for NATS round trips) (default: ${DEFAULT-VALUE}).")
+  int checkThreads;
+
   @Option(names = "--max-rate-buckets", defaultValue = "100000", description = "Rate-limit buckets kept at most (default: ${DEFAULT-VALUE}).")
   long maxBuckets;
 
@@ -127,19 +155,47 @@ public final class Main implements Callable<AutoCloseable> {
     }
     WakeGate.Settings wake = new WakeGate.Settings(Duration.ofSeconds(wakeHoldSeconds), Duration.ofMillis(wakeSettleMillis),
         WakeGate.Settings.standard().rewakeInterval(), wakeMaxHeld, WakeGate.Settings.standard().maxTrackedBooks());
+    SharedStateSettings sharedSettings = null;
+    if (natsUrl != null) {
+      if (checkThreads < 1 || checkThreads > 1024) {
+        throw new CommandLine.ParameterException(cli, "--check-threads must be from 1 to 1024; got " + checkThreads);
+      }
+      try {
+        sharedSettings = new SharedStateSettings(natsUrl, stateReplicas, duration("--state-timeout", stateTimeout),
+            replayKvMaxBytes, rateLimitKvMaxBytes);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(cli, e.getMessage());
+      }
+    }
     CheckDefaults defaults = new CheckDefaults(Duration.ofSeconds(toleranceSeconds), new RateLimitPolicy(ratePerSecond, burst));
     Closer started = new Closer();
     try {
       KubernetesClient client = started.register(kube.client());
       PrometheusMeterRegistry registry = Metrics.newRegistry("ext-authz", started);
-      ExtAuthzServer server = started.register(new ExtAuthzServer(client, defaults,
-          new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), Duration.ofSeconds(secretFailureTtlSeconds), replayBudget, maxBuckets, wake),
-          registry, Clock.systemUTC(), Ticker.systemTicker()));
+      SharedState shared = sharedSettings == null ? null : SharedState.connect(sharedSettings);
+      ExtAuthzServer server;
+      try {
+        server = started.register(new ExtAuthzServer(client, defaults,
+            new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), Duration.ofSeconds(secretFailureTtlSeconds), replayBudget, maxBuckets, wake),
+            shared, registry, Clock.systemUTC(), Ticker.systemTicker()));
+      } catch (RuntimeException e) {
+        if (shared != null) {
+          shared.close();
+        }
+        throw e;
+      }
+      java.util.concurrent.Executor executor = ExtAuthzServer.grpcExecutor();
+      if (shared != null) {
+        java.util.concurrent.ExecutorService pool = ExtAuthzServer.sharedStateGrpcExecutor(checkThreads);
+        started.register(pool::shutdownNow);
+        executor = pool;
+      }
       GrpcServers.Running grpc = started.register(
-          grpcOptions.start(registry, tls, ExtAuthzServer.grpcExecutor(), server.service()));
+          grpcOptions.start(registry, tls, executor, server.service()));
       AdminServer admin = started.register(this.admin.start(registry, () -> true));
-      log.info("event=ext_authz_started grpc={}:{} admin_port={} tolerance_s={} rate_per_s={} burst={}",
-          grpcOptions.host(), grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst);
+      log.info("event=ext_authz_started grpc={}:{} admin_port={} tolerance_s={} rate_per_s={} burst={} state={}",
+          grpcOptions.host(), grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst,
+          natsUrl == null ? "memory" : "nats:" + natsUrl);
       return () -> {
         started.close();
         log.info("event=ext_authz_stopped");
@@ -148,5 +204,15 @@ public final class Main implements Callable<AutoCloseable> {
       started.close();
       throw e;
     }
+  }
+
+  /** {@code 500ms} or {@code 2s}. */
+  static Duration duration(String flag, String value) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,6})(ms|s)").matcher(value == null ? "" : value.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(flag + ": '" + value + "' is not a duration like 500ms or 2s");
+    }
+    long n = Long.parseLong(m.group(1));
+    return m.group(2).equals("ms") ? Duration.ofMillis(n) : Duration.ofSeconds(n);
   }
 }

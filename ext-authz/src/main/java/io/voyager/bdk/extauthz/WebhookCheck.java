@@ -1,7 +1,7 @@
 package io.voyager.bdk.extauthz;
 
 import io.voyager.bdk.extauthz.ratelimit.RateLimitDecision;
-import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
+import io.voyager.bdk.extauthz.ratelimit.RateLimits;
 import io.voyager.bdk.extauthz.replay.ReplayStore;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.voyager.bdk.extauthz.scheme.Freshness;
@@ -11,6 +11,7 @@ import io.voyager.bdk.extauthz.scheme.Verified;
 import io.voyager.bdk.extauthz.scheme.WebhookDenied;
 import io.voyager.bdk.extauthz.scheme.WebhookRequest;
 import io.voyager.bdk.extauthz.secrets.SecretSource;
+import io.voyager.bdk.extauthz.shared.SharedStateUnavailable;
 import io.voyager.bdk.model.WebhookAuthContext;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,11 +41,11 @@ public final class WebhookCheck {
 
   private final SecretSource secrets;
   private final ReplayStore replays;
-  private final RateLimiter rateLimiter;
+  private final RateLimits rateLimiter;
   private final CheckDefaults defaults;
   private final Clock clock;
 
-  public WebhookCheck(SecretSource secrets, ReplayStore replays, RateLimiter rateLimiter, CheckDefaults defaults, Clock clock) {
+  public WebhookCheck(SecretSource secrets, ReplayStore replays, RateLimits rateLimiter, CheckDefaults defaults, Clock clock) {
     this.secrets = secrets;
     this.replays = replays;
     this.rateLimiter = rateLimiter;
@@ -107,6 +108,8 @@ public final class WebhookCheck {
       return new Step.Accepted(scheme, route, verified, rate);
     } catch (WebhookDenied denied) {
       return new Step.Done(new CheckOutcome.Denied(scheme, denied.reason(), denied.getMessage(), List.of()));
+    } catch (SharedStateUnavailable e) {
+      return new Step.Done(stateUnavailable(scheme, e));
     }
   }
 
@@ -116,8 +119,12 @@ public final class WebhookCheck {
     RouteContext route = accepted.route();
     Verified verified = accepted.verified();
     Duration window = route.tolerance().multipliedBy(2);
-    if (!replays.firstDelivery(route.endpointKey(), verified.replayKeys(), window)) {
-      return replay(scheme, verified);
+    try {
+      if (!replays.firstDelivery(route.endpointKey(), verified.replayKeys(), window)) {
+        return replay(scheme, verified);
+      }
+    } catch (SharedStateUnavailable e) {
+      return stateUnavailable(scheme, e);
     }
     String webhookId = verified.deliveryId() != null && io.voyager.bdk.model.WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
         ? verified.deliveryId() : UUID.randomUUID().toString();
@@ -136,6 +143,11 @@ public final class WebhookCheck {
     return new CheckOutcome.Denied(accepted.scheme(), DenyReason.BOOK_WAKING,
         "the book is starting after being idle; retry after " + retryAfterSeconds + " s",
         List.of(new Header("retry-after", Long.toString(retryAfterSeconds))));
+  }
+
+  /** Fail closed: the shared replay/rate-limit state is unreachable (the sender may retry: nothing was recorded). */
+  private static CheckOutcome stateUnavailable(String scheme, SharedStateUnavailable e) {
+    return new CheckOutcome.Denied(scheme, DenyReason.STATE_UNAVAILABLE, e.getMessage(), List.of(new Header("retry-after", "5")));
   }
 
   private static CheckOutcome replay(String scheme, Verified verified) {

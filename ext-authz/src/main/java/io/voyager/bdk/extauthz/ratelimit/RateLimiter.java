@@ -17,7 +17,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
  * meanwhile expired and been replaced by a fresh one — both would grant tokens, and the write-back
  * would discard the other's.)
  */
-public final class RateLimiter {
+public final class RateLimiter implements RateLimits {
   private record Entry(TokenBucket bucket, RateLimitPolicy policy) {}
 
   private final Ticker ticker;
@@ -47,7 +47,7 @@ public final class RateLimiter {
         .build();
   }
 
-  /** Takes one token from the endpoint's bucket. */
+  @Override
   public RateLimitDecision take(String endpointKey, RateLimitPolicy policy) {
     RateLimitDecision[] decision = new RateLimitDecision[1];
     buckets.asMap().compute(endpointKey, (key, entry) -> {

@@ -5,6 +5,22 @@ final class TokenBucket {
   private double tokens = -1;
   private long lastNanos;
 
+  TokenBucket() {}
+
+  /** A bucket as a shared store kept it: {@code tokens} left at {@code lastNanos}. */
+  TokenBucket(double tokens, long lastNanos) {
+    this.tokens = tokens;
+    this.lastNanos = lastNanos;
+  }
+
+  synchronized double tokens() {
+    return tokens;
+  }
+
+  synchronized long lastNanos() {
+    return lastNanos;
+  }
+
   synchronized RateLimitDecision take(long nowNanos, RateLimitPolicy policy) {
     if (tokens < 0) {
       tokens = policy.burst();

@@ -27,6 +27,12 @@ public enum DenyReason {
    * Retry-After, and not recorded as delivered, so the sender's retry is accepted.
    */
   BOOK_WAKING(503),
+  /**
+   * The replay and rate-limit state shared by the replicas (NATS JetStream key-value) could not be
+   * read or written in time: refused (fail closed) and nothing recorded, so the sender's retry is
+   * accepted once the state is reachable again.
+   */
+  STATE_UNAVAILABLE(503),
   INTERNAL_ERROR(500);
 
   private final int httpStatus;

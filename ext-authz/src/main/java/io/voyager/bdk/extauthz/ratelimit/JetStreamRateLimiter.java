@@ -1,0 +1,129 @@
+package io.voyager.bdk.extauthz.ratelimit;
+
+import io.nats.client.JetStreamApiException;
+import io.nats.client.PublishOptions;
+import io.nats.client.api.MessageInfo;
+import io.voyager.bdk.extauthz.replay.ReplayDigest;
+import io.voyager.bdk.extauthz.shared.SharedState;
+import io.voyager.bdk.extauthz.shared.SharedStateSettings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Token buckets shared by every ext-authz replica: one key per endpoint in the JetStream key-value
+ * bucket {@code bdk_extauthz_ratelimit}, updated by compare-and-set, so the configured rate and
+ * burst hold for the whole gateway, not per replica.
+ *
+ * <p>One take: read the endpoint's last revision (tokens, time) → refill to now and take a token
+ * ({@link TokenBucket}, the same arithmetic as the in-memory limiter) → write it back expecting
+ * that revision. A write that lost to another replica's is retried on the new revision, at most
+ * {@link #MAX_ATTEMPTS} times; a bucket that contended beyond that answers 429 with
+ * {@code Retry-After: 1} (it is being drained faster than it can be written: refusing is the
+ * conservative answer, counted in {@code bdk_extauthz_rate_limit_contention_total}). A refused take
+ * writes nothing (the refill is a function of time alone). Each write carries the seconds until
+ * the bucket would be full as its per-key TTL: a full bucket equals a new one, so the key leaves
+ * then and the bucket holds only endpoints that recently received webhooks.
+ *
+ * <p>Exactness: every granted token is one successful compare-and-set on the endpoint's key, so
+ * across replicas at most {@code burst + rate × t} deliveries pass in any {@code t} seconds, as with
+ * one replica. Time is each replica's wall clock: a replica whose clock runs behind refills less
+ * (never more: elapsed time is never negative).
+ *
+ * <p>Any NATS failure or timeout throws {@link io.voyager.bdk.extauthz.shared.SharedStateUnavailable}.
+ */
+public final class JetStreamRateLimiter implements RateLimits {
+  static final int MAX_ATTEMPTS = 8;
+  private static final int WRONG_LAST_SEQUENCE = 10071;
+  private static final int NO_MESSAGE_FOUND = 10037;
+  private static final String STREAM = "KV_" + SharedStateSettings.RATE_LIMIT_BUCKET;
+  private static final String SUBJECT_PREFIX = "$KV." + SharedStateSettings.RATE_LIMIT_BUCKET + ".";
+
+  private final SharedState state;
+  private final Clock clock;
+  private final LongAdder contention = new LongAdder();
+
+  public JetStreamRateLimiter(SharedState state, Clock clock) {
+    this.state = state;
+    this.clock = clock;
+  }
+
+  @Override
+  public RateLimitDecision take(String endpointKey, RateLimitPolicy policy) {
+    SharedState.Buckets buckets = state.buckets();
+    String subject = SUBJECT_PREFIX + ReplayDigest.of("rate-limit", endpointKey).hex();
+    try {
+      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        Revision last = last(buckets, subject);
+        TokenBucket bucket = last.bucket();
+        RateLimitDecision decision = bucket.take(nowNanos(), policy);
+        if (!decision.allowed()) {
+          return decision;
+        }
+        int ttlSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+            (long) Math.ceil(bucket.nanosUntilFull(policy) / 1e9)));
+        try {
+          buckets.jetStream().publish(subject, format(bucket), PublishOptions.builder()
+              .expectedLastSubjectSequence(last.sequence())
+              .messageTtlSeconds(ttlSeconds)
+              .build());
+          return decision;
+        } catch (JetStreamApiException e) {
+          if (e.getApiErrorCode() != WRONG_LAST_SEQUENCE) {
+            throw e;
+          }
+          // another replica took a token meanwhile: read its revision and try again
+        }
+      }
+      contention.increment();
+      return new RateLimitDecision(false, policy, 0, 1, (long) Math.ceil(policy.windowSeconds()));
+    } catch (IOException | JetStreamApiException | RuntimeException e) {
+      throw state.unavailable("rate_limit", e);
+    }
+  }
+
+  /** Takes that gave up after {@link #MAX_ATTEMPTS} lost compare-and-sets (answered 429). */
+  public long contention() {
+    return contention.sum();
+  }
+
+  /** The key's last revision (0: none) and the bucket it holds (a new, full one when there is none). */
+  private record Revision(long sequence, TokenBucket bucket) {}
+
+  /** Reads the key's last message: none (never written or gone), a deletion or TTL marker (no data), or a bucket. */
+  private static Revision last(SharedState.Buckets buckets, String subject) throws IOException, JetStreamApiException {
+    try {
+      MessageInfo info = buckets.management().getLastMessage(STREAM, subject);
+      byte[] data = info.getData();
+      return new Revision(info.getSeq(), data == null || data.length == 0 ? new TokenBucket() : parse(data));
+    } catch (JetStreamApiException e) {
+      if (e.getApiErrorCode() == NO_MESSAGE_FOUND) {
+        return new Revision(0, new TokenBucket());
+      }
+      throw e;
+    }
+  }
+
+  private long nowNanos() {
+    Instant now = clock.instant();
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+  }
+
+  static byte[] format(TokenBucket bucket) {
+    return (bucket.tokens() + " " + bucket.lastNanos()).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  static TokenBucket parse(byte[] data) {
+    String[] parts = new String(data, StandardCharsets.US_ASCII).split(" ");
+    if (parts.length != 2) {
+      return new TokenBucket();
+    }
+    try {
+      return new TokenBucket(Double.parseDouble(parts[0]), Long.parseLong(parts[1]));
+    } catch (NumberFormatException e) {
+      return new TokenBucket(); // not ours: start full (the CAS still guards the write)
+    }
+  }
+}

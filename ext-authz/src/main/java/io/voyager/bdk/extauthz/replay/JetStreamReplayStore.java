@@ -1,0 +1,123 @@
+package io.voyager.bdk.extauthz.replay;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.KeyValue;
+import io.nats.client.MessageTtl;
+import io.voyager.bdk.extauthz.shared.SharedState;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Replay memory shared by every ext-authz replica and kept across restarts: the NATS JetStream
+ * key-value bucket {@code bdk_extauthz_replay} (file storage, R1 locally, R3 in a cluster).
+ *
+ * <ul>
+ *   <li>Key: a delivery key's {@link ReplayDigest} in hex (32 characters) — never the raw key
+ *       (a delivery id or a signature).
+ *   <li>First-seen is atomic: {@link #firstDelivery} {@code create}s one key per digest, in
+ *       {@link ReplayDigest} order; JetStream's create succeeds for exactly one writer whichever
+ *       replica it runs on, and a create that finds the key refuses the delivery as a replay.
+ *       (A delivery refused at its second key keeps its first key recorded: harmless, that key
+ *       was authentic and accepted before.)
+ *   <li>Each key carries the route's window ({@code 2 × tolerance}) as its own TTL (per-key TTL,
+ *       nats-server &gt;= 2.11), so the bucket holds only live deliveries and needs no sweep; its
+ *       size is bounded by {@code --replay-kv-max-bytes} (a full bucket refuses new keys: 503).
+ *   <li>A small local cache remembers the digests this replica created until they expire
+ *       (positives only: "seen" is never cached as "not seen"), so a replay sent to the replica that
+ *       accepted the original costs no round trip.
+ * </ul>
+ * Every NATS failure or timeout throws {@link io.voyager.bdk.extauthz.shared.SharedStateUnavailable}
+ * (the check fails closed with 503).
+ */
+public final class JetStreamReplayStore implements ReplayStore {
+  /** JetStream's "wrong last sequence": the key exists (create lost the race, or a replay). */
+  static final int WRONG_LAST_SEQUENCE = 10071;
+
+  private final SharedState state;
+  private final Ticker ticker;
+  private final Cache<String, Long> created;
+
+  public JetStreamReplayStore(SharedState state, long maxCachedKeys, Ticker ticker) {
+    this.state = state;
+    this.ticker = ticker;
+    this.created = Caffeine.newBuilder()
+        .maximumSize(maxCachedKeys)
+        .ticker(ticker)
+        .expireAfter(new Expiry<String, Long>() {
+          @Override
+          public long expireAfterCreate(String key, Long expiresAt, long now) {
+            return Math.max(1, expiresAt - now);
+          }
+
+          @Override
+          public long expireAfterUpdate(String key, Long expiresAt, long now, long remaining) {
+            return expireAfterCreate(key, expiresAt, now);
+          }
+
+          @Override
+          public long expireAfterRead(String key, Long expiresAt, long now, long remaining) {
+            return remaining;
+          }
+        })
+        .build();
+  }
+
+  @Override
+  public boolean seen(String endpointKey, List<String> replayKeys) {
+    List<String> keys = keys(endpointKey, replayKeys);
+    if (keys.stream().anyMatch(k -> created.getIfPresent(k) != null)) {
+      return true;
+    }
+    KeyValue bucket = state.buckets().replay();
+    try {
+      for (String key : keys) {
+        if (bucket.get(key) != null) {
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException | JetStreamApiException | RuntimeException e) {
+      throw state.unavailable("replay_read", e);
+    }
+  }
+
+  @Override
+  public boolean firstDelivery(String endpointKey, List<String> replayKeys, Duration window) {
+    if (replayKeys.isEmpty()) {
+      throw new IllegalArgumentException("a delivery needs at least one replay key");
+    }
+    List<String> keys = keys(endpointKey, replayKeys);
+    if (keys.stream().anyMatch(k -> created.getIfPresent(k) != null)) {
+      return false;
+    }
+    KeyValue bucket = state.buckets().replay();
+    MessageTtl ttl = MessageTtl.seconds((int) Math.max(1, Math.min(Integer.MAX_VALUE, window.toSeconds())));
+    byte[] value = Long.toString(window.toSeconds()).getBytes(StandardCharsets.US_ASCII);
+    for (String key : keys) {
+      long expiresAt = ticker.read() + window.toNanos();
+      try {
+        bucket.create(key, value, ttl);
+      } catch (JetStreamApiException e) {
+        if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
+          return false;
+        }
+        throw state.unavailable("replay_create", e);
+      } catch (IOException | RuntimeException e) {
+        throw state.unavailable("replay_create", e);
+      }
+      created.put(key, expiresAt);
+    }
+    return true;
+  }
+
+  /** The delivery's keys in the bucket: distinct digests, in a fixed order (so concurrent deliveries cannot deadlock each other out). */
+  static List<String> keys(String endpointKey, List<String> replayKeys) {
+    return replayKeys.stream().map(k -> ReplayDigest.of(endpointKey, k)).distinct().sorted().map(ReplayDigest::hex).toList();
+  }
+}

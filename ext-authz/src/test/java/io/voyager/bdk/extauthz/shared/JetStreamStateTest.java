@@ -1,0 +1,245 @@
+package io.voyager.bdk.extauthz.shared;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.voyager.bdk.extauthz.TestTime;
+import io.voyager.bdk.extauthz.ratelimit.JetStreamRateLimiter;
+import io.voyager.bdk.extauthz.ratelimit.RateLimitDecision;
+import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
+import io.voyager.bdk.extauthz.replay.JetStreamReplayStore;
+import io.voyager.bdk.nats.NatsServerBinary;
+import io.voyager.bdk.nats.NatsServerProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shared replay and rate-limit state on a real nats-server (JetStream, file storage): two
+ * "replicas" are two {@link SharedState}s, each with its own connection and stores, as two
+ * ext-authz processes would have.
+ */
+class JetStreamStateTest {
+  @TempDir static Path dir;
+  static NatsServerProcess nats;
+  static SharedState replicaA;
+  static SharedState replicaB;
+
+  @BeforeAll
+  static void startNats() {
+    nats = NatsServerProcess.start(NatsServerBinary.locate(projectRoot()), dir.resolve("nats"), NatsServerProcess.Settings.defaults());
+    replicaA = SharedState.connect(settings());
+    replicaB = SharedState.connect(settings());
+    await().atMost(Duration.ofSeconds(30)).until(() -> replicaA.connected() && replicaB.connected());
+  }
+
+  @AfterAll
+  static void stop() {
+    for (AutoCloseable c : new AutoCloseable[] {replicaA, replicaB, nats}) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (Exception e) {
+        // best effort
+      }
+    }
+  }
+
+  static SharedStateSettings settings() {
+    return new SharedStateSettings(nats.url(), 1, Duration.ofSeconds(2), 16L << 20, 16L << 20);
+  }
+
+  static JetStreamReplayStore replays(SharedState state) {
+    return new JetStreamReplayStore(state, 1000, Ticker.systemTicker());
+  }
+
+  @Test
+  void aDeliveryAcceptedByOneReplicaIsAReplayOnTheOther() {
+    String endpoint = "ep-" + UUID.randomUUID();
+    List<String> keys = List.of("delivery-" + UUID.randomUUID(), "sig-" + UUID.randomUUID());
+    JetStreamReplayStore a = replays(replicaA);
+    JetStreamReplayStore b = replays(replicaB);
+
+    assertThat(b.seen(endpoint, keys)).isFalse();
+    assertThat(a.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isTrue();
+
+    assertThat(b.seen(endpoint, keys)).isTrue();
+    assertThat(b.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isFalse();
+    assertThat(a.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isFalse();
+    // any one key repeats the delivery (a changed unsigned delivery id does not make it new)
+    assertThat(b.firstDelivery(endpoint, List.of("other-id", keys.get(1)), Duration.ofMinutes(10))).isFalse();
+    // the same key on another endpoint is another delivery
+    assertThat(b.firstDelivery(endpoint + "-other", keys, Duration.ofMinutes(10))).isTrue();
+  }
+
+  @Test
+  void theBucketHoldsDigestsNeverTheRawKeys() throws Exception {
+    String secretish = "delivery-" + UUID.randomUUID();
+    replays(replicaA).firstDelivery("ep-raw", List.of(secretish), Duration.ofMinutes(10));
+
+    List<String> keys = replicaA.buckets().replay().keys();
+    assertThat(keys).isNotEmpty().allMatch(k -> k.matches("[0-9a-f]{32}"));
+    assertThat(keys).noneMatch(k -> k.contains(secretish));
+  }
+
+  @Test
+  void ofManyConcurrentDeliveriesAcrossReplicasExactlyOneIsFirst() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      List<JetStreamReplayStore> stores = List.of(replays(replicaA), replays(replicaB), replays(replicaA), replays(replicaB));
+      for (int round = 0; round < 10; round++) {
+        String endpoint = "ep-race";
+        List<String> keys = List.of("race-" + UUID.randomUUID());
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int t = 0; t < 32; t++) {
+          JetStreamReplayStore store = stores.get(t % stores.size());
+          Callable<Boolean> attempt = () -> {
+            go.await();
+            return store.firstDelivery(endpoint, keys, Duration.ofMinutes(10));
+          };
+          results.add(pool.submit(attempt));
+        }
+        go.countDown();
+        int first = 0;
+        for (Future<Boolean> r : results) {
+          first += r.get() ? 1 : 0;
+        }
+        assertThat(first).as("round " + round).isEqualTo(1);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aKeyLeavesAfterItsWindowAndTheDeliveryIsNewAgain() {
+    String endpoint = "ep-ttl";
+    List<String> keys = List.of("short-" + UUID.randomUUID());
+    assertThat(replays(replicaA).firstDelivery(endpoint, keys, Duration.ofSeconds(1))).isTrue();
+    JetStreamReplayStore b = replays(replicaB);
+    assertThat(b.seen(endpoint, keys)).isTrue();
+
+    await("the key's own TTL").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        .until(() -> !b.seen(endpoint, keys));
+    assertThat(b.firstDelivery(endpoint, keys, Duration.ofSeconds(1))).isTrue();
+  }
+
+  @Test
+  void aSharedBucketGrantsOneBurstAcrossReplicas() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
+    JetStreamRateLimiter b = new JetStreamRateLimiter(replicaB, time);
+    RateLimitPolicy policy = new RateLimitPolicy(1, 5);
+    String endpoint = "ep-rate-" + UUID.randomUUID();
+
+    int allowed = 0;
+    RateLimitDecision last = null;
+    for (int i = 0; i < 12; i++) {
+      last = (i % 2 == 0 ? a : b).take(endpoint, policy);
+      allowed += last.allowed() ? 1 : 0;
+    }
+    assertThat(allowed).isEqualTo(5);
+    assertThat(last.allowed()).isFalse();
+    assertThat(last.retryAfterSeconds()).isEqualTo(1);
+    assertThat(last.headers()).anyMatch(h -> h.name().equals("Retry-After"));
+
+    time.advance(Duration.ofSeconds(2));
+    assertThat(b.take(endpoint, policy).allowed()).isTrue();
+    assertThat(a.take(endpoint, policy).allowed()).isTrue();
+    assertThat(b.take(endpoint, policy).allowed()).isFalse();
+    // another endpoint has its own bucket
+    assertThat(a.take(endpoint + "-other", policy).allowed()).isTrue();
+  }
+
+  @Test
+  void concurrentTakesOnTwoReplicasNeverGrantMoreThanTheBurst() throws Exception {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    List<JetStreamRateLimiter> limiters = List.of(new JetStreamRateLimiter(replicaA, time), new JetStreamRateLimiter(replicaB, time));
+    RateLimitPolicy policy = new RateLimitPolicy(0.01, 20);
+    String endpoint = "ep-rate-race-" + UUID.randomUUID();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int t = 0; t < 60; t++) {
+        JetStreamRateLimiter limiter = limiters.get(t % 2);
+        results.add(pool.submit(() -> {
+          go.await();
+          return limiter.take(endpoint, policy).allowed();
+        }));
+      }
+      go.countDown();
+      int allowed = 0;
+      for (Future<Boolean> r : results) {
+        allowed += r.get() ? 1 : 0;
+      }
+      long gaveUp = limiters.stream().mapToLong(JetStreamRateLimiter::contention).sum();
+      assertThat(allowed).isLessThanOrEqualTo(20).isGreaterThanOrEqualTo((int) Math.max(0, 20 - gaveUp));
+      // once the contention is over, what is left of the one bucket is granted, and no more
+      int more = 0;
+      for (int i = 0; i < 30; i++) {
+        more += limiters.get(i % 2).take(endpoint, policy).allowed() ? 1 : 0;
+      }
+      assertThat(allowed + more).isEqualTo(20);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void stateSurvivesANatsServerRestartAndFailsClosedWhileItIsDown() {
+    String endpoint = "ep-restart";
+    List<String> keys = List.of("kept-" + UUID.randomUUID());
+    assertThat(replays(replicaA).firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isTrue();
+    replicaB.buckets(); // known to exist: the failures below are reads and writes, not the buckets' creation
+    long failuresBefore = replicaB.failures();
+
+    nats.stop();
+    try {
+      JetStreamReplayStore b = replays(replicaB);
+      assertThatThrownBy(() -> b.seen(endpoint, keys)).isInstanceOf(SharedStateUnavailable.class)
+          .hasMessageContaining("unavailable");
+      assertThatThrownBy(() -> b.firstDelivery(endpoint, List.of("new-" + UUID.randomUUID()), Duration.ofMinutes(10)))
+          .isInstanceOf(SharedStateUnavailable.class);
+      assertThatThrownBy(() -> new JetStreamRateLimiter(replicaB, java.time.Clock.systemUTC()).take(endpoint, new RateLimitPolicy(1, 1)))
+          .isInstanceOf(SharedStateUnavailable.class);
+      assertThat(replicaB.failures()).isGreaterThanOrEqualTo(failuresBefore + 3);
+    } finally {
+      nats.startAgain();
+    }
+    await("reconnected").atMost(Duration.ofSeconds(30)).until(() -> replicaA.connected() && replicaB.connected());
+    // a new replica (nothing cached) on the restarted server still refuses the duplicate
+    try (SharedState fresh = SharedState.connect(settings())) {
+      await().atMost(Duration.ofSeconds(30)).until(fresh::connected);
+      await("JetStream back").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+          .until(() -> replays(fresh).seen(endpoint, keys));
+      assertThat(replays(fresh).firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isFalse();
+    }
+  }
+
+  static Path projectRoot() {
+    String property = System.getProperty("project.root");
+    if (property != null && !property.isBlank()) {
+      return Path.of(property).toAbsolutePath().normalize();
+    }
+    Path cwd = Path.of("").toAbsolutePath();
+    return Files.isDirectory(cwd.resolve("nats-server")) ? cwd : cwd.getParent();
+  }
+}
