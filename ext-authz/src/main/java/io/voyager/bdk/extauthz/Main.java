@@ -93,12 +93,12 @@ public final class Main implements Callable<AutoCloseable> {
       description = "With --nats-url: how long one state read or write may take before the webhook is refused with 503 (default: ${DEFAULT-VALUE}).")
   String stateTimeout;
 
-  @Option(names = "--replay-kv-max-bytes", defaultValue = "268435456",
-      description = "With --nats-url: storage of the replay bucket; when full, new deliveries are refused with 503 (default: ${DEFAULT-VALUE} = 256 MiB).")
+  @Option(names = "--replay-kv-max-bytes", defaultValue = "67108864",
+      description = "With --nats-url: storage of the replay bucket; about 150 bytes per live delivery key; when full, new deliveries are refused with 503 (default: ${DEFAULT-VALUE} = 64 MiB).")
   long replayKvMaxBytes;
 
-  @Option(names = "--rate-limit-kv-max-bytes", defaultValue = "67108864",
-      description = "With --nats-url: storage of the rate-limit bucket (default: ${DEFAULT-VALUE} = 64 MiB).")
+  @Option(names = "--rate-limit-kv-max-bytes", defaultValue = "16777216",
+      description = "With --nats-url: storage of the rate-limit bucket (default: ${DEFAULT-VALUE} = 16 MiB).")
   long rateLimitKvMaxBytes;
 
   @Option(names = "--check-threads", defaultValue = "32",

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,6 +70,14 @@ public final class LocalServiceEndpoints {
 
   /** As above, with the port's {@code appProtocol} (e.g. {@code http} for an HTTP/1.1 service). */
   public void publish(String namespace, String name, String portName, String host, int port, String appProtocol) {
+    publish(namespace, name, portName, List.of(host), port, appProtocol);
+  }
+
+  /**
+   * As above with several ready endpoints on the same port, one per address (e.g. 127.0.0.1 and
+   * 127.0.0.2: two replicas of one service on this machine, as two pods would be).
+   */
+  public void publish(String namespace, String name, String portName, List<String> hosts, int port, String appProtocol) {
     Service service = new ServiceBuilder()
         .withNewMetadata().withNamespace(namespace).withName(name).endMetadata()
         .withNewSpec()
@@ -83,17 +92,17 @@ public final class LocalServiceEndpoints {
           .withLabels(Map.of(SERVICE_NAME_LABEL, name, MANAGED_BY_LABEL, MANAGER))
         .endMetadata()
         .withAddressType("IPv4")
-        .addNewEndpoint()
+        .withEndpoints(hosts.stream().map(host -> new io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder()
           .withAddresses(host)
           .withNewConditions().withReady(true).withServing(true).withTerminating(false).endConditions()
-        .endEndpoint()
+          .build()).toList())
         .addNewPort().withName(portName).withPort(port).withProtocol("TCP")
           .withAppProtocol(appProtocol).endPort()
         .build();
     apply(service);
     apply(slice);
     log.info("event=endpoints_published service={}/{} port_name={} address={}:{}",
-        namespace, name, portName, host, port);
+        namespace, name, portName, String.join(",", hosts), port);
   }
 
   static String sliceName(String serviceName) {

@@ -506,6 +506,10 @@ public final class LocalStack implements AutoCloseable {
           List<String> args = new ArrayList<>(
               LocalStack.serviceArgs(component, bound, kubeconfig.toAbsolutePath(), fixedEndpoints,
                   jwtFlags.getOrDefault(component, LocalIssuer.jwtFlags()), new TlsArgs(tls, envoySds)));
+          if (component == Component.EXT_AUTHZ && nats != null) {
+            // replay and rate-limit state in JetStream key-value, shared by replicas, kept across restarts
+            args.addAll(List.of("--nats-url", nats.url()));
+          }
           args.addAll(extraArgs.getOrDefault(component, List.of()));
           startArgs.put(component, List.copyOf(args));
           log.info("event=service_starting service={} args=\"{}\"", component.displayName(), String.join(" ", args));

@@ -164,7 +164,8 @@ public final class LocalStackMain implements Callable<Integer> {
       out.printf("  library-service gRPC   %s:%d   (admin http://%s:%d)%n", h, p.libraryGrpc(), h, p.libraryAdmin());
     }
     if (stack.components().contains(Component.EXT_AUTHZ)) {
-      out.printf("  ext-authz gRPC         %s:%d   (admin http://%s:%d)%n", h, p.extAuthzGrpc(), h, p.extAuthzAdmin());
+      out.printf("  ext-authz gRPC         %s:%d   (admin http://%s:%d; replay and rate-limit state: %s)%n", h, p.extAuthzGrpc(), h,
+          p.extAuthzAdmin(), stack.nats() != null ? "JetStream key-value on " + stack.nats().url() : "this process's memory");
     }
     if (stack.components().contains(Component.CONTROLLER)) {
       out.printf("  book-controller admin  http://%s:%d%n", h, p.controllerAdmin());

@@ -39,6 +39,10 @@ public final class SharedState implements AutoCloseable {
   private final JetStreamOptions jsOptions;
   private final LongAdder failures = new LongAdder();
   private volatile Buckets buckets;
+  /** After a failed creation, no new attempt before this (System.nanoTime): a failing NATS is not asked on every check. */
+  private long nextAttemptNanos;
+  private Exception lastFailure;
+  static final Duration RETRY_CREATE = Duration.ofSeconds(1);
 
   /** The buckets and the JetStream context, once they are known to exist. */
   public record Buckets(KeyValue replay, KeyValue rateLimit, JetStream jetStream, JetStreamManagement management) {}
@@ -123,6 +127,9 @@ public final class SharedState implements AutoCloseable {
     if (connection.getStatus() != Connection.Status.CONNECTED) {
       throw unavailable("connect", new IOException("not connected to " + settings.natsUrl() + " (" + connection.getStatus() + ")"));
     }
+    if (lastFailure != null && System.nanoTime() - nextAttemptNanos < 0) {
+      throw unavailable("create_buckets", lastFailure);
+    }
     try {
       KeyValueManagement kvm = connection.keyValueManagement(kvOptions);
       ensureBucket(kvm, KeyValueConfiguration.builder()
@@ -151,6 +158,8 @@ public final class SharedState implements AutoCloseable {
           SharedStateSettings.REPLAY_BUCKET, SharedStateSettings.RATE_LIMIT_BUCKET, settings.replicas());
       return b;
     } catch (IOException | JetStreamApiException | RuntimeException e) {
+      lastFailure = e;
+      nextAttemptNanos = System.nanoTime() + RETRY_CREATE.toNanos();
       throw unavailable("create_buckets", e);
     }
   }

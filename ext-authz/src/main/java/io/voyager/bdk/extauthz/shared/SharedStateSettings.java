@@ -34,8 +34,8 @@ public record SharedStateSettings(String natsUrl, int replicas, Duration timeout
     }
   }
 
-  /** R1, 1 s per request, 256 MiB of replay keys, 64 MiB of buckets. */
+  /** R1, 1 s per request, 64 MiB of replay keys, 16 MiB of buckets (the flags' defaults). */
   public static SharedStateSettings local(String natsUrl) {
-    return new SharedStateSettings(natsUrl, 1, Duration.ofSeconds(1), 256L << 20, 64L << 20);
+    return new SharedStateSettings(natsUrl, 1, Duration.ofSeconds(1), 64L << 20, 16L << 20);
   }
 }
