@@ -116,6 +116,9 @@ class OverlaysTest {
       assertThat(container(d).getResources().getLimits()).containsKey("memory");
     });
     assertThat(dev.all(PodDisruptionBudget.class)).isEmpty();
+    // one NATS server: ext-authz's state buckets are R1 and keep the default size
+    Deployment extAuthz = dev.all(Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("ext-authz")).findFirst().orElseThrow();
+    assertThat(container(extAuthz).getArgs()).contains("--state-replicas=1").noneMatch(a -> a.startsWith("--replay-kv-max-bytes"));
   }
 
   @Test

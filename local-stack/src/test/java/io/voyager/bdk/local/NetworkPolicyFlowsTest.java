@@ -148,6 +148,8 @@ class NetworkPolicyFlowsTest {
     // queued delivery: Envoy → relay → JetStream; the relay delivers through Envoy; the servers cluster
     flows.add(tcp(pod("envoy"), pod("webhook-relay"), port("webhook-relay", "http")));
     flows.add(tcp(pod("webhook-relay"), pod("nats"), port("nats", "client")));
+    // ext-authz's replay and rate-limit state (JetStream key-value)
+    flows.add(tcp(pod("ext-authz"), pod("nats"), port("nats", "client")));
     flows.add(tcp(pod("webhook-relay"), pod("envoy"), port("envoy", "internal")));
     flows.add(tcp(natsPeer(), pod("nats"), port("nats", "cluster")));
     flows.add(tcp(pod("nats"), natsPeer(), port("nats", "cluster")));
@@ -183,11 +185,13 @@ class NetworkPolicyFlowsTest {
     flows.add(tcp(pod("library-service"), pod("xds-server"), port("xds-server", "grpc-xds")));
     flows.add(tcp(PROMETHEUS, pod("ext-authz"), port("ext-authz", "grpc")));
     flows.add(tcp(pod("envoy"), API_SERVER, 6443));
-    // JetStream holds every queued webhook: only the relay (and the servers) talk to it
-    for (String client : List.of("envoy", "ext-authz", "xds-server", "library-service", "book-controller")) {
+    // JetStream holds every queued webhook and the replay state: only the relay and ext-authz (and the servers) talk to it
+    for (String client : List.of("envoy", "xds-server", "library-service", "book-controller")) {
       flows.add(tcp(pod(client), pod("nats"), port("nats", "client")));
     }
     flows.add(tcp(pod("webhook-relay"), pod("nats"), port("nats", "cluster")));
+    flows.add(tcp(pod("ext-authz"), pod("nats"), port("nats", "cluster")));
+    flows.add(tcp(pod("ext-authz"), pod("nats"), port("nats", "monitor")));
     flows.add(tcp(pod("webhook-relay"), BOOK, 8080));
     flows.add(tcp(pod("webhook-relay"), API_SERVER, 6443));
     flows.add(tcp(pod("webhook-relay"), JWKS, 443));

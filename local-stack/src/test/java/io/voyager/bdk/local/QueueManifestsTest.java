@@ -96,6 +96,24 @@ class QueueManifestsTest {
   }
 
   @Test
+  void extAuthzKeepsReplayAndRateLimitStateInReplicatedKeyValueOnTheCluster() {
+    Deployment extAuthz = one(Deployment.class, "ext-authz");
+    List<String> args = extAuthz.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+    assertThat(args).contains("--nats-url=nats://nats.bdk.svc.cluster.local:4222", "--state-replicas=3");
+    NetworkPolicy own = one(NetworkPolicy.class, "ext-authz");
+    assertThat(own.getSpec().getPolicyTypes()).contains("Egress");
+    assertThat(own.getSpec().getEgress()).anySatisfy(rule -> {
+      assertThat(rule.getTo()).anySatisfy(peer -> assertThat(peer.getPodSelector().getMatchLabels())
+          .containsEntry("app.kubernetes.io/name", "nats"));
+      assertThat(rule.getPorts()).anySatisfy(p -> assertThat(p.getPort().getIntVal()).isEqualTo(4222));
+    });
+    NetworkPolicy nats = one(NetworkPolicy.class, "nats");
+    assertThat(nats.getSpec().getIngress()).anySatisfy(rule -> assertThat(rule.getFrom())
+        .anySatisfy(peer -> assertThat(peer.getPodSelector().getMatchLabels())
+            .containsEntry("app.kubernetes.io/name", "ext-authz")));
+  }
+
+  @Test
   void theRelayDeliversThroughEnvoysInternalListenerWithMutualTls() {
     Deployment relay = one(Deployment.class, "webhook-relay");
     List<String> args = relay.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
