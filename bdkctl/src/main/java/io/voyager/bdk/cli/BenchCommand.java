@@ -26,6 +26,11 @@ final class BenchCommand {
         description = "Concurrent Check calls over all connections, each followed by the next when answered (default: ${DEFAULT-VALUE}).")
     int inFlight;
 
+    @Option(names = "--nats-url",
+        description = "Keep replay and rate-limit state in JetStream key-value on this NATS server, as ext-authz --nats-url does "
+            + "(default: in memory).")
+    String natsUrl;
+
     @Override
     public Integer call() throws Exception {
       CheckBenchmark.Settings settings;
@@ -35,7 +40,7 @@ final class BenchCommand {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
             "--seconds, --warmup-seconds, --connections, --in-flight: " + e.getMessage());
       }
-      CheckBenchmark.run(settings, System.out);
+      CheckBenchmark.run(settings, natsUrl, System.out);
       return 0;
     }
   }

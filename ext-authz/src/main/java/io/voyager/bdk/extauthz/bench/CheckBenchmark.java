@@ -17,7 +17,11 @@ import io.voyager.bdk.extauthz.CheckMetrics;
 import io.voyager.bdk.extauthz.ExtAuthzServer;
 import io.voyager.bdk.extauthz.WebhookCheck;
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
+import io.voyager.bdk.extauthz.ratelimit.JetStreamRateLimiter;
 import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
+import io.voyager.bdk.extauthz.replay.JetStreamReplayStore;
+import io.voyager.bdk.extauthz.shared.SharedState;
+import io.voyager.bdk.extauthz.shared.SharedStateSettings;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.Schemes;
 import io.voyager.bdk.extauthz.scheme.SigningInput;
@@ -81,7 +85,7 @@ public final class CheckBenchmark {
 
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
-    run(new Settings(2, seconds, 2, 16), System.out);
+    run(new Settings(2, seconds, 2, 16), args.length > 1 ? args[1] : null, System.out);
   }
 
   /** What one scheme's measured run gave. */
@@ -89,6 +93,15 @@ public final class CheckBenchmark {
       long denied) {}
 
   public static List<Result> run(Settings settings, PrintStream out) throws Exception {
+    return run(settings, null, out);
+  }
+
+  /**
+   * @param natsUrl null: replay and rate-limit state in memory (ext-authz without --nats-url);
+   *     else the JetStream key-value stores on that server, served as ext-authz serves them then
+   *     ({@link ExtAuthzServer#sharedStateGrpcExecutor}); figures are printed, not recorded
+   */
+  public static List<Result> run(Settings settings, String natsUrl, PrintStream out) throws Exception {
     SecretSource secrets = new SecretSource() {
       private final List<String> both = List.of(OLD_SECRET, SECRET);
 
@@ -97,14 +110,19 @@ public final class CheckBenchmark {
         return both;
       }
     };
-    WebhookCheck check = new WebhookCheck(secrets, new BoundedReplayStore(BoundedReplayStore.Budget.standard(), Ticker.systemTicker()),
-        new RateLimiter(100_000, Ticker.systemTicker()), CheckDefaults.standard(), Clock.systemUTC());
+    SharedState shared = natsUrl == null ? null : SharedState.connect(SharedStateSettings.local(natsUrl));
+    java.util.concurrent.ExecutorService pool = shared == null ? null : ExtAuthzServer.sharedStateGrpcExecutor(32);
+    WebhookCheck check = shared == null
+        ? new WebhookCheck(secrets, new BoundedReplayStore(BoundedReplayStore.Budget.standard(), Ticker.systemTicker()),
+            new RateLimiter(100_000, Ticker.systemTicker()), CheckDefaults.standard(), Clock.systemUTC())
+        : new WebhookCheck(secrets, new JetStreamReplayStore(shared, 100_000, Ticker.systemTicker()),
+            new JetStreamRateLimiter(shared, Clock.systemUTC()), CheckDefaults.standard(), Clock.systemUTC());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AuthorizationService service = new AuthorizationService(check, new CheckMetrics(registry));
     List<ManagedChannel> channels = new ArrayList<>();
     List<Result> results = new ArrayList<>();
     try (GrpcServers.Running server = GrpcServers.start(new InetSocketAddress("127.0.0.1", 0), registry, ServerTls.PLAINTEXT,
-        ExtAuthzServer.grpcExecutor(), service)) {
+        pool == null ? ExtAuthzServer.grpcExecutor() : pool, service)) {
       List<AuthorizationGrpc.AuthorizationStub> stubs = new ArrayList<>();
       for (int c = 0; c < settings.connections(); c++) {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
@@ -113,8 +131,8 @@ public final class CheckBenchmark {
         stubs.add(AuthorizationGrpc.newStub(channel));
       }
       out.printf("ext-authz Check API over loopback gRPC (no TLS), 1 KiB body, %d HTTP/2 connections, %d calls in flight,"
-          + " %.1f s per scheme after %.1f s warm-up%n", settings.connections(), settings.inFlight(), settings.seconds(),
-          settings.warmupSeconds());
+          + " %.1f s per scheme after %.1f s warm-up; replay and rate-limit state: %s%n", settings.connections(), settings.inFlight(),
+          settings.seconds(), settings.warmupSeconds(), shared == null ? "memory" : "JetStream key-value on " + natsUrl);
       out.printf("%-10s %12s %10s %10s %14s %8s%n", "scheme", "checks/s", "p50 ms", "p99 ms", "CPU us/check", "denied");
       // Every scheme warms up before any is measured: the first would otherwise absorb the JIT's work.
       Map<String, Double> warmRates = new HashMap<>();
@@ -129,8 +147,16 @@ public final class CheckBenchmark {
       }
       out.printf("target (issue 12, 2-core machine): >= %,.0f checks/s with p99 < %.0f ms per scheme; CPU us/check is this"
           + " process's CPU (server + client) per check%n", TARGET_CHECKS_PER_SECOND, TARGET_P99_MILLIS);
-      record(settings, results);
+      if (shared == null) {
+        record(settings, results);
+      }
     } finally {
+      if (pool != null) {
+        pool.shutdownNow();
+      }
+      if (shared != null) {
+        shared.close();
+      }
       for (ManagedChannel channel : channels) {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }

@@ -1,5 +1,7 @@
 package io.voyager.bdk.extauthz.ratelimit;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.PublishOptions;
 import io.nats.client.api.MessageInfo;
@@ -16,6 +18,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Token buckets shared by every ext-authz replica: one key per endpoint in the JetStream key-value
  * bucket {@code bdk_extauthz_ratelimit}, updated by compare-and-set, so the configured rate and
  * burst hold for the whole gateway, not per replica.
+ *
+ * <p>In one replica, takes on one endpoint wait for each other (striped locks), so writes race only
+ * across replicas; and an endpoint found empty is refused locally until its next token is due.
  *
  * <p>One take: read the endpoint's last revision (tokens, time) → refill to now and take a token
  * ({@link TokenBucket}, the same arithmetic as the in-memory limiter) → write it back expecting
@@ -41,46 +46,74 @@ public final class JetStreamRateLimiter implements RateLimits {
   private static final String STREAM = "KV_" + SharedStateSettings.RATE_LIMIT_BUCKET;
   private static final String SUBJECT_PREFIX = "$KV." + SharedStateSettings.RATE_LIMIT_BUCKET + ".";
 
+  /** Locks striping the endpoints: takes on one endpoint queue up in this replica instead of racing each other's writes. */
+  private static final int STRIPES = 256;
+
   private final SharedState state;
   private final Clock clock;
   private final LongAdder contention = new LongAdder();
+  private final Object[] stripes = new Object[STRIPES];
+  /**
+   * Endpoints whose bucket this replica found empty, with the (epoch) nanosecond before which no
+   * token can be back: other replicas only take tokens, never add any, so refusing until then
+   * without asking NATS is exact. A flood on one endpoint then costs no round trip per request.
+   */
+  private final Cache<String, Long> emptyUntil;
 
   public JetStreamRateLimiter(SharedState state, Clock clock) {
     this.state = state;
     this.clock = clock;
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new Object();
+    }
+    this.emptyUntil = Caffeine.newBuilder().maximumSize(100_000).build();
   }
 
   @Override
   public RateLimitDecision take(String endpointKey, RateLimitPolicy policy) {
-    SharedState.Buckets buckets = state.buckets();
-    String subject = SUBJECT_PREFIX + ReplayDigest.of("rate-limit", endpointKey).hex();
-    try {
-      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        Revision last = last(buckets, subject);
-        TokenBucket bucket = last.bucket();
-        RateLimitDecision decision = bucket.take(nowNanos(), policy);
-        if (!decision.allowed()) {
-          return decision;
-        }
-        int ttlSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
-            (long) Math.ceil(bucket.nanosUntilFull(policy) / 1e9)));
-        try {
-          buckets.jetStream().publish(subject, format(bucket), PublishOptions.builder()
-              .expectedLastSubjectSequence(last.sequence())
-              .messageTtlSeconds(ttlSeconds)
-              .build());
-          return decision;
-        } catch (JetStreamApiException e) {
-          if (e.getApiErrorCode() != WRONG_LAST_SEQUENCE) {
-            throw e;
-          }
-          // another replica took a token meanwhile: read its revision and try again
-        }
+    String key = ReplayDigest.of("rate-limit", endpointKey).hex();
+    Long until = emptyUntil.getIfPresent(key);
+    if (until != null) {
+      long now = nowNanos();
+      if (until - now > 0) {
+        return new RateLimitDecision(false, policy, 0, Math.max(1, (long) Math.ceil((until - now) / 1e9)),
+            (long) Math.ceil(policy.windowSeconds()));
       }
-      contention.increment();
-      return new RateLimitDecision(false, policy, 0, 1, (long) Math.ceil(policy.windowSeconds()));
-    } catch (IOException | JetStreamApiException | RuntimeException e) {
-      throw state.unavailable("rate_limit", e);
+      emptyUntil.invalidate(key);
+    }
+    SharedState.Buckets buckets = state.buckets();
+    String subject = SUBJECT_PREFIX + key;
+    synchronized (stripes[(key.hashCode() & 0x7fffffff) % STRIPES]) {
+      try {
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+          Revision last = last(buckets, subject);
+          TokenBucket bucket = last.bucket();
+          long now = nowNanos();
+          RateLimitDecision decision = bucket.take(now, policy);
+          if (!decision.allowed()) {
+            emptyUntil.put(key, now + (long) Math.ceil((1 - bucket.tokens()) / policy.ratePerSecond() * 1e9));
+            return decision;
+          }
+          int ttlSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+              (long) Math.ceil(bucket.nanosUntilFull(policy) / 1e9)));
+          try {
+            buckets.jetStream().publish(subject, format(bucket), PublishOptions.builder()
+                .expectedLastSubjectSequence(last.sequence())
+                .messageTtlSeconds(ttlSeconds)
+                .build());
+            return decision;
+          } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() != WRONG_LAST_SEQUENCE) {
+              throw e;
+            }
+            // another replica took a token meanwhile: read its revision and try again
+          }
+        }
+        contention.increment();
+        return new RateLimitDecision(false, policy, 0, 1, (long) Math.ceil(policy.windowSeconds()));
+      } catch (IOException | JetStreamApiException | RuntimeException e) {
+        throw state.unavailable("rate_limit", e);
+      }
     }
   }
 
