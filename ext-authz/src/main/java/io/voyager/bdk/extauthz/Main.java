@@ -138,6 +138,18 @@ public final class Main implements Callable<AutoCloseable> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cli, "--replay-memory-bytes/--replay-endpoint-share-bytes: " + e.getMessage());
     }
+    SharedStateSettings sharedSettings = null;
+    if (natsUrl != null) {
+      if (checkThreads < 1 || checkThreads > 1024) {
+        throw new CommandLine.ParameterException(cli, "--check-threads must be from 1 to 1024; got " + checkThreads);
+      }
+      try {
+        sharedSettings = new SharedStateSettings(natsUrl, stateReplicas, duration("--state-timeout", stateTimeout),
+            replayKvMaxBytes, rateLimitKvMaxBytes);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(cli, e.getMessage());
+      }
+    }
     io.voyager.bdk.support.tls.ServerTls tls;
     try {
       tls = grpcOptions.tls();
@@ -155,18 +167,6 @@ public final class Main implements Callable<AutoCloseable> {
     }
     WakeGate.Settings wake = new WakeGate.Settings(Duration.ofSeconds(wakeHoldSeconds), Duration.ofMillis(wakeSettleMillis),
         WakeGate.Settings.standard().rewakeInterval(), wakeMaxHeld, WakeGate.Settings.standard().maxTrackedBooks());
-    SharedStateSettings sharedSettings = null;
-    if (natsUrl != null) {
-      if (checkThreads < 1 || checkThreads > 1024) {
-        throw new CommandLine.ParameterException(cli, "--check-threads must be from 1 to 1024; got " + checkThreads);
-      }
-      try {
-        sharedSettings = new SharedStateSettings(natsUrl, stateReplicas, duration("--state-timeout", stateTimeout),
-            replayKvMaxBytes, rateLimitKvMaxBytes);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(cli, e.getMessage());
-      }
-    }
     CheckDefaults defaults = new CheckDefaults(Duration.ofSeconds(toleranceSeconds), new RateLimitPolicy(ratePerSecond, burst));
     Closer started = new Closer();
     try {

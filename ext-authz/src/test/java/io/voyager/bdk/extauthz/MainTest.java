@@ -92,4 +92,19 @@ class MainTest {
     assertThatThrownBy(() -> Main.start("--replay-memory-bytes", "1000", "--grpc-port", "0", "--admin-port", "0"))
         .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--replay-memory-bytes");
   }
+
+  @Test
+  void sharedStateFlagsNameTheFlag() {
+    String nats = "nats://127.0.0.1:4222";
+    assertThatThrownBy(() -> Main.start("--nats-url", nats, "--state-replicas", "2", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--state-replicas must be 1, 3 or 5");
+    assertThatThrownBy(() -> Main.start("--nats-url", nats, "--state-timeout", "soon", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--state-timeout");
+    assertThatThrownBy(() -> Main.start("--nats-url", nats, "--state-timeout", "60s", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("at most 30s");
+    assertThatThrownBy(() -> Main.start("--nats-url", nats, "--replay-kv-max-bytes", "1000", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--replay-kv-max-bytes");
+    assertThatThrownBy(() -> Main.start("--nats-url", nats, "--check-threads", "0", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--check-threads");
+  }
 }
