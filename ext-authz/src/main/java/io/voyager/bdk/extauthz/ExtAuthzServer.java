@@ -150,7 +150,8 @@ public final class ExtAuthzServer implements AutoCloseable {
         .description("rate-limit takes refused because the endpoint's shared bucket kept changing under them").register(registry);
   }
 
-  static void registerReplayMetrics(MeterRegistry registry, BoundedReplayStore replays) {
+  /** The in-memory replay store's meters (ext-authz without --nats-url). */
+  public static void registerReplayMetrics(MeterRegistry registry, BoundedReplayStore replays) {
     Gauge.builder("bdk.extauthz.replay.entries", replays, BoundedReplayStore::entries)
         .description("delivery keys remembered for replay protection").register(registry);
     Gauge.builder("bdk.extauthz.replay.memory", replays, BoundedReplayStore::bytes)

@@ -98,6 +98,7 @@ class MonitoringRulesEndToEndTest {
     scraped.values().forEach(samples -> samples.forEach((name, labels) ->
         exposed.computeIfAbsent(name, n -> new TreeSet<>()).addAll(labels)));
     controllerFailureMeters().forEach((name, labels) -> exposed.computeIfAbsent(name, n -> new TreeSet<>()).addAll(labels));
+    extAuthzMemoryReplayMeters().forEach((name, labels) -> exposed.computeIfAbsent(name, n -> new TreeSet<>()).addAll(labels));
 
     List<String> problems = new ArrayList<>();
     List<JsonNode> alerts = alerts();
@@ -245,6 +246,18 @@ class MonitoringRulesEndToEndTest {
     MicrometerMetrics.withoutPerResourceMetrics(registry).failedReconciliation(instance, new IllegalStateException("boom"),
         Map.of(Constants.RESOURCE_GVK_KEY, GroupVersionKind.gvkFor(BookInstanceDefinition.class),
             Constants.CONTROLLER_NAME, "bookinstancereconciler"));
+    return PrometheusText.samples(registry.scrape());
+  }
+
+  /**
+   * The stack's ext-authz keeps its replay state on NATS (--nats-url); these are the meters of the
+   * in-memory replay store an ext-authz without --nats-url exposes (BdkExtAuthzReplayMemoryFull).
+   */
+  private static Map<String, Set<String>> extAuthzMemoryReplayMeters() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    io.voyager.bdk.extauthz.ExtAuthzServer.registerReplayMetrics(registry,
+        new io.voyager.bdk.extauthz.replay.BoundedReplayStore(io.voyager.bdk.extauthz.replay.BoundedReplayStore.Budget.standard(),
+            com.github.benmanes.caffeine.cache.Ticker.systemTicker()));
     return PrometheusText.samples(registry.scrape());
   }
 
