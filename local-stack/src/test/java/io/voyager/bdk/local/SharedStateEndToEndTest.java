@@ -176,6 +176,35 @@ class SharedStateEndToEndTest {
   }
 
   @Test
+  @Order(4)
+  void withNatsDownAuthenticWebhooksAreRefused503AndAcceptedOnceItIsBack() throws Exception {
+    String id = UUID.randomUUID().toString();
+    String body = uniqueBody();
+    long receivedBefore = backend.receivedTotal();
+
+    stack.nats().stop();
+    Answer refused;
+    Answer forged;
+    try {
+      refused = send(GENEROUS, body, id);
+      forged = gateway.post(path(GENEROUS), body, Map.of("X-Hub-Signature-256", "sha256=" + "0".repeat(64)));
+    } finally {
+      stack.nats().startAgain();
+    }
+
+    assertThat(refused.status()).as(refused.body()).isEqualTo(503);
+    assertThat(refused.json().path("reason").asText()).isEqualTo("state_unavailable");
+    assertThat(refused.header("retry-after")).isPresent();
+    assertThat(forged.status()).as("a forgery is still 401: the signature comes first").isEqualTo(401);
+    assertThat(backend.receivedTotal()).isEqualTo(receivedBefore);
+    // nothing was recorded: the sender's retry is accepted once NATS is back (both replicas reconnect)
+    await("the sender's retry accepted").atMost(CONVERGE).pollInterval(Duration.ofMillis(500))
+        .until(() -> send(GENEROUS, body, id).status() == 200);
+    assertThat(backend.receivedTotal() - receivedBefore).isEqualTo(1);
+    assertThat(send(GENEROUS, body, id).status()).isEqualTo(409);
+  }
+
+  @Test
   @Order(Integer.MAX_VALUE)
   void aRestartedExtAuthzStillRefusesTheDuplicate() throws Exception {
     String id = UUID.randomUUID().toString();
