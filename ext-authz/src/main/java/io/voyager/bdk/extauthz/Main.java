@@ -144,6 +144,11 @@ public final class Main implements Callable<AutoCloseable> {
         throw new CommandLine.ParameterException(cli, "--check-threads must be from 1 to 1024; got " + checkThreads);
       }
       try {
+        io.nats.client.Options.builder().server(natsUrl);
+      } catch (RuntimeException e) {
+        throw new CommandLine.ParameterException(cli, "--nats-url '" + natsUrl + "' is not a NATS URL like nats://host:4222: " + e.getMessage());
+      }
+      try {
         sharedSettings = new SharedStateSettings(natsUrl, stateReplicas, duration("--state-timeout", stateTimeout),
             replayKvMaxBytes, rateLimitKvMaxBytes);
       } catch (IllegalArgumentException e) {

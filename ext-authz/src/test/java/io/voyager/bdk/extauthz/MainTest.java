@@ -104,6 +104,8 @@ class MainTest {
         .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("at most 30s");
     assertThatThrownBy(() -> Main.start("--nats-url", nats, "--replay-kv-max-bytes", "1000", "--grpc-port", "0", "--admin-port", "0"))
         .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--replay-kv-max-bytes");
+    assertThatThrownBy(() -> Main.start("--nats-url", "nats://[broken", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--nats-url");
     assertThatThrownBy(() -> Main.start("--nats-url", nats, "--check-threads", "0", "--grpc-port", "0", "--admin-port", "0"))
         .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--check-threads");
   }
