@@ -133,7 +133,7 @@ class ImagesRunTest {
     int adminPort = -1;
     io.voyager.bdk.nats.NatsServerProcess nats = null;
     if (container.getArgs().stream().anyMatch(a -> a.startsWith("--nats-url="))) {
-      // The relay needs its NATS: one real nats-server here instead of the cluster's three.
+      // The relay and ext-authz need their NATS: one real nats-server here instead of the cluster's three.
       nats = io.voyager.bdk.nats.NatsServerProcess.startEphemeral(Project.root(),
           Files.createDirectories(dir.resolve("nats-" + module.artifactId())));
     }
@@ -144,6 +144,10 @@ class ImagesRunTest {
       }
       if (nats != null && arg.startsWith("--stream-replicas=")) {
         args.add("--stream-replicas=1");
+        continue;
+      }
+      if (nats != null && arg.startsWith("--state-replicas=")) {
+        args.add("--state-replicas=1"); // ext-authz's replay/rate-limit buckets on the one server
         continue;
       }
       Matcher port = Pattern.compile("--(admin|grpc|xds|http)-port=\\d+").matcher(arg);
