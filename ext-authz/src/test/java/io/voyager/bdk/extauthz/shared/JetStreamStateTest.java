@@ -169,6 +169,20 @@ class JetStreamStateTest {
   }
 
   @Test
+  void aBucketKeyLeavesWhenItWouldBeFullAndAFreshBucketIsWrittenOverItsMarker() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z")); // never advanced: only the key's TTL can refill
+    RateLimitPolicy policy = new RateLimitPolicy(1, 1);
+    String endpoint = "ep-rate-ttl-" + UUID.randomUUID();
+    assertThat(new JetStreamRateLimiter(replicaA, time).take(endpoint, policy).allowed()).isTrue();
+    assertThat(new JetStreamRateLimiter(replicaB, time).take(endpoint, policy).allowed()).isFalse();
+
+    // a new limiter each time: no local "empty until"; allowed again only once the key (1 s TTL) is gone
+    await("the bucket key's TTL").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        .until(() -> new JetStreamRateLimiter(replicaB, time).take(endpoint, policy).allowed());
+    assertThat(new JetStreamRateLimiter(replicaA, time).take(endpoint, policy).allowed()).isFalse();
+  }
+
+  @Test
   void concurrentTakesOnTwoReplicasNeverGrantMoreThanTheBurst() throws Exception {
     TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
     List<JetStreamRateLimiter> limiters = List.of(new JetStreamRateLimiter(replicaA, time), new JetStreamRateLimiter(replicaB, time));
