@@ -127,17 +127,23 @@ public final class ExtAuthzServer implements AutoCloseable {
     return MoreExecutors.directExecutor();
   }
 
+  /** Checks waiting for a thread, per thread, at most (beyond: the call is refused and Envoy answers 503). */
+  static final int QUEUED_CHECKS_PER_THREAD = 64;
+
   /**
    * The executor for gRPC calls when the state is shared: each check waits for a few NATS round
-   * trips, which must not block the network threads. Bounded; daemon threads.
+   * trips, which must not block the network threads. Bounded threads and a bounded queue
+   * ({@link #QUEUED_CHECKS_PER_THREAD} per thread: far more than Envoy's 2 s ext_authz timeout lets
+   * wait), so a flood costs bounded memory; daemon threads.
    */
   public static ExecutorService sharedStateGrpcExecutor(int threads) {
     AtomicInteger n = new AtomicInteger();
-    return Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "check-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    return new java.util.concurrent.ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
+        new java.util.concurrent.ArrayBlockingQueue<>(threads * QUEUED_CHECKS_PER_THREAD), r -> {
+          Thread t = new Thread(r, "check-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   static void registerSharedStateMetrics(MeterRegistry registry, SharedState shared, JetStreamRateLimiter limiter) {
