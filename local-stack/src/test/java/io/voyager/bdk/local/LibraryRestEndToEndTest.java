@@ -57,6 +57,11 @@ class LibraryRestEndToEndTest {
 
     Answer fetched = gateway.get("/api/v1/books/" + book.path("book_id").asText());
     assertThat(fetched.status()).as(fetched.body()).isEqualTo(200);
+    for (Answer rest : List.of(created, fetched)) {
+      assertThat(rest.headers().map().keySet()).as("gRPC-only and the library's status header stay inside")
+          .noneMatch(header -> header.toLowerCase(java.util.Locale.ROOT).startsWith("grpc-"))
+          .doesNotContain("x-bdk-http-status");
+    }
     assertThat(fetched.json().path("book_id")).isEqualTo(book.path("book_id"));
     assertThat(fetched.json().path("name").asText()).isEqualTo(name);
     assertThat(fetched.json().path("description").asText()).isEqualTo("Imports orders");

@@ -23,6 +23,9 @@ import java.util.Set;
  *   <li>Percent-escapes in path variables are decoded ({@code ALL_CHARACTERS_EXCEPT_SLASH});
  *       {@code +} in query values means space.
  *   <li>Request and response bodies are bounded.
+ *   <li>{@code match_incoming_request_route}: the transcoded request keeps the route its REST path
+ *       matched (that route's upstream, timeout and per-route filter configs, which then also see
+ *       the response) instead of Envoy matching the whole route table again for the gRPC path.
  * </ul>
  */
 public final class TranscoderConfig {
@@ -58,6 +61,7 @@ public final class TranscoderConfig {
                 .setAlwaysPrintEnumsAsInts(false)
                 .setPreserveProtoFieldNames(true))
         .setConvertGrpcStatus(true)
+        .setMatchIncomingRequestRoute(true)
         .setRequestValidationOptions(
             RequestValidationOptions.newBuilder()
                 .setRejectUnknownMethod(true)

@@ -41,6 +41,7 @@ class TranscoderConfigTest {
   @Test
   void convertsGrpcStatusAndRejectsWhatTheApiDoesNotDeclare() {
     assertThat(config.getConvertGrpcStatus()).isTrue();
+    assertThat(config.getMatchIncomingRequestRoute()).as("the REST route stays the route of the transcoded request").isTrue();
     assertThat(config.getRequestValidationOptions().getRejectUnknownMethod()).isTrue();
     assertThat(config.getRequestValidationOptions().getRejectUnknownQueryParameters()).isTrue();
     assertThat(config.getIgnoreUnknownQueryParameters()).isFalse();

@@ -27,11 +27,10 @@ import java.util.Map;
  * The benchmark's "authentication off" Envoy: the xds-server's own resources for the gateway (the
  * listener, routes and clusters the translator makes), made static, with the authentication taken
  * out — no {@code jwt_authn} filter or per-route config, and the library routes' Lua reduced to
- * what the gateway did before tokens (mark the request REST, map its status back), without the
- * {@code x-bdk-*} stripping and the token size guard. Everything else (transcoder, local replies,
- * routes, timeouts) is identical, so the two Envoys differ by the authentication alone. The
- * xds-server never emits a library route without a token requirement, by design: this config
- * exists only here.
+ * what the gateway did before tokens (the create route maps its status back), without the token
+ * size guard. Everything else (transcoder, response header removal, local replies, routes,
+ * timeouts) is identical, so the two Envoys differ by the authentication alone. The xds-server never
+ * emits a library route without a token requirement, by design: this config exists only here.
  */
 final class AuthOffBootstrap {
   private AuthOffBootstrap() {}
@@ -45,16 +44,8 @@ final class AuthOffBootstrap {
    * descriptor, so it never limits what these benchmarks send.
    */
   static final String CLIENT_LIMIT = "envoy.filters.http.local_ratelimit";
-  /** The same REST mark the xds-server's library Lua sets, and nothing else on the request. */
-  static final String MARK_REST_ONLY =
-      """
-      function envoy_on_request(handle)
-        local content_type = handle:headers():get("content-type")
-        if content_type == nil or string.sub(content_type, 1, 16) ~= "application/grpc" then
-          handle:streamInfo():dynamicMetadata():set("io.voyager.bdk.lua", "rest", true)
-        end
-      end
-      """;
+  /** The Lua filter's default script when the translator's has no response function (never runs: the filter is off by default). */
+  static final String NO_SCRIPT = "-- the library routes' request guard is off in this benchmark Envoy\n";
 
   /** Bootstrap JSON (Envoy reads it as YAML) of {@code resources} without authentication; admin on a free port. */
   static String render(XdsResources resources) throws InvalidProtocolBufferException {
@@ -114,9 +105,9 @@ final class AuthOffBootstrap {
           if (f.getName().equals(JWT_AUTHN)) {
             hcm.removeHttpFilters(i);
           } else if (f.getName().equals(LUA)) {
+            String off = offLua(f.getTypedConfig().unpack(Lua.class).getDefaultSourceCode().getInlineString());
             hcm.setHttpFilters(i, f.toBuilder().setTypedConfig(Any.pack(Lua.newBuilder()
-                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(offLua(f.getTypedConfig().unpack(Lua.class)
-                    .getDefaultSourceCode().getInlineString()))).build())));
+                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(off == null ? NO_SCRIPT : off)).build())));
           }
         }
         filter.setTypedConfig(Any.pack(hcm.build()));
@@ -131,9 +122,13 @@ final class AuthOffBootstrap {
       for (Route.Builder route : host.getRoutesBuilderList()) {
         route.removeTypedPerFilterConfig(JWT_AUTHN);
         if (route.containsTypedPerFilterConfig(LUA)) {
-          String source = route.getTypedPerFilterConfigOrThrow(LUA).unpack(LuaPerRoute.class).getSourceCode().getInlineString();
-          route.putTypedPerFilterConfig(LUA, Any.pack(LuaPerRoute.newBuilder()
-              .setSourceCode(DataSource.newBuilder().setInlineString(offLua(source))).build()));
+          String off = offLua(route.getTypedPerFilterConfigOrThrow(LUA).unpack(LuaPerRoute.class).getSourceCode().getInlineString());
+          if (off == null) {
+            route.removeTypedPerFilterConfig(LUA); // the filter is off by default: this route runs no Lua
+          } else {
+            route.putTypedPerFilterConfig(LUA, Any.pack(LuaPerRoute.newBuilder()
+                .setSourceCode(DataSource.newBuilder().setInlineString(off)).build()));
+          }
         }
       }
     }
@@ -150,12 +145,9 @@ final class AuthOffBootstrap {
     return builder.build();
   }
 
-  /** {@code source}'s response function after {@link #MARK_REST_ONLY}. */
+  /** {@code source}'s response function (the create route's status mapping), or null when it has none. */
   static String offLua(String source) {
     int response = source.indexOf("function envoy_on_response");
-    if (response < 0) {
-      throw new IllegalStateException("the library Lua has no envoy_on_response: " + source);
-    }
-    return MARK_REST_ONLY + "\n" + source.substring(response);
+    return response < 0 ? null : source.substring(response);
   }
 }

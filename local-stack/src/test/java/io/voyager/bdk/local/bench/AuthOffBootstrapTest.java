@@ -42,8 +42,9 @@ class AuthOffBootstrapTest {
   void sameListenerRoutesAndClustersWithoutJwtAuthnOrTheRequestGuard() throws Exception {
     String bootstrap = AuthOffBootstrap.render(resources());
 
-    assertThat(bootstrap).doesNotContain("jwt_authn.v3", "\"name\": \"envoy.filters.http.jwt_authn\"", "reserved[#reserved + 1]", "too large")
-        .contains("grpc_json_transcoder", "routeConfig", "\"library-rest\"", "envoy_on_response", "STATIC");
+    assertThat(bootstrap).doesNotContain("jwt_authn.v3", "\"name\": \"envoy.filters.http.jwt_authn\"", "envoy_on_request", "too large")
+        .contains("grpc_json_transcoder", "routeConfig", "\"library-rest\"", "\"library-rest-create\"", "envoy_on_response",
+            "header_mutation.v3.HeaderMutationPerRoute", "STATIC");
   }
 
   @Test

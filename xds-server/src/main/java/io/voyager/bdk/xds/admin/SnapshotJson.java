@@ -34,6 +34,8 @@ public final class SnapshotJson {
           .add(Router.getDescriptor())
           .add(Lua.getDescriptor())
           .add(io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutationPerRoute.getDescriptor())
           .add(ExtAuthz.getDescriptor())
           .add(ExtAuthzPerRoute.getDescriptor())
           .add(GrpcJsonTranscoder.getDescriptor())

@@ -61,9 +61,11 @@ import java.util.function.Function;
  *
  * <p>Listeners: {@link EdgeListeners} (plain HTTP and HTTPS, header hygiene, limits, access log).
  * Filter chain of the serving listeners, in order: the per-client limit (off unless a route
- * matters on webhook routes only; {@link ClientRateLimitFilter}), Lua (off unless a route enables it: library
- * routes — strips client-sent {@code x-bdk-*} headers, caps the token's size, maps the status on
- * the way back; {@link LibraryRequestLua}), jwt_authn (off unless enabled: library routes; see
+ * matters on webhook routes only; {@link ClientRateLimitFilter}), header_mutation (off unless a route
+ * enables it: library REST routes — removes gRPC-only response headers; {@link LibraryResponseHeaders}),
+ * Lua (off unless a route enables it: library routes — caps the token's size, and on the REST create
+ * route maps the created status on the way back; {@link LibraryRequestLua}), jwt_authn (off unless
+ * enabled: library routes; see
  * {@link JwtAuthnFilter}), ext_authz (off unless enabled: webhook routes), grpc_json_transcoder
  * (off unless enabled: library routes), router. Filters that are off by default cannot touch
  * routes that did not ask for them, so the transcoder never rejects a webhook path, a webhook
@@ -100,6 +102,7 @@ public final class XdsTranslator {
   private final Any transcoder;
   /** Envoy refuses an empty per-route FilterConfig: routes enable filters with their own config. */
   private static final Any LIBRARY_LUA = luaPerRoute(LibraryRequestLua.SOURCE);
+  private static final Any LIBRARY_CREATE_LUA = luaPerRoute(LibraryRequestLua.CREATE_SOURCE);
   static final String KEYS_UNAVAILABLE =
       "Jwt cannot be verified: the gateway has no usable signing keys (JWKS) at the moment";
 
@@ -183,14 +186,17 @@ public final class XdsTranslator {
 
   /**
    * The HTTP filters of the serving listeners, in order: the per-client limit (only webhook routes
-   * give it a descriptor), Lua (library routes), jwt_authn (library routes), ext_authz (webhook
+   * give it a descriptor), header_mutation (library REST routes; before Lua so that on the way back
+   * it runs after the create route's status mapping), Lua (library routes), jwt_authn (library
+   * routes), ext_authz (webhook
    * routes) and its twin with a longer timeout (webhook routes of books that sleep when idle), the
-   * transcoder (library REST), the router. Lua, jwt_authn, ext_authz and the
+   * transcoder (library REST), the router. header_mutation, Lua, jwt_authn, ext_authz and the
    * transcoder are off unless a route switches them on.
    */
   private List<HttpFilter> httpFilters(GatewayIr ir) {
     return List.of(
         ClientRateLimitFilter.httpFilter(ir.edge().webhookClientLimit()),
+        LibraryResponseHeaders.httpFilter(),
         HttpFilter.newBuilder()
             .setName(LUA_FILTER)
             .setDisabled(true)
@@ -248,7 +254,8 @@ public final class XdsTranslator {
     for (WebhookRouteIr route : ir.webhookRoutes()) {
       host.addAllRoutes(webhookRoutes.apply(route));
     }
-    host.addRoutes(libraryRestRoute(ir));
+    host.addRoutes(libraryRestRoute(ir, true));
+    host.addRoutes(libraryRestRoute(ir, false));
     for (String service : transcoderSettings.services()) {
       host.addRoutes(libraryGrpcRoute(ir, service));
     }
@@ -267,17 +274,31 @@ public final class XdsTranslator {
         .build();
   }
 
-  private Route libraryRestRoute(GatewayIr ir) {
+  /**
+   * The library's REST API, transcoded. Two routes on the same prefix: {@code POST} (the creates:
+   * the only REST method whose status is not the transcoder's, so the only one running
+   * {@link StatusHeaderLua}) and everything else. The transcoder keeps the matched route for the
+   * transcoded request ({@code match_incoming_request_route}), so these per-route configs also
+   * apply to the response.
+   */
+  private Route libraryRestRoute(GatewayIr ir, boolean create) {
+    RouteMatch.Builder match = RouteMatch.newBuilder().setPathSeparatedPrefix(LIBRARY_PREFIX);
+    if (create) {
+      match.addHeaders(io.envoyproxy.envoy.config.route.v3.HeaderMatcher.newBuilder()
+          .setName(":method")
+          .setStringMatch(io.envoyproxy.envoy.type.matcher.v3.StringMatcher.newBuilder().setExact("POST")));
+    }
     Route.Builder route = Route.newBuilder()
-        .setName("library-rest")
-        .setMatch(RouteMatch.newBuilder().setPathSeparatedPrefix(LIBRARY_PREFIX))
+        .setName(create ? "library-rest-create" : "library-rest")
+        .setMatch(match)
         .setMetadata(provenance(new Provenance(Provenance.FLAG, ir.library().service().namespace(), ir.library().service().name(), null)));
     if (ir.auth().jwks() instanceof AuthIr.Unavailable) {
       return refuseAll(route);
     }
     return route
         .setRoute(RouteAction.newBuilder().setCluster(ir.library().clusterName()).setTimeout(seconds(15)))
-        .putTypedPerFilterConfig(LUA_FILTER, LIBRARY_LUA)
+        .putTypedPerFilterConfig(LibraryResponseHeaders.FILTER_NAME, LibraryResponseHeaders.PER_ROUTE)
+        .putTypedPerFilterConfig(LUA_FILTER, create ? LIBRARY_CREATE_LUA : LIBRARY_LUA)
         .putTypedPerFilterConfig(JWT_AUTHN_FILTER, JwtAuthnFilter.PER_ROUTE)
         .putTypedPerFilterConfig(TRANSCODER_FILTER, transcoder)
         .build();

@@ -71,10 +71,11 @@ class GatewayTranslatorTest {
     HttpConnectionManager hcm = hcm(t);
     assertThat(hcm.getRds().getRouteConfigName()).isEqualTo(XdsTranslator.ROUTE_CONFIG_NAME);
     assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly(
-        "envoy.filters.http.local_ratelimit", "envoy.filters.http.lua", "envoy.filters.http.jwt_authn",
+        "envoy.filters.http.local_ratelimit", "envoy.filters.http.header_mutation", "envoy.filters.http.lua",
+        "envoy.filters.http.jwt_authn",
         "envoy.filters.http.ext_authz", "bdk.filters.http.ext_authz_wake", "envoy.filters.http.grpc_json_transcoder",
         "envoy.filters.http.router");
-    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(5);
+    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(6);
   }
 
   @Test
@@ -358,12 +359,24 @@ class GatewayTranslatorTest {
   }
 
   @Test
-  void restResponsesLoseGrpcOnlyHeaders() {
-    assertThat(StatusHeaderLua.SOURCE).contains("headers:remove(name)");
-    for (String header : List.of("grpc-status", "grpc-message", "grpc-encoding", "grpc-accept-encoding")) {
-      assertThat(StatusHeaderLua.SOURCE).contains("\"" + header + "\"");
-    }
-    assertThat(StatusHeaderLua.SOURCE).contains("headers:remove(\"x-bdk-http-status\")");
+  void restResponsesLoseGrpcOnlyHeadersNatively() throws Exception {
+    var mutations = LibraryResponseHeaders.PER_ROUTE
+        .unpack(io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutationPerRoute.class)
+        .getMutations();
+    assertThat(mutations.getRequestMutationsList()).isEmpty();
+    assertThat(mutations.getResponseMutationsList()).extracting(m -> m.getRemove())
+        .contains("grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding", "grpc-accept-encoding",
+            "x-bdk-http-status");
+    assertThat(StatusHeaderLua.SOURCE).as("the status mapping only reads").doesNotContain("remove");
+  }
+
+  @Test
+  void theResponseHeaderFilterRunsAfterTheStatusMappingOnTheWayBack() throws Exception {
+    List<String> names = hcm(translator.translate(input(List.of(), Map.of()))).getHttpFiltersList().stream()
+        .map(f -> f.getName()).toList();
+    // encoders run in reverse: header_mutation (earlier in the chain) sees the response after Lua
+    assertThat(names.indexOf(LibraryResponseHeaders.FILTER_NAME)).isLessThan(names.indexOf(XdsTranslator.LUA_FILTER));
+    assertThat(names.indexOf(XdsTranslator.LUA_FILTER)).isLessThan(names.indexOf(XdsTranslator.TRANSCODER_FILTER));
   }
 
   @Test
