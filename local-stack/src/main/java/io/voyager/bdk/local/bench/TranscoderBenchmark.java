@@ -11,6 +11,7 @@ import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.support.JdkHttpServers;
 import io.voyager.bdk.support.auth.DevIssuer;
 import io.voyager.bdk.support.bench.BenchFigures;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,11 +36,11 @@ import picocli.CommandLine.Option;
  * loopback ports, the real Envoy programmed by the xds-server, library-service with mutual TLS):
  * <ul>
  *   <li><b>REST</b>: {@code GET /api/v1/books/{id}} through Envoy (jwt_authn, the library routes'
- *       Lua, grpc_json_transcoder, HTTP/2 + mutual TLS to the library), driven by
+ *       Lua token-size guard, grpc_json_transcoder, header_mutation, HTTP/2 + mutual TLS to the library), driven by
  *       <a href="https://github.com/wg/wrk">wrk</a>;
  *   <li><b>REST without Lua</b>: the same through a second Envoy of the same binary and concurrency
  *       running the xds-server's own translation minus the library routes' Lua ({@link
- *       AuthOffBootstrap#renderWithoutLua}): what the Lua costs a call;
+ *       AuthOffBootstrap#renderWithoutLua}): what the remaining Lua costs a call;
  *   <li><b>direct gRPC</b>: {@code bdk.library.v1.BookLibrary/GetBook} on the library's own port with
  *       the operator's client certificate, driven by <a href="https://ghz.sh">ghz</a>.
  * </ul>
@@ -203,7 +204,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
         concurrency, seconds, rounds, warmupSeconds, envoyConcurrency);
     out.printf("%-62s %9s %8s %8s %8s %12s %12s%n", "target", "calls/s", "p50 ms", "p99 ms", "failed", "Envoy us/call",
         "JVM us/call");
-    Round r = line(out, "REST through Envoy (jwt_authn, Lua, transcoder; wrk)", rest);
+    Round r = line(out, "REST through Envoy (jwt_authn, Lua guard, transcoder; wrk)", rest);
     Round n = line(out, "REST, same translation without the library routes' Lua (wrk)", noLua);
     Round g = line(out, "direct gRPC to the library-service (mutual TLS; ghz)", grpc);
     out.printf("REST = %.0f %% of direct gRPC's throughput (target, issue 12: >= %.0f %%); library JVM CPU per call: REST %.0f us,"
@@ -212,14 +213,26 @@ public final class TranscoderBenchmark implements Callable<Integer> {
         100 * n.perSecond() / g.perSecond(), n.envoyCpuMicros(), r.envoyCpuMicros());
     out.println("Rates are medians of the rounds. ghz (Go) spends more CPU per call than wrk (C) on the same two cores,"
         + " which lowers direct gRPC's rate more than REST's.");
+    String load = loadAverage();
+    out.println("Load average (1/5/15 min) after the run: " + load);
     try (BenchFigures figures = BenchFigures.open("transcoder", "GetBook: REST through Envoy's transcoder vs direct gRPC")) {
-      figures.note(String.format("%d calls in flight, %.0f s per target and round, %d rounds (medians), Envoy --concurrency %d",
-          concurrency, seconds, rounds, envoyConcurrency));
+      figures.note(String.format("%d calls in flight, %.0f s per target and round, %d rounds (medians), Envoy --concurrency %d;"
+          + " load average (1/5/15 min) after the run: %s", concurrency, seconds, rounds, envoyConcurrency, load));
       record(figures, "rest", r);
       record(figures, "rest_without_lua", n);
       record(figures, "grpc", g);
       figures.figure("rest.transcoder_ratio_pct", "REST, share of direct gRPC's throughput", 100 * r.perSecond() / g.perSecond(),
           "%", BenchFigures.Target.atLeast(100 * TARGET_REST_SHARE_OF_GRPC));
+    }
+  }
+
+  /** The machine's load average as {@code /proc/loadavg} has it (1, 5, 15 minutes), or "unknown". */
+  static String loadAverage() {
+    try {
+      String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+      return fields[0] + " " + fields[1] + " " + fields[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
     }
   }
 
