@@ -13,8 +13,8 @@ import io.voyager.bdk.model.TranscodingHeaders;
  * {@code header_mutation} filter and route-level header options refuse {@code :}-prefixed headers
  * ("{@code :-prefixed or host headers may not be modified}", Envoy 1.36.4),
  * {@code local_reply_config} rewrites only Envoy's own replies, and {@code custom_response}'s local
- * policy replaces the upstream body (the created resource) with its own. So only the create route
- * runs it; reads never do.
+ * policy (a work-in-progress API) answers with its own body — tried: 201 with an empty body, the
+ * created resource lost. So only the create route runs it; reads never do.
  *
  * <p>The transcoder keeps the REST route for the transcoded request
  * ({@code match_incoming_request_route}), so this script and the route's other per-route configs
