@@ -26,6 +26,35 @@ public final class BookWake {
   public static final String LAST_WEBHOOK = "bdk.voyager.io/last-webhook";
   /** Annotation: {@code "true"} while the book serves, {@code "false"} while it sleeps or wakes. */
   public static final String READY = "bdk.voyager.io/ready";
+  /**
+   * Request header Envoy sets (overwriting anything a sender sent) on a {@code queued} binding's
+   * webhook of a book that sleeps when idle: {@code <namespace>/<lease>}, the book's wake Lease. The
+   * relay keeps it with the queued message and, before each delivery, asks the Lease whether the
+   * book is ready — and wakes it when it is not. (A direct binding's Lease reaches ext-authz in the
+   * route's context extensions instead, {@link WebhookAuthContext#WAKE_LEASE}.)
+   */
+  public static final String HEADER_WAKE_LEASE = "x-bdk-wake-lease";
+
+  /**
+   * The problem with a {@link #HEADER_WAKE_LEASE} value for a webhook of {@code instanceNamespace},
+   * or null: it must be {@code <namespace>/<name>} with the instance's own customer namespace and a
+   * DNS-label name. Never echoes the value.
+   */
+  public static String leaseProblem(String value, String instanceNamespace) {
+    int slash = value == null ? -1 : value.indexOf('/');
+    if (slash <= 0) {
+      return "header " + HEADER_WAKE_LEASE + " must be <namespace>/<lease>";
+    }
+    String namespace = value.substring(0, slash);
+    if (!namespace.equals(instanceNamespace) || !CustomerNamespaces.isCustomerNamespace(namespace)) {
+      return "header " + HEADER_WAKE_LEASE + " must name a Lease in the webhook's own customer namespace";
+    }
+    if (!DnsNames.isLabel(value.substring(slash + 1))) {
+      return "header " + HEADER_WAKE_LEASE + " must name the Lease by a DNS label";
+    }
+    return null;
+  }
+
   /** How often a writer records activity for an awake book at most (bounds API writes: 10,000 busy books ≈ 170 writes/s). */
   public static final Duration ACTIVITY_WRITE_INTERVAL = Duration.ofMinutes(1);
 }

@@ -238,8 +238,7 @@ public final class LocalStack implements AutoCloseable {
   /** As above; with {@code tls} null the gRPC servers get {@code --plaintext} and the xds-server {@code --upstream-tls off}. */
   public static List<String> serviceArgs(Component component, StackPorts ports, Path kubeconfig,
       Set<Component> fixedEndpoints, List<String> jwtFlags, TlsArgs tls) {
-    List<String> args = component == Component.RELAY ? new ArrayList<>()
-        : new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
+    List<String> args = new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
     switch (component) {
       case LIBRARY -> args.addAll(List.of(
           "--grpc-host", LOCALHOST,
@@ -270,7 +269,9 @@ public final class LocalStack implements AutoCloseable {
           "--admin-port", Integer.toString(ports.runtimeAdmin())));
       // Delivers through the gateway's internal delivery listener (https, mutual TLS; without TLS
       // the stack's plaintext variant, for tests that run the services without Envoy).
+      // Wakes sleeping webhook-triggered books through their wake Leases before delivering.
       case RELAY -> args.addAll(List.of(
+          "--wake-books",
           "--nats-url", "nats://" + LOCALHOST + ":" + ports.nats(),
           "--http-host", LOCALHOST,
           "--http-port", Integer.toString(ports.relayHttp()),

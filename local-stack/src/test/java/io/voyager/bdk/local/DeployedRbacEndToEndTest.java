@@ -118,6 +118,7 @@ class DeployedRbacEndToEndTest {
   static Identity library;
   static Identity xds;
   static Identity extAuthz;
+  static Identity relay;
   static final StackPorts ports = StackPorts.ephemeral();
   static final List<AutoCloseable> running = new ArrayList<>();
 
@@ -135,7 +136,7 @@ class DeployedRbacEndToEndTest {
       }
     }
     apply(root.resolve("k8s/deploy/namespace.yaml"), item -> item instanceof Namespace);
-    for (String service : List.of("library-service", "xds-server", "ext-authz")) {
+    for (String service : List.of("library-service", "xds-server", "ext-authz", "webhook-relay")) {
       apply(root.resolve("k8s/deploy/" + service + ".yaml"), item -> RBAC_KINDS.contains(item.getClass()));
     }
     await().atMost(WAIT).until(() -> crds.stream().allMatch(n -> established(
@@ -163,6 +164,7 @@ class DeployedRbacEndToEndTest {
     library = identity("library-service");
     xds = identity("xds-server");
     extAuthz = identity("ext-authz");
+    relay = identity("webhook-relay");
     // The library verifies tokens with the JWKS in ConfigMap bdk/bdk-jwks (watched by name) and
     // authorizes by Organization (listed and watched); a quota makes it use its Lease too.
     Organization org = new Organization();
@@ -190,7 +192,7 @@ class DeployedRbacEndToEndTest {
     for (int i = running.size() - 1; i >= 0; i--) {
       running.get(i).close();
     }
-    for (Identity identity : new Identity[] {library, xds, extAuthz}) {
+    for (Identity identity : new Identity[] {library, xds, extAuthz, relay}) {
       if (identity != null) {
         identity.client().close();
       }
@@ -347,6 +349,40 @@ class DeployedRbacEndToEndTest {
     assertThat(refusal(() -> xds.client().secrets().inNamespace(BDK).list())).as("no listing").isEqualTo(403);
     assertThat(refusal(() -> xds.client().secrets().inNamespace(BDK).withName(LocalTls.EDGE_SECRET_NAME)
         .edit(c -> { c.getData().put("tls.key", "eA=="); return c; }))).as("read-only").isEqualTo(403);
+  }
+
+  /**
+   * The webhook relay (--wake-books) watches every wake Lease and patches one's last-webhook
+   * annotation to wake a sleeping book; it may neither make nor delete Leases, nor read Secrets or
+   * touch workloads.
+   */
+  @Test
+  void theWebhookRelayWatchesAndPatchesWakeLeasesAndNothingElse() throws Exception {
+    admin.leases().inNamespace(BOOK_NS).resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder()
+        .withNewMetadata().withNamespace(BOOK_NS).withName("support-wake")
+        .withLabels(Map.of(io.voyager.bdk.model.BookWake.LEASE_LABEL, "true"))
+        .withAnnotations(Map.of(io.voyager.bdk.model.BookWake.READY, "false")).endMetadata().build()).create();
+    KubernetesClient client = relay.client();
+    assertThat(client.leases().inAnyNamespace().withLabel(io.voyager.bdk.model.BookWake.LEASE_LABEL, "true").list().getItems())
+        .extracting(l -> l.getMetadata().getName()).contains("support-wake");
+    try (var watch = client.leases().inAnyNamespace().withLabel(io.voyager.bdk.model.BookWake.LEASE_LABEL, "true")
+        .inform()) {
+      await().atMost(WAIT).until(() -> watch.getIndexer().getByKey(BOOK_NS + "/support-wake") != null);
+    }
+    client.leases().inNamespace(BOOK_NS).withName("support-wake").patch(
+        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\"" + io.voyager.bdk.model.BookWake.LAST_WEBHOOK + "\":\"2026-01-01T00:00:00Z\"}}}");
+    assertThat(admin.leases().inNamespace(BOOK_NS).withName("support-wake").get().getMetadata().getAnnotations())
+        .containsEntry(io.voyager.bdk.model.BookWake.LAST_WEBHOOK, "2026-01-01T00:00:00Z");
+
+    assertThat(refusal(() -> client.leases().inNamespace(BOOK_NS).resource(
+        new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder().withNewMetadata().withNamespace(BOOK_NS)
+            .withName("made-up").endMetadata().build()).create())).as("no create").isEqualTo(403);
+    assertThat(refusal(() -> client.leases().inNamespace(BOOK_NS).withName("support-wake").delete()))
+        .as("no delete").isEqualTo(403);
+    assertThat(refusal(() -> client.secrets().inNamespace(BOOK_NS).withName(WEBHOOK_SECRET).get()))
+        .as("no Secrets").isEqualTo(403);
+    assertThat(refusal(() -> client.apps().deployments().inNamespace(BOOK_NS).list())).as("no workloads").isEqualTo(403);
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.voyager.bdk.relay;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.voyager.bdk.model.BookWake;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookDelivery;
 import java.io.ByteArrayOutputStream;
@@ -68,6 +69,14 @@ final class AcceptHandler implements HttpHandler {
         refuse(exchange, 400, "bad_routing_headers", problem);
         return;
       }
+      String wakeLease = headers.getFirst(BookWake.HEADER_WAKE_LEASE);
+      if (wakeLease != null) {
+        String leaseProblem = BookWake.leaseProblem(wakeLease, instance.substring(0, instance.indexOf('/')));
+        if (leaseProblem != null) {
+          refuse(exchange, 400, "bad_routing_headers", leaseProblem + " (Envoy sets it for a book that sleeps when idle)");
+          return;
+        }
+      }
       String declaredLength = headers.getFirst("Content-Length");
       if (declaredLength != null && parseLong(declaredLength) > limits.maxBodyBytes()) {
         refuse(exchange, 413, "body_too_large",
@@ -103,7 +112,7 @@ final class AcceptHandler implements HttpHandler {
         webhook = new WebhookEnvelope(webhookId, instance.substring(0, slash), instance.substring(slash + 1),
             integration, headers.getFirst(WebhookAuthContext.HEADER_ROUTED_TO),
             "true".equals(headers.getFirst(WebhookDelivery.HEADER_ORDERED)),
-            exchange.getRequestURI().getRawPath(), clock.instant(), kept, body);
+            exchange.getRequestURI().getRawPath(), clock.instant(), kept, body, wakeLease);
         webhook.toMessage();
       } catch (IllegalArgumentException e) {
         refuse(exchange, 400, "bad_header", "a header cannot be queued: " + e.getMessage());

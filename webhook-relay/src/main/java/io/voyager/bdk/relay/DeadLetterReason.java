@@ -8,6 +8,8 @@ public enum DeadLetterReason {
   ATTEMPTS_EXHAUSTED,
   /** Older than --give-up-after without being delivered (e.g. its endpoint stayed paused). */
   EXPIRED,
+  /** Its book sleeps when idle and did not become ready within --wake-timeout of the wake-up call. */
+  WAKE_TIMEOUT,
   /** The queued message lacks what delivery needs (never published by this relay). */
   MALFORMED;
 

@@ -10,7 +10,9 @@ public record DeliveryOutcome(int status, Duration retryAfter, Failure failure, 
   /** Why an attempt got no HTTP answer. */
   public enum Failure {
     TIMEOUT,
-    CONNECTION
+    CONNECTION,
+    /** No attempt was made: the book was asleep and did not wake in time. */
+    NOT_WOKEN
   }
 
   public static DeliveryOutcome answered(int status, Duration retryAfter) {

@@ -23,6 +23,8 @@ public record DeliveryRecord(
 
   /** The states a delivery goes through. */
   public static final String DELIVERING = "delivering";
+  /** Its book sleeps when idle and is waking: the relay asked it to wake and waits (not an attempt). */
+  public static final String WAKING = "waking";
   public static final String RETRYING = "retrying";
   public static final String DELIVERED = "delivered";
   public static final String DEAD_LETTERED = "dead_lettered";

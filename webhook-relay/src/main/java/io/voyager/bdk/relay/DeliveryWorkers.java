@@ -47,13 +47,15 @@ final class DeliveryWorkers implements AutoCloseable {
   private final RetryPolicy policy;
   private final BookClient books;
   private final OrderedLeases leases;
+  private final BookWakes wakes;
   private final Clock clock;
   private final ExecutorService executor;
   private MessageConsumer consumer;
 
   DeliveryWorkers(Connection connection, QueueSettings queue, DeliverySettings settings, DeliveryRecords records,
-      DeadLetters deadLetters, RelayMetrics metrics, CircuitBreakers breakers, javax.net.ssl.SSLContext tls, Clock clock)
-      throws java.io.IOException {
+      DeadLetters deadLetters, RelayMetrics metrics, CircuitBreakers breakers, javax.net.ssl.SSLContext tls,
+      BookWakes wakes, Clock clock) throws java.io.IOException {
+    this.wakes = wakes;
     this.leases = new OrderedLeases(connection, queue, settings.ackWait().plusSeconds(30));
     this.connection = connection;
     this.queue = queue;
@@ -155,6 +157,9 @@ final class DeliveryWorkers implements AutoCloseable {
           lastStatus == null ? null : DeliveryOutcome.answered(lastStatus, null));
       return;
     }
+    if (webhook.wakeLease() != null && wakes != null && !awake(message, webhook, record, sequence, received, now)) {
+      return;
+    }
     Optional<Duration> paused = breakers.admit(endpoint, now);
     if (paused.isPresent()) {
       if (webhook.ordered()) {
@@ -182,6 +187,36 @@ final class DeliveryWorkers implements AutoCloseable {
         .whenCompleteAsync((outcome, error) -> finish(message, webhook, sequence, attempt,
             error == null ? outcome : DeliveryOutcome.failed(DeliveryOutcome.Failure.CONNECTION, error.toString())),
         executor);
+  }
+
+  /**
+   * For a book that sleeps when idle: true when it is ready to take the webhook; otherwise the
+   * message was put back (the book asked to wake; not an attempt, the breaker untouched) or, when
+   * the book did not wake in time, dead-lettered.
+   */
+  private boolean awake(Message message, WebhookEnvelope webhook, DeliveryRecord record, long sequence,
+      Instant received, Instant now) {
+    BookWakes.Verdict verdict = wakes.check(webhook.wakeLease(), webhook.instance(), received);
+    if (verdict instanceof BookWakes.Verdict.Wait wait) {
+      if (webhook.ordered()) {
+        lanes.expect(webhook.endpoint(), sequence, now.plus(wait.after()));
+      }
+      boolean recorded = record != null && record.sequence() == sequence && DeliveryRecord.WAKING.equals(record.state());
+      if (!recorded) {
+        writeRecord(webhook, DeliveryRecord.WAKING, record != null && record.sequence() == sequence ? record.attempts() : 0,
+            record != null && record.sequence() == sequence ? record.lastStatus() : null, null, now.plus(wait.after()), sequence);
+      }
+      message.nakWithDelay(wait.after());
+      return false;
+    }
+    if (verdict instanceof BookWakes.Verdict.GiveUp giveUp) {
+      lanes.forget(webhook.endpoint(), sequence);
+      deadLetter(message, webhook, sequence, DeadLetterReason.WAKE_TIMEOUT,
+          record != null && record.sequence() == sequence ? record.attempts() : 0,
+          DeliveryOutcome.failed(DeliveryOutcome.Failure.NOT_WOKEN, giveUp.why()));
+      return false;
+    }
+    return true;
   }
 
   private void finish(Message message, WebhookEnvelope webhook, long sequence, int attempt, DeliveryOutcome outcome) {

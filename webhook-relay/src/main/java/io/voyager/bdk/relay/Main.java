@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
+import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import io.voyager.bdk.support.tls.JdkTls;
@@ -40,6 +41,25 @@ public final class Main implements Callable<AutoCloseable> {
    * the gateway's against the CA and the host name. --plaintext: local tools only.
    */
   @Mixin ServerTlsOptions tlsOptions = new ServerTlsOptions();
+
+  @Mixin KubeconfigOption kube = new KubeconfigOption();
+
+  @Option(names = "--wake-books", arity = "0..1", fallbackValue = "true", description = "Wake books that sleep when idle (webhook-triggered) before delivering "
+      + "to them, through their wake Leases in the Kubernetes API (--kubeconfig, or in-cluster); needs Lease "
+      + "get/list/watch/patch. Off: such webhooks are delivered as to any book (default: ${DEFAULT-VALUE}).")
+  boolean wakeBooks;
+
+  @Option(names = "--wake-timeout", description = "How long a webhook waits for its sleeping book to become ready before "
+      + "it is dead-lettered as wake_timeout (default: ${DEFAULT-VALUE}).")
+  String wakeTimeout = "10m";
+
+  @Option(names = "--wake-recheck", description = "How long a webhook waiting for its book is put back before it is "
+      + "looked at again (default: ${DEFAULT-VALUE}).")
+  String wakeRecheck = "2s";
+
+  @Option(names = "--wake-settle", description = "How long a woken book must have been ready before deliveries go on "
+      + "(the gateway routing to its new endpoint; default: ${DEFAULT-VALUE}).")
+  String wakeSettle = "1500ms";
 
   @Option(names = "--nats-url", description = "NATS server(s), comma-separated (default: ${DEFAULT-VALUE}).")
   String natsUrl = "nats://127.0.0.1:4222";
@@ -123,6 +143,7 @@ public final class Main implements Callable<AutoCloseable> {
     ServerTls serverTls;
     AcceptSettings accept;
     DeliverySettings delivery;
+    BookWakes.Settings wake;
     try {
       queue = new QueueSettings(defaults.workStream(), defaults.deadLetterStream(), defaults.consumer(),
           defaults.recordsBucket(), defaults.leasesBucket(), replicas, duration("--duplicate-window", duplicateWindow), maxMessageBytes,
@@ -134,6 +155,9 @@ public final class Main implements Callable<AutoCloseable> {
           duration("--breaker-max-open", breakerMaxOpen), perEndpoint, maxInFlight,
           duration("--give-up-after", giveUpAfter),
           ackWait == null ? duration("--delivery-timeout", deliveryTimeout).plusSeconds(30) : duration("--ack-wait", ackWait));
+      BookWakes.Settings standard = BookWakes.Settings.standard();
+      wake = new BookWakes.Settings(duration("--wake-timeout", wakeTimeout), duration("--wake-settle", wakeSettle),
+          duration("--wake-recheck", wakeRecheck), standard.rewakeInterval(), standard.maxTrackedBooks());
       new CircuitBreakers(breakerFailures, delivery.breakerOpenFor(), delivery.breakerMaxOpenFor());
       new EndpointLanes(perEndpoint);
       serverTls = tlsOptions.tls();
@@ -148,8 +172,9 @@ public final class Main implements Callable<AutoCloseable> {
     try {
       JdkTls tls = serverTls instanceof ServerTls.MutualTls mtls ? started.register(JdkTls.mutual(mtls.files())) : null;
       PrometheusMeterRegistry registry = Metrics.newRegistry("webhook-relay", started);
+      WebhookRelay.Wake wakes = wakeBooks ? new WebhookRelay.Wake(started.register(kube.client()), wake) : null;
       WebhookRelay relay = started.register(WebhookRelay.start(new WebhookRelay.Endpoints(natsUrl, httpHost, httpPort),
-          queue, accept, delivery, tls, registry, Clock.systemUTC()));
+          queue, accept, delivery, tls, wakes, registry, Clock.systemUTC()));
       AdminServer adminServer = started.register(admin.start(registry, relay::ready));
       relay.addAdminEndpoints(adminServer);
       log.info("event=webhook_relay_started http={}:{} tls={} admin_port={} nats={} schedule={}",

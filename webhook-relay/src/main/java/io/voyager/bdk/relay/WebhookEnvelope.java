@@ -2,6 +2,7 @@ package io.voyager.bdk.relay;
 
 import io.nats.client.impl.Headers;
 import io.nats.client.impl.NatsMessage;
+import io.voyager.bdk.model.BookWake;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -13,7 +14,9 @@ import java.util.Map;
  * NATS headers prefixed {@code Http-}, and the routing facts ({@code x-bdk-*}) as {@code Bdk-*}
  * headers. {@code Nats-Msg-Id} is the webhook id, so JetStream's duplicate window drops a second
  * publish of the same webhook. The subject is {@code bdk.webhooks.<endpoint_key>} (the same
- * 20-hex key as the public path), one subject per endpoint.
+ * 20-hex key as the public path), one subject per endpoint. {@code wakeLease} ({@code
+ * namespace/name}, null for books that never sleep) is the book's wake Lease, from
+ * {@link BookWake#HEADER_WAKE_LEASE}: the workers wake the book through it before delivering.
  */
 public record WebhookEnvelope(
     String webhookId,
@@ -25,7 +28,8 @@ public record WebhookEnvelope(
     String path,
     Instant receivedAt,
     List<Map.Entry<String, String>> httpHeaders,
-    byte[] body) {
+    byte[] body,
+    String wakeLease) {
 
   public static final String SUBJECT_PREFIX = "bdk.webhooks.";
   static final String HTTP_PREFIX = "Http-";
@@ -37,10 +41,17 @@ public record WebhookEnvelope(
   static final String ORDERED = "Bdk-Ordered";
   static final String PATH = "Bdk-Path";
   static final String RECEIVED_AT = "Bdk-Received-At";
+  static final String WAKE_LEASE = "Bdk-Wake-Lease";
   public static final String NATS_MSG_ID = "Nats-Msg-Id";
 
   public WebhookEnvelope {
     httpHeaders = List.copyOf(httpHeaders);
+  }
+
+  /** A webhook of a book that never sleeps. */
+  public WebhookEnvelope(String webhookId, String namespace, String name, String integration, String routedTo,
+      boolean ordered, String path, Instant receivedAt, List<Map.Entry<String, String>> httpHeaders, byte[] body) {
+    this(webhookId, namespace, name, integration, routedTo, ordered, path, receivedAt, httpHeaders, body, null);
   }
 
   /** {@code namespace/name}: the ExternalBookDefinition the webhook is for. */
@@ -80,6 +91,9 @@ public record WebhookEnvelope(
     headers.put(ORDERED, Boolean.toString(ordered));
     headers.put(PATH, path);
     headers.put(RECEIVED_AT, receivedAt.toString());
+    if (wakeLease != null) {
+      headers.put(WAKE_LEASE, wakeLease);
+    }
     for (Map.Entry<String, String> header : httpHeaders) {
       headers.add(HTTP_PREFIX + header.getKey(), header.getValue());
     }
@@ -115,7 +129,8 @@ public record WebhookEnvelope(
         headers.getFirst(PATH) == null ? "/" : headers.getFirst(PATH),
         receivedAt == null ? Instant.EPOCH : Instant.parse(receivedAt),
         http,
-        data == null ? new byte[0] : data);
+        data == null ? new byte[0] : data,
+        headers.getFirst(WAKE_LEASE));
   }
 
   private static String required(Headers headers, String key) {

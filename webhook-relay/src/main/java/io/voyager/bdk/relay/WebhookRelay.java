@@ -44,13 +44,17 @@ public final class WebhookRelay implements AutoCloseable {
   /** Where to listen and whom to talk to. */
   public record Endpoints(String natsUrl, String httpHost, int httpPort) {}
 
+  /** Waking books that sleep when idle: the Kubernetes API their wake Leases live in, and the timings. */
+  public record Wake(io.fabric8.kubernetes.client.KubernetesClient client, BookWakes.Settings settings) {}
+
   /**
    * Starts the relay. With {@code tls} (null: plaintext, local tools only) the accept endpoint is
    * HTTPS requiring a client certificate of the internal CA, and deliveries to an https target
-   * present the relay's certificate and verify the gateway's.
+   * present the relay's certificate and verify the gateway's. With {@code wake} (null: off) the
+   * workers wake books that sleep when idle through their wake Leases before delivering to them.
    */
   public static WebhookRelay start(Endpoints endpoints, QueueSettings queue, AcceptSettings accept,
-      DeliverySettings delivery, JdkTls tls, PrometheusMeterRegistry registry, Clock clock) {
+      DeliverySettings delivery, JdkTls tls, Wake wake, PrometheusMeterRegistry registry, Clock clock) {
     Closer closer = new Closer();
     try {
       java.util.concurrent.atomic.AtomicReference<Runnable> onReconnect = new java.util.concurrent.atomic.AtomicReference<>();
@@ -66,9 +70,10 @@ public final class WebhookRelay implements AutoCloseable {
           delivery.breakerMaxOpenFor());
       RelayMetrics metrics = new RelayMetrics(registry, breakers, clock);
       DeadLetters deadLetters = new DeadLetters(connection, queue, accept.publishTimeout());
+      BookWakes wakes = wake == null ? null : closer.register(new BookWakes(wake.client(), wake.settings(), registry, clock));
       DeliveryWorkers workers = closer.register(new DeliveryWorkers(connection, queue, delivery,
           new DeliveryRecords(connection, queue), deadLetters, metrics, breakers,
-          tls == null ? null : tls.clientContext(), clock));
+          tls == null ? null : tls.clientContext(), wakes, clock));
       workers.start();
       onReconnect.set(workers::restartAfterReconnect);
       QueueSampler sampler = closer.register(new QueueSampler(connection, queue, metrics, clock));
@@ -97,8 +102,8 @@ public final class WebhookRelay implements AutoCloseable {
         httpThreads.shutdownNow();
       });
       int port = server.getAddress().getPort();
-      log.info("event=relay_listening address={}:{} tls={} nats={} delivery_url={}", endpoints.httpHost(), port,
-          tls == null ? "off" : "mutual", endpoints.natsUrl(), delivery.target().template());
+      log.info("event=relay_listening address={}:{} tls={} nats={} delivery_url={} wake_books={}", endpoints.httpHost(), port,
+          tls == null ? "off" : "mutual", endpoints.natsUrl(), delivery.target().template(), wake == null ? "off" : "on");
       return new WebhookRelay(closer, port, connection, breakers);
     } catch (IOException e) {
       closer.close();

@@ -84,6 +84,13 @@ public final class BookTranslator {
       if (delivery != null) {
         problems.add(delivery);
       }
+      QueuedRouteIr queued = null;
+      if (WebhookDelivery.isQueued(integration.delivery())) {
+        // The relay wakes a sleeping book for a queued webhook (and holds the message, not the
+        // sender): ext-authz must not hold it, so the Lease goes to the relay in a header instead.
+        queued = new QueuedRouteIr(WebhookDelivery.isOrdered(integration.ordered()), null,
+            context.remove(WebhookAuthContext.WAKE_LEASE));
+      }
       if (problems.size() == before && clusterName != null) {
         routes.add(
             new WebhookRouteIr(
@@ -92,8 +99,7 @@ public final class BookTranslator {
                 new Provenance(Provenance.EXTERNAL_BOOK_DEFINITION, book.namespace(), book.name(), name),
                 context,
                 integration.maxBodyBytes(),
-                WebhookDelivery.isQueued(integration.delivery())
-                    ? new QueuedRouteIr(WebhookDelivery.isOrdered(integration.ordered()), null) : null));
+                queued));
       }
     }
     if (!problems.isEmpty()) {

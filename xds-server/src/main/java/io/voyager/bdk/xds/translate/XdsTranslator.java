@@ -402,6 +402,10 @@ public final class XdsTranslator {
               .addRateLimits(ClientRateLimitFilter.WEBHOOK_ROUTE_LIMIT))
           .addRequestHeadersToAdd(InternalDeliveryRoutes.overwrite(
               io.voyager.bdk.model.WebhookDelivery.HEADER_ORDERED, Boolean.toString(route.queued().ordered())));
+      if (route.queued().wakeLease() != null) {
+        built.addRequestHeadersToAdd(InternalDeliveryRoutes.overwrite(
+            io.voyager.bdk.model.BookWake.HEADER_WAKE_LEASE, route.queued().wakeLease()));
+      }
     } else {
       // Queued, but this gateway has no relay: refuse rather than deliver synchronously what the
       // binding asked to queue (the per-client limit still applies; ext_authz has checked it).

@@ -100,6 +100,29 @@ class QueuedDeliveryTranslationTest {
   }
 
   @Test
+  void aQueuedBindingOfABookThatSleepsIsNotHeldByExtAuthzAndCarriesItsWakeLeaseToTheRelay() throws Exception {
+    BookSource sleeper = book("customer-a", "sleeper", queued("github", null), webhook("zendesk", "zendesk"));
+    sleeper = new BookSource(sleeper.namespace(), sleeper.name(), new io.voyager.bdk.model.ExternalBookDefinitionSpec(
+        sleeper.spec().bookType(), sleeper.spec().version(), sleeper.spec().externalIntegrations(), null, null, null, null,
+        null, new io.voyager.bdk.model.ExternalBookDefinitionSpec.Wake("sleeper-wake")));
+    RouteConfiguration publicRoutes = routeConfig(translator.translate(input(SETTINGS, sleeper)), XdsTranslator.ROUTE_CONFIG_NAME);
+
+    Route queuedRoute = route(publicRoutes, "webhook/customer-a/sleeper/github");
+    assertThat(queuedRoute.getRoute().getCluster()).isEqualTo("k8s/bdk/webhook-relay/http");
+    assertThat(queuedRoute.getTypedPerFilterConfigMap()).as("answered at once: the relay holds the message, not the sender")
+        .containsKey("envoy.filters.http.ext_authz").doesNotContainKey("bdk.filters.http.ext_authz_wake");
+    assertThat(XdsTranslator.contextExtensions(queuedRoute)).doesNotContainKey(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE);
+    assertThat(headers(queuedRoute.getRequestHeadersToAddList()))
+        .containsEntry(io.voyager.bdk.model.BookWake.HEADER_WAKE_LEASE, "customer-a/sleeper-wake")
+        .containsEntry("x-bdk-ordered", "false");
+
+    Route directRoute = route(publicRoutes, "webhook/customer-a/sleeper/zendesk");
+    assertThat(directRoute.getTypedPerFilterConfigMap()).containsKey("bdk.filters.http.ext_authz_wake");
+    assertThat(XdsTranslator.contextExtensions(directRoute))
+        .containsEntry(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE, "customer-a/sleeper-wake");
+  }
+
+  @Test
   void theInternalListenerAdmitsOnlyTheRelayAndRoutesQueuedDeliveriesToTheBookAsDirectDeliveryWould() throws Exception {
     Translation t = translator.translate(input(SETTINGS,
         book("customer-a", "acme", queued("github", null), webhook("zendesk", "zendesk"))));
