@@ -18,8 +18,9 @@ import java.util.TreeSet;
  * <p>The one home of these rules: the CRD schemas (the patterns below), the library's request
  * validation, the xds-server's translation and ext-authz's route parsing all use {@link #problems}
  * or the sets here, so a value one accepts the others accept. Values are exact (lowercase); an
- * absent value means the default ({@value #DEFAULT_ALGORITHM}, {@value #DEFAULT_ENCODING},
- * {@value #DEFAULT_PAYLOAD}).
+ * absent value means the default ({@value #DEFAULT_HEADER}, {@value #DEFAULT_ALGORITHM},
+ * {@value #DEFAULT_ENCODING}, {@value #DEFAULT_PAYLOAD}). {@code header} and
+ * {@code timestamp_header}, when given, must be HTTP header names (RFC 9110 tokens).
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -34,6 +35,8 @@ public record Hmac(
   public static final Set<String> ALGORITHMS = Set.of("sha1", "sha256", "sha512");
   public static final Set<String> ENCODINGS = Set.of("hex", "base64");
   public static final Set<String> PAYLOADS = Set.of("body", "timestamp.body");
+  /** The signature header when none is given — the library, the xds-server and ext-authz agree on it. */
+  public static final String DEFAULT_HEADER = "X-Signature";
   public static final String DEFAULT_ALGORITHM = "sha256";
   public static final String DEFAULT_ENCODING = "hex";
   public static final String DEFAULT_PAYLOAD = "body";
@@ -50,7 +53,8 @@ public record Hmac(
   /**
    * What is wrong with these options, each naming its field ({@code algorithm}, {@code encoding},
    * {@code payload}, {@code timestamp_header}); empty when they are usable. Absent (null) values
-   * take the defaults; an empty string is refused, as the CRD schema's pattern refuses it. {@code header} is not checked here (the scheme defaults it).
+   * take the defaults; an empty string is refused, as the CRD schema's pattern refuses it. An
+   * absent {@code header} is {@value #DEFAULT_HEADER}; a given one must be a header name.
    */
   public static List<Problem> problems(Hmac hmac) {
     List<Problem> problems = new ArrayList<>();
@@ -60,6 +64,8 @@ public record Hmac(
     oneOf("algorithm", hmac.algorithm(), ALGORITHMS, problems);
     oneOf("encoding", hmac.encoding(), ENCODINGS, problems);
     oneOf("payload", hmac.payload(), PAYLOADS, problems);
+    headerName("header", hmac.header(), problems);
+    headerName("timestamp_header", hmac.timestampHeader(), problems);
     if (TIMESTAMPED_PAYLOAD.equals(hmac.payload()) && blank(hmac.timestampHeader())) {
       problems.add(new Problem("timestamp_header", "is required when payload is " + TIMESTAMPED_PAYLOAD));
     }
@@ -70,6 +76,15 @@ public record Hmac(
     if (value != null && !allowed.contains(value)) {
       problems.add(new Problem(field, "must be one of " + String.join(", ", new TreeSet<>(allowed)) + "; got '"
           + (value.length() > 64 ? value.substring(0, 64) + "…" : value) + "'"));
+    }
+  }
+
+  /** RFC 9110 token: what an HTTP header name may be. */
+  private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}");
+
+  private static void headerName(String field, String value, List<Problem> problems) {
+    if (value != null && !value.isBlank() && !HEADER_NAME.matcher(value.trim()).matches()) {
+      problems.add(new Problem(field, "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~, at most 256)"));
     }
   }
 

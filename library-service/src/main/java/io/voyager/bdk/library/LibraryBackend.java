@@ -48,12 +48,18 @@ final class LibraryBackend implements AutoCloseable {
 
   LibraryBackend(KubernetesClient client, String namespace, Clock clock, Duration cacheWait, TokenVerifier verifier,
       MeterRegistry registry, Checkpoints checkpoints, Duration sweepInterval) {
+    this(client, namespace, clock, cacheWait, verifier, registry, checkpoints, sweepInterval, false);
+  }
+
+  /** @param tailscaleKernelAllowed whether instances may ask for kernel-mode Tailscale (--tailscale-allow-kernel-mode) */
+  LibraryBackend(KubernetesClient client, String namespace, Clock clock, Duration cacheWait, TokenVerifier verifier,
+      MeterRegistry registry, Checkpoints checkpoints, Duration sweepInterval, boolean tailscaleKernelAllowed) {
     this.books = new BookRepository(client, namespace, cacheWait);
     this.instances = new InstanceRepository(client, namespace, cacheWait);
     this.organizations = new OrganizationDirectory(client, namespace);
     AuditLog audit = new AuditLog(registry);
     this.authentication = new AuthenticationInterceptor(verifier, audit);
-    RequestValidator validator = new RequestValidator();
+    RequestValidator validator = new RequestValidator(tailscaleKernelAllowed);
     ResourceMapper mapper = new ResourceMapper(namespace);
     CredentialValues values = new CredentialValues();
     BookDeletionGuard deletions = new BookDeletionGuard(books, instances, clock, checkpoints.deletion());

@@ -57,6 +57,11 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--rotation-sweep-interval", defaultValue = "PT10S", converter = DurationConverter.class, description = "How often the previous values of rotated webhook signing secrets are checked for the end of their overlap; one is removed within this long after it (default: ${DEFAULT-VALUE}).")
   Duration rotationSweepInterval;
 
+  @Option(names = "--tailscale-allow-kernel-mode", arity = "1", defaultValue = "false",
+      description = "Accept instances asking for Tailscale in kernel mode (root with NET_ADMIN); without it such a request "
+          + "is refused 400 naming networking.tailscale.mode. Set it as on the book-controller (default: ${DEFAULT-VALUE}).")
+  boolean tailscaleKernelAllowed;
+
   public static void main(String[] args) {
     ServiceMain.main(new Main(), args);
   }
@@ -88,7 +93,7 @@ public final class Main implements Callable<AutoCloseable> {
       // registered before start, so informers already running are closed when another cache fails to sync
       LibraryBackend backend = started.register(
           new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait, verifier, registry,
-              LibraryBackend.Checkpoints.NONE, rotationSweepInterval));
+              LibraryBackend.Checkpoints.NONE, rotationSweepInterval, tailscaleKernelAllowed));
       backend.start(syncTimeout);
       GrpcServers.Running grpc = started.register(
           grpcOptions.start(registry, tls, backend.grpcService()));

@@ -47,7 +47,6 @@ final class RequestValidator {
   static final Set<String> TAILSCALE_MODES = Set.of(TailscaleRules.KERNEL, TailscaleRules.USERSPACE);
 
   /** A Secret data key. */
-  private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
   private static final int MAX_TEXT = 1024;
 
   void validateCreateBook(CreateBookRequest r) {
@@ -108,6 +107,22 @@ final class RequestValidator {
     }
   }
 
+  private final boolean tailscaleKernelAllowed;
+
+  /** Kernel-mode Tailscale refused (the default, as on the controller). */
+  RequestValidator() {
+    this(false);
+  }
+
+  /**
+   * @param tailscaleKernelAllowed whether an instance may ask for {@code networking.tailscale.mode:
+   *     kernel} (root with NET_ADMIN): the library's {@code --tailscale-allow-kernel-mode}, which the
+   *     operator sets as on the controller (the controller still refuses it when its own flag is off)
+   */
+  RequestValidator(boolean tailscaleKernelAllowed) {
+    this.tailscaleKernelAllowed = tailscaleKernelAllowed;
+  }
+
   /** Checks an instance request against its book's definition. */
   void validateCreateInstance(CreateInstanceRequest r, BookDefinitionSpec book) {
     validateInstance(new InstanceDraft(r.getCustomerNamespace(), r.getOrganizationId(),
@@ -126,6 +141,10 @@ final class RequestValidator {
     d.deployment().ifPresent(dep -> deployment(dep, v));
     if (d.networking().hasTailscale()) {
       oneOf("networking.tailscale.mode", d.networking().getTailscale().getMode(), TAILSCALE_MODES, false, v);
+      if (TailscaleRules.KERNEL.equals(d.networking().getTailscale().getMode()) && !tailscaleKernelAllowed) {
+        v.add(new Violation("networking.tailscale.mode", "'kernel' runs the sidecar as root with NET_ADMIN, which this "
+            + "platform does not allow (the operator's --tailscale-allow-kernel-mode); use 'userspace'"));
+      }
       tailscale(d.networking().getTailscale(), v);
     }
     egress(d.networking().getEgressList(), v);
@@ -221,8 +240,8 @@ final class RequestValidator {
       String f = "credentials[" + i + "]";
       if (c.name().isEmpty()) {
         v.add(new Violation(f + ".name", "is required"));
-      } else if (!SECRET_KEY.matcher(c.name()).matches()) {
-        v.add(new Violation(f + ".name", "must consist of letters, digits, '-', '_' or '.' (a Secret key); got " + quoted(c.name())));
+      } else if (io.voyager.bdk.model.SecretKeys.problem(c.name()).isPresent()) {
+        v.add(new Violation(f + ".name", io.voyager.bdk.model.SecretKeys.problem(c.name()).get()));
       } else if (!names.add(c.name())) {
         v.add(new Violation(f + ".name", "duplicates credential " + quoted(c.name())));
       }
@@ -412,10 +431,8 @@ final class RequestValidator {
   }
 
   /** The rules of {@link io.voyager.bdk.model.Hmac}, plus: the API asks for the header. */
+  /** The hmac options by the model's rules ({@link io.voyager.bdk.model.Hmac#problems}); an empty header means X-Signature. */
   private static void hmac(String f, Hmac h, List<Violation> v) {
-    if (h.getHeader().isEmpty()) {
-      v.add(new Violation(f + ".header", "is required with scheme hmac: the header carrying the signature"));
-    }
     io.voyager.bdk.model.Hmac.problems(new io.voyager.bdk.model.Hmac(emptyToNull(h.getAlgorithm()), emptyToNull(h.getHeader()),
             emptyToNull(h.getPrefix()), emptyToNull(h.getEncoding()), emptyToNull(h.getPayload()), emptyToNull(h.getTimestampHeader())))
         .forEach(p -> v.add(new Violation(f + "." + p.field(), p.message())));

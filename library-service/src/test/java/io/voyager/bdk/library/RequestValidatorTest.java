@@ -141,6 +141,20 @@ class RequestValidatorTest {
   }
 
   @Test
+  void kernelModeTailscaleIsRefusedUnlessTheOperatorAllowsItOnTheLibraryToo() {
+    UnaryOperator<CreateInstanceRequest.Builder> kernel = r -> r.setDeployment(r.getDeployment().toBuilder().setReplicas(1))
+        .addCredentials(CredentialInput.newBuilder().setName(InstanceCredentials.TAILSCALE_AUTH_KEY).setValue("tskey-auth-1"))
+        .setNetworking(Networking.newBuilder().setTailscale(Tailscale.newBuilder().setEnabled(true).setMode("kernel")));
+    ApiException e = instanceError(kernel);
+    assertThat(fields(e)).containsExactly("networking.tailscale.mode");
+    assertThat(e.violations().get(0).description()).contains("--tailscale-allow-kernel-mode").contains("userspace");
+    assertThatCode(() -> new RequestValidator(true).validateCreateInstance(kernel.apply(instance()).build(), BOOK))
+        .doesNotThrowAnyException();
+    assertThatCode(() -> validator.validateCreateInstance(kernel.apply(instance()).setNetworking(Networking.newBuilder()
+        .setTailscale(Tailscale.newBuilder().setEnabled(true).setMode("userspace"))).build(), BOOK)).doesNotThrowAnyException();
+  }
+
+  @Test
   void aTailscaleInstanceRunsOneReplicaScaledOrNot() {
     UnaryOperator<CreateInstanceRequest.Builder> tailscale = r -> r.addCredentials(
         CredentialInput.newBuilder().setName(InstanceCredentials.TAILSCALE_AUTH_KEY).setValue("tskey-auth-1"))
@@ -185,8 +199,24 @@ class RequestValidatorTest {
   void hmacSchemeNeedsItsOptions() {
     ApiException e = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder()
         .setScheme("hmac").setHmac(Hmac.newBuilder().setAlgorithm("md5").setPayload("timestamp.body"))));
-    assertThat(fields(e)).containsExactlyInAnyOrder(
-        "webhooks[0].hmac.header", "webhooks[0].hmac.algorithm", "webhooks[0].hmac.timestamp_header");
+    assertThat(fields(e)).containsExactlyInAnyOrder("webhooks[0].hmac.algorithm", "webhooks[0].hmac.timestamp_header");
+  }
+
+  @Test
+  void hmacHeaderDefaultsToXSignatureAsAtTheGatewayAndAGivenOneMustBeAHeaderName() {
+    assertThatCode(() -> validator.validateCreateInstance(instance().setWebhooks(0, instance().getWebhooks(0).toBuilder()
+        .setScheme("hmac").setHmac(Hmac.newBuilder().setAlgorithm("sha256"))).build(), BOOK)).doesNotThrowAnyException();
+    ApiException e = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder()
+        .setScheme("hmac").setHmac(Hmac.newBuilder().setHeader("X-Sig: injected"))));
+    assertThat(fields(e)).containsExactly("webhooks[0].hmac.header");
+    assertThat(e.getMessage()).contains("HTTP header name").doesNotContain("injected");
+  }
+
+  @Test
+  void aCredentialNameMustBeASecretKey() {
+    ApiException e = instanceError(r -> r.setCredentials(0, r.getCredentials(0).toBuilder().setName("no/slash")));
+    assertThat(fields(e)).contains("credentials[0].name");
+    assertThat(e.getMessage()).contains("a Secret key");
   }
 
   @Test

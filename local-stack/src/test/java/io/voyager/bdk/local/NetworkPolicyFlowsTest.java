@@ -156,6 +156,9 @@ class NetworkPolicyFlowsTest {
     flows.add(tcp(natsPeer(), pod("nats"), port("nats", "client")));
     flows.add(tcp(PROMETHEUS, pod("webhook-relay"), port("webhook-relay", "admin")));
     flows.add(tcp(PROMETHEUS, pod("nats"), port("nats", "monitor")));
+    // the relay's wake Leases (--wake-books)
+    flows.add(tcp(pod("webhook-relay"), API_SERVICE, 443));
+    flows.add(tcp(pod("webhook-relay"), API_SERVER, 6443));
     for (Pod any : deployed.values()) {
       flows.add(new Flow(any, DNS, 53, "UDP"));
       flows.add(tcp(any, DNS, 53));
@@ -193,8 +196,6 @@ class NetworkPolicyFlowsTest {
     flows.add(tcp(pod("ext-authz"), pod("nats"), port("nats", "cluster")));
     flows.add(tcp(pod("ext-authz"), pod("nats"), port("nats", "monitor")));
     flows.add(tcp(pod("webhook-relay"), BOOK, 8080));
-    flows.add(tcp(pod("webhook-relay"), API_SERVER, 6443));
-    flows.add(tcp(pod("webhook-relay"), JWKS, 443));
     flows.add(tcp(pod("nats"), JWKS, 443));
     flows.add(tcp(PROMETHEUS, pod("webhook-relay"), port("webhook-relay", "http")));
     // Envoy's internal delivery listener is the relay's alone (books and strangers: above)

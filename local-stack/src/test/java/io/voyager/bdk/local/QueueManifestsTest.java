@@ -86,7 +86,9 @@ class QueueManifestsTest {
     Deployment relay = one(Deployment.class, "webhook-relay");
     List<String> args = relay.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
     assertThat(args).contains("--stream-replicas=3", "--nats-url=nats://nats.bdk.svc.cluster.local:4222");
-    assertThat(relay.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isFalse();
+    // its token: it watches and patches wake Leases (--wake-books), nothing else (DeployedRbacEndToEndTest)
+    assertThat(args).contains("--wake-books");
+    assertThat(relay.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isNotEqualTo(Boolean.FALSE);
     Map<String, String> labels = relay.getSpec().getTemplate().getMetadata().getLabels();
     assertThat(labels).containsEntry("app.kubernetes.io/name", "webhook-relay");
     NetworkPolicy policy = one(NetworkPolicy.class, "webhook-relay");

@@ -131,6 +131,53 @@ class WakeEndToEndTest {
     awaitPhase(instancePath, "Ready");
   }
 
+  /**
+   * With queued delivery the sender is not held: 202 at once, while the book sleeps; the relay
+   * writes the wake-up call on the Lease, keeps the message until the controller reports the book
+   * ready, and delivers it — once.
+   */
+  @Test
+  void aQueuedWebhookToASleepingBookIsAcceptedAtOnceAndDeliveredOnceTheBookHasWoken() {
+    String secret = "whsec-" + UUID.randomUUID();
+    Answer book = api.postJson("/api/v1/books", Map.of(
+        "name", "queued-waker-" + UUID.randomUUID().toString().substring(0, 8), "version", "1.0.0",
+        "runtime", Map.of("language", "python", "version", "3.11"),
+        "integrations", List.of(Map.of("name", INTEGRATION, "type", "webhook"))));
+    assertThat(book.status()).as(book.body()).isEqualTo(201);
+    String bookId = book.json().path("book_id").asText();
+    Answer created = api.postJson("/api/v1/books/" + bookId + "/instances", Map.of(
+        "customer_namespace", NS,
+        "organization_id", LocalOrganizations.organizationOf(NS),
+        "deployment", Map.of("type", "webhook-triggered", "replicas", 1),
+        "credentials", List.of(Map.of("name", "signing-secret", "value", secret, "type", "webhook_secret", "source", "manual")),
+        "webhooks", List.of(Map.of("integration", INTEGRATION, "scheme", INTEGRATION, "credential", "signing-secret",
+            "delivery", "queued"))));
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    String instancePath = "/api/v1/books/" + bookId + "/instances/" + created.json().path("instance_id").asText();
+    String name = kube.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE)
+        .withLabel(BdkLabels.INSTANCE_ID, created.json().path("instance_id").asText()).list().getItems().get(0)
+        .getMetadata().getName();
+    String path = WebhookRoutes.publicPath(NS, name, INTEGRATION);
+
+    awaitPhase(instancePath, "Ready");
+    awaitPhase(instancePath, "Sleeping");
+    await("backend stopped").atMost(CONVERGE).until(() -> backendPort(name) < 0);
+    String activity = lastWebhook(name);
+
+    Answer queued = await("the queued route is served").atMost(CONVERGE)
+        .until(() -> send(path, secret), a -> a.status() != 404);
+    assertThat(queued.status()).as("accepted at once, the book asleep: " + queued.body()).isEqualTo(202);
+    assertThat(queued.json().path("queued").asBoolean()).isTrue();
+
+    await("the relay asked the book to wake").atMost(CONVERGE).until(() -> !java.util.Objects.equals(lastWebhook(name), activity));
+    awaitPhase(instancePath, "Ready");
+    await("delivered once the book is up").atMost(CONVERGE).until(() -> {
+      int backend = backendPort(name);
+      return backend > 0 && received(backend).path("total").asLong() >= 1;
+    });
+    assertThat(received(backendPort(name)).path("total").asLong()).as("delivered once").isEqualTo(1);
+  }
+
   private static JsonNode awaitPhase(String instancePath, String phase) {
     AtomicReference<JsonNode> last = new AtomicReference<>();
     await("instance " + phase).atMost(CONVERGE)

@@ -15,7 +15,7 @@ public final class GenericHmacScheme implements WebhookScheme {
 
   /** The scheme's options; {@link #parse} validates them and names the bad key. */
   public record Options(String algorithm, String header, String prefix, boolean base64, boolean timestamped, String timestampHeader) {
-    public static final String DEFAULT_HEADER = "X-Signature";
+    public static final String DEFAULT_HEADER = Hmac.DEFAULT_HEADER;
 
     /**
      * Options from context_extensions-style keys (algorithm, header, prefix, encoding, payload,

@@ -150,9 +150,8 @@ public final class BookTranslator {
         problems.add(field + ".authentication.secret_ref.name: '" + auth.secretRef().name()
             + "' must name an instance's credentials Secret: <instance>" + CredentialSecrets.SUFFIX);
       }
-      if (blank(auth.secretRef().key())) {
-        problems.add(field + ".authentication.secret_ref.key: is required");
-      }
+      io.voyager.bdk.model.SecretKeys.problem(auth.secretRef().key())
+          .ifPresent(p -> problems.add(field + ".authentication.secret_ref.key: " + p));
       ctx.put(WebhookAuthContext.SECRET_NAMESPACE, book.namespace());
       putIfPresent(ctx, WebhookAuthContext.SECRET_NAME, auth.secretRef().name());
       putIfPresent(ctx, WebhookAuthContext.SECRET_KEY, auth.secretRef().key());
