@@ -127,4 +127,26 @@ class WebhookRulesTest {
       assertThat(candidate.matches(Hmac.PAYLOAD_PATTERN)).as(candidate).isEqualTo(Hmac.PAYLOADS.contains(candidate));
     }
   }
+
+  @Test
+  void hmacHeadersMustBeHeaderNamesAndAnAbsentHeaderIsXSignature() {
+    assertThat(Hmac.DEFAULT_HEADER).isEqualTo("X-Signature");
+    assertThat(Hmac.problems(new Hmac(null, "X-Sig: evil", null, null, "timestamp.body", "X Ts")))
+        .extracting(Hmac.Problem::field).containsExactly("header", "timestamp_header");
+    assertThat(Hmac.problems(new Hmac(null, "X-Hub-Signature-256", null, null, null, null))).isEmpty();
+  }
+
+  @ParameterizedTest
+  @CsvSource({"zendesk_secret,true", "tailscale_auth_key,true", "a.b-c_D9,true", "'',false", "no/slash,false",
+      "with space,false", "é,false"})
+  void secretKeysAreKubernetesDataKeysAndThePatternSaysTheSame(String key, boolean ok) {
+    assertThat(SecretKeys.problem(key).isEmpty()).as(key).isEqualTo(ok);
+    assertThat(key.matches(SecretKeys.PATTERN)).as(key).isEqualTo(ok);
+  }
+
+  @Test
+  void aSecretKeyIsAtMost253Characters() {
+    assertThat(SecretKeys.problem("k".repeat(253))).isEmpty();
+    assertThat(SecretKeys.problem("k".repeat(254))).get().asString().contains("1 to 253").contains("…");
+  }
 }
