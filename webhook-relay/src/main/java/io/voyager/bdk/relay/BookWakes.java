@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * <p>Readiness comes from one informer over every wake Lease (label {@value BookWake#LEASE_LABEL}),
  * never a per-message API call; its memory is one entry per sleeping-capable book. Lease writes run
  * on their own thread, so a slow API server never holds a delivery worker. A Lease the informer
- * does not know (a deleted book, or a webhook queued before the book slept-capable) is not waited
- * for: the webhook is delivered as for any book.
+ * does not know (the book was deleted, or it no longer sleeps when idle) is not waited for: the
+ * webhook is delivered as for any book, on the retry schedule.
  */
 final class BookWakes implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BookWakes.class);

@@ -157,7 +157,8 @@ final class DeliveryWorkers implements AutoCloseable {
           lastStatus == null ? null : DeliveryOutcome.answered(lastStatus, null));
       return;
     }
-    if (webhook.wakeLease() != null && wakes != null && !awake(message, webhook, record, sequence, received, now)) {
+    if (webhook.wakeLease() != null && wakes != null
+        && !awake(message, webhook, record, sequence, attempts, lastStatus, received, now)) {
       return;
     }
     Optional<Duration> paused = breakers.admit(endpoint, now);
@@ -194,25 +195,23 @@ final class DeliveryWorkers implements AutoCloseable {
    * message was put back (the book asked to wake; not an attempt, the breaker untouched) or, when
    * the book did not wake in time, dead-lettered.
    */
-  private boolean awake(Message message, WebhookEnvelope webhook, DeliveryRecord record, long sequence,
-      Instant received, Instant now) {
+  private boolean awake(Message message, WebhookEnvelope webhook, DeliveryRecord record, long sequence, int attempts,
+      Integer lastStatus, Instant received, Instant now) {
     BookWakes.Verdict verdict = wakes.check(webhook.wakeLease(), webhook.instance(), received);
     if (verdict instanceof BookWakes.Verdict.Wait wait) {
       if (webhook.ordered()) {
         lanes.expect(webhook.endpoint(), sequence, now.plus(wait.after()));
       }
-      boolean recorded = record != null && record.sequence() == sequence && DeliveryRecord.WAKING.equals(record.state());
-      if (!recorded) {
-        writeRecord(webhook, DeliveryRecord.WAKING, record != null && record.sequence() == sequence ? record.attempts() : 0,
-            record != null && record.sequence() == sequence ? record.lastStatus() : null, null, now.plus(wait.after()), sequence);
+      // one record write when it starts waiting, not one per look (many may wait for one book)
+      if (record == null || record.sequence() != sequence || !DeliveryRecord.WAKING.equals(record.state())) {
+        writeRecord(webhook, DeliveryRecord.WAKING, attempts, lastStatus, null, now.plus(wait.after()), sequence);
       }
       message.nakWithDelay(wait.after());
       return false;
     }
     if (verdict instanceof BookWakes.Verdict.GiveUp giveUp) {
       lanes.forget(webhook.endpoint(), sequence);
-      deadLetter(message, webhook, sequence, DeadLetterReason.WAKE_TIMEOUT,
-          record != null && record.sequence() == sequence ? record.attempts() : 0,
+      deadLetter(message, webhook, sequence, DeadLetterReason.WAKE_TIMEOUT, attempts,
           DeliveryOutcome.failed(DeliveryOutcome.Failure.NOT_WOKEN, giveUp.why()));
       return false;
     }
