@@ -99,7 +99,8 @@ public record BookInstanceDefinitionSpec(
    */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Credential(@Required String name, String type, String source) {}
+  public record Credential(@Required @Pattern(SecretKeys.PATTERN) String name, String type,
+      String source) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)

@@ -83,7 +83,7 @@ public record ExternalBookDefinitionSpec(
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record SecretRef(@Required String name, @Required String key) {}
+  public record SecretRef(@Required String name, @Required @Pattern(SecretKeys.PATTERN) String key) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   @JsonIgnoreProperties(ignoreUnknown = true)

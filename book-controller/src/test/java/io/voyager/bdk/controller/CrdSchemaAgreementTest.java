@@ -66,7 +66,7 @@ class CrdSchemaAgreementTest {
       {"apiVersion":"bdk.voyager.io/v1","kind":"BookDefinition","spec":{"name":"support","version":"1.0.0"}}""";
   static final String INSTANCE = """
       {"apiVersion":"bdk.voyager.io/v1","kind":"BookInstanceDefinition","spec":{"bookRef":{"name":"support"},
-       "customer":{"namespace":"customer-a"},"deployment":{"resources":{}},
+       "customer":{"namespace":"customer-a"},"deployment":{"resources":{}},"credentials":[{"name":"acme"}],
        "webhooks":[{"integration":"acme","scheme":"hmac","credential":"acme","hmac":{"header":"X-Sig"},"rate_limit":{}}]}}""";
   static final String ORGANIZATION = """
       {"apiVersion":"bdk.voyager.io/v1","kind":"Organization","spec":{"organization_id":"acme","quotas":{}}}""";
@@ -118,6 +118,13 @@ class CrdSchemaAgreementTest {
         v -> DnsNames.isLabel((String) v));
     add(rows, "DNS label: ExternalBookDefinition spec.externalIntegrations[0].name", external("spec/externalIntegrations/0/name"),
         LABELS, v -> DnsNames.isLabel((String) v));
+    List<Object> keys = List.of("acme", "zendesk_secret", "a.b-c_D9", "k".repeat(253), "k".repeat(254), "no/slash",
+        "with space", "é", "");
+    add(rows, "Secret key: BookInstanceDefinition spec.credentials[0].name", instance("spec/credentials/0/name"), keys,
+        v -> io.voyager.bdk.model.SecretKeys.problem((String) v).isEmpty());
+    add(rows, "Secret key: ExternalBookDefinition spec.externalIntegrations[0].authentication.secret_ref.key",
+        external("spec/externalIntegrations/0/authentication/secret_ref/key"), keys,
+        v -> io.voyager.bdk.model.SecretKeys.problem((String) v).isEmpty());
     String c54 = "customer-" + "a".repeat(54);
     add(rows, "customer namespace: BookInstanceDefinition spec.customer.namespace", instance("spec/customer/namespace"),
         List.of("customer-a", "customer-acme-2", c54, c54 + "a", "customer-", "customer--a", "customer-a-", "customer-A",
