@@ -21,12 +21,15 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>{@code bdk_relay_refused_total{reason}}: requests refused before publishing (400/405/413);</li>
  *   <li>{@code bdk_relay_delivered_total}, {@code bdk_relay_accept_to_delivered_seconds};</li>
  *   <li>{@code bdk_relay_retries_total{reason}}: server_error, retry_after, timeout, connection_error;</li>
- *   <li>{@code bdk_relay_dead_lettered_total{reason}}: client_error, attempts_exhausted, expired, malformed;</li>
+ *   <li>{@code bdk_relay_dead_lettered_total{reason}}: client_error, attempts_exhausted, expired, wake_timeout,
+ *       malformed;</li>
  *   <li>{@code bdk_relay_queued_messages}, {@code bdk_relay_oldest_queued_age_seconds},
  *       {@code bdk_relay_dead_letters}: the streams as last sampled;</li>
  *   <li>{@code bdk_relay_breakers{state}} (open, half_open) and
  *       {@code bdk_relay_longest_open_breaker_seconds}: per-endpoint circuit breakers
- *       ({@code /debug/breakers} names the endpoints).</li>
+ *       ({@code /debug/breakers} names the endpoints);</li>
+ *   <li>with --wake-books, {@link BookWakes}'s {@code bdk_relay_wake_waits_total} and
+ *       {@code bdk_relay_wake_lease_writes_total{kind,result}}.</li>
  * </ul>
  */
 final class RelayMetrics {
