@@ -67,6 +67,7 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
   private final AuditLog audit;
   private final CredentialValues credentialValues;
   private final InstanceUpdater updater;
+  private final DeliverySummaries deliveries;
 
   BookLibraryService(
       BookRepository books,
@@ -81,7 +82,8 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
       QuotaGuard quotas,
       AuditLog audit,
       CredentialValues credentialValues,
-      InstanceUpdater updater) {
+      InstanceUpdater updater,
+      DeliverySummaries deliveries) {
     this.books = books;
     this.instances = instances;
     this.deletions = deletions;
@@ -95,6 +97,7 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
     this.audit = audit;
     this.credentialValues = credentialValues;
     this.updater = updater;
+    this.deliveries = deliveries;
   }
 
   // ---- books ----
@@ -242,7 +245,13 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
       if (!policy.readInstance(Callers.current(), organizations.get(), InstanceRepository.customerNamespace(instance)).allowed()) {
         throw noInstance(request.getBookId(), request.getInstanceId());
       }
-      return mapper.toInstance(instance);
+      Instance read = mapper.toInstance(instance);
+      io.voyager.bdk.library.v1.WebhookDeliverySummary summary = deliveries.summarize(read.getCustomerNamespace(),
+          io.voyager.bdk.model.InstanceNames.externalBookDefinition(instance.getMetadata().getName()),
+          read.getWebhooksList().stream()
+              .filter(w -> io.voyager.bdk.model.WebhookDelivery.QUEUED.equals(w.getDelivery()))
+              .map(io.voyager.bdk.library.v1.WebhookBinding::getIntegration).toList());
+      return summary == null ? read : read.toBuilder().setWebhookDeliverySummary(summary).build();
     });
   }
 

@@ -32,6 +32,7 @@ final class LibraryBackend implements AutoCloseable {
   private final BookLibraryService service;
   private final AuthenticationInterceptor authentication;
   private final PreviousValueSweeper sweeper;
+  private final DeliverySummaries deliveries;
 
   /** How often, by default, rotated credentials' previous values are checked for the end of their overlap. */
   static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(10);
@@ -54,6 +55,15 @@ final class LibraryBackend implements AutoCloseable {
   /** @param tailscaleKernelAllowed whether instances may ask for kernel-mode Tailscale (--tailscale-allow-kernel-mode) */
   LibraryBackend(KubernetesClient client, String namespace, Clock clock, Duration cacheWait, TokenVerifier verifier,
       MeterRegistry registry, Checkpoints checkpoints, Duration sweepInterval, boolean tailscaleKernelAllowed) {
+    this(client, namespace, clock, cacheWait, verifier, registry, checkpoints, sweepInterval, tailscaleKernelAllowed,
+        DeliverySummaries.unconfigured());
+  }
+
+  /** {@code deliveries}: where instance reads find their queued webhooks (closed with the backend). */
+  LibraryBackend(KubernetesClient client, String namespace, Clock clock, Duration cacheWait, TokenVerifier verifier,
+      MeterRegistry registry, Checkpoints checkpoints, Duration sweepInterval, boolean tailscaleKernelAllowed,
+      DeliverySummaries deliveries) {
+    this.deliveries = deliveries;
     this.books = new BookRepository(client, namespace, cacheWait);
     this.instances = new InstanceRepository(client, namespace, cacheWait);
     this.organizations = new OrganizationDirectory(client, namespace);
@@ -69,7 +79,7 @@ final class LibraryBackend implements AutoCloseable {
     this.service =
         new BookLibraryService(
             books, instances, deletions, validator, mapper, clock, UUID::randomUUID,
-            organizations::index, new AccessPolicy(), quotas, audit, values, updater);
+            organizations::index, new AccessPolicy(), quotas, audit, values, updater, deliveries);
     this.sweeper = new PreviousValueSweeper(client, clock, sweepInterval, registry);
     Gauge.builder("bdk.library.books", books, BookRepository::size)
         .description("Books in the library cache").register(registry);
@@ -104,5 +114,10 @@ final class LibraryBackend implements AutoCloseable {
     instances.close();
     books.close();
     organizations.close();
+    try {
+      deliveries.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -54,6 +54,13 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--cache-wait", defaultValue = "PT5S", converter = DurationConverter.class, description = "How long a write waits to show in the caches (read-your-writes) (default: ${DEFAULT-VALUE}).")
   Duration cacheWait;
 
+  @Option(names = "--nats-url", description = "NATS (JetStream) of the webhook relay, e.g. nats://nats.bdk.svc:4222: "
+      + "an instance read then carries the delivery summary of its queued webhooks. Unset: the summary says unavailable.")
+  String natsUrl;
+
+  @Option(names = "--delivery-summary-ttl", defaultValue = "PT5S", converter = DurationConverter.class, description = "How long an instance's delivery summary is reused before JetStream is read again (default: ${DEFAULT-VALUE}).")
+  Duration deliverySummaryTtl;
+
   @Option(names = "--rotation-sweep-interval", defaultValue = "PT10S", converter = DurationConverter.class, description = "How often the previous values of rotated webhook signing secrets are checked for the end of their overlap; one is removed within this long after it (default: ${DEFAULT-VALUE}).")
   Duration rotationSweepInterval;
 
@@ -78,6 +85,12 @@ public final class Main implements Callable<AutoCloseable> {
     if (rotationSweepInterval.isNegative() || rotationSweepInterval.isZero()) {
       throw new IllegalArgumentException("--rotation-sweep-interval must be a positive duration; got " + rotationSweepInterval);
     }
+    if (deliverySummaryTtl.isNegative() || deliverySummaryTtl.isZero()) {
+      throw new IllegalArgumentException("--delivery-summary-ttl must be a positive duration; got " + deliverySummaryTtl);
+    }
+    if (natsUrl != null && !natsUrl.startsWith("nats://") && !natsUrl.startsWith("tls://")) {
+      throw new IllegalArgumentException("--nats-url must start with nats:// or tls://; got '" + natsUrl + "'");
+    }
     io.voyager.bdk.support.tls.ServerTls tls;
     try {
       tls = grpcOptions.tls();
@@ -93,7 +106,10 @@ public final class Main implements Callable<AutoCloseable> {
       // registered before start, so informers already running are closed when another cache fails to sync
       LibraryBackend backend = started.register(
           new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait, verifier, registry,
-              LibraryBackend.Checkpoints.NONE, rotationSweepInterval, tailscaleKernelAllowed));
+              LibraryBackend.Checkpoints.NONE, rotationSweepInterval, tailscaleKernelAllowed,
+              natsUrl == null || natsUrl.isBlank() ? DeliverySummaries.unconfigured()
+                  : DeliverySummaries.connecting(natsUrl, io.voyager.bdk.relay.QueueSettings.defaults(),
+                      Duration.ofSeconds(2), deliverySummaryTtl, Clock.systemUTC())));
       backend.start(syncTimeout);
       GrpcServers.Running grpc = started.register(
           grpcOptions.start(registry, tls, backend.grpcService()));

@@ -34,7 +34,7 @@ import java.util.Set;
  *       {@code customer_namespace}, {@code organization_id}, {@code book_id}, {@code instance_id},
  *       {@code deployment.type} (an empty type or book version means "as it is");
  *   <li>output only — ignored: {@code status}, {@code created_at}, {@code deployment_status},
- *       {@code conditions}, {@code last_updated}, {@code etag} (which an update reads from the body
+ *       {@code conditions}, {@code last_updated}, {@code webhook_delivery_summary}, {@code etag} (which an update reads from the body
  *       whatever the mask says).
  * </ul>
  */
@@ -54,7 +54,8 @@ final class UpdateMask {
     for (String f : List.of("customer_namespace", "organization_id", "book_id", "instance_id", "deployment.type")) {
       KINDS.put(f, Kind.IMMUTABLE);
     }
-    for (String f : List.of("status", "created_at", "deployment_status", "conditions", "last_updated", "etag")) {
+    for (String f : List.of("status", "created_at", "deployment_status", "conditions", "last_updated", "etag",
+        "webhook_delivery_summary")) {
       KINDS.put(f, Kind.OUTPUT_ONLY);
     }
   }

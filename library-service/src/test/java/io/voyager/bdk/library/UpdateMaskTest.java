@@ -76,6 +76,10 @@ class UpdateMaskTest {
     // the body's ids (from the path), etag and output-only fields are not changes
     Instance same = apply(body().toBuilder().setEtag("W/\"1-0\"").setStatus("Failed").setCustomerNamespace("customer-acme").build());
     assertThat(same).isEqualTo(CURRENT);
+    // a read sent back whole (read-modify-write) carries the delivery summary: not a change either
+    Instance readBack = apply(body().toBuilder().setWebhookDeliverySummary(
+        io.voyager.bdk.library.v1.WebhookDeliverySummary.newBuilder().setState("available").setWaitingCount(3)).build());
+    assertThat(readBack).isEqualTo(CURRENT);
   }
 
   @Test
@@ -134,7 +138,8 @@ class UpdateMaskTest {
   @Test
   void outputOnlyFieldsInTheMaskAreIgnored() {
     assertThat(apply(body().toBuilder().setStatus("Failed").setCreatedAt("1970-01-01T00:00:00Z").build(),
-        "status", "created_at", "conditions", "deployment_status", "last_updated", "etag")).isEqualTo(CURRENT);
+        "status", "created_at", "conditions", "deployment_status", "last_updated", "etag", "webhook_delivery_summary"))
+        .isEqualTo(CURRENT);
   }
 
   @ParameterizedTest

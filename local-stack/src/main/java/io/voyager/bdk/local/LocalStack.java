@@ -507,8 +507,9 @@ public final class LocalStack implements AutoCloseable {
           List<String> args = new ArrayList<>(
               LocalStack.serviceArgs(component, bound, kubeconfig.toAbsolutePath(), fixedEndpoints,
                   jwtFlags.getOrDefault(component, LocalIssuer.jwtFlags()), new TlsArgs(tls, envoySds)));
-          if (component == Component.EXT_AUTHZ && nats != null) {
-            // replay and rate-limit state in JetStream key-value, shared by replicas, kept across restarts
+          if ((component == Component.EXT_AUTHZ || component == Component.LIBRARY) && nats != null) {
+            // ext-authz: replay and rate-limit state in JetStream key-value, shared by replicas, kept
+            // across restarts; library: instance reads carry the delivery summary of queued webhooks
             args.addAll(List.of("--nats-url", nats.url()));
           }
           args.addAll(extraArgs.getOrDefault(component, List.of()));

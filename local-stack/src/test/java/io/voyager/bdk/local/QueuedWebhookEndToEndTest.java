@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import io.voyager.bdk.cli.Bdkctl;
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookRoutes;
@@ -199,6 +202,62 @@ class QueuedWebhookEndToEndTest {
     await("delivered after replay").atMost(DELIVERED)
         .until(() -> binding.record(id).filter(r -> DeliveryRecord.DELIVERED.equals(r.state())).isPresent());
     assertThat(book.receivedFor(id)).hasSize(2).extracting(ScriptedBook.Received::webhookId).containsOnly(id);
+  }
+
+  @Test
+  void theInstanceReadThroughTheGatewayShowsWaitingAndDeadLetteredWebhooks() throws Exception {
+    GatewayClient api = GatewayClient.of(stack);
+    Answer book = api.postJson("/api/v1/books", Map.of(
+        "name", "queue-summary", "version", "1.0.0",
+        "runtime", Map.of("language", "python", "version", "3.11"),
+        "integrations", List.of(Map.of("name", "zendesk", "type", "webhook"))));
+    assertThat(book.status()).as(book.body()).isEqualTo(201);
+    String bookId = book.json().path("book_id").asText();
+    Answer created = api.postJson("/api/v1/books/" + bookId + "/instances", Map.of(
+        "customer_namespace", ACME,
+        "organization_id", LocalOrganizations.organizationOf(ACME),
+        "deployment", Map.of("type", "primary", "replicas", 1),
+        "credentials", List.of(Map.of("name", "signing-secret", "value", "s-" + UUID.randomUUID(),
+            "type", "webhook_secret", "source", "manual")),
+        "webhooks", List.of(Map.of("integration", "zendesk", "scheme", "zendesk", "credential", "signing-secret",
+            "delivery", "queued"))));
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    String instanceId = created.json().path("instance_id").asText();
+    String instancePath = "/api/v1/books/" + bookId + "/instances/" + instanceId;
+    String name = stack.kubernetes().resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE)
+        .withLabel(BdkLabels.INSTANCE_ID, instanceId).list().getItems().get(0).getMetadata().getName();
+    assertThat(created.json().has("webhook_delivery_summary")).as("only GetInstance reads the queue").isFalse();
+
+    JsonNode empty = api.get(instancePath).json().path("webhook_delivery_summary");
+    assertThat(empty.path("state").asText()).as(empty.toString()).isEqualTo("available");
+    assertThat(empty.path("waiting_count").asLong()).isZero();
+    assertThat(empty.path("bindings").path(0).path("integration").asText()).isEqualTo("zendesk");
+
+    // the controller is left out of this stack: the ExternalBookDefinition it would make is made here
+    ScriptedBook backend = ScriptedBook.down().otherwise(400);
+    Binding binding = queuedBook(ACME, name, backend);
+    String id = "inv-" + UUID.randomUUID();
+    accepted(binding.send(id), id);
+
+    JsonNode waiting = await("the read shows one webhook waiting").atMost(DELIVERED)
+        .until(() -> api.get(instancePath).json().path("webhook_delivery_summary"),
+            s -> s.path("waiting_count").asLong() == 1);
+    assertThat(waiting.path("state").asText()).isEqualTo("available");
+    assertThat(waiting.path("oldest_waiting_age").asText()).as(waiting.toString()).matches("[0-9.]+s");
+    assertThat(waiting.path("dead_lettered_count").asLong()).isZero();
+    JsonNode queue = waiting.path("bindings").path(0);
+    assertThat(queue.path("waiting_count").asLong()).isEqualTo(1);
+    assertThat(java.time.Instant.parse(queue.path("oldest_waiting_time").asText())).isBeforeOrEqualTo(java.time.Instant.now());
+
+    backend.start(); // it answers 400: dead-lettered at once
+    JsonNode dead = await("the read shows the dead letter").atMost(DELIVERED)
+        .until(() -> api.get(instancePath).json().path("webhook_delivery_summary"),
+            s -> s.path("dead_lettered_count").asLong() == 1 && s.path("waiting_count").asLong() == 0);
+    assertThat(dead.has("oldest_waiting_age")).as(dead.toString()).isFalse();
+    JsonNode deadQueue = dead.path("bindings").path(0);
+    assertThat(deadQueue.path("last_dead_letter_reason").asText()).isEqualTo("client_error");
+    assertThat(deadQueue.path("last_dead_letter_status").asInt()).isEqualTo(400);
+    assertThat(deadQueue.path("last_dead_letter_time").asText()).isNotEmpty();
   }
 
   @Test

@@ -104,7 +104,7 @@ final class RelayHarness implements AutoCloseable {
     return "wh-" + UUID.randomUUID();
   }
 
-  private synchronized Connection observer() throws Exception {
+  synchronized Connection observer() throws Exception {
     if (observer == null) {
       observer = WebhookRelay.connect(nats.url());
     }
