@@ -1,0 +1,209 @@
+package io.voyager.bdk.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.voyager.bdk.local.GatewayClient.Answer;
+import io.voyager.bdk.local.WebhookBooks.Integration;
+import io.voyager.bdk.model.RateLimit;
+import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.relay.ScriptedBook;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Restarts under load through the real gateway (issue 9, item 7): senders on several threads post
+ * signed webhooks for two queued bindings to Envoy's public listener while (a) the webhook relay —
+ * a separate JVM here, so it can really be killed (SIGKILL), mid-request and mid-delivery — is
+ * killed and started again, and (b) the nats-server (JetStream on file storage) is killed and
+ * started again on the same store. Then every webhook that was answered 202 reaches its book at
+ * least once (counted at the books by webhook id), and every answer that was not a 202 is a 503
+ * that did not claim the webhook was queued.
+ */
+class QueuedRestartsUnderLoadEndToEndTest {
+  private static final Duration CONVERGE = Duration.ofSeconds(30);
+  private static final Duration PHASE = Duration.ofSeconds(90);
+  private static final Duration DELIVERED = Duration.ofSeconds(180);
+  private static final String NAMESPACE = "customer-acme";
+  private static final int THREADS = 4;
+  /** Accepted webhooks per phase: before the relay is killed, after it is back, after NATS is back. */
+  private static final int STEP = 80;
+  /** A bound on each sender, should a phase never end. */
+  private static final int MAX_PER_THREAD = 5_000;
+  /** The most a binding may have (100/s), with a burst that covers the whole load. */
+  private static final RateLimit AMPLE = new RateLimit(100.0, 1000);
+  /** Short waits so webhooks refused by a down book or lost with a killed relay come back quickly. */
+  private static final String SCHEDULE = String.join(",", Collections.nCopies(60, "1s")).replaceFirst("1s", "0s");
+
+  @TempDir static Path runDir;
+  static LocalStack stack;
+  static GatewayClient gateway;
+  static WebhookBooks books;
+  static Process relay;
+  static final List<ScriptedBook> backends = new ArrayList<>();
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    stack = TestStacks.ephemeral(runDir, "e2e-queued-load")
+        .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
+        .serviceArgs(Component.RELAY, "--retry-schedule", SCHEDULE, "--breaker-failures", "1000",
+            // a killed relay's in-flight deliveries are offered again after the ack wait
+            "--delivery-timeout", "5s", "--ack-wait", "8s")
+        .start();
+    gateway = GatewayClient.anonymous(stack);
+    books = new WebhookBooks(stack);
+    // the relay runs in a JVM of its own (same flags, ports and certificates), so it can be killed
+    stack.stop(Component.RELAY);
+    relay = startRelayProcess();
+  }
+
+  @AfterAll
+  static void stopAll() {
+    if (relay != null) {
+      relay.destroyForcibly();
+    }
+    backends.forEach(ScriptedBook::close);
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  private static Process startRelayProcess() throws IOException {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"),
+        "io.voyager.bdk.relay.Main"));
+    command.addAll(stack.startArgs(Component.RELAY));
+    Path logs = Path.of("target", "queued-load");
+    java.nio.file.Files.createDirectories(logs);
+    Path log = logs.resolve("relay-" + System.currentTimeMillis() + ".log");
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  record Binding(String name, Integration integration, String secret, ScriptedBook book) {
+    String path() {
+      return WebhookRoutes.publicPath(NAMESPACE, name, integration.name());
+    }
+  }
+
+  private static Binding queuedBook(String name) throws IOException {
+    ScriptedBook book = ScriptedBook.up();
+    backends.add(book);
+    String secretName = name + "-credentials";
+    Integration zendesk = Integration.queued("zendesk", "zendesk", secretName, AMPLE, false);
+    String secret = "zendesk-" + UUID.randomUUID();
+    books.putSecret(NAMESPACE, secretName, List.of(secret));
+    books.create(NAMESPACE, name, "order-sync", book.port(), List.of(zendesk));
+    Binding binding = new Binding(name, zendesk, secret, book);
+    await("queued route " + binding.path() + " live").atMost(CONVERGE)
+        .until(() -> gateway.post(binding.path(), "{}").status() == 401);
+    return binding;
+  }
+
+  /** One sender's answer: the webhook id and what the gateway said (status -1: no HTTP answer). */
+  record Sent(Binding binding, String id, int status, String body) {}
+
+  private static Sent send(Binding binding) {
+    String id = "load-" + UUID.randomUUID();
+    String body = "{\"event\":\"ticket.created\",\"delivery\":\"" + id + "\"}";
+    try {
+      Answer answer = gateway.post(binding.path(), body, WebhookBooks.sign(binding.integration(), binding.secret(), body, id));
+      return new Sent(binding, id, answer.status(), answer.body());
+    } catch (RuntimeException e) {
+      return new Sent(binding, id, -1, e.toString());
+    }
+  }
+
+  @Test
+  void everyAcceptedWebhookIsDeliveredThroughRelayAndNatsRestarts() throws Exception {
+    List<Binding> bindings = List.of(queuedBook("load-orders"), queuedBook("load-invoices"));
+    await("the relay process takes webhooks").atMost(PHASE).until(() -> send(bindings.get(0)).status() == 202);
+
+    List<Sent> answers = Collections.synchronizedList(new ArrayList<>());
+    AtomicBoolean stop = new AtomicBoolean();
+    ExecutorService senders = Executors.newFixedThreadPool(THREADS);
+    List<Future<?>> running = new ArrayList<>();
+    for (int t = 0; t < THREADS; t++) {
+      Binding binding = bindings.get(t % bindings.size());
+      running.add(senders.submit(() -> {
+        for (int i = 0; i < MAX_PER_THREAD && !stop.get(); i++) {
+          answers.add(send(binding));
+        }
+      }));
+    }
+
+    // (a) the relay is killed (SIGKILL) under load, then started again
+    await("load under way").atMost(PHASE).until(() -> count(answers, 202) >= STEP);
+    relay.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    long acceptedAtKill = count(answers, 202);
+    int answeredAtKill = answers.size();
+    await("the gateway answers while the relay is gone").atMost(PHASE)
+        .until(() -> answers.size() >= answeredAtKill + THREADS * 2);
+    relay = startRelayProcess();
+    await("accepting again after the relay restart").atMost(PHASE)
+        .until(() -> count(answers, 202) >= acceptedAtKill + STEP);
+
+    // (b) nats-server is killed under load and started again on the same store
+    stack.nats().kill();
+    long acceptedAtNatsKill = count(answers, 202);
+    int answeredAtNatsKill = answers.size();
+    await("the gateway answers while NATS is gone").atMost(PHASE)
+        .until(() -> answers.size() >= answeredAtNatsKill + THREADS * 2);
+    stack.nats().startAgain();
+    await("accepting again after the nats-server restart").atMost(PHASE)
+        .until(() -> count(answers, 202) >= acceptedAtNatsKill + STEP);
+
+    stop.set(true);
+    for (Future<?> sender : running) {
+      sender.get(2, TimeUnit.MINUTES);
+    }
+    senders.shutdown();
+
+    Map<Integer, Long> byStatus = answers.stream().collect(Collectors.groupingBy(Sent::status, Collectors.counting()));
+    System.out.printf("queued load through restarts: sent=%d answers=%s%n", answers.size(), byStatus);
+    List<Sent> notAccepted = answers.stream().filter(s -> s.status() != 202).toList();
+    assertThat(notAccepted).as("every answer that is not a 202 is a 503")
+        .allSatisfy(s -> assertThat(s.status()).as(s.body()).isEqualTo(503));
+    assertThat(notAccepted).as("a 503 does not claim the webhook was queued")
+        .allSatisfy(s -> assertThat(s.body()).doesNotContain("\"queued\":true"));
+
+    for (Binding binding : bindings) {
+      Set<String> accepted = answers.stream().filter(s -> s.binding() == binding && s.status() == 202)
+          .map(Sent::id).collect(Collectors.toSet());
+      await("every webhook " + binding.name() + " accepted is delivered").atMost(DELIVERED).untilAsserted(() ->
+          assertThat(receivedIds(binding.book())).containsAll(accepted));
+      System.out.printf("  %s: accepted=%d received_distinct=%d received_total=%d%n", binding.name(), accepted.size(),
+          receivedIds(binding.book()).size(), binding.book().received().size());
+    }
+  }
+
+  private static long count(List<Sent> answers, int status) {
+    synchronized (answers) {
+      return answers.stream().filter(s -> s.status() == status).count();
+    }
+  }
+
+  private static Set<String> receivedIds(ScriptedBook book) {
+    Set<String> ids = ConcurrentHashMap.newKeySet();
+    book.received().forEach(r -> ids.add(r.webhookId()));
+    return ids;
+  }
+}
