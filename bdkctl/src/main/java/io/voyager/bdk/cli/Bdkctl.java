@@ -12,7 +12,7 @@ public final class Bdkctl {
   /** {@code bdkctl webhook sign|send|deliveries|dlq}. */
   @Command(name = "webhook", mixinStandardHelpOptions = true,
       description = "Sign and send webhooks as a provider would; see queued deliveries and dead letters.",
-      subcommands = {SignCommand.class, SendCommand.class, DeliveriesCommand.class, DlqCommand.class})
+      subcommands = {SignCommand.class, SendCommand.class, DeliveriesCommand.class, QueueCommand.class, DlqCommand.class})
   static final class Webhook {}
 
   public static CommandLine commandLine() {

@@ -81,6 +81,12 @@ class QueuedDeliveryCommandsTest {
           .doesNotContain("evt_cli_1");
       assertThat(run("webhook", "deliveries", "--nats-url", url, "--namespace", "customer-acme", "--instance", "shop-1").out())
           .containsPattern("evt_cli_1\\s+stripe\\s+dead_lettered\\s+1\\s+400");
+      Run queue = run("webhook", "queue", "--nats-url", url, "--namespace", "customer-acme", "--instance", "shop-1",
+          "--integration", "stripe", "--integration", "github");
+      assertThat(queue.exitCode()).as(queue.err()).isZero();
+      assertThat(queue.out()).contains("INTEGRATION", "WAITING", "DEAD_LETTERED")
+          .containsPattern("stripe\\s+0\\s+-\\s+1\\s+client_error 400 at ")
+          .containsPattern("github\\s+0\\s+-\\s+0\\s+-");
 
       status[0] = 200;
       Run replay = run("webhook", "dlq", "replay", "--nats-url", url, "--id", "evt_cli_1");
@@ -99,6 +105,10 @@ class QueuedDeliveryCommandsTest {
 
   @Test
   void anUnreachableNatsIsOneClearError() {
+    Run queue = run("webhook", "queue", "--nats-url", "nats://127.0.0.1:1", "--namespace", "customer-acme",
+        "--instance", "x", "--integration", "stripe");
+    assertThat(queue.exitCode()).isEqualTo(2);
+    assertThat(queue.err()).startsWith("cannot read the queue from nats://127.0.0.1:1");
     Run run = run("webhook", "deliveries", "--nats-url", "nats://127.0.0.1:1", "--namespace", "customer-acme",
         "--instance", "x");
     assertThat(run.exitCode()).isEqualTo(2);
