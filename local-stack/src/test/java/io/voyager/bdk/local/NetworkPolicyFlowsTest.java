@@ -150,6 +150,8 @@ class NetworkPolicyFlowsTest {
     flows.add(tcp(pod("webhook-relay"), pod("nats"), port("nats", "client")));
     // ext-authz's replay and rate-limit state (JetStream key-value)
     flows.add(tcp(pod("ext-authz"), pod("nats"), port("nats", "client")));
+    // the library reads the queue's counts for an instance read's delivery summary
+    flows.add(tcp(pod("library-service"), pod("nats"), port("nats", "client")));
     flows.add(tcp(pod("webhook-relay"), pod("envoy"), port("envoy", "internal")));
     flows.add(tcp(natsPeer(), pod("nats"), port("nats", "cluster")));
     flows.add(tcp(pod("nats"), natsPeer(), port("nats", "cluster")));
@@ -188,8 +190,9 @@ class NetworkPolicyFlowsTest {
     flows.add(tcp(pod("library-service"), pod("xds-server"), port("xds-server", "grpc-xds")));
     flows.add(tcp(PROMETHEUS, pod("ext-authz"), port("ext-authz", "grpc")));
     flows.add(tcp(pod("envoy"), API_SERVER, 6443));
-    // JetStream holds every queued webhook and the replay state: only the relay and ext-authz (and the servers) talk to it
-    for (String client : List.of("envoy", "xds-server", "library-service", "book-controller")) {
+    // JetStream holds every queued webhook and the replay state: only the relay, ext-authz, the
+    // library (reads the queue for instance reads) and the servers talk to it
+    for (String client : List.of("envoy", "xds-server", "book-controller")) {
       flows.add(tcp(pod(client), pod("nats"), port("nats", "client")));
     }
     flows.add(tcp(pod("webhook-relay"), pod("nats"), port("nats", "cluster")));

@@ -82,6 +82,16 @@ class QueueManifestsTest {
   }
 
   @Test
+  void theLibraryReadsTheQueueForInstanceReadsFromTheSameNats() {
+    Deployment library = one(Deployment.class, "library-service");
+    assertThat(library.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+        .contains("--nats-url=nats://nats.bdk.svc.cluster.local:4222");
+    assertThat(one(NetworkPolicy.class, "nats").getSpec().getIngress()).anySatisfy(rule -> assertThat(rule.getFrom())
+        .anySatisfy(peer -> assertThat(peer.getPodSelector().getMatchLabels())
+            .containsEntry("app.kubernetes.io/name", "library-service")));
+  }
+
+  @Test
   void theRelayUsesReplicatedStreamsOnTheClusterAndOnlyTheGatewayReachesIt() {
     Deployment relay = one(Deployment.class, "webhook-relay");
     List<String> args = relay.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
