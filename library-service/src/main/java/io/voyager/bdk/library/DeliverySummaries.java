@@ -45,6 +45,8 @@ final class DeliverySummaries implements AutoCloseable {
   private final Duration timeout;
   private final Clock clock;
   private final AtomicReference<Connection> connection = new AtomicReference<>();
+  private final AtomicReference<Connection> anyConnection = new AtomicReference<>();
+  private volatile boolean closed;
   private final Cache<Key, Read> cache;
 
   private record Key(String namespace, String name, List<String> integrations) {}
@@ -78,7 +80,14 @@ final class DeliverySummaries implements AutoCloseable {
         .reconnectWait(Duration.ofSeconds(1))
         .connectionTimeout(timeout)
         .connectionListener((conn, event) -> {
-          if (event == ConnectionListener.Events.CONNECTED) {
+          summaries.anyConnection.set(conn); // still trying its first connect: closed with close() too
+          if (summaries.closed) {
+            // not from the client's own callback thread
+            java.util.concurrent.CompletableFuture.runAsync(() -> closeQuietly(conn));
+            return;
+          }
+          // a first connect that failed and was retried in the background reports RECONNECTED
+          if (event == ConnectionListener.Events.CONNECTED || event == ConnectionListener.Events.RECONNECTED) {
             summaries.connection.set(conn);
           }
           if (event != ConnectionListener.Events.DISCOVERED_SERVERS) {
@@ -165,9 +174,19 @@ final class DeliverySummaries implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    Connection conn = connection.getAndSet(null);
+    closed = true;
+    connection.set(null);
+    Connection conn = anyConnection.getAndSet(null);
     if (conn != null) {
       conn.close();
+    }
+  }
+
+  private static void closeQuietly(Connection conn) {
+    try {
+      conn.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }
