@@ -258,6 +258,24 @@ class QueuedWebhookEndToEndTest {
     assertThat(deadQueue.path("last_dead_letter_reason").asText()).isEqualTo("client_error");
     assertThat(deadQueue.path("last_dead_letter_status").asInt()).isEqualTo(400);
     assertThat(deadQueue.path("last_dead_letter_time").asText()).isNotEmpty();
+
+    // NATS gone: the read still answers 200, saying the summary is unavailable; back: available again
+    stack.nats().kill();
+    try {
+      Answer down = await("the read says unavailable").atMost(DELIVERED)
+          .until(() -> api.get(instancePath), a -> a.status() != 200
+              || "unavailable".equals(a.json().path("webhook_delivery_summary").path("state").asText()));
+      assertThat(down.status()).as(down.body()).isEqualTo(200);
+      assertThat(down.json().path("webhook_delivery_summary").path("unavailable_reason").asText()).contains("NATS");
+      assertThat(down.json().path("instance_id").asText()).isEqualTo(instanceId);
+    } finally {
+      stack.nats().startAgain();
+    }
+    await("available again").atMost(DELIVERED).until(() -> api.get(instancePath).json()
+        .path("webhook_delivery_summary").path("dead_lettered_count").asLong() == 1);
+    // the relay is back too before the next test sends (a probe: its book answers 400, a dead letter)
+    await("the relay takes webhooks again").atMost(DELIVERED)
+        .until(() -> binding.send("probe-" + UUID.randomUUID()).status() == 202);
   }
 
   @Test
