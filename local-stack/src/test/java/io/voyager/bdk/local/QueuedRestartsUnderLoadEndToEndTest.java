@@ -46,6 +46,8 @@ class QueuedRestartsUnderLoadEndToEndTest {
   private static final int THREADS = 4;
   /** Accepted webhooks per phase: before the relay is killed, after it is back, after NATS is back. */
   private static final int STEP = 80;
+  /** Two senders per binding at most 1/REFUSED_BACKOFF refusals a second each stay under its 100/s. */
+  private static final Duration REFUSED_BACKOFF = Duration.ofMillis(25);
   /** A bound on each sender, should a phase never end. */
   private static final int MAX_PER_THREAD = 5_000;
   /** The most a binding may have (100/s), with a burst that covers the whole load. */
@@ -145,7 +147,13 @@ class QueuedRestartsUnderLoadEndToEndTest {
       Binding binding = bindings.get(t % bindings.size());
       running.add(senders.submit(() -> {
         for (int i = 0; i < MAX_PER_THREAD && !stop.get(); i++) {
-          answers.add(send(binding));
+          Sent sent = send(binding);
+          answers.add(sent);
+          if (sent.status() != 202) {
+            // pacing, not synchronisation: a refused sender backs off a little, as real ones do, so
+            // fast 503s while the relay is down cannot empty the binding's rate-limit bucket (429)
+            java.util.concurrent.locks.LockSupport.parkNanos(REFUSED_BACKOFF.toNanos());
+          }
         }
       }));
     }
