@@ -208,11 +208,18 @@ class InstanceUpdateTest {
     assertThat(after.ordered()).isTrue();
     Instance read = stub.getInstance(get(created));
     assertThat(read.getWebhooks(0).getDelivery()).isEqualTo("queued");
+    // a queued binding: the read carries the delivery summary (this library has no NATS: unavailable,
+    // and the read answers as always); a list does not read the queue; a read sent back is no change
+    assertThat(read.getWebhookDeliverySummary().getState()).isEqualTo(DeliverySummaries.UNAVAILABLE);
+    assertThat(read.getWebhookDeliverySummary().getUnavailableReason()).contains("--nats-url");
+    assertThat(stub.listInstances(ListInstancesRequest.newBuilder().setBookId(book.getBookId()).build()).getInstancesList())
+        .allSatisfy(i -> assertThat(i.hasWebhookDeliverySummary()).isFalse());
     stub.updateInstance(patch(read, Instance.newBuilder().addWebhooks(read.getWebhooks(0).toBuilder()
         .setDelivery("direct").setOrdered(false)), "webhooks"));
     var direct = stored(created).getSpec().webhooks().get(0);
     assertThat(direct.delivery()).as("the default is not written").isNull();
     assertThat(direct.ordered()).isNull();
+    assertThat(stub.getInstance(get(created)).hasWebhookDeliverySummary()).as("no queued binding, no summary").isFalse();
   }
 
   // ---- book versions ----
