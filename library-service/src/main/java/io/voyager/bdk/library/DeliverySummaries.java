@@ -6,6 +6,9 @@ import com.google.protobuf.util.Durations;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Nats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nats.client.Options;
 import io.voyager.bdk.library.v1.WebhookDeliverySummary;
 import io.voyager.bdk.library.v1.WebhookQueueSummary;
@@ -48,14 +51,19 @@ final class DeliverySummaries implements AutoCloseable {
   private final AtomicReference<Connection> anyConnection = new AtomicReference<>();
   private volatile boolean closed;
   private final Cache<Key, Read> cache;
+  private final Counter readsAvailable;
+  private final Counter readsUnavailable;
 
   private record Key(String namespace, String name, List<String> integrations) {}
 
   /** What one read found: per integration its queue, or why nothing could be read. */
   private record Read(Instant at, List<EndpointQueue> queues, String unavailableReason) {}
 
-  private DeliverySummaries(String url, QueueSettings queue, Duration timeout, Duration ttl, Clock clock) {
+  private DeliverySummaries(String url, QueueSettings queue, Duration timeout, Duration ttl, Clock clock,
+      MeterRegistry registry) {
     this.url = url;
+    this.readsAvailable = reads(registry, AVAILABLE);
+    this.readsUnavailable = reads(registry, UNAVAILABLE);
     this.queue = queue;
     this.timeout = timeout;
     this.clock = clock;
@@ -64,15 +72,23 @@ final class DeliverySummaries implements AutoCloseable {
 
   /** No NATS: every summary says unavailable. */
   static DeliverySummaries unconfigured() {
-    return new DeliverySummaries(null, QueueSettings.defaults(), Duration.ofSeconds(1), DEFAULT_TTL, Clock.systemUTC());
+    return new DeliverySummaries(null, QueueSettings.defaults(), Duration.ofSeconds(1), DEFAULT_TTL, Clock.systemUTC(),
+        new SimpleMeterRegistry());
+  }
+
+  private static Counter reads(MeterRegistry registry, String result) {
+    return Counter.builder("bdk.library.delivery.summary.reads")
+        .description("Delivery summaries read from JetStream (cache misses), by result: available, or unavailable (NATS not connected or not answering)")
+        .tag("result", result).register(registry);
   }
 
   /**
    * Reads from the NATS at {@code url}, connecting in the background (the library starts and
    * answers whether NATS is up or not).
    */
-  static DeliverySummaries connecting(String url, QueueSettings queue, Duration timeout, Duration ttl, Clock clock) {
-    DeliverySummaries summaries = new DeliverySummaries(url, queue, timeout, ttl, clock);
+  static DeliverySummaries connecting(String url, QueueSettings queue, Duration timeout, Duration ttl, Clock clock,
+      MeterRegistry registry) {
+    DeliverySummaries summaries = new DeliverySummaries(url, queue, timeout, ttl, clock, registry);
     Options options = Options.builder()
         .server(url)
         .connectionName("library-service")
@@ -156,6 +172,7 @@ final class DeliverySummaries implements AutoCloseable {
     }
     Connection conn = connection.get();
     if (conn == null || conn.getStatus() != Connection.Status.CONNECTED) {
+      readsUnavailable.increment();
       return new Read(at, List.of(), "NATS at " + url + " is not connected");
     }
     try {
@@ -164,10 +181,12 @@ final class DeliverySummaries implements AutoCloseable {
       for (String integration : key.integrations()) {
         queues.add(summaries.read(key.namespace(), key.name(), integration));
       }
+      readsAvailable.increment();
       return new Read(at, List.copyOf(queues), null);
     } catch (Exception e) {
       log.warn("event=delivery_summary_unavailable instance={}/{} error={}", key.namespace(), key.name(),
           LogValues.of(e.toString()));
+      readsUnavailable.increment();
       return new Read(at, List.of(), "NATS did not answer: " + e.getClass().getSimpleName());
     }
   }

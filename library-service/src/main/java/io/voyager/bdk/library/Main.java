@@ -109,7 +109,7 @@ public final class Main implements Callable<AutoCloseable> {
               LibraryBackend.Checkpoints.NONE, rotationSweepInterval, tailscaleKernelAllowed,
               natsUrl == null || natsUrl.isBlank() ? DeliverySummaries.unconfigured()
                   : DeliverySummaries.connecting(natsUrl, io.voyager.bdk.relay.QueueSettings.defaults(),
-                      Duration.ofSeconds(2), deliverySummaryTtl, Clock.systemUTC())));
+                      Duration.ofSeconds(2), deliverySummaryTtl, Clock.systemUTC(), registry)));
       backend.start(syncTimeout);
       GrpcServers.Running grpc = started.register(
           grpcOptions.start(registry, tls, backend.grpcService()));

@@ -3,6 +3,7 @@ package io.voyager.bdk.library;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.library.v1.WebhookDeliverySummary;
 import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
@@ -45,7 +46,7 @@ class DeliverySummariesTest {
       closedPort = socket.getLocalPort();
     }
     try (DeliverySummaries summaries = DeliverySummaries.connecting("nats://127.0.0.1:" + closedPort,
-        QueueSettings.defaults(), Duration.ofSeconds(2), Duration.ofSeconds(5), Clock.systemUTC())) {
+        QueueSettings.defaults(), Duration.ofSeconds(2), Duration.ofSeconds(5), Clock.systemUTC(), new SimpleMeterRegistry())) {
       WebhookDeliverySummary summary = summaries.summarize("customer-acme", "orders", List.of("zendesk", "stripe"));
       assertThat(summary.getState()).isEqualTo(DeliverySummaries.UNAVAILABLE);
       assertThat(summary.getUnavailableReason()).isEqualTo("NATS at nats://127.0.0.1:" + closedPort + " is not connected");
@@ -58,8 +59,9 @@ class DeliverySummariesTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (DeliverySummaries summaries = DeliverySummaries.connecting("nats://127.0.0.1:" + port,
-        QueueSettings.defaults(), Duration.ofSeconds(2), Duration.ofMillis(200), Clock.systemUTC())) {
+        QueueSettings.defaults(), Duration.ofSeconds(2), Duration.ofMillis(200), Clock.systemUTC(), registry)) {
       assertThat(summaries.summarize("customer-acme", "orders", List.of("zendesk")).getState())
           .isEqualTo(DeliverySummaries.UNAVAILABLE);
       try (NatsServerProcess nats = NatsServerProcess.start(NatsServerBinary.locate(projectRoot()), dir.resolve("nats"),
@@ -73,11 +75,15 @@ class DeliverySummariesTest {
           assertThat(b.hasOldestWaitingAge()).isFalse();
         });
         assertThat(available.getReadTime()).isNotEmpty();
+        assertThat(registry.get("bdk.library.delivery.summary.reads").tag("result", "available").counter().count())
+            .isGreaterThanOrEqualTo(1);
         nats.stop();
         WebhookDeliverySummary down = await("NATS stopped").atMost(Duration.ofSeconds(60))
             .until(() -> summaries.summarize("customer-acme", "orders", List.of("zendesk")),
                 s -> s.getState().equals(DeliverySummaries.UNAVAILABLE));
         assertThat(down.getUnavailableReason()).contains("is not connected");
+        assertThat(registry.get("bdk.library.delivery.summary.reads").tag("result", "unavailable").counter().count())
+            .isGreaterThanOrEqualTo(2);
       }
     }
   }
