@@ -333,6 +333,7 @@ public final class LocalStack implements AutoCloseable {
     private String nodeId = "gateway-local";
     private Duration envoyTimeout = Duration.ofSeconds(60);
     private AdsApiType adsApiType = AdsApiType.GRPC;
+    private io.voyager.bdk.xds.translate.RouteLayout routeLayout = io.voyager.bdk.xds.translate.RouteLayout.SINGLE;
     private java.util.function.UnaryOperator<String> bootstrapEdit = java.util.function.UnaryOperator.identity();
     private boolean awaitGatewayListener = true;
     private final EnumSet<Component> components = EnumSet.allOf(Component.class);
@@ -412,6 +413,18 @@ public final class LocalStack implements AutoCloseable {
     /** How Envoy's bootstrap asks for its config: state-of-the-world ({@code GRPC}, the default) or delta xDS. */
     public Builder adsApiType(AdsApiType apiType) {
       this.adsApiType = java.util.Objects.requireNonNull(apiType, "apiType");
+      return this;
+    }
+
+    /**
+     * How the xds-server lays out the public routes (its {@code --route-layout}); the scoped layout
+     * needs delta xDS, so it also switches Envoy to {@link AdsApiType#DELTA_GRPC}.
+     */
+    public Builder routeLayout(io.voyager.bdk.xds.translate.RouteLayout layout) {
+      this.routeLayout = java.util.Objects.requireNonNull(layout, "layout");
+      if (layout == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
+        this.adsApiType = AdsApiType.DELTA_GRPC;
+      }
       return this;
     }
 
@@ -511,6 +524,12 @@ public final class LocalStack implements AutoCloseable {
             // ext-authz: replay and rate-limit state in JetStream key-value, shared by replicas, kept
             // across restarts; library: instance reads carry the delivery summary of queued webhooks
             args.addAll(List.of("--nats-url", nats.url()));
+          }
+          if (component == Component.XDS && routeLayout != io.voyager.bdk.xds.translate.RouteLayout.SINGLE) {
+            if (adsApiType != AdsApiType.DELTA_GRPC) {
+              throw new IllegalStateException("route layout " + routeLayout.flagValue() + " needs Envoy on delta xDS (DELTA_GRPC)");
+            }
+            args.addAll(List.of("--route-layout", routeLayout.flagValue()));
           }
           args.addAll(extraArgs.getOrDefault(component, List.of()));
           startArgs.put(component, List.copyOf(args));

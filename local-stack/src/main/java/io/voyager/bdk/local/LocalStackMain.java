@@ -97,6 +97,11 @@ public final class LocalStackMain implements Callable<Integer> {
           + "every response of a type carries all of it) or DELTA_GRPC (delta xDS: only what changed). Default: ${DEFAULT-VALUE}.")
   AdsApiType envoyAdsApi = AdsApiType.GRPC;
 
+  @Option(names = "--route-layout", paramLabel = "LAYOUT",
+      description = "The xds-server's route layout: SINGLE (one route configuration) or SCOPED (scoped routes, one small route "
+          + "configuration per webhook path; implies --envoy-ads-api DELTA_GRPC). Default: ${DEFAULT-VALUE}.")
+  io.voyager.bdk.xds.translate.RouteLayout routeLayout = io.voyager.bdk.xds.translate.RouteLayout.SINGLE;
+
   @Option(names = "--without", split = ",", paramLabel = "COMPONENT",
       description = "Leave components out: ${COMPLETION-CANDIDATES}.")
   List<Component> without = new ArrayList<>();
@@ -132,6 +137,7 @@ public final class LocalStackMain implements Callable<Integer> {
         .envoyBinary(envoyBin)
         .envoyConcurrency(envoyConcurrency)
         .adsApiType(envoyAdsApi)
+        .routeLayout(routeLayout)
         .without(without.toArray(Component[]::new))
         .start();
     CountDownLatch stopped = new CountDownLatch(1);

@@ -158,6 +158,23 @@ public final class Main implements Callable<AutoCloseable> {
         internalListenerAddress == null ? listenerAddress : internalListenerAddress, internalListenerPort, relayIdentity);
   }
 
+  @Option(names = "--route-layout", defaultValue = "single", paramLabel = "single|scoped", converter = RouteLayoutConverter.class,
+      description = "How the public routes are laid out: single (one route configuration, re-sent whole on any change) or "
+          + "scoped (scoped routes, SRDS: one small route configuration per webhook path, so a change re-sends only its "
+          + "book's; needs every Envoy on delta xDS, api_type DELTA_GRPC). Default: ${DEFAULT-VALUE}.")
+  io.voyager.bdk.xds.translate.RouteLayout routeLayout;
+
+  static final class RouteLayoutConverter implements CommandLine.ITypeConverter<io.voyager.bdk.xds.translate.RouteLayout> {
+    @Override
+    public io.voyager.bdk.xds.translate.RouteLayout convert(String value) {
+      try {
+        return io.voyager.bdk.xds.translate.RouteLayout.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
   @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "Largest webhook body (ext_authz buffer); larger gets 413. Default: ${DEFAULT-VALUE}.")
   int maxRequestBytes;
 
@@ -350,7 +367,7 @@ public final class Main implements Callable<AutoCloseable> {
       SnapshotPublisher publisher = new SnapshotPublisher(nodeCluster, registry);
       BookStatusLocks statusLocks = new BookStatusLocks();
       GatewayWatcher watcher = new GatewayWatcher(client, settings,
-          new IncrementalTranslator(new XdsTranslator(settings.transcoder())), outputFilter, publisher,
+          new IncrementalTranslator(new XdsTranslator(settings.transcoder(), routeLayout)), outputFilter, publisher,
           Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry, statusLocks);
       opened.register(watcher);
       NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client, statusLocks), watcher::lastTranslation,
@@ -382,7 +399,7 @@ public final class Main implements Callable<AutoCloseable> {
       opened.register(admin);
       log.info("event=xds_server_started xds_port={} ads_tls={} admin={}:{} listener={}:{} https_port={} edge_tls_secret={} plain_http={}"
               + " upstream_tls={} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={} relay={} internal_listener={}"
-              + " jwt_issuer=\"{}\" jwt_audiences={} jwks=\"{}\"",
+              + " jwt_issuer=\"{}\" jwt_audiences={} jwks=\"{}\" route_layout={}",
           xdsPort, tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls ? "mutual" : "off", this.admin.host(), admin.port(),
           listenerAddress, listenerPort, edge.httpsPort(), edge.tlsSecret() == null ? "none" : edge.tlsSecret(), plainHttp,
           upstreamTls, settings.library(),

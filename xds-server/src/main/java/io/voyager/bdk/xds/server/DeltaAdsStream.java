@@ -1,8 +1,6 @@
 package io.voyager.bdk.xds.server;
 
 import com.google.protobuf.Any;
-import io.envoyproxy.controlplane.cache.Resources;
-import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
@@ -12,6 +10,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import io.voyager.bdk.xds.version.XdsType;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -29,31 +28,27 @@ import org.slf4j.LoggerFactory;
  * order and gRPC's observer is never called concurrently.
  *
  * <p>A new snapshot goes out make-before-break: first what is added or updated, secrets, clusters,
- * endpoints, listeners, then route configurations (so a route's cluster exists before the route);
- * then what is removed, route configurations first and clusters after them (so no route is left
- * pointing at a removed cluster).
+ * endpoints, listeners, then route configurations (so a route's cluster exists before the route),
+ * then route scopes (so a scope's route configuration is there when Envoy asks for it); then what
+ * is removed, route scopes and route configurations first and clusters after them (so no route is
+ * left pointing at a removed cluster).
  */
 final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
   private static final Logger log = LoggerFactory.getLogger(DeltaAdsStream.class);
 
-  static final List<ResourceType> UPSERT_ORDER =
-      List.of(ResourceType.SECRET, ResourceType.CLUSTER, ResourceType.ENDPOINT, ResourceType.LISTENER, ResourceType.ROUTE);
-  static final List<ResourceType> REMOVAL_ORDER =
-      List.of(ResourceType.ROUTE, ResourceType.LISTENER, ResourceType.CLUSTER, ResourceType.ENDPOINT, ResourceType.SECRET);
-  private static final Map<ResourceType, String> TYPE_URLS = new EnumMap<>(ResourceType.class);
+  static final List<XdsType> UPSERT_ORDER = List.of(
+      XdsType.SECRET, XdsType.CLUSTER, XdsType.ENDPOINT, XdsType.LISTENER, XdsType.ROUTE, XdsType.SCOPED_ROUTE);
+  static final List<XdsType> REMOVAL_ORDER = List.of(
+      XdsType.SCOPED_ROUTE, XdsType.ROUTE, XdsType.LISTENER, XdsType.CLUSTER, XdsType.ENDPOINT, XdsType.SECRET);
   /** Type URLs a stream asked for that are not served, logged once each. */
   private static final Set<String> UNKNOWN_TYPES_LOGGED = ConcurrentHashMap.newKeySet();
-
-  static {
-    Resources.TYPE_URLS_TO_RESOURCE_TYPE.forEach((url, type) -> TYPE_URLS.put(type, url));
-  }
 
   private final long id;
   private final StreamObserver<DeltaDiscoveryResponse> responses;
   private final List<DiscoveryServerCallbacks> callbacks;
   private final Supplier<ContentVersionedSnapshot> current;
   private final Runnable onClosed;
-  private final Map<ResourceType, DeltaSubscription> subscriptions = new EnumMap<>(ResourceType.class);
+  private final Map<XdsType, DeltaSubscription> subscriptions = new EnumMap<>(XdsType.class);
   private long nonce;
   private boolean closed;
 
@@ -102,7 +97,7 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
       closeWithError(e);
       return;
     }
-    ResourceType type = Resources.TYPE_URLS_TO_RESOURCE_TYPE.get(request.getTypeUrl());
+    XdsType type = XdsType.ofTypeUrl(request.getTypeUrl());
     if (type == null) {
       if (UNKNOWN_TYPES_LOGGED.size() < 64 && UNKNOWN_TYPES_LOGGED.add(request.getTypeUrl())) {
         log.warn("event=delta_type_not_served stream={} type_url=\"{}\"", id, request.getTypeUrl().replace('"', '\''));
@@ -123,17 +118,17 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
     if (closed) {
       return;
     }
-    Map<ResourceType, DeltaSubscription.Update> updates = new EnumMap<>(ResourceType.class);
+    Map<XdsType, DeltaSubscription.Update> updates = new EnumMap<>(XdsType.class);
     subscriptions.forEach((type, subscription) ->
         subscription.onSnapshot(previous, next, changes).ifPresent(update -> updates.put(type, update)));
     DeltaDiscoveryRequest none = DeltaDiscoveryRequest.getDefaultInstance();
-    for (ResourceType type : UPSERT_ORDER) {
+    for (XdsType type : UPSERT_ORDER) {
       DeltaSubscription.Update update = updates.get(type);
       if (update != null && (!update.upserts().isEmpty() || update.removals().isEmpty())) {
         send(type, new DeltaSubscription.Update(update.upserts(), List.of(), update.version()), none);
       }
     }
-    for (ResourceType type : REMOVAL_ORDER) {
+    for (XdsType type : REMOVAL_ORDER) {
       DeltaSubscription.Update update = updates.get(type);
       if (update != null && !update.removals().isEmpty()) {
         send(type, new DeltaSubscription.Update(Map.of(), update.removals(), update.version()), none);
@@ -142,8 +137,8 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
   }
 
   /** Caller holds the lock. */
-  private void send(ResourceType type, DeltaSubscription.Update update, DeltaDiscoveryRequest request) {
-    String typeUrl = TYPE_URLS.get(type);
+  private void send(XdsType type, DeltaSubscription.Update update, DeltaDiscoveryRequest request) {
+    String typeUrl = type.typeUrl();
     DeltaDiscoveryResponse.Builder response = DeltaDiscoveryResponse.newBuilder()
         .setTypeUrl(typeUrl)
         .setSystemVersionInfo(update.version())

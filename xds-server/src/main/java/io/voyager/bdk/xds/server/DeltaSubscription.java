@@ -1,9 +1,9 @@
 package io.voyager.bdk.xds.server;
 
-import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import io.voyager.bdk.xds.version.XdsType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -47,7 +47,7 @@ final class DeltaSubscription {
     }
   }
 
-  private final ResourceType type;
+  private final XdsType type;
   private boolean started;
   private boolean wildcard;
   private final Set<String> names = new HashSet<>();
@@ -58,11 +58,11 @@ final class DeltaSubscription {
   /** The type version of the last response sent on this stream (null: none yet). */
   private String lastSentVersion;
 
-  DeltaSubscription(ResourceType type) {
+  DeltaSubscription(XdsType type) {
     this.type = type;
   }
 
-  ResourceType type() {
+  XdsType type() {
     return type;
   }
 

@@ -1,8 +1,8 @@
 package io.voyager.bdk.xds.server;
 
-import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import io.voyager.bdk.xds.version.XdsType;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -15,15 +15,15 @@ import java.util.Map;
  * the snapshot.
  */
 public final class SnapshotChanges {
-  private final Map<ResourceType, List<String>> changed = new EnumMap<>(ResourceType.class);
-  private final Map<ResourceType, List<String>> removed = new EnumMap<>(ResourceType.class);
+  private final Map<XdsType, List<String>> changed = new EnumMap<>(XdsType.class);
+  private final Map<XdsType, List<String>> removed = new EnumMap<>(XdsType.class);
 
   private SnapshotChanges() {}
 
   /** Changes from {@code previous} (null: nothing, every resource is new) to {@code next}. */
   public static SnapshotChanges between(ContentVersionedSnapshot previous, ContentVersionedSnapshot next) {
     SnapshotChanges changes = new SnapshotChanges();
-    for (ResourceType type : ResourceType.values()) {
+    for (XdsType type : XdsType.values()) {
       Map<String, VersionedResource<?>> before = previous == null ? Map.of() : resources(previous, type);
       Map<String, VersionedResource<?>> after = resources(next, type);
       List<String> changedNames = new ArrayList<>();
@@ -46,18 +46,17 @@ public final class SnapshotChanges {
   }
 
   /** Names of {@code type} that are new or whose content changed. */
-  public List<String> changed(ResourceType type) {
+  public List<String> changed(XdsType type) {
     return changed.get(type);
   }
 
   /** Names of {@code type} that are gone. */
-  public List<String> removed(ResourceType type) {
+  public List<String> removed(XdsType type) {
     return removed.get(type);
   }
 
   /** The versioned resources of {@code type} in {@code snapshot}, by name. */
-  @SuppressWarnings("unchecked")
-  static Map<String, VersionedResource<?>> resources(ContentVersionedSnapshot snapshot, ResourceType type) {
-    return (Map<String, VersionedResource<?>>) snapshot.versionedResources(type);
+  static Map<String, VersionedResource<?>> resources(ContentVersionedSnapshot snapshot, XdsType type) {
+    return snapshot.resources(type);
   }
 }

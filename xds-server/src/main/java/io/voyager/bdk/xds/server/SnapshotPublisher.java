@@ -114,7 +114,7 @@ public final class SnapshotPublisher {
 
   /** The current snapshot's version of the resources of {@code typeUrl}; null before the first snapshot or for an unknown type. */
   public String currentVersion(String typeUrl) {
-    Resources.ResourceType type = Resources.TYPE_URLS_TO_RESOURCE_TYPE.get(typeUrl);
+    io.voyager.bdk.xds.version.XdsType type = io.voyager.bdk.xds.version.XdsType.ofTypeUrl(typeUrl);
     return type == null ? null : current().map(s -> s.version(type)).orElse(null);
   }
 }

@@ -62,14 +62,22 @@ final class EdgeListeners {
 
   /** The listeners of {@code edge}; {@code filters} and {@code routeConfig} are the serving chain's. */
   static List<Listener> listeners(EdgeIr edge, List<HttpFilter> filters, String routeConfig) {
+    return listeners(edge, filters, routeConfig, RouteLayout.SINGLE);
+  }
+
+  /**
+   * The listeners of {@code edge}; the serving chain's routes are RouteConfiguration
+   * {@code routeConfig} ({@link RouteLayout#SINGLE}) or the scopes of {@link WebhookScopes}.
+   */
+  static List<Listener> listeners(EdgeIr edge, List<HttpFilter> filters, String routeConfig, RouteLayout layout) {
     List<Listener> listeners = new ArrayList<>();
     HttpConnectionManager plain = edge.plainHttp() == EdgeSettings.PlainHttp.REDIRECT
         ? redirecting(edge)
-        : serving(edge, "bdk_http", filters, routeConfig);
+        : serving(edge, "bdk_http", filters, routeConfig, layout);
     listeners.add(listener(PLAIN, edge.listenerAddress(), edge.plainPort(), plain, null));
     if (edge.tls() instanceof EdgeIr.Serving serving) {
       listeners.add(listener(HTTPS, edge.listenerAddress(), edge.httpsPort(),
-          serving(edge, "bdk_https", filters, routeConfig), downstreamTls(serving.secretName())));
+          serving(edge, "bdk_https", filters, routeConfig, layout), downstreamTls(serving.secretName())));
     }
     return listeners;
   }
@@ -135,11 +143,15 @@ final class EdgeListeners {
         .addAccessLog(AccessLogs.stdoutJson());
   }
 
-  private static HttpConnectionManager serving(EdgeIr edge, String statPrefix, List<HttpFilter> filters, String routeConfig) {
-    return common(edge, statPrefix)
-        .setRds(Rds.newBuilder().setRouteConfigName(routeConfig).setConfigSource(ads()))
-        .addAllHttpFilters(filters)
-        .build();
+  private static HttpConnectionManager serving(EdgeIr edge, String statPrefix, List<HttpFilter> filters, String routeConfig,
+      RouteLayout layout) {
+    HttpConnectionManager.Builder hcm = common(edge, statPrefix);
+    if (layout == RouteLayout.SCOPED) {
+      hcm.addEarlyHeaderMutationExtensions(WebhookScopes.keyHeader()).setScopedRoutes(WebhookScopes.scopedRoutes());
+    } else {
+      hcm.setRds(Rds.newBuilder().setRouteConfigName(routeConfig).setConfigSource(ads()));
+    }
+    return hcm.addAllHttpFilters(filters).build();
   }
 
   /** Plain HTTP that only redirects: 308 (method and body kept) to the same host and path on https. */

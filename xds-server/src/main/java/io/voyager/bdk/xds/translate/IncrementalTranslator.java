@@ -30,6 +30,7 @@ public final class IncrementalTranslator {
   private final XdsTranslator xds;
   private Map<String, CachedBook> books = new HashMap<>();
   private Map<WebhookRouteIr, List<Route>> routes = new HashMap<>();
+  private Map<WebhookRouteIr, WebhookScopes.Scope> scopes = new HashMap<>();
   private Map<BackendKey, CachedBackend> backends = new HashMap<>();
   private int lastTranslatedBooks;
 
@@ -99,16 +100,27 @@ public final class IncrementalTranslator {
     backends = nextBackends;
 
     Map<WebhookRouteIr, List<Route>> nextRoutes = new HashMap<>(ir.webhookRoutes().size() * 2);
+    Map<WebhookRouteIr, WebhookScopes.Scope> nextScopes = new HashMap<>();
+    java.util.function.Function<WebhookRouteIr, List<Route>> routesOf = route -> {
+      List<Route> built = routes.get(route);
+      if (built == null) {
+        built = xds.webhookRoutes(route);
+      }
+      nextRoutes.put(route, built);
+      return built;
+    };
     XdsResources resources =
         xds.translate(
             ir,
+            routesOf,
             route -> {
-              List<Route> built = routes.get(route);
-              if (built == null) {
-                built = xds.webhookRoutes(route);
+              // The identical scope objects while the route is unchanged: their content versions stay cached.
+              WebhookScopes.Scope scope = scopes.get(route);
+              if (scope == null) {
+                scope = xds.webhookScope(route, routesOf.apply(route));
               }
-              nextRoutes.put(route, built);
-              return built;
+              nextScopes.put(route, scope);
+              return scope;
             },
             backend -> {
               CachedBackend cached = byBackend.get(backend);
@@ -119,6 +131,7 @@ public final class IncrementalTranslator {
               return cached != null ? cached.cla() : XdsTranslator.loadAssignment(backend);
             });
     routes = nextRoutes;
+    scopes = nextScopes;
     return new Translation(resources, results.stream().map(Map.Entry::getValue).toList());
   }
 

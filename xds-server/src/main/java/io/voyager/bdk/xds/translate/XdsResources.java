@@ -4,25 +4,36 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.util.List;
 
 /**
  * The Envoy resources of one snapshot; every EDS cluster has its load assignment here, every SDS
- * secret a listener names is here. {@link #toString()} never shows secrets' content.
+ * secret a listener names is here, and, in the scoped route layout ({@link RouteLayout#SCOPED}),
+ * every route scope with the route configuration it names. {@link #toString()} never shows secrets' content.
  */
 public record XdsResources(
     List<Listener> listeners,
     List<RouteConfiguration> routes,
     List<Cluster> clusters,
     List<ClusterLoadAssignment> endpoints,
-    List<Secret> secrets) {
+    List<Secret> secrets,
+    List<ScopedRouteConfiguration> scopedRoutes) {
   public XdsResources {
+    scopedRoutes = List.copyOf(scopedRoutes);
     listeners = List.copyOf(listeners);
     routes = List.copyOf(routes);
     clusters = List.copyOf(clusters);
     endpoints = List.copyOf(endpoints);
     secrets = List.copyOf(secrets);
+  }
+
+  /** Resources without route scopes (the single route layout). */
+  public XdsResources(
+      List<Listener> listeners, List<RouteConfiguration> routes, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
+      List<Secret> secrets) {
+    this(listeners, routes, clusters, endpoints, secrets, List.of());
   }
 
   /** Resources without SDS secrets. */
@@ -34,6 +45,6 @@ public record XdsResources(
   @Override
   public String toString() {
     return "XdsResources[listeners=" + listeners.size() + ", routes=" + routes.size() + ", clusters=" + clusters.size()
-        + ", endpoints=" + endpoints.size() + ", secrets=" + secrets.stream().map(Secret::getName).toList() + "]";
+        + ", endpoints=" + endpoints.size() + ", scopedRoutes=" + scopedRoutes.size() + ", secrets=" + secrets.stream().map(Secret::getName).toList() + "]";
   }
 }

@@ -99,6 +99,7 @@ public final class XdsTranslator {
   public static final String LIBRARY_PREFIX = "/api/v1/books";
 
   private final TranscoderSettings transcoderSettings;
+  private final RouteLayout layout;
   private final Any transcoder;
   /** Envoy refuses an empty per-route FilterConfig: routes enable filters with their own config. */
   private static final Any LIBRARY_LUA = luaPerRoute(LibraryRequestLua.SOURCE);
@@ -113,10 +114,20 @@ public final class XdsTranslator {
             .build());
   }
 
-  /** Loads the descriptor set once; the translator is then reusable and thread-safe. */
+  /** Loads the descriptor set once; the translator is then reusable and thread-safe. Single route layout. */
   public XdsTranslator(TranscoderSettings transcoderSettings) {
+    this(transcoderSettings, RouteLayout.SINGLE);
+  }
+
+  /** As {@link #XdsTranslator(TranscoderSettings)}, with the public routes laid out as {@code layout}. */
+  public XdsTranslator(TranscoderSettings transcoderSettings, RouteLayout layout) {
     this.transcoderSettings = transcoderSettings;
+    this.layout = java.util.Objects.requireNonNull(layout, "layout");
     this.transcoder = Anys.pack(TranscoderConfig.bookLibrary(transcoderSettings));
+  }
+
+  public RouteLayout layout() {
+    return layout;
   }
 
   public XdsResources translate(GatewayIr ir) {
@@ -124,13 +135,35 @@ public final class XdsTranslator {
   }
 
   /**
-   * Translation with caller-supplied (e.g. memoizing) builders for the per-book parts: webhook
-   * routes, clusters and load assignments. They must be equivalent to {@link #webhookRoutes},
-   * {@link #cluster} and {@link #loadAssignment}.
+   * As {@link #translate(GatewayIr, Function, Function, Function)}, building each webhook's scope
+   * from its routes (no reuse of scopes).
    */
   public XdsResources translate(
       GatewayIr ir,
       Function<WebhookRouteIr, List<Route>> webhookRoutes,
+      Function<BackendIr, Cluster> clusters,
+      Function<BackendIr, ClusterLoadAssignment> loadAssignments) {
+    return translate(ir, webhookRoutes, route -> webhookScope(route, webhookRoutes.apply(route)), clusters, loadAssignments);
+  }
+
+  /**
+   * One webhook's scope in the scoped layout ({@link WebhookScopes}): a RouteConfiguration with
+   * {@code routes} (its {@link #webhookRoutes}) and the ScopedRouteConfiguration naming it.
+   */
+  public WebhookScopes.Scope webhookScope(WebhookRouteIr route, List<Route> routes) {
+    return WebhookScopes.scope(route, routes);
+  }
+
+  /**
+   * Translation with caller-supplied (e.g. memoizing) builders for the per-book parts: webhook
+   * routes (single layout), webhook scopes (scoped layout), clusters and load assignments. They
+   * must be equivalent to {@link #webhookRoutes}, {@link #webhookScope}, {@link #cluster} and
+   * {@link #loadAssignment}.
+   */
+  public XdsResources translate(
+      GatewayIr ir,
+      Function<WebhookRouteIr, List<Route>> webhookRoutes,
+      Function<WebhookRouteIr, WebhookScopes.Scope> webhookScopes,
       Function<BackendIr, Cluster> clusters,
       Function<BackendIr, ClusterLoadAssignment> loadAssignments) {
     if (!ir.transcoder().equals(transcoderSettings)) {
@@ -145,11 +178,26 @@ public final class XdsTranslator {
     if (ir.auth().jwks() instanceof AuthIr.Remote remote) {
       built.add(JwksClusterBuilder.cluster(remote.cluster())); // endpoint inline: no EDS
     }
-    List<RouteConfiguration> routes = new ArrayList<>(List.of(routeConfiguration(ir, webhookRoutes)));
+    List<RouteConfiguration> routes = new ArrayList<>();
+    List<io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopes = new ArrayList<>();
+    if (layout == RouteLayout.SCOPED) {
+      RouteConfiguration main = routeConfiguration(ir, route -> List.of()).toBuilder()
+          .addRequestHeadersToRemove(WebhookScopes.KEY_HEADER)
+          .build();
+      routes.add(main);
+      scopes.add(WebhookScopes.defaultScope(main));
+      for (WebhookRouteIr route : ir.webhookRoutes()) {
+        WebhookScopes.Scope scope = webhookScopes.apply(route);
+        routes.add(scope.routes());
+        scopes.add(scope.scope());
+      }
+    } else {
+      routes.add(routeConfiguration(ir, webhookRoutes));
+    }
     if (ir.internal() != null) {
       routes.add(InternalDeliveryRoutes.routeConfiguration(ir));
     }
-    return new XdsResources(listeners(ir), routes, built, endpoints, EdgeSecrets.secrets(ir.edge()));
+    return new XdsResources(listeners(ir), routes, built, endpoints, EdgeSecrets.secrets(ir.edge()), scopes);
   }
 
   private static List<BackendIr> backends(GatewayIr ir) {
@@ -172,7 +220,7 @@ public final class XdsTranslator {
    * with queued delivery, the internal delivery listener ({@link InternalListeners}).
    */
   List<Listener> listeners(GatewayIr ir) {
-    List<Listener> listeners = new ArrayList<>(EdgeListeners.listeners(ir.edge(), httpFilters(ir), ROUTE_CONFIG_NAME));
+    List<Listener> listeners = new ArrayList<>(EdgeListeners.listeners(ir.edge(), httpFilters(ir), ROUTE_CONFIG_NAME, layout));
     if (ir.internal() != null) {
       listeners.add(InternalListeners.listener(ir.internal()));
     }

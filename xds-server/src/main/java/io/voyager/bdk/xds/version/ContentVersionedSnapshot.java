@@ -30,6 +30,9 @@ public final class ContentVersionedSnapshot extends Snapshot {
   private final SnapshotResources<Listener> listeners;
   private final SnapshotResources<RouteConfiguration> routes;
   private final SnapshotResources<Secret> secrets;
+  /** Route scopes by name (java-control-plane's SnapshotResources cannot name this type), and their type version. */
+  private final SortedMap<String, VersionedResource<?>> scopedRoutes = new TreeMap<>();
+  private final String scopedRoutesVersion;
 
   private ContentVersionedSnapshot(XdsResources resources) {
     this.clusters = versioned(resources.clusters());
@@ -37,6 +40,15 @@ public final class ContentVersionedSnapshot extends Snapshot {
     this.listeners = versioned(resources.listeners());
     this.routes = versioned(resources.routes());
     this.secrets = versioned(resources.secrets());
+    SortedMap<String, String> scopeVersions = new TreeMap<>();
+    for (var scope : resources.scopedRoutes()) {
+      String version = ContentVersions.ofResource(scope);
+      if (scopeVersions.put(scope.getName(), version) != null) {
+        throw new IllegalArgumentException("two ScopedRouteConfiguration resources are named '" + scope.getName() + "'");
+      }
+      scopedRoutes.put(scope.getName(), VersionedResource.create(scope, version));
+    }
+    this.scopedRoutesVersion = ContentVersions.ofType(scopeVersions);
   }
 
   public static ContentVersionedSnapshot of(XdsResources resources) {
@@ -84,6 +96,28 @@ public final class ContentVersionedSnapshot extends Snapshot {
     return secrets;
   }
 
+  /** The route scopes (SRDS) of the scoped route layout by name; none in the single layout. */
+  public java.util.Map<String, io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopedRoutes() {
+    java.util.Map<String, io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> byName = new TreeMap<>();
+    scopedRoutes.forEach((name, resource) ->
+        byName.put(name, (io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration) resource.resource()));
+    return byName;
+  }
+
+  /** The versioned resources of {@code type}, by name. */
+  @SuppressWarnings("unchecked")
+  public java.util.Map<String, VersionedResource<?>> resources(XdsType type) {
+    if (type == XdsType.SCOPED_ROUTE) {
+      return java.util.Collections.unmodifiableMap(scopedRoutes);
+    }
+    return (java.util.Map<String, VersionedResource<?>>) versionedResources(type.controlPlaneType());
+  }
+
+  /** The version of the resources of {@code type}. */
+  public String version(XdsType type) {
+    return type == XdsType.SCOPED_ROUTE ? scopedRoutesVersion : version(type.controlPlaneType());
+  }
+
   /**
    * java-control-plane 1.0.49 declares this method with different generics in the base and v3
    * classes (fine in bytecode, rejected by javac in a subclass); the raw return type bridges both.
@@ -111,6 +145,12 @@ public final class ContentVersionedSnapshot extends Snapshot {
       throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException(
           "EDS clusters " + edsClusters + " != load assignments " + new java.util.TreeSet<>(endpoints.resources().keySet()));
     }
+    for (var scope : scopedRoutes().values()) {
+      if (!routes.resources().containsKey(scope.getRouteConfigurationName())) {
+        throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException(
+            "route scope " + scope.getName() + " names route configuration " + scope.getRouteConfigurationName() + ", which is missing");
+      }
+    }
     for (Listener l : listeners.resources().values()) {
       for (var chain : l.getFilterChainsList()) {
         if (chain.hasTransportSocket()) {
@@ -133,6 +173,10 @@ public final class ContentVersionedSnapshot extends Snapshot {
           }
           try {
             var hcm = filter.getTypedConfig().unpack(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);
+            if (hcm.hasScopedRoutes() && scopedRoutes.isEmpty()) {
+              throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException(
+                  "listener " + l.getName() + " has scoped routes, but there are no route scopes");
+            }
             if (hcm.hasRds() && !routes.resources().containsKey(hcm.getRds().getRouteConfigName())) {
               throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException(
                   "listener " + l.getName() + " names route configuration " + hcm.getRds().getRouteConfigName() + ", which is missing");
@@ -145,9 +189,10 @@ public final class ContentVersionedSnapshot extends Snapshot {
     }
   }
 
-  /** {@code cds=…,eds=…,lds=…,rds=…,sds=…}: equal for equal content. */
+  /** {@code cds=…,eds=…,lds=…,rds=…,sds=…} (and {@code ,srds=…} with route scopes): equal for equal content. */
   public String summaryVersion() {
     return "cds=" + clusters.version() + ",eds=" + endpoints.version() + ",lds=" + listeners.version()
-        + ",rds=" + routes.version() + ",sds=" + secrets.version();
+        + ",rds=" + routes.version() + ",sds=" + secrets.version()
+        + (scopedRoutes.isEmpty() ? "" : ",srds=" + scopedRoutesVersion);
   }
 }

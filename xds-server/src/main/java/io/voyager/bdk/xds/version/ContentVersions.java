@@ -64,6 +64,9 @@ public final class ContentVersions {
   }
 
   static String name(Message resource) {
+    if (resource instanceof io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration scope) {
+      return scope.getName(); // a type java-control-plane does not know
+    }
     return Resources.getResourceName(resource);
   }
 

@@ -420,7 +420,7 @@ class DeltaAdsTest {
 
   private String version(String typeUrl, String name) {
     ContentVersionedSnapshot s = publisher.current().orElseThrow();
-    return SnapshotChanges.resources(s, Resources.TYPE_URLS_TO_RESOURCE_TYPE.get(typeUrl)).get(name).version();
+    return SnapshotChanges.resources(s, io.voyager.bdk.xds.version.XdsType.ofTypeUrl(typeUrl)).get(name).version();
   }
 
   private SyncTracker.TypeSync sync(String type) {

@@ -1,0 +1,121 @@
+package io.voyager.bdk.xds.translate;
+
+import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ScopedRds;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ScopedRoutes;
+import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.xds.ir.WebhookRouteIr;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The scoped route layout ({@link RouteLayout#SCOPED}): Envoy's scoped routes (SRDS) pick one
+ * small RouteConfiguration per request from a key, so one book's change re-sends only that book's
+ * routes instead of every route.
+ *
+ * <p>The key. Envoy builds a scope key from request headers only, before any HTTP filter runs (the
+ * route it selects also decides which per-route filters run, so the key cannot come from a filter).
+ * The connection manager's early header mutation sets (overwrites) {@value #KEY_HEADER} to the path without its
+ * query followed by {@value #PADDING}; the key is the element after the first
+ * {@value WebhookRoutes#PREFIX} in it:
+ * <ul>
+ *   <li>{@code /api/v1/webhooks/github/4f…} → {@code github/4f…}: the webhook's own scope (its POST
+ *       route and its 405), named like its route;
+ *   <li>every other path (library REST and gRPC, anything unknown) → {@value #DEFAULT_KEY}: the
+ *       scope of {@value XdsTranslator#ROUTE_CONFIG_NAME} (library routes, the JSON 404);
+ *   <li>a webhook-looking path no book has → no scope: Envoy's own 404 (no route), which
+ *       {@link LocalReplies} answers as JSON like any 404.
+ * </ul>
+ * The header is removed before any upstream sees it ({@code request_headers_to_remove} of every
+ * scoped route configuration). The key is taken from the path as received (before Envoy merges
+ * slashes or resolves dot segments, which happen later); a webhook path that needs such
+ * normalization finds no scope and gets 404, where the single layout would have routed it.
+ * Pure.
+ */
+public final class WebhookScopes {
+  private WebhookScopes() {}
+
+  public static final String SCOPED_ROUTES_NAME = "bdk-scopes";
+  /**
+   * Not {@code x-bdk-*}: the library routes' request filter removes every {@code x-bdk-*} header
+   * before the transcoder re-selects the route (and with it the scope) for the rewritten gRPC path.
+   * A client's own copy is overwritten by the early header mutation all the same.
+   */
+  public static final String KEY_HEADER = "bdk-route-scope";
+  static final String DEFAULT_KEY = "-";
+  static final String PADDING = WebhookRoutes.PREFIX + DEFAULT_KEY;
+  static final String SCOPE_EXTENSION = "bdk.route_scope";
+
+  /** One webhook path's scope: its route configuration and the scope that names it. */
+  public record Scope(RouteConfiguration routes, ScopedRouteConfiguration scope) {}
+
+  /** The scope key of a webhook's public path: what follows {@value WebhookRoutes#PREFIX}. */
+  static String key(String publicPath) {
+    if (!publicPath.startsWith(WebhookRoutes.PREFIX)) {
+      throw new IllegalArgumentException("webhook path " + publicPath + " does not start with " + WebhookRoutes.PREFIX);
+    }
+    return publicPath.substring(WebhookRoutes.PREFIX.length());
+  }
+
+  /** {@code route}'s scope holding {@code routes} (its POST route and its 405), named like the route. */
+  static Scope scope(WebhookRouteIr route, List<Route> routes) {
+    String name = routes.get(0).getName();
+    RouteConfiguration config = RouteConfiguration.newBuilder()
+        .setName(name)
+        .addVirtualHosts(VirtualHost.newBuilder().setName("bdk").addDomains("*").addAllRoutes(routes))
+        .addRequestHeadersToRemove(KEY_HEADER)
+        .setValidateClusters(com.google.protobuf.BoolValue.of(false))
+        .build();
+    return new Scope(config, scope(name, key(route.path())));
+  }
+
+  /** The scope of the library routes and the 404 (the default key). */
+  static ScopedRouteConfiguration defaultScope(RouteConfiguration main) {
+    return scope(main.getName(), DEFAULT_KEY);
+  }
+
+  private static ScopedRouteConfiguration scope(String routeConfigName, String key) {
+    return ScopedRouteConfiguration.newBuilder()
+        .setName(routeConfigName)
+        .setRouteConfigurationName(routeConfigName)
+        .setKey(ScopedRouteConfiguration.Key.newBuilder()
+            .addFragments(ScopedRouteConfiguration.Key.Fragment.newBuilder().setStringKey(key)))
+        .build();
+  }
+
+  /** The connection manager's route specifier: scopes over ADS, keyed on {@value #KEY_HEADER}. */
+  static ScopedRoutes scopedRoutes() {
+    return ScopedRoutes.newBuilder()
+        .setName(SCOPED_ROUTES_NAME)
+        .setScopeKeyBuilder(ScopedRoutes.ScopeKeyBuilder.newBuilder()
+            .addFragments(ScopedRoutes.ScopeKeyBuilder.FragmentBuilder.newBuilder()
+                .setHeaderValueExtractor(ScopedRoutes.ScopeKeyBuilder.FragmentBuilder.HeaderValueExtractor.newBuilder()
+                    .setName(KEY_HEADER)
+                    .setElementSeparator(WebhookRoutes.PREFIX)
+                    .setIndex(1))))
+        .setRdsConfigSource(EdgeListeners.ads())
+        .setScopedRds(ScopedRds.newBuilder().setScopedRdsConfigSource(EdgeListeners.ads()))
+        .build();
+  }
+
+  /** Sets {@value #KEY_HEADER} (after {@link HeaderHygiene} removed any client-sent one). */
+  static TypedExtensionConfig keyHeader() {
+    com.google.protobuf.Value header = TypedStructs.struct(Map.of(
+        "key", TypedStructs.string(KEY_HEADER),
+        "value", TypedStructs.string("%PATH(NQ)%" + PADDING)));
+    com.google.protobuf.Value append = TypedStructs.struct(Map.of(
+        "header", header,
+        "append_action", TypedStructs.string("OVERWRITE_IF_EXISTS_OR_ADD")));
+    return TypedExtensionConfig.newBuilder()
+        .setName(SCOPE_EXTENSION)
+        .setTypedConfig(TypedStructs.pack(
+            "envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation",
+            TypedStructs.structOf(Map.of("mutations",
+                TypedStructs.list(List.of(TypedStructs.struct(Map.of("append", append))))))))
+        .build();
+  }
+}
