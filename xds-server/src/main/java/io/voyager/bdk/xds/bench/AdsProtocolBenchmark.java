@@ -30,8 +30,11 @@ import io.voyager.bdk.xds.server.DeltaAds;
 import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.server.SyncTracker;
+import io.voyager.bdk.support.bench.BenchFigures;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.XdsTranslator;
+import io.voyager.bdk.xds.version.XdsType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -58,6 +61,12 @@ import picocli.CommandLine.Option;
  * For each single change (one book's routes, one book's endpoints, a book added, a book removed)
  * it measures the response bytes the client receives and the time from the snapshot's publication
  * until the client holds the new version of every type. Figures only: nothing passes or fails.
+ *
+ * <p>Three runs: state-of-the-world and delta on the single route layout (one route configuration
+ * with every route), and delta on the scoped layout ({@link RouteLayout#SCOPED}: the client also
+ * subscribes to the route scopes, SRDS, and to the route configuration of each scope, as Envoy
+ * does). The headline figure compares delta + scoped with state-of-the-world + single, change by
+ * change. Figures go to {@link BenchFigures} as benchmark {@code delta}.
  */
 @Command(
     name = "ads-protocol-benchmark",
@@ -68,7 +77,9 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
   static final String EDS = Resources.V3.ENDPOINT_TYPE_URL;
   static final String LDS = Resources.V3.LISTENER_TYPE_URL;
   static final String RDS = Resources.V3.ROUTE_TYPE_URL;
+  static final String SRDS = XdsType.SCOPED_ROUTE_TYPE_URL;
   static final List<String> TYPES = List.of(CDS, EDS, LDS, RDS);
+  static final List<String> SCOPED_TYPES = List.of(CDS, EDS, LDS, RDS, SRDS);
   static final String GROUP = "bdk-gateway";
 
   @Option(names = "--books", defaultValue = "3000", description = "ExternalBookDefinitions (default ${DEFAULT-VALUE})")
@@ -100,36 +111,75 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
         rt.availableProcessors(), System.getProperty("java.vm.name"), System.getProperty("java.vm.version"), rt.maxMemory() >> 20,
         bookCount, Math.min(bookCount, namespaceCount));
     Map<String, Map<String, Samples>> results = measure();
-    System.out.printf(Locale.ROOT, "%-6s %-28s %4s %12s %12s %9s %9s %9s%n",
-        "proto", "change", "n", "bytes p50", "bytes max", "ms p50", "ms p90", "ms max");
+    System.out.printf(Locale.ROOT, "%-13s %-28s %4s %12s %12s %9s %9s %9s%n",
+        "proto+layout", "change", "n", "bytes p50", "bytes max", "ms p50", "ms p90", "ms max");
     for (var protocol : results.entrySet()) {
       for (var row : protocol.getValue().entrySet()) {
         Samples s = row.getValue();
-        System.out.printf(Locale.ROOT, "%-6s %-28s %4d %12d %12d %9.1f %9.1f %9.1f%n", protocol.getKey(), row.getKey(), s.count(),
+        System.out.printf(Locale.ROOT, "%-13s %-28s %4d %12d %12d %9.1f %9.1f %9.1f%n", protocol.getKey(), row.getKey(), s.count(),
             s.bytes(0.5), s.bytes(1.0), s.millis(0.5), s.millis(0.9), s.millis(1.0));
       }
     }
-    for (String change : results.get("sotw").keySet()) {
-      Samples sotw = results.get("sotw").get(change);
-      Samples delta = results.get("delta").get(change);
-      System.out.printf(Locale.ROOT, "delta/sotw %-28s bytes %.4f  time p50 %.2f%n", change,
-          (double) delta.bytes(0.5) / Math.max(1, sotw.bytes(0.5)), delta.millis(0.5) / Math.max(0.001, sotw.millis(0.5)));
+    Map<String, Samples> before = results.get(SOTW_SINGLE);
+    for (String run : List.of(DELTA_SINGLE, DELTA_SCOPED)) {
+      for (String change : before.keySet()) {
+        Samples sotw = before.get(change);
+        Samples delta = results.get(run).get(change);
+        System.out.printf(Locale.ROOT, "%s / %s %-28s bytes %.5f  time p50 %.2f%n", run, SOTW_SINGLE, change,
+            (double) delta.bytes(0.5) / Math.max(1, sotw.bytes(0.5)), delta.millis(0.5) / Math.max(0.001, sotw.millis(0.5)));
+      }
     }
+    record(results);
     return 0;
   }
 
-  /** Per protocol ("sotw", "delta"): per change kind, the samples. */
+  static final String SOTW_SINGLE = "sotw+single";
+  static final String DELTA_SINGLE = "delta+single";
+  static final String DELTA_SCOPED = "delta+scoped";
+
+  /** Into {@link BenchFigures} ({@code delta}): per run and change the bytes and times, and the headline ratio. */
+  private void record(Map<String, Map<String, Samples>> results) {
+    try (BenchFigures figures = BenchFigures.open("delta", "ADS bytes and time per single change (make bench-ads)")) {
+      figures.note(String.format(Locale.ROOT, "%d books in %d namespaces; loopback gRPC, one Envoy-like client per run; "
+          + "time = snapshot published → the client holds every type's new version", bookCount, Math.min(bookCount, namespaceCount)));
+      String books = Integer.toString(bookCount);
+      results.forEach((run, rows) -> rows.forEach((change, samples) -> {
+        Map<String, String> labels = Map.of("books", books, "run", run.replace('+', '_'), "change", slug(change));
+        figures.figure("delta.bytes.p50", labels, run + ", " + change + ": bytes to the client, p50", samples.bytes(0.5), "bytes", null);
+        figures.figure("delta.ms.p50", labels, run + ", " + change + ": published → held, p50", samples.millis(0.5), "ms", null);
+        figures.figure("delta.ms.p90", labels, run + ", " + change + ": published → held, p90", samples.millis(0.9), "ms", null);
+      }));
+      double worst = 0;
+      for (String change : results.get(SOTW_SINGLE).keySet()) {
+        if (change.startsWith("initial")) {
+          continue;
+        }
+        double pct = 100.0 * results.get(DELTA_SCOPED).get(change).bytes(0.5)
+            / Math.max(1, results.get(SOTW_SINGLE).get(change).bytes(0.5));
+        worst = Math.max(worst, pct);
+      }
+      figures.figure("delta.bytes_per_change_pct", Map.of("books", books),
+          "bytes per single-book change, delta + scoped routes, % of state-of-the-world + one route configuration (worst change kind)",
+          worst, "%", BenchFigures.Target.below(1));
+    }
+  }
+
+  private static String slug(String change) {
+    return change.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_").replaceAll("^_|_$", "");
+  }
+
+  /** Per run (protocol + route layout): per change kind, the samples. */
   Map<String, Map<String, Samples>> measure() throws Exception {
     Map<String, Map<String, Samples>> results = new LinkedHashMap<>();
-    for (boolean delta : List.of(false, true)) {
-      results.put(delta ? "delta" : "sotw", run(delta));
-    }
+    results.put(SOTW_SINGLE, run(false, RouteLayout.SINGLE));
+    results.put(DELTA_SINGLE, run(true, RouteLayout.SINGLE));
+    results.put(DELTA_SCOPED, run(true, RouteLayout.SCOPED));
     return results;
   }
 
-  private Map<String, Samples> run(boolean delta) throws Exception {
+  private Map<String, Samples> run(boolean delta, RouteLayout layout) throws Exception {
     SyntheticGateway gateway = new SyntheticGateway(bookCount, namespaceCount);
-    IncrementalTranslator translator = new IncrementalTranslator(new XdsTranslator(GatewaySettings.defaults().transcoder()));
+    IncrementalTranslator translator = new IncrementalTranslator(new XdsTranslator(GatewaySettings.defaults().transcoder(), layout));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     SnapshotPublisher publisher = new SnapshotPublisher(GROUP, registry);
     SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup);
@@ -147,7 +197,8 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
     try {
       publisher.publish(translator.translate(gateway.input()).resources());
       Supplier<Set<String>> routeNames = () -> publisher.current().orElseThrow().routes().resources().keySet();
-      Client client = delta ? new DeltaClient(channel, routeNames) : new SotwClient(channel, routeNames);
+      List<String> types = layout == RouteLayout.SCOPED ? SCOPED_TYPES : TYPES;
+      Client client = delta ? new DeltaClient(channel, routeNames, types) : new SotwClient(channel, routeNames, types);
       Samples initial = new Samples();
       long start = System.nanoTime();
       client.start();
@@ -245,18 +296,25 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
     final Map<String, String> versions = new ConcurrentHashMap<>();
     final AtomicLong bytes = new AtomicLong();
     final Supplier<Set<String>> routeNames;
+    final List<String> types;
     volatile Throwable failed;
 
-    Client(Supplier<Set<String>> routeNames) {
+    Client(Supplier<Set<String>> routeNames, List<String> types) {
       this.routeNames = routeNames;
+      this.types = types;
     }
 
     abstract void start();
 
+    /** Whether the client holds every route configuration the snapshot has (the scoped layout subscribes after SRDS). */
+    boolean holdsAllRoutes() {
+      return true;
+    }
+
     /** Waits (polling, 60 s at most) until every type is at the publisher's version; the bytes received since the last call. */
     Sample awaitVersions(SnapshotPublisher publisher, long t0) throws InterruptedException {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!TYPES.stream().allMatch(type -> publisher.currentVersion(type).equals(versions.get(type)))) {
+      while (!types.stream().allMatch(type -> publisher.currentVersion(type).equals(versions.get(type))) || !holdsAllRoutes()) {
         if (failed != null) {
           throw new IllegalStateException("ADS stream failed", failed);
         }
@@ -298,8 +356,8 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
     private final Map<String, Set<String>> names = new HashMap<>();
     private StreamObserver<DiscoveryRequest> requests;
 
-    SotwClient(ManagedChannel channel, Supplier<Set<String>> routeNames) {
-      super(routeNames);
+    SotwClient(ManagedChannel channel, Supplier<Set<String>> routeNames, List<String> types) {
+      super(routeNames, types);
       this.channel = channel;
     }
 
@@ -353,10 +411,16 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
     private final ManagedChannel channel;
     private final Map<String, Cluster> clusters = new HashMap<>();
     private final Map<String, Set<String>> names = new HashMap<>();
+    private final Set<String> heldRoutes = ConcurrentHashMap.newKeySet();
     private StreamObserver<DeltaDiscoveryRequest> requests;
 
-    DeltaClient(ManagedChannel channel, Supplier<Set<String>> routeNames) {
-      super(routeNames);
+    @Override
+    boolean holdsAllRoutes() {
+      return heldRoutes.equals(routeNames.get());
+    }
+
+    DeltaClient(ManagedChannel channel, Supplier<Set<String>> routeNames, List<String> types) {
+      super(routeNames, types);
       this.channel = channel;
     }
 
@@ -366,6 +430,9 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
       synchronized (this) {
         requests.onNext(DeltaDiscoveryRequest.newBuilder().setNode(node()).setTypeUrl(CDS).build());
         requests.onNext(DeltaDiscoveryRequest.newBuilder().setNode(node()).setTypeUrl(LDS).build());
+        if (types.contains(SRDS)) {
+          requests.onNext(DeltaDiscoveryRequest.newBuilder().setNode(node()).setTypeUrl(SRDS).build());
+        }
       }
     }
 
@@ -380,7 +447,12 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
         }
         response.getRemovedResourcesList().forEach(clusters::remove);
         subscribe(EDS, edsNames(clusters.values()));
-      } else if (type.equals(LDS)) {
+      } else if (type.equals(RDS)) {
+        response.getResourcesList().forEach(resource -> heldRoutes.add(resource.getName()));
+        heldRoutes.removeAll(response.getRemovedResourcesList());
+      }
+      if (type.equals(LDS) || type.equals(SRDS)) {
+        // Envoy asks for the route configuration each scope names; here: every one the snapshot has.
         subscribe(RDS, new TreeSet<>(routeNames.get()));
       }
       versions.put(type, response.getSystemVersionInfo());
@@ -394,6 +466,9 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
         Set<String> removed = new HashSet<>(had);
         removed.removeAll(wanted);
         names.put(type, wanted);
+        if (type.equals(RDS)) {
+          heldRoutes.removeAll(removed);
+        }
         DeltaDiscoveryRequest.Builder request = DeltaDiscoveryRequest.newBuilder().setTypeUrl(type)
             .addAllResourceNamesSubscribe(added).addAllResourceNamesUnsubscribe(removed);
         if (had.isEmpty()) {

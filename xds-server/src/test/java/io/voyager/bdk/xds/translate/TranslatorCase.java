@@ -42,7 +42,7 @@ import java.util.Set;
  * (ExternalBookDefinition, EndpointSlice), as {@code kubectl apply} would take it. The format is
  * in {@code translator/README.md}.
  */
-record TranslatorCase(String name, String description, GatewayInput input) {
+record TranslatorCase(String name, String description, GatewayInput input, RouteLayout routeLayout) {
   static final Path DIR = Path.of("src", "test", "resources", "translator");
 
   /** The same public keys in every case (no private half anywhere): see translator/README.md. */
@@ -59,7 +59,7 @@ record TranslatorCase(String name, String description, GatewayInput input) {
   private static final Set<String> SETTINGS_KEYS = Set.of("listener-port", "https-listener-port", "max-request-bytes",
       "edge-tls-secret", "plain-http", "upstream-tls", "envoy-sds-dir", "xff-num-trusted-hops", "library-endpoint",
       "ext-authz-endpoint", "jwks-uri", "jwks-cache-duration", "jwks-ca-file", "webhook-client-rate",
-      "webhook-client-burst", "webhook-client-max-addresses");
+      "webhook-client-burst", "webhook-client-max-addresses", "route-layout");
   private static final Set<String> CASE_KEYS = Set.of("description", "settings", "jwks", "edge-certificate", "held-out");
 
   static TranslatorCase load(Path file) {
@@ -113,8 +113,9 @@ record TranslatorCase(String name, String description, GatewayInput input) {
           EDGE_CERTIFICATE);
       default -> throw new IllegalArgumentException(file + ": edge-certificate: usable, unusable or withheld");
     };
+    RouteLayout layout = RouteLayout.parse(setup.path("settings").path("route-layout").asText("single"));
     return new TranslatorCase(name, setup.path("description").asText(""),
-        new GatewayInput(settings, books, slices, heldOut, jwks, certificate));
+        new GatewayInput(settings, books, slices, heldOut, jwks, certificate), layout);
   }
 
   /** The xds-server's flags (same names, same defaults) that a case may set. */

@@ -44,7 +44,7 @@ class TranslatorGoldenTest {
   static final Path OUT = TranslatorCase.DIR.resolve("out");
 
   /** The kinds of output, in file-name order: what each case's outputs are named after. */
-  static final List<String> KINDS = List.of("listeners", "routes", "clusters", "endpoints", "secrets", "books");
+  static final List<String> KINDS = List.of("listeners", "routes", "scoped_routes", "clusters", "endpoints", "secrets", "books");
 
   private static final JsonFormat.Printer PRINTER = JsonFormat.printer()
       .usingTypeRegistry(SnapshotJson.TYPE_REGISTRY)
@@ -59,7 +59,7 @@ class TranslatorGoldenTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void translationMatchesTheGoldenFiles(TranslatorCase golden) {
-    Translation translation = new GatewayTranslator(new XdsTranslator(golden.input().settings().transcoder()))
+    Translation translation = new GatewayTranslator(new XdsTranslator(golden.input().settings().transcoder(), golden.routeLayout()))
         .translate(golden.input());
     Map<String, String> outputs = outputs(translation);
     for (Map.Entry<String, String> output : outputs.entrySet()) {
@@ -77,7 +77,7 @@ class TranslatorGoldenTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void theIncrementalTranslatorGivesTheSameOutputs(TranslatorCase golden) {
-    XdsTranslator xds = new XdsTranslator(golden.input().settings().transcoder());
+    XdsTranslator xds = new XdsTranslator(golden.input().settings().transcoder(), golden.routeLayout());
     Translation full = new GatewayTranslator(xds).translate(golden.input());
     IncrementalTranslator incremental = new IncrementalTranslator(xds);
     assertThat(outputs(incremental.translate(golden.input()))).isEqualTo(outputs(full));
@@ -109,6 +109,7 @@ class TranslatorGoldenTest {
     Map<String, String> out = new LinkedHashMap<>();
     out.put("listeners", json(r.listeners()));
     out.put("routes", json(r.routes()));
+    out.put("scoped_routes", json(r.scopedRoutes()));
     out.put("clusters", json(r.clusters()));
     out.put("endpoints", json(r.endpoints()));
     out.put("secrets", json(r.secrets()));
