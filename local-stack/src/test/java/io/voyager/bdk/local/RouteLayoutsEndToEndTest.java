@@ -23,19 +23,40 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The scoped route layout ({@code --route-layout scoped}: scoped routes over delta xDS, one route
- * configuration per webhook path) on a real Envoy: webhooks, the library, the JSON 404 and 405 answer
- * as in the single layout, a client cannot pick a scope, and books are added, changed and removed
- * make-before-break — a client posting signed webhooks to an unchanged book the whole time gets
- * only 2xx, and a book being added answers 404 until its route is live, never 503.
+ * The route layouts on a real Envoy — the scoped layout ({@code --route-layout scoped}: scoped routes
+ * over delta xDS, one route configuration per webhook path) and the single route configuration over
+ * state-of-the-world and delta xDS: webhooks, the library, the JSON 404 and 405 answer alike, a
+ * client cannot pick a scope, and books are added, changed and removed make-before-break — a client
+ * posting signed webhooks to an unchanged book the whole time gets only 2xx, and a book being added
+ * answers 404 until its route is live, never Envoy's 503 (a route before its cluster).
  */
-class ScopedRoutesEndToEndTest {
+@ParameterizedClass(name = "{0}")
+@EnumSource(RouteLayoutsEndToEndTest.Setup.class)
+class RouteLayoutsEndToEndTest {
+  /** A route layout and the ADS protocol Envoy speaks. */
+  enum Setup {
+    SCOPED_DELTA(RouteLayout.SCOPED, AdsApiType.DELTA_GRPC),
+    SINGLE_SOTW(RouteLayout.SINGLE, AdsApiType.GRPC),
+    SINGLE_DELTA(RouteLayout.SINGLE, AdsApiType.DELTA_GRPC);
+
+    final RouteLayout layout;
+    final AdsApiType apiType;
+
+    Setup(RouteLayout layout, AdsApiType apiType) {
+      this.layout = layout;
+      this.apiType = apiType;
+    }
+  }
+
   private static final Duration CONVERGE = Duration.ofSeconds(60);
   private static final String ACME = "customer-acme";
   private static final String GLOBEX = "customer-globex";
@@ -43,6 +64,7 @@ class ScopedRoutesEndToEndTest {
   private static final Integration STEADY = new Integration("steady", "github", "steady-steady-credentials", GENEROUS, null);
 
   @TempDir static Path runDir;
+  @Parameter Setup setup;
   static LocalStack stack;
   static GatewayClient gateway;
   static WebhookBooks books;
@@ -50,14 +72,15 @@ class ScopedRoutesEndToEndTest {
   static SampleBook churnBackend;
   static final String steadySecret = "steady-" + UUID.randomUUID();
 
-  @BeforeAll
-  static void startStack() throws Exception {
-    stack = TestStacks.ephemeral(runDir, "e2e-scoped-routes")
-        .routeLayout(RouteLayout.SCOPED)
+  @BeforeParameterizedClassInvocation
+  static void startStack(Setup setup) throws Exception {
+    stack = TestStacks.ephemeral(runDir.resolve(setup.name()), "e2e-route-layouts")
+        .routeLayout(setup.layout)
+        .adsApiType(setup.apiType)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .serviceArgs(Component.XDS, "--webhook-client-rate", "1000", "--webhook-client-burst", "1000")
         .start();
-    assertThat(stack.adsApiType()).isEqualTo(AdsApiType.DELTA_GRPC);
+    assertThat(stack.adsApiType()).isEqualTo(setup.apiType);
     gateway = GatewayClient.anonymous(stack);
     steadyBackend = SampleBook.start(0, "steady-backend");
     churnBackend = SampleBook.start(0, "churn-backend");
@@ -77,15 +100,18 @@ class ScopedRoutesEndToEndTest {
     }
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stopAll() {
     for (SampleBook backend : new SampleBook[] {steadyBackend, churnBackend}) {
       if (backend != null) {
         backend.close();
       }
     }
+    steadyBackend = null;
+    churnBackend = null;
     if (stack != null) {
       stack.close();
+      stack = null;
     }
   }
 
@@ -133,7 +159,7 @@ class ScopedRoutesEndToEndTest {
         0, 25, TimeUnit.MILLISECONDS);
     try {
       for (int round = 0; round < 3; round++) {
-        String name = "churn-" + round;
+        String name = "churn-" + round; // books are new in each setup: every stack has its own API
         Integration first = new Integration("first", "github", name + "-first-credentials", GENEROUS, null);
         Integration second = new Integration("second", "github", name + "-second-credentials", GENEROUS, null);
         String secret = "churn-" + UUID.randomUUID();
