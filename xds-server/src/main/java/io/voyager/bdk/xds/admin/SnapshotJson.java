@@ -25,7 +25,7 @@ public final class SnapshotJson {
    * What can be shown. Never the SDS secrets: they hold the HTTPS listener's private key (the
    * listeners show which secret they name; the summary version shows whether it changed).
    */
-  public static final List<String> TYPES = List.of("listeners", "routes", "clusters", "endpoints");
+  public static final List<String> TYPES = List.of("listeners", "routes", "scoped_routes", "clusters", "endpoints");
 
   /** Every type the translator packs into an {@code Any}: what a JSON printer of its resources needs. */
   public static final JsonFormat.TypeRegistry TYPE_REGISTRY =
@@ -62,6 +62,8 @@ public final class SnapshotJson {
       switch (type) {
         case "listeners" -> section(out, type, snapshot.listeners().version(), snapshot.listeners().resources().values());
         case "routes" -> section(out, type, snapshot.routes().version(), snapshot.routes().resources().values());
+        case "scoped_routes" -> section(out, type, snapshot.version(io.voyager.bdk.xds.version.XdsType.SCOPED_ROUTE),
+            snapshot.scopedRoutes().values());
         case "clusters" -> section(out, type, snapshot.clusters().version(), snapshot.clusters().resources().values());
         default -> section(out, type, snapshot.endpoints().version(), snapshot.endpoints().resources().values());
       }
