@@ -53,6 +53,7 @@ class DeltaAdsTest {
   static final String LDS = Resources.V3.LISTENER_TYPE_URL;
   static final String RDS = Resources.V3.ROUTE_TYPE_URL;
   static final String SDS = Resources.V3.SECRET_TYPE_URL;
+  static final String SRDS = io.voyager.bdk.xds.version.XdsType.SCOPED_ROUTE_TYPE_URL;
 
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   final SnapshotPublisher publisher = new SnapshotPublisher("bdk-gateway", registry);
@@ -180,6 +181,36 @@ class DeltaAdsTest {
     // Envoy asks for c's endpoints (after the cluster) and drops b's
     DeltaDiscoveryResponse endpoints = envoy.request(EDS, List.of("c"), List.of("b"));
     assertThat(names(endpoints)).containsExactly("c");
+  }
+
+  @Test
+  void routeScopesAreServedAfterTheRouteConfigurationsTheyNameAndRemovedBeforeThem() throws Exception {
+    publish(withScopes(resources(List.of("a"), List.of("main", "w1"), List.of("http"), List.of()), List.of("main", "w1")));
+    Envoy envoy = connect(serve(List.of(tracker)));
+    envoy.ack(envoy.request(CDS, List.of(), Map.of()));
+    envoy.ack(envoy.request(EDS, List.of("a"), Map.of()));
+    envoy.ack(envoy.request(LDS, List.of(), Map.of()));
+    DeltaDiscoveryResponse scopes = envoy.request(SRDS, List.of(), Map.of());
+    assertThat(names(scopes)).containsExactly("main", "w1");
+    envoy.ack(scopes);
+    envoy.ack(envoy.request(RDS, List.of("main", "w1"), Map.of())); // as Envoy: the route configurations the scopes name
+
+    // Scope and route configuration w2 come, w1 go.
+    publish(withScopes(resources(List.of("a"), List.of("main", "w2"), List.of("http"), List.of()), List.of("main", "w2")));
+    List<String> order = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      DeltaDiscoveryResponse r = envoy.next();
+      order.add(SyncTracker.shortType(r.getTypeUrl()) + "+" + names(r) + "-" + r.getRemovedResourcesList());
+      envoy.ack(r);
+    }
+    // w2's route configuration is not asked for yet (Envoy asks once it has the scope)
+    assertThat(order).containsExactly(
+        "ScopedRouteConfiguration+[w2]-[]",
+        "ScopedRouteConfiguration+[]-[w1]",
+        "RouteConfiguration+[]-[w1]");
+    DeltaDiscoveryResponse w2 = envoy.request(RDS, List.of("w2"), List.of("w1"));
+    assertThat(names(w2)).containsExactly("w2");
+    assertThat(sync("ScopedRouteConfiguration").acked()).isEqualTo(typeVersion(SRDS));
   }
 
   @Test
@@ -446,6 +477,16 @@ class DeltaAdsTest {
         secrets.stream().map(s -> Secret.newBuilder().setName(s.substring(0, s.indexOf('=')))
             .setGenericSecret(GenericSecret.newBuilder().setSecret(
                 io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder().setInlineString(s.substring(s.indexOf('=') + 1))))
+            .build()).toList());
+  }
+
+  /** {@code resources} with a route scope per name, keyed and named like the route configuration it names. */
+  static XdsResources withScopes(XdsResources resources, List<String> scopes) {
+    return new XdsResources(resources.listeners(), resources.routes(), resources.clusters(), resources.endpoints(),
+        resources.secrets(), scopes.stream().map(n -> io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration.newBuilder()
+            .setName(n).setRouteConfigurationName(n)
+            .setKey(io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration.Key.newBuilder()
+                .addFragments(io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration.Key.Fragment.newBuilder().setStringKey(n)))
             .build()).toList());
   }
 

@@ -1,0 +1,143 @@
+package io.voyager.bdk.xds.translate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.xds.ir.BookTranslation;
+import io.voyager.bdk.xds.ir.WebhookRouteIr;
+import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the scoped route layout's golden file cannot show: it holds the same routes as the single
+ * layout, one scope per webhook path keyed by what follows {@link WebhookRoutes#PREFIX}, every
+ * scope's route configuration exists, and the incremental translator keeps the identical scope
+ * objects of unchanged books (so their content versions stay cached and only a changed book's
+ * scope is re-sent).
+ */
+class ScopedRouteLayoutTest {
+  private static final TranslatorCase MANY = TranslatorCase.load(TranslatorCase.DIR.resolve("in/many-books.yaml"));
+
+  @Test
+  void aLayoutOtherThanSingleOrScopedIsRefusedNamingTheFlag() {
+    assertThat(RouteLayout.parse(" Scoped ")).isEqualTo(RouteLayout.SCOPED);
+    assertThatThrownBy(() -> RouteLayout.parse("sharded"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--route-layout").hasMessageContaining("sharded");
+  }
+
+  @Test
+  void theScopesHoldTheSameRoutesAsTheSingleRouteConfiguration() {
+    XdsResources single = translate(RouteLayout.SINGLE, MANY.input());
+    XdsResources scoped = translate(RouteLayout.SCOPED, MANY.input());
+
+    Map<String, Route> singleRoutes = routes(single.routes().stream().filter(rc -> rc.getName().equals(XdsTranslator.ROUTE_CONFIG_NAME)));
+    Map<String, Route> scopedRoutes = routes(scoped.routes().stream()
+        .filter(rc -> !rc.getName().equals(InternalListeners.ROUTE_CONFIG)));
+    assertThat(scopedRoutes).as("every route, by name, identical").isEqualTo(singleRoutes);
+
+    Map<String, RouteConfiguration> configs = scoped.routes().stream()
+        .collect(Collectors.toMap(RouteConfiguration::getName, Function.identity()));
+    List<String> keys = new ArrayList<>();
+    for (ScopedRouteConfiguration scope : scoped.scopedRoutes()) {
+      RouteConfiguration config = configs.get(scope.getRouteConfigurationName());
+      assertThat(config).as("scope %s names an existing route configuration", scope.getName()).isNotNull();
+      assertThat(config.getRequestHeadersToRemoveList()).as("the key header never reaches an upstream")
+          .contains(WebhookScopes.KEY_HEADER);
+      keys.add(scope.getKey().getFragments(0).getStringKey());
+    }
+    List<String> expected = new ArrayList<>(List.of(WebhookScopes.DEFAULT_KEY));
+    for (BookTranslation book : new GatewayTranslator(new XdsTranslator(MANY.input().settings().transcoder()))
+        .translate(MANY.input()).books()) {
+      if (book instanceof BookTranslation.Accepted accepted) {
+        accepted.routes().stream().map(WebhookRouteIr::path)
+            .map(path -> path.substring(WebhookRoutes.PREFIX.length())).forEach(expected::add);
+      }
+    }
+    assertThat(keys).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(configs.get(XdsTranslator.ROUTE_CONFIG_NAME).getVirtualHosts(0).getRoutesList())
+        .extracting(Route::getName).noneMatch(name -> name.startsWith("webhook"));
+
+    ContentVersionedSnapshot snapshot = ContentVersionedSnapshot.of(scoped);
+    org.assertj.core.api.Assertions.assertThatCode(snapshot::ensureConsistent).doesNotThrowAnyException();
+  }
+
+  @Test
+  void theServingListenersSelectScopesFromTheKeyHeaderTheySetThemselves() throws Exception {
+    for (var listener : translate(RouteLayout.SCOPED, MANY.input()).listeners()) {
+      if (listener.getName().equals(InternalListeners.NAME)) {
+        continue;
+      }
+      HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+      assertThat(hcm.hasRds()).isFalse();
+      assertThat(hcm.getScopedRoutes().getScopeKeyBuilder().getFragments(0).getHeaderValueExtractor().getName())
+          .isEqualTo(WebhookScopes.KEY_HEADER);
+      assertThat(hcm.getEarlyHeaderMutationExtensionsList()).extracting(e -> e.getName())
+          .as("the key is set after the client's x-bdk-*/x-envoy-* headers are gone")
+          .containsExactly(HeaderHygiene.EXTENSION, WebhookScopes.SCOPE_EXTENSION);
+    }
+  }
+
+  @Test
+  void theIncrementalTranslatorKeepsUnchangedBooksScopesAndRebuildsAChangedOne() {
+    IncrementalTranslator incremental = new IncrementalTranslator(
+        new XdsTranslator(MANY.input().settings().transcoder(), RouteLayout.SCOPED));
+    GatewayInput input = MANY.input();
+    Map<String, RouteConfiguration> before = byName(incremental.translate(input).resources().routes());
+
+    // book-00 loses its integrations' rate limit: only its scope's route configuration changes.
+    List<BookSource> books = new ArrayList<>();
+    String changed = null;
+    for (BookSource book : input.books()) {
+      if (book.name().equals("book-00")) {
+        var spec = book.spec();
+        var integration = spec.externalIntegrations().get(0);
+        var without = new io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration(integration.name(), integration.type(),
+            integration.endpoint(), integration.authentication(), null, integration.maxBodyBytes(), integration.delivery(),
+            integration.ordered());
+        books.add(new BookSource(book.namespace(), book.name(), new io.voyager.bdk.model.ExternalBookDefinitionSpec(spec.bookType(),
+            spec.version(), List.of(without), spec.networking(), spec.resources(), spec.scaling(), spec.service(), spec.instanceRef(),
+            spec.wake())));
+        changed = "webhook/" + book.namespace() + "/" + book.name() + "/" + integration.name();
+      } else {
+        books.add(book);
+      }
+    }
+    GatewayInput next = new GatewayInput(input.settings(), books, input.slices(), input.heldOut(), input.jwks(), input.edgeCertificate());
+    Map<String, RouteConfiguration> after = byName(incremental.translate(next).resources().routes());
+
+    assertThat(after.keySet()).isEqualTo(before.keySet());
+    for (String name : after.keySet()) {
+      if (name.equals(changed)) {
+        assertThat(after.get(name)).as(name).isNotEqualTo(before.get(name));
+      } else if (name.startsWith("webhook/")) {
+        assertThat(after.get(name)).as("%s: the identical object", name).isSameAs(before.get(name));
+      }
+    }
+  }
+
+  private static XdsResources translate(RouteLayout layout, GatewayInput input) {
+    return new GatewayTranslator(new XdsTranslator(input.settings().transcoder(), layout)).translate(input).resources();
+  }
+
+  private static Map<String, Route> routes(java.util.stream.Stream<RouteConfiguration> configs) {
+    return configs.flatMap(rc -> rc.getVirtualHostsList().stream()).flatMap(vh -> vh.getRoutesList().stream())
+        .collect(Collectors.toMap(Route::getName, Function.identity()));
+  }
+
+  private static Map<String, RouteConfiguration> byName(List<RouteConfiguration> configs) {
+    return configs.stream().collect(Collectors.toMap(RouteConfiguration::getName, Function.identity()));
+  }
+}
