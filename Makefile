@@ -159,7 +159,7 @@ images: envoy nats-server
 ## Every benchmark that records figures writes them to $(BENCH_DIR) (bench/README.md); the last
 ## step writes BENCHMARKS.md from them and prints it (make bench-report alone re-renders it).
 BENCH_DIR := $(CURDIR)/target/bench
-bench bench-scale bench-convergence: export BDK_BENCH_DIR := $(BENCH_DIR)
+bench bench-scale bench-ads bench-convergence: export BDK_BENCH_DIR := $(BENCH_DIR)
 
 bench: envoy nats-server build bench-tools bench-clean bench-scale bench-ads
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
