@@ -7,8 +7,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The benchmark runs end to end on a few books, and what it measures holds regardless of timing:
- * both clients converge on every change, and delta sends far less than state-of-the-world when one
- * book's endpoints or cluster change (only that load assignment or cluster).
+ * every client converges on every change, delta sends far less than state-of-the-world when one
+ * book's endpoints or cluster change (only that load assignment or cluster), and with scoped routes
+ * a book's route change is that book's route configuration, not all of them.
  */
 class AdsProtocolBenchmarkTest {
   @Test
@@ -25,11 +26,17 @@ class AdsProtocolBenchmarkTest {
       assertThat(rows.get("one book's endpoints changed").count()).isEqualTo(2);
       assertThat(rows.get("one book removed").count()).isEqualTo(2);
     }
-    var sotw = results.get("sotw");
-    var delta = results.get("delta");
+    assertThat(results.keySet()).containsExactly(
+        AdsProtocolBenchmark.SOTW_SINGLE, AdsProtocolBenchmark.DELTA_SINGLE, AdsProtocolBenchmark.DELTA_SCOPED);
+    var sotw = results.get(AdsProtocolBenchmark.SOTW_SINGLE);
+    var delta = results.get(AdsProtocolBenchmark.DELTA_SINGLE);
+    var scoped = results.get(AdsProtocolBenchmark.DELTA_SCOPED);
     assertThat(delta.get("one book's endpoints changed").bytes(1.0) * 10)
         .as("one load assignment vs all 42").isLessThan(sotw.get("one book's endpoints changed").bytes(0.5));
     assertThat(delta.get("one book added").bytes(1.0)).isLessThan(sotw.get("one book added").bytes(0.5));
     assertThat(delta.get("one book removed").bytes(1.0)).isLessThan(sotw.get("one book removed").bytes(0.5));
+    assertThat(scoped.get("one book's routes changed").bytes(1.0) * 10)
+        .as("one book's route configuration vs every route").isLessThan(delta.get("one book's routes changed").bytes(0.5));
+    assertThat(scoped.get("one book added").bytes(1.0) * 10).isLessThan(delta.get("one book added").bytes(0.5));
   }
 }
