@@ -41,9 +41,10 @@ public final class WebhookScopes {
 
   public static final String SCOPED_ROUTES_NAME = "bdk-scopes";
   /**
-   * Not {@code x-bdk-*}: the library routes' request filter removes every {@code x-bdk-*} header
-   * before the transcoder re-selects the route (and with it the scope) for the rewritten gRPC path.
-   * A client's own copy is overwritten by the early header mutation all the same.
+   * Not {@code x-bdk-*}: any filter that strips the gateway's {@code x-bdk-*} headers on the way
+   * (the library routes' Lua did, before the transcoder re-selected the route for the rewritten
+   * gRPC path) would take the key with it, and the route with the key. A client's own copy is
+   * overwritten by the early header mutation all the same.
    */
   public static final String KEY_HEADER = "bdk-route-scope";
   static final String DEFAULT_KEY = "-";
