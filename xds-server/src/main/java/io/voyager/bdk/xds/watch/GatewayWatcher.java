@@ -49,8 +49,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The I/O edge: SharedInformers on ExternalBookDefinitions (all namespaces), EndpointSlices,
  * the edge TLS Secret (when an HTTPS listener is configured) and, when the JWT settings name one,
- * the single Secret or ConfigMap holding the JWKS; every event
- * signals a {@link Debouncer}; a debounced rebuild reads the informer caches,
+ * the single Secret or ConfigMap holding the JWKS; every event that can change the translation
+ * signals a {@link Debouncer} (a book's status or label change does not: only its status is
+ * checked again); a debounced rebuild reads the informer caches,
  * leaves out the books the {@link Quarantine} holds, translates incrementally, publishes the
  * snapshot when its content changed (remembering which translation each served version came
  * from), and hands each book's desired status to a {@link StatusWriteQueue}, which writes it on
@@ -72,6 +73,9 @@ public final class GatewayWatcher implements AutoCloseable {
   private final Timer translationTimer;
   private final Counter builds;
   private final Counter buildFailures;
+  private final Counter updatesWithoutRebuild;
+  /** The last translation's per-book results by namespace/name (rebuild thread only). */
+  private Map<String, BookTranslation> lastBooks = Map.of();
   private final Map<String, SliceCacheEntry> sliceViews = new HashMap<>();
   private final AtomicReference<Translation> last = new AtomicReference<>();
   /** Books held out after Envoy refused their resources; consulted on every rebuild. */
@@ -158,6 +162,10 @@ public final class GatewayWatcher implements AutoCloseable {
     this.translationTimer = Timer.builder("bdk.xds.translation").description("Time to translate inputs into a snapshot").register(registry);
     this.builds = Counter.builder("bdk.xds.snapshot.builds").description("Snapshot builds (debounced rebuilds)").register(registry);
     this.buildFailures = Counter.builder("bdk.xds.snapshot.build.failures").description("Snapshot builds that failed").register(registry);
+    this.updatesWithoutRebuild = Counter.builder("bdk.xds.book.updates.unrouted")
+        .description("ExternalBookDefinition updates that changed neither spec nor deletion (status, labels): no rebuild,"
+            + " only the book's status checked")
+        .register(registry);
     Gauge.builder("bdk.xds.quarantined.books", quarantine, Quarantine::size)
         .description("ExternalBookDefinitions held out of the gateway because Envoy rejected their resources")
         .register(registry);
@@ -198,8 +206,27 @@ public final class GatewayWatcher implements AutoCloseable {
         signal();
       }
     };
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    ResourceEventHandler<ExternalBookDefinition> bookHandler = (ResourceEventHandler) signal;
+    ResourceEventHandler<ExternalBookDefinition> bookHandler = new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(ExternalBookDefinition obj) {
+        signal();
+      }
+
+      @Override
+      public void onUpdate(ExternalBookDefinition oldObj, ExternalBookDefinition newObj) {
+        if (affectsTranslation(oldObj, newObj)) {
+          signal();
+        } else {
+          updatesWithoutRebuild.increment();
+          recheckStatus(newObj.getMetadata().getNamespace(), newObj.getMetadata().getName());
+        }
+      }
+
+      @Override
+      public void onDelete(ExternalBookDefinition obj, boolean deletedFinalStateUnknown) {
+        signal();
+      }
+    };
     @SuppressWarnings({"unchecked", "rawtypes"})
     ResourceEventHandler<EndpointSlice> sliceHandler = (ResourceEventHandler) signal;
     books = client.resources(ExternalBookDefinition.class).inAnyNamespace().inform(bookHandler, 0);
@@ -308,6 +335,29 @@ public final class GatewayWatcher implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether an update of a book can change the translation: its spec or whether it is being
+   * deleted. Status writes (the xds-server's own, one per book) and label or annotation edits
+   * cannot: at 10,000 books each would otherwise cost a whole rebuild.
+   */
+  static boolean affectsTranslation(ExternalBookDefinition before, ExternalBookDefinition after) {
+    return (before.getMetadata().getDeletionTimestamp() == null) != (after.getMetadata().getDeletionTimestamp() == null)
+        || !Objects.equals(KubeViews.book(before), KubeViews.book(after));
+  }
+
+  /** On the rebuild thread: the book's status checked against the last translation, no rebuild. */
+  private void recheckStatus(String namespace, String name) {
+    if (!started) {
+      return;
+    }
+    executor.execute(() -> {
+      BookTranslation book = lastBooks.get(namespace + "/" + name);
+      if (book != null) {
+        statusWrites.recheck(book);
+      }
+    });
+  }
+
   /** A debounced rebuild, as if an input changed (e.g. the quarantine did). */
   public void requestRebuild() {
     signal();
@@ -370,6 +420,11 @@ public final class GatewayWatcher implements AutoCloseable {
     boolean pushed = outcome.pushed();
     log.info("event=snapshot_built books={} retranslated={} pushed={} millis={}", translation.books().size(),
         translator.lastTranslatedBooks(), pushed, TimeUnit.NANOSECONDS.toMillis(nanos));
+    Map<String, BookTranslation> byKey = new HashMap<>();
+    for (BookTranslation t : translation.books()) {
+      byKey.put(t.namespace() + "/" + t.name(), t);
+    }
+    lastBooks = byKey;
     statusWrites.offer(translation.books());
   }
 

@@ -149,24 +149,39 @@ public final class StatusWriteQueue implements AutoCloseable {
     }
     Set<BookKey> live = new HashSet<>();
     for (BookTranslation t : books) {
-      BookKey key = BookKey.of(t);
-      live.add(key);
-      if (!writer.mayNeedWrite(t, lookup)) {
-        pending.remove(key);
-        gaveUp.remove(key);
-        continue;
-      }
-      if (t.equals(gaveUp.get(key))) {
-        continue;
-      }
-      gaveUp.remove(key);
-      Pending now = pending.compute(key, (k, old) -> old != null && old.translation().equals(t) ? old : new Pending(t, 0, false));
-      if (!now.backingOff()) {
-        enqueue(key);
-      }
+      live.add(check(t));
     }
     pending.keySet().retainAll(live);
     gaveUp.keySet().retainAll(live);
+  }
+
+  /**
+   * One book's desired status again, from the last translation, when only the book's status or
+   * metadata changed (no rebuild needed): a status another writer replaced is written back. Same
+   * thread as {@link #offer}.
+   */
+  public void recheck(BookTranslation book) {
+    if (!closed) {
+      check(book);
+    }
+  }
+
+  private BookKey check(BookTranslation t) {
+    BookKey key = BookKey.of(t);
+    if (!writer.mayNeedWrite(t, lookup)) {
+      pending.remove(key);
+      gaveUp.remove(key);
+      return key;
+    }
+    if (t.equals(gaveUp.get(key))) {
+      return key;
+    }
+    gaveUp.remove(key);
+    Pending now = pending.compute(key, (k, old) -> old != null && old.translation().equals(t) ? old : new Pending(t, 0, false));
+    if (!now.backingOff()) {
+      enqueue(key);
+    }
+    return key;
   }
 
   /** Books waiting for a write, including those backing off. */

@@ -71,6 +71,10 @@ class GatewayWatcherTest {
     return registry.get("bdk.xds.snapshot.pushes").counter().count();
   }
 
+  double unroutedUpdates() {
+    return registry.get("bdk.xds.book.updates.unrouted").counter().count();
+  }
+
   double builds() {
     return registry.get("bdk.xds.snapshot.builds").counter().count();
   }
@@ -113,17 +117,42 @@ class GatewayWatcherTest {
   void unchangedInputIsNotPushedAgain() {
     client.resource(ebd("customer-a", "acme")).create();
     await().atMost(Duration.ofSeconds(10)).until(() -> publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/acme/8080"));
-    // status writes and a no-op edit (a label) cause rebuilds but no new content
+    // the status write and a no-op edit (a label) change nothing routed: no rebuild, no push
     await().atMost(Duration.ofSeconds(10)).until(() -> client.resources(ExternalBookDefinition.class)
         .inNamespace("customer-a").withName("acme").get().getStatus() != null);
     double pushesBefore = pushes();
     double buildsBefore = builds();
+    double unroutedBefore = unroutedUpdates();
     String versionBefore = version();
     client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
         .edit(e -> { e.getMetadata().setLabels(java.util.Map.of("touched", "yes")); return e; });
-    await().atMost(Duration.ofSeconds(10)).until(() -> builds() > buildsBefore);
+    await().atMost(Duration.ofSeconds(10)).until(() -> unroutedUpdates() > unroutedBefore);
+    assertThat(builds()).as("a label edit is no reason to rebuild").isEqualTo(buildsBefore);
     assertThat(version()).isEqualTo(versionBefore);
     assertThat(pushes()).isEqualTo(pushesBefore);
+
+    // a spec change still is
+    client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
+        .edit(e -> { e.setSpec(Fixtures.book("customer-a", "acme", Fixtures.webhook("renamed", "github")).spec()); return e; });
+    await().atMost(Duration.ofSeconds(10)).until(() -> builds() > buildsBefore);
+  }
+
+  @Test
+  void aStatusReplacedByAnotherWriterIsWrittenBackWithoutARebuild() {
+    client.resource(ebd("customer-a", "acme")).create();
+    await().atMost(Duration.ofSeconds(10)).until(() -> status("customer-a", "acme") != null);
+    double buildsBefore = builds();
+    client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
+        .editStatus(e -> { e.setStatus(new io.voyager.bdk.model.ExternalBookDefinitionStatus(null, null, null, null, null, java.util.List.of())); return e; });
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      var st = status("customer-a", "acme");
+      return st != null && st.conditions() != null && !st.conditions().isEmpty();
+    });
+    assertThat(builds()).isEqualTo(buildsBefore);
+  }
+
+  private io.voyager.bdk.model.ExternalBookDefinitionStatus status(String namespace, String name) {
+    return client.resources(ExternalBookDefinition.class).inNamespace(namespace).withName(name).get().getStatus();
   }
 
   @Test
