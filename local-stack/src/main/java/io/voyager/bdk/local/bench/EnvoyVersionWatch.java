@@ -1,0 +1,78 @@
+package io.voyager.bdk.local.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.voyager.bdk.local.EnvoyAdmin;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * When each Envoy of several holds a given configuration: its xDS versions, read from its admin
+ * {@code /stats} text readouts ({@code *version_text}: listeners, clusters, every route
+ * configuration). Started right after a change's API write, it polls every Envoy in turn and
+ * remembers when each first showed each fingerprint, so an Envoy that took the change before the
+ * benchmark learned the target still gets its true time.
+ */
+final class EnvoyVersionWatch {
+  private static final long POLL_NANOS = 5_000_000;
+  private final List<EnvoyAdmin> envoys;
+  private final long t0;
+  private final List<Map<String, Long>> firstSeen;
+
+  EnvoyVersionWatch(List<EnvoyAdmin> envoys, long t0) {
+    this.envoys = envoys;
+    this.t0 = t0;
+    this.firstSeen = envoys.stream().map(e -> (Map<String, Long>) new java.util.HashMap<String, Long>()).toList();
+  }
+
+  /** The xDS versions Envoy {@code admin} holds now, as one string. */
+  static String fingerprint(EnvoyAdmin admin) {
+    Map<String, String> versions = new TreeMap<>();
+    for (JsonNode stat : admin.json("/stats?format=json&filter=version_text").path("stats")) {
+      String name = stat.path("name").asText();
+      if (name.endsWith("version_text") && !name.contains("sds.")) {
+        versions.put(name, stat.path("value").asText());
+      }
+    }
+    return versions.toString();
+  }
+
+  /** Polls until every Envoy has shown {@code target}; milliseconds from t0 per Envoy (NaN: not within the deadline). */
+  double[] awaitAll(String target, long deadlineNanos) {
+    double[] served = new double[envoys.size()];
+    java.util.Arrays.fill(served, Double.NaN);
+    for (int i = 0; i < envoys.size(); i++) {
+      Long seen = firstSeen.get(i).get(target);
+      if (seen != null) {
+        served[i] = (seen - t0) / 1e6;
+      }
+    }
+    while (System.nanoTime() < deadlineNanos) {
+      boolean all = true;
+      for (int i = 0; i < envoys.size(); i++) {
+        if (Double.isNaN(served[i])) {
+          long now = System.nanoTime();
+          if (target.equals(fingerprint(envoys.get(i)))) {
+            served[i] = (now - t0) / 1e6;
+          } else {
+            all = false;
+          }
+        }
+      }
+      if (all) {
+        return served;
+      }
+      LockSupport.parkNanos(POLL_NANOS);
+    }
+    return served;
+  }
+
+  /** One round over every Envoy (call while waiting for the first Envoy to serve the change). */
+  void poll() {
+    for (int i = 0; i < envoys.size(); i++) {
+      long now = System.nanoTime();
+      firstSeen.get(i).putIfAbsent(fingerprint(envoys.get(i)), now);
+    }
+  }
+}

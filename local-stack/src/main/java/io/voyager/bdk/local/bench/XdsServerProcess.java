@@ -1,0 +1,114 @@
+package io.voyager.bdk.local.bench;
+
+import io.voyager.bdk.local.ServiceStarter;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Starts the xds-server in its own JVM (same classpath, same arguments as in-process), so a
+ * benchmark can read the heap and CPU of the xds-server alone rather than of the whole stack JVM.
+ * Ready when its admin {@code /readyz} answers 200 (informers synced, first snapshot published).
+ */
+final class XdsServerProcess implements ServiceStarter {
+  private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+  private final Path logFile;
+  private final List<String> jvmOptions;
+  private volatile Process process;
+
+  XdsServerProcess(Path logFile, List<String> jvmOptions) {
+    this.logFile = logFile;
+    this.jvmOptions = List.copyOf(jvmOptions);
+  }
+
+  @Override
+  public AutoCloseable start(String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
+        "io.voyager.bdk.xds.Main"));
+    command.addAll(List.of(args));
+    int adminPort = Integer.parseInt(argument(args, "--admin-port"));
+    process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+    URI readyz = URI.create("http://127.0.0.1:" + adminPort + "/readyz");
+    while (true) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("xds-server process exited with " + process.exitValue() + "; see " + logFile);
+      }
+      try {
+        if (http.send(HttpRequest.newBuilder(readyz).timeout(Duration.ofSeconds(2)).build(),
+            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          break;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      if (System.nanoTime() > deadline) {
+        close();
+        throw new IllegalStateException("xds-server process not ready within 180 s; see " + logFile);
+      }
+      LockSupport.parkNanos(100_000_000);
+    }
+    return this::close;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** Heap used after a full GC ({@code jcmd GC.run}, then {@code GC.heap_info}), MiB; NaN if unreadable. */
+  double heapAfterGcMib() {
+    try {
+      jcmd("GC.run");
+      Matcher m = HEAP_USED.matcher(jcmd("GC.heap_info"));
+      return m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
+    } catch (IOException | InterruptedException e) {
+      return Double.NaN;
+    }
+  }
+
+  private String jcmd(String command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(pid()), command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor(60, TimeUnit.SECONDS);
+    return out;
+  }
+
+  private void close() {
+    Process p = process;
+    if (p != null && p.isAlive()) {
+      p.destroy();
+      try {
+        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static String argument(String[] args, String name) {
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals(name)) {
+        return args[i + 1];
+      }
+    }
+    throw new IllegalArgumentException("xds-server arguments have no " + name);
+  }
+}
