@@ -1,7 +1,6 @@
 package io.voyager.bdk.local;
 
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -44,7 +43,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         CustomResourceDefinitionContext.fromCustomResourceType(ExternalBookDefinition.class),
         CustomResourceDefinitionContext.fromCustomResourceType(Organization.class));
     KubernetesMockServer server = new KubernetesMockServer(
-        new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(customResources), false);
+        new Context(), new MockWebServer(), new HashMap<>(), new IndexedCrudDispatcher(customResources), false);
     try {
       server.init(InetAddress.getLoopbackAddress(), port);
       String url = "http://127.0.0.1:" + server.getPort();
