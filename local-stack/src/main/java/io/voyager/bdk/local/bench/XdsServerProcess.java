@@ -41,6 +41,8 @@ final class XdsServerProcess implements ServiceStarter {
     command.addAll(List.of(args));
     int adminPort = Integer.parseInt(argument(args, "--admin-port"));
     process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+    Process started = process;
+    Runtime.getRuntime().addShutdownHook(new Thread(started::destroy, "xds-server-process-stop"));
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
     URI readyz = URI.create("http://127.0.0.1:" + adminPort + "/readyz");

@@ -8,8 +8,13 @@ import java.util.function.LongSupplier;
 
 /**
  * Coalesces bursts of signals into one run of {@code action}: it runs once no signal arrived for
- * {@code quiet}, and at the latest {@code max} after the first signal of a burst. Runs happen on
- * the given executor (single-threaded, so runs never overlap).
+ * {@code quiet}, and at the latest {@code max} after the first signal of a burst — but never sooner
+ * after the previous run ended than that run took. So a run that costs T (a rebuild at 10,000
+ * books) keeps the executor busy at most half the time however fast signals come, and a slow
+ * stream of events (one write every few hundred milliseconds, each past {@code quiet}) is
+ * coalesced into runs at most every T instead of one run per event. A signal after a pause longer
+ * than the last run still runs after {@code quiet}. Runs happen on the given executor
+ * (single-threaded, so runs never overlap).
  */
 public final class Debouncer {
   private final ScheduledExecutorService executor;
@@ -19,6 +24,10 @@ public final class Debouncer {
   private final LongSupplier nanoTime;
   private long firstSignal = -1;
   private ScheduledFuture<?> scheduled;
+  /** When the last run ended and how long it took (nanoTime); none yet: 0 and 0. */
+  private long lastEnd;
+  private long lastDuration;
+  private boolean ran;
 
   public Debouncer(ScheduledExecutorService executor, Duration quiet, Duration max, Runnable action) {
     this(executor, quiet, max, action, System::nanoTime);
@@ -44,6 +53,9 @@ public final class Debouncer {
       scheduled.cancel(false);
     }
     long delay = Math.max(0, Math.min(quietNanos, firstSignal + maxNanos - now));
+    if (ran) {
+      delay = Math.max(delay, lastEnd + lastDuration - now);
+    }
     scheduled = executor.schedule(this::fire, delay, TimeUnit.NANOSECONDS);
   }
 
@@ -52,6 +64,21 @@ public final class Debouncer {
       firstSignal = -1;
       scheduled = null;
     }
-    action.run();
+    long start = nanoTime.getAsLong();
+    try {
+      action.run();
+    } finally {
+      long end = nanoTime.getAsLong();
+      synchronized (this) {
+        lastEnd = end;
+        lastDuration = end - start;
+        ran = true;
+        // Signals during the run scheduled the next one without knowing its cost: hold it back.
+        if (scheduled != null && scheduled.cancel(false)) {
+          long delay = Math.max(scheduled.getDelay(TimeUnit.NANOSECONDS), lastDuration);
+          scheduled = executor.schedule(this::fire, delay, TimeUnit.NANOSECONDS);
+        }
+      }
+    }
   }
 }
