@@ -57,22 +57,25 @@ import picocli.CommandLine.Option;
  * takes from its write to the Kubernetes API until a real Envoy serves it, with N books already
  * routed, while webhooks and REST keep flowing to routes that do not change.
  *
- * <p>It starts the local stack on ephemeral loopback ports (embedded API, xds-server, ext-authz,
- * library-service, one Envoy), publishes N books (one Service + EndpointSlice and one GitHub
- * webhook each, spread over the demo customer namespaces; every Service points at one shared
- * in-process backend), waits until Envoy serves the last of them, then makes single changes in
- * turn — <b>add</b> a book (its Service first, as a controller would), <b>change</b> one (its
- * integration renamed: the new path must serve), <b>remove</b> one (its path must answer 404) —
- * and times each from the API call returning until the public path answers as it should (an
- * unsigned probe gets ext-authz's 401 once routed, 404 once removed; polled every millisecond or
- * so). Meanwhile a paced load generator posts signed webhooks to a steady book and GETs
- * {@code /api/v1/books} with a token, counting every non-2xx answer.
+ * <p>It starts the local stack on ephemeral loopback ports (embedded API, ext-authz,
+ * library-service, the xds-server in its own JVM unless {@code --no-xds-process}, one Envoy plus
+ * {@code --envoys} − 1 more on the same xds-server), publishes N books (one Service +
+ * EndpointSlice and one GitHub webhook each, spread over the demo customer namespaces; every
+ * Service points at one shared in-process backend), waits until Envoy serves the last of them and
+ * every Envoy holds the same configuration, then makes single changes in turn — <b>add</b> a book
+ * (its Service first, as a controller would), <b>change</b> one (its integration renamed: the new
+ * path must serve), <b>remove</b> one (its path must answer 404) — and times each from the API call
+ * until the public path answers as it should (an unsigned probe gets ext-authz's 401 once routed,
+ * 404 once removed; polled every millisecond or so) and every Envoy holds the xDS versions the
+ * probed Envoy had then ({@link EnvoyVersionWatch}). Meanwhile a paced load generator posts signed
+ * webhooks to a steady book and GETs {@code /api/v1/books} with a token, counting every non-2xx
+ * answer.
  *
- * <p>Per change it also reads what Envoy received on its ADS connection
+ * <p>Per change it also reads what the first Envoy received on its ADS connection
  * ({@code cluster.xds_cluster.upstream_cx_rx_bytes_total}: the TLS bytes of the push). At the end:
- * Envoy's RSS and heap, the stack JVM's heap after GC and its CPU during the changes (that JVM also
- * hosts the embedded API server, ext-authz and the library-service: an upper bound for the
- * xds-server). Run: {@code make bench-convergence} ({@code CONVERGENCE_ARGS}, {@code --help}).
+ * each Envoy's RSS and heap, the xds-server's heap after a full GC and its CPU during the load and
+ * the changes (its own process; with {@code --no-xds-process} the stack JVM's, an upper bound).
+ * Run: {@code make bench-convergence} ({@code CONVERGENCE_ARGS}, {@code --help}).
  */
 @Command(name = "convergence-benchmark", mixinStandardHelpOptions = true,
     description = "Book change → served by a real Envoy, with N books routed and load on unchanged routes (not a test).")
