@@ -300,8 +300,15 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     if (watch == null) {
       perEnvoy = new double[] {probe};
     } else {
-      perEnvoy = watch.awaitAll(EnvoyVersionWatch.fingerprint(admins.get(0)),
-          t0 + Duration.ofSeconds(convergeTimeoutSeconds).toNanos());
+      long deadline = t0 + Duration.ofSeconds(convergeTimeoutSeconds).toNanos();
+      String target = EnvoyVersionWatch.fingerprintOrNull(admins.get(0));
+      while (target == null && System.nanoTime() < deadline) {
+        target = EnvoyVersionWatch.fingerprintOrNull(admins.get(0));
+      }
+      perEnvoy = target == null ? new double[admins.size()] : watch.awaitAll(target, deadline);
+      if (target == null) {
+        java.util.Arrays.fill(perEnvoy, Double.NaN);
+      }
       for (int i = 0; i < perEnvoy.length; i++) {
         if (Double.isNaN(perEnvoy[i])) {
           throw new IllegalStateException("Envoy " + (i + 1) + " did not take the " + kind + " of " + url + " within "

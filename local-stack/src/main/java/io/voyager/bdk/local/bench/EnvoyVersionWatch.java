@@ -26,6 +26,19 @@ final class EnvoyVersionWatch {
     this.firstSeen = envoys.stream().map(e -> (Map<String, Long>) new java.util.HashMap<String, Long>()).toList();
   }
 
+  /**
+   * {@link #fingerprint}, or null when the admin endpoint did not answer in time: Envoy's main
+   * thread serves admin and applies xDS, so while it applies megabytes of routes on a loaded
+   * machine an admin call can time out — that Envoy has not taken the change yet.
+   */
+  static String fingerprintOrNull(EnvoyAdmin admin) {
+    try {
+      return fingerprint(admin);
+    } catch (java.io.UncheckedIOException e) {
+      return null;
+    }
+  }
+
   /** The xDS versions Envoy {@code admin} holds now, as one string. */
   static String fingerprint(EnvoyAdmin admin) {
     Map<String, String> versions = new TreeMap<>();
@@ -53,7 +66,7 @@ final class EnvoyVersionWatch {
       for (int i = 0; i < envoys.size(); i++) {
         if (Double.isNaN(served[i])) {
           long now = System.nanoTime();
-          if (target.equals(fingerprint(envoys.get(i)))) {
+          if (target.equals(fingerprintOrNull(envoys.get(i)))) {
             served[i] = (now - t0) / 1e6;
           } else {
             all = false;
@@ -72,7 +85,10 @@ final class EnvoyVersionWatch {
   void poll() {
     for (int i = 0; i < envoys.size(); i++) {
       long now = System.nanoTime();
-      firstSeen.get(i).putIfAbsent(fingerprint(envoys.get(i)), now);
+      String fingerprint = fingerprintOrNull(envoys.get(i));
+      if (fingerprint != null) {
+        firstSeen.get(i).putIfAbsent(fingerprint, now);
+      }
     }
   }
 }
