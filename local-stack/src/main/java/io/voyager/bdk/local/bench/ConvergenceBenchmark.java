@@ -84,6 +84,8 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   private static final String SECRET_KEY = "github";
   private static final String STEADY_BOOK = "bench-steady";
   private static final int STEADY_INTEGRATIONS = 8;
+  /** Connections the load generator spreads its requests over. */
+  static final int LOAD_CONNECTIONS = 8;
   /** The xds-server's CPU seconds while the N books were written and served (NaN in the stack's JVM). */
   private double loadXdsCpu = Double.NaN;
   /** The whole route configuration at 10,000 books before issue 12 (its "before" row). */
@@ -387,7 +389,12 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
    * caller thread, so a slow answer delays the next request instead of piling up.
    */
   static final class LoadGenerator {
-    private final HttpClient http;
+    /**
+     * Several clients, one connection each, used in turn: with several Envoys sharing the listener
+     * port (SO_REUSEPORT) the kernel spreads connections over them, so the load reaches every Envoy
+     * rather than the one a single kept-alive connection landed on.
+     */
+    private final List<HttpClient> clients;
     private final List<String> webhookUrls;
     private final String secret;
     private final HttpRequest rest;
@@ -401,7 +408,11 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     private Thread thread;
 
     LoadGenerator(HttpClient http, String gateway, String namespace, List<String> integrations, String secret, String token, int rate) {
-      this.http = http;
+      List<HttpClient> all = new ArrayList<>(List.of(http));
+      for (int c = 1; c < LOAD_CONNECTIONS; c++) {
+        all.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build());
+      }
+      this.clients = List.copyOf(all);
       this.webhookUrls = integrations.stream().map(i -> gateway + WebhookRoutes.publicPath(namespace, STEADY_BOOK, i)).toList();
       this.secret = secret;
       this.rest = restRequest(gateway, token);
@@ -440,8 +451,10 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
             for (Header h : new GitHubScheme().sign(new SigningInput(body, secret, Instant.now(), UUID.randomUUID().toString()))) {
               request.header(h.name(), h.value());
             }
+            HttpClient http = clients.get((int) (i % clients.size()));
             count(http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode(), webhooks, webhookNon2xx, "webhook");
           } else {
+            HttpClient http = clients.get((int) (i % clients.size()));
             count(http.send(rest, HttpResponse.BodyHandlers.discarding()).statusCode(), restCalls, restNon2xx, "rest");
           }
         } catch (Exception e) {
