@@ -86,6 +86,8 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   private static final int STEADY_INTEGRATIONS = 8;
   /** Connections the load generator spreads its requests over. */
   static final int LOAD_CONNECTIONS = 8;
+  private List<EnvoyAdmin> envoyAdmins = List.of();
+  private int listenerPort;
   /** The xds-server's CPU seconds while the N books were written and served (NaN in the stack's JVM). */
   private double loadXdsCpu = Double.NaN;
   /** The whole route configuration at 10,000 books before issue 12 (its "before" row). */
@@ -179,6 +181,8 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       List<EnvoyProcess> allEnvoys = new ArrayList<>(List.of(stack.envoy()));
       allEnvoys.addAll(extraEnvoys);
       List<EnvoyAdmin> admins = allEnvoys.stream().map(EnvoyProcess::admin).toList();
+      envoyAdmins = admins;
+      listenerPort = stack.ports().envoyListener();
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
           .connectTimeout(Duration.ofSeconds(5)).build();
       String gateway = stack.gatewayUrl();
@@ -566,7 +570,10 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
         load.webhookNon2xx.get(), load.restCalls.get(), load.restNon2xx.get(),
         load.firstFailures.isEmpty() ? "" : " first failures: " + load.firstFailures);
     for (int e = 0; e < envoys; e++) {
-      out.printf("Envoy %d: RSS %.0f MiB, heap %.0f MiB%n", e + 1, memory.envoyRssMib()[e], memory.envoyHeapMib()[e]);
+      long connections = EnvoyVersionWatch.statOrMinusOne(envoyAdmins.get(e),
+          "listener." + LocalStack.LOCALHOST + "_" + listenerPort + ".downstream_cx_total");
+      out.printf("Envoy %d: RSS %.0f MiB, heap %.0f MiB; %d connections on the gateway listener%n", e + 1,
+          memory.envoyRssMib()[e], memory.envoyHeapMib()[e], connections);
     }
     if (xdsProcess) {
       out.printf("xds-server (own JVM, -Xmx%s): heap after GC %.1f MiB, CPU %.1f s over %.0f s of changes; stack JVM heap %.0f MiB%n",

@@ -39,6 +39,15 @@ final class EnvoyVersionWatch {
     }
   }
 
+  /** A counter of Envoy {@code admin}, or -1 when unreadable. */
+  static long statOrMinusOne(EnvoyAdmin admin, String name) {
+    try {
+      return admin.stat(name).orElse(-1L);
+    } catch (java.io.UncheckedIOException e) {
+      return -1;
+    }
+  }
+
   /** The xDS versions Envoy {@code admin} holds now, as one string. */
   static String fingerprint(EnvoyAdmin admin) {
     Map<String, String> versions = new TreeMap<>();
