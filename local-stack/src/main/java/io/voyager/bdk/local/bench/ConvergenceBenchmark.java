@@ -322,15 +322,20 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
         }
       }
     }
-    return new Change(kind, probe, perEnvoy, bytes);
+    Change change = new Change(kind, probe, perEnvoy, bytes);
+    System.out.printf(Locale.ROOT, "%s %s: %.0f ms (probe %.0f ms), %,d bytes%n", kind, url.substring(url.lastIndexOf('/') + 1),
+        change.servedMillis(), probe, bytes);
+    return change;
   }
 
   private double awaitStatus(HttpClient http, String url, java.util.function.IntPredicate served, long t0,
       EnvoyVersionWatch watch) throws Exception {
     long deadline = t0 + Duration.ofSeconds(convergeTimeoutSeconds).toNanos();
     long nextWatch = 0;
+    int last = -1;
     while (System.nanoTime() < deadline) {
-      if (served.test(status(http, url))) {
+      last = status(http, url);
+      if (served.test(last)) {
         return (System.nanoTime() - t0) / 1e6;
       }
       if (watch != null && System.nanoTime() >= nextWatch) {
@@ -339,7 +344,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       }
       LockSupport.parkNanos(1_000_000);
     }
-    throw new IllegalStateException(url + " did not converge within " + convergeTimeoutSeconds + " s");
+    throw new IllegalStateException(url + " did not converge within " + convergeTimeoutSeconds + " s (last answer " + last + ")");
   }
 
   /** Bytes Envoy has received from the xds-server (ADS over TLS), from its own cluster stats. */
