@@ -8,13 +8,14 @@ import java.util.function.LongSupplier;
 
 /**
  * Coalesces bursts of signals into one run of {@code action}: it runs once no signal arrived for
- * {@code quiet}, and at the latest {@code max} after the first signal of a burst — but never sooner
- * after the previous run ended than that run took. So a run that costs T (a rebuild at 10,000
- * books) keeps the executor busy at most half the time however fast signals come, and a slow
- * stream of events (one write every few hundred milliseconds, each past {@code quiet}) is
- * coalesced into runs at most every T instead of one run per event. A signal after a pause longer
- * than the last run still runs after {@code quiet}. Runs happen on the given executor
- * (single-threaded, so runs never overlap).
+ * {@code quiet}, and at the latest {@code max} after the first signal of a burst. While signals
+ * keep coming (the last run followed the one before it within {@code quiet} plus that run's
+ * time), a run also never starts sooner after the previous one ended than that one took: a run
+ * that costs T (a rebuild at 10,000 books) then keeps the executor busy at most half the time, and
+ * a slow stream of events (one write every few hundred milliseconds, each past {@code quiet}) is
+ * coalesced into runs at most every T instead of one run per event. A single change after a pause
+ * still runs after {@code quiet} alone. Runs happen on the given executor (single-threaded, so
+ * runs never overlap).
  */
 public final class Debouncer {
   private final ScheduledExecutorService executor;
@@ -28,6 +29,8 @@ public final class Debouncer {
   private long lastEnd;
   private long lastDuration;
   private boolean ran;
+  /** The last run followed the one before it closely: signals keep coming. */
+  private boolean streaming;
 
   public Debouncer(ScheduledExecutorService executor, Duration quiet, Duration max, Runnable action) {
     this(executor, quiet, max, action, System::nanoTime);
@@ -53,7 +56,7 @@ public final class Debouncer {
       scheduled.cancel(false);
     }
     long delay = Math.max(0, Math.min(quietNanos, firstSignal + maxNanos - now));
-    if (ran) {
+    if (streaming) {
       delay = Math.max(delay, lastEnd + lastDuration - now);
     }
     scheduled = executor.schedule(this::fire, delay, TimeUnit.NANOSECONDS);
@@ -70,11 +73,12 @@ public final class Debouncer {
     } finally {
       long end = nanoTime.getAsLong();
       synchronized (this) {
+        streaming = ran && start - lastEnd <= quietNanos + lastDuration;
         lastEnd = end;
         lastDuration = end - start;
         ran = true;
         // Signals during the run scheduled the next one without knowing its cost: hold it back.
-        if (scheduled != null && scheduled.cancel(false)) {
+        if (scheduled != null && streaming && scheduled.cancel(false)) {
           long delay = Math.max(scheduled.getDelay(TimeUnit.NANOSECONDS), lastDuration);
           scheduled = executor.schedule(this::fire, delay, TimeUnit.NANOSECONDS);
         }

@@ -49,12 +49,25 @@ class DebouncerTest {
   }
 
   @Test
-  void aCostlyRunHoldsTheNextBackByItsOwnDurationButAPauseDoesNot() {
+  void aSingleChangeAfterACostlyRunWaitsOnlyTheQuietPeriod() {
     runCost = 400 * MS;
     debouncer.signal();
     executor.runPending();
-    assertThat(runs).hasValue(1);
-    // one write 150 ms after a 400 ms rebuild: waits for the rest of those 400 ms, not just the quiet period
+    now.addAndGet(150 * MS);
+    debouncer.signal();
+    assertThat(executor.lastDelayMillis()).isEqualTo(100);
+  }
+
+  @Test
+  void whileWritesKeepComingACostlyRunHoldsTheNextBackByItsOwnDuration() {
+    runCost = 400 * MS;
+    debouncer.signal();
+    executor.runPending();
+    now.addAndGet(150 * MS);
+    debouncer.signal();
+    executor.runPending(); // a second run right after the first: a stream
+    assertThat(runs).hasValue(2);
+    // the next write 150 ms after that 400 ms rebuild waits for the rest of those 400 ms
     now.addAndGet(150 * MS);
     debouncer.signal();
     assertThat(executor.lastDelayMillis()).isEqualTo(250);
@@ -77,7 +90,10 @@ class DebouncerTest {
     self[0].signal();
     executor.runNext();
     assertThat(runs).hasValue(1);
-    assertThat(executor.lastDelayMillis()).isEqualTo(300);
+    assertThat(executor.lastDelayMillis()).as("the first run: no stream yet").isEqualTo(100);
+    executor.runNext();
+    assertThat(runs).hasValue(2);
+    assertThat(executor.lastDelayMillis()).as("a stream: held back by the run's cost").isEqualTo(300);
   }
 
   /** Records each schedule's delay; runs the tasks only when told. */
