@@ -871,10 +871,12 @@ down() {
 
 # Imports image archives into the node's containerd, where the kubelet finds them. A name without
 # a registry (voyager/bdk-xds-server:0.1.0, as Jib and podman write it) is also tagged as the
-# kubelet asks for it (docker.io/voyager/bdk-xds-server:0.1.0).
+# kubelet asks for it (docker.io/voyager/bdk-xds-server:0.1.0), and by its manifest digest
+# (docker.io/voyager/bdk-xds-server@sha256:…): the kubelet looks a pinned reference up by that
+# name (k8s/overlays/digests, which make images writes), and without it would try to pull.
 import_images() {
   pid_of containerd >/dev/null || die "no cluster runs from $RUN (make cluster)"
-  local archive name full
+  local archive name full digest
   for archive in "$@"; do
     [[ -f "$archive" ]] || die "no image archive $archive"
     while read -r name; do
@@ -885,7 +887,11 @@ import_images() {
       if [[ "$full" != "$name" ]]; then
         ctr_ -n k8s.io images tag --force "$name" "$full" >/dev/null
       fi
-      log "imported $full from $archive"
+      digest="$(ctr_ -n k8s.io images ls "name==$full" | awk 'NR == 2 {print $3}')"
+      if [[ "$digest" == sha256:* && "$full" != *@* && "${full##*/}" == *:* ]]; then
+        ctr_ -n k8s.io images tag --force "$full" "${full%:*}@$digest" >/dev/null
+      fi
+      log "imported $full ($digest) from $archive"
     done < <(ctr_ -n k8s.io images import "$archive" | sed -n 's/^unpacking \([^ ]*\) (.*/\1/p')
   done
 }
