@@ -118,7 +118,14 @@ class PlatformInstallTest {
     if (cluster == null) {
       return; // skipped: no cluster
     }
-    namespaces.close();
+    try {
+      namespaces.close();
+    } finally {
+      uninstallPlatform();
+    }
+  }
+
+  private void uninstallPlatform() {
     if (overlayApplied) {
       // Books first, while the controller still runs (their finalizers), then the platform.
       cluster.kubectl("delete", "bookinstancedefinitions.bdk.voyager.io,organizations.bdk.voyager.io", "--all",
