@@ -344,9 +344,18 @@ class PlatformInstallTest {
     }
     overlayApplied = true;
     cluster.kubectl("apply", "-k", overlay.toString());
-    cluster.kubectl("-n", "bdk", "patch", "deployment", "book-controller", "--type=json", "-p",
-        "[{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/0/args/-\",\"value\":\"--runtime-image=python:"
-            + ABSENT_RUNTIME_VERSION + "=" + ABSENT_IMAGE + "\"}]");
+    // Any --runtime-image replaces the controller's default map (python=voyager/book-runtime-python:3.11),
+    // so the default is given too unless the overlay (the digests component) already maps python.
+    List<String> controllerArgs = client.apps().deployments().inNamespace("bdk").withName("book-controller").get()
+        .getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+    StringBuilder patch = new StringBuilder("[");
+    if (controllerArgs.stream().noneMatch(a -> a.startsWith("--runtime-image=python="))) {
+      patch.append("{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/0/args/-\",")
+          .append("\"value\":\"--runtime-image=python=voyager/book-runtime-python:3.11\"},");
+    }
+    patch.append("{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/0/args/-\",")
+        .append("\"value\":\"--runtime-image=python:" + ABSENT_RUNTIME_VERSION + "=" + ABSENT_IMAGE + "\"}]");
+    cluster.kubectl("-n", "bdk", "patch", "deployment", "book-controller", "--type=json", "-p", patch.toString());
     String envoyIp = client.services().inNamespace("bdk").withName("envoy").get().getSpec().getClusterIP();
     Path tls = tmp.resolve("tls");
     cluster.script(root.resolve("k8s/tls-secrets.sh"), "--dir", tls.toString(), "--edge-host", envoyIp);
