@@ -13,12 +13,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The sample book backends standing in for the pods of customer Deployments: one per Deployment,
  * on a free loopback port, named {@code namespace/deployment}. At most {@code limit} run at once;
- * beyond that a Deployment gets none (and so reports no ready replicas) until others stop.
+ * beyond that a Deployment gets none (and so reports no ready replicas) until others stop. A
+ * backend {@linkplain #hold held down} (its book's process down, as a crashed container the kubelet
+ * does not restart) gets none either until it is {@linkplain #release released}.
  */
 final class Backends implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Backends.class);
 
   private final ConcurrentMap<String, SampleBook> running = new ConcurrentHashMap<>();
+  private final Set<String> heldDown = ConcurrentHashMap.newKeySet();
   private final int limit;
   private final int history;
 
@@ -33,6 +36,9 @@ final class Backends implements AutoCloseable {
   /** The backend for {@code namespace/deployment}, started if needed; empty when over the limit. */
   Optional<SampleBook> ensure(String namespace, String deployment) {
     String key = key(namespace, deployment);
+    if (heldDown.contains(key)) {
+      return Optional.empty();
+    }
     SampleBook existing = running.get(key);
     if (existing != null) {
       return Optional.of(existing);
@@ -45,6 +51,20 @@ final class Backends implements AutoCloseable {
     running.put(key, book);
     log.info("event=backend_started namespace={} deployment={} port={}", namespace, deployment, book.port());
     return Optional.of(book);
+  }
+
+  /** Stops the backend of {@code namespace/deployment} and keeps it down until {@link #release}. */
+  void hold(String namespace, String deployment) {
+    heldDown.add(key(namespace, deployment));
+    stop(namespace, deployment);
+    log.info("event=backend_held_down namespace={} deployment={}", namespace, deployment);
+  }
+
+  /** Lets the backend of {@code namespace/deployment} run again (its next reconcile starts it). */
+  void release(String namespace, String deployment) {
+    if (heldDown.remove(key(namespace, deployment))) {
+      log.info("event=backend_released namespace={} deployment={}", namespace, deployment);
+    }
   }
 
   /** Stops every backend in {@code namespace} whose Deployment is not in {@code keep}. */

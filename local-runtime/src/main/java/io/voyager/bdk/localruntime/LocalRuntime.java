@@ -103,6 +103,22 @@ public final class LocalRuntime implements AutoCloseable {
     return backends.get(namespace, deployment);
   }
 
+  /**
+   * Takes the backend of {@code namespace/deployment} down, as if its book's process had died and
+   * stayed dead: its slice goes, its Deployment reports no ready replica, until {@link #startBackend}.
+   * For walkthroughs and tests of a book that is down (the controller would undo a scale to zero).
+   */
+  public void stopBackend(String namespace, String deployment) {
+    backends.hold(namespace, deployment);
+    queue.enqueue(namespace);
+  }
+
+  /** Undoes {@link #stopBackend}: the backend runs again (on a new port) and is published. */
+  public void startBackend(String namespace, String deployment) {
+    backends.release(namespace, deployment);
+    queue.enqueue(namespace);
+  }
+
   int backendCount() {
     return backends.size();
   }

@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
  * Runs the local runtime: for the customer books in a Kubernetes API with no nodes (the local
  * stack's mock server), starts sample book backends, publishes their EndpointSlices and writes
  * Deployment status. Admin HTTP: {@code /healthz}, {@code /readyz}, {@code /metrics},
- * {@code /debug/backends}.
+ * {@code /debug/backends}, and {@code POST /debug/backends/stop|start?namespace=…&deployment=…}
+ * (a book's process down and back, which scaling cannot show: the controller restores replicas).
  */
 @Command(
     name = "local-runtime",
@@ -81,7 +82,9 @@ public final class Main implements Callable<LocalRuntimeService> {
                   exchange ->
                       AdminServer.respond(
                           exchange, 200, "application/json",
-                          JSON.writeValueAsString(Map.of("backends", started.backends()))));
+                          JSON.writeValueAsString(Map.of("backends", started.backends()))))
+              .handle("/debug/backends/stop", exchange -> holdOrRelease(exchange, started, true))
+              .handle("/debug/backends/start", exchange -> holdOrRelease(exchange, started, false));
       return new LocalRuntimeService(client, started, admin, registry);
     } catch (RuntimeException e) {
       if (runtime != null) {
@@ -90,5 +93,41 @@ public final class Main implements Callable<LocalRuntimeService> {
       client.close();
       throw e;
     }
+  }
+
+  /** {@code POST /debug/backends/stop|start?namespace=…&deployment=…}: 400 naming a missing parameter. */
+  private static void holdOrRelease(com.sun.net.httpserver.HttpExchange exchange, LocalRuntime runtime, boolean stop)
+      throws java.io.IOException {
+    if (!"POST".equals(exchange.getRequestMethod())) {
+      AdminServer.respond(exchange, 405, "text/plain", "use POST\n");
+      return;
+    }
+    Map<String, String> query = new java.util.HashMap<>();
+    String raw = exchange.getRequestURI().getRawQuery();
+    if (raw != null) {
+      for (String pair : raw.split("&")) {
+        int eq = pair.indexOf('=');
+        if (eq > 0) {
+          query.put(
+              java.net.URLDecoder.decode(pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8),
+              java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8));
+        }
+      }
+    }
+    for (String name : new String[] {"namespace", "deployment"}) {
+      String value = query.get(name);
+      if (value == null || value.isBlank()) {
+        AdminServer.respond(exchange, 400, "text/plain", "query parameter " + name + " is required\n");
+        return;
+      }
+    }
+    if (stop) {
+      runtime.stopBackend(query.get("namespace"), query.get("deployment"));
+    } else {
+      runtime.startBackend(query.get("namespace"), query.get("deployment"));
+    }
+    AdminServer.respond(exchange, 202, "application/json",
+        JSON.writeValueAsString(Map.of("namespace", query.get("namespace"),
+            "deployment", query.get("deployment"), "backend", stop ? "held_down" : "released")));
   }
 }

@@ -169,6 +169,31 @@ class LocalRuntimeTest {
   }
 
   @Test
+  void aBackendHeldDownStaysDownUntilStartedAgain() throws Exception {
+    create(deployment(NS, "support", 1));
+    client.resource(service(NS, "support", "support")).create();
+    int before = awaitSliceFor("support").getPorts().get(0).getPort();
+
+    runtime.stopBackend(NS, "support");
+
+    await().atMost(WAIT).until(() -> slicesFor("support").isEmpty());
+    await().atMost(WAIT).until(() -> readyReplicas("support") == 0);
+    assertThat(runtime.backendPort(NS, "support")).isEqualTo(-1);
+    assertThatThrownBy(() -> get(before, "/health")).isInstanceOf(IOException.class);
+    // A later event in the namespace does not bring it back.
+    client.resource(service(NS, "other", "other")).create();
+    create(deployment(NS, "other", 1));
+    awaitSliceFor("other");
+    assertThat(runtime.backendPort(NS, "support")).isEqualTo(-1);
+
+    runtime.startBackend(NS, "support");
+
+    int after = awaitSliceFor("support").getPorts().get(0).getPort();
+    assertThat(get(after, "/health").statusCode()).isEqualTo(200);
+    await().atMost(WAIT).until(() -> readyReplicas("support") == 1);
+  }
+
+  @Test
   void aNamespaceThatIsNotACustomersIsLeftAlone() {
     create(deployment("default", "web", 1));
     client.resource(service("default", "web", "web")).create();

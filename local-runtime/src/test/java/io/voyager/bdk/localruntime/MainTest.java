@@ -44,7 +44,28 @@ class MainTest {
       assertThat(backends.body()).contains("\"namespace\":\"customer-main\"", "\"deployment\":\"book\"");
       assertThat(get(service.adminPort(), "/metrics").body()).contains("bdk_local_runtime_backends");
       assertThat(get(service.adminPort(), "/readyz").statusCode()).isEqualTo(200);
+
+      HttpResponse<String> missing = post(service.adminPort(), "/debug/backends/stop?namespace=customer-main");
+      assertThat(missing.statusCode()).isEqualTo(400);
+      assertThat(missing.body()).contains("deployment");
+      assertThat(get(service.adminPort(), "/debug/backends/stop?namespace=customer-main&deployment=book").statusCode())
+          .isEqualTo(405);
+      assertThat(service.runtime().backendPort("customer-main", "book")).isPositive();
+
+      assertThat(post(service.adminPort(), "/debug/backends/stop?namespace=customer-main&deployment=book").statusCode())
+          .isEqualTo(202);
+      await().atMost(Duration.ofSeconds(15)).until(() -> service.runtime().backendPort("customer-main", "book") == -1);
+      assertThat(post(service.adminPort(), "/debug/backends/start?namespace=customer-main&deployment=book").statusCode())
+          .isEqualTo(202);
+      await().atMost(Duration.ofSeconds(15)).until(() -> service.runtime().backendPort("customer-main", "book") > 0);
     }
+  }
+
+  private HttpResponse<String> post(int port, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
