@@ -127,7 +127,7 @@ public final class Main implements Callable<LocalRuntimeService> {
       runtime.startBackend(query.get("namespace"), query.get("deployment"));
     }
     AdminServer.respond(exchange, 202, "application/json",
-        JSON.writeValueAsString(Map.of("namespace", query.get("namespace"),
-            "deployment", query.get("deployment"), "backend", stop ? "held_down" : "released")));
+        JSON.writeValueAsString(new java.util.TreeMap<>(Map.of("namespace", query.get("namespace"),
+            "deployment", query.get("deployment"), "backend", stop ? "held_down" : "released"))) + "\n");
   }
 }

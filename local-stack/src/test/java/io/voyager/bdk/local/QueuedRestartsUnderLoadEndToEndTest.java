@@ -69,6 +69,8 @@ class QueuedRestartsUnderLoadEndToEndTest {
         .serviceArgs(Component.RELAY, "--retry-schedule", SCHEDULE, "--breaker-failures", "1000",
             // a killed relay's in-flight deliveries are offered again after the ack wait
             "--delivery-timeout", "5s", "--ack-wait", "8s")
+        // every sender shares 127.0.0.1: Envoy's per-client-address bucket must not be what refuses them
+        .serviceArgs(Component.XDS, "--webhook-client-rate", "1000", "--webhook-client-burst", "1000")
         .start();
     gateway = GatewayClient.anonymous(stack);
     books = new WebhookBooks(stack);
