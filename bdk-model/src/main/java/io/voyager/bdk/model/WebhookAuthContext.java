@@ -50,4 +50,10 @@ public final class WebhookAuthContext {
   public static final String HEADER_ROUTED_TO = "x-bdk-routed-to";
   public static final String HEADER_INSTANCE = "x-bdk-instance";
   public static final String HEADER_INTEGRATION = "x-bdk-integration";
+  /**
+   * Added by ext-authz to an allowed webhook: the delivery's replay digests (hex, comma-separated;
+   * SHA-256 of endpoint and key, not the keys). Envoy's delivery-failure access log sends it back
+   * to ext-authz when the book did not answer or answered 5xx, and ext-authz forgets those digests.
+   */
+  public static final String HEADER_REPLAY_RELEASE = "x-bdk-replay-release";
 }

@@ -59,6 +59,7 @@ public final class ExtAuthzServer implements AutoCloseable {
   private final BoundedReplayStore replays;
   private final SharedState shared;
   private final AuthorizationService service;
+  private final ReplayReleaseService replayReleases;
   private final WakeGate wake;
   private final ScheduledExecutorService sweeper;
   private final ExecutorService secretReads;
@@ -98,6 +99,7 @@ public final class ExtAuthzServer implements AutoCloseable {
     });
     this.service = new AuthorizationService(new WebhookCheck(secrets, replayStore, limiter, defaults, clock), new CheckMetrics(registry),
         secretReads, wake);
+    this.replayReleases = new ReplayReleaseService(replayStore, registry);
     Gauge.builder("bdk.extauthz.watched.secrets", secrets, KubernetesSecretSource::watchedSecrets)
         .description("Secrets cached and watched").register(registry);
     FunctionCounter.builder("bdk.extauthz.secret.reads", secrets, KubernetesSecretSource::reads)
@@ -187,6 +189,11 @@ public final class ExtAuthzServer implements AutoCloseable {
 
   public AuthorizationService service() {
     return service;
+  }
+
+  /** Envoy's AccessLogService: forgets the replay entries of deliveries that failed at the book. */
+  public ReplayReleaseService replayReleases() {
+    return replayReleases;
   }
 
   @Override

@@ -196,7 +196,7 @@ public final class Main implements Callable<AutoCloseable> {
         executor = pool;
       }
       GrpcServers.Running grpc = started.register(
-          grpcOptions.start(registry, tls, executor, server.service()));
+          grpcOptions.start(registry, tls, executor, server.service(), server.replayReleases()));
       AdminServer admin = started.register(this.admin.start(registry, () -> true));
       log.info("event=ext_authz_started grpc={}:{} admin_port={} tolerance_s={} rate_per_s={} burst={} state={}",
           grpcOptions.host(), grpc.port(), admin.port(), toleranceSeconds, ratePerSecond, burst,

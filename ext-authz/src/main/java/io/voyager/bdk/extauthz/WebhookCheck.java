@@ -133,6 +133,8 @@ public final class WebhookCheck {
     addIfPresent(upstream, WebhookAuthContext.HEADER_ROUTED_TO, route.routedTo());
     addIfPresent(upstream, WebhookAuthContext.HEADER_INSTANCE, route.instance());
     addIfPresent(upstream, WebhookAuthContext.HEADER_INTEGRATION, route.integration());
+    upstream.add(new Header(WebhookAuthContext.HEADER_REPLAY_RELEASE,
+        io.voyager.bdk.extauthz.replay.ReplayRelease.headerValue(route.endpointKey(), verified.replayKeys())));
     List<Header> response = new ArrayList<>(accepted.rate().headers());
     response.add(0, new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
     return new CheckOutcome.Allowed(scheme, webhookId, upstream, response);

@@ -71,11 +71,16 @@ class WebhookCheckTest {
     CheckOutcome outcome = check.check(context("standard"), signed("standard", "msg_1"), BODY);
     assertThat(outcome).isInstanceOfSatisfying(CheckOutcome.Allowed.class, ok -> {
       assertThat(ok.webhookId()).isEqualTo("msg_1");
-      assertThat(ok.upstreamHeaders()).containsExactly(
+      assertThat(ok.upstreamHeaders()).hasSize(5).startsWith(
           new Header("x-bdk-webhook-id", "msg_1"),
           new Header("x-bdk-routed-to", "customer-a/books"),
           new Header("x-bdk-instance", "customer-a/books"),
           new Header("x-bdk-integration", "zendesk"));
+      // The delivery's replay digests, for Envoy to send back should the book fail it; never its keys.
+      Header release = ok.upstreamHeaders().get(4);
+      assertThat(release.name()).isEqualTo("x-bdk-replay-release");
+      assertThat(release.value()).doesNotContain("msg_1");
+      assertThat(io.voyager.bdk.extauthz.replay.ReplayRelease.parse(release.value()).digests()).isNotEmpty();
       assertThat(ok.responseHeaders()).contains(new Header("x-bdk-webhook-id", "msg_1"));
       assertThat(ok.responseHeaders()).extracting(Header::name).contains("RateLimit", "RateLimit-Policy");
     });

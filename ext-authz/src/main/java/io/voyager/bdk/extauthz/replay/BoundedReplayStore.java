@@ -133,6 +133,27 @@ public final class BoundedReplayStore implements ReplayStore {
     }
   }
 
+  @Override
+  public int release(String endpointKey, List<ReplayDigest> digests) {
+    EndpointReplays table = endpoints.get(endpointKey);
+    if (table == null) {
+      return 0;
+    }
+    long now = ticker.read();
+    int released = 0;
+    synchronized (table) {
+      if (table.retired) {
+        return 0;
+      }
+      for (ReplayDigest d : digests) {
+        if (table.expire(d, now)) {
+          released++;
+        }
+      }
+    }
+    return released;
+  }
+
   /** Drops expired entries, shrinks tables to what they hold and forgets endpoints with nothing live. */
   public void sweep() {
     long now = ticker.read();

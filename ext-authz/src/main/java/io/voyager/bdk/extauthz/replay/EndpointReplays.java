@@ -100,6 +100,16 @@ final class EndpointReplays {
     return true;
   }
 
+  /** Expires the live entry of {@code d} now (it stays in the ring until it leaves); whether there was one. */
+  boolean expire(ReplayDigest d, long now) {
+    int p = find(d.high(), d.low());
+    if (p < 0 || expires[p] - now <= 0) {
+      return false;
+    }
+    expires[p] = now;
+    return true;
+  }
+
   /**
    * Drops every expired entry and returns the capacity this table should have now: the smallest
    * power of two (at least {@link #MIN_CAPACITY}) holding the live entries at most half full, when

@@ -116,6 +116,29 @@ public final class JetStreamReplayStore implements ReplayStore {
     return true;
   }
 
+  /**
+   * Deletes the digests' entries from the bucket and from this replica's cache. Another replica
+   * that created an entry keeps it in its own cache (see docs/replay-and-rate-state.md).
+   */
+  @Override
+  public int release(String endpointKey, List<ReplayDigest> digests) {
+    KeyValue bucket = state.buckets().replay();
+    int released = 0;
+    for (ReplayDigest d : digests) {
+      String key = d.hex();
+      created.invalidate(key);
+      try {
+        if (bucket.get(key) != null) {
+          bucket.delete(key);
+          released++;
+        }
+      } catch (IOException | JetStreamApiException | RuntimeException e) {
+        throw state.unavailable("replay_release", e);
+      }
+    }
+    return released;
+  }
+
   /** The delivery's keys in the bucket: distinct digests, in a fixed order (so concurrent deliveries cannot deadlock each other out). */
   static List<String> keys(String endpointKey, List<String> replayKeys) {
     return replayKeys.stream().map(k -> ReplayDigest.of(endpointKey, k)).distinct().sorted().map(ReplayDigest::hex).toList();

@@ -35,6 +35,14 @@ public record ReplayDigest(long high, long low) implements Comparable<ReplayDige
     return HexFormat.of().toHexDigits(high) + HexFormat.of().toHexDigits(low);
   }
 
+  /** The digest of {@link #hex()}; IllegalArgumentException unless exactly 32 hex digits. */
+  public static ReplayDigest parseHex(String hex) {
+    if (hex.length() != 32 || !hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      throw new IllegalArgumentException("a replay digest is 32 lowercase hex digits");
+    }
+    return new ReplayDigest(Long.parseUnsignedLong(hex.substring(0, 16), 16), Long.parseUnsignedLong(hex.substring(16), 16));
+  }
+
   @Override
   public int compareTo(ReplayDigest o) {
     int c = Long.compareUnsigned(high, o.high);

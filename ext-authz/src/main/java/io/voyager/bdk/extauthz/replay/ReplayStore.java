@@ -27,4 +27,13 @@ public interface ReplayStore {
    * delivery: of concurrent deliveries sharing a key, exactly one is first.
    */
   boolean firstDelivery(String endpointKey, List<String> replayKeys, Duration window);
+
+  /**
+   * Forgets these digests of {@code endpointKey}'s deliveries (a delivery the book did not
+   * answer, or answered 5xx: its sender's retry must not be taken for a replay). Unknown or
+   * expired digests are ignored.
+   *
+   * @return how many live entries were forgotten
+   */
+  int release(String endpointKey, List<ReplayDigest> digests);
 }

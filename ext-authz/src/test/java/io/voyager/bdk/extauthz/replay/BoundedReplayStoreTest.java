@@ -38,6 +38,23 @@ class BoundedReplayStoreTest {
   }
 
   @Test
+  void aReleasedDeliveryIsNewAgainAndOnlyItsOwnDigestsAreForgotten() {
+    assertThat(store.firstDelivery("ep", keys("sig:a", "id:1"), WINDOW)).isTrue();
+    assertThat(store.firstDelivery("ep", keys("sig:b", "id:2"), WINDOW)).isTrue();
+    assertThat(store.firstDelivery("other", keys("sig:a", "id:1"), WINDOW)).isTrue();
+    assertThat(store.release("ep", List.of(ReplayDigest.of("ep", "sig:a"), ReplayDigest.of("ep", "id:1")))).isEqualTo(2);
+    assertThat(store.release("ep", List.of(ReplayDigest.of("ep", "sig:a")))).isZero();
+    assertThat(store.seen("ep", keys("sig:a", "id:1"))).isFalse();
+    assertThat(store.seen("ep", keys("id:2"))).isTrue();
+    assertThat(store.seen("other", keys("id:1"))).isTrue();
+    assertThat(store.firstDelivery("ep", keys("sig:a", "id:1"), WINDOW)).isTrue();
+    assertThat(store.firstDelivery("ep", keys("sig:a", "id:1"), WINDOW)).isFalse();
+    store.sweep();
+    assertThat(store.entries()).isEqualTo(6);
+    assertThat(store.release("unknown", List.of(ReplayDigest.of("unknown", "x")))).isZero();
+  }
+
+  @Test
   void idsAreScopedPerEndpoint() {
     assertThat(store.firstDelivery("a", keys("id:1"), WINDOW)).isTrue();
     assertThat(store.firstDelivery("b", keys("id:1"), WINDOW)).isTrue();

@@ -89,6 +89,20 @@ class JetStreamStateTest {
   }
 
   @Test
+  void aReleasedDeliveryIsNewAgainOnTheReplicaThatReleasedIt() {
+    var a = replays(replicaA);
+    String endpoint = "ep-release";
+    List<String> keys = List.of("sig:r1", "id:r1");
+    assertThat(a.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isTrue();
+    List<io.voyager.bdk.extauthz.replay.ReplayDigest> digests = keys.stream()
+        .map(k -> io.voyager.bdk.extauthz.replay.ReplayDigest.of(endpoint, k)).toList();
+    assertThat(a.release(endpoint, digests)).isEqualTo(2);
+    assertThat(replays(replicaB).seen(endpoint, keys)).isFalse();
+    assertThat(a.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isTrue();
+    assertThat(a.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isFalse();
+  }
+
+  @Test
   void theBucketHoldsDigestsNeverTheRawKeys() throws Exception {
     String secretish = "delivery-" + UUID.randomUUID();
     replays(replicaA).firstDelivery("ep-raw", List.of(secretish), Duration.ofMinutes(10));

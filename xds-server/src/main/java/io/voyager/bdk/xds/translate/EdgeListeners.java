@@ -70,14 +70,23 @@ final class EdgeListeners {
    * {@code routeConfig} ({@link RouteLayout#SINGLE}) or the scopes of {@link WebhookScopes}.
    */
   static List<Listener> listeners(EdgeIr edge, List<HttpFilter> filters, String routeConfig, RouteLayout layout) {
+    return listeners(edge, filters, routeConfig, layout, null);
+  }
+
+  /**
+   * As above; with {@code extAuthzCluster} not null, the serving chains also stream failed
+   * webhook deliveries to ext-authz ({@link AccessLogs#replayRelease}).
+   */
+  static List<Listener> listeners(EdgeIr edge, List<HttpFilter> filters, String routeConfig, RouteLayout layout,
+      String extAuthzCluster) {
     List<Listener> listeners = new ArrayList<>();
     HttpConnectionManager plain = edge.plainHttp() == EdgeSettings.PlainHttp.REDIRECT
         ? redirecting(edge)
-        : serving(edge, "bdk_http", filters, routeConfig, layout);
+        : serving(edge, "bdk_http", filters, routeConfig, layout, extAuthzCluster);
     listeners.add(listener(PLAIN, edge.listenerAddress(), edge.plainPort(), plain, null));
     if (edge.tls() instanceof EdgeIr.Serving serving) {
       listeners.add(listener(HTTPS, edge.listenerAddress(), edge.httpsPort(),
-          serving(edge, "bdk_https", filters, routeConfig, layout), downstreamTls(serving.secretName())));
+          serving(edge, "bdk_https", filters, routeConfig, layout, extAuthzCluster), downstreamTls(serving.secretName())));
     }
     return listeners;
   }
@@ -144,8 +153,11 @@ final class EdgeListeners {
   }
 
   private static HttpConnectionManager serving(EdgeIr edge, String statPrefix, List<HttpFilter> filters, String routeConfig,
-      RouteLayout layout) {
+      RouteLayout layout, String extAuthzCluster) {
     HttpConnectionManager.Builder hcm = common(edge, statPrefix);
+    if (extAuthzCluster != null) {
+      hcm.addAccessLog(AccessLogs.replayRelease(extAuthzCluster));
+    }
     if (layout == RouteLayout.SCOPED) {
       hcm.addEarlyHeaderMutationExtensions(WebhookScopes.keyHeader()).setScopedRoutes(WebhookScopes.scopedRoutes());
     } else {

@@ -220,7 +220,8 @@ public final class XdsTranslator {
    * with queued delivery, the internal delivery listener ({@link InternalListeners}).
    */
   List<Listener> listeners(GatewayIr ir) {
-    List<Listener> listeners = new ArrayList<>(EdgeListeners.listeners(ir.edge(), httpFilters(ir), ROUTE_CONFIG_NAME, layout));
+    List<Listener> listeners = new ArrayList<>(EdgeListeners.listeners(ir.edge(), httpFilters(ir), ROUTE_CONFIG_NAME, layout,
+        ir.extAuthz().clusterName()));
     if (ir.internal() != null) {
       listeners.add(InternalListeners.listener(ir.internal()));
     }
