@@ -85,7 +85,7 @@ public final class ExtAuthzServer implements AutoCloseable {
       limiter = new RateLimiter(limits.maxBuckets(), ticker);
     } else {
       this.replays = null;
-      replayStore = new JetStreamReplayStore(shared, limits.replay().slotsPerEndpoint(), ticker);
+      replayStore = new JetStreamReplayStore(shared);
       JetStreamRateLimiter sharedLimiter = new JetStreamRateLimiter(shared, clock);
       limiter = sharedLimiter;
       registerSharedStateMetrics(registry, shared, sharedLimiter);

@@ -115,7 +115,7 @@ public final class CheckBenchmark {
     WebhookCheck check = shared == null
         ? new WebhookCheck(secrets, new BoundedReplayStore(BoundedReplayStore.Budget.standard(), Ticker.systemTicker()),
             new RateLimiter(100_000, Ticker.systemTicker()), CheckDefaults.standard(), Clock.systemUTC())
-        : new WebhookCheck(secrets, new JetStreamReplayStore(shared, 100_000, Ticker.systemTicker()),
+        : new WebhookCheck(secrets, new JetStreamReplayStore(shared),
             new JetStreamRateLimiter(shared, Clock.systemUTC()), CheckDefaults.standard(), Clock.systemUTC());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AuthorizationService service = new AuthorizationService(check, new CheckMetrics(registry));

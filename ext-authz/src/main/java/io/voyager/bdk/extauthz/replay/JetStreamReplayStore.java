@@ -1,9 +1,5 @@
 package io.voyager.bdk.extauthz.replay;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
-import com.github.benmanes.caffeine.cache.Ticker;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
 import io.nats.client.MessageTtl;
@@ -28,9 +24,9 @@ import java.util.List;
  *   <li>Each key carries the route's window ({@code 2 × tolerance}) as its own TTL (per-key TTL,
  *       nats-server &gt;= 2.11), so the bucket holds only live deliveries and needs no sweep; its
  *       size is bounded by {@code --replay-kv-max-bytes} (a full bucket refuses new keys: 503).
- *   <li>A small local cache remembers the digests this replica created until they expire
- *       (positives only: "seen" is never cached as "not seen"), so a replay sent to the replica that
- *       accepted the original costs no round trip.
+ *   <li>No local cache of created keys: {@link #release} (a delivery the book failed) deletes
+ *       keys from the bucket, and the replica that created a key must see that. A replay costs
+ *       one round trip on any replica.
  * </ul>
  * Every NATS failure or timeout throws {@link io.voyager.bdk.extauthz.shared.SharedStateUnavailable}
  * (the check fails closed with 503).
@@ -40,40 +36,14 @@ public final class JetStreamReplayStore implements ReplayStore {
   static final int WRONG_LAST_SEQUENCE = 10071;
 
   private final SharedState state;
-  private final Ticker ticker;
-  private final Cache<String, Long> created;
 
-  public JetStreamReplayStore(SharedState state, long maxCachedKeys, Ticker ticker) {
+  public JetStreamReplayStore(SharedState state) {
     this.state = state;
-    this.ticker = ticker;
-    this.created = Caffeine.newBuilder()
-        .maximumSize(maxCachedKeys)
-        .ticker(ticker)
-        .expireAfter(new Expiry<String, Long>() {
-          @Override
-          public long expireAfterCreate(String key, Long expiresAt, long now) {
-            return Math.max(1, expiresAt - now);
-          }
-
-          @Override
-          public long expireAfterUpdate(String key, Long expiresAt, long now, long remaining) {
-            return expireAfterCreate(key, expiresAt, now);
-          }
-
-          @Override
-          public long expireAfterRead(String key, Long expiresAt, long now, long remaining) {
-            return remaining;
-          }
-        })
-        .build();
   }
 
   @Override
   public boolean seen(String endpointKey, List<String> replayKeys) {
     List<String> keys = keys(endpointKey, replayKeys);
-    if (keys.stream().anyMatch(k -> created.getIfPresent(k) != null)) {
-      return true;
-    }
     KeyValue bucket = state.buckets().replay();
     try {
       for (String key : keys) {
@@ -93,14 +63,10 @@ public final class JetStreamReplayStore implements ReplayStore {
       throw new IllegalArgumentException("a delivery needs at least one replay key");
     }
     List<String> keys = keys(endpointKey, replayKeys);
-    if (keys.stream().anyMatch(k -> created.getIfPresent(k) != null)) {
-      return false;
-    }
     KeyValue bucket = state.buckets().replay();
     MessageTtl ttl = MessageTtl.seconds((int) Math.max(1, Math.min(Integer.MAX_VALUE, window.toSeconds())));
     byte[] value = Long.toString(window.toSeconds()).getBytes(StandardCharsets.US_ASCII);
     for (String key : keys) {
-      long expiresAt = ticker.read() + window.toNanos();
       try {
         bucket.create(key, value, ttl);
       } catch (JetStreamApiException e) {
@@ -111,14 +77,12 @@ public final class JetStreamReplayStore implements ReplayStore {
       } catch (IOException | RuntimeException e) {
         throw state.unavailable("replay_create", e);
       }
-      created.put(key, expiresAt);
     }
     return true;
   }
 
   /**
-   * Deletes the digests' entries from the bucket and from this replica's cache. Another replica
-   * that created an entry keeps it in its own cache (see docs/replay-and-rate-state.md).
+   * Deletes the digests' keys from the bucket: every replica then takes the delivery as new.
    */
   @Override
   public int release(String endpointKey, List<ReplayDigest> digests) {
@@ -126,7 +90,6 @@ public final class JetStreamReplayStore implements ReplayStore {
     int released = 0;
     for (ReplayDigest d : digests) {
       String key = d.hex();
-      created.invalidate(key);
       try {
         if (bucket.get(key) != null) {
           bucket.delete(key);
