@@ -1,10 +1,9 @@
 package io.voyager.bdk.local;
 
+import io.voyager.bdk.support.LoopbackPorts;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,62 +139,13 @@ public record StackPorts(
   }
 
   /**
-   * {@code count} distinct ports that were free a moment ago (bound together, then released, so
-   * the kernel does not hand out the same one twice).
+   * {@code count} distinct loopback ports that were free a moment ago, below the kernel's ephemeral
+   * range ({@link LoopbackPorts}).
    */
   public static List<Integer> freePorts(int count) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      int[] range = belowEphemeralRange();
-      int span = range[1] - range[0];
-      int start = span > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextInt(span) : 0;
-      for (int i = 0; span > 0 && i < span && sockets.size() < count; i++) {
-        ServerSocket socket = new ServerSocket();
-        socket.setReuseAddress(true);
-        try {
-          socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), range[0] + (start + i) % span), 1);
-          sockets.add(socket);
-        } catch (IOException taken) {
-          socket.close();
-        }
-      }
-      while (sockets.size() < count) {
-        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        socket.setReuseAddress(true);
-        sockets.add(socket);
-      }
-      return sockets.stream().map(ServerSocket::getLocalPort).toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot find free local ports", e);
-    } finally {
-      for (ServerSocket socket : sockets) {
-        try {
-          socket.close();
-        } catch (IOException ignored) {
-          // released anyway when the process exits
-        }
-      }
-    }
+    return LoopbackPorts.freePorts(count);
   }
 
-  /**
-   * Ports below the kernel's ephemeral range ({@code ip_local_port_range}, 32768–60999 by default),
-   * from 20000 (above {@code make run}'s fixed ports): a port picked there stays free until its service binds it, since neither outgoing
-   * connections nor binds to port 0 (the stack's own NATS and API server, test backends) are given
-   * one — picking from the ephemeral range raced with those ("Address already in use" under load).
-   * Empty when the range starts too low to leave room.
-   */
-  private static int[] belowEphemeralRange() {
-    int low = 32768;
-    try {
-      String[] range = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-          .trim().split("\\s+");
-      low = Integer.parseInt(range[0]);
-    } catch (IOException | RuntimeException unreadable) {
-      // not Linux, or unreadable: the default range
-    }
-    return low > 21_000 ? new int[] {20_000, low} : new int[] {0, 0};
-  }
 
 
   private static void requirePort(String name, int port, boolean zeroAllowed) {

@@ -45,25 +45,15 @@ public final class ScriptedBook implements AutoCloseable {
   /**
    * A book on a free port, not started: connections are refused until {@link #start()}.
    *
-   * <p>The port is taken below the kernel's ephemeral range (32768–60999 by default): while the
+   * <p>The port is taken below the kernel's ephemeral range ({@code LoopbackPorts}): while the
    * book is down its port is free, and a port the kernel hands out for a bind to port 0 (the
    * relay's admin server, another test's server) could otherwise be this one, so a "down" book
    * would answer as someone else.
    */
   public static ScriptedBook down() throws IOException {
-    int low = 20_000;
-    int span = 12_000;
-    int start = java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
-    for (int i = 0; i < span; i++) {
-      int port = low + (start + i) % span;
-      try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
-        return new ScriptedBook(socket.getLocalPort());
-      } catch (IOException taken) {
-        // try the next one
-      }
-    }
-    throw new IOException("no free loopback port in " + low + "-" + (low + span - 1));
+    return new ScriptedBook(io.voyager.bdk.support.LoopbackPorts.freePort());
   }
+
 
   public static ScriptedBook up() throws IOException {
     ScriptedBook book = down();
