@@ -10,7 +10,6 @@ import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,6 +49,7 @@ class SharedStateEndToEndTest {
   private static final String NAMESPACE = "customer-acme";
   private static final String BOOK = "shared-state";
   private static final String SECOND_HOST = "127.0.0.2";
+  private static final Pattern CONNECTED = Pattern.compile("(?m)^bdk_extauthz_state_connected(?:\\{[^}]*\\})? ([0-9.E+]+)$");
   private static final Pattern CHECKS = Pattern.compile("(?m)^bdk_extauthz_checks_total\\{[^}]*\\} ([0-9.E+]+)$");
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -197,7 +197,10 @@ class SharedStateEndToEndTest {
     assertThat(refused.header("retry-after")).isPresent();
     assertThat(forged.status()).as("a forgery is still 401: the signature comes first").isEqualTo(401);
     assertThat(backend.receivedTotal()).isEqualTo(receivedBefore);
-    // nothing was recorded: the sender's retry is accepted once NATS is back (both replicas reconnect)
+    // nothing was recorded: the sender's retry is accepted once NATS is back. Each replica reconnects
+    // on its own schedule and fails closed (503) until it has, so wait for both before sending.
+    await("both replicas reconnected to NATS").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))
+        .until(() -> stateConnected(stack.ports().extAuthzAdmin()) && stateConnected(replicaBAdmin));
     await("the sender's retry accepted").atMost(CONVERGE).pollInterval(Duration.ofMillis(500))
         .until(() -> send(GENEROUS, body, id).status() == 200);
     assertThat(backend.receivedTotal() - receivedBefore).isEqualTo(1);
@@ -269,9 +272,15 @@ class SharedStateEndToEndTest {
     return sum;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
+  /** Whether one replica's shared-state connection to NATS is up, from its /metrics. */
+  private static boolean stateConnected(int adminPort) throws IOException, InterruptedException {
+    String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    Matcher m = CONNECTED.matcher(metrics);
+    return m.find() && Double.parseDouble(m.group(1)) == 1.0;
+  }
+
+  private static int freePort() {
+    return io.voyager.bdk.support.LoopbackPorts.freePort();
   }
 }
