@@ -34,7 +34,6 @@ import io.voyager.bdk.support.auth.TokenVerifier;
 import io.voyager.bdk.support.auth.VerificationKeys;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -159,9 +158,7 @@ class AuthenticationTest {
   @Test
   void keysThatCannotBeFetchedFailClosed_unavailable() throws Exception {
     int deadPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      deadPort = s.getLocalPort();
-    }
+    deadPort = io.voyager.bdk.support.LoopbackPorts.freePort();
     JwtSettings settings = TestIssuer.settings(new JwtSettings.RemoteJwks(URI.create("http://127.0.0.1:" + deadPort + "/jwks"),
         Duration.ofMinutes(5)));
     try (VerificationKeys keys = VerificationKeys.open(settings.jwks(), client, Duration.ofSeconds(5))) {

@@ -8,7 +8,6 @@ import io.voyager.bdk.library.v1.WebhookDeliverySummary;
 import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
 import io.voyager.bdk.relay.QueueSettings;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -42,9 +41,7 @@ class DeliverySummariesTest {
   @Test
   void withNatsUnreachableTheSummaryIsUnavailableAtOnce() throws Exception {
     int closedPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
+    closedPort = io.voyager.bdk.support.LoopbackPorts.freePort();
     try (DeliverySummaries summaries = DeliverySummaries.connecting("nats://127.0.0.1:" + closedPort,
         QueueSettings.defaults(), Duration.ofSeconds(2), Duration.ofSeconds(5), Clock.systemUTC(), new SimpleMeterRegistry())) {
       WebhookDeliverySummary summary = summaries.summarize("customer-acme", "orders", List.of("zendesk", "stripe"));
@@ -56,9 +53,7 @@ class DeliverySummariesTest {
   @Test
   void aNatsThatStartsLaterIsPickedUpAndOneThatStopsIsReportedAgain() throws Exception {
     int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
+    port = io.voyager.bdk.support.LoopbackPorts.freePort();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (DeliverySummaries summaries = DeliverySummaries.connecting("nats://127.0.0.1:" + port,
         QueueSettings.defaults(), Duration.ofSeconds(2), Duration.ofMillis(200), Clock.systemUTC(), registry)) {

@@ -166,8 +166,6 @@ class MainTest {
   }
 
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return io.voyager.bdk.support.LoopbackPorts.freePort();
   }
 }

@@ -9,7 +9,6 @@ import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -53,9 +52,7 @@ class ReplayReleaseEndToEndTest {
     gateway = GatewayClient.anonymous(stack);
     failingBook = book(failingReceived, failingStatus);
     healthyBook = book(healthyReceived, new AtomicInteger(200));
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      closedPort = s.getLocalPort(); // nothing listens there once closed: the book is down
-    }
+    closedPort = io.voyager.bdk.support.LoopbackPorts.freePort(); // nothing listens there: the book is down
     WebhookBooks books = new WebhookBooks(stack);
     for (Integration i : List.of(FAILING, HEALTHY, DOWN)) {
       books.putSecret(NS, i.secretName(), List.of(SECRET));

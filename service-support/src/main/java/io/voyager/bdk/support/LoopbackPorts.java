@@ -68,8 +68,11 @@ public final class LoopbackPorts {
 
   private static int ephemeralRangeStart() {
     try {
-      String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
-      return Integer.parseInt(range[0]);
+      // Read as lines: Files.readString sizes its read from the file's reported size, which procfs
+      // gets wrong (it returned "3" for "32768\t60999" here), and every port then came from port 0.
+      String[] range = String.join(" ", Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))).trim().split("\\s+");
+      int start = Integer.parseInt(range[0]);
+      return start > FLOOR ? start : 32_768;
     } catch (IOException | RuntimeException unreadable) {
       return 32_768; // not Linux, or unreadable: the default range
     }

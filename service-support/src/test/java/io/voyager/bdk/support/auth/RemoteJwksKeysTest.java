@@ -8,7 +8,6 @@ import com.sun.net.httpserver.HttpServer;
 import io.voyager.bdk.model.BdkRoles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -86,9 +85,7 @@ class RemoteJwksKeysTest {
   @Test
   void aJwksThatCannotBeFetchedFailsClosed() throws Exception {
     int deadPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      deadPort = s.getLocalPort();
-    }
+    deadPort = io.voyager.bdk.support.LoopbackPorts.freePort();
     URI dead = URI.create("http://127.0.0.1:" + deadPort + "/jwks");
     try (VerificationKeys keys = VerificationKeys.open(new JwtSettings.RemoteJwks(dead, Duration.ofMinutes(5)), null, Duration.ZERO)) {
       TokenRejectedException e = catchThrowableOfType(TokenRejectedException.class,
