@@ -180,6 +180,13 @@ class TlsEndToEndTest {
     stack.kubernetes().secrets().inNamespace(LocalTls.EDGE_SECRET_NAMESPACE).withName(LocalTls.EDGE_SECRET_NAME).delete();
     await("HTTPS withheld without its Secret").atMost(CONVERGE).until(TlsEndToEndTest::httpsRefused);
     assertThat(GatewayClient.anonymous(stack).get("/api/v1/nope").status()).isEqualTo(404);
+    // Once the withheld listener has drained, Envoy drops its secret subscription; the same
+    // certificate coming back is then a resubscription at the secrets' unchanged version, which the
+    // xds-server must answer (java-control-plane alone leaves it waiting).
+    await("Envoy dropped the edge secret").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))
+        .until(() -> stack.envoy().admin().statOrZero("listener_manager.total_listeners_draining") == 0
+            && stack.envoy().admin().configDump("dynamic_active_secrets").findValuesAsText("name")
+                .stream().noneMatch(io.voyager.bdk.xds.ir.GatewayIrBuilder.EDGE_SECRET_NAME::equals));
     LocalTls.publish(stack.kubernetes(), LocalTls.edgeSecret(good));
     await("HTTPS back again").atMost(CONVERGE).ignoreExceptions().until(() -> expected.equals(servedSerial()));
   }

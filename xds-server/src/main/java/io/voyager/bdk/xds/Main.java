@@ -384,7 +384,9 @@ public final class Main implements Callable<AutoCloseable> {
       // State-of-the-world from java-control-plane, EDS names the snapshot lacks answered as empty
       // load assignments instead of holding every EDS answer back; delta from our own DeltaAds.
       V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks,
-          new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest),
+          new io.voyager.bdk.xds.server.ResubscriptionConfigWatcher(
+              new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest),
+              tracker::newlySubscribedOfCurrentRequest),
           new io.envoyproxy.controlplane.server.DefaultExecutorGroup(),
           new io.envoyproxy.controlplane.server.serializer.DefaultProtoResourcesSerializer(),
           () -> true);

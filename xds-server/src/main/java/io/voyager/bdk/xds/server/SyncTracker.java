@@ -53,6 +53,8 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
    * then creates the request's watch on the same thread.
    */
   private final ThreadLocal<RejectedResponse> rejectedByCurrentRequest = new ThreadLocal<>();
+  /** Resource names the request on this thread names that the previous request of its type on its stream did not. */
+  private final ThreadLocal<java.util.Set<String>> subscribedByCurrentRequest = new ThreadLocal<>();
   private final MeterRegistry registry;
   private final Consumer<String> onNodeGroup;
   private final XdsAckListener acks;
@@ -95,6 +97,8 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
         };
     String sentVersion = "";
     String lastNonce = "";
+    /** The names of the last request of this type on the stream (a subscription, whatever it answered). */
+    java.util.Set<String> subscribed = java.util.Set.of();
     /** Resource names of the request the latest response answered (not a copy). */
     List<String> lastRequestedNames = List.of();
     /** The response Envoy NACKed last on this stream, until it ACKs something. */
@@ -107,16 +111,24 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
   @Override
   public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
     rejectedByCurrentRequest.remove();
+    subscribedByCurrentRequest.remove();
     StreamState stream = streams.computeIfAbsent(streamId, id -> new StreamState());
     if (request.hasNode()) {
       stream.nodeId = request.getNode().getId();
       stream.cluster = request.getNode().getCluster();
       onNodeGroup.accept(stream.cluster);
     }
+    TypeState type = stream.types.computeIfAbsent(request.getTypeUrl(), t -> new TypeState());
+    synchronized (type) {
+      java.util.Set<String> names = java.util.Set.copyOf(request.getResourceNamesList());
+      java.util.Set<String> added = new java.util.HashSet<>(names);
+      added.removeAll(type.subscribed);
+      type.subscribed = names;
+      subscribedByCurrentRequest.set(added);
+    }
     if (request.getResponseNonce().isEmpty()) {
       return;
     }
-    TypeState type = stream.types.computeIfAbsent(request.getTypeUrl(), t -> new TypeState());
     synchronized (type) {
       String answered = type.versionByNonce.get(request.getResponseNonce());
       type.ackedVersion = request.getVersionInfo();
@@ -151,6 +163,16 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
    */
   public java.util.Optional<RejectedResponse> rejectedResponseOfCurrentRequest() {
     return java.util.Optional.ofNullable(rejectedByCurrentRequest.get());
+  }
+
+  /**
+   * For {@link ResubscriptionConfigWatcher}: the resource names the state-of-the-world request on
+   * this thread subscribes to that the previous request of its type on its stream did not (all of
+   * them on a type's first request); empty for a request no callback saw.
+   */
+  public java.util.Set<String> newlySubscribedOfCurrentRequest() {
+    java.util.Set<String> added = subscribedByCurrentRequest.get();
+    return added == null ? java.util.Set.of() : added;
   }
 
   @Override

@@ -35,7 +35,7 @@ class NackHoldingConfigWatcherTest {
 
   final SimpleCache<String> cache = new SimpleCache<>(node -> "gateway");
   final SyncTracker tracker = new SyncTracker(new SimpleMeterRegistry(), group -> {});
-  final AdsStream stream = new AdsStream(new NackHoldingConfigWatcher(cache, tracker::rejectedResponseOfCurrentRequest));
+  final AdsStream stream = new AdsStream(tracker, new NackHoldingConfigWatcher(cache, tracker::rejectedResponseOfCurrentRequest));
 
   @Test
   void aNewClustersRejectedEndpointsAreSentOnceNotAgainForEachNackOrReRequest() {
@@ -104,7 +104,7 @@ class NackHoldingConfigWatcherTest {
 
   @Test
   void withoutTheHoldTheCacheAnswersEveryNackOfANewResource() {
-    AdsStream plain = new AdsStream(cache);
+    AdsStream plain = new AdsStream(tracker, cache);
     cache.setSnapshot("gateway", snapshot("v1", List.of(cluster("a")), List.of(endpoints("a"))));
     plain.request(EDS, "", "", List.of("a"));
     plain.nack(EDS, List.of("a"));
@@ -122,74 +122,5 @@ class NackHoldingConfigWatcherTest {
 
   static ClusterLoadAssignment endpoints(String name) {
     return ClusterLoadAssignment.newBuilder().setClusterName(name).build();
-  }
-
-  /** One ADS stream (id 1) as java-control-plane's observer runs it, with the tracker as callback. */
-  final class AdsStream {
-    private final io.envoyproxy.controlplane.cache.ConfigWatcher watcher;
-    private final Map<String, Watch> watches = new HashMap<>();
-    private final Map<String, Set<String>> known = new HashMap<>();
-    private final Map<String, DiscoveryResponse> latest = new HashMap<>();
-    private final Map<String, List<String>> sent = new HashMap<>();
-    private final Map<String, String> acked = new HashMap<>();
-    private int nonce;
-
-    AdsStream(io.envoyproxy.controlplane.cache.ConfigWatcher watcher) {
-      this.watcher = watcher;
-    }
-
-    void request(String type, String version, String responseNonce, List<String> names) {
-      handle(DiscoveryRequest.newBuilder().setTypeUrl(type).setVersionInfo(version)
-          .setResponseNonce(responseNonce).addAllResourceNames(names).build());
-    }
-
-    void nack(String type, List<String> names) {
-      handle(DiscoveryRequest.newBuilder().setTypeUrl(type).setVersionInfo(acked.getOrDefault(type, ""))
-          .setResponseNonce(lastNonce(type)).addAllResourceNames(names)
-          .setErrorDetail(Status.newBuilder().setCode(3).setMessage("rejected")).build());
-    }
-
-    void ack(String type, List<String> names) {
-      acked.put(type, latest.get(type).getVersionInfo());
-      request(type, latest.get(type).getVersionInfo(), lastNonce(type), names);
-    }
-
-    String lastNonce(String type) {
-      return latest.containsKey(type) ? latest.get(type).getNonce() : "";
-    }
-
-    List<String> sent(String type) {
-      return sent.getOrDefault(type, List.of());
-    }
-
-    private void handle(DiscoveryRequest request) {
-      String type = request.getTypeUrl();
-      tracker.onV3StreamRequest(1, request);
-      DiscoveryResponse last = latest.get(type);
-      if (!request.getResponseNonce().isEmpty() && (last == null || !last.getNonce().equals(request.getResponseNonce()))) {
-        return; // stale nonce: ignored
-      }
-      if (!request.hasErrorDetail() && last != null) {
-        Set<String> names = new HashSet<>();
-        last.getResourcesList().forEach(any -> names.add(Resources.getResourceName(any)));
-        known.put(type, names);
-      }
-      Watch previous = watches.remove(type);
-      if (previous != null) {
-        previous.cancel();
-      }
-      watches.put(type, watcher.createWatch(true, XdsRequest.create(request), known.getOrDefault(type, Set.of()),
-          response -> send(type, response), false, false));
-    }
-
-    private void send(String type, Response response) {
-      DiscoveryResponse out = DiscoveryResponse.newBuilder().setTypeUrl(type).setVersionInfo(response.version())
-          .setNonce(Integer.toString(++nonce))
-          .addAllResources(response.resources().stream().map(r -> com.google.protobuf.Any.pack(r)).toList())
-          .build();
-      tracker.onV3StreamResponse(1, response.request().v3Request(), out);
-      latest.put(type, out);
-      sent.computeIfAbsent(type, t -> new ArrayList<>()).add(response.version());
-    }
   }
 }
