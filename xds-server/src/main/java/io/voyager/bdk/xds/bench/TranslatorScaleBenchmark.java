@@ -48,6 +48,18 @@ import picocli.CommandLine.Spec;
     description = "Times the xds-server translator and snapshot versioning on N synthetic books (figures only).")
 public final class TranslatorScaleBenchmark implements Callable<Integer> {
 
+  @Option(names = "--route-layout", defaultValue = "single", converter = LayoutConverter.class,
+      description = "route layout: single (one route configuration) or scoped (one per webhook, SRDS) (default ${DEFAULT-VALUE})")
+  io.voyager.bdk.xds.translate.RouteLayout layout;
+
+  /** {@code single} or {@code scoped}, as the xds-server's flag takes it. */
+  static final class LayoutConverter implements CommandLine.ITypeConverter<io.voyager.bdk.xds.translate.RouteLayout> {
+    @Override
+    public io.voyager.bdk.xds.translate.RouteLayout convert(String value) {
+      return io.voyager.bdk.xds.translate.RouteLayout.parse(value);
+    }
+  }
+
   @Option(names = "--books", defaultValue = "10000", description = "ExternalBookDefinitions (default ${DEFAULT-VALUE})")
   int bookCount;
 
@@ -174,12 +186,19 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
 
   /** One rebuild as the watcher does it: translate, then the content-versioned snapshot. */
   record Rebuild(Translation translation, ContentVersionedSnapshot snapshot, long translateNanos, long snapshotNanos, int retranslated) {
-    static Rebuild of(IncrementalTranslator translator, GatewayInput input) {
+    /** As the publisher does it: the snapshot built on the {@code previous} rebuild's (null: none), and checked. */
+    static Rebuild of(IncrementalTranslator translator, GatewayInput input, Rebuild previous) {
       long start = System.nanoTime();
       Translation translation = translator.translate(input);
       long translated = System.nanoTime();
-      ContentVersionedSnapshot snapshot = ContentVersionedSnapshot.of(translation.resources());
+      ContentVersionedSnapshot before = previous == null ? null : previous.snapshot();
+      ContentVersionedSnapshot snapshot = ContentVersionedSnapshot.next(before, translation.resources());
       snapshot.summaryVersion();
+      try {
+        snapshot.ensureConsistentSince(before);
+      } catch (io.envoyproxy.controlplane.cache.SnapshotConsistencyException e) {
+        throw new IllegalStateException(e);
+      }
       long end = System.nanoTime();
       return new Rebuild(translation, snapshot, translated - start, end - translated, translator.lastTranslatedBooks());
     }
@@ -270,7 +289,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
 
     Run(TranslatorScaleBenchmark flags) {
       this.flags = flags;
-      this.xds = new XdsTranslator(GatewaySettings.defaults().transcoder());
+      this.xds = new XdsTranslator(GatewaySettings.defaults().transcoder(), flags.layout);
     }
 
     void execute() {
@@ -287,15 +306,15 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
           gateway.books.size(), Math.min(flags.namespaceCount, flags.bookCount), gateway.webhookIntegrations, gateway.books.size());
 
       Samples firstCold = new Samples("cold: first translation in this JVM");
-      firstCold.add(Rebuild.of(new IncrementalTranslator(xds), gateway.input()), null);
+      firstCold.add(Rebuild.of(new IncrementalTranslator(xds), gateway.input(), null), null);
 
       for (int round = 0; round < flags.warmupRounds; round++) {
         IncrementalTranslator translator = new IncrementalTranslator(xds);
-        Rebuild.of(translator, gateway.input());
+        Rebuild r = Rebuild.of(translator, gateway.input(), null);
         for (int k = 0; k < 5; k++) {
-          Rebuild.of(translator, changeOneBook(gateway));
-          Rebuild.of(translator, changeOneSlice(gateway));
-          Rebuild.of(translator, gateway.input());
+          r = Rebuild.of(translator, changeOneBook(gateway), r);
+          r = Rebuild.of(translator, changeOneSlice(gateway), r);
+          r = Rebuild.of(translator, gateway.input(), r);
         }
       }
 
@@ -307,7 +326,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
         last = null;
         heapUsedAfterGc(); // each cold run starts from a collected heap, as a restart would
         translator = new IncrementalTranslator(xds);
-        last = Rebuild.of(translator, gateway.input());
+        last = Rebuild.of(translator, gateway.input(), null);
         cold.add(last, null);
       }
       long heapBuilt = heapUsedAfterGc();
@@ -316,18 +335,18 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
       Samples slice = new Samples("warm: one EndpointSlice changed");
       Samples none = new Samples("warm: no change");
       for (int i = 0; i < flags.repeats; i++) {
-        Rebuild next = Rebuild.of(translator, changeOneBook(gateway));
+        Rebuild next = Rebuild.of(translator, changeOneBook(gateway), last);
         book.add(next, last);
         last = next;
       }
       for (int i = 0; i < flags.repeats; i++) {
-        Rebuild next = Rebuild.of(translator, changeOneSlice(gateway));
+        Rebuild next = Rebuild.of(translator, changeOneSlice(gateway), last);
         slice.add(next, last);
         last = next;
       }
       GatewayInput unchanged = gateway.input();
       for (int i = 0; i < flags.repeats; i++) {
-        Rebuild next = Rebuild.of(translator, unchanged);
+        Rebuild next = Rebuild.of(translator, unchanged, last);
         none.add(next, last);
         last = next;
       }
@@ -358,7 +377,9 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
           heapBefore >> 20, heapInputs >> 20, heapBuilt >> 20, (heapBuilt - heapInputs) >> 20);
 
       try (BenchFigures figures = BenchFigures.open("scale", "xds-server translator at scale, in memory (make bench-scale)")) {
-        Map<String, String> labels = Map.of("books", String.valueOf(gateway.books.size()));
+        Map<String, String> labels = flags.layout == io.voyager.bdk.xds.translate.RouteLayout.SINGLE
+            ? Map.of("books", String.valueOf(gateway.books.size()))
+            : Map.of("books", String.valueOf(gateway.books.size()), "layout", flags.layout.name().toLowerCase(Locale.ROOT));
         figures.note(String.format(Locale.ROOT, "%d books in %d namespaces, %d webhook integrations; %d runs per change kind;"
                 + " %d cores, max heap %d MiB", gateway.books.size(), Math.min(flags.namespaceCount, flags.bookCount),
             gateway.webhookIntegrations, flags.repeats, rt.availableProcessors(), rt.maxMemory() >> 20));

@@ -10,9 +10,10 @@ import java.util.Map;
 
 /**
  * What differs between two snapshots, per resource type: the names whose content version is new
- * or changed, and the names that are gone. Computed once per published snapshot and shared by
- * every delta stream, so a stream's work for one change follows the size of the change, not of
- * the snapshot.
+ * or changed, and the names that are gone. Taken from the next snapshot when it was built on the
+ * previous one ({@link ContentVersionedSnapshot#next}: what the build found changed), else by
+ * comparing both; once per published snapshot, shared by every delta stream, so a stream's work
+ * for one change follows the size of the change, not of the snapshot.
  */
 public final class SnapshotChanges {
   private final Map<XdsType, List<String>> changed = new EnumMap<>(XdsType.class);
@@ -23,6 +24,14 @@ public final class SnapshotChanges {
   /** Changes from {@code previous} (null: nothing, every resource is new) to {@code next}. */
   public static SnapshotChanges between(ContentVersionedSnapshot previous, ContentVersionedSnapshot next) {
     SnapshotChanges changes = new SnapshotChanges();
+    if (next.builtOn(previous)) {
+      // Known from building next on previous: no pass over the resources.
+      for (XdsType type : XdsType.values()) {
+        changes.changed.put(type, next.changes(type).changed());
+        changes.removed.put(type, next.changes(type).removed());
+      }
+      return changes;
+    }
     for (XdsType type : XdsType.values()) {
       Map<String, VersionedResource<?>> before = previous == null ? Map.of() : resources(previous, type);
       Map<String, VersionedResource<?>> after = resources(next, type);

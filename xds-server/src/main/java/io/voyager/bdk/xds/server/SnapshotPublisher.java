@@ -66,13 +66,14 @@ public final class SnapshotPublisher {
 
   /** As {@link #publish}, telling which snapshot now serves these resources. */
   public synchronized Outcome offer(XdsResources resources) {
-    ContentVersionedSnapshot next = ContentVersionedSnapshot.of(resources);
+    // Built on the current snapshot: unchanged resources (the identical objects) cost nothing.
+    ContentVersionedSnapshot next = ContentVersionedSnapshot.next(current, resources);
     if (current != null && current.summaryVersion().equals(next.summaryVersion())) {
       log.debug("event=snapshot_unchanged version={}", next.summaryVersion());
       return new Outcome(Optional.of(current), false);
     }
     try {
-      next.ensureConsistent();
+      next.ensureConsistentSince(current);
     } catch (SnapshotConsistencyException e) {
       log.error("event=snapshot_inconsistent error=\"{}\"", e.getMessage());
       return new Outcome(Optional.empty(), false);

@@ -1,7 +1,6 @@
 package io.voyager.bdk.xds.version;
 
 import com.google.protobuf.Message;
-import io.envoyproxy.controlplane.cache.ResourceVersionResolver;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
@@ -11,10 +10,10 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.voyager.bdk.xds.translate.XdsResources;
-import java.util.ArrayList;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
+import java.util.EnumMap;
 import java.util.List;
-import java.util.SortedMap;
-import java.util.TreeMap;
+import java.util.Map;
 
 /**
  * A v3 snapshot whose resource versions and type versions come from content
@@ -25,50 +24,69 @@ import java.util.TreeMap;
  * nothing of the key.
  */
 public final class ContentVersionedSnapshot extends Snapshot {
-  private final SnapshotResources<Cluster> clusters;
-  private final SnapshotResources<ClusterLoadAssignment> endpoints;
-  private final SnapshotResources<Listener> listeners;
-  private final SnapshotResources<RouteConfiguration> routes;
-  private final SnapshotResources<Secret> secrets;
-  /** Route scopes by name (java-control-plane's SnapshotResources cannot name this type), and their type version. */
-  private final SortedMap<String, VersionedResource<?>> scopedRoutes = new TreeMap<>();
-  private final String scopedRoutesVersion;
+  private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
 
-  private ContentVersionedSnapshot(XdsResources resources) {
-    this.clusters = versioned(resources.clusters());
-    this.endpoints = versioned(resources.endpoints());
-    this.listeners = versioned(resources.listeners());
-    this.routes = versioned(resources.routes());
-    this.secrets = versioned(resources.secrets());
-    SortedMap<String, String> scopeVersions = new TreeMap<>();
-    for (var scope : resources.scopedRoutes()) {
-      String version = ContentVersions.ofResource(scope);
-      if (scopeVersions.put(scope.getName(), version) != null) {
-        throw new IllegalArgumentException("two ScopedRouteConfiguration resources are named '" + scope.getName() + "'");
-      }
-      scopedRoutes.put(scope.getName(), VersionedResource.create(scope, version));
+  private final long id = IDS.incrementAndGet();
+  /** The id of the snapshot {@link #changes} are relative to (0: none, every resource is new). */
+  private final long baseId;
+  private final VersionedResources<Cluster> clusters;
+  private final VersionedResources<ClusterLoadAssignment> endpoints;
+  private final VersionedResources<Listener> listeners;
+  private final VersionedResources<RouteConfiguration> routes;
+  private final VersionedResources<Secret> secrets;
+  /** Route scopes by name (java-control-plane's Snapshot cannot name this type). */
+  private final VersionedResources<ScopedRouteConfiguration> scopedRoutes;
+  private final Map<XdsType, TypeChanges> changes = new EnumMap<>(XdsType.class);
+  private final String summaryVersion;
+
+  /** What differs in one type from the base snapshot: names new or changed, names gone (each sorted). */
+  public record TypeChanges(List<String> changed, List<String> removed) {
+    public boolean isEmpty() {
+      return changed.isEmpty() && removed.isEmpty();
     }
-    this.scopedRoutesVersion = ContentVersions.ofType(scopeVersions);
   }
 
+  private ContentVersionedSnapshot(ContentVersionedSnapshot base, XdsResources resources) {
+    this.baseId = base == null ? 0 : base.id;
+    this.clusters = next(XdsType.CLUSTER, base == null ? null : base.clusters, resources.clusters());
+    this.endpoints = next(XdsType.ENDPOINT, base == null ? null : base.endpoints, resources.endpoints());
+    this.listeners = next(XdsType.LISTENER, base == null ? null : base.listeners, resources.listeners());
+    this.routes = next(XdsType.ROUTE, base == null ? null : base.routes, resources.routes());
+    this.secrets = next(XdsType.SECRET, base == null ? null : base.secrets, resources.secrets());
+    this.scopedRoutes = next(XdsType.SCOPED_ROUTE, base == null ? null : base.scopedRoutes, resources.scopedRoutes());
+    this.summaryVersion = "cds=" + clusters.version() + ",eds=" + endpoints.version() + ",lds=" + listeners.version()
+        + ",rds=" + routes.version() + ",sds=" + secrets.version()
+        + (scopedRoutes.versionedResources().isEmpty() ? "" : ",srds=" + scopedRoutes.version());
+  }
+
+  private <T extends Message> VersionedResources<T> next(XdsType type, VersionedResources<T> base, List<T> list) {
+    VersionedResources.Next<T> next = VersionedResources.next(base == null ? VersionedResources.empty() : base, list);
+    changes.put(type, new TypeChanges(next.changed(), next.removed()));
+    return next.resources();
+  }
+
+  /** A snapshot of {@code resources}, every resource versioned afresh. */
   public static ContentVersionedSnapshot of(XdsResources resources) {
-    return new ContentVersionedSnapshot(resources);
+    return new ContentVersionedSnapshot(null, resources);
   }
 
-  private static <T extends Message> SnapshotResources<T> versioned(List<T> resources) {
-    List<VersionedResource<T>> versioned = new ArrayList<>(resources.size());
-    SortedMap<String, String> versions = new TreeMap<>();
-    for (T resource : resources) {
-      String version = ContentVersions.ofResource(resource);
-      String name = ContentVersions.name(resource);
-      if (versions.put(name, version) != null) {
-        throw new IllegalArgumentException("two " + resource.getDescriptorForType().getName() + " resources are named '" + name + "'");
-      }
-      versioned.add(VersionedResource.create(resource, version));
-    }
-    String typeVersion = ContentVersions.ofType(versions);
-    ResourceVersionResolver resolver = names -> typeVersion;
-    return SnapshotResources.create(versioned, resolver);
+  /**
+   * A snapshot of {@code resources} built on {@code previous} (null: as {@link #of}): resources
+   * that are the identical message objects {@code previous} held keep their versions without being
+   * looked at again, so the cost follows what changed; {@link #changes} tells what did.
+   */
+  public static ContentVersionedSnapshot next(ContentVersionedSnapshot previous, XdsResources resources) {
+    return new ContentVersionedSnapshot(previous, resources);
+  }
+
+  /** True if {@link #changes} are relative to {@code snapshot} (false for null). */
+  public boolean builtOn(ContentVersionedSnapshot snapshot) {
+    return snapshot != null && snapshot.id == baseId;
+  }
+
+  /** What differs in {@code type} from the snapshot this one was built on (everything, if none). */
+  public TypeChanges changes(XdsType type) {
+    return changes.get(type);
   }
 
   @Override
@@ -97,25 +115,22 @@ public final class ContentVersionedSnapshot extends Snapshot {
   }
 
   /** The route scopes (SRDS) of the scoped route layout by name; none in the single layout. */
-  public java.util.Map<String, io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopedRoutes() {
-    java.util.Map<String, io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> byName = new TreeMap<>();
-    scopedRoutes.forEach((name, resource) ->
-        byName.put(name, (io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration) resource.resource()));
-    return byName;
+  public java.util.Map<String, ScopedRouteConfiguration> scopedRoutes() {
+    return scopedRoutes.resources();
   }
 
   /** The versioned resources of {@code type}, by name. */
   @SuppressWarnings("unchecked")
   public java.util.Map<String, VersionedResource<?>> resources(XdsType type) {
     if (type == XdsType.SCOPED_ROUTE) {
-      return java.util.Collections.unmodifiableMap(scopedRoutes);
+      return (java.util.Map<String, VersionedResource<?>>) (java.util.Map<String, ?>) scopedRoutes.versionedResources();
     }
     return (java.util.Map<String, VersionedResource<?>>) versionedResources(type.controlPlaneType());
   }
 
   /** The version of the resources of {@code type}. */
   public String version(XdsType type) {
-    return type == XdsType.SCOPED_ROUTE ? scopedRoutesVersion : version(type.controlPlaneType());
+    return type == XdsType.SCOPED_ROUTE ? scopedRoutes.version() : version(type.controlPlaneType());
   }
 
   /**
@@ -126,6 +141,65 @@ public final class ContentVersionedSnapshot extends Snapshot {
   @SuppressWarnings({"rawtypes", "unchecked"})
   public java.util.Map versionedResources(io.envoyproxy.controlplane.cache.Resources.ResourceType type) {
     return super.versionedResources(type);
+  }
+
+  /**
+   * As {@link #ensureConsistent}, checking only what changed since {@code previous} when this
+   * snapshot was built on it (and {@code previous} was consistent): the touched clusters and load
+   * assignments pair up, changed route scopes name existing route configurations, removed route
+   * configurations are named by no scope, and the listeners are checked when they, or route
+   * configurations, secrets or scopes they may name, changed. Anything unusual (an EDS service
+   * name other than the cluster's own) or any finding is settled by the full check.
+   */
+  public void ensureConsistentSince(ContentVersionedSnapshot previous)
+      throws io.envoyproxy.controlplane.cache.SnapshotConsistencyException {
+    if (!builtOn(previous) || !changesConsistent(previous)) {
+      ensureConsistent();
+      return;
+    }
+    if (!changes(XdsType.LISTENER).isEmpty() || !changes(XdsType.ROUTE).removed().isEmpty()
+        || !changes(XdsType.SECRET).removed().isEmpty() || !changes(XdsType.SCOPED_ROUTE).removed().isEmpty()) {
+      ensureListenersConsistent();
+    }
+  }
+
+  /** True if the clusters, load assignments, scopes and route configurations that changed are consistent. */
+  private boolean changesConsistent(ContentVersionedSnapshot previous) {
+    java.util.Set<String> touched = new java.util.HashSet<>();
+    for (List<String> names : List.of(changes(XdsType.CLUSTER).changed(), changes(XdsType.CLUSTER).removed())) {
+      for (String name : names) {
+        for (Cluster c : java.util.Arrays.asList(previous.clusters.resources().get(name), clusters.resources().get(name))) {
+          if (c != null && c.getType() == Cluster.DiscoveryType.EDS && !c.getEdsClusterConfig().getServiceName().isEmpty()) {
+            return false;
+          }
+        }
+        touched.add(name);
+      }
+    }
+    touched.addAll(changes(XdsType.ENDPOINT).changed());
+    touched.addAll(changes(XdsType.ENDPOINT).removed());
+    for (String name : touched) {
+      Cluster c = clusters.resources().get(name);
+      boolean eds = c != null && c.getType() == Cluster.DiscoveryType.EDS;
+      if (eds != endpoints.resources().containsKey(name)) {
+        return false;
+      }
+    }
+    for (String name : changes(XdsType.SCOPED_ROUTE).changed()) {
+      if (!routes.resources().containsKey(scopedRoutes.resources().get(name).getRouteConfigurationName())) {
+        return false;
+      }
+    }
+    List<String> removedRoutes = changes(XdsType.ROUTE).removed();
+    if (!removedRoutes.isEmpty()) {
+      java.util.Set<String> gone = new java.util.HashSet<>(removedRoutes);
+      for (ScopedRouteConfiguration scope : scopedRoutes.resources().values()) {
+        if (gone.contains(scope.getRouteConfigurationName())) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**
@@ -151,6 +225,11 @@ public final class ContentVersionedSnapshot extends Snapshot {
             "route scope " + scope.getName() + " names route configuration " + scope.getRouteConfigurationName() + ", which is missing");
       }
     }
+    ensureListenersConsistent();
+  }
+
+  /** Every route configuration and SDS secret a listener names exists; scoped routes have scopes. */
+  private void ensureListenersConsistent() throws io.envoyproxy.controlplane.cache.SnapshotConsistencyException {
     for (Listener l : listeners.resources().values()) {
       for (var chain : l.getFilterChainsList()) {
         if (chain.hasTransportSocket()) {
@@ -173,7 +252,7 @@ public final class ContentVersionedSnapshot extends Snapshot {
           }
           try {
             var hcm = filter.getTypedConfig().unpack(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);
-            if (hcm.hasScopedRoutes() && scopedRoutes.isEmpty()) {
+            if (hcm.hasScopedRoutes() && scopedRoutes.resources().isEmpty()) {
               throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException(
                   "listener " + l.getName() + " has scoped routes, but there are no route scopes");
             }
@@ -191,8 +270,6 @@ public final class ContentVersionedSnapshot extends Snapshot {
 
   /** {@code cds=…,eds=…,lds=…,rds=…,sds=…} (and {@code ,srds=…} with route scopes): equal for equal content. */
   public String summaryVersion() {
-    return "cds=" + clusters.version() + ",eds=" + endpoints.version() + ",lds=" + listeners.version()
-        + ",rds=" + routes.version() + ",sds=" + secrets.version()
-        + (scopedRoutes.isEmpty() ? "" : ",srds=" + scopedRoutesVersion);
+    return summaryVersion;
   }
 }

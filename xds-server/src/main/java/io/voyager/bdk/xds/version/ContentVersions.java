@@ -47,7 +47,7 @@ public final class ContentVersions {
   }
 
   /** Digests by message identity: resources (by their version scheme) and routes. */
-  private static final Cache<Message, Digest> DIGESTS = Caffeine.newBuilder().weakKeys().build();
+  private static final Cache<Message, Digest> DIGESTS = Caffeine.newBuilder().weakKeys().executor(Runnable::run).build(); // maintenance inline: no pool task per read
 
   public static String ofResource(Message resource) {
     return remembered(resource, r -> r instanceof RouteConfiguration rc ? routeConfigurationDigest(rc) : messageDigest(r))

@@ -1,0 +1,163 @@
+package io.voyager.bdk.xds.translate;
+
+import static io.voyager.bdk.xds.Fixtures.book;
+import static io.voyager.bdk.xds.Fixtures.ready;
+import static io.voyager.bdk.xds.Fixtures.slice;
+import static io.voyager.bdk.xds.Fixtures.webhook;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.envoyproxy.controlplane.cache.VersionedResource;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
+import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.ServiceKey;
+import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import io.voyager.bdk.xds.version.XdsType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Property: random sequences of single changes (a book's webhooks changed, its endpoints changed,
+ * a book added, removed, held out or released, several at once) give, incrementally, exactly what a
+ * from-scratch translation gives: the same resources, and snapshots built on the previous one
+ * ({@link ContentVersionedSnapshot#next}) with the same resource versions, type versions and
+ * summary as snapshots built afresh, and changes equal to a full comparison of the two snapshots.
+ * Both route layouts.
+ */
+class IncrementalEqualsFullPropertyTest {
+  static final int STEPS = 100;
+
+  final List<BookSource> books = new ArrayList<>();
+  final Map<ServiceKey, List<EndpointSliceView>> slices = new HashMap<>();
+  final Map<String, String> heldOut = new HashMap<>();
+  int next;
+
+  @ParameterizedTest
+  @EnumSource(RouteLayout.class)
+  void incrementalTranslationsAndSnapshotsEqualFromScratchOnes(RouteLayout layout) {
+    XdsTranslator xds = new XdsTranslator(GatewayTranslatorTest.SETTINGS.transcoder(), layout);
+    for (long seed : new long[] {1, 42}) {
+      books.clear();
+      slices.clear();
+      heldOut.clear();
+      Random random = new Random(seed);
+      for (int i = 0; i < 12; i++) {
+        addBook(random);
+      }
+      IncrementalTranslator incremental = new IncrementalTranslator(xds);
+      GatewayTranslator full = new GatewayTranslator(xds);
+      ContentVersionedSnapshot chained = null;
+      for (int step = 0; step < STEPS; step++) {
+        int changes = random.nextInt(10) == 0 ? 1 + random.nextInt(4) : 1;
+        for (int c = 0; c < changes; c++) {
+          change(random);
+        }
+        Map<ServiceKey, List<EndpointSliceView>> all = new HashMap<>(GatewayTranslatorTest.CORE_SLICES);
+        all.putAll(slices);
+        GatewayInput input = new GatewayInput(GatewayTranslatorTest.SETTINGS, books, all, heldOut)
+            .withJwks(io.voyager.bdk.xds.Fixtures.JWKS);
+        Translation fromScratch = full.translate(input);
+        Translation translated = incremental.translate(input);
+        String at = "seed " + seed + " step " + step;
+        assertThat(translated.resources()).as(at).isEqualTo(fromScratch.resources());
+        assertThat(translated.books()).as(at).isEqualTo(fromScratch.books());
+
+        ContentVersionedSnapshot previous = chained;
+        chained = ContentVersionedSnapshot.next(previous, translated.resources());
+        ContentVersionedSnapshot afresh = ContentVersionedSnapshot.of(fromScratch.resources());
+        assertThat(chained.summaryVersion()).as(at).isEqualTo(afresh.summaryVersion());
+        for (XdsType type : XdsType.values()) {
+          assertThat(versions(chained, type)).as(at + " " + type).isEqualTo(versions(afresh, type));
+          assertThat(chained.version(type)).as(at + " " + type).isEqualTo(afresh.version(type));
+          Map<String, String> before = previous == null ? Map.of() : versions(previous, type);
+          Map<String, String> after = versions(chained, type);
+          TreeSet<String> changed = new TreeSet<>();
+          after.forEach((name, version) -> {
+            if (!version.equals(before.get(name))) {
+              changed.add(name);
+            }
+          });
+          TreeSet<String> removed = new TreeSet<>(before.keySet());
+          removed.removeAll(after.keySet());
+          assertThat(chained.changes(type).changed()).as(at + " changed " + type).containsExactlyElementsOf(changed);
+          assertThat(chained.changes(type).removed()).as(at + " removed " + type).containsExactlyElementsOf(removed);
+        }
+        assertThat(chained.builtOn(previous)).isEqualTo(previous != null);
+      }
+    }
+  }
+
+  static Map<String, String> versions(ContentVersionedSnapshot snapshot, XdsType type) {
+    Map<String, String> versions = new TreeMap<>();
+    for (Map.Entry<String, VersionedResource<?>> e : snapshot.resources(type).entrySet()) {
+      versions.put(e.getKey(), e.getValue().version());
+    }
+    return versions;
+  }
+
+  private void change(Random random) {
+    int kind = books.isEmpty() ? 2 : random.nextInt(6);
+    int index = books.isEmpty() ? 0 : random.nextInt(books.size());
+    switch (kind) {
+      case 0 -> { // the book's webhooks
+        BookSource b = books.get(index);
+        books.set(index, book(b.namespace(), b.name(), webhooks(random)));
+      }
+      case 1 -> { // its endpoints
+        BookSource b = books.get(index);
+        slices.put(new ServiceKey(b.namespace(), b.name()),
+            List.of(slice(b.namespace(), b.name(), "http", 8080, ready("10.1." + random.nextInt(4) + "." + random.nextInt(4)))));
+      }
+      case 2 -> addBook(random);
+      case 3 -> {
+        BookSource gone = books.remove(index);
+        slices.remove(new ServiceKey(gone.namespace(), gone.name()));
+        heldOut.remove(gone.key());
+      }
+      case 4 -> { // held out, or released
+        String key = books.get(index).key();
+        if (heldOut.remove(key) == null) {
+          heldOut.put(key, "Envoy rejected its configuration");
+        }
+      }
+      default -> { // its endpoints go away, or come back
+        BookSource b = books.get(index);
+        ServiceKey service = new ServiceKey(b.namespace(), b.name());
+        if (slices.remove(service) == null) {
+          slices.put(service, List.of(slice(b.namespace(), b.name(), "http", 8080, ready("10.2.0.1"))));
+        }
+      }
+    }
+  }
+
+  private void addBook(Random random) {
+    int n = next++;
+    String namespace = "customer-" + (n % 5);
+    String name = "book-" + n;
+    // Inserted anywhere: the order of the input must not matter.
+    books.add(books.isEmpty() ? 0 : random.nextInt(books.size() + 1), book(namespace, name, webhooks(random)));
+    slices.put(new ServiceKey(namespace, name), List.of(slice(namespace, name, "http", 8080, ready("10.0.0." + (n % 250)))));
+  }
+
+  private static ExternalIntegration[] webhooks(Random random) {
+    List<ExternalIntegration> hooks = new ArrayList<>();
+    if (random.nextBoolean()) {
+      hooks.add(webhook("github", "github"));
+    }
+    if (random.nextInt(3) == 0) {
+      hooks.add(webhook("slack", "slack"));
+    }
+    if (random.nextInt(4) == 0) {
+      hooks.add(webhook("stripe" + random.nextInt(3), "stripe"));
+    }
+    return hooks.toArray(ExternalIntegration[]::new);
+  }
+}
