@@ -15,6 +15,7 @@ import io.voyager.bdk.xds.ir.WebhookRouteIr;
 import io.voyager.bdk.xds.model.ServiceRef;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,8 +30,13 @@ import java.util.Objects;
 public final class IncrementalTranslator {
   private final XdsTranslator xds;
   private Map<String, CachedBook> books = new HashMap<>();
-  private Map<WebhookRouteIr, List<Route>> routes = new HashMap<>();
-  private Map<WebhookRouteIr, WebhookScopes.Scope> scopes = new HashMap<>();
+  /**
+   * By route IR identity: an unchanged book keeps its IR objects (its cached translation), so a
+   * lookup costs an identity hash, not a deep hash of the route; a changed book's new objects miss
+   * and are built afresh, which gives equal resources.
+   */
+  private Map<WebhookRouteIr, List<Route>> routes = new IdentityHashMap<>();
+  private Map<WebhookRouteIr, WebhookScopes.Scope> scopes = new IdentityHashMap<>();
   private Map<BackendKey, CachedBackend> backends = new HashMap<>();
   private int lastTranslatedBooks;
 
@@ -38,7 +44,12 @@ public final class IncrementalTranslator {
     this.xds = xds;
   }
 
-  private record CachedBook(BookSource source, BookTranslation translation) {}
+  /** {@code sortKey}: namespace/name, the order of the per-book results, built once per translation of the book. */
+  private record CachedBook(BookSource source, BookTranslation translation, String sortKey) {
+    CachedBook(BookSource source, BookTranslation translation) {
+      this(source, translation, translation.namespace() + "/" + translation.name());
+    }
+  }
 
   private record BackendKey(ServiceRef service, boolean http2, io.voyager.bdk.xds.ir.UpstreamTlsIr tls) {}
 
@@ -57,7 +68,8 @@ public final class IncrementalTranslator {
     for (BookSource book : input.books()) {
       CachedBook cached = books.get(book.key());
       if (cached == null || !Objects.equals(cached.source(), book)) {
-        cached = new CachedBook(book, BookTranslator.translate(book));
+        BookTranslation fresh = BookTranslator.translate(book);
+        cached = new CachedBook(book, cached == null ? fresh : withPreviousRoutes(fresh, cached.translation()));
         translated++;
       }
       nextBooks.put(book.key(), cached);
@@ -67,7 +79,7 @@ public final class IncrementalTranslator {
       BookTranslation t = heldOut != null
           ? new BookTranslation.HeldOut(book.namespace(), book.name(), heldOut)
           : cached.translation();
-      results.add(Map.entry(t.namespace() + "/" + t.name(), t)); // the sort key, built once per book
+      results.add(Map.entry(cached.sortKey(), t));
       if (t instanceof BookTranslation.Accepted a) {
         accepted.add(a);
       }
@@ -95,12 +107,12 @@ public final class IncrementalTranslator {
               nextBackends.put(key, cached);
               return cached.backend();
             });
-    Map<BackendIr, CachedBackend> byBackend = new HashMap<>(nextBackends.size() * 2);
+    Map<BackendIr, CachedBackend> byBackend = new IdentityHashMap<>(nextBackends.size() * 2);
     nextBackends.values().forEach(c -> byBackend.put(c.backend(), c));
     backends = nextBackends;
 
-    Map<WebhookRouteIr, List<Route>> nextRoutes = new HashMap<>(ir.webhookRoutes().size() * 2);
-    Map<WebhookRouteIr, WebhookScopes.Scope> nextScopes = new HashMap<>();
+    Map<WebhookRouteIr, List<Route>> nextRoutes = new IdentityHashMap<>(ir.webhookRoutes().size() * 2);
+    Map<WebhookRouteIr, WebhookScopes.Scope> nextScopes = new IdentityHashMap<>(ir.webhookRoutes().size() * 2);
     java.util.function.Function<WebhookRouteIr, List<Route>> routesOf = route -> {
       List<Route> built = routes.get(route);
       if (built == null) {
@@ -133,6 +145,31 @@ public final class IncrementalTranslator {
     routes = nextRoutes;
     scopes = nextScopes;
     return new Translation(resources, results.stream().map(Map.Entry::getValue).toList());
+  }
+
+  /**
+   * {@code fresh} with each route that equals one of the book's {@code previous} routes replaced by
+   * that identical object, so the route caches (keyed by identity) still find the routes a changed
+   * book kept (e.g. when it gains an integration). Costs the book's own routes, squared: a handful.
+   */
+  private static BookTranslation withPreviousRoutes(BookTranslation fresh, BookTranslation previous) {
+    if (!(fresh instanceof BookTranslation.Accepted a) || !(previous instanceof BookTranslation.Accepted p)) {
+      return fresh;
+    }
+    List<WebhookRouteIr> routes = new ArrayList<>(a.routes().size());
+    boolean reused = false;
+    for (WebhookRouteIr route : a.routes()) {
+      WebhookRouteIr same = route;
+      for (WebhookRouteIr old : p.routes()) {
+        if (old.equals(route)) {
+          same = old;
+          reused = true;
+          break;
+        }
+      }
+      routes.add(same);
+    }
+    return reused ? new BookTranslation.Accepted(a.namespace(), a.name(), a.backend(), routes) : fresh;
   }
 
   /** How many books the last {@link #translate} actually re-translated (the rest came from cache). */
