@@ -411,6 +411,8 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
     private final ManagedChannel channel;
     private final Map<String, Cluster> clusters = new HashMap<>();
     private final Map<String, Set<String>> names = new HashMap<>();
+    /** Route scope name → the route configuration it names. */
+    private final Map<String, String> scopeRoutes = new HashMap<>();
     private final Set<String> heldRoutes = ConcurrentHashMap.newKeySet();
     private StreamObserver<DeltaDiscoveryRequest> requests;
 
@@ -441,41 +443,98 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
       bytes.addAndGet(response.getSerializedSize());
       String type = response.getTypeUrl();
       requests.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce(response.getNonce()).build());
+      // As Envoy does: subscriptions change by what the response changed, never by a pass over all
+      // resources held (the client must not be the O(N) part of what is measured).
       if (type.equals(CDS)) {
+        Set<String> added = new TreeSet<>();
+        Set<String> removed = new TreeSet<>();
         for (Resource resource : response.getResourcesList()) {
-          clusters.put(resource.getName(), cluster(resource.getResource()));
+          Cluster cluster = cluster(resource.getResource());
+          Cluster old = clusters.put(resource.getName(), cluster);
+          if (old != null) {
+            edsName(old).ifPresent(removed::add);
+          }
+          edsName(cluster).ifPresent(name -> {
+            removed.remove(name);
+            added.add(name);
+          });
         }
-        response.getRemovedResourcesList().forEach(clusters::remove);
-        subscribe(EDS, edsNames(clusters.values()));
+        for (String name : response.getRemovedResourcesList()) {
+          Cluster old = clusters.remove(name);
+          if (old != null) {
+            edsName(old).ifPresent(removed::add);
+          }
+        }
+        subscribe(EDS, added, removed, !names.containsKey(EDS));
       } else if (type.equals(RDS)) {
         response.getResourcesList().forEach(resource -> heldRoutes.add(resource.getName()));
         heldRoutes.removeAll(response.getRemovedResourcesList());
-      }
-      if (type.equals(LDS) || type.equals(SRDS)) {
-        // Envoy asks for the route configuration each scope names; here: every one the snapshot has.
-        subscribe(RDS, new TreeSet<>(routeNames.get()));
+      } else if (type.equals(LDS) && !types.contains(SRDS)) {
+        Set<String> wanted = new TreeSet<>(routeNames.get()); // the listeners name them (a handful)
+        Set<String> had = names.getOrDefault(RDS, Set.of());
+        Set<String> added = new TreeSet<>(wanted);
+        added.removeAll(had);
+        Set<String> removed = new TreeSet<>(had);
+        removed.removeAll(wanted);
+        subscribe(RDS, added, removed, !names.containsKey(RDS));
+      } else if (type.equals(SRDS)) {
+        // Envoy asks for the route configuration each scope names.
+        Set<String> added = new TreeSet<>();
+        Set<String> removed = new TreeSet<>();
+        for (Resource resource : response.getResourcesList()) {
+          String routes = scope(resource.getResource()).getRouteConfigurationName();
+          String old = scopeRoutes.put(resource.getName(), routes);
+          if (old != null && !old.equals(routes)) {
+            removed.add(old);
+          }
+          added.add(routes);
+        }
+        for (String name : response.getRemovedResourcesList()) {
+          String old = scopeRoutes.remove(name);
+          if (old != null) {
+            removed.add(old);
+          }
+        }
+        added.removeAll(names.getOrDefault(RDS, Set.of()));
+        subscribe(RDS, added, removed, !names.containsKey(RDS));
       }
       versions.put(type, response.getSystemVersionInfo());
     }
 
-    private void subscribe(String type, Set<String> wanted) {
-      Set<String> had = names.getOrDefault(type, Set.of());
-      if (!wanted.equals(had) || !names.containsKey(type)) {
-        Set<String> added = new HashSet<>(wanted);
-        added.removeAll(had);
-        Set<String> removed = new HashSet<>(had);
-        removed.removeAll(wanted);
-        names.put(type, wanted);
-        if (type.equals(RDS)) {
-          heldRoutes.removeAll(removed);
-        }
-        DeltaDiscoveryRequest.Builder request = DeltaDiscoveryRequest.newBuilder().setTypeUrl(type)
-            .addAllResourceNamesSubscribe(added).addAllResourceNamesUnsubscribe(removed);
-        if (had.isEmpty()) {
-          request.setNode(node());
-        }
-        requests.onNext(request.build());
+    private static java.util.Optional<String> edsName(Cluster cluster) {
+      if (cluster.getType() != Cluster.DiscoveryType.EDS) {
+        return java.util.Optional.empty();
       }
+      String service = cluster.getEdsClusterConfig().getServiceName();
+      return java.util.Optional.of(service.isEmpty() ? cluster.getName() : service);
+    }
+
+    private static io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration scope(Any any) {
+      try {
+        return any.unpack(io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration.class);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** Subscribes {@code added} and unsubscribes {@code removed} names of {@code type}; {@code first}: the type's first request. */
+    private void subscribe(String type, Set<String> added, Set<String> removed, boolean first) {
+      Set<String> current = names.computeIfAbsent(type, t -> new HashSet<>());
+      removed.retainAll(current);
+      if (added.isEmpty() && removed.isEmpty() && !first) {
+        return;
+      }
+      current.addAll(added);
+      current.removeAll(removed);
+      if (type.equals(RDS)) {
+        heldRoutes.removeAll(removed);
+      }
+      DeltaDiscoveryRequest.Builder request = DeltaDiscoveryRequest.newBuilder().setTypeUrl(type)
+          .addAllResourceNamesSubscribe(added).addAllResourceNamesUnsubscribe(removed);
+      if (first) {
+        request.setNode(node());
+      }
+      requests.onNext(request.build());
     }
 
     @Override
