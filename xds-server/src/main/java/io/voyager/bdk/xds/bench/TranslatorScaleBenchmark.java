@@ -185,9 +185,13 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
   }
 
   /** One rebuild as the watcher does it: translate, then the content-versioned snapshot. */
-  record Rebuild(Translation translation, ContentVersionedSnapshot snapshot, long translateNanos, long snapshotNanos, int retranslated) {
+  record Rebuild(Translation translation, ContentVersionedSnapshot snapshot, long translateNanos, long snapshotNanos, int retranslated,
+      long cpuNanos) {
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
     /** As the publisher does it: the snapshot built on the {@code previous} rebuild's (null: none), and checked. */
     static Rebuild of(IncrementalTranslator translator, GatewayInput input, Rebuild previous) {
+      long cpuStart = THREADS.getCurrentThreadCpuTime();
       long start = System.nanoTime();
       Translation translation = translator.translate(input);
       long translated = System.nanoTime();
@@ -200,7 +204,8 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
         throw new IllegalStateException(e);
       }
       long end = System.nanoTime();
-      return new Rebuild(translation, snapshot, translated - start, end - translated, translator.lastTranslatedBooks());
+      long cpu = THREADS.getCurrentThreadCpuTime() - cpuStart;
+      return new Rebuild(translation, snapshot, translated - start, end - translated, translator.lastTranslatedBooks(), cpu);
     }
 
     long totalNanos() {
@@ -221,7 +226,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
   /** Timings of one measurement row (figures only: rebuilds are not kept, so heap figures stay honest). */
   static final class Samples {
     final String label;
-    final List<long[]> nanos = new ArrayList<>(); // {translate, snapshot}
+    final List<long[]> nanos = new ArrayList<>(); // {translate, snapshot, cpu of both}
     final TreeSet<String> changedTypes = new TreeSet<>();
     final TreeSet<Integer> retranslated = new TreeSet<>();
     int unchanged;
@@ -231,7 +236,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
     }
 
     void add(Rebuild run, Rebuild previous) {
-      nanos.add(new long[] {run.translateNanos(), run.snapshotNanos()});
+      nanos.add(new long[] {run.translateNanos(), run.snapshotNanos(), run.cpuNanos()});
       retranslated.add(run.retranslated());
       if (previous != null) {
         String changed = run.changedTypes(previous);
@@ -243,11 +248,12 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
     }
 
     String row() {
-      return String.format(Locale.ROOT, "%-40s %4d  %9s  %9s  %9s  %10s  %s",
+      return String.format(Locale.ROOT, "%-40s %4d  %9s  %9s  %9s  %9s  %10s  %s",
           label, nanos.size(),
           p50Max(nanos.stream().mapToLong(n -> n[0]).toArray()),
           p50Max(nanos.stream().mapToLong(n -> n[1]).toArray()),
           p50Max(nanos.stream().mapToLong(n -> n[0] + n[1]).toArray()),
+          p50Max(nanos.stream().mapToLong(n -> n[2]).toArray()),
           retranslated.size() == 1 ? String.valueOf(retranslated.first()) : retranslated.toString(),
           changedTypes.isEmpty() ? "-" : String.join(",", changedTypes));
     }
@@ -269,6 +275,8 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
             quantileMillis(n -> n[1], q), "ms", null);
         figures.figure("scale." + key + ".total_ms." + p, labels, label + ": total, " + p,
             quantileMillis(n -> n[0] + n[1], q), "ms", q == 0.99 ? totalP99 : null);
+        figures.figure("scale." + key + ".cpu_ms." + p, labels, label + ": CPU time of the rebuilding thread, " + p,
+            quantileMillis(n -> n[2], q), "ms", null);
       }
     }
 
@@ -356,10 +364,10 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "resources: listeners=%d route configurations=%d (routes=%d) clusters=%d endpoints (CLAs)=%d%n",
           resources.listeners().size(), resources.routes().size(), routes, resources.clusters().size(), resources.endpoints().size());
       System.out.println();
-      System.out.printf(Locale.ROOT, "%-40s %4s  %9s  %9s  %9s  %10s  %s%n",
-          "measurement (times in ms, p50/max)", "runs", "translate", "snapshot", "total", "books re-", "type versions changed");
-      System.out.printf(Locale.ROOT, "%-40s %4s  %9s  %9s  %9s  %10s  %s%n",
-          "", "", "", "+versions", "", "translated", "(vs. previous rebuild)");
+      System.out.printf(Locale.ROOT, "%-40s %4s  %9s  %9s  %9s  %9s  %10s  %s%n",
+          "measurement (times in ms, p50/max)", "runs", "translate", "snapshot", "total", "CPU", "books re-", "type versions changed");
+      System.out.printf(Locale.ROOT, "%-40s %4s  %9s  %9s  %9s  %9s  %10s  %s%n",
+          "", "", "", "+versions", "(wall)", "(thread)", "translated", "(vs. previous rebuild)");
       for (Samples s : List.of(firstCold, cold, book, slice, none)) {
         System.out.println(s.row());
       }
