@@ -197,14 +197,18 @@ $(GHZ): bench-tools/ghz/go.mod bench-tools/ghz/go.sum
 
 ## Benchmark, not a test: the xds-server translator at scale, in memory (no Kubernetes, no Envoy):
 ## 10,000 books over 1,000 namespaces by default, translated from cold and after single changes,
-## with snapshot content versions, serialized sizes and approximate heap (SCALE_ARGS, --help).
+## with snapshot content versions, serialized sizes and approximate heap (SCALE_ARGS, --help); once per
+## route layout (single, then scoped).
 bench-scale:
 	$(MVN) -q install -DskipTests -pl xds-server -am
 	$(MVN) -q dependency:build-classpath -pl xds-server -Dmdep.includeScope=runtime \
 	  -Dmdep.outputFile="$(CURDIR)/$(XDS_CLASSPATH)"
 	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
-	  io.voyager.bdk.xds.bench.TranslatorScaleBenchmark $(SCALE_ARGS)
+	  io.voyager.bdk.xds.bench.TranslatorScaleBenchmark --route-layout single $(SCALE_ARGS)
+	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
+	  io.voyager.bdk.xds.bench.TranslatorScaleBenchmark --route-layout scoped $(SCALE_ARGS)
 
 ## Benchmark, not a test: bytes and time per single-book change on the ADS stream, state-of-the-world
 ## vs delta xDS (the xds-server's discovery servers on loopback gRPC, one Envoy-like client per

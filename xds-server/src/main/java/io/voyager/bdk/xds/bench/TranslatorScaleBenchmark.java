@@ -384,7 +384,11 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
               + "with inputs %d MiB, with inputs + translator caches + one snapshot %d MiB (translation and snapshot ~%d MiB)%n",
           heapBefore >> 20, heapInputs >> 20, heapBuilt >> 20, (heapBuilt - heapInputs) >> 20);
 
-      try (BenchFigures figures = BenchFigures.open("scale", "xds-server translator at scale, in memory (make bench-scale)")) {
+      boolean single = flags.layout == io.voyager.bdk.xds.translate.RouteLayout.SINGLE;
+      try (BenchFigures figures = single
+          ? BenchFigures.open("scale", "xds-server translator at scale, in memory (make bench-scale)")
+          : BenchFigures.open("scale-" + flags.layout.flagValue(),
+              "xds-server translator at scale, " + flags.layout.flagValue() + " route layout, in memory (make bench-scale)")) {
         Map<String, String> labels = flags.layout == io.voyager.bdk.xds.translate.RouteLayout.SINGLE
             ? Map.of("books", String.valueOf(gateway.books.size()))
             : Map.of("books", String.valueOf(gateway.books.size()), "layout", flags.layout.name().toLowerCase(Locale.ROOT));
