@@ -49,7 +49,7 @@ RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
 BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
 
-.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-ads bench-convergence bench-report images book-runtime-test \
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-ads bench-convergence bench-report images book-runtime-test docs-links \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -64,6 +64,7 @@ help:
 	@echo "make images  OCI image tarballs + SBOMs of every service and the Python book runtime in target/images;"
 	@echo "             pins their digests in k8s/overlays/digests (IMAGE_BASE=debian|official)"
 	@echo "make book-runtime-test  the Python book runtime's tests (pytest in $(VENV))"
+	@echo "make docs-links  every relative link and anchor of the Markdown files and every Markdown anchor named in code resolves"
 	@echo "make cluster         start a real single-node Kubernetes cluster here (root; kubeconfig .run/cluster/kubeconfig)"
 	@echo "make cluster-down    stop it and remove everything it made (safe to run twice)"
 	@echo "make cluster-status  what runs where"
@@ -129,11 +130,15 @@ nats-server:
 ## dry-run the overlays on the real kube-apiserver; then the real-node suite
 ## (k8s/cluster/e2e.sh --if-possible: skipped with a message when not root or when another
 ## checkout's cluster holds the node network; never skipped in CI).
-test: envoy kube-apiserver nats-server book-runtime-test
+test: docs-links envoy kube-apiserver nats-server book-runtime-test
 	flags="$$(images/base-flags.sh) $$(images/binary-flags.sh)"; \
 	$(MVN) -B install -Pimages $$flags -Dbdk.images.run=$(RUN_IMAGES)
 	@if [ "$(CLUSTER_E2E)" = true ]; then k8s/cluster/e2e.sh --if-possible $(MVN); \
 	else echo "cluster-e2e: skipped (CLUSTER_E2E=$(CLUSTER_E2E))"; fi
+
+## Documentation links: relative paths and #anchors resolve (bin/check-doc-links).
+docs-links:
+	bin/check-doc-links
 
 ## The reference Python book runtime's tests (pytest, installed into .venv from its requirements).
 book-runtime-test: $(BOOK_RUNTIME_STAMP)
