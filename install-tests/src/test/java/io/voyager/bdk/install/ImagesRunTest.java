@@ -39,7 +39,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The images, run. Each tarball goes to a registry on 127.0.0.1 the way the README pushes it
+ * The images, run. Each tarball goes to a registry on 127.0.0.1 the way docs/install.md pushes it
  * (skopeo copy --preserve-digests; the registry's digest must be the one make images pins), podman
  * pulls it back by that digest and starts it as Kubernetes would with k8s/deploy: the Deployment's
  * args and env, the image's own non-root user, a read-only root filesystem with only /tmp writable,

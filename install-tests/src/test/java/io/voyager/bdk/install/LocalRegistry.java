@@ -13,7 +13,7 @@ import org.awaitility.Awaitility;
 
 /**
  * A container registry on 127.0.0.1 (Debian's docker-registry, the CNCF distribution registry):
- * where the images go the way README's "Running in a cluster" pushes them (skopeo copy
+ * where the images go the way docs/install.md's "Running in a cluster" pushes them (skopeo copy
  * --preserve-digests from the OCI tarballs), and where podman pulls them from by digest.
  */
 final class LocalRegistry implements AutoCloseable {

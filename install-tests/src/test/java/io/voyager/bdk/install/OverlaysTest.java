@@ -174,7 +174,7 @@ class OverlaysTest {
   void devTakesTheRegistryComponentToo() throws IOException {
     Path k8s = copyOfK8s();
     Path dev = k8s.resolve("overlays/dev/kustomization.yaml");
-    // As the README says: after ../digests, so the digests pin the images before they are moved.
+    // As docs/install.md says: after ../digests, so the digests pin the images before they are moved.
     Files.writeString(dev, Files.readString(dev).replace("  - ../digests\n", "  - ../digests\n  - ../registry\n"));
     Rendered rendered = render(k8s.resolve("overlays/dev"));
     assertAirGapped(rendered, REGISTRY);

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * One real kube-apiserver + etcd (io.fabric8:kube-api-test, binaries built by
  * k8s/test-apiserver/build.sh, never downloaded) for the whole run, with the CRDs of k8s/crds
- * applied the way the README says (kubectl apply --server-side, then wait for Established). A test
+ * applied the way docs/install.md says (kubectl apply --server-side, then wait for Established). A test
  * class takes a {@link Cluster} parameter in its {@code @BeforeAll}.
  */
 final class RealApiServer implements ParameterResolver {
