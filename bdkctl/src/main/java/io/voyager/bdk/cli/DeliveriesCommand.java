@@ -22,12 +22,7 @@ import picocli.CommandLine.Spec;
 final class DeliveriesCommand implements Callable<Integer> {
   @Mixin NatsOptions nats;
 
-  @Option(names = "--namespace", required = true, description = "The instance's customer namespace, e.g. customer-acme.")
-  String namespace;
-
-  @Option(names = "--instance", required = true,
-      description = "The instance's ExternalBookDefinition name (the part after '/' in x-bdk-instance).")
-  String instance;
+  @Mixin InstanceOptions target;
 
   @Option(names = "--limit", defaultValue = "50", description = "At most this many (default: ${DEFAULT-VALUE}).")
   int limit;
@@ -38,7 +33,7 @@ final class DeliveriesCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     try (Connection connection = nats.connect()) {
-      List<DeliveryRecord> records = new DeliveryRecords(connection, QueueSettings.defaults()).recent(namespace, instance, limit);
+      List<DeliveryRecord> records = new DeliveryRecords(connection, QueueSettings.defaults()).recent(target.namespace, target.instance, limit);
       Table table = new Table("WEBHOOK_ID", "INTEGRATION", "STATE", "ATTEMPTS", "LAST_STATUS", "NEXT_ATTEMPT", "UPDATED");
       for (DeliveryRecord r : records) {
         table.row(r.webhookId(), r.integration(), r.state(), Integer.toString(r.attempts()),
@@ -47,7 +42,7 @@ final class DeliveriesCommand implements Callable<Integer> {
       }
       table.print(out);
       if (records.isEmpty()) {
-        out.println("(no queued deliveries recorded for " + namespace + "/" + instance + ")");
+        out.println("(no queued deliveries recorded for " + target + ")");
       }
       out.flush();
       return 0;

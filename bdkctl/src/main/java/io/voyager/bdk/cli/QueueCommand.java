@@ -25,12 +25,7 @@ import picocli.CommandLine.Spec;
 final class QueueCommand implements Callable<Integer> {
   @Mixin NatsOptions nats;
 
-  @Option(names = "--namespace", required = true, description = "The instance's customer namespace, e.g. customer-acme.")
-  String namespace;
-
-  @Option(names = "--instance", required = true,
-      description = "The instance's ExternalBookDefinition name (the part after '/' in x-bdk-instance).")
-  String instance;
+  @Mixin InstanceOptions target;
 
   @Option(names = "--integration", required = true, paramLabel = "NAME",
       description = "A queued binding's integration (repeat for several).")
@@ -46,7 +41,7 @@ final class QueueCommand implements Callable<Integer> {
       Instant now = Instant.now();
       Table table = new Table("INTEGRATION", "WAITING", "OLDEST_WAITING", "DEAD_LETTERED", "LAST_DEAD_LETTER");
       for (String integration : integrations) {
-        QueueSummaries.EndpointQueue q = summaries.read(namespace, instance, integration);
+        QueueSummaries.EndpointQueue q = summaries.read(target.namespace, target.instance, integration);
         String oldest = q.oldestWaitingSince() == null ? "-"
             : Duration.between(q.oldestWaitingSince(), now).toSeconds() + "s (since " + q.oldestWaitingSince() + ")";
         QueueSummaries.LastDeadLetter last = q.lastDeadLetter();
