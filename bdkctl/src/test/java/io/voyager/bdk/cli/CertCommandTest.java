@@ -1,11 +1,10 @@
 package io.voyager.bdk.cli;
 
+import static io.voyager.bdk.cli.BdkctlRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.voyager.bdk.support.tls.CertificateAuthority;
 import io.voyager.bdk.support.tls.PeerIdentity;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -17,24 +16,12 @@ import org.junit.jupiter.api.io.TempDir;
 class CertCommandTest {
   @TempDir Path runDir;
 
-  record Run(int exitCode, String out, String err) {}
-
-  Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cli = Bdkctl.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void issuesAClientCertificateOfTheStacksInternalCa() throws Exception {
     CertificateAuthority ca = CertificateAuthority.create("local internal CA", Duration.ofDays(1));
     ca.writeTo(runDir.resolve("tls/internal"));
 
-    Run run = run("cert", "--run-dir", runDir.toString(), "--name", "alice", "--print-flags");
+    BdkctlRun run = run("cert", "--run-dir", runDir.toString(), "--name", "alice", "--print-flags");
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     Path dir = runDir.resolve("tls/clients/alice");
@@ -49,7 +36,7 @@ class CertCommandTest {
 
   @Test
   void withoutARunningStackItSaysSoAndBadOptionsAreNamed() {
-    Run missing = run("cert", "--run-dir", runDir.toString());
+    BdkctlRun missing = run("cert", "--run-dir", runDir.toString());
     assertThat(missing.exitCode()).isEqualTo(1);
     assertThat(missing.err()).contains("no local stack CA in").contains("make run");
     assertThat(run("cert", "--run-dir", runDir.toString(), "--name", "Not A Label").err()).contains("--name:");

@@ -1,5 +1,6 @@
 package io.voyager.bdk.cli;
 
+import static io.voyager.bdk.cli.BdkctlRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.nimbusds.jose.JWSVerifier;
@@ -11,8 +12,6 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -26,21 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 class DevIssuerCommandTest {
   @TempDir Path runDir;
 
-  record Run(int exitCode, String out, String err) {}
-
-  Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cli = Bdkctl.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void makesTheIssuerOncePrintsOnlyPublicKeysAndItsTokensVerifyWithThem() throws Exception {
-    Run first = run("dev-issuer", "--run-dir", runDir.toString());
+    BdkctlRun first = run("dev-issuer", "--run-dir", runDir.toString());
 
     assertThat(first.exitCode()).as(first.err()).isZero();
     Path file = runDir.resolve("auth/issuer.json");
@@ -49,11 +36,11 @@ class DevIssuerCommandTest {
     assertThat(jwks.getKeys()).hasSize(2).noneMatch(JWK::isPrivate);
     assertThat(first.out()).doesNotContain("\"d\"");
 
-    Run again = run("dev-issuer", "--run-dir", runDir.toString());
+    BdkctlRun again = run("dev-issuer", "--run-dir", runDir.toString());
     assertThat(again.exitCode()).as(again.err()).isZero();
     assertThat(again.out()).as("the keys are kept: tokens signed before stay valid").isEqualTo(first.out());
 
-    Run token = run("token", "--run-dir", runDir.toString(), "--role", "platform-admin", "--alg", "ES256");
+    BdkctlRun token = run("token", "--run-dir", runDir.toString(), "--role", "platform-admin", "--alg", "ES256");
     assertThat(token.exitCode()).as(token.err()).isZero();
     SignedJWT jwt = SignedJWT.parse(token.out().strip());
     JWK key = jwks.getKeyByKeyId(jwt.getHeader().getKeyID());
@@ -70,26 +57,26 @@ class DevIssuerCommandTest {
     assertThat(run("dev-issuer", "--run-dir", runDir.toString()).exitCode()).isZero();
     String before = Files.readString(runDir.resolve("auth/issuer.json"));
 
-    Run other = run("dev-issuer", "--run-dir", runDir.toString(), "--issuer", "https://dev.example");
+    BdkctlRun other = run("dev-issuer", "--run-dir", runDir.toString(), "--issuer", "https://dev.example");
     assertThat(other.exitCode()).isEqualTo(1);
     assertThat(other.err()).contains("issuer.json is issuer 'bdk-dev'", "--issuer 'https://dev.example'", "--rotate");
     assertThat(other.out()).isEmpty();
     assertThat(Files.readString(runDir.resolve("auth/issuer.json"))).isEqualTo(before);
 
-    Run rotated = run("dev-issuer", "--run-dir", runDir.toString(), "--issuer", "https://dev.example", "--rotate");
+    BdkctlRun rotated = run("dev-issuer", "--run-dir", runDir.toString(), "--issuer", "https://dev.example", "--rotate");
     assertThat(rotated.exitCode()).as(rotated.err()).isZero();
-    Run token = run("token", "--run-dir", runDir.toString(), "--role", "platform-admin");
+    BdkctlRun token = run("token", "--run-dir", runDir.toString(), "--role", "platform-admin");
     assertThat(SignedJWT.parse(token.out().strip()).getJWTClaimsSet().getIssuer()).isEqualTo("https://dev.example");
   }
 
   @Test
   void aBlankIssuerOrAMissingRunDirIsAUsageErrorNamingTheOption() {
-    Run blank = run("dev-issuer", "--run-dir", runDir.toString(), "--issuer", " ");
+    BdkctlRun blank = run("dev-issuer", "--run-dir", runDir.toString(), "--issuer", " ");
     assertThat(blank.exitCode()).isEqualTo(2);
     assertThat(blank.err()).contains("--issuer: must not be empty");
     assertThat(runDir.resolve("auth")).doesNotExist();
 
-    Run missing = run("dev-issuer");
+    BdkctlRun missing = run("dev-issuer");
     assertThat(missing.exitCode()).isEqualTo(2);
     assertThat(missing.err()).contains("--run-dir");
   }
@@ -99,7 +86,7 @@ class DevIssuerCommandTest {
     Files.createDirectories(runDir.resolve("auth"));
     Files.writeString(runDir.resolve("auth/issuer.json"), "{\"issuer\":\"bdk-dev\"}");
 
-    Run run = run("dev-issuer", "--run-dir", runDir.toString());
+    BdkctlRun run = run("dev-issuer", "--run-dir", runDir.toString());
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.err()).contains("issuer.json", "--rotate");
     assertThat(Files.readString(runDir.resolve("auth/issuer.json"))).isEqualTo("{\"issuer\":\"bdk-dev\"}");

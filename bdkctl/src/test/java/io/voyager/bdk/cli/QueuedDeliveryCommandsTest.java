@@ -1,12 +1,11 @@
 package io.voyager.bdk.cli;
 
+import static io.voyager.bdk.cli.BdkctlRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.voyager.bdk.nats.NatsServerProcess;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code bdkctl webhook deliveries} and {@code dlq list|replay} against a real nats-server, a real
@@ -29,18 +27,6 @@ class QueuedDeliveryCommandsTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
   @TempDir Path dir;
-
-  record Run(int exitCode, String out, String err) {}
-
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = Bdkctl.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @Test
   void aDeadLetteredWebhookIsListedReplayedByIdAndDeliveredWithItsHistoryShown() throws Exception {
@@ -73,7 +59,7 @@ class QueuedDeliveryCommandsTest {
       assertThat(accepted.statusCode()).isEqualTo(202);
 
       await("dead-lettered").atMost(WAIT).until(() -> run("webhook", "dlq", "list", "--nats-url", url).out().contains("evt_cli_1"));
-      Run list = run("webhook", "dlq", "list", "--nats-url", url, "--since", "1h");
+      BdkctlRun list = run("webhook", "dlq", "list", "--nats-url", url, "--since", "1h");
       assertThat(list.exitCode()).isZero();
       assertThat(list.out()).contains("SEQ", "WEBHOOK_ID", "REASON")
           .containsPattern("evt_cli_1\\s+customer-acme/shop-1\\s+stripe\\s+client_error\\s+1\\s+400");
@@ -81,7 +67,7 @@ class QueuedDeliveryCommandsTest {
           .doesNotContain("evt_cli_1");
       assertThat(run("webhook", "deliveries", "--nats-url", url, "--namespace", "customer-acme", "--instance", "shop-1").out())
           .containsPattern("evt_cli_1\\s+stripe\\s+dead_lettered\\s+1\\s+400");
-      Run queue = run("webhook", "queue", "--nats-url", url, "--namespace", "customer-acme", "--instance", "shop-1",
+      BdkctlRun queue = run("webhook", "queue", "--nats-url", url, "--namespace", "customer-acme", "--instance", "shop-1",
           "--integration", "stripe", "--integration", "github");
       assertThat(queue.exitCode()).as(queue.err()).isZero();
       assertThat(queue.out()).contains("INTEGRATION", "WAITING", "DEAD_LETTERED")
@@ -89,7 +75,7 @@ class QueuedDeliveryCommandsTest {
           .containsPattern("github\\s+0\\s+-\\s+0\\s+-");
 
       status[0] = 200;
-      Run replay = run("webhook", "dlq", "replay", "--nats-url", url, "--id", "evt_cli_1");
+      BdkctlRun replay = run("webhook", "dlq", "replay", "--nats-url", url, "--id", "evt_cli_1");
       assertThat(replay.exitCode()).as(replay.err()).isZero();
       assertThat(replay.out()).contains("replayed evt_cli_1 (customer-acme/shop-1/stripe)", "1 replayed");
       await("delivered after the replay").atMost(WAIT).until(() ->
@@ -105,11 +91,11 @@ class QueuedDeliveryCommandsTest {
 
   @Test
   void anUnreachableNatsIsOneClearError() {
-    Run queue = run("webhook", "queue", "--nats-url", "nats://127.0.0.1:1", "--namespace", "customer-acme",
+    BdkctlRun queue = run("webhook", "queue", "--nats-url", "nats://127.0.0.1:1", "--namespace", "customer-acme",
         "--instance", "x", "--integration", "stripe");
     assertThat(queue.exitCode()).isEqualTo(2);
     assertThat(queue.err()).startsWith("cannot read the queue from nats://127.0.0.1:1");
-    Run run = run("webhook", "deliveries", "--nats-url", "nats://127.0.0.1:1", "--namespace", "customer-acme",
+    BdkctlRun run = run("webhook", "deliveries", "--nats-url", "nats://127.0.0.1:1", "--namespace", "customer-acme",
         "--instance", "x");
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).startsWith("cannot read deliveries from nats://127.0.0.1:1");

@@ -1,5 +1,6 @@
 package io.voyager.bdk.cli;
 
+import static io.voyager.bdk.cli.BdkctlRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.nimbusds.jose.JWSVerifier;
@@ -12,8 +13,6 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.voyager.bdk.support.auth.DevIssuer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,21 +27,9 @@ class TokenCommandTest {
 
   @TempDir Path runDir;
 
-  record Run(int exitCode, String out, String err) {}
-
   @BeforeEach
   void stackWroteItsIssuer() throws Exception {
     ISSUER.writeTo(runDir.resolve("auth"));
-  }
-
-  Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cli = Bdkctl.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
   }
 
   /** The claims of a token printed by bdkctl, after checking its signature against the published JWKS. */
@@ -59,7 +46,7 @@ class TokenCommandTest {
 
   @Test
   void anOrgAdminTokenOfTheLocalIssuerValidForAnHourByDefault() throws Exception {
-    Run run = run("token", "--run-dir", runDir.toString(), "--org", "acme", "--role", "org-admin");
+    BdkctlRun run = run("token", "--run-dir", runDir.toString(), "--org", "acme", "--role", "org-admin");
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     JWTClaimsSet claims = verified(run.out());
@@ -76,7 +63,7 @@ class TokenCommandTest {
 
   @Test
   void repeatedRolesEs256ASubjectAndAnotherLifetime() throws Exception {
-    Run run = run("token", "--run-dir", runDir.toString(), "--org", "globex", "--role", "org-viewer",
+    BdkctlRun run = run("token", "--run-dir", runDir.toString(), "--org", "globex", "--role", "org-viewer",
         "--role", "org-admin,org-viewer", "--alg", "es256", "--ttl", "90s", "--subject", "carol@globex.example");
 
     assertThat(run.exitCode()).as(run.err()).isZero();
@@ -90,7 +77,7 @@ class TokenCommandTest {
 
   @Test
   void aPlatformAdminNeedsNoOrganization() throws Exception {
-    Run run = run("token", "--run-dir", runDir.toString(), "--role", "platform-admin", "--ttl", "PT2H");
+    BdkctlRun run = run("token", "--run-dir", runDir.toString(), "--role", "platform-admin", "--ttl", "PT2H");
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     JWTClaimsSet claims = verified(run.out());
@@ -108,7 +95,7 @@ class TokenCommandTest {
       "--org acme | Missing required option: '--role=ROLE'"})
   void badOptionsAreRefusedNamingTheOptionAndPrintNoToken(String args, String message) {
     String[] argv = ("token --run-dir " + runDir + " " + args.trim()).split(" ");
-    Run run = run(argv);
+    BdkctlRun run = run(argv);
 
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.out()).isEmpty();
@@ -117,7 +104,7 @@ class TokenCommandTest {
 
   @Test
   void withoutARunningStackItSaysSo() {
-    Run run = run("token", "--run-dir", runDir.resolve("elsewhere").toString(), "--role", "platform-admin");
+    BdkctlRun run = run("token", "--run-dir", runDir.resolve("elsewhere").toString(), "--role", "platform-admin");
 
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.out()).isEmpty();

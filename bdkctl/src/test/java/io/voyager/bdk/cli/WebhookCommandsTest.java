@@ -1,5 +1,6 @@
 package io.voyager.bdk.cli;
 
+import static io.voyager.bdk.cli.BdkctlRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -10,8 +11,6 @@ import io.voyager.bdk.extauthz.scheme.Schemes;
 import io.voyager.bdk.extauthz.scheme.Verified;
 import io.voyager.bdk.extauthz.scheme.WebhookRequest;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,7 +25,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
 
 /** bdkctl's output round-trips through ext-authz's verifiers. */
 class WebhookCommandsTest {
@@ -35,18 +33,6 @@ class WebhookCommandsTest {
 
   @TempDir
   Path dir;
-
-  record Run(int exitCode, String out, String err) {}
-
-  Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = Bdkctl.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   Path bodyFile() throws IOException {
     Path file = dir.resolve("body.json");
@@ -67,7 +53,7 @@ class WebhookCommandsTest {
   @ParameterizedTest
   @ValueSource(strings = {"github", "stripe", "slack", "shopify", "zendesk", "standard", "hmac"})
   void signedHeaderLinesVerify(String scheme) throws IOException {
-    Run run = run("webhook", "sign", "--scheme", scheme, "--secret", SECRET, "--body-file", bodyFile().toString());
+    BdkctlRun run = run("webhook", "sign", "--scheme", scheme, "--secret", SECRET, "--body-file", bodyFile().toString());
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     List<Header> headers = parse(run.out().strip());
@@ -78,7 +64,7 @@ class WebhookCommandsTest {
 
   @Test
   void signPrintsExactlyTheHeaderLinesForAFixedTimestampAndId() throws IOException {
-    Run run = run("webhook", "sign", "--scheme", "standard", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    BdkctlRun run = run("webhook", "sign", "--scheme", "standard", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         "--timestamp", "1614265330", "--id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "--body-file", write("{\"test\": 2432232314}"));
     assertThat(run.out()).isEqualTo(String.join(System.lineSeparator(),
         "webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek",
@@ -88,7 +74,7 @@ class WebhookCommandsTest {
 
   @Test
   void hmacOptionsShapeTheSignature() throws IOException {
-    Run run = run("webhook", "sign", "--scheme", "hmac", "--secret", "k", "--hmac-algorithm", "sha512", "--hmac-header", "X-Acme",
+    BdkctlRun run = run("webhook", "sign", "--scheme", "hmac", "--secret", "k", "--hmac-algorithm", "sha512", "--hmac-header", "X-Acme",
         "--hmac-prefix", "sha512=", "--hmac-encoding", "base64", "--hmac-payload", "timestamp.body",
         "--hmac-timestamp-header", "X-Acme-Time", "--timestamp", "1700000000", "--body-file", bodyFile().toString());
     List<Header> headers = parse(run.out().strip());
@@ -105,7 +91,7 @@ class WebhookCommandsTest {
   void secretFileIsReadInsteadOfAnArgument() throws IOException {
     Path secret = dir.resolve("secret");
     Files.writeString(secret, "\nfrom-file\n");
-    Run run = run("webhook", "sign", "--scheme", "github", "--secret-file", secret.toString(), "--id", "d-1", "--body-file", bodyFile().toString());
+    BdkctlRun run = run("webhook", "sign", "--scheme", "github", "--secret-file", secret.toString(), "--id", "d-1", "--body-file", bodyFile().toString());
     List<Header> headers = parse(run.out().strip());
     assertThat(Schemes.byName("github", Map.of()).verify(new WebhookRequest(RequestHeaders.of(headers), BODY), List.of("from-file"),
         new Freshness(Instant.now(), Duration.ofMinutes(5))).deliveryId()).isEqualTo("d-1");
@@ -113,21 +99,21 @@ class WebhookCommandsTest {
 
   @Test
   void badInputIsAClearErrorNamingTheOption() throws IOException {
-    Run unknown = run("webhook", "sign", "--scheme", "gitlab", "--secret", "s", "--body-file", bodyFile().toString());
+    BdkctlRun unknown = run("webhook", "sign", "--scheme", "gitlab", "--secret", "s", "--body-file", bodyFile().toString());
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.err()).contains("gitlab");
 
-    Run noBody = run("webhook", "sign", "--scheme", "github", "--secret", "s", "--body-file", dir.resolve("missing").toString());
+    BdkctlRun noBody = run("webhook", "sign", "--scheme", "github", "--secret", "s", "--body-file", dir.resolve("missing").toString());
     assertThat(noBody.exitCode()).isEqualTo(2);
     assertThat(noBody.err()).contains("--body-file");
 
-    Run badTime = run("webhook", "sign", "--scheme", "slack", "--secret", "s", "--timestamp", "noon", "--body-file", bodyFile().toString());
+    BdkctlRun badTime = run("webhook", "sign", "--scheme", "slack", "--secret", "s", "--timestamp", "noon", "--body-file", bodyFile().toString());
     assertThat(badTime.err()).contains("--timestamp");
 
-    Run hmacOnGithub = run("webhook", "sign", "--scheme", "github", "--secret", "s", "--hmac-header", "X", "--body-file", bodyFile().toString());
+    BdkctlRun hmacOnGithub = run("webhook", "sign", "--scheme", "github", "--secret", "s", "--hmac-header", "X", "--body-file", bodyFile().toString());
     assertThat(hmacOnGithub.err()).contains("--hmac-");
 
-    Run twoSecrets = run("webhook", "sign", "--scheme", "github", "--body-file", bodyFile().toString());
+    BdkctlRun twoSecrets = run("webhook", "sign", "--scheme", "github", "--body-file", bodyFile().toString());
     assertThat(twoSecrets.err()).contains("--secret");
   }
 
@@ -151,7 +137,7 @@ class WebhookCommandsTest {
     server.start();
     try {
       String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/api/v1/webhooks/github/ep";
-      Run run = run("webhook", "send", "--scheme", "github", "--secret", "s3", "--id", "d-7", "--body-file", bodyFile().toString(), "--url", url);
+      BdkctlRun run = run("webhook", "send", "--scheme", "github", "--secret", "s3", "--id", "d-7", "--body-file", bodyFile().toString(), "--url", url);
 
       assertThat(run.exitCode()).isEqualTo(1);
       assertThat(run.out()).startsWith("HTTP 409").contains("x-bdk-webhook-id: d-7").contains("\"reason\":\"replay\"");
@@ -166,7 +152,7 @@ class WebhookCommandsTest {
 
   @Test
   void sendToNothingListeningExitsTwo() throws IOException {
-    Run run = run("webhook", "send", "--scheme", "github", "--secret", "s", "--body-file", bodyFile().toString(),
+    BdkctlRun run = run("webhook", "send", "--scheme", "github", "--secret", "s", "--body-file", bodyFile().toString(),
         "--url", "http://127.0.0.1:9/none", "--timeout-seconds", "2");
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("cannot POST");
