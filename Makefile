@@ -90,9 +90,10 @@ build:
 	$(MVN) -q install -DskipTests -pl local-stack,bdkctl -am
 
 run: envoy nats-server build
-	@# Ctrl-C is the normal way to stop it: exit status 130 is not an error.
+	@# Ctrl-C (or SIGTERM, for a stack started in the background) is the normal way to stop it:
+	@# exit status 130 or 143 is not an error.
 	java -Dproject.root="$(CURDIR)" -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
-	  io.voyager.bdk.local.LocalStackMain $(RUN_ARGS) || [ $$? -eq 130 ]
+	  io.voyager.bdk.local.LocalStackMain $(RUN_ARGS) || { status=$$?; [ $$status -eq 130 ] || [ $$status -eq 143 ]; }
 
 ## A real kube-apiserver + etcd for the book-controller's tests, built from the Go module proxy
 ## (k8s/test-apiserver/build.sh; a no-op when already cached in $$KUBE_API_TEST_DIR).
