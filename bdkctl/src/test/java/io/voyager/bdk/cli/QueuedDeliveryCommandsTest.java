@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -41,7 +41,7 @@ class QueuedDeliveryCommandsTest {
       }
     });
     book.start();
-    try (NatsServerProcess nats = NatsServerProcess.startEphemeral(projectRoot(), dir.resolve("nats"));
+    try (NatsServerProcess nats = NatsServerProcess.startEphemeral(NatsServerBinary.checkoutRoot(), dir.resolve("nats"));
         AutoCloseable relay = io.voyager.bdk.relay.Main.start("--nats-url", nats.url(),
             "--http-host", "127.0.0.1", "--http-port", "0", "--admin-host", "127.0.0.1", "--admin-port", "0",
             "--delivery-url", "http://127.0.0.1:" + book.getAddress().getPort() + "/{integration}",
@@ -100,14 +100,5 @@ class QueuedDeliveryCommandsTest {
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).startsWith("cannot read deliveries from nats://127.0.0.1:1");
     assertThat(run("webhook", "dlq", "list", "--since", "soon").err()).contains("--since: 'soon' is not a duration");
-  }
-
-  static Path projectRoot() {
-    String property = System.getProperty("project.root");
-    if (property != null && !property.isBlank()) {
-      return Path.of(property).toAbsolutePath().normalize();
-    }
-    Path cwd = Path.of("").toAbsolutePath();
-    return Files.isDirectory(cwd.resolve("nats-server")) ? cwd : cwd.getParent();
   }
 }

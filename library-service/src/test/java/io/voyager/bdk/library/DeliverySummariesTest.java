@@ -8,7 +8,6 @@ import io.voyager.bdk.library.v1.WebhookDeliverySummary;
 import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
 import io.voyager.bdk.relay.QueueSettings;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -59,7 +58,7 @@ class DeliverySummariesTest {
         QueueSettings.defaults(), Duration.ofSeconds(2), Duration.ofMillis(200), Clock.systemUTC(), registry)) {
       assertThat(summaries.summarize("customer-acme", "orders", List.of("zendesk")).getState())
           .isEqualTo(DeliverySummaries.UNAVAILABLE);
-      try (NatsServerProcess nats = NatsServerProcess.start(NatsServerBinary.locate(projectRoot()), dir.resolve("nats"),
+      try (NatsServerProcess nats = NatsServerProcess.start(NatsServerBinary.locate(NatsServerBinary.checkoutRoot()), dir.resolve("nats"),
           NatsServerProcess.Settings.defaults().withPort(port))) {
         WebhookDeliverySummary available = await("connected once NATS is up").atMost(Duration.ofSeconds(60))
             .until(() -> summaries.summarize("customer-acme", "orders", List.of("zendesk")),
@@ -81,14 +80,5 @@ class DeliverySummariesTest {
             .isGreaterThanOrEqualTo(2);
       }
     }
-  }
-
-  static Path projectRoot() {
-    String property = System.getProperty("project.root");
-    if (property != null && !property.isBlank()) {
-      return Path.of(property).toAbsolutePath().normalize();
-    }
-    Path cwd = Path.of("").toAbsolutePath();
-    return Files.isDirectory(cwd.resolve("nats-server")) ? cwd : cwd.getParent();
   }
 }

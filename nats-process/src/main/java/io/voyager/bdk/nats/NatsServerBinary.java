@@ -27,6 +27,20 @@ public final class NatsServerBinary {
 
   private NatsServerBinary() {}
 
+  /**
+   * The checkout whose {@code nats-server/} build to use: {@code -Dproject.root} when set (the root
+   * pom sets it for every test, {@code make run} for the stack), else the working directory or, when
+   * that has no {@code nats-server/} (a module's tests run in the module's folder), its parent.
+   */
+  public static Path checkoutRoot() {
+    String property = System.getProperty("project.root");
+    if (property != null && !property.isBlank()) {
+      return Path.of(property).toAbsolutePath().normalize();
+    }
+    Path cwd = Path.of("").toAbsolutePath();
+    return Files.isDirectory(cwd.resolve("nats-server")) ? cwd : cwd.getParent();
+  }
+
   /** Locates nats-server for the checkout at {@code projectRoot}, or fails saying how to get one. */
   public static Path locate(Path projectRoot) {
     return locate(System.getenv(), System.getProperty("user.home"), projectRoot)

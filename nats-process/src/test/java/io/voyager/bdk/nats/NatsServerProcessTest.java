@@ -19,7 +19,7 @@ class NatsServerProcessTest {
 
   @Test
   void startsOnAnEphemeralPortServesJetStreamAndComesBackOnTheSamePortWithItsStore() throws Exception {
-    try (NatsServerProcess server = NatsServerProcess.startEphemeral(projectRoot(), dir)) {
+    try (NatsServerProcess server = NatsServerProcess.startEphemeral(NatsServerBinary.checkoutRoot(), dir)) {
       int port = server.port();
       assertThat(port).isPositive();
       assertThat(info(port)).contains("\"jetstream\":true").contains("\"max_payload\":8388608");
@@ -49,7 +49,7 @@ class NatsServerProcessTest {
   void anExplicitBinaryMustBeExecutableAndThePinnedVersionComesFromGoMod() throws Exception {
     assertThatThrownBy(() -> NatsServerBinary.locate(Map.of("NATS_SERVER_BIN", "/nonexistent/nats"), "/root", dir))
         .hasMessageContaining("NATS_SERVER_BIN=/nonexistent/nats is not an executable file");
-    assertThat(NatsServerBinary.pinnedVersion(projectRoot())).hasValueSatisfying(v -> assertThat(v).matches("2\\.1[1-9]\\..*|2\\.[2-9][0-9]\\..*"));
+    assertThat(NatsServerBinary.pinnedVersion(NatsServerBinary.checkoutRoot())).hasValueSatisfying(v -> assertThat(v).matches("2\\.1[1-9]\\..*|2\\.[2-9][0-9]\\..*"));
     Files.createDirectories(dir.resolve("nats-server"));
     Files.writeString(dir.resolve("nats-server/go.mod"), "module x\n\ntool github.com/nats-io/nats-server/v2\n\n"
         + "require (\n\tgithub.com/nats-io/nats-server/v2 v2.15.3 // indirect\n)\n");
@@ -72,14 +72,5 @@ class NatsServerProcessTest {
       out.write("CONNECT {}\r\n".getBytes(StandardCharsets.US_ASCII));
       return line.toString();
     }
-  }
-
-  static Path projectRoot() {
-    String property = System.getProperty("project.root");
-    if (property != null && !property.isBlank()) {
-      return Path.of(property).toAbsolutePath().normalize();
-    }
-    Path cwd = Path.of("").toAbsolutePath();
-    return Files.isDirectory(cwd.resolve("nats-server")) ? cwd : cwd.getParent();
   }
 }

@@ -1,12 +1,12 @@
 package io.voyager.bdk.relay;
 
 import io.nats.client.Connection;
+import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +31,7 @@ final class RelayHarness implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   RelayHarness(Path dir, ScriptedBook book, String... extraArgs) {
-    this.nats = NatsServerProcess.startEphemeral(projectRoot(), dir.resolve("nats"));
+    this.nats = NatsServerProcess.startEphemeral(NatsServerBinary.checkoutRoot(), dir.resolve("nats"));
     java.util.Map<String, String> flags = new java.util.LinkedHashMap<>(java.util.Map.of(
         "--nats-url", nats.url(),
         "--admin-host", "127.0.0.1", "--admin-port", "0",
@@ -130,14 +130,5 @@ final class RelayHarness implements AutoCloseable {
       observer.close();
     }
     nats.close();
-  }
-
-  static Path projectRoot() {
-    String property = System.getProperty("project.root");
-    if (property != null && !property.isBlank()) {
-      return Path.of(property).toAbsolutePath().normalize();
-    }
-    Path cwd = Path.of("").toAbsolutePath();
-    return Files.isDirectory(cwd.resolve("nats-server")) ? cwd : cwd.getParent();
   }
 }

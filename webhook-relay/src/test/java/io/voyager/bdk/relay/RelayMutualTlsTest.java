@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsServer;
 import io.voyager.bdk.model.WebhookDelivery;
+import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
 import io.voyager.bdk.support.tls.CertificateAuthority;
 import io.voyager.bdk.support.tls.CertificateAuthority.Usage;
@@ -49,7 +50,7 @@ class RelayMutualTlsTest {
         .writeTo(dir.resolve("envoy")));
     List<String> callers = new CopyOnWriteArrayList<>();
     try (JdkTls envoyTls = JdkTls.mutual(envoyFiles);
-        NatsServerProcess nats = NatsServerProcess.startEphemeral(RelayHarness.projectRoot(), dir.resolve("nats"))) {
+        NatsServerProcess nats = NatsServerProcess.startEphemeral(NatsServerBinary.checkoutRoot(), dir.resolve("nats"))) {
       // stands in for the gateway's internal listener: requires a client certificate of the CA
       HttpsServer gateway = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
       gateway.setHttpsConfigurator(envoyTls.serverConfigurator());

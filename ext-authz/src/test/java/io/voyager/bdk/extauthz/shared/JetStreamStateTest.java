@@ -11,7 +11,6 @@ import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
 import io.voyager.bdk.extauthz.replay.JetStreamReplayStore;
 import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,7 +40,7 @@ class JetStreamStateTest {
 
   @BeforeAll
   static void startNats() {
-    nats = NatsServerProcess.start(NatsServerBinary.locate(projectRoot()), dir.resolve("nats"), NatsServerProcess.Settings.defaults());
+    nats = NatsServerProcess.start(NatsServerBinary.locate(NatsServerBinary.checkoutRoot()), dir.resolve("nats"), NatsServerProcess.Settings.defaults());
     replicaA = SharedState.connect(settings());
     replicaB = SharedState.connect(settings());
     await().atMost(Duration.ofSeconds(30)).until(() -> replicaA.connected() && replicaB.connected());
@@ -261,14 +260,5 @@ class JetStreamStateTest {
           .until(() -> replays(fresh).seen(endpoint, keys));
       assertThat(replays(fresh).firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isFalse();
     }
-  }
-
-  static Path projectRoot() {
-    String property = System.getProperty("project.root");
-    if (property != null && !property.isBlank()) {
-      return Path.of(property).toAbsolutePath().normalize();
-    }
-    Path cwd = Path.of("").toAbsolutePath();
-    return Files.isDirectory(cwd.resolve("nats-server")) ? cwd : cwd.getParent();
   }
 }
