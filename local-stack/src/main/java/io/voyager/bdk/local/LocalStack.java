@@ -326,7 +326,7 @@ public final class LocalStack implements AutoCloseable {
   public static final class Builder {
     private StackPorts ports = StackPorts.defaults();
     private Path runDir = Path.of(".run");
-    private Path projectRoot = defaultProjectRoot();
+    private Path projectRoot = ProjectRoot.get();
     private Path externalKubeconfig;
     private Path envoyBinary;
     private int envoyConcurrency = 1;
@@ -606,11 +606,6 @@ public final class LocalStack implements AutoCloseable {
         result.remove(Component.LOCAL_RUNTIME);
       }
       return result;
-    }
-
-    private static Path defaultProjectRoot() {
-      String root = System.getProperty("project.root");
-      return Path.of(root != null && !root.isBlank() ? root : ".").toAbsolutePath().normalize();
     }
   }
 }

@@ -12,6 +12,7 @@ import io.voyager.bdk.local.EnvoyBinary;
 import io.voyager.bdk.local.EnvoyBootstrap;
 import io.voyager.bdk.local.EnvoyProcess;
 import io.voyager.bdk.local.LocalStack;
+import io.voyager.bdk.local.ProjectRoot;
 import io.voyager.bdk.local.StackPorts;
 import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.model.ExternalBookDefinition;
@@ -158,7 +159,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     LocalStack.Builder builder = LocalStack.builder()
         .ports(StackPorts.ephemeral())
         .runDir(runDir)
-        .projectRoot(projectRoot())
+        .projectRoot(ProjectRoot.get())
         .nodeId("bench-convergence")
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         // Every request here comes from 127.0.0.1: the per-client-address limit (50/s by
@@ -175,7 +176,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       for (int e = 2; e <= envoys; e++) {
         String bootstrap = EnvoyBootstrap.withAdsApiType(EnvoyBootstrap.render("bench-convergence-" + e, stack.ports().xds(), 0,
             stack.runDir().resolve("envoy-sds").toAbsolutePath()), stack.adsApiType());
-        extraEnvoys.add(EnvoyProcess.start(EnvoyBinary.locate(projectRoot()), bootstrap, runDir.resolve("envoy-" + e), 1, List.of())
+        extraEnvoys.add(EnvoyProcess.start(EnvoyBinary.locate(ProjectRoot.get()), bootstrap, runDir.resolve("envoy-" + e), 1, List.of())
             .awaitReady(Duration.ofSeconds(120)));
       }
       List<EnvoyProcess> allEnvoys = new ArrayList<>(List.of(stack.envoy()));
@@ -635,10 +636,5 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
           load.webhookNon2xx.get() + load.restNon2xx.get(), "answers", BenchFigures.Target.exactly(0));
       figures.figure("convergence.load_seconds", labels, "N books written and served", loadSeconds, "s", null);
     }
-  }
-
-  private static Path projectRoot() {
-    String root = System.getProperty("project.root");
-    return Path.of(root != null && !root.isBlank() ? root : ".").toAbsolutePath().normalize();
   }
 }

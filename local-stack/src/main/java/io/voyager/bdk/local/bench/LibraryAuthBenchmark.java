@@ -7,6 +7,7 @@ import io.voyager.bdk.local.Component;
 import io.voyager.bdk.local.EnvoyBinary;
 import io.voyager.bdk.local.EnvoyProcess;
 import io.voyager.bdk.local.LocalStack;
+import io.voyager.bdk.local.ProjectRoot;
 import io.voyager.bdk.local.StackPorts;
 import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.support.JdkHttpServers;
@@ -93,7 +94,7 @@ public final class LibraryAuthBenchmark implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--requests, --creates, --rounds, --concurrency and --envoy-concurrency must be >= 1, --warmup >= 0");
     }
-    Path projectRoot = projectRoot();
+    Path projectRoot = ProjectRoot.get();
     Path runDir = Files.createTempDirectory("bdk-library-auth-bench");
     try (LocalStack stack = LocalStack.builder()
         .ports(StackPorts.ephemeral())
@@ -264,10 +265,5 @@ public final class LibraryAuthBenchmark implements Callable<Integer> {
     double[] sorted = values.clone();
     java.util.Arrays.sort(sorted);
     return sorted[sorted.length / 2];
-  }
-
-  private static Path projectRoot() {
-    String root = System.getProperty("project.root");
-    return Path.of(root != null && !root.isBlank() ? root : ".").toAbsolutePath().normalize();
   }
 }

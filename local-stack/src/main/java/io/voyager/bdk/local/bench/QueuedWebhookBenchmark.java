@@ -8,6 +8,7 @@ import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.SigningInput;
 import io.voyager.bdk.local.Component;
 import io.voyager.bdk.local.LocalStack;
+import io.voyager.bdk.local.ProjectRoot;
 import io.voyager.bdk.local.StackPorts;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
@@ -102,7 +103,7 @@ public final class QueuedWebhookBenchmark implements Callable<Integer> {
     try (LocalStack stack = LocalStack.builder()
             .ports(StackPorts.ephemeral())
             .runDir(runDir)
-            .projectRoot(projectRoot())
+            .projectRoot(ProjectRoot.get())
             .nodeId("bench-queued")
             .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
             .start();
@@ -255,10 +256,5 @@ public final class QueuedWebhookBenchmark implements Callable<Integer> {
     List<String> all = new ArrayList<>(a);
     all.addAll(b);
     return all;
-  }
-
-  private static Path projectRoot() {
-    String root = System.getProperty("project.root");
-    return Path.of(root != null && !root.isBlank() ? root : ".").toAbsolutePath().normalize();
   }
 }

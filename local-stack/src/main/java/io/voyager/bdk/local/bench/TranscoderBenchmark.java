@@ -6,6 +6,7 @@ import io.voyager.bdk.local.Component;
 import io.voyager.bdk.local.EnvoyBinary;
 import io.voyager.bdk.local.EnvoyProcess;
 import io.voyager.bdk.local.LocalStack;
+import io.voyager.bdk.local.ProjectRoot;
 import io.voyager.bdk.local.StackPorts;
 import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.support.JdkHttpServers;
@@ -92,7 +93,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
     try (LocalStack stack = LocalStack.builder()
         .ports(StackPorts.ephemeral())
         .runDir(runDir)
-        .projectRoot(projectRoot())
+        .projectRoot(ProjectRoot.get())
         .nodeId("bench-transcoder")
         .envoyConcurrency(envoyConcurrency)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME, Component.EXT_AUTHZ)
@@ -107,7 +108,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
               HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
       String bookId = createdId(http, gateway, token);
       int luaOffPort = StackPorts.freePorts(1).get(0);
-      try (EnvoyProcess luaOff = EnvoyProcess.start(EnvoyBinary.locate(projectRoot()),
+      try (EnvoyProcess luaOff = EnvoyProcess.start(EnvoyBinary.locate(ProjectRoot.get()),
           AuthOffBootstrap.renderWithoutLua(LibraryAuthBenchmark.authOffResources(stack, luaOffPort)),
           runDir.resolve("envoy-lua-off"), envoyConcurrency, List.of())) {
         luaOff.awaitReady(CONVERGE).awaitListener(luaOffPort, CONVERGE);
@@ -260,10 +261,5 @@ public final class TranscoderBenchmark implements Callable<Integer> {
     double[] sorted = values.clone();
     java.util.Arrays.sort(sorted);
     return sorted[sorted.length / 2];
-  }
-
-  private static Path projectRoot() {
-    String root = System.getProperty("project.root");
-    return Path.of(root != null && !root.isBlank() ? root : ".").toAbsolutePath().normalize();
   }
 }

@@ -11,6 +11,7 @@ import io.voyager.bdk.local.Component;
 import io.voyager.bdk.local.EnvoyBinary;
 import io.voyager.bdk.local.EnvoyProcess;
 import io.voyager.bdk.local.LocalStack;
+import io.voyager.bdk.local.ProjectRoot;
 import io.voyager.bdk.local.StackPorts;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
@@ -123,7 +124,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
               + " --envoy-concurrency >= 1, --max-rate >= 100");
     }
     Path wrk = Wrk.binary();
-    Path projectRoot = projectRoot();
+    Path projectRoot = ProjectRoot.get();
     Path runDir = Files.createTempDirectory("bdk-webhook-bench");
     String secret = "bench-" + UUID.randomUUID();
     try (LocalStack stack = LocalStack.builder()
@@ -345,10 +346,5 @@ public final class WebhookBenchmark implements Callable<Integer> {
                       - endpoint:
                           address: { socket_address: { address: 127.0.0.1, port_value: %d } }
         """.formatted(listenerPort, backendPort);
-  }
-
-  private static Path projectRoot() {
-    String root = System.getProperty("project.root");
-    return Path.of(root != null && !root.isBlank() ? root : ".").toAbsolutePath().normalize();
   }
 }
