@@ -23,6 +23,7 @@ import io.grpc.reflection.v1alpha.ServiceResponse;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.voyager.bdk.support.Kubeconfig;
 import io.voyager.bdk.support.auth.TestIssuer;
 import io.voyager.bdk.library.v1.BookLibraryGrpc;
 import io.voyager.bdk.library.v1.CreateBookRequest;
@@ -32,7 +33,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -73,22 +73,7 @@ class MainTest {
   }
 
   private Path kubeconfig(Path dir) throws IOException {
-    Path kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(kubeconfig, """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: mock
-          cluster: {server: "%s", insecure-skip-tls-verify: true}
-        users:
-        - name: mock
-          user: {token: test}
-        contexts:
-        - name: mock
-          context: {cluster: mock, user: mock, namespace: default}
-        current-context: mock
-        """.formatted(client.getConfiguration().getMasterUrl()));
-    return kubeconfig;
+    return Kubeconfig.write(dir.resolve("kubeconfig"), client.getConfiguration().getMasterUrl(), "default");
   }
 
   private void startAndUse(Path kubeconfig) throws Exception {

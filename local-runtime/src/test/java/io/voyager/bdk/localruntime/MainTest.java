@@ -6,11 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.voyager.bdk.support.Kubeconfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,8 +30,7 @@ class MainTest {
 
   @Test
   void startsFromAKubeconfigAndListsItsBackendsOnTheAdminPort(@TempDir Path dir) throws Exception {
-    Path kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(kubeconfig, kubeconfigFor(client.getMasterUrl().toString()));
+    Path kubeconfig = Kubeconfig.write(dir.resolve("kubeconfig"), client.getMasterUrl().toString(), "default");
 
     try (LocalRuntimeService service =
         Main.start("--kubeconfig", kubeconfig.toString(), "--admin-port", "0", "--debounce-ms", "20")) {
@@ -86,28 +85,5 @@ class MainTest {
     return http.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static String kubeconfigFor(String server) {
-    return """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: mock
-          cluster:
-            server: %s
-            insecure-skip-tls-verify: true
-        users:
-        - name: mock
-          user:
-            token: local
-        contexts:
-        - name: mock
-          context:
-            cluster: mock
-            user: mock
-            namespace: default
-        current-context: mock
-        """.formatted(server);
   }
 }

@@ -9,6 +9,7 @@ import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.Organization;
+import io.voyager.bdk.support.Kubeconfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;

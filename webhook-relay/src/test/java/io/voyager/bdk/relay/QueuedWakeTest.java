@@ -10,8 +10,8 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.voyager.bdk.model.BookWake;
+import io.voyager.bdk.support.Kubeconfig;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -118,26 +118,7 @@ class QueuedWakeTest {
   }
 
   private String[] wakeFlags(String... more) throws Exception {
-    Path kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(kubeconfig, """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: mock
-          cluster:
-            server: %s
-            insecure-skip-tls-verify: true
-        users:
-        - name: mock
-          user:
-            token: mock
-        contexts:
-        - name: mock
-          context:
-            cluster: mock
-            user: mock
-        current-context: mock
-        """.formatted(client.getMasterUrl()));
+    Path kubeconfig = Kubeconfig.write(dir.resolve("kubeconfig"), client.getMasterUrl().toString(), "default");
     java.util.List<String> flags = new java.util.ArrayList<>(java.util.List.of(
         "--wake-books", "true", "--kubeconfig", kubeconfig.toString(), "--wake-settle", "0s", "--wake-recheck", "200ms"));
     flags.addAll(java.util.List.of(more));

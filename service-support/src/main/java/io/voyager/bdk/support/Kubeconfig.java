@@ -1,11 +1,15 @@
-package io.voyager.bdk.local;
+package io.voyager.bdk.support;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** A kubeconfig for the embedded Kubernetes API, so services, kubectl and operators can use it. */
+/**
+ * A kubeconfig for an API server that takes any token over plain HTTP or unverified TLS: the local
+ * stack's embedded Kubernetes API (so services, kubectl and operators can use it) and the tests' mock
+ * API servers, which hand it to a service's {@code --kubeconfig}.
+ */
 public final class Kubeconfig {
   /** Context, cluster and user name in the files this class writes. */
   public static final String CONTEXT = "bdk-local";

@@ -1,4 +1,4 @@
-package io.voyager.bdk.local;
+package io.voyager.bdk.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
