@@ -12,6 +12,8 @@ import static io.voyager.bdk.library.LibraryHarness.GLOBEX_VIEWER;
 import static io.voyager.bdk.library.LibraryHarness.NOBODY;
 import static io.voyager.bdk.library.LibraryHarness.PLATFORM_ADMIN;
 import static io.voyager.bdk.library.LibraryHarness.STRANGER_ADMIN;
+import static io.voyager.bdk.library.LibraryHarness.code;
+import static io.voyager.bdk.library.LibraryHarness.liveInstances;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -34,7 +36,6 @@ import io.voyager.bdk.library.v1.ListInstancesRequest;
 import io.voyager.bdk.library.v1.ListInstancesResponse;
 import io.voyager.bdk.library.v1.UpdateInstanceRequest;
 import io.voyager.bdk.model.BdkLabels;
-import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.Organization;
 import io.voyager.bdk.model.OrganizationSpec;
 import java.time.Duration;
@@ -120,7 +121,7 @@ class AuthorizationTest {
     StatusRuntimeException e = assertCode(() -> library.as(ACME_ADMIN).createInstance(instanceRequest(book.getBookId())
         .setCustomerNamespace(GLOBEX_NS).setOrganizationId("").build()), Status.Code.PERMISSION_DENIED);
     assertThat(e.getStatus().getDescription()).isEqualTo("namespace 'customer-globex' is not a namespace of organization 'acme'");
-    assertThat(instancesOnServer()).hasSize(3);
+    assertThat(liveInstances(client)).hasSize(3);
   }
 
   @Test
@@ -133,7 +134,7 @@ class AuthorizationTest {
         .setOrganizationId("globex").build()), Status.Code.INVALID_ARGUMENT);
     assertThat(e.getStatus().getDescription()).startsWith("organization_id: ")
         .contains("namespace 'customer-acme' belongs to organization 'acme'");
-    assertThat(instancesOnServer()).hasSize(2);
+    assertThat(liveInstances(client)).hasSize(2);
   }
 
   @Test
@@ -196,11 +197,11 @@ class AuthorizationTest {
     StatusRuntimeException e = assertCode(() -> library.as(ACME_VIEWER).deleteInstance(deleteAcme), Status.Code.PERMISSION_DENIED);
     assertThat(e.getStatus().getDescription()).isEqualTo(
         "role org-admin (or platform-admin) is required to delete instances of organization 'acme' (the token's roles: org-viewer)");
-    assertThat(instancesOnServer()).hasSize(2);
+    assertThat(liveInstances(client)).hasSize(2);
     library.as(ACME_ADMIN).deleteInstance(deleteAcme);
     library.as(PLATFORM_ADMIN).deleteInstance(DeleteInstanceRequest.newBuilder()
         .setBookId(book.getBookId()).setInstanceId(globexInstance.getInstanceId()).build());
-    assertThat(instancesOnServer()).isEmpty();
+    assertThat(liveInstances(client)).isEmpty();
   }
 
   @Test
@@ -223,7 +224,7 @@ class AuthorizationTest {
       assertThat(e.getStatus().getDescription()).isEqualTo(
           "role org-admin (or platform-admin) is required to update instances of organization 'acme' (the token's roles: org-viewer)");
     }
-    assertThat(instancesOnServer()).allSatisfy(i -> assertThat(i.getMetadata().getGeneration()).isEqualTo(1L));
+    assertThat(liveInstances(client)).allSatisfy(i -> assertThat(i.getMetadata().getGeneration()).isEqualTo(1L));
     // a stale etag is ABORTED only for who may write
     assertCode(() -> library.as(ACME_ADMIN).updateInstance(staleAcme), Status.Code.ABORTED);
 
@@ -312,19 +313,5 @@ class AuthorizationTest {
 
   private static List<String> ids(ListInstancesResponse page) {
     return page.getInstancesList().stream().map(Instance::getInstanceId).collect(Collectors.toList());
-  }
-
-  private List<BookInstanceDefinition> instancesOnServer() {
-    return client.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE).list().getItems().stream()
-        .filter(i -> i.getMetadata().getDeletionTimestamp() == null).toList();
-  }
-
-  private static Status.Code code(Runnable call) {
-    try {
-      call.run();
-      return Status.Code.OK;
-    } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode();
-    }
   }
 }

@@ -9,6 +9,8 @@ import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
@@ -16,6 +18,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.library.v1.BookLibraryGrpc;
 import io.voyager.bdk.library.v1.BookLibraryGrpc.BookLibraryBlockingStub;
 import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.Organization;
 import io.voyager.bdk.model.OrganizationSpec;
 import io.voyager.bdk.support.auth.TestIssuer;
@@ -117,6 +120,22 @@ final class LibraryHarness implements AutoCloseable {
   static void tenants(KubernetesClient client) {
     organization(client, "acme", "acme", null, ACME_NS);
     organization(client, "globex", "globex", null, GLOBEX_NS);
+  }
+
+  /** The instances the API server holds and is not deleting (a direct list, not the library's cache). */
+  static List<BookInstanceDefinition> liveInstances(KubernetesClient client) {
+    return client.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE).list().getItems().stream()
+        .filter(i -> i.getMetadata().getDeletionTimestamp() == null).toList();
+  }
+
+  /** The gRPC status code {@code call} ends with: OK when it returns. */
+  static Status.Code code(Runnable call) {
+    try {
+      call.run();
+      return Status.Code.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode();
+    }
   }
 
   /** Creates the Organization and its namespaces (when missing). */

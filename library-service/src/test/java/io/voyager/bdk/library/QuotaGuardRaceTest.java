@@ -6,6 +6,8 @@ import static io.voyager.bdk.library.BookLibraryServiceTest.supportBook;
 import static io.voyager.bdk.library.LibraryHarness.ACME_ADMIN;
 import static io.voyager.bdk.library.LibraryHarness.ACME_NS;
 import static io.voyager.bdk.library.LibraryHarness.PLATFORM_ADMIN;
+import static io.voyager.bdk.library.LibraryHarness.code;
+import static io.voyager.bdk.library.LibraryHarness.liveInstances;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -79,7 +81,7 @@ class QuotaGuardRaceTest {
 
     assertThat(e.getStatus().getDescription()).isEqualTo("quota max_instances of organization 'acme' exceeded: limit 1, in use 1, requested 1");
     assertThat(hooksA.confirmations).as("A wrote before it learned").isEqualTo(1);
-    assertThat(liveInstances()).hasSize(1);
+    assertThat(liveInstances(client)).hasSize(1);
     assertThat(client.secrets().inNamespace(ACME_NS).list().getItems()).as("A's Secret went with its instance").hasSize(1);
   }
 
@@ -94,7 +96,7 @@ class QuotaGuardRaceTest {
     Instance created = replicaA.as(ACME_ADMIN).createInstance(request());
 
     assertThat(hooksB.confirmations).as("B never wrote").isZero();
-    assertThat(liveInstances()).extracting(i -> i.getMetadata().getLabels().get(BdkLabels.INSTANCE_ID))
+    assertThat(liveInstances(client)).extracting(i -> i.getMetadata().getLabels().get(BdkLabels.INSTANCE_ID))
         .containsExactly(created.getInstanceId());
   }
 
@@ -129,7 +131,7 @@ class QuotaGuardRaceTest {
     assertThat(e.getStatus().getDescription()).isEqualTo("quota max_instances of organization 'acme' exceeded: limit 1, in use 1, requested 1");
     assertThat(hooksA.confirmations).isEqualTo(1);
     assertThat(hooksB.confirmations).isEqualTo(1);
-    assertThat(liveInstances()).extracting(i -> i.getMetadata().getLabels().get(BdkLabels.INSTANCE_ID))
+    assertThat(liveInstances(client)).extracting(i -> i.getMetadata().getLabels().get(BdkLabels.INSTANCE_ID))
         .containsExactly(b.get(10, TimeUnit.SECONDS).getInstanceId());
   }
 
@@ -156,7 +158,7 @@ class QuotaGuardRaceTest {
     }
     assertThat(ok).isEqualTo(3);
     assertThat(refused).isEqualTo(2);
-    assertThat(liveInstances()).hasSize(3);
+    assertThat(liveInstances(client)).hasSize(3);
   }
 
   @Test
@@ -175,20 +177,6 @@ class QuotaGuardRaceTest {
       assertThat(cold.liveInNamespaces(List.of("customer-elsewhere"))).isEmpty();
     } finally {
       cold.close();
-    }
-  }
-
-  private List<BookInstanceDefinition> liveInstances() {
-    return client.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE).list().getItems().stream()
-        .filter(i -> i.getMetadata().getDeletionTimestamp() == null).toList();
-  }
-
-  private static Status.Code code(Runnable call) {
-    try {
-      call.run();
-      return Status.Code.OK;
-    } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode();
     }
   }
 

@@ -8,6 +8,7 @@ import static io.voyager.bdk.library.LibraryHarness.ACME_NS;
 import static io.voyager.bdk.library.LibraryHarness.GLOBEX_ADMIN;
 import static io.voyager.bdk.library.LibraryHarness.GLOBEX_NS;
 import static io.voyager.bdk.library.LibraryHarness.PLATFORM_ADMIN;
+import static io.voyager.bdk.library.LibraryHarness.liveInstances;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.rpc.QuotaFailure;
@@ -70,13 +71,13 @@ class QuotaTest {
     QuotaFailure failure = quotaFailure(e);
     assertThat(failure.getViolations(0).getSubject()).isEqualTo("organization:acme");
     assertThat(failure.getViolations(0).getDescription()).isEqualTo(e.getStatus().getDescription());
-    assertThat(liveInstances()).hasSize(2);
+    assertThat(liveInstances(client)).hasSize(2);
     assertThat(client.secrets().inNamespace(ACME_NS).list().getItems()).hasSize(2);
 
     library.as(ACME_ADMIN).deleteInstance(DeleteInstanceRequest.newBuilder()
         .setBookId(book.getBookId()).setInstanceId(first.getInstanceId()).build());
     library.as(ACME_ADMIN).createInstance(acme(1).build());
-    assertThat(liveInstances()).hasSize(2);
+    assertThat(liveInstances(client)).hasSize(2);
     Lease lease = client.leases().inNamespace(BdkLabels.BDK_NAMESPACE).withName("bdk-quota-acme").get();
     assertThat(lease.getSpec().getLeaseTransitions()).as("one confirmation per admitted create").isEqualTo(3);
   }
@@ -200,13 +201,8 @@ class QuotaTest {
   }
 
   private BookInstanceDefinition stored(Instance i) {
-    return liveInstances().stream().filter(d -> i.getInstanceId().equals(d.getMetadata().getLabels().get(BdkLabels.INSTANCE_ID)))
+    return liveInstances(client).stream().filter(d -> i.getInstanceId().equals(d.getMetadata().getLabels().get(BdkLabels.INSTANCE_ID)))
         .findFirst().orElseThrow();
-  }
-
-  private List<BookInstanceDefinition> liveInstances() {
-    return client.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE).list().getItems().stream()
-        .filter(i -> i.getMetadata().getDeletionTimestamp() == null).toList();
   }
 
   static QuotaFailure quotaFailure(StatusRuntimeException e) {
