@@ -31,6 +31,9 @@ import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.version.XdsType;
 import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,6 +85,10 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   @Option(names = "--label", defaultValue = "default", description = "names this bootstrap/settings variant in the figures (default ${DEFAULT-VALUE})")
   String label;
 
+  @Option(names = "--clusters-only", description = "serve only the clusters and their load assignments (no listeners, no routes): "
+      + "what the clusters alone cost")
+  boolean clustersOnly;
+
   @Option(names = "--settle-seconds", defaultValue = "5", description = "wait after Envoy holds everything, before reading memory (default ${DEFAULT-VALUE})")
   int settleSeconds;
 
@@ -108,6 +115,9 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     Path work = Files.createTempDirectory("bdk-envoy-memory");
     System.out.printf(Locale.ROOT, "Envoy memory benchmark (figures only): variant %s, --concurrency %d, bootstrap %s%n",
         label, concurrency, bootstrap == null ? "envoy/bootstrap.yaml" : bootstrap);
+    if (clustersOnly) {
+      System.out.println("clusters and load assignments only (--clusters-only): no listeners, no routes");
+    }
     List<Point> points = new ArrayList<>();
     for (int books : bookCounts) {
       for (String run : runs) {
@@ -176,7 +186,11 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
         new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest),
         new DefaultExecutorGroup(), new DefaultProtoResourcesSerializer(), () -> true);
     DeltaAds deltaAds = DeltaAds.serving(publisher, List.of(tracker));
-    publisher.publish(translator.translate(gateway.input()).resources());
+    var resources = translator.translate(gateway.input()).resources();
+    if (clustersOnly) {
+      resources = new io.voyager.bdk.xds.translate.XdsResources(List.of(), List.of(), resources.clusters(), resources.endpoints());
+    }
+    publisher.publish(resources);
     int clusters = publisher.current().orElseThrow().clusters().resources().size();
     Server server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
         .maxInboundMessageSize(256 << 20)
@@ -187,13 +201,15 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     long start = System.nanoTime();
     try (EnvoyProcess envoy = EnvoyProcess.start(binary, bootstrapYaml, dir, concurrency, List.of())) {
       EnvoyAdmin admin = envoy.admin();
-      List<String> types = new ArrayList<>(List.of(Resources.V3.CLUSTER_TYPE_URL, Resources.V3.ENDPOINT_TYPE_URL,
-          Resources.V3.LISTENER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL));
-      if (layout == RouteLayout.SCOPED) {
+      List<String> types = new ArrayList<>(List.of(Resources.V3.CLUSTER_TYPE_URL, Resources.V3.ENDPOINT_TYPE_URL));
+      if (!clustersOnly) {
+        types.addAll(List.of(Resources.V3.LISTENER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL));
+      }
+      if (layout == RouteLayout.SCOPED && !clustersOnly) {
         types.add(XdsType.SCOPED_ROUTE_TYPE_URL);
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-      while (!held(tracker, publisher, types, admin, clusters)) {
+      while (!held(tracker, publisher, types, admin, clusters, !clustersOnly)) {
         if (!envoy.isAlive()) {
           throw new IllegalStateException("Envoy exited; log tail:\n" + envoy.logTail(30));
         }
@@ -205,8 +221,8 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       }
       double loadSeconds = (System.nanoTime() - start) / 1e9;
       Thread.sleep(Duration.ofSeconds(settleSeconds).toMillis()); // let Envoy's main thread finish and free what it built
-      var memory = admin.json("/memory");
-      String stats = admin.get("/stats").body();
+      var memory = new ObjectMapper().readTree(slowGet(admin, "/memory"));
+      String stats = slowGet(admin, "/stats");
       long statCount = stats.lines().count();
       long bookClusterStats = stats.lines().filter(l -> l.startsWith("cluster.k8s/customer-")).count();
       return new Point(run, books, clusters, rssKib(envoy.pid()), memory.path("allocated").asLong(),
@@ -216,8 +232,19 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     }
   }
 
+  /** GET on Envoy's admin API with a long timeout: 260,000 stats take Envoy's main thread a while on a loaded machine. */
+  private static String slowGet(EnvoyAdmin admin, String path) throws IOException, InterruptedException {
+    var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(admin.uri(path)).timeout(Duration.ofMinutes(3)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IOException("envoy admin " + path + " answered " + response.statusCode());
+    }
+    return response.body();
+  }
+
   /** Every type ACKed at the published version, and Envoy's cluster manager holds every cluster, none warming. */
-  private static boolean held(SyncTracker tracker, SnapshotPublisher publisher, List<String> types, EnvoyAdmin admin, int clusters) {
+  private static boolean held(SyncTracker tracker, SnapshotPublisher publisher, List<String> types, EnvoyAdmin admin, int clusters,
+      boolean listeners) {
     var nodes = tracker.report(publisher::currentVersion);
     if (nodes.isEmpty()) {
       return false;
@@ -226,10 +253,14 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     if (synced.size() < types.size() || synced.stream().anyMatch(t -> t.status() != SyncTracker.Status.SYNCED)) {
       return false;
     }
-    return admin.statOrZero("cluster_manager.active_clusters") >= clusters
-        && admin.statOrZero("cluster_manager.warming_clusters") == 0
-        && admin.statOrZero("listener_manager.total_listeners_warming") == 0
-        && admin.statOrZero("listener_manager.total_listeners_active") > 0;
+    try {
+      return admin.statOrZero("cluster_manager.active_clusters") >= clusters
+          && admin.statOrZero("cluster_manager.warming_clusters") == 0
+          && admin.statOrZero("listener_manager.total_listeners_warming") == 0
+          && (!listeners || admin.statOrZero("listener_manager.total_listeners_active") > 0);
+    } catch (java.io.UncheckedIOException e) {
+      return false; // Envoy's main thread (which answers the admin API) is busy applying the configuration
+    }
   }
 
   /** The bootstrap with the xds_cluster's TLS removed: the benchmark's ADS server is plaintext loopback gRPC. */
