@@ -104,4 +104,70 @@ class EnvoyBootstrapTest {
     assertThat(process.exitValue()).as(output).isZero();
     assertThat(output).contains("OK");
   }
+
+  /** The bootstrap's stats exclusion patterns (RE2; these plain ones mean the same in java.util.regex). */
+  private static List<java.util.regex.Pattern> exclusions(JsonNode bootstrap) {
+    List<java.util.regex.Pattern> patterns = new ArrayList<>();
+    for (JsonNode pattern : bootstrap.at("/stats_config/stats_matcher/exclusion_list/patterns")) {
+      patterns.add(java.util.regex.Pattern.compile(pattern.at("/safe_regex/regex").asText()));
+    }
+    return patterns;
+  }
+
+  private static boolean excluded(List<java.util.regex.Pattern> patterns, String stat) {
+    return patterns.stream().anyMatch(p -> p.matcher(stat).matches());
+  }
+
+  @Test
+  void statsExclusionKeepsWhatOperatorsAndTestsReadAndDropsPerBookStats() throws Exception {
+    List<java.util.regex.Pattern> patterns = exclusions(YAML.readTree(EnvoyBootstrap.template()));
+    assertThat(patterns).isNotEmpty();
+    for (String kept : List.of(
+        "cluster.k8s/customer-c0001/book-00001/8080.update_success",
+        "cluster.k8s/customer-c0001/book-00001/8080.update_rejected",
+        "cluster.k8s/customer-c0001/book-00001/8080.version_text",
+        "cluster.k8s/bdk/ext-authz/grpc.membership_healthy",
+        "cluster.k8s/bdk/book-library/grpc.upstream_rq_total",
+        "cluster.xds_cluster.upstream_cx_rx_bytes_total",
+        "control_plane.connected_state",
+        "http.bdk_http.ext_authz.error",
+        "http.bdk_http.jwt_authn.jwks_fetch_failed",
+        "http.bdk_http.rds.bdk-routes.update_success",
+        "http.bdk_http.rds.bdk-routes.update_rejected",
+        "http.bdk_http.scoped_rds.bdk-scopes.update_success",
+        "http.bdk_http.rds.webhook/customer-a/book-1/github.update_rejected",
+        "http.bdk_http.rds.webhook/customer-a/book-1/github.version_text")) {
+      assertThat(excluded(patterns, kept)).as(kept).isFalse();
+    }
+    for (String dropped : List.of(
+        "cluster.k8s/customer-c0001/book-00001/8080.upstream_rq_total",
+        "cluster.k8s/customer-c0001/book-00001/8080.update_attempt",
+        "cluster.k8s/customer-c0001/book-00001/8080.update_time",
+        "cluster.k8s/customer-c0001/book-00001/8080.version",
+        "cluster.k8s/customer-c0001/book-00001/8080.init_fetch_timeout",
+        "cluster.k8s/customer-c0001/book-00001/8080.membership_total",
+        "http.bdk_http.rds.webhook/customer-a/book-1/github.update_success",
+        "http.bdk_http.rds.webhook/customer-a/book-1/github.config_reload",
+        "http.bdk_http.rds.webhook/customer-a/book-1/github.version")) {
+      assertThat(excluded(patterns, dropped)).as(dropped).isTrue();
+    }
+  }
+
+  @Test
+  void deployedBootstrapHasTheSameMemorySettingsAsTheProjectBootstrap() throws Exception {
+    JsonNode project = YAML.readTree(EnvoyBootstrap.template());
+    JsonNode configMap = null;
+    for (JsonNode doc : YAML.readValues(YAML.getFactory().createParser(
+        ProjectRoot.get().resolve("k8s/deploy/envoy.yaml").toFile()), JsonNode.class).readAll()) {
+      if ("ConfigMap".equals(doc.path("kind").asText()) && "envoy-bootstrap".equals(doc.at("/metadata/name").asText())) {
+        configMap = doc;
+      }
+    }
+    assertThat(configMap).as("ConfigMap envoy-bootstrap in k8s/deploy/envoy.yaml").isNotNull();
+    JsonNode deployed = YAML.readTree(configMap.at("/data/bootstrap.yaml").asText());
+    for (String field : List.of("/stats_config", "/deferred_stat_options", "/cluster_manager", "/memory_allocator_manager")) {
+      assertThat(project.at(field).isMissingNode()).as(field).isFalse();
+      assertThat(deployed.at(field)).as(field).isEqualTo(project.at(field));
+    }
+  }
 }
