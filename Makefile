@@ -163,7 +163,8 @@ images: envoy nats-server
 ## GetBook as REST through Envoy's transcoder (wrk) and as direct gRPC (ghz). Then: queued delivery beside
 ## direct (accept through Envoy to the relay and JetStream, sent → delivered). Then: the Book Library REST API
 ## (GET and create) with bearer-token authentication on and off. Then:
-## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale and bench-ads (below).
+## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale, bench-ads,
+## bench-envoy-memory and bench-convergence (below).
 ## Every benchmark that records figures writes them to $(BENCH_DIR) (bench/README.md); the last
 ## step writes BENCHMARKS.md from them and prints it (make bench-report alone re-renders it).
 BENCH_DIR := $(CURDIR)/target/bench
@@ -183,6 +184,7 @@ bench: envoy nats-server build bench-tools bench-clean bench-scale bench-ads
 	  -cp "local-stack/target/classes:$$(cat $(STACK_CLASSPATH))" \
 	  io.voyager.bdk.local.bench.LibraryAuthBenchmark $(AUTH_BENCH_ARGS)
 	bin/bdkctl bench check
+	$(MAKE) --no-print-directory bench-envoy-memory
 	$(MAKE) --no-print-directory bench-convergence
 	$(MAKE) --no-print-directory bench-report
 

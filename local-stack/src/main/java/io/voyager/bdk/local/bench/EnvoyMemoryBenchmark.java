@@ -166,7 +166,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     };
   }
 
-  private Point measure(Path binary, String template, Path dir, String run, int books) throws Exception {
+  Point measure(Path binary, String template, Path dir, String run, int books) throws Exception {
     Object[] parsed = parseRun(run);
     AdsApiType apiType = (AdsApiType) parsed[0];
     RouteLayout layout = (RouteLayout) parsed[1];

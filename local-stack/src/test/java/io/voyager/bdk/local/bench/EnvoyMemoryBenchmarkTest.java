@@ -1,0 +1,37 @@
+package io.voyager.bdk.local.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.voyager.bdk.local.EnvoyBinary;
+import io.voyager.bdk.local.EnvoyBootstrap;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The memory benchmark on a few books and a real Envoy: Envoy takes every book's cluster from the
+ * in-process xds-server in both protocols and layouts, and what the benchmark reads is there —
+ * RSS, the allocator's figures, and per book cluster only the stats the bootstrap keeps (3).
+ */
+class EnvoyMemoryBenchmarkTest {
+  @TempDir Path dir;
+
+  @Test
+  void envoyHoldsEveryBookAndTheBenchmarkReadsItsMemoryAndStats() throws Exception {
+    Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+    EnvoyMemoryBenchmark benchmark = new EnvoyMemoryBenchmark();
+    benchmark.concurrency = 1;
+    benchmark.settleSeconds = 0;
+    benchmark.timeoutSeconds = 120;
+    for (String run : new String[] {"sotw+single", "delta+scoped"}) {
+      EnvoyMemoryBenchmark.Point point =
+          benchmark.measure(EnvoyBinary.locate(root), EnvoyBootstrap.template(), dir.resolve(run.replace('+', '-')), run, 6);
+
+      assertThat(point.clusters()).as(run).isEqualTo(6 + 2); // the books' and the library's and ext-authz's
+      assertThat(point.rssKib()).as(run).isPositive();
+      assertThat(point.allocated()).as(run).isPositive();
+      assertThat(point.heapSize()).as(run).isGreaterThanOrEqualTo(point.allocated());
+      assertThat(point.bookClusterStats()).as(run + ": update_success, update_rejected, version_text per book").isEqualTo(6 * 3);
+    }
+  }
+}
