@@ -99,6 +99,12 @@ public final class NatsServerProcess implements AutoCloseable {
     return port;
   }
 
+  /** The running server's process id; -1 while it is stopped. */
+  public long pid() {
+    Process p = process;
+    return p != null && p.isAlive() ? p.pid() : -1;
+  }
+
   public Path logFile() {
     return dir.resolve("nats-server.log");
   }

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.PublishOptions;
 import io.nats.client.api.MessageInfo;
+import io.nats.client.api.PublishAck;
 import io.voyager.bdk.extauthz.replay.ReplayDigest;
 import io.voyager.bdk.extauthz.shared.SharedState;
 import io.voyager.bdk.extauthz.shared.SharedStateSettings;
@@ -31,6 +32,14 @@ import java.util.concurrent.atomic.LongAdder;
  * writes nothing (the refill is a function of time alone). Each write carries the seconds until
  * the bucket would be full as its per-key TTL: a full bucket equals a new one, so the key leaves
  * then and the bucket holds only endpoints that recently received webhooks.
+ *
+ * <p>The revision this replica wrote last is remembered per endpoint ({@link #written}): the next
+ * take on that endpoint refills and writes on it directly, expecting its sequence — one round trip
+ * instead of two (a read, then the write). That is exact whatever other replicas did meanwhile: the
+ * write is still a compare-and-set, so if any replica wrote the key since (or its TTL removed it),
+ * the sequence no longer matches, the write is refused and the take reads the key as before. An
+ * endpoint whose remembered revision went stale is read first for {@link #SHARED_FOR} (several
+ * replicas are taking from it: a guess would mostly cost a refused write).
  *
  * <p>Exactness: every granted token is one successful compare-and-set on the endpoint's key, so
  * across replicas at most {@code burst + rate × t} deliveries pass in any {@code t} seconds, as with
@@ -59,6 +68,16 @@ public final class JetStreamRateLimiter implements RateLimits {
    * without asking NATS is exact. A flood on one endpoint then costs no round trip per request.
    */
   private final Cache<String, Long> emptyUntil;
+  /**
+   * Per endpoint key: the revision this replica wrote last (its stream sequence and the bucket it
+   * holds). Only a hint: a write on it is a compare-and-set like any other.
+   */
+  private final Cache<String, Revision> written;
+  /** Endpoints whose remembered revision was stale lately: other replicas take from them too, so read first. */
+  private final Cache<String, Boolean> shared;
+  /** How long an endpoint found written by another replica is read before each write. */
+  static final java.time.Duration SHARED_FOR = java.time.Duration.ofSeconds(10);
+  private final LongAdder staleRevisions = new LongAdder();
 
   public JetStreamRateLimiter(SharedState state, Clock clock) {
     this.state = state;
@@ -67,6 +86,8 @@ public final class JetStreamRateLimiter implements RateLimits {
       stripes[i] = new Object();
     }
     this.emptyUntil = Caffeine.newBuilder().maximumSize(100_000).build();
+    this.written = Caffeine.newBuilder().maximumSize(100_000).build();
+    this.shared = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(SHARED_FOR).build();
   }
 
   @Override
@@ -85,26 +106,43 @@ public final class JetStreamRateLimiter implements RateLimits {
     String subject = SUBJECT_PREFIX + key;
     synchronized (stripes[(key.hashCode() & 0x7fffffff) % STRIPES]) {
       try {
+        Revision remembered = shared.getIfPresent(key) == null ? written.getIfPresent(key) : null;
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-          Revision last = last(buckets, subject);
-          TokenBucket bucket = last.bucket();
+          Revision last = remembered != null ? remembered : last(buckets, subject);
+          TokenBucket bucket = last.bucket().copy();
           long now = nowNanos();
           RateLimitDecision decision = bucket.take(now, policy);
           if (!decision.allowed()) {
+            if (remembered != null) {
+              // what this replica wrote last may be stale: decide on the key's current revision
+              remembered = null;
+              attempt--;
+              continue;
+            }
             emptyUntil.put(key, now + (long) Math.ceil((1 - bucket.tokens()) / policy.ratePerSecond() * 1e9));
             return decision;
           }
           int ttlSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
               (long) Math.ceil(bucket.nanosUntilFull(policy) / 1e9)));
           try {
-            buckets.jetStream().publish(subject, format(bucket), PublishOptions.builder()
+            PublishAck ack = buckets.jetStream().publish(subject, format(bucket), PublishOptions.builder()
                 .expectedLastSubjectSequence(last.sequence())
                 .messageTtlSeconds(ttlSeconds)
                 .build());
+            written.put(key, new Revision(ack.getSeqno(), bucket));
             return decision;
           } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != WRONG_LAST_SEQUENCE) {
               throw e;
+            }
+            written.invalidate(key);
+            if (remembered != null) {
+              // another replica wrote the key since this one did (or its TTL removed it): read it from now on
+              staleRevisions.increment();
+              shared.put(key, Boolean.TRUE);
+              remembered = null;
+              attempt--; // a stale guess is not contention
+              continue;
             }
             // another replica took a token meanwhile: read its revision and try again
           }
@@ -115,6 +153,11 @@ public final class JetStreamRateLimiter implements RateLimits {
         throw state.unavailable("rate_limit", e);
       }
     }
+  }
+
+  /** Writes on a remembered revision that another replica (or the key's TTL) had made stale; the take then read the key. */
+  public long staleRevisions() {
+    return staleRevisions.sum();
   }
 
   /** Takes that gave up after {@link #MAX_ATTEMPTS} lost compare-and-sets (answered 429). */

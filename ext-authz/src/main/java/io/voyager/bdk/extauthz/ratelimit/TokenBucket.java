@@ -13,6 +13,11 @@ final class TokenBucket {
     this.lastNanos = lastNanos;
   }
 
+  /** An independent bucket in this one's state (a take on it leaves this one as it is). */
+  synchronized TokenBucket copy() {
+    return new TokenBucket(tokens, lastNanos);
+  }
+
   synchronized double tokens() {
     return tokens;
   }

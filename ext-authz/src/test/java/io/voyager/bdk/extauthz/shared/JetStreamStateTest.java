@@ -183,6 +183,31 @@ class JetStreamStateTest {
   }
 
   @Test
+  void aRevisionRememberedByOneReplicaIsRefusedOnceAnotherReplicaWroteAndTheBucketStaysExact() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
+    JetStreamRateLimiter b = new JetStreamRateLimiter(replicaB, time);
+    RateLimitPolicy policy = new RateLimitPolicy(1, 6);
+    String endpoint = "ep-rate-remembered-" + UUID.randomUUID();
+
+    // a writes three times in a row (the second and third on the revision it wrote itself)
+    for (int i = 0; i < 3; i++) {
+      assertThat(a.take(endpoint, policy).allowed()).isTrue();
+    }
+    assertThat(a.staleRevisions()).isZero();
+    // b takes two: a's remembered revision is stale now
+    assertThat(b.take(endpoint, policy).allowed()).isTrue();
+    assertThat(b.take(endpoint, policy).allowed()).isTrue();
+    // a's next write on its stale revision is refused by JetStream; a reads the key and takes the last token
+    RateLimitDecision sixth = a.take(endpoint, policy);
+    assertThat(sixth.allowed()).isTrue();
+    assertThat(sixth.remaining()).isZero();
+    assertThat(a.staleRevisions()).isEqualTo(1);
+    assertThat(a.take(endpoint, policy).allowed()).isFalse();
+    assertThat(b.take(endpoint, policy).allowed()).isFalse();
+  }
+
+  @Test
   void aBucketKeyLeavesWhenItWouldBeFullAndAFreshBucketIsWrittenOverItsMarker() {
     TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z")); // never advanced: only the key's TTL can refill
     RateLimitPolicy policy = new RateLimitPolicy(1, 1);

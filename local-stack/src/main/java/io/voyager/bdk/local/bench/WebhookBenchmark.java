@@ -107,8 +107,13 @@ public final class WebhookBenchmark implements Callable<Integer> {
   /** One target: what it is, and the URLs the webhooks are posted to (round-robin). */
   record Target(String label, String baseUrl, List<String> paths, Supplier<Long> envoyCpuNanos) {}
 
+  /** CPU used so far by the stack's nats-server (ext-authz's replay and rate-limit state); 0 without one. */
+  private Supplier<Long> natsCpuNanos = () -> 0L;
+  /** Where ext-authz keeps its replay and rate-limit state in this run. */
+  private String stateStore = "ext-authz's memory";
+
   /** What one measured run gave. */
-  record Result(Target target, Wrk.Result load, double envoyCpuMicros, double jvmCpuMicros) {}
+  record Result(Target target, Wrk.Result load, double envoyCpuMicros, double jvmCpuMicros, double natsCpuMicros) {}
 
   public static void main(String[] args) {
     JdkHttpServers.tune();
@@ -140,6 +145,11 @@ public final class WebhookBenchmark implements Callable<Integer> {
                 "--webhook-client-burst", Integer.toString(2 * maxRate))
             .start();
         SampleBook backend = SampleBook.start(0, "bench-backend")) {
+      if (stack.nats() != null) {
+        long natsPid = stack.nats().pid();
+        natsCpuNanos = () -> CpuTime.processNanos(natsPid);
+        stateStore = "JetStream key-value on the stack's nats-server (as make run and k8s/deploy)";
+      }
       // Enough endpoints that none runs out of tokens at maxRate over the warm-up and the run.
       double onSeconds = warmupSeconds + seconds;
       int integrations = (int) Math.ceil(1.2 * maxRate * onSeconds
@@ -228,13 +238,15 @@ public final class WebhookBenchmark implements Callable<Integer> {
     Files.writeString(pool, lines);
     long envoy0 = target.envoyCpuNanos().get();
     long jvm0 = CpuTime.jvmNanos();
+    long nats0 = natsCpuNanos.get();
     Wrk.Result load = Wrk.run(wrk, target.baseUrl(), wrkThreads, connections, seconds, script,
         List.of(pool.toString(), Integer.toString(bodyBytes), Integer.toString(wrkThreads)));
     long envoy = target.envoyCpuNanos().get() - envoy0;
     long jvm = CpuTime.jvmNanos() - jvm0;
+    long nats = natsCpuNanos.get() - nats0;
     Files.deleteIfExists(pool);
     double n = Math.max(1, load.requests());
-    return new Result(target, load, envoy / 1e3 / n, jvm / 1e3 / n);
+    return new Result(target, load, envoy / 1e3 / n, jvm / 1e3 / n, nats / 1e3 / n);
   }
 
   private static int post(HttpClient http, String url, byte[] body, List<Header> headers) throws Exception {
@@ -267,11 +279,13 @@ public final class WebhookBenchmark implements Callable<Integer> {
     out.println();
     out.printf("Signed GitHub webhooks, %d B bodies, wrk -t%d -c%d: %.0f s per target after %.0f s warm-up,"
         + " Envoy --concurrency %d, loopback%n", bodyBytes, wrkThreads, connections, seconds, warmupSeconds, envoyConcurrency);
-    out.printf("%-72s %9s %8s %8s %8s %12s %12s%n", "target", "req/s", "p50 ms", "p99 ms", "non-2xx",
-        "Envoy us/req", "JVM us/req");
+    out.printf("ext-authz's replay and rate-limit state: %s%n", stateStore);
+    out.printf("%-72s %9s %8s %8s %8s %12s %12s %12s%n", "target", "req/s", "p50 ms", "p99 ms", "non-2xx",
+        "Envoy us/req", "JVM us/req", "NATS us/req");
     for (Result r : results) {
-      out.printf("%-72s %9.0f %8.3f %8.3f %8d %12.1f %12.1f%n", r.target().label(), r.load().perSecond(),
-          r.load().p50Millis(), r.load().p99Millis(), r.load().failures(), r.envoyCpuMicros(), r.jvmCpuMicros());
+      out.printf("%-72s %9.0f %8.3f %8.3f %8d %12.1f %12.1f %12.1f%n", r.target().label(), r.load().perSecond(),
+          r.load().p50Millis(), r.load().p99Millis(), r.load().failures(), r.envoyCpuMicros(), r.jvmCpuMicros(),
+          r.natsCpuMicros());
     }
     for (Result r : results) {
       if (r.load().failures() > r.load().requests() / 100) {
@@ -284,7 +298,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
         100 * TARGET_ON_SHARE_OF_OFF);
     out.println("OFF = a second Envoy with a static route and no ext_authz filter (the xds-server never emits a"
         + " webhook route without ext_authz). CPU per request: Envoy's process, and this JVM's (ext-authz, xds-server,"
-        + " sample book).");
+        + " sample book); the nats-server's (ext-authz's shared state).");
     out.println("Envoy's view of ext_authz (stack Envoy, whole run):");
     envoyStats.forEach(line -> out.println("  " + line));
     record(results, share);
@@ -293,8 +307,8 @@ public final class WebhookBenchmark implements Callable<Integer> {
   /** The figures into $BDK_BENCH_DIR/webhook.jsonl for BENCHMARKS.md (nothing when unset). */
   private void record(List<Result> results, double share) {
     try (BenchFigures figures = BenchFigures.open("webhook", "Signed webhooks through Envoy, ext_authz on and off")) {
-      figures.note(String.format("%d B bodies, wrk -t%d -c%d, %.0f s per target after %.0f s warm-up, Envoy --concurrency %d",
-          bodyBytes, wrkThreads, connections, seconds, warmupSeconds, envoyConcurrency));
+      figures.note(String.format("%d B bodies, wrk -t%d -c%d, %.0f s per target after %.0f s warm-up, Envoy --concurrency %d;"
+          + " ext-authz's state: %s", bodyBytes, wrkThreads, connections, seconds, warmupSeconds, envoyConcurrency, stateStore));
       for (Result r : results) {
         String target = r.target().label().substring(0, 13).trim();
         Map<String, String> labels = Map.of("target", target);
@@ -302,6 +316,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
         figures.figure("webhook.p99_ms", labels, target + " p99", r.load().p99Millis(), "ms", null);
         figures.figure("webhook.envoy_cpu_us", labels, target + " Envoy CPU per request", r.envoyCpuMicros(), "us", null);
         figures.figure("webhook.jvm_cpu_us", labels, target + " JVM CPU per request", r.jvmCpuMicros(), "us", null);
+        figures.figure("webhook.nats_cpu_us", labels, target + " nats-server CPU per request", r.natsCpuMicros(), "us", null);
       }
       figures.figure("webhook.ext_authz_ratio_pct", "ext_authz ON, share of OFF's throughput", 100 * share, "%",
           BenchFigures.Target.atLeast(100 * TARGET_ON_SHARE_OF_OFF));
