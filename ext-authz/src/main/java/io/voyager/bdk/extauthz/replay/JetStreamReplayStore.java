@@ -2,12 +2,20 @@ package io.voyager.bdk.extauthz.replay;
 
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
+import io.nats.client.Message;
 import io.nats.client.MessageTtl;
+import io.nats.client.impl.Headers;
 import io.voyager.bdk.extauthz.shared.SharedState;
+import io.voyager.bdk.extauthz.shared.SharedStateSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Replay memory shared by every ext-authz replica and kept across restarts: the NATS JetStream
@@ -41,20 +49,55 @@ public final class JetStreamReplayStore implements ReplayStore {
     this.state = state;
   }
 
+  /**
+   * Whether any of the keys holds a delivery. All keys are asked at once (one JetStream direct get
+   * per key, "last message for the key's subject", sent together and awaited together): a delivery
+   * with two replay keys waits for one round trip, not two. A key whose last message is a deletion
+   * ({@link #release}), a purge or a TTL marker holds nothing. Only a pre-check (a replay then takes
+   * no rate-limit token): {@link #firstDelivery}'s create stays the authority.
+   */
   @Override
   public boolean seen(String endpointKey, List<String> replayKeys) {
     List<String> keys = keys(endpointKey, replayKeys);
-    KeyValue bucket = state.buckets().replay();
+    SharedState.Buckets buckets = state.buckets();
     try {
+      List<CompletableFuture<Message>> answers = new ArrayList<>(keys.size());
       for (String key : keys) {
-        if (bucket.get(key) != null) {
-          return true;
-        }
+        answers.add(buckets.connection().requestWithTimeout(DIRECT_GET_LAST + key, null, EMPTY, state.settings().timeout()));
       }
-      return false;
-    } catch (IOException | JetStreamApiException | RuntimeException e) {
+      long deadline = System.nanoTime() + state.settings().timeout().toNanos();
+      boolean seen = false;
+      for (CompletableFuture<Message> answer : answers) {
+        seen |= holdsDelivery(answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+      }
+      return seen;
+    } catch (ExecutionException e) {
+      throw state.unavailable("replay_read", e.getCause() instanceof Exception cause ? cause : e);
+    } catch (InterruptedException | TimeoutException | RuntimeException e) {
       throw state.unavailable("replay_read", e);
     }
+  }
+
+  /** JetStream's direct get of the last message on a key's subject in the replay bucket's stream. */
+  static final String DIRECT_GET_LAST = "$JS.API.DIRECT.GET.KV_" + SharedStateSettings.REPLAY_BUCKET + ".$KV."
+      + SharedStateSettings.REPLAY_BUCKET + ".";
+  private static final byte[] EMPTY = new byte[0];
+
+  /** A direct get's answer: 404 is no message; a deletion, purge or TTL marker holds no delivery; any other status is a failure. */
+  static boolean holdsDelivery(Message answer) {
+    if (answer.isStatusMessage()) {
+      if (answer.getStatus().getCode() == 404) {
+        return false;
+      }
+      throw new IllegalStateException("direct get answered " + answer.getStatus().getCode() + " " + answer.getStatus().getMessage());
+    }
+    Headers headers = answer.getHeaders();
+    if (headers == null) {
+      return true;
+    }
+    String operation = headers.getFirst("KV-Operation");
+    boolean removed = operation != null && !operation.equals("PUT");
+    return !removed && headers.getFirst("Nats-Marker-Reason") == null;
   }
 
   @Override

@@ -45,7 +45,7 @@ public final class SharedState implements AutoCloseable {
   static final Duration RETRY_CREATE = Duration.ofSeconds(1);
 
   /** The buckets and the JetStream context, once they are known to exist. */
-  public record Buckets(KeyValue replay, KeyValue rateLimit, JetStream jetStream, JetStreamManagement management) {}
+  public record Buckets(KeyValue replay, KeyValue rateLimit, JetStream jetStream, JetStreamManagement management, Connection connection) {}
 
   private SharedState(SharedStateSettings settings, Connection connection) {
     this.settings = settings;
@@ -152,7 +152,7 @@ public final class SharedState implements AutoCloseable {
           .build());
       Buckets b = new Buckets(connection.keyValue(SharedStateSettings.REPLAY_BUCKET, kvOptions),
           connection.keyValue(SharedStateSettings.RATE_LIMIT_BUCKET, kvOptions), connection.jetStream(jsOptions),
-          connection.jetStreamManagement(jsOptions));
+          connection.jetStreamManagement(jsOptions), connection);
       buckets = b;
       log.info("event=shared_state_ready nats={} buckets={},{} replicas={}", settings.natsUrl(),
           SharedStateSettings.REPLAY_BUCKET, SharedStateSettings.RATE_LIMIT_BUCKET, settings.replicas());

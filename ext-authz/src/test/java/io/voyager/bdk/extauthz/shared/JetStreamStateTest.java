@@ -81,6 +81,9 @@ class JetStreamStateTest {
     assertThat(b.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isFalse();
     assertThat(a.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isFalse();
     // any one key repeats the delivery (a changed unsigned delivery id does not make it new)
+    assertThat(b.seen(endpoint, List.of("other-id-" + UUID.randomUUID(), keys.get(1)))).isTrue();
+    assertThat(b.seen(endpoint, List.of(keys.get(0), "other-sig-" + UUID.randomUUID()))).isTrue();
+    assertThat(b.seen(endpoint, List.of("other-id-" + UUID.randomUUID(), "other-sig-" + UUID.randomUUID()))).isFalse();
     assertThat(b.firstDelivery(endpoint, List.of("other-id", keys.get(1)), Duration.ofMinutes(10))).isFalse();
     // the same key on another endpoint is another delivery
     assertThat(b.firstDelivery(endpoint + "-other", keys, Duration.ofMinutes(10))).isTrue();
