@@ -299,16 +299,19 @@ public final class WebhookBenchmark implements Callable<Integer> {
     out.println("OFF = a second Envoy with a static route and no ext_authz filter (the xds-server never emits a"
         + " webhook route without ext_authz). CPU per request: Envoy's process, and this JVM's (ext-authz, xds-server,"
         + " sample book); the nats-server's (ext-authz's shared state).");
+    String load = TranscoderBenchmark.loadAverage();
+    out.println("Load average (1/5/15 min) after the run: " + load);
     out.println("Envoy's view of ext_authz (stack Envoy, whole run):");
     envoyStats.forEach(line -> out.println("  " + line));
-    record(results, share);
+    record(results, share, load);
   }
 
   /** The figures into $BDK_BENCH_DIR/webhook.jsonl for BENCHMARKS.md (nothing when unset). */
-  private void record(List<Result> results, double share) {
+  private void record(List<Result> results, double share, String load) {
     try (BenchFigures figures = BenchFigures.open("webhook", "Signed webhooks through Envoy, ext_authz on and off")) {
       figures.note(String.format("%d B bodies, wrk -t%d -c%d, %.0f s per target after %.0f s warm-up, Envoy --concurrency %d;"
-          + " ext-authz's state: %s", bodyBytes, wrkThreads, connections, seconds, warmupSeconds, envoyConcurrency, stateStore));
+          + " ext-authz's state: %s; load average (1/5/15 min) after the run: %s", bodyBytes, wrkThreads, connections, seconds,
+          warmupSeconds, envoyConcurrency, stateStore, load));
       for (Result r : results) {
         String target = r.target().label().substring(0, 13).trim();
         Map<String, String> labels = Map.of("target", target);
