@@ -38,8 +38,9 @@ import java.util.concurrent.atomic.LongAdder;
  * instead of two (a read, then the write). That is exact whatever other replicas did meanwhile: the
  * write is still a compare-and-set, so if any replica wrote the key since (or its TTL removed it),
  * the sequence no longer matches, the write is refused and the take reads the key as before. An
- * endpoint whose remembered revision went stale is read first for {@link #SHARED_FOR} (several
- * replicas are taking from it: a guess would mostly cost a refused write).
+ * endpoint whose remembered revision another replica overwrote is read first for {@link #SHARED_FOR}
+ * (several replicas are taking from it: a guess would mostly cost a refused write); one whose key
+ * its TTL removed is not (the bucket refilled; this replica's next write is remembered again).
  *
  * <p>Exactness: every granted token is one successful compare-and-set on the endpoint's key, so
  * across replicas at most {@code burst + rate × t} deliveries pass in any {@code t} seconds, as with
@@ -78,6 +79,7 @@ public final class JetStreamRateLimiter implements RateLimits {
   /** How long an endpoint found written by another replica is read before each write. */
   static final java.time.Duration SHARED_FOR = java.time.Duration.ofSeconds(10);
   private final LongAdder staleRevisions = new LongAdder();
+  private final LongAdder reads = new LongAdder();
 
   public JetStreamRateLimiter(SharedState state, Clock clock) {
     this.state = state;
@@ -107,8 +109,17 @@ public final class JetStreamRateLimiter implements RateLimits {
     synchronized (stripes[(key.hashCode() & 0x7fffffff) % STRIPES]) {
       try {
         Revision remembered = shared.getIfPresent(key) == null ? written.getIfPresent(key) : null;
+        boolean wasStale = false;
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-          Revision last = remembered != null ? remembered : last(buckets, subject);
+          Revision last = remembered != null ? remembered : read(buckets, subject);
+          if (wasStale) {
+            wasStale = false;
+            if (last.holdsBucket()) {
+              // another replica wrote the key since this one did: read it first from now on. (A key
+              // that its TTL removed holds no bucket: that is this replica's own bucket refilled.)
+              shared.put(key, Boolean.TRUE);
+            }
+          }
           TokenBucket bucket = last.bucket().copy();
           long now = nowNanos();
           RateLimitDecision decision = bucket.take(now, policy);
@@ -129,7 +140,7 @@ public final class JetStreamRateLimiter implements RateLimits {
                 .expectedLastSubjectSequence(last.sequence())
                 .messageTtlSeconds(ttlSeconds)
                 .build());
-            written.put(key, new Revision(ack.getSeqno(), bucket));
+            written.put(key, new Revision(ack.getSeqno(), bucket, true));
             return decision;
           } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != WRONG_LAST_SEQUENCE) {
@@ -137,9 +148,9 @@ public final class JetStreamRateLimiter implements RateLimits {
             }
             written.invalidate(key);
             if (remembered != null) {
-              // another replica wrote the key since this one did (or its TTL removed it): read it from now on
+              // another replica wrote the key since this one did, or its TTL removed it: read it
               staleRevisions.increment();
-              shared.put(key, Boolean.TRUE);
+              wasStale = true;
               remembered = null;
               attempt--; // a stale guess is not contention
               continue;
@@ -160,23 +171,37 @@ public final class JetStreamRateLimiter implements RateLimits {
     return staleRevisions.sum();
   }
 
+  /** Reads of a bucket key (a take that could not write on a remembered revision). */
+  public long reads() {
+    return reads.sum();
+  }
+
+  private Revision read(SharedState.Buckets buckets, String subject) throws IOException, JetStreamApiException {
+    reads.increment();
+    return last(buckets, subject);
+  }
+
   /** Takes that gave up after {@link #MAX_ATTEMPTS} lost compare-and-sets (answered 429). */
   public long contention() {
     return contention.sum();
   }
 
-  /** The key's last revision (0: none) and the bucket it holds (a new, full one when there is none). */
-  private record Revision(long sequence, TokenBucket bucket) {}
+  /**
+   * The key's last revision (0: none) and the bucket it holds (a new, full one when there is none);
+   * {@code holdsBucket}: the revision holds a written bucket (not nothing, a deletion or a TTL marker).
+   */
+  private record Revision(long sequence, TokenBucket bucket, boolean holdsBucket) {}
 
   /** Reads the key's last message: none (never written or gone), a deletion or TTL marker (no data), or a bucket. */
   private static Revision last(SharedState.Buckets buckets, String subject) throws IOException, JetStreamApiException {
     try {
       MessageInfo info = buckets.management().getLastMessage(STREAM, subject);
       byte[] data = info.getData();
-      return new Revision(info.getSeq(), data == null || data.length == 0 ? new TokenBucket() : parse(data));
+      boolean holdsBucket = data != null && data.length > 0;
+      return new Revision(info.getSeq(), holdsBucket ? parse(data) : new TokenBucket(), holdsBucket);
     } catch (JetStreamApiException e) {
       if (e.getApiErrorCode() == NO_MESSAGE_FOUND) {
-        return new Revision(0, new TokenBucket());
+        return new Revision(0, new TokenBucket(), false);
       }
       throw e;
     }

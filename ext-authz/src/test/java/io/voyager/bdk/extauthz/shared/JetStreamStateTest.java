@@ -206,8 +206,33 @@ class JetStreamStateTest {
     assertThat(sixth.allowed()).isTrue();
     assertThat(sixth.remaining()).isZero();
     assertThat(a.staleRevisions()).isEqualTo(1);
+    long reads = a.reads();
     assertThat(a.take(endpoint, policy).allowed()).isFalse();
+    assertThat(a.reads()).as("a refusal is decided on the key as read, not on a remembered revision").isEqualTo(reads + 1);
     assertThat(b.take(endpoint, policy).allowed()).isFalse();
+  }
+
+  @Test
+  void aRevisionWhoseKeyItsTtlRemovedCostsOneReadAndIsThenRememberedAgain() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z")); // never advanced: the key's TTL is 1 s
+    JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
+    RateLimitPolicy policy = new RateLimitPolicy(1, 3);
+    String endpoint = "ep-rate-ttl-remembered-" + UUID.randomUUID();
+    String key = io.voyager.bdk.extauthz.replay.ReplayDigest.of("rate-limit", endpoint).hex();
+
+    assertThat(a.take(endpoint, policy).allowed()).isTrue();
+    assertThat(a.reads()).isEqualTo(1);
+    await("the bucket key's TTL").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        .until(() -> replicaA.buckets().rateLimit().get(key) == null);
+    // the remembered revision is gone: the write is refused, the key read (a fresh bucket), written
+    assertThat(a.take(endpoint, policy).allowed()).isTrue();
+    assertThat(a.staleRevisions()).isEqualTo(1);
+    assertThat(a.reads()).isEqualTo(2);
+    // a TTL is no other replica: the next take writes on the remembered revision without a read
+    assertThat(a.take(endpoint, policy).allowed()).isTrue();
+    assertThat(a.reads()).isEqualTo(2);
+    assertThat(a.take(endpoint, policy).allowed()).isTrue();
+    assertThat(a.take(endpoint, policy).allowed()).isFalse();
   }
 
   @Test
