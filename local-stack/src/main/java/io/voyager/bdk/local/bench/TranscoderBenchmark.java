@@ -74,7 +74,20 @@ public final class TranscoderBenchmark implements Callable<Integer> {
   int envoyConcurrency = 2;
 
   /** One measured round of one target. */
-  record Round(double perSecond, double p50Millis, double p99Millis, long failures, double envoyCpuMicros, double jvmCpuMicros) {}
+  record Round(double perSecond, double p50Millis, double p99Millis, long failures, double envoyCpuMicros, double jvmCpuMicros,
+      double seconds, double calls) {
+    /** This JVM's CPU per call less what it spends with no load at all ({@code idleJvmMicrosPerSecond}) over the round. */
+    double jvmCpuMicrosNetOfIdle(double idleJvmMicrosPerSecond) {
+      return jvmCpuMicros - idleJvmMicrosPerSecond * seconds / Math.max(1, calls);
+    }
+  }
+
+  /** This JVM's CPU per second with no load, measured after the warm-up (the stack's own background work and JIT). */
+  private double idleJvmMicrosPerSecond;
+
+  @Option(names = "--idle-seconds", description = "Seconds without load after the warm-up, to measure the JVM's own background CPU."
+      + " Default: ${DEFAULT-VALUE}.")
+  double idleSeconds = 3;
 
   public static void main(String[] args) {
     JdkHttpServers.tune();
@@ -149,6 +162,12 @@ public final class TranscoderBenchmark implements Callable<Integer> {
             "{\"book_id\":\"" + bookId + "\"}", Map.of("authorization", "Bearer " + token), concurrency, envoyConcurrency,
             warmupSeconds);
       }
+      if (idleSeconds > 0) {
+        long idle0 = CpuTime.jvmNanos();
+        long wall0 = System.nanoTime();
+        Thread.sleep((long) (idleSeconds * 1000)); // a measurement interval, not synchronisation
+        idleJvmMicrosPerSecond = (CpuTime.jvmNanos() - idle0) / 1e3 / ((System.nanoTime() - wall0) / 1e9);
+      }
       java.util.List<Round> restRounds = new java.util.ArrayList<>();
       java.util.List<Round> noLuaRounds = new java.util.ArrayList<>();
       java.util.List<Round> grpcRounds = new java.util.ArrayList<>();
@@ -175,7 +194,8 @@ public final class TranscoderBenchmark implements Callable<Integer> {
     long envoy = CpuTime.processNanos(envoyPid) - envoy0;
     long jvm = CpuTime.jvmNanos() - jvm0;
     double n = Math.max(1, load.ok() + load.failures());
-    return new Round(load.ok() / load.seconds(), load.p50Millis(), load.p99Millis(), load.failures(), envoy / 1e3 / n, jvm / 1e3 / n);
+    return new Round(load.ok() / load.seconds(), load.p50Millis(), load.p99Millis(), load.failures(), envoy / 1e3 / n, jvm / 1e3 / n,
+        load.seconds(), n);
   }
 
   private static HttpRequest get(String url, String token) {
@@ -210,6 +230,9 @@ public final class TranscoderBenchmark implements Callable<Integer> {
     Round g = line(out, "direct gRPC to the library-service (mutual TLS; ghz)", grpc);
     out.printf("REST = %.0f %% of direct gRPC's throughput (target, issue 12: >= %.0f %%); library JVM CPU per call: REST %.0f us,"
         + " gRPC %.0f us%n", 100 * r.perSecond() / g.perSecond(), 100 * TARGET_REST_SHARE_OF_GRPC, r.jvmCpuMicros(), g.jvmCpuMicros());
+    out.printf("The JVM with no load: %.0f us of CPU per second (after the warm-up); net of it, library JVM CPU per call:"
+        + " REST %.0f us, gRPC %.0f us%n", idleJvmMicrosPerSecond, r.jvmCpuMicrosNetOfIdle(idleJvmMicrosPerSecond),
+        g.jvmCpuMicrosNetOfIdle(idleJvmMicrosPerSecond));
     out.printf("Without the Lua: %.0f %% of direct gRPC; Envoy CPU per call %.0f us instead of %.0f us%n",
         100 * n.perSecond() / g.perSecond(), n.envoyCpuMicros(), r.envoyCpuMicros());
     out.println("Rates are medians of the rounds. ghz (Go) spends more CPU per call than wrk (C) on the same two cores,"
@@ -222,6 +245,12 @@ public final class TranscoderBenchmark implements Callable<Integer> {
       record(figures, "rest", r);
       record(figures, "rest_without_lua", n);
       record(figures, "grpc", g);
+      figures.figure("rest.jvm_idle_cpu_us_per_s", "the JVM's CPU per second with no load (after the warm-up)", idleJvmMicrosPerSecond,
+          "us/s", null);
+      for (var t : List.of(Map.entry("rest", r), Map.entry("grpc", g))) {
+        figures.figure("rest.jvm_cpu_net_of_idle_us", Map.of("target", t.getKey()), t.getKey() + " JVM CPU per call, net of the idle JVM's",
+            t.getValue().jvmCpuMicrosNetOfIdle(idleJvmMicrosPerSecond), "us", null);
+      }
       figures.figure("rest.transcoder_ratio_pct", "REST, share of direct gRPC's throughput", 100 * r.perSecond() / g.perSecond(),
           "%", BenchFigures.Target.atLeast(100 * TARGET_REST_SHARE_OF_GRPC));
     }
@@ -251,7 +280,9 @@ public final class TranscoderBenchmark implements Callable<Integer> {
         median(rounds.stream().mapToDouble(Round::p99Millis).toArray()),
         rounds.stream().mapToLong(Round::failures).sum(),
         median(rounds.stream().mapToDouble(Round::envoyCpuMicros).toArray()),
-        median(rounds.stream().mapToDouble(Round::jvmCpuMicros).toArray()));
+        median(rounds.stream().mapToDouble(Round::jvmCpuMicros).toArray()),
+        median(rounds.stream().mapToDouble(Round::seconds).toArray()),
+        median(rounds.stream().mapToDouble(Round::calls).toArray()));
     out.printf("%-62s %9.0f %8.3f %8.3f %8d %12.1f %12.1f%n", label, m.perSecond(), m.p50Millis(), m.p99Millis(),
         m.failures(), m.envoyCpuMicros(), m.jvmCpuMicros());
     return m;
