@@ -16,7 +16,7 @@
 #   QUEUED_BENCH_ARGS="--requests 5000"            options of make bench's queued-delivery benchmark (--help lists them)
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
 #   ADS_ARGS="--books 10000 --changes 20"          options of make bench-ads (--help lists them)
-#   CONVERGENCE_ARGS="--books 2000 --envoys 3"   options of make bench-convergence (--help lists them)
+#   CONVERGENCE_ARGS="--books 2000 --envoys 3 --route-layout single --ads-api GRPC"   options of make bench-convergence (--help lists them; default layout scoped, ADS DELTA_GRPC)
 #   ENVOY_MEMORY_ARGS="--books 10000 --runs delta+scoped"   options of make bench-envoy-memory (--help lists them)
 #   IMAGE_BASE=debian|official   base images of make images / make test (images/base-flags.sh):
 #                                debian (default) = built here from Debian packages, no registry needed;

@@ -65,13 +65,15 @@ public final class LocalStack implements AutoCloseable {
   private final Map<Component, List<String>> startArgs;
   private final NatsServerProcess nats;
   private final AdsApiType adsApiType;
+  private final io.voyager.bdk.xds.translate.RouteLayout routeLayout;
 
   private LocalStack(StackPorts ports, Path runDir, Path kubeconfig, EmbeddedKubernetes embeddedKubernetes,
       KubernetesClient client, Map<Component, AutoCloseable> services, EnvoyProcess envoy,
       Deque<AutoCloseable> toClose, List<String> createdNamespaces, DevIssuer issuer,
       LocalIssuer.Publication jwksPublication, List<String> createdOrganizations, NatsServerProcess nats, LocalTls tls,
-      Map<Component, List<String>> startArgs, AdsApiType adsApiType) {
+      Map<Component, List<String>> startArgs, AdsApiType adsApiType, io.voyager.bdk.xds.translate.RouteLayout routeLayout) {
     this.adsApiType = adsApiType;
+    this.routeLayout = routeLayout;
     this.tls = tls;
     this.startArgs = Map.copyOf(startArgs);
     this.nats = nats;
@@ -176,6 +178,11 @@ public final class LocalStack implements AutoCloseable {
   /** How the stack's Envoy asks the xds-server for its config (state-of-the-world or delta). */
   public AdsApiType adsApiType() {
     return adsApiType;
+  }
+
+  /** The xds-server's route layout ({@code --route-layout}) this stack started it with. */
+  public io.voyager.bdk.xds.translate.RouteLayout routeLayout() {
+    return routeLayout;
   }
 
   /** The stack's CAs and certificates (edge and internal). */
@@ -332,8 +339,9 @@ public final class LocalStack implements AutoCloseable {
     private int envoyConcurrency = 1;
     private String nodeId = "gateway-local";
     private Duration envoyTimeout = Duration.ofSeconds(60);
-    private AdsApiType adsApiType = AdsApiType.GRPC;
-    private io.voyager.bdk.xds.translate.RouteLayout routeLayout = io.voyager.bdk.xds.translate.RouteLayout.SINGLE;
+    private AdsApiType adsApiType = AdsApiType.DELTA_GRPC;
+    /** Null: follows {@link #adsApiType} (scoped on delta xDS, the default; single on state-of-the-world). */
+    private io.voyager.bdk.xds.translate.RouteLayout routeLayout;
     private java.util.function.UnaryOperator<String> bootstrapEdit = java.util.function.UnaryOperator.identity();
     private boolean awaitGatewayListener = true;
     private final EnumSet<Component> components = EnumSet.allOf(Component.class);
@@ -410,15 +418,21 @@ public final class LocalStack implements AutoCloseable {
       return this;
     }
 
-    /** How Envoy's bootstrap asks for its config: state-of-the-world ({@code GRPC}, the default) or delta xDS. */
+    /**
+     * How Envoy's bootstrap asks for its config: delta xDS ({@code DELTA_GRPC}, the default) or
+     * state-of-the-world ({@code GRPC}). Unless {@link #routeLayout} is set, the route layout follows:
+     * scoped on delta, single on state-of-the-world (the xds-server serves route scopes over delta only).
+     */
     public Builder adsApiType(AdsApiType apiType) {
       this.adsApiType = java.util.Objects.requireNonNull(apiType, "apiType");
       return this;
     }
 
     /**
-     * How the xds-server lays out the public routes (its {@code --route-layout}); the scoped layout
-     * needs delta xDS, so it also switches Envoy to {@link AdsApiType#DELTA_GRPC}.
+     * How the xds-server lays out the public routes (its {@code --route-layout}; default: scoped,
+     * or single when Envoy is put on state-of-the-world). The scoped layout needs delta xDS, so it
+     * also switches Envoy to {@link AdsApiType#DELTA_GRPC}; {@link #start()} refuses scoped with a
+     * later {@code adsApiType(GRPC)}.
      */
     public Builder routeLayout(io.voyager.bdk.xds.translate.RouteLayout layout) {
       this.routeLayout = java.util.Objects.requireNonNull(layout, "layout");
@@ -426,6 +440,15 @@ public final class LocalStack implements AutoCloseable {
         this.adsApiType = AdsApiType.DELTA_GRPC;
       }
       return this;
+    }
+
+    /** The layout {@link #start()} gives the xds-server: the one set, else the one {@link #adsApiType} implies. */
+    public io.voyager.bdk.xds.translate.RouteLayout routeLayout() {
+      if (routeLayout != null) {
+        return routeLayout;
+      }
+      return adsApiType == AdsApiType.DELTA_GRPC
+          ? io.voyager.bdk.xds.translate.RouteLayout.SCOPED : io.voyager.bdk.xds.translate.RouteLayout.SINGLE;
     }
 
     /** Tests: changes the rendered bootstrap YAML (e.g. adds a static cluster) before Envoy starts on it. */
@@ -525,11 +548,12 @@ public final class LocalStack implements AutoCloseable {
             // across restarts; library: instance reads carry the delivery summary of queued webhooks
             args.addAll(List.of("--nats-url", nats.url()));
           }
-          if (component == Component.XDS && routeLayout != io.voyager.bdk.xds.translate.RouteLayout.SINGLE) {
-            if (adsApiType != AdsApiType.DELTA_GRPC) {
-              throw new IllegalStateException("route layout " + routeLayout.flagValue() + " needs Envoy on delta xDS (DELTA_GRPC)");
+          if (component == Component.XDS) {
+            io.voyager.bdk.xds.translate.RouteLayout layout = routeLayout();
+            if (layout != io.voyager.bdk.xds.translate.RouteLayout.SINGLE && adsApiType != AdsApiType.DELTA_GRPC) {
+              throw new IllegalStateException("route layout " + layout.flagValue() + " needs Envoy on delta xDS (DELTA_GRPC)");
             }
-            args.addAll(List.of("--route-layout", routeLayout.flagValue()));
+            args.addAll(List.of("--route-layout", layout.flagValue()));
           }
           args.addAll(extraArgs.getOrDefault(component, List.of()));
           startArgs.put(component, List.copyOf(args));
@@ -551,11 +575,11 @@ public final class LocalStack implements AutoCloseable {
           envoy.awaitListener(bound.envoyListener(), envoyTimeout);
         }
         bound = bound.withEnvoyAdmin(envoy.admin().address().getPort());
-        log.info("event=stack_ready gateway=http://{}:{} https=https://{}:{} envoy_admin={} ads_api_type={} kubeconfig={} edge_ca={}",
-            LOCALHOST, bound.envoyListener(), LOCALHOST, bound.envoyHttps(), bound.envoyAdmin(), adsApiType, kubeconfig,
+        log.info("event=stack_ready gateway=http://{}:{} https=https://{}:{} envoy_admin={} ads_api_type={} route_layout={} kubeconfig={} edge_ca={}",
+            LOCALHOST, bound.envoyListener(), LOCALHOST, bound.envoyHttps(), bound.envoyAdmin(), adsApiType, routeLayout().flagValue(), kubeconfig,
             tls.edgeCaFile());
         return new LocalStack(bound, runDir, kubeconfig, embedded, client, services, envoy, started, createdNamespaces,
-            issuer, jwksPublication, createdOrganizations, nats, tls, startArgs, adsApiType);
+            issuer, jwksPublication, createdOrganizations, nats, tls, startArgs, adsApiType, routeLayout());
       } catch (Exception | Error e) {
         closeAll(started);
         throw e;

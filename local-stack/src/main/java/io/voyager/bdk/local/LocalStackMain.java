@@ -93,14 +93,16 @@ public final class LocalStackMain implements Callable<Integer> {
   int envoyConcurrency = 2;
 
   @Option(names = "--envoy-ads-api", paramLabel = "TYPE",
-      description = "How Envoy asks the xds-server for its config (its bootstrap's ads_config.api_type): GRPC (state of the world, "
-          + "every response of a type carries all of it) or DELTA_GRPC (delta xDS: only what changed). Default: ${DEFAULT-VALUE}.")
-  AdsApiType envoyAdsApi = AdsApiType.GRPC;
+      description = "How Envoy asks the xds-server for its config (its bootstrap's ads_config.api_type): DELTA_GRPC (delta xDS: "
+          + "only what changed) or GRPC (state of the world, every response of a type carries all of it; implies --route-layout "
+          + "SINGLE unless given). Default: ${DEFAULT-VALUE}.")
+  AdsApiType envoyAdsApi = AdsApiType.DELTA_GRPC;
 
   @Option(names = "--route-layout", paramLabel = "LAYOUT",
-      description = "The xds-server's route layout: SINGLE (one route configuration) or SCOPED (scoped routes, one small route "
-          + "configuration per webhook path; implies --envoy-ads-api DELTA_GRPC). Default: ${DEFAULT-VALUE}.")
-  io.voyager.bdk.xds.translate.RouteLayout routeLayout = io.voyager.bdk.xds.translate.RouteLayout.SINGLE;
+      description = "The xds-server's route layout: SCOPED (scoped routes, one small route configuration per webhook path; "
+          + "needs --envoy-ads-api DELTA_GRPC) or SINGLE (one route configuration, re-sent whole on any route change). "
+          + "Default: SCOPED on delta xDS, SINGLE with --envoy-ads-api GRPC.")
+  io.voyager.bdk.xds.translate.RouteLayout routeLayout;
 
   @Option(names = "--without", split = ",", paramLabel = "COMPONENT",
       description = "Leave components out: ${COMPLETION-CANDIDATES}.")
@@ -130,14 +132,17 @@ public final class LocalStackMain implements Callable<Integer> {
           + busy.keySet().iterator().next() + " <port>\"");
       return 2;
     }
-    LocalStack stack = LocalStack.builder()
+    LocalStack.Builder builder = LocalStack.builder();
+    if (routeLayout != null) {
+      builder.routeLayout(routeLayout);
+    }
+    LocalStack stack = builder
         .ports(ports)
         .runDir(runDir)
         .kubeconfig(kubeconfig)
         .envoyBinary(envoyBin)
         .envoyConcurrency(envoyConcurrency)
         .adsApiType(envoyAdsApi)
-        .routeLayout(routeLayout)
         .without(without.toArray(Component[]::new))
         .start();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -162,8 +167,8 @@ public final class LocalStackMain implements Callable<Integer> {
     out.printf("                         http://%s:%d    (plain HTTP, for local use)%n", h, p.envoyListener());
     out.printf("  Envoy admin            http://%s:%d   (log: %s)%n", h, p.envoyAdmin(), stack.envoy().logFile());
     if (stack.components().contains(Component.XDS)) {
-      out.printf("  xds-server ADS gRPC    %s:%d   (Envoy speaks %s)%n", h, p.xds(),
-          stack.adsApiType() == AdsApiType.DELTA_GRPC ? "delta xDS" : "state-of-the-world xDS");
+      out.printf("  xds-server ADS gRPC    %s:%d   (Envoy speaks %s; route layout %s)%n", h, p.xds(),
+          stack.adsApiType() == AdsApiType.DELTA_GRPC ? "delta xDS" : "state-of-the-world xDS", stack.routeLayout().flagValue());
       out.printf("  xds-server admin       http://%s:%d%n", h, p.xdsAdmin());
     }
     if (stack.components().contains(Component.LIBRARY)) {

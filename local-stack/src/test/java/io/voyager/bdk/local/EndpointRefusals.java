@@ -42,7 +42,8 @@ final class EndpointRefusals implements UnaryOperator<XdsResources> {
     List<ClusterLoadAssignment> endpoints = resources.endpoints().stream()
         .map(cla -> clusters.contains(cla.getClusterName()) ? withPort(cla, PORT_ENVOY_REFUSES) : cla)
         .toList();
-    return new XdsResources(resources.listeners(), resources.routes(), resources.clusters(), endpoints, resources.secrets());
+    return new XdsResources(resources.listeners(), resources.routes(), resources.clusters(), endpoints, resources.secrets(),
+        resources.scopedRoutes());
   }
 
   private static ClusterLoadAssignment withPort(ClusterLoadAssignment cla, int port) {

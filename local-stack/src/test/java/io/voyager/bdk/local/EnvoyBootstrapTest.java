@@ -34,7 +34,7 @@ class EnvoyBootstrapTest {
     assertThat(xds.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address/port_value").asInt())
         .isEqualTo(18000);
     assertThat(xds.at("/typed_extension_protocol_options").toString()).contains("http2_protocol_options");
-    assertThat(bootstrap.at("/dynamic_resources/ads_config/api_type").asText()).isEqualTo("GRPC");
+    assertThat(bootstrap.at("/dynamic_resources/ads_config/api_type").asText()).as("delta xDS, the default").isEqualTo("DELTA_GRPC");
     assertThat(bootstrap.at("/dynamic_resources/ads_config/transport_api_version").asText()).isEqualTo("V3");
     assertThat(bootstrap.at("/dynamic_resources/lds_config/resource_api_version").asText()).isEqualTo("V3");
     assertThat(bootstrap.at("/dynamic_resources/lds_config/ads").isObject()).isTrue();
@@ -74,11 +74,11 @@ class EnvoyBootstrapTest {
   @Test
   void withAdsApiTypeChangesOnlyTheAdsApiType() throws Exception {
     JsonNode original = YAML.readTree(EnvoyBootstrap.render("gw-7", 28000, 0));
-    JsonNode delta = YAML.readTree(EnvoyBootstrap.withAdsApiType(EnvoyBootstrap.render("gw-7", 28000, 0), AdsApiType.DELTA_GRPC));
+    JsonNode sotw = YAML.readTree(EnvoyBootstrap.withAdsApiType(EnvoyBootstrap.render("gw-7", 28000, 0), AdsApiType.GRPC));
 
-    assertThat(delta.at("/dynamic_resources/ads_config/api_type").asText()).isEqualTo("DELTA_GRPC");
-    ((com.fasterxml.jackson.databind.node.ObjectNode) delta.at("/dynamic_resources/ads_config")).put("api_type", "GRPC");
-    assertThat(delta).as("everything else as rendered").isEqualTo(original);
+    assertThat(sotw.at("/dynamic_resources/ads_config/api_type").asText()).isEqualTo("GRPC");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) sotw.at("/dynamic_resources/ads_config")).put("api_type", "DELTA_GRPC");
+    assertThat(sotw).as("everything else as rendered").isEqualTo(original);
     assertThatThrownBy(() -> EnvoyBootstrap.withAdsApiType("node: {id: a}", AdsApiType.GRPC))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dynamic_resources");
   }

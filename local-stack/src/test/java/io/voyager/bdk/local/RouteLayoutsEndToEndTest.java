@@ -141,6 +141,29 @@ class RouteLayoutsEndToEndTest {
     assertThat(gateway.get("/api/v1/books?page_size=1").status()).as("and it still wants a token").isEqualTo(401);
   }
 
+  /**
+   * Envoy normalizes paths before routing ({@code normalize_path}, {@code merge_slashes}): a webhook
+   * path with doubled slashes or dot segments reaches the same route in every layout (unsigned:
+   * ext-authz's 401, not a 404).
+   */
+  @Test
+  void aWebhookPathEnvoyNormalizesReachesTheSameRoute() {
+    String path = WebhookRoutes.publicPath(ACME, "steady", STEADY.name());
+    String key = path.substring(WebhookRoutes.PREFIX.length());
+    for (String variant : List.of(
+        "/api/v1//webhooks/" + key,
+        WebhookRoutes.PREFIX + key.replace("/", "//"),
+        "//api/v1/webhooks/" + key,
+        "/api/./v1/webhooks/" + key,
+        WebhookRoutes.PREFIX + "./" + key,
+        "/api/v1/x/../webhooks/" + key)) {
+      Answer answer = gateway.post(variant, "{}");
+      assertThat(answer.status()).as(variant + " → " + answer.body()).isEqualTo(401);
+    }
+    Answer signed = postSigned(WebhookRoutes.PREFIX + key.replace("/", "//"));
+    assertThat(signed.status()).as(signed.body()).isEqualTo(200);
+  }
+
   @Test
   void aClientCannotChooseAScopeWithTheKeyHeader() {
     String known = WebhookRoutes.publicPath(ACME, "steady", STEADY.name());

@@ -8,10 +8,11 @@ final class TestStacks {
 
   /**
    * The route layout every stack of this run uses unless a test sets its own: system property
-   * {@value #ROUTE_LAYOUT_PROPERTY} ({@code single}, the default, or {@code scoped}, which also puts
-   * Envoy on delta xDS), so the whole real-Envoy suite can be run on either layout:
-   * {@code mvn -pl local-stack test -Dbdk.test.route-layout=scoped}. A test that then pins
-   * state-of-the-world fails to start its stack, saying so.
+   * {@value #ROUTE_LAYOUT_PROPERTY}, unset for the stack's default (scoped routes, Envoy on delta
+   * xDS), {@code single} for one route configuration with Envoy on state-of-the-world (the layout
+   * before scoped became the default), so the whole real-Envoy suite can be run on either:
+   * {@code mvn -pl local-stack test -Dbdk.test.route-layout=single}. A test that pins its own
+   * protocol or layout after this keeps it.
    */
   static final String ROUTE_LAYOUT_PROPERTY = "bdk.test.route-layout";
 
@@ -24,7 +25,11 @@ final class TestStacks {
         .nodeId(nodeId);
     String layout = System.getProperty(ROUTE_LAYOUT_PROPERTY, "").trim();
     if (!layout.isEmpty()) {
-      builder.routeLayout(io.voyager.bdk.xds.translate.RouteLayout.parse(layout));
+      io.voyager.bdk.xds.translate.RouteLayout parsed = io.voyager.bdk.xds.translate.RouteLayout.parse(layout);
+      builder.routeLayout(parsed);
+      if (parsed == io.voyager.bdk.xds.translate.RouteLayout.SINGLE) {
+        builder.adsApiType(AdsApiType.GRPC);
+      }
     }
     return builder;
   }

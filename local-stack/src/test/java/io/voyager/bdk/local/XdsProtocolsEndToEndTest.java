@@ -60,6 +60,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  *
  * Restart convergence, updates and NACKs run in both protocols in {@link XdsRestartEndToEndTest},
  * {@link XdsUpdatesEndToEndTest} and {@link XdsNackEndToEndTest}.
+ *
+ * <p>On the single route layout in both protocols (not the default scoped one): the first test
+ * holds every listener back until Envoy has initialized, and Envoy 1.36.4 never starts the
+ * scoped-routes (SRDS) subscription of a listener that arrives after its initialization
+ * (envoyproxy/envoy PR #43392, fixed after 1.36): such a listener answers 404 to everything. The
+ * scoped layout's own first SRDS request is answered at once in {@link RouteLayoutsEndToEndTest};
+ * known limits and the bootstraps' {@code initial_fetch_timeout} say how production avoids it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ParameterizedClass(name = "{0}")
@@ -86,6 +93,7 @@ class XdsProtocolsEndToEndTest {
     hold = new ListenerHold();
     laterPort = StackPorts.freePorts(1).get(0);
     stack = TestStacks.ephemeral(runDir.resolve(apiType.name()), "e2e-xds-protocols")
+        .routeLayout(io.voyager.bdk.xds.translate.RouteLayout.SINGLE)
         .adsApiType(apiType)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .starter(Component.XDS, args -> io.voyager.bdk.xds.Main.start(hold, args))
@@ -137,7 +145,19 @@ class XdsProtocolsEndToEndTest {
     String later = clusterName(LATER_BOOK, laterPort);
     // Every other cluster has its endpoints meanwhile: the library answers through Envoy.
     GatewayClient api = GatewayClient.of(stack);
-    await("the library answers through Envoy").atMost(CONVERGE).until(() -> api.get("/api/v1/books").status() == 200);
+    java.util.concurrent.atomic.AtomicReference<GatewayClient.Answer> last = new java.util.concurrent.atomic.AtomicReference<>();
+    try {
+      await("the library answers through Envoy").atMost(CONVERGE).until(() -> {
+        last.set(api.get("/api/v1/books"));
+        return last.get().status() == 200;
+      });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("the library does not answer through Envoy; last answer " + last.get().status() + " "
+          + last.get().body() + "; /debug/sync: " + xdsSync() + "; Envoy's stats: "
+          + admin.get("/stats?filter=scoped%7Crds%7Clistener_manager%7Ccontrol_plane").body() + "; Envoy's scopes and routes: "
+          + admin.get("/config_dump?resource=dynamic_scoped_route_configs").body()
+          + admin.get("/config_dump?resource=dynamic_route_configs").body(), e);
+    }
     assertThat(hostsOf(PROBE_CLUSTER)).as("no snapshot has " + later + " yet").isEmpty();
     double clustersSent = resourcesSent("Cluster");
 
@@ -211,7 +231,8 @@ class XdsProtocolsEndToEndTest {
     @Override
     public XdsResources apply(XdsResources resources) {
       return holding
-          ? new XdsResources(List.of(), resources.routes(), resources.clusters(), resources.endpoints(), resources.secrets())
+          ? new XdsResources(List.of(), resources.routes(), resources.clusters(), resources.endpoints(), resources.secrets(),
+              resources.scopedRoutes())
           : resources;
     }
   }

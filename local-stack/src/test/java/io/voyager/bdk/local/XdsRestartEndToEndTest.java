@@ -165,7 +165,14 @@ class XdsRestartEndToEndTest {
       assertRoutedThroughEnvoy(keptPath);
       Versions after = versions();
       assertThat(after.clusters()).isNotEqualTo(before.clusters());
-      assertThat(after.routes()).isNotEqualTo(before.routes());
+      if (stack.routeLayout() == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
+        // The deleted webhook's scope and route configuration went; the shared one did not change.
+        assertThat(after.routes()).as(XdsTranslator.ROUTE_CONFIG_NAME + " unchanged").isEqualTo(before.routes());
+        assertThat(admin.configDump("dynamic_scoped_route_configs").toString()).contains(keptPath.substring(
+            WebhookRoutes.PREFIX.length())).doesNotContain(deletedPath.substring(WebhookRoutes.PREFIX.length()));
+      } else {
+        assertThat(after.routes()).isNotEqualTo(before.routes());
+      }
       assertThat(after.listeners()).as("the listener did not change").isEqualTo(before.listeners());
 
       assertThat(library.failures()).as("library REST answered 200 throughout").isEmpty();
@@ -282,7 +289,12 @@ class XdsRestartEndToEndTest {
     for (JsonNode type : sync.path("nodes").path(0).path("types")) {
       versions.put(type.path("type").asText(), type.path("current").asText());
     }
-    assertThat(versions).containsOnlyKeys("Cluster", "ClusterLoadAssignment", "Listener", "RouteConfiguration", "Secret");
+    if (stack.routeLayout() == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
+      assertThat(versions).containsOnlyKeys("Cluster", "ClusterLoadAssignment", "Listener", "RouteConfiguration", "Secret",
+          "ScopedRouteConfiguration");
+    } else {
+      assertThat(versions).containsOnlyKeys("Cluster", "ClusterLoadAssignment", "Listener", "RouteConfiguration", "Secret");
+    }
     return versions;
   }
 

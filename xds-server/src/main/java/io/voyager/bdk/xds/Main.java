@@ -25,6 +25,7 @@ import io.voyager.bdk.xds.server.DeltaAds;
 import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.server.EnvoySyncGauge;
+import io.voyager.bdk.xds.server.ProtocolMismatchCheck;
 import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.XdsResources;
@@ -158,10 +159,11 @@ public final class Main implements Callable<AutoCloseable> {
         internalListenerAddress == null ? listenerAddress : internalListenerAddress, internalListenerPort, relayIdentity);
   }
 
-  @Option(names = "--route-layout", defaultValue = "single", paramLabel = "single|scoped", converter = RouteLayoutConverter.class,
-      description = "How the public routes are laid out: single (one route configuration, re-sent whole on any change) or "
-          + "scoped (scoped routes, SRDS: one small route configuration per webhook path, so a change re-sends only its "
-          + "book's; needs every Envoy on delta xDS, api_type DELTA_GRPC). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--route-layout", defaultValue = "scoped", paramLabel = "scoped|single", converter = RouteLayoutConverter.class,
+      description = "How the public routes are laid out: scoped (scoped routes, SRDS: one small route configuration per webhook "
+          + "path, so a change re-sends only its book's; needs every Envoy on delta xDS, api_type DELTA_GRPC) or single (one "
+          + "route configuration, re-sent whole on any route change; for Envoys on state-of-the-world, api_type GRPC). "
+          + "Default: ${DEFAULT-VALUE}.")
   io.voyager.bdk.xds.translate.RouteLayout routeLayout;
 
   static final class RouteLayoutConverter implements CommandLine.ITypeConverter<io.voyager.bdk.xds.translate.RouteLayout> {
@@ -378,9 +380,13 @@ public final class Main implements Callable<AutoCloseable> {
       watcher.start();
       // With mutual TLS, a stream must first pass the node identity check: the tracker (and so the
       // NACK write-back and its quarantine) only hears Envoys whose certificate names their node.
+      // Envoys on state-of-the-world under the scoped layout get no route scopes: said once per
+      // stream in the log, on /debug/sync and in a gauge.
+      ProtocolMismatchCheck mismatchCheck = new ProtocolMismatchCheck(registry, routeLayout.flagValue(),
+          routeLayout == io.voyager.bdk.xds.translate.RouteLayout.SCOPED);
       List<io.envoyproxy.controlplane.server.DiscoveryServerCallbacks> callbacks = tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls
-          ? List.of(new io.voyager.bdk.xds.server.NodeIdentityCheck(registry), tracker)
-          : List.of(tracker);
+          ? List.of(new io.voyager.bdk.xds.server.NodeIdentityCheck(registry), tracker, mismatchCheck)
+          : List.of(tracker, mismatchCheck);
       // State-of-the-world from java-control-plane, EDS names the snapshot lacks answered as empty
       // load assignments instead of holding every EDS answer back; delta from our own DeltaAds.
       V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks,
@@ -396,7 +402,7 @@ public final class Main implements Callable<AutoCloseable> {
       AtomicReference<Boolean> ready = new AtomicReference<>(true);
       AdminServer admin = this.admin.start(registry, () -> ready.get() && publisher.current().isPresent());
       admin.handle("/debug/snapshot", DebugHandlers.snapshot(publisher));
-      admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher, nackWriteBack::culprits));
+      admin.handle("/debug/sync", DebugHandlers.sync(tracker, publisher, nackWriteBack::culprits, mismatchCheck::report));
       admin.handle("/debug/quarantine", DebugHandlers.quarantine(watcher.quarantine()));
       opened.register(admin);
       log.info("event=xds_server_started xds_port={} ads_tls={} admin={}:{} listener={}:{} https_port={} edge_tls_secret={} plain_http={}"

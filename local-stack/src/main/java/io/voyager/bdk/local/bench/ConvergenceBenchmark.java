@@ -122,6 +122,32 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   @Option(names = "--xds-heap", description = "The xds-server JVM's -Xmx when --xds-process. Default: ${DEFAULT-VALUE}.")
   String xdsHeap = "1g";
 
+  @Option(names = "--route-layout", paramLabel = "scoped|single", converter = RouteLayoutConverter.class,
+      description = "The xds-server's route layout: scoped (one route configuration per webhook path) or single (one for every"
+          + " route). Default: scoped, the gateway's default.")
+  io.voyager.bdk.xds.translate.RouteLayout routeLayout = io.voyager.bdk.xds.translate.RouteLayout.SCOPED;
+
+  @Option(names = "--ads-api", paramLabel = "DELTA_GRPC|GRPC",
+      description = "Every Envoy's ADS protocol: DELTA_GRPC (delta xDS) or GRPC (state of the world; needs --route-layout single)."
+          + " Default: ${DEFAULT-VALUE}, the gateway's default.")
+  io.voyager.bdk.local.AdsApiType adsApi = io.voyager.bdk.local.AdsApiType.DELTA_GRPC;
+
+  static final class RouteLayoutConverter implements CommandLine.ITypeConverter<io.voyager.bdk.xds.translate.RouteLayout> {
+    @Override
+    public io.voyager.bdk.xds.translate.RouteLayout convert(String value) {
+      try {
+        return io.voyager.bdk.xds.translate.RouteLayout.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** How the figures are labelled: the route layout and the ADS protocol, e.g. {@code scoped+delta}. */
+  String setupLabel() {
+    return routeLayout.flagValue() + "+" + (adsApi == io.voyager.bdk.local.AdsApiType.DELTA_GRPC ? "delta" : "sotw");
+  }
+
   /**
    * One measured change: {@code probeMillis} until the public path answered as it should (on the
    * Envoy the probe's connection reached), {@code envoyMillis[i]} until Envoy i held the same xDS
@@ -152,6 +178,10 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--books must be >= 1, --changes >= 3, --load-rate >= 0, --envoys >= 1");
     }
+    if (routeLayout == io.voyager.bdk.xds.translate.RouteLayout.SCOPED && adsApi != io.voyager.bdk.local.AdsApiType.DELTA_GRPC) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--route-layout scoped needs --ads-api DELTA_GRPC (route scopes are served over delta xDS only)");
+    }
     Path runDir = Files.createTempDirectory("bdk-convergence-bench");
     List<String> namespaces = LocalStack.SEED_CUSTOMER_NAMESPACES;
     String secret = "bench-" + UUID.randomUUID();
@@ -161,6 +191,8 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
         .runDir(runDir)
         .projectRoot(ProjectRoot.get())
         .nodeId("bench-convergence")
+        .routeLayout(routeLayout)
+        .adsApiType(adsApi)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         // Every request here comes from 127.0.0.1: the per-client-address limit (50/s by
         // default) would answer the load and the probes 429 and measure nothing.
@@ -569,8 +601,9 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   void print(PrintStream out, List<Change> measured, LoadGenerator load, Memory memory, double loadSeconds,
       double changeSeconds, double cpuSeconds) {
     out.println();
-    out.printf("Convergence: %,d books routed (written and served in %.0f s), %d single changes, %d Envoy%s, %s ADS%n",
-        books, loadSeconds, measured.size(), envoys, envoys == 1 ? "" : "s", "state-of-the-world");
+    out.printf("Convergence: %,d books routed (written and served in %.0f s), %d single changes, %d Envoy%s, route layout %s,"
+        + " %s ADS%n", books, loadSeconds, measured.size(), envoys, envoys == 1 ? "" : "s", routeLayout.flagValue(),
+        adsApi == io.voyager.bdk.local.AdsApiType.DELTA_GRPC ? "delta" : "state-of-the-world");
     out.print(table(measured));
     out.printf("load on unchanged routes: %,d webhooks (%d non-2xx), %,d REST calls (%d non-2xx)%s%n", load.webhooks.get(),
         load.webhookNon2xx.get(), load.restCalls.get(), load.restNon2xx.get(),
@@ -596,15 +629,16 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       figures.note(String.format(Locale.ROOT, "%,d books (one GitHub webhook each, one Service each, over %d namespaces),"
           + " written and served in %.0f s; %d single changes (add, change, remove in turn), each timed from the API call"
           + " until the public path answers as it should and every Envoy holds the same xDS versions; %d requests/s on unchanged"
-          + " routes; %d Envoy(s); stack on loopback",
-          books, LocalStack.SEED_CUSTOMER_NAMESPACES.size(), loadSeconds, measured.size(), loadRate, envoys));
+          + " routes; %d Envoy(s); route layout %s, ADS %s; stack on loopback",
+          books, LocalStack.SEED_CUSTOMER_NAMESPACES.size(), loadSeconds, measured.size(), loadRate, envoys,
+          routeLayout.flagValue(), adsApi));
       figures.note("Bytes per change: what the first Envoy received on its ADS connection"
           + " (cluster.xds_cluster.upstream_cx_rx_bytes_total, TLS). "
           + (xdsProcess ? "Heap and CPU are the xds-server's own JVM (heap after a full GC, jcmd)."
               : "Heap and CPU are the whole stack JVM (embedded API server, xds-server, ext-authz, library-service): an upper"
                   + " bound for the xds-server."));
       figures.text(table(measured));
-      Map<String, String> labels = Map.of("books", Integer.toString(books), "envoys", Integer.toString(envoys), "mode", "sotw");
+      Map<String, String> labels = Map.of("books", Integer.toString(books), "envoys", Integer.toString(envoys), "mode", setupLabel());
       double[] ms = sorted(measured, null, Change::servedMillis);
       double[] bytes = sorted(measured, null, Change::bytes);
       figures.figure("convergence.served_ms.p50", labels, "change → served, p50", percentile(ms, 50), "ms", null);

@@ -58,10 +58,22 @@ public final class DebugHandlers {
    */
   public static HttpHandler sync(SyncTracker tracker, SnapshotPublisher publisher,
       java.util.function.Supplier<Map<String, Set<String>>> culprits) {
+    return sync(tracker, publisher, culprits, java.util.List::of);
+  }
+
+  /**
+   * As above, plus {@code protocol_mismatches}: connected Envoys on state-of-the-world xDS that the
+   * route layout cannot serve ({@link io.voyager.bdk.xds.server.ProtocolMismatchCheck}), each with
+   * its node, stream and the reason.
+   */
+  public static HttpHandler sync(SyncTracker tracker, SnapshotPublisher publisher,
+      java.util.function.Supplier<Map<String, Set<String>>> culprits,
+      java.util.function.Supplier<java.util.List<io.voyager.bdk.xds.server.ProtocolMismatchCheck.Mismatch>> mismatches) {
     return exchange -> {
       var rows = tracker.report(publisher::currentVersion);
       AdminServer.respond(exchange, 200, "application/json",
-          json.writeValueAsString(Map.of("nodes", rows, "rejected_by_type", culprits.get())) + "\n");
+          json.writeValueAsString(Map.of("nodes", rows, "rejected_by_type", culprits.get(),
+              "protocol_mismatches", mismatches.get())) + "\n");
     };
   }
 

@@ -31,9 +31,10 @@ import java.util.Map;
  *       {@link LocalReplies} answers as JSON like any 404.
  * </ul>
  * The header is removed before any upstream sees it ({@code request_headers_to_remove} of every
- * scoped route configuration). The key is taken from the path as received (before Envoy merges
- * slashes or resolves dot segments, which happen later); a webhook path that needs such
- * normalization finds no scope and gets 404, where the single layout would have routed it.
+ * scoped route configuration). The key comes from the path as Envoy normalized it (the connection
+ * manager's {@code normalize_path} and {@code merge_slashes}): a webhook path sent with {@code //},
+ * {@code /./} or {@code /../} reaches its scope as in the single layout (on Envoy 1.36.4,
+ * {@code RouteLayoutsEndToEndTest}).
  * Pure.
  */
 public final class WebhookScopes {
