@@ -288,6 +288,11 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
           List<TypeSync> types = new ArrayList<>();
           new TreeMap<>(stream.types).forEach((url, t) -> {
             synchronized (t) {
+              if (t.sentVersion.isEmpty() && t.ackedVersion.isEmpty() && t.nackedVersion == null) {
+                // Only asked for on this stream, nothing sent or acked yet (e.g. state of the world
+                // after a reconnect: Envoy already runs the current version, so no response is due)
+                return;
+              }
               String current = currentVersion.apply(url);
               Status status;
               if (t.nackedVersion != null && t.nackedVersion.equals(t.sentVersion)) {

@@ -69,4 +69,12 @@ class SyncTrackerTest {
     respond("v2", "n2");
     assertThat(tracker.report(url -> "v2")).isEmpty();
   }
+
+  @Test
+  void aTypeOnlyAskedForIsNoRowUntilSomethingIsSentOrAcked() {
+    tracker.onV3StreamRequest(1, request("v1", "").toBuilder().setNode(Node.newBuilder().setId("envoy-1").setCluster("bdk-gateway")).build());
+    assertThat(tracker.report(url -> "v1").get(0).types()).as("no response due: Envoy runs the current version").isEmpty();
+    respond("v2", "n1");
+    assertThat(row("v2").status()).isEqualTo(SyncTracker.Status.STALE);
+  }
 }
