@@ -198,9 +198,15 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
 
     /** As the publisher does it: the snapshot built on the {@code previous} rebuild's (null: none), and checked. */
     static Rebuild of(IncrementalTranslator translator, GatewayInput input, Rebuild previous) {
+      return of(translator, input, io.voyager.bdk.xds.model.InputChanges.EVERYTHING, previous);
+    }
+
+    /** As the watcher does it: told which books and Services changed. */
+    static Rebuild of(IncrementalTranslator translator, GatewayInput input, io.voyager.bdk.xds.model.InputChanges changes,
+        Rebuild previous) {
       long cpuStart = THREADS.getCurrentThreadCpuTime();
       long start = System.nanoTime();
-      Translation translation = translator.translate(input);
+      Translation translation = translator.translate(input, changes);
       long translated = System.nanoTime();
       ContentVersionedSnapshot before = previous == null ? null : previous.snapshot();
       ContentVersionedSnapshot snapshot = ContentVersionedSnapshot.next(before, translation.resources());
@@ -301,6 +307,8 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
     private final XdsTranslator xds;
     private int rateStep;
     private int sliceStep;
+    /** What the last change* call changed, as the watcher would tell the translator. */
+    private io.voyager.bdk.xds.model.InputChanges lastChanges;
 
     Run(TranslatorScaleBenchmark flags) {
       this.flags = flags;
@@ -328,7 +336,8 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
         Rebuild r = Rebuild.of(translator, gateway.input(), null);
         for (int k = 0; k < 5; k++) {
           r = Rebuild.of(translator, changeOneBook(gateway), r);
-          r = Rebuild.of(translator, changeOneSlice(gateway), r);
+          r = Rebuild.of(translator, changeOneBook(gateway), lastChanges, r);
+          r = Rebuild.of(translator, changeOneSlice(gateway), lastChanges, r);
           r = Rebuild.of(translator, gateway.input(), r);
         }
       }
@@ -349,20 +358,27 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
       Samples book = new Samples("warm: one book's rate limit changed");
       Samples slice = new Samples("warm: one EndpointSlice changed");
       Samples none = new Samples("warm: no change");
+      Samples bookWalkAll = new Samples("warm: one book, told nothing (walk all)");
       for (int i = 0; i < flags.repeats; i++) {
-        Rebuild next = Rebuild.of(translator, changeOneBook(gateway), last);
+        Rebuild next = Rebuild.of(translator, changeOneBook(gateway), lastChanges, last);
         book.add(next, last);
         last = next;
       }
       for (int i = 0; i < flags.repeats; i++) {
-        Rebuild next = Rebuild.of(translator, changeOneSlice(gateway), last);
+        Rebuild next = Rebuild.of(translator, changeOneSlice(gateway), lastChanges, last);
         slice.add(next, last);
         last = next;
       }
       GatewayInput unchanged = gateway.input();
+      io.voyager.bdk.xds.model.InputChanges nothing = io.voyager.bdk.xds.model.InputChanges.of(java.util.Set.of(), java.util.Set.of());
       for (int i = 0; i < flags.repeats; i++) {
-        Rebuild next = Rebuild.of(translator, unchanged, last);
+        Rebuild next = Rebuild.of(translator, unchanged, nothing, last);
         none.add(next, last);
+        last = next;
+      }
+      for (int i = 0; i < flags.repeats; i++) {
+        Rebuild next = Rebuild.of(translator, changeOneBook(gateway), last);
+        bookWalkAll.add(next, last);
         last = next;
       }
 
@@ -375,7 +391,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
           "measurement (times in ms, p50/max)", "runs", "translate", "snapshot", "total", "CPU", "books re-", "type versions changed");
       System.out.printf(Locale.ROOT, "%-40s %4s  %9s  %9s  %9s  %9s  %10s  %s%n",
           "", "", "", "+versions", "(wall)", "(thread)", "translated", "(vs. previous rebuild)");
-      for (Samples s : List.of(firstCold, cold, book, slice, none)) {
+      for (Samples s : List.of(firstCold, cold, book, slice, none, bookWalkAll)) {
         System.out.println(s.row());
       }
       System.out.printf(Locale.ROOT, "no change: all content versions unchanged in %d of %d runs: %s%n",
@@ -406,6 +422,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
         book.record(figures, "one_change", labels, BenchFigures.Target.below(10));
         slice.record(figures, "one_slice", labels, BenchFigures.Target.below(10));
         none.record(figures, "no_change", labels, null);
+        bookWalkAll.record(figures, "one_change_walk_all", labels, null);
         figures.figure("scale.no_change.versions_stable_pct", labels, "no change: runs with every content version unchanged",
             100.0 * none.unchanged / flags.repeats, "%", BenchFigures.Target.exactly(100));
         figures.figure("scale.routes.bytes", labels, "serialized route configurations, all", size(resources.routes()), "bytes", null);
@@ -421,6 +438,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
       int step = rateStep++;
       int index = (step * 7919) % gateway.books.size();
       gateway.books.set(index, gateway.book(index, 50.0 + step * 0.01)); // within WebhookLimits
+      lastChanges = io.voyager.bdk.xds.model.InputChanges.of(java.util.Set.of(gateway.books.get(index).key()), java.util.Set.of());
       return gateway.input();
     }
 
@@ -431,6 +449,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
       List<EndpointSliceView> current = gateway.slices.get(gateway.service(index));
       EndpointSliceView variant1 = gateway.bookSlice(index, 1);
       gateway.slices.put(gateway.service(index), List.of(current.get(0).equals(variant1) ? gateway.bookSlice(index, 0) : variant1));
+      lastChanges = io.voyager.bdk.xds.model.InputChanges.of(java.util.Set.of(), java.util.Set.of(gateway.service(index)));
       return gateway.input();
     }
   }

@@ -3,148 +3,413 @@ package io.voyager.bdk.xds.translate;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.voyager.bdk.xds.ir.BackendIr;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.ir.BookTranslator;
 import io.voyager.bdk.xds.ir.GatewayIr;
 import io.voyager.bdk.xds.ir.GatewayIrBuilder;
+import io.voyager.bdk.xds.ir.UpstreamTlsIr;
+import io.voyager.bdk.xds.ir.WebhookRouteIr;
 import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.EdgeCertificate;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
-import io.voyager.bdk.xds.ir.WebhookRouteIr;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.InputChanges;
+import io.voyager.bdk.xds.model.JwksDocument;
+import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.model.ServiceRef;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * {@link GatewayTranslator} with memory: a book whose spec did not change reuses its translation
- * and its Envoy routes, a Service port reuses its cluster, and its load assignment while its slices
- * do not change (the identical message objects, so content versions cached by identity hold), so an event for
- * one book among 10,000 re-translates one book. Caches hold only what the last input used, so
- * memory follows the input. Not thread-safe: one rebuild at a time (the watcher's single thread).
+ * {@link GatewayTranslator} with memory. It keeps, across translations, each book's translation
+ * and what it contributes (its webhook routes, in path order, and its Service's cluster), each
+ * Service port's backend, cluster and load assignment, and each webhook's Envoy routes and scope,
+ * so that a translation told which books and Services changed ({@link InputChanges}) visits only
+ * those: no walk over every book, no re-sorting, no deep hash of every book's records. A global
+ * change (settings, JWKS, edge certificate, or {@link InputChanges#EVERYTHING}) walks every book
+ * again, still reusing the translation of each book whose spec is equal and the identical
+ * messages of each unchanged route and backend (so content versions cached by identity hold).
+ *
+ * <p>Still O(books) per translation: copying the references of the sorted routes, backends and
+ * per-book results into the output lists, and, in the single route layout only, rebuilding the one
+ * RouteConfiguration (all webhook routes) when a route changed — inherent to that layout.
+ *
+ * <p>Caches hold only what the last input used, so memory follows the input. Not thread-safe: one
+ * translation at a time (the watcher's single thread). Pure in the sense that matters: the output
+ * equals {@link GatewayTranslator}'s for the same input, provided the changes named are a superset
+ * of the real ones.
  */
 public final class IncrementalTranslator {
   private final XdsTranslator xds;
-  private Map<String, CachedBook> books = new HashMap<>();
+
+  /** By book key ({@code namespace/name}): the book's source, translation and contribution. */
+  private final Map<String, CachedBook> books = new HashMap<>();
+  /** The per-book results by {@code namespace/name}, in output order. */
+  private final TreeMap<String, BookTranslation> results = new TreeMap<>();
+  /** The webhook routes in output order (path, then book, then position). */
+  private final TreeMap<String, WebhookRouteIr> routeOrder = new TreeMap<>();
+  /** The books' Services by cluster name, with how many books use each. */
+  private final TreeMap<String, ServiceUse> webhookServices = new TreeMap<>();
+  private final Map<ServiceKey, Set<String>> clustersOfService = new HashMap<>();
+  /** Resolved webhook backends by cluster name (only those of {@link #webhookServices}). */
+  private final TreeMap<String, CachedBackend> webhookBackends = new TreeMap<>();
+  /** The shared backends (library, ext-authz, relay): few, re-resolved on every translation. */
+  private Map<SharedKey, CachedBackend> sharedBackends = new HashMap<>();
   /**
-   * By route IR identity: an unchanged book keeps its IR objects (its cached translation), so a
-   * lookup costs an identity hash, not a deep hash of the route; a changed book's new objects miss
-   * and are built afresh, which gives equal resources.
+   * By route IR identity: an unchanged book keeps its route objects, so a lookup costs an identity
+   * hash, not a deep hash of the route.
    */
-  private Map<WebhookRouteIr, List<Route>> routes = new IdentityHashMap<>();
-  private Map<WebhookRouteIr, WebhookScopes.Scope> scopes = new IdentityHashMap<>();
-  private Map<BackendKey, CachedBackend> backends = new HashMap<>();
+  private final Map<WebhookRouteIr, List<Route>> routes = new IdentityHashMap<>();
+  private final Map<WebhookRouteIr, WebhookScopes.Scope> scopes = new IdentityHashMap<>();
+
+  // The global inputs of the previous translation; null before the first.
+  private GatewaySettings settings;
+  private JwksDocument jwks;
+  private EdgeCertificate edgeCertificate;
+  private Map<String, String> heldOut;
+  private GatewayIr baseIr;
+  /** The single layout's RouteConfiguration, reused while no route and no global input changed. */
+  private RouteConfiguration singleRoutes;
+
   private int lastTranslatedBooks;
+  private int lastVisitedBooks;
 
   public IncrementalTranslator(XdsTranslator xds) {
     this.xds = xds;
   }
 
-  /** {@code sortKey}: namespace/name, the order of the per-book results, built once per translation of the book. */
-  private record CachedBook(BookSource source, BookTranslation translation, String sortKey) {
-    CachedBook(BookSource source, BookTranslation translation) {
-      this(source, translation, translation.namespace() + "/" + translation.name());
+  /** A book: its source, its translation (held out or not) and what it adds to the gateway. */
+  private record CachedBook(BookSource source, BookTranslation translation, String sortKey,
+      List<WebhookRouteIr> routes, String cluster) {}
+
+  private static final class ServiceUse {
+    final ServiceRef service;
+    int books;
+
+    ServiceUse(ServiceRef service) {
+      this.service = service;
     }
   }
 
-  private record BackendKey(ServiceRef service, boolean http2, io.voyager.bdk.xds.ir.UpstreamTlsIr tls) {}
+  private record SharedKey(ServiceRef service, boolean http2, UpstreamTlsIr tls) {}
 
   /**
    * A Service port's backend and its Envoy cluster and load assignment. The cluster depends only
-   * on the key (its name derives from the Service), so it survives endpoint changes.
+   * on the Service port (its name derives from it), so it survives endpoint changes.
    */
-  private record CachedBackend(
-      List<EndpointSliceView> slices, BackendIr backend, Cluster cluster, ClusterLoadAssignment cla) {}
+  private record CachedBackend(List<EndpointSliceView> slices, BackendIr backend, Cluster cluster, ClusterLoadAssignment cla) {}
 
+  /** Everything may have changed: walks every book (reusing what is equal). */
   public Translation translate(GatewayInput input) {
-    Map<String, CachedBook> nextBooks = new HashMap<>(input.books().size() * 2);
-    List<Map.Entry<String, BookTranslation>> results = new ArrayList<>(input.books().size());
-    List<BookTranslation.Accepted> accepted = new ArrayList<>();
-    int translated = 0;
-    for (BookSource book : input.books()) {
-      CachedBook cached = books.get(book.key());
-      if (cached == null || !Objects.equals(cached.source(), book)) {
-        BookTranslation fresh = BookTranslator.translate(book);
-        cached = new CachedBook(book, cached == null ? fresh : withPreviousRoutes(fresh, cached.translation()));
-        translated++;
-      }
-      nextBooks.put(book.key(), cached);
-      // A held-out book keeps its cached translation (it comes back unchanged when released) but
-      // contributes nothing.
-      String heldOut = input.heldOutReason(book);
-      BookTranslation t = heldOut != null
-          ? new BookTranslation.HeldOut(book.namespace(), book.name(), heldOut)
-          : cached.translation();
-      results.add(Map.entry(cached.sortKey(), t));
-      if (t instanceof BookTranslation.Accepted a) {
-        accepted.add(a);
-      }
+    return translate(input, InputChanges.EVERYTHING);
+  }
+
+  /**
+   * Translates {@code input}, told that only {@code changes} differ from the previous input given
+   * to this translator. Changes to the settings, JWKS, edge certificate and held-out set are also
+   * noticed without being named.
+   */
+  public Translation translate(GatewayInput input, InputChanges changes) {
+    boolean global = changes.global() || baseIr == null
+        || !Objects.equals(settings, input.settings()) || !Objects.equals(jwks, input.jwks())
+        || !Objects.equals(edgeCertificate, input.edgeCertificate());
+    lastTranslatedBooks = 0;
+    lastVisitedBooks = 0;
+    boolean routesChanged;
+    if (global) {
+      fullWalk(input);
+      routesChanged = true;
+    } else {
+      routesChanged = changedWalk(input, changes);
     }
-    books = nextBooks;
-    lastTranslatedBooks = translated;
-    results.sort(Map.Entry.comparingByKey());
+    settings = input.settings();
+    jwks = input.jwks();
+    edgeCertificate = input.edgeCertificate();
+    heldOut = input.heldOut();
 
-    Map<BackendKey, CachedBackend> nextBackends = new HashMap<>();
-    GatewayIr ir =
-        GatewayIrBuilder.build(
-            input.settings(),
-            input.jwks(),
-            input.edgeCertificate(),
-            accepted,
-            (service, http2, tls) -> {
-              BackendKey key = new BackendKey(service, http2, tls);
-              List<EndpointSliceView> slices = input.slicesOf(service.key());
-              CachedBackend cached = backends.get(key);
-              if (cached == null || !cached.slices().equals(slices)) {
-                BackendIr backend = GatewayIrBuilder.backend(service, http2, tls, slices);
-                Cluster cluster = cached != null ? cached.cluster() : XdsTranslator.cluster(backend);
-                cached = new CachedBackend(slices, backend, cluster, XdsTranslator.loadAssignment(backend));
-              }
-              nextBackends.put(key, cached);
-              return cached.backend();
-            });
-    Map<BackendIr, CachedBackend> byBackend = new IdentityHashMap<>(nextBackends.size() * 2);
-    nextBackends.values().forEach(c -> byBackend.put(c.backend(), c));
-    backends = nextBackends;
+    List<WebhookRouteIr> webhookRoutes = new ArrayList<>(routeOrder.values());
+    List<BackendIr> backends = new ArrayList<>(webhookBackends.size());
+    for (CachedBackend b : webhookBackends.values()) {
+      backends.add(b.backend());
+    }
+    GatewayIr ir = new GatewayIr(baseIr.listenerAddress(), baseIr.listenerPort(), baseIr.library(), baseIr.extAuthz(),
+        webhookRoutes, backends, baseIr.maxWebhookBodyBytes(), baseIr.transcoder(), baseIr.auth(), baseIr.edge(),
+        baseIr.relay(), baseIr.internal());
 
-    Map<WebhookRouteIr, List<Route>> nextRoutes = new IdentityHashMap<>(ir.webhookRoutes().size() * 2);
-    Map<WebhookRouteIr, WebhookScopes.Scope> nextScopes = new IdentityHashMap<>(ir.webhookRoutes().size() * 2);
-    java.util.function.Function<WebhookRouteIr, List<Route>> routesOf = route -> {
-      List<Route> built = routes.get(route);
-      if (built == null) {
-        built = xds.webhookRoutes(route);
-      }
-      nextRoutes.put(route, built);
-      return built;
-    };
+    java.util.function.Function<WebhookRouteIr, List<Route>> routesOf =
+        route -> routes.computeIfAbsent(route, xds::webhookRoutes);
     XdsResources resources =
         xds.translate(
             ir,
             routesOf,
-            route -> {
-              // The identical scope objects while the route is unchanged: their content versions stay cached.
-              WebhookScopes.Scope scope = scopes.get(route);
-              if (scope == null) {
-                scope = xds.webhookScope(route, routesOf.apply(route));
-              }
-              nextScopes.put(route, scope);
-              return scope;
-            },
-            backend -> {
-              CachedBackend cached = byBackend.get(backend);
-              return cached != null ? cached.cluster() : XdsTranslator.cluster(backend);
-            },
-            backend -> {
-              CachedBackend cached = byBackend.get(backend);
-              return cached != null ? cached.cla() : XdsTranslator.loadAssignment(backend);
-            });
-    routes = nextRoutes;
-    scopes = nextScopes;
-    return new Translation(resources, results.stream().map(Map.Entry::getValue).toList());
+            // The identical scope objects while the route is unchanged: their content versions stay cached.
+            route -> scopes.computeIfAbsent(route, r -> xds.webhookScope(r, routesOf.apply(r))),
+            backend -> cachedFor(backend) != null ? cachedFor(backend).cluster() : XdsTranslator.cluster(backend),
+            backend -> cachedFor(backend) != null ? cachedFor(backend).cla() : XdsTranslator.loadAssignment(backend),
+            routesChanged ? null : singleRoutes);
+    singleRoutes = xds.layout() == RouteLayout.SINGLE ? resources.routes().get(0) : null;
+    return new Translation(resources, new ArrayList<>(results.values()));
+  }
+
+  private CachedBackend cachedFor(BackendIr backend) {
+    CachedBackend cached = webhookBackends.get(backend.clusterName());
+    if (cached != null && cached.backend() == backend) {
+      return cached;
+    }
+    for (CachedBackend shared : sharedBackends.values()) {
+      if (shared.backend() == backend) {
+        return shared;
+      }
+    }
+    return null;
+  }
+
+  /** Every book again: the structures rebuilt from the input, equal translations and messages reused. */
+  private void fullWalk(GatewayInput input) {
+    Map<SharedKey, CachedBackend> nextShared = new HashMap<>();
+    baseIr = GatewayIrBuilder.build(input.settings(), input.jwks(), input.edgeCertificate(), List.of(),
+        (service, http2, tls) -> {
+          SharedKey key = new SharedKey(service, http2, tls);
+          CachedBackend cached = resolve(sharedBackends.get(key), service, http2, tls, input.slicesOf(service.key()));
+          nextShared.put(key, cached);
+          return cached.backend();
+        });
+    sharedBackends = nextShared;
+    Map<String, CachedBook> previous = new HashMap<>(books);
+    books.clear();
+    results.clear();
+    routeOrder.clear();
+    webhookServices.clear();
+    clustersOfService.clear();
+    for (BookSource book : input.books()) {
+      add(book, previous.get(book.key()), input);
+    }
+    webhookBackends.keySet().retainAll(webhookServices.keySet());
+    for (Map.Entry<String, ServiceUse> e : webhookServices.entrySet()) {
+      ServiceRef service = e.getValue().service;
+      webhookBackends.put(e.getKey(),
+          resolve(webhookBackends.get(e.getKey()), service, false, null, input.slicesOf(service.key())));
+    }
+    Set<WebhookRouteIr> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    live.addAll(routeOrder.values());
+    routes.keySet().retainAll(live);
+    scopes.keySet().retainAll(live);
+  }
+
+  /**
+   * Only the named books and Services (and the books whose held-out state changed). Returns
+   * whether any webhook route was added or removed.
+   */
+  private boolean changedWalk(GatewayInput input, InputChanges changes) {
+    // The shared backends: few, so always looked at (their slices compare by identity first).
+    Map<SharedKey, CachedBackend> nextShared = new HashMap<>();
+    boolean[] sharedChanged = {false};
+    GatewayIr base = GatewayIrBuilder.build(input.settings(), input.jwks(), input.edgeCertificate(), List.of(),
+        (service, http2, tls) -> {
+          SharedKey key = new SharedKey(service, http2, tls);
+          CachedBackend before = sharedBackends.get(key);
+          CachedBackend cached = resolve(before, service, http2, tls, input.slicesOf(service.key()));
+          sharedChanged[0] |= cached != before;
+          nextShared.put(key, cached);
+          return cached.backend();
+        });
+    sharedBackends = nextShared;
+    if (sharedChanged[0]) {
+      baseIr = base;
+    }
+
+    Set<String> bookKeys = new HashSet<>(changes.books());
+    if (!input.heldOut().equals(heldOut)) {
+      for (String key : input.heldOut().keySet()) {
+        if (!Objects.equals(input.heldOut().get(key), heldOut.get(key))) {
+          bookKeys.add(key);
+        }
+      }
+      for (String key : heldOut.keySet()) {
+        if (!input.heldOut().containsKey(key)) {
+          bookKeys.add(key);
+        }
+      }
+    }
+    Set<String> dirtyClusters = new TreeSet<>();
+    boolean routesChanged = false;
+    if (!bookKeys.isEmpty()) {
+      Map<String, BookSource> sources = sourcesOf(input, bookKeys);
+      for (String key : bookKeys) {
+        CachedBook old = books.remove(key);
+        if (old != null) {
+          remove(old);
+          if (old.cluster() != null) {
+            dirtyClusters.add(old.cluster());
+          }
+        }
+        BookSource source = sources.get(key);
+        CachedBook now = source == null ? null : add(source, old, input);
+        if (now != null && now.cluster() != null) {
+          dirtyClusters.add(now.cluster());
+        }
+        List<WebhookRouteIr> before = old == null ? List.of() : old.routes();
+        List<WebhookRouteIr> after = now == null ? List.of() : now.routes();
+        if (!sameObjects(before, after)) {
+          routesChanged = true;
+          Set<WebhookRouteIr> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+          kept.addAll(after);
+          for (WebhookRouteIr route : before) {
+            if (!kept.contains(route)) {
+              routes.remove(route);
+              scopes.remove(route);
+            }
+          }
+        }
+      }
+    }
+    for (ServiceKey service : changes.services()) {
+      Set<String> clusters = clustersOfService.get(service);
+      if (clusters != null) {
+        dirtyClusters.addAll(clusters);
+      }
+    }
+    for (String cluster : dirtyClusters) {
+      ServiceUse use = webhookServices.get(cluster);
+      if (use == null) {
+        webhookBackends.remove(cluster);
+      } else {
+        webhookBackends.put(cluster,
+            resolve(webhookBackends.get(cluster), use.service, false, null, input.slicesOf(use.service.key())));
+      }
+    }
+    return routesChanged;
+  }
+
+  /** The input's sources of {@code keys} (absent: removed), finding them without building any key string. */
+  private static Map<String, BookSource> sourcesOf(GatewayInput input, Set<String> keys) {
+    Map<String, Set<String>> byNamespace = new HashMap<>();
+    for (String key : keys) {
+      int slash = key.indexOf('/');
+      if (slash > 0) {
+        byNamespace.computeIfAbsent(key.substring(0, slash), n -> new HashSet<>()).add(key.substring(slash + 1));
+      }
+    }
+    Map<String, BookSource> found = new HashMap<>();
+    for (BookSource book : input.books()) {
+      Set<String> names = byNamespace.get(book.namespace());
+      if (names != null && names.contains(book.name())) {
+        found.put(book.key(), book);
+      }
+    }
+    return found;
+  }
+
+  private static boolean sameObjects(List<WebhookRouteIr> a, List<WebhookRouteIr> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i) != b.get(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** {@code book} into the structures, reusing {@code previous}'s translation and routes when equal. */
+  private CachedBook add(BookSource book, CachedBook previous, GatewayInput input) {
+    lastVisitedBooks++;
+    String key = book.key();
+    BookTranslation translation;
+    if (previous != null && (previous.source() == book || previous.source().equals(book))) {
+      translation = previous.translation();
+    } else {
+      BookTranslation fresh = BookTranslator.translate(book);
+      translation = previous == null ? fresh : withPreviousRoutes(fresh, previous.translation());
+      lastTranslatedBooks++;
+    }
+    String sortKey = previous != null ? previous.sortKey() : book.namespace() + "/" + book.name();
+    // A held-out book keeps its translation (it comes back unchanged when released) but
+    // contributes nothing.
+    String heldOutReason = input.heldOutReason(book);
+    BookTranslation shown = heldOutReason != null
+        ? new BookTranslation.HeldOut(book.namespace(), book.name(), heldOutReason) : translation;
+    results.put(sortKey, shown);
+    List<WebhookRouteIr> contributed = List.of();
+    String cluster = null;
+    if (shown instanceof BookTranslation.Accepted a && !a.routes().isEmpty()) {
+      List<WebhookRouteIr> previousRoutes = previous == null ? List.of() : previous.routes();
+      String relay = baseIr.relay() == null ? null : baseIr.relay().clusterName();
+      List<WebhookRouteIr> effective = new ArrayList<>(a.routes().size());
+      for (int i = 0; i < a.routes().size(); i++) {
+        WebhookRouteIr route = a.routes().get(i).withinGatewayLimit(input.settings().maxWebhookBodyBytes()).withRelay(relay);
+        for (WebhookRouteIr old : previousRoutes) {
+          if (old == route || old.equals(route)) { // the identical object: its Envoy routes stay cached
+            route = old;
+            break;
+          }
+        }
+        effective.add(route);
+        routeOrder.put(orderKey(route, key, i), route);
+      }
+      contributed = List.copyOf(effective);
+      String name = BackendIr.clusterName(a.backend());
+      if (!name.equals(baseIr.library().clusterName()) && !name.equals(baseIr.extAuthz().clusterName())) {
+        cluster = name; // never re-declare a shared cluster with another protocol
+        webhookServices.computeIfAbsent(name, n -> new ServiceUse(a.backend())).books++;
+        clustersOfService.computeIfAbsent(a.backend().key(), s -> new HashSet<>()).add(name);
+      }
+    }
+    CachedBook cached = new CachedBook(book, translation, sortKey, contributed, cluster);
+    books.put(key, cached);
+    return cached;
+  }
+
+  /** Takes {@code book}'s contribution out of the structures. */
+  private void remove(CachedBook book) {
+    results.remove(book.sortKey());
+    for (int i = 0; i < book.routes().size(); i++) {
+      routeOrder.remove(orderKey(book.routes().get(i), book.source().key(), i));
+    }
+    if (book.cluster() != null) {
+      ServiceUse use = webhookServices.get(book.cluster());
+      if (use != null && --use.books == 0) {
+        webhookServices.remove(book.cluster());
+        Set<String> clusters = clustersOfService.get(use.service.key());
+        if (clusters != null) {
+          clusters.remove(book.cluster());
+          if (clusters.isEmpty()) {
+            clustersOfService.remove(use.service.key());
+          }
+        }
+      }
+    }
+  }
+
+  /** Path order, as {@link GatewayIrBuilder} sorts (paths are unique per book and integration). */
+  private static String orderKey(WebhookRouteIr route, String bookKey, int index) {
+    return route.path() + '\u0000' + bookKey + '\u0000' + index;
+  }
+
+  /** {@code cached} while its Service and slices are the same, else a freshly resolved backend. */
+  private static CachedBackend resolve(CachedBackend cached, ServiceRef service, boolean http2, UpstreamTlsIr tls,
+      List<EndpointSliceView> slices) {
+    if (cached != null && cached.backend().http2() == http2 && Objects.equals(cached.backend().tls(), tls)
+        && cached.backend().service().equals(service) && cached.slices().equals(slices)) {
+      return cached;
+    }
+    BackendIr backend = GatewayIrBuilder.backend(service, http2, tls, slices);
+    Cluster cluster = cached != null && cached.backend().service().equals(service) && cached.backend().http2() == http2
+        && Objects.equals(cached.backend().tls(), tls) ? cached.cluster() : XdsTranslator.cluster(backend);
+    return new CachedBackend(slices, backend, cluster, XdsTranslator.loadAssignment(backend));
   }
 
   /**
@@ -175,5 +440,10 @@ public final class IncrementalTranslator {
   /** How many books the last {@link #translate} actually re-translated (the rest came from cache). */
   public int lastTranslatedBooks() {
     return lastTranslatedBooks;
+  }
+
+  /** How many books the last {@link #translate} looked at (all of them after a global change). */
+  public int lastVisitedBooks() {
+    return lastVisitedBooks;
   }
 }

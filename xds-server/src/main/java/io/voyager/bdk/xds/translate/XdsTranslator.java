@@ -166,6 +166,22 @@ public final class XdsTranslator {
       Function<WebhookRouteIr, WebhookScopes.Scope> webhookScopes,
       Function<BackendIr, Cluster> clusters,
       Function<BackendIr, ClusterLoadAssignment> loadAssignments) {
+    return translate(ir, webhookRoutes, webhookScopes, clusters, loadAssignments, null);
+  }
+
+  /**
+   * As {@link #translate(GatewayIr, Function, Function, Function, Function)}; in the single layout,
+   * {@code singleRoutes} (when not null) is taken as the route configuration instead of rebuilding
+   * it from every webhook route: the caller vouches that it equals what would be built (no webhook
+   * route and no global input changed since it was).
+   */
+  public XdsResources translate(
+      GatewayIr ir,
+      Function<WebhookRouteIr, List<Route>> webhookRoutes,
+      Function<WebhookRouteIr, WebhookScopes.Scope> webhookScopes,
+      Function<BackendIr, Cluster> clusters,
+      Function<BackendIr, ClusterLoadAssignment> loadAssignments,
+      RouteConfiguration singleRoutes) {
     if (!ir.transcoder().equals(transcoderSettings)) {
       throw new IllegalArgumentException("transcoder settings differ from this translator's");
     }
@@ -192,7 +208,7 @@ public final class XdsTranslator {
         scopes.add(scope.scope());
       }
     } else {
-      routes.add(routeConfiguration(ir, webhookRoutes));
+      routes.add(singleRoutes != null ? singleRoutes : routeConfiguration(ir, webhookRoutes));
     }
     if (ir.internal() != null) {
       routes.add(InternalDeliveryRoutes.routeConfiguration(ir));

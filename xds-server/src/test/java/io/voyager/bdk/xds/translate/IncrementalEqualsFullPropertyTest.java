@@ -11,6 +11,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.InputChanges;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import io.voyager.bdk.xds.version.XdsType;
@@ -30,7 +31,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * from-scratch translation gives: the same resources, and snapshots built on the previous one
  * ({@link ContentVersionedSnapshot#next}) with the same resource versions, type versions and
  * summary as snapshots built afresh, and changes equal to a full comparison of the two snapshots.
- * Both route layouts.
+ * Both route layouts. Two incremental translators: one told nothing ({@link InputChanges#EVERYTHING}:
+ * it walks every book), one told only the keys of the books and Services that changed, as the
+ * watcher tells it — sometimes too broadly (keys that did not change, or that never existed), and
+ * with global changes (the JWKS read or not, or the watcher saying it cannot tell).
  */
 class IncrementalEqualsFullPropertyTest {
   static final int STEPS = 100;
@@ -38,6 +42,8 @@ class IncrementalEqualsFullPropertyTest {
   final List<BookSource> books = new ArrayList<>();
   final Map<ServiceKey, List<EndpointSliceView>> slices = new HashMap<>();
   final Map<String, String> heldOut = new HashMap<>();
+  final java.util.Set<String> changedBooks = new java.util.HashSet<>();
+  final java.util.Set<ServiceKey> changedServices = new java.util.HashSet<>();
   int next;
 
   @ParameterizedTest
@@ -53,22 +59,47 @@ class IncrementalEqualsFullPropertyTest {
         addBook(random);
       }
       IncrementalTranslator incremental = new IncrementalTranslator(xds);
+      IncrementalTranslator byChanges = new IncrementalTranslator(xds);
+      boolean jwksRead = true;
       GatewayTranslator full = new GatewayTranslator(xds);
       ContentVersionedSnapshot chained = null;
       for (int step = 0; step < STEPS; step++) {
         int changes = random.nextInt(10) == 0 ? 1 + random.nextInt(4) : 1;
+        changedBooks.clear();
+        changedServices.clear();
         for (int c = 0; c < changes; c++) {
           change(random);
+        }
+        if (random.nextInt(5) == 0) { // too broad: unchanged books and Services, and ones that never existed
+          BookSource any = books.isEmpty() ? null : books.get(random.nextInt(books.size()));
+          if (any != null) {
+            changedBooks.add(any.key());
+            changedServices.add(new ServiceKey(any.namespace(), any.name()));
+          }
+          changedBooks.add("customer-9/never-" + step);
+          changedServices.add(new ServiceKey("customer-9", "never-" + step));
+        }
+        boolean saysGlobal = random.nextInt(15) == 0;
+        boolean jwksToggled = random.nextInt(15) == 0;
+        if (jwksToggled) { // a global input, noticed without being named
+          jwksRead = !jwksRead;
         }
         Map<ServiceKey, List<EndpointSliceView>> all = new HashMap<>(GatewayTranslatorTest.CORE_SLICES);
         all.putAll(slices);
         GatewayInput input = new GatewayInput(GatewayTranslatorTest.SETTINGS, books, all, heldOut)
-            .withJwks(io.voyager.bdk.xds.Fixtures.JWKS);
+            .withJwks(jwksRead ? io.voyager.bdk.xds.Fixtures.JWKS : io.voyager.bdk.xds.model.JwksDocument.NOT_READ);
         Translation fromScratch = full.translate(input);
         Translation translated = incremental.translate(input);
         String at = "seed " + seed + " step " + step;
         assertThat(translated.resources()).as(at).isEqualTo(fromScratch.resources());
         assertThat(translated.books()).as(at).isEqualTo(fromScratch.books());
+        Translation told = byChanges.translate(input, saysGlobal ? InputChanges.EVERYTHING
+            : InputChanges.of(changedBooks, changedServices));
+        assertThat(told.resources()).as(at + " by changed keys").isEqualTo(fromScratch.resources());
+        assertThat(told.books()).as(at + " by changed keys").isEqualTo(fromScratch.books());
+        if (step > 0 && !saysGlobal && !jwksToggled && changedBooks.size() == 1 && changes == 1) {
+          assertThat(byChanges.lastVisitedBooks()).as(at + " books visited").isLessThanOrEqualTo(1);
+        }
 
         ContentVersionedSnapshot previous = chained;
         chained = ContentVersionedSnapshot.next(previous, translated.resources());
@@ -110,17 +141,21 @@ class IncrementalEqualsFullPropertyTest {
       case 0 -> { // the book's webhooks
         BookSource b = books.get(index);
         books.set(index, book(b.namespace(), b.name(), webhooks(random)));
+        changedBooks.add(b.key());
       }
       case 1 -> { // its endpoints
         BookSource b = books.get(index);
         slices.put(new ServiceKey(b.namespace(), b.name()),
             List.of(slice(b.namespace(), b.name(), "http", 8080, ready("10.1." + random.nextInt(4) + "." + random.nextInt(4)))));
+        changedServices.add(new ServiceKey(b.namespace(), b.name()));
       }
       case 2 -> addBook(random);
       case 3 -> {
         BookSource gone = books.remove(index);
         slices.remove(new ServiceKey(gone.namespace(), gone.name()));
         heldOut.remove(gone.key());
+        changedBooks.add(gone.key());
+        changedServices.add(new ServiceKey(gone.namespace(), gone.name()));
       }
       case 4 -> { // held out, or released
         String key = books.get(index).key();
@@ -134,6 +169,7 @@ class IncrementalEqualsFullPropertyTest {
         if (slices.remove(service) == null) {
           slices.put(service, List.of(slice(b.namespace(), b.name(), "http", 8080, ready("10.2.0.1"))));
         }
+        changedServices.add(service);
       }
     }
   }
@@ -145,6 +181,8 @@ class IncrementalEqualsFullPropertyTest {
     // Inserted anywhere: the order of the input must not matter.
     books.add(books.isEmpty() ? 0 : random.nextInt(books.size() + 1), book(namespace, name, webhooks(random)));
     slices.put(new ServiceKey(namespace, name), List.of(slice(namespace, name, "http", 8080, ready("10.0.0." + (n % 250)))));
+    changedBooks.add(namespace + "/" + name);
+    changedServices.add(new ServiceKey(namespace, name));
   }
 
   private static ExternalIntegration[] webhooks(Random random) {
