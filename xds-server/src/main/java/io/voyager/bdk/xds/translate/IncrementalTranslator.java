@@ -73,6 +73,12 @@ public final class IncrementalTranslator {
    */
   private final Map<WebhookRouteIr, List<Route>> routes = new IdentityHashMap<>();
   private final Map<WebhookRouteIr, WebhookScopes.Scope> scopes = new IdentityHashMap<>();
+  /** Every cached backend (webhook and shared) by identity, for the cluster and CLA lookups. */
+  private final Map<BackendIr, CachedBackend> byBackend = new IdentityHashMap<>();
+  /** The output lists, rebuilt only when an element changed (immutable: the IR takes them as they are). */
+  private List<WebhookRouteIr> routeList = List.of();
+  private List<BackendIr> backendList = List.of();
+  private List<BookTranslation> resultList = List.of();
 
   // The global inputs of the previous translation; null before the first.
   private GatewaySettings settings;
@@ -131,21 +137,33 @@ public final class IncrementalTranslator {
     if (global) {
       fullWalk(input);
       routesChanged = true;
+      backendsChanged = true;
+      resultsChanged = true;
     } else {
+      backendsChanged = false;
+      resultsChanged = false;
       routesChanged = changedWalk(input, changes);
+    }
+    if (routesChanged) {
+      routeList = List.copyOf(routeOrder.values());
+    }
+    if (backendsChanged) {
+      List<BackendIr> backends = new ArrayList<>(webhookBackends.size());
+      for (CachedBackend b : webhookBackends.values()) {
+        backends.add(b.backend());
+      }
+      backendList = List.copyOf(backends);
+    }
+    if (resultsChanged) {
+      resultList = List.copyOf(results.values());
     }
     settings = input.settings();
     jwks = input.jwks();
     edgeCertificate = input.edgeCertificate();
     heldOut = input.heldOut();
 
-    List<WebhookRouteIr> webhookRoutes = new ArrayList<>(routeOrder.values());
-    List<BackendIr> backends = new ArrayList<>(webhookBackends.size());
-    for (CachedBackend b : webhookBackends.values()) {
-      backends.add(b.backend());
-    }
     GatewayIr ir = new GatewayIr(baseIr.listenerAddress(), baseIr.listenerPort(), baseIr.library(), baseIr.extAuthz(),
-        webhookRoutes, backends, baseIr.maxWebhookBodyBytes(), baseIr.transcoder(), baseIr.auth(), baseIr.edge(),
+        routeList, backendList, baseIr.maxWebhookBodyBytes(), baseIr.transcoder(), baseIr.auth(), baseIr.edge(),
         baseIr.relay(), baseIr.internal());
 
     java.util.function.Function<WebhookRouteIr, List<Route>> routesOf =
@@ -160,20 +178,38 @@ public final class IncrementalTranslator {
             backend -> cachedFor(backend) != null ? cachedFor(backend).cla() : XdsTranslator.loadAssignment(backend),
             routesChanged ? null : singleRoutes);
     singleRoutes = xds.layout() == RouteLayout.SINGLE ? resources.routes().get(0) : null;
-    return new Translation(resources, new ArrayList<>(results.values()));
+    return new Translation(resources, resultList);
   }
 
+  private boolean backendsChanged;
+  private boolean resultsChanged;
+
   private CachedBackend cachedFor(BackendIr backend) {
-    CachedBackend cached = webhookBackends.get(backend.clusterName());
-    if (cached != null && cached.backend() == backend) {
-      return cached;
-    }
-    for (CachedBackend shared : sharedBackends.values()) {
-      if (shared.backend() == backend) {
-        return shared;
+    return byBackend.get(backend);
+  }
+
+  private void putBackend(String cluster, CachedBackend cached) {
+    CachedBackend before = webhookBackends.put(cluster, cached);
+    if (before != cached) {
+      backendsChanged = true;
+      if (before != null) {
+        byBackend.remove(before.backend());
       }
+      byBackend.put(cached.backend(), cached);
     }
-    return null;
+  }
+
+  private void removeBackend(String cluster) {
+    CachedBackend before = webhookBackends.remove(cluster);
+    if (before != null) {
+      backendsChanged = true;
+      byBackend.remove(before.backend());
+    }
+  }
+
+  private void putShared(Map<SharedKey, CachedBackend> next, SharedKey key, CachedBackend cached) {
+    next.put(key, cached);
+    byBackend.put(cached.backend(), cached);
   }
 
   /** Every book again: the structures rebuilt from the input, equal translations and messages reused. */
@@ -183,7 +219,7 @@ public final class IncrementalTranslator {
         (service, http2, tls) -> {
           SharedKey key = new SharedKey(service, http2, tls);
           CachedBackend cached = resolve(sharedBackends.get(key), service, http2, tls, input.slicesOf(service.key()));
-          nextShared.put(key, cached);
+          putShared(nextShared, key, cached);
           return cached.backend();
         });
     sharedBackends = nextShared;
@@ -202,6 +238,9 @@ public final class IncrementalTranslator {
       webhookBackends.put(e.getKey(),
           resolve(webhookBackends.get(e.getKey()), service, false, null, input.slicesOf(service.key())));
     }
+    byBackend.clear();
+    webhookBackends.values().forEach(b -> byBackend.put(b.backend(), b));
+    sharedBackends.values().forEach(b -> byBackend.put(b.backend(), b));
     Set<WebhookRouteIr> live = Collections.newSetFromMap(new IdentityHashMap<>());
     live.addAll(routeOrder.values());
     routes.keySet().retainAll(live);
@@ -222,7 +261,10 @@ public final class IncrementalTranslator {
           CachedBackend before = sharedBackends.get(key);
           CachedBackend cached = resolve(before, service, http2, tls, input.slicesOf(service.key()));
           sharedChanged[0] |= cached != before;
-          nextShared.put(key, cached);
+          if (before != null && before != cached) { // shared backends are never webhook ones (resolved apart)
+            byBackend.remove(before.backend());
+          }
+          putShared(nextShared, key, cached);
           return cached.backend();
         });
     sharedBackends = nextShared;
@@ -249,6 +291,7 @@ public final class IncrementalTranslator {
       Map<String, BookSource> sources = sourcesOf(input, bookKeys);
       for (String key : bookKeys) {
         CachedBook old = books.remove(key);
+        resultsChanged = true;
         if (old != null) {
           remove(old);
           if (old.cluster() != null) {
@@ -284,9 +327,9 @@ public final class IncrementalTranslator {
     for (String cluster : dirtyClusters) {
       ServiceUse use = webhookServices.get(cluster);
       if (use == null) {
-        webhookBackends.remove(cluster);
+        removeBackend(cluster);
       } else {
-        webhookBackends.put(cluster,
+        putBackend(cluster,
             resolve(webhookBackends.get(cluster), use.service, false, null, input.slicesOf(use.service.key())));
       }
     }

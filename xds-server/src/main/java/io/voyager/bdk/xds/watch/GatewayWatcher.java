@@ -19,6 +19,7 @@ import io.voyager.bdk.xds.model.EdgeCertificate;
 import io.voyager.bdk.xds.model.EdgeSettings;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.InputChanges;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.JwksDocument;
 import io.voyager.bdk.xds.model.PortNumbers;
@@ -80,6 +81,8 @@ public final class GatewayWatcher implements AutoCloseable {
   private final AtomicReference<Translation> last = new AtomicReference<>();
   /** Books held out after Envoy refused their resources; consulted on every rebuild. */
   private final Quarantine quarantine = new Quarantine();
+  /** The books and Services changed since the last rebuild: the translator visits only those. */
+  private final PendingChanges pending = new PendingChanges();
   /** Which translation produced each recently served version, to tie a NACK to exact inputs. */
   private final TranslationHistory served = new TranslationHistory(SERVED_TRANSLATIONS_KEPT);
   private SharedIndexInformer<ExternalBookDefinition> books;
@@ -190,31 +193,57 @@ public final class GatewayWatcher implements AutoCloseable {
 
   /** Starts the informers, waits for their caches, then builds and publishes the first snapshot. */
   public void start() throws Exception {
+    // The JWKS object and the edge TLS Secret: global inputs.
     ResourceEventHandler<HasMetadata> signal = new ResourceEventHandler<>() {
       @Override
       public void onAdd(HasMetadata obj) {
+        pending.global();
         signal();
       }
 
       @Override
       public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
+        pending.global();
         signal();
       }
 
       @Override
       public void onDelete(HasMetadata obj, boolean deletedFinalStateUnknown) {
+        pending.global();
+        signal();
+      }
+    };
+    ResourceEventHandler<EndpointSlice> sliceHandler = new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(EndpointSlice obj) {
+        pending.slice(obj);
+        signal();
+      }
+
+      @Override
+      public void onUpdate(EndpointSlice oldObj, EndpointSlice newObj) {
+        pending.slice(oldObj); // its Service label may have changed: both Services
+        pending.slice(newObj);
+        signal();
+      }
+
+      @Override
+      public void onDelete(EndpointSlice obj, boolean deletedFinalStateUnknown) {
+        pending.slice(obj);
         signal();
       }
     };
     ResourceEventHandler<ExternalBookDefinition> bookHandler = new ResourceEventHandler<>() {
       @Override
       public void onAdd(ExternalBookDefinition obj) {
+        pending.book(obj);
         signal();
       }
 
       @Override
       public void onUpdate(ExternalBookDefinition oldObj, ExternalBookDefinition newObj) {
         if (affectsTranslation(oldObj, newObj)) {
+          pending.book(newObj);
           signal();
         } else {
           updatesWithoutRebuild.increment();
@@ -224,11 +253,10 @@ public final class GatewayWatcher implements AutoCloseable {
 
       @Override
       public void onDelete(ExternalBookDefinition obj, boolean deletedFinalStateUnknown) {
+        pending.book(obj);
         signal();
       }
     };
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    ResourceEventHandler<EndpointSlice> sliceHandler = (ResourceEventHandler) signal;
     books = client.resources(ExternalBookDefinition.class).inAnyNamespace().inform(bookHandler, 0);
     slices = client.discovery().v1().endpointSlices().inAnyNamespace().inform(sliceHandler, 0);
     waitSynced(books, "ExternalBookDefinition");
@@ -360,6 +388,7 @@ public final class GatewayWatcher implements AutoCloseable {
 
   /** A debounced rebuild, as if an input changed (e.g. the quarantine did). */
   public void requestRebuild() {
+    pending.global(); // the caller does not say what changed: every book is walked again
     signal();
   }
 
@@ -395,6 +424,7 @@ public final class GatewayWatcher implements AutoCloseable {
     try {
       rebuild();
     } catch (RuntimeException | Error e) {
+      pending.global(); // what this rebuild drained is not in the translator: the next one walks everything
       buildFailures.increment();
       log.error("event=rebuild_failed error=\"{}\"", String.valueOf(e).replace('"', '\''), e);
     }
@@ -403,10 +433,11 @@ public final class GatewayWatcher implements AutoCloseable {
   private void rebuild() {
     builds.increment();
     long start = System.nanoTime();
+    InputChanges changes = pending.drain();
     GatewayInput sources = new GatewayInput(settings, bookSources(), sliceViews());
     GatewayInput input = new GatewayInput(settings, sources.books(), sources.slices(), quarantine.heldOut(sources),
         jwksDocument(), edgeCertificate());
-    Translation translation = filtered(translator.translate(input));
+    Translation translation = filtered(translator.translate(input, changes));
     long nanos = System.nanoTime() - start;
     translationTimer.record(nanos, TimeUnit.NANOSECONDS);
     last.set(translation);
