@@ -86,8 +86,14 @@ public final class IncrementalTranslator {
   private EdgeCertificate edgeCertificate;
   private Map<String, String> heldOut;
   private GatewayIr baseIr;
-  /** The single layout's RouteConfiguration, reused while no route and no global input changed. */
-  private RouteConfiguration singleRoutes;
+  /**
+   * The listeners, the first route configuration (single layout: every route; scoped: the main
+   * one) and the scoped layout's default scope of the last translation: reused while no global
+   * input changed (and, single layout, no route), so they keep their identity for the snapshot.
+   */
+  private List<io.envoyproxy.envoy.config.listener.v3.Listener> listeners;
+  private RouteConfiguration mainRoutes;
+  private io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration defaultScope;
 
   private int lastTranslatedBooks;
   private int lastVisitedBooks;
@@ -176,8 +182,13 @@ public final class IncrementalTranslator {
             route -> scopes.computeIfAbsent(route, r -> xds.webhookScope(r, routesOf.apply(r))),
             backend -> cachedFor(backend) != null ? cachedFor(backend).cluster() : XdsTranslator.cluster(backend),
             backend -> cachedFor(backend) != null ? cachedFor(backend).cla() : XdsTranslator.loadAssignment(backend),
-            routesChanged ? null : singleRoutes);
-    singleRoutes = xds.layout() == RouteLayout.SINGLE ? resources.routes().get(0) : null;
+            global ? XdsTranslator.Reuse.NOTHING
+                : xds.layout() == RouteLayout.SINGLE ? new XdsTranslator.Reuse(listeners, routesChanged ? null : mainRoutes, null)
+                : new XdsTranslator.Reuse(listeners, mainRoutes, defaultScope));
+    // Depend on global inputs only (and, in the single layout, the webhook routes): reused until they change.
+    listeners = resources.listeners();
+    mainRoutes = resources.routes().get(0);
+    defaultScope = xds.layout() == RouteLayout.SCOPED ? resources.scopedRoutes().get(0) : null;
     return new Translation(resources, resultList);
   }
 

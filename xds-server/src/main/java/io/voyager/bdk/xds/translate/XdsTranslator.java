@@ -166,14 +166,24 @@ public final class XdsTranslator {
       Function<WebhookRouteIr, WebhookScopes.Scope> webhookScopes,
       Function<BackendIr, Cluster> clusters,
       Function<BackendIr, ClusterLoadAssignment> loadAssignments) {
-    return translate(ir, webhookRoutes, webhookScopes, clusters, loadAssignments, null);
+    return translate(ir, webhookRoutes, webhookScopes, clusters, loadAssignments, Reuse.NOTHING);
   }
 
   /**
-   * As {@link #translate(GatewayIr, Function, Function, Function, Function)}; in the single layout,
-   * {@code singleRoutes} (when not null) is taken as the route configuration instead of rebuilding
-   * it from every webhook route: the caller vouches that it equals what would be built (no webhook
-   * route and no global input changed since it was).
+   * Messages a caller (the incremental translator) vouches are equal to what this IR would give,
+   * taken as they are so that their identity — and the content versions cached by it — holds; each
+   * null: built. {@code routes}: the single layout's route configuration (every webhook route), or
+   * the scoped layout's main one; {@code defaultScope}: the scoped layout's default scope.
+   */
+  public record Reuse(List<Listener> listeners, RouteConfiguration routes,
+      io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration defaultScope) {
+    public static final Reuse NOTHING = new Reuse(null, null, null);
+  }
+
+  /**
+   * As {@link #translate(GatewayIr, Function, Function, Function, Function)}, taking the messages
+   * of {@code reuse} instead of building them (the caller vouches they are equal: e.g. no webhook
+   * route and no global input changed since they were built).
    */
   public XdsResources translate(
       GatewayIr ir,
@@ -181,7 +191,7 @@ public final class XdsTranslator {
       Function<WebhookRouteIr, WebhookScopes.Scope> webhookScopes,
       Function<BackendIr, Cluster> clusters,
       Function<BackendIr, ClusterLoadAssignment> loadAssignments,
-      RouteConfiguration singleRoutes) {
+      Reuse reuse) {
     if (!ir.transcoder().equals(transcoderSettings)) {
       throw new IllegalArgumentException("transcoder settings differ from this translator's");
     }
@@ -197,23 +207,23 @@ public final class XdsTranslator {
     List<RouteConfiguration> routes = new ArrayList<>();
     List<io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopes = new ArrayList<>();
     if (layout == RouteLayout.SCOPED) {
-      RouteConfiguration main = routeConfiguration(ir, route -> List.of()).toBuilder()
+      RouteConfiguration main = reuse.routes() != null ? reuse.routes() : routeConfiguration(ir, route -> List.of()).toBuilder()
           .addRequestHeadersToRemove(WebhookScopes.KEY_HEADER)
           .build();
       routes.add(main);
-      scopes.add(WebhookScopes.defaultScope(main));
+      scopes.add(reuse.defaultScope() != null ? reuse.defaultScope() : WebhookScopes.defaultScope(main));
       for (WebhookRouteIr route : ir.webhookRoutes()) {
         WebhookScopes.Scope scope = webhookScopes.apply(route);
         routes.add(scope.routes());
         scopes.add(scope.scope());
       }
     } else {
-      routes.add(singleRoutes != null ? singleRoutes : routeConfiguration(ir, webhookRoutes));
+      routes.add(reuse.routes() != null ? reuse.routes() : routeConfiguration(ir, webhookRoutes));
     }
     if (ir.internal() != null) {
       routes.add(InternalDeliveryRoutes.routeConfiguration(ir));
     }
-    return new XdsResources(listeners(ir), routes, built, endpoints, EdgeSecrets.secrets(ir.edge()), scopes);
+    return new XdsResources(reuse.listeners() != null ? reuse.listeners() : listeners(ir), routes, built, endpoints, EdgeSecrets.secrets(ir.edge()), scopes);
   }
 
   private static List<BackendIr> backends(GatewayIr ir) {
