@@ -221,6 +221,61 @@ class RouteLayoutsEndToEndTest {
   }
 
   /**
+   * A webhook no request has reached yet is checked like any other: its first request, unsigned,
+   * is refused by ext-authz (401) — not proxied to the book — and a signed one is served. (On-demand
+   * scopes broke exactly this on Envoy 1.36.4: a request with a body whose scope was loaded on
+   * demand went on without the filters its route enables, so an unsigned webhook reached the book;
+   * docs/design-decisions.md.) A scope that has served requests still takes its book's change and
+   * removal.
+   */
+  @Test
+  void aWebhooksFirstRequestIsCheckedAndAServedScopeTakesChanges() {
+    String name = "cold";
+    Integration warm = new Integration("warm", "github", "cold-warm-credentials", GENEROUS, null);
+    Integration cold = new Integration("cold", "github", "cold-cold-credentials", GENEROUS, null);
+    String secret = "cold-" + UUID.randomUUID();
+    books.putSecret(GLOBEX, warm.secretName(), List.of(secret));
+    books.putSecret(GLOBEX, cold.secretName(), List.of(secret));
+    String warmPath = WebhookRoutes.publicPath(GLOBEX, name, warm.name());
+    String coldPath = WebhookRoutes.publicPath(GLOBEX, name, cold.name());
+    String coldRoutes = "\"webhook/" + GLOBEX + "/" + name + "/" + cold.name() + "\"";
+    books.create(GLOBEX, name, "cold-type", churnBackend.port(), List.of(warm, cold));
+    // Both routes come in the same update (one book, one write): once the warm one is served, Envoy
+    // has the cold one too.
+    awaitServed(warmPath, warm, secret);
+
+    Answer unsigned = gateway.post(coldPath, "{\"event\":\"push\"}");
+    assertThat(unsigned.status()).as("the first request to a webhook, unsigned: " + unsigned.body()).isEqualTo(401);
+    Answer signed = postSigned(coldPath, cold, secret);
+    assertThat(signed.status()).as(signed.body()).isEqualTo(200);
+    assertThat(signed.json().path("handled_by").asText()).isEqualTo(churnBackend.name());
+    assertThat(loadedRouteConfigurations()).contains(coldRoutes);
+
+    // Changed on a loaded scope: a body limit of its own (1 KiB) — Envoy answers a 2 KiB webhook 413
+    // once the scope's new routes are in.
+    ExternalBookDefinition book = stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(GLOBEX).withName(name).get();
+    ExternalBookDefinitionSpec spec = book.getSpec();
+    Integration limited = new Integration(cold.name(), "github", cold.secretName(), GENEROUS, null, 1024);
+    book.setSpec(new ExternalBookDefinitionSpec(spec.bookType(), spec.version(), List.of(warm.toSpec(), limited.toSpec()),
+        spec.networking(), spec.resources(), spec.scaling(), spec.service(), spec.instanceRef()));
+    stack.kubernetes().resource(book).update();
+    String large = "{\"event\":\"push\",\"pad\":\"" + "x".repeat(2048) + "\"}";
+    await(coldPath + " limited").atMost(CONVERGE).until(() ->
+        gateway.post(coldPath, large, WebhookBooks.sign(cold, secret, large, "id-" + UUID.randomUUID())).status() == 413);
+    assertThat(postSigned(warmPath, warm, secret).status()).isEqualTo(200);
+
+    // Removed: both loaded scopes answer 404 again.
+    stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(GLOBEX).withName(name).delete();
+    await(name + " removed").atMost(CONVERGE).until(() ->
+        gateway.post(warmPath, "{}").status() == 404 && gateway.post(coldPath, "{}").status() == 404);
+  }
+
+  /** The route configurations Envoy holds (its config dump's dynamic ones, as JSON). */
+  private static String loadedRouteConfigurations() {
+    return stack.envoy().admin().get("/config_dump?resource=dynamic_route_configs").body();
+  }
+
+  /**
    * Polls a route being added until it answers 200. Before, Envoy answers 404 (no route yet), never
    * its own 503 (a route before its cluster or endpoints: "no healthy upstream", "cluster not
    * found"). ext-authz, which learns of the new integration from the same API at about the same

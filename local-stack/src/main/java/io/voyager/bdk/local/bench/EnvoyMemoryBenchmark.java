@@ -89,6 +89,17 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       + "what the clusters alone cost")
   boolean clustersOnly;
 
+  @Option(names = "--hit-books", defaultValue = "0",
+      description = "after Envoy holds everything, POST once to the webhook of this many books (memory "
+          + "after traffic), then measure (default ${DEFAULT-VALUE})")
+  int hitBooks;
+
+  @Option(names = "--cluster-variant", defaultValue = "deployed",
+      description = "book clusters as translated (deployed), or a variant to compare their cost: no-metadata (without the "
+          + "filter metadata), minimal (name and EDS only: no metadata, connect timeout or lb policy set), static (endpoints "
+          + "inline, no EDS subscription) (default ${DEFAULT-VALUE})")
+  String clusterVariant = "deployed";
+
   @Option(names = "--settle-seconds", defaultValue = "5", description = "wait after Envoy holds everything, before reading memory (default ${DEFAULT-VALUE})")
   int settleSeconds;
 
@@ -100,7 +111,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   }
 
   record Point(String run, int books, int clusters, long rssKib, long allocated, long heapSize, long stats,
-      long bookClusterStats, double loadSeconds, String load) {}
+      long bookClusterStats, double loadSeconds, String load, int hit, long pageheapFree) {}
 
   @Override
   public Integer call() throws Exception {
@@ -131,10 +142,10 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   }
 
   private static void print(Point p) {
-    System.out.printf(Locale.ROOT, "%-13s books %6d clusters %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB  "
-            + "stats %8d (book clusters %8d)  held after %5.1f s  load %s%n",
-        p.run(), p.books(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0,
-        p.stats(), p.bookClusterStats(), p.loadSeconds(), p.load());
+    System.out.printf(Locale.ROOT, "%-13s books %6d clusters %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB (free %5.1f MiB)  "
+            + "stats %8d (book clusters %8d)  held after %5.1f s  books hit %d  load %s%n",
+        p.run(), p.books(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0, p.pageheapFree() / 1048576.0,
+        p.stats(), p.bookClusterStats(), p.loadSeconds(), p.hit(), p.load());
   }
 
   private void record(List<Point> points) {
@@ -147,6 +158,9 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
         labels.put("run", p.run().replace('+', '_'));
         labels.put("variant", label);
         labels.put("concurrency", Integer.toString(concurrency));
+        if (p.hit() > 0) {
+          labels.put("books_hit", Integer.toString(p.hit()));
+        }
         BenchFigures.Target target = p.books() >= 10_000 ? BenchFigures.Target.below(300) : null;
         figures.figure("envoy_memory.rss_mib", labels, "Envoy RSS, " + p.run() + " (load " + p.load() + ")",
             p.rssKib() / 1024.0, "MiB", target);
@@ -187,6 +201,9 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
         new DefaultExecutorGroup(), new DefaultProtoResourcesSerializer(), () -> true);
     DeltaAds deltaAds = DeltaAds.serving(publisher, List.of(tracker));
     var resources = translator.translate(gateway.input()).resources();
+    if (!"deployed".equals(clusterVariant)) {
+      resources = clusterVariant(resources, clusterVariant);
+    }
     if (clustersOnly) {
       resources = new io.voyager.bdk.xds.translate.XdsResources(List.of(), List.of(), resources.clusters(), resources.endpoints());
     }
@@ -220,16 +237,72 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
         Thread.sleep(200); // polling Envoy's admin API and the tracker, not a synchronisation
       }
       double loadSeconds = (System.nanoTime() - start) / 1e9;
+      int hit = clustersOnly ? 0 : hit(resources.routes(), settings.listenerPort(), hitBooks);
       Thread.sleep(Duration.ofSeconds(settleSeconds).toMillis()); // let Envoy's main thread finish and free what it built
       var memory = new ObjectMapper().readTree(slowGet(admin, "/memory"));
       String stats = slowGet(admin, "/stats");
       long statCount = stats.lines().count();
       long bookClusterStats = stats.lines().filter(l -> l.startsWith("cluster.k8s/customer-")).count();
       return new Point(run, books, clusters, rssKib(envoy.pid()), memory.path("allocated").asLong(),
-          memory.path("heap_size").asLong(), statCount, bookClusterStats, loadSeconds, loadAverage());
+          memory.path("heap_size").asLong(), statCount, bookClusterStats, loadSeconds, loadAverage(), hit,
+          memory.path("pageheap_free").asLong());
     } finally {
       server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * POSTs once (unsigned) to the webhook path of the first {@code count} books, on the edge
+   * listener, and returns how many were routed: answered anything but 404 (ext-authz is not running
+   * here, so a routed webhook gets ext_authz's error status; what matters is that Envoy loaded its
+   * routes).
+   */
+  private static int hit(List<io.envoyproxy.envoy.config.route.v3.RouteConfiguration> routes, int edgePort, int count)
+      throws IOException, InterruptedException {
+    List<String> paths = routes.stream()
+        .flatMap(config -> config.getVirtualHostsList().stream())
+        .flatMap(host -> host.getRoutesList().stream())
+        .filter(route -> route.getName().startsWith("webhook/") && route.getMatch().hasPath())
+        .map(route -> route.getMatch().getPath())
+        .distinct().limit(count).toList();
+    HttpClient client = HttpClient.newHttpClient();
+    int routed = 0;
+    for (String path : paths) {
+      var response = client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + edgePort + path))
+              .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+          HttpResponse.BodyHandlers.discarding());
+      if (response.statusCode() != 404) {
+        routed++;
+      }
+    }
+    return routed;
+  }
+
+  /** The book clusters of {@code resources} changed as {@code variant} says (see --cluster-variant). */
+  static io.voyager.bdk.xds.translate.XdsResources clusterVariant(io.voyager.bdk.xds.translate.XdsResources resources,
+      String variant) {
+    Map<String, io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment> assignments = new LinkedHashMap<>();
+    resources.endpoints().forEach(cla -> assignments.put(cla.getClusterName(), cla));
+    List<io.envoyproxy.envoy.config.cluster.v3.Cluster> clusters = new ArrayList<>();
+    for (var cluster : resources.clusters()) {
+      if (!cluster.getName().startsWith("k8s/customer-")) {
+        clusters.add(cluster);
+        continue;
+      }
+      var changed = cluster.toBuilder();
+      switch (variant) {
+        case "no-metadata" -> changed.clearMetadata();
+        case "minimal" -> changed.clearMetadata().clearConnectTimeout().clearLbPolicy();
+        case "static" -> {
+          changed.setType(io.envoyproxy.envoy.config.cluster.v3.Cluster.DiscoveryType.STATIC).clearEdsClusterConfig()
+              .setLoadAssignment(assignments.remove(cluster.getName()));
+        }
+        default -> throw new IllegalArgumentException("--cluster-variant: unknown variant '" + variant + "'");
+      }
+      clusters.add(changed.build());
+    }
+    return new io.voyager.bdk.xds.translate.XdsResources(resources.listeners(), resources.routes(), clusters,
+        List.copyOf(assignments.values()), resources.secrets(), resources.scopedRoutes());
   }
 
   /** GET on Envoy's admin API with a long timeout: 260,000 stats take Envoy's main thread a while on a loaded machine. */

@@ -23,6 +23,7 @@ class EnvoyMemoryBenchmarkTest {
     benchmark.concurrency = 1;
     benchmark.settleSeconds = 0;
     benchmark.timeoutSeconds = 120;
+    benchmark.hitBooks = 2;
     for (String run : new String[] {"sotw+single", "delta+scoped"}) {
       EnvoyMemoryBenchmark.Point point =
           benchmark.measure(EnvoyBinary.locate(root), EnvoyBootstrap.template(), dir.resolve(run.replace('+', '-')), run, 6);
@@ -32,6 +33,7 @@ class EnvoyMemoryBenchmarkTest {
       assertThat(point.allocated()).as(run).isPositive();
       assertThat(point.heapSize()).as(run).isGreaterThanOrEqualTo(point.allocated());
       assertThat(point.bookClusterStats()).as(run + ": update_success, update_rejected, version_text per book").isEqualTo(6 * 3);
+      assertThat(point.hit()).as(run + ": webhooks routed").isEqualTo(2);
     }
   }
 }

@@ -509,7 +509,10 @@ public final class XdsTranslator {
 
   /**
    * The EDS cluster of a backend: depends on its name, Service, protocol and TLS, never on its
-   * endpoints. Our own services' clusters speak mutual TLS ({@link UpstreamTlsSockets}).
+   * endpoints. Our own services' clusters speak mutual TLS ({@link UpstreamTlsSockets}). No
+   * metadata: the name already says which Service it is ({@link BackendIr#clusterName}), and Envoy
+   * keeps a parsed copy of any metadata per cluster (about 1.2 KB each; 12 MiB at 10,000 books,
+   * measured with {@code make bench-envoy-memory --clusters-only --cluster-variant no-metadata}).
    */
   public static Cluster cluster(BackendIr backend) {
     Cluster.Builder cluster =
@@ -518,14 +521,7 @@ public final class XdsTranslator {
             .setType(Cluster.DiscoveryType.EDS)
             .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(adsConfigSource()))
             .setConnectTimeout(seconds(2))
-            .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
-            .setMetadata(
-                Metadata.newBuilder()
-                    .putFilterMetadata(
-                        METADATA_NAMESPACE,
-                        Struct.newBuilder()
-                            .putFields("service", Value.newBuilder().setStringValue(backend.service().toString()).build())
-                            .build()));
+            .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
     if (backend.tls() != null) {
       cluster.setTransportSocket(UpstreamTlsSockets.socket(backend.tls(), backend.http2()));
     }
