@@ -130,7 +130,7 @@ class DeployManifestsTest {
     named(Deployment.class).forEach((name, d) -> {
       String image = d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
       if (name.equals("envoy")) {
-        assertThat(image).isEqualTo("voyager/bdk-envoy:1.36.4");
+        assertThat(image).isEqualTo("voyager/bdk-envoy:1.40.0");
       } else {
         assertThat(image).as(name).isEqualTo("voyager/bdk-" + name + ":0.1.0");
       }

@@ -11,7 +11,7 @@ import io.voyager.bdk.model.TranscodingHeaders;
  *
  * <p>Why Lua: no native Envoy filter sets an upstream response's {@code :status}. The
  * {@code header_mutation} filter and route-level header options refuse {@code :}-prefixed headers
- * ("{@code :-prefixed or host headers may not be modified}", Envoy 1.36.4),
+ * ("{@code :-prefixed or host headers may not be modified}", Envoy 1.36.4 and 1.40.0),
  * {@code local_reply_config} rewrites only Envoy's own replies, and {@code custom_response}'s local
  * policy (a work-in-progress API) answers with its own body — tried: 201 with an empty body, the
  * created resource lost. So only the create route runs it; reads never do.

@@ -12,7 +12,7 @@ import java.util.Map;
  * Envoy configuration whose fields java-control-plane's generated API (1.0.49) does not have yet,
  * as {@code xds.type.v3.TypedStruct}: Envoy converts it to the named message and validates it
  * like any typed config (a wrong field is a NACK, which the real-Envoy tests would show).
- * Used where the pinned Envoy (1.36) has the field: {@code HeaderMutation.remove_on_match},
+ * Used where the pinned Envoy (1.36 and later) has the field: {@code HeaderMutation.remove_on_match},
  * {@code LocalRateLimit.rate_limits} and {@code max_dynamic_descriptors}, the
  * {@code req_without_query} formatter.
  */

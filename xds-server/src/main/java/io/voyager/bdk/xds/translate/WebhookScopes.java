@@ -33,7 +33,7 @@ import java.util.Map;
  * The header is removed before any upstream sees it ({@code request_headers_to_remove} of every
  * scoped route configuration). The key comes from the path as Envoy normalized it (the connection
  * manager's {@code normalize_path} and {@code merge_slashes}): a webhook path sent with {@code //},
- * {@code /./} or {@code /../} reaches its scope as in the single layout (on Envoy 1.36.4,
+ * {@code /./} or {@code /../} reaches its scope as in the single layout (on the pinned Envoy,
  * {@code RouteLayoutsEndToEndTest}).
  * Pure.
  */
