@@ -13,6 +13,7 @@ import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.support.tls.CertificateAuthority;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.XdsResources;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
@@ -29,6 +30,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.MethodOrderer;
@@ -40,7 +42,8 @@ import org.junit.jupiter.params.AfterParameterizedClassInvocation;
 import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What a delta xDS server gets wrong easily (go-control-plane's and java-control-plane's bugs are
@@ -61,16 +64,16 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Restart convergence, updates and NACKs run in both protocols in {@link XdsRestartEndToEndTest},
  * {@link XdsUpdatesEndToEndTest} and {@link XdsNackEndToEndTest}.
  *
- * <p>On the single route layout in both protocols (not the default scoped one): the first test
- * holds every listener back until Envoy has initialized, and Envoy 1.36.4 never starts the
- * scoped-routes (SRDS) subscription of a listener that arrives after its initialization
- * (envoyproxy/envoy PR #43392, fixed after 1.36): such a listener answers 404 to everything. The
- * scoped layout's own first SRDS request is answered at once in {@link RouteLayoutsEndToEndTest};
- * known limits and the bootstraps' {@code initial_fetch_timeout} say how production avoids it.
+ * <p>On scoped + delta (the default), single + delta and single + state-of-the-world. The first test holds every listener back until
+ * Envoy has initialized, so in the scoped layout every listener's scoped-routes (SRDS)
+ * subscription starts after Envoy's initialization: Envoy before 1.38 never started it
+ * (envoyproxy/envoy PR #43392) and such a listener answered 404 to everything. The last test adds
+ * the HTTPS listener late (its edge Secret published after Envoy is ready) and routes a library
+ * REST call on it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@ParameterizedClass(name = "{0}")
-@EnumSource(AdsApiType.class)
+@ParameterizedClass(name = "{0} {1}")
+@MethodSource("protocolsAndLayouts")
 class XdsProtocolsEndToEndTest {
   private static final Duration CONVERGE = Duration.ofSeconds(30);
   private static final String NAMESPACE = LocalStack.SEED_CUSTOMER_NAMESPACES.get(0);
@@ -86,14 +89,23 @@ class XdsProtocolsEndToEndTest {
   static int laterPort;
   static final List<SampleBook> backends = new ArrayList<>();
 
-  @Parameter AdsApiType apiType;
+  @Parameter(0) AdsApiType apiType;
+  @Parameter(1) RouteLayout layout;
+
+  /** Single on both protocols, scoped (the default) on delta: the only protocol it is served on. */
+  static Stream<Arguments> protocolsAndLayouts() {
+    return Stream.of(
+        Arguments.of(AdsApiType.DELTA_GRPC, RouteLayout.SCOPED),
+        Arguments.of(AdsApiType.DELTA_GRPC, RouteLayout.SINGLE),
+        Arguments.of(AdsApiType.GRPC, RouteLayout.SINGLE));
+  }
 
   @BeforeParameterizedClassInvocation
-  static void startStack(AdsApiType apiType) throws Exception {
+  static void startStack(AdsApiType apiType, RouteLayout layout) throws Exception {
     hold = new ListenerHold();
     laterPort = StackPorts.freePorts(1).get(0);
-    stack = TestStacks.ephemeral(runDir.resolve(apiType.name()), "e2e-xds-protocols")
-        .routeLayout(io.voyager.bdk.xds.translate.RouteLayout.SINGLE)
+    stack = TestStacks.ephemeral(runDir.resolve(apiType.name() + "-" + layout.name()), "e2e-xds-protocols")
+        .routeLayout(layout)
         .adsApiType(apiType)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .starter(Component.XDS, args -> io.voyager.bdk.xds.Main.start(hold, args))
@@ -213,9 +225,45 @@ class XdsProtocolsEndToEndTest {
     await("every type synced").atMost(CONVERGE).untilAsserted(() -> {
       assertThat(xdsCounter("bdk_xds_envoy_sync", "status=\"NACKED\"")).isZero();
       assertThat(xdsCounter("bdk_xds_envoy_sync", "status=\"STALE\"")).isZero();
-      assertThat(xdsCounter("bdk_xds_envoy_sync", "status=\"SYNCED\"")).isEqualTo(5);
+      // Listener, Cluster, RouteConfiguration, ClusterLoadAssignment, Secret (+ ScopedRouteConfiguration)
+      assertThat(xdsCounter("bdk_xds_envoy_sync", "status=\"SYNCED\"")).isEqualTo(layout == RouteLayout.SCOPED ? 6 : 5);
     });
     assertThat(admin.statOrZero("listener_manager.lds.update_rejected")).isZero();
+  }
+
+  @Test
+  @Order(4)
+  void anHttpsListenerAddedAfterEnvoyIsReadyRoutesLibraryCalls() throws Exception {
+    SSLContext trusting = TlsEndToEndTest.trusting(stack.tls().edgeCaFile());
+    CertificateAuthority.IssuedCertificate certificate = stack.tls().renewEdgeCertificate();
+    // No edge Secret: the xds-server withholds the HTTPS listener, and Envoy (long ready) drops it.
+    stack.kubernetes().secrets().inNamespace(LocalTls.EDGE_SECRET_NAMESPACE).withName(LocalTls.EDGE_SECRET_NAME).delete();
+    await("HTTPS withheld without its Secret").atMost(CONVERGE).until(() -> httpsRefused(trusting));
+
+    // The Secret published now: a listener Envoy gets long after its initialization.
+    LocalTls.publish(stack.kubernetes(), LocalTls.edgeSecret(certificate));
+    BigInteger expected = serial(certificate);
+    await("HTTPS added").atMost(CONVERGE).ignoreExceptions().until(() -> expected.equals(servedSerial(trusting)));
+
+    // Its routes are there (scoped layout: its SRDS subscription started): the library answers, not 404.
+    String token = StackTokens.platformAdmin(stack);
+    java.util.concurrent.atomic.AtomicReference<HttpResponse<String>> last = new java.util.concurrent.atomic.AtomicReference<>();
+    await("a library call on the late HTTPS listener").atMost(CONVERGE).ignoreExceptions().untilAsserted(() -> {
+      last.set(httpsGet(trusting, "/api/v1/books", token));
+      assertThat(last.get().statusCode()).as("with a token; body " + last.get().body()).isEqualTo(200);
+    });
+    assertThat(httpsGet(trusting, "/api/v1/books", null).statusCode()).as("without a token").isEqualTo(401);
+    assertThat(admin.statOrZero("listener_manager.lds.update_rejected")).isZero();
+  }
+
+  private static HttpResponse<String> httpsGet(SSLContext trusting, String path, String token) throws Exception {
+    HttpClient client = HttpClient.newBuilder().sslContext(trusting).version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5)).build();
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stack.httpsUrl() + path)).timeout(Duration.ofSeconds(10));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   // ---- the seam: listeners held back until released ----
