@@ -61,7 +61,7 @@ class ImageInspectionTest {
     assertThat(modules().map(ImageModule::reference)).containsExactlyInAnyOrder(
         "voyager/bdk-xds-server:0.1.0", "voyager/bdk-library-service:0.1.0", "voyager/bdk-ext-authz:0.1.0",
         "voyager/bdk-book-controller:0.1.0", "voyager/bdk-webhook-relay:0.1.0", "voyager/book-runtime-python:3.11",
-        "voyager/bdk-envoy:1.36.4", "voyager/bdk-nats-server:2.15.3");
+        "voyager/bdk-envoy:1.40.0", "voyager/bdk-nats-server:2.15.3");
   }
 
   @Test

@@ -195,7 +195,7 @@ class OverlaysTest {
       assertThat(pod.getImagePullSecrets()).extracting(LocalObjectReference::getName).containsExactly("bdk-registry-credentials");
     }
     assertThat(rendered.deployment("envoy").getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
-        .isEqualTo(registry + "/voyager/bdk-envoy:1.36.4");
+        .isEqualTo(registry + "/voyager/bdk-envoy:1.40.0");
     Container controller = container(rendered.deployment("book-controller"));
     assertThat(controller.getArgs()).contains("--image-registry=$(BDK_IMAGE_REGISTRY)");
     assertThat(controller.getEnv()).anySatisfy(e -> {
