@@ -17,7 +17,6 @@ import io.voyager.bdk.controller.status.ExternalBookStatusWriter;
 import io.voyager.bdk.controller.status.GatewayVerdict;
 import io.voyager.bdk.controller.status.InstancePhaseGauge;
 import io.voyager.bdk.controller.status.StatusCalculator;
-import io.voyager.bdk.controller.status.StatusMergePatch;
 import io.voyager.bdk.model.DeploymentType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -113,7 +112,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       BookInstanceDefinitionStatus failed = StatusCalculator.failed(previous, generation, "InvalidSpec",
           result.message(), GatewayVerdict.of(books.stream().findFirst()), clock.instant());
       books.forEach(book -> externalBookStatus.show(book, failed));
-      return withStatus(instance, failed, context);
+      return withStatus(instance, failed);
     }
     ValidInstance valid = result.valid().get();
     credentials.ensure(valid);
@@ -130,7 +129,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       BookInstanceDefinitionStatus next = StatusCalculator.observed(
           previous, generation, waiting, GatewayVerdict.of(books.stream().findFirst()), clock.instant());
       books.forEach(book -> externalBookStatus.show(book, next));
-      return withStatus(instance, next, context);
+      return withStatus(instance, next);
     }
 
     Set<String> wanted = new HashSet<>();
@@ -171,7 +170,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
           next.deploymentStatus().readyReplicas(), next.deploymentStatus().totalReplicas(), reasonOf(next));
     }
     externalBookStatus.show(externalBook, next);
-    UpdateControl<BookInstanceDefinition> control = withStatus(instance, next, context);
+    UpdateControl<BookInstanceDefinition> control = withStatus(instance, next);
     return run.recheckIn().map(control::rescheduleAfter).orElse(control);
   }
 
@@ -228,10 +227,8 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
         "could not apply the instance's resources after " + attempt + " attempts: " + brief(e),
         cachedVerdict(instance.getMetadata().getName()), clock.instant());
     showOnExternalBooksIfPossible(instance.getMetadata().getName(), failed);
-    if (StatusCalculator.differs(instance.getStatus(), failed)) {
-      StatusMergePatch.write(client, BookInstanceDefinition.class, instance, failed, STATUS_FIELDS, context);
-    }
-    return ErrorStatusUpdateControl.noStatusUpdate();
+    instance.setStatus(failed);
+    return ErrorStatusUpdateControl.patchStatus(instance);
   }
 
   /** The ExternalBookDefinition(s) made for {@code instance}, as cached (usually one; none before the first apply). */
@@ -305,21 +302,13 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     }
   }
 
-  /** The status fields, as JSON names, a merge patch writes (null when the status leaves one out). */
-  private static final List<String> STATUS_FIELDS =
-      List.of("phase", "deployment_status", "last_updated", "conditions", "observedGeneration", "webhooks");
-
-  /**
-   * Writes {@code next} as the instance's status unless it already shows it, as one JSON merge
-   * patch ({@link StatusMergePatch}: JOSDK's JSON Patch from a stale cache added the gateway's
-   * condition twice).
-   */
-  private UpdateControl<BookInstanceDefinition> withStatus(
-      BookInstanceDefinition instance, BookInstanceDefinitionStatus next, Context<BookInstanceDefinition> context) {
-    if (StatusCalculator.differs(instance.getStatus(), next)) {
-      StatusMergePatch.write(client, BookInstanceDefinition.class, instance, next, STATUS_FIELDS, context);
+  private static UpdateControl<BookInstanceDefinition> withStatus(
+      BookInstanceDefinition instance, BookInstanceDefinitionStatus next) {
+    if (!StatusCalculator.differs(instance.getStatus(), next)) {
+      return UpdateControl.noUpdate();
     }
-    return UpdateControl.noUpdate();
+    instance.setStatus(next);
+    return UpdateControl.patchStatus(instance);
   }
 
   private static String brief(Exception e) {
