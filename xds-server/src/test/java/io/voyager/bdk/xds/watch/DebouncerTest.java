@@ -33,36 +33,15 @@ class DebouncerTest {
   }
 
   @Test
-  void aSingleSignalAfterAPauseRunsAtOnce() {
+  void aSingleSignalRunsAfterTheQuietPeriod() {
     debouncer.signal();
-    assertThat(executor.lastDelayMillis()).as("the leading edge").isZero();
+    assertThat(executor.lastDelayMillis()).isEqualTo(100);
     executor.runPending();
     assertThat(runs).hasValue(1);
-
-    now.addAndGet(5_000 * MS);
-    debouncer.signal();
-    assertThat(executor.lastDelayMillis()).isZero();
-  }
-
-  @Test
-  void signalsRightAfterALeadingRunWaitForTheQuietPeriod() {
-    debouncer.signal();
-    executor.runPending();
-    now.addAndGet(20 * MS);
-    debouncer.signal();
-    assertThat(executor.lastDelayMillis()).isEqualTo(100);
-    now.addAndGet(50 * MS);
-    debouncer.signal();
-    assertThat(executor.lastDelayMillis()).isEqualTo(100);
-    executor.runPending();
-    assertThat(runs).as("the burst after the leading run: one trailing run").hasValue(2);
   }
 
   @Test
   void aBurstRunsAtTheLatestMaxAfterItsFirstSignal() {
-    debouncer.signal();
-    executor.runPending(); // the leading run
-    now.addAndGet(10 * MS);
     debouncer.signal();
     now.addAndGet(950 * MS);
     debouncer.signal();
@@ -93,10 +72,10 @@ class DebouncerTest {
     debouncer.signal();
     assertThat(executor.lastDelayMillis()).isEqualTo(250);
     executor.runPending();
-    // after a pause longer than the quiet period plus the last run: at once again
+    // after a pause longer than the last run: the quiet period again
     now.addAndGet(2_000 * MS);
     debouncer.signal();
-    assertThat(executor.lastDelayMillis()).isZero();
+    assertThat(executor.lastDelayMillis()).isEqualTo(100);
   }
 
   @Test
