@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.voyager.bdk.controller.apply.ResourceApplier;
@@ -28,13 +27,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * On a real kube-apiserver: an external credential holds the instance back until its Secret key
@@ -43,38 +36,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * webhook-triggered book scales to zero after its idle period and wakes when a webhook is recorded
  * on its wake Lease.
  */
-@ExtendWith(RealApiServer.class)
-class CredentialsAndSleepTest {
-  private static final AtomicInteger NAMESPACES = new AtomicInteger();
+class CredentialsAndSleepTest extends ControllerOnRealApiTest {
   /** Short, so the test sees a book fall asleep; the clock, not a sleep, decides when. */
   static final Duration SLEEP_AFTER = Duration.ofSeconds(6);
-  static KubernetesClient client;
-  static RunningController controller;
-  String NS;
 
-  @BeforeAll
-  static void start(KubernetesClient apiServer) {
-    client = apiServer;
-    controller = RunningController.start(client, ControllerSettings.defaults().withSleepAfter(SLEEP_AFTER)
-        .withRunManagerEndpoint("http://run-manager.jeeves.svc.cluster.local"));
+  @Override
+  ControllerSettings settings() {
+    return ControllerSettings.defaults().withSleepAfter(SLEEP_AFTER)
+        .withRunManagerEndpoint("http://run-manager.jeeves.svc.cluster.local");
   }
 
-  @AfterAll
-  static void stop() {
-    if (controller != null) {
-      controller.close();
-    }
-  }
-
-  @BeforeEach
-  void namespace() {
-    NS = "customer-credsleep-" + NAMESPACES.incrementAndGet();
-    Fixtures.namespace(client, NS);
-  }
-
-  @AfterEach
-  void cleanUp() {
-    deleteAllInstances(client);
+  @Override
+  String namespacePrefix() {
+    return "customer-credsleep-";
   }
 
   @Test
@@ -259,7 +233,7 @@ class CredentialsAndSleepTest {
     return r == null ? 1 : r;
   }
 
-  private static void touchBook() {
+  private void touchBook() {
     client.resources(BookDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE).withName(Fixtures.BOOK)
         .edit(b -> {
           b.getMetadata().getLabels().put("touched", String.valueOf(System.nanoTime()));

@@ -9,7 +9,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.voyager.bdk.controller.desired.ControllerSettings;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
@@ -20,55 +19,41 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Each deployment type, Tailscale on and off, updates, credential rotation, deletion and invalid
  * specs, on a real kube-apiserver: one controller for the class, a fresh customer namespace per test.
  */
-@ExtendWith(RealApiServer.class)
-class DeploymentPatternsTest {
-  private static final AtomicInteger NAMESPACES = new AtomicInteger();
-  static KubernetesClient client;
-  static RunningController controller;
-  String NS;
+class DeploymentPatternsTest extends ControllerOnRealApiTest {
   double failedBefore;
 
-  @BeforeAll
-  static void start(KubernetesClient apiServer) {
-    client = apiServer;
-    controller = RunningController.start(client, ControllerSettings.defaults().withTailscaleKernelAllowed(true));
+  @Override
+  ControllerSettings settings() {
+    return ControllerSettings.defaults().withTailscaleKernelAllowed(true);
   }
 
-  @AfterAll
-  static void stop() {
-    if (controller != null) {
-      controller.close();
-    }
+  @Override
+  String namespacePrefix() {
+    return "customer-patterns-";
   }
 
   @BeforeEach
-  void namespace() {
-    NS = "customer-patterns-" + NAMESPACES.incrementAndGet();
-    Fixtures.namespace(client, NS);
+  void countFailures() {
     failedBefore = failedReconciliations();
   }
 
   @AfterEach
-  void cleanUp() {
-    deleteAllInstances(client);
+  void noFailedReconciliations() {
+    deleteAllInstances(client); // first, so the deletions' reconciliations are counted too
     // Conflicts with concurrent writers (other tenants, status writers) are the controller's to
     // handle, not reasons to fail a reconciliation and back off.
     assertThat(failedReconciliations()).as("failed reconciliations").isEqualTo(failedBefore);
   }
 
-  private static double failedReconciliations() {
+  private double failedReconciliations() {
     return controller.count("operator.sdk.controllers.execution.reconcile.failure");
   }
 

@@ -10,7 +10,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
@@ -20,48 +19,22 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Hand edits of what the controller manages are undone at the next reconcile, which the edit itself
  * triggers; what others own (an autoscaler's replica count, the library's credential values) is
  * left alone; a steady instance of any type costs no write. On a real kube-apiserver.
  */
-@ExtendWith(RealApiServer.class)
-class DriftTest {
-  private static final AtomicInteger NAMESPACES = new AtomicInteger();
-  static KubernetesClient client;
-  static RunningController controller;
-  String NS;
-
-  @BeforeAll
-  static void start(KubernetesClient apiServer) {
-    client = apiServer;
-    controller = RunningController.start(client, ControllerSettings.defaults().withTailscaleKernelAllowed(true));
+class DriftTest extends ControllerOnRealApiTest {
+  @Override
+  ControllerSettings settings() {
+    return ControllerSettings.defaults().withTailscaleKernelAllowed(true);
   }
 
-  @AfterAll
-  static void stop() {
-    if (controller != null) {
-      controller.close();
-    }
-  }
-
-  @BeforeEach
-  void namespace() {
-    NS = "customer-drift-" + NAMESPACES.incrementAndGet();
-    Fixtures.namespace(client, NS);
-  }
-
-  @AfterEach
-  void cleanUp() {
-    deleteAllInstances(client);
+  @Override
+  String namespacePrefix() {
+    return "customer-drift-";
   }
 
   @Test
@@ -238,15 +211,15 @@ class DriftTest {
     return d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
   }
 
-  private static double writes() {
+  private double writes() {
     return controller.count(ResourceApplier.WRITES);
   }
 
-  private static double writes(String kind, String reason) {
+  private double writes(String kind, String reason) {
     return controller.count(ResourceApplier.WRITES, "kind", kind, "reason", reason);
   }
 
-  private static double reconciliations(String outcome) {
+  private double reconciliations(String outcome) {
     return controller.count("operator.sdk.reconciliations." + outcome);
   }
 }

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.voyager.bdk.model.BdkLabels;
@@ -21,52 +20,39 @@ import io.voyager.bdk.model.WebhookRoutes;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The ExternalBookDefinition's status shows the seed's phase, replicas and ready_replicas from the
  * Deployment's real state, beside the fields the xds-server writes there (webhooks, conditions),
  * which survive the controller's writes; a steady state costs no status write.
  */
-@ExtendWith(RealApiServer.class)
-class ExternalBookStatusTest {
-  static final String NS = "customer-ebd-status";
+class ExternalBookStatusTest extends ControllerOnRealApiTest {
+  static final String NAMESPACE = "customer-ebd-status";
   static final String NAME = "ebd-status";
-  static KubernetesClient client;
-  static RunningController controller;
 
   /** What the xds-server would have written: the public webhook path and its conditions. */
   static final List<WebhookEndpoint> GATEWAY_WEBHOOKS =
-      List.of(new WebhookEndpoint("zendesk", WebhookRoutes.publicPath(NS, NAME, "zendesk")));
+      List.of(new WebhookEndpoint("zendesk", WebhookRoutes.publicPath(NAMESPACE, NAME, "zendesk")));
   static final List<Condition> GATEWAY_CONDITIONS = List.of(
       new Condition("WebhooksRouted", "True", "Routed", "webhook routes are served by the gateway", "2024-01-01T00:00:00Z", 1L),
       new Condition("Accepted", "True", "Accepted", "Envoy accepted the gateway config made from this resource", "2024-01-01T00:00:00Z", 1L));
 
+  @Override
+  String namespacePrefix() {
+    return null; // one namespace for the class
+  }
+
   @BeforeAll
-  static void start(KubernetesClient apiServer) {
-    client = apiServer;
-    Fixtures.namespace(client, NS);
-    controller = RunningController.start(client);
-  }
-
-  @AfterEach
-  void cleanUp() {
-    deleteAllInstances(client);
-  }
-
-  @AfterAll
-  static void stop() {
-    controller.close();
+  void namespace() {
+    Fixtures.namespace(client, NAMESPACE);
   }
 
   @Test
   void showsPhaseAndReplicasFromTheDeployment_andKeepsWhatTheGatewayWroteThere() {
-    create(client, Fixtures.instance(NAME, Fixtures.spec(NS, "primary")));
-    awaitDeployment(client, NS, NAME);
+    create(client, Fixtures.instance(NAME, Fixtures.spec(NAMESPACE, "primary")));
+    awaitDeployment(client, NAMESPACE, NAME);
 
     ExternalBookDefinitionStatus pending = awaitBookStatus(s -> BookInstanceDefinitionStatus.PENDING.equals(s.phase()));
     assertThat(pending.replicas()).isZero();
@@ -76,7 +62,7 @@ class ExternalBookStatusTest {
     // The xds-server's part of the status, as it writes it: a JSON merge patch of the status subresource.
     patchStatus(Map.of("webhooks", GATEWAY_WEBHOOKS, "conditions", GATEWAY_CONDITIONS));
 
-    markReady(client, NS, NAME);
+    markReady(client, NAMESPACE, NAME);
     ExternalBookDefinitionStatus ready = awaitBookStatus(s -> BookInstanceDefinitionStatus.READY.equals(s.phase()));
     assertThat(ready.replicas()).isEqualTo(2);
     assertThat(ready.readyReplicas()).isEqualTo(2);
@@ -95,9 +81,9 @@ class ExternalBookStatusTest {
 
   @Test
   void aSteadyInstanceWritesNoExternalBookStatus_andKeepsItsLastUpdated() {
-    create(client, Fixtures.instance(NAME, Fixtures.spec(NS, "primary")));
-    awaitDeployment(client, NS, NAME);
-    markReady(client, NS, NAME);
+    create(client, Fixtures.instance(NAME, Fixtures.spec(NAMESPACE, "primary")));
+    awaitDeployment(client, NAMESPACE, NAME);
+    markReady(client, NAMESPACE, NAME);
     awaitBookStatus(s -> BookInstanceDefinitionStatus.READY.equals(s.phase()));
     awaitPhase(client, NAME, BookInstanceDefinitionStatus.READY);
     ExternalBookDefinition before = externalBook();
@@ -119,13 +105,13 @@ class ExternalBookStatusTest {
 
   @Test
   void anInstanceThatBecomesInvalidShowsFailed_andKeepsTheGatewaysFields() {
-    create(client, Fixtures.instance(NAME, Fixtures.spec(NS, "primary")));
-    awaitDeployment(client, NS, NAME);
-    markReady(client, NS, NAME);
+    create(client, Fixtures.instance(NAME, Fixtures.spec(NAMESPACE, "primary")));
+    awaitDeployment(client, NAMESPACE, NAME);
+    markReady(client, NAMESPACE, NAME);
     awaitBookStatus(s -> BookInstanceDefinitionStatus.READY.equals(s.phase()));
     patchStatus(Map.of("webhooks", GATEWAY_WEBHOOKS, "conditions", GATEWAY_CONDITIONS));
 
-    var spec = Fixtures.spec(NS, "primary");
+    var spec = Fixtures.spec(NAMESPACE, "primary");
     updateSpec(client, NAME, new BookInstanceDefinitionSpec(
         new BookInstanceDefinitionSpec.BookRef("no-such-book", "1.0.0"), spec.customer(), spec.deployment(),
         spec.networking(), spec.credentials(), spec.configuration(), spec.webhooks()));
@@ -137,26 +123,26 @@ class ExternalBookStatusTest {
     assertThat(failed.conditions()).isEqualTo(GATEWAY_CONDITIONS);
   }
 
-  private static ExternalBookDefinition externalBook() {
-    return client.resources(ExternalBookDefinition.class).inNamespace(NS).withName(NAME).get();
+  private ExternalBookDefinition externalBook() {
+    return client.resources(ExternalBookDefinition.class).inNamespace(NAMESPACE).withName(NAME).get();
   }
 
-  private static ExternalBookDefinitionStatus awaitBookStatus(Predicate<ExternalBookDefinitionStatus> wanted) {
+  private ExternalBookDefinitionStatus awaitBookStatus(Predicate<ExternalBookDefinitionStatus> wanted) {
     return await().atMost(WAIT).until(() -> {
       ExternalBookDefinition book = externalBook();
       return book == null ? null : book.getStatus();
     }, s -> s != null && wanted.test(s));
   }
 
-  private static void patchStatus(Map<String, Object> status) {
-    client.resources(ExternalBookDefinition.class).inNamespace(NS).withName(NAME).subresource("status")
+  private void patchStatus(Map<String, Object> status) {
+    client.resources(ExternalBookDefinition.class).inNamespace(NAMESPACE).withName(NAME).subresource("status")
         .patch(PatchContext.of(PatchType.JSON_MERGE), client.getKubernetesSerialization().asJson(Map.of("status", status)));
   }
 
   /** The Deployment's current generation observed with {@code ready} of {@code replicas} ready. */
-  private static void setDeploymentStatus(int replicas, int ready) {
+  private void setDeploymentStatus(int replicas, int ready) {
     await().atMost(WAIT).ignoreExceptions().until(() -> {
-      Deployment d = client.apps().deployments().inNamespace(NS).withName(NAME).get();
+      Deployment d = client.apps().deployments().inNamespace(NAMESPACE).withName(NAME).get();
       d.setStatus(new DeploymentStatusBuilder()
           .withReplicas(replicas).withReadyReplicas(ready).withUpdatedReplicas(replicas).withAvailableReplicas(ready)
           .withObservedGeneration(d.getMetadata().getGeneration())
@@ -165,7 +151,7 @@ class ExternalBookStatusTest {
     });
   }
 
-  private static double reconciliations() {
+  private double reconciliations() {
     return controller.count("operator.sdk.reconciliations.started");
   }
 }

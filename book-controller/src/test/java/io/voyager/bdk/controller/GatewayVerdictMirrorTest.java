@@ -5,7 +5,6 @@ import static io.voyager.bdk.controller.ControllerHarness.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.voyager.bdk.model.BdkLabels;
@@ -20,11 +19,8 @@ import io.voyager.bdk.model.WebhookRoutes;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The instance's status mirrors the gateway's verdict on its webhooks: when the xds-server writes
@@ -33,14 +29,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * routed paths and the same condition (status, reason, message; the instance's generation). A
  * mirrored verdict that does not change costs no writes, on either object.
  */
-@ExtendWith(RealApiServer.class)
-class GatewayVerdictMirrorTest {
-  static final String NS = "customer-gateway-verdict";
+class GatewayVerdictMirrorTest extends ControllerOnRealApiTest {
+  static final String NAMESPACE = "customer-gateway-verdict";
   static final String NAME = "verdict";
-  static KubernetesClient client;
-  static RunningController controller;
 
-  static final String PATH = WebhookRoutes.publicPath(NS, NAME, "zendesk");
+  static final String PATH = WebhookRoutes.publicPath(NAMESPACE, NAME, "zendesk");
   static final List<WebhookEndpoint> ROUTED = List.of(new WebhookEndpoint("zendesk", PATH));
   static final Condition ROUTED_TRUE = new Condition(GatewayVerdict.CONDITION, "True", "Routed",
       "webhook routes are served by the gateway", "2024-01-01T00:00:00Z", 1L);
@@ -50,21 +43,14 @@ class GatewayVerdictMirrorTest {
       REFUSED_MESSAGE, "2024-01-01T00:00:05Z", 1L);
   static final Condition ACCEPTED = new Condition("Accepted", "True", "Accepted", "Envoy accepted it", "2024-01-01T00:00:00Z", 1L);
 
+  @Override
+  String namespacePrefix() {
+    return null; // one namespace for the class
+  }
+
   @BeforeAll
-  static void start(KubernetesClient apiServer) {
-    client = apiServer;
-    Fixtures.namespace(client, NS);
-    controller = RunningController.start(client);
-  }
-
-  @AfterEach
-  void cleanUp() {
-    deleteAllInstances(client);
-  }
-
-  @AfterAll
-  static void stop() {
-    controller.close();
+  void namespace() {
+    Fixtures.namespace(client, NAMESPACE);
   }
 
   @Test
@@ -125,7 +111,7 @@ class GatewayVerdictMirrorTest {
     gatewayWrites(ROUTED, List.of(ROUTED_TRUE));
     awaitStatus(s -> s.webhooks() != null && !s.webhooks().isEmpty());
 
-    var spec = Fixtures.spec(NS, "primary");
+    var spec = Fixtures.spec(NAMESPACE, "primary");
     updateSpec(client, NAME, new BookInstanceDefinitionSpec(
         new BookInstanceDefinitionSpec.BookRef("no-such-book", "1.0.0"), spec.customer(), spec.deployment(),
         spec.networking(), spec.credentials(), spec.configuration(), spec.webhooks()));
@@ -159,31 +145,31 @@ class GatewayVerdictMirrorTest {
     assertThat(externalBook().getMetadata().getResourceVersion()).isEqualTo(bookVersion);
   }
 
-  private static BookInstanceDefinitionStatus readyInstance() {
-    create(client, Fixtures.instance(NAME, Fixtures.spec(NS, "primary")));
-    awaitDeployment(client, NS, NAME);
+  private BookInstanceDefinitionStatus readyInstance() {
+    create(client, Fixtures.instance(NAME, Fixtures.spec(NAMESPACE, "primary")));
+    awaitDeployment(client, NAMESPACE, NAME);
     await().atMost(WAIT).until(() -> externalBook() != null);
-    markReady(client, NS, NAME);
+    markReady(client, NAMESPACE, NAME);
     return awaitPhase(client, NAME, BookInstanceDefinitionStatus.READY);
   }
 
-  private static ExternalBookDefinition externalBook() {
-    return client.resources(ExternalBookDefinition.class).inNamespace(NS).withName(NAME).get();
+  private ExternalBookDefinition externalBook() {
+    return client.resources(ExternalBookDefinition.class).inNamespace(NAMESPACE).withName(NAME).get();
   }
 
   /** The xds-server's write, as it sends it: a JSON Patch of the status subresource replacing both lists. */
-  private static void gatewayWrites(List<WebhookEndpoint> webhooks, List<Condition> conditions) {
+  private void gatewayWrites(List<WebhookEndpoint> webhooks, List<Condition> conditions) {
     var serialization = client.getKubernetesSerialization();
     String patch = serialization.asJson(List.of(
         Map.of("op", "add", "path", "/status/webhooks", "value", webhooks),
         Map.of("op", "add", "path", "/status/conditions", "value", conditions)));
     // The controller writes the phase on the same status: wait until there is one to patch into.
     await().atMost(WAIT).until(() -> externalBook().getStatus() != null);
-    client.resources(ExternalBookDefinition.class).inNamespace(NS).withName(NAME).subresource("status")
+    client.resources(ExternalBookDefinition.class).inNamespace(NAMESPACE).withName(NAME).subresource("status")
         .patch(PatchContext.of(PatchType.JSON), patch);
   }
 
-  private static BookInstanceDefinitionStatus awaitStatus(Predicate<BookInstanceDefinitionStatus> wanted) {
+  private BookInstanceDefinitionStatus awaitStatus(Predicate<BookInstanceDefinitionStatus> wanted) {
     return await().atMost(WAIT).until(() -> {
       BookInstanceDefinition i = get(client, NAME);
       return i == null ? null : i.getStatus();
@@ -195,7 +181,7 @@ class GatewayVerdictMirrorTest {
         .filter(c -> GatewayVerdict.CONDITION.equals(c.type())).findFirst().orElse(null);
   }
 
-  private static double reconciliations() {
+  private double reconciliations() {
     return controller.count("operator.sdk.reconciliations.started");
   }
 }

@@ -19,9 +19,7 @@ import io.fabric8.kubernetes.api.model.ResourceQuotaStatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.voyager.bdk.controller.ControllerHarness.RunningController;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.Condition;
@@ -34,11 +32,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * An Organization's namespaces on a real kube-apiserver: the controller's ResourceQuota,
@@ -49,29 +44,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * a pod over the quota, while a pod made from the controller's book Deployment is admitted (a
  * server-side dry run: no controller-manager runs here to make pods from Deployments).
  */
-@ExtendWith(RealApiServer.class)
-class OrganizationGuardrailsTest {
+class OrganizationGuardrailsTest extends ControllerOnRealApiTest {
   private static final AtomicInteger SEQUENCE = new AtomicInteger();
   static final Quotas QUOTAS = new Quotas(10, 5, 20, "4", "8Gi", 20);
-  static KubernetesClient client;
-  static RunningController controller;
-
-  @BeforeAll
-  static void start(KubernetesClient apiServer) {
-    client = apiServer;
-    controller = RunningController.start(client);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (controller != null) {
-      controller.close();
-    }
+  @Override
+  String namespacePrefix() {
+    return null; // each test makes the namespaces its Organizations list
   }
 
   @AfterEach
-  void cleanUp() {
-    ControllerHarness.deleteAllInstances(client);
+  void deleteOrganizations() {
+    ControllerHarness.deleteAllInstances(client); // first: an Organization's namespaces may hold instances
     var organizations = client.resources(Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE);
     organizations.delete();
     await().atMost(WAIT).until(() -> organizations.list().getItems().isEmpty());
@@ -257,24 +240,24 @@ class OrganizationGuardrailsTest {
   // ---- helpers ----
 
   /** A fresh customer namespace (a real API server never finishes deleting one). */
-  private static String namespace(Map<String, String> labels) {
+  private String namespace(Map<String, String> labels) {
     String name = "customer-org-" + SEQUENCE.incrementAndGet();
     client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(name)
         .withLabels(labels).endMetadata().build()).create();
     return name;
   }
 
-  private static void createOrganization(String name, Quotas quotas, String... namespaces) {
+  private void createOrganization(String name, Quotas quotas, String... namespaces) {
     client.resource(Fixtures.organization(name, quotas, namespaces)).create();
   }
 
-  private static void updateNamespaces(String name, List<String> namespaces) {
+  private void updateNamespaces(String name, List<String> namespaces) {
     OrganizationSpec s = organization(name).getSpec();
     replaceSpec(name, new OrganizationSpec(s.organizationId(), s.displayName(), namespaces, s.quotas()));
   }
 
   /** Replaces the spec; the controller writes status concurrently, so retry on 409 as any client would. */
-  private static void replaceSpec(String name, OrganizationSpec spec) {
+  private void replaceSpec(String name, OrganizationSpec spec) {
     await().atMost(WAIT).ignoreExceptions().until(() -> client.resources(Organization.class)
         .inNamespace(BdkLabels.BDK_NAMESPACE).withName(name).edit(o -> {
           o.setSpec(spec);
@@ -282,11 +265,11 @@ class OrganizationGuardrailsTest {
         }) != null);
   }
 
-  private static Organization organization(String name) {
+  private Organization organization(String name) {
     return client.resources(Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE).withName(name).get();
   }
 
-  private static Optional<Condition> readyCondition(String name) {
+  private Optional<Condition> readyCondition(String name) {
     Organization o = organization(name);
     if (o == null || o.getStatus() == null || o.getStatus().conditions() == null
         || !o.getMetadata().getGeneration().equals(o.getStatus().observedGeneration())) {
@@ -295,19 +278,19 @@ class OrganizationGuardrailsTest {
     return o.getStatus().conditions().stream().filter(c -> "Ready".equals(c.type())).findFirst();
   }
 
-  private static Condition awaitReady(String name, String status) {
+  private Condition awaitReady(String name, String status) {
     return await().atMost(WAIT).until(() -> readyCondition(name), c -> c.isPresent() && status.equals(c.get().status()))
         .orElseThrow();
   }
 
-  private static void awaitGuardrails(String ns, String organization) {
+  private void awaitGuardrails(String ns, String organization) {
     Predicate<io.fabric8.kubernetes.api.model.HasMetadata> forIt =
         o -> o != null && organization.equals(o.getMetadata().getLabels().get(BdkLabels.ORGANIZATION));
     await().atMost(WAIT).until(() -> forIt.test(quota(ns)) && forIt.test(limitRange(ns)) && forIt.test(defaultDeny(ns))
         && labels(ns).entrySet().containsAll(pssLabels(organization).entrySet()));
   }
 
-  private static boolean noGuardrails(String ns) {
+  private boolean noGuardrails(String ns) {
     return quota(ns) == null && limitRange(ns) == null && defaultDeny(ns) == null
         && labels(ns).keySet().stream().noneMatch(NamespaceGuardrails.NAMESPACE_LABELS::contains);
   }
@@ -318,19 +301,19 @@ class OrganizationGuardrailsTest {
     return NamespaceGuardrails.namespaceLabels(o);
   }
 
-  private static ResourceQuota quota(String ns) {
+  private ResourceQuota quota(String ns) {
     return client.resourceQuotas().inNamespace(ns).withName(NamespaceGuardrails.QUOTA).get();
   }
 
-  private static LimitRange limitRange(String ns) {
+  private LimitRange limitRange(String ns) {
     return client.limitRanges().inNamespace(ns).withName(NamespaceGuardrails.LIMITS).get();
   }
 
-  private static NetworkPolicy defaultDeny(String ns) {
+  private NetworkPolicy defaultDeny(String ns) {
     return client.network().v1().networkPolicies().inNamespace(ns).withName(NamespaceGuardrails.DEFAULT_DENY).get();
   }
 
-  private static Map<String, String> labels(String ns) {
+  private Map<String, String> labels(String ns) {
     Namespace n = client.namespaces().withName(ns).get();
     return n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
   }
@@ -340,7 +323,7 @@ class OrganizationGuardrailsTest {
    * controller in kube-controller-manager fills in; none runs beside this API server, so report
    * them as it would for an empty namespace (admission then keeps {@code used} up to date itself).
    */
-  private static void reportQuotaStatusAsTheQuotaControllerWould(String ns) {
+  private void reportQuotaStatusAsTheQuotaControllerWould(String ns) {
     await().atMost(WAIT).ignoreExceptions().until(() -> {
       ResourceQuota q = quota(ns);
       Map<String, Quantity> used = new HashMap<>();
@@ -378,7 +361,7 @@ class OrganizationGuardrailsTest {
   }
 
   /** The API server's refusal of {@code pod} (a server-side dry run: nothing is stored), if it refuses. */
-  private static Optional<KubernetesClientException> refusal(Pod pod) {
+  private Optional<KubernetesClientException> refusal(Pod pod) {
     try {
       client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).dryRun().create();
       return Optional.empty();

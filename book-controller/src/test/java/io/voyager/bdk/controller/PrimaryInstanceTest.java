@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
@@ -18,40 +17,27 @@ import io.voyager.bdk.model.ExternalBookDefinition;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(RealApiServer.class)
-class PrimaryInstanceTest {
-  static final String NS = "customer-primary";
-  static KubernetesClient client;
-  static RunningController controller;
+class PrimaryInstanceTest extends ControllerOnRealApiTest {
+  static final String NAMESPACE = "customer-primary";
+
+  @Override
+  String namespacePrefix() {
+    return null; // one namespace for the class
+  }
 
   @BeforeAll
-  static void start(KubernetesClient apiServer) {
-    client = apiServer;
-    Fixtures.namespace(client, NS);
-    controller = RunningController.start(client);
-  }
-
-  @AfterEach
-  void cleanUp() {
-    deleteAllInstances(client);
-  }
-
-  @AfterAll
-  static void stop() {
-    controller.close();
+  void namespace() {
+    Fixtures.namespace(client, NAMESPACE);
   }
 
   @Test
   void primaryInstanceGetsDeploymentServiceExternalBookPolicyAndSecret_thenReadyFromDeploymentStatus() {
-    create(client, Fixtures.instance("acme-support", Fixtures.spec(NS, "primary")));
+    create(client, Fixtures.instance("acme-support", Fixtures.spec(NAMESPACE, "primary")));
 
-    Deployment d = awaitDeployment(client, NS, "acme-support");
+    Deployment d = awaitDeployment(client, NAMESPACE, "acme-support");
     var pod = d.getSpec().getTemplate().getSpec();
     var book = pod.getContainers().get(0);
     assertThat(book.getImage()).isEqualTo("voyager/book-runtime-python:3.11");
@@ -77,7 +63,7 @@ class PrimaryInstanceTest {
     assertThat(d.getMetadata().getLabels()).containsEntry(BdkLabels.INSTANCE_NAME, "acme-support")
         .containsEntry(BdkLabels.INSTANCE_ID, "id-acme-support");
 
-    var svc = await().atMost(WAIT).until(() -> client.services().inNamespace(NS).withName("acme-support").get(), s -> s != null);
+    var svc = await().atMost(WAIT).until(() -> client.services().inNamespace(NAMESPACE).withName("acme-support").get(), s -> s != null);
     assertThat(svc.getSpec().getPorts()).singleElement().satisfies(p -> {
       assertThat(p.getName()).isEqualTo("http");
       assertThat(p.getPort()).isEqualTo(8080);
@@ -85,7 +71,7 @@ class PrimaryInstanceTest {
     assertThat(svc.getSpec().getSelector()).isEqualTo(d.getSpec().getSelector().getMatchLabels());
     assertThat(svc.getMetadata().getLabels()).containsEntry(BdkLabels.INSTANCE_NAME, "acme-support");
 
-    ExternalBookDefinition ebd = client.resources(ExternalBookDefinition.class).inNamespace(NS).withName("acme-support").get();
+    ExternalBookDefinition ebd = client.resources(ExternalBookDefinition.class).inNamespace(NAMESPACE).withName("acme-support").get();
     assertThat(ebd.getSpec().bookType()).isEqualTo("customer-support");
     assertThat(ebd.getSpec().service().name()).isEqualTo("acme-support");
     assertThat(ebd.getSpec().instanceRef().name()).isEqualTo("acme-support");
@@ -100,22 +86,22 @@ class PrimaryInstanceTest {
     });
     assertThat(ebd.getSpec().externalIntegrations()).anySatisfy(i -> assertThat(i.type()).isEqualTo("api"));
 
-    var policy = client.network().v1().networkPolicies().inNamespace(NS).withName("acme-support-ingress").get();
+    var policy = client.network().v1().networkPolicies().inNamespace(NAMESPACE).withName("acme-support-ingress").get();
     assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule ->
         assertThat(rule.getFrom().get(0).getNamespaceSelector().getMatchLabels()).containsEntry("kubernetes.io/metadata.name", "bdk"));
-    var egress = client.network().v1().networkPolicies().inNamespace(NS).withName("acme-support-egress").get();
+    var egress = client.network().v1().networkPolicies().inNamespace(NAMESPACE).withName("acme-support-egress").get();
     assertThat(egress.getSpec().getPolicyTypes()).containsExactly("Egress");
     assertThat(egress.getSpec().getEgress()).singleElement().satisfies(rule -> // only the cluster DNS
         assertThat(rule.getTo().get(0).getNamespaceSelector().getMatchLabels()).containsEntry("kubernetes.io/metadata.name", "kube-system"));
-    Secret credentials = client.secrets().inNamespace(NS).withName("acme-support-credentials").get();
+    Secret credentials = client.secrets().inNamespace(NAMESPACE).withName("acme-support-credentials").get();
     assertThat(credentials).isNotNull();
-    assertThat(client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NS).list().getItems()).isEmpty();
-    assertThat(client.serviceAccounts().inNamespace(NS).list().getItems()).noneMatch(sa -> sa.getMetadata().getName().contains("tailscale"));
+    assertThat(client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(NAMESPACE).list().getItems()).isEmpty();
+    assertThat(client.serviceAccounts().inNamespace(NAMESPACE).list().getItems()).noneMatch(sa -> sa.getMetadata().getName().contains("tailscale"));
 
     BookInstanceDefinitionStatus pending = awaitPhase(client, "acme-support", BookInstanceDefinitionStatus.PENDING);
     assertThat(pending.deploymentStatus().readyReplicas()).isZero();
 
-    markReady(client, NS, "acme-support");
+    markReady(client, NAMESPACE, "acme-support");
     BookInstanceDefinitionStatus ready = awaitPhase(client, "acme-support", BookInstanceDefinitionStatus.READY);
     assertThat(ready.deploymentStatus().readyReplicas()).isEqualTo(2);
     assertThat(ready.deploymentStatus().totalReplicas()).isEqualTo(2);
@@ -132,9 +118,9 @@ class PrimaryInstanceTest {
 
   @Test
   void aSteadyInstanceCostsNoWrites_whenItsBookIsTouched() {
-    create(client, Fixtures.instance("steady", Fixtures.spec(NS, "primary")));
-    awaitDeployment(client, NS, "steady");
-    markReady(client, NS, "steady");
+    create(client, Fixtures.instance("steady", Fixtures.spec(NAMESPACE, "primary")));
+    awaitDeployment(client, NAMESPACE, "steady");
+    markReady(client, NAMESPACE, "steady");
     awaitPhase(client, "steady", BookInstanceDefinitionStatus.READY);
     // The instance, its Deployment, Service, ExternalBookDefinition, credentials Secret and two NetworkPolicies.
     await().atMost(WAIT).until(() -> resourceVersions("steady").size() == 7);
@@ -153,19 +139,19 @@ class PrimaryInstanceTest {
   }
 
   /** resourceVersion of the instance and of everything made for it, by kind/name. */
-  private static Map<String, String> resourceVersions(String instance) {
+  private Map<String, String> resourceVersions(String instance) {
     Map<String, String> versions = new TreeMap<>();
     BookInstanceDefinition i = get(client, instance);
     versions.put("BookInstanceDefinition/" + instance, i.getMetadata().getResourceVersion());
     for (Class<? extends HasMetadata> kind : SecondaryCaches.MANAGED_KINDS) {
-      for (HasMetadata r : client.resources(kind).inNamespace(NS).withLabel(BdkLabels.INSTANCE_NAME, instance).list().getItems()) {
+      for (HasMetadata r : client.resources(kind).inNamespace(NAMESPACE).withLabel(BdkLabels.INSTANCE_NAME, instance).list().getItems()) {
         versions.put(r.getKind() + "/" + r.getMetadata().getName(), r.getMetadata().getResourceVersion());
       }
     }
     return versions;
   }
 
-  private static double reconciliations() {
+  private double reconciliations() {
     return controller.count("operator.sdk.reconciliations.started");
   }
 }

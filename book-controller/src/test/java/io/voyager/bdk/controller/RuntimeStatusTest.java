@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.voyager.bdk.controller.desired.ControllerSettings;
 import io.voyager.bdk.controller.desired.ImageResolver;
 import io.voyager.bdk.controller.desired.ManagedLabels;
@@ -23,13 +22,9 @@ import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * An instance's status tells what its pods really do, on a real kube-apiserver where the test plays
@@ -40,26 +35,28 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * container and the cause, on its ExternalBookDefinition too and in the phase gauge; it is Ready
  * again once the pods recover. A new revision that fails is rolled back to the last Ready one.
  */
-@ExtendWith(RealApiServer.class)
-class RuntimeStatusTest {
-  private static final AtomicInteger NAMESPACES = new AtomicInteger();
+class RuntimeStatusTest extends ControllerOnRealApiTest {
   static final String IMAGE = "voyager/book-runtime-python:3.11";
   static final String NEW_IMAGE = "voyager/book-runtime-python:3.12";
   static final String BOOK_V2 = "customer-support-book-v2";
-  static KubernetesClient client;
-  static RunningController controller;
-  String NS;
   Kubelet kubelet;
 
-  @BeforeAll
-  static void start(KubernetesClient apiServer) {
-    client = apiServer;
+  @Override
+  ControllerSettings settings() {
     var defaults = ControllerSettings.defaults();
-    var settings = new ControllerSettings(
+    return new ControllerSettings(
         new ImageResolver(Map.of("python", IMAGE, "python:3.12", NEW_IMAGE), null), defaults.tailscaleImage(),
         defaults.tailscaleMode(), defaults.gatewayNamespace(), defaults.gatewayPodLabels(), defaults.defaultLogLevel(),
         defaults.dnsNamespace(), defaults.dnsPodLabels(), defaults.apiServerEgress());
-    controller = RunningController.start(client, settings);
+  }
+
+  @Override
+  String namespacePrefix() {
+    return "customer-runtime-";
+  }
+
+  @BeforeAll
+  void applyTheSecondRevision() {
     BookDefinition v2 = Fixtures.book(BOOK_V2);
     var s = v2.getSpec();
     v2.setSpec(new BookDefinitionSpec(s.name(), "2.0.0", s.description(), s.schema(), s.capabilities(),
@@ -67,23 +64,9 @@ class RuntimeStatusTest {
     Fixtures.applyBook(client, v2);
   }
 
-  @AfterAll
-  static void stop() {
-    if (controller != null) {
-      controller.close();
-    }
-  }
-
   @BeforeEach
-  void namespace() {
-    NS = "customer-runtime-" + NAMESPACES.incrementAndGet();
-    Fixtures.namespace(client, NS);
+  void kubelet() {
     kubelet = new Kubelet(client, NS);
-  }
-
-  @AfterEach
-  void cleanUp() {
-    deleteAllInstances(client);
   }
 
   private BookInstanceDefinitionSpec spec(int replicas) {
