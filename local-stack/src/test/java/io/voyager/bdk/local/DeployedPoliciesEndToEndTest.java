@@ -13,11 +13,9 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
@@ -38,9 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,8 +56,6 @@ class DeployedPoliciesEndToEndTest {
   static final Duration WAIT = Duration.ofSeconds(60);
   static final String BDK = BdkLabels.BDK_NAMESPACE;
   static final String CUSTOMER = "customer-policy";
-  static final Set<Class<? extends HasMetadata>> RBAC_KINDS =
-      Set.of(ServiceAccount.class, Role.class, RoleBinding.class, ClusterRole.class, ClusterRoleBinding.class);
   static final String POLICY_SAYS = "only in customer-* namespaces";
 
   @KubeConfig static String kubeConfigYaml;
@@ -77,21 +71,10 @@ class DeployedPoliciesEndToEndTest {
   static void deploy() throws Exception {
     admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
     root = ProjectRoot.get();
-    List<String> crds = new ArrayList<>();
-    try (Stream<Path> files = Files.list(root.resolve("k8s/crds"))) {
-      for (Path crd : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
-        apply(crd, item -> true).forEach(c -> crds.add(c.getMetadata().getName()));
-      }
-    }
-    apply(root.resolve("k8s/deploy/namespace.yaml"), item -> item instanceof Namespace);
-    for (String service : List.of("book-controller", "library-service", "ext-authz", "xds-server")) {
-      apply(root.resolve("k8s/deploy/" + service + ".yaml"), item -> RBAC_KINDS.contains(item.getClass()));
-    }
-    List<HasMetadata> policy = apply(root.resolve("k8s/deploy/admission-policy.yaml"), item -> true);
+    DeployedManifests.crdsNamespaceAndRbac(admin, root, List.of("book-controller", "library-service", "ext-authz", "xds-server"), WAIT);
+    List<HasMetadata> policy = DeployedManifests.apply(admin, root.resolve("k8s/deploy/admission-policy.yaml"), item -> true);
     assertThat(policy).hasExactlyElementsOfTypes(ValidatingAdmissionPolicy.class, ValidatingAdmissionPolicyBinding.class,
         ValidatingAdmissionPolicy.class, ValidatingAdmissionPolicyBinding.class);
-    await().atMost(WAIT).until(() -> crds.stream().allMatch(n -> established(
-        admin.apiextensions().v1().customResourceDefinitions().withName(n).get())));
     new LocalServiceEndpoints(admin).ensureNamespace(CUSTOMER);
 
     controller = ServiceAccountIdentity.of(admin, kubeConfigYaml, dir, "book-controller");
@@ -287,23 +270,7 @@ class DeployedPoliciesEndToEndTest {
     return e;
   }
 
-  private static List<HasMetadata> apply(Path file, Predicate<HasMetadata> which) throws IOException {
-    List<HasMetadata> applied = new ArrayList<>();
-    try (InputStream in = Files.newInputStream(file)) {
-      for (HasMetadata item : admin.load(in).items()) {
-        if (which.test(item)) {
-          applied.add(admin.resource(item).fieldManager("bdk-tests").forceConflicts().serverSideApply());
-        }
-      }
-    }
-    return applied;
-  }
 
-  private static boolean established(CustomResourceDefinition crd) {
-    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions() != null
-        && crd.getStatus().getConditions().stream()
-            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
-  }
 
   /** The kubectl kube-api-test's binaries came with ({@code $KUBE_API_TEST_DIR/k8s/<version>/kubectl}). */
   private static Path kubectl() throws IOException {

@@ -12,16 +12,9 @@ import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
 import io.fabric8.kubeapitest.junit.KubeConfig;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
-import io.fabric8.kubernetes.api.model.rbac.Role;
-import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -54,13 +47,11 @@ import io.voyager.bdk.xds.nack.NackAttribution;
 import io.voyager.bdk.xds.watch.BookStatusLocks;
 import io.voyager.bdk.xds.watch.StatusWriter;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,8 +61,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.function.Predicate;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -104,8 +93,6 @@ class DeployedRbacEndToEndTest {
   static final int BACKEND_PORT = 18999;
   static final WebhookBooks.Integration GITHUB =
       new WebhookBooks.Integration("github", "github", WEBHOOK_SECRET, null, null);
-  static final Set<Class<? extends HasMetadata>> RBAC_KINDS =
-      Set.of(ServiceAccount.class, Role.class, RoleBinding.class, ClusterRole.class, ClusterRoleBinding.class);
   static final ObjectMapper JSON = new ObjectMapper();
   static final io.voyager.bdk.support.auth.DevIssuer ISSUER = io.voyager.bdk.support.auth.DevIssuer.generate(
       io.voyager.bdk.support.auth.DevIssuer.LOCAL_ISSUER, io.voyager.bdk.support.auth.DevIssuer.LOCAL_AUDIENCE);
@@ -129,18 +116,7 @@ class DeployedRbacEndToEndTest {
   static void deployAndStart() throws Exception {
     admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
     Path root = ProjectRoot.get();
-    List<String> crds = new ArrayList<>();
-    try (Stream<Path> files = Files.list(root.resolve("k8s/crds"))) {
-      for (Path crd : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
-        apply(crd, item -> true).forEach(c -> crds.add(c.getMetadata().getName()));
-      }
-    }
-    apply(root.resolve("k8s/deploy/namespace.yaml"), item -> item instanceof Namespace);
-    for (String service : List.of("library-service", "xds-server", "ext-authz", "webhook-relay")) {
-      apply(root.resolve("k8s/deploy/" + service + ".yaml"), item -> RBAC_KINDS.contains(item.getClass()));
-    }
-    await().atMost(WAIT).until(() -> crds.stream().allMatch(n -> established(
-        admin.apiextensions().v1().customResourceDefinitions().withName(n).get())));
+    DeployedManifests.crdsNamespaceAndRbac(admin, root, List.of("library-service", "xds-server", "ext-authz", "webhook-relay"), WAIT);
 
     LocalServiceEndpoints endpoints = new LocalServiceEndpoints(admin);
     endpoints.ensureNamespace(INSTANCE_NS);
@@ -446,24 +422,7 @@ class DeployedRbacEndToEndTest {
 
   // --- fixtures -----------------------------------------------------------------------------
 
-  /** Server-side applies the items of {@code file} that {@code which} selects; returns them. */
-  private static List<HasMetadata> apply(Path file, Predicate<HasMetadata> which) throws IOException {
-    List<HasMetadata> applied = new ArrayList<>();
-    try (InputStream in = Files.newInputStream(file)) {
-      for (HasMetadata item : admin.load(in).items()) {
-        if (which.test(item)) {
-          applied.add(admin.resource(item).fieldManager("bdk-tests").forceConflicts().serverSideApply());
-        }
-      }
-    }
-    return applied;
-  }
 
-  private static boolean established(CustomResourceDefinition crd) {
-    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions() != null
-        && crd.getStatus().getConditions().stream()
-            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
-  }
 
   /** ServiceAccount {@code bdk/<serviceAccount>}'s kubeconfig and client ({@link ServiceAccountIdentity}). */
   private static Identity identity(String serviceAccount) throws IOException {

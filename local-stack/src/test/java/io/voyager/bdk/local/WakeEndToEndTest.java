@@ -79,24 +79,10 @@ class WakeEndToEndTest {
   @Test
   void aSleepingBooksFirstWebhookIsHeldUntilTheBookIsUpAndThenDelivered() {
     String secret = "whsec-" + UUID.randomUUID();
-    Answer book = api.postJson("/api/v1/books", Map.of(
-        "name", "waker-" + UUID.randomUUID().toString().substring(0, 8), "version", "1.0.0",
-        "runtime", Map.of("language", "python", "version", "3.11"),
-        "integrations", List.of(Map.of("name", INTEGRATION, "type", "webhook"))));
-    assertThat(book.status()).as(book.body()).isEqualTo(201);
-    String bookId = book.json().path("book_id").asText();
-    Answer created = api.postJson("/api/v1/books/" + bookId + "/instances", Map.of(
-        "customer_namespace", NS,
-        "organization_id", LocalOrganizations.organizationOf(NS),
-        "deployment", Map.of("type", "webhook-triggered", "replicas", 1),
-        "credentials", List.of(Map.of("name", "signing-secret", "value", secret, "type", "webhook_secret", "source", "manual")),
-        "webhooks", List.of(Map.of("integration", INTEGRATION, "scheme", INTEGRATION, "credential", "signing-secret"))));
-    assertThat(created.status()).as(created.body()).isEqualTo(201);
-    String instancePath = "/api/v1/books/" + bookId + "/instances/" + created.json().path("instance_id").asText();
-    String name = kube.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE)
-        .withLabel(BdkLabels.INSTANCE_ID, created.json().path("instance_id").asText()).list().getItems().get(0)
-        .getMetadata().getName();
-    String path = WebhookRoutes.publicPath(NS, name, INTEGRATION);
+    WebhookTriggered instance = createWebhookTriggered("waker-", secret, Map.of());
+    String instancePath = instance.path();
+    String name = instance.name();
+    String path = instance.webhookPath();
 
     // Awake: served at once.
     awaitPhase(instancePath, "Ready");
@@ -139,25 +125,10 @@ class WakeEndToEndTest {
   @Test
   void aQueuedWebhookToASleepingBookIsAcceptedAtOnceAndDeliveredOnceTheBookHasWoken() {
     String secret = "whsec-" + UUID.randomUUID();
-    Answer book = api.postJson("/api/v1/books", Map.of(
-        "name", "queued-waker-" + UUID.randomUUID().toString().substring(0, 8), "version", "1.0.0",
-        "runtime", Map.of("language", "python", "version", "3.11"),
-        "integrations", List.of(Map.of("name", INTEGRATION, "type", "webhook"))));
-    assertThat(book.status()).as(book.body()).isEqualTo(201);
-    String bookId = book.json().path("book_id").asText();
-    Answer created = api.postJson("/api/v1/books/" + bookId + "/instances", Map.of(
-        "customer_namespace", NS,
-        "organization_id", LocalOrganizations.organizationOf(NS),
-        "deployment", Map.of("type", "webhook-triggered", "replicas", 1),
-        "credentials", List.of(Map.of("name", "signing-secret", "value", secret, "type", "webhook_secret", "source", "manual")),
-        "webhooks", List.of(Map.of("integration", INTEGRATION, "scheme", INTEGRATION, "credential", "signing-secret",
-            "delivery", "queued"))));
-    assertThat(created.status()).as(created.body()).isEqualTo(201);
-    String instancePath = "/api/v1/books/" + bookId + "/instances/" + created.json().path("instance_id").asText();
-    String name = kube.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE)
-        .withLabel(BdkLabels.INSTANCE_ID, created.json().path("instance_id").asText()).list().getItems().get(0)
-        .getMetadata().getName();
-    String path = WebhookRoutes.publicPath(NS, name, INTEGRATION);
+    WebhookTriggered instance = createWebhookTriggered("queued-waker-", secret, Map.of("delivery", "queued"));
+    String instancePath = instance.path();
+    String name = instance.name();
+    String path = instance.webhookPath();
 
     awaitPhase(instancePath, "Ready");
     awaitPhase(instancePath, "Sleeping");
@@ -176,6 +147,37 @@ class WakeEndToEndTest {
       return backend > 0 && received(backend).path("total").asLong() >= 1;
     });
     assertThat(received(backendPort(name)).path("total").asLong()).as("delivered once").isEqualTo(1);
+  }
+
+  /** A webhook-triggered instance, created through the library's REST API. */
+  private record WebhookTriggered(String path, String name, String webhookPath) {}
+
+  /**
+   * Creates a book with one webhook integration and a {@code webhook-triggered} instance of it in
+   * {@link #NS}, signed with {@code secret}; {@code webhookExtras} adds to the instance's webhook.
+   */
+  private static WebhookTriggered createWebhookTriggered(String namePrefix, String secret, Map<String, String> webhookExtras) {
+    Answer book = api.postJson("/api/v1/books", Map.of(
+        "name", namePrefix + UUID.randomUUID().toString().substring(0, 8), "version", "1.0.0",
+        "runtime", Map.of("language", "python", "version", "3.11"),
+        "integrations", List.of(Map.of("name", INTEGRATION, "type", "webhook"))));
+    assertThat(book.status()).as(book.body()).isEqualTo(201);
+    String bookId = book.json().path("book_id").asText();
+    Map<String, String> webhook = new java.util.HashMap<>(Map.of("integration", INTEGRATION, "scheme", INTEGRATION,
+        "credential", "signing-secret"));
+    webhook.putAll(webhookExtras);
+    Answer created = api.postJson("/api/v1/books/" + bookId + "/instances", Map.of(
+        "customer_namespace", NS,
+        "organization_id", LocalOrganizations.organizationOf(NS),
+        "deployment", Map.of("type", "webhook-triggered", "replicas", 1),
+        "credentials", List.of(Map.of("name", "signing-secret", "value", secret, "type", "webhook_secret", "source", "manual")),
+        "webhooks", List.of(webhook)));
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    String instanceId = created.json().path("instance_id").asText();
+    String name = kube.resources(BookInstanceDefinition.class).inNamespace(BdkLabels.BDK_NAMESPACE)
+        .withLabel(BdkLabels.INSTANCE_ID, instanceId).list().getItems().get(0).getMetadata().getName();
+    return new WebhookTriggered("/api/v1/books/" + bookId + "/instances/" + instanceId, name,
+        WebhookRoutes.publicPath(NS, name, INTEGRATION));
   }
 
   private static JsonNode awaitPhase(String instancePath, String phase) {
