@@ -62,16 +62,47 @@ final class AuthOffBootstrap {
   }
 
   private static String render(XdsResources resources, boolean authOff) throws InvalidProtocolBufferException {
+    return renderEdited(resources, authOff ? "bench-auth-off" : "bench-lua-off",
+        authOff ? AuthOffBootstrap::withoutAuth : AuthOffBootstrap::withoutLua,
+        authOff ? AuthOffBootstrap::withoutAuthFilters : hcm -> { });
+  }
+
+  /** An edit of one proto that may unpack an {@code Any}. */
+  interface Edit<T> {
+    T apply(T value) throws InvalidProtocolBufferException;
+  }
+
+  /** An in-place edit of an HTTP connection manager that may unpack an {@code Any}. */
+  interface HcmEdit {
+    void apply(HttpConnectionManager.Builder hcm) throws InvalidProtocolBufferException;
+  }
+
+  /**
+   * Bootstrap JSON (Envoy reads it as YAML) of {@code resources} made static as node {@code nodeId}
+   * (admin on a free port, EDS clusters with their endpoints inline, the route configuration inline
+   * and the per-client webhook limit left out), with {@code routes} applied to the route
+   * configuration and {@code hcm} to every HTTP connection manager: a variant of the translation.
+   */
+  static String renderEdited(XdsResources resources, String nodeId, Edit<RouteConfiguration> routes, HcmEdit hcm)
+      throws InvalidProtocolBufferException {
+    return renderEdited(resources, nodeId, routes, hcm, false);
+  }
+
+  /**
+   * As above; {@code keepClientLimit}: the per-client webhook limit stays, its TypedStruct written
+   * out as the typed config it names (whole numbers as integers), as the xDS-programmed Envoy runs it.
+   */
+  static String renderEdited(XdsResources resources, String nodeId, Edit<RouteConfiguration> routes, HcmEdit hcm,
+      boolean keepClientLimit) throws InvalidProtocolBufferException {
     Map<String, ClusterLoadAssignment> endpoints = new java.util.HashMap<>();
     resources.endpoints().forEach(cla -> endpoints.put(cla.getClusterName(), cla));
     Bootstrap.Builder bootstrap = Bootstrap.newBuilder()
-        .setNode(Node.newBuilder().setId(authOff ? "bench-auth-off" : "bench-lua-off")
-            .setCluster(authOff ? "bench-auth-off" : "bench-lua-off"))
+        .setNode(Node.newBuilder().setId(nodeId).setCluster(nodeId))
         .setAdmin(Admin.newBuilder().setAddress(Address.newBuilder()
             .setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(0))));
-    RouteConfiguration routes = authOff ? withoutAuth(resources.routes().get(0)) : withoutLua(resources.routes().get(0));
+    RouteConfiguration edited = routes.apply(resources.routes().get(0));
     for (Listener listener : resources.listeners()) {
-      bootstrap.getStaticResourcesBuilder().addListeners(withStaticRoutes(listener, routes, authOff));
+      bootstrap.getStaticResourcesBuilder().addListeners(withStaticRoutes(listener, edited, hcm, keepClientLimit));
     }
     for (Cluster cluster : resources.clusters()) {
       if (cluster.getType() == Cluster.DiscoveryType.EDS) {
@@ -82,10 +113,58 @@ final class AuthOffBootstrap {
       }
       bootstrap.getStaticResourcesBuilder().addClusters(cluster);
     }
-    return JsonFormat.printer().usingTypeRegistry(SnapshotJson.TYPE_REGISTRY).print(bootstrap.build());
+    String json = JsonFormat.printer().usingTypeRegistry(SnapshotJson.TYPE_REGISTRY).print(bootstrap.build());
+    return keepClientLimit ? typedStructsUnpacked(json) : json;
   }
 
-  private static Listener withStaticRoutes(Listener listener, RouteConfiguration routes, boolean authOff)
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final String TYPED_STRUCT = "type.googleapis.com/xds.type.v3.TypedStruct";
+
+  /** {@code json} with every {@code xds.type.v3.TypedStruct} replaced by the message it names, whole numbers as integers. */
+  static String typedStructsUnpacked(String json) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode root = JSON.readTree(json);
+      return JSON.writeValueAsString(unpackTypedStructs(root));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode unpackTypedStructs(com.fasterxml.jackson.databind.JsonNode node) {
+    if (node.isObject()) {
+      com.fasterxml.jackson.databind.node.ObjectNode object = (com.fasterxml.jackson.databind.node.ObjectNode) node;
+      if (TYPED_STRUCT.equals(object.path("@type").asText()) && object.has("value")) {
+        com.fasterxml.jackson.databind.node.ObjectNode typed = JSON.createObjectNode();
+        typed.put("@type", object.path("typeUrl").asText());
+        object.path("value").fields().forEachRemaining(e -> typed.set(e.getKey(), wholeNumbers(e.getValue())));
+        return typed;
+      }
+      object.fields().forEachRemaining(e -> e.setValue(unpackTypedStructs(e.getValue())));
+      return object;
+    }
+    if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        ((com.fasterxml.jackson.databind.node.ArrayNode) node).set(i, unpackTypedStructs(node.get(i)));
+      }
+    }
+    return node;
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode wholeNumbers(com.fasterxml.jackson.databind.JsonNode node) {
+    if (node.isNumber() && node.asDouble() == Math.rint(node.asDouble())) {
+      return com.fasterxml.jackson.databind.node.LongNode.valueOf((long) node.asDouble());
+    }
+    if (node.isObject()) {
+      node.fields().forEachRemaining(e -> e.setValue(wholeNumbers(e.getValue())));
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        ((com.fasterxml.jackson.databind.node.ArrayNode) node).set(i, wholeNumbers(node.get(i)));
+      }
+    }
+    return node;
+  }
+
+  private static Listener withStaticRoutes(Listener listener, RouteConfiguration routes, HcmEdit edit, boolean keepClientLimit)
       throws InvalidProtocolBufferException {
     Listener.Builder builder = listener.toBuilder();
     for (var chain : builder.getFilterChainsBuilderList()) {
@@ -96,27 +175,31 @@ final class AuthOffBootstrap {
         HttpConnectionManager.Builder hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class).toBuilder();
         hcm.clearRds().setRouteConfig(routes);
         for (int i = hcm.getHttpFiltersCount() - 1; i >= 0; i--) {
-          if (hcm.getHttpFilters(i).getName().equals(CLIENT_LIMIT)) {
+          if (!keepClientLimit && hcm.getHttpFilters(i).getName().equals(CLIENT_LIMIT)) {
             hcm.removeHttpFilters(i);
           }
         }
-        for (int i = authOff ? hcm.getHttpFiltersCount() - 1 : -1; i >= 0; i--) {
-          HttpFilter f = hcm.getHttpFilters(i);
-          if (f.getName().equals(JWT_AUTHN)) {
-            hcm.removeHttpFilters(i);
-          } else if (f.getName().equals(LUA)) {
-            String off = offLua(f.getTypedConfig().unpack(Lua.class).getDefaultSourceCode().getInlineString());
-            hcm.setHttpFilters(i, f.toBuilder().setTypedConfig(Any.pack(Lua.newBuilder()
-                .setDefaultSourceCode(DataSource.newBuilder().setInlineString(off == null ? NO_SCRIPT : off)).build())));
-          }
-        }
+        edit.apply(hcm);
         filter.setTypedConfig(Any.pack(hcm.build()));
       }
     }
     return builder.build();
   }
 
-  private static RouteConfiguration withoutAuth(RouteConfiguration routes) throws InvalidProtocolBufferException {
+  private static void withoutAuthFilters(HttpConnectionManager.Builder hcm) throws InvalidProtocolBufferException {
+    for (int i = hcm.getHttpFiltersCount() - 1; i >= 0; i--) {
+      HttpFilter f = hcm.getHttpFilters(i);
+      if (f.getName().equals(JWT_AUTHN)) {
+        hcm.removeHttpFilters(i);
+      } else if (f.getName().equals(LUA)) {
+        String off = offLua(f.getTypedConfig().unpack(Lua.class).getDefaultSourceCode().getInlineString());
+        hcm.setHttpFilters(i, f.toBuilder().setTypedConfig(Any.pack(Lua.newBuilder()
+            .setDefaultSourceCode(DataSource.newBuilder().setInlineString(off == null ? NO_SCRIPT : off)).build())));
+      }
+    }
+  }
+
+  static RouteConfiguration withoutAuth(RouteConfiguration routes) throws InvalidProtocolBufferException {
     RouteConfiguration.Builder builder = routes.toBuilder();
     for (VirtualHost.Builder host : builder.getVirtualHostsBuilderList()) {
       for (Route.Builder route : host.getRoutesBuilderList()) {
@@ -135,7 +218,7 @@ final class AuthOffBootstrap {
     return builder.build();
   }
 
-  private static RouteConfiguration withoutLua(RouteConfiguration routes) {
+  static RouteConfiguration withoutLua(RouteConfiguration routes) {
     RouteConfiguration.Builder builder = routes.toBuilder();
     for (VirtualHost.Builder host : builder.getVirtualHostsBuilderList()) {
       for (Route.Builder route : host.getRoutesBuilderList()) {

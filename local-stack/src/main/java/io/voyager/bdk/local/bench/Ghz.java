@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Drives <a href="https://ghz.sh">ghz</a> ({@code make bench-tools} builds the version pinned in
- * {@code bench-tools/ghz/go.mod}) for direct gRPC calls over mutual TLS, the method found by server
- * reflection; reads its JSON report.
+ * {@code bench-tools/ghz/go.mod}) for gRPC calls: direct over mutual TLS (the method found by server
+ * reflection) or in plaintext HTTP/2 through a gateway (the method from a descriptor set); reads its
+ * JSON report.
  */
 final class Ghz {
   private Ghz() {}
@@ -48,12 +49,30 @@ final class Ghz {
    */
   static Result run(Path binary, String hostPort, TlsFiles client, String method, String data, Map<String, String> metadata,
       int concurrency, int connections, double seconds) throws IOException, InterruptedException {
-    List<String> command = List.of(binary.toString(),
-        "--cacert", client.trustedCa().toString(), "--cert", client.certificate().toString(),
-        "--key", client.privateKey().toString(), "--call", method, "-d", data,
+    return run(binary, hostPort, client, null, method, data, metadata, concurrency, connections, seconds);
+  }
+
+  /**
+   * As above; {@code client} null: plaintext HTTP/2 (h2c, as to Envoy's plain listener), and
+   * {@code protoset} not null: the method's descriptors from that file instead of server reflection
+   * (which a gateway does not route).
+   */
+  static Result run(Path binary, String hostPort, TlsFiles client, Path protoset, String method, String data,
+      Map<String, String> metadata, int concurrency, int connections, double seconds) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(binary.toString()));
+    if (client == null) {
+      command.add("--insecure");
+    } else {
+      command.addAll(List.of("--cacert", client.trustedCa().toString(), "--cert", client.certificate().toString(),
+          "--key", client.privateKey().toString()));
+    }
+    if (protoset != null) {
+      command.addAll(List.of("--protoset", protoset.toString()));
+    }
+    command.addAll(List.of("--call", method, "-d", data,
         "-m", new ObjectMapper().writeValueAsString(metadata),
         "-c", Integer.toString(concurrency), "--connections", Integer.toString(connections),
-        "-z", Math.max(1, Math.round(seconds)) + "s", "-n", "100000000", "--format", "json", hostPort);
+        "-z", Math.max(1, Math.round(seconds)) + "s", "-n", "100000000", "--format", "json", hostPort));
     Process ghz = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     String output = new String(ghz.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!ghz.waitFor((long) seconds + 120, TimeUnit.SECONDS) || ghz.exitValue() != 0) {
