@@ -49,7 +49,11 @@ import picocli.CommandLine.Option;
  *   <li><b>REST variants</b> ({@code --variants}, {@link RestPathVariant}): the same REST call
  *       through further Envoys of the same binary, each running the xds-server's own translation
  *       made static with one piece taken out or one option changed: what each piece costs Envoy
- *       per call (by default {@code no-lua}: what the remaining Lua guard costs).
+ *       per call. By default: {@code static} (the control: the translation unchanged from a file),
+ *       {@code no-lua} (what the remaining Lua guard costs), {@code transcoder-only} (what every
+ *       optional piece together costs: Lua, jwt_authn, header_mutation, access log) and
+ *       {@code concurrency-1} (the same on one Envoy worker: on two cores shared with the load
+ *       generators and the JVM, the steadiest cut of Envoy's CPU per call measured).
  * </ul>
  * Both with the same bearer token (reused, as clients do), the same number of concurrent calls, a
  * warm-up run, then alternating measured rounds. Prints calls/s, p50/p99 and the CPU each call cost
@@ -89,7 +93,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
       + " none: empty): static (the translation unchanged: the control), no-client-limit, no-stats-matcher, no-deferred, no-memory-release, no-lua, no-access-log, no-jwt, no-header-mutation,"
       + " transcoder-default-print, transcoder-no-status, transcoder-no-validation, transcoder-rematch,"
       + " transcoder-no-body-limits, transcoder-only, concurrency-1. Default: ${DEFAULT-VALUE}.")
-  List<String> variants = new java.util.ArrayList<>(List.of("no-lua"));
+  List<String> variants = new java.util.ArrayList<>(List.of("static", "no-lua", "transcoder-only", "concurrency-1"));
 
   /** One measured round of one target. */
   record Round(double perSecond, double p50Millis, double p99Millis, long failures, double envoyCpuMicros, double jvmCpuMicros,
