@@ -12,7 +12,7 @@
 #   PYTHON, MVN                  interpreters/tools to use (default python3, mvn)
 #   BENCH_ARGS="--seconds 20 --connections 16"   options of make bench's webhook benchmark (--help lists them)
 #   AUTH_BENCH_ARGS="--requests 5000 --rounds 3"   options of make bench's library authentication benchmark
-#   TRANSCODER_BENCH_ARGS="--seconds 20"            options of make bench's REST-vs-direct-gRPC GetBook benchmark
+#   TRANSCODER_BENCH_ARGS="--seconds 20"            options of make bench's GetBook benchmark (REST vs gRPC through Envoy vs direct; --variants)
 #   QUEUED_BENCH_ARGS="--requests 5000"            options of make bench's queued-delivery benchmark (--help lists them)
 #   SCALE_ARGS="--books 20000 --namespaces 2000"   options of make bench-scale (--help lists them)
 #   ADS_ARGS="--books 10000 --changes 20"          options of make bench-ads (--help lists them)
@@ -160,7 +160,8 @@ images: envoy nats-server
 
 ## Benchmarks, not tests (their numbers pass or fail nothing). First: signed webhooks through a real
 ## Envoy with ext_authz on and off, side by side (local stack on ephemeral loopback ports; wrk). Then:
-## GetBook as REST through Envoy's transcoder (wrk) and as direct gRPC (ghz). Then: queued delivery beside
+## GetBook as REST through Envoy's transcoder (wrk), as gRPC through the same Envoy and as direct gRPC (ghz),
+## and REST through static Envoy variants of the translation (each one piece out). Then: queued delivery beside
 ## direct (accept through Envoy to the relay and JetStream, sent → delivered). Then: the Book Library REST API
 ## (GET and create) with bearer-token authentication on and off. Then:
 ## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale, bench-ads,

@@ -332,6 +332,10 @@ public final class TranscoderBenchmark implements Callable<Integer> {
           + " load average (1/5/15 min) after the run: %s", concurrency, seconds, rounds, envoyConcurrency, load));
       figures.note("grpc_via_envoy: GetBook through the stack's Envoy listener (plaintext HTTP/2, jwt_authn, Lua guard, mutual TLS"
           + " upstream) — a gRPC client's real path; grpc: direct to the library's port (no Envoy)");
+      if (!byVariant.isEmpty()) {
+        figures.note("REST variants, each a static Envoy of the same translation (medians as above): " + byVariant.keySet().stream()
+            .map(v -> v.target() + " = " + v.variant().description).collect(java.util.stream.Collectors.joining("; ")));
+      }
       record(figures, "rest", r);
       record(figures, "grpc_via_envoy", e);
       record(figures, "grpc", g);
