@@ -118,6 +118,12 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
   }
 
   private WebhookCheck.Step begin(CheckRequest request) {
+    if (request.getAttributes().getContextExtensionsCount() == 0) {
+      // Every route of ours either gives ext_authz its context or skips it: none means no route.
+      AttributeContext.HttpRequest http = request.getAttributes().getRequest().getHttp();
+      return new WebhookCheck.Step.Done(new CheckOutcome.Denied("unknown", DenyReason.NO_ROUTE,
+          "no route for " + http.getMethod() + " " + http.getPath(), List.of()));
+    }
     try {
       AttributeContext.HttpRequest http = request.getAttributes().getRequest().getHttp();
       return check.begin(request.getAttributes().getContextExtensionsMap(), headers(http), body(http));
@@ -127,7 +133,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     }
   }
 
-  private CheckOutcome finish(WebhookCheck.Step.Accepted accepted) {
+    private CheckOutcome finish(WebhookCheck.Step.Accepted accepted) {
     try {
       return check.finish(accepted);
     } catch (RuntimeException e) {
@@ -166,14 +172,14 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
 
   private static void log(CheckRequest request, CheckOutcome outcome) {
     boolean quiet = outcome instanceof CheckOutcome.Allowed
-        || (outcome instanceof CheckOutcome.Denied d && d.reason() == DenyReason.RATE_LIMITED);
+        || (outcome instanceof CheckOutcome.Denied d && (d.reason() == DenyReason.RATE_LIMITED || d.reason() == DenyReason.NO_ROUTE));
     if (quiet && !LOG.isDebugEnabled()) {
       return; // the common case: nothing to log, so no path decoded either
     }
     String path = request.getAttributes().getRequest().getHttp().getPath();
     if (outcome instanceof CheckOutcome.Allowed ok) {
       LOG.debug("event=webhook_allowed scheme={} path={} webhook_id={}", ok.scheme(), path, ok.webhookId());
-    } else if (outcome instanceof CheckOutcome.Denied d && d.reason() == DenyReason.RATE_LIMITED) {
+    } else if (outcome instanceof CheckOutcome.Denied d && (d.reason() == DenyReason.RATE_LIMITED || d.reason() == DenyReason.NO_ROUTE)) {
       LOG.debug("event=webhook_denied scheme={} path={} reason={}", d.scheme(), path, d.reason().code());
     } else if (outcome instanceof CheckOutcome.Denied d && !d.reason().senderMaySeeDetails()) {
       LOG.warn("event=webhook_denied scheme={} path={} reason={} message=\"{}\"", d.scheme(), path, d.reason().code(), d.message());

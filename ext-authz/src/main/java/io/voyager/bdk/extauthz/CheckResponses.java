@@ -10,6 +10,7 @@ import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.envoyproxy.envoy.service.auth.v3.DeniedHttpResponse;
 import io.envoyproxy.envoy.service.auth.v3.OkHttpResponse;
+import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
 import io.envoyproxy.envoy.type.v3.StatusCode;
 import io.voyager.bdk.extauthz.scheme.Header;
@@ -50,6 +51,7 @@ public final class CheckResponses {
     int grpc = switch (status) {
       case 401 -> Code.UNAUTHENTICATED_VALUE;
       case 429 -> Code.RESOURCE_EXHAUSTED_VALUE;
+      case 404 -> Code.NOT_FOUND_VALUE;
       case 503 -> Code.UNAVAILABLE_VALUE;
       case 500 -> Code.INTERNAL_VALUE;
       default -> Code.PERMISSION_DENIED_VALUE;
@@ -60,15 +62,28 @@ public final class CheckResponses {
         .build();
   }
 
-  /** {@code {"code":401,"reason":"signature_mismatch","scheme":"github","message":"…"}}. */
+  /**
+   * {@code {"code":401,"reason":"signature_mismatch","scheme":"github","message":"…"}}; for
+   * {@link DenyReason#NO_ROUTE} the gateway's own 404, {@code {"code":5,"message":"no route for POST /…"}}
+   * (google.rpc NOT_FOUND, as Envoy answers a path without a route).
+   */
   static String body(CheckOutcome.Denied denied) {
     Map<String, Object> json = new LinkedHashMap<>();
+    if (denied.reason() == DenyReason.NO_ROUTE) {
+      json.put("code", Code.NOT_FOUND_VALUE);
+      json.put("message", denied.message());
+      return write(json);
+    }
     json.put("code", denied.reason().httpStatus());
     json.put("reason", denied.reason().code());
     json.put("scheme", denied.scheme());
     json.put("message", denied.reason().senderMaySeeDetails()
         ? denied.message()
         : "the gateway cannot verify webhooks for this endpoint right now; the operator has been told why");
+    return write(json);
+  }
+
+  private static String write(Map<String, Object> json) {
     try {
       return JSON.writeValueAsString(json);
     } catch (JsonProcessingException e) {

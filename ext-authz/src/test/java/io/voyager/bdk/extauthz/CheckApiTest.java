@@ -199,11 +199,29 @@ class CheckApiTest {
 
   @Test
   void invalidContextIsDeniedNotCrashed() {
+    CheckRequest invalid = request(OLD, "x").toBuilder()
+        .setAttributes(request(OLD, "x").getAttributes().toBuilder().clearContextExtensions().putContextExtensions("scheme", "zendesk")).build();
+    CheckResponse response = stub.check(invalid);
+    assertThat(response.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(500);
+    assertThat(response.getDeniedResponse().getBody()).contains("invalid_route_config").doesNotContain("context_extensions");
+  }
+
+  /**
+   * No context at all: the request matched no route (the gateway's ext_authz filters are on by
+   * default, and every route of ours gives them a context or skips them). Refused 404, never allowed.
+   */
+  @Test
+  void aCheckWithoutAnyContextMatchedNoRouteAndIsDenied404() throws Exception {
     CheckRequest noContext = request(OLD, "x").toBuilder()
         .setAttributes(request(OLD, "x").getAttributes().toBuilder().clearContextExtensions()).build();
     CheckResponse response = stub.check(noContext);
-    assertThat(response.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(500);
-    assertThat(response.getDeniedResponse().getBody()).contains("invalid_route_config").doesNotContain("context_extensions");
+    assertThat(response.hasOkResponse()).isFalse();
+    assertThat(response.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(404);
+    assertThat(response.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND.value());
+    JsonNode json = new ObjectMapper().readTree(response.getDeniedResponse().getBody());
+    assertThat(json.get("code").asInt()).as("google.rpc NOT_FOUND, like Envoy's own 404").isEqualTo(5);
+    assertThat(json.get("message").asText()).isEqualTo("no route for POST /api/v1/webhooks/zendesk/customer-a.books.zendesk");
+    assertThat(registry.scrape()).contains("bdk_extauthz_checks_total{reason=\"no_route\",result=\"denied\",scheme=\"unknown\"} 1.0");
   }
 
   @Test

@@ -243,6 +243,9 @@ class RouteLayoutsEndToEndTest {
     // Both routes come in the same update (one book, one write): once the warm one is served, Envoy
     // has the cold one too.
     awaitServed(warmPath, warm, secret);
+    if (setup.layout == RouteLayout.SCOPED) {
+      assertThat(loadedRouteConfigurations()).as("on demand: the cold webhook's routes are not loaded yet").doesNotContain(coldRoutes);
+    }
 
     Answer unsigned = gateway.post(coldPath, "{\"event\":\"push\"}");
     assertThat(unsigned.status()).as("the first request to a webhook, unsigned: " + unsigned.body()).isEqualTo(401);
@@ -268,6 +271,78 @@ class RouteLayoutsEndToEndTest {
     stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(GLOBEX).withName(name).delete();
     await(name + " removed").atMost(CONVERGE).until(() ->
         gateway.post(warmPath, "{}").status() == 404 && gateway.post(coldPath, "{}").status() == 404);
+  }
+
+  /**
+   * On-demand scopes, the case Envoy cannot re-create: a webhook whose body is still arriving when
+   * its scope's routes arrive goes on with the filter chain built before its route was known (Envoy
+   * re-creates the stream only once the whole body is in). Both ext_authz filters are on at the
+   * connection manager, so that chain has them, and each reads its settings from the route found
+   * after the load: unsigned, 401; signed, 200 into the book. (Which of Envoy's two paths a request
+   * takes depends on when its last chunk arrives; this one sends it only once Envoy shows the
+   * loaded routes, so it is usually the continued chain. Either way nothing unchecked gets through.)
+   */
+  @Test
+  void aWebhookWhoseBodyIsStillArrivingWhenItsScopeLoadsIsCheckedAllTheSame() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(setup.layout == RouteLayout.SCOPED, "on-demand scopes: scoped layout only");
+    String name = "streamer";
+    Integration warm = new Integration("warm", "github", "streamer-warm-credentials", GENEROUS, null);
+    Integration unsigned = new Integration("unsigned", "github", "streamer-unsigned-credentials", GENEROUS, null);
+    Integration signed = new Integration("signed", "github", "streamer-signed-credentials", GENEROUS, null);
+    String secret = "streamer-" + UUID.randomUUID();
+    for (Integration integration : List.of(warm, unsigned, signed)) {
+      books.putSecret(GLOBEX, integration.secretName(), List.of(secret));
+    }
+    books.create(GLOBEX, name, "streamer-type", churnBackend.port(), List.of(warm, unsigned, signed));
+    awaitServed(WebhookRoutes.publicPath(GLOBEX, name, warm.name()), warm, secret);
+
+    String body = "{\"event\":\"push\",\"pad\":\"" + "x".repeat(512) + "\"}";
+    String[] refused = streamWhileTheScopeLoads(GLOBEX, name, unsigned, body, Map.of());
+    assertThat(refused[0]).as("unsigned, body still arriving when the scope loaded: " + refused[1]).isEqualTo("401");
+
+    String id = "id-" + UUID.randomUUID();
+    String[] served = streamWhileTheScopeLoads(GLOBEX, name, signed, body, WebhookBooks.sign(signed, secret, body, id));
+    assertThat(served[0]).as("signed: " + served[1]).isEqualTo("200");
+    assertThat(served[1]).contains(churnBackend.name());
+    stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(GLOBEX).withName(name).delete();
+  }
+
+  /**
+   * POSTs {@code body} in two chunks over HTTP/1.1 to the webhook of {@code integration}: the
+   * headers and the first half, then — once Envoy's config dump shows the webhook's routes, loaded
+   * on demand by those headers — the rest. Returns the status code and the response as text.
+   */
+  private static String[] streamWhileTheScopeLoads(String namespace, String book, Integration integration, String body,
+      Map<String, String> headers) throws Exception {
+    String path = WebhookRoutes.publicPath(namespace, book, integration.name());
+    String routes = "\"webhook/" + namespace + "/" + book + "/" + integration.name() + "\"";
+    assertThat(loadedRouteConfigurations()).as("not loaded before the request").doesNotContain(routes);
+    java.net.URI gatewayUri = java.net.URI.create(stack.gatewayUrl());
+    byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int half = bytes.length / 2;
+    try (java.net.Socket socket = new java.net.Socket(gatewayUri.getHost(), gatewayUri.getPort())) {
+      socket.setSoTimeout((int) CONVERGE.toMillis());
+      var out = socket.getOutputStream();
+      StringBuilder head = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: " + gatewayUri.getAuthority()
+          + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n");
+      headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+      out.write(head.append("\r\n").toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      writeChunk(out, java.util.Arrays.copyOfRange(bytes, 0, half));
+      out.flush();
+      await(path + " loaded on demand").atMost(CONVERGE).until(() -> loadedRouteConfigurations().contains(routes));
+      writeChunk(out, java.util.Arrays.copyOfRange(bytes, half, bytes.length));
+      out.write("0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String status = response.length() >= 12 ? response.substring(9, 12) : response;
+      return new String[] {status, response};
+    }
+  }
+
+  private static void writeChunk(java.io.OutputStream out, byte[] chunk) throws java.io.IOException {
+    out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    out.write(chunk);
+    out.write("\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
   }
 
   /** The route configurations Envoy holds (its config dump's dynamic ones, as JSON). */

@@ -18,6 +18,12 @@ public enum DenyReason {
   TIMESTAMP_OUT_OF_TOLERANCE(401),
   REPLAY(409),
   RATE_LIMITED(429),
+  /**
+   * The request matched no route (Envoy sent no context_extensions at all): a path under the
+   * webhook prefix that no book has. The gateway's ext_authz filters are on by default (fail
+   * closed), so such a request is checked here and refused 404, as Envoy would.
+   */
+  NO_ROUTE(404),
   /** The route's context_extensions are missing or invalid: a gateway misconfiguration. */
   INVALID_ROUTE_CONFIG(500),
   /** The Secret named by the route does not exist or holds no usable secret. */

@@ -38,6 +38,7 @@ public final class SnapshotJson {
           .add(io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutationPerRoute.getDescriptor())
           .add(ExtAuthz.getDescriptor())
           .add(ExtAuthzPerRoute.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.on_demand.v3.OnDemand.getDescriptor())
           .add(GrpcJsonTranscoder.getDescriptor())
           .add(FilterConfig.getDescriptor())
           .add(HttpProtocolOptions.getDescriptor())

@@ -27,9 +27,17 @@ import java.util.Map;
  *       route and its 405), named like its route;
  *   <li>every other path (library REST and gRPC, anything unknown) → {@value #DEFAULT_KEY}: the
  *       scope of {@value XdsTranslator#ROUTE_CONFIG_NAME} (library routes, the JSON 404);
- *   <li>a webhook-looking path no book has → no scope: Envoy's own 404 (no route), which
- *       {@link LocalReplies} answers as JSON like any 404.
+ *   <li>a webhook-looking path no book has → no scope, no route: ext_authz (on for every request,
+ *       see {@link XdsTranslator}) asks ext-authz without a route context, and ext-authz answers
+ *       the gateway's JSON 404 ({@code {"code":5,"message":"no route for POST /…"}}).
  * </ul>
+ * <p>On demand. Webhook scopes are {@code on_demand} (the default scope is not): Envoy learns every
+ * key at once but fetches a webhook's RouteConfiguration over RDS only when the first request with
+ * its key arrives, held by the on_demand HTTP filter (first in the chain) meanwhile — 10,000 books
+ * no longer mean 15,000 loaded route configurations. Such a request may go on with the filter chain
+ * built before its route was known (Envoy re-creates the stream only when the whole body is in), so
+ * nothing a webhook route needs may be off at the connection manager: both ext_authz filters are on
+ * and read their per-route settings when they run (docs/design-decisions.md).
  * The header is removed before any upstream sees it ({@code request_headers_to_remove} of every
  * scoped route configuration). The key comes from the path as Envoy normalized it (the connection
  * manager's {@code normalize_path} and {@code merge_slashes}): a webhook path sent with {@code //},
@@ -63,8 +71,13 @@ public final class WebhookScopes {
     return publicPath.substring(WebhookRoutes.PREFIX.length());
   }
 
-  /** {@code route}'s scope holding {@code routes} (its POST route and its 405), named like the route. */
-  static Scope scope(WebhookRouteIr route, List<Route> routes) {
+  /**
+   * {@code route}'s scope holding {@code routes} (its POST route and its 405), named like the route;
+   * {@code onDemand}: Envoy learns the scope's key at once but fetches its route configuration only
+   * when the first request with that key arrives ({@code on_demand}, with the connection manager's
+   * on_demand filter).
+   */
+  static Scope scope(WebhookRouteIr route, List<Route> routes, boolean onDemand) {
     String name = routes.get(0).getName();
     RouteConfiguration config = RouteConfiguration.newBuilder()
         .setName(name)
@@ -72,7 +85,8 @@ public final class WebhookScopes {
         .addRequestHeadersToRemove(KEY_HEADER)
         .setValidateClusters(com.google.protobuf.BoolValue.of(false))
         .build();
-    return new Scope(config, scope(name, key(route.path())));
+    ScopedRouteConfiguration scope = scope(name, key(route.path()));
+    return new Scope(config, onDemand ? scope.toBuilder().setOnDemand(true).build() : scope);
   }
 
   /** The scope of the library routes and the 404 (the default key). */

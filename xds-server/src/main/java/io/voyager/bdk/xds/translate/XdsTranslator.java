@@ -66,10 +66,21 @@ import java.util.function.Function;
  * Lua (off unless a route enables it: library routes — caps the token's size, and on the REST create
  * route maps the created status on the way back; {@link LibraryRequestLua}), jwt_authn (off unless
  * enabled: library routes; see
- * {@link JwtAuthnFilter}), ext_authz (off unless enabled: webhook routes), grpc_json_transcoder
- * (off unless enabled: library routes), router. Filters that are off by default cannot touch
- * routes that did not ask for them, so the transcoder never rejects a webhook path, a webhook
- * never reaches the transcoder and never needs a token, and the JSON 404 asks for nothing.
+ * {@link JwtAuthnFilter}), ext_authz and its twin for books that sleep (on: every route that does
+ * not want them turns them off), grpc_json_transcoder (off unless enabled: library routes), router;
+ * in the scoped layout the on_demand filter comes first ({@link WebhookScopes}). Filters that are
+ * off by default cannot touch routes that did not ask for them, so the transcoder never rejects a
+ * webhook path, a webhook never reaches the transcoder and never needs a token, and the JSON 404
+ * asks for nothing.
+ *
+ * <p>ext_authz fails closed. A request whose webhook scope Envoy loads on demand may continue with
+ * the filter chain built before its route was known; a filter off at the connection manager would
+ * be missing from that chain. So both ext_authz filters are on there: library routes and the JSON
+ * 404 leave them out of their chain ({@link #FILTER_OFF}; those routes are never loaded on demand),
+ * a webhook's 405 and the twin a webhook route does not use skip themselves
+ * ({@link #EXT_AUTHZ_SKIPPED}), and a request that finds no route at all is checked without a
+ * route context, which ext-authz refuses (404, the gateway's JSON "no route"). Nothing reaches a
+ * book unchecked, however its route was found.
  *
  * <p>Every library route (REST and gRPC) requires a verified bearer token. While the gateway has
  * no usable JWKS ({@link AuthIr.Unavailable}) those routes answer 401 themselves, saying so, and
@@ -95,11 +106,27 @@ public final class XdsTranslator {
   static final String LUA_FILTER = "envoy.filters.http.lua";
   static final String TRANSCODER_FILTER = TranscoderConfig.FILTER_NAME;
   static final String ROUTER_FILTER = "envoy.filters.http.router";
+  static final String ON_DEMAND_FILTER = "envoy.filters.http.on_demand";
+  /**
+   * Both ext_authz filters off on a route of the default scope (library routes, the JSON 404):
+   * Envoy leaves them out of the chain it builds for such a route. Those routes are always loaded
+   * (never on demand), so their chain is always built knowing the route.
+   */
+  static final Any FILTER_OFF = Anys.pack(
+      io.envoyproxy.envoy.config.route.v3.FilterConfig.newBuilder().setDisabled(true).build());
+  /**
+   * An ext_authz filter skipped on a webhook scope's route (the 405, and the twin a webhook route
+   * does not use). A per-route setting the filter itself reads when the request runs, not a switch
+   * for building the chain: a request whose chain was built before its on-demand scope arrived
+   * has both ext_authz filters, and each then reads this from the route found after the load.
+   */
+  static final Any EXT_AUTHZ_SKIPPED = Anys.pack(ExtAuthzPerRoute.newBuilder().setDisabled(true).build());
   static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
   public static final String LIBRARY_PREFIX = "/api/v1/books";
 
   private final TranscoderSettings transcoderSettings;
   private final RouteLayout layout;
+  private final boolean onDemandScopes;
   private final Any transcoder;
   /** Envoy refuses an empty per-route FilterConfig: routes enable filters with their own config. */
   private static final Any LIBRARY_LUA = luaPerRoute(LibraryRequestLua.SOURCE);
@@ -119,11 +146,29 @@ public final class XdsTranslator {
     this(transcoderSettings, RouteLayout.SINGLE);
   }
 
-  /** As {@link #XdsTranslator(TranscoderSettings)}, with the public routes laid out as {@code layout}. */
+  /**
+   * As {@link #XdsTranslator(TranscoderSettings)}, with the public routes laid out as {@code layout};
+   * in the scoped layout each webhook's scope loads on demand ({@link WebhookScopes}).
+   */
   public XdsTranslator(TranscoderSettings transcoderSettings, RouteLayout layout) {
+    this(transcoderSettings, layout, true);
+  }
+
+  /**
+   * As {@link #XdsTranslator(TranscoderSettings, RouteLayout)}; {@code onDemandScopes} false makes
+   * every webhook scope eager (Envoy loads all their route configurations at once: the layout
+   * before on-demand scopes, kept for {@code make bench-envoy-memory}'s comparison).
+   */
+  public XdsTranslator(TranscoderSettings transcoderSettings, RouteLayout layout, boolean onDemandScopes) {
     this.transcoderSettings = transcoderSettings;
     this.layout = java.util.Objects.requireNonNull(layout, "layout");
+    this.onDemandScopes = onDemandScopes && layout == RouteLayout.SCOPED;
     this.transcoder = Anys.pack(TranscoderConfig.bookLibrary(transcoderSettings));
+  }
+
+  /** Whether webhook scopes load on demand (scoped layout only). */
+  public boolean onDemandScopes() {
+    return onDemandScopes;
   }
 
   public RouteLayout layout() {
@@ -151,7 +196,7 @@ public final class XdsTranslator {
    * {@code routes} (its {@link #webhookRoutes}) and the ScopedRouteConfiguration naming it.
    */
   public WebhookScopes.Scope webhookScope(WebhookRouteIr route, List<Route> routes) {
-    return WebhookScopes.scope(route, routes);
+    return WebhookScopes.scope(route, routes, onDemandScopes);
   }
 
   /**
@@ -269,7 +314,14 @@ public final class XdsTranslator {
    * transcoder are off unless a route switches them on.
    */
   private List<HttpFilter> httpFilters(GatewayIr ir) {
-    return List.of(
+    List<HttpFilter> filters = new ArrayList<>();
+    if (onDemandScopes) {
+      filters.add(HttpFilter.newBuilder()
+          .setName(ON_DEMAND_FILTER)
+          .setTypedConfig(Anys.pack(io.envoyproxy.envoy.extensions.filters.http.on_demand.v3.OnDemand.getDefaultInstance()))
+          .build());
+    }
+    filters.addAll(List.of(
         ClientRateLimitFilter.httpFilter(ir.edge().webhookClientLimit()),
         LibraryResponseHeaders.httpFilter(),
         HttpFilter.newBuilder()
@@ -282,14 +334,13 @@ public final class XdsTranslator {
                         .build()))
             .build(),
         JwtAuthnFilter.httpFilter(ir.auth()),
+        // On by default (fail closed): see the class comment.
         HttpFilter.newBuilder()
             .setName(EXT_AUTHZ_FILTER)
-            .setDisabled(true)
             .setTypedConfig(Anys.pack(extAuthz(ir, CHECK_TIMEOUT_SECONDS)))
             .build(),
         HttpFilter.newBuilder()
             .setName(EXT_AUTHZ_WAKE_FILTER)
-            .setDisabled(true)
             .setTypedConfig(Anys.pack(extAuthz(ir, WAKE_CHECK_TIMEOUT_SECONDS)))
             .build(),
         HttpFilter.newBuilder().setName(TRANSCODER_FILTER).setDisabled(true).setTypedConfig(transcoder).build(),
@@ -297,7 +348,8 @@ public final class XdsTranslator {
             .setName(ROUTER_FILTER)
             // No x-envoy-* response headers (upstream service time, …) to clients.
             .setTypedConfig(Anys.pack(Router.newBuilder().setSuppressEnvoyHeaders(true).build()))
-            .build());
+            .build()));
+    return List.copyOf(filters);
   }
 
   private static ExtAuthz extAuthz(GatewayIr ir, int timeoutSeconds) {
@@ -335,7 +387,7 @@ public final class XdsTranslator {
       host.addRoutes(libraryGrpcRoute(ir, service));
     }
     host.addRoutes(
-        Route.newBuilder()
+        withoutExtAuthz(Route.newBuilder())
             .setName("no-route")
             .setMatch(RouteMatch.newBuilder().setPrefix("/"))
             .setDirectResponse(
@@ -367,6 +419,7 @@ public final class XdsTranslator {
         .setName(create ? "library-rest-create" : "library-rest")
         .setMatch(match)
         .setMetadata(provenance(new Provenance(Provenance.FLAG, ir.library().service().namespace(), ir.library().service().name(), null)));
+    withoutExtAuthz(route);
     if (ir.auth().jwks() instanceof AuthIr.Unavailable) {
       return refuseAll(route);
     }
@@ -379,6 +432,11 @@ public final class XdsTranslator {
         .build();
   }
 
+  /** Both ext_authz filters left out of the chain of {@code route}, a route of the default scope. */
+  private static Route.Builder withoutExtAuthz(Route.Builder route) {
+    return route.putTypedPerFilterConfig(EXT_AUTHZ_FILTER, FILTER_OFF).putTypedPerFilterConfig(EXT_AUTHZ_WAKE_FILTER, FILTER_OFF);
+  }
+
   /** gRPC clients may call the library through the gateway too (no transcoding), with a token. */
   private static Route libraryGrpcRoute(GatewayIr ir, String service) {
     Route.Builder route = Route.newBuilder()
@@ -387,6 +445,7 @@ public final class XdsTranslator {
             RouteMatch.newBuilder()
                 .setPrefix("/" + service + "/")
                 .setGrpc(RouteMatch.GrpcRouteMatchOptions.getDefaultInstance()));
+    withoutExtAuthz(route);
     if (ir.auth().jwks() instanceof AuthIr.Unavailable) {
       return refuseAll(route);
     }
@@ -437,6 +496,8 @@ public final class XdsTranslator {
             io.envoyproxy.envoy.config.core.v3.HeaderValueOption.newBuilder()
                 .setHeader(io.envoyproxy.envoy.config.core.v3.HeaderValue.newBuilder().setKey("allow").setValue("POST"))
                 .setAppendAction(io.envoyproxy.envoy.config.core.v3.HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD))
+        .putTypedPerFilterConfig(EXT_AUTHZ_FILTER, EXT_AUTHZ_SKIPPED)
+        .putTypedPerFilterConfig(EXT_AUTHZ_WAKE_FILTER, EXT_AUTHZ_SKIPPED)
         .setMetadata(provenance(source))
         .build();
   }
@@ -454,6 +515,7 @@ public final class XdsTranslator {
       check.setWithRequestBody(bodyBuffer(route.maxBodyBytes()));
     }
     ExtAuthzPerRoute authz = ExtAuthzPerRoute.newBuilder().setCheckSettings(check).build();
+    boolean wake = route.authContext().containsKey(WebhookAuthContext.WAKE_LEASE);
     Provenance source = route.source();
     Route.Builder built = Route.newBuilder()
         .setName("webhook/" + source.namespace() + "/" + source.name() + "/" + source.integration())
@@ -464,9 +526,9 @@ public final class XdsTranslator {
                     HeaderMatcher.newBuilder()
                         .setName(":method")
                         .setStringMatch(StringMatcher.newBuilder().setExact("POST"))))
-        .putTypedPerFilterConfig(
-            route.authContext().containsKey(WebhookAuthContext.WAKE_LEASE) ? EXT_AUTHZ_WAKE_FILTER : EXT_AUTHZ_FILTER,
-            Anys.pack(authz))
+        .putTypedPerFilterConfig(wake ? EXT_AUTHZ_WAKE_FILTER : EXT_AUTHZ_FILTER, Anys.pack(authz))
+        // The other twin is skipped by a setting it reads itself, never left out of the chain: see EXT_AUTHZ_SKIPPED.
+        .putTypedPerFilterConfig(wake ? EXT_AUTHZ_FILTER : EXT_AUTHZ_WAKE_FILTER, EXT_AUTHZ_SKIPPED)
         .setMetadata(provenance(source));
     if (route.queued() == null) {
       built.setRoute(RouteAction.newBuilder().setCluster(route.clusterName()).setTimeout(seconds(30))
@@ -568,12 +630,29 @@ public final class XdsTranslator {
     return Duration.newBuilder().setSeconds(s).build();
   }
 
+  /**
+   * The ext_authz filters that check a request on {@code route}: both are on at the connection
+   * manager, so each checks unless the route turns it off ({@link #FILTER_OFF},
+   * {@link #EXT_AUTHZ_SKIPPED}). Exposed for tests.
+   */
+  static java.util.Set<String> extAuthzChecking(Route route) throws com.google.protobuf.InvalidProtocolBufferException {
+    java.util.Set<String> checking = new java.util.TreeSet<>();
+    for (String filter : List.of(EXT_AUTHZ_FILTER, EXT_AUTHZ_WAKE_FILTER)) {
+      Any config = route.getTypedPerFilterConfigOrDefault(filter, null);
+      boolean off = config != null && (config.equals(FILTER_OFF)
+          || (config.is(ExtAuthzPerRoute.class) && config.unpack(ExtAuthzPerRoute.class).getDisabled()));
+      if (!off) {
+        checking.add(filter);
+      }
+    }
+    return checking;
+  }
+
   /** Context extensions are a sorted map already; exposed for tests. */
   static Map<String, String> contextExtensions(Route route) throws com.google.protobuf.InvalidProtocolBufferException {
-    String filter = route.containsTypedPerFilterConfig(EXT_AUTHZ_FILTER) ? EXT_AUTHZ_FILTER : EXT_AUTHZ_WAKE_FILTER;
-    return route.getTypedPerFilterConfigOrThrow(filter)
-        .unpack(ExtAuthzPerRoute.class)
-        .getCheckSettings()
-        .getContextExtensionsMap();
+    ExtAuthzPerRoute normal = route.getTypedPerFilterConfigOrThrow(EXT_AUTHZ_FILTER).unpack(ExtAuthzPerRoute.class);
+    ExtAuthzPerRoute chosen = normal.hasCheckSettings() ? normal
+        : route.getTypedPerFilterConfigOrThrow(EXT_AUTHZ_WAKE_FILTER).unpack(ExtAuthzPerRoute.class);
+    return chosen.getCheckSettings().getContextExtensionsMap();
   }
 }

@@ -75,7 +75,11 @@ class GatewayTranslatorTest {
         "envoy.filters.http.jwt_authn",
         "envoy.filters.http.ext_authz", "bdk.filters.http.ext_authz_wake", "envoy.filters.http.grpc_json_transcoder",
         "envoy.filters.http.router");
-    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).hasSize(6);
+    // Off unless a route switches them on: header_mutation, Lua, jwt_authn, the transcoder. Both
+    // ext_authz filters are on (fail closed) and every route that does not want them turns them off.
+    assertThat(hcm.getHttpFiltersList()).filteredOn(HttpFilter::getDisabled).extracting(HttpFilter::getName).containsExactly(
+        "envoy.filters.http.header_mutation", "envoy.filters.http.lua", "envoy.filters.http.jwt_authn",
+        "envoy.filters.http.grpc_json_transcoder");
   }
 
   @Test
@@ -88,8 +92,8 @@ class GatewayTranslatorTest {
         library.getTypedPerFilterConfigOrThrow("envoy.filters.http.grpc_json_transcoder").unpack(GrpcJsonTranscoder.class);
     assertThat(transcoder.getServicesList()).containsExactly("bdk.library.v1.BookLibrary");
     assertThat(transcoder.getRequestValidationOptions().getRejectUnknownMethod()).isTrue();
-    assertThat(library.getTypedPerFilterConfigMap()).containsKeys("envoy.filters.http.lua", "envoy.filters.http.jwt_authn")
-        .doesNotContainKey("envoy.filters.http.ext_authz");
+    assertThat(library.getTypedPerFilterConfigMap()).containsKeys("envoy.filters.http.lua", "envoy.filters.http.jwt_authn");
+    assertThat(XdsTranslator.extAuthzChecking(library)).isEmpty();
 
     Cluster cluster = t.resources().clusters().stream().filter(c -> c.getName().equals("k8s/bdk/book-library/grpc")).findFirst().orElseThrow();
     assertThat(cluster.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
@@ -108,13 +112,11 @@ class GatewayTranslatorTest {
 
     Route held = routes(t).getVirtualHosts(0).getRoutesList().stream()
         .filter(r -> r.getName().startsWith("webhook/customer-a/sleeper/")).findFirst().orElseThrow();
-    assertThat(held.getTypedPerFilterConfigMap()).containsKey("bdk.filters.http.ext_authz_wake")
-        .doesNotContainKey("envoy.filters.http.ext_authz");
+    assertThat(XdsTranslator.extAuthzChecking(held)).containsExactly("bdk.filters.http.ext_authz_wake");
     assertThat(XdsTranslator.contextExtensions(held)).containsEntry(WebhookAuthContext.WAKE_LEASE, "customer-a/sleeper-wake");
     Route plain = routes(t).getVirtualHosts(0).getRoutesList().stream()
         .filter(r -> r.getName().startsWith("webhook/customer-b/awake/")).findFirst().orElseThrow();
-    assertThat(plain.getTypedPerFilterConfigMap()).containsKey("envoy.filters.http.ext_authz")
-        .doesNotContainKey("bdk.filters.http.ext_authz_wake");
+    assertThat(XdsTranslator.extAuthzChecking(plain)).containsExactly("envoy.filters.http.ext_authz");
     assertThat(XdsTranslator.contextExtensions(plain)).doesNotContainKey(WebhookAuthContext.WAKE_LEASE);
 
     ExtAuthz wake = filter(hcm(t), "bdk.filters.http.ext_authz_wake").getTypedConfig().unpack(ExtAuthz.class);
@@ -296,14 +298,16 @@ class GatewayTranslatorTest {
   }
 
   @Test
-  void anyOtherApiPathIsADirectJsonNotFound() {
+  void anyOtherApiPathIsADirectJsonNotFound() throws Exception {
     Translation t = translator.translate(input(List.of(), Map.of()));
     List<Route> all = routes(t).getVirtualHosts(0).getRoutesList();
     Route last = all.get(all.size() - 1);
     assertThat(last.getMatch().getPrefix()).isEqualTo("/");
     assertThat(last.getDirectResponse().getStatus()).isEqualTo(404);
     assertThat(last.getDirectResponse().getBody().getInlineString()).contains("\"code\":5");
-    assertThat(last.getTypedPerFilterConfigMap()).isEmpty();
+    assertThat(last.getTypedPerFilterConfigMap()).as("both ext_authz filters left out, nothing else on")
+        .containsOnlyKeys("envoy.filters.http.ext_authz", "bdk.filters.http.ext_authz_wake");
+    assertThat(XdsTranslator.extAuthzChecking(last)).isEmpty();
   }
 
   static io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ResponseMapper mapperFor(
@@ -380,7 +384,7 @@ class GatewayTranslatorTest {
   }
 
   @Test
-  void aWebhookPathWithAnotherMethodIs405AllowPost() {
+  void aWebhookPathWithAnotherMethodIs405AllowPost() throws Exception {
     Translation t = translator.translate(input(List.of(book("customer-a", "acme", webhook("github", "github"))), Map.of()));
     List<String> names = routes(t).getVirtualHosts(0).getRoutesList().stream().map(Route::getName).toList();
     assertThat(names.indexOf("webhook-method/customer-a/acme/github"))
@@ -391,7 +395,9 @@ class GatewayTranslatorTest {
     assertThat(wrongMethod.getDirectResponse().getStatus()).isEqualTo(405);
     assertThat(wrongMethod.getResponseHeadersToAddList())
         .anySatisfy(h -> assertThat(h.getHeader().getKey() + ": " + h.getHeader().getValue()).isEqualTo("allow: POST"));
-    assertThat(wrongMethod.getTypedPerFilterConfigMap()).as("no ext_authz for a refused method").isEmpty();
+    assertThat(XdsTranslator.extAuthzChecking(wrongMethod)).as("no ext_authz for a refused method").isEmpty();
+    assertThat(wrongMethod.getTypedPerFilterConfigMap().values()).as("skipped by the filters themselves (see EXT_AUTHZ_SKIPPED)")
+        .containsOnly(XdsTranslator.EXT_AUTHZ_SKIPPED);
     assertThat(wrongMethod.getMetadata().getFilterMetadataOrThrow(XdsTranslator.METADATA_NAMESPACE)
         .getFieldsOrThrow("name").getStringValue()).isEqualTo("acme");
   }

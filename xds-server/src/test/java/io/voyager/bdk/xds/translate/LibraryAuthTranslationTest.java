@@ -150,7 +150,9 @@ class LibraryAuthTranslationTest {
           .doesNotContain("bdk-jwks");
       assertThat(route.getResponseHeadersToAddList()).anySatisfy(h ->
           assertThat(h.getHeader().getKey() + ": " + h.getHeader().getValue()).isEqualTo("www-authenticate: Bearer realm=\"bdk\""));
-      assertThat(route.getTypedPerFilterConfigMap()).isEmpty();
+      assertThat(route.getTypedPerFilterConfigMap()).as("nothing on; both ext_authz filters left out")
+          .containsOnlyKeys("envoy.filters.http.ext_authz", "bdk.filters.http.ext_authz_wake");
+      assertThat(XdsTranslator.extAuthzChecking(route)).isEmpty();
     }
     JWKSet placeholder = JWKSet.parse(provider(t).getLocalJwks().getInlineString());
     assertThat(placeholder.getKeys()).singleElement().satisfies(key -> {

@@ -109,15 +109,15 @@ class QueuedDeliveryTranslationTest {
 
     Route queuedRoute = route(publicRoutes, "webhook/customer-a/sleeper/github");
     assertThat(queuedRoute.getRoute().getCluster()).isEqualTo("k8s/bdk/webhook-relay/http");
-    assertThat(queuedRoute.getTypedPerFilterConfigMap()).as("answered at once: the relay holds the message, not the sender")
-        .containsKey("envoy.filters.http.ext_authz").doesNotContainKey("bdk.filters.http.ext_authz_wake");
+    assertThat(XdsTranslator.extAuthzChecking(queuedRoute)).as("answered at once: the relay holds the message, not the sender")
+        .containsExactly("envoy.filters.http.ext_authz");
     assertThat(XdsTranslator.contextExtensions(queuedRoute)).doesNotContainKey(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE);
     assertThat(headers(queuedRoute.getRequestHeadersToAddList()))
         .containsEntry(io.voyager.bdk.model.BookWake.HEADER_WAKE_LEASE, "customer-a/sleeper-wake")
         .containsEntry("x-bdk-ordered", "false");
 
     Route directRoute = route(publicRoutes, "webhook/customer-a/sleeper/zendesk");
-    assertThat(directRoute.getTypedPerFilterConfigMap()).containsKey("bdk.filters.http.ext_authz_wake");
+    assertThat(XdsTranslator.extAuthzChecking(directRoute)).containsExactly("bdk.filters.http.ext_authz_wake");
     assertThat(XdsTranslator.contextExtensions(directRoute))
         .containsEntry(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE, "customer-a/sleeper-wake");
   }

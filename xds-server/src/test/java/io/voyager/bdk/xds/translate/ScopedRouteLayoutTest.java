@@ -90,6 +90,49 @@ class ScopedRouteLayoutTest {
     }
   }
 
+  /**
+   * Webhook scopes load on demand, the default scope (library routes, the JSON 404) is eager; the
+   * on_demand filter comes first. Fail closed: both ext_authz filters are on at the connection
+   * manager, so a request whose chain was built before its scope arrived still has them, and every
+   * route says itself whether each checks (the webhook route: exactly one, with its context).
+   */
+  @Test
+  void webhookScopesLoadOnDemandBehindFiltersThatFailClosed() throws Exception {
+    XdsResources scoped = translate(RouteLayout.SCOPED, MANY.input());
+    assertThat(scoped.scopedRoutes()).filteredOn(ScopedRouteConfiguration::getOnDemand)
+        .hasSize(scoped.scopedRoutes().size() - 1)
+        .allSatisfy(scope -> assertThat(scope.getKey().getFragments(0).getStringKey()).isNotEqualTo(WebhookScopes.DEFAULT_KEY));
+    for (var listener : scoped.listeners()) {
+      if (listener.getName().equals(InternalListeners.NAME)) {
+        continue;
+      }
+      HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+      assertThat(hcm.getHttpFilters(0).getName()).isEqualTo(XdsTranslator.ON_DEMAND_FILTER);
+      assertThat(hcm.getHttpFiltersList()).filteredOn(f -> f.getName().contains("ext_authz"))
+          .hasSize(2).noneMatch(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter::getDisabled);
+    }
+    Map<String, Route> all = routes(scoped.routes().stream().filter(rc -> !rc.getName().equals(InternalListeners.ROUTE_CONFIG)));
+    for (Route route : all.values()) {
+      if (route.getName().startsWith("webhook/")) {
+        assertThat(XdsTranslator.extAuthzChecking(route)).as(route.getName()).hasSize(1);
+        assertThat(XdsTranslator.contextExtensions(route)).as(route.getName()).isNotEmpty();
+      } else {
+        assertThat(XdsTranslator.extAuthzChecking(route)).as(route.getName()).isEmpty();
+      }
+    }
+
+    XdsResources eager = new GatewayTranslator(new XdsTranslator(MANY.input().settings().transcoder(), RouteLayout.SCOPED, false))
+        .translate(MANY.input()).resources();
+    assertThat(eager.scopedRoutes()).noneMatch(ScopedRouteConfiguration::getOnDemand);
+    assertThat(hcmFilterNames(eager)).doesNotContain(XdsTranslator.ON_DEMAND_FILTER);
+    assertThat(hcmFilterNames(translate(RouteLayout.SINGLE, MANY.input()))).doesNotContain(XdsTranslator.ON_DEMAND_FILTER);
+  }
+
+  private static List<String> hcmFilterNames(XdsResources resources) throws Exception {
+    return resources.listeners().get(0).getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class)
+        .getHttpFiltersList().stream().map(f -> f.getName()).toList();
+  }
+
   @Test
   void theIncrementalTranslatorKeepsUnchangedBooksScopesAndRebuildsAChangedOne() {
     IncrementalTranslator incremental = new IncrementalTranslator(
