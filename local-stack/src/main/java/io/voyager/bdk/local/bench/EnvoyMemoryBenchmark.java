@@ -97,7 +97,8 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   @Option(names = "--cluster-variant", defaultValue = "deployed",
       description = "book clusters as translated (deployed), or a variant to compare their cost: no-metadata (without the "
           + "filter metadata), minimal (name and EDS only: no metadata, connect timeout or lb policy set), static (endpoints "
-          + "inline, no EDS subscription) (default ${DEFAULT-VALUE})")
+          + "inline, no EDS subscription), none (no book clusters or load assignments at all: what on-demand clusters (ODCDS) "
+          + "would leave loaded before any traffic; routes then name clusters Envoy lacks) (default ${DEFAULT-VALUE})")
   String clusterVariant = "deployed";
 
   @Option(names = "--settle-seconds", defaultValue = "5", description = "wait after Envoy holds everything, before reading memory (default ${DEFAULT-VALUE})")
@@ -290,6 +291,10 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     for (var cluster : resources.clusters()) {
       if (!cluster.getName().startsWith("k8s/customer-")) {
         clusters.add(cluster);
+        continue;
+      }
+      if (variant.equals("none")) {
+        assignments.remove(cluster.getName());
         continue;
       }
       var changed = cluster.toBuilder();
