@@ -95,6 +95,9 @@ class XdsRestartEndToEndTest {
 
     await("both webhook routes and clusters in Envoy").atMost(CONVERGE).untilAsserted(() -> {
       assertThat(activeClusters()).contains(keptCluster, deletedCluster);
+      // In the scoped layout a webhook's routes load on demand, with its first request.
+      gateway.post(keptPath, "{}");
+      gateway.post(deletedPath, "{}");
       assertThat(routesDump()).contains(keptPath, deletedPath);
     });
     assertRoutedThroughEnvoy(keptPath);

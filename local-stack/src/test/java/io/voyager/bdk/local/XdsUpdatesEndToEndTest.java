@@ -144,17 +144,23 @@ class XdsUpdatesEndToEndTest {
       await("webhook route and cluster pushed to Envoy").atMost(CONVERGE).untilAsserted(() -> {
         assertThat(admin.statOrZero("cluster_manager.cds.update_success")).isGreaterThan(cdsUpdates);
         if (stack.routeLayout() == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
-          // its own scope and route configuration; the shared one is not re-sent
+          // its own scope; the shared route configuration is not re-sent, and the webhook's own is
+          // loaded on demand, by the first request with its key (below)
           assertThat(admin.configDump("dynamic_scoped_route_configs").toString())
               .contains(path.substring(io.voyager.bdk.model.WebhookRoutes.PREFIX.length()));
         } else {
           assertThat(routeConfigVersion()).isNotEqualTo(routesVersion);
+          assertThat(admin.configDump("dynamic_route_configs").toString()).contains(path);
         }
-        assertThat(admin.configDump("dynamic_route_configs").toString()).contains(path);
       });
+      if (stack.routeLayout() == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
+        assertThat(admin.configDump("dynamic_route_configs").toString()).as("on demand: not loaded before a request")
+            .doesNotContain(path);
+      }
       Answer unsigned = gateway.post(path, "{\"action\":\"opened\"}");
       assertThat(unsigned.status()).as("unsigned webhook is refused by ext-authz, not unrouted: " + unsigned.body())
           .isEqualTo(401);
+      assertThat(admin.configDump("dynamic_route_configs").toString()).as("loaded by that request").contains(path);
 
       String body = "{\"action\":\"opened\",\"number\":7}";
       AtomicReference<String> delivery = new AtomicReference<>();
