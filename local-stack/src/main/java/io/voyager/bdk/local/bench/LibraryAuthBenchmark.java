@@ -239,6 +239,13 @@ public final class LibraryAuthBenchmark implements Callable<Integer> {
           median(results.stream().mapToDouble(ClosedLoop.Result::p99Millis).toArray()),
           results.stream().mapToInt(ClosedLoop.Result::failures).sum());
     }
+    for (int r = 0; r < rows.size(); r++) {
+      for (ClosedLoop.Result result : byRow.get(r)) {
+        if (result.failures() > 0) {
+          out.printf("failed answers, %s (one round): %s%n", result.label(), result.unexpectedSummary());
+        }
+      }
+    }
     try (BenchFigures figures = BenchFigures.open("library-auth", "Book Library REST through Envoy, authentication on and off")) {
       figures.note(String.format(java.util.Locale.ROOT, "%d GETs and %d creates per target and round, %d alternating rounds,"
           + " %d concurrent callers, Envoy --concurrency %d, loopback", requests, creates, rounds, concurrency, envoyConcurrency));
