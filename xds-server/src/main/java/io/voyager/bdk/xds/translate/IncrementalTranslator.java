@@ -140,6 +140,8 @@ public final class IncrementalTranslator {
     lastTranslatedBooks = 0;
     lastVisitedBooks = 0;
     boolean routesChanged;
+    clustersChanged = true;
+    endpointsChanged = true;
     if (global) {
       fullWalk(input);
       routesChanged = true;
@@ -148,7 +150,14 @@ public final class IncrementalTranslator {
     } else {
       backendsChanged = false;
       resultsChanged = false;
+      clustersChanged = false;
+      endpointsChanged = false;
+      sharedChanged = false;
       routesChanged = changedWalk(input, changes);
+      if (sharedChanged) { // the base IR was replaced: build every list again (rare: a shared Service's endpoints)
+        clustersChanged = true;
+        endpointsChanged = true;
+      }
     }
     if (routesChanged) {
       routeList = List.copyOf(routeOrder.values());
@@ -182,18 +191,45 @@ public final class IncrementalTranslator {
             route -> scopes.computeIfAbsent(route, r -> xds.webhookScope(r, routesOf.apply(r))),
             backend -> cachedFor(backend) != null ? cachedFor(backend).cluster() : XdsTranslator.cluster(backend),
             backend -> cachedFor(backend) != null ? cachedFor(backend).cla() : XdsTranslator.loadAssignment(backend),
-            global ? XdsTranslator.Reuse.NOTHING
-                : xds.layout() == RouteLayout.SINGLE ? new XdsTranslator.Reuse(listeners, routesChanged ? null : mainRoutes, null)
-                : new XdsTranslator.Reuse(listeners, mainRoutes, defaultScope));
+            global ? XdsTranslator.Reuse.NOTHING : reuse(routesChanged || sharedChanged));
     // Depend on global inputs only (and, in the single layout, the webhook routes): reused until they change.
     listeners = resources.listeners();
     mainRoutes = resources.routes().get(0);
     defaultScope = xds.layout() == RouteLayout.SCOPED ? resources.scopedRoutes().get(0) : null;
+    output = resources;
     return new Translation(resources, resultList);
+  }
+
+  /**
+   * What a translation without a global change may take from the last one: the listeners, secrets
+   * and main route configuration/default scope always; the whole route configuration and scope
+   * lists while no webhook route (and no shared backend) changed; the cluster list while no
+   * cluster object changed; the load assignment list while no backend changed. The snapshot then
+   * finds an unchanged type by list identity, without a walk.
+   */
+  private XdsTranslator.Reuse reuse(boolean routesChanged) {
+    boolean single = xds.layout() == RouteLayout.SINGLE;
+    return new XdsTranslator.Reuse(
+        listeners,
+        single && routesChanged ? null : mainRoutes,
+        single ? null : defaultScope,
+        routesChanged ? null : output.routes(),
+        routesChanged ? null : output.scopedRoutes(),
+        clustersChanged ? null : output.clusters(),
+        endpointsChanged ? null : output.endpoints(),
+        output.secrets());
   }
 
   private boolean backendsChanged;
   private boolean resultsChanged;
+  /** Since the last translation: a webhook cluster object added, replaced or removed. */
+  private boolean clustersChanged;
+  /** Since the last translation: a webhook backend (its load assignment) added, replaced or removed. */
+  private boolean endpointsChanged;
+  /** Since the last translation: a shared backend (library, ext-authz, relay) re-resolved. */
+  private boolean sharedChanged;
+  /** The last translation's resources (null before the first). */
+  private XdsResources output;
 
   private CachedBackend cachedFor(BackendIr backend) {
     return byBackend.get(backend);
@@ -203,6 +239,10 @@ public final class IncrementalTranslator {
     CachedBackend before = webhookBackends.put(cluster, cached);
     if (before != cached) {
       backendsChanged = true;
+      endpointsChanged = true;
+      if (before == null || before.cluster() != cached.cluster()) {
+        clustersChanged = true;
+      }
       if (before != null) {
         byBackend.remove(before.backend());
       }
@@ -214,6 +254,8 @@ public final class IncrementalTranslator {
     CachedBackend before = webhookBackends.remove(cluster);
     if (before != null) {
       backendsChanged = true;
+      clustersChanged = true;
+      endpointsChanged = true;
       byBackend.remove(before.backend());
     }
   }
@@ -281,6 +323,7 @@ public final class IncrementalTranslator {
     sharedBackends = nextShared;
     if (sharedChanged[0]) {
       baseIr = base;
+      this.sharedChanged = true;
     }
 
     Set<String> bookKeys = new HashSet<>(changes.books());

@@ -219,10 +219,25 @@ public final class XdsTranslator {
    * taken as they are so that their identity — and the content versions cached by it — holds; each
    * null: built. {@code routes}: the single layout's route configuration (every webhook route), or
    * the scoped layout's main one; {@code defaultScope}: the scoped layout's default scope.
+   * {@code routeConfigurations}, {@code scopes}, {@code clusters}, {@code endpoints}, {@code secrets}: a previous
+   * translation's whole output list of that type, when the caller vouches the list would come out
+   * the same (element by element): taken as it is, without walking the routes or backends, so an
+   * unchanged type costs nothing here nor in the snapshot (which compares lists by identity first).
    */
   public record Reuse(List<Listener> listeners, RouteConfiguration routes,
-      io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration defaultScope) {
+      io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration defaultScope,
+      List<RouteConfiguration> routeConfigurations,
+      List<io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopes,
+      List<Cluster> clusters,
+      List<ClusterLoadAssignment> endpoints,
+      List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets) {
     public static final Reuse NOTHING = new Reuse(null, null, null);
+
+    /** Reusing single messages only: every output list built. */
+    public Reuse(List<Listener> listeners, RouteConfiguration routes,
+        io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration defaultScope) {
+      this(listeners, routes, defaultScope, null, null, null, null, null);
+    }
   }
 
   /**
@@ -240,18 +255,36 @@ public final class XdsTranslator {
     if (!ir.transcoder().equals(transcoderSettings)) {
       throw new IllegalArgumentException("transcoder settings differ from this translator's");
     }
-    List<Cluster> built = new ArrayList<>();
-    List<ClusterLoadAssignment> endpoints = new ArrayList<>();
-    for (BackendIr backend : backends(ir)) {
-      built.add(clusters.apply(backend));
-      endpoints.add(loadAssignments.apply(backend));
-    }
-    if (ir.auth().jwks() instanceof AuthIr.Remote remote) {
-      built.add(JwksClusterBuilder.cluster(remote.cluster())); // endpoint inline: no EDS
+    List<Cluster> built = reuse.clusters();
+    List<ClusterLoadAssignment> endpoints = reuse.endpoints();
+    if (built == null || endpoints == null) {
+      List<Cluster> newClusters = built == null ? new ArrayList<>() : null;
+      List<ClusterLoadAssignment> newEndpoints = endpoints == null ? new ArrayList<>() : null;
+      for (BackendIr backend : backends(ir)) {
+        if (newClusters != null) {
+          newClusters.add(clusters.apply(backend));
+        }
+        if (newEndpoints != null) {
+          newEndpoints.add(loadAssignments.apply(backend));
+        }
+      }
+      if (newClusters != null) {
+        if (ir.auth().jwks() instanceof AuthIr.Remote remote) {
+          newClusters.add(JwksClusterBuilder.cluster(remote.cluster())); // endpoint inline: no EDS
+        }
+        built = newClusters;
+      }
+      if (newEndpoints != null) {
+        endpoints = newEndpoints;
+      }
     }
     List<RouteConfiguration> routes = new ArrayList<>();
     List<io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopes = new ArrayList<>();
-    if (layout == RouteLayout.SCOPED) {
+    boolean routesReused = reuse.routeConfigurations() != null && reuse.scopes() != null;
+    if (routesReused) {
+      routes = reuse.routeConfigurations();
+      scopes = reuse.scopes();
+    } else if (layout == RouteLayout.SCOPED) {
       RouteConfiguration main = reuse.routes() != null ? reuse.routes() : routeConfiguration(ir, route -> List.of()).toBuilder()
           .addRequestHeadersToRemove(WebhookScopes.KEY_HEADER)
           .build();
@@ -265,10 +298,11 @@ public final class XdsTranslator {
     } else {
       routes.add(reuse.routes() != null ? reuse.routes() : routeConfiguration(ir, webhookRoutes));
     }
-    if (ir.internal() != null) {
+    if (ir.internal() != null && !routesReused) {
       routes.add(InternalDeliveryRoutes.routeConfiguration(ir));
     }
-    return new XdsResources(reuse.listeners() != null ? reuse.listeners() : listeners(ir), routes, built, endpoints, EdgeSecrets.secrets(ir.edge()), scopes);
+    return new XdsResources(reuse.listeners() != null ? reuse.listeners() : listeners(ir), routes, built, endpoints,
+        reuse.secrets() != null ? reuse.secrets() : EdgeSecrets.secrets(ir.edge()), scopes);
   }
 
   private static List<BackendIr> backends(GatewayIr ir) {

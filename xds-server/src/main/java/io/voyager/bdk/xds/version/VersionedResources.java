@@ -10,8 +10,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * The resources of one type in one snapshot, by name, with their content versions and the type's
@@ -19,27 +17,28 @@ import java.util.TreeMap;
  * changed: a resource whose message object is the one the previous snapshot held (an incremental
  * translation reuses the identical objects for unchanged books) is neither hashed nor looked up
  * again, so building costs a walk of the resource list by identity plus work for the changed
- * resources only. Immutable; the map java-control-plane's {@code SimpleCache} reads is a read-only
- * view (no copy per read).
+ * resources only: the by-name map is a {@link PersistentSortedMap} updated per changed name
+ * (O(log n) each), never copied whole. Immutable; the map java-control-plane's {@code SimpleCache}
+ * reads is a read-only view (no copy per read).
  */
 public final class VersionedResources<T extends Message> extends SnapshotResources<T> {
   private static final VersionedResources<?> EMPTY =
-      new VersionedResources<>(List.of(), new TreeMap<>(), TypeDigest.EMPTY);
+      new VersionedResources<>(List.of(), PersistentSortedMap.empty(), TypeDigest.EMPTY);
 
   /** The resources in the order the translation listed them (the identity walk's reference). */
   private final List<T> list;
-  private final SortedMap<String, VersionedResource<T>> byName;
+  /** By name, in name order; shares all but the changed names' paths with the previous resources' map. */
+  private final PersistentSortedMap<VersionedResource<T>> byName;
   private final Map<String, T> resources;
   private final TypeDigest digest;
   private final ResourceVersionResolver resolver;
 
-  private VersionedResources(List<T> list, TreeMap<String, VersionedResource<T>> byName, TypeDigest digest) {
-    this(list, Collections.unmodifiableSortedMap(byName),
-        new ResourceView<>(Collections.unmodifiableSortedMap(byName)), digest);
+  private VersionedResources(List<T> list, PersistentSortedMap<VersionedResource<T>> byName, TypeDigest digest) {
+    this(list, byName, new ResourceView<>(byName), digest);
   }
 
-  /** {@code byName} and {@code resources}: read-only views, shared with a successor whose resources are the same. */
-  private VersionedResources(List<T> list, SortedMap<String, VersionedResource<T>> byName, Map<String, T> resources,
+  /** {@code byName} (immutable) and {@code resources} (a read-only view of it): shared with a successor whose resources are the same. */
+  private VersionedResources(List<T> list, PersistentSortedMap<VersionedResource<T>> byName, Map<String, T> resources,
       TypeDigest digest) {
     this.list = list;
     this.byName = byName;
@@ -97,7 +96,7 @@ public final class VersionedResources<T extends Message> extends SnapshotResourc
     if (touched.isEmpty() && skipped.isEmpty()) {
       return new Next<>(new VersionedResources<>(list, previous.byName, previous.resources, previous.digest), List.of(), List.of());
     }
-    TreeMap<String, VersionedResource<T>> byName = new TreeMap<>(previous.byName); // linear: built from a sorted map
+    PersistentSortedMap<VersionedResource<T>> byName = previous.byName; // updated per changed name, never copied whole
     TypeDigest.Builder digest = previous.digest.toBuilder();
     Set<String> touchedNames = new HashSet<>();
     List<String> changed = new ArrayList<>();
@@ -110,20 +109,21 @@ public final class VersionedResources<T extends Message> extends SnapshotResourc
       }
       String version = ContentVersions.ofResource(resource);
       if (old != null && old.version().equals(version)) {
-        byName.put(name, VersionedResource.create(resource, version)); // same content, the object now listed
+        byName = byName.with(name, VersionedResource.create(resource, version)); // same content, the object now listed
         continue;
       }
       if (old != null) {
         digest.remove(name, old.version());
       }
       digest.add(name, version);
-      byName.put(name, VersionedResource.create(resource, version));
+      byName = byName.with(name, VersionedResource.create(resource, version));
       changed.add(name);
     }
     List<String> removed = new ArrayList<>();
     for (String name : skipped) {
       if (!touchedNames.contains(name)) {
-        VersionedResource<T> old = byName.remove(name);
+        VersionedResource<T> old = byName.get(name);
+        byName = byName.without(name);
         digest.remove(name, old.version());
         removed.add(name);
       }
@@ -135,9 +135,9 @@ public final class VersionedResources<T extends Message> extends SnapshotResourc
 
   /** The messages of a name → versioned resource map, as a read-only view. */
   private static final class ResourceView<T extends Message> extends java.util.AbstractMap<String, T> {
-    private final SortedMap<String, VersionedResource<T>> byName;
+    private final Map<String, VersionedResource<T>> byName;
 
-    ResourceView(SortedMap<String, VersionedResource<T>> byName) {
+    ResourceView(Map<String, VersionedResource<T>> byName) {
       this.byName = byName;
     }
 

@@ -1,0 +1,220 @@
+package io.voyager.bdk.xds.version;
+
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * An immutable map from names to values, iterated in name order, whose {@link #with} and
+ * {@link #without} return a new map sharing all but O(log n) nodes with this one (a treap with
+ * path copying; random priorities, so the expected depth is O(log n) whatever the names). A
+ * snapshot's per-type resource map is the previous snapshot's plus what changed: with this, that
+ * costs the changed names, not a copy of every entry.
+ *
+ * <p>Read-only as a {@link Map} (mutators throw); safe to share between threads once published.
+ */
+final class PersistentSortedMap<V> extends AbstractMap<String, V> {
+  private static final PersistentSortedMap<?> EMPTY = new PersistentSortedMap<>(null);
+
+  private static final class Node<V> {
+    final String key;
+    final V value;
+    final int priority;
+    final Node<V> left;
+    final Node<V> right;
+    final int size;
+
+    Node(String key, V value, int priority, Node<V> left, Node<V> right) {
+      this.key = key;
+      this.value = value;
+      this.priority = priority;
+      this.left = left;
+      this.right = right;
+      this.size = 1 + size(left) + size(right);
+    }
+
+    Node<V> withChildren(Node<V> newLeft, Node<V> newRight) {
+      return newLeft == left && newRight == right ? this : new Node<>(key, value, priority, newLeft, newRight);
+    }
+  }
+
+  private final Node<V> root;
+
+  private PersistentSortedMap(Node<V> root) {
+    this.root = root;
+  }
+
+  @SuppressWarnings("unchecked")
+  static <V> PersistentSortedMap<V> empty() {
+    return (PersistentSortedMap<V>) EMPTY;
+  }
+
+  private static int size(Node<?> node) {
+    return node == null ? 0 : node.size;
+  }
+
+  private Node<V> find(Object key) {
+    if (!(key instanceof String name)) {
+      return null;
+    }
+    Node<V> node = root;
+    while (node != null) {
+      int c = name.compareTo(node.key);
+      if (c == 0) {
+        return node;
+      }
+      node = c < 0 ? node.left : node.right;
+    }
+    return null;
+  }
+
+  @Override
+  public V get(Object key) {
+    Node<V> node = find(key);
+    return node == null ? null : node.value;
+  }
+
+  @Override
+  public boolean containsKey(Object key) {
+    return find(key) != null;
+  }
+
+  @Override
+  public int size() {
+    return size(root);
+  }
+
+  @Override
+  public boolean isEmpty() {
+    return root == null;
+  }
+
+  /** This map with {@code key} mapped to {@code value} (added or replaced). */
+  PersistentSortedMap<V> with(String key, V value) {
+    java.util.Objects.requireNonNull(key, "key");
+    java.util.Objects.requireNonNull(value, "value");
+    Node<V> existing = find(key);
+    Node<V> next = existing != null
+        ? replace(root, key, value)
+        : insert(root, key, value, ThreadLocalRandom.current().nextInt());
+    return new PersistentSortedMap<>(next);
+  }
+
+  /** This map without {@code key} (this map if absent). */
+  PersistentSortedMap<V> without(String key) {
+    if (find(key) == null) {
+      return this;
+    }
+    return new PersistentSortedMap<>(remove(root, key));
+  }
+
+  private static <V> Node<V> replace(Node<V> node, String key, V value) {
+    int c = key.compareTo(node.key);
+    if (c == 0) {
+      return new Node<>(key, value, node.priority, node.left, node.right);
+    }
+    return c < 0 ? node.withChildren(replace(node.left, key, value), node.right)
+        : node.withChildren(node.left, replace(node.right, key, value));
+  }
+
+  private static <V> Node<V> insert(Node<V> node, String key, V value, int priority) {
+    if (node == null) {
+      return new Node<>(key, value, priority, null, null);
+    }
+    if (priority > node.priority) {
+      @SuppressWarnings("unchecked")
+      Node<V>[] parts = new Node[2];
+      split(node, key, parts);
+      return new Node<>(key, value, priority, parts[0], parts[1]);
+    }
+    return key.compareTo(node.key) < 0 ? node.withChildren(insert(node.left, key, value, priority), node.right)
+        : node.withChildren(node.left, insert(node.right, key, value, priority));
+  }
+
+  /** Splits {@code node} (which does not hold {@code key}) into the names below and above {@code key}. */
+  private static <V> void split(Node<V> node, String key, Node<V>[] parts) {
+    if (node == null) {
+      parts[0] = null;
+      parts[1] = null;
+      return;
+    }
+    if (key.compareTo(node.key) < 0) {
+      split(node.left, key, parts);
+      parts[1] = node.withChildren(parts[1], node.right);
+    } else {
+      split(node.right, key, parts);
+      parts[0] = node.withChildren(node.left, parts[0]);
+    }
+  }
+
+  private static <V> Node<V> remove(Node<V> node, String key) {
+    int c = key.compareTo(node.key);
+    if (c == 0) {
+      return merge(node.left, node.right);
+    }
+    return c < 0 ? node.withChildren(remove(node.left, key), node.right)
+        : node.withChildren(node.left, remove(node.right, key));
+  }
+
+  /** Joins two treaps, every name of {@code a} below every name of {@code b}. */
+  private static <V> Node<V> merge(Node<V> a, Node<V> b) {
+    if (a == null) {
+      return b;
+    }
+    if (b == null) {
+      return a;
+    }
+    return a.priority > b.priority ? a.withChildren(a.left, merge(a.right, b))
+        : b.withChildren(merge(a, b.left), b.right);
+  }
+
+  @Override
+  public Set<Entry<String, V>> entrySet() {
+    return new AbstractSet<>() {
+      @Override
+      public Iterator<Entry<String, V>> iterator() {
+        return new InOrder<>(root);
+      }
+
+      @Override
+      public int size() {
+        return PersistentSortedMap.this.size();
+      }
+    };
+  }
+
+  /** In name order, with a stack of the left spine still to visit. */
+  private static final class InOrder<V> implements Iterator<Entry<String, V>> {
+    private final ArrayDeque<Node<V>> stack = new ArrayDeque<>();
+
+    InOrder(Node<V> root) {
+      pushLeft(root);
+    }
+
+    private void pushLeft(Node<V> node) {
+      for (Node<V> n = node; n != null; n = n.left) {
+        stack.push(n);
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      return !stack.isEmpty();
+    }
+
+    @Override
+    public Entry<String, V> next() {
+      if (stack.isEmpty()) {
+        throw new NoSuchElementException();
+      }
+      Node<V> node = stack.pop();
+      pushLeft(node.right);
+      return Map.entry(node.key, node.value);
+    }
+  }
+}
