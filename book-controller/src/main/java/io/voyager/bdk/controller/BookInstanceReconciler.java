@@ -16,6 +16,7 @@ import io.voyager.bdk.controller.desired.Workload;
 import io.voyager.bdk.controller.status.ExternalBookStatusWriter;
 import io.voyager.bdk.controller.status.GatewayVerdict;
 import io.voyager.bdk.controller.status.InstancePhaseGauge;
+import io.voyager.bdk.controller.status.InstanceStatusWriter;
 import io.voyager.bdk.controller.status.StatusCalculator;
 import io.voyager.bdk.model.DeploymentType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -70,6 +71,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
   private volatile WorkloadApplier workloads;
   private volatile WorkloadRunner runner;
   private volatile ExternalBookStatusWriter externalBookStatus;
+  private volatile InstanceStatusWriter statusWriter;
   private volatile KubernetesClient client;
 
   private final MeterRegistry registry;
@@ -94,6 +96,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     this.workloads = new WorkloadApplier(settings, applier, credentials);
     this.runner = new WorkloadRunner(settings, caches, workloads, new RevisionHistory(client), clock);
     this.externalBookStatus = new ExternalBookStatusWriter(client, caches, clock);
+    this.statusWriter = new InstanceStatusWriter(client);
     return caches.all();
   }
 
@@ -112,7 +115,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       BookInstanceDefinitionStatus failed = StatusCalculator.failed(previous, generation, "InvalidSpec",
           result.message(), GatewayVerdict.of(books.stream().findFirst()), clock.instant());
       books.forEach(book -> externalBookStatus.show(book, failed));
-      return withStatus(instance, failed);
+      return withStatus(instance, failed, context);
     }
     ValidInstance valid = result.valid().get();
     credentials.ensure(valid);
@@ -129,7 +132,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
       BookInstanceDefinitionStatus next = StatusCalculator.observed(
           previous, generation, waiting, GatewayVerdict.of(books.stream().findFirst()), clock.instant());
       books.forEach(book -> externalBookStatus.show(book, next));
-      return withStatus(instance, next);
+      return withStatus(instance, next, context);
     }
 
     Set<String> wanted = new HashSet<>();
@@ -170,7 +173,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
           next.deploymentStatus().readyReplicas(), next.deploymentStatus().totalReplicas(), reasonOf(next));
     }
     externalBookStatus.show(externalBook, next);
-    UpdateControl<BookInstanceDefinition> control = withStatus(instance, next);
+    UpdateControl<BookInstanceDefinition> control = withStatus(instance, next, context);
     return run.recheckIn().map(control::rescheduleAfter).orElse(control);
   }
 
@@ -227,8 +230,8 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
         "could not apply the instance's resources after " + attempt + " attempts: " + brief(e),
         cachedVerdict(instance.getMetadata().getName()), clock.instant());
     showOnExternalBooksIfPossible(instance.getMetadata().getName(), failed);
-    instance.setStatus(failed);
-    return ErrorStatusUpdateControl.patchStatus(instance);
+    writeStatus(instance, failed, context);
+    return ErrorStatusUpdateControl.noStatusUpdate();
   }
 
   /** The ExternalBookDefinition(s) made for {@code instance}, as cached (usually one; none before the first apply). */
@@ -302,13 +305,30 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     }
   }
 
-  private static UpdateControl<BookInstanceDefinition> withStatus(
-      BookInstanceDefinition instance, BookInstanceDefinitionStatus next) {
+  /** Writes {@code next} unless the instance already shows it (see {@link #writeStatus}). */
+  private UpdateControl<BookInstanceDefinition> withStatus(
+      BookInstanceDefinition instance, BookInstanceDefinitionStatus next, Context<BookInstanceDefinition> context) {
+    writeStatus(instance, next, context);
+    return UpdateControl.noUpdate();
+  }
+
+  /**
+   * Writes {@code next} as the instance's status unless it already shows it: an update carrying the
+   * resourceVersion, re-read and retried on conflict ({@link InstanceStatusWriter}; JOSDK's
+   * patchStatus from a stale cache added the gateway's condition twice). The written object goes
+   * into JOSDK's primary cache at once, so the next reconcile starts from it and our own write does
+   * not reconcile again.
+   */
+  private void writeStatus(
+      BookInstanceDefinition instance, BookInstanceDefinitionStatus next, Context<BookInstanceDefinition> context) {
     if (!StatusCalculator.differs(instance.getStatus(), next)) {
-      return UpdateControl.noUpdate();
+      return;
     }
-    instance.setStatus(next);
-    return UpdateControl.patchStatus(instance);
+    BookInstanceDefinition written = statusWriter.write(instance, next);
+    if (written != null) {
+      context.eventSourceRetriever().getControllerEventSource()
+          .handleRecentResourceUpdate(ResourceID.fromResource(written), written, instance);
+    }
   }
 
   private static String brief(Exception e) {
