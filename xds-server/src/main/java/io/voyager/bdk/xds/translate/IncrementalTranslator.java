@@ -42,9 +42,14 @@ import java.util.TreeSet;
  * again, still reusing the translation of each book whose spec is equal and the identical
  * messages of each unchanged route and backend (so content versions cached by identity hold).
  *
- * <p>Still O(books) per translation: copying the references of the sorted routes, backends and
- * per-book results into the output lists, and, in the single route layout only, rebuilding the one
- * RouteConfiguration (all webhook routes) when a route changed — inherent to that layout.
+ * <p>The sorted routes, per-book results and (scoped layout) per-route scopes live in
+ * {@link SortedArrays}: a changed book moves array tails and its output lists are array copies,
+ * and an output list of a type nothing changed in is handed over as the previous one (the snapshot
+ * then skips that type by identity). Still O(books) per translation: finding the changed books in
+ * the input list, the array copies of a changed type's lists (and the snapshot's identity walk over
+ * them), the sorted backend list after an endpoint change, and, in the single route layout only,
+ * rebuilding the one RouteConfiguration (all webhook routes) when a route changed — inherent to
+ * that layout.
  *
  * <p>Caches hold only what the last input used, so memory follows the input. Not thread-safe: one
  * translation at a time (the watcher's single thread). Pure in the sense that matters: the output
@@ -57,9 +62,15 @@ public final class IncrementalTranslator {
   /** By book key ({@code namespace/name}): the book's source, translation and contribution. */
   private final Map<String, CachedBook> books = new HashMap<>();
   /** The per-book results by {@code namespace/name}, in output order. */
-  private final TreeMap<String, BookTranslation> results = new TreeMap<>();
+  private final SortedArrays<BookTranslation> results = new SortedArrays<>();
   /** The webhook routes in output order (path, then book, then position). */
-  private final TreeMap<String, WebhookRouteIr> routeOrder = new TreeMap<>();
+  private final SortedArrays<WebhookRouteIr> routeOrder = new SortedArrays<>();
+  /**
+   * Scoped layout: each webhook route's scope, by the same keys as {@link #routeOrder}, so the
+   * route configuration and scope lists after a route change cost an array copy, not a walk with
+   * a lookup per route.
+   */
+  private final SortedArrays<WebhookScopes.Scope> scopeOrder = new SortedArrays<>();
   /** The books' Services by cluster name, with how many books use each. */
   private final TreeMap<String, ServiceUse> webhookServices = new TreeMap<>();
   private final Map<ServiceKey, Set<String>> clustersOfService = new HashMap<>();
@@ -160,7 +171,7 @@ public final class IncrementalTranslator {
       }
     }
     if (routesChanged) {
-      routeList = List.copyOf(routeOrder.values());
+      routeList = routeOrder.list();
     }
     if (backendsChanged) {
       List<BackendIr> backends = new ArrayList<>(webhookBackends.size());
@@ -170,7 +181,7 @@ public final class IncrementalTranslator {
       backendList = List.copyOf(backends);
     }
     if (resultsChanged) {
-      resultList = List.copyOf(results.values());
+      resultList = results.list();
     }
     settings = input.settings();
     jwks = input.jwks();
@@ -181,17 +192,15 @@ public final class IncrementalTranslator {
         routeList, backendList, baseIr.maxWebhookBodyBytes(), baseIr.transcoder(), baseIr.auth(), baseIr.edge(),
         baseIr.relay(), baseIr.internal());
 
-    java.util.function.Function<WebhookRouteIr, List<Route>> routesOf =
-        route -> routes.computeIfAbsent(route, xds::webhookRoutes);
     XdsResources resources =
         xds.translate(
             ir,
-            routesOf,
+            this::routesOf,
             // The identical scope objects while the route is unchanged: their content versions stay cached.
-            route -> scopes.computeIfAbsent(route, r -> xds.webhookScope(r, routesOf.apply(r))),
+            this::scopeOf,
             backend -> cachedFor(backend) != null ? cachedFor(backend).cluster() : XdsTranslator.cluster(backend),
             backend -> cachedFor(backend) != null ? cachedFor(backend).cla() : XdsTranslator.loadAssignment(backend),
-            global ? XdsTranslator.Reuse.NOTHING : reuse(routesChanged || sharedChanged));
+            global ? XdsTranslator.Reuse.NOTHING : reuse(routesChanged));
     // Depend on global inputs only (and, in the single layout, the webhook routes): reused until they change.
     listeners = resources.listeners();
     mainRoutes = resources.routes().get(0);
@@ -209,12 +218,23 @@ public final class IncrementalTranslator {
    */
   private XdsTranslator.Reuse reuse(boolean routesChanged) {
     boolean single = xds.layout() == RouteLayout.SINGLE;
+    List<RouteConfiguration> routeConfigurations = null;
+    List<io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopeList = null;
+    if (!routesChanged && !sharedChanged) {
+      routeConfigurations = output.routes();
+      scopeList = output.scopedRoutes();
+    } else if (!single && !sharedChanged) {
+      // As XdsTranslator lays them out: the main route configuration, one per webhook, the internal one last.
+      RouteConfiguration internal = baseIr.internal() == null ? null : output.routes().get(output.routes().size() - 1);
+      routeConfigurations = scopeOrder.list(mainRoutes, WebhookScopes.Scope::routes, internal);
+      scopeList = scopeOrder.list(defaultScope, WebhookScopes.Scope::scope, null);
+    }
     return new XdsTranslator.Reuse(
         listeners,
         single && routesChanged ? null : mainRoutes,
         single ? null : defaultScope,
-        routesChanged ? null : output.routes(),
-        routesChanged ? null : output.scopedRoutes(),
+        routeConfigurations,
+        scopeList,
         clustersChanged ? null : output.clusters(),
         endpointsChanged ? null : output.endpoints(),
         output.secrets());
@@ -278,13 +298,17 @@ public final class IncrementalTranslator {
     sharedBackends = nextShared;
     Map<String, CachedBook> previous = new HashMap<>(books);
     books.clear();
-    results.clear();
-    routeOrder.clear();
+    results.beginBulk();
+    routeOrder.beginBulk();
+    scopeOrder.beginBulk();
     webhookServices.clear();
     clustersOfService.clear();
     for (BookSource book : input.books()) {
       add(book, previous.get(book.key()), input);
     }
+    results.endBulk();
+    routeOrder.endBulk();
+    scopeOrder.endBulk();
     webhookBackends.keySet().retainAll(webhookServices.keySet());
     for (Map.Entry<String, ServiceUse> e : webhookServices.entrySet()) {
       ServiceRef service = e.getValue().service;
@@ -295,7 +319,7 @@ public final class IncrementalTranslator {
     webhookBackends.values().forEach(b -> byBackend.put(b.backend(), b));
     sharedBackends.values().forEach(b -> byBackend.put(b.backend(), b));
     Set<WebhookRouteIr> live = Collections.newSetFromMap(new IdentityHashMap<>());
-    live.addAll(routeOrder.values());
+    live.addAll(routeOrder.list());
     routes.keySet().retainAll(live);
     scopes.keySet().retainAll(live);
   }
@@ -455,7 +479,11 @@ public final class IncrementalTranslator {
           }
         }
         effective.add(route);
-        routeOrder.put(orderKey(route, key, i), route);
+        String order = orderKey(route, key, i);
+        routeOrder.put(order, route);
+        if (xds.layout() == RouteLayout.SCOPED) {
+          scopeOrder.put(order, scopeOf(route));
+        }
       }
       contributed = List.copyOf(effective);
       String name = BackendIr.clusterName(a.backend());
@@ -474,7 +502,9 @@ public final class IncrementalTranslator {
   private void remove(CachedBook book) {
     results.remove(book.sortKey());
     for (int i = 0; i < book.routes().size(); i++) {
-      routeOrder.remove(orderKey(book.routes().get(i), book.source().key(), i));
+      String order = orderKey(book.routes().get(i), book.source().key(), i);
+      routeOrder.remove(order);
+      scopeOrder.remove(order);
     }
     if (book.cluster() != null) {
       ServiceUse use = webhookServices.get(book.cluster());
@@ -489,6 +519,16 @@ public final class IncrementalTranslator {
         }
       }
     }
+  }
+
+  /** The route's Envoy routes (cached by route identity). */
+  private List<Route> routesOf(WebhookRouteIr route) {
+    return routes.computeIfAbsent(route, xds::webhookRoutes);
+  }
+
+  /** The route's scope (scoped layout; cached by route identity, so its messages keep their content versions). */
+  private WebhookScopes.Scope scopeOf(WebhookRouteIr route) {
+    return scopes.computeIfAbsent(route, r -> xds.webhookScope(r, routesOf(r)));
   }
 
   /** Path order, as {@link GatewayIrBuilder} sorts (paths are unique per book and integration). */

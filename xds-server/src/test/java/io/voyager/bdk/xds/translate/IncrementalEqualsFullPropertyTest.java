@@ -23,7 +23,6 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Property: random sequences of single changes (a book's webhooks changed, its endpoints changed,
@@ -45,11 +44,15 @@ class IncrementalEqualsFullPropertyTest {
   final java.util.Set<String> changedBooks = new java.util.HashSet<>();
   final java.util.Set<ServiceKey> changedServices = new java.util.HashSet<>();
   int next;
+  String relayAddress = "10.0.0.9";
 
+  /** Both layouts, each with and without queued delivery (the relay's cluster, the internal listener and route configuration). */
   @ParameterizedTest
-  @EnumSource(RouteLayout.class)
-  void incrementalTranslationsAndSnapshotsEqualFromScratchOnes(RouteLayout layout) {
-    XdsTranslator xds = new XdsTranslator(GatewayTranslatorTest.SETTINGS.transcoder(), layout);
+  @org.junit.jupiter.params.provider.CsvSource({"SINGLE,false", "SCOPED,false", "SINGLE,true", "SCOPED,true"})
+  void incrementalTranslationsAndSnapshotsEqualFromScratchOnes(RouteLayout layout, boolean queued) {
+    io.voyager.bdk.xds.model.GatewaySettings settings = queued
+        ? GatewayTranslatorTest.SETTINGS.withQueuedDelivery(QueuedDeliveryTranslationTest.QUEUED) : GatewayTranslatorTest.SETTINGS;
+    XdsTranslator xds = new XdsTranslator(settings.transcoder(), layout);
     for (long seed : new long[] {1, 42}) {
       books.clear();
       slices.clear();
@@ -85,8 +88,12 @@ class IncrementalEqualsFullPropertyTest {
           jwksRead = !jwksRead;
         }
         Map<ServiceKey, List<EndpointSliceView>> all = new HashMap<>(GatewayTranslatorTest.CORE_SLICES);
+        if (queued) { // the relay's endpoints move now and then: a shared backend's change
+          relayAddress = random.nextInt(8) == 0 ? (relayAddress.equals("10.0.0.9") ? "10.0.0.10" : "10.0.0.9") : relayAddress;
+          all.put(new ServiceKey("bdk", "webhook-relay"), List.of(slice("bdk", "webhook-relay", "http", 18040, ready(relayAddress))));
+        }
         all.putAll(slices);
-        GatewayInput input = new GatewayInput(GatewayTranslatorTest.SETTINGS, books, all, heldOut)
+        GatewayInput input = new GatewayInput(settings, books, all, heldOut)
             .withJwks(jwksRead ? io.voyager.bdk.xds.Fixtures.JWKS : io.voyager.bdk.xds.model.JwksDocument.NOT_READ);
         Translation fromScratch = full.translate(input);
         Translation translated = incremental.translate(input);
