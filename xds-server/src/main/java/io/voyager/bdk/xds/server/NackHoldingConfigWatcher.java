@@ -1,14 +1,10 @@
 package io.voyager.bdk.xds.server;
 
 import io.envoyproxy.controlplane.cache.ConfigWatcher;
-import io.envoyproxy.controlplane.cache.DeltaResponse;
-import io.envoyproxy.controlplane.cache.DeltaWatch;
-import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
 import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -27,12 +23,11 @@ import java.util.function.Supplier;
  * it was sent: the next response goes out when the content differs from the rejected one, or when
  * Envoy asks for a resource it was not sent, not before.
  */
-public final class NackHoldingConfigWatcher implements ConfigWatcher {
-  private final ConfigWatcher delegate;
+public final class NackHoldingConfigWatcher extends ForwardingConfigWatcher {
   private final Supplier<Optional<RejectedResponse>> rejectedResponse;
 
   public NackHoldingConfigWatcher(ConfigWatcher delegate, Supplier<Optional<RejectedResponse>> rejectedResponse) {
-    this.delegate = delegate;
+    super(delegate);
     this.rejectedResponse = rejectedResponse;
   }
 
@@ -46,24 +41,11 @@ public final class NackHoldingConfigWatcher implements ConfigWatcher {
       boolean allowDefaultEmptyEdsUpdate) {
     Optional<RejectedResponse> rejected = rejectedResponse.get();
     if (rejected.isEmpty()) {
-      return delegate.createWatch(ads, request, knownResourceNames, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
+      return delegate().createWatch(ads, request, knownResourceNames, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
     }
     XdsRequest asIfApplied = XdsRequest.create(request.v3Request().toBuilder().setVersionInfo(rejected.get().version()).build());
     Set<String> known = new HashSet<>(knownResourceNames);
     known.addAll(rejected.get().resourceNames());
-    return delegate.createWatch(ads, asIfApplied, known, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
-  }
-
-  @Override
-  public DeltaWatch createDeltaWatch(
-      DeltaXdsRequest request,
-      String requesterVersion,
-      Map<String, String> resourceVersions,
-      Set<String> pendingResources,
-      boolean isWildcard,
-      Consumer<DeltaResponse> responseConsumer,
-      boolean hasClusterChanged) {
-    return delegate.createDeltaWatch(
-        request, requesterVersion, resourceVersions, pendingResources, isWildcard, responseConsumer, hasClusterChanged);
+    return delegate().createWatch(ads, asIfApplied, known, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
   }
 }

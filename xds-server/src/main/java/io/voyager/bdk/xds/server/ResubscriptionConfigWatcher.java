@@ -1,14 +1,10 @@
 package io.voyager.bdk.xds.server;
 
 import io.envoyproxy.controlplane.cache.ConfigWatcher;
-import io.envoyproxy.controlplane.cache.DeltaResponse;
-import io.envoyproxy.controlplane.cache.DeltaWatch;
-import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
 import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -24,12 +20,11 @@ import java.util.function.Supplier;
  * its stream, as {@link SyncTracker} found just before, on this thread) are taken out of the known
  * names, so the cache sends them when it has them, and as soon as a snapshot brings them otherwise.
  */
-public final class ResubscriptionConfigWatcher implements ConfigWatcher {
-  private final ConfigWatcher delegate;
+public final class ResubscriptionConfigWatcher extends ForwardingConfigWatcher {
   private final Supplier<Set<String>> newlySubscribed;
 
   public ResubscriptionConfigWatcher(ConfigWatcher delegate, Supplier<Set<String>> newlySubscribed) {
-    this.delegate = delegate;
+    super(delegate);
     this.newlySubscribed = newlySubscribed;
   }
 
@@ -47,19 +42,6 @@ public final class ResubscriptionConfigWatcher implements ConfigWatcher {
       known = new HashSet<>(knownResourceNames);
       known.removeAll(added);
     }
-    return delegate.createWatch(ads, request, known, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
-  }
-
-  @Override
-  public DeltaWatch createDeltaWatch(
-      DeltaXdsRequest request,
-      String requesterVersion,
-      Map<String, String> resourceVersions,
-      Set<String> pendingResources,
-      boolean isWildcard,
-      Consumer<DeltaResponse> responseConsumer,
-      boolean hasClusterChanged) {
-    return delegate.createDeltaWatch(
-        request, requesterVersion, resourceVersions, pendingResources, isWildcard, responseConsumer, hasClusterChanged);
+    return delegate().createWatch(ads, request, known, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
   }
 }
