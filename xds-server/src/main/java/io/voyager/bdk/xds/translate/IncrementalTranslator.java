@@ -75,7 +75,9 @@ public final class IncrementalTranslator {
   private final TreeMap<String, ServiceUse> webhookServices = new TreeMap<>();
   private final Map<ServiceKey, Set<String>> clustersOfService = new HashMap<>();
   /** Resolved webhook backends by cluster name (only those of {@link #webhookServices}). */
-  private final TreeMap<String, CachedBackend> webhookBackends = new TreeMap<>();
+  private SortedArrays<CachedBackend> webhookBackends = new SortedArrays<>();
+  /** How many webhook backends the last output's cluster and load assignment lists end with (before the JWKS cluster). */
+  private int outputWebhookBackends;
   /** The shared backends (library, ext-authz, relay): few, re-resolved on every translation. */
   private Map<SharedKey, CachedBackend> sharedBackends = new HashMap<>();
   /**
@@ -174,11 +176,7 @@ public final class IncrementalTranslator {
       routeList = routeOrder.list();
     }
     if (backendsChanged) {
-      List<BackendIr> backends = new ArrayList<>(webhookBackends.size());
-      for (CachedBackend b : webhookBackends.values()) {
-        backends.add(b.backend());
-      }
-      backendList = List.copyOf(backends);
+      backendList = webhookBackends.mapped(CachedBackend::backend);
     }
     if (resultsChanged) {
       resultList = results.list();
@@ -206,6 +204,7 @@ public final class IncrementalTranslator {
     mainRoutes = resources.routes().get(0);
     defaultScope = xds.layout() == RouteLayout.SCOPED ? resources.scopedRoutes().get(0) : null;
     output = resources;
+    outputWebhookBackends = webhookBackends.size();
     return new Translation(resources, resultList);
   }
 
@@ -235,9 +234,26 @@ public final class IncrementalTranslator {
         single ? null : defaultScope,
         routeConfigurations,
         scopeList,
-        clustersChanged ? null : output.clusters(),
-        endpointsChanged ? null : output.endpoints(),
+        !clustersChanged ? output.clusters() : sharedChanged ? null : webhookListOf(output.clusters(), CachedBackend::cluster),
+        !endpointsChanged ? output.endpoints() : sharedChanged ? null : webhookListOf(output.endpoints(), CachedBackend::cla),
         output.secrets());
+  }
+
+  /**
+   * {@code previous} (the last output's clusters or load assignments: the shared backends', the
+   * webhook backends', then for clusters maybe the JWKS cluster) with its webhook part replaced by
+   * the current webhook backends' — as XdsTranslator lays them out; only while no shared backend
+   * changed.
+   */
+  private <T> List<T> webhookListOf(List<T> previous, java.util.function.Function<CachedBackend, T> part) {
+    int shared = output.endpoints().size() - outputWebhookBackends;
+    int tail = previous.size() - shared - outputWebhookBackends;
+    List<T> webhook = webhookBackends.mapped(part);
+    List<T> all = new ArrayList<>(shared + webhook.size() + tail);
+    all.addAll(previous.subList(0, shared));
+    all.addAll(webhook);
+    all.addAll(previous.subList(previous.size() - tail, previous.size()));
+    return List.copyOf(all);
   }
 
   private boolean backendsChanged;
@@ -256,7 +272,8 @@ public final class IncrementalTranslator {
   }
 
   private void putBackend(String cluster, CachedBackend cached) {
-    CachedBackend before = webhookBackends.put(cluster, cached);
+    CachedBackend before = webhookBackends.get(cluster);
+    webhookBackends.put(cluster, cached);
     if (before != cached) {
       backendsChanged = true;
       endpointsChanged = true;
@@ -309,14 +326,17 @@ public final class IncrementalTranslator {
     results.endBulk();
     routeOrder.endBulk();
     scopeOrder.endBulk();
-    webhookBackends.keySet().retainAll(webhookServices.keySet());
+    SortedArrays<CachedBackend> nextBackends = new SortedArrays<>();
+    nextBackends.beginBulk();
     for (Map.Entry<String, ServiceUse> e : webhookServices.entrySet()) {
       ServiceRef service = e.getValue().service;
-      webhookBackends.put(e.getKey(),
+      nextBackends.put(e.getKey(),
           resolve(webhookBackends.get(e.getKey()), service, false, null, input.slicesOf(service.key())));
     }
+    nextBackends.endBulk();
+    webhookBackends = nextBackends;
     byBackend.clear();
-    webhookBackends.values().forEach(b -> byBackend.put(b.backend(), b));
+    webhookBackends.list().forEach(b -> byBackend.put(b.backend(), b));
     sharedBackends.values().forEach(b -> byBackend.put(b.backend(), b));
     Set<WebhookRouteIr> live = Collections.newSetFromMap(new IdentityHashMap<>());
     live.addAll(routeOrder.list());

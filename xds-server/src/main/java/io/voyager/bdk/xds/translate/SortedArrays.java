@@ -111,6 +111,16 @@ final class SortedArrays<V> {
     return (List<V>) List.of(Arrays.copyOf(values, size));
   }
 
+  /** Each value mapped, in key order, as an immutable list. */
+  @SuppressWarnings("unchecked")
+  <T> List<T> mapped(Function<V, T> map) {
+    Object[] out = new Object[size];
+    for (int i = 0; i < size; i++) {
+      out[i] = map.apply((V) values[i]);
+    }
+    return (List<T>) List.of(out);
+  }
+
   /** {@code first}, then each value mapped, then {@code last} if not null, as an immutable list. */
   @SuppressWarnings("unchecked")
   <T> List<T> list(T first, Function<V, T> map, T last) {
