@@ -42,12 +42,12 @@ import java.util.TreeSet;
  * again, still reusing the translation of each book whose spec is equal and the identical
  * messages of each unchanged route and backend (so content versions cached by identity hold).
  *
- * <p>The sorted routes, per-book results and (scoped layout) per-route scopes live in
- * {@link SortedArrays}: a changed book moves array tails and its output lists are array copies,
- * and an output list of a type nothing changed in is handed over as the previous one (the snapshot
- * then skips that type by identity). Still O(books) per translation: finding the changed books in
- * the input list, the array copies of a changed type's lists (and the snapshot's identity walk over
- * them), the sorted backend list after an endpoint change, and, in the single route layout only,
+ * <p>The sorted routes, per-book results, (scoped layout) per-route scopes and webhook backends
+ * live in {@link SortedArrays}: a changed book moves array tails and its output lists are array
+ * copies, and an output list of a type nothing changed in is handed over as the previous one (the
+ * snapshot then skips that type by identity). Still O(books) per translation: finding the changed
+ * books in the input list, the array copies of a changed type's lists (and the snapshot's identity
+ * walk over them), and, in the single route layout only,
  * rebuilding the one RouteConfiguration (all webhook routes) when a route changed — inherent to
  * that layout.
  *
