@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
@@ -43,7 +44,7 @@ class StatusWriterTest {
 
   @Test
   void anAcceptedWriteArrivingDuringAStatusWriteWaitsForItAndBothConditionsStay() throws Exception {
-    client.resource(GatewayWatcherTest.ebd("customer-acme", "book")).create();
+    client.resource(GatewayWatcherTest.ebd("customer-acme", "book")).createOr(NonDeletingOperation::update); // a retried POST (busy machine) must not fail the set-up
     BookStatusLocks locks = new BookStatusLocks();
     AcceptedConditionWriter accepted = new AcceptedConditionWriter(client, locks);
     AtomicReference<Thread> acceptedThread = new AtomicReference<>();
@@ -68,7 +69,7 @@ class StatusWriterTest {
 
   @Test
   void anUnchangedStatusIsNotWrittenAgain() {
-    client.resource(GatewayWatcherTest.ebd("customer-acme", "same")).create();
+    client.resource(GatewayWatcherTest.ebd("customer-acme", "same")).createOr(NonDeletingOperation::update);
     StatusWriter writer = new StatusWriter(client, new BookStatusLocks());
     BookTranslation rejected = new BookTranslation.Rejected("customer-acme", "same", "secret_ref: is required");
     assertThat(writer.write(rejected, live())).isEqualTo(StatusWriter.Result.WRITTEN);
@@ -81,7 +82,7 @@ class StatusWriterTest {
   @Test
   void theBookControllersFieldsAreKept() {
     ExternalBookDefinition book = GatewayWatcherTest.ebd("customer-acme", "phased");
-    client.resource(book).create();
+    client.resource(book).createOr(NonDeletingOperation::update);
     ExternalBookDefinition current = stored("phased");
     current.setStatus(new io.voyager.bdk.model.ExternalBookDefinitionStatus("Ready", 2, 2, "2026-12-05T00:00:00Z", null, null));
     client.resource(current).updateStatus();
