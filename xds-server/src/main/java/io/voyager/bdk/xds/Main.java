@@ -189,6 +189,11 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--debounce-ms", defaultValue = "100", description = "Quiet period before a rebuild. Default: ${DEFAULT-VALUE}.")
   long debounceMs;
 
+  @Option(names = "--first-endpoints-grace-ms", defaultValue = "30000", description = "How long a book added while the"
+      + " gateway runs is held out (404) until its Service has a ready endpoint, so its route never reaches Envoy before its"
+      + " endpoints (503); after that it is routed without. 0: never held. Default: ${DEFAULT-VALUE}.")
+  long firstEndpointsGraceMs;
+
   @Option(names = "--debounce-max-ms", defaultValue = "1000", description = "Longest a burst delays a rebuild. Default: ${DEFAULT-VALUE}.")
   long debounceMaxMs;
 
@@ -370,7 +375,8 @@ public final class Main implements Callable<AutoCloseable> {
       BookStatusLocks statusLocks = new BookStatusLocks();
       GatewayWatcher watcher = new GatewayWatcher(client, settings,
           new IncrementalTranslator(new XdsTranslator(settings.transcoder(), routeLayout)), outputFilter, publisher,
-          Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), registry, statusLocks);
+          Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), Duration.ofMillis(firstEndpointsGraceMs), registry,
+          statusLocks);
       opened.register(watcher);
       NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client, statusLocks), watcher::lastTranslation,
           new NackWriteBack.Quarantining(watcher.quarantine(), watcher::served, watcher::requestRebuild));

@@ -83,6 +83,10 @@ public final class GatewayWatcher implements AutoCloseable {
   private final Quarantine quarantine = new Quarantine();
   /** The books and Services changed since the last rebuild: the translator visits only those. */
   private final PendingChanges pending = new PendingChanges();
+  /** New books held out until their first endpoints (rebuild thread only). */
+  private final FirstEndpointsGate firstEndpoints;
+  /** The rebuild that lets the earliest waiting book through when its grace ends. */
+  private java.util.concurrent.ScheduledFuture<?> graceRebuild;
   /** Which translation produced each recently served version, to tie a NACK to exact inputs. */
   private final TranslationHistory served = new TranslationHistory(SERVED_TRANSLATIONS_KEPT);
   private SharedIndexInformer<ExternalBookDefinition> books;
@@ -118,6 +122,9 @@ public final class GatewayWatcher implements AutoCloseable {
         new BookStatusLocks());
   }
 
+  /** The first-endpoints grace when none is given: long enough for a Pod to start, bounded. */
+  public static final Duration DEFAULT_FIRST_ENDPOINTS_GRACE = Duration.ofSeconds(30);
+
   /**
    * With {@code outputFilter} applied to every translation's resources before they are published
    * (and before their content versions are computed, so versions stay content-derived). Production
@@ -133,7 +140,26 @@ public final class GatewayWatcher implements AutoCloseable {
       Duration debounceMax,
       MeterRegistry registry,
       BookStatusLocks statusLocks) {
-    this(client, settings, translator, outputFilter, publisher, debounceQuiet, debounceMax, registry,
+    this(client, settings, translator, outputFilter, publisher, debounceQuiet, debounceMax, DEFAULT_FIRST_ENDPOINTS_GRACE,
+        registry, statusLocks);
+  }
+
+  /**
+   * With a book added while the gateway runs held out until its Service has a ready endpoint, for
+   * at most {@code firstEndpointsGrace} (zero: never held; see {@link FirstEndpointsGate}).
+   */
+  public GatewayWatcher(
+      KubernetesClient client,
+      GatewaySettings settings,
+      IncrementalTranslator translator,
+      UnaryOperator<XdsResources> outputFilter,
+      SnapshotPublisher publisher,
+      Duration debounceQuiet,
+      Duration debounceMax,
+      Duration firstEndpointsGrace,
+      MeterRegistry registry,
+      BookStatusLocks statusLocks) {
+    this(client, settings, translator, outputFilter, publisher, debounceQuiet, debounceMax, firstEndpointsGrace, registry,
         new StatusWriter(client, statusLocks), StatusWriteQueue.Runner.singleThread("xds-status-writer"));
   }
 
@@ -146,10 +172,12 @@ public final class GatewayWatcher implements AutoCloseable {
       SnapshotPublisher publisher,
       Duration debounceQuiet,
       Duration debounceMax,
+      Duration firstEndpointsGrace,
       MeterRegistry registry,
       StatusWriteQueue.Writer statusWriter,
       StatusWriteQueue.Runner statusRunner) {
     this.client = client;
+    this.firstEndpoints = new FirstEndpointsGate(firstEndpointsGrace);
     this.outputFilter = outputFilter;
     this.settings = settings;
     this.translator = translator;
@@ -435,7 +463,7 @@ public final class GatewayWatcher implements AutoCloseable {
     long start = System.nanoTime();
     InputChanges changes = pending.drain();
     GatewayInput sources = new GatewayInput(settings, bookSources(), sliceViews());
-    GatewayInput input = new GatewayInput(settings, sources.books(), sources.slices(), quarantine.heldOut(sources),
+    GatewayInput input = new GatewayInput(settings, sources.books(), sources.slices(), heldOut(sources, changes, start),
         jwksDocument(), edgeCertificate());
     Translation translation = filtered(translator.translate(input, changes));
     long nanos = System.nanoTime() - start;
@@ -457,6 +485,37 @@ public final class GatewayWatcher implements AutoCloseable {
     }
     lastBooks = byKey;
     statusWrites.offer(translation.books());
+  }
+
+  /**
+   * The books to leave out: those Envoy refused ({@link Quarantine}) and new books waiting for their
+   * first endpoints ({@link FirstEndpointsGate}). A book is new when this rebuild's changes name it
+   * and the last translation did not have it (the first rebuild has no new books).
+   */
+  private Map<String, String> heldOut(GatewayInput sources, InputChanges changes, long now) {
+    if (last.get() != null) {
+      for (String key : changes.books()) {
+        if (!lastBooks.containsKey(key)) {
+          firstEndpoints.added(key, now);
+        }
+      }
+    }
+    Map<String, String> refused = quarantine.heldOut(sources);
+    Map<String, String> waiting = firstEndpoints.holding(sources, now);
+    if (graceRebuild != null) {
+      graceRebuild.cancel(false);
+      graceRebuild = null;
+    }
+    Duration expiry = firstEndpoints.nextExpiry(now);
+    if (expiry != null) {
+      graceRebuild = executor.schedule(debouncer::signal, expiry.toNanos() + 1, TimeUnit.NANOSECONDS);
+    }
+    if (waiting.isEmpty()) {
+      return refused;
+    }
+    Map<String, String> both = new HashMap<>(waiting);
+    both.putAll(refused);
+    return both;
   }
 
   /** The book as the informer last saw it, or null when it is gone. */

@@ -28,6 +28,8 @@ public final class StatusWriter implements StatusWriteQueue.Writer {
   public static final String CONDITION = "WebhooksRouted";
   /** Reason of a False {@value #CONDITION} while Envoy's refusal holds the book out of the gateway. */
   public static final String HELD_OUT = "EnvoyRejected";
+  /** Reason of a new book held out until its Service has a ready endpoint. */
+  public static final String AWAITING_ENDPOINTS = "AwaitingEndpoints";
 
   private final KubernetesClient client;
 
@@ -73,7 +75,8 @@ public final class StatusWriter implements StatusWriteQueue.Writer {
       return new Condition(CONDITION, "False", "InvalidWebhookIntegration", r.reason(), now, generation);
     }
     if (translation instanceof BookTranslation.HeldOut h) {
-      return new Condition(CONDITION, "False", HELD_OUT, h.reason(), now, generation);
+      return new Condition(CONDITION, "False", FirstEndpointsGate.isWaitMessage(h.reason()) ? AWAITING_ENDPOINTS : HELD_OUT,
+          h.reason(), now, generation);
     }
     return new Condition(CONDITION, "True", "Routed", "webhook routes are served by the gateway", now, generation);
   }

@@ -64,8 +64,8 @@ class GatewayWatcherStatusTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     publisher = new SnapshotPublisher("bdk-gateway", registry);
     watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
-        UnaryOperator.identity(), publisher, Duration.ofMillis(20), Duration.ofMillis(200), registry,
-        new BlockingWriter(new StatusWriter(client, new BookStatusLocks())), StatusWriteQueue.Runner.singleThread("test-status-writer"));
+        UnaryOperator.identity(), publisher, Duration.ofMillis(20), Duration.ofMillis(200),
+        GatewayWatcher.DEFAULT_FIRST_ENDPOINTS_GRACE, registry, new BlockingWriter(new StatusWriter(client, new BookStatusLocks())), StatusWriteQueue.Runner.singleThread("test-status-writer"));
     watcher.start();
   }
 
@@ -85,10 +85,10 @@ class GatewayWatcherStatusTest {
 
   @Test
   void aHangingStatusWriteDoesNotDelayTheNextSnapshot() {
-    client.resource(GatewayWatcherTest.ebd("customer-a", "first")).create();
+    GatewayWatcherTest.createRoutable(client, "customer-a", "first");
     await().atMost(WAIT).until(() -> writeEntered.getCount() == 0);
 
-    client.resource(GatewayWatcherTest.ebd("customer-a", "second")).create();
+    GatewayWatcherTest.createRoutable(client, "customer-a", "second");
 
     await().atMost(WAIT).until(() -> served("k8s/customer-a/second/8080"));
     assertThat(releaseWrites.getCount()).as("published while the first status write was still blocked").isEqualTo(1);

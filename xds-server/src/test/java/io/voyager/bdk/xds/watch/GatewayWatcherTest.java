@@ -56,6 +56,12 @@ class GatewayWatcherTest {
         .build();
   }
 
+  /** A book whose Service already has a ready endpoint (as a deployment makes them): routed at once. */
+  static void createRoutable(KubernetesClient client, String ns, String name) {
+    client.resource(slice(ns, name, "http", 9000, true)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+    client.resource(ebd(ns, name)).create();
+  }
+
   static ExternalBookDefinition ebd(String ns, String name) {
     ExternalBookDefinition ebd = new ExternalBookDefinition();
     ebd.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName(name).build());
@@ -84,7 +90,7 @@ class GatewayWatcherTest {
     String initial = version();
     assertThat(initial).isNotEmpty();
 
-    client.resource(ebd("customer-a", "acme")).create();
+    createRoutable(client, "customer-a", "acme");
     await().atMost(Duration.ofSeconds(10)).until(() -> !version().equals(initial));
     String path = WebhookRoutes.publicPath("customer-a", "acme", "github");
     assertThat(publisher.current().orElseThrow().routes().resources().values().iterator().next().toString()).contains(path);
@@ -103,19 +109,51 @@ class GatewayWatcherTest {
   }
 
   @Test
-  void anEndpointSliceChangeProducesANewVersion() {
+  void aNewBookIsHeldOutUntilItsFirstEndpointThenRoutedWithThemInOneSnapshot() {
     client.resource(ebd("customer-a", "acme")).create();
-    await().atMost(Duration.ofSeconds(10)).until(() -> version().contains("rds=") && publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/acme/8080"));
-    String before = version();
-    client.resource(slice("customer-a", "acme", "http", 9000, true)).create();
-    await().atMost(Duration.ofSeconds(10)).until(() -> !version().equals(before));
-    var cla = publisher.current().orElseThrow().endpoints().resources().get("k8s/customer-a/acme/8080");
+    // Held out, not routed: no route or cluster until the Service has a ready endpoint, and its status says why.
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme").get();
+      assertThat(stored.getStatus()).isNotNull();
+      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
+        assertThat(c.type()).isEqualTo(StatusWriter.CONDITION);
+        assertThat(c.status()).isEqualTo("False");
+        assertThat(c.reason()).isEqualTo(StatusWriter.AWAITING_ENDPOINTS);
+        assertThat(c.message()).contains("customer-a/acme");
+      });
+    });
+    String path = WebhookRoutes.publicPath("customer-a", "acme", "github");
+    assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/acme/8080");
+    assertThat(publisher.current().orElseThrow().routes().resources().toString()).doesNotContain(path);
+
+    // A slice without a ready endpoint is not enough.
+    double buildsBefore = builds();
+    client.resource(slice("customer-a", "acme", "http", 9000, false)).create();
+    await().atMost(Duration.ofSeconds(10)).until(() -> builds() > buildsBefore && watcher.lastTranslation().books().stream()
+        .anyMatch(b -> b.name().equals("acme") && b instanceof io.voyager.bdk.xds.ir.BookTranslation.HeldOut));
+    assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/acme/8080");
+
+    // Ready: the route, the cluster and its endpoints arrive in the same snapshot.
+    client.resource(slice("customer-a", "acme", "http", 9000, true)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/acme/8080"));
+    var snapshot = publisher.current().orElseThrow();
+    assertThat(snapshot.routes().resources().toString()).contains(path);
+    var cla = snapshot.endpoints().resources().get("k8s/customer-a/acme/8080");
     assertThat(cla.getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress().getSocketAddress().getPortValue()).isEqualTo(9000);
+
+    // Once routed, a book is never held again: its endpoints going away change its endpoints only.
+    String routed = version();
+    client.resource(slice("customer-a", "acme", "http", 9000, false)).update();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !version().equals(routed));
+    assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-a/acme/8080");
+    assertThat(publisher.current().orElseThrow().endpoints().resources().get("k8s/customer-a/acme/8080").getEndpointsCount())
+        .isZero();
   }
 
   @Test
   void unchangedInputIsNotPushedAgain() {
-    client.resource(ebd("customer-a", "acme")).create();
+    createRoutable(client, "customer-a", "acme");
     await().atMost(Duration.ofSeconds(10)).until(() -> publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/acme/8080"));
     // the status write and a no-op edit (a label) change nothing routed: no rebuild, no push
     await().atMost(Duration.ofSeconds(10)).until(() -> client.resources(ExternalBookDefinition.class)
@@ -139,7 +177,7 @@ class GatewayWatcherTest {
 
   @Test
   void aStatusReplacedByAnotherWriterIsWrittenBackWithoutARebuild() {
-    client.resource(ebd("customer-a", "acme")).create();
+    createRoutable(client, "customer-a", "acme");
     await().atMost(Duration.ofSeconds(10)).until(() -> status("customer-a", "acme") != null);
     double buildsBefore = builds();
     client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
@@ -161,7 +199,7 @@ class GatewayWatcherTest {
     bad.setSpec(Fixtures.book("customer-a", "bad", new io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration(
         "github", "webhook", null, null, null)).spec());
     client.resource(bad).create();
-    client.resource(ebd("customer-b", "good")).create();
+    createRoutable(client, "customer-b", "good");
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("bad").get();
       assertThat(stored.getStatus()).isNotNull();
@@ -212,7 +250,7 @@ class GatewayWatcherTest {
             new io.voyager.bdk.model.Hmac("md5", "X-Sig", null, "base32", null, null)),
         null)).spec());
     client.resource(md5).create();
-    client.resource(ebd("customer-b", "good")).create();
+    createRoutable(client, "customer-b", "good");
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("md5").get();
       assertThat(stored.getStatus()).isNotNull();
@@ -307,5 +345,45 @@ class GatewayWatcherTest {
 
     assertThat(libraryRoute().hasRoute()).isTrue();
     assertThat(inlineJwks()).contains(issuer.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.ES256));
+  }
+
+  @Test
+  void aNewBookWhoseServiceNeverGetsEndpointsIsRoutedOnceItsGraceHasPassed() throws Exception {
+    watcher.close();
+    GatewaySettings settings = GatewaySettings.defaults();
+    registry = new SimpleMeterRegistry();
+    publisher = new SnapshotPublisher("bdk-gateway", registry);
+    watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
+        java.util.function.UnaryOperator.identity(), publisher, Duration.ofMillis(20), Duration.ofMillis(200),
+        Duration.ofMillis(300), registry, new BookStatusLocks());
+    watcher.start();
+
+    client.resource(ebd("customer-a", "lonely")).create();
+    // Nothing else happens: the grace's end alone brings the rebuild that routes it (Envoy answers 503 as before).
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/lonely/8080"));
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("lonely").get();
+      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
+        assertThat(c.type()).isEqualTo(StatusWriter.CONDITION);
+        assertThat(c.status()).isEqualTo("True");
+      });
+    });
+  }
+
+  @Test
+  void booksPresentWhenTheWatcherStartsAreNeverHeld() throws Exception {
+    client.resource(ebd("customer-a", "existing")).create();
+    await().atMost(Duration.ofSeconds(10)).until(() -> client.resources(ExternalBookDefinition.class)
+        .inNamespace("customer-a").withName("existing").get().getStatus() != null);
+    watcher.close();
+    GatewaySettings settings = GatewaySettings.defaults();
+    registry = new SimpleMeterRegistry();
+    publisher = new SnapshotPublisher("bdk-gateway", registry);
+    watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
+        publisher, Duration.ofMillis(20), Duration.ofMillis(200), registry);
+    watcher.start();
+    // A restart does not take a running book's route away while its backend has no endpoints.
+    assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-a/existing/8080");
   }
 }
