@@ -5,12 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
+import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.xds.translate.RouteLayout;
+import io.voyager.bdk.xds.watch.StatusWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -218,6 +220,55 @@ class RouteLayoutsEndToEndTest {
     steadyStatuses.forEach((status, count) -> seen.put(status, count.get()));
     assertThat(seen).as("answers to the unchanged book meanwhile").containsOnlyKeys(200);
     assertThat(seen.get(200)).isGreaterThan(10);
+  }
+
+  /**
+   * Make-before-break for a new book's first endpoints: its ExternalBookDefinition written before
+   * its Service has an EndpointSlice, the book is held out (404, its status says it awaits its
+   * endpoints) — never routed to a cluster without endpoints (Envoy's 503 "no healthy upstream") —
+   * and served once they arrive. A book written later with endpoints, once served, shows Envoy has
+   * every snapshot since the first book's.
+   */
+  @Test
+  void aBookWhoseEndpointsComeLaterAnswers404UntilThenNever503() {
+    String name = "late";
+    Integration late = new Integration("late", "github", "late-late-credentials", GENEROUS, null);
+    Integration marker = new Integration("marker", "github", "marker-marker-credentials", GENEROUS, null);
+    String secret = "late-" + UUID.randomUUID();
+    books.putSecret(GLOBEX, late.secretName(), List.of(secret));
+    books.putSecret(GLOBEX, marker.secretName(), List.of(secret));
+    String latePath = WebhookRoutes.publicPath(GLOBEX, name, late.name());
+    String markerPath = WebhookRoutes.publicPath(GLOBEX, "marker", marker.name());
+
+    books.createWithoutEndpoints(GLOBEX, name, "late-type", churnBackend.port(), List.of(late));
+    await(name + " status").atMost(CONVERGE).until(() -> routedCondition(name) != null);
+    books.create(GLOBEX, "marker", "marker-type", churnBackend.port(), List.of(marker));
+    awaitServed(markerPath, marker, secret);
+
+    Answer before = postSigned(latePath, late, secret);
+    assertThat(before.status()).as("a book without endpoints yet: " + before.body()).isEqualTo(404);
+    Condition waiting = routedCondition(name);
+    assertThat(waiting.status()).isEqualTo("False");
+    assertThat(waiting.reason()).isEqualTo(StatusWriter.AWAITING_ENDPOINTS);
+
+    books.publishEndpoints(GLOBEX, name, churnBackend.port());
+    awaitServed(latePath, late, secret);
+    await(name + " status routed").atMost(CONVERGE).until(() -> "True".equals(routedCondition(name).status()));
+
+    for (String book : List.of(name, "marker")) {
+      stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(GLOBEX).withName(book).delete();
+    }
+    await("late and marker removed").atMost(CONVERGE).until(() ->
+        gateway.post(latePath, "{}").status() == 404 && gateway.post(markerPath, "{}").status() == 404);
+  }
+
+  /** Book {@code name}'s gateway condition ({@value StatusWriter#CONDITION}), or null before the gateway wrote one. */
+  private static Condition routedCondition(String name) {
+    ExternalBookDefinition book = stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(GLOBEX).withName(name).get();
+    if (book == null || book.getStatus() == null || book.getStatus().conditions() == null) {
+      return null;
+    }
+    return book.getStatus().conditions().stream().filter(c -> StatusWriter.CONDITION.equals(c.type())).findFirst().orElse(null);
   }
 
   /**

@@ -82,7 +82,21 @@ final class WebhookBooks {
    */
   ExternalBookDefinition create(String namespace, String name, String bookType, int backendPort,
       List<Integration> integrations) {
+    publishEndpoints(namespace, name, backendPort);
+    return createWithoutEndpoints(namespace, name, bookType, backendPort, integrations);
+  }
+
+  /** Publishes Service {@code namespace/name}'s EndpointSlice: {@code 127.0.0.1:backendPort}, ready. */
+  void publishEndpoints(String namespace, String name, int backendPort) {
     stack.endpoints().publish(namespace, name, SERVICE_PORT_NAME, LocalStack.LOCALHOST, backendPort);
+  }
+
+  /**
+   * Creates the ExternalBookDefinition {@code namespace/name} routing to Service port
+   * {@code backendPort} before its Service has any EndpointSlice (see {@link #publishEndpoints}).
+   */
+  ExternalBookDefinition createWithoutEndpoints(String namespace, String name, String bookType, int backendPort,
+      List<Integration> integrations) {
     ExternalBookDefinition book = new ExternalBookDefinition();
     book.getMetadata().setNamespace(namespace);
     book.getMetadata().setName(name);
