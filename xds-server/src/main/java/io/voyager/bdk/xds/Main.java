@@ -186,7 +186,7 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--max-transcode-response-bytes", defaultValue = "4194304", description = "Largest gRPC response transcoded. Default: ${DEFAULT-VALUE}.")
   int maxTranscodeResponseBytes;
 
-  @Option(names = "--debounce-ms", defaultValue = "100", description = "Quiet period before a rebuild. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--debounce-ms", defaultValue = "100", description = "Quiet period that coalesces events following a rebuild (a change after a pause rebuilds at once). Default: ${DEFAULT-VALUE}.")
   long debounceMs;
 
   @Option(names = "--first-endpoints-grace-ms", defaultValue = "30000", description = "How long a book added while the"

@@ -14,8 +14,11 @@ import java.util.function.LongSupplier;
  * that costs T (a rebuild at 10,000 books) then keeps the executor busy at most half the time, and
  * a slow stream of events (one write every few hundred milliseconds, each past {@code quiet}) is
  * coalesced into runs at most every T instead of one run per event. A single change after a pause
- * still runs after {@code quiet} alone. Runs happen on the given executor (single-threaded, so
- * runs never overlap).
+ * (nothing pending or running, and the last run ended more than {@code quiet} plus its own
+ * duration ago) runs at once:
+ * the leading edge, so one book's change is not delayed by the quiet period; signals that follow it
+ * are coalesced as above into a trailing run. Runs happen on the given executor (single-threaded,
+ * so runs never overlap).
  */
 public final class Debouncer {
   private final ScheduledExecutorService executor;
@@ -31,6 +34,7 @@ public final class Debouncer {
   private boolean ran;
   /** The last run followed the one before it closely: signals keep coming. */
   private boolean streaming;
+  private boolean running;
 
   public Debouncer(ScheduledExecutorService executor, Duration quiet, Duration max, Runnable action) {
     this(executor, quiet, max, action, System::nanoTime);
@@ -49,8 +53,14 @@ public final class Debouncer {
 
   public synchronized void signal() {
     long now = nanoTime.getAsLong();
+    // A run starting now would not follow the last one closely (the rule that makes a stream).
+    boolean paused = scheduled == null && !running && (!ran || now - lastEnd > quietNanos + lastDuration);
     if (firstSignal < 0) {
       firstSignal = now;
+    }
+    if (paused) {
+      scheduled = executor.schedule(this::fire, 0, TimeUnit.NANOSECONDS);
+      return;
     }
     if (scheduled != null) {
       scheduled.cancel(false);
@@ -66,6 +76,7 @@ public final class Debouncer {
     synchronized (this) {
       firstSignal = -1;
       scheduled = null;
+      running = true;
     }
     long start = nanoTime.getAsLong();
     try {
@@ -73,6 +84,7 @@ public final class Debouncer {
     } finally {
       long end = nanoTime.getAsLong();
       synchronized (this) {
+        running = false;
         streaming = ran && start - lastEnd <= quietNanos + lastDuration;
         lastEnd = end;
         lastDuration = end - start;

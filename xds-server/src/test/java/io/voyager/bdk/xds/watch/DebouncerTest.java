@@ -33,15 +33,36 @@ class DebouncerTest {
   }
 
   @Test
-  void aSingleSignalRunsAfterTheQuietPeriod() {
+  void aSingleSignalAfterAPauseRunsAtOnce() {
+    debouncer.signal();
+    assertThat(executor.lastDelayMillis()).as("the leading edge").isZero();
+    executor.runPending();
+    assertThat(runs).hasValue(1);
+
+    now.addAndGet(5_000 * MS);
+    debouncer.signal();
+    assertThat(executor.lastDelayMillis()).isZero();
+  }
+
+  @Test
+  void signalsRightAfterALeadingRunWaitForTheQuietPeriod() {
+    debouncer.signal();
+    executor.runPending();
+    now.addAndGet(20 * MS);
+    debouncer.signal();
+    assertThat(executor.lastDelayMillis()).isEqualTo(100);
+    now.addAndGet(50 * MS);
     debouncer.signal();
     assertThat(executor.lastDelayMillis()).isEqualTo(100);
     executor.runPending();
-    assertThat(runs).hasValue(1);
+    assertThat(runs).as("the burst after the leading run: one trailing run").hasValue(2);
   }
 
   @Test
   void aBurstRunsAtTheLatestMaxAfterItsFirstSignal() {
+    debouncer.signal();
+    executor.runPending(); // the leading run
+    now.addAndGet(10 * MS);
     debouncer.signal();
     now.addAndGet(950 * MS);
     debouncer.signal();
@@ -72,10 +93,10 @@ class DebouncerTest {
     debouncer.signal();
     assertThat(executor.lastDelayMillis()).isEqualTo(250);
     executor.runPending();
-    // after a pause longer than the last run: the quiet period again
+    // after a pause longer than the quiet period plus the last run: at once again
     now.addAndGet(2_000 * MS);
     debouncer.signal();
-    assertThat(executor.lastDelayMillis()).isEqualTo(100);
+    assertThat(executor.lastDelayMillis()).isZero();
   }
 
   @Test
