@@ -334,7 +334,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       List<EnvoyAdmin> admins, LocalStack stack, long rxBefore) throws Exception {
     EnvoyVersionWatch watch = admins.size() > 1 ? new EnvoyVersionWatch(admins, t0) : null;
     double probe = awaitStatus(http, url, served, t0, watch);
-    long bytes = settledRxBytes(stack) - rxBefore;
+    long bytes = settledRxBytes(stack, watch) - rxBefore;
     double[] perEnvoy;
     if (watch == null) {
       perEnvoy = new double[] {probe};
@@ -388,12 +388,22 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   /**
    * The received-bytes counter once it stops moving (stats flush every few seconds is not involved:
    * the admin endpoint reads the counter live; a push may still be arriving right after the path
-   * serves, e.g. endpoints after routes): read until two reads 50 ms apart agree.
+   * serves, e.g. endpoints after routes): read until two reads 50 ms apart agree. With several
+   * Envoys ({@code watch} not null) each is polled meanwhile, so an Envoy that takes the change
+   * while the bytes settle — the probed one, usually — is timed when it did, not when the
+   * benchmark got round to reading it afterwards (that wait made the stack's own Envoy look the
+   * slowest of three by the settling time).
    */
-  private static long settledRxBytes(LocalStack stack) {
+  private static long settledRxBytes(LocalStack stack, EnvoyVersionWatch watch) {
+    if (watch != null) {
+      watch.poll();
+    }
     long previous = rxBytes(stack);
     for (int i = 0; i < 40; i++) {
       LockSupport.parkNanos(50_000_000);
+      if (watch != null) {
+        watch.poll();
+      }
       long now = rxBytes(stack);
       if (now == previous) {
         return now;
