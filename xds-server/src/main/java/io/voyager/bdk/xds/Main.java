@@ -345,6 +345,10 @@ public final class Main implements Callable<AutoCloseable> {
       jwtSettings = jwt.settings();
       edge = edgeSettings();
       tls = adsTls.tls();
+      if (firstEndpointsGraceMs < 0) {
+        throw new IllegalArgumentException("first-endpoints-grace-ms: must be at least 0 (0: a new book is never held), got "
+            + firstEndpointsGraceMs);
+      }
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

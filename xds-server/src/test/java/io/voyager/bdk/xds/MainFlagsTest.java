@@ -84,6 +84,7 @@ class MainFlagsTest {
       "--plaintext --request-headers-timeout 10s | not an ISO-8601 duration",
       "--plaintext --http2-initial-stream-window-bytes 100 | http2-initial-stream-window-bytes: must be at least 65535",
       "--plaintext --webhook-client-rate 0 | webhook-client-rate: must be at least 1",
+      "--plaintext --first-endpoints-grace-ms -1 | first-endpoints-grace-ms: must be at least 0",
       "--plaintext --https-listener-port 8080 | https-listener-port: 8080 is also --listener-port"})
   void edgeAndTlsFlagsAreCheckedBeforeAnythingStartsNamingTheFlag(String args, String why) {
     assertThatThrownBy(() -> Main.start((JWT + (args == null ? "" : args)).trim().split(" ")))
