@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -86,59 +87,72 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     answer(request, responses);
   }
 
+  /**
+   * Begins the check on this thread (route, signature); the replay pre-read, the rate limit and the
+   * replay creates continue on NATS's replies when the state is shared, and the response is sent
+   * from the last continuation: no thread waits for a NATS round trip.
+   */
   private void answer(CheckRequest request, StreamObserver<CheckResponse> responses) {
     long start = System.nanoTime();
-    WebhookCheck.Step step = begin(request);
-    if (step instanceof WebhookCheck.Step.Accepted accepted && wake != null && accepted.wakeLease().isPresent()) {
-      long decided = System.nanoTime() - start;
-      wake.admit(accepted.wakeLease().get()).whenComplete((outcome, error) -> {
-        long resumed = System.nanoTime();
-        CheckOutcome answer = error == null && (outcome == WakeGate.Outcome.READY || outcome == WakeGate.Outcome.WOKEN)
-            ? finish(accepted)
-            : WebhookCheck.waking(accepted, WAKING_RETRY_AFTER_SECONDS);
-        respond(request, responses, answer, decided + (System.nanoTime() - resumed));
-      });
-      return;
+    begin(request).thenCompose(step -> {
+      if (step instanceof WebhookCheck.Step.Accepted accepted && wake != null && accepted.wakeLease().isPresent()) {
+        long decided = System.nanoTime() - start;
+        return wake.admit(accepted.wakeLease().get()).handle((outcome, error) -> {
+          long resumed = System.nanoTime();
+          CompletableFuture<CheckOutcome> answer = error == null && (outcome == WakeGate.Outcome.READY || outcome == WakeGate.Outcome.WOKEN)
+              ? finish(accepted)
+              : CompletableFuture.completedFuture(WebhookCheck.waking(accepted, WAKING_RETRY_AFTER_SECONDS));
+          return answer.thenAccept(outcome1 -> respond(request, responses, outcome1, decided + (System.nanoTime() - resumed)));
+        }).thenCompose(f -> f);
+      }
+      CompletableFuture<CheckOutcome> outcome = step instanceof WebhookCheck.Step.Accepted accepted
+          ? finish(accepted) : CompletableFuture.completedFuture(((WebhookCheck.Step.Done) step).outcome());
+      return outcome.thenAccept(o -> respond(request, responses, o, System.nanoTime() - start));
+    }).exceptionally(error -> {
+      LOG.error("event=check_failed error={}", error.toString());
+      respond(request, responses, internalError(), System.nanoTime() - start);
+      return null;
+    });
+  }
+
+  private void respond(StreamObserver<CheckResponse> responses, CheckResponse response) {
+    try {
+      responses.onNext(response);
+      responses.onCompleted();
+    } catch (RuntimeException e) {
+      // Envoy gave up on the check (its timeout) and cancelled the call.
+      LOG.info("event=check_response_dropped error={}", e.toString());
     }
-    CheckOutcome outcome = step instanceof WebhookCheck.Step.Accepted accepted
-        ? finish(accepted) : ((WebhookCheck.Step.Done) step).outcome();
-    respond(request, responses, outcome, System.nanoTime() - start);
   }
 
   private void respond(CheckRequest request, StreamObserver<CheckResponse> responses, CheckOutcome outcome, long nanos) {
     metrics.record(outcome, Duration.ofNanos(nanos));
     log(request, outcome);
-    try {
-      responses.onNext(CheckResponses.of(outcome));
-      responses.onCompleted();
-    } catch (RuntimeException e) {
-      // Envoy gave up on a held check (its timeout) and cancelled the call.
-      LOG.info("event=check_response_dropped error={}", e.toString());
-    }
+    respond(responses, CheckResponses.of(outcome));
   }
 
-  private WebhookCheck.Step begin(CheckRequest request) {
+  private CompletableFuture<WebhookCheck.Step> begin(CheckRequest request) {
     if (request.getAttributes().getContextExtensionsCount() == 0) {
       // Every route of ours either gives ext_authz its context or skips it: none means no route.
       AttributeContext.HttpRequest http = request.getAttributes().getRequest().getHttp();
-      return new WebhookCheck.Step.Done(new CheckOutcome.Denied("unknown", DenyReason.NO_ROUTE,
-          "no route for " + http.getMethod() + " " + http.getPath(), List.of()));
+      return CompletableFuture.completedFuture(new WebhookCheck.Step.Done(new CheckOutcome.Denied("unknown", DenyReason.NO_ROUTE,
+          "no route for " + http.getMethod() + " " + http.getPath(), List.of())));
     }
     try {
       AttributeContext.HttpRequest http = request.getAttributes().getRequest().getHttp();
-      return check.begin(request.getAttributes().getContextExtensionsMap(), headers(http), body(http));
+      return check.beginAsync(request.getAttributes().getContextExtensionsMap(), headers(http), body(http));
     } catch (RuntimeException e) {
       LOG.error("event=check_failed error={}", e.toString());
-      return new WebhookCheck.Step.Done(internalError());
+      return CompletableFuture.completedFuture(new WebhookCheck.Step.Done(internalError()));
     }
   }
 
-    private CheckOutcome finish(WebhookCheck.Step.Accepted accepted) {
+  private CompletableFuture<CheckOutcome> finish(WebhookCheck.Step.Accepted accepted) {
     try {
-      return check.finish(accepted);
+      return check.finishAsync(accepted);
     } catch (RuntimeException e) {
       LOG.error("event=check_failed error={}", e.toString());
-      return internalError();
+      return CompletableFuture.completedFuture(internalError());
     }
   }
 
@@ -148,8 +162,8 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
 
   /** The decision for one request, without holding for a waking book; public for the in-process benchmark. */
   public CheckOutcome decide(CheckRequest request) {
-    WebhookCheck.Step step = begin(request);
-    return step instanceof WebhookCheck.Step.Accepted accepted ? finish(accepted) : ((WebhookCheck.Step.Done) step).outcome();
+    return begin(request).thenCompose(step -> step instanceof WebhookCheck.Step.Accepted accepted
+        ? finish(accepted) : CompletableFuture.completedFuture(((WebhookCheck.Step.Done) step).outcome())).join();
   }
 
   /** Envoy's raw {@code header_map} when sent (repeated headers stay apart), else the merged map. */

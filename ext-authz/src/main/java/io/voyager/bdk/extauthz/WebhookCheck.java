@@ -19,6 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decides one webhook: route context → signature (with timestamp tolerance) → replay → rate
@@ -38,6 +41,7 @@ import java.util.UUID;
  * </ul>
  */
 public final class WebhookCheck {
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookCheck.class);
 
   private final SecretSource secrets;
   private final ReplayStore replays;
@@ -91,41 +95,63 @@ public final class WebhookCheck {
 
   /** Route context → signature → replay → rate limit; nothing is recorded as delivered yet. */
   public Step begin(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
+    return beginAsync(contextExtensions, headers, body).join();
+  }
+
+  /**
+   * {@link #begin} without blocking: the route and the signature are decided on the calling
+   * thread; the replay pre-read and the rate limit (NATS round trips when the state is shared)
+   * continue on their replies. The future never fails: a shared state that cannot be reached or
+   * answers late (its timeout) is a 503 denial (fail closed), any other error an internal error.
+   */
+  public CompletableFuture<Step> beginAsync(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
     String scheme = schemeTag(contextExtensions.get(WebhookAuthContext.SCHEME));
+    RouteContext route;
+    Verified verified;
     try {
-      RouteContext route = RouteContext.parse(contextExtensions, defaults);
-      Verified verified = route.scheme().verify(new WebhookRequest(headers, body), secrets.secrets(route.secret()),
+      route = RouteContext.parse(contextExtensions, defaults);
+      verified = route.scheme().verify(new WebhookRequest(headers, body), secrets.secrets(route.secret()),
           new Freshness(clock.instant(), route.tolerance()));
-      if (replays.seen(route.endpointKey(), verified.replayKeys())) {
-        return new Step.Done(replay(scheme, verified));
-      }
-      RateLimitDecision rate = rateLimiter.take(route.endpointKey(), route.rateLimit());
-      if (!rate.allowed()) {
-        return new Step.Done(new CheckOutcome.Denied(scheme, DenyReason.RATE_LIMITED,
-            "rate limit of " + route.rateLimit().ratePerSecond() + "/s (burst " + route.rateLimit().burst() + ") exceeded; retry after "
-                + rate.retryAfterSeconds() + " s", rate.headers()));
-      }
-      return new Step.Accepted(scheme, route, verified, rate);
     } catch (WebhookDenied denied) {
-      return new Step.Done(new CheckOutcome.Denied(scheme, denied.reason(), denied.getMessage(), List.of()));
+      return CompletableFuture.completedFuture(new Step.Done(new CheckOutcome.Denied(scheme, denied.reason(), denied.getMessage(), List.of())));
     } catch (SharedStateUnavailable e) {
-      return new Step.Done(stateUnavailable(scheme, e));
+      return CompletableFuture.completedFuture(new Step.Done(stateUnavailable(scheme, e)));
     }
+    CompletableFuture<Step> step = replays.seenAsync(route.endpointKey(), verified.replayKeys()).thenCompose(seen -> {
+      if (seen) {
+        return CompletableFuture.completedFuture(new Step.Done(replay(scheme, verified)));
+      }
+      return rateLimiter.takeAsync(route.endpointKey(), route.rateLimit()).thenApply(rate -> {
+        if (!rate.allowed()) {
+          return new Step.Done(new CheckOutcome.Denied(scheme, DenyReason.RATE_LIMITED,
+              "rate limit of " + route.rateLimit().ratePerSecond() + "/s (burst " + route.rateLimit().burst() + ") exceeded; retry after "
+                  + rate.retryAfterSeconds() + " s", rate.headers()));
+        }
+        return new Step.Accepted(scheme, route, verified, rate);
+      });
+    });
+    return step.exceptionally(error -> new Step.Done(failure(scheme, error)));
   }
 
   /** Records the delivery (refusing it as a replay if a duplicate got there first) and allows it. */
   public CheckOutcome finish(Step.Accepted accepted) {
+    return finishAsync(accepted).join();
+  }
+
+  /** {@link #finish} without blocking: the replay creates continue on their replies. The future never fails (see {@link #beginAsync}). */
+  public CompletableFuture<CheckOutcome> finishAsync(Step.Accepted accepted) {
     String scheme = accepted.scheme();
     RouteContext route = accepted.route();
     Verified verified = accepted.verified();
     Duration window = route.tolerance().multipliedBy(2);
-    try {
-      if (!replays.firstDelivery(route.endpointKey(), verified.replayKeys(), window)) {
-        return replay(scheme, verified);
-      }
-    } catch (SharedStateUnavailable e) {
-      return stateUnavailable(scheme, e);
-    }
+    return replays.firstDeliveryAsync(route.endpointKey(), verified.replayKeys(), window)
+        .thenApply(first -> first ? allowed(accepted) : replay(scheme, verified))
+        .exceptionally(error -> failure(scheme, error));
+  }
+
+  private static CheckOutcome allowed(Step.Accepted accepted) {
+    RouteContext route = accepted.route();
+    Verified verified = accepted.verified();
     String webhookId = verified.deliveryId() != null && io.voyager.bdk.model.WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
         ? verified.deliveryId() : UUID.randomUUID().toString();
     List<Header> upstream = new ArrayList<>(4);
@@ -137,7 +163,17 @@ public final class WebhookCheck {
         io.voyager.bdk.extauthz.replay.ReplayRelease.headerValue(route.endpointKey(), verified.replayKeys())));
     List<Header> response = new ArrayList<>(accepted.rate().headers());
     response.add(0, new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
-    return new CheckOutcome.Allowed(scheme, webhookId, upstream, response);
+    return new CheckOutcome.Allowed(accepted.scheme(), webhookId, upstream, response);
+  }
+
+  /** A failed step: the shared state unavailable (503, fail closed); anything else an internal error (still a denial). */
+  private static CheckOutcome failure(String scheme, Throwable error) {
+    Throwable cause = io.voyager.bdk.extauthz.shared.AsyncNats.unwrap(error);
+    if (cause instanceof SharedStateUnavailable e) {
+      return stateUnavailable(scheme, e);
+    }
+    LOG.error("event=check_failed error={}", cause.toString());
+    return new CheckOutcome.Denied(scheme, DenyReason.INTERNAL_ERROR, "internal error while checking the webhook", List.of());
   }
 
   /** The answer to a webhook whose book did not wake in time: 503, retry later. */

@@ -4,15 +4,18 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.PublishOptions;
-import io.nats.client.api.MessageInfo;
-import io.nats.client.api.PublishAck;
 import io.voyager.bdk.extauthz.replay.ReplayDigest;
+import io.voyager.bdk.extauthz.shared.AsyncNats;
 import io.voyager.bdk.extauthz.shared.SharedState;
 import io.voyager.bdk.extauthz.shared.SharedStateSettings;
-import java.io.IOException;
+import io.voyager.bdk.extauthz.shared.SharedStateUnavailable;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -47,22 +50,48 @@ import java.util.concurrent.atomic.LongAdder;
  * one replica. Time is each replica's wall clock: a replica whose clock runs behind refills less
  * (never more: elapsed time is never negative).
  *
+ * <p>Leases (no NATS round trip for most webhooks): a take that reaches the shared bucket takes up
+ * to {@link #leaseSize} tokens at once — a tenth of the burst, at least 1, never more than the
+ * bucket holds — in that one compare-and-set; it spends one and this replica keeps the rest as its
+ * lease for the endpoint, spending them on the next takes without asking NATS. Every token a
+ * replica grants was taken from the shared key first, so over the bucket's lifetime the replicas
+ * together never grant more than the one bucket allows. What leases change is when: tokens leased
+ * before an interval can be spent in it, so across {@code R} replicas at most
+ * {@code burst + rate × t + R × leaseSize} deliveries pass in any {@code t} seconds (overshoot at
+ * most {@code R × leaseSize}; none with {@code burst < 20}, where the lease is one token). A
+ * replica that dies, restarts or drops an idle lease ({@link #LEASE_IDLE}) with tokens in it only
+ * under-admits: those tokens were taken from the shared bucket and are not given back. A lease is
+ * for one policy: a changed rate or burst drops it. The {@code RateLimit} header of a take served
+ * from a lease counts the tokens the shared bucket held when the lease was taken.
+ *
+ * <p>Asynchronous: {@link #takeAsync} never blocks a thread. A take served from a lease completes
+ * at once; a take that must reach NATS sends a direct get and/or a compare-and-set publish and
+ * completes from their replies. Takes on endpoints of one stripe reach NATS one after another (each
+ * waits, as a continuation, for the previous one), so within a replica only other replicas' writes
+ * can make a compare-and-set lose; every request carries the shared state's timeout.
+ *
  * <p>Any NATS failure or timeout throws {@link io.voyager.bdk.extauthz.shared.SharedStateUnavailable}.
  */
 public final class JetStreamRateLimiter implements RateLimits {
   static final int MAX_ATTEMPTS = 8;
   private static final int WRONG_LAST_SEQUENCE = 10071;
-  private static final int NO_MESSAGE_FOUND = 10037;
-  private static final String STREAM = "KV_" + SharedStateSettings.RATE_LIMIT_BUCKET;
   private static final String SUBJECT_PREFIX = "$KV." + SharedStateSettings.RATE_LIMIT_BUCKET + ".";
 
-  /** Locks striping the endpoints: takes on one endpoint queue up in this replica instead of racing each other's writes. */
+  /** The share of an endpoint's burst one replica may lease at once. */
+  static final double LEASE_FRACTION = 0.1;
+  /** A lease not spent from for this long is dropped (its tokens are lost: under-admission only). */
+  static final Duration LEASE_IDLE = Duration.ofSeconds(60);
+
+  /** Stripes of the endpoints: takes on one stripe reach NATS one after another in this replica. */
   private static final int STRIPES = 256;
 
   private final SharedState state;
   private final Clock clock;
   private final LongAdder contention = new LongAdder();
   private final Object[] stripes = new Object[STRIPES];
+  /** Per stripe (guarded by its monitor): the last take that reaches NATS; the next one starts when it is done. */
+  @SuppressWarnings("unchecked")
+  private final CompletableFuture<RateLimitDecision>[] tails = new CompletableFuture[STRIPES];
   /**
    * Endpoints whose bucket this replica found empty, with the (epoch) nanosecond before which no
    * token can be back: other replicas only take tokens, never add any, so refusing until then
@@ -76,10 +105,13 @@ public final class JetStreamRateLimiter implements RateLimits {
   private final Cache<String, Revision> written;
   /** Endpoints whose remembered revision was stale lately: other replicas take from them too, so read first. */
   private final Cache<String, Boolean> shared;
+  /** Per endpoint key: the tokens this replica leased from the shared bucket and has not spent yet. */
+  private final Cache<String, Lease> leases;
   /** How long an endpoint found written by another replica is read before each write. */
   static final java.time.Duration SHARED_FOR = java.time.Duration.ofSeconds(10);
   private final LongAdder staleRevisions = new LongAdder();
   private final LongAdder reads = new LongAdder();
+  private final LongAdder leaseGrants = new LongAdder();
 
   public JetStreamRateLimiter(SharedState state, Clock clock) {
     this.state = state;
@@ -90,11 +122,57 @@ public final class JetStreamRateLimiter implements RateLimits {
     this.emptyUntil = Caffeine.newBuilder().maximumSize(100_000).build();
     this.written = Caffeine.newBuilder().maximumSize(100_000).build();
     this.shared = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(SHARED_FOR).build();
+    this.leases = Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(LEASE_IDLE).build();
+  }
+
+  /** Tokens one compare-and-set leases for {@code policy}: a tenth of the burst, at least 1. */
+  public static int leaseSize(RateLimitPolicy policy) {
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.floor(policy.burst() * LEASE_FRACTION)));
+  }
+
+  /** Blocks for {@link #takeAsync} (tests and callers without continuations). */
+  @Override
+  public RateLimitDecision take(String endpointKey, RateLimitPolicy policy) {
+    try {
+      return takeAsync(endpointKey, policy).join();
+    } catch (CompletionException e) {
+      if (AsyncNats.unwrap(e) instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
   }
 
   @Override
-  public RateLimitDecision take(String endpointKey, RateLimitPolicy policy) {
+  public CompletableFuture<RateLimitDecision> takeAsync(String endpointKey, RateLimitPolicy policy) {
     String key = ReplayDigest.of("rate-limit", endpointKey).hex();
+    int stripe = (key.hashCode() & 0x7fffffff) % STRIPES;
+    synchronized (stripes[stripe]) {
+      CompletableFuture<RateLimitDecision> tail = tails[stripe];
+      if (tail == null || tail.isDone()) {
+        tails[stripe] = null;
+        RateLimitDecision local = local(key, policy);
+        if (local != null) {
+          return CompletableFuture.completedFuture(local);
+        }
+        CompletableFuture<RateLimitDecision> atBucket = fromBucket(key, policy);
+        if (!atBucket.isDone()) {
+          tails[stripe] = atBucket;
+        }
+        return atBucket;
+      }
+      // another take on this stripe is at NATS: continue after it (it may have leased tokens)
+      CompletableFuture<RateLimitDecision> next = tail.handle((d, e) -> null).thenCompose(ignored -> {
+        RateLimitDecision local = local(key, policy);
+        return local != null ? CompletableFuture.completedFuture(local) : fromBucket(key, policy);
+      });
+      tails[stripe] = next;
+      return next;
+    }
+  }
+
+  /** Decided without NATS: refused while the bucket is known empty, or granted from this replica's lease; null otherwise. */
+  private RateLimitDecision local(String key, RateLimitPolicy policy) {
     Long until = emptyUntil.getIfPresent(key);
     if (until != null) {
       long now = nowNanos();
@@ -104,66 +182,101 @@ public final class JetStreamRateLimiter implements RateLimits {
       }
       emptyUntil.invalidate(key);
     }
-    SharedState.Buckets buckets = state.buckets();
-    String subject = SUBJECT_PREFIX + key;
-    synchronized (stripes[(key.hashCode() & 0x7fffffff) % STRIPES]) {
-      try {
-        Revision remembered = shared.getIfPresent(key) == null ? written.getIfPresent(key) : null;
-        boolean wasStale = false;
-        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-          Revision last = remembered != null ? remembered : read(buckets, subject);
-          if (wasStale) {
-            wasStale = false;
-            if (last.holdsBucket()) {
-              // another replica wrote the key since this one did: read it first from now on. (A key
-              // that its TTL removed holds no bucket: that is this replica's own bucket refilled.)
-              shared.put(key, Boolean.TRUE);
+    Lease lease = leases.getIfPresent(key);
+    if (lease == null) {
+      return null;
+    }
+    RateLimitDecision granted = lease.spend(policy);
+    if (granted == null) {
+      leases.invalidate(key);
+      return null;
+    }
+    leaseGrants.increment();
+    return granted;
+  }
+
+  /** One take at the shared bucket (leasing what it may), failing with {@link SharedStateUnavailable}. */
+  private CompletableFuture<RateLimitDecision> fromBucket(String key, RateLimitPolicy policy) {
+    try {
+      SharedState.Buckets buckets = state.buckets();
+      Revision remembered = shared.getIfPresent(key) == null ? written.getIfPresent(key) : null;
+      return attempt(buckets, key, policy, remembered, false, 0)
+          .handle((decision, error) -> {
+            if (error != null) {
+              throw AsyncNats.unavailable(state, "rate_limit", error);
             }
-          }
-          TokenBucket bucket = last.bucket().copy();
-          long now = nowNanos();
-          RateLimitDecision decision = bucket.take(now, policy);
-          if (!decision.allowed()) {
-            if (remembered != null) {
-              // what this replica wrote last may be stale: decide on the key's current revision
-              remembered = null;
-              attempt--;
-              continue;
+            return decision;
+          });
+    } catch (SharedStateUnavailable e) {
+      return CompletableFuture.failedFuture(e);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(state.unavailable("rate_limit", e));
+    }
+  }
+
+  /**
+   * One compare-and-set attempt: on {@code remembered} (this replica's last write) when given, else
+   * on the key as read now. A write that lost to another replica's is retried on the new revision,
+   * at most {@link #MAX_ATTEMPTS} times (a stale remembered revision is not counted).
+   */
+  private CompletableFuture<RateLimitDecision> attempt(SharedState.Buckets buckets, String key, RateLimitPolicy policy,
+      Revision remembered, boolean wasStale, int attempt) {
+    if (attempt >= MAX_ATTEMPTS) {
+      contention.increment();
+      return CompletableFuture.completedFuture(new RateLimitDecision(false, policy, 0, 1, (long) Math.ceil(policy.windowSeconds())));
+    }
+    CompletableFuture<Revision> revision = remembered != null ? CompletableFuture.completedFuture(remembered) : read(buckets, key);
+    return revision.thenCompose(last -> {
+      if (wasStale && last.holdsBucket()) {
+        // another replica wrote the key since this one did: read it first from now on. (A key
+        // that its TTL removed holds no bucket: that is this replica's own bucket refilled.)
+        shared.put(key, Boolean.TRUE);
+      }
+      TokenBucket bucket = last.bucket().copy();
+      long now = nowNanos();
+      int taken = bucket.takeUpTo(now, policy, leaseSize(policy));
+      if (taken == 0) {
+        if (remembered != null) {
+          // what this replica wrote last may be stale: decide on the key's current revision
+          return attempt(buckets, key, policy, null, false, attempt);
+        }
+        leases.invalidate(key);
+        emptyUntil.put(key, now + (long) Math.ceil((1 - bucket.tokens()) / policy.ratePerSecond() * 1e9));
+        return CompletableFuture.completedFuture(bucket.decision(false, policy, 0));
+      }
+      int ttlSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+          (long) Math.ceil(bucket.nanosUntilFull(policy) / 1e9)));
+      PublishOptions options = PublishOptions.builder()
+          .expectedLastSubjectSequence(last.sequence())
+          .messageTtlSeconds(ttlSeconds)
+          .build();
+      return buckets.jetStream().publishAsync(SUBJECT_PREFIX + key, format(bucket), options)
+          .orTimeout(state.settings().timeout().toNanos(), TimeUnit.NANOSECONDS)
+          .handle((ack, error) -> {
+            if (error == null) {
+              written.put(key, new Revision(ack.getSeqno(), bucket, true));
+              if (taken > 1) {
+                leases.put(key, new Lease(policy, taken - 1, bucket.copy()));
+              } else {
+                leases.invalidate(key);
+              }
+              return CompletableFuture.completedFuture(bucket.decision(true, policy, taken - 1));
             }
-            emptyUntil.put(key, now + (long) Math.ceil((1 - bucket.tokens()) / policy.ratePerSecond() * 1e9));
-            return decision;
-          }
-          int ttlSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
-              (long) Math.ceil(bucket.nanosUntilFull(policy) / 1e9)));
-          try {
-            PublishAck ack = buckets.jetStream().publish(subject, format(bucket), PublishOptions.builder()
-                .expectedLastSubjectSequence(last.sequence())
-                .messageTtlSeconds(ttlSeconds)
-                .build());
-            written.put(key, new Revision(ack.getSeqno(), bucket, true));
-            return decision;
-          } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() != WRONG_LAST_SEQUENCE) {
-              throw e;
+            JetStreamApiException api = AsyncNats.apiError(error);
+            if (api == null || api.getApiErrorCode() != WRONG_LAST_SEQUENCE) {
+              return CompletableFuture.<RateLimitDecision>failedFuture(error);
             }
             written.invalidate(key);
             if (remembered != null) {
               // another replica wrote the key since this one did, or its TTL removed it: read it
               staleRevisions.increment();
-              wasStale = true;
-              remembered = null;
-              attempt--; // a stale guess is not contention
-              continue;
+              return attempt(buckets, key, policy, null, true, attempt); // a stale guess is not contention
             }
-            // another replica took a token meanwhile: read its revision and try again
-          }
-        }
-        contention.increment();
-        return new RateLimitDecision(false, policy, 0, 1, (long) Math.ceil(policy.windowSeconds()));
-      } catch (IOException | JetStreamApiException | RuntimeException e) {
-        throw state.unavailable("rate_limit", e);
-      }
-    }
+            // another replica took tokens meanwhile: read its revision and try again
+            return attempt(buckets, key, policy, null, false, attempt + 1);
+          })
+          .thenCompose(f -> f);
+    });
   }
 
   /** Writes on a remembered revision that another replica (or the key's TTL) had made stale; the take then read the key. */
@@ -176,9 +289,17 @@ public final class JetStreamRateLimiter implements RateLimits {
     return reads.sum();
   }
 
-  private Revision read(SharedState.Buckets buckets, String subject) throws IOException, JetStreamApiException {
+  /** Takes granted from this replica's leases, without a NATS round trip. */
+  public long leaseGrants() {
+    return leaseGrants.sum();
+  }
+
+  private CompletableFuture<Revision> read(SharedState.Buckets buckets, String key) {
     reads.increment();
-    return last(buckets, subject);
+    return AsyncNats.last(buckets, state, SharedStateSettings.RATE_LIMIT_BUCKET, key).thenApply(last -> {
+      boolean holdsBucket = last.holdsValue() && last.data().length > 0;
+      return new Revision(last.sequence(), holdsBucket ? parse(last.data()) : new TokenBucket(), holdsBucket);
+    });
   }
 
   /** Takes that gave up after {@link #MAX_ATTEMPTS} lost compare-and-sets (answered 429). */
@@ -192,18 +313,25 @@ public final class JetStreamRateLimiter implements RateLimits {
    */
   private record Revision(long sequence, TokenBucket bucket, boolean holdsBucket) {}
 
-  /** Reads the key's last message: none (never written or gone), a deletion or TTL marker (no data), or a bucket. */
-  private static Revision last(SharedState.Buckets buckets, String subject) throws IOException, JetStreamApiException {
-    try {
-      MessageInfo info = buckets.management().getLastMessage(STREAM, subject);
-      byte[] data = info.getData();
-      boolean holdsBucket = data != null && data.length > 0;
-      return new Revision(info.getSeq(), holdsBucket ? parse(data) : new TokenBucket(), holdsBucket);
-    } catch (JetStreamApiException e) {
-      if (e.getApiErrorCode() == NO_MESSAGE_FOUND) {
-        return new Revision(0, new TokenBucket(), false);
+  /** Tokens leased for one policy, not spent yet, and the shared bucket as the lease left it (for the headers). */
+  private static final class Lease {
+    private final RateLimitPolicy policy;
+    private final TokenBucket sharedAfter;
+    private int tokens;
+
+    Lease(RateLimitPolicy policy, int tokens, TokenBucket sharedAfter) {
+      this.policy = policy;
+      this.tokens = tokens;
+      this.sharedAfter = sharedAfter;
+    }
+
+    /** Spends one token under {@code policy}; null when none is left or the policy changed. */
+    synchronized RateLimitDecision spend(RateLimitPolicy wanted) {
+      if (tokens <= 0 || !policy.equals(wanted)) {
+        return null;
       }
-      throw e;
+      tokens--;
+      return sharedAfter.decision(true, policy, tokens);
     }
   }
 

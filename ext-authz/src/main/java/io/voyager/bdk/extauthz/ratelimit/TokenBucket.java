@@ -27,6 +27,39 @@ final class TokenBucket {
   }
 
   synchronized RateLimitDecision take(long nowNanos, RateLimitPolicy policy) {
+    refill(nowNanos, policy);
+    boolean allowed = tokens >= 1;
+    if (allowed) {
+      tokens -= 1;
+    }
+    return decision(allowed, policy, 0);
+  }
+
+  /**
+   * Refills to {@code nowNanos} and takes as many whole tokens as there are, at most {@code atMost}
+   * (a replica's lease, {@link JetStreamRateLimiter}); 0 when the bucket holds less than one.
+   */
+  synchronized int takeUpTo(long nowNanos, RateLimitPolicy policy, int atMost) {
+    refill(nowNanos, policy);
+    int taken = (int) Math.min(atMost, Math.floor(tokens));
+    if (taken > 0) {
+      tokens -= taken;
+    }
+    return Math.max(0, taken);
+  }
+
+  /**
+   * The answer to a take on this bucket as it is now: {@code held} more tokens are held elsewhere for
+   * this endpoint (a lease), counted as remaining.
+   */
+  synchronized RateLimitDecision decision(boolean allowed, RateLimitPolicy policy, int held) {
+    double left = tokens + held;
+    long retryAfter = allowed ? 0 : (long) Math.ceil((1 - tokens) / policy.ratePerSecond());
+    long reset = (long) Math.ceil(Math.max(0, policy.burst() - left) / policy.ratePerSecond());
+    return new RateLimitDecision(allowed, policy, (int) Math.floor(left), Math.max(allowed ? 0 : 1, retryAfter), reset);
+  }
+
+  private void refill(long nowNanos, RateLimitPolicy policy) {
     if (tokens < 0) {
       tokens = policy.burst();
     } else {
@@ -34,13 +67,6 @@ final class TokenBucket {
       tokens = Math.min(policy.burst(), tokens + elapsed * policy.ratePerSecond());
     }
     lastNanos = nowNanos;
-    boolean allowed = tokens >= 1;
-    if (allowed) {
-      tokens -= 1;
-    }
-    long retryAfter = allowed ? 0 : (long) Math.ceil((1 - tokens) / policy.ratePerSecond());
-    long reset = (long) Math.ceil((policy.burst() - tokens) / policy.ratePerSecond());
-    return new RateLimitDecision(allowed, policy, (int) Math.floor(tokens), Math.max(allowed ? 0 : 1, retryAfter), reset);
   }
 
   /** Nanoseconds until this bucket is full again; a full bucket is the same as a new one. */

@@ -2,6 +2,7 @@ package io.voyager.bdk.extauthz.replay;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What ext-authz remembers of the deliveries it accepted, per endpoint, for their replay window.
@@ -36,4 +37,22 @@ public interface ReplayStore {
    * @return how many live entries were forgotten
    */
   int release(String endpointKey, List<ReplayDigest> digests);
+
+  /** {@link #seen} without blocking the caller; by default decided at once on the caller's thread. */
+  default CompletableFuture<Boolean> seenAsync(String endpointKey, List<String> replayKeys) {
+    try {
+      return CompletableFuture.completedFuture(seen(endpointKey, replayKeys));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** {@link #firstDelivery} without blocking the caller; by default decided at once on the caller's thread. */
+  default CompletableFuture<Boolean> firstDeliveryAsync(String endpointKey, List<String> replayKeys, Duration window) {
+    try {
+      return CompletableFuture.completedFuture(firstDelivery(endpointKey, replayKeys, window));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
 }

@@ -285,6 +285,102 @@ class JetStreamStateTest {
   }
 
   @Test
+  void leasedTokensServeMostTakesWithoutNatsAndTheReplicasTogetherGrantExactlyTheBurst() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z")); // never advanced: no refill
+    JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
+    JetStreamRateLimiter b = new JetStreamRateLimiter(replicaB, time);
+    RateLimitPolicy policy = new RateLimitPolicy(10, 100);
+    assertThat(JetStreamRateLimiter.leaseSize(policy)).isEqualTo(10);
+    String endpoint = "ep-rate-lease-" + UUID.randomUUID();
+
+    int allowed = 0;
+    for (int i = 0; i < 130; i++) {
+      allowed += (i % 3 == 0 ? a : b).take(endpoint, policy).allowed() ? 1 : 0;
+    }
+    assertThat(allowed).as("every granted token was leased from the one shared bucket").isEqualTo(100);
+    assertThat(a.leaseGrants() + b.leaseGrants()).as("nine of each ten grants come from a lease").isEqualTo(90);
+    RateLimitDecision refused = a.take(endpoint, policy);
+    assertThat(refused.allowed()).isFalse();
+    assertThat(refused.retryAfterSeconds()).isEqualTo(1);
+  }
+
+  @Test
+  void twoReplicasExceedTheLimitByAtMostTheirLeasesAndADeadReplicasLeaseOnlyUnderAdmits() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    RateLimitPolicy policy = new RateLimitPolicy(10, 100);
+    int lease = JetStreamRateLimiter.leaseSize(policy);
+    String endpoint = "ep-rate-lease-bound-" + UUID.randomUUID();
+    JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
+    JetStreamRateLimiter b = new JetStreamRateLimiter(replicaB, time);
+
+    // each replica takes one and keeps nine leased; then the shared bucket refills to its burst
+    assertThat(a.take(endpoint, policy).allowed()).isTrue();
+    assertThat(b.take(endpoint, policy).allowed()).isTrue();
+    time.advance(Duration.ofSeconds(10));
+    // within one instant (t = 0) the two replicas grant the full bucket plus what they held
+    int burstWindow = 0;
+    for (int i = 0; i < 200; i++) {
+      burstWindow += (i % 2 == 0 ? a : b).take(endpoint, policy).allowed() ? 1 : 0;
+    }
+    assertThat(burstWindow).as("burst + rate x 0 s + 2 replicas x lease").isLessThanOrEqualTo(policy.burst() + 2 * lease)
+        .isEqualTo(policy.burst() + 2 * (lease - 1));
+
+    // a replica that dies holding a lease: its tokens never come back, the survivor only under-admits
+    String other = "ep-rate-lease-dead-" + UUID.randomUUID();
+    JetStreamRateLimiter dying = new JetStreamRateLimiter(replicaA, time);
+    assertThat(dying.take(other, policy).allowed()).isTrue();
+    dying = null; // gone, with lease - 1 tokens leased
+    JetStreamRateLimiter survivor = new JetStreamRateLimiter(replicaB, time);
+    int granted = 0;
+    for (int i = 0; i < 200; i++) {
+      granted += survivor.take(other, policy).allowed() ? 1 : 0;
+    }
+    assertThat(granted).isEqualTo(policy.burst() - lease);
+    // time refills the shared bucket as usual: the lost lease costs nothing after that
+    time.advance(Duration.ofSeconds(10));
+    granted = 0;
+    for (int i = 0; i < 200; i++) {
+      granted += survivor.take(other, policy).allowed() ? 1 : 0;
+    }
+    assertThat(granted).isEqualTo(policy.burst());
+  }
+
+  @Test
+  void asynchronousTakesAndCreatesFromOneThreadAllCompleteAndStayExact() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
+    JetStreamRateLimiter b = new JetStreamRateLimiter(replicaB, time);
+    JetStreamReplayStore replaysA = replays(replicaA);
+    JetStreamReplayStore replaysB = replays(replicaB);
+    RateLimitPolicy policy = new RateLimitPolicy(1, 50);
+    String endpoint = "ep-async-" + UUID.randomUUID();
+
+    // issued without waiting for any answer (no thread blocks per round trip), then collected
+    List<java.util.concurrent.CompletableFuture<RateLimitDecision>> takes = new ArrayList<>();
+    List<java.util.concurrent.CompletableFuture<Boolean>> creates = new ArrayList<>();
+    for (int i = 0; i < 80; i++) {
+      takes.add((i % 2 == 0 ? a : b).takeAsync(endpoint, policy));
+      // two deliveries per id, on different replicas, sharing both keys in opposite orders
+      List<String> keys = List.of("id:" + (i / 2), "sig:" + (i / 2));
+      creates.add((i % 2 == 0 ? replaysA : replaysB).firstDeliveryAsync(endpoint, i % 2 == 0 ? keys : List.of(keys.get(1), keys.get(0)), Duration.ofMinutes(10)));
+    }
+    long allowed = takes.stream().map(java.util.concurrent.CompletableFuture::join).filter(RateLimitDecision::allowed).count();
+    long gaveUp = a.contention() + b.contention();
+    assertThat(allowed).isLessThanOrEqualTo(50).isGreaterThanOrEqualTo(50 - gaveUp * JetStreamRateLimiter.leaseSize(policy));
+    // what is left (leased or shared) is granted once the race is over, and no more
+    long more = 0;
+    for (int i = 0; i < 80; i++) {
+      more += (i % 2 == 0 ? a : b).take(endpoint, policy).allowed() ? 1 : 0;
+    }
+    assertThat(allowed + more).isEqualTo(50);
+    for (int i = 0; i < 80; i += 2) {
+      assertThat(creates.get(i).join() ^ creates.get(i + 1).join()).as("exactly one of delivery %d's two copies is first", i / 2).isTrue();
+    }
+    assertThat(replaysB.seenAsync(endpoint, List.of("id:7")).join()).isTrue();
+    assertThat(replaysA.seenAsync(endpoint, List.of("id:70")).join()).isFalse();
+  }
+
+  @Test
   void stateSurvivesANatsServerRestartAndFailsClosedWhileItIsDown() {
     String endpoint = "ep-restart";
     List<String> keys = List.of("kept-" + UUID.randomUUID());
