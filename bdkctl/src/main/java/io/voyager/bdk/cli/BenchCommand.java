@@ -26,9 +26,14 @@ final class BenchCommand {
         description = "Concurrent Check calls over all connections, each followed by the next when answered (default: ${DEFAULT-VALUE}).")
     int inFlight;
 
+    @Option(names = "--state", defaultValue = "both",
+        description = "Where the replay and rate-limit state lives: memory (ext-authz without --nats-url), jetstream (key-value on "
+            + "NATS, as ext-authz --nats-url keeps it) or both, one after the other, reported apart (default: ${DEFAULT-VALUE}).")
+    String state;
+
     @Option(names = "--nats-url",
-        description = "Keep replay and rate-limit state in JetStream key-value on this NATS server, as ext-authz --nats-url does "
-            + "(default: in memory).")
+        description = "For --state jetstream/both: this NATS server (default: the pinned nats-server, started for the run on an "
+            + "ephemeral port).")
     String natsUrl;
 
     @Override
@@ -40,7 +45,24 @@ final class BenchCommand {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
             "--seconds, --warmup-seconds, --connections, --in-flight: " + e.getMessage());
       }
-      CheckBenchmark.run(settings, natsUrl, System.out);
+      if (!java.util.List.of("memory", "jetstream", "both").contains(state)) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--state must be memory, jetstream or both; got '" + state + "'");
+      }
+      if (!state.equals("jetstream")) {
+        CheckBenchmark.run(settings, null, System.out);
+      }
+      if (!state.equals("memory")) {
+        if (natsUrl != null) {
+          CheckBenchmark.run(settings, natsUrl, System.out);
+        } else {
+          java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("bdk-check-bench-nats");
+          try (io.voyager.bdk.nats.NatsServerProcess nats = io.voyager.bdk.nats.NatsServerProcess.startEphemeral(
+              io.voyager.bdk.nats.NatsServerBinary.checkoutRoot(), dir)) {
+            CheckBenchmark.run(settings, nats.url(), System.out);
+          }
+        }
+      }
       return 0;
     }
   }

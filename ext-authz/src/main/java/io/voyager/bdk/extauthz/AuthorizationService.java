@@ -42,6 +42,8 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
   private final CheckMetrics metrics;
   private final Executor secretReads;
   private final WakeGate wake;
+  private final int maxInFlight;
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   /** Decides every check on the calling thread (for servers that run calls on their own executor). */
   public AuthorizationService(WebhookCheck check, CheckMetrics metrics) {
@@ -62,6 +64,12 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
    * @param wake holds webhooks for books that sleep when idle; null: such routes are checked like any other
    */
   public AuthorizationService(WebhookCheck check, CheckMetrics metrics, Executor secretReads, WakeGate wake) {
+    this(check, metrics, secretReads, wake, ExtAuthzServer.MAX_CHECKS_IN_FLIGHT);
+  }
+
+  /** @param maxInFlight checks in progress at most; a call beyond is refused (RESOURCE_EXHAUSTED: Envoy answers 503) */
+  public AuthorizationService(WebhookCheck check, CheckMetrics metrics, Executor secretReads, WakeGate wake, int maxInFlight) {
+    this.maxInFlight = maxInFlight;
     this.check = check;
     this.metrics = metrics;
     this.secretReads = secretReads;
@@ -76,6 +84,12 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
    */
   @Override
   public void check(CheckRequest request, StreamObserver<CheckResponse> responses) {
+    if (inFlight.incrementAndGet() > maxInFlight) {
+      inFlight.decrementAndGet();
+      LOG.warn("event=check_refused reason=too_many_in_flight max={}", maxInFlight);
+      responses.onError(io.grpc.Status.RESOURCE_EXHAUSTED.withDescription("too many checks in progress").asRuntimeException());
+      return;
+    }
     if (check.mayWaitForSecret(request.getAttributes().getContextExtensionsMap())) {
       try {
         secretReads.execute(() -> answer(request, responses));
@@ -116,6 +130,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
   }
 
   private void respond(StreamObserver<CheckResponse> responses, CheckResponse response) {
+    inFlight.decrementAndGet();
     try {
       responses.onNext(response);
       responses.onCompleted();

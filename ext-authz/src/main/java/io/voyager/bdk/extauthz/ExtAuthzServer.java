@@ -36,11 +36,17 @@ public final class ExtAuthzServer implements AutoCloseable {
    * Bounds of the caches.
    *
    * @param secretFailureTtl how long a failed Secret read is remembered (no API call meanwhile)
+   * @param maxChecksInFlight checks in progress at most ({@link #MAX_CHECKS_IN_FLIGHT} by default)
    */
   public record Limits(long maxSecrets, Duration secretIdle, Duration secretFailureTtl, BoundedReplayStore.Budget replay,
-      long maxBuckets, WakeGate.Settings wake) {
+      long maxBuckets, WakeGate.Settings wake, int maxChecksInFlight) {
     public Limits(long maxSecrets, Duration secretIdle, Duration secretFailureTtl, BoundedReplayStore.Budget replay, long maxBuckets) {
       this(maxSecrets, secretIdle, secretFailureTtl, replay, maxBuckets, WakeGate.Settings.standard());
+    }
+
+    public Limits(long maxSecrets, Duration secretIdle, Duration secretFailureTtl, BoundedReplayStore.Budget replay, long maxBuckets,
+        WakeGate.Settings wake) {
+      this(maxSecrets, secretIdle, secretFailureTtl, replay, maxBuckets, wake, MAX_CHECKS_IN_FLIGHT);
     }
 
     public static Limits standard() {
@@ -98,7 +104,7 @@ public final class ExtAuthzServer implements AutoCloseable {
       return t;
     });
     this.service = new AuthorizationService(new WebhookCheck(secrets, replayStore, limiter, defaults, clock), new CheckMetrics(registry),
-        secretReads, wake);
+        secretReads, wake, limits.maxChecksInFlight());
     this.replayReleases = new ReplayReleaseService(replayStore, registry);
     Gauge.builder("bdk.extauthz.watched.secrets", secrets, KubernetesSecretSource::watchedSecrets)
         .description("Secrets cached and watched").register(registry);
@@ -129,24 +135,11 @@ public final class ExtAuthzServer implements AutoCloseable {
     return MoreExecutors.directExecutor();
   }
 
-  /** Checks waiting for a thread, per thread, at most (beyond: the call is refused and Envoy answers 503). */
-  static final int QUEUED_CHECKS_PER_THREAD = 64;
-
   /**
-   * The executor for gRPC calls when the state is shared: each check waits for a few NATS round
-   * trips, which must not block the network threads. Bounded threads and a bounded queue
-   * ({@link #QUEUED_CHECKS_PER_THREAD} per thread: far more than Envoy's 2 s ext_authz timeout lets
-   * wait), so a flood costs bounded memory; daemon threads.
+   * Checks in progress at most (the calls beyond are refused with RESOURCE_EXHAUSTED and Envoy
+   * answers 503): checks waiting for NATS replies hold no thread, so this bounds their memory.
    */
-  public static ExecutorService sharedStateGrpcExecutor(int threads) {
-    AtomicInteger n = new AtomicInteger();
-    return new java.util.concurrent.ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-        new java.util.concurrent.ArrayBlockingQueue<>(threads * QUEUED_CHECKS_PER_THREAD), r -> {
-          Thread t = new Thread(r, "check-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
-  }
+  public static final int MAX_CHECKS_IN_FLIGHT = 2048;
 
   static void registerSharedStateMetrics(MeterRegistry registry, SharedState shared, JetStreamRateLimiter limiter) {
     FunctionCounter.builder("bdk.extauthz.state.failures", shared, SharedState::failures)

@@ -101,9 +101,10 @@ public final class Main implements Callable<AutoCloseable> {
       description = "With --nats-url: storage of the rate-limit bucket (default: ${DEFAULT-VALUE} = 16 MiB).")
   long rateLimitKvMaxBytes;
 
-  @Option(names = "--check-threads", defaultValue = "32",
-      description = "With --nats-url: threads deciding checks (each waits for NATS round trips) (default: ${DEFAULT-VALUE}).")
-  int checkThreads;
+  @Option(names = "--max-checks-in-flight", defaultValue = "2048",
+      description = "Checks in progress at most (with --nats-url they wait for NATS replies, holding no thread); beyond, a call is "
+          + "refused and Envoy answers 503 (default: ${DEFAULT-VALUE}).")
+  int maxChecksInFlight;
 
   @Option(names = "--max-rate-buckets", defaultValue = "100000", description = "Rate-limit buckets kept at most (default: ${DEFAULT-VALUE}).")
   long maxBuckets;
@@ -139,10 +140,10 @@ public final class Main implements Callable<AutoCloseable> {
       throw new CommandLine.ParameterException(cli, "--replay-memory-bytes/--replay-endpoint-share-bytes: " + e.getMessage());
     }
     SharedStateSettings sharedSettings = null;
+    if (maxChecksInFlight < 1 || maxChecksInFlight > 1_000_000) {
+      throw new CommandLine.ParameterException(cli, "--max-checks-in-flight must be from 1 to 1000000; got " + maxChecksInFlight);
+    }
     if (natsUrl != null) {
-      if (checkThreads < 1 || checkThreads > 1024) {
-        throw new CommandLine.ParameterException(cli, "--check-threads must be from 1 to 1024; got " + checkThreads);
-      }
       try {
         io.nats.client.Options.builder().server(natsUrl);
       } catch (RuntimeException e) {
@@ -181,7 +182,8 @@ public final class Main implements Callable<AutoCloseable> {
       ExtAuthzServer server;
       try {
         server = started.register(new ExtAuthzServer(client, defaults,
-            new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), Duration.ofSeconds(secretFailureTtlSeconds), replayBudget, maxBuckets, wake),
+            new ExtAuthzServer.Limits(maxSecrets, Duration.ofHours(1), Duration.ofSeconds(secretFailureTtlSeconds), replayBudget, maxBuckets, wake,
+                maxChecksInFlight),
             shared, registry, Clock.systemUTC(), Ticker.systemTicker()));
       } catch (RuntimeException e) {
         if (shared != null) {
@@ -190,11 +192,6 @@ public final class Main implements Callable<AutoCloseable> {
         throw e;
       }
       java.util.concurrent.Executor executor = ExtAuthzServer.grpcExecutor();
-      if (shared != null) {
-        java.util.concurrent.ExecutorService pool = ExtAuthzServer.sharedStateGrpcExecutor(checkThreads);
-        started.register(pool::shutdownNow);
-        executor = pool;
-      }
       GrpcServers.Running grpc = started.register(
           grpcOptions.start(registry, tls, executor, server.service(), server.replayReleases()));
       AdminServer admin = started.register(this.admin.start(registry, () -> true));

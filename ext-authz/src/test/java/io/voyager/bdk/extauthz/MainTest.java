@@ -82,7 +82,7 @@ class MainTest {
         .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--replay-kv-max-bytes");
     assertThatThrownBy(() -> Main.start("--nats-url", "nats://[broken", "--grpc-port", "0", "--admin-port", "0"))
         .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--nats-url");
-    assertThatThrownBy(() -> Main.start("--nats-url", nats, "--check-threads", "0", "--grpc-port", "0", "--admin-port", "0"))
-        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--check-threads");
+    assertThatThrownBy(() -> Main.start("--nats-url", nats, "--max-checks-in-flight", "0", "--grpc-port", "0", "--admin-port", "0"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--max-checks-in-flight");
   }
 }

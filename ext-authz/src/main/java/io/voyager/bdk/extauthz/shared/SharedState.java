@@ -111,6 +111,11 @@ public final class SharedState implements AutoCloseable {
     return new SharedStateUnavailable("replay and rate-limit state (NATS JetStream) unavailable: " + what, cause);
   }
 
+  /** Messages this connection sent to NATS since it was made (requests and publishes). */
+  public long messagesSent() {
+    return connection.getStatistics().getOutMsgs();
+  }
+
   /** Reads and writes that failed since start. */
   public long failures() {
     return failures.sum();
