@@ -303,4 +303,75 @@ class CheckApiTest {
       assertThat(handedOff).as("refused without any read").hasValue(1);
     }
   }
+
+  /**
+   * A check waiting for the shared state holds no thread, and the checks in progress are bounded:
+   * beyond the bound a call is refused (RESOURCE_EXHAUSTED: Envoy answers 503), and the waiting
+   * check is answered from the reply's continuation.
+   */
+  @Test
+  void checksWaitingForTheStateHoldNoThreadAndBeyondTheBoundAreRefused() throws Exception {
+    putSecret(NEW);
+    await().until(() -> extAuthz.service() != null);
+    java.util.concurrent.CompletableFuture<Boolean> reply = new java.util.concurrent.CompletableFuture<>();
+    io.voyager.bdk.extauthz.replay.ReplayStore waiting = new io.voyager.bdk.extauthz.replay.ReplayStore() {
+      @Override
+      public boolean seen(String endpointKey, List<String> replayKeys) {
+        throw new AssertionError("the check must not block on the state");
+      }
+
+      @Override
+      public java.util.concurrent.CompletableFuture<Boolean> seenAsync(String endpointKey, List<String> replayKeys) {
+        return reply.thenApply(x -> false);
+      }
+
+      @Override
+      public boolean firstDelivery(String endpointKey, List<String> replayKeys, Duration window) {
+        return true;
+      }
+
+      @Override
+      public int release(String endpointKey, List<io.voyager.bdk.extauthz.replay.ReplayDigest> digests) {
+        return 0;
+      }
+    };
+    io.voyager.bdk.extauthz.secrets.SecretSource secrets = ref -> List.of(NEW);
+    AuthorizationService service = new AuthorizationService(
+        new WebhookCheck(secrets, waiting, new io.voyager.bdk.extauthz.ratelimit.RateLimiter(100, time), CheckDefaults.standard(), time),
+        new CheckMetrics(registry), Runnable::run, null, 1);
+    String name = InProcessServerBuilder.generateName();
+    Server bounded = InProcessServerBuilder.forName(name).directExecutor().addService(service).build().start();
+    ManagedChannel boundedChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    try {
+      AuthorizationGrpc.AuthorizationStub async = AuthorizationGrpc.newStub(boundedChannel);
+      java.util.concurrent.CompletableFuture<CheckResponse> first = new java.util.concurrent.CompletableFuture<>();
+      async.check(request(NEW, "held-1"), new io.grpc.stub.StreamObserver<>() {
+        @Override
+        public void onNext(CheckResponse value) {
+          first.complete(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          first.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {}
+      });
+      // the first check returned to the caller's thread while it waits for the state's reply
+      assertThat(first).isNotDone();
+      AuthorizationGrpc.AuthorizationBlockingStub blocking = AuthorizationGrpc.newBlockingStub(boundedChannel);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> blocking.check(request(NEW, "held-2")))
+          .isInstanceOf(io.grpc.StatusRuntimeException.class).hasMessageContaining("RESOURCE_EXHAUSTED");
+
+      reply.complete(true);
+      assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).getStatus().getCode()).isZero();
+      // the bound is free again
+      assertThat(blocking.check(request(NEW, "held-3")).getStatus().getCode()).isZero();
+    } finally {
+      boundedChannel.shutdownNow();
+      bounded.shutdownNow();
+    }
+  }
 }
