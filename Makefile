@@ -164,7 +164,7 @@ images: envoy nats-server
 ## and REST through static Envoy variants of the translation (each one piece out). Then: queued delivery beside
 ## direct (accept through Envoy to the relay and JetStream, sent → delivered). Then: the Book Library REST API
 ## (GET and create) with bearer-token authentication on and off. Then:
-## ext-authz's Check API per scheme (bin/bdkctl bench check). And make bench-scale, bench-ads,
+## ext-authz's Check API per scheme, state in memory and in JetStream (bin/bdkctl bench check). And make bench-scale, bench-ads,
 ## bench-envoy-memory and bench-convergence (below).
 ## Every benchmark that records figures writes them to $(BENCH_DIR) (bench/README.md); the last
 ## step writes BENCHMARKS.md from them and prints it (make bench-report alone re-renders it).
