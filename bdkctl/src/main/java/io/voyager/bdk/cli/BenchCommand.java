@@ -60,10 +60,20 @@ final class BenchCommand {
           try (io.voyager.bdk.nats.NatsServerProcess nats = io.voyager.bdk.nats.NatsServerProcess.startEphemeral(
               io.voyager.bdk.nats.NatsServerBinary.checkoutRoot(), dir)) {
             CheckBenchmark.run(settings, nats.url(), System.out);
+          } finally {
+            deleteTree(dir); // the run's JetStream store (tens of MB of replay keys)
           }
         }
       }
       return 0;
+    }
+
+    private static void deleteTree(java.nio.file.Path dir) {
+      try (java.util.stream.Stream<java.nio.file.Path> paths = java.nio.file.Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (java.io.IOException e) {
+        System.err.println("could not remove " + dir + ": " + e.getMessage());
+      }
     }
   }
 }
