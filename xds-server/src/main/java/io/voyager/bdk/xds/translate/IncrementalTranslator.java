@@ -198,12 +198,13 @@ public final class IncrementalTranslator {
             this::scopeOf,
             backend -> cachedFor(backend) != null ? cachedFor(backend).cluster() : XdsTranslator.cluster(backend),
             backend -> cachedFor(backend) != null ? cachedFor(backend).cla() : XdsTranslator.loadAssignment(backend),
-            global ? XdsTranslator.Reuse.NOTHING : reuse(routesChanged));
+            global ? XdsTranslator.Reuse.NOTHING : reuse(routesChanged, ir));
     // Depend on global inputs only (and, in the single layout, the webhook routes): reused until they change.
     listeners = resources.listeners();
     mainRoutes = resources.routes().get(0);
     defaultScope = xds.layout() == RouteLayout.SCOPED ? resources.scopedRoutes().get(0) : null;
     output = resources;
+    outputQueuedRoutes = ir.queuedRoutes();
     outputWebhookBackends = webhookBackends.size();
     return new Translation(resources, resultList);
   }
@@ -215,7 +216,7 @@ public final class IncrementalTranslator {
    * cluster object changed; the load assignment list while no backend changed. The snapshot then
    * finds an unchanged type by list identity, without a walk.
    */
-  private XdsTranslator.Reuse reuse(boolean routesChanged) {
+  private XdsTranslator.Reuse reuse(boolean routesChanged, GatewayIr ir) {
     boolean single = xds.layout() == RouteLayout.SINGLE;
     List<RouteConfiguration> routeConfigurations = null;
     List<io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopeList = null;
@@ -223,8 +224,14 @@ public final class IncrementalTranslator {
       routeConfigurations = output.routes();
       scopeList = output.scopedRoutes();
     } else if (!single && !sharedChanged) {
-      // As XdsTranslator lays them out: the main route configuration, one per webhook, the internal one last.
-      RouteConfiguration internal = baseIr.internal() == null ? null : output.routes().get(output.routes().size() - 1);
+      // As XdsTranslator lays them out: the main route configuration, one per webhook, the internal one
+      // last — kept while the queued routes it is made of are the same objects, built again otherwise.
+      RouteConfiguration internal = null;
+      if (baseIr.internal() != null) {
+        List<WebhookRouteIr> queued = ir.queuedRoutes();
+        internal = sameObjects(queued, outputQueuedRoutes) ? output.routes().get(output.routes().size() - 1)
+            : InternalDeliveryRoutes.routeConfiguration(ir);
+      }
       routeConfigurations = scopeOrder.list(mainRoutes, WebhookScopes.Scope::routes, internal);
       scopeList = scopeOrder.list(defaultScope, WebhookScopes.Scope::scope, null);
     }
@@ -256,6 +263,8 @@ public final class IncrementalTranslator {
     return List.copyOf(all);
   }
 
+  /** The queued routes of the last output (its internal route configuration is made of them). */
+  private List<WebhookRouteIr> outputQueuedRoutes = List.of();
   private boolean backendsChanged;
   private boolean resultsChanged;
   /** Since the last translation: a webhook cluster object added, replaced or removed. */

@@ -203,6 +203,9 @@ class IncrementalEqualsFullPropertyTest {
     if (random.nextInt(4) == 0) {
       hooks.add(webhook("stripe" + random.nextInt(3), "stripe"));
     }
+    if (random.nextInt(3) == 0) { // a queued binding: its delivery route is in the internal route configuration
+      hooks.add(QueuedDeliveryTranslationTest.queued("queued" + random.nextInt(2), null));
+    }
     return hooks.toArray(ExternalIntegration[]::new);
   }
 }
