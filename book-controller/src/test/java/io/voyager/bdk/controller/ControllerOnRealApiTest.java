@@ -17,7 +17,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A test class whose book-controller runs on the shared real kube-apiserver ({@link RealApiServer}):
  * started once for the class with {@link #settings()} and stopped after it; every instance is
  * deleted after each test, while the controller still runs (its finalizers are honoured). When
- * {@link #namespacePrefix()} names one, each test gets a fresh customer namespace {@link #NS}.
+ * {@link #namespacePrefix()} names one, each test gets a fresh customer namespace {@link #NS};
+ * when {@link #classNamespace()} names one instead, it is made once for the class.
  *
  * <p>Subclass hooks run after these: a class's own {@code @BeforeAll} sees the controller started,
  * its {@code @BeforeEach} sees {@link #NS}, its {@code @AfterEach} runs before the instances go.
@@ -38,13 +39,23 @@ abstract class ControllerOnRealApiTest {
     return ControllerSettings.defaults();
   }
 
-  /** Prefix of each test's own namespace, or null for none (the class manages its namespaces). */
-  abstract String namespacePrefix();
+  /** Prefix of each test's own namespace, or null for none. */
+  String namespacePrefix() {
+    return null;
+  }
+
+  /** One namespace for the whole class, made before its tests; or null for none. */
+  String classNamespace() {
+    return null;
+  }
 
   @BeforeAll
   final void startController(KubernetesClient apiServer) {
     client = apiServer;
     controller = RunningController.start(client, settings());
+    if (classNamespace() != null) {
+      Fixtures.namespace(client, classNamespace());
+    }
   }
 
   @AfterAll

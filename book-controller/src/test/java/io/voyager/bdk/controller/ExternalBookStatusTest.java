@@ -20,7 +20,6 @@ import io.voyager.bdk.model.WebhookRoutes;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,13 +39,8 @@ class ExternalBookStatusTest extends ControllerOnRealApiTest {
       new Condition("Accepted", "True", "Accepted", "Envoy accepted the gateway config made from this resource", "2024-01-01T00:00:00Z", 1L));
 
   @Override
-  String namespacePrefix() {
-    return null; // one namespace for the class
-  }
-
-  @BeforeAll
-  void namespace() {
-    Fixtures.namespace(client, NAMESPACE);
+  String classNamespace() {
+    return NAMESPACE;
   }
 
   @Test

@@ -19,7 +19,6 @@ import io.voyager.bdk.model.WebhookRoutes;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,13 +43,8 @@ class GatewayVerdictMirrorTest extends ControllerOnRealApiTest {
   static final Condition ACCEPTED = new Condition("Accepted", "True", "Accepted", "Envoy accepted it", "2024-01-01T00:00:00Z", 1L);
 
   @Override
-  String namespacePrefix() {
-    return null; // one namespace for the class
-  }
-
-  @BeforeAll
-  void namespace() {
-    Fixtures.namespace(client, NAMESPACE);
+  String classNamespace() {
+    return NAMESPACE;
   }
 
   @Test

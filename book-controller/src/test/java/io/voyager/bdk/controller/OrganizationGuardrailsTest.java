@@ -47,11 +47,6 @@ import org.junit.jupiter.api.Test;
 class OrganizationGuardrailsTest extends ControllerOnRealApiTest {
   private static final AtomicInteger SEQUENCE = new AtomicInteger();
   static final Quotas QUOTAS = new Quotas(10, 5, 20, "4", "8Gi", 20);
-  @Override
-  String namespacePrefix() {
-    return null; // each test makes the namespaces its Organizations list
-  }
-
   @AfterEach
   void deleteOrganizations() {
     ControllerHarness.deleteAllInstances(client); // first: an Organization's namespaces may hold instances

@@ -17,20 +17,14 @@ import io.voyager.bdk.model.ExternalBookDefinition;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class PrimaryInstanceTest extends ControllerOnRealApiTest {
   static final String NAMESPACE = "customer-primary";
 
   @Override
-  String namespacePrefix() {
-    return null; // one namespace for the class
-  }
-
-  @BeforeAll
-  void namespace() {
-    Fixtures.namespace(client, NAMESPACE);
+  String classNamespace() {
+    return NAMESPACE;
   }
 
   @Test
