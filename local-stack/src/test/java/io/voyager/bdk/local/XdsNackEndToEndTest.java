@@ -91,6 +91,9 @@ class XdsNackEndToEndTest {
         .adsApiType(apiType)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .starter(Component.XDS, refusals.xdsStarter())
+        // A book whose only endpoint Envoy would refuse has no usable endpoint: the first-endpoints
+        // gate holds it for its grace, then routes it; short here, so the test sees it routed soon.
+        .serviceArgs(Component.XDS, "--first-endpoints-grace-ms", "2000")
         .start();
     gateway = GatewayClient.anonymous(stack);
     api = GatewayClient.of(stack);
@@ -120,7 +123,8 @@ class XdsNackEndToEndTest {
     createBook(name, SERVICE_PORT);
     String cluster = clusterName(name, SERVICE_PORT);
 
-    // Envoy has the book's route and has taken an EDS update that includes its (empty) cluster.
+    // Envoy has the book's route (after the first-endpoints gate's grace: it has no usable endpoint)
+    // and has taken an EDS update that includes its (empty) cluster.
     await("the book's route is served").atMost(CONVERGE)
         .until(() -> gateway.post(WebhookRoutes.publicPath(NAMESPACE, name, "github"), "{}").status() == 401);
     await("Envoy took the book's cluster's endpoints").atMost(CONVERGE)
