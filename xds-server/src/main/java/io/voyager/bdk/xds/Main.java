@@ -32,6 +32,7 @@ import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.watch.BookStatusLocks;
 import io.voyager.bdk.xds.watch.GatewayWatcher;
+import io.voyager.bdk.xds.watch.WatchSettings;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -377,10 +378,12 @@ public final class Main implements Callable<AutoCloseable> {
       opened.register(client);
       SnapshotPublisher publisher = new SnapshotPublisher(nodeCluster, registry);
       BookStatusLocks statusLocks = new BookStatusLocks();
+      WatchSettings watch = WatchSettings.defaults()
+          .withDebounce(Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs))
+          .withFirstEndpointsGrace(Duration.ofMillis(firstEndpointsGraceMs))
+          .withOutputFilter(outputFilter);
       GatewayWatcher watcher = new GatewayWatcher(client, settings,
-          new IncrementalTranslator(new XdsTranslator(settings.transcoder(), routeLayout)), outputFilter, publisher,
-          Duration.ofMillis(debounceMs), Duration.ofMillis(debounceMaxMs), Duration.ofMillis(firstEndpointsGraceMs), registry,
-          statusLocks);
+          new IncrementalTranslator(new XdsTranslator(settings.transcoder(), routeLayout)), publisher, statusLocks, registry, watch);
       opened.register(watcher);
       NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client, statusLocks), watcher::lastTranslation,
           new NackWriteBack.Quarantining(watcher.quarantine(), watcher::served, watcher::requestRebuild));

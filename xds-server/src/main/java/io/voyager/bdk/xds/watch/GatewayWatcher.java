@@ -110,57 +110,22 @@ public final class GatewayWatcher implements AutoCloseable {
 
   private record EdgeCertificateCacheEntry(String resourceVersion, EdgeCertificate certificate) {}
 
-  public GatewayWatcher(
-      KubernetesClient client,
-      GatewaySettings settings,
-      IncrementalTranslator translator,
-      SnapshotPublisher publisher,
-      Duration debounceQuiet,
-      Duration debounceMax,
-      MeterRegistry registry) {
-    this(client, settings, translator, UnaryOperator.identity(), publisher, debounceQuiet, debounceMax, registry,
-        new BookStatusLocks());
-  }
-
-  /** The first-endpoints grace when none is given: long enough for a Pod to start, bounded. */
-  public static final Duration DEFAULT_FIRST_ENDPOINTS_GRACE = Duration.ofSeconds(30);
-
   /**
-   * With {@code outputFilter} applied to every translation's resources before they are published
-   * (and before their content versions are computed, so versions stay content-derived). Production
-   * passes {@link UnaryOperator#identity()}; tests use it to inject a resource Envoy refuses.
+   * Watches with {@code client}, translates {@code settings} and the watched objects with
+   * {@code translator}, publishes through {@code publisher}, and writes each book's status under
+   * {@code statusLocks} (shared with whatever else writes book conditions) on its own thread;
+   * paced and filtered as {@code watch} says.
    */
   public GatewayWatcher(
       KubernetesClient client,
       GatewaySettings settings,
       IncrementalTranslator translator,
-      UnaryOperator<XdsResources> outputFilter,
       SnapshotPublisher publisher,
-      Duration debounceQuiet,
-      Duration debounceMax,
+      BookStatusLocks statusLocks,
       MeterRegistry registry,
-      BookStatusLocks statusLocks) {
-    this(client, settings, translator, outputFilter, publisher, debounceQuiet, debounceMax, DEFAULT_FIRST_ENDPOINTS_GRACE,
-        registry, statusLocks);
-  }
-
-  /**
-   * With a book added while the gateway runs held out until its Service has a ready endpoint, for
-   * at most {@code firstEndpointsGrace} (zero: never held; see {@link FirstEndpointsGate}).
-   */
-  public GatewayWatcher(
-      KubernetesClient client,
-      GatewaySettings settings,
-      IncrementalTranslator translator,
-      UnaryOperator<XdsResources> outputFilter,
-      SnapshotPublisher publisher,
-      Duration debounceQuiet,
-      Duration debounceMax,
-      Duration firstEndpointsGrace,
-      MeterRegistry registry,
-      BookStatusLocks statusLocks) {
-    this(client, settings, translator, outputFilter, publisher, debounceQuiet, debounceMax, firstEndpointsGrace, registry,
-        new StatusWriter(client, statusLocks), StatusWriteQueue.Runner.singleThread("xds-status-writer"));
+      WatchSettings watch) {
+    this(client, settings, translator, publisher, new StatusWriter(client, statusLocks),
+        StatusWriteQueue.Runner.singleThread("xds-status-writer"), registry, watch);
   }
 
   /** Test seam: statuses written by {@code statusWriter} on {@code statusRunner}. */
@@ -168,17 +133,14 @@ public final class GatewayWatcher implements AutoCloseable {
       KubernetesClient client,
       GatewaySettings settings,
       IncrementalTranslator translator,
-      UnaryOperator<XdsResources> outputFilter,
       SnapshotPublisher publisher,
-      Duration debounceQuiet,
-      Duration debounceMax,
-      Duration firstEndpointsGrace,
-      MeterRegistry registry,
       StatusWriteQueue.Writer statusWriter,
-      StatusWriteQueue.Runner statusRunner) {
+      StatusWriteQueue.Runner statusRunner,
+      MeterRegistry registry,
+      WatchSettings watch) {
     this.client = client;
-    this.firstEndpoints = new FirstEndpointsGate(firstEndpointsGrace);
-    this.outputFilter = outputFilter;
+    this.firstEndpoints = new FirstEndpointsGate(watch.firstEndpointsGrace());
+    this.outputFilter = watch.outputFilter();
     this.settings = settings;
     this.translator = translator;
     this.publisher = publisher;
@@ -189,7 +151,7 @@ public final class GatewayWatcher implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.debouncer = new Debouncer(executor, debounceQuiet, debounceMax, this::rebuildSafely);
+    this.debouncer = new Debouncer(executor, watch.debounceQuiet(), watch.debounceMax(), this::rebuildSafely);
     this.translationTimer = Timer.builder("bdk.xds.translation").description("Time to translate inputs into a snapshot").register(registry);
     this.builds = Counter.builder("bdk.xds.snapshot.builds").description("Snapshot builds (debounced rebuilds)").register(registry);
     this.buildFailures = Counter.builder("bdk.xds.snapshot.build.failures").description("Snapshot builds that failed").register(registry);

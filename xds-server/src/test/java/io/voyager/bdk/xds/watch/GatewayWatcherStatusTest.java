@@ -15,7 +15,6 @@ import io.voyager.bdk.xds.translate.XdsTranslator;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BiFunction;
-import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,8 +63,8 @@ class GatewayWatcherStatusTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     publisher = new SnapshotPublisher("bdk-gateway", registry);
     watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
-        UnaryOperator.identity(), publisher, Duration.ofMillis(20), Duration.ofMillis(200),
-        GatewayWatcher.DEFAULT_FIRST_ENDPOINTS_GRACE, registry, new BlockingWriter(new StatusWriter(client, new BookStatusLocks())), StatusWriteQueue.Runner.singleThread("test-status-writer"));
+        publisher, new BlockingWriter(new StatusWriter(client, new BookStatusLocks())),
+        StatusWriteQueue.Runner.singleThread("test-status-writer"), registry, GatewayWatcherTest.FAST);
     watcher.start();
   }
 

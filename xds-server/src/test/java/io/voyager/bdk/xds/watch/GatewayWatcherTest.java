@@ -34,17 +34,24 @@ class GatewayWatcherTest {
   void start() throws Exception {
     client.resource(slice("bdk", "book-library", "grpc", 50051, true)).create();
     client.resource(slice("bdk", "ext-authz", "grpc", 18010, true)).create();
-    GatewaySettings settings = GatewaySettings.defaults();
-    registry = new SimpleMeterRegistry();
-    publisher = new SnapshotPublisher("bdk-gateway", registry);
-    watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
-        publisher, Duration.ofMillis(20), Duration.ofMillis(200), registry);
-    watcher.start();
+    startWatcher(GatewaySettings.defaults(), FAST);
   }
 
   @AfterEach
   void stop() {
     watcher.close();
+  }
+
+  /** Debounced quickly: the tests wait on what is published, never on the clock. */
+  static final WatchSettings FAST = WatchSettings.defaults().withDebounce(Duration.ofMillis(20), Duration.ofMillis(200));
+
+  /** A watcher over the mock server with a fresh registry and publisher, started. */
+  void startWatcher(GatewaySettings settings, WatchSettings watch) throws Exception {
+    registry = new SimpleMeterRegistry();
+    publisher = new SnapshotPublisher("bdk-gateway", registry);
+    watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
+        publisher, new BookStatusLocks(), registry, watch);
+    watcher.start();
   }
 
   static EndpointSlice slice(String ns, String service, String portName, int port, boolean ready) {
@@ -337,11 +344,7 @@ class GatewayWatcherTest {
             issuer.publicJwks().getBytes(java.nio.charset.StandardCharsets.UTF_8))))
         .build()).create();
     watcher.close();
-    registry = new SimpleMeterRegistry();
-    publisher = new SnapshotPublisher("bdk-gateway", registry);
-    watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
-        publisher, Duration.ofMillis(20), Duration.ofMillis(200), registry);
-    watcher.start();
+    startWatcher(settings, FAST);
 
     assertThat(libraryRoute().hasRoute()).isTrue();
     assertThat(inlineJwks()).contains(issuer.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.ES256));
@@ -350,13 +353,7 @@ class GatewayWatcherTest {
   @Test
   void aNewBookWhoseServiceNeverGetsEndpointsIsRoutedOnceItsGraceHasPassed() throws Exception {
     watcher.close();
-    GatewaySettings settings = GatewaySettings.defaults();
-    registry = new SimpleMeterRegistry();
-    publisher = new SnapshotPublisher("bdk-gateway", registry);
-    watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
-        java.util.function.UnaryOperator.identity(), publisher, Duration.ofMillis(20), Duration.ofMillis(200),
-        Duration.ofMillis(300), registry, new BookStatusLocks());
-    watcher.start();
+    startWatcher(GatewaySettings.defaults(), FAST.withFirstEndpointsGrace(Duration.ofMillis(300)));
 
     client.resource(ebd("customer-a", "lonely")).create();
     // Nothing else happens: the grace's end alone brings the rebuild that routes it (Envoy answers 503 as before).
@@ -377,12 +374,7 @@ class GatewayWatcherTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> client.resources(ExternalBookDefinition.class)
         .inNamespace("customer-a").withName("existing").get().getStatus() != null);
     watcher.close();
-    GatewaySettings settings = GatewaySettings.defaults();
-    registry = new SimpleMeterRegistry();
-    publisher = new SnapshotPublisher("bdk-gateway", registry);
-    watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
-        publisher, Duration.ofMillis(20), Duration.ofMillis(200), registry);
-    watcher.start();
+    startWatcher(GatewaySettings.defaults(), FAST);
     // A restart does not take a running book's route away while its backend has no endpoints.
     assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-a/existing/8080");
   }
