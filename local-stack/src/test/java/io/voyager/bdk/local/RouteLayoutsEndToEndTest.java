@@ -185,11 +185,10 @@ class RouteLayoutsEndToEndTest {
     try {
       for (int round = 0; round < 3; round++) {
         String name = "churn-" + round; // books are new in each setup: every stack has its own API
-        Integration first = new Integration("first", "github", name + "-first-credentials", GENEROUS, null);
-        Integration second = new Integration("second", "github", name + "-second-credentials", GENEROUS, null);
         String secret = "churn-" + UUID.randomUUID();
-        books.putSecret(GLOBEX, first.secretName(), List.of(secret));
-        books.putSecret(GLOBEX, second.secretName(), List.of(secret));
+        List<Integration> webhooks = webhooks(name, secret, "first", "second");
+        Integration first = webhooks.get(0);
+        Integration second = webhooks.get(1);
         String firstPath = WebhookRoutes.publicPath(GLOBEX, name, first.name());
         String secondPath = WebhookRoutes.publicPath(GLOBEX, name, second.name());
 
@@ -232,18 +231,15 @@ class RouteLayoutsEndToEndTest {
   @Test
   void aBookWhoseEndpointsComeLaterAnswers404UntilThenNever503() {
     String name = "late";
-    Integration late = new Integration("late", "github", "late-late-credentials", GENEROUS, null);
-    Integration marker = new Integration("marker", "github", "marker-marker-credentials", GENEROUS, null);
     String secret = "late-" + UUID.randomUUID();
-    books.putSecret(GLOBEX, late.secretName(), List.of(secret));
-    books.putSecret(GLOBEX, marker.secretName(), List.of(secret));
+    Integration late = webhooks(name, secret, "late").get(0);
+    Integration marker = webhooks("marker", secret, "marker").get(0);
     String latePath = WebhookRoutes.publicPath(GLOBEX, name, late.name());
     String markerPath = WebhookRoutes.publicPath(GLOBEX, "marker", marker.name());
 
     books.createWithoutEndpoints(GLOBEX, name, "late-type", churnBackend.port(), List.of(late));
     await(name + " status").atMost(CONVERGE).until(() -> routedCondition(name) != null);
-    books.create(GLOBEX, "marker", "marker-type", churnBackend.port(), List.of(marker));
-    awaitServed(markerPath, marker, secret);
+    createServed("marker", secret, List.of(marker));
 
     Answer before = postSigned(latePath, late, secret);
     assertThat(before.status()).as("a book without endpoints yet: " + before.body()).isEqualTo(404);
@@ -260,6 +256,31 @@ class RouteLayoutsEndToEndTest {
     }
     await("late and marker removed").atMost(CONVERGE).until(() ->
         gateway.post(latePath, "{}").status() == 404 && gateway.post(markerPath, "{}").status() == 404);
+  }
+
+  /**
+   * Webhooks {@code names} of book {@code book} in {@value #GLOBEX} (github signatures, generous
+   * limits), each with its credentials Secret ({@code <book>-<name>-credentials}) holding {@code secret}.
+   */
+  private static List<Integration> webhooks(String book, String secret, String... names) {
+    List<Integration> result = new java.util.ArrayList<>();
+    for (String name : names) {
+      Integration webhook = new Integration(name, "github", book + "-" + name + "-credentials", GENEROUS, null);
+      books.putSecret(GLOBEX, webhook.secretName(), List.of(secret));
+      result.add(webhook);
+    }
+    return result;
+  }
+
+  /**
+   * Book {@code name} (type {@code <name>-type}) in {@value #GLOBEX} on the churn backend with
+   * {@code webhooks}, once Envoy serves the first of them. All its routes come in the same update
+   * (one book, one write): Envoy then has every one of them.
+   */
+  private static void createServed(String name, String secret, List<Integration> webhooks) {
+    books.create(GLOBEX, name, name + "-type", churnBackend.port(), webhooks);
+    Integration first = webhooks.get(0);
+    awaitServed(WebhookRoutes.publicPath(GLOBEX, name, first.name()), first, secret);
   }
 
   /** Book {@code name}'s gateway condition ({@value StatusWriter#CONDITION}), or null before the gateway wrote one. */
@@ -282,18 +303,14 @@ class RouteLayoutsEndToEndTest {
   @Test
   void aWebhooksFirstRequestIsCheckedAndAServedScopeTakesChanges() {
     String name = "cold";
-    Integration warm = new Integration("warm", "github", "cold-warm-credentials", GENEROUS, null);
-    Integration cold = new Integration("cold", "github", "cold-cold-credentials", GENEROUS, null);
     String secret = "cold-" + UUID.randomUUID();
-    books.putSecret(GLOBEX, warm.secretName(), List.of(secret));
-    books.putSecret(GLOBEX, cold.secretName(), List.of(secret));
+    List<Integration> webhooks = webhooks(name, secret, "warm", "cold");
+    Integration warm = webhooks.get(0);
+    Integration cold = webhooks.get(1);
     String warmPath = WebhookRoutes.publicPath(GLOBEX, name, warm.name());
     String coldPath = WebhookRoutes.publicPath(GLOBEX, name, cold.name());
     String coldRoutes = "\"webhook/" + GLOBEX + "/" + name + "/" + cold.name() + "\"";
-    books.create(GLOBEX, name, "cold-type", churnBackend.port(), List.of(warm, cold));
-    // Both routes come in the same update (one book, one write): once the warm one is served, Envoy
-    // has the cold one too.
-    awaitServed(warmPath, warm, secret);
+    createServed(name, secret, webhooks); // the warm webhook served: Envoy has the cold one's routes too
     if (setup.layout == RouteLayout.SCOPED) {
       assertThat(loadedRouteConfigurations()).as("on demand: the cold webhook's routes are not loaded yet").doesNotContain(coldRoutes);
     }
@@ -337,15 +354,11 @@ class RouteLayoutsEndToEndTest {
   void aWebhookWhoseBodyIsStillArrivingWhenItsScopeLoadsIsCheckedAllTheSame() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(setup.layout == RouteLayout.SCOPED, "on-demand scopes: scoped layout only");
     String name = "streamer";
-    Integration warm = new Integration("warm", "github", "streamer-warm-credentials", GENEROUS, null);
-    Integration unsigned = new Integration("unsigned", "github", "streamer-unsigned-credentials", GENEROUS, null);
-    Integration signed = new Integration("signed", "github", "streamer-signed-credentials", GENEROUS, null);
     String secret = "streamer-" + UUID.randomUUID();
-    for (Integration integration : List.of(warm, unsigned, signed)) {
-      books.putSecret(GLOBEX, integration.secretName(), List.of(secret));
-    }
-    books.create(GLOBEX, name, "streamer-type", churnBackend.port(), List.of(warm, unsigned, signed));
-    awaitServed(WebhookRoutes.publicPath(GLOBEX, name, warm.name()), warm, secret);
+    List<Integration> webhooks = webhooks(name, secret, "warm", "unsigned", "signed");
+    Integration unsigned = webhooks.get(1);
+    Integration signed = webhooks.get(2);
+    createServed(name, secret, webhooks);
 
     String body = "{\"event\":\"push\",\"pad\":\"" + "x".repeat(512) + "\"}";
     String[] refused = streamWhileTheScopeLoads(GLOBEX, name, unsigned, body, Map.of());

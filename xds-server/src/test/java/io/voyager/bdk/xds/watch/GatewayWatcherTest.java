@@ -9,7 +9,9 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.xds.Fixtures;
@@ -19,6 +21,7 @@ import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import java.time.Duration;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,6 +44,8 @@ class GatewayWatcherTest {
   void stop() {
     watcher.close();
   }
+
+  static final Duration WAIT = Duration.ofSeconds(10);
 
   /** Debounced quickly: the tests wait on what is published, never on the clock. */
   static final WatchSettings FAST = WatchSettings.defaults().withDebounce(Duration.ofMillis(20), Duration.ofMillis(200));
@@ -76,6 +81,25 @@ class GatewayWatcherTest {
     return ebd;
   }
 
+  /** Book {@code ns/name} with its one integration {@code integration}, created (no slice: a hand-applied book). */
+  void createWith(String ns, String name, ExternalBookDefinitionSpec.ExternalIntegration integration) {
+    ExternalBookDefinition book = ebd(ns, name);
+    book.setSpec(Fixtures.book(ns, name, integration).spec());
+    client.resource(book).create();
+  }
+
+  /** Waits until book {@code ns/name}'s gateway condition ({@value StatusWriter#CONDITION}) satisfies {@code check}. */
+  void awaitCondition(String ns, String name, Consumer<Condition> check) {
+    await().atMost(WAIT).untilAsserted(() -> {
+      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace(ns).withName(name).get();
+      assertThat(stored.getStatus()).isNotNull();
+      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
+        assertThat(c.type()).isEqualTo(StatusWriter.CONDITION);
+        check.accept(c);
+      });
+    });
+  }
+
   String version() {
     return publisher.current().map(ContentVersionedSnapshot::summaryVersion).orElse("");
   }
@@ -98,36 +122,24 @@ class GatewayWatcherTest {
     assertThat(initial).isNotEmpty();
 
     createRoutable(client, "customer-a", "acme");
-    await().atMost(Duration.ofSeconds(10)).until(() -> !version().equals(initial));
+    await().atMost(WAIT).until(() -> !version().equals(initial));
     String path = WebhookRoutes.publicPath("customer-a", "acme", "github");
     assertThat(publisher.current().orElseThrow().routes().resources().values().iterator().next().toString()).contains(path);
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme").get();
-      assertThat(stored.getStatus()).isNotNull();
-      assertThat(stored.getStatus().webhooks()).containsExactly(new WebhookEndpoint("github", path));
-      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
-        assertThat(c.type()).isEqualTo(StatusWriter.CONDITION);
-        assertThat(c.status()).isEqualTo("True");
-      });
-    });
+    awaitCondition("customer-a", "acme", c -> assertThat(c.status()).isEqualTo("True"));
+    assertThat(status("customer-a", "acme").webhooks()).containsExactly(new WebhookEndpoint("github", path));
 
     client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme").delete();
-    await().atMost(Duration.ofSeconds(10)).until(() -> version().equals(initial));
+    await().atMost(WAIT).until(() -> version().equals(initial));
   }
 
   @Test
   void aNewBookIsHeldOutUntilItsFirstEndpointThenRoutedWithThemInOneSnapshot() {
     client.resource(ebd("customer-a", "acme")).create();
     // Held out, not routed: no route or cluster until the Service has a ready endpoint, and its status says why.
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme").get();
-      assertThat(stored.getStatus()).isNotNull();
-      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
-        assertThat(c.type()).isEqualTo(StatusWriter.CONDITION);
-        assertThat(c.status()).isEqualTo("False");
-        assertThat(c.reason()).isEqualTo(StatusWriter.AWAITING_ENDPOINTS);
-        assertThat(c.message()).contains("customer-a/acme");
-      });
+    awaitCondition("customer-a", "acme", c -> {
+      assertThat(c.status()).isEqualTo("False");
+      assertThat(c.reason()).isEqualTo(StatusWriter.AWAITING_ENDPOINTS);
+      assertThat(c.message()).contains("customer-a/acme");
     });
     String path = WebhookRoutes.publicPath("customer-a", "acme", "github");
     assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/acme/8080");
@@ -136,13 +148,13 @@ class GatewayWatcherTest {
     // A slice without a ready endpoint is not enough.
     double buildsBefore = builds();
     client.resource(slice("customer-a", "acme", "http", 9000, false)).create();
-    await().atMost(Duration.ofSeconds(10)).until(() -> builds() > buildsBefore && watcher.lastTranslation().books().stream()
+    await().atMost(WAIT).until(() -> builds() > buildsBefore && watcher.lastTranslation().books().stream()
         .anyMatch(b -> b.name().equals("acme") && b instanceof io.voyager.bdk.xds.ir.BookTranslation.HeldOut));
     assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/acme/8080");
 
     // Ready: the route, the cluster and its endpoints arrive in the same snapshot.
     client.resource(slice("customer-a", "acme", "http", 9000, true)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
-    await().atMost(Duration.ofSeconds(10)).until(() ->
+    await().atMost(WAIT).until(() ->
         publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/acme/8080"));
     var snapshot = publisher.current().orElseThrow();
     assertThat(snapshot.routes().resources().toString()).contains(path);
@@ -152,7 +164,7 @@ class GatewayWatcherTest {
     // Once routed, a book is never held again: its endpoints going away change its endpoints only.
     String routed = version();
     client.resource(slice("customer-a", "acme", "http", 9000, false)).update();
-    await().atMost(Duration.ofSeconds(10)).until(() -> !version().equals(routed));
+    await().atMost(WAIT).until(() -> !version().equals(routed));
     assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-a/acme/8080");
     assertThat(publisher.current().orElseThrow().endpoints().resources().get("k8s/customer-a/acme/8080").getEndpointsCount())
         .isZero();
@@ -161,9 +173,9 @@ class GatewayWatcherTest {
   @Test
   void unchangedInputIsNotPushedAgain() {
     createRoutable(client, "customer-a", "acme");
-    await().atMost(Duration.ofSeconds(10)).until(() -> publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/acme/8080"));
+    await().atMost(WAIT).until(() -> publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/acme/8080"));
     // the status write and a no-op edit (a label) change nothing routed: no rebuild, no push
-    await().atMost(Duration.ofSeconds(10)).until(() -> client.resources(ExternalBookDefinition.class)
+    await().atMost(WAIT).until(() -> client.resources(ExternalBookDefinition.class)
         .inNamespace("customer-a").withName("acme").get().getStatus() != null);
     double pushesBefore = pushes();
     double buildsBefore = builds();
@@ -171,7 +183,7 @@ class GatewayWatcherTest {
     String versionBefore = version();
     client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
         .edit(e -> { e.getMetadata().setLabels(java.util.Map.of("touched", "yes")); return e; });
-    await().atMost(Duration.ofSeconds(10)).until(() -> unroutedUpdates() > unroutedBefore);
+    await().atMost(WAIT).until(() -> unroutedUpdates() > unroutedBefore);
     assertThat(builds()).as("a label edit is no reason to rebuild").isEqualTo(buildsBefore);
     assertThat(version()).isEqualTo(versionBefore);
     assertThat(pushes()).isEqualTo(pushesBefore);
@@ -179,17 +191,17 @@ class GatewayWatcherTest {
     // a spec change still is
     client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
         .edit(e -> { e.setSpec(Fixtures.book("customer-a", "acme", Fixtures.webhook("renamed", "github")).spec()); return e; });
-    await().atMost(Duration.ofSeconds(10)).until(() -> builds() > buildsBefore);
+    await().atMost(WAIT).until(() -> builds() > buildsBefore);
   }
 
   @Test
   void aStatusReplacedByAnotherWriterIsWrittenBackWithoutARebuild() {
     createRoutable(client, "customer-a", "acme");
-    await().atMost(Duration.ofSeconds(10)).until(() -> status("customer-a", "acme") != null);
+    await().atMost(WAIT).until(() -> status("customer-a", "acme") != null);
     double buildsBefore = builds();
     client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
         .editStatus(e -> { e.setStatus(new io.voyager.bdk.model.ExternalBookDefinitionStatus(null, null, null, null, null, java.util.List.of())); return e; });
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
+    await().atMost(WAIT).until(() -> {
       var st = status("customer-a", "acme");
       return st != null && st.conditions() != null && !st.conditions().isEmpty();
     });
@@ -202,21 +214,14 @@ class GatewayWatcherTest {
 
   @Test
   void aBadBookIsReportedInItsStatusAndOthersKeepTheirRoutes() {
-    ExternalBookDefinition bad = ebd("customer-a", "bad");
-    bad.setSpec(Fixtures.book("customer-a", "bad", new io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration(
-        "github", "webhook", null, null, null)).spec());
-    client.resource(bad).create();
+    createWith("customer-a", "bad", new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null, null, null));
     createRoutable(client, "customer-b", "good");
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("bad").get();
-      assertThat(stored.getStatus()).isNotNull();
-      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
-        assertThat(c.status()).isEqualTo("False");
-        assertThat(c.message()).contains("spec.externalIntegrations[0].authentication");
-      });
+    awaitCondition("customer-a", "bad", c -> {
+      assertThat(c.status()).isEqualTo("False");
+      assertThat(c.message()).contains("spec.externalIntegrations[0].authentication");
     });
     // The bad book's status may be written before the snapshot that adds the good one is published.
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+    await().atMost(WAIT).untilAsserted(() ->
         assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-b/good/8080"));
     assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/bad/8080");
   }
@@ -224,20 +229,13 @@ class GatewayWatcherTest {
   /** A hand-applied book beyond the caps (the mock stores what a real API server's CRD schema would refuse) is refused in its status. */
   @Test
   void aBookBeyondTheWebhookCapsIsRefusedInItsStatusNamingTheField() {
-    ExternalBookDefinition greedy = ebd("customer-a", "greedy");
-    greedy.setSpec(Fixtures.book("customer-a", "greedy", new io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration(
-        "github", "webhook", null,
-        new io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication("signature", "github",
-            new io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef("greedy-credentials", "github"), 86_400, null),
-        null)).spec());
-    client.resource(greedy).create();
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("greedy").get();
-      assertThat(stored.getStatus()).isNotNull();
-      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
-        assertThat(c.status()).isEqualTo("False");
-        assertThat(c.message()).contains("spec.externalIntegrations[0].authentication.tolerance_seconds: must be from 1 to 3600 seconds");
-      });
+    createWith("customer-a", "greedy", new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null,
+        new ExternalBookDefinitionSpec.Authentication("signature", "github",
+            new ExternalBookDefinitionSpec.SecretRef("greedy-credentials", "github"), 86_400, null),
+        null));
+    awaitCondition("customer-a", "greedy", c -> {
+      assertThat(c.status()).isEqualTo("False");
+      assertThat(c.message()).contains("spec.externalIntegrations[0].authentication.tolerance_seconds: must be from 1 to 3600 seconds");
     });
     assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/greedy/8080");
   }
@@ -249,25 +247,17 @@ class GatewayWatcherTest {
    */
   @Test
   void aBookWithInvalidHmacOptionsIsRefusedInItsStatusNamingTheField() {
-    ExternalBookDefinition md5 = ebd("customer-a", "md5");
-    md5.setSpec(Fixtures.book("customer-a", "md5", new io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration(
-        "acme", "webhook", null,
-        new io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication("signature", "hmac",
-            new io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef("md5-credentials", "acme"), null,
+    createWith("customer-a", "md5", new ExternalBookDefinitionSpec.ExternalIntegration("acme", "webhook", null,
+        new ExternalBookDefinitionSpec.Authentication("signature", "hmac",
+            new ExternalBookDefinitionSpec.SecretRef("md5-credentials", "acme"), null,
             new io.voyager.bdk.model.Hmac("md5", "X-Sig", null, "base32", null, null)),
-        null)).spec());
-    client.resource(md5).create();
+        null));
     createRoutable(client, "customer-b", "good");
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("md5").get();
-      assertThat(stored.getStatus()).isNotNull();
-      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
-        assertThat(c.type()).isEqualTo(StatusWriter.CONDITION);
-        assertThat(c.status()).isEqualTo("False");
-        assertThat(c.message()).isEqualTo(String.join("; ",
-            "spec.externalIntegrations[0].authentication.hmac.algorithm: must be one of sha1, sha256, sha512; got 'md5'",
-            "spec.externalIntegrations[0].authentication.hmac.encoding: must be one of base64, hex; got 'base32'"));
-      });
+    awaitCondition("customer-a", "md5", c -> {
+      assertThat(c.status()).isEqualTo("False");
+      assertThat(c.message()).isEqualTo(String.join("; ",
+          "spec.externalIntegrations[0].authentication.hmac.algorithm: must be one of sha1, sha256, sha512; got 'md5'",
+          "spec.externalIntegrations[0].authentication.hmac.encoding: must be one of base64, hex; got 'base32'"));
     });
     assertThat(publisher.current().orElseThrow().clusters().resources()).containsKey("k8s/customer-b/good/8080")
         .doesNotContainKey("k8s/customer-a/md5/8080");
@@ -308,7 +298,7 @@ class GatewayWatcherTest {
 
     var first = io.voyager.bdk.support.auth.DevIssuer.generate("bdk-local", "bdk-library");
     client.resource(jwksConfigMap(first.publicJwks())).create();
-    await().atMost(Duration.ofSeconds(10)).until(() -> libraryRoute().hasRoute());
+    await().atMost(WAIT).until(() -> libraryRoute().hasRoute());
     assertThat(inlineJwks()).contains(first.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256),
         first.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.ES256));
     assertThat(jwksKeys()).isEqualTo(2);
@@ -316,18 +306,18 @@ class GatewayWatcherTest {
     var rotated = io.voyager.bdk.support.auth.DevIssuer.generate("bdk-local", "bdk-library");
     client.resource(jwksConfigMap(rotated.publicJwks())).update();
     String rotatedKid = rotated.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256);
-    await().atMost(Duration.ofSeconds(10)).until(() -> inlineJwks().contains(rotatedKid));
+    await().atMost(WAIT).until(() -> inlineJwks().contains(rotatedKid));
     assertThat(inlineJwks()).doesNotContain(first.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256));
 
     client.resource(jwksConfigMap("{\"keys\": \"broken\"}")).update();
-    await().atMost(Duration.ofSeconds(10)).until(() -> libraryRoute().hasDirectResponse());
+    await().atMost(WAIT).until(() -> libraryRoute().hasDirectResponse());
     assertThat(inlineJwks()).as("the old keys are gone too").doesNotContain(rotatedKid);
     assertThat(jwksKeys()).isZero();
 
     client.resource(jwksConfigMap(rotated.publicJwks())).update();
-    await().atMost(Duration.ofSeconds(10)).until(() -> libraryRoute().hasRoute());
+    await().atMost(WAIT).until(() -> libraryRoute().hasRoute());
     client.configMaps().inNamespace("bdk").withName("bdk-jwks").delete();
-    await().atMost(Duration.ofSeconds(10)).until(() -> libraryRoute().hasDirectResponse());
+    await().atMost(WAIT).until(() -> libraryRoute().hasDirectResponse());
   }
 
   @Test
@@ -357,21 +347,15 @@ class GatewayWatcherTest {
 
     client.resource(ebd("customer-a", "lonely")).create();
     // Nothing else happens: the grace's end alone brings the rebuild that routes it (Envoy answers 503 as before).
-    await().atMost(Duration.ofSeconds(10)).until(() ->
+    await().atMost(WAIT).until(() ->
         publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/lonely/8080"));
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      ExternalBookDefinition stored = client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("lonely").get();
-      assertThat(stored.getStatus().conditions()).anySatisfy(c -> {
-        assertThat(c.type()).isEqualTo(StatusWriter.CONDITION);
-        assertThat(c.status()).isEqualTo("True");
-      });
-    });
+    awaitCondition("customer-a", "lonely", c -> assertThat(c.status()).isEqualTo("True"));
   }
 
   @Test
   void booksPresentWhenTheWatcherStartsAreNeverHeld() throws Exception {
     client.resource(ebd("customer-a", "existing")).create();
-    await().atMost(Duration.ofSeconds(10)).until(() -> client.resources(ExternalBookDefinition.class)
+    await().atMost(WAIT).until(() -> client.resources(ExternalBookDefinition.class)
         .inNamespace("customer-a").withName("existing").get().getStatus() != null);
     watcher.close();
     startWatcher(GatewaySettings.defaults(), FAST);
