@@ -21,6 +21,16 @@ class MainFlagsTest {
   }
 
   @Test
+  void theWatcherFlagsDefaultToTheWatchSettingsDefaults() {
+    Main main = new Main();
+    new CommandLine(main).parseArgs();
+    assertThat(new io.voyager.bdk.xds.watch.WatchSettings(java.time.Duration.ofMillis(main.debounceMs),
+        java.time.Duration.ofMillis(main.debounceMaxMs), java.time.Duration.ofMillis(main.firstEndpointsGraceMs),
+        io.voyager.bdk.xds.watch.WatchSettings.defaults().outputFilter()))
+        .isEqualTo(io.voyager.bdk.xds.watch.WatchSettings.defaults());
+  }
+
+  @Test
   void fixedEndpointsAreParsed() {
     Main main = new Main();
     new CommandLine(main).parseArgs("--library-endpoint", "127.0.0.1:50051", "--ext-authz-endpoint", "[::1]:18010");
