@@ -62,15 +62,20 @@ import picocli.CommandLine.Option;
  * library-service, the xds-server in its own JVM unless {@code --no-xds-process}, one Envoy plus
  * {@code --envoys} − 1 more on the same xds-server), publishes N books (one Service +
  * EndpointSlice and one GitHub webhook each, spread over the demo customer namespaces; every
- * Service points at one shared in-process backend), waits until Envoy serves the last of them and
- * every Envoy holds the same configuration, then makes single changes in turn — <b>add</b> a book
- * (its Service first, as a controller would), <b>change</b> one (its integration renamed: the new
- * path must serve), <b>remove</b> one (its path must answer 404) — and times each from the API call
- * until the public path answers as it should (an unsigned probe gets ext-authz's 401 once routed,
- * 404 once removed; polled every millisecond or so) and every Envoy holds the xDS versions the
- * probed Envoy had then ({@link EnvoyVersionWatch}). Meanwhile a paced load generator posts signed
- * webhooks to a steady book and GETs {@code /api/v1/books} with a token, counting every non-2xx
- * answer.
+ * Service points at one shared in-process backend), waits until every Envoy serves them (a sample
+ * of {@code --load-samples} books spread over the N, the last one written among them, and the
+ * steady book, each answering an unsigned probe with ext-authz's 401 on every Envoy), then makes
+ * single changes in turn — <b>add</b> a book (its Service first, as a controller would),
+ * <b>change</b> one (its integration renamed: the new path must serve), <b>remove</b> one (its path
+ * must answer 404) — and times each from the API call until the public path answers as it should
+ * <em>on each Envoy</em>: a signed webhook answered 2xx by the book's backend after an add or a
+ * change (route, ext-authz's view of the book, cluster and endpoints all there), an unsigned probe
+ * answered 404 after a remove. Each Envoy is asked on its own kept-alive connection
+ * ({@link PinnedConnection}; the Envoys share the listener port), every millisecond or so. Envoys
+ * load webhook scopes on demand, so no Envoy holds every route configuration and xDS versions are
+ * not compared: a probe is what a client sees, on-demand fetch included. Meanwhile a paced load
+ * generator posts signed webhooks to a steady book and GETs {@code /api/v1/books} with a token,
+ * counting every non-2xx answer.
  *
  * <p>Per change it also reads what the first Envoy received on its ADS connection
  * ({@code cluster.xds_cluster.upstream_cx_rx_bytes_total}: the TLS bytes of the push). At the end:
@@ -89,6 +94,12 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   static final int LOAD_CONNECTIONS = 8;
   private List<EnvoyAdmin> envoyAdmins = List.of();
   private int listenerPort;
+  /** One kept-alive connection per Envoy, in the order of {@link #envoyAdmins}. */
+  private List<PinnedConnection> pinned = List.of();
+  /** One thread per Envoy for {@link #measure}'s probes. */
+  private java.util.concurrent.ExecutorService probers;
+  /** The books' webhook secret (signed probes). */
+  private String webhookSecret;
   /** The xds-server's CPU seconds while the N books were written and served (NaN in the stack's JVM). */
   private double loadXdsCpu = Double.NaN;
   /** The whole route configuration at 10,000 books before issue 12 (its "before" row). */
@@ -109,6 +120,10 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
 
   @Option(names = "--load-timeout", description = "Longest wait for the N books to be served, seconds. Default: ${DEFAULT-VALUE}.")
   int loadTimeoutSeconds = 1800;
+
+  @Option(names = "--load-samples", description = "Books (spread over the N, the last written among them) that must answer on"
+      + " every Envoy before loading counts as done. Default: ${DEFAULT-VALUE}.")
+  int loadSamples = 20;
 
   @Option(names = "--envoys", description = "Real Envoys on the one xds-server (the stack's and more, each its own node id;"
       + " they share the listener port by SO_REUSEPORT). Default: ${DEFAULT-VALUE}.")
@@ -149,21 +164,26 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   }
 
   /**
-   * One measured change: {@code probeMillis} until the public path answered as it should (on the
-   * Envoy the probe's connection reached), {@code envoyMillis[i]} until Envoy i held the same xDS
-   * versions as the probed Envoy once it served; {@code servedMillis} the later of all of them.
+   * One measured change: {@code envoyMillis[i]} until Envoy i answered the changed book's path as it
+   * should ({@link #served}); {@code servedMillis} the latest of them; {@code transients} the
+   * answers that were neither the old state nor the new one (e.g. {@code 503}), in order.
    */
-  record Change(String kind, double probeMillis, double[] envoyMillis, long bytes) {
+  record Change(String kind, double[] envoyMillis, long bytes, List<String> transients) {
     double servedMillis() {
-      double slowest = probeMillis;
+      double slowest = Double.NaN;
       for (double ms : envoyMillis) {
-        slowest = Math.max(slowest, ms);
+        slowest = Double.isNaN(slowest) ? ms : Math.max(slowest, ms);
       }
       return slowest;
     }
 
     double envoyMillis(int i) {
       return envoyMillis[i];
+    }
+
+    /** Probes of this change an Envoy held without an answer for {@link PinnedConnection#READ_TIMEOUT}. */
+    long heldProbes() {
+      return transients.stream().filter(t -> t.contains(":held>")).count();
     }
   }
 
@@ -174,9 +194,9 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (books < 1 || changes < 3 || loadRate < 0 || envoys < 1) {
+    if (books < 1 || changes < 3 || loadRate < 0 || envoys < 1 || loadSamples < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this),
-          "--books must be >= 1, --changes >= 3, --load-rate >= 0, --envoys >= 1");
+          "--books must be >= 1, --changes >= 3, --load-rate >= 0, --envoys >= 1, --load-samples >= 1");
     }
     if (routeLayout == io.voyager.bdk.xds.translate.RouteLayout.SCOPED && adsApi != io.voyager.bdk.local.AdsApiType.DELTA_GRPC) {
       throw new CommandLine.ParameterException(new CommandLine(this),
@@ -185,6 +205,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     Path runDir = Files.createTempDirectory("bdk-convergence-bench");
     List<String> namespaces = LocalStack.SEED_CUSTOMER_NAMESPACES;
     String secret = "bench-" + UUID.randomUUID();
+    webhookSecret = secret;
     XdsServerProcess xds = xdsProcess ? new XdsServerProcess(runDir.resolve("xds-server.log"), List.of("-Xmx" + xdsHeap)) : null;
     LocalStack.Builder builder = LocalStack.builder()
         .ports(StackPorts.ephemeral())
@@ -204,7 +225,13 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     List<EnvoyProcess> extraEnvoys = new ArrayList<>();
     try (LocalStack stack = builder.start();
         SampleBook backend = SampleBook.start(0, "bench-backend");
-        AutoCloseable closeExtra = () -> extraEnvoys.forEach(EnvoyProcess::close)) {
+        AutoCloseable closeExtra = () -> extraEnvoys.forEach(EnvoyProcess::close);
+        AutoCloseable closePinned = () -> pinned.forEach(PinnedConnection::close);
+        AutoCloseable closeProbers = () -> {
+          if (probers != null) {
+            probers.shutdownNow();
+          }
+        }) {
       for (int e = 2; e <= envoys; e++) {
         String bootstrap = EnvoyBootstrap.withAdsApiType(EnvoyBootstrap.render("bench-convergence-" + e, stack.ports().xds(), 0,
             stack.runDir().resolve("envoy-sds").toAbsolutePath()), stack.adsApiType());
@@ -238,28 +265,37 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       // N books, then wait until the last one written is served.
       long loadStart = System.nanoTime();
       long xdsCpuAtLoad = xds == null ? 0 : CpuTime.processNanos(xds.pid());
-      String last = null;
       for (int i = 0; i < books; i++) {
         String ns = namespaces.get(i % namespaces.size());
         String name = "bench-book-" + i;
         stack.endpoints().publish(ns, name, "http", LocalStack.LOCALHOST, backend.port());
         stack.kubernetes().resource(book(ns, name, List.of("github"), backend.port())).create();
-        last = gateway + WebhookRoutes.publicPath(ns, name, "github");
         if ((i + 1) % 1000 == 0) {
           System.out.printf("%,d books written (%.0f s)%n", i + 1, (System.nanoTime() - loadStart) / 1e9);
         }
       }
-      String lastUrl = last;
-      await("the last book served").atMost(Duration.ofSeconds(loadTimeoutSeconds)).pollInterval(Duration.ofMillis(200))
-          .ignoreExceptions().until(() -> status(http, lastUrl) == 401);
-      for (String integration : steadyIntegrations) {
-        String url = gateway + WebhookRoutes.publicPath(namespaces.get(0), STEADY_BOOK, integration);
-        await("steady route served").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-            .ignoreExceptions().until(() -> status(http, url) == 401);
+      // Loaded: on every Envoy, on its own connection, a sample of the N books (the last written
+      // among them) and every steady route answer an unsigned probe with ext-authz's 401.
+      pinned = PinnedConnection.pinEach(admins, LocalStack.LOCALHOST, listenerPort, Duration.ofSeconds(60));
+      probers = java.util.concurrent.Executors.newFixedThreadPool(pinned.size(), r -> {
+        Thread t = new Thread(r, "bench-probe");
+        t.setDaemon(true);
+        return t;
+      });
+      List<String> loadedPaths = new ArrayList<>();
+      for (int i : loadSamples(books, loadSamples)) {
+        loadedPaths.add(WebhookRoutes.publicPath(namespaces.get(i % namespaces.size()), "bench-book-" + i, "github"));
       }
-      await("every Envoy holds the first Envoy's configuration").atMost(Duration.ofSeconds(loadTimeoutSeconds))
-          .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-          .until(() -> admins.stream().map(EnvoyVersionWatch::fingerprint).distinct().count() == 1);
+      for (String integration : steadyIntegrations) {
+        loadedPaths.add(WebhookRoutes.publicPath(namespaces.get(0), STEADY_BOOK, integration));
+      }
+      long loadDeadline = loadStart + Duration.ofSeconds(loadTimeoutSeconds).toNanos();
+      for (PinnedConnection envoy : pinned) {
+        for (String path : loadedPaths) {
+          await("Envoy " + (envoy.envoy() + 1) + " serves " + path).atMost(Duration.ofNanos(Math.max(0, loadDeadline - System.nanoTime())))
+              .pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> routed(unsignedProbe(envoy, path)));
+        }
+      }
       double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
       loadXdsCpu = xds == null ? Double.NaN : (CpuTime.processNanos(xds.pid()) - xdsCpuAtLoad) / 1e9;
       System.out.printf("%,d books written and served in %.0f s%s%n", books, loadSeconds,
@@ -288,31 +324,31 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
               ns = namespaces.get(added % namespaces.size());
               name = "bench-added-" + added++;
               stack.endpoints().publish(ns, name, "http", LocalStack.LOCALHOST, backend.port());
-              String url = gateway + WebhookRoutes.publicPath(ns, name, "github");
+              String path = WebhookRoutes.publicPath(ns, name, "github");
               long before = rxBytes(stack);
               long t0 = System.nanoTime();
               stack.kubernetes().resource(book(ns, name, List.of("github"), backend.port())).create();
-              measured.add(measure("add", http, url, s -> s == 401, t0, admins, stack, before));
+              measured.add(measure("add", path, t0, stack, before));
             }
             case 1 -> { // change: the integration renamed, the new path must serve
               int i = next++;
               ns = namespaces.get(i % namespaces.size());
               name = "bench-book-" + i;
-              String url = gateway + WebhookRoutes.publicPath(ns, name, "renamed");
+              String path = WebhookRoutes.publicPath(ns, name, "renamed");
               long before = rxBytes(stack);
               long t0 = System.nanoTime();
               stack.kubernetes().resource(book(ns, name, List.of("renamed"), backend.port())).update();
-              measured.add(measure("change", http, url, s -> s == 401, t0, admins, stack, before));
+              measured.add(measure("change", path, t0, stack, before));
             }
             default -> { // remove
               int i = next++;
               ns = namespaces.get(i % namespaces.size());
               name = "bench-book-" + i;
-              String url = gateway + WebhookRoutes.publicPath(ns, name, "github");
+              String path = WebhookRoutes.publicPath(ns, name, "github");
               long before = rxBytes(stack);
               long t0 = System.nanoTime();
               stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(ns).withName(name).delete();
-              measured.add(measure("remove", http, url, s -> s == 404, t0, admins, stack, before));
+              measured.add(measure("remove", path, t0, stack, before));
             }
           }
         }
@@ -329,55 +365,154 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     return 0;
   }
 
-  /** Probes the public path until it answers as it should, then waits until every Envoy holds that Envoy's xDS versions. */
-  private Change measure(String kind, HttpClient http, String url, java.util.function.IntPredicate served, long t0,
-      List<EnvoyAdmin> admins, LocalStack stack, long rxBefore) throws Exception {
-    EnvoyVersionWatch watch = admins.size() > 1 ? new EnvoyVersionWatch(admins, t0) : null;
-    double probe = awaitStatus(http, url, served, t0, watch);
-    long bytes = settledRxBytes(stack, watch) - rxBefore;
-    double[] perEnvoy;
-    if (watch == null) {
-      perEnvoy = new double[] {probe};
-    } else {
-      long deadline = t0 + Duration.ofSeconds(convergeTimeoutSeconds).toNanos();
-      String target = EnvoyVersionWatch.fingerprintOrNull(admins.get(0));
-      while (target == null && System.nanoTime() < deadline) {
-        target = EnvoyVersionWatch.fingerprintOrNull(admins.get(0));
-      }
-      perEnvoy = target == null ? new double[admins.size()] : watch.awaitAll(target, deadline);
-      if (target == null) {
-        java.util.Arrays.fill(perEnvoy, Double.NaN);
-      }
-      for (int i = 0; i < perEnvoy.length; i++) {
-        if (Double.isNaN(perEnvoy[i])) {
-          throw new IllegalStateException("Envoy " + (i + 1) + " did not take the " + kind + " of " + url + " within "
-              + convergeTimeoutSeconds + " s");
-        }
+  /**
+   * Probes the changed book's {@code path} on every Envoy at once, each on its own connection from
+   * its own thread (an Envoy that holds a request must not delay the others' probes), about a
+   * millisecond apart, until each answers as it should ({@link #served}); per Envoy the time of its
+   * first such answer. A probe left unanswered for {@link PinnedConnection#READ_TIMEOUT} is
+   * reported ({@code held}) and probing goes on on a new connection.
+   */
+  private Change measure(String kind, String path, long t0, LocalStack stack, long rxBefore) throws Exception {
+    long deadline = t0 + Duration.ofSeconds(convergeTimeoutSeconds).toNanos();
+    List<String> transients = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<java.util.concurrent.Future<Double>> perEnvoyFutures = new ArrayList<>();
+    for (PinnedConnection envoy : pinned) {
+      perEnvoyFutures.add(probers.submit(() -> probeUntilServed(kind, path, envoy, t0, deadline, transients)));
+    }
+    double[] perEnvoy = new double[pinned.size()];
+    for (int e = 0; e < perEnvoy.length; e++) {
+      try {
+        perEnvoy[e] = perEnvoyFutures.get(e).get();
+      } catch (java.util.concurrent.ExecutionException ex) {
+        throw new IllegalStateException(ex.getCause().getMessage(), ex.getCause());
       }
     }
-    Change change = new Change(kind, probe, perEnvoy, bytes);
-    System.out.printf(Locale.ROOT, "%s %s: %.0f ms (probe %.0f ms), %,d bytes%n", kind, url.substring(url.lastIndexOf('/') + 1),
-        change.servedMillis(), probe, bytes);
+    long bytes = settledRxBytes(stack) - rxBefore;
+    List<String> others;
+    synchronized (transients) {
+      others = List.copyOf(transients);
+    }
+    Change change = new Change(kind, perEnvoy, bytes, others);
+    StringBuilder perEnvoyText = new StringBuilder();
+    if (perEnvoy.length > 1) {
+      for (int e = 0; e < perEnvoy.length; e++) {
+        perEnvoyText.append(e == 0 ? " (" : ", ").append(String.format(Locale.ROOT, "envoy-%d %.0f ms", e + 1, perEnvoy[e]));
+      }
+      perEnvoyText.append(')');
+    }
+    System.out.printf(Locale.ROOT, "%s %s: %.0f ms%s, %,d bytes%s%n", kind, path.substring(path.lastIndexOf('/') + 1),
+        change.servedMillis(), perEnvoyText, bytes, others.isEmpty() ? "" : ", other answers " + others);
     return change;
   }
 
-  private double awaitStatus(HttpClient http, String url, java.util.function.IntPredicate served, long t0,
-      EnvoyVersionWatch watch) throws Exception {
-    long deadline = t0 + Duration.ofSeconds(convergeTimeoutSeconds).toNanos();
-    long nextWatch = 0;
-    int last = -1;
+  /** One Envoy's side of {@link #measure}: milliseconds from {@code t0} until {@code envoy} answered as it should. */
+  private double probeUntilServed(String kind, String path, PinnedConnection envoy, long t0, long deadline,
+      List<String> transients) {
+    String name = "envoy-" + (envoy.envoy() + 1);
+    String last = "none";
     while (System.nanoTime() < deadline) {
-      last = status(http, url);
-      if (served.test(last)) {
+      int status;
+      try {
+        status = kind.equals("remove") ? unsignedProbe(envoy, path) : signedProbe(envoy, path);
+      } catch (java.net.SocketTimeoutException ex) {
+        last = "held";
+        transients.add(String.format(Locale.ROOT, "%s:held>%ds@%.0fms", name, PinnedConnection.READ_TIMEOUT.toSeconds(),
+            (System.nanoTime() - t0) / 1e6));
+        continue;
+      } catch (java.io.IOException ex) {
+        last = ex.getClass().getSimpleName();
+        transients.add(name + ":" + last);
+        LockSupport.parkNanos(1_000_000);
+        continue;
+      }
+      if (served(kind, status)) {
         return (System.nanoTime() - t0) / 1e6;
       }
-      if (watch != null && System.nanoTime() >= nextWatch) {
-        watch.poll();
-        nextWatch = System.nanoTime() + 10_000_000;
+      last = Integer.toString(status);
+      if (!unchanged(kind, status) && transients.size() < 30) {
+        transients.add(name + ":" + status);
       }
       LockSupport.parkNanos(1_000_000);
     }
-    throw new IllegalStateException(url + " did not converge within " + convergeTimeoutSeconds + " s (last answer " + last + ")");
+    throw new IllegalStateException("the " + kind + " of " + path + " was not served by " + name + " within "
+        + convergeTimeoutSeconds + " s; its last answer " + last);
+  }
+
+  /**
+   * Whether a probe's {@code status} shows the change of {@code kind} served on that Envoy: after
+   * an add or a change the signed webhook reached the book's backend (2xx: route, ext-authz's view
+   * of the book and its Secret, cluster and endpoints all there); after a remove the unsigned probe
+   * finds no route (404).
+   */
+  static boolean served(String kind, int status) {
+    return switch (kind) {
+      case "add", "change" -> status >= 200 && status <= 299;
+      case "remove" -> status == 404;
+      default -> throw new IllegalArgumentException("unknown change " + kind);
+    };
+  }
+
+  /**
+   * Whether {@code status} is what the probe gets while the change of {@code kind} has not reached
+   * that Envoy: no such path yet (404) for an add or a change, ext-authz's 401 to the unsigned
+   * probe of the still-routed book for a remove. Any other answer is reported as a transient one.
+   */
+  static boolean unchanged(String kind, int status) {
+    return switch (kind) {
+      case "add", "change" -> status == 404;
+      case "remove" -> status == 401;
+      default -> throw new IllegalArgumentException("unknown change " + kind);
+    };
+  }
+
+  /** Whether an unsigned probe's {@code status} shows its book routed on that Envoy: ext-authz's 401. */
+  static boolean routed(int status) {
+    return status == 401;
+  }
+
+  /**
+   * Which of the N books ({@code 0..books-1}, written in that order) loading waits for on every
+   * Envoy: {@code samples} spread evenly, the first and the last written always among them, each
+   * once, in ascending order.
+   */
+  static int[] loadSamples(int books, int samples) {
+    if (books < 1 || samples < 1) {
+      throw new IllegalArgumentException("books and samples must be >= 1");
+    }
+    java.util.TreeSet<Integer> picked = new java.util.TreeSet<>();
+    picked.add(books - 1);
+    if (samples > 1) {
+      for (int s = 0; s < samples - 1; s++) {
+        picked.add((int) ((long) s * (books - 1) / (samples - 1)));
+      }
+    }
+    return picked.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private static final List<String[]> JSON_CONTENT = List.<String[]>of(new String[] {"content-type", "application/json"});
+
+  /** An unsigned POST of {@code {}} to {@code path} on the Envoy of {@code envoy}: 401 while routed, 404 once not. */
+  private static int unsignedProbe(PinnedConnection envoy, String path) throws java.io.IOException {
+    return envoy.send("POST", path, JSON_CONTENT, "{}".getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A GitHub webhook to {@code path}, signed with the books' secret, on the Envoy of {@code envoy}: 2xx once served. */
+  private int signedProbe(PinnedConnection envoy, String path) throws java.io.IOException {
+    byte[] body = ("{\"action\":\"opened\",\"probe\":\"" + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8);
+    List<String[]> headers = new ArrayList<>(JSON_CONTENT);
+    for (Header h : new GitHubScheme().sign(new SigningInput(body, webhookSecret, Instant.now(), UUID.randomUUID().toString()))) {
+      headers.add(new String[] {h.name(), h.value()});
+    }
+    return envoy.send("POST", path, headers, body);
+  }
+
+  /** A counter of Envoy {@code admin}, or -1 when unreadable. */
+  static long statOrMinusOne(EnvoyAdmin admin, String name) {
+    try {
+      return admin.stat(name).orElse(-1L);
+    } catch (java.io.UncheckedIOException e) {
+      return -1;
+    }
   }
 
   /** Bytes Envoy has received from the xds-server (ADS over TLS), from its own cluster stats. */
@@ -386,24 +521,14 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   }
 
   /**
-   * The received-bytes counter once it stops moving (stats flush every few seconds is not involved:
-   * the admin endpoint reads the counter live; a push may still be arriving right after the path
-   * serves, e.g. endpoints after routes): read until two reads 50 ms apart agree. With several
-   * Envoys ({@code watch} not null) each is polled meanwhile, so an Envoy that takes the change
-   * while the bytes settle — the probed one, usually — is timed when it did, not when the
-   * benchmark got round to reading it afterwards (that wait made the stack's own Envoy look the
-   * slowest of three by the settling time).
+   * The received-bytes counter once it stops moving (the admin endpoint reads the counter live; a
+   * push may still be arriving right after the path serves, e.g. endpoints after routes): read
+   * until two reads 50 ms apart agree.
    */
-  private static long settledRxBytes(LocalStack stack, EnvoyVersionWatch watch) {
-    if (watch != null) {
-      watch.poll();
-    }
+  private static long settledRxBytes(LocalStack stack) {
     long previous = rxBytes(stack);
     for (int i = 0; i < 40; i++) {
       LockSupport.parkNanos(50_000_000);
-      if (watch != null) {
-        watch.poll();
-      }
       long now = rxBytes(stack);
       if (now == previous) {
         return now;
@@ -422,12 +547,6 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
         new RateLimit(WebhookLimits.MAX_REQUESTS_PER_SECOND, WebhookLimits.MAX_BURST))).toList();
     book.setSpec(new ExternalBookDefinitionSpec("orders", "1.0.0", hooks, null, null, null, new ServiceRef(name, port), null));
     return book;
-  }
-
-  private static int status(HttpClient http, String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-        .header("content-type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   private static HttpRequest restRequest(String gateway, String token) {
@@ -593,17 +712,13 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
           percentile(bytes, 50)));
     }
     if (envoys > 1) {
-      out.append("per Envoy (until it holds the probed Envoy's xDS versions), all changes:\n");
+      out.append("per Envoy (until its own connection answers as it should), all changes:\n");
       for (int e = 0; e < envoys; e++) {
         int envoy = e;
         double[] ms = sorted(measured, null, c -> c.envoyMillis(envoy));
         out.append(String.format(Locale.ROOT, "envoy-%-2d %7d %9.1f %9.1f %9.1f %9.1f%n", e + 1, ms.length, percentile(ms, 50),
             percentile(ms, 90), percentile(ms, 99), ms.length == 0 ? Double.NaN : ms[ms.length - 1]));
       }
-      double[] probe = sorted(measured, null, Change::probeMillis);
-      out.append(String.format(Locale.ROOT, "%-8s %7d %9.1f %9.1f %9.1f %9.1f   (public path answers as it should)%n", "probe",
-          probe.length, percentile(probe, 50), percentile(probe, 90), percentile(probe, 99),
-          probe.length == 0 ? Double.NaN : probe[probe.length - 1]));
     }
     return out.toString();
   }
@@ -615,11 +730,15 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
         + " %s ADS%n", books, loadSeconds, measured.size(), envoys, envoys == 1 ? "" : "s", routeLayout.flagValue(),
         adsApi == io.voyager.bdk.local.AdsApiType.DELTA_GRPC ? "delta" : "state-of-the-world");
     out.print(table(measured));
+    long held = measured.stream().mapToLong(Change::heldProbes).sum();
+    long heldChanges = measured.stream().filter(c -> c.heldProbes() > 0).count();
+    out.printf("probes of the changed path held without an answer for %d s: %d (in %d of %d changes)%n",
+        PinnedConnection.READ_TIMEOUT.toSeconds(), held, heldChanges, measured.size());
     out.printf("load on unchanged routes: %,d webhooks (%d non-2xx), %,d REST calls (%d non-2xx)%s%n", load.webhooks.get(),
         load.webhookNon2xx.get(), load.restCalls.get(), load.restNon2xx.get(),
         load.firstFailures.isEmpty() ? "" : " first failures: " + load.firstFailures);
     for (int e = 0; e < envoys; e++) {
-      long connections = EnvoyVersionWatch.statOrMinusOne(envoyAdmins.get(e),
+      long connections = statOrMinusOne(envoyAdmins.get(e),
           "listener." + LocalStack.LOCALHOST + "_" + listenerPort + ".downstream_cx_total");
       out.printf("Envoy %d: RSS %.0f MiB, heap %.0f MiB; %d connections on the gateway listener%n", e + 1,
           memory.envoyRssMib()[e], memory.envoyHeapMib()[e], connections);
@@ -638,7 +757,8 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     try (BenchFigures figures = BenchFigures.open("convergence", "Convergence: one book's change → served by Envoy")) {
       figures.note(String.format(Locale.ROOT, "%,d books (one GitHub webhook each, one Service each, over %d namespaces),"
           + " written and served in %.0f s; %d single changes (add, change, remove in turn), each timed from the API call"
-          + " until the public path answers as it should and every Envoy holds the same xDS versions; %d requests/s on unchanged"
+          + " until the public path answers as it should on every Envoy, each asked on its own connection (a signed webhook"
+          + " answered 2xx after an add or a change, an unsigned probe answered 404 after a remove); %d requests/s on unchanged"
           + " routes; %d Envoy(s); route layout %s, ADS %s; stack on loopback",
           books, LocalStack.SEED_CUSTOMER_NAMESPACES.size(), loadSeconds, measured.size(), loadRate, envoys,
           routeLayout.flagValue(), adsApi));
@@ -678,6 +798,8 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       }
       figures.figure("convergence.non2xx", labels, "non-2xx on unchanged routes during the changes",
           load.webhookNon2xx.get() + load.restNon2xx.get(), "answers", BenchFigures.Target.exactly(0));
+      figures.figure("convergence.held_probes", labels, "probes of the changed path held without an answer for "
+          + PinnedConnection.READ_TIMEOUT.toSeconds() + " s", measured.stream().mapToLong(Change::heldProbes).sum(), "probes", null);
       figures.figure("convergence.load_seconds", labels, "N books written and served", loadSeconds, "s", null);
     }
   }
