@@ -78,25 +78,29 @@ final class PinnedConnection implements AutoCloseable {
 
   /**
    * The Envoy that accepted a connection, from every Envoy's accepted-connections counter read
-   * before and after: the index of the only one that moved, if it moved by exactly one; -1 when
-   * none moved yet or the reads are ambiguous (another client connected meanwhile, an unreadable
-   * counter).
+   * before and after: the index of the only one that moved, if it moved by exactly one;
+   * {@link #NOT_YET} when none moved yet (Envoy accepts on its next event loop turn);
+   * {@link #AMBIGUOUS} when waiting longer cannot tell (another client connected meanwhile, an
+   * unreadable counter).
    */
   static int owner(long[] before, long[] after) {
-    int owner = -1;
+    int owner = NOT_YET;
     for (int i = 0; i < before.length; i++) {
       if (before[i] < 0 || after[i] < 0) {
-        return -1;
+        return AMBIGUOUS;
       }
       long moved = after[i] - before[i];
-      if (moved == 1 && owner == -1) {
+      if (moved == 1 && owner == NOT_YET) {
         owner = i;
       } else if (moved != 0) {
-        return -1;
+        return AMBIGUOUS;
       }
     }
     return owner;
   }
+
+  static final int NOT_YET = -1;
+  static final int AMBIGUOUS = -2;
 
   /** The status of {@code method path} sent on this Envoy's connection (pinned anew if Envoy closed it). */
   int send(String method, String path, List<String[]> headers, byte[] body) throws IOException {
@@ -143,11 +147,11 @@ final class PinnedConnection implements AutoCloseable {
       candidate.setTcpNoDelay(true);
       candidate.setSoTimeout((int) READ_TIMEOUT.toMillis());
       candidate.connect(new InetSocketAddress(host, port), (int) READ_TIMEOUT.toMillis());
-      int owner = -1;
+      int owner = NOT_YET;
       long acceptDeadline = System.nanoTime() + ACCEPT_WAIT.toNanos();
-      while (owner == -1 && System.nanoTime() < acceptDeadline) {
+      while (owner == NOT_YET && System.nanoTime() < acceptDeadline) {
         owner = owner(before, accepted());
-        if (owner == -1) {
+        if (owner == NOT_YET) {
           LockSupport.parkNanos(2_000_000);
         }
       }

@@ -61,10 +61,14 @@ class ConvergenceBenchmarkTest {
   void theEnvoyThatAcceptedAConnectionIsTheOnlyOneWhoseCounterMovedByOne() {
     assertThat(PinnedConnection.owner(new long[] {5, 7, 9}, new long[] {5, 8, 9})).isEqualTo(1);
     assertThat(PinnedConnection.owner(new long[] {5}, new long[] {6})).isZero();
-    assertThat(PinnedConnection.owner(new long[] {5, 7, 9}, new long[] {5, 7, 9})).as("not accepted yet").isEqualTo(-1);
-    assertThat(PinnedConnection.owner(new long[] {5, 7, 9}, new long[] {6, 8, 9})).as("another client connected too").isEqualTo(-1);
-    assertThat(PinnedConnection.owner(new long[] {5, 7, 9}, new long[] {5, 9, 9})).as("two on one Envoy").isEqualTo(-1);
-    assertThat(PinnedConnection.owner(new long[] {5, -1, 9}, new long[] {6, -1, 9})).as("an unreadable counter").isEqualTo(-1);
+    assertThat(PinnedConnection.owner(new long[] {5, 7, 9}, new long[] {5, 7, 9})).as("not accepted yet")
+        .isEqualTo(PinnedConnection.NOT_YET);
+    assertThat(PinnedConnection.owner(new long[] {5, 7, 9}, new long[] {6, 8, 9})).as("another client connected too")
+        .isEqualTo(PinnedConnection.AMBIGUOUS);
+    assertThat(PinnedConnection.owner(new long[] {5, 7, 9}, new long[] {5, 9, 9})).as("two on one Envoy")
+        .isEqualTo(PinnedConnection.AMBIGUOUS);
+    assertThat(PinnedConnection.owner(new long[] {5, -1, 9}, new long[] {6, -1, 9})).as("an unreadable counter")
+        .isEqualTo(PinnedConnection.AMBIGUOUS);
   }
 
   @Test
