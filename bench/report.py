@@ -240,7 +240,8 @@ def convergence_table(runs):
             found = matching(runs, figure_id, labels)
             return f"{fmt(found[0]['value'])}{unit_suffix}" if found else "—"
         rss = value("convergence.envoy_rss_mib", " MiB")
-        lines.append(f"| {books:,} | {envoys} | {'delta' if mode == 'delta' else 'SotW'} | "
+        xds = {"sotw": "SotW", "delta": "delta"}.get(mode, mode)  # e.g. scoped+delta, single+sotw
+        lines.append(f"| {books:,} | {envoys} | {xds} | "
                      f"{value('convergence.served_ms.p50')} | {value('convergence.served_ms.p90')} | "
                      f"{value('convergence.served_ms.p99')} | {rss} | after (this run) |")
     return lines
