@@ -775,6 +775,11 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       figures.figure("convergence.served_ms.p90", labels, "change → served, p90", percentile(ms, 90), "ms", null);
       figures.figure("convergence.served_ms.p99", labels, "change → served, p99", percentile(ms, 99), "ms",
           BenchFigures.Target.below(250));
+      for (String kind : List.of("add", "change", "remove")) {
+        double[] kindMs = sorted(measured, kind, Change::servedMillis);
+        figures.figure("convergence.served_ms." + kind + ".p50", labels, kind + " → served, p50", percentile(kindMs, 50), "ms", null);
+        figures.figure("convergence.served_ms." + kind + ".p99", labels, kind + " → served, p99", percentile(kindMs, 99), "ms", null);
+      }
       double bytesP50 = percentile(bytes, 50);
       figures.figure("convergence.bytes_per_change", labels, "bytes received by Envoy per change, p50", bytesP50, "bytes", null);
       figures.figure("convergence.bytes_per_change_pct", labels, "bytes per change, % of the whole route configuration before",
