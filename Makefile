@@ -72,7 +72,7 @@ help:
 	@echo "make e2e-cluster     the end-to-end suite on that cluster (starts and stops it when it is not up)"
 	@echo "make bench           every benchmark (figures, not tests), then BENCHMARKS.md (make bench-report renders it again)"
 	@echo "make bench-scale     the translator at 10,000 books in memory (SCALE_ARGS)"
-	@echo "make bench-convergence  a book's change → served by a real Envoy with N books routed, under load (CONVERGENCE_ARGS)"
+	@echo "make bench-convergence  a book's change → served on each real Envoy (1 or more, each probed on its own connection) with N books routed, under load (CONVERGENCE_ARGS)"
 	@echo "make bench-envoy-memory  Envoy RSS and stats at 1,000/5,000/10,000 synthetic books, per xDS protocol and route layout (ENVOY_MEMORY_ARGS)"
 
 ## The pinned Envoy, in a git-ignored virtualenv. Re-installed when envoy/requirements.txt changes.

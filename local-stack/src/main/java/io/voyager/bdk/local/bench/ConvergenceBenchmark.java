@@ -421,7 +421,9 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
         continue;
       } catch (java.io.IOException ex) {
         last = ex.getClass().getSimpleName();
-        transients.add(name + ":" + last);
+        if (transients.size() < 30) {
+          transients.add(name + ":" + last);
+        }
         LockSupport.parkNanos(1_000_000);
         continue;
       }
