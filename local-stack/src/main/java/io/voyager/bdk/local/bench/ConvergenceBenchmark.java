@@ -292,7 +292,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       long loadDeadline = loadStart + Duration.ofSeconds(loadTimeoutSeconds).toNanos();
       for (PinnedConnection envoy : pinned) {
         for (String path : loadedPaths) {
-          await("Envoy " + (envoy.envoy() + 1) + " serves " + path).atMost(Duration.ofNanos(Math.max(0, loadDeadline - System.nanoTime())))
+          await("Envoy " + (envoy.envoy() + 1) + " serves " + path).atMost(Duration.ofNanos(Math.max(1_000_000, loadDeadline - System.nanoTime())))
               .pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> routed(unsignedProbe(envoy, path)));
         }
       }
