@@ -178,6 +178,23 @@ public final class Main implements Callable<AutoCloseable> {
     }
   }
 
+  @Option(names = "--book-clusters", defaultValue = "on-demand", paramLabel = "on-demand|eager", converter = BookClustersConverter.class,
+      description = "How Envoy gets books' clusters in the scoped layout: on-demand (left out of the wildcard CDS answer; Envoy "
+          + "fetches a book's cluster by name when a request that passed ext_authz first needs it) or eager (every cluster at once). "
+          + "The single layout is always eager. Default: ${DEFAULT-VALUE}.")
+  io.voyager.bdk.xds.translate.BookClusters bookClusters;
+
+  static final class BookClustersConverter implements CommandLine.ITypeConverter<io.voyager.bdk.xds.translate.BookClusters> {
+    @Override
+    public io.voyager.bdk.xds.translate.BookClusters convert(String value) {
+      try {
+        return io.voyager.bdk.xds.translate.BookClusters.ofFlag(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
   @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "Largest webhook body (ext_authz buffer); larger gets 413. Default: ${DEFAULT-VALUE}.")
   int maxRequestBytes;
 
@@ -383,7 +400,8 @@ public final class Main implements Callable<AutoCloseable> {
           .withFirstEndpointsGrace(Duration.ofMillis(firstEndpointsGraceMs))
           .withOutputFilter(outputFilter);
       GatewayWatcher watcher = new GatewayWatcher(client, settings,
-          new IncrementalTranslator(new XdsTranslator(settings.transcoder(), routeLayout)), publisher, statusLocks, registry, watch);
+          new IncrementalTranslator(new XdsTranslator(settings.transcoder(), routeLayout, true, bookClusters)), publisher,
+          statusLocks, registry, watch);
       opened.register(watcher);
       NackWriteBack nackWriteBack = NackWriteBack.writingTo(new AcceptedConditionWriter(client, statusLocks), watcher::lastTranslation,
           new NackWriteBack.Quarantining(watcher.quarantine(), watcher::served, watcher::requestRebuild));
@@ -420,14 +438,15 @@ public final class Main implements Callable<AutoCloseable> {
       opened.register(admin);
       log.info("event=xds_server_started xds_port={} ads_tls={} admin={}:{} listener={}:{} https_port={} edge_tls_secret={} plain_http={}"
               + " upstream_tls={} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={} relay={} internal_listener={}"
-              + " jwt_issuer=\"{}\" jwt_audiences={} jwks=\"{}\" route_layout={}",
+              + " jwt_issuer=\"{}\" jwt_audiences={} jwks=\"{}\" route_layout={} book_clusters={}",
           xdsPort, tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls ? "mutual" : "off", this.admin.host(), admin.port(),
           listenerAddress, listenerPort, edge.httpsPort(), edge.tlsSecret() == null ? "none" : edge.tlsSecret(), plainHttp,
           upstreamTls, settings.library(),
           libraryEndpoint == null ? "eds" : libraryEndpoint, settings.extAuthz(), extAuthzEndpoint == null ? "eds" : extAuthzEndpoint,
           settings.queued() == null ? "none" : settings.queued().relay() + (relayEndpoint == null ? "" : "@" + relayEndpoint),
           settings.queued() == null ? "none" : settings.queued().internalAddress() + ":" + settings.queued().internalPort(),
-          jwtSettings.issuer(), jwtSettings.audiences(), describe(jwtSettings.jwks()));
+          jwtSettings.issuer(), jwtSettings.audiences(), describe(jwtSettings.jwks()), routeLayout.flagValue(),
+          routeLayout == io.voyager.bdk.xds.translate.RouteLayout.SCOPED ? bookClusters.flagValue() : "eager");
       return () -> {
         ready.set(false);
         opened.close();

@@ -28,6 +28,10 @@ import java.util.TreeSet;
  *   <li>A subscribed name the snapshot lacks (EDS for a cluster that does not exist yet) is
  *       answered as removed, the protocol's "does not exist", so Envoy does not wait for it, and
  *       stays of interest: the snapshot that adds it sends it.
+ *   <li>Resources the snapshot serves by name only (books' clusters with on-demand clusters,
+ *       {@link ContentVersionedSnapshot#byNameOnly}) are left out of the wildcard: Envoy gets one
+ *       when it subscribes to its name (its on_demand filter, for a request whose route needs it),
+ *       then its changes and its removal like any other resource it holds.
  *   <li>The first request of a type is always answered once a snapshot exists, even when there is
  *       nothing to send (an empty type, or everything already known): Envoy's initialization waits
  *       for that first response.
@@ -148,7 +152,7 @@ final class DeltaSubscription {
     Map<String, VersionedResource<?>> all = SnapshotChanges.resources(next, type);
     Map<String, VersionedResource<?>> upserts = new TreeMap<>();
     for (String name : changes.changed(type)) {
-      if (wildcard || names.contains(name)) {
+      if (ofInterest(next, name)) {
         VersionedResource<?> resource = all.get(name);
         if (!resource.version().equals(known.get(name))) {
           upserts.put(name, resource);
@@ -174,7 +178,7 @@ final class DeltaSubscription {
     Map<String, VersionedResource<?>> upserts = new TreeMap<>();
     if (wildcard) {
       all.forEach((name, resource) -> {
-        if (!resource.version().equals(known.get(name))) {
+        if (ofInterest(snapshot, name) && !resource.version().equals(known.get(name))) {
           upserts.put(name, resource);
         }
       });
@@ -199,6 +203,19 @@ final class DeltaSubscription {
     }
     reconciledTo = snapshot;
     return new Update(upserts, List.copyOf(removals), snapshot.version(type));
+  }
+
+  /**
+   * True if this subscription wants {@code name} of {@code snapshot}: subscribed by name; or, under
+   * the wildcard, any resource but one served by name only (a book's on-demand cluster), unless
+   * Envoy already has that one (after a reconnect its initial versions say so; it must stay
+   * current).
+   */
+  private boolean ofInterest(ContentVersionedSnapshot snapshot, String name) {
+    if (names.contains(name)) {
+      return true;
+    }
+    return wildcard && (!snapshot.byNameOnly(type, name) || known.containsKey(name));
   }
 
   /**

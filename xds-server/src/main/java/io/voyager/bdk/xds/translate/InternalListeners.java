@@ -50,8 +50,12 @@ final class InternalListeners {
   static final String NAME = "bdk-internal";
   static final String ROUTE_CONFIG = "bdk-internal-routes";
 
-  static Listener listener(InternalListenerIr internal) {
-    HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+  /**
+   * {@code onDemandClusters}: the on_demand filter that fetches a book's cluster by name when a
+   * delivery first needs it (null: clusters are all eager).
+   */
+  static Listener listener(InternalListenerIr internal, HttpFilter onDemandClusters) {
+    HttpConnectionManager.Builder hcmBuilder = HttpConnectionManager.newBuilder()
         .setStatPrefix("bdk_internal")
         .setCodecType(HttpConnectionManager.CodecType.AUTO)
         .setUseRemoteAddress(BoolValue.of(true))
@@ -65,7 +69,11 @@ final class InternalListeners {
             .setIdleTimeout(Duration.newBuilder().setSeconds(300))
             .setMaxHeadersCount(UInt32Value.of(100)))
         .setHttpProtocolOptions(Http1ProtocolOptions.getDefaultInstance())
-        .setRds(Rds.newBuilder().setRouteConfigName(ROUTE_CONFIG).setConfigSource(EdgeListeners.ads()))
+        .setRds(Rds.newBuilder().setRouteConfigName(ROUTE_CONFIG).setConfigSource(EdgeListeners.ads()));
+    if (onDemandClusters != null) {
+      hcmBuilder.addHttpFilters(onDemandClusters);
+    }
+    HttpConnectionManager hcm = hcmBuilder
         .addHttpFilters(HttpFilter.newBuilder()
             .setName(XdsTranslator.ROUTER_FILTER)
             .setTypedConfig(Anys.pack(Router.newBuilder().setSuppressEnvoyHeaders(true).build())))

@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * The Envoy resources of one snapshot; every EDS cluster has its load assignment here, every SDS
  * secret a listener names is here, and, in the scoped route layout ({@link RouteLayout#SCOPED}),
- * every route scope with the route configuration it names. {@link #toString()} never shows secrets' content.
+ * every route scope with the route configuration it names; {@code clusterDelivery} says which
+ * clusters go only to an Envoy that asks for them by name. {@link #toString()} never shows secrets' content.
  */
 public record XdsResources(
     List<Listener> listeners,
@@ -19,14 +20,23 @@ public record XdsResources(
     List<Cluster> clusters,
     List<ClusterLoadAssignment> endpoints,
     List<Secret> secrets,
-    List<ScopedRouteConfiguration> scopedRoutes) {
+    List<ScopedRouteConfiguration> scopedRoutes,
+    ClusterDelivery clusterDelivery) {
   public XdsResources {
+    java.util.Objects.requireNonNull(clusterDelivery, "clusterDelivery");
     scopedRoutes = List.copyOf(scopedRoutes);
     listeners = List.copyOf(listeners);
     routes = List.copyOf(routes);
     clusters = List.copyOf(clusters);
     endpoints = List.copyOf(endpoints);
     secrets = List.copyOf(secrets);
+  }
+
+  /** Resources whose clusters all go in the wildcard answer ({@link ClusterDelivery#ALL_EAGER}). */
+  public XdsResources(
+      List<Listener> listeners, List<RouteConfiguration> routes, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
+      List<Secret> secrets, List<ScopedRouteConfiguration> scopedRoutes) {
+    this(listeners, routes, clusters, endpoints, secrets, scopedRoutes, ClusterDelivery.ALL_EAGER);
   }
 
   /** Resources without route scopes (the single route layout). */
@@ -45,6 +55,6 @@ public record XdsResources(
   @Override
   public String toString() {
     return "XdsResources[listeners=" + listeners.size() + ", routes=" + routes.size() + ", clusters=" + clusters.size()
-        + ", endpoints=" + endpoints.size() + ", scopedRoutes=" + scopedRoutes.size() + ", secrets=" + secrets.stream().map(Secret::getName).toList() + "]";
+        + ", endpoints=" + endpoints.size() + ", scopedRoutes=" + scopedRoutes.size() + ", clustersOnDemand=" + clusterDelivery.onDemand() + ", secrets=" + secrets.stream().map(Secret::getName).toList() + "]";
   }
 }

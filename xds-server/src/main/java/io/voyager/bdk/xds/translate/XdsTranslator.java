@@ -108,6 +108,15 @@ public final class XdsTranslator {
   static final String ROUTER_FILTER = "envoy.filters.http.router";
   static final String ON_DEMAND_FILTER = "envoy.filters.http.on_demand";
   /**
+   * The second on_demand filter, just before the router, with on-demand cluster discovery
+   * ({@link ClusterDelivery}): it runs after ext_authz, so only a request ext-authz let through
+   * makes Envoy fetch its book's cluster (an unsigned webhook is answered 401 without loading it).
+   * Its own name: the first on_demand filter (scopes, no {@code odcds}) keeps the well-known one.
+   */
+  static final String ON_DEMAND_CLUSTER_FILTER = "bdk.filters.http.on_demand_cluster";
+  /** How long a request waits for its on-demand cluster (Envoy's default is 5 s). */
+  static final int ODCDS_TIMEOUT_SECONDS = 5;
+  /**
    * Both ext_authz filters off on a route of the default scope (library routes, the JSON 404):
    * Envoy leaves them out of the chain it builds for such a route. Those routes are always loaded
    * (never on demand), so their chain is always built knowing the route.
@@ -127,6 +136,7 @@ public final class XdsTranslator {
   private final TranscoderSettings transcoderSettings;
   private final RouteLayout layout;
   private final boolean onDemandScopes;
+  private final boolean onDemandClusters;
   private final Any transcoder;
   /** Envoy refuses an empty per-route FilterConfig: routes enable filters with their own config. */
   private static final Any LIBRARY_LUA = luaPerRoute(LibraryRequestLua.SOURCE);
@@ -148,7 +158,8 @@ public final class XdsTranslator {
 
   /**
    * As {@link #XdsTranslator(TranscoderSettings)}, with the public routes laid out as {@code layout};
-   * in the scoped layout each webhook's scope loads on demand ({@link WebhookScopes}).
+   * in the scoped layout each webhook's scope and each book's cluster load on demand ({@link WebhookScopes},
+   * {@link ClusterDelivery}).
    */
   public XdsTranslator(TranscoderSettings transcoderSettings, RouteLayout layout) {
     this(transcoderSettings, layout, true);
@@ -157,13 +168,31 @@ public final class XdsTranslator {
   /**
    * As {@link #XdsTranslator(TranscoderSettings, RouteLayout)}; {@code onDemandScopes} false makes
    * every webhook scope eager (Envoy loads all their route configurations at once: the layout
-   * before on-demand scopes, kept for {@code make bench-envoy-memory}'s comparison).
+   * before on-demand scopes, kept for {@code make bench-envoy-memory}'s comparison). Books'
+   * clusters are on demand in the scoped layout.
    */
   public XdsTranslator(TranscoderSettings transcoderSettings, RouteLayout layout, boolean onDemandScopes) {
+    this(transcoderSettings, layout, onDemandScopes, BookClusters.ON_DEMAND);
+  }
+
+  /**
+   * As {@link #XdsTranslator(TranscoderSettings, RouteLayout, boolean)}; {@code bookClusters}
+   * {@link BookClusters#ON_DEMAND} leaves books' clusters out of the wildcard CDS answer, for
+   * Envoy to fetch by name when a request first needs one ({@link ClusterDelivery}; scoped layout
+   * only — it needs delta xDS, which the scoped layout needs anyway; ignored in the single layout).
+   */
+  public XdsTranslator(TranscoderSettings transcoderSettings, RouteLayout layout, boolean onDemandScopes,
+      BookClusters bookClusters) {
     this.transcoderSettings = transcoderSettings;
     this.layout = java.util.Objects.requireNonNull(layout, "layout");
     this.onDemandScopes = onDemandScopes && layout == RouteLayout.SCOPED;
+    this.onDemandClusters = bookClusters == BookClusters.ON_DEMAND && layout == RouteLayout.SCOPED;
     this.transcoder = Anys.pack(TranscoderConfig.bookLibrary(transcoderSettings));
+  }
+
+  /** Whether books' clusters are fetched by Envoy on demand (scoped layout only). */
+  public boolean onDemandClusters() {
+    return onDemandClusters;
   }
 
   /** Whether webhook scopes load on demand (scoped layout only). */
@@ -302,7 +331,27 @@ public final class XdsTranslator {
       routes.add(InternalDeliveryRoutes.routeConfiguration(ir));
     }
     return new XdsResources(reuse.listeners() != null ? reuse.listeners() : listeners(ir), routes, built, endpoints,
-        reuse.secrets() != null ? reuse.secrets() : EdgeSecrets.secrets(ir.edge()), scopes);
+        reuse.secrets() != null ? reuse.secrets() : EdgeSecrets.secrets(ir.edge()), scopes, clusterDelivery(ir));
+  }
+
+  /**
+   * Eager: our own services' clusters (the library, ext-authz, the relay, the JWKS host); on
+   * demand, with {@link #onDemandClusters}: every other cluster, i.e. the books'.
+   */
+  ClusterDelivery clusterDelivery(GatewayIr ir) {
+    if (!onDemandClusters) {
+      return ClusterDelivery.ALL_EAGER;
+    }
+    java.util.Set<String> eager = new java.util.HashSet<>();
+    eager.add(ir.library().clusterName());
+    eager.add(ir.extAuthz().clusterName());
+    if (ir.relay() != null) {
+      eager.add(ir.relay().clusterName());
+    }
+    if (ir.auth().jwks() instanceof AuthIr.Remote remote) {
+      eager.add(remote.cluster().name());
+    }
+    return new ClusterDelivery(true, eager);
   }
 
   private static List<BackendIr> backends(GatewayIr ir) {
@@ -328,7 +377,7 @@ public final class XdsTranslator {
     List<Listener> listeners = new ArrayList<>(EdgeListeners.listeners(ir.edge(), httpFilters(ir), ROUTE_CONFIG_NAME, layout,
         ir.extAuthz().clusterName()));
     if (ir.internal() != null) {
-      listeners.add(InternalListeners.listener(ir.internal()));
+      listeners.add(InternalListeners.listener(ir.internal(), onDemandClusters ? onDemandClusterFilter() : null));
     }
     return listeners;
   }
@@ -377,13 +426,34 @@ public final class XdsTranslator {
             .setName(EXT_AUTHZ_WAKE_FILTER)
             .setTypedConfig(Anys.pack(extAuthz(ir, WAKE_CHECK_TIMEOUT_SECONDS)))
             .build(),
-        HttpFilter.newBuilder().setName(TRANSCODER_FILTER).setDisabled(true).setTypedConfig(transcoder).build(),
+        HttpFilter.newBuilder().setName(TRANSCODER_FILTER).setDisabled(true).setTypedConfig(transcoder).build()));
+    if (onDemandClusters) {
+      filters.add(onDemandClusterFilter());
+    }
+    filters.addAll(List.of(
         HttpFilter.newBuilder()
             .setName(ROUTER_FILTER)
             // No x-envoy-* response headers (upstream service time, …) to clients.
             .setTypedConfig(Anys.pack(Router.newBuilder().setSuppressEnvoyHeaders(true).build()))
             .build()));
     return List.copyOf(filters);
+  }
+
+  /**
+   * The on_demand filter with on-demand cluster discovery over ADS: a route whose cluster Envoy
+   * does not hold waits (at most {@value #ODCDS_TIMEOUT_SECONDS} s) while Envoy subscribes to it by
+   * name on the delta stream; then the request goes on (Envoy 1.38+ continues the stream, so the
+   * filters before it, ext_authz above all, run once).
+   */
+  static HttpFilter onDemandClusterFilter() {
+    return HttpFilter.newBuilder()
+        .setName(ON_DEMAND_CLUSTER_FILTER)
+        .setTypedConfig(Anys.pack(io.envoyproxy.envoy.extensions.filters.http.on_demand.v3.OnDemand.newBuilder()
+            .setOdcds(io.envoyproxy.envoy.extensions.filters.http.on_demand.v3.OnDemandCds.newBuilder()
+                .setSource(EdgeListeners.ads())
+                .setTimeout(seconds(ODCDS_TIMEOUT_SECONDS)))
+            .build()))
+        .build();
   }
 
   private static ExtAuthz extAuthz(GatewayIr ir, int timeoutSeconds) {

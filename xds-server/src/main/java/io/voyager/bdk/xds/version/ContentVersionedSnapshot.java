@@ -37,6 +37,8 @@ public final class ContentVersionedSnapshot extends Snapshot {
   /** Route scopes by name (java-control-plane's Snapshot cannot name this type). */
   private final VersionedResources<ScopedRouteConfiguration> scopedRoutes;
   private final Map<XdsType, TypeChanges> changes = new EnumMap<>(XdsType.class);
+  /** Which clusters go only to an Envoy that subscribed to them by name. */
+  private final io.voyager.bdk.xds.translate.ClusterDelivery clusterDelivery;
   private final String summaryVersion;
 
   /** What differs in one type from the base snapshot: names new or changed, names gone (each sorted). */
@@ -48,6 +50,7 @@ public final class ContentVersionedSnapshot extends Snapshot {
 
   private ContentVersionedSnapshot(ContentVersionedSnapshot base, XdsResources resources) {
     this.baseId = base == null ? 0 : base.id;
+    this.clusterDelivery = resources.clusterDelivery();
     this.clusters = next(XdsType.CLUSTER, base == null ? null : base.clusters, resources.clusters());
     this.endpoints = next(XdsType.ENDPOINT, base == null ? null : base.endpoints, resources.endpoints());
     this.listeners = next(XdsType.LISTENER, base == null ? null : base.listeners, resources.listeners());
@@ -77,6 +80,19 @@ public final class ContentVersionedSnapshot extends Snapshot {
    */
   public static ContentVersionedSnapshot next(ContentVersionedSnapshot previous, XdsResources resources) {
     return new ContentVersionedSnapshot(previous, resources);
+  }
+
+  /**
+   * True if the resource {@code name} of {@code type} is served only to an Envoy that subscribed
+   * to it by name, never in a wildcard answer (books' clusters with on-demand clusters).
+   */
+  public boolean byNameOnly(XdsType type, String name) {
+    return type == XdsType.CLUSTER && clusterDelivery.byNameOnly(name);
+  }
+
+  /** Which clusters this snapshot serves by name only. */
+  public io.voyager.bdk.xds.translate.ClusterDelivery clusterDelivery() {
+    return clusterDelivery;
   }
 
   /** True if {@link #changes} are relative to {@code snapshot} (false for null). */

@@ -184,6 +184,75 @@ class DeltaAdsTest {
   }
 
   @Test
+  void onDemandClustersAreLeftOutOfTheWildcardAnswerAndSentWhenSubscribedByNameTheirEndpointsToo() throws Exception {
+    publish(onDemand(resources(List.of("infra", "book-a", "book-b"), List.of("main"), List.of(), List.of()), "infra"));
+    Envoy envoy = connect(serve(List.of(tracker)));
+
+    DeltaDiscoveryResponse wildcard = envoy.request(CDS, List.of(), Map.of());
+    assertThat(names(wildcard)).as("only the eager cluster").containsExactly("infra");
+    envoy.ack(wildcard);
+    envoy.ack(envoy.request(EDS, List.of("infra"), Map.of()));
+
+    // The on_demand filter: a route needs book-a, Envoy subscribes to it by name.
+    DeltaDiscoveryResponse odcds = envoy.request(CDS, List.of("book-a"), Map.of());
+    assertThat(names(odcds)).containsExactly("book-a");
+    assertThat(odcds.getRemovedResourcesList()).isEmpty();
+    envoy.ack(odcds);
+    DeltaDiscoveryResponse endpoints = envoy.request(EDS, List.of("book-a"), Map.of());
+    assertThat(names(endpoints)).as("EDS of a cluster subscribed late").containsExactly("book-a");
+
+    DeltaDiscoveryResponse unknown = envoy.request(CDS, List.of("no-such-book"), Map.of());
+    assertThat(unknown.getResourcesList()).isEmpty();
+    assertThat(unknown.getRemovedResourcesList()).as("does not exist: Envoy stops waiting").containsExactly("no-such-book");
+  }
+
+  @Test
+  void aSubscribedOnDemandClusterIsUpdatedAndRemovedAfterItsRoutesAnUnsubscribedOneNever() throws Exception {
+    publish(onDemand(resources(List.of("infra", "book-a", "book-b"), List.of("main", "route-a", "route-b"), List.of(), List.of()),
+        "infra"));
+    Envoy envoy = connect(serve(List.of(tracker)));
+    envoy.ack(envoy.request(CDS, List.of(), Map.of()));
+    envoy.ack(envoy.request(RDS, List.of("main", "route-a", "route-b"), Map.of()));
+    envoy.ack(envoy.request(CDS, List.of("book-a"), Map.of()));
+    envoy.ack(envoy.request(EDS, List.of("infra", "book-a"), Map.of()));
+
+    // Both books' clusters change: only the one Envoy holds is pushed.
+    publish(onDemand(withClusterTimeout(resources(List.of("infra", "book-a", "book-b"), List.of("main", "route-a", "route-b"),
+        List.of(), List.of()), 7), "infra"));
+    DeltaDiscoveryResponse changed = envoy.next();
+    assertThat(changed.getTypeUrl()).isEqualTo(CDS);
+    assertThat(names(changed)).containsExactly("book-a", "infra");
+    envoy.ack(changed);
+
+    // Both books go: their routes first, then the one cluster Envoy holds (and its endpoints).
+    publish(onDemand(withClusterTimeout(resources(List.of("infra"), List.of("main"), List.of(), List.of()), 7), "infra"));
+    List<String> order = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      DeltaDiscoveryResponse r = envoy.next();
+      order.add(SyncTracker.shortType(r.getTypeUrl()) + "+" + names(r) + "-" + r.getRemovedResourcesList());
+      envoy.ack(r);
+    }
+    assertThat(order).containsExactly(
+        "RouteConfiguration+[]-[route-a, route-b]",
+        "Cluster+[]-[book-a]",
+        "ClusterLoadAssignment+[]-[book-a]");
+    assertThat(envoy.responses).isEmpty();
+  }
+
+  @Test
+  void onReconnectOnDemandClustersEnvoyResubscribesAreBroughtUpToDateAndOneRemovedMeanwhileIsRemoved() throws Exception {
+    publish(onDemand(resources(List.of("infra", "book-a", "book-b"), List.of(), List.of(), List.of()), "infra"));
+    Envoy envoy = connect(serve(List.of(tracker)));
+
+    // Envoy held book-a (older), book-b (current) and book-gone (deleted while no server ran).
+    envoy.send(CDS, List.of("*", "book-a", "book-b", "book-gone"), Map.of("infra", version(CDS, "infra"), "book-a", "0ld",
+        "book-b", version(CDS, "book-b"), "book-gone", "0ld"), "", null);
+    DeltaDiscoveryResponse response = envoy.next();
+    assertThat(names(response)).containsExactly("book-a");
+    assertThat(response.getRemovedResourcesList()).containsExactly("book-gone");
+  }
+
+  @Test
   void routeScopesAreServedAfterTheRouteConfigurationsTheyNameAndRemovedBeforeThem() throws Exception {
     publish(withScopes(resources(List.of("a"), List.of("main", "w1"), List.of("http"), List.of()), List.of("main", "w1")));
     Envoy envoy = connect(serve(List.of(tracker)));
@@ -488,6 +557,20 @@ class DeltaAdsTest {
             .setKey(io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration.Key.newBuilder()
                 .addFragments(io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration.Key.Fragment.newBuilder().setStringKey(n)))
             .build()).toList());
+  }
+
+  /** {@code resources} with every cluster but {@code eager} served by name only. */
+  static XdsResources onDemand(XdsResources resources, String... eager) {
+    return new XdsResources(resources.listeners(), resources.routes(), resources.clusters(), resources.endpoints(),
+        resources.secrets(), resources.scopedRoutes(),
+        new io.voyager.bdk.xds.translate.ClusterDelivery(true, java.util.Set.of(eager)));
+  }
+
+  /** {@code resources} with every cluster's connect timeout {@code seconds} (new content, new versions). */
+  static XdsResources withClusterTimeout(XdsResources resources, long seconds) {
+    return new XdsResources(resources.listeners(), resources.routes(), resources.clusters().stream()
+        .map(c -> c.toBuilder().setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(seconds)).build()).toList(),
+        resources.endpoints(), resources.secrets(), resources.scopedRoutes(), resources.clusterDelivery());
   }
 
   /** {@code resources} with every route configuration's content depending on {@code marker}. */

@@ -75,6 +75,45 @@ class ScopedRouteLayoutTest {
   }
 
   @Test
+  void booksClustersAreServedByNameOnlyInTheScopedLayoutOurServicesEagerlyAndTheSingleLayoutOrEagerFlagKeepsAllEager()
+      throws Exception {
+    XdsResources scoped = translate(RouteLayout.SCOPED, MANY.input());
+    ClusterDelivery delivery = scoped.clusterDelivery();
+    assertThat(delivery.onDemand()).isTrue();
+    String library = MANY.input().settings().library().toString();
+    List<String> byNameOnly = scoped.clusters().stream().map(c -> c.getName()).filter(delivery::byNameOnly).toList();
+    List<String> eager = scoped.clusters().stream().map(c -> c.getName()).filter(n -> !delivery.byNameOnly(n)).toList();
+    assertThat(eager).as("the library and ext-authz: %s", library).hasSize(2).allMatch(n -> n.startsWith("k8s/bdk/"));
+    assertThat(byNameOnly).as("every book's cluster").hasSize(scoped.clusters().size() - 2).noneMatch(n -> n.startsWith("k8s/bdk/"));
+
+    for (var listener : scoped.listeners()) {
+      HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+      List<String> filters = hcm.getHttpFiltersList().stream().map(f -> f.getName()).toList();
+      assertThat(filters).as("%s: the cluster is fetched just before the router, after ext_authz", listener.getName())
+          .endsWith(XdsTranslator.ON_DEMAND_CLUSTER_FILTER, XdsTranslator.ROUTER_FILTER);
+      var onDemand = hcm.getHttpFiltersList().get(filters.indexOf(XdsTranslator.ON_DEMAND_CLUSTER_FILTER)).getTypedConfig()
+          .unpack(io.envoyproxy.envoy.extensions.filters.http.on_demand.v3.OnDemand.class);
+      assertThat(onDemand.getOdcds().getSource().hasAds()).isTrue();
+      if (!listener.getName().equals(InternalListeners.NAME)) {
+        assertThat(filters.indexOf(XdsTranslator.EXT_AUTHZ_FILTER)).isLessThan(filters.indexOf(XdsTranslator.ON_DEMAND_CLUSTER_FILTER));
+      }
+    }
+
+    XdsResources single = translate(RouteLayout.SINGLE, MANY.input());
+    XdsResources eagerFlag = new GatewayTranslator(new XdsTranslator(MANY.input().settings().transcoder(), RouteLayout.SCOPED, true,
+        BookClusters.EAGER)).translate(MANY.input()).resources();
+    for (XdsResources allEager : List.of(single, eagerFlag)) {
+      assertThat(allEager.clusterDelivery()).isEqualTo(ClusterDelivery.ALL_EAGER);
+      for (var listener : allEager.listeners()) {
+        HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+        assertThat(hcm.getHttpFiltersList()).extracting(f -> f.getName()).doesNotContain(XdsTranslator.ON_DEMAND_CLUSTER_FILTER);
+      }
+    }
+    assertThat(BookClusters.ofFlag("on-demand")).isEqualTo(BookClusters.ON_DEMAND);
+    assertThatThrownBy(() -> BookClusters.ofFlag("lazy")).hasMessageContaining("--book-clusters").hasMessageContaining("lazy");
+  }
+
+  @Test
   void theServingListenersSelectScopesFromTheKeyHeaderTheySetThemselves() throws Exception {
     for (var listener : translate(RouteLayout.SCOPED, MANY.input()).listeners()) {
       if (listener.getName().equals(InternalListeners.NAME)) {
