@@ -27,6 +27,7 @@ import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.BookClusters;
 import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.version.XdsType;
@@ -73,7 +74,9 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   List<Integer> bookCounts;
 
   @Option(names = "--runs", split = ",", defaultValue = "sotw+single,delta+single,delta+scoped",
-      description = "protocol+layout runs: sotw+single, delta+single, delta+scoped (default ${DEFAULT-VALUE})")
+      description = "protocol+layout runs: sotw+single, delta+single, delta+scoped (on-demand scopes and clusters), "
+          + "delta+scoped-eager-clusters (on-demand scopes, every cluster at once), delta+scoped-eager (everything at once) "
+          + "(default ${DEFAULT-VALUE})")
   List<String> runs;
 
   @Option(names = "--concurrency", defaultValue = "2", description = "Envoy worker threads (make run's default: ${DEFAULT-VALUE})")
@@ -91,7 +94,8 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
 
   @Option(names = "--hit-books", defaultValue = "0",
       description = "after Envoy holds everything, POST once to the webhook of this many books (memory "
-          + "after traffic), then measure (default ${DEFAULT-VALUE})")
+          + "after traffic), then measure; with on-demand clusters ext_authz is made to fail open (no ext-authz runs "
+          + "here) so that each request makes Envoy fetch its book's cluster (default ${DEFAULT-VALUE})")
   int hitBooks;
 
   @Option(names = "--cluster-variant", defaultValue = "deployed",
@@ -143,7 +147,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   }
 
   private static void print(Point p) {
-    System.out.printf(Locale.ROOT, "%-13s books %6d clusters %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB (free %5.1f MiB)  "
+    System.out.printf(Locale.ROOT, "%-27s books %6d clusters held %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB (free %5.1f MiB)  "
             + "stats %8d (book clusters %8d)  held after %5.1f s  webhook route configs held %d  load %s%n",
         p.run(), p.books(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0, p.pageheapFree() / 1048576.0,
         p.stats(), p.bookClusterStats(), p.loadSeconds(), p.hit(), p.load());
@@ -177,10 +181,11 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     return switch (run) {
       case "sotw+single" -> new Object[] {AdsApiType.GRPC, RouteLayout.SINGLE};
       case "delta+single" -> new Object[] {AdsApiType.DELTA_GRPC, RouteLayout.SINGLE};
-      case "delta+scoped" -> new Object[] {AdsApiType.DELTA_GRPC, RouteLayout.SCOPED};
-      case "delta+scoped-eager" -> new Object[] {AdsApiType.DELTA_GRPC, RouteLayout.SCOPED, Boolean.FALSE};
-      default -> throw new IllegalArgumentException(
-          "--runs: unknown run '" + run + "' (sotw+single, delta+single, delta+scoped, delta+scoped-eager)");
+      case "delta+scoped" -> new Object[] {AdsApiType.DELTA_GRPC, RouteLayout.SCOPED, Boolean.TRUE, BookClusters.ON_DEMAND};
+      case "delta+scoped-eager-clusters" -> new Object[] {AdsApiType.DELTA_GRPC, RouteLayout.SCOPED, Boolean.TRUE, BookClusters.EAGER};
+      case "delta+scoped-eager" -> new Object[] {AdsApiType.DELTA_GRPC, RouteLayout.SCOPED, Boolean.FALSE, BookClusters.EAGER};
+      default -> throw new IllegalArgumentException("--runs: unknown run '" + run
+          + "' (sotw+single, delta+single, delta+scoped, delta+scoped-eager-clusters, delta+scoped-eager)");
     };
   }
 
@@ -196,8 +201,11 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
         new EdgeSettings(ports.get(1), null, edge.plainHttp(), edge.xffTrustedHops(), edge.limits(), edge.webhookClientLimit(),
             new EdgeSettings.PlaintextUpstreams()));
     SyntheticGateway gateway = new SyntheticGateway(books, Math.max(1, books / 10), settings);
-    boolean onDemandScopes = parsed.length < 3 || (Boolean) parsed[2]; // delta+scoped-eager: the layout before on-demand scopes
-    IncrementalTranslator translator = new IncrementalTranslator(new XdsTranslator(settings.transcoder(), layout, onDemandScopes));
+    // delta+scoped-eager: the layout before on-demand scopes; delta+scoped-eager-clusters: before on-demand clusters
+    boolean onDemandScopes = parsed.length < 3 || (Boolean) parsed[2];
+    BookClusters bookClusters = parsed.length < 4 ? BookClusters.EAGER : (BookClusters) parsed[3];
+    IncrementalTranslator translator = new IncrementalTranslator(
+        new XdsTranslator(settings.transcoder(), layout, onDemandScopes, bookClusters));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     SnapshotPublisher publisher = new SnapshotPublisher(GROUP, registry);
     SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup);
@@ -212,8 +220,13 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     if (clustersOnly) {
       resources = new io.voyager.bdk.xds.translate.XdsResources(List.of(), List.of(), resources.clusters(), resources.endpoints());
     }
+    if (hitBooks > 0 && resources.clusterDelivery().onDemand()) {
+      resources = extAuthzFailingOpen(resources);
+    }
     publisher.publish(resources);
-    int clusters = publisher.current().orElseThrow().clusters().resources().size();
+    var delivery = resources.clusterDelivery();
+    int clusters = (int) publisher.current().orElseThrow().clusters().resources().keySet().stream()
+        .filter(name -> !delivery.byNameOnly(name)).count();
     Server server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
         .maxInboundMessageSize(256 << 20)
         .addService(new AggregatedDiscoveryService(sotw.getAggregatedDiscoveryServiceImpl(), deltaAds))
@@ -246,9 +259,10 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       Thread.sleep(Duration.ofSeconds(settleSeconds).toMillis()); // let Envoy's main thread finish and free what it built
       var memory = new ObjectMapper().readTree(slowGet(admin, "/memory"));
       String stats = slowGet(admin, "/stats");
+      int held = (int) admin.statOrZero("cluster_manager.active_clusters") - staticClusters(bootstrapYaml);
       long statCount = stats.lines().count();
       long bookClusterStats = stats.lines().filter(l -> l.startsWith("cluster.k8s/customer-")).count();
-      return new Point(run, books, clusters, rssKib(envoy.pid()), memory.path("allocated").asLong(),
+      return new Point(run, books, held, rssKib(envoy.pid()), memory.path("allocated").asLong(),
           memory.path("heap_size").asLong(), statCount, bookClusterStats, loadSeconds, loadAverage(), hit,
           memory.path("pageheap_free").asLong());
     } finally {
@@ -265,10 +279,12 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
    */
   private static int hit(List<io.envoyproxy.envoy.config.route.v3.RouteConfiguration> routes, int edgePort, int count,
       EnvoyAdmin admin) throws IOException, InterruptedException {
+    java.util.Set<String> clustersSeen = new java.util.HashSet<>();
     List<String> paths = routes.stream()
         .flatMap(config -> config.getVirtualHostsList().stream())
         .flatMap(host -> host.getRoutesList().stream())
         .filter(route -> route.getName().startsWith("webhook/") && route.getMatch().hasPath())
+        .filter(route -> clustersSeen.add(route.getRoute().getCluster())) // one path per book cluster
         .map(route -> route.getMatch().getPath())
         .distinct().limit(count).toList();
     HttpClient client = HttpClient.newHttpClient();
@@ -310,7 +326,41 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       clusters.add(changed.build());
     }
     return new io.voyager.bdk.xds.translate.XdsResources(resources.listeners(), resources.routes(), clusters,
-        List.copyOf(assignments.values()), resources.secrets(), resources.scopedRoutes());
+        List.copyOf(assignments.values()), resources.secrets(), resources.scopedRoutes(), resources.clusterDelivery());
+  }
+
+  /**
+   * {@code resources} with both ext_authz filters failing open: no ext-authz runs here, and with
+   * on-demand clusters only a request ext_authz lets through makes Envoy fetch its book's cluster
+   * ({@code --hit-books}: memory with that many clusters loaded). The benchmark's own change.
+   */
+  static io.voyager.bdk.xds.translate.XdsResources extAuthzFailingOpen(io.voyager.bdk.xds.translate.XdsResources resources)
+      throws com.google.protobuf.InvalidProtocolBufferException {
+    List<io.envoyproxy.envoy.config.listener.v3.Listener> listeners = new ArrayList<>();
+    for (var listener : resources.listeners()) {
+      var builder = listener.toBuilder();
+      for (var chain : builder.getFilterChainsBuilderList()) {
+        for (var filter : chain.getFiltersBuilderList()) {
+          var any = filter.getTypedConfig();
+          if (!any.is(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class)) {
+            continue;
+          }
+          var hcm = any.unpack(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class)
+              .toBuilder();
+          for (var http : hcm.getHttpFiltersBuilderList()) {
+            if (http.getTypedConfig().is(io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.class)) {
+              http.setTypedConfig(com.google.protobuf.Any.pack(http.getTypedConfig()
+                  .unpack(io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.class).toBuilder()
+                  .setFailureModeAllow(true).build()));
+            }
+          }
+          filter.setTypedConfig(com.google.protobuf.Any.pack(hcm.build()));
+        }
+      }
+      listeners.add(builder.build());
+    }
+    return new io.voyager.bdk.xds.translate.XdsResources(listeners, resources.routes(), resources.clusters(),
+        resources.endpoints(), resources.secrets(), resources.scopedRoutes(), resources.clusterDelivery());
   }
 
   /** GET on Envoy's admin API with a long timeout: 260,000 stats take Envoy's main thread a while on a loaded machine. */
@@ -342,6 +392,11 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     } catch (java.io.UncheckedIOException e) {
       return false; // Envoy's main thread (which answers the admin API) is busy applying the configuration
     }
+  }
+
+  /** How many clusters {@code bootstrapYaml} defines statically (Envoy counts them among its active clusters). */
+  static int staticClusters(String bootstrapYaml) throws IOException {
+    return new ObjectMapper(new YAMLFactory()).readTree(bootstrapYaml).path("static_resources").path("clusters").size();
   }
 
   /** The bootstrap with the xds_cluster's TLS removed: the benchmark's ADS server is plaintext loopback gRPC. */

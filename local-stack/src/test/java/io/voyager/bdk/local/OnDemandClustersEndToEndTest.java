@@ -1,0 +1,206 @@
+package io.voyager.bdk.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.voyager.bdk.local.GatewayClient.Answer;
+import io.voyager.bdk.local.WebhookBooks.Integration;
+import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.RateLimit;
+import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.samplebook.SampleBook;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * On-demand clusters (the default: scoped layout, Envoy on delta xDS, {@code --book-clusters
+ * on-demand}) on a real Envoy: a book's cluster is not in Envoy until a request that passed
+ * ext_authz needs it; then Envoy fetches it by name, its endpoints follow, a change of endpoints
+ * reaches it, and removing the book removes the route and then the cluster, costing other books
+ * nothing. Envoy's own config dump says which clusters it holds.
+ */
+class OnDemandClustersEndToEndTest {
+  private static final Duration CONVERGE = Duration.ofSeconds(60);
+  private static final String ACME = "customer-acme";
+  private static final RateLimit GENEROUS = new RateLimit(100.0, 1000);
+
+  @TempDir static Path runDir;
+  static LocalStack stack;
+  static GatewayClient gateway;
+  static WebhookBooks books;
+  static final List<SampleBook> backends = new ArrayList<>();
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    stack = TestStacks.ephemeral(runDir, "e2e-on-demand-clusters")
+        .routeLayout(io.voyager.bdk.xds.translate.RouteLayout.SCOPED)
+        .adsApiType(AdsApiType.DELTA_GRPC)
+        .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
+        .serviceArgs(Component.XDS, "--webhook-client-rate", "1000", "--webhook-client-burst", "1000")
+        .start();
+    gateway = GatewayClient.anonymous(stack);
+    books = new WebhookBooks(stack);
+  }
+
+  @AfterAll
+  static void stopAll() {
+    backends.forEach(SampleBook::close);
+    backends.clear();
+    if (stack != null) {
+      stack.close();
+      stack = null;
+    }
+  }
+
+  /** One webhook book: its integration, secret and backend. */
+  record Book(String name, Integration integration, String secret, SampleBook backend) {
+    String path() {
+      return WebhookRoutes.publicPath(ACME, name, integration.name());
+    }
+
+    /** Envoy's cluster names for this book's Service start with this. */
+    String clusterPrefix() {
+      return "\"k8s/" + ACME + "/" + name + "/";
+    }
+  }
+
+  private static SampleBook backend(String name) {
+    SampleBook backend = SampleBook.start(0, name);
+    backends.add(backend);
+    return backend;
+  }
+
+  /** Creates a book and waits until Envoy routes its path (the unsigned answer is ext-authz's 401). */
+  private static Book book(String name, SampleBook backend) {
+    Integration integration = new Integration("github", "github", name + "-credentials", GENEROUS, null);
+    String secret = "whsec-" + UUID.randomUUID();
+    books.putSecret(ACME, integration.secretName(), List.of(secret));
+    books.create(ACME, name, name + "-type", backend.port(), List.of(integration));
+    Book book = new Book(name, integration, secret, backend);
+    return book;
+  }
+
+  private static Answer postSigned(Book book) {
+    String id = "id-" + UUID.randomUUID();
+    String body = "{\"event\":\"push\",\"delivery\":\"" + id + "\"}";
+    return gateway.post(book.path(), body, WebhookBooks.sign(book.integration(), book.secret(), body, id));
+  }
+
+  /** Polls until a signed webhook is answered other than 503 (ext-authz may not know the book yet), and returns it. */
+  private static Answer firstSignedAnswer(Book book) {
+    return await(book.path() + " answered").atMost(CONVERGE).until(() -> postSigned(book), a -> a.status() != 503);
+  }
+
+  private static String activeClusters() {
+    return stack.envoy().admin().get("/config_dump?resource=dynamic_active_clusters").body();
+  }
+
+  private static String warmingClusters() {
+    return stack.envoy().admin().get("/config_dump?resource=dynamic_warming_clusters").body();
+  }
+
+  @Test
+  void aColdBooksClusterIsFetchedByItsFirstSignedWebhookNotByAnUnsignedOne() {
+    Book cold = book("cold-" + shortId(), backend("cold-backend"));
+    await(cold.path() + " routed").atMost(CONVERGE).until(() -> gateway.post(cold.path(), "{}").status() == 401);
+    assertThat(activeClusters() + warmingClusters()).as("not fetched before a request needs it; an unsigned one does not")
+        .doesNotContain(cold.clusterPrefix());
+
+    Answer first = firstSignedAnswer(cold);
+    assertThat(first.status()).as("the first signed webhook: " + first.body()).isEqualTo(200);
+    assertThat(first.body()).contains(cold.backend().name());
+    assertThat(activeClusters()).as("fetched by name, kept").contains(cold.clusterPrefix());
+    assertThat(postSigned(cold).status()).isEqualTo(200);
+
+    Answer unsigned = gateway.post(cold.path(), "{}");
+    assertThat(unsigned.status()).as("ext_authz still fails closed: " + unsigned.body()).isEqualTo(401);
+    assertThat(stack.envoy().admin().statOrZero("cluster_manager.cds.update_rejected")).isZero();
+  }
+
+  @Test
+  void aChunkedWebhookToAColdBookIsDelivered() throws Exception {
+    Book cold = book("chunked-" + shortId(), backend("chunked-backend"));
+    await(cold.path() + " routed").atMost(CONVERGE).until(() -> gateway.post(cold.path(), "{}").status() == 401);
+    assertThat(activeClusters() + warmingClusters()).doesNotContain(cold.clusterPrefix());
+
+    String id = "id-" + UUID.randomUUID();
+    String body = "{\"event\":\"push\",\"pad\":\"" + "x".repeat(2048) + "\",\"delivery\":\"" + id + "\"}";
+    String[] answer = postChunked(cold.path(), body, WebhookBooks.sign(cold.integration(), cold.secret(), body, id));
+    assertThat(answer[0]).as("chunked, cold cluster: " + answer[1]).isEqualTo("200");
+    assertThat(answer[1]).contains(cold.backend().name());
+    assertThat(cold.backend().receivedTotal()).isEqualTo(1);
+  }
+
+  @Test
+  void aLoadedClusterFollowsItsEndpointsAndARemovedBookGoesRouteFirstWithoutTouchingOthersThenComesBack() {
+    Book moving = book("moving-" + shortId(), backend("moving-first"));
+    Book other = book("other-" + shortId(), backend("other-backend"));
+    assertThat(firstSignedAnswer(moving).status()).isEqualTo(200);
+    assertThat(firstSignedAnswer(other).status()).isEqualTo(200);
+
+    SampleBook second = backend("moving-second");
+    books.publishEndpoints(ACME, moving.name(), second.port());
+    await("the loaded cluster's new endpoint serves").atMost(CONVERGE)
+        .until(() -> postSigned(moving).body().contains(second.name()));
+
+    stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(ACME).withName(moving.name()).delete();
+    List<String> otherAnswers = new ArrayList<>();
+    await(moving.path() + " removed").atMost(CONVERGE).until(() -> {
+      Answer answer = postSigned(other);
+      otherAnswers.add(answer.status() + (answer.status() == 200 ? "" : " " + answer.body()));
+      return gateway.post(moving.path(), "{}").status() == 404;
+    });
+    await("its cluster removed from Envoy").atMost(CONVERGE).until(() -> !activeClusters().contains(moving.clusterPrefix()));
+    for (int i = 0; i < 5; i++) {
+      Answer answer = postSigned(other);
+      otherAnswers.add(answer.status() + (answer.status() == 200 ? "" : " " + answer.body()));
+    }
+    assertThat(otherAnswers).as("the other book while one was removed").allMatch(a -> a.equals("200"));
+    assertThat(activeClusters()).contains(other.clusterPrefix());
+
+    books.create(ACME, moving.name(), moving.name() + "-type", second.port(), List.of(moving.integration()));
+    Answer back = await(moving.path() + " re-added").atMost(CONVERGE)
+        .until(() -> postSigned(moving), a -> a.status() != 404 && a.status() != 503);
+    assertThat(back.status()).as(back.body()).isEqualTo(200);
+    assertThat(back.body()).contains(second.name());
+    assertThat(stack.envoy().admin().statOrZero("cluster_manager.cds.update_rejected")).isZero();
+  }
+
+  /** POSTs {@code body} over HTTP/1.1 in chunks of 512 bytes; returns the status code and the whole response. */
+  private static String[] postChunked(String path, String body, Map<String, String> headers) throws Exception {
+    java.net.URI gatewayUri = java.net.URI.create(stack.gatewayUrl());
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    try (java.net.Socket socket = new java.net.Socket(gatewayUri.getHost(), gatewayUri.getPort())) {
+      socket.setSoTimeout((int) CONVERGE.toMillis());
+      var out = socket.getOutputStream();
+      StringBuilder head = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: " + gatewayUri.getAuthority()
+          + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n");
+      headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+      out.write(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+      for (int from = 0; from < bytes.length; from += 512) {
+        byte[] chunk = java.util.Arrays.copyOfRange(bytes, from, Math.min(bytes.length, from + 512));
+        out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(chunk);
+        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+      }
+      out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      return new String[] {response.length() >= 12 ? response.substring(9, 12) : response, response};
+    }
+  }
+
+  private static String shortId() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+}
