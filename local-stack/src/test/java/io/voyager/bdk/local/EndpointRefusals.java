@@ -43,7 +43,7 @@ final class EndpointRefusals implements UnaryOperator<XdsResources> {
         .map(cla -> clusters.contains(cla.getClusterName()) ? withPort(cla, PORT_ENVOY_REFUSES) : cla)
         .toList();
     return new XdsResources(resources.listeners(), resources.routes(), resources.clusters(), endpoints, resources.secrets(),
-        resources.scopedRoutes());
+        resources.scopedRoutes(), resources.clusterDelivery());
   }
 
   private static ClusterLoadAssignment withPort(ClusterLoadAssignment cla, int port) {

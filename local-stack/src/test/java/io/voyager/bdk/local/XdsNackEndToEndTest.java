@@ -59,7 +59,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * <p>Envoy's {@code update_rejected} counters only grow, so the test with no rejection runs first
  * ({@link Order}). Each runs with Envoy speaking state-of-the-world and delta xDS: in delta a
  * NACK carries only its nonce and {@code error_detail}, and the NACKed resource is held the same
- * way (not re-sent until it changes).
+ * way (not re-sent until it changes). On delta (scoped layout, on-demand clusters) Envoy holds a
+ * book's cluster only once a request needed it, so the test sends a signed webhook to make it
+ * fetch the cluster whose endpoints it then refuses.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ParameterizedClass(name = "{0}")
@@ -119,16 +121,21 @@ class XdsNackEndToEndTest {
 
     String name = "bad-slice-" + suffix();
     publishServiceWithSlicePort(name, SERVICE_PORT, PORT_ENVOY_REFUSES);
-    books.putSecret(NAMESPACE, GITHUB.secretName(), List.of("whsec-" + UUID.randomUUID()));
+    String secret = "whsec-" + UUID.randomUUID();
+    books.putSecret(NAMESPACE, GITHUB.secretName(), List.of(secret));
     createBook(name, SERVICE_PORT);
     String cluster = clusterName(name, SERVICE_PORT);
+    String path = WebhookRoutes.publicPath(NAMESPACE, name, "github");
 
     // Envoy has the book's route (after the first-endpoints gate's grace: it has no usable endpoint)
-    // and has taken an EDS update that includes its (empty) cluster.
-    await("the book's route is served").atMost(CONVERGE)
-        .until(() -> gateway.post(WebhookRoutes.publicPath(NAMESPACE, name, "github"), "{}").status() == 401);
-    await("Envoy took the book's cluster's endpoints").atMost(CONVERGE)
-        .until(() -> admin.statOrZero("cluster." + cluster + ".update_success") >= 1);
+    // and has taken an EDS update that includes its (empty) cluster — with on-demand clusters once
+    // a signed webhook made it fetch the cluster.
+    await("the book's route is served").atMost(CONVERGE).until(() -> gateway.post(path, "{}").status() == 401);
+    await("Envoy took the book's cluster's endpoints").atMost(CONVERGE).pollInterval(Duration.ofMillis(500))
+        .until(() -> {
+          postSigned(path, secret);
+          return admin.statOrZero("cluster." + cluster + ".update_success") >= 1;
+        });
     await("nothing is rejected").pollInterval(Duration.ofMillis(500)).during(OBSERVE).atMost(OBSERVE.plusSeconds(10))
         .untilAsserted(() -> {
           assertThat(rejectedByEnvoy()).as("Envoy update_rejected stats").isEmpty();
@@ -154,10 +161,19 @@ class XdsNackEndToEndTest {
     String culpritPath = WebhookRoutes.publicPath(NAMESPACE, culprit, "github");
     String culpritCluster = clusterName(culprit, culpritBackend.port());
     refusals.refuse(culpritCluster);
-    books.putSecret(NAMESPACE, GITHUB.secretName(), List.of("whsec-" + UUID.randomUUID()));
+    String culpritSecret = "whsec-" + UUID.randomUUID();
+    books.putSecret(NAMESPACE, GITHUB.secretName(), List.of(culpritSecret));
     books.create(NAMESPACE, culprit, "orders", culpritBackend.port(), List.of(GITHUB));
 
-    await("Envoy rejects the culprit's endpoints").atMost(CONVERGE).until(() -> serverNacks() > nacksBefore);
+    // With on-demand clusters Envoy fetches the culprit's cluster (and asks for its endpoints) when
+    // a signed webhook first needs it; eager, it has it already.
+    await("Envoy rejects the culprit's endpoints").atMost(CONVERGE).pollInterval(Duration.ofMillis(500)).until(() -> {
+      if (serverNacks() > nacksBefore) {
+        return true;
+      }
+      postSigned(culpritPath, culpritSecret);
+      return false;
+    });
     await("the culprit says it is held out because Envoy rejected it").atMost(CONVERGE).untilAsserted(() ->
         assertThat(acceptedCondition(culprit)).hasValueSatisfying(c -> {
           assertThat(c.status()).isEqualTo("False");
@@ -196,17 +212,22 @@ class XdsNackEndToEndTest {
     // A valid book published after the rejection gets its route AND its endpoints: the EDS
     // response no longer carries what Envoy refused.
     RoutedBook later = routedBook("published-after");
+    later.assertSignedWebhookIsDelivered(); // (with on-demand clusters, Envoy fetches its cluster now)
     await("the later book gets its endpoints").atMost(CONVERGE)
         .untilAsserted(() -> assertThat(hostsOf(later.cluster())).containsExactly(LocalStack.LOCALHOST + ":" + later.backend().port()));
-    later.assertSignedWebhookIsDelivered();
     assertThat(acceptedCondition(later.name())).as("the later book is not blamed")
         .satisfiesAnyOf(c -> assertThat(c).isEmpty(), c -> assertThat(c.get().status()).isEqualTo("True"));
 
     // The user changes the culprit: released and tried again. The seam still corrupts it, so Envoy
     // refuses it again and it goes back to quarantine — one more rejected version, bounded.
     editVersion(culprit, "1.0.1");
-    await("the changed culprit is tried again and refused").atMost(CONVERGE)
-        .until(() -> serverNacks() - nacksBefore > nacksOfFirstVersion);
+    await("the changed culprit is tried again and refused").atMost(CONVERGE).pollInterval(Duration.ofMillis(500)).until(() -> {
+      if (serverNacks() - nacksBefore > nacksOfFirstVersion) {
+        return true;
+      }
+      postSigned(culpritPath, culpritSecret);
+      return false;
+    });
     await("quarantined again, rejections bounded").pollInterval(Duration.ofMillis(500)).during(OBSERVE)
         .atMost(OBSERVE.plusSeconds(20)).untilAsserted(() -> {
           assertThat(quarantinedBooks()).containsExactly(NAMESPACE + "/" + culprit);
@@ -221,7 +242,8 @@ class XdsNackEndToEndTest {
     // Fixed for real (the seam lets it through) and changed again: released, Envoy takes it.
     refusals.allow(culpritCluster);
     editVersion(culprit, "1.0.2");
-    await("the fixed culprit is accepted and routed").atMost(CONVERGE).untilAsserted(() -> {
+    await("the fixed culprit is accepted and routed").atMost(CONVERGE).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+      postSigned(culpritPath, culpritSecret); // (with on-demand clusters: Envoy fetches its cluster)
       assertThat(quarantinedBooks()).isEmpty();
       assertThat(acceptedCondition(culprit)).hasValueSatisfying(c -> assertThat(c.status()).isEqualTo("True"));
       assertThat(gateway.post(culpritPath, "{}").status()).as("unsigned webhook to the culprit's route").isEqualTo(401);
@@ -263,6 +285,12 @@ class XdsNackEndToEndTest {
       });
       assertThat(backend.receivedTotal()).isGreaterThan(before);
     }
+  }
+
+  /** POSTs a webhook signed with {@code secret} to {@code path}, whatever the answer (a fresh delivery id each time). */
+  private static void postSigned(String path, String secret) {
+    String body = "{\"id\":\"" + UUID.randomUUID() + "\"}";
+    gateway.post(path, body, WebhookBooks.sign(GITHUB, secret, body, "delivery-" + UUID.randomUUID()));
   }
 
   private static RoutedBook routedBook(String prefix) {

@@ -80,6 +80,7 @@ class XdsProtocolsEndToEndTest {
   private static final String PROBE_CLUSTER = "eds-probe";
   private static final String LATER_BOOK = "eds-later";
   private static final Integration GITHUB = new Integration("github", "github", "github-credentials", null, null);
+  private static final String githubSecret = "whsec-" + UUID.randomUUID();
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   @TempDir static Path runDir;
@@ -145,7 +146,7 @@ class XdsProtocolsEndToEndTest {
 
     // The listeners are let through: the next snapshot (any change) brings them.
     hold.release();
-    books().putSecret(NAMESPACE, GITHUB.secretName(), List.of("whsec-" + UUID.randomUUID()));
+    books().putSecret(NAMESPACE, GITHUB.secretName(), List.of(githubSecret));
     books().create(NAMESPACE, "first-" + suffix(), "orders", backend("first").port(), List.of(GITHUB));
     stack.envoy().awaitListener(stack.ports().envoyListener(), CONVERGE);
     assertThat(GatewayClient.anonymous(stack).get("/api/v1/nope").status()).isEqualTo(404);
@@ -178,7 +179,14 @@ class XdsProtocolsEndToEndTest {
     books().create(NAMESPACE, LATER_BOOK, "orders", laterPort, List.of(GITHUB));
 
     String endpoint = LocalStack.LOCALHOST + ":" + laterPort;
-    await("the load assignment asked for at startup arrives with its cluster").atMost(CONVERGE).untilAsserted(() -> {
+    String laterPath = WebhookRoutes.publicPath(NAMESPACE, LATER_BOOK, "github");
+    await("the load assignment asked for at startup arrives with its cluster").atMost(CONVERGE)
+        .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+      if (layout == RouteLayout.SCOPED) {
+        // on-demand clusters: Envoy fetches the book's cluster when a signed webhook first needs it
+        String body = "{\"id\":\"" + UUID.randomUUID() + "\"}";
+        GatewayClient.anonymous(stack).post(laterPath, body, WebhookBooks.sign(GITHUB, githubSecret, body, "d-" + UUID.randomUUID()));
+      }
       assertThat(hostsOf(PROBE_CLUSTER)).containsExactly(endpoint);
       assertThat(hostsOf(later)).containsExactly(endpoint);
       assertThat(GatewayClient.anonymous(stack).post(WebhookRoutes.publicPath(NAMESPACE, LATER_BOOK, "github"), "{}").status())
@@ -186,7 +194,7 @@ class XdsProtocolsEndToEndTest {
     });
     double sent = resourcesSent("Cluster") - clustersSent;
     if (apiType == AdsApiType.DELTA_GRPC) {
-      assertThat(sent).as("clusters sent for one new book (delta: only it)").isEqualTo(1);
+      assertThat(sent).as("clusters sent for one new book (delta: only it; on-demand: once Envoy asked for it)").isEqualTo(1);
     } else {
       assertThat(sent).as("clusters sent for one new book (state of the world: every xDS cluster)")
           .isGreaterThanOrEqualTo(dynamicClusters());
@@ -280,7 +288,7 @@ class XdsProtocolsEndToEndTest {
     public XdsResources apply(XdsResources resources) {
       return holding
           ? new XdsResources(List.of(), resources.routes(), resources.clusters(), resources.endpoints(), resources.secrets(),
-              resources.scopedRoutes())
+              resources.scopedRoutes(), resources.clusterDelivery())
           : resources;
     }
   }

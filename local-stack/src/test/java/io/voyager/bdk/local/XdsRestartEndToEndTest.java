@@ -96,11 +96,14 @@ class XdsRestartEndToEndTest {
     String keptCluster = "k8s/" + NAMESPACE + "/" + KEPT + "/8080";
     String deletedCluster = "k8s/" + NAMESPACE + "/" + DELETED + "/8080";
 
-    await("both webhook routes and clusters in Envoy").atMost(CONVERGE).untilAsserted(() -> {
-      assertThat(activeClusters()).contains(keptCluster, deletedCluster);
-      // In the scoped layout a webhook's routes load on demand, with its first request.
+    await("both webhook routes and clusters in Envoy").atMost(CONVERGE).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+      // In the scoped layout a webhook's routes load on demand, with its first request, and its
+      // cluster with its first request ext-authz lets through (signed; no endpoints: 503).
       gateway.post(keptPath, "{}");
       gateway.post(deletedPath, "{}");
+      postSigned(KEPT);
+      postSigned(DELETED);
+      assertThat(activeClusters()).contains(keptCluster, deletedCluster);
       assertThat(routesDump()).contains(keptPath, deletedPath);
     });
     assertRoutedThroughEnvoy(keptPath);
@@ -222,6 +225,14 @@ class XdsRestartEndToEndTest {
             new Authentication("signature", "github", new SecretRef(name + "-credentials", "secret"), null, null), null)),
         null, null, null, null, null));
     return stack.kubernetes().resource(book).create();
+  }
+
+  /** POSTs a webhook to book {@code name} signed with its secret, whatever the answer. */
+  private static void postSigned(String name) {
+    String body = "{\"id\":\"" + java.util.UUID.randomUUID() + "\"}";
+    WebhookBooks.Integration github = new WebhookBooks.Integration("github", "github", name + "-credentials", null, null);
+    gateway.post(WebhookRoutes.publicPath(NAMESPACE, name, "github"), body,
+        WebhookBooks.sign(github, "whsec-" + name, body, "d-" + java.util.UUID.randomUUID()));
   }
 
   /** The kept webhook is routed (ext-authz refuses the unsigned delivery: 401, not 404). */
