@@ -31,6 +31,18 @@ class MainFlagsTest {
   }
 
   @Test
+  void bookClustersDefaultToOnDemandAndAnUnknownValueIsRefusedNamingTheFlag() {
+    Main main = new Main();
+    new CommandLine(main).parseArgs();
+    assertThat(main.bookClusters).isEqualTo(io.voyager.bdk.xds.translate.BookClusters.ON_DEMAND);
+    new CommandLine(main).parseArgs("--book-clusters", "eager");
+    assertThat(main.bookClusters).isEqualTo(io.voyager.bdk.xds.translate.BookClusters.EAGER);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CommandLine(new Main()).parseArgs("--book-clusters", "lazy"))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--book-clusters").hasMessageContaining("lazy");
+  }
+
+  @Test
   void fixedEndpointsAreParsed() {
     Main main = new Main();
     new CommandLine(main).parseArgs("--library-endpoint", "127.0.0.1:50051", "--ext-authz-endpoint", "[::1]:18010");

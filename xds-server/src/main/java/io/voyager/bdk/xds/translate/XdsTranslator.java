@@ -68,7 +68,8 @@ import java.util.function.Function;
  * enabled: library routes; see
  * {@link JwtAuthnFilter}), ext_authz and its twin for books that sleep (on: every route that does
  * not want them turns them off), grpc_json_transcoder (off unless enabled: library routes), router;
- * in the scoped layout the on_demand filter comes first ({@link WebhookScopes}). Filters that are
+ * in the scoped layout the on_demand filter comes first ({@link WebhookScopes}), and with on-demand
+ * clusters a second one, with {@code odcds}, comes just before the router ({@link ClusterDelivery}). Filters that are
  * off by default cannot touch routes that did not ask for them, so the transcoder never rejects a
  * webhook path, a webhook never reaches the transcoder and never needs a token, and the JSON 404
  * asks for nothing.
