@@ -54,6 +54,19 @@ public record RouteContext(
   private static final java.util.regex.Pattern LEASE_NAME = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Logger LOG = LoggerFactory.getLogger(RouteContext.class);
 
+  private record NamespacedName(String namespace, String name) {}
+
+  /**
+   * {@link CredentialSecrets#problem} of the Secrets routes named lately (a pure function of the
+   * two names): its regular expressions ran on every check and were among the Check path's
+   * allocations in its profile. Bounded: one entry per Secret routes name (one per book), at most
+   * {@link #SECRET_REF_CACHE_SIZE}; a forged name costs one entry that the size bound evicts
+   * again.
+   */
+  static final int SECRET_REF_CACHE_SIZE = 16_384;
+  private static final com.github.benmanes.caffeine.cache.Cache<NamespacedName, Optional<String>> SECRET_REF_PROBLEMS =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(SECRET_REF_CACHE_SIZE).build();
+
   /**
    * Reads and validates the context; fails closed.
    *
@@ -63,7 +76,8 @@ public record RouteContext(
     try {
       WebhookScheme scheme = Schemes.byName(ctx.get(SCHEME), ctx);
       SecretRef secret = new SecretRef(required(ctx, SECRET_NAMESPACE), required(ctx, SECRET_NAME), required(ctx, SECRET_KEY));
-      Optional<String> refused = CredentialSecrets.problem(secret.namespace(), secret.name());
+      Optional<String> refused = SECRET_REF_PROBLEMS.get(new NamespacedName(secret.namespace(), secret.name()),
+          n -> CredentialSecrets.problem(n.namespace(), n.name()));
       if (refused.isPresent()) {
         LOG.warn("event=secret_ref_refused secret={}/{} key={} problem=\"{}\"",
             secret.namespace(), secret.name(), secret.key(), refused.get());

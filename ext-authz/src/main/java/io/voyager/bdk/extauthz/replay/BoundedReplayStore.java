@@ -212,6 +212,6 @@ public final class BoundedReplayStore implements ReplayStore {
 
   /** The delivery's digests, distinct and in a fixed order (the order a shared store creates them in). */
   private static List<ReplayDigest> digests(String endpointKey, List<String> replayKeys) {
-    return replayKeys.stream().map(k -> ReplayDigest.of(endpointKey, k)).distinct().sorted().toList();
+    return ReplayDigest.ofDelivery(endpointKey, replayKeys);
   }
 }

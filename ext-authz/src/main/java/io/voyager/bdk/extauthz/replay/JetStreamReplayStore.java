@@ -216,6 +216,11 @@ public final class JetStreamReplayStore implements ReplayStore {
 
   /** The delivery's keys in the bucket: distinct digests, in a fixed order (so concurrent deliveries cannot deadlock each other out). */
   static List<String> keys(String endpointKey, List<String> replayKeys) {
-    return replayKeys.stream().map(k -> ReplayDigest.of(endpointKey, k)).distinct().sorted().map(ReplayDigest::hex).toList();
+    List<ReplayDigest> digests = ReplayDigest.ofDelivery(endpointKey, replayKeys);
+    List<String> keys = new java.util.ArrayList<>(digests.size());
+    for (ReplayDigest d : digests) {
+      keys.add(d.hex());
+    }
+    return keys;
   }
 }

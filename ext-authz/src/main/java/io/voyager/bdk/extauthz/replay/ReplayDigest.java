@@ -3,7 +3,8 @@ package io.voyager.bdk.extauthz.replay;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * What a replay store keeps of one (endpoint, replay key): the first 128 bits of
@@ -30,9 +31,58 @@ public record ReplayDigest(long high, long low) implements Comparable<ReplayDige
     return new ReplayDigest(longAt(d, 0), longAt(d, 8));
   }
 
+  private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+
+  /** The last delivery's digests computed on this thread (see {@link #ofDelivery}). */
+  private static final ThreadLocal<Memo> LAST = new ThreadLocal<>();
+
+  private record Memo(String endpointKey, List<String> replayKeys, List<ReplayDigest> digests) {}
+
+  /**
+   * A delivery's digests: distinct, in {@link #compareTo} order (the order a shared store creates
+   * them in). One check asks for the same delivery's digests up to three times on one thread (the
+   * replay pre-read, the record, the release header), so the last answer is kept per thread and
+   * given again for equal keys and endpoint (compared, never trusted by identity);
+   * no streams (the profile of the Check path showed the stream pipelines and the repeated
+   * SHA-256 among its allocations).
+   */
+  public static List<ReplayDigest> ofDelivery(String endpointKey, List<String> replayKeys) {
+    Memo last = LAST.get();
+    if (last != null && last.replayKeys.equals(replayKeys) && last.endpointKey.equals(endpointKey)) {
+      return last.digests;
+    }
+    List<ReplayDigest> digests;
+    if (replayKeys.size() == 1) {
+      digests = List.of(of(endpointKey, replayKeys.get(0)));
+    } else {
+      ReplayDigest[] all = new ReplayDigest[replayKeys.size()];
+      int n = 0;
+      for (String key : replayKeys) {
+        ReplayDigest d = of(endpointKey, key);
+        boolean seen = false;
+        for (int i = 0; i < n && !seen; i++) {
+          seen = all[i].equals(d);
+        }
+        if (!seen) {
+          all[n++] = d;
+        }
+      }
+      ReplayDigest[] distinct = Arrays.copyOf(all, n);
+      Arrays.sort(distinct);
+      digests = List.of(distinct);
+    }
+    LAST.set(new Memo(endpointKey, List.copyOf(replayKeys), digests)); // no copy of an immutable list (a Verified's)
+    return digests;
+  }
+
   /** 32 hex characters: a key name for a shared store. */
   public String hex() {
-    return HexFormat.of().toHexDigits(high) + HexFormat.of().toHexDigits(low);
+    char[] hex = new char[32];
+    for (int i = 0; i < 16; i++) {
+      hex[i] = HEX_DIGITS[(int) (high >>> (60 - 4 * i)) & 0xf];
+      hex[16 + i] = HEX_DIGITS[(int) (low >>> (60 - 4 * i)) & 0xf];
+    }
+    return new String(hex);
   }
 
   /** The digest of {@link #hex()}; IllegalArgumentException unless exactly 32 hex digits. */

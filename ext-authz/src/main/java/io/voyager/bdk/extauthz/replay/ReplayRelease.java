@@ -16,9 +16,15 @@ public record ReplayRelease(String endpointKey, List<ReplayDigest> digests) {
   public static final int MAX_DIGESTS = 8;
 
   public static String headerValue(String endpointKey, List<String> replayKeys) {
-    List<String> hex = replayKeys.stream().map(k -> ReplayDigest.of(endpointKey, k)).distinct().sorted().map(ReplayDigest::hex)
-        .toList();
-    return endpointKey + " " + String.join(",", hex);
+    List<ReplayDigest> digests = ReplayDigest.ofDelivery(endpointKey, replayKeys);
+    StringBuilder value = new StringBuilder(endpointKey.length() + 1 + 33 * digests.size()).append(endpointKey).append(' ');
+    for (int i = 0; i < digests.size(); i++) {
+      if (i > 0) {
+        value.append(',');
+      }
+      value.append(digests.get(i).hex());
+    }
+    return value.toString();
   }
 
   /** The release a header value names; IllegalArgumentException (naming what is wrong) otherwise. */
