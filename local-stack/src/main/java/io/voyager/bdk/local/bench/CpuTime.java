@@ -22,11 +22,25 @@ final class CpuTime {
 
   /** The process's user + system CPU in nanoseconds; -1 when it cannot be read (not Linux, gone). */
   static long processNanos(long pid) {
+    return statNanos(pid, 11);
+  }
+
+  /**
+   * User + system CPU of this JVM's child processes that ended and were waited for (cutime, cstime):
+   * a load generator run as a child (wrk) counts here once it exited; -1 when it cannot be read.
+   */
+  static long endedChildrenNanos() {
+    return statNanos(ProcessHandle.current().pid(), 13);
+  }
+
+  /** Two consecutive /proc/<pid>/stat times from {@code field} (counted after the command name). */
+  private static long statNanos(long pid, int field) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
       // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
       String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (fields 14, 15)
+      // utime, stime (fields 14, 15) at 11; cutime, cstime (fields 16, 17) at 13.
+      long ticks = Long.parseLong(fields[field]) + Long.parseLong(fields[field + 1]);
       return ticks * (1_000_000_000L / TICKS_PER_SECOND);
     } catch (IOException | RuntimeException e) {
       return -1;

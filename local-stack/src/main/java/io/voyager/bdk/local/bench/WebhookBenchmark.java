@@ -61,14 +61,20 @@ import picocli.CommandLine.Option;
  *   <li><b>ext_authz OFF</b>: a second Envoy (same binary, same concurrency) with one static route
  *       to the same backend and no ext_authz filter — the xds-server emits no webhook route without
  *       ext_authz, by design, so OFF is this plain proxy;
+ *   <li><b>OFF at ON's rate</b>: OFF again, wrk paced (its {@code delay()}) to the rate ON reached:
+ *       Envoy's CPU per request grows as the rate falls (fewer requests per wake-up), so ON's Envoy
+ *       CPU minus this is what the ext_authz path itself costs Envoy ({@code --no-paced} skips it);
  *   <li><b>no Envoy</b>: straight to the backend, the floor under both.
  * </ol>
  * Envoy's per-address webhook limit is lifted for the run (every connection comes from 127.0.0.1);
  * the per-endpoint limits stay. Each target gets a warm-up run, then a measured one. Prints requests/s, p50/p99 latency, the
- * answers that were not 2xx, and the CPU each request cost Envoy and this JVM (ext-authz, the
- * xds-server and the sample book run in it), which hold better than rates on a shared machine;
- * then ON's share of OFF beside issue 12's target and Envoy's own view of the ext_authz calls
- * (its stats). The backend runs with TCP_NODELAY (see {@link #main}). Run: {@code make bench}.
+ * answers that were not 2xx, and the CPU each request cost each process — Envoy, this JVM
+ * (ext-authz, the xds-server and the sample book run in it; split by thread group: ext-authz's gRPC
+ * network threads, its jnats threads, the book's, the rest, and GC/JIT), the nats-server and wrk —
+ * which holds better than rates on a shared machine; then ON's share of OFF beside issue 12's
+ * target, the growth per request of Envoy's counters (ext_authz decisions, calls and bytes to the
+ * ext-authz cluster and to the book, access-log writes, the per-client limit) and Envoy's own view
+ * of the ext_authz calls (its stats). The backend runs with TCP_NODELAY (see {@link #main}). Run: {@code make bench}.
  */
 @Command(name = "webhook-benchmark", mixinStandardHelpOptions = true,
     description = "Signed webhooks through Envoy with ext_authz on and off, driven by wrk (loopback; not a test).")
@@ -100,20 +106,43 @@ public final class WebhookBenchmark implements Callable<Integer> {
   @Option(names = "--envoy-concurrency", description = "Worker threads of each Envoy. Default: ${DEFAULT-VALUE}.")
   int envoyConcurrency = 2;
 
+  @Option(names = "--paced", negatable = true, description = "Also run OFF paced to ON's rate (Envoy's CPU per request"
+      + " at equal rates). Default: ${DEFAULT-VALUE}.")
+  boolean pacedRun = true;
+
   @Option(names = "--max-rate", description = "Highest rate (req/s) the signed pool and the integrations' rate limits are sized"
       + " for; beyond it deliveries repeat and show as non-2xx. Default: ${DEFAULT-VALUE}.")
   int maxRate = 20_000;
 
-  /** One target: what it is, and the URLs the webhooks are posted to (round-robin). */
-  record Target(String label, String baseUrl, List<String> paths, Supplier<Long> envoyCpuNanos) {}
+  /**
+   * One target: what it is, the URLs the webhooks are posted to (round-robin), its Envoy's CPU and
+   * (null: none or not read) admin for the stats, and whether its load is paced to the rate ext_authz ON
+   * reached (OFF at ON's rate: Envoy's CPU per request depends on the rate, fewer requests per wake-up
+   * cost more each).
+   */
+  record Target(String label, String baseUrl, List<String> paths, Supplier<Long> envoyCpuNanos, EnvoyProcess stats,
+      boolean pacedToOn) {
+    String shortLabel() {
+      return label.substring(0, label.indexOf("  (") > 0 ? label.indexOf("  (") : 13).trim();
+    }
+  }
 
   /** CPU used so far by the stack's nats-server (ext-authz's replay and rate-limit state); 0 without one. */
   private Supplier<Long> natsCpuNanos = () -> 0L;
   /** Where ext-authz keeps its replay and rate-limit state in this run. */
   private String stateStore = "ext-authz's memory";
 
-  /** What one measured run gave. */
-  record Result(Target target, Wrk.Result load, double envoyCpuMicros, double jvmCpuMicros, double natsCpuMicros) {}
+  /**
+   * What one measured run gave: the load, and per request the CPU (µs) of each process — Envoy, this
+   * JVM (and its share per thread group, {@link JvmThreadCpu}), the nats-server, wrk — and the
+   * growth of the Envoy counters {@link #ENVOY_COUNTERS} selects.
+   */
+  record Result(Target target, Wrk.Result load, double envoyCpuMicros, double jvmCpuMicros, double natsCpuMicros,
+      double wrkCpuMicros, Map<String, Double> jvmGroupMicros, Map<String, Double> envoyCountersPerRequest) {
+    double totalCpuMicros() {
+      return envoyCpuMicros + jvmCpuMicros + natsCpuMicros + wrkCpuMicros;
+    }
+  }
 
   public static void main(String[] args) {
     JdkHttpServers.tune();
@@ -175,16 +204,23 @@ public final class WebhookBenchmark implements Callable<Integer> {
         long stackEnvoy = stack.envoy().pid();
         List<Target> targets = List.of(
             new Target("ext_authz ON  (xDS webhook route: Check + HMAC + replay + rate limit)", stack.gatewayUrl(), paths,
-                () -> CpuTime.processNanos(stackEnvoy)),
+                () -> CpuTime.processNanos(stackEnvoy), stack.envoy(), false),
             new Target("ext_authz OFF (plain Envoy route, same backend, no ext_authz)", "http://127.0.0.1:" + plainPort, paths,
-                () -> CpuTime.processNanos(plain.pid())),
-            new Target("no Envoy      (straight to the backend)", "http://127.0.0.1:" + backend.port(), paths, () -> 0L));
+                () -> CpuTime.processNanos(plain.pid()), plain, false),
+            new Target("OFF at ON's rate  (the same, wrk paced to ON's req/s)", "http://127.0.0.1:" + plainPort, paths,
+                () -> CpuTime.processNanos(plain.pid()), plain, true),
+            new Target("no Envoy      (straight to the backend)", "http://127.0.0.1:" + backend.port(), paths, () -> 0L,
+                null, false));
         Path script = Wrk.script(runDir, "webhooks.lua");
         List<Result> results = new ArrayList<>();
         for (Target target : targets) {
-          Result warm = run(wrk, script, runDir, target, warmupSeconds, maxRate, secret);
+          if (target.pacedToOn() && !pacedRun) {
+            continue;
+          }
+          double pace = target.pacedToOn() ? results.get(0).load().perSecond() : 0;
+          Result warm = run(wrk, script, runDir, target, warmupSeconds, maxRate, secret, pace);
           double expected = warm == null ? maxRate : warm.load().perSecond();
-          results.add(run(wrk, script, runDir, target, seconds, Math.min(maxRate, Math.max(1000, expected * 1.5)), secret));
+          results.add(run(wrk, script, runDir, target, seconds, Math.min(maxRate, Math.max(1000, expected * 1.5)), secret, pace));
         }
         print(System.out, results, envoyView(stack.envoy()));
       }
@@ -216,8 +252,8 @@ public final class WebhookBenchmark implements Callable<Integer> {
    * Signs a pool of unique webhooks for {@code seconds} at up to {@code rate} (GitHub deliveries are
    * replay-keyed on their signature, i.e. their body), then lets wrk send them to {@code target}.
    */
-  private Result run(Path wrk, Path script, Path runDir, Target target, double seconds, double rate, String secret)
-      throws Exception {
+  private Result run(Path wrk, Path script, Path runDir, Target target, double seconds, double rate, String secret,
+      double pace) throws Exception {
     if (seconds <= 0) {
       return null;
     }
@@ -236,17 +272,73 @@ public final class WebhookBenchmark implements Callable<Integer> {
           .append(signed.get(GitHubScheme.SIGNATURE)).append('\t').append(seq).append('\n');
     }
     Files.writeString(pool, lines);
+    // Paced: each connection waits between its requests so that all of them together post about
+    // `pace` per second (wrk's delay(), whole milliseconds).
+    long delayMillis = pace > 0 ? Math.max(1, Math.round(1000.0 * connections / pace)) : 0;
+    Map<String, Long> counters0 = envoyCounters(target.stats());
+    JvmThreadCpu.Snapshot threads0 = JvmThreadCpu.snapshot();
     long envoy0 = target.envoyCpuNanos().get();
     long jvm0 = CpuTime.jvmNanos();
     long nats0 = natsCpuNanos.get();
-    Wrk.Result load = Wrk.run(wrk, target.baseUrl(), wrkThreads, connections, seconds, script,
-        List.of(pool.toString(), Integer.toString(bodyBytes), Integer.toString(wrkThreads)));
+    long wrk0 = CpuTime.endedChildrenNanos();
+    Wrk.Result load = Wrk.run(wrk, target.baseUrl(), wrkThreads, connections, seconds, pace > 0 ? pacedScript(script) : script,
+        List.of(pool.toString(), Integer.toString(bodyBytes), Integer.toString(wrkThreads), Long.toString(delayMillis)));
     long envoy = target.envoyCpuNanos().get() - envoy0;
     long jvm = CpuTime.jvmNanos() - jvm0;
     long nats = natsCpuNanos.get() - nats0;
+    long wrkCpu = CpuTime.endedChildrenNanos() - wrk0;
+    Map<String, Long> groups = JvmThreadCpu.between(threads0, JvmThreadCpu.snapshot());
+    Map<String, Long> counters = envoyCounters(target.stats());
     Files.deleteIfExists(pool);
     double n = Math.max(1, load.requests());
-    return new Result(target, load, envoy / 1e3 / n, jvm / 1e3 / n, nats / 1e3 / n);
+    Map<String, Double> groupMicros = new java.util.LinkedHashMap<>();
+    groups.forEach((group, nanos) -> groupMicros.put(group, nanos / 1e3 / n));
+    Map<String, Double> perRequest = new java.util.TreeMap<>();
+    counters.forEach((name, value) -> perRequest.put(name, (value - counters0.getOrDefault(name, 0L)) / n));
+    return new Result(target, load, envoy / 1e3 / n, jvm / 1e3 / n, nats / 1e3 / n, wrkCpu / 1e3 / n, groupMicros, perRequest);
+  }
+
+  /** {@code script} with wrk's delay(): the milliseconds given as the fourth argument, before each request. */
+  private static Path pacedScript(Path script) throws java.io.IOException {
+    Path paced = script.resolveSibling("paced-" + script.getFileName());
+    if (!Files.exists(paced)) {
+      Files.writeString(paced, Files.readString(script)
+          + "\n-- Paced (the benchmark's OFF at ON's rate): wait between requests.\n"
+          + "function delay()\n  return delay_ms\nend\n");
+    }
+    return paced;
+  }
+
+  /**
+   * Envoy counters read per run (their growth per request shows the round trips and bytes a
+   * webhook costs Envoy): the ext_authz filter's decisions, the calls, connections, bytes and HTTP/2
+   * streams/frames to the ext-authz cluster, the requests and bytes to the book, the access logs
+   * written, the per-client limit's checks.
+   */
+  static final java.util.regex.Pattern ENVOY_COUNTERS = java.util.regex.Pattern.compile(
+      "^(http\\.bdk_http\\.ext_authz\\.(ok|denied|error)"
+          + "|cluster\\..*ext-authz.*\\.(http2\\.[a-z_]+|upstream_flow_control_[a-z_]+)"
+          + "|cluster\\..+\\.(upstream_rq_total|upstream_cx_total|upstream_cx_tx_bytes_total|upstream_cx_rx_bytes_total)"
+          + "|access_log\\.[a-z_.]+|http\\.[a-z_]+\\.downstream_rq_total|webhook_client_limit\\.[a-z_.]+"
+          + "|filesystem\\.(write_completed|write_buffered|flushed_by_timer))$");
+
+  /** The counters {@link #ENVOY_COUNTERS} selects from {@code envoy}'s admin; empty without one. */
+  private static Map<String, Long> envoyCounters(EnvoyProcess envoy) {
+    Map<String, Long> counters = new java.util.TreeMap<>();
+    if (envoy == null) {
+      return counters;
+    }
+    for (String line : envoy.admin().get("/stats?type=Counters").body().lines().toList()) {
+      int colon = line.lastIndexOf(": ");
+      if (colon > 0 && ENVOY_COUNTERS.matcher(line.substring(0, colon)).matches()) {
+        try {
+          counters.put(line.substring(0, colon), Long.parseLong(line.substring(colon + 2).trim()));
+        } catch (NumberFormatException e) {
+          // not a counter line
+        }
+      }
+    }
+    return counters;
   }
 
   private static int post(HttpClient http, String url, byte[] body, List<Header> headers) throws Exception {
@@ -290,7 +382,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
     for (Result r : results) {
       if (r.load().failures() > r.load().requests() / 100) {
         out.printf("WARNING: %s: %d of %d answers were not 2xx; its rate is not a webhook rate%n",
-            r.target().label().substring(0, 13).trim(), r.load().failures(), r.load().requests());
+            r.target().shortLabel(), r.load().failures(), r.load().requests());
       }
     }
     double share = results.get(0).load().perSecond() / results.get(1).load().perSecond();
@@ -299,6 +391,33 @@ public final class WebhookBenchmark implements Callable<Integer> {
     out.println("OFF = a second Envoy with a static route and no ext_authz filter (the xds-server never emits a"
         + " webhook route without ext_authz). CPU per request: Envoy's process, and this JVM's (ext-authz, xds-server,"
         + " sample book); the nats-server's (ext-authz's shared state).");
+    out.println();
+    out.println("CPU per request by process (us; the JVM split by thread: ext-authz's Check runs on gRPC's network threads,"
+        + " its JetStream calls on jnats's; GC/JIT/ended = the JVM's CPU outside its live threads):");
+    out.printf("%-18s %9s %8s %8s %8s %8s %8s %8s %8s %8s %8s%n", "target", "req/s", "Envoy", "gRPC", "jnats", "book",
+        "other", "GC/JIT", "NATS", "wrk", "total");
+    for (Result r : results) {
+      Map<String, Double> g = r.jvmGroupMicros();
+      out.printf("%-18s %9.0f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f%n", r.target().shortLabel(),
+          r.load().perSecond(), r.envoyCpuMicros(), g.get(JvmThreadCpu.GRPC), g.get(JvmThreadCpu.NATS), g.get(JvmThreadCpu.BOOK),
+          g.get(JvmThreadCpu.OTHER), g.get(JvmThreadCpu.JVM), r.natsCpuMicros(), r.wrkCpuMicros(), r.totalCpuMicros());
+    }
+    if (results.size() > 2 && results.get(2).target().pacedToOn()) {
+      out.printf("Envoy's CPU per webhook, ON - OFF at ON's rate: %.1f us (ON %.1f, OFF at %.0f req/s %.1f, OFF closed loop %.1f)%n",
+          results.get(0).envoyCpuMicros() - results.get(2).envoyCpuMicros(), results.get(0).envoyCpuMicros(),
+          results.get(2).load().perSecond(), results.get(2).envoyCpuMicros(), results.get(1).envoyCpuMicros());
+    }
+    out.println("Envoy counters per request (growth during each measured run / requests):");
+    for (Result r : results) {
+      if (!r.envoyCountersPerRequest().isEmpty()) {
+        out.println("  " + r.target().shortLabel() + ":");
+        r.envoyCountersPerRequest().forEach((name, value) -> {
+          if (value != 0) {
+            out.printf("    %-90s %10.3f%n", name, value);
+          }
+        });
+      }
+    }
     String load = TranscoderBenchmark.loadAverage();
     out.println("Load average (1/5/15 min) after the run: " + load);
     out.println("Envoy's view of ext_authz (stack Envoy, whole run):");
@@ -313,13 +432,16 @@ public final class WebhookBenchmark implements Callable<Integer> {
           + " ext-authz's state: %s; load average (1/5/15 min) after the run: %s", bodyBytes, wrkThreads, connections, seconds,
           warmupSeconds, envoyConcurrency, stateStore, load));
       for (Result r : results) {
-        String target = r.target().label().substring(0, 13).trim();
+        String target = r.target().shortLabel();
         Map<String, String> labels = Map.of("target", target);
         figures.figure("webhook.per_s", labels, target + " req/s", r.load().perSecond(), "req/s", null);
         figures.figure("webhook.p99_ms", labels, target + " p99", r.load().p99Millis(), "ms", null);
         figures.figure("webhook.envoy_cpu_us", labels, target + " Envoy CPU per request", r.envoyCpuMicros(), "us", null);
         figures.figure("webhook.jvm_cpu_us", labels, target + " JVM CPU per request", r.jvmCpuMicros(), "us", null);
         figures.figure("webhook.nats_cpu_us", labels, target + " nats-server CPU per request", r.natsCpuMicros(), "us", null);
+        figures.figure("webhook.wrk_cpu_us", labels, target + " wrk CPU per request", r.wrkCpuMicros(), "us", null);
+        r.jvmGroupMicros().forEach((group, micros) -> figures.figure("webhook.jvm_threads_cpu_us",
+            Map.of("target", target, "threads", group), target + " JVM " + group + " CPU per request", micros, "us", null));
       }
       figures.figure("webhook.ext_authz_ratio_pct", "ext_authz ON, share of OFF's throughput", 100 * share, "%",
           BenchFigures.Target.atLeast(100 * TARGET_ON_SHARE_OF_OFF));

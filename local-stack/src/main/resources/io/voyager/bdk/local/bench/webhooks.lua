@@ -1,6 +1,7 @@
 -- make bench: signed webhooks for wrk. Each wrk thread posts its own share of a pool of
 -- pre-signed, unique deliveries (ext-authz refuses a replay), built once before the run.
--- Arguments (after --): pool file, body size in bytes, number of wrk threads.
+-- Arguments (after --): pool file, body size in bytes, number of wrk threads, and the milliseconds
+-- each connection waits before a request (only a paced run defines wrk's delay(), which reads it).
 -- Pool file: one delivery per line, tab-separated: path, X-GitHub-Delivery, X-Hub-Signature-256,
 -- sequence. The body is rebuilt here from the sequence exactly as the benchmark signed it.
 local counter = 0
@@ -12,6 +13,7 @@ end
 
 function init(args)
   local file, body_bytes, threads = args[1], tonumber(args[2]), tonumber(args[3])
+  delay_ms = tonumber(args[4] or "0")
   requests_pool = {}
   local n = 0
   for line in io.lines(file) do
