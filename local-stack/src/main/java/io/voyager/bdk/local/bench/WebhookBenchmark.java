@@ -122,6 +122,11 @@ public final class WebhookBenchmark implements Callable<Integer> {
    */
   record Target(String label, String baseUrl, List<String> paths, Supplier<Long> envoyCpuNanos, EnvoyProcess stats,
       boolean pacedToOn) {
+    /** The kernel's share of this target's Envoy CPU (0 without an Envoy). */
+    long envoySystemNanos() {
+      return stats == null ? 0 : CpuTime.processSystemNanos(stats.pid());
+    }
+
     String shortLabel() {
       return label.substring(0, label.indexOf("  (") > 0 ? label.indexOf("  (") : 13).trim();
     }
@@ -137,8 +142,8 @@ public final class WebhookBenchmark implements Callable<Integer> {
    * JVM (and its share per thread group, {@link JvmThreadCpu}), the nats-server, wrk — and the
    * growth of the Envoy counters {@link #ENVOY_COUNTERS} selects.
    */
-  record Result(Target target, Wrk.Result load, double envoyCpuMicros, double jvmCpuMicros, double natsCpuMicros,
-      double wrkCpuMicros, Map<String, Double> jvmGroupMicros, Map<String, Double> envoyCountersPerRequest) {
+  record Result(Target target, Wrk.Result load, double envoyCpuMicros, double envoySystemMicros, double jvmCpuMicros,
+      double natsCpuMicros, double wrkCpuMicros, Map<String, Double> jvmGroupMicros, Map<String, Double> envoyCountersPerRequest) {
     double totalCpuMicros() {
       return envoyCpuMicros + jvmCpuMicros + natsCpuMicros + wrkCpuMicros;
     }
@@ -278,12 +283,14 @@ public final class WebhookBenchmark implements Callable<Integer> {
     Map<String, Long> counters0 = envoyCounters(target.stats());
     JvmThreadCpu.Snapshot threads0 = JvmThreadCpu.snapshot();
     long envoy0 = target.envoyCpuNanos().get();
+    long envoySys0 = target.envoySystemNanos();
     long jvm0 = CpuTime.jvmNanos();
     long nats0 = natsCpuNanos.get();
     long wrk0 = CpuTime.endedChildrenNanos();
     Wrk.Result load = Wrk.run(wrk, target.baseUrl(), wrkThreads, connections, seconds, pace > 0 ? pacedScript(script) : script,
         List.of(pool.toString(), Integer.toString(bodyBytes), Integer.toString(wrkThreads), Long.toString(delayMillis)));
     long envoy = target.envoyCpuNanos().get() - envoy0;
+    long envoySys = target.envoySystemNanos() - envoySys0;
     long jvm = CpuTime.jvmNanos() - jvm0;
     long nats = natsCpuNanos.get() - nats0;
     long wrkCpu = CpuTime.endedChildrenNanos() - wrk0;
@@ -295,7 +302,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
     groups.forEach((group, nanos) -> groupMicros.put(group, nanos / 1e3 / n));
     Map<String, Double> perRequest = new java.util.TreeMap<>();
     counters.forEach((name, value) -> perRequest.put(name, (value - counters0.getOrDefault(name, 0L)) / n));
-    return new Result(target, load, envoy / 1e3 / n, jvm / 1e3 / n, nats / 1e3 / n, wrkCpu / 1e3 / n, groupMicros, perRequest);
+    return new Result(target, load, envoy / 1e3 / n, envoySys / 1e3 / n, jvm / 1e3 / n, nats / 1e3 / n, wrkCpu / 1e3 / n, groupMicros, perRequest);
   }
 
   /** {@code script} with wrk's delay(): the milliseconds given as the fourth argument, before each request. */
@@ -393,13 +400,14 @@ public final class WebhookBenchmark implements Callable<Integer> {
         + " sample book); the nats-server's (ext-authz's shared state).");
     out.println();
     out.println("CPU per request by process (us; the JVM split by thread: ext-authz's Check runs on gRPC's network threads,"
-        + " its JetStream calls on jnats's; GC/JIT/ended = the JVM's CPU outside its live threads):");
-    out.printf("%-18s %9s %8s %8s %8s %8s %8s %8s %8s %8s %8s%n", "target", "req/s", "Envoy", "gRPC", "jnats", "book",
-        "other", "GC/JIT", "NATS", "wrk", "total");
+        + " its JetStream calls on jnats's; GC/JIT/ended = the JVM's CPU outside its live threads;"
+        + " (kernel) = the part of Envoy's spent in the kernel: syscalls, loopback TCP, wake-ups):");
+    out.printf("%-18s %9s %8s %10s %8s %8s %8s %8s %8s %8s %8s %8s%n", "target", "req/s", "Envoy", "(kernel)", "gRPC", "jnats",
+        "book", "other", "GC/JIT", "NATS", "wrk", "total");
     for (Result r : results) {
       Map<String, Double> g = r.jvmGroupMicros();
-      out.printf("%-18s %9.0f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f%n", r.target().shortLabel(),
-          r.load().perSecond(), r.envoyCpuMicros(), g.get(JvmThreadCpu.GRPC), g.get(JvmThreadCpu.NATS), g.get(JvmThreadCpu.BOOK),
+      out.printf("%-18s %9.0f %8.1f %10.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f%n", r.target().shortLabel(),
+          r.load().perSecond(), r.envoyCpuMicros(), r.envoySystemMicros(), g.get(JvmThreadCpu.GRPC), g.get(JvmThreadCpu.NATS), g.get(JvmThreadCpu.BOOK),
           g.get(JvmThreadCpu.OTHER), g.get(JvmThreadCpu.JVM), r.natsCpuMicros(), r.wrkCpuMicros(), r.totalCpuMicros());
     }
     if (results.size() > 2 && results.get(2).target().pacedToOn()) {
@@ -437,6 +445,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
         figures.figure("webhook.per_s", labels, target + " req/s", r.load().perSecond(), "req/s", null);
         figures.figure("webhook.p99_ms", labels, target + " p99", r.load().p99Millis(), "ms", null);
         figures.figure("webhook.envoy_cpu_us", labels, target + " Envoy CPU per request", r.envoyCpuMicros(), "us", null);
+        figures.figure("webhook.envoy_kernel_cpu_us", labels, target + " Envoy kernel CPU per request", r.envoySystemMicros(), "us", null);
         figures.figure("webhook.jvm_cpu_us", labels, target + " JVM CPU per request", r.jvmCpuMicros(), "us", null);
         figures.figure("webhook.nats_cpu_us", labels, target + " nats-server CPU per request", r.natsCpuMicros(), "us", null);
         figures.figure("webhook.wrk_cpu_us", labels, target + " wrk CPU per request", r.wrkCpuMicros(), "us", null);
