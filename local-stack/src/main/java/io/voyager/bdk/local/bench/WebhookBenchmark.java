@@ -24,6 +24,19 @@ import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.support.bench.BenchFigures;
+import io.voyager.bdk.transcoder.TranscoderSettings;
+import io.voyager.bdk.xds.model.BookSource;
+import io.voyager.bdk.xds.model.EdgeSettings;
+import io.voyager.bdk.xds.model.EndpointSliceView;
+import io.voyager.bdk.xds.model.FixedEndpoint;
+import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.JwksDocument;
+import io.voyager.bdk.xds.model.PortSelector;
+import io.voyager.bdk.xds.model.ServiceKey;
+import io.voyager.bdk.xds.translate.GatewayTranslator;
+import io.voyager.bdk.xds.translate.XdsResources;
+import io.voyager.bdk.xds.translate.XdsTranslator;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -109,6 +122,11 @@ public final class WebhookBenchmark implements Callable<Integer> {
   @Option(names = "--paced", negatable = true, description = "Also run OFF paced to ON's rate (Envoy's CPU per request"
       + " at equal rates). Default: ${DEFAULT-VALUE}.")
   boolean pacedRun = true;
+
+  @Option(names = "--variants", split = ",", description = "Static Envoys of the translation's webhook path with one piece"
+      + " out each, paced to ON's rate (WebhookPathVariant: static, no-access-log, no-client-limit, no-hygiene, no-ext-authz;"
+      + " 'all'). Default: none.")
+  List<String> variants = List.of();
 
   @Option(names = "--max-rate", description = "Highest rate (req/s) the signed pool and the integrations' rate limits are sized"
       + " for; beyond it deliveries repeat and show as non-2xx. Default: ${DEFAULT-VALUE}.")
@@ -207,7 +225,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
           plainEnvoyBootstrap(plainPort, backend.port()), runDir.resolve("envoy-plain"), envoyConcurrency, List.of())) {
         plain.awaitReady(CONVERGE).awaitListener(plainPort, CONVERGE);
         long stackEnvoy = stack.envoy().pid();
-        List<Target> targets = List.of(
+        List<Target> targets = new ArrayList<>(List.of(
             new Target("ext_authz ON  (xDS webhook route: Check + HMAC + replay + rate limit)", stack.gatewayUrl(), paths,
                 () -> CpuTime.processNanos(stackEnvoy), stack.envoy(), false),
             new Target("ext_authz OFF (plain Envoy route, same backend, no ext_authz)", "http://127.0.0.1:" + plainPort, paths,
@@ -215,7 +233,26 @@ public final class WebhookBenchmark implements Callable<Integer> {
             new Target("OFF at ON's rate  (the same, wrk paced to ON's req/s)", "http://127.0.0.1:" + plainPort, paths,
                 () -> CpuTime.processNanos(plain.pid()), plain, true),
             new Target("no Envoy      (straight to the backend)", "http://127.0.0.1:" + backend.port(), paths, () -> 0L,
-                null, false));
+                null, false)));
+        List<WebhookPathVariant> chosen = variants.stream().filter(v -> !v.isBlank())
+            .flatMap(v -> v.trim().equals("all") ? java.util.Arrays.stream(WebhookPathVariant.values()) : java.util.stream.Stream.of(WebhookPathVariant.of(v)))
+            .distinct().toList();
+        List<EnvoyProcess> started = new ArrayList<>();
+        try {
+        for (WebhookPathVariant v : chosen) {
+          int port = StackPorts.freePorts(1).get(0);
+          EnvoyProcess envoy = EnvoyProcess.start(EnvoyBinary.locate(projectRoot),
+              v.bootstrap(variantResources(stack, port, backend.port(), integrations)), runDir.resolve("envoy-" + v.id),
+              envoyConcurrency, List.of());
+          started.add(envoy);
+          envoy.awaitReady(CONVERGE).awaitListener(port, CONVERGE);
+          String url = "http://" + LocalStack.LOCALHOST + ":" + port;
+          int expected = v == WebhookPathVariant.NO_EXT_AUTHZ ? 200 : 401; // unsigned: refused by ext-authz, or straight through
+          await("variant " + v.id + " live").atMost(CONVERGE).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+              .until(() -> post(http, url + paths.get(0), "{}".getBytes(StandardCharsets.UTF_8), List.of()) == expected);
+          targets.add(new Target("variant " + v.id + "  (" + v.description + ", paced to ON)", url, paths,
+              () -> CpuTime.processNanos(envoy.pid()), envoy, true));
+        }
         Path script = Wrk.script(runDir, "webhooks.lua");
         List<Result> results = new ArrayList<>();
         for (Target target : targets) {
@@ -223,14 +260,47 @@ public final class WebhookBenchmark implements Callable<Integer> {
             continue;
           }
           double pace = target.pacedToOn() ? results.get(0).load().perSecond() : 0;
-          Result warm = run(wrk, script, runDir, target, warmupSeconds, maxRate, secret, pace);
+          Result warm = run(wrk, script, runDir, target, warmupSeconds, maxRate, secret, pace, 0);
           double expected = warm == null ? maxRate : warm.load().perSecond();
-          results.add(run(wrk, script, runDir, target, seconds, Math.min(maxRate, Math.max(1000, expected * 1.5)), secret, pace));
+          // Paced: wrk's delay comes on top of each answer's latency, so the warm-up's median is taken off.
+          double latency = warm == null ? 0 : warm.load().p50Millis();
+          results.add(run(wrk, script, runDir, target, seconds, Math.min(maxRate, Math.max(1000, expected * 1.5)), secret, pace,
+              latency));
         }
         print(System.out, results, envoyView(stack.envoy()));
+        } finally {
+          started.forEach(EnvoyProcess::close);
+        }
       }
     }
     return 0;
+  }
+
+  /**
+   * The translator's resources for a gateway listening on {@code port} serving the benchmark's book
+   * (its integrations, its backend as the book's only endpoint) with the stack's ext-authz and
+   * library as fixed endpoints over the stack's mutual-TLS files, and the run's per-client limit:
+   * what the xds-server sends the stack's Envoy, in the single route layout.
+   */
+  private XdsResources variantResources(LocalStack stack, int port, int backendPort, int integrations) {
+    GatewaySettings defaults = GatewaySettings.defaults();
+    GatewaySettings settings = new GatewaySettings(LocalStack.LOCALHOST, port,
+        new io.voyager.bdk.xds.model.ServiceRef("bdk", LocalStack.LIBRARY_SERVICE, PortSelector.named(LocalStack.GRPC_PORT_NAME)),
+        new io.voyager.bdk.xds.model.ServiceRef("bdk", LocalStack.EXT_AUTHZ_SERVICE, PortSelector.named(LocalStack.GRPC_PORT_NAME)),
+        defaults.maxWebhookBodyBytes(), TranscoderSettings.bookLibraryDefaults(),
+        new FixedEndpoint(LocalStack.LOCALHOST, stack.ports().libraryGrpc()),
+        new FixedEndpoint(LocalStack.LOCALHOST, stack.ports().extAuthzGrpc()),
+        defaults.jwt(), defaults.jwksTrustedCa(),
+        defaults.edge()
+            .withUpstreamTls(new EdgeSettings.MutualTlsUpstreams(stack.runDir().resolve("envoy-sds").toAbsolutePath().toString()))
+            .withWebhookClientLimit(new EdgeSettings.ClientLimit(2 * maxRate, 2 * maxRate, EdgeSettings.ClientLimit.DEFAULTS.maxAddresses())));
+    Map<ServiceKey, List<EndpointSliceView>> slices = Map.of(new ServiceKey(NAMESPACE, BOOK), List.of(new EndpointSliceView(
+        NAMESPACE, BOOK + "-bench", BOOK, List.of(new EndpointSliceView.Port("http", backendPort)),
+        List.of(new EndpointSliceView.Endpoint(LocalStack.LOCALHOST, true)))));
+    JwksDocument keys = JwksDocument.parse("bench", stack.issuer().publicJwks());
+    return new GatewayTranslator(new XdsTranslator(settings.transcoder()))
+        .translate(new GatewayInput(settings, List.of(new BookSource(NAMESPACE, BOOK, bookSpec(backendPort, integrations))), slices)
+            .withJwks(keys)).resources();
   }
 
   private void createWebhookBook(LocalStack stack, int backendPort, String secret, int integrations) {
@@ -242,6 +312,12 @@ public final class WebhookBenchmark implements Callable<Integer> {
     ExternalBookDefinition book = new ExternalBookDefinition();
     book.getMetadata().setNamespace(NAMESPACE);
     book.getMetadata().setName(BOOK);
+    book.setSpec(bookSpec(backendPort, integrations));
+    stack.kubernetes().resource(book).create();
+  }
+
+  /** The benchmark book's spec: {@code integrations} GitHub webhooks to the backend at the highest rate limit allowed. */
+  private static ExternalBookDefinitionSpec bookSpec(int backendPort, int integrations) {
     // The highest rate limit allowed: the benchmark measures checks, not refusals.
     List<ExternalIntegration> hooks = new ArrayList<>();
     for (int i = 0; i < integrations; i++) {
@@ -249,8 +325,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
           new Authentication("signature", "github", new SecretRef(SECRET_NAME, SECRET_KEY), null, null),
           new RateLimit(WebhookLimits.MAX_REQUESTS_PER_SECOND, WebhookLimits.MAX_BURST)));
     }
-    book.setSpec(new ExternalBookDefinitionSpec("orders", "1.0.0", hooks, null, null, null, new ServiceRef(BOOK, backendPort), null));
-    stack.kubernetes().resource(book).create();
+    return new ExternalBookDefinitionSpec("orders", "1.0.0", hooks, null, null, null, new ServiceRef(BOOK, backendPort), null);
   }
 
   /**
@@ -258,7 +333,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
    * replay-keyed on their signature, i.e. their body), then lets wrk send them to {@code target}.
    */
   private Result run(Path wrk, Path script, Path runDir, Target target, double seconds, double rate, String secret,
-      double pace) throws Exception {
+      double pace, double latencyMillis) throws Exception {
     if (seconds <= 0) {
       return null;
     }
@@ -277,9 +352,9 @@ public final class WebhookBenchmark implements Callable<Integer> {
           .append(signed.get(GitHubScheme.SIGNATURE)).append('\t').append(seq).append('\n');
     }
     Files.writeString(pool, lines);
-    // Paced: each connection waits between its requests so that all of them together post about
-    // `pace` per second (wrk's delay(), whole milliseconds).
-    long delayMillis = pace > 0 ? Math.max(1, Math.round(1000.0 * connections / pace)) : 0;
+    // Paced: each connection waits between an answer and its next request so that all of them
+    // together post about `pace` per second (wrk's delay(), whole milliseconds, after latencyMillis).
+    long delayMillis = pace > 0 ? Math.max(0, Math.round(1000.0 * connections / pace - latencyMillis)) : 0;
     Map<String, Long> counters0 = envoyCounters(target.stats());
     JvmThreadCpu.Snapshot threads0 = JvmThreadCpu.snapshot();
     long envoy0 = target.envoyCpuNanos().get();
@@ -414,6 +489,16 @@ public final class WebhookBenchmark implements Callable<Integer> {
       out.printf("Envoy's CPU per webhook, ON - OFF at ON's rate: %.1f us (ON %.1f, OFF at %.0f req/s %.1f, OFF closed loop %.1f)%n",
           results.get(0).envoyCpuMicros() - results.get(2).envoyCpuMicros(), results.get(0).envoyCpuMicros(),
           results.get(2).load().perSecond(), results.get(2).envoyCpuMicros(), results.get(1).envoyCpuMicros());
+    }
+    Result control = results.stream().filter(r -> r.target().label().startsWith("variant static ")).findFirst().orElse(null);
+    if (control != null) {
+      out.println("Envoy's CPU per webhook by variant (static Envoys of the translation, each paced to ON's rate), against static:");
+      for (Result r : results) {
+        if (r.target().label().startsWith("variant ")) {
+          out.printf("  %-16s %8.0f req/s %8.1f us (kernel %6.1f)  %+8.1f us%n", r.target().shortLabel().substring("variant ".length()),
+              r.load().perSecond(), r.envoyCpuMicros(), r.envoySystemMicros(), r.envoyCpuMicros() - control.envoyCpuMicros());
+        }
+      }
     }
     out.println("Envoy counters per request (growth during each measured run / requests):");
     for (Result r : results) {

@@ -1,0 +1,66 @@
+package io.voyager.bdk.local.bench;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.voyager.bdk.xds.translate.XdsResources;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Variants of the translation's webhook path for {@link WebhookBenchmark}, in the manner of
+ * {@link RestPathVariant}: the xds-server's own listener, routes and clusters for the benchmark's
+ * book (single route layout, the stack's ext-authz and book as fixed endpoints, its mutual-TLS files),
+ * made static ({@link AuthOffBootstrap#renderEdited}) with the packaged bootstrap's process-wide
+ * options, one piece taken out per variant. Every variant calls the stack's real ext-authz (except
+ * {@link #NO_EXT_AUTHZ}) and is paced to the rate ext_authz ON reached, so Envoy's CPU per webhook
+ * of each can be read against {@link #STATIC}'s at the same rate. Measurement only: a variant
+ * without a piece breaks what that piece is for.
+ */
+enum WebhookPathVariant {
+  /** The translation unchanged, static (control). */
+  STATIC("static", "the same translation, static (control)", hcm -> { }),
+  /** No access logs: neither the JSON stdout log nor the replay-release gRPC log's filter. */
+  NO_ACCESS_LOG("no-access-log", "without the access logs (JSON stdout, replay-release)", HttpConnectionManager.Builder::clearAccessLog),
+  /** No per-client webhook limit (local_ratelimit with a descriptor per client address). */
+  NO_CLIENT_LIMIT("no-client-limit", "without the per-client webhook limit (local_ratelimit)", hcm -> { }),
+  /** No early header mutations (the x-bdk-* hygiene) and no path normalisation / slash merging. */
+  NO_HYGIENE("no-hygiene", "without the early header hygiene, path normalisation, slash merging",
+      hcm -> hcm.clearEarlyHeaderMutationExtensions().clearNormalizePath().setMergeSlashes(false)),
+  /** No ext_authz filters at all: the rest of the translation, no Check (what the Check costs Envoy). */
+  NO_EXT_AUTHZ("no-ext-authz", "without the ext_authz filters (no Check call)", WebhookPathVariant::withoutExtAuthz);
+
+  /** The translator's two ext_authz filters (XdsTranslator.EXT_AUTHZ_FILTER and EXT_AUTHZ_WAKE_FILTER). */
+  static final Set<String> EXT_AUTHZ_FILTERS = Set.of("envoy.filters.http.ext_authz", "bdk.filters.http.ext_authz_wake");
+
+  final String id;
+  final String description;
+  private final AuthOffBootstrap.HcmEdit hcm;
+
+  WebhookPathVariant(String id, String description, AuthOffBootstrap.HcmEdit hcm) {
+    this.id = id;
+    this.description = description;
+    this.hcm = hcm;
+  }
+
+  /** Bootstrap JSON of this variant of {@code resources}. */
+  String bootstrap(XdsResources resources) throws InvalidProtocolBufferException {
+    String json = AuthOffBootstrap.renderEdited(resources, "bench-webhook-" + id, routes -> routes, hcm, this != NO_CLIENT_LIMIT);
+    return RestPathVariant.withPackagedBootstrapOptions(json, Set.of());
+  }
+
+  private static void withoutExtAuthz(HttpConnectionManager.Builder hcm) {
+    for (int i = hcm.getHttpFiltersCount() - 1; i >= 0; i--) {
+      if (EXT_AUTHZ_FILTERS.contains(hcm.getHttpFilters(i).getName())) {
+        hcm.removeHttpFilters(i);
+      }
+    }
+  }
+
+  /** The variant named {@code id}; refuses naming the known ones. */
+  static WebhookPathVariant of(String id) {
+    return Arrays.stream(values()).filter(v -> v.id.equals(id.trim())).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("--variants: unknown variant '" + id + "' (known: "
+            + Arrays.stream(values()).map(v -> v.id).collect(Collectors.joining(", ")) + ")"));
+  }
+}
