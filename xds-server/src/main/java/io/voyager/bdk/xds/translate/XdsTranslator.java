@@ -471,8 +471,21 @@ public final class XdsTranslator {
         // bootstrap's stats matcher drops customer clusters' stats anyway, and the filter's own
         // http.<listener>.ext_authz.* counters stay. Saves Envoy the per-check stat lookups.
         .setChargeClusterResponseStats(com.google.protobuf.BoolValue.of(false))
+        .setDisallowedHeaders(CHECK_HEADERS_LEFT_OUT)
         .build();
   }
+
+  /**
+   * Request headers left out of the CheckRequest: the webhook scope key ({@link WebhookScopes#KEY_HEADER}),
+   * which the connection manager's early header mutation sets on every request (overwriting any a
+   * client sent) and routing alone reads — ext-authz does not, and no client can have signed it. The
+   * path it holds (≈ 70 bytes with the name) is no longer built, sent and parsed per Check. Headers a
+   * client may send stay (the hmac scheme reads a header each book names: no allow-list).
+   */
+  static final io.envoyproxy.envoy.type.matcher.v3.ListStringMatcher CHECK_HEADERS_LEFT_OUT =
+      io.envoyproxy.envoy.type.matcher.v3.ListStringMatcher.newBuilder()
+          .addPatterns(StringMatcher.newBuilder().setExact(WebhookScopes.KEY_HEADER).setIgnoreCase(true))
+          .build();
 
   /** The exact body bytes for the signature check, whole or refused (413) above {@code maxBytes}. */
   private static BufferSettings bodyBuffer(int maxBytes) {
