@@ -33,8 +33,8 @@ public record BookInstanceDefinitionStatus(
   public static final String WAKING = "Waking";
 
   /** Every phase the book-controller writes. */
-  public static final java.util.List<String> PHASES =
-      java.util.List.of(PENDING, READY, UPDATING, DEGRADED, FAILED, SLEEPING, WAKING);
+  public static final List<String> PHASES =
+      List.of(PENDING, READY, UPDATING, DEGRADED, FAILED, SLEEPING, WAKING);
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)

@@ -1,5 +1,7 @@
 package io.voyager.bdk.model;
 
+import java.util.List;
+
 /**
  * Keys of the ext_authz {@code context_extensions} that the xds-server sets on every webhook route
  * and ext-authz reads. ext-authz keeps no route table: everything it needs to verify a request
@@ -13,8 +15,8 @@ public final class WebhookAuthContext {
   public static final String SCHEME = "scheme";
 
   /** The signature schemes ext-authz verifies (Standard Webhooks is {@code standard}). */
-  public static final java.util.List<String> SCHEMES =
-      java.util.List.of("github", "stripe", "slack", "shopify", "zendesk", "standard", "hmac");
+  public static final List<String> SCHEMES =
+      List.of("github", "stripe", "slack", "shopify", "zendesk", "standard", "hmac");
   /** Namespace, name and key of the Secret whose value holds the signing secret(s), one per line. */
   public static final String SECRET_NAMESPACE = "secret_namespace";
   public static final String SECRET_NAME = "secret_name";

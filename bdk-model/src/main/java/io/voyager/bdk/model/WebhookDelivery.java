@@ -2,6 +2,7 @@ package io.voyager.bdk.model;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * How the gateway hands a webhook binding's requests to the book: the one home of the
@@ -28,7 +29,7 @@ public final class WebhookDelivery {
    * A webhook id as ext-authz hands it on ({@code x-bdk-webhook-id}): the sender's delivery id when
    * it has this shape, else a UUID. The relay refuses any other.
    */
-  public static final java.util.regex.Pattern WEBHOOK_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:@+=-]{1,128}");
+  public static final Pattern WEBHOOK_ID = Pattern.compile("[A-Za-z0-9._:@+=-]{1,128}");
 
   /** Header the gateway's route sets on a queued binding's requests: {@code true} for ordered delivery. */
   public static final String HEADER_ORDERED = "x-bdk-ordered";

@@ -3,6 +3,7 @@ package io.voyager.bdk.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -120,7 +121,7 @@ class WebhookRulesTest {
   /** The CRD schema's patterns (generated from Hmac's annotations) say exactly what the sets say. */
   @Test
   void hmacSchemaPatternsAreTheSets() {
-    for (String candidate : java.util.List.of("sha1", "sha256", "sha512", "md5", "SHA256", "", "sha256 ", "hex", "base64",
+    for (String candidate : List.of("sha1", "sha256", "sha512", "md5", "SHA256", "", "sha256 ", "hex", "base64",
         "base32", "body", "timestamp.body", "timestampXbody")) {
       assertThat(candidate.matches(Hmac.ALGORITHM_PATTERN)).as(candidate).isEqualTo(Hmac.ALGORITHMS.contains(candidate));
       assertThat(candidate.matches(Hmac.ENCODING_PATTERN)).as(candidate).isEqualTo(Hmac.ENCODINGS.contains(candidate));
@@ -136,7 +137,7 @@ class WebhookRulesTest {
     assertThat(Hmac.problems(new Hmac(null, "X-Hub-Signature-256", null, null, null, null))).isEmpty();
     assertThat(Hmac.problems(new Hmac(null, "", null, null, null, null))).as("empty is no name; absent is the default")
         .extracting(Hmac.Problem::field).containsExactly("header");
-    for (String candidate : java.util.List.of("X-Signature", "x_sig.1", "X Sig", "X-Sig:", "", "é", "a".repeat(257))) {
+    for (String candidate : List.of("X-Signature", "x_sig.1", "X Sig", "X-Sig:", "", "é", "a".repeat(257))) {
       assertThat(candidate.matches(Hmac.HEADER_NAME_PATTERN)).as(candidate)
           .isEqualTo(Hmac.problems(new Hmac(null, candidate, null, null, null, null)).isEmpty());
     }

@@ -1,5 +1,6 @@
 package io.voyager.bdk.cli;
 
+import io.voyager.bdk.model.DnsNames;
 import io.voyager.bdk.support.tls.CertificateAuthority;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -54,7 +55,7 @@ final class CertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    io.voyager.bdk.model.DnsNames.labelProblem(name).ifPresent(p -> {
+    DnsNames.labelProblem(name).ifPresent(p -> {
       throw new ParameterException(spec.commandLine(), "--name: " + p);
     });
     if (ttlHours < 1 || ttlHours > 720) {

@@ -57,7 +57,7 @@ final class DlqCommand {
       }
     }
 
-    java.util.List<DeadLetters.DeadLetter> find(Connection connection) throws Exception {
+    List<DeadLetters.DeadLetter> find(Connection connection) throws Exception {
       String of = namespace == null ? null : namespace + "/" + instance;
       return new DeadLetters(connection, QueueSettings.defaults(), Duration.ofSeconds(10)).list(from, id, of, limit);
     }
@@ -74,7 +74,7 @@ final class DlqCommand {
       selection.check(spec);
       PrintWriter out = spec.commandLine().getOut();
       try (Connection connection = nats.connect()) {
-        java.util.List<DeadLetters.DeadLetter> letters = selection.find(connection);
+        List<DeadLetters.DeadLetter> letters = selection.find(connection);
         Table table = new Table("SEQ", "WEBHOOK_ID", "INSTANCE", "INTEGRATION", "REASON", "ATTEMPTS", "LAST", "DEAD_AT");
         for (DeadLetters.DeadLetter d : letters) {
           table.row(Long.toString(d.sequence()), d.webhook().webhookId(), d.webhook().instance(), d.webhook().integration(),

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
+import io.voyager.bdk.relay.Main;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,11 +43,11 @@ class QueuedDeliveryCommandsTest {
     });
     book.start();
     try (NatsServerProcess nats = NatsServerProcess.startEphemeral(NatsServerBinary.checkoutRoot(), dir.resolve("nats"));
-        AutoCloseable relay = io.voyager.bdk.relay.Main.start("--nats-url", nats.url(),
+        AutoCloseable relay = Main.start("--nats-url", nats.url(),
             "--http-host", "127.0.0.1", "--http-port", "0", "--admin-host", "127.0.0.1", "--admin-port", "0",
             "--delivery-url", "http://127.0.0.1:" + book.getAddress().getPort() + "/{integration}",
             "--retry-schedule", "0s,100ms", "--plaintext")) {
-      int relayPort = ((io.voyager.bdk.relay.Main.Running) relay).httpPort();
+      int relayPort = ((Main.Running) relay).httpPort();
       String url = nats.url();
       assertThat(run("webhook", "dlq", "replay", "--nats-url", url).err())
           .contains("say which dead letters to replay: --id WEBHOOK_ID, --since DURATION");

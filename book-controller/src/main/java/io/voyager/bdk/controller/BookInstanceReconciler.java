@@ -18,6 +18,9 @@ import io.voyager.bdk.controller.status.GatewayVerdict;
 import io.voyager.bdk.controller.status.InstancePhaseGauge;
 import io.voyager.bdk.controller.status.InstanceStatusWriter;
 import io.voyager.bdk.controller.status.StatusCalculator;
+import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.model.Condition;
+import io.voyager.bdk.model.Conditions;
 import io.voyager.bdk.model.DeploymentType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -189,7 +192,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
 
   private static String reasonOf(BookInstanceDefinitionStatus status) {
     return status.conditions() == null ? "" : status.conditions().stream()
-        .filter(c -> StatusCalculator.DEPLOYMENT_READY.equals(c.type())).map(io.voyager.bdk.model.Condition::reason)
+        .filter(c -> StatusCalculator.DEPLOYMENT_READY.equals(c.type())).map(Condition::reason)
         .findFirst().orElse("");
   }
 
@@ -206,7 +209,7 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
     if (namespace != null && caches.namespaceExists(namespace)) {
       for (Class<? extends HasMetadata> kind : SecondaryCaches.MANAGED_KINDS) {
         client.resources(kind).inNamespace(namespace)
-            .withLabel(io.voyager.bdk.model.BdkLabels.INSTANCE_NAME, name).list().getItems()
+            .withLabel(BdkLabels.INSTANCE_NAME, name).list().getItems()
             .forEach(applier::delete);
       }
     }
@@ -333,6 +336,6 @@ public final class BookInstanceReconciler implements Reconciler<BookInstanceDefi
 
   private static String brief(Exception e) {
     String message = Objects.toString(e.getMessage(), e.getClass().getSimpleName());
-    return io.voyager.bdk.model.Conditions.truncated(message);
+    return Conditions.truncated(message);
   }
 }

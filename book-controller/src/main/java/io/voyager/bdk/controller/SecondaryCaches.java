@@ -34,9 +34,11 @@ import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -199,12 +201,12 @@ final class SecondaryCaches implements ManagedCache {
 
   /** Whether a wake Lease update matters to its instance: anything but an awake book's activity record. */
   static boolean wakeRelevant(Lease newer, Lease older) {
-    Map<String, String> a = new java.util.HashMap<>(annotations(newer));
-    Map<String, String> b = new java.util.HashMap<>(annotations(older));
-    boolean activityOnly = !java.util.Objects.equals(a.remove(BookWake.LAST_WEBHOOK), b.remove(BookWake.LAST_WEBHOOK))
+    Map<String, String> a = new HashMap<>(annotations(newer));
+    Map<String, String> b = new HashMap<>(annotations(older));
+    boolean activityOnly = !Objects.equals(a.remove(BookWake.LAST_WEBHOOK), b.remove(BookWake.LAST_WEBHOOK))
         && a.equals(b)
-        && java.util.Objects.equals(newer.getMetadata().getLabels(), older.getMetadata().getLabels())
-        && java.util.Objects.equals(newer.getSpec(), older.getSpec());
+        && Objects.equals(newer.getMetadata().getLabels(), older.getMetadata().getLabels())
+        && Objects.equals(newer.getSpec(), older.getSpec());
     return !activityOnly || !"true".equals(annotations(newer).get(BookWake.READY));
   }
 

@@ -9,6 +9,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.voyager.bdk.controller.apply.RevisionHistory;
 import io.voyager.bdk.controller.apply.WorkloadApplier;
 import io.voyager.bdk.controller.desired.ControllerSettings;
+import io.voyager.bdk.controller.desired.ManagedLabels;
 import io.voyager.bdk.controller.desired.Rollout;
 import io.voyager.bdk.controller.desired.SleepSchedule;
 import io.voyager.bdk.controller.desired.ValidInstance;
@@ -126,7 +127,7 @@ final class WorkloadRunner {
 
   private static void logSleepChange(Workload w, Optional<Deployment> live, SleepSchedule sleep) {
     boolean wasAsleep = live.map(d -> d.getMetadata().getAnnotations() != null
-        && d.getMetadata().getAnnotations().containsKey(io.voyager.bdk.controller.desired.ManagedLabels.ASLEEP_SINCE)).orElse(false);
+        && d.getMetadata().getAnnotations().containsKey(ManagedLabels.ASLEEP_SINCE)).orElse(false);
     if (sleep.asleep() && !wasAsleep) {
       log.info("event=workload_sleeping namespace={} workload={}", w.namespace(), w.name());
     } else if (!sleep.asleep() && wasAsleep) {

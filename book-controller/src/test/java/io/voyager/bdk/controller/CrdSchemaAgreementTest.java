@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.voyager.bdk.model.CustomerNamespaces;
 import io.voyager.bdk.model.DnsNames;
 import io.voyager.bdk.model.Hmac;
+import io.voyager.bdk.model.Quantities;
+import io.voyager.bdk.model.SecretKeys;
 import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.model.WebhookLimits;
 import java.util.ArrayList;
@@ -121,10 +123,10 @@ class CrdSchemaAgreementTest {
     List<Object> keys = List.of("acme", "zendesk_secret", "a.b-c_D9", "k".repeat(253), "k".repeat(254), "no/slash",
         "with space", "é", "");
     add(rows, "Secret key: BookInstanceDefinition spec.credentials[0].name", instance("spec/credentials/0/name"), keys,
-        v -> io.voyager.bdk.model.SecretKeys.problem((String) v).isEmpty());
+        v -> SecretKeys.problem((String) v).isEmpty());
     add(rows, "Secret key: ExternalBookDefinition spec.externalIntegrations[0].authentication.secret_ref.key",
         external("spec/externalIntegrations/0/authentication/secret_ref/key"), keys,
-        v -> io.voyager.bdk.model.SecretKeys.problem((String) v).isEmpty());
+        v -> SecretKeys.problem((String) v).isEmpty());
     List<Object> headers = List.of("X-Sig", "X-Hub-Signature-256", "x_sig.1", "a".repeat(256), "a".repeat(257), "X Sig",
         "X-Sig:", "é", "");
     for (var hmacOf : List.of(instance("spec/webhooks/0/hmac"), external("spec/externalIntegrations/0/authentication/hmac"))) {
@@ -166,9 +168,9 @@ class CrdSchemaAgreementTest {
     List<Object> quantities = List.of("1", "500m", "0.5", ".5", "1Gi", "512Mi", "1e3", "1E", "+1", "0", "1k", "-1", "-0",
         "1.2.3", "1GB", "1 Gi", "Gi", "1e", "1Ki5", "", "abc", "1e-3", "2P");
     add(rows, "quantity: BookInstanceDefinition spec.deployment.resources.cpu",
-        instance("spec/deployment/resources/cpu"), quantities, v -> io.voyager.bdk.model.Quantities.problem((String) v).isEmpty());
+        instance("spec/deployment/resources/cpu"), quantities, v -> Quantities.problem((String) v).isEmpty());
     add(rows, "quantity: Organization spec.quotas.requests_memory",
-        organization("spec/quotas/requests_memory"), quantities, v -> io.voyager.bdk.model.Quantities.problem((String) v).isEmpty());
+        organization("spec/quotas/requests_memory"), quantities, v -> Quantities.problem((String) v).isEmpty());
     add(rows, "delivery: BookInstanceDefinition", instance("spec/webhooks/0/delivery"), List.of("direct", "queued", "Queued", "later", ""),
         v -> WebhookDelivery.problem("w", (String) v, null) == null);
     return rows.stream();

@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -132,7 +133,7 @@ class CredentialsAndSleepTest extends ControllerOnRealApiTest {
     secrets.edit(secret -> {
       secret.setData(Map.of(key, base64(CredentialRotations.withPrevious("v2", "v1", null))));
       if (secret.getMetadata().getAnnotations() == null) {
-        secret.getMetadata().setAnnotations(new java.util.HashMap<>());
+        secret.getMetadata().setAnnotations(new HashMap<>());
       }
       secret.getMetadata().getAnnotations().put(CredentialRotations.PREVIOUS_VALUES,
           CredentialRotations.format(Map.of(key, CredentialRotations.previous("v2", validUntil))));

@@ -15,7 +15,9 @@ import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.RateLimit;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -312,7 +314,7 @@ class DeploymentPatternsTest extends ControllerOnRealApiTest {
         new BookInstanceDefinitionSpec.Deployment("primary", -1, null, null), null, null, null, null));
     var beyondTheCaps = Fixtures.instance("greedy", new BookInstanceDefinitionSpec(s.bookRef(), s.customer(), s.deployment(),
         null, s.credentials(), null, List.of(new BookInstanceDefinitionSpec.WebhookBinding("zendesk", "zendesk",
-            "zendesk_signing_key", 7200, new io.voyager.bdk.model.RateLimit(1000.0, 20), null, 100))));
+            "zendesk_signing_key", 7200, new RateLimit(1000.0, 20), null, 100))));
 
     assertThat(catchThrowableOfType(KubernetesClientException.class, () -> create(client, notACustomerNamespace)))
         .satisfies(e -> assertThat(e.getCode()).isEqualTo(422))
@@ -371,7 +373,7 @@ class DeploymentPatternsTest extends ControllerOnRealApiTest {
   }
 
   private List<HasMetadata> madeFor(String instance) {
-    List<HasMetadata> found = new java.util.ArrayList<>();
+    List<HasMetadata> found = new ArrayList<>();
     for (Class<? extends HasMetadata> kind : SecondaryCaches.MANAGED_KINDS) {
       found.addAll(client.resources(kind).inNamespace(NS).withLabel(BdkLabels.INSTANCE_NAME, instance).list().getItems());
     }

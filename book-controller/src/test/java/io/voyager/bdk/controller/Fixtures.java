@@ -13,7 +13,11 @@ import io.voyager.bdk.model.BookInstanceDefinitionSpec.Customer;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec.Deployment;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec.Resources;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec.WebhookBinding;
+import io.voyager.bdk.model.InstanceCredentials;
+import io.voyager.bdk.model.Organization;
+import io.voyager.bdk.model.OrganizationSpec;
 import io.voyager.bdk.model.RateLimit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -24,14 +28,14 @@ public final class Fixtures {
   public static final String BOOK = "customer-support-book";
 
   /** The quotas of the seed-like Organization acme. */
-  public static final io.voyager.bdk.model.OrganizationSpec.Quotas ACME_QUOTAS =
-      new io.voyager.bdk.model.OrganizationSpec.Quotas(10, 5, 20, "4", "8Gi", 20);
+  public static final OrganizationSpec.Quotas ACME_QUOTAS =
+      new OrganizationSpec.Quotas(10, 5, 20, "4", "8Gi", 20);
 
-  public static io.voyager.bdk.model.Organization organization(
-      String name, io.voyager.bdk.model.OrganizationSpec.Quotas quotas, String... namespaces) {
-    var org = new io.voyager.bdk.model.Organization();
+  public static Organization organization(
+      String name, OrganizationSpec.Quotas quotas, String... namespaces) {
+    var org = new Organization();
     org.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(BdkLabels.BDK_NAMESPACE).build());
-    org.setSpec(new io.voyager.bdk.model.OrganizationSpec(name + "-id", null, List.of(namespaces), quotas));
+    org.setSpec(new OrganizationSpec(name + "-id", null, List.of(namespaces), quotas));
     return org;
   }
 
@@ -78,8 +82,8 @@ public final class Fixtures {
    * replica a Tailscale instance runs.
    */
   public static BookInstanceDefinitionSpec withTailscale(BookInstanceDefinitionSpec spec, BookInstanceDefinitionSpec.Tailscale tailscale) {
-    var credentials = new java.util.ArrayList<>(spec.credentials() == null ? List.of() : spec.credentials());
-    credentials.add(new BookInstanceDefinitionSpec.Credential(io.voyager.bdk.model.InstanceCredentials.TAILSCALE_AUTH_KEY, "secret", "manual"));
+    var credentials = new ArrayList<>(spec.credentials() == null ? List.of() : spec.credentials());
+    credentials.add(new BookInstanceDefinitionSpec.Credential(InstanceCredentials.TAILSCALE_AUTH_KEY, "secret", "manual"));
     var d = spec.deployment();
     var deployment = d == null ? null : new Deployment(d.type(), d.scaling() == null ? 1 : null, d.resources(),
         d.scaling() == null ? null : new BookInstanceDefinitionSpec.Scaling(1, 1, d.scaling().targetCpuUtilization()));

@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -72,7 +74,7 @@ class ImageInspectionTest {
     String natsPin = Files.readAllLines(root.resolve("nats-server/go.mod")).stream()
         .map(String::strip).filter(l -> l.startsWith("github.com/nats-io/nats-server/v2 ")).findFirst().orElseThrow()
         .replaceAll(".* v([0-9.]+).*", "$1");
-    Map<String, String> tags = new java.util.HashMap<>();
+    Map<String, String> tags = new HashMap<>();
     modules().filter(ImageModule::binaryImage).forEach(m -> tags.put(m.binary(), m.tag()));
     assertThat(tags).containsExactlyInAnyOrderEntriesOf(Map.of("envoy", envoyPin, "nats-server", natsPin));
   }
@@ -145,7 +147,7 @@ class ImageInspectionTest {
     assertThat(image.config.get("created").asText()).as("reproducible").isEqualTo("1970-01-01T00:00:00Z");
 
     // What the application layers hold: the app under /app, owned by root, not writable by its user.
-    Map<String, OciImage.Entry> app = new java.util.LinkedHashMap<>();
+    Map<String, OciImage.Entry> app = new LinkedHashMap<>();
     for (String layer : image.layers.subList(base.size(), image.layers.size())) {
       app.putAll(image.files(layer));
     }

@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamedAuthInfoBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.voyager.bdk.nats.NatsServerProcess;
+import io.voyager.bdk.support.tls.CertificateAuthority;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,6 +25,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +86,7 @@ class ImagesRunTest {
     StringBuilder rbac = new StringBuilder();
     List<HasMetadata> deploy = Manifests.readDir(Project.root().resolve("k8s/deploy"));
     for (HasMetadata item : deploy.stream().filter(i -> CLUSTER_KINDS.contains(i.getKind()))
-        .sorted(java.util.Comparator.comparing(i -> !i.getKind().equals("Namespace"))).toList()) {
+        .sorted(Comparator.comparing(i -> !i.getKind().equals("Namespace"))).toList()) {
       rbac.append("---\n").append(Serialization.asYaml(item));
     }
     cluster.kubectl(Duration.ofMinutes(1), rbac.toString(), "apply", "--server-side", "-f", "-").ok();
@@ -131,10 +134,10 @@ class ImagesRunTest {
     }
     List<String> args = new ArrayList<>();
     int adminPort = -1;
-    io.voyager.bdk.nats.NatsServerProcess nats = null;
+    NatsServerProcess nats = null;
     if (container.getArgs().stream().anyMatch(a -> a.startsWith("--nats-url="))) {
       // The relay and ext-authz need their NATS: one real nats-server here instead of the cluster's three.
-      nats = io.voyager.bdk.nats.NatsServerProcess.startEphemeral(Project.root(),
+      nats = NatsServerProcess.startEphemeral(Project.root(),
           Files.createDirectories(dir.resolve("nats-" + module.artifactId())));
     }
     for (String arg : container.getArgs()) {
@@ -348,10 +351,10 @@ class ImagesRunTest {
    * throw-away CA, readable by the image's non-root user as fsGroup and mode 0440 make them in a pod.
    */
   private static Path tlsSecretFiles(String name) throws IOException {
-    var ca = io.voyager.bdk.support.tls.CertificateAuthority.create("image test CA", Duration.ofHours(1));
+    var ca = CertificateAuthority.create("image test CA", Duration.ofHours(1));
     Path files = ca.issue(name, List.of(name + ".bdk.svc", "localhost"), List.of("127.0.0.1"), List.of(),
-        java.util.Set.of(io.voyager.bdk.support.tls.CertificateAuthority.Usage.SERVER,
-            io.voyager.bdk.support.tls.CertificateAuthority.Usage.CLIENT), Duration.ofHours(1))
+        Set.of(CertificateAuthority.Usage.SERVER,
+            CertificateAuthority.Usage.CLIENT), Duration.ofHours(1))
         .writeTo(dir.resolve("tls-" + name));
     Files.setPosixFilePermissions(files, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     try (var list = Files.list(files)) {

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -32,7 +33,7 @@ final class RealApiServer implements ParameterResolver {
 
     /** kubectl with this cluster's kubeconfig. */
     Command kubectl(Duration timeout, String stdin, Object... args) {
-      return Command.run(timeout, Command.args(Project.kubectl(), "--kubeconfig", kubeconfig, java.util.List.of(args)), stdin);
+      return Command.run(timeout, Command.args(Project.kubectl(), "--kubeconfig", kubeconfig, List.of(args)), stdin);
     }
 
     @Override

@@ -22,7 +22,11 @@ import io.voyager.bdk.library.v1.ListInstancesRequest;
 import io.voyager.bdk.library.v1.ListInstancesResponse;
 import io.voyager.bdk.library.v1.UpdateInstanceRequest;
 import io.voyager.bdk.library.v1.CredentialInput;
+import io.voyager.bdk.library.v1.WebhookBinding;
+import io.voyager.bdk.library.v1.WebhookDeliverySummary;
 import io.voyager.bdk.model.InstanceCredentials;
+import io.voyager.bdk.model.InstanceNames;
+import io.voyager.bdk.model.WebhookDelivery;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import io.voyager.bdk.model.BdkLabels;
@@ -34,6 +38,7 @@ import io.voyager.bdk.support.auth.Caller;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -246,11 +251,11 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
         throw noInstance(request.getBookId(), request.getInstanceId());
       }
       Instance read = mapper.toInstance(instance);
-      io.voyager.bdk.library.v1.WebhookDeliverySummary summary = deliveries.summarize(read.getCustomerNamespace(),
-          io.voyager.bdk.model.InstanceNames.externalBookDefinition(instance.getMetadata().getName()),
+      WebhookDeliverySummary summary = deliveries.summarize(read.getCustomerNamespace(),
+          InstanceNames.externalBookDefinition(instance.getMetadata().getName()),
           read.getWebhooksList().stream()
-              .filter(w -> io.voyager.bdk.model.WebhookDelivery.QUEUED.equals(w.getDelivery()))
-              .map(io.voyager.bdk.library.v1.WebhookBinding::getIntegration).toList());
+              .filter(w -> WebhookDelivery.QUEUED.equals(w.getDelivery()))
+              .map(WebhookBinding::getIntegration).toList());
       return summary == null ? read : read.toBuilder().setWebhookDeliverySummary(summary).build();
     });
   }
@@ -354,7 +359,7 @@ final class BookLibraryService extends BookLibraryGrpc.BookLibraryImplBase {
    * name internals); the log keeps the code.
    */
   private static <T> void answer(String method, StreamObserver<T> response, Supplier<T> work,
-      java.util.function.Consumer<String> outcome) {
+      Consumer<String> outcome) {
     T result;
     try {
       result = work.get();

@@ -8,6 +8,7 @@ import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The "being deleted" mark DeleteBook puts on a BookDefinition before it looks for instances: an
@@ -58,7 +59,7 @@ final class DeletionMark {
     }
   }
 
-  private static BookDefinition withAnnotations(BookDefinition book, java.util.function.Consumer<Map<String, String>> edit) {
+  private static BookDefinition withAnnotations(BookDefinition book, Consumer<Map<String, String>> edit) {
     Map<String, String> annotations = book.getMetadata().getAnnotations() == null
         ? new HashMap<>() : new HashMap<>(book.getMetadata().getAnnotations());
     edit.accept(annotations);

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,7 +100,7 @@ final class DeliverySummaries implements AutoCloseable {
           summaries.anyConnection.set(conn); // still trying its first connect: closed with close() too
           if (summaries.closed) {
             // not from the client's own callback thread
-            java.util.concurrent.CompletableFuture.runAsync(() -> closeQuietly(conn));
+            CompletableFuture.runAsync(() -> closeQuietly(conn));
             return;
           }
           // a first connect that failed and was retried in the background reports RECONNECTED

@@ -10,10 +10,13 @@ import io.voyager.bdk.library.SortKeys.InstanceKey;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -154,7 +157,7 @@ final class InstanceRepository implements AutoCloseable {
    * ends, and says "more" only when another visible instance follows.
    */
   Page<BookInstanceDefinition> list(String bookId, Optional<InstanceKey> after, int limit,
-      java.util.function.Predicate<BookInstanceDefinition> visible) {
+      Predicate<BookInstanceDefinition> visible) {
     InstanceKey from = after.orElse(InstanceKey.first(bookId));
     return Page.of(cache.sorted().subMap(from, after.isEmpty(), InstanceKey.last(bookId), false), limit, visible);
   }
@@ -164,8 +167,8 @@ final class InstanceRepository implements AutoCloseable {
    * (a quorum read, so it shows what another replica just created), plus what the cache holds there
    * (an instance written before the label existed). By metadata.name.
    */
-  Map<String, BookInstanceDefinition> liveInNamespaces(java.util.Collection<String> namespaces) {
-    Map<String, BookInstanceDefinition> found = new java.util.HashMap<>();
+  Map<String, BookInstanceDefinition> liveInNamespaces(Collection<String> namespaces) {
+    Map<String, BookInstanceDefinition> found = new HashMap<>();
     // one equality selector per namespace (an Organization has few): every API server and the
     // fabric8 mock agree on those, while the mock ignores set-based ("in") selectors
     for (String ns : namespaces) {

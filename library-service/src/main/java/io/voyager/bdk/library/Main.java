@@ -3,6 +3,7 @@ package io.voyager.bdk.library;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.voyager.bdk.model.BdkLabels;
+import io.voyager.bdk.relay.QueueSettings;
 import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
@@ -15,6 +16,7 @@ import io.voyager.bdk.support.auth.JwtOptions;
 import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.support.auth.TokenVerifier;
 import io.voyager.bdk.support.auth.VerificationKeys;
+import io.voyager.bdk.support.tls.ServerTls;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -91,7 +93,7 @@ public final class Main implements Callable<AutoCloseable> {
     if (natsUrl != null && !natsUrl.startsWith("nats://") && !natsUrl.startsWith("tls://")) {
       throw new IllegalArgumentException("--nats-url must start with nats:// or tls://; got '" + natsUrl + "'");
     }
-    io.voyager.bdk.support.tls.ServerTls tls;
+    ServerTls tls;
     try {
       tls = grpcOptions.tls();
     } catch (IllegalArgumentException e) {
@@ -108,7 +110,7 @@ public final class Main implements Callable<AutoCloseable> {
           new LibraryBackend(client, namespace, Clock.systemUTC(), cacheWait, verifier, registry,
               LibraryBackend.Checkpoints.NONE, rotationSweepInterval, tailscaleKernelAllowed,
               natsUrl == null || natsUrl.isBlank() ? DeliverySummaries.unconfigured()
-                  : DeliverySummaries.connecting(natsUrl, io.voyager.bdk.relay.QueueSettings.defaults(),
+                  : DeliverySummaries.connecting(natsUrl, QueueSettings.defaults(),
                       Duration.ofSeconds(2), deliverySummaryTtl, Clock.systemUTC(), registry)));
       backend.start(syncTimeout);
       GrpcServers.Running grpc = started.register(

@@ -8,6 +8,7 @@ import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Whether an Organization has room for what a request adds, quota by quota. Pure. A quota left out
@@ -78,7 +79,7 @@ final class QuotaCheck {
   }
 
   private static void amount(Organization org, String quota, String limit, BigDecimal inUse, BigDecimal requested,
-      java.util.function.Function<BigDecimal, String> format, List<ApiException.QuotaViolation> over) {
+      Function<BigDecimal, String> format, List<ApiException.QuotaViolation> over) {
     if (limit == null) {
       return;
     }

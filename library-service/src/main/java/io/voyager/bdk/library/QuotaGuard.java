@@ -12,6 +12,7 @@ import java.net.HttpURLConnection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,7 +110,7 @@ final class QuotaGuard {
    * written then, and the exception is the caller's.
    */
   BookInstanceDefinition update(Organization org, List<String> namespaces, String instanceName, InstanceCharge before,
-      InstanceCharge after, Supplier<BookInstanceDefinition> write, java.util.function.Consumer<BookInstanceDefinition> undo) {
+      InstanceCharge after, Supplier<BookInstanceDefinition> write, Consumer<BookInstanceDefinition> undo) {
     if (!QuotaCheck.grows(before, after) || !hasQuotas(org.getSpec().quotas())) {
       return write.get();
     }
@@ -144,7 +145,7 @@ final class QuotaGuard {
         + RequestValidator.quoted(organizationId) + " had too many concurrent changes to confirm this one; try again"));
   }
 
-  private static ApiException undone(BookInstanceDefinition written, java.util.function.Consumer<BookInstanceDefinition> undo,
+  private static ApiException undone(BookInstanceDefinition written, Consumer<BookInstanceDefinition> undo,
       ApiException answer) {
     if (written != null) {
       undo.accept(written);

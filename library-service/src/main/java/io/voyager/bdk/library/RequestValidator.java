@@ -1,6 +1,10 @@
 package io.voyager.bdk.library;
 
+import io.voyager.bdk.library.v1.Tailscale;
 import io.voyager.bdk.model.DeploymentType;
+import io.voyager.bdk.model.DnsNames;
+import io.voyager.bdk.model.Quantities;
+import io.voyager.bdk.model.SecretKeys;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.library.ApiException.Violation;
 import io.voyager.bdk.library.v1.CreateBookRequest;
@@ -22,6 +26,7 @@ import io.voyager.bdk.model.InstanceCredentials;
 import io.voyager.bdk.model.CustomerNamespaces;
 import io.voyager.bdk.model.StandardWebhookSecrets;
 import io.voyager.bdk.model.TailscaleRules;
+import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.model.WebhookLimits;
 import java.util.HashMap;
 import java.util.Map;
@@ -51,7 +56,7 @@ final class RequestValidator {
 
   void validateCreateBook(CreateBookRequest r) {
     List<Violation> v = new ArrayList<>();
-    io.voyager.bdk.model.DnsNames.labelProblem(r.getName()).ifPresent(p -> v.add(new Violation("name", p)));
+    DnsNames.labelProblem(r.getName()).ifPresent(p -> v.add(new Violation("name", p)));
     if (r.getVersion().isEmpty()) {
       v.add(new Violation("version", "is required"));
     } else if (SemanticVersion.parse(r.getVersion()).isEmpty()) {
@@ -69,7 +74,7 @@ final class RequestValidator {
     for (int i = 0; i < r.getIntegrationsCount(); i++) {
       Integration in = r.getIntegrations(i);
       String f = "integrations[" + i + "]";
-      io.voyager.bdk.model.DnsNames.labelProblem(in.getName()).ifPresent(p -> v.add(new Violation(f + ".name", p)));
+      DnsNames.labelProblem(in.getName()).ifPresent(p -> v.add(new Violation(f + ".name", p)));
       if (!in.getName().isEmpty() && !integrationNames.add(in.getName())) {
         v.add(new Violation(f + ".name", "duplicates integration " + quoted(in.getName())));
       }
@@ -225,7 +230,7 @@ final class RequestValidator {
 
   private static void quantity(String field, String value, List<Violation> v) {
     if (!value.isEmpty()) {
-      io.voyager.bdk.model.Quantities.problem(value).ifPresent(p -> v.add(new Violation(field, p)));
+      Quantities.problem(value).ifPresent(p -> v.add(new Violation(field, p)));
     }
   }
 
@@ -240,8 +245,8 @@ final class RequestValidator {
       String f = "credentials[" + i + "]";
       if (c.name().isEmpty()) {
         v.add(new Violation(f + ".name", "is required"));
-      } else if (io.voyager.bdk.model.SecretKeys.problem(c.name()).isPresent()) {
-        v.add(new Violation(f + ".name", io.voyager.bdk.model.SecretKeys.problem(c.name()).get()));
+      } else if (SecretKeys.problem(c.name()).isPresent()) {
+        v.add(new Violation(f + ".name", SecretKeys.problem(c.name()).get()));
       } else if (!names.add(c.name())) {
         v.add(new Violation(f + ".name", "duplicates credential " + quoted(c.name())));
       }
@@ -312,7 +317,7 @@ final class RequestValidator {
    * The tags and tailnet by the rules the controller applies too ({@link TailscaleRules}): each tag
    * {@code tag:<DNS label>}, so nothing else reaches the sidecar's {@code tailscale up} arguments.
    */
-  private static void tailscale(io.voyager.bdk.library.v1.Tailscale t, List<Violation> v) {
+  private static void tailscale(Tailscale t, List<Violation> v) {
     String f = "networking.tailscale.";
     if (t.getTagsCount() > TailscaleRules.MAX_TAGS) {
       v.add(new Violation(f + "tags", "must have at most " + TailscaleRules.MAX_TAGS + " tags; got " + t.getTagsCount()));
@@ -394,7 +399,7 @@ final class RequestValidator {
             .ifPresent(p -> v.add(new Violation(f + ".max_body_bytes", p)));
       }
       if (!w.getDelivery().isEmpty() || w.getOrdered()) {
-        String problem = io.voyager.bdk.model.WebhookDelivery.problem(
+        String problem = WebhookDelivery.problem(
             f, emptyDeliveryToNull(w.getDelivery()), w.getOrdered() ? Boolean.TRUE : null);
         if (problem != null) {
           int colon = problem.indexOf(": ");

@@ -34,6 +34,7 @@ import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.EgressRules;
+import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.nio.charset.StandardCharsets;
@@ -439,7 +440,7 @@ final class ResourceMapper {
             : null,
         zeroToNull(w.getMaxBodyBytes()),
         // stored only when not the default, so a read-modify-write (a read says direct/false) changes nothing
-        io.voyager.bdk.model.WebhookDelivery.isQueued(w.getDelivery()) ? io.voyager.bdk.model.WebhookDelivery.QUEUED : null,
+        WebhookDelivery.isQueued(w.getDelivery()) ? WebhookDelivery.QUEUED : null,
         w.getOrdered() ? Boolean.TRUE : null);
   }
 
@@ -451,8 +452,8 @@ final class ResourceMapper {
             .setCredential(nz(w.credential()))
             .setToleranceSeconds(nz(w.toleranceSeconds()))
             .setMaxBodyBytes(nz(w.maxBodyBytes()))
-            .setDelivery(io.voyager.bdk.model.WebhookDelivery.modeOf(w.delivery()))
-            .setOrdered(io.voyager.bdk.model.WebhookDelivery.isOrdered(w.ordered()))
+            .setDelivery(WebhookDelivery.modeOf(w.delivery()))
+            .setOrdered(WebhookDelivery.isOrdered(w.ordered()))
             .setPath(routedPath);
     if (w.rateLimit() != null) {
       b.setRateLimit(

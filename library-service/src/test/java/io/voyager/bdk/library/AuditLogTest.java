@@ -27,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -141,7 +142,7 @@ class AuditLogTest {
    * {@code event=audit }) with {@code start} and ending with {@code end}; and no credential value or
    * token anywhere in the log.
    */
-  private <T> T audited(String start, String end, java.util.function.Supplier<T> call) {
+  private <T> T audited(String start, String end, Supplier<T> call) {
     List<T> result = new ArrayList<>();
     String log = captureLog(() -> result.add(call.get())).toString(StandardCharsets.UTF_8);
     List<String> lines = Arrays.stream(log.split("\n")).filter(l -> l.contains("event=audit")).toList();

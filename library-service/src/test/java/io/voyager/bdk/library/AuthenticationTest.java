@@ -28,6 +28,8 @@ import io.voyager.bdk.library.v1.GetBookRequest;
 import io.voyager.bdk.library.v1.GetInstanceRequest;
 import io.voyager.bdk.library.v1.ListBooksRequest;
 import io.voyager.bdk.library.v1.ListInstancesRequest;
+import io.voyager.bdk.model.BookDefinition;
+import io.voyager.bdk.support.LoopbackPorts;
 import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.support.auth.TestIssuer;
 import io.voyager.bdk.support.auth.TokenVerifier;
@@ -83,7 +85,7 @@ class AuthenticationTest {
       StatusRuntimeException e = assertCode(() -> call.accept(anonymous), Status.Code.UNAUTHENTICATED);
       assertThat(e.getStatus().getDescription()).isEqualTo("no bearer token: send the header 'authorization: Bearer <token>'");
     }
-    assertThat(client.resources(io.voyager.bdk.model.BookDefinition.class).inAnyNamespace().list().getItems()).isEmpty();
+    assertThat(client.resources(BookDefinition.class).inAnyNamespace().list().getItems()).isEmpty();
   }
 
   @Test
@@ -158,7 +160,7 @@ class AuthenticationTest {
   @Test
   void keysThatCannotBeFetchedFailClosed_unavailable() throws Exception {
     int deadPort;
-    deadPort = io.voyager.bdk.support.LoopbackPorts.freePort();
+    deadPort = LoopbackPorts.freePort();
     JwtSettings settings = TestIssuer.settings(new JwtSettings.RemoteJwks(URI.create("http://127.0.0.1:" + deadPort + "/jwks"),
         Duration.ofMinutes(5)));
     try (VerificationKeys keys = VerificationKeys.open(settings.jwks(), client, Duration.ofSeconds(5))) {
@@ -168,7 +170,7 @@ class AuthenticationTest {
           () -> library.as(LibraryHarness.PLATFORM_ADMIN).createBook(supportBook("1.0.0")), Status.Code.UNAVAILABLE);
       assertThat(e.getStatus().getDescription())
           .startsWith("the signing keys (JWKS) are unavailable, so no token can be verified: cannot fetch the JWKS from http://127.0.0.1:" + deadPort);
-      assertThat(client.resources(io.voyager.bdk.model.BookDefinition.class).inAnyNamespace().list().getItems()).isEmpty();
+      assertThat(client.resources(BookDefinition.class).inAnyNamespace().list().getItems()).isEmpty();
     }
   }
 

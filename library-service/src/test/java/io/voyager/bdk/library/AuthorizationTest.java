@@ -28,6 +28,7 @@ import io.voyager.bdk.library.v1.CreateBookRequest;
 import io.voyager.bdk.library.v1.CreateInstanceRequest;
 import io.voyager.bdk.library.v1.DeleteBookRequest;
 import io.voyager.bdk.library.v1.DeleteInstanceRequest;
+import io.voyager.bdk.library.v1.Deployment;
 import io.voyager.bdk.library.v1.GetBookRequest;
 import io.voyager.bdk.library.v1.GetInstanceRequest;
 import io.voyager.bdk.library.v1.Instance;
@@ -42,6 +43,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -173,7 +175,7 @@ class AuthorizationTest {
           assertThat(library.as(who).getInstance(get).getInstanceId()).isEqualTo(i.getInstanceId());
         } else {
           StatusRuntimeException hidden = assertCode(() -> library.as(who).getInstance(get), Status.Code.NOT_FOUND);
-          String unknown = java.util.UUID.randomUUID().toString();
+          String unknown = UUID.randomUUID().toString();
           StatusRuntimeException missing = assertCode(() -> library.as(PLATFORM_ADMIN).getInstance(
               get.toBuilder().setInstanceId(unknown).build()), Status.Code.NOT_FOUND);
           assertThat(hidden.getStatus().getDescription()).as("same words as a missing one")
@@ -208,7 +210,7 @@ class AuthorizationTest {
   void updatingInstances_asDeleting_anotherOrganizationsIsNotFound_aViewerIsDenied_etagsDoNotLeak() {
     // every refusal carries acme's current etag: it proves nothing to someone who may not see the instance
     UpdateInstanceRequest scaleAcme = InstanceUpdateTest.patch(acmeInstance,
-        Instance.newBuilder().setDeployment(io.voyager.bdk.library.v1.Deployment.newBuilder().setReplicas(3)),
+        Instance.newBuilder().setDeployment(Deployment.newBuilder().setReplicas(3)),
         "deployment.replicas");
     UpdateInstanceRequest staleAcme = scaleAcme.toBuilder()
         .setInstance(scaleAcme.getInstance().toBuilder().setEtag("W/\"99-0\"")).build();
@@ -231,7 +233,7 @@ class AuthorizationTest {
     Instance scaled = library.as(ACME_ADMIN).updateInstance(scaleAcme);
     assertThat(scaled.getDeployment().getReplicas()).isEqualTo(3);
     Instance globexScaled = library.as(PLATFORM_ADMIN).updateInstance(InstanceUpdateTest.patch(globexInstance,
-        Instance.newBuilder().setDeployment(io.voyager.bdk.library.v1.Deployment.newBuilder().setReplicas(1)),
+        Instance.newBuilder().setDeployment(Deployment.newBuilder().setReplicas(1)),
         "deployment.replicas"));
     assertThat(globexScaled.getDeployment().getReplicas()).isEqualTo(1);
     assertThat(globexScaled.getOrganizationId()).isEqualTo("globex");

@@ -37,6 +37,8 @@ import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.Condition;
+import io.voyager.bdk.model.DnsNames;
 import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
 import java.io.ByteArrayOutputStream;
@@ -99,7 +101,7 @@ class BookLibraryServiceTest {
     BookDefinition stored = client.resources(BookDefinition.class).inNamespace("bdk").list().getItems().get(0);
     assertThat(stored.getMetadata().getLabels()).containsEntry(BdkLabels.BOOK_ID, created.getBookId());
     assertThat(stored.getMetadata().getAnnotations()).containsEntry(BdkLabels.CREATED_AT, created.getCreatedAt());
-    assertThat(io.voyager.bdk.model.DnsNames.isLabel(stored.getMetadata().getName())).isTrue();
+    assertThat(DnsNames.isLabel(stored.getMetadata().getName())).isTrue();
 
     // read-your-writes: the get right after the create finds the book
     Book got = stub.getBook(GetBookRequest.newBuilder().setBookId(created.getBookId()).build());
@@ -202,7 +204,7 @@ class BookLibraryServiceTest {
     BookInstanceDefinition stored = client.resources(BookInstanceDefinition.class).inNamespace("bdk").list().getItems().get(0);
     String resourceName = stored.getMetadata().getName();
     assertThat(resourceName).hasSizeLessThanOrEqualTo(63);
-    assertThat(io.voyager.bdk.model.DnsNames.isLabel(resourceName)).isTrue();
+    assertThat(DnsNames.isLabel(resourceName)).isTrue();
     assertThat(stored.getMetadata().getLabels())
         .containsEntry(BdkLabels.INSTANCE_ID, created.getInstanceId())
         .containsEntry(BdkLabels.BOOK_ID, book.getBookId());
@@ -353,7 +355,7 @@ class BookLibraryServiceTest {
     BookInstanceDefinition stored = client.resources(BookInstanceDefinition.class).inNamespace("bdk").list().getItems().get(0);
     stored.setStatus(new BookInstanceDefinitionStatus("Ready",
         new BookInstanceDefinitionStatus.DeploymentStatus(2, 2), "2024-01-01T00:00:00Z",
-        List.of(new io.voyager.bdk.model.Condition("DeploymentReady", "True", "Available", null, "2024-01-01T00:00:00Z", null)),
+        List.of(new Condition("DeploymentReady", "True", "Available", null, "2024-01-01T00:00:00Z", null)),
         1L, null));
     client.resources(BookInstanceDefinition.class).inNamespace("bdk").resource(stored).updateStatus();
     GetInstanceRequest get = GetInstanceRequest.newBuilder()
@@ -380,13 +382,13 @@ class BookLibraryServiceTest {
 
     // The controller mirrors the xds-server's verdict: routed.
     writeStatus(List.of(new WebhookEndpoint("zendesk", path)),
-        new io.voyager.bdk.model.Condition("WebhooksRouted", "True", "Routed", "webhook routes are served by the gateway",
+        new Condition("WebhooksRouted", "True", "Routed", "webhook routes are served by the gateway",
             "2024-01-01T00:00:00Z", 1L));
     await().atMost(Duration.ofSeconds(10)).until(() -> stub.getInstance(get).getWebhooks(0).getPath().equals(path));
 
     // Then refused: the path goes, the reason is in the conditions.
     String refusal = "held out of the gateway until its resources change: Envoy rejected it";
-    writeStatus(List.of(), new io.voyager.bdk.model.Condition("WebhooksRouted", "False", "EnvoyRejected", refusal,
+    writeStatus(List.of(), new Condition("WebhooksRouted", "False", "EnvoyRejected", refusal,
         "2024-01-01T00:00:05Z", 1L));
     await().atMost(Duration.ofSeconds(10)).until(() -> stub.getInstance(get).getWebhooks(0).getPath().isEmpty());
 
@@ -403,7 +405,7 @@ class BookLibraryServiceTest {
   }
 
   /** The only instance's status as the controller writes it: Ready, with the gateway's mirrored verdict. */
-  private void writeStatus(List<WebhookEndpoint> routed, io.voyager.bdk.model.Condition webhooksRouted) {
+  private void writeStatus(List<WebhookEndpoint> routed, Condition webhooksRouted) {
     BookInstanceDefinition stored = client.resources(BookInstanceDefinition.class).inNamespace("bdk").list().getItems().get(0);
     stored.setStatus(new BookInstanceDefinitionStatus("Ready", new BookInstanceDefinitionStatus.DeploymentStatus(1, 1),
         "2024-01-01T00:00:00Z", List.of(webhooksRouted), 1L, routed));

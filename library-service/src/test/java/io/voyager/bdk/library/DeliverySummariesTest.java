@@ -8,6 +8,7 @@ import io.voyager.bdk.library.v1.WebhookDeliverySummary;
 import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
 import io.voyager.bdk.relay.QueueSettings;
+import io.voyager.bdk.support.LoopbackPorts;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,7 +41,7 @@ class DeliverySummariesTest {
   @Test
   void withNatsUnreachableTheSummaryIsUnavailableAtOnce() throws Exception {
     int closedPort;
-    closedPort = io.voyager.bdk.support.LoopbackPorts.freePort();
+    closedPort = LoopbackPorts.freePort();
     try (DeliverySummaries summaries = DeliverySummaries.connecting("nats://127.0.0.1:" + closedPort,
         QueueSettings.defaults(), Duration.ofSeconds(2), Duration.ofSeconds(5), Clock.systemUTC(), new SimpleMeterRegistry())) {
       WebhookDeliverySummary summary = summaries.summarize("customer-acme", "orders", List.of("zendesk", "stripe"));
@@ -52,7 +53,7 @@ class DeliverySummariesTest {
   @Test
   void aNatsThatStartsLaterIsPickedUpAndOneThatStopsIsReportedAgain() throws Exception {
     int port;
-    port = io.voyager.bdk.support.LoopbackPorts.freePort();
+    port = LoopbackPorts.freePort();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (DeliverySummaries summaries = DeliverySummaries.connecting("nats://127.0.0.1:" + port,
         QueueSettings.defaults(), Duration.ofSeconds(2), Duration.ofMillis(200), Clock.systemUTC(), registry)) {

@@ -17,9 +17,11 @@ import io.grpc.protobuf.StatusProto;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.library.v1.Book;
 import io.voyager.bdk.library.v1.BookLibraryGrpc.BookLibraryBlockingStub;
+import io.voyager.bdk.library.v1.Configuration;
 import io.voyager.bdk.library.v1.Credential;
 import io.voyager.bdk.library.v1.CredentialInput;
 import io.voyager.bdk.library.v1.CredentialRotation;
+import io.voyager.bdk.library.v1.DeleteBookRequest;
 import io.voyager.bdk.library.v1.Deployment;
 import io.voyager.bdk.library.v1.GetInstanceRequest;
 import io.voyager.bdk.library.v1.Instance;
@@ -29,7 +31,9 @@ import io.voyager.bdk.library.v1.RateLimit;
 import io.voyager.bdk.library.v1.Tailscale;
 import io.voyager.bdk.library.v1.UpdateInstanceRequest;
 import io.voyager.bdk.library.v1.WebhookBinding;
+import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.CredentialRotations;
 import io.voyager.bdk.model.InstanceNames;
@@ -41,6 +45,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,7 +135,7 @@ class InstanceUpdateTest {
     stub.updateInstance(patch(created, Instance.newBuilder().setDeployment(Deployment.newBuilder().setReplicas(3)),
         "deployment.replicas"));
     Instance updated = stub.updateInstance(withoutEtag(created, Instance.newBuilder()
-        .setConfiguration(io.voyager.bdk.library.v1.Configuration.newBuilder().setLogLevel("debug")), "configuration.log_level"));
+        .setConfiguration(Configuration.newBuilder().setLogLevel("debug")), "configuration.log_level"));
     assertThat(updated.getDeployment().getReplicas()).as("the other update's field stays").isEqualTo(3);
     assertThat(updated.getConfiguration().getLogLevel()).isEqualTo("debug");
   }
@@ -188,9 +193,9 @@ class InstanceUpdateTest {
     // set through the Kubernetes API here; the API reads them back and an update of the bindings sets them
     BookInstanceDefinition stored = stored(created);
     var w = stored.getSpec().webhooks().get(0);
-    var queued = new io.voyager.bdk.model.BookInstanceDefinitionSpec.WebhookBinding(w.integration(), w.scheme(), w.credential(),
+    var queued = new BookInstanceDefinitionSpec.WebhookBinding(w.integration(), w.scheme(), w.credential(),
         w.toleranceSeconds(), w.rateLimit(), w.hmac(), w.maxBodyBytes(), "queued", true);
-    stored.setSpec(new io.voyager.bdk.model.BookInstanceDefinitionSpec(stored.getSpec().bookRef(), stored.getSpec().customer(),
+    stored.setSpec(new BookInstanceDefinitionSpec(stored.getSpec().bookRef(), stored.getSpec().customer(),
         stored.getSpec().deployment(), stored.getSpec().networking(), stored.getSpec().credentials(),
         stored.getSpec().configuration(), List.of(queued)));
     client.resources(BookInstanceDefinition.class).inNamespace("bdk").resource(stored).update();
@@ -243,8 +248,8 @@ class InstanceUpdateTest {
     assertCode(() -> stub.getInstance(get(created)), Status.Code.NOT_FOUND);
     assertThat(stub.listInstances(ListInstancesRequest.newBuilder().setBookId(book.getBookId()).build()).getInstancesList()).isEmpty();
     // the old version has no instance left, so it may go; the new one may not
-    stub.deleteBook(io.voyager.bdk.library.v1.DeleteBookRequest.newBuilder().setBookId(book.getBookId()).build());
-    assertCode(() -> stub.deleteBook(io.voyager.bdk.library.v1.DeleteBookRequest.newBuilder().setBookId(v2.getBookId()).build()),
+    stub.deleteBook(DeleteBookRequest.newBuilder().setBookId(book.getBookId()).build());
+    assertCode(() -> stub.deleteBook(DeleteBookRequest.newBuilder().setBookId(v2.getBookId()).build()),
         Status.Code.FAILED_PRECONDITION);
   }
 
@@ -473,7 +478,7 @@ class InstanceUpdateTest {
 
   private BookInstanceDefinition stored(Instance i) {
     return client.resources(BookInstanceDefinition.class).inNamespace("bdk").list().getItems().stream()
-        .filter(d -> i.getInstanceId().equals(d.getMetadata().getLabels().get(io.voyager.bdk.model.BdkLabels.INSTANCE_ID)))
+        .filter(d -> i.getInstanceId().equals(d.getMetadata().getLabels().get(BdkLabels.INSTANCE_ID)))
         .findFirst().orElseThrow();
   }
 
@@ -482,7 +487,7 @@ class InstanceUpdateTest {
   }
 
   private Map<String, String> secretValues(Instance i) {
-    Map<String, String> out = new java.util.TreeMap<>();
+    Map<String, String> out = new TreeMap<>();
     secret(i).getData().forEach((k, v) -> out.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
     return out;
   }

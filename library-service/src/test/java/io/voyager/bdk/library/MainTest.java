@@ -24,6 +24,7 @@ import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.voyager.bdk.support.Kubeconfig;
+import io.voyager.bdk.support.LoopbackPorts;
 import io.voyager.bdk.support.auth.TestIssuer;
 import io.voyager.bdk.library.v1.BookLibraryGrpc;
 import io.voyager.bdk.library.v1.CreateBookRequest;
@@ -151,6 +152,6 @@ class MainTest {
   }
 
   private static int freePort() throws IOException {
-    return io.voyager.bdk.support.LoopbackPorts.freePort();
+    return LoopbackPorts.freePort();
   }
 }

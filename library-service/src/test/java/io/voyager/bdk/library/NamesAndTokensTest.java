@@ -1,5 +1,6 @@
 package io.voyager.bdk.library;
 
+import io.voyager.bdk.model.DnsNames;
 import io.voyager.bdk.model.InstanceNames;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -16,14 +17,14 @@ class NamesAndTokensTest {
   void bookNamesAreDnsLabelsDerivedFromNameAndVersion() {
     String a = ResourceNames.book("customer-support", "1.0.0");
     assertThat(a).startsWith("customer-support-1-0-0-").hasSizeLessThanOrEqualTo(63);
-    assertThat(io.voyager.bdk.model.DnsNames.isLabel(a)).isTrue();
+    assertThat(DnsNames.isLabel(a)).isTrue();
     assertThat(ResourceNames.book("customer-support", "1.0.0")).isEqualTo(a);
     // versions that sanitize alike still get different names
     assertThat(ResourceNames.book("customer-support", "1.0.0-RC.1"))
         .isNotEqualTo(ResourceNames.book("customer-support", "1.0.0-rc.1"));
     assertThat(ResourceNames.book("a", "1.0.0+b")).isNotEqualTo(ResourceNames.book("a", "1.0.0-b"));
     String longest = ResourceNames.book("a".repeat(63), "1.0.0-" + "x".repeat(100));
-    assertThat(io.voyager.bdk.model.DnsNames.isLabel(longest)).isTrue();
+    assertThat(DnsNames.isLabel(longest)).isTrue();
   }
 
   @Test
@@ -31,10 +32,10 @@ class NamesAndTokensTest {
     UUID id = UUID.randomUUID();
     String name = ResourceNames.instance("a".repeat(63), id);
     assertThat(name).hasSizeLessThanOrEqualTo(63).endsWith(id.toString());
-    assertThat(io.voyager.bdk.model.DnsNames.isLabel(name)).isTrue();
+    assertThat(DnsNames.isLabel(name)).isTrue();
     String digit = ResourceNames.instance("3d-printer", id);
     assertThat(digit).startsWith("b-3d-printer-");
-    assertThat(io.voyager.bdk.model.DnsNames.isLabel(digit)).isTrue();
+    assertThat(DnsNames.isLabel(digit)).isTrue();
     assertThat(InstanceNames.credentialsSecret(name)).isEqualTo(name + "-credentials");
   }
 

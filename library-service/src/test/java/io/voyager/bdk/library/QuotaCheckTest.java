@@ -14,6 +14,7 @@ import io.voyager.bdk.model.OrganizationSpec;
 import io.voyager.bdk.model.OrganizationSpec.Quotas;
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -120,7 +121,7 @@ class QuotaCheckTest {
   }
 
   static BookInstanceDefinitionSpec spec(Deployment deployment, boolean tailscale, int webhooks) {
-    List<BookInstanceDefinitionSpec.WebhookBinding> bindings = java.util.stream.IntStream.range(0, webhooks)
+    List<BookInstanceDefinitionSpec.WebhookBinding> bindings = IntStream.range(0, webhooks)
         .mapToObj(i -> new BookInstanceDefinitionSpec.WebhookBinding("w" + i, "github", "c", null, null, null)).toList();
     return new BookInstanceDefinitionSpec(new BookInstanceDefinitionSpec.BookRef("b", "1.0.0"),
         new BookInstanceDefinitionSpec.Customer("customer-acme", "acme"), deployment,

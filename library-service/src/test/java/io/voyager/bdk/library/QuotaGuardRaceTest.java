@@ -16,13 +16,17 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.voyager.bdk.library.v1.Book;
 import io.voyager.bdk.library.v1.CreateInstanceRequest;
+import io.voyager.bdk.library.v1.GetBookRequest;
 import io.voyager.bdk.library.v1.Instance;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
+import io.voyager.bdk.model.Organization;
 import io.voyager.bdk.model.OrganizationSpec.Quotas;
+import io.voyager.bdk.model.OrganizationSpec;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -57,7 +61,7 @@ class QuotaGuardRaceTest {
     book = replicaA.as(PLATFORM_ADMIN).createBook(supportBook("1.0.0"));
     // B's caches are its own: wait until they hold the book A created (a loaded machine delays the watch)
     org.awaitility.Awaitility.await().atMost(WAIT).ignoreExceptions().until(() -> replicaB.as(PLATFORM_ADMIN)
-        .getBook(io.voyager.bdk.library.v1.GetBookRequest.newBuilder().setBookId(book.getBookId()).build()) != null);
+        .getBook(GetBookRequest.newBuilder().setBookId(book.getBookId()).build()) != null);
   }
 
   @AfterEach
@@ -137,9 +141,9 @@ class QuotaGuardRaceTest {
 
   @Test
   void alternatingReplicasFillTheQuotaExactly() {
-    client.resources(io.voyager.bdk.model.Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE).withName("acme")
+    client.resources(Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE).withName("acme")
         .edit(o -> {
-          o.setSpec(new io.voyager.bdk.model.OrganizationSpec("acme", null, List.of(ACME_NS), new Quotas(3, null, null, null, null, null)));
+          o.setSpec(new OrganizationSpec("acme", null, List.of(ACME_NS), new Quotas(3, null, null, null, null, null)));
           return o;
         });
     org.awaitility.Awaitility.await().atMost(WAIT).until(() ->
@@ -166,7 +170,7 @@ class QuotaGuardRaceTest {
     BookInstanceDefinition other = new BookInstanceDefinition();
     other.getMetadata().setName("written-by-another-replica");
     other.getMetadata().setNamespace(BdkLabels.BDK_NAMESPACE);
-    other.getMetadata().setLabels(java.util.Map.of(BdkLabels.CUSTOMER_NAMESPACE, ACME_NS));
+    other.getMetadata().setLabels(Map.of(BdkLabels.CUSTOMER_NAMESPACE, ACME_NS));
     other.setSpec(new BookInstanceDefinitionSpec(new BookInstanceDefinitionSpec.BookRef("b", "1.0.0"),
         new BookInstanceDefinitionSpec.Customer(ACME_NS, "acme"), null, null, null, null, null));
     client.resource(other).create();

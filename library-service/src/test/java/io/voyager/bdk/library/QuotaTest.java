@@ -19,6 +19,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.voyager.bdk.library.v1.Book;
+import io.voyager.bdk.library.v1.Configuration;
 import io.voyager.bdk.library.v1.CreateInstanceRequest;
 import io.voyager.bdk.library.v1.DeleteInstanceRequest;
 import io.voyager.bdk.library.v1.Deployment;
@@ -28,7 +29,9 @@ import io.voyager.bdk.library.v1.Scaling;
 import io.voyager.bdk.library.v1.UpdateInstanceRequest;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
+import io.voyager.bdk.model.Organization;
 import io.voyager.bdk.model.OrganizationSpec.Quotas;
+import io.voyager.bdk.model.OrganizationSpec;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -178,9 +181,9 @@ class QuotaTest {
     assertThat(stored(one).getSpec().deployment().replicas()).isEqualTo(1);
 
     // a lowered quota leaves acme over it: a decrease still passes, and so does a change that grows nothing
-    client.resources(io.voyager.bdk.model.Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE).withName("acme")
+    client.resources(Organization.class).inNamespace(BdkLabels.BDK_NAMESPACE).withName("acme")
         .edit(o -> {
-          o.setSpec(new io.voyager.bdk.model.OrganizationSpec("acme", null, List.of(ACME_NS), new Quotas(null, 1, 1, "1", null, 1)));
+          o.setSpec(new OrganizationSpec("acme", null, List.of(ACME_NS), new Quotas(null, 1, 1, "1", null, 1)));
           return o;
         });
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
@@ -191,7 +194,7 @@ class QuotaTest {
     Instance lowered = library.as(ACME_ADMIN).updateInstance(scale(three, 2));
     assertThat(lowered.getDeployment().getReplicas()).isEqualTo(2);
     Instance relabelled = library.as(ACME_ADMIN).updateInstance(InstanceUpdateTest.patch(lowered, Instance.newBuilder()
-        .setConfiguration(io.voyager.bdk.library.v1.Configuration.newBuilder().setLogLevel("debug")), "configuration.log_level"));
+        .setConfiguration(Configuration.newBuilder().setLogLevel("debug")), "configuration.log_level"));
     assertThat(relabelled.getConfiguration().getLogLevel()).isEqualTo("debug");
   }
 

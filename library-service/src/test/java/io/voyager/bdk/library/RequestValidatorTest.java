@@ -9,6 +9,7 @@ import io.voyager.bdk.library.v1.CreateBookRequest;
 import io.voyager.bdk.library.v1.CreateInstanceRequest;
 import io.voyager.bdk.library.v1.CredentialInput;
 import io.voyager.bdk.library.v1.Deployment;
+import io.voyager.bdk.library.v1.RateLimit;
 import io.voyager.bdk.library.v1.Scaling;
 import io.voyager.bdk.library.v1.Hmac;
 import io.voyager.bdk.library.v1.Integration;
@@ -240,7 +241,7 @@ class RequestValidatorTest {
   void refusesWebhookNumbersBeyondTheCapsNamingEachField() {
     ApiException e = instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder()
         .setToleranceSeconds(7200).setMaxBodyBytes(100)
-        .setRateLimit(io.voyager.bdk.library.v1.RateLimit.newBuilder().setRequestsPerSecond(1000).setBurst(5000))));
+        .setRateLimit(RateLimit.newBuilder().setRequestsPerSecond(1000).setBurst(5000))));
     assertThat(fields(e)).containsExactlyInAnyOrder("webhooks[0].tolerance_seconds", "webhooks[0].max_body_bytes",
         "webhooks[0].rate_limit.requests_per_second", "webhooks[0].rate_limit.burst");
     assertThat(e.violations()).extracting(ApiException.Violation::description).containsExactlyInAnyOrder(
@@ -251,12 +252,12 @@ class RequestValidatorTest {
     assertThat(fields(instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder().setToleranceSeconds(-1)))))
         .containsExactly("webhooks[0].tolerance_seconds");
     assertThat(fields(instanceError(r -> r.setWebhooks(0, r.getWebhooks(0).toBuilder()
-        .setRateLimit(io.voyager.bdk.library.v1.RateLimit.newBuilder().setRequestsPerSecond(Double.NaN))))))
+        .setRateLimit(RateLimit.newBuilder().setRequestsPerSecond(Double.NaN))))))
         .containsExactly("webhooks[0].rate_limit.requests_per_second");
     // at the caps, and unset (0), is fine
     assertThatCode(() -> validator.validateCreateInstance(instance().setWebhooks(0, instance().getWebhooks(0).toBuilder()
         .setToleranceSeconds(3600).setMaxBodyBytes(1024 * 1024)
-        .setRateLimit(io.voyager.bdk.library.v1.RateLimit.newBuilder().setRequestsPerSecond(100).setBurst(1000))).build(), BOOK))
+        .setRateLimit(RateLimit.newBuilder().setRequestsPerSecond(100).setBurst(1000))).build(), BOOK))
         .doesNotThrowAnyException();
   }
 

@@ -22,6 +22,7 @@ import io.voyager.bdk.model.WebhookRoutes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -73,7 +74,7 @@ class ResourceMapperTest {
     assertThat(i.getWebhooks(0).getPath()).isEmpty(); // nothing routes it yet
     assertThat(i.toString()).doesNotContain("the-value");
 
-    var secret = mapper.credentialsSecret(d, java.util.Map.of("zd", "the-value"));
+    var secret = mapper.credentialsSecret(d, Map.of("zd", "the-value"));
     assertThat(secret.getMetadata().getName()).isEqualTo("support-" + id + "-credentials");
     assertThat(secret.getMetadata().getNamespace()).isEqualTo("customer-acme");
     assertThat(secret.getData()).containsOnlyKeys("zd");

@@ -14,6 +14,7 @@ import io.voyager.bdk.library.v1.Resources;
 import io.voyager.bdk.library.v1.Scaling;
 import io.voyager.bdk.library.v1.Tailscale;
 import io.voyager.bdk.library.v1.WebhookBinding;
+import io.voyager.bdk.library.v1.WebhookDeliverySummary;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -78,7 +79,7 @@ class UpdateMaskTest {
     assertThat(same).isEqualTo(CURRENT);
     // a read sent back whole (read-modify-write) carries the delivery summary: not a change either
     Instance readBack = apply(body().toBuilder().setWebhookDeliverySummary(
-        io.voyager.bdk.library.v1.WebhookDeliverySummary.newBuilder().setState("available").setWaitingCount(3)).build());
+        WebhookDeliverySummary.newBuilder().setState("available").setWaitingCount(3)).build());
     assertThat(readBack).isEqualTo(CURRENT);
   }
 

@@ -11,6 +11,8 @@ import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -102,7 +104,7 @@ public final class Main implements Callable<LocalRuntimeService> {
       AdminServer.respond(exchange, 405, "text/plain", "use POST\n");
       return;
     }
-    Map<String, String> query = new java.util.HashMap<>();
+    Map<String, String> query = new HashMap<>();
     String raw = exchange.getRequestURI().getRawQuery();
     if (raw != null) {
       for (String pair : raw.split("&")) {
@@ -127,7 +129,7 @@ public final class Main implements Callable<LocalRuntimeService> {
       runtime.startBackend(query.get("namespace"), query.get("deployment"));
     }
     AdminServer.respond(exchange, 202, "application/json",
-        JSON.writeValueAsString(new java.util.TreeMap<>(Map.of("namespace", query.get("namespace"),
+        JSON.writeValueAsString(new TreeMap<>(Map.of("namespace", query.get("namespace"),
             "deployment", query.get("deployment"), "backend", stop ? "held_down" : "released"))) + "\n");
   }
 }

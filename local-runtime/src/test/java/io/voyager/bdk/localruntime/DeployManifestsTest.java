@@ -26,9 +26,11 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,7 +64,7 @@ class DeployManifestsTest {
   @Test
   void theKustomizationListsExactlyTheManifestFiles() throws IOException {
     JsonNode kustomization = YAML.readTree(deployDir.resolve("kustomization.yaml").toFile());
-    Set<String> listed = new java.util.TreeSet<>();
+    Set<String> listed = new TreeSet<>();
     kustomization.get("resources").forEach(r -> listed.add(r.asText()));
 
     assertThat(listed)
@@ -271,14 +273,14 @@ class DeployManifestsTest {
 
   /** The pod templates of every Deployment and StatefulSet, by workload name. */
   private static Map<String, PodTemplateSpec> podTemplates() {
-    Map<String, PodTemplateSpec> templates = new java.util.LinkedHashMap<>();
+    Map<String, PodTemplateSpec> templates = new LinkedHashMap<>();
     named(Deployment.class).forEach((name, d) -> templates.put(name, d.getSpec().getTemplate()));
     named(StatefulSet.class).forEach((name, s) -> templates.put(name, s.getSpec().getTemplate()));
     return templates;
   }
 
   private static Map<String, Container> containers() {
-    Map<String, Container> containers = new java.util.LinkedHashMap<>();
+    Map<String, Container> containers = new LinkedHashMap<>();
     podTemplates().forEach((name, template) -> {
       PodSpec pod = template.getSpec();
       Stream.concat(pod.getContainers().stream(),

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class NamespacePlanTest {
@@ -69,7 +70,7 @@ class NamespacePlanTest {
 
   @Test
   void twoDeploymentsBehindOneServiceGetOneSliceEach() {
-    var shared = new ServiceBuilder(service(NS, "books", "x")).editSpec().withSelector(java.util.Map.of("tier", "book")).endSpec().build();
+    var shared = new ServiceBuilder(service(NS, "books", "x")).editSpec().withSelector(Map.of("tier", "book")).endSpec().build();
 
     NamespacePlan plan =
         NamespacePlan.of(NS, List.of(deployment(NS, "b", 1), deployment(NS, "a", 1)), List.of(shared));

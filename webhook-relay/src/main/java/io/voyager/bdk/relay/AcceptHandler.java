@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.voyager.bdk.model.BookWake;
+import io.voyager.bdk.model.DnsNames;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookDelivery;
 import java.io.ByteArrayOutputStream;
@@ -150,8 +151,8 @@ final class AcceptHandler implements HttpHandler {
           + " (1-128 of A-Z a-z 0-9 . _ : @ + = -; ext-authz sets it)";
     }
     int slash = instance == null ? -1 : instance.indexOf('/');
-    if (slash < 0 || !io.voyager.bdk.model.DnsNames.isSubdomain(instance.substring(0, slash))
-        || !io.voyager.bdk.model.DnsNames.isSubdomain(instance.substring(slash + 1))) {
+    if (slash < 0 || !DnsNames.isSubdomain(instance.substring(0, slash))
+        || !DnsNames.isSubdomain(instance.substring(slash + 1))) {
       return "header " + WebhookAuthContext.HEADER_INSTANCE + " is " + (instance == null ? "missing" : "malformed")
           + " (namespace/name of the ExternalBookDefinition; ext-authz sets it)";
     }

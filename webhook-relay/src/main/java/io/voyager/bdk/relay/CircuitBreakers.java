@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * One circuit breaker per endpoint ({@code namespace/name/integration}), so a failing or slow book
@@ -120,7 +121,7 @@ public final class CircuitBreakers {
 
   /** Paused endpoints with the time they were first paused: what /debug/breakers shows. */
   public synchronized Map<String, String> open() {
-    Map<String, String> open = new java.util.TreeMap<>();
+    Map<String, String> open = new TreeMap<>();
     breakers.forEach((endpoint, b) -> {
       if (b.state != State.CLOSED) {
         open.put(endpoint, b.state.name().toLowerCase() + " since " + b.openSince + ", next probe " + b.retryAt);

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The dead-letter stream: webhooks that will not be retried any more, each with why, after how many
@@ -73,7 +74,7 @@ public final class DeadLetters {
         .build();
     jetStream.publishAsync(message, PublishOptions.builder()
             .messageId("dead-" + workSequence).expectedStream(queue.deadLetterStream()).build())
-        .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -123,7 +124,7 @@ public final class DeadLetters {
         .build();
     PublishAck ack = jetStream.publishAsync(message, PublishOptions.builder()
             .messageId("replay-" + letter.sequence()).expectedStream(queue.workStream()).build())
-        .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     try {
       jsm.deleteMessage(queue.deadLetterStream(), letter.sequence());
     } catch (JetStreamApiException e) {

@@ -1,5 +1,6 @@
 package io.voyager.bdk.relay;
 
+import io.voyager.bdk.model.WebhookRoutes;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +15,7 @@ import java.nio.charset.StandardCharsets;
 public record DeliveryTarget(String template) {
   /** The gateway's internal delivery route, as a template path. */
   public static final String INTERNAL_PATH_TEMPLATE =
-      io.voyager.bdk.model.WebhookRoutes.INTERNAL_DELIVERY_PREFIX + "{namespace}/{name}/{integration}";
+      WebhookRoutes.INTERNAL_DELIVERY_PREFIX + "{namespace}/{name}/{integration}";
 
   public DeliveryTarget {
     if (!template.startsWith("http://") && !template.startsWith("https://")) {

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * How many deliveries each endpoint has in flight, so one endpoint can never take every worker:
@@ -32,7 +33,7 @@ public final class EndpointLanes {
     long headSequence = -1;
     Instant headRetryAt;
     /** Ordered endpoints: webhooks put back while the line was busy, by sequence → when they are due back. */
-    final java.util.TreeMap<Long, Instant> waiting = new java.util.TreeMap<>();
+    final TreeMap<Long, Instant> waiting = new TreeMap<>();
   }
 
   private final int perEndpoint;

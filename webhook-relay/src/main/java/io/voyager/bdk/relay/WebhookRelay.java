@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +58,7 @@ public final class WebhookRelay implements AutoCloseable {
       DeliverySettings delivery, JdkTls tls, Wake wake, PrometheusMeterRegistry registry, Clock clock) {
     Closer closer = new Closer();
     try {
-      java.util.concurrent.atomic.AtomicReference<Runnable> onReconnect = new java.util.concurrent.atomic.AtomicReference<>();
+      AtomicReference<Runnable> onReconnect = new AtomicReference<>();
       Connection connection = connect(endpoints.natsUrl(), () -> {
         Runnable hook = onReconnect.get();
         if (hook != null) {

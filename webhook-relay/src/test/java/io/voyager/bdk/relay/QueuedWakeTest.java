@@ -15,6 +15,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,9 +121,9 @@ class QueuedWakeTest {
 
   private String[] wakeFlags(String... more) throws Exception {
     Path kubeconfig = Kubeconfig.write(dir.resolve("kubeconfig"), client.getMasterUrl().toString(), "default");
-    java.util.List<String> flags = new java.util.ArrayList<>(java.util.List.of(
+    List<String> flags = new ArrayList<>(List.of(
         "--wake-books", "true", "--kubeconfig", kubeconfig.toString(), "--wake-settle", "0s", "--wake-recheck", "200ms"));
-    flags.addAll(java.util.List.of(more));
+    flags.addAll(List.of(more));
     return flags.toArray(String[]::new);
   }
 

@@ -10,7 +10,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -32,7 +34,7 @@ final class RelayHarness implements AutoCloseable {
 
   RelayHarness(Path dir, ScriptedBook book, String... extraArgs) {
     this.nats = NatsServerProcess.startEphemeral(NatsServerBinary.checkoutRoot(), dir.resolve("nats"));
-    java.util.Map<String, String> flags = new java.util.LinkedHashMap<>(java.util.Map.of(
+    Map<String, String> flags = new LinkedHashMap<>(Map.of(
         "--nats-url", nats.url(),
         "--admin-host", "127.0.0.1", "--admin-port", "0",
         "--delivery-url", "http://127.0.0.1:" + book.port() + "/hooks/{namespace}/{name}/{integration}",
@@ -40,7 +42,7 @@ final class RelayHarness implements AutoCloseable {
         "--delivery-timeout", "5s",
         "--breaker-failures", "1000",
         "--publish-timeout", "3s"));
-    flags.putAll(java.util.Map.of("--http-host", "127.0.0.1", "--http-port", "0"));
+    flags.putAll(Map.of("--http-host", "127.0.0.1", "--http-port", "0"));
     flags.put("--plaintext", null); // these tests talk plain HTTP; RelayMutualTlsTest covers TLS
     for (int i = 0; i + 1 < extraArgs.length; i += 2) {
       flags.put(extraArgs[i], extraArgs[i + 1]);

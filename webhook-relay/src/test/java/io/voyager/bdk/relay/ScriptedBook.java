@@ -1,6 +1,7 @@
 package io.voyager.bdk.relay;
 
 import com.sun.net.httpserver.HttpServer;
+import io.voyager.bdk.support.LoopbackPorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,7 +52,7 @@ public final class ScriptedBook implements AutoCloseable {
    * would answer as someone else.
    */
   public static ScriptedBook down() throws IOException {
-    return new ScriptedBook(io.voyager.bdk.support.LoopbackPorts.freePort());
+    return new ScriptedBook(LoopbackPorts.freePort());
   }
 
 

@@ -10,6 +10,7 @@ import io.voyager.bdk.model.Quantities;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The API server stores a quantity in its canonical form ({@code 0.5} comes back as {@code 500m},
@@ -64,7 +65,7 @@ public final class LiveQuantities {
     for (int i = 0; i < wanted.size(); i++) {
       LimitRangeItem w = wanted.get(i);
       LimitRangeItem l = lives.get(i);
-      if (!java.util.Objects.equals(w.getType(), l.getType())) {
+      if (!Objects.equals(w.getType(), l.getType())) {
         continue;
       }
       w.setMax(same(w.getMax(), l.getMax()));

@@ -9,6 +9,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
@@ -59,7 +60,7 @@ public final class ResourceApplier {
   public <T extends HasMetadata> Applied<T> apply(T desired, BiFunction<T, T, T> keepFromLive) {
     Class<T> kind = (Class<T>) desired.getClass();
     String digest = ContentHash.of(desired);
-    var annotations = new HashMap<>(Optional.ofNullable(desired.getMetadata().getAnnotations()).orElse(java.util.Map.of()));
+    var annotations = new HashMap<>(Optional.ofNullable(desired.getMetadata().getAnnotations()).orElse(Map.of()));
     annotations.put(ManagedLabels.APPLIED_HASH, digest);
     desired.getMetadata().setAnnotations(annotations);
 

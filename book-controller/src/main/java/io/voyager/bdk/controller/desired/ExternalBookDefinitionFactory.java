@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The ExternalBookDefinition of one instance: same name as the instance, in its customer
@@ -23,11 +24,11 @@ import java.util.Map;
 public final class ExternalBookDefinitionFactory {
 
   public ExternalBookDefinition externalBook(ValidInstance i, Workload w) {
-    return externalBook(i, w, java.util.Optional.empty());
+    return externalBook(i, w, Optional.empty());
   }
 
   /** @param wakeLease the Lease the book's webhooks wake it through, when it sleeps when idle */
-  public ExternalBookDefinition externalBook(ValidInstance i, Workload w, java.util.Optional<String> wakeLease) {
+  public ExternalBookDefinition externalBook(ValidInstance i, Workload w, Optional<String> wakeLease) {
     var spec = i.spec();
     List<ExternalIntegration> integrations = new ArrayList<>();
     for (var hook : i.webhooks()) {

@@ -1,13 +1,16 @@
 package io.voyager.bdk.controller.desired;
 
+import io.voyager.bdk.model.BookDefinitionSpec;
 import io.voyager.bdk.model.DeploymentType;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.CustomerNamespaces;
 import io.voyager.bdk.model.EgressRules;
+import io.voyager.bdk.model.Hmac;
 import io.voyager.bdk.model.Quantities;
 import io.voyager.bdk.model.TailscaleRules;
+import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.model.WebhookLimits;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -206,7 +209,7 @@ public final class InstanceValidator {
   private static void checkWebhooks(
       BookDefinition book, List<BookInstanceDefinitionSpec.WebhookBinding> webhooks, List<String> problems) {
     var integrations = book.getSpec() == null || book.getSpec().integrations() == null
-        ? List.<io.voyager.bdk.model.BookDefinitionSpec.Integration>of()
+        ? List.<BookDefinitionSpec.Integration>of()
         : book.getSpec().integrations();
     for (int i = 0; i < webhooks.size(); i++) {
       var w = webhooks.get(i);
@@ -228,8 +231,8 @@ public final class InstanceValidator {
         problems.add(field + ".credential is required (the key of the signing secret in the credentials Secret)");
       }
       checkWebhookLimits(field, w, problems);
-      io.voyager.bdk.model.Hmac.problems(w.hmac()).forEach(p -> problems.add(field + ".hmac." + p.field() + " " + p.message()));
-      String delivery = io.voyager.bdk.model.WebhookDelivery.problem(field, w.delivery(), w.ordered());
+      Hmac.problems(w.hmac()).forEach(p -> problems.add(field + ".hmac." + p.field() + " " + p.message()));
+      String delivery = WebhookDelivery.problem(field, w.delivery(), w.ordered());
       if (delivery != null) {
         problems.add(delivery);
       }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -95,6 +96,6 @@ public record NamespaceClaims(List<String> managed, List<String> problems) {
 
   private static boolean sameObject(Organization a, Organization b) {
     return a.getMetadata().getName().equals(b.getMetadata().getName())
-        && java.util.Objects.equals(a.getMetadata().getNamespace(), b.getMetadata().getNamespace());
+        && Objects.equals(a.getMetadata().getNamespace(), b.getMetadata().getNamespace());
   }
 }

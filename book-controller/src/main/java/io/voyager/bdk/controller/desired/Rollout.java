@@ -1,7 +1,9 @@
 package io.voyager.bdk.controller.desired;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Which pod template revision a workload's Deployment runs: the one its instances' spec asks for,
@@ -75,8 +77,8 @@ public record Rollout(Kind kind, String wanted, String lastReady, String reason,
   }
 
   /** The annotations the Deployment carries for this rollout (only those that have a value). */
-  public java.util.Map<String, String> annotations() {
-    java.util.Map<String, String> a = new java.util.TreeMap<>();
+  public Map<String, String> annotations() {
+    Map<String, String> a = new TreeMap<>();
     if (lastReady != null) {
       a.put(ManagedLabels.LAST_READY_REVISION, lastReady);
     }

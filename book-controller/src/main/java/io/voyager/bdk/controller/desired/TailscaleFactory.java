@@ -26,6 +26,7 @@ import io.voyager.bdk.model.TailscaleRules;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The Tailscale sidecar (containerboot, {@code tailscale/tailscale}) and the least it needs: a
@@ -115,7 +116,7 @@ public final class TailscaleFactory {
             .withFailureThreshold(3)
             .build())
         .withResources(new ResourceRequirementsBuilder()
-            .withRequests(new java.util.TreeMap<>(Map.of("cpu", new Quantity("50m"), "memory", new Quantity("64Mi"))))
+            .withRequests(new TreeMap<>(Map.of("cpu", new Quantity("50m"), "memory", new Quantity("64Mi"))))
             .withLimits(Map.of("memory", new Quantity("256Mi")))
             .build())
         .addNewVolumeMount().withName(TMP_VOLUME).withMountPath("/tmp").endVolumeMount()

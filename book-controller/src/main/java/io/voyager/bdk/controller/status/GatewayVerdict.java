@@ -2,6 +2,7 @@ package io.voyager.bdk.controller.status;
 
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
 import io.voyager.bdk.model.Condition;
+import io.voyager.bdk.model.Conditions;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionStatus;
 import io.voyager.bdk.model.WebhookEndpoint;
@@ -46,10 +47,10 @@ public record GatewayVerdict(List<WebhookEndpoint> routed, Optional<Condition> c
    */
   Optional<Condition> instanceCondition(BookInstanceDefinitionStatus previous, Long generation, Instant now) {
     return condition.map(gateway -> {
-      String since = io.voyager.bdk.model.Conditions.since(previous == null ? null : previous.conditions(), CONDITION,
+      String since = Conditions.since(previous == null ? null : previous.conditions(), CONDITION,
           gateway.status(), gateway.lastTransition() == null ? now.toString() : gateway.lastTransition());
       return new Condition(CONDITION, gateway.status(), gateway.reason(),
-          io.voyager.bdk.model.Conditions.truncated(gateway.message()), since, generation);
+          Conditions.truncated(gateway.message()), since, generation);
     });
   }
 }

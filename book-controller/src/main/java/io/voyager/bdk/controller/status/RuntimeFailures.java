@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -111,35 +112,35 @@ public final class RuntimeFailures {
     return failures;
   }
 
-  private static java.util.Optional<Failure> failureOf(ContainerStatus c, String revision) {
+  private static Optional<Failure> failureOf(ContainerStatus c, String revision) {
     String container = "container " + c.getName() + ": ";
     var waiting = c.getState() == null ? null : c.getState().getWaiting();
     var terminated = c.getState() == null ? null : c.getState().getTerminated();
     var last = c.getLastState() == null ? null : c.getLastState().getTerminated();
     int restarts = c.getRestartCount() == null ? 0 : c.getRestartCount();
     if (terminated != null && "OOMKilled".equals(terminated.getReason())) {
-      return java.util.Optional.of(new Failure("OOMKilled", container + "OOMKilled: it used more memory than its limit"
+      return Optional.of(new Failure("OOMKilled", container + "OOMKilled: it used more memory than its limit"
           + restarts(restarts), revision, true, 1));
     }
     if (waiting == null || waiting.getReason() == null || !WAITING_FAILURES.contains(waiting.getReason())) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     String reason = waiting.getReason();
     if (IMAGE_FAILURES.contains(reason)) {
       String image = c.getImage() == null || c.getImage().isEmpty() ? "its image" : c.getImage();
-      return java.util.Optional.of(new Failure(reason, container + reason + " for " + image, revision, true, 1));
+      return Optional.of(new Failure(reason, container + reason + " for " + image, revision, true, 1));
     }
     if ("CrashLoopBackOff".equals(reason)) {
       if (last != null && "OOMKilled".equals(last.getReason())) {
-        return java.util.Optional.of(new Failure("OOMKilled", container + "OOMKilled: it used more memory than its limit, "
+        return Optional.of(new Failure("OOMKilled", container + "OOMKilled: it used more memory than its limit, "
             + "restarting in CrashLoopBackOff" + restarts(restarts), revision, true, 1));
       }
       String exit = last == null ? "" : " after exit code " + last.getExitCode()
           + (last.getReason() == null ? "" : " (" + last.getReason() + ")");
-      return java.util.Optional.of(new Failure(reason, container + "CrashLoopBackOff" + exit + restarts(restarts),
+      return Optional.of(new Failure(reason, container + "CrashLoopBackOff" + exit + restarts(restarts),
           revision, true, 1));
     }
-    return java.util.Optional.of(new Failure(reason, container + reason + detail(waiting.getMessage()), revision, true, 1));
+    return Optional.of(new Failure(reason, container + reason + detail(waiting.getMessage()), revision, true, 1));
   }
 
   /** The pod template revision a pod belongs to: its config hash annotation. */

@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -81,7 +83,7 @@ class DriftMatcherTest {
     assertThat(DriftMatcher.matches(desired, none, JSON)).isFalse();
 
     NetworkPolicy closed = policy();
-    closed.getSpec().setIngress(java.util.List.of());
+    closed.getSpec().setIngress(List.of());
     NetworkPolicy stored = copy(closed);
     stored.getSpec().setIngress(null); // the server drops an empty list
     assertThat(DriftMatcher.matches(closed, stored, JSON)).isTrue();
@@ -110,7 +112,7 @@ class DriftMatcherTest {
     return new NetworkPolicyBuilder()
         .withNewMetadata().withName("book-ingress").withNamespace("customer-a").endMetadata()
         .withNewSpec()
-        .withNewPodSelector().withMatchLabels(new java.util.HashMap<>(Map.of("app", "book"))).endPodSelector()
+        .withNewPodSelector().withMatchLabels(new HashMap<>(Map.of("app", "book"))).endPodSelector()
         .withPolicyTypes("Ingress")
         .addNewIngress().addNewFrom().withNewNamespaceSelector().addToMatchLabels("kubernetes.io/metadata.name", "bdk")
         .endNamespaceSelector().endFrom().endIngress()

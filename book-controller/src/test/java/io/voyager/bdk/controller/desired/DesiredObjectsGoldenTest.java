@@ -13,6 +13,7 @@ import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec.Tailscale;
 import io.voyager.bdk.model.DeploymentType;
 import io.voyager.bdk.model.InstanceCredentials;
+import io.voyager.bdk.model.RateLimit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,7 +133,7 @@ class DesiredObjectsGoldenTest {
     var scaledAndThrottled = new BookInstanceDefinitionSpec(s.bookRef(), s.customer(),
         new BookInstanceDefinitionSpec.Deployment(s.deployment().type(), 5, s.deployment().resources(), null), s.networking(),
         s.credentials(), s.configuration(), List.of(new BookInstanceDefinitionSpec.WebhookBinding("zendesk", "zendesk",
-            "zendesk_signing_key", 60, new io.voyager.bdk.model.RateLimit(1.0, 2), null)));
+            "zendesk_signing_key", 60, new RateLimit(1.0, 2), null)));
     assertThat(revision(factory, with(base, scaledAndThrottled), "digest-1")).isEqualTo(revision);
     var otherSettings = new BookInstanceDefinitionSpec(s.bookRef(), s.customer(), s.deployment(), s.networking(), s.credentials(),
         new BookInstanceDefinitionSpec.Configuration("staging", "info", Map.of()), s.webhooks());

@@ -14,6 +14,7 @@ import io.voyager.bdk.model.BookInstanceDefinitionSpec.WebhookBinding;
 import io.voyager.bdk.model.InstanceCredentials;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -164,7 +165,7 @@ class InstanceValidatorTest {
   void webhookDeliveryIsCheckedAndCarriedToTheExternalBookDefinition() {
     var spec = Fixtures.spec("customer-acme", "primary");
     var hook = spec.webhooks().get(0);
-    java.util.function.BiFunction<String, Boolean, InstanceValidator.Result> withDelivery = (delivery, ordered) ->
+    BiFunction<String, Boolean, InstanceValidator.Result> withDelivery = (delivery, ordered) ->
         validate(DEFAULT, new BookInstanceDefinitionSpec(spec.bookRef(), spec.customer(),
                 spec.deployment(), spec.networking(), spec.credentials(), spec.configuration(),
                 List.of(new BookInstanceDefinitionSpec.WebhookBinding(hook.integration(), hook.scheme(), hook.credential(),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.voyager.bdk.model.BookInstanceDefinitionSpec;
 import io.voyager.bdk.model.BookInstanceDefinitionSpec.WebhookBinding;
+import io.voyager.bdk.model.Hmac;
 import io.voyager.bdk.model.RateLimit;
 import java.util.List;
 import java.util.Optional;
@@ -55,7 +56,7 @@ class InstanceValidatorWebhookLimitsTest {
   @Test
   void hmacOptionsNoVerifierKnowsAreNamed() {
     var result = validate(new WebhookBinding("zendesk", "hmac", "zendesk_signing_key", null, null,
-        new io.voyager.bdk.model.Hmac("md5", "X-Sig", null, "hex", "timestamp.body", null)));
+        new Hmac("md5", "X-Sig", null, "hex", "timestamp.body", null)));
     assertThat(result.valid()).isEmpty();
     assertThat(result.problems()).containsExactly(
         "spec.webhooks[0].hmac.algorithm must be one of sha1, sha256, sha512; got 'md5'",

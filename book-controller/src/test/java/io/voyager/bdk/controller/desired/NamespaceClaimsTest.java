@@ -5,6 +5,7 @@ import static io.voyager.bdk.controller.desired.InstanceValidator.NamespaceState
 import static io.voyager.bdk.controller.desired.InstanceValidator.NamespaceState.TERMINATING;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.voyager.bdk.controller.Fixtures;
 import io.voyager.bdk.model.Organization;
 import java.time.Instant;
 import java.util.List;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** Which Organization keeps a namespace, and why the others do not (pure). */
 class NamespaceClaimsTest {
   static Organization org(String name, String created, String... namespaces) {
-    Organization o = io.voyager.bdk.controller.Fixtures.organization(name, null, namespaces);
+    Organization o = Fixtures.organization(name, null, namespaces);
     o.getMetadata().setCreationTimestamp(created);
     return o;
   }
