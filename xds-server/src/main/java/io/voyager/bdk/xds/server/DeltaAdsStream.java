@@ -108,7 +108,8 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
       if (closed) {
         return;
       }
-      DeltaSubscription subscription = subscriptions.computeIfAbsent(type, DeltaSubscription::new);
+      DeltaSubscription subscription = subscriptions.computeIfAbsent(type,
+          t -> new DeltaSubscription(t, AbsentResourcePlaceholders.forType(t)));
       subscription.onRequest(request, current.get()).ifPresent(update -> send(type, update, request));
     }
   }

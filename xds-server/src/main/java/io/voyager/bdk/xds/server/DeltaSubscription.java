@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * One Envoy's delta subscription to one resource type on one stream: what it asked for (wildcard
@@ -27,7 +28,10 @@ import java.util.TreeSet;
  *       (upstream issue #463 ignores them: stale clusters stay in Envoy forever).
  *   <li>A subscribed name the snapshot lacks (EDS for a cluster that does not exist yet) is
  *       answered as removed, the protocol's "does not exist", so Envoy does not wait for it, and
- *       stays of interest: the snapshot that adds it sends it.
+ *       stays of interest: the snapshot that adds it sends it. A type whose removals Envoy ignores
+ *       (RDS) is answered instead with the placeholder its {@code placeholders} give (an empty route
+ *       configuration of that name, {@link AbsentResourcePlaceholders}), at a fixed version, while
+ *       Envoy does not hold a real one; the real one, when it comes, is sent over it.
  *   <li>Resources the snapshot serves by name only (books' clusters with on-demand clusters,
  *       {@link ContentVersionedSnapshot#byNameOnly}) are left out of the wildcard: Envoy gets one
  *       when it subscribes to its name (its on_demand filter, for a request whose route needs it),
@@ -52,6 +56,8 @@ final class DeltaSubscription {
   }
 
   private final XdsType type;
+  /** Name → what to send for a subscribed name the snapshot lacks; empty: answer it as removed. */
+  private final Function<String, Optional<VersionedResource<?>>> placeholders;
   private boolean started;
   private boolean wildcard;
   private final Set<String> names = new HashSet<>();
@@ -62,8 +68,15 @@ final class DeltaSubscription {
   /** The type version of the last response sent on this stream (null: none yet). */
   private String lastSentVersion;
 
+  /** Absent subscribed names answered as removed (no placeholders). */
   DeltaSubscription(XdsType type) {
+    this(type, name -> Optional.empty());
+  }
+
+  /** {@code placeholders}: what to send for a subscribed name the snapshot lacks (empty: answer it as removed). */
+  DeltaSubscription(XdsType type, Function<String, Optional<VersionedResource<?>>> placeholders) {
     this.type = type;
+    this.placeholders = placeholders;
   }
 
   XdsType type() {
@@ -130,6 +143,9 @@ final class DeltaSubscription {
     for (String name : added) {
       VersionedResource<?> resource = all.get(name);
       if (resource == null) {
+        resource = placeholder(name).orElse(null);
+      }
+      if (resource == null) {
         removals.add(name); // "does not exist (yet)": Envoy stops waiting; the snapshot that adds it sends it
       } else if (!resource.version().equals(known.get(name))) {
         upserts.put(name, resource);
@@ -161,7 +177,7 @@ final class DeltaSubscription {
     }
     List<String> removals = new ArrayList<>();
     for (String name : changes.removed(type)) {
-      if (known.containsKey(name)) {
+      if (known.containsKey(name) && placeholder(name).isEmpty()) {
         removals.add(name);
       }
     }
@@ -171,7 +187,8 @@ final class DeltaSubscription {
 
   /**
    * Everything of interest in {@code snapshot} Envoy lacks or has at another version; as removed,
-   * every known or subscribed name it lacks.
+   * every known or subscribed name it lacks, but a subscribed one with a placeholder (sent unless
+   * Envoy has it).
    */
   private Update reconcileFully(ContentVersionedSnapshot snapshot) {
     Map<String, VersionedResource<?>> all = SnapshotChanges.resources(snapshot, type);
@@ -191,18 +208,37 @@ final class DeltaSubscription {
       }
     }
     Set<String> removals = new TreeSet<>();
-    for (String name : known.keySet()) {
-      if (!all.containsKey(name)) {
-        removals.add(name);
-      }
-    }
     for (String name : names) {
       if (!all.containsKey(name)) {
+        Optional<VersionedResource<?>> placeholder = placeholder(name);
+        if (placeholder.isEmpty()) {
+          removals.add(name);
+        } else if (!placeholder.get().version().equals(known.get(name))) {
+          upserts.put(name, placeholder.get());
+        }
+      }
+    }
+    for (String name : known.keySet()) {
+      if (!all.containsKey(name) && !upserts.containsKey(name) && placeholder(name).isEmpty()) {
         removals.add(name);
       }
     }
     reconciledTo = snapshot;
     return new Update(upserts, List.copyOf(removals), snapshot.version(type));
+  }
+
+  /**
+   * What stands in for {@code name}, absent from the snapshot: the type's placeholder if Envoy
+   * subscribed to the name and holds no real resource of it (nothing, or the placeholder itself);
+   * else empty (answer as removed: Envoy has a real one, or the type has no placeholder).
+   */
+  private Optional<VersionedResource<?>> placeholder(String name) {
+    if (!names.contains(name)) {
+      return Optional.empty();
+    }
+    Optional<VersionedResource<?>> placeholder = placeholders.apply(name);
+    String held = known.get(name);
+    return placeholder.filter(p -> held == null || held.equals(p.version()));
   }
 
   /**

@@ -283,6 +283,82 @@ class DeltaAdsTest {
   }
 
   @Test
+  void aSubscribedRouteConfigurationTheSnapshotLacksIsAnsweredWithAnEmptyOneThenTheRealOneWhenItComes() throws Exception {
+    // An on-demand scope's route configuration asked for while its book is being removed (the
+    // snapshot no longer has it): Envoy's RDS ignores removals, so it gets an empty one (404).
+    publish(withScopes(resources(List.of("a"), List.of("main"), List.of("http"), List.of()), List.of("main")));
+    Envoy envoy = connect(serve(List.of(tracker)));
+    envoy.ack(envoy.request(RDS, List.of("main"), Map.of()));
+
+    DeltaDiscoveryResponse held = envoy.request(RDS, List.of("w-gone"), List.of());
+    assertThat(names(held)).containsExactly("w-gone");
+    assertThat(held.getRemovedResourcesList()).as("not answered as removed: Envoy's RDS would ignore it and wait").isEmpty();
+    Resource placeholder = held.getResources(0);
+    assertThat(placeholder.getVersion()).isEqualTo(AbsentResourcePlaceholders.PLACEHOLDER_VERSION);
+    RouteConfiguration empty = placeholder.getResource().unpack(RouteConfiguration.class);
+    assertThat(empty.getName()).isEqualTo("w-gone");
+    assertThat(empty.getVirtualHostsList()).as("routes nothing: Envoy answers 404").isEmpty();
+    envoy.ack(held);
+
+    // A snapshot that changes something else does not send the placeholder again.
+    publish(withScopes(withRouteVersion(resources(List.of("a"), List.of("main"), List.of("http"), List.of()), "m2"), List.of("main")));
+    DeltaDiscoveryResponse other = envoy.next();
+    assertThat(names(other)).containsExactly("main");
+    envoy.ack(other);
+
+    // The route configuration appears (the book is added again): the real one replaces the placeholder.
+    publish(withScopes(withRouteVersion(resources(List.of("a"), List.of("main", "w-gone"), List.of("http"), List.of()), "m2"),
+        List.of("main", "w-gone")));
+    DeltaDiscoveryResponse real = envoy.next();
+    assertThat(real.getTypeUrl()).isEqualTo(RDS);
+    assertThat(names(real)).containsExactly("w-gone");
+    assertThat(real.getResources(0).getVersion()).isEqualTo(version(RDS, "w-gone"))
+        .isNotEqualTo(AbsentResourcePlaceholders.PLACEHOLDER_VERSION);
+  }
+
+  @Test
+  void onReconnectAPlaceholderEnvoyHoldsIsNotResentAndTheRealRouteConfigurationIsSentWhenItComes() throws Exception {
+    publish(resources(List.of("a"), List.of("main"), List.of("http"), List.of()));
+    Envoy envoy = connect(serve(List.of(tracker)));
+
+    // Envoy held main (current) and the placeholder of w-gone from the previous xds-server.
+    DeltaDiscoveryResponse first = envoy.request(RDS, List.of("main", "w-gone"),
+        Map.of("main", version(RDS, "main"), "w-gone", AbsentResourcePlaceholders.PLACEHOLDER_VERSION));
+    assertThat(first.getResourcesList()).as("Envoy has both already").isEmpty();
+    assertThat(first.getRemovedResourcesList()).isEmpty();
+    envoy.ack(first);
+
+    publish(resources(List.of("a"), List.of("main", "w-gone"), List.of("http"), List.of()));
+    DeltaDiscoveryResponse real = envoy.next();
+    assertThat(names(real)).containsExactly("w-gone");
+    assertThat(real.getResources(0).getVersion()).isEqualTo(version(RDS, "w-gone"));
+  }
+
+  @Test
+  void aRouteConfigurationEnvoyHoldsThatIsRemovedIsStillSentAsRemovedAndOtherTypesAbsentNamesAsDoesNotExist() throws Exception {
+    publish(resources(List.of("a"), List.of("main", "w1"), List.of("http"), List.of()));
+    Envoy envoy = connect(serve(List.of(tracker)));
+    envoy.ack(envoy.request(RDS, List.of("main", "w1"), Map.of()));
+    envoy.ack(envoy.request(CDS, List.of(), Map.of()));
+
+    // Clusters and endpoints Envoy asks for by name that do not exist: removals (ODCDS reports the
+    // cluster missing, EDS warming ends), no placeholder.
+    DeltaDiscoveryResponse cluster = envoy.request(CDS, List.of("no-such-book"), List.of());
+    assertThat(cluster.getResourcesList()).isEmpty();
+    assertThat(cluster.getRemovedResourcesList()).containsExactly("no-such-book");
+    DeltaDiscoveryResponse endpoints = envoy.request(EDS, List.of("a", "no-such-book"), Map.of());
+    assertThat(names(endpoints)).containsExactly("a");
+    assertThat(endpoints.getRemovedResourcesList()).containsExactly("no-such-book");
+
+    // w1, which Envoy holds, goes: a removal as before (its scope's removal ends its use).
+    publish(resources(List.of("a"), List.of("main"), List.of("http"), List.of()));
+    DeltaDiscoveryResponse removed = envoy.next();
+    assertThat(removed.getTypeUrl()).isEqualTo(RDS);
+    assertThat(removed.getResourcesList()).isEmpty();
+    assertThat(removed.getRemovedResourcesList()).containsExactly("w1");
+  }
+
+  @Test
   void aRejectedResourceIsNotSentAgainUntilItChangesAndTheNackIsTracked() throws Exception {
     publish(resources(List.of("a"), List.of(), List.of("http"), List.of()));
     Envoy envoy = connect(serve(List.of(tracker)));
