@@ -3,6 +3,7 @@ package io.voyager.bdk.xds.server;
 import com.google.protobuf.Any;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.exception.RequestException;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
@@ -122,6 +123,7 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
     Map<XdsType, DeltaSubscription.Update> updates = new EnumMap<>(XdsType.class);
     subscriptions.forEach((type, subscription) ->
         subscription.onSnapshot(previous, next, changes).ifPresent(update -> updates.put(type, update)));
+    addRouteConfigurationPlaceholders(previous, next, updates);
     DeltaDiscoveryRequest none = DeltaDiscoveryRequest.getDefaultInstance();
     for (XdsType type : UPSERT_ORDER) {
       DeltaSubscription.Update update = updates.get(type);
@@ -135,6 +137,45 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
         send(type, new DeltaSubscription.Update(Map.of(), update.removals(), update.version()), none);
       }
     }
+  }
+
+  /**
+   * A route scope going while Envoy may be holding a request for its route configuration: Envoy
+   * asks for the route configuration when a request with the scope's key arrives, and if that
+   * subscription crosses this removal, the scope's removal reaches Envoy first and drops the held
+   * request's on-demand callback (Envoy 1.40's {@code ScopedRdsConfigSubscription} destroys the
+   * scope's pending callbacks with it, never running them): the request would hang until the client
+   * gave up. So, before the scope's removal, Envoy is sent a placeholder of each removed scope's
+   * route configuration it does not hold (an empty one: 404). An Envoy waiting for it takes it and
+   * answers the request; any other drops it (not subscribed). Caller holds the lock.
+   */
+  private void addRouteConfigurationPlaceholders(ContentVersionedSnapshot previous, ContentVersionedSnapshot next,
+      Map<XdsType, DeltaSubscription.Update> updates) {
+    DeltaSubscription.Update scopes = updates.get(XdsType.SCOPED_ROUTE);
+    DeltaSubscription routes = subscriptions.get(XdsType.ROUTE);
+    if (scopes == null || scopes.removals().isEmpty() || routes == null || previous == null) {
+      return;
+    }
+    Map<String, io.envoyproxy.controlplane.cache.VersionedResource<?>> before = previous.resources(XdsType.SCOPED_ROUTE);
+    List<String> routeConfigurations = new java.util.ArrayList<>();
+    for (String scope : scopes.removals()) {
+      io.envoyproxy.controlplane.cache.VersionedResource<?> removed = before.get(scope);
+      if (removed != null && removed.resource() instanceof ScopedRouteConfiguration config) {
+        routeConfigurations.add(config.getRouteConfigurationName());
+      }
+    }
+    Map<String, io.envoyproxy.controlplane.cache.VersionedResource<?>> placeholders =
+        routes.placeholdersFor(routeConfigurations, next);
+    if (placeholders.isEmpty()) {
+      return;
+    }
+    DeltaSubscription.Update route = updates.get(XdsType.ROUTE);
+    Map<String, io.envoyproxy.controlplane.cache.VersionedResource<?>> upserts = new java.util.TreeMap<>(placeholders);
+    if (route != null) {
+      upserts.putAll(route.upserts());
+    }
+    updates.put(XdsType.ROUTE, new DeltaSubscription.Update(upserts, route == null ? List.of() : route.removals(),
+        route == null ? next.version(XdsType.ROUTE) : route.version()));
   }
 
   /** Caller holds the lock. */

@@ -186,6 +186,24 @@ final class DeltaSubscription {
   }
 
   /**
+   * Placeholders for {@code candidates} Envoy may be about to wait for without this stream knowing
+   * yet (its subscription crossing the snapshot that removed them): every one absent from
+   * {@code snapshot}, neither subscribed nor held here, that the type has a placeholder for. Not
+   * recorded as sent: Envoy drops a resource it did not subscribe to, and if its subscription was
+   * in flight, that subscription is answered again when it arrives.
+   */
+  Map<String, VersionedResource<?>> placeholdersFor(List<String> candidates, ContentVersionedSnapshot snapshot) {
+    Map<String, VersionedResource<?>> all = SnapshotChanges.resources(snapshot, type);
+    Map<String, VersionedResource<?>> upserts = new TreeMap<>();
+    for (String name : candidates) {
+      if (!all.containsKey(name) && !names.contains(name) && !known.containsKey(name)) {
+        placeholders.apply(name).ifPresent(p -> upserts.put(name, p));
+      }
+    }
+    return upserts;
+  }
+
+  /**
    * Everything of interest in {@code snapshot} Envoy lacks or has at another version; as removed,
    * every known or subscribed name it lacks, but a subscribed one with a placeholder (sent unless
    * Envoy has it).

@@ -317,6 +317,47 @@ class DeltaAdsTest {
   }
 
   @Test
+  void aRemovedScopesRouteConfigurationEnvoyDoesNotHoldIsSentAsAPlaceholderBeforeTheScopesRemoval() throws Exception {
+    // Envoy holds scopes main and w1 (on demand) and only main's route configuration.
+    publish(withScopes(resources(List.of("a"), List.of("main", "w1", "w2"), List.of("http"), List.of()), List.of("main", "w1", "w2")));
+    Envoy envoy = connect(serve(List.of(tracker)));
+    envoy.ack(envoy.request(SRDS, List.of(), Map.of()));
+    envoy.ack(envoy.request(RDS, List.of("main", "w2"), Map.of()));
+
+    // w1's and w2's books go. A request for w1 may have made Envoy subscribe to w1 (crossing this
+    // snapshot): a placeholder of w1 goes before the scope's removal, so Envoy's held request is
+    // answered (the scope's removal drops its on-demand callback). w2, which Envoy holds: a removal.
+    publish(withScopes(resources(List.of("a"), List.of("main"), List.of("http"), List.of()), List.of("main")));
+    List<String> order = new ArrayList<>();
+    DeltaDiscoveryResponse placeholder = null;
+    for (int i = 0; i < 3; i++) {
+      DeltaDiscoveryResponse r = envoy.next();
+      order.add(SyncTracker.shortType(r.getTypeUrl()) + "+" + names(r) + "-" + r.getRemovedResourcesList());
+      if (r.getTypeUrl().equals(RDS) && r.getResourcesCount() > 0) {
+        placeholder = r;
+      }
+      envoy.ack(r);
+    }
+    assertThat(order).containsExactly(
+        "RouteConfiguration+[w1]-[]",
+        "ScopedRouteConfiguration+[]-[w1, w2]",
+        "RouteConfiguration+[]-[w2]");
+    assertThat(placeholder.getResources(0).getVersion()).isEqualTo(AbsentResourcePlaceholders.PLACEHOLDER_VERSION);
+    assertThat(placeholder.getResources(0).getResource().unpack(RouteConfiguration.class).getVirtualHostsCount()).isZero();
+
+    // The crossing subscription arrives: answered with the placeholder too; then Envoy drops it.
+    DeltaDiscoveryResponse crossed = envoy.request(RDS, List.of("w1"), List.of());
+    assertThat(names(crossed)).containsExactly("w1");
+    assertThat(crossed.getRemovedResourcesList()).isEmpty();
+    envoy.ack(crossed);
+    envoy.send(RDS, List.of(), List.of("w1"), Map.of(), "", null);
+    publish(withScopes(withRouteVersion(resources(List.of("a"), List.of("main"), List.of("http"), List.of()), "m2"), List.of("main")));
+    DeltaDiscoveryResponse next = envoy.next();
+    assertThat(names(next)).containsExactly("main");
+    assertThat(next.getRemovedResourcesList()).isEmpty();
+  }
+
+  @Test
   void onReconnectAPlaceholderEnvoyHoldsIsNotResentAndTheRealRouteConfigurationIsSentWhenItComes() throws Exception {
     publish(resources(List.of("a"), List.of("main"), List.of("http"), List.of()));
     Envoy envoy = connect(serve(List.of(tracker)));
