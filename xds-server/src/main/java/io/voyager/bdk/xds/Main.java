@@ -325,13 +325,21 @@ public final class Main implements Callable<AutoCloseable> {
 
   /** Applied to every translation's resources before publishing; identity except in fault-injection tests. */
   private final UnaryOperator<XdsResources> outputFilter;
+  /** A test's callback run first on every xDS request (null in production). */
+  private final io.envoyproxy.controlplane.server.DiscoveryServerCallbacks requestSeam;
 
   public Main() {
     this(UnaryOperator.identity());
   }
 
   private Main(UnaryOperator<XdsResources> outputFilter) {
+    this(outputFilter, null);
+  }
+
+  private Main(UnaryOperator<XdsResources> outputFilter,
+      io.envoyproxy.controlplane.server.DiscoveryServerCallbacks requestSeam) {
     this.outputFilter = outputFilter;
+    this.requestSeam = requestSeam;
   }
 
   public static void main(String[] args) {
@@ -352,6 +360,17 @@ public final class Main implements Callable<AutoCloseable> {
    */
   public static AutoCloseable start(UnaryOperator<XdsResources> outputFilter, String... args) {
     return ServiceMain.start(new Main(outputFilter), args);
+  }
+
+  /**
+   * Test seam: as {@link #start(UnaryOperator, String...)}, with {@code requestSeam} run first on
+   * every ADS request and stream event, before the identity check (it may delay a request, as a
+   * slow network would: a delta stream's requests are handled in order, its responses to new
+   * snapshots are not held up).
+   */
+  public static AutoCloseable start(UnaryOperator<XdsResources> outputFilter,
+      io.envoyproxy.controlplane.server.DiscoveryServerCallbacks requestSeam, String... args) {
+    return ServiceMain.start(new Main(outputFilter, requestSeam), args);
   }
 
   @Override
@@ -418,6 +437,9 @@ public final class Main implements Callable<AutoCloseable> {
       List<io.envoyproxy.controlplane.server.DiscoveryServerCallbacks> callbacks = tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls
           ? List.of(new io.voyager.bdk.xds.server.NodeIdentityCheck(registry), tracker, mismatchCheck)
           : List.of(tracker, mismatchCheck);
+      if (requestSeam != null) {
+        callbacks = java.util.stream.Stream.concat(java.util.stream.Stream.of(requestSeam), callbacks.stream()).toList();
+      }
       // State-of-the-world from java-control-plane, EDS names the snapshot lacks answered as empty
       // load assignments instead of holding every EDS answer back; delta from our own DeltaAds.
       V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks,
