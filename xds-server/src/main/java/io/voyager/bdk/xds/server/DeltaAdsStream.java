@@ -1,6 +1,7 @@
 package io.voyager.bdk.xds.server;
 
 import com.google.protobuf.Any;
+import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
@@ -12,10 +13,12 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import io.voyager.bdk.xds.version.XdsType;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -156,21 +159,21 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
     if (scopes == null || scopes.removals().isEmpty() || routes == null || previous == null) {
       return;
     }
-    Map<String, io.envoyproxy.controlplane.cache.VersionedResource<?>> before = previous.resources(XdsType.SCOPED_ROUTE);
-    List<String> routeConfigurations = new java.util.ArrayList<>();
+    Map<String, VersionedResource<?>> before = previous.resources(XdsType.SCOPED_ROUTE);
+    List<String> routeConfigurations = new ArrayList<>();
     for (String scope : scopes.removals()) {
-      io.envoyproxy.controlplane.cache.VersionedResource<?> removed = before.get(scope);
+      VersionedResource<?> removed = before.get(scope);
       if (removed != null && removed.resource() instanceof ScopedRouteConfiguration config) {
         routeConfigurations.add(config.getRouteConfigurationName());
       }
     }
-    Map<String, io.envoyproxy.controlplane.cache.VersionedResource<?>> placeholders =
+    Map<String, VersionedResource<?>> placeholders =
         routes.placeholdersFor(routeConfigurations, next);
     if (placeholders.isEmpty()) {
       return;
     }
     DeltaSubscription.Update route = updates.get(XdsType.ROUTE);
-    Map<String, io.envoyproxy.controlplane.cache.VersionedResource<?>> upserts = new java.util.TreeMap<>(placeholders);
+    Map<String, VersionedResource<?>> upserts = new TreeMap<>(placeholders);
     if (route != null) {
       upserts.putAll(route.upserts());
     }
