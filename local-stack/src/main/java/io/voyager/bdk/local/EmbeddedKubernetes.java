@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.logging.Level;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +60,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
 
   private static java.util.logging.Logger quietMockServerLog() {
     java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
-    logger.setLevel(java.util.logging.Level.WARNING);
+    logger.setLevel(Level.WARNING);
     return logger;
   }
 

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Renders the project's Envoy bootstrap ({@code envoy/bootstrap.yaml}, packaged on the classpath
@@ -109,7 +112,7 @@ public final class EnvoyBootstrap {
   private static void replacePaths(JsonNode node, String from, String to) {
     if (node instanceof ObjectNode object) {
       var fields = object.fields();
-      java.util.List<java.util.Map.Entry<String, JsonNode>> entries = new java.util.ArrayList<>();
+      List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
       fields.forEachRemaining(entries::add);
       for (var entry : entries) {
         JsonNode value = entry.getValue();

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.slf4j.Logger;
@@ -184,7 +185,7 @@ public final class EnvoyProcess implements AutoCloseable {
     return InetSocketAddress.createUnresolved(host, Integer.parseInt(hostPort.substring(colon + 1)));
   }
 
-  private void awaitOrExplain(String what, Duration timeout, java.util.concurrent.Callable<Boolean> condition) {
+  private void awaitOrExplain(String what, Duration timeout, Callable<Boolean> condition) {
     try {
       await(what)
           .atMost(timeout)

@@ -7,6 +7,7 @@ import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
 import io.voyager.bdk.support.KubeClients;
 import io.voyager.bdk.support.auth.DevIssuer;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,9 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,13 +68,13 @@ public final class LocalStack implements AutoCloseable {
   private final Map<Component, List<String>> startArgs;
   private final NatsServerProcess nats;
   private final AdsApiType adsApiType;
-  private final io.voyager.bdk.xds.translate.RouteLayout routeLayout;
+  private final RouteLayout routeLayout;
 
   private LocalStack(StackPorts ports, Path runDir, Path kubeconfig, EmbeddedKubernetes embeddedKubernetes,
       KubernetesClient client, Map<Component, AutoCloseable> services, EnvoyProcess envoy,
       Deque<AutoCloseable> toClose, List<String> createdNamespaces, DevIssuer issuer,
       LocalIssuer.Publication jwksPublication, List<String> createdOrganizations, NatsServerProcess nats, LocalTls tls,
-      Map<Component, List<String>> startArgs, AdsApiType adsApiType, io.voyager.bdk.xds.translate.RouteLayout routeLayout) {
+      Map<Component, List<String>> startArgs, AdsApiType adsApiType, RouteLayout routeLayout) {
     this.adsApiType = adsApiType;
     this.routeLayout = routeLayout;
     this.tls = tls;
@@ -181,7 +184,7 @@ public final class LocalStack implements AutoCloseable {
   }
 
   /** The xds-server's route layout ({@code --route-layout}) this stack started it with. */
-  public io.voyager.bdk.xds.translate.RouteLayout routeLayout() {
+  public RouteLayout routeLayout() {
     return routeLayout;
   }
 
@@ -341,8 +344,8 @@ public final class LocalStack implements AutoCloseable {
     private Duration envoyTimeout = Duration.ofSeconds(60);
     private AdsApiType adsApiType = AdsApiType.DELTA_GRPC;
     /** Null: follows {@link #adsApiType} (scoped on delta xDS, the default; single on state-of-the-world). */
-    private io.voyager.bdk.xds.translate.RouteLayout routeLayout;
-    private java.util.function.UnaryOperator<String> bootstrapEdit = java.util.function.UnaryOperator.identity();
+    private RouteLayout routeLayout;
+    private UnaryOperator<String> bootstrapEdit = UnaryOperator.identity();
     private boolean awaitGatewayListener = true;
     private final EnumSet<Component> components = EnumSet.allOf(Component.class);
     private final Map<Component, List<String>> extraArgs = new EnumMap<>(Component.class);
@@ -424,7 +427,7 @@ public final class LocalStack implements AutoCloseable {
      * scoped on delta, single on state-of-the-world (the xds-server serves route scopes over delta only).
      */
     public Builder adsApiType(AdsApiType apiType) {
-      this.adsApiType = java.util.Objects.requireNonNull(apiType, "apiType");
+      this.adsApiType = Objects.requireNonNull(apiType, "apiType");
       return this;
     }
 
@@ -434,25 +437,25 @@ public final class LocalStack implements AutoCloseable {
      * also switches Envoy to {@link AdsApiType#DELTA_GRPC}; {@link #start()} refuses scoped with a
      * later {@code adsApiType(GRPC)}.
      */
-    public Builder routeLayout(io.voyager.bdk.xds.translate.RouteLayout layout) {
-      this.routeLayout = java.util.Objects.requireNonNull(layout, "layout");
-      if (layout == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
+    public Builder routeLayout(RouteLayout layout) {
+      this.routeLayout = Objects.requireNonNull(layout, "layout");
+      if (layout == RouteLayout.SCOPED) {
         this.adsApiType = AdsApiType.DELTA_GRPC;
       }
       return this;
     }
 
     /** The layout {@link #start()} gives the xds-server: the one set, else the one {@link #adsApiType} implies. */
-    public io.voyager.bdk.xds.translate.RouteLayout routeLayout() {
+    public RouteLayout routeLayout() {
       if (routeLayout != null) {
         return routeLayout;
       }
       return adsApiType == AdsApiType.DELTA_GRPC
-          ? io.voyager.bdk.xds.translate.RouteLayout.SCOPED : io.voyager.bdk.xds.translate.RouteLayout.SINGLE;
+          ? RouteLayout.SCOPED : RouteLayout.SINGLE;
     }
 
     /** Tests: changes the rendered bootstrap YAML (e.g. adds a static cluster) before Envoy starts on it. */
-    public Builder envoyBootstrap(java.util.function.UnaryOperator<String> edit) {
+    public Builder envoyBootstrap(UnaryOperator<String> edit) {
       this.bootstrapEdit = edit;
       return this;
     }
@@ -549,8 +552,8 @@ public final class LocalStack implements AutoCloseable {
             args.addAll(List.of("--nats-url", nats.url()));
           }
           if (component == Component.XDS) {
-            io.voyager.bdk.xds.translate.RouteLayout layout = routeLayout();
-            if (layout != io.voyager.bdk.xds.translate.RouteLayout.SINGLE && adsApiType != AdsApiType.DELTA_GRPC) {
+            RouteLayout layout = routeLayout();
+            if (layout != RouteLayout.SINGLE && adsApiType != AdsApiType.DELTA_GRPC) {
               throw new IllegalStateException("route layout " + layout.flagValue() + " needs Envoy on delta xDS (DELTA_GRPC)");
             }
             args.addAll(List.of("--route-layout", layout.flagValue()));

@@ -1,6 +1,7 @@
 package io.voyager.bdk.local;
 
 import io.voyager.bdk.support.JdkHttpServers;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -102,7 +103,7 @@ public final class LocalStackMain implements Callable<Integer> {
       description = "The xds-server's route layout: SCOPED (scoped routes, one small route configuration per webhook path; "
           + "needs --envoy-ads-api DELTA_GRPC) or SINGLE (one route configuration, re-sent whole on any route change). "
           + "Default: SCOPED on delta xDS, SINGLE with --envoy-ads-api GRPC.")
-  io.voyager.bdk.xds.translate.RouteLayout routeLayout;
+  RouteLayout routeLayout;
 
   @Option(names = "--without", split = ",", paramLabel = "COMPONENT",
       description = "Leave components out: ${COMPLETION-CANDIDATES}.")

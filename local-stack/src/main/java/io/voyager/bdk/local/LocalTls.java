@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.support.tls.CertificateAuthority;
 import io.voyager.bdk.support.tls.CertificateAuthority.IssuedCertificate;
 import io.voyager.bdk.support.tls.CertificateAuthority.Usage;
@@ -94,7 +95,7 @@ public final class LocalTls {
         .writeTo(internal.resolve("envoy"));
     // The relay serves Envoy (queued webhooks) and is a client of Envoy's internal listener.
     internalCa.issue(RELAY_NAME, List.of(RELAY_NAME, "localhost"), List.of("127.0.0.1"),
-        List.of(io.voyager.bdk.model.WebhookDelivery.RELAY_IDENTITY), Set.of(Usage.SERVER, Usage.CLIENT), VALIDITY)
+        List.of(WebhookDelivery.RELAY_IDENTITY), Set.of(Usage.SERVER, Usage.CLIENT), VALIDITY)
         .writeTo(internal.resolve(Component.RELAY.displayName()));
     internalCa.issue("operator", List.of(), List.of(), List.of("spiffe://bdk/operator/local"), Set.of(Usage.CLIENT), VALIDITY)
         .writeTo(internal.resolve("operator"));

@@ -12,6 +12,8 @@ import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
+import io.voyager.bdk.xds.Main;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -19,6 +21,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
@@ -56,10 +59,10 @@ class AbsentRouteConfigurationEndToEndTest {
   static void startStack() throws Exception {
     backend = SampleBook.start(0, "absent-route-backend");
     stack = TestStacks.ephemeral(runDir, "e2e-absent-route-configuration")
-        .routeLayout(io.voyager.bdk.xds.translate.RouteLayout.SCOPED)
+        .routeLayout(RouteLayout.SCOPED)
         .adsApiType(AdsApiType.DELTA_GRPC)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
-        .starter(Component.XDS, args -> io.voyager.bdk.xds.Main.start(UnaryOperator.identity(), hold, args))
+        .starter(Component.XDS, args -> Main.start(UnaryOperator.identity(), hold, args))
         .serviceArgs(Component.XDS, "--webhook-client-rate", "1000", "--webhook-client-burst", "1000")
         .start();
     gateway = GatewayClient.anonymous(stack);
@@ -101,7 +104,7 @@ class AbsentRouteConfigurationEndToEndTest {
     Answer answer;
     try {
       answer = webhook.get(ANSWERED_WITHIN.toSeconds() + 5, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw new AssertionError("the webhook was held: no answer within " + ANSWERED_WITHIN + " (" + e.getCause() + ")", e);
     }
     assertThat(answer.status()).as("answered (no route), not held: " + answer.body()).isEqualTo(404);

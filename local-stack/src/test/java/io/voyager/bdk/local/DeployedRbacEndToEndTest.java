@@ -25,23 +25,32 @@ import io.grpc.ManagedChannelBuilder;
 import io.voyager.bdk.library.v1.BookLibraryGrpc;
 import io.voyager.bdk.library.v1.CreateBookRequest;
 import io.voyager.bdk.library.v1.CreateInstanceRequest;
+import io.voyager.bdk.library.v1.Credential;
 import io.voyager.bdk.library.v1.CredentialInput;
+import io.voyager.bdk.library.v1.CredentialRotation;
 import io.voyager.bdk.library.v1.DeleteBookRequest;
 import io.voyager.bdk.library.v1.DeleteInstanceRequest;
 import io.voyager.bdk.library.v1.Deployment;
 import io.voyager.bdk.library.v1.GetBookRequest;
 import io.voyager.bdk.library.v1.GetInstanceRequest;
+import io.voyager.bdk.library.v1.Instance;
+import io.voyager.bdk.library.v1.Integration;
 import io.voyager.bdk.library.v1.ListBooksRequest;
 import io.voyager.bdk.library.v1.ListInstancesRequest;
+import io.voyager.bdk.library.v1.UpdateInstanceRequest;
+import io.voyager.bdk.library.v1.WebhookBinding;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookInstanceDefinition;
 import io.voyager.bdk.model.BookInstanceDefinitionStatus;
+import io.voyager.bdk.model.BookWake;
 import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.Organization;
 import io.voyager.bdk.model.OrganizationSpec;
 import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.support.auth.DevIssuer;
+import io.voyager.bdk.support.tls.CertificateAuthority;
 import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
 import io.voyager.bdk.xds.nack.NackAttribution;
 import io.voyager.bdk.xds.watch.BookStatusLocks;
@@ -55,12 +64,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,8 +106,8 @@ class DeployedRbacEndToEndTest {
   static final WebhookBooks.Integration GITHUB =
       new WebhookBooks.Integration("github", "github", WEBHOOK_SECRET, null, null);
   static final ObjectMapper JSON = new ObjectMapper();
-  static final io.voyager.bdk.support.auth.DevIssuer ISSUER = io.voyager.bdk.support.auth.DevIssuer.generate(
-      io.voyager.bdk.support.auth.DevIssuer.LOCAL_ISSUER, io.voyager.bdk.support.auth.DevIssuer.LOCAL_AUDIENCE);
+  static final DevIssuer ISSUER = DevIssuer.generate(
+      DevIssuer.LOCAL_ISSUER, DevIssuer.LOCAL_AUDIENCE);
   static final String ORGANIZATION_ID = "org-rbac";
 
   @KubeConfig static String kubeConfigYaml;
@@ -209,30 +221,30 @@ class DeployedRbacEndToEndTest {
 
       // An update scales it (instances get/update) and rotates the credential with an overlap (secrets
       // get/update); the sweep ends the overlap (secrets list by label, update).
-      var rotated = orgAdmin.updateInstance(io.voyager.bdk.library.v1.UpdateInstanceRequest.newBuilder()
-          .setInstance(io.voyager.bdk.library.v1.Instance.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId())
+      var rotated = orgAdmin.updateInstance(UpdateInstanceRequest.newBuilder()
+          .setInstance(Instance.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId())
               .setEtag(instance.getEtag())
               .setDeployment(Deployment.newBuilder().setReplicas(2))
-              .addCredentials(io.voyager.bdk.library.v1.Credential.newBuilder().setName("api_key").setValue("rbac-rotated-value")))
+              .addCredentials(Credential.newBuilder().setName("api_key").setValue("rbac-rotated-value")))
           .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("deployment.replicas").addPaths("credentials"))
           .build());
       assertThat(rotated.getDeployment().getReplicas()).isEqualTo(2);
       assertThat(secretValue(INSTANCE_NS, "api_key")).isEqualTo("rbac-rotated-value");
       // an overlap is for webhook signing secrets: bind the credential to a webhook first
       stub.createBook(CreateBookRequest.newBuilder().setName("rbac-book").setVersion("1.1.0")
-          .addIntegrations(io.voyager.bdk.library.v1.Integration.newBuilder().setName("github").setType("webhook")).build());
-      var withWebhook = orgAdmin.updateInstance(io.voyager.bdk.library.v1.UpdateInstanceRequest.newBuilder()
-          .setInstance(io.voyager.bdk.library.v1.Instance.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId())
+          .addIntegrations(Integration.newBuilder().setName("github").setType("webhook")).build());
+      var withWebhook = orgAdmin.updateInstance(UpdateInstanceRequest.newBuilder()
+          .setInstance(Instance.newBuilder().setBookId(bookId).setInstanceId(instance.getInstanceId())
               .setBookVersion("1.1.0")
-              .addWebhooks(io.voyager.bdk.library.v1.WebhookBinding.newBuilder().setIntegration("github").setScheme("github")
+              .addWebhooks(WebhookBinding.newBuilder().setIntegration("github").setScheme("github")
                   .setCredential("api_key")))
           .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("book_version").addPaths("webhooks"))
           .build());
-      var third = orgAdmin.updateInstance(io.voyager.bdk.library.v1.UpdateInstanceRequest.newBuilder()
-          .setInstance(io.voyager.bdk.library.v1.Instance.newBuilder().setBookId(withWebhook.getBookId())
+      var third = orgAdmin.updateInstance(UpdateInstanceRequest.newBuilder()
+          .setInstance(Instance.newBuilder().setBookId(withWebhook.getBookId())
               .setInstanceId(instance.getInstanceId())
-              .addCredentials(io.voyager.bdk.library.v1.Credential.newBuilder().setName("api_key").setValue("rbac-third-value")
-                  .setRotation(io.voyager.bdk.library.v1.CredentialRotation.newBuilder().setOverlapSeconds(1))))
+              .addCredentials(Credential.newBuilder().setName("api_key").setValue("rbac-third-value")
+                  .setRotation(CredentialRotation.newBuilder().setOverlapSeconds(1))))
           .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("credentials"))
           .build());
       assertThat(third.getCredentials(0).getPreviousValidUntil()).isNotEmpty();
@@ -300,7 +312,7 @@ class DeployedRbacEndToEndTest {
   @Test
   void xdsServerWatchesTheOneJwksConfigMapItIsGrantedAndNothingElse() throws Exception {
     // Its keys reach the listener's jwt_authn provider: read through the resourceNames-scoped watch.
-    String kid = ISSUER.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.ES256);
+    String kid = ISSUER.keyId(DevIssuer.Algorithm.ES256);
     await().atMost(WAIT).until(() -> xdsAdmin("/debug/snapshot?type=listeners").contains(kid));
     assertThat(refusal(() -> xds.client().configMaps().inNamespace(BDK).withName("something-else").get()))
         .as("no other ConfigMap").isEqualTo(403);
@@ -312,9 +324,9 @@ class DeployedRbacEndToEndTest {
   @Test
   void xdsServerWatchesTheOneEdgeTlsSecretItIsGrantedAndNothingElse() throws Exception {
     // The certificate reaches the snapshot as the HTTPS listener: read through the resourceNames-scoped watch.
-    var ca = io.voyager.bdk.support.tls.CertificateAuthority.create("rbac test edge CA", Duration.ofDays(1));
+    var ca = CertificateAuthority.create("rbac test edge CA", Duration.ofDays(1));
     var certificate = ca.issue("gateway.example.com", List.of("gateway.example.com"), List.of(), List.of(),
-        Set.of(io.voyager.bdk.support.tls.CertificateAuthority.Usage.SERVER), Duration.ofDays(1));
+        Set.of(CertificateAuthority.Usage.SERVER), Duration.ofDays(1));
     admin.resource(LocalTls.edgeSecret(certificate)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
     await().atMost(WAIT).until(() -> xdsAdmin("/debug/snapshot?type=listeners").contains("bdk-https"));
     admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
@@ -336,20 +348,20 @@ class DeployedRbacEndToEndTest {
   void theWebhookRelayWatchesAndPatchesWakeLeasesAndNothingElse() throws Exception {
     admin.leases().inNamespace(BOOK_NS).resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder()
         .withNewMetadata().withNamespace(BOOK_NS).withName("support-wake")
-        .withLabels(Map.of(io.voyager.bdk.model.BookWake.LEASE_LABEL, "true"))
-        .withAnnotations(Map.of(io.voyager.bdk.model.BookWake.READY, "false")).endMetadata().build()).create();
+        .withLabels(Map.of(BookWake.LEASE_LABEL, "true"))
+        .withAnnotations(Map.of(BookWake.READY, "false")).endMetadata().build()).create();
     KubernetesClient client = relay.client();
-    assertThat(client.leases().inAnyNamespace().withLabel(io.voyager.bdk.model.BookWake.LEASE_LABEL, "true").list().getItems())
+    assertThat(client.leases().inAnyNamespace().withLabel(BookWake.LEASE_LABEL, "true").list().getItems())
         .extracting(l -> l.getMetadata().getName()).contains("support-wake");
-    try (var watch = client.leases().inAnyNamespace().withLabel(io.voyager.bdk.model.BookWake.LEASE_LABEL, "true")
+    try (var watch = client.leases().inAnyNamespace().withLabel(BookWake.LEASE_LABEL, "true")
         .inform()) {
       await().atMost(WAIT).until(() -> watch.getIndexer().getByKey(BOOK_NS + "/support-wake") != null);
     }
     client.leases().inNamespace(BOOK_NS).withName("support-wake").patch(
         io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":{\"" + io.voyager.bdk.model.BookWake.LAST_WEBHOOK + "\":\"2026-01-01T00:00:00Z\"}}}");
+        "{\"metadata\":{\"annotations\":{\"" + BookWake.LAST_WEBHOOK + "\":\"2026-01-01T00:00:00Z\"}}}");
     assertThat(admin.leases().inNamespace(BOOK_NS).withName("support-wake").get().getMetadata().getAnnotations())
-        .containsEntry(io.voyager.bdk.model.BookWake.LAST_WEBHOOK, "2026-01-01T00:00:00Z");
+        .containsEntry(BookWake.LAST_WEBHOOK, "2026-01-01T00:00:00Z");
 
     assertThat(refusal(() -> client.leases().inNamespace(BOOK_NS).resource(
         new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder().withNewMetadata().withNamespace(BOOK_NS)
@@ -388,8 +400,8 @@ class DeployedRbacEndToEndTest {
           () -> BookLibraryGrpc.newBlockingStub(channel).listBooks(ListBooksRequest.getDefaultInstance()));
       assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
       e = catchThrowableOfType(io.grpc.StatusRuntimeException.class, () -> BookLibraryGrpc.newBlockingStub(channel)
-          .withCallCredentials(bearer(token(io.voyager.bdk.support.auth.DevIssuer.generate(
-              io.voyager.bdk.support.auth.DevIssuer.LOCAL_ISSUER, io.voyager.bdk.support.auth.DevIssuer.LOCAL_AUDIENCE),
+          .withCallCredentials(bearer(token(DevIssuer.generate(
+              DevIssuer.LOCAL_ISSUER, DevIssuer.LOCAL_AUDIENCE),
               "mallory", null, "platform-admin")))
           .listBooks(ListBooksRequest.getDefaultInstance()));
       assertThat(e.getStatus().getCode()).as("keys not in the JWKS ConfigMap").isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
@@ -431,16 +443,16 @@ class DeployedRbacEndToEndTest {
   }
 
   /** A one-hour RS256 token of {@code issuer}. */
-  private static String token(io.voyager.bdk.support.auth.DevIssuer issuer, String subject, String organization, String... roles) {
-    return issuer.mint(new io.voyager.bdk.support.auth.DevIssuer.TokenRequest(subject, organization, List.of(roles),
-        Duration.ofHours(1), java.time.Instant.now()), io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256);
+  private static String token(DevIssuer issuer, String subject, String organization, String... roles) {
+    return issuer.mint(new DevIssuer.TokenRequest(subject, organization, List.of(roles),
+        Duration.ofHours(1), java.time.Instant.now()), DevIssuer.Algorithm.RS256);
   }
 
   /** Call credentials sending {@code authorization: Bearer <token>}. */
   private static io.grpc.CallCredentials bearer(String token) {
     return new io.grpc.CallCredentials() {
       @Override
-      public void applyRequestMetadata(RequestInfo info, java.util.concurrent.Executor executor, MetadataApplier applier) {
+      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
         io.grpc.Metadata headers = new io.grpc.Metadata();
         headers.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
         applier.apply(headers);
@@ -448,9 +460,9 @@ class DeployedRbacEndToEndTest {
     };
   }
 
-  private static io.voyager.bdk.library.v1.UpdateInstanceRequest scale(String bookId, String instanceId, String etag, int replicas) {
-    return io.voyager.bdk.library.v1.UpdateInstanceRequest.newBuilder()
-        .setInstance(io.voyager.bdk.library.v1.Instance.newBuilder().setBookId(bookId).setInstanceId(instanceId).setEtag(etag)
+  private static UpdateInstanceRequest scale(String bookId, String instanceId, String etag, int replicas) {
+    return UpdateInstanceRequest.newBuilder()
+        .setInstance(Instance.newBuilder().setBookId(bookId).setInstanceId(instanceId).setEtag(etag)
             .setDeployment(Deployment.newBuilder().setReplicas(replicas)))
         .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("deployment.replicas"))
         .build();
@@ -466,7 +478,7 @@ class DeployedRbacEndToEndTest {
   private static String secretValue(String namespace, String key) {
     Secret s = admin.secrets().inNamespace(namespace).list().getItems().stream()
         .filter(sec -> sec.getData() != null && sec.getData().containsKey(key)).findFirst().orElseThrow();
-    return new String(java.util.Base64.getDecoder().decode(s.getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
+    return new String(Base64.getDecoder().decode(s.getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static void putWebhookSecret(String value) {
@@ -518,7 +530,7 @@ class DeployedRbacEndToEndTest {
         .setRawBody(ByteString.copyFrom(body, StandardCharsets.UTF_8))
         .putHeaders("content-type", "application/json");
     WebhookBooks.sign(GITHUB, secret, body, UUID.randomUUID().toString())
-        .forEach((name, value) -> http.putHeaders(name.toLowerCase(java.util.Locale.ROOT), value));
+        .forEach((name, value) -> http.putHeaders(name.toLowerCase(Locale.ROOT), value));
     return CheckRequest.newBuilder().setAttributes(AttributeContext.newBuilder()
         .setRequest(AttributeContext.Request.newBuilder().setHttp(http))
         .putAllContextExtensions(context)).build();

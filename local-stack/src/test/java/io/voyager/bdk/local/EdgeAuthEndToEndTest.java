@@ -41,6 +41,7 @@ import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.support.auth.DevIssuer;
+import io.voyager.bdk.support.tls.TlsFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -278,7 +279,7 @@ class EdgeAuthEndToEndTest {
   void aClientSentCopyOfAnyIdentityOrClaimsHeaderNeverReachesTheLibraryAndChangesNothing() throws Exception {
     ConcurrentLinkedQueue<Metadata> seen = new ConcurrentLinkedQueue<>();
     // Envoy reaches the library with mutual TLS: the recorder serves the library's own certificate.
-    io.voyager.bdk.support.tls.TlsFiles library = stack.tls().server(Component.LIBRARY);
+    TlsFiles library = stack.tls().server(Component.LIBRARY);
     Server recorder = io.grpc.Grpc.newServerBuilderForPort(0, io.grpc.TlsServerCredentials.newBuilder()
             .keyManager(library.certificate().toFile(), library.privateKey().toFile())
             .trustManager(library.trustedCa().toFile())

@@ -1,6 +1,7 @@
 package io.voyager.bdk.local;
 
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.voyager.bdk.xds.Main;
 import io.voyager.bdk.xds.translate.XdsResources;
 import java.util.List;
 import java.util.Set;
@@ -31,7 +32,7 @@ final class EndpointRefusals implements UnaryOperator<XdsResources> {
 
   /** Starts the xds-server with this fault in its output. */
   ServiceStarter xdsStarter() {
-    return args -> io.voyager.bdk.xds.Main.start(this, args);
+    return args -> Main.start(this, args);
   }
 
   @Override

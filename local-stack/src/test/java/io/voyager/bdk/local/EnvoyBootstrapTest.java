@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -106,21 +107,21 @@ class EnvoyBootstrapTest {
   }
 
   /** The bootstrap's stats exclusion patterns (RE2; these plain ones mean the same in java.util.regex). */
-  private static List<java.util.regex.Pattern> exclusions(JsonNode bootstrap) {
-    List<java.util.regex.Pattern> patterns = new ArrayList<>();
+  private static List<Pattern> exclusions(JsonNode bootstrap) {
+    List<Pattern> patterns = new ArrayList<>();
     for (JsonNode pattern : bootstrap.at("/stats_config/stats_matcher/exclusion_list/patterns")) {
-      patterns.add(java.util.regex.Pattern.compile(pattern.at("/safe_regex/regex").asText()));
+      patterns.add(Pattern.compile(pattern.at("/safe_regex/regex").asText()));
     }
     return patterns;
   }
 
-  private static boolean excluded(List<java.util.regex.Pattern> patterns, String stat) {
+  private static boolean excluded(List<Pattern> patterns, String stat) {
     return patterns.stream().anyMatch(p -> p.matcher(stat).matches());
   }
 
   @Test
   void statsExclusionKeepsWhatOperatorsAndTestsReadAndDropsPerBookStats() throws Exception {
-    List<java.util.regex.Pattern> patterns = exclusions(YAML.readTree(EnvoyBootstrap.template()));
+    List<Pattern> patterns = exclusions(YAML.readTree(EnvoyBootstrap.template()));
     assertThat(patterns).isNotEmpty();
     for (String kept : List.of(
         "cluster.k8s/customer-c0001/book-00001/8080.update_success",

@@ -18,6 +18,7 @@ import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BookDefinition;
 import io.voyager.bdk.model.Organization;
 import io.voyager.bdk.model.OrganizationSpec;
+import io.voyager.bdk.support.auth.DevIssuer;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -87,7 +88,7 @@ class ExternalClusterEndToEndTest {
             .isEqualTo("Acme (the cluster's own)");
         assertThat(stack.jwksPublication()).isEqualTo(LocalIssuer.Publication.CREATED);
         assertThat(cluster.configMaps().inNamespace(BDK).withName("bdk-jwks").get().getData().get("jwks.json"))
-            .contains(stack.issuer().keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256));
+            .contains(stack.issuer().keyId(DevIssuer.Algorithm.RS256));
         assertThat(cluster.discovery().v1().endpointSlices().inNamespace(BDK).list().getItems())
             .as("no EndpointSlice written into the cluster").isEmpty();
         assertThat(cluster.services().inNamespace(BDK).list().getItems())

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -224,7 +225,7 @@ class InstanceUpdateEndToEndTest {
     assertThat(Instant.now()).as("not before the overlap ended").isAfterOrEqualTo(until);
     assertThat(send(webhookPath, second).status()).isEqualTo(200);
     assertThat(send(webhookPath, first).status()).isEqualTo(401);
-    String stored = new String(java.util.Base64.getDecoder().decode(kube.secrets().inNamespace(ACME)
+    String stored = new String(Base64.getDecoder().decode(kube.secrets().inNamespace(ACME)
         .withName(name(created) + "-credentials").get().getData().get("signing-secret")), StandardCharsets.UTF_8);
     assertThat(stored).isEqualTo(second);
   }

@@ -9,6 +9,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -59,7 +60,7 @@ class LibraryRestEndToEndTest {
     assertThat(fetched.status()).as(fetched.body()).isEqualTo(200);
     for (Answer rest : List.of(created, fetched)) {
       assertThat(rest.headers().map().keySet()).as("gRPC-only and the library's status header stay inside")
-          .noneMatch(header -> header.toLowerCase(java.util.Locale.ROOT).startsWith("grpc-"))
+          .noneMatch(header -> header.toLowerCase(Locale.ROOT).startsWith("grpc-"))
           .doesNotContain("x-bdk-http-status");
     }
     assertThat(fetched.json().path("book_id")).isEqualTo(book.path("book_id"));

@@ -17,6 +17,8 @@ import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.GroupVersionKind;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.extauthz.ExtAuthzServer;
+import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.BookInstanceDefinition;
@@ -255,8 +257,8 @@ class MonitoringRulesEndToEndTest {
    */
   private static Map<String, Set<String>> extAuthzMemoryReplayMeters() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    io.voyager.bdk.extauthz.ExtAuthzServer.registerReplayMetrics(registry,
-        new io.voyager.bdk.extauthz.replay.BoundedReplayStore(io.voyager.bdk.extauthz.replay.BoundedReplayStore.Budget.standard(),
+    ExtAuthzServer.registerReplayMetrics(registry,
+        new BoundedReplayStore(BoundedReplayStore.Budget.standard(),
             com.github.benmanes.caffeine.cache.Ticker.systemTicker()));
     return PrometheusText.samples(registry.scrape());
   }

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * The semantics of {@code networking.k8s.io/v1} NetworkPolicies, evaluated on paper: which flows
@@ -52,7 +53,7 @@ final class NetworkPolicyModel {
 
   NetworkPolicyModel(List<NetworkPolicy> policies, List<Namespace> namespaces) {
     this.policies = List.copyOf(policies);
-    this.namespaces = namespaces.stream().collect(java.util.stream.Collectors.toMap(Namespace::name, n -> n));
+    this.namespaces = namespaces.stream().collect(Collectors.toMap(Namespace::name, n -> n));
   }
 
   /** Whether {@code from} may open a connection to {@code to} on {@code port}/{@code protocol}. */

@@ -9,10 +9,12 @@ import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,7 +44,7 @@ class OnDemandClustersEndToEndTest {
   @BeforeAll
   static void startStack() throws Exception {
     stack = TestStacks.ephemeral(runDir, "e2e-on-demand-clusters")
-        .routeLayout(io.voyager.bdk.xds.translate.RouteLayout.SCOPED)
+        .routeLayout(RouteLayout.SCOPED)
         .adsApiType(AdsApiType.DELTA_GRPC)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         .serviceArgs(Component.XDS, "--webhook-client-rate", "1000", "--webhook-client-burst", "1000")
@@ -187,7 +189,7 @@ class OnDemandClustersEndToEndTest {
       headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
       out.write(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
       for (int from = 0; from < bytes.length; from += 512) {
-        byte[] chunk = java.util.Arrays.copyOfRange(bytes, from, Math.min(bytes.length, from + 512));
+        byte[] chunk = Arrays.copyOfRange(bytes, from, Math.min(bytes.length, from + 512));
         out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(chunk);
         out.write("\r\n".getBytes(StandardCharsets.US_ASCII));

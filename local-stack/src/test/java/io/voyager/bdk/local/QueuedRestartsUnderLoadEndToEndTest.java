@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -154,7 +155,7 @@ class QueuedRestartsUnderLoadEndToEndTest {
           if (sent.status() != 202) {
             // pacing, not synchronisation: a refused sender backs off a little, as real ones do, so
             // fast 503s while the relay is down cannot empty the binding's rate-limit bucket (429)
-            java.util.concurrent.locks.LockSupport.parkNanos(REFUSED_BACKOFF.toNanos());
+            LockSupport.parkNanos(REFUSED_BACKOFF.toNanos());
           }
         }
       }));

@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsServer;
 import io.voyager.bdk.local.GatewayClient.Answer;
+import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.support.auth.DevIssuer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -87,7 +88,7 @@ class RemoteJwksEndToEndTest {
       assertThat(anonymous.status()).isEqualTo(401);
       assertThat(anonymous.json().path("message").asText()).isEqualTo("Jwt is missing");
       assertThat(api.withToken(StackTokens.token(stack, DevIssuer.Algorithm.ES256, "acme",
-          io.voyager.bdk.model.BdkRoles.ORG_VIEWER)).get("/api/v1/books").status()).isEqualTo(200);
+          BdkRoles.ORG_VIEWER)).get("/api/v1/books").status()).isEqualTo(200);
     }
   }
 

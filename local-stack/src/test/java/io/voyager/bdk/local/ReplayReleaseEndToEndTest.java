@@ -8,6 +8,7 @@ import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.support.LoopbackPorts;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +53,7 @@ class ReplayReleaseEndToEndTest {
     gateway = GatewayClient.anonymous(stack);
     failingBook = book(failingReceived, failingStatus);
     healthyBook = book(healthyReceived, new AtomicInteger(200));
-    closedPort = io.voyager.bdk.support.LoopbackPorts.freePort(); // nothing listens there: the book is down
+    closedPort = LoopbackPorts.freePort(); // nothing listens there: the book is down
     WebhookBooks books = new WebhookBooks(stack);
     for (Integration i : List.of(FAILING, HEALTHY, DOWN)) {
       books.putSecret(NS, i.secretName(), List.of(SECRET));

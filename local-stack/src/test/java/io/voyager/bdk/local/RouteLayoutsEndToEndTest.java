@@ -12,9 +12,12 @@ import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.xds.translate.RouteLayout;
+import io.voyager.bdk.xds.translate.WebhookScopes;
 import io.voyager.bdk.xds.watch.StatusWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.AfterParameterizedClassInvocation;
@@ -90,7 +94,7 @@ class RouteLayoutsEndToEndTest {
     books.putSecret(ACME, STEADY.secretName(), List.of(steadySecret));
     books.create(ACME, "steady", "steady-type", steadyBackend.port(), List.of(STEADY));
     String path = WebhookRoutes.publicPath(ACME, "steady", STEADY.name());
-    java.util.concurrent.atomic.AtomicReference<Answer> last = new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<Answer> last = new AtomicReference<>();
     try {
       await("steady webhook route live").atMost(CONVERGE).until(() -> {
         last.set(gateway.post(path, "{}"));
@@ -170,7 +174,7 @@ class RouteLayoutsEndToEndTest {
   void aClientCannotChooseAScopeWithTheKeyHeader() {
     String known = WebhookRoutes.publicPath(ACME, "steady", STEADY.name());
     Answer answer = gateway.get(WebhookRoutes.publicPath(ACME, "nobody", "github"),
-        Map.of(io.voyager.bdk.xds.translate.WebhookScopes.KEY_HEADER, known + WebhookRoutes.PREFIX + "-"));
+        Map.of(WebhookScopes.KEY_HEADER, known + WebhookRoutes.PREFIX + "-"));
     assertThat(answer.status()).as("the unknown path's 404, not the steady route's 405").isEqualTo(404);
   }
 
@@ -263,7 +267,7 @@ class RouteLayoutsEndToEndTest {
    * limits), each with its credentials Secret ({@code <book>-<name>-credentials}) holding {@code secret}.
    */
   private static List<Integration> webhooks(String book, String secret, String... names) {
-    List<Integration> result = new java.util.ArrayList<>();
+    List<Integration> result = new ArrayList<>();
     for (String name : names) {
       Integration webhook = new Integration(name, "github", book + "-" + name + "-credentials", GENEROUS, null);
       books.putSecret(GLOBEX, webhook.secretName(), List.of(secret));
@@ -391,10 +395,10 @@ class RouteLayoutsEndToEndTest {
           + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n");
       headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
       out.write(head.append("\r\n").toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      writeChunk(out, java.util.Arrays.copyOfRange(bytes, 0, half));
+      writeChunk(out, Arrays.copyOfRange(bytes, 0, half));
       out.flush();
       await(path + " loaded on demand").atMost(CONVERGE).until(() -> loadedRouteConfigurations().contains(routes));
-      writeChunk(out, java.util.Arrays.copyOfRange(bytes, half, bytes.length));
+      writeChunk(out, Arrays.copyOfRange(bytes, half, bytes.length));
       out.write("0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       out.flush();
       String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);

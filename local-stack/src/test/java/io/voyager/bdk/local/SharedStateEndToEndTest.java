@@ -3,12 +3,14 @@ package io.voyager.bdk.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.voyager.bdk.extauthz.Main;
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
+import io.voyager.bdk.support.LoopbackPorts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -63,7 +66,7 @@ class SharedStateEndToEndTest {
   static SampleBook backend;
   static AutoCloseable replicaB;
   static int replicaBAdmin;
-  static final Map<String, String> secrets = new java.util.HashMap<>();
+  static final Map<String, String> secrets = new HashMap<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -82,7 +85,7 @@ class SharedStateEndToEndTest {
     books.create(NAMESPACE, BOOK, "shared-state", backend.port(), List.of(GENEROUS, TIGHT));
 
     replicaBAdmin = freePort();
-    replicaB = io.voyager.bdk.extauthz.Main.start(secondReplicaArgs(replicaBAdmin));
+    replicaB = Main.start(secondReplicaArgs(replicaBAdmin));
     publishExtAuthz(List.of(LocalStack.LOCALHOST, SECOND_HOST));
 
     for (Integration i : List.of(GENEROUS, TIGHT)) {
@@ -219,7 +222,7 @@ class SharedStateEndToEndTest {
     replicaB.close();
     replicaB = null;
     publishExtAuthz(List.of(LocalStack.LOCALHOST));
-    AutoCloseable restarted = io.voyager.bdk.extauthz.Main.start(stack.startArgs(Component.EXT_AUTHZ).toArray(String[]::new));
+    AutoCloseable restarted = Main.start(stack.startArgs(Component.EXT_AUTHZ).toArray(String[]::new));
     try {
       await("restarted ext-authz reached").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))
           .until(() -> gateway.post(path(GENEROUS), "{}").status() == 401);
@@ -281,6 +284,6 @@ class SharedStateEndToEndTest {
   }
 
   private static int freePort() {
-    return io.voyager.bdk.support.LoopbackPorts.freePort();
+    return LoopbackPorts.freePort();
   }
 }

@@ -17,6 +17,7 @@ import io.voyager.bdk.model.BdkLabels;
 import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.model.Organization;
 import io.voyager.bdk.model.OrganizationSpec;
+import io.voyager.bdk.support.tls.ClientTls;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -197,7 +198,7 @@ class TenantIsolationEndToEndTest {
   void directGrpcToTheLibraryWithoutATokenIsUnauthenticated() {
     // The library's port is mutual TLS: a client certificate of the internal CA, then a token.
     ManagedChannel channel = io.grpc.Grpc.newChannelBuilderForAddress(LocalStack.LOCALHOST, stack.ports().libraryGrpc(),
-        io.voyager.bdk.support.tls.ClientTls.mutualTls(stack.tls().operator())).build();
+        ClientTls.mutualTls(stack.tls().operator())).build();
     try {
       StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
           () -> BookLibraryGrpc.newBlockingStub(channel).listBooks(ListBooksRequest.getDefaultInstance()));

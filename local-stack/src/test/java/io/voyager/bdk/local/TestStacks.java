@@ -1,5 +1,6 @@
 package io.voyager.bdk.local;
 
+import io.voyager.bdk.xds.translate.RouteLayout;
 import java.nio.file.Path;
 
 /** How end-to-end tests build a stack: free loopback ports, a run directory of their own, this project. */
@@ -25,9 +26,9 @@ final class TestStacks {
         .nodeId(nodeId);
     String layout = System.getProperty(ROUTE_LAYOUT_PROPERTY, "").trim();
     if (!layout.isEmpty()) {
-      io.voyager.bdk.xds.translate.RouteLayout parsed = io.voyager.bdk.xds.translate.RouteLayout.parse(layout);
+      RouteLayout parsed = RouteLayout.parse(layout);
       builder.routeLayout(parsed);
-      if (parsed == io.voyager.bdk.xds.translate.RouteLayout.SINGLE) {
+      if (parsed == RouteLayout.SINGLE) {
         builder.adsApiType(AdsApiType.GRPC);
       }
     }

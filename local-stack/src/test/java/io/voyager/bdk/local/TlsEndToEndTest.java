@@ -23,6 +23,7 @@ import io.grpc.stub.StreamObserver;
 import io.voyager.bdk.support.tls.CertificateAuthority;
 import io.voyager.bdk.support.tls.ClientTls;
 import io.voyager.bdk.support.tls.TlsFiles;
+import io.voyager.bdk.xds.ir.GatewayIrBuilder;
 import java.io.InputStream;
 import java.math.BigInteger;
 import java.net.ConnectException;
@@ -42,6 +43,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToIntFunction;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
@@ -186,7 +188,7 @@ class TlsEndToEndTest {
     await("Envoy dropped the edge secret").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))
         .until(() -> stack.envoy().admin().statOrZero("listener_manager.total_listeners_draining") == 0
             && stack.envoy().admin().configDump("dynamic_active_secrets").findValuesAsText("name")
-                .stream().noneMatch(io.voyager.bdk.xds.ir.GatewayIrBuilder.EDGE_SECRET_NAME::equals));
+                .stream().noneMatch(GatewayIrBuilder.EDGE_SECRET_NAME::equals));
     LocalTls.publish(stack.kubernetes(), LocalTls.edgeSecret(good));
     await("HTTPS back again").atMost(CONVERGE).ignoreExceptions().until(() -> expected.equals(servedSerial()));
   }
@@ -276,7 +278,7 @@ class TlsEndToEndTest {
   }
 
   /** Completes {@code first} with the first response's {@code count}, the stream's error, or "completed". */
-  static <T> StreamObserver<T> firstOf(CompletableFuture<Object> first, java.util.function.ToIntFunction<T> count) {
+  static <T> StreamObserver<T> firstOf(CompletableFuture<Object> first, ToIntFunction<T> count) {
     return new StreamObserver<>() {
       @Override
       public void onNext(T value) {

@@ -27,9 +27,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -140,7 +142,7 @@ class WakeEndToEndTest {
     assertThat(queued.status()).as("accepted at once, the book asleep: " + queued.body()).isEqualTo(202);
     assertThat(queued.json().path("queued").asBoolean()).isTrue();
 
-    await("the relay asked the book to wake").atMost(CONVERGE).until(() -> !java.util.Objects.equals(lastWebhook(name), activity));
+    await("the relay asked the book to wake").atMost(CONVERGE).until(() -> !Objects.equals(lastWebhook(name), activity));
     awaitPhase(instancePath, "Ready");
     await("delivered once the book is up").atMost(CONVERGE).until(() -> {
       int backend = backendPort(name);
@@ -163,7 +165,7 @@ class WakeEndToEndTest {
         "integrations", List.of(Map.of("name", INTEGRATION, "type", "webhook"))));
     assertThat(book.status()).as(book.body()).isEqualTo(201);
     String bookId = book.json().path("book_id").asText();
-    Map<String, String> webhook = new java.util.HashMap<>(Map.of("integration", INTEGRATION, "scheme", INTEGRATION,
+    Map<String, String> webhook = new HashMap<>(Map.of("integration", INTEGRATION, "scheme", INTEGRATION,
         "credential", "signing-secret"));
     webhook.putAll(webhookExtras);
     Answer created = api.postJson("/api/v1/books/" + bookId + "/instances", Map.of(

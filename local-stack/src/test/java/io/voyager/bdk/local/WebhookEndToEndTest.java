@@ -15,6 +15,7 @@ import io.voyager.bdk.samplebook.SampleBook;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,7 +106,7 @@ class WebhookEndToEndTest {
 
     for (Integration integration : schemeIntegrations().toList()) {
       String secret = integration.scheme().equals("standard")
-          ? "whsec_" + java.util.Base64.getEncoder().encodeToString(UUID.randomUUID().toString().getBytes())
+          ? "whsec_" + Base64.getEncoder().encodeToString(UUID.randomUUID().toString().getBytes())
           : integration.scheme() + "-" + UUID.randomUUID();
       secrets.put(key(GLOBEX, SCHEMES_BOOK, integration), secret);
       books.putSecret(GLOBEX, integration.secretName(), List.of(secret));

@@ -13,6 +13,7 @@ import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.support.tls.CertificateAuthority;
+import io.voyager.bdk.xds.Main;
 import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.XdsResources;
 import java.io.UncheckedIOException;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
@@ -109,7 +111,7 @@ class XdsProtocolsEndToEndTest {
         .routeLayout(layout)
         .adsApiType(apiType)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
-        .starter(Component.XDS, args -> io.voyager.bdk.xds.Main.start(hold, args))
+        .starter(Component.XDS, args -> Main.start(hold, args))
         .envoyBootstrap(yaml -> withProbeCluster(yaml, clusterName(LATER_BOOK, laterPort)))
         .awaitGatewayListener(false)
         .start();
@@ -158,7 +160,7 @@ class XdsProtocolsEndToEndTest {
     String later = clusterName(LATER_BOOK, laterPort);
     // Every other cluster has its endpoints meanwhile: the library answers through Envoy.
     GatewayClient api = GatewayClient.of(stack);
-    java.util.concurrent.atomic.AtomicReference<GatewayClient.Answer> last = new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<GatewayClient.Answer> last = new AtomicReference<>();
     try {
       await("the library answers through Envoy").atMost(CONVERGE).until(() -> {
         last.set(api.get("/api/v1/books"));
@@ -255,7 +257,7 @@ class XdsProtocolsEndToEndTest {
 
     // Its routes are there (scoped layout: its SRDS subscription started): the library answers, not 404.
     String token = StackTokens.platformAdmin(stack);
-    java.util.concurrent.atomic.AtomicReference<HttpResponse<String>> last = new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<HttpResponse<String>> last = new AtomicReference<>();
     await("a library call on the late HTTPS listener").atMost(CONVERGE).ignoreExceptions().untilAsserted(() -> {
       last.set(httpsGet(trusting, "/api/v1/books", token));
       assertThat(last.get().statusCode()).as("with a token; body " + last.get().body()).isEqualTo(200);

@@ -11,6 +11,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
 import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,7 +22,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -174,7 +177,7 @@ class XdsRestartEndToEndTest {
       assertRoutedThroughEnvoy(keptPath);
       Versions after = versions();
       assertThat(after.clusters()).isNotEqualTo(before.clusters());
-      if (stack.routeLayout() == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
+      if (stack.routeLayout() == RouteLayout.SCOPED) {
         // The deleted webhook's scope and route configuration went; the shared one did not change.
         assertThat(after.routes()).as(XdsTranslator.ROUTE_CONFIG_NAME + " unchanged").isEqualTo(before.routes());
         assertThat(admin.configDump("dynamic_scoped_route_configs").toString()).contains(keptPath.substring(
@@ -229,10 +232,10 @@ class XdsRestartEndToEndTest {
 
   /** POSTs a webhook to book {@code name} signed with its secret, whatever the answer. */
   private static void postSigned(String name) {
-    String body = "{\"id\":\"" + java.util.UUID.randomUUID() + "\"}";
+    String body = "{\"id\":\"" + UUID.randomUUID() + "\"}";
     WebhookBooks.Integration github = new WebhookBooks.Integration("github", "github", name + "-credentials", null, null);
     gateway.post(WebhookRoutes.publicPath(NAMESPACE, name, "github"), body,
-        WebhookBooks.sign(github, "whsec-" + name, body, "d-" + java.util.UUID.randomUUID()));
+        WebhookBooks.sign(github, "whsec-" + name, body, "d-" + UUID.randomUUID()));
   }
 
   /** The kept webhook is routed (ext-authz refuses the unsigned delivery: 401, not 404). */
@@ -263,7 +266,7 @@ class XdsRestartEndToEndTest {
 
   /** Envoy's counts of clusters added, modified and removed through CDS. */
   private static Map<String, Long> clusterChanges() {
-    Map<String, Long> changes = new java.util.TreeMap<>();
+    Map<String, Long> changes = new TreeMap<>();
     for (String stat : List.of("cluster_manager.cluster_added", "cluster_manager.cluster_modified", "cluster_manager.cluster_removed")) {
       changes.put(stat, admin.statOrZero(stat));
     }
@@ -302,11 +305,11 @@ class XdsRestartEndToEndTest {
 
   /** Resource type → the server's current version, from its {@code /debug/sync}. */
   private static Map<String, String> currentVersionByType(JsonNode sync) {
-    Map<String, String> versions = new java.util.TreeMap<>();
+    Map<String, String> versions = new TreeMap<>();
     for (JsonNode type : sync.path("nodes").path(0).path("types")) {
       versions.put(type.path("type").asText(), type.path("current").asText());
     }
-    if (stack.routeLayout() == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
+    if (stack.routeLayout() == RouteLayout.SCOPED) {
       assertThat(versions).containsOnlyKeys("Cluster", "ClusterLoadAssignment", "Listener", "RouteConfiguration", "Secret",
           "ScopedRouteConfiguration");
     } else {

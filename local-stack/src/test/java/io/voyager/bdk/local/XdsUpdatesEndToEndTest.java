@@ -14,6 +14,8 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ServiceRef;
 import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.samplebook.Main;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +24,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +90,7 @@ class XdsUpdatesEndToEndTest {
     long edsUpdates = admin.statOrZero("cluster." + libraryCluster + ".update_success");
 
     List<Integer> ports = StackPorts.freePorts(2);
-    List<String> secondArgs = new java.util.ArrayList<>(List.of(
+    List<String> secondArgs = new ArrayList<>(List.of(
         "--kubeconfig", stack.kubeconfig().toString(),
         "--grpc-port", ports.get(0).toString(),
         "--admin-host", LocalStack.LOCALHOST,
@@ -125,7 +128,7 @@ class XdsUpdatesEndToEndTest {
     String routesVersion = routeConfigVersion();
 
     int backendPort = StackPorts.freePorts(1).get(0);
-    try (AutoCloseable backend = io.voyager.bdk.samplebook.Main.start(
+    try (AutoCloseable backend = Main.start(
         "--host", LocalStack.LOCALHOST, "--port", Integer.toString(backendPort), "--name", name)) {
       stack.endpoints().publish(namespace, name, "http", LocalStack.LOCALHOST, backendPort);
       stack.kubernetes().resource(new SecretBuilder()
@@ -143,17 +146,17 @@ class XdsUpdatesEndToEndTest {
 
       await("webhook route and cluster pushed to Envoy").atMost(CONVERGE).untilAsserted(() -> {
         assertThat(admin.statOrZero("cluster_manager.cds.update_success")).isGreaterThan(cdsUpdates);
-        if (stack.routeLayout() == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
+        if (stack.routeLayout() == RouteLayout.SCOPED) {
           // its own scope; the shared route configuration is not re-sent, and the webhook's own is
           // loaded on demand, by the first request with its key (below)
           assertThat(admin.configDump("dynamic_scoped_route_configs").toString())
-              .contains(path.substring(io.voyager.bdk.model.WebhookRoutes.PREFIX.length()));
+              .contains(path.substring(WebhookRoutes.PREFIX.length()));
         } else {
           assertThat(routeConfigVersion()).isNotEqualTo(routesVersion);
           assertThat(admin.configDump("dynamic_route_configs").toString()).contains(path);
         }
       });
-      if (stack.routeLayout() == io.voyager.bdk.xds.translate.RouteLayout.SCOPED) {
+      if (stack.routeLayout() == RouteLayout.SCOPED) {
         assertThat(admin.configDump("dynamic_route_configs").toString()).as("on demand: not loaded before a request")
             .doesNotContain(path);
       }

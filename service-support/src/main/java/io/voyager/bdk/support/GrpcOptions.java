@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.support.tls.ServerTls;
 import io.voyager.bdk.support.tls.ServerTlsOptions;
 import java.net.InetSocketAddress;
+import java.util.concurrent.Executor;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -46,7 +47,7 @@ public final class GrpcOptions {
   }
 
   /** As above, running calls on {@code executor} (see {@link GrpcServers#start(InetSocketAddress, MeterRegistry, ServerTls, java.util.concurrent.Executor, BindableService...)}). */
-  public GrpcServers.Running start(MeterRegistry registry, ServerTls tls, java.util.concurrent.Executor executor,
+  public GrpcServers.Running start(MeterRegistry registry, ServerTls tls, Executor executor,
       BindableService... services) {
     return GrpcServers.start(new InetSocketAddress(host, port), registry, tls, executor, services);
   }

@@ -12,6 +12,7 @@ import io.voyager.bdk.support.tls.TlsFiles;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -95,7 +96,7 @@ public final class GrpcServers {
    * services whose calls never block.
    */
   public static Running start(InetSocketAddress address, MeterRegistry registry, ServerTls tls,
-      java.util.concurrent.Executor executor, BindableService... services) {
+      Executor executor, BindableService... services) {
     HealthStatusManager health = new HealthStatusManager();
     MetricCollectingServerInterceptor metrics = new MetricCollectingServerInterceptor(registry);
     List<AutoCloseable> resources = new ArrayList<>();
@@ -143,13 +144,13 @@ public final class GrpcServers {
     try {
       AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
       resources.add(keys.updateIdentityCredentials(files.certificate().toFile(), files.privateKey().toFile(),
-          RELOAD_PERIOD_SECONDS, java.util.concurrent.TimeUnit.SECONDS, reloader)::close);
+          RELOAD_PERIOD_SECONDS, TimeUnit.SECONDS, reloader)::close);
       // The CA alone decides: a client certificate has no host name to check.
       AdvancedTlsX509TrustManager trust = AdvancedTlsX509TrustManager.newBuilder()
           .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
           .build();
       resources.add(trust.updateTrustCredentials(files.trustedCa().toFile(), RELOAD_PERIOD_SECONDS,
-          java.util.concurrent.TimeUnit.SECONDS, reloader)::close);
+          TimeUnit.SECONDS, reloader)::close);
       return TlsServerCredentials.newBuilder()
           .keyManager(keys)
           .trustManager(trust)

@@ -3,6 +3,7 @@ package io.voyager.bdk.xds;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.support.AdminOptions;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.support.Closer;
@@ -12,10 +13,14 @@ import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
 import io.voyager.bdk.support.auth.JwtOptions;
 import io.voyager.bdk.support.auth.JwtSettings;
+import io.voyager.bdk.support.tls.ServerTls;
+import io.voyager.bdk.support.tls.ServerTlsOptions;
 import io.voyager.bdk.transcoder.TranscoderSettings;
 import io.voyager.bdk.xds.admin.DebugHandlers;
+import io.voyager.bdk.xds.model.EdgeSettings;
 import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.QueuedDeliverySettings;
 import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
 import io.voyager.bdk.xds.nack.NackWriteBack;
 import io.voyager.bdk.xds.model.PortSelector;
@@ -23,15 +28,20 @@ import io.voyager.bdk.xds.model.ServiceRef;
 import io.voyager.bdk.xds.server.AggregatedDiscoveryService;
 import io.voyager.bdk.xds.server.DeltaAds;
 import io.voyager.bdk.xds.server.NackHoldingConfigWatcher;
+import io.voyager.bdk.xds.server.NodeIdentityCheck;
+import io.voyager.bdk.xds.server.ResubscriptionConfigWatcher;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.server.EnvoySyncGauge;
 import io.voyager.bdk.xds.server.ProtocolMismatchCheck;
 import io.voyager.bdk.xds.server.SyncTracker;
+import io.voyager.bdk.xds.translate.BookClusters;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.watch.BookStatusLocks;
 import io.voyager.bdk.xds.watch.GatewayWatcher;
+import io.voyager.bdk.xds.watch.KubeViews;
 import io.voyager.bdk.xds.watch.WatchSettings;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -39,6 +49,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -105,7 +116,7 @@ public final class Main implements Callable<AutoCloseable> {
 
   /** Turns a bad HOST:PORT into picocli's "Invalid value for option '--…-endpoint': why". */
   private static String describe(JwtSettings.JwksSource source) {
-    return source instanceof JwtSettings.KubernetesJwks k ? io.voyager.bdk.xds.watch.KubeViews.describe(k)
+    return source instanceof JwtSettings.KubernetesJwks k ? KubeViews.describe(k)
         : ((JwtSettings.RemoteJwks) source).uri().toString();
   }
 
@@ -141,12 +152,12 @@ public final class Main implements Callable<AutoCloseable> {
       description = "Its port: never a public one (mutual TLS, only --relay-identity is admitted). Default: ${DEFAULT-VALUE}.")
   int internalListenerPort;
 
-  @Option(names = "--relay-identity", defaultValue = io.voyager.bdk.model.WebhookDelivery.RELAY_IDENTITY,
+  @Option(names = "--relay-identity", defaultValue = WebhookDelivery.RELAY_IDENTITY,
       description = "URI SAN the relay's client certificate must carry on the internal listener. Default: ${DEFAULT-VALUE}.")
   String relayIdentity;
 
   /** Queued delivery as the flags say; null when --relay-service none. */
-  io.voyager.bdk.xds.model.QueuedDeliverySettings queuedDelivery() {
+  QueuedDeliverySettings queuedDelivery() {
     if ("none".equals(relayService)) {
       return null;
     }
@@ -156,7 +167,7 @@ public final class Main implements Callable<AutoCloseable> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("relay-service: " + e.getMessage());
     }
-    return new io.voyager.bdk.xds.model.QueuedDeliverySettings(relay, relayEndpoint,
+    return new QueuedDeliverySettings(relay, relayEndpoint,
         internalListenerAddress == null ? listenerAddress : internalListenerAddress, internalListenerPort, relayIdentity);
   }
 
@@ -165,13 +176,13 @@ public final class Main implements Callable<AutoCloseable> {
           + "path, so a change re-sends only its book's; needs every Envoy on delta xDS, api_type DELTA_GRPC) or single (one "
           + "route configuration, re-sent whole on any route change; for Envoys on state-of-the-world, api_type GRPC). "
           + "Default: ${DEFAULT-VALUE}.")
-  io.voyager.bdk.xds.translate.RouteLayout routeLayout;
+  RouteLayout routeLayout;
 
-  static final class RouteLayoutConverter implements CommandLine.ITypeConverter<io.voyager.bdk.xds.translate.RouteLayout> {
+  static final class RouteLayoutConverter implements CommandLine.ITypeConverter<RouteLayout> {
     @Override
-    public io.voyager.bdk.xds.translate.RouteLayout convert(String value) {
+    public RouteLayout convert(String value) {
       try {
-        return io.voyager.bdk.xds.translate.RouteLayout.parse(value);
+        return RouteLayout.parse(value);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException(e.getMessage());
       }
@@ -182,13 +193,13 @@ public final class Main implements Callable<AutoCloseable> {
       description = "How Envoy gets books' clusters in the scoped layout: on-demand (left out of the wildcard CDS answer; Envoy "
           + "fetches a book's cluster by name when a request that passed ext_authz first needs it) or eager (every cluster at once). "
           + "The single layout is always eager. Default: ${DEFAULT-VALUE}.")
-  io.voyager.bdk.xds.translate.BookClusters bookClusters;
+  BookClusters bookClusters;
 
-  static final class BookClustersConverter implements CommandLine.ITypeConverter<io.voyager.bdk.xds.translate.BookClusters> {
+  static final class BookClustersConverter implements CommandLine.ITypeConverter<BookClusters> {
     @Override
-    public io.voyager.bdk.xds.translate.BookClusters convert(String value) {
+    public BookClusters convert(String value) {
       try {
-        return io.voyager.bdk.xds.translate.BookClusters.ofFlag(value);
+        return BookClusters.ofFlag(value);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException(e.getMessage());
       }
@@ -216,7 +227,7 @@ public final class Main implements Callable<AutoCloseable> {
   long debounceMaxMs;
 
   /** The ADS server's own TLS: mutual TLS (the default) or --plaintext. */
-  @Mixin io.voyager.bdk.support.tls.ServerTlsOptions adsTls = new io.voyager.bdk.support.tls.ServerTlsOptions();
+  @Mixin ServerTlsOptions adsTls = new ServerTlsOptions();
 
   @Option(names = "--https-listener-port", defaultValue = "8443",
       description = "Envoy HTTPS listener port (TLS 1.2+, ALPN h2 and http/1.1). Default: ${DEFAULT-VALUE}.")
@@ -279,7 +290,7 @@ public final class Main implements Callable<AutoCloseable> {
           + "Default: ${DEFAULT-VALUE}.")
   String upstreamTls;
 
-  @Option(names = "--envoy-sds-dir", defaultValue = io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams.DEFAULT_DIRECTORY,
+  @Option(names = "--envoy-sds-dir", defaultValue = EdgeSettings.MutualTlsUpstreams.DEFAULT_DIRECTORY,
       description = "Directory on Envoy's filesystem holding its filesystem-SDS files internal-client.yaml and internal-ca.yaml "
           + "(Envoy's client certificate and the internal CA; the bootstrap's ADS connection uses the same). Default: ${DEFAULT-VALUE}.")
   String envoySdsDir;
@@ -296,27 +307,27 @@ public final class Main implements Callable<AutoCloseable> {
   }
 
   /** The edge settings of the flags; IllegalArgumentException naming the flag otherwise. */
-  io.voyager.bdk.xds.model.EdgeSettings edgeSettings() {
-    io.voyager.bdk.xds.model.EdgeSettings.SecretName secret;
+  EdgeSettings edgeSettings() {
+    EdgeSettings.SecretName secret;
     try {
-      secret = "none".equals(edgeTlsSecret) ? null : io.voyager.bdk.xds.model.EdgeSettings.SecretName.parse(edgeTlsSecret);
+      secret = "none".equals(edgeTlsSecret) ? null : EdgeSettings.SecretName.parse(edgeTlsSecret);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("edge-tls-secret: " + e.getMessage());
     }
-    io.voyager.bdk.xds.model.EdgeSettings.PlainHttp plain = switch (plainHttp) {
-      case "serve" -> io.voyager.bdk.xds.model.EdgeSettings.PlainHttp.SERVE;
-      case "redirect" -> io.voyager.bdk.xds.model.EdgeSettings.PlainHttp.REDIRECT;
+    EdgeSettings.PlainHttp plain = switch (plainHttp) {
+      case "serve" -> EdgeSettings.PlainHttp.SERVE;
+      case "redirect" -> EdgeSettings.PlainHttp.REDIRECT;
       default -> throw new IllegalArgumentException("plain-http: must be serve or redirect, got '" + plainHttp + "'");
     };
-    io.voyager.bdk.xds.model.EdgeSettings.UpstreamTls upstream = switch (upstreamTls) {
-      case "mtls" -> new io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams(envoySdsDir);
-      case "off" -> new io.voyager.bdk.xds.model.EdgeSettings.PlaintextUpstreams();
+    EdgeSettings.UpstreamTls upstream = switch (upstreamTls) {
+      case "mtls" -> new EdgeSettings.MutualTlsUpstreams(envoySdsDir);
+      case "off" -> new EdgeSettings.PlaintextUpstreams();
       default -> throw new IllegalArgumentException("upstream-tls: must be mtls or off, got '" + upstreamTls + "'");
     };
-    return new io.voyager.bdk.xds.model.EdgeSettings(httpsListenerPort, secret, plain, xffTrustedHops,
-        new io.voyager.bdk.xds.model.EdgeSettings.Limits(requestHeadersTimeout, streamIdleTimeout, maxRequestHeadersKb,
+    return new EdgeSettings(httpsListenerPort, secret, plain, xffTrustedHops,
+        new EdgeSettings.Limits(requestHeadersTimeout, streamIdleTimeout, maxRequestHeadersKb,
             http2MaxConcurrentStreams, http2StreamWindow, http2ConnectionWindow),
-        new io.voyager.bdk.xds.model.EdgeSettings.ClientLimit(webhookClientRate, webhookClientBurst, webhookClientMaxAddresses),
+        new EdgeSettings.ClientLimit(webhookClientRate, webhookClientBurst, webhookClientMaxAddresses),
         upstream);
   }
 
@@ -376,8 +387,8 @@ public final class Main implements Callable<AutoCloseable> {
   @Override
   public AutoCloseable call() throws Exception {
     JwtSettings jwtSettings;
-    io.voyager.bdk.xds.model.EdgeSettings edge;
-    io.voyager.bdk.support.tls.ServerTls tls;
+    EdgeSettings edge;
+    ServerTls tls;
     try {
       jwtSettings = jwt.settings();
       edge = edgeSettings();
@@ -433,17 +444,17 @@ public final class Main implements Callable<AutoCloseable> {
       // Envoys on state-of-the-world under the scoped layout get no route scopes: said once per
       // stream in the log, on /debug/sync and in a gauge.
       ProtocolMismatchCheck mismatchCheck = new ProtocolMismatchCheck(registry, routeLayout.flagValue(),
-          routeLayout == io.voyager.bdk.xds.translate.RouteLayout.SCOPED);
-      List<io.envoyproxy.controlplane.server.DiscoveryServerCallbacks> callbacks = tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls
-          ? List.of(new io.voyager.bdk.xds.server.NodeIdentityCheck(registry), tracker, mismatchCheck)
+          routeLayout == RouteLayout.SCOPED);
+      List<io.envoyproxy.controlplane.server.DiscoveryServerCallbacks> callbacks = tls instanceof ServerTls.MutualTls
+          ? List.of(new NodeIdentityCheck(registry), tracker, mismatchCheck)
           : List.of(tracker, mismatchCheck);
       if (requestSeam != null) {
-        callbacks = java.util.stream.Stream.concat(java.util.stream.Stream.of(requestSeam), callbacks.stream()).toList();
+        callbacks = Stream.concat(Stream.of(requestSeam), callbacks.stream()).toList();
       }
       // State-of-the-world from java-control-plane, EDS names the snapshot lacks answered as empty
       // load assignments instead of holding every EDS answer back; delta from our own DeltaAds.
       V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks,
-          new io.voyager.bdk.xds.server.ResubscriptionConfigWatcher(
+          new ResubscriptionConfigWatcher(
               new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest),
               tracker::newlySubscribedOfCurrentRequest),
           new io.envoyproxy.controlplane.server.DefaultExecutorGroup(),
@@ -461,14 +472,14 @@ public final class Main implements Callable<AutoCloseable> {
       log.info("event=xds_server_started xds_port={} ads_tls={} admin={}:{} listener={}:{} https_port={} edge_tls_secret={} plain_http={}"
               + " upstream_tls={} library={} library_endpoint={} ext_authz={} ext_authz_endpoint={} relay={} internal_listener={}"
               + " jwt_issuer=\"{}\" jwt_audiences={} jwks=\"{}\" route_layout={} book_clusters={}",
-          xdsPort, tls instanceof io.voyager.bdk.support.tls.ServerTls.MutualTls ? "mutual" : "off", this.admin.host(), admin.port(),
+          xdsPort, tls instanceof ServerTls.MutualTls ? "mutual" : "off", this.admin.host(), admin.port(),
           listenerAddress, listenerPort, edge.httpsPort(), edge.tlsSecret() == null ? "none" : edge.tlsSecret(), plainHttp,
           upstreamTls, settings.library(),
           libraryEndpoint == null ? "eds" : libraryEndpoint, settings.extAuthz(), extAuthzEndpoint == null ? "eds" : extAuthzEndpoint,
           settings.queued() == null ? "none" : settings.queued().relay() + (relayEndpoint == null ? "" : "@" + relayEndpoint),
           settings.queued() == null ? "none" : settings.queued().internalAddress() + ":" + settings.queued().internalPort(),
           jwtSettings.issuer(), jwtSettings.audiences(), describe(jwtSettings.jwks()), routeLayout.flagValue(),
-          routeLayout == io.voyager.bdk.xds.translate.RouteLayout.SCOPED ? bookClusters.flagValue() : "eager");
+          routeLayout == RouteLayout.SCOPED ? bookClusters.flagValue() : "eager");
       return () -> {
         ready.set(false);
         opened.close();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.voyager.bdk.xds.model.FixedEndpoint;
+import io.voyager.bdk.xds.translate.BookClusters;
+import io.voyager.bdk.xds.watch.WatchSettings;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,19 +26,19 @@ class MainFlagsTest {
   void theWatcherFlagsDefaultToTheWatchSettingsDefaults() {
     Main main = new Main();
     new CommandLine(main).parseArgs();
-    assertThat(new io.voyager.bdk.xds.watch.WatchSettings(java.time.Duration.ofMillis(main.debounceMs),
+    assertThat(new WatchSettings(java.time.Duration.ofMillis(main.debounceMs),
         java.time.Duration.ofMillis(main.debounceMaxMs), java.time.Duration.ofMillis(main.firstEndpointsGraceMs),
-        io.voyager.bdk.xds.watch.WatchSettings.defaults().outputFilter()))
-        .isEqualTo(io.voyager.bdk.xds.watch.WatchSettings.defaults());
+        WatchSettings.defaults().outputFilter()))
+        .isEqualTo(WatchSettings.defaults());
   }
 
   @Test
   void bookClustersDefaultToOnDemandAndAnUnknownValueIsRefusedNamingTheFlag() {
     Main main = new Main();
     new CommandLine(main).parseArgs();
-    assertThat(main.bookClusters).isEqualTo(io.voyager.bdk.xds.translate.BookClusters.ON_DEMAND);
+    assertThat(main.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
     new CommandLine(main).parseArgs("--book-clusters", "eager");
-    assertThat(main.bookClusters).isEqualTo(io.voyager.bdk.xds.translate.BookClusters.EAGER);
+    assertThat(main.bookClusters).isEqualTo(BookClusters.EAGER);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CommandLine(new Main()).parseArgs("--book-clusters", "lazy"))
         .isInstanceOf(CommandLine.ParameterException.class)
         .hasMessageContaining("--book-clusters").hasMessageContaining("lazy");

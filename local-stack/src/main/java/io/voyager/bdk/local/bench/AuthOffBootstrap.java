@@ -21,6 +21,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.voyager.bdk.xds.admin.SnapshotJson;
 import io.voyager.bdk.xds.translate.XdsResources;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -94,7 +95,7 @@ final class AuthOffBootstrap {
    */
   static String renderEdited(XdsResources resources, String nodeId, Edit<RouteConfiguration> routes, HcmEdit hcm,
       boolean keepClientLimit) throws InvalidProtocolBufferException {
-    Map<String, ClusterLoadAssignment> endpoints = new java.util.HashMap<>();
+    Map<String, ClusterLoadAssignment> endpoints = new HashMap<>();
     resources.endpoints().forEach(cla -> endpoints.put(cla.getClusterName(), cla));
     Bootstrap.Builder bootstrap = Bootstrap.newBuilder()
         .setNode(Node.newBuilder().setId(nodeId).setCluster(nodeId))

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.voyager.bdk.extauthz.scheme.GitHubScheme;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.SigningInput;
+import io.voyager.bdk.local.AdsApiType;
 import io.voyager.bdk.local.Component;
 import io.voyager.bdk.local.EnvoyAdmin;
 import io.voyager.bdk.local.EnvoyBinary;
@@ -28,6 +29,7 @@ import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.support.JdkHttpServers;
 import io.voyager.bdk.support.auth.DevIssuer;
 import io.voyager.bdk.support.bench.BenchFigures;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -40,15 +42,23 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.ToDoubleFunction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -97,7 +107,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   /** One kept-alive connection per Envoy, in the order of {@link #envoyAdmins}. */
   private List<PinnedConnection> pinned = List.of();
   /** One thread per Envoy for {@link #measure}'s probes. */
-  private java.util.concurrent.ExecutorService probers;
+  private ExecutorService probers;
   /** The books' webhook secret (signed probes). */
   private String webhookSecret;
   /** The xds-server's CPU seconds while the N books were written and served (NaN in the stack's JVM). */
@@ -140,18 +150,18 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   @Option(names = "--route-layout", paramLabel = "scoped|single", converter = RouteLayoutConverter.class,
       description = "The xds-server's route layout: scoped (one route configuration per webhook path) or single (one for every"
           + " route). Default: scoped, the gateway's default.")
-  io.voyager.bdk.xds.translate.RouteLayout routeLayout = io.voyager.bdk.xds.translate.RouteLayout.SCOPED;
+  RouteLayout routeLayout = RouteLayout.SCOPED;
 
   @Option(names = "--ads-api", paramLabel = "DELTA_GRPC|GRPC",
       description = "Every Envoy's ADS protocol: DELTA_GRPC (delta xDS) or GRPC (state of the world; needs --route-layout single)."
           + " Default: ${DEFAULT-VALUE}, the gateway's default.")
-  io.voyager.bdk.local.AdsApiType adsApi = io.voyager.bdk.local.AdsApiType.DELTA_GRPC;
+  AdsApiType adsApi = AdsApiType.DELTA_GRPC;
 
-  static final class RouteLayoutConverter implements CommandLine.ITypeConverter<io.voyager.bdk.xds.translate.RouteLayout> {
+  static final class RouteLayoutConverter implements CommandLine.ITypeConverter<RouteLayout> {
     @Override
-    public io.voyager.bdk.xds.translate.RouteLayout convert(String value) {
+    public RouteLayout convert(String value) {
       try {
-        return io.voyager.bdk.xds.translate.RouteLayout.parse(value);
+        return RouteLayout.parse(value);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException(e.getMessage());
       }
@@ -160,7 +170,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
 
   /** How the figures are labelled: the route layout and the ADS protocol, e.g. {@code scoped+delta}. */
   String setupLabel() {
-    return routeLayout.flagValue() + "+" + (adsApi == io.voyager.bdk.local.AdsApiType.DELTA_GRPC ? "delta" : "sotw");
+    return routeLayout.flagValue() + "+" + (adsApi == AdsApiType.DELTA_GRPC ? "delta" : "sotw");
   }
 
   /**
@@ -198,7 +208,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--books must be >= 1, --changes >= 3, --load-rate >= 0, --envoys >= 1, --load-samples >= 1");
     }
-    if (routeLayout == io.voyager.bdk.xds.translate.RouteLayout.SCOPED && adsApi != io.voyager.bdk.local.AdsApiType.DELTA_GRPC) {
+    if (routeLayout == RouteLayout.SCOPED && adsApi != AdsApiType.DELTA_GRPC) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--route-layout scoped needs --ads-api DELTA_GRPC (route scopes are served over delta xDS only)");
     }
@@ -277,7 +287,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
       // Loaded: on every Envoy, on its own connection, a sample of the N books (the last written
       // among them) and every steady route answer an unsigned probe with ext-authz's 401.
       pinned = PinnedConnection.pinEach(admins, LocalStack.LOCALHOST, listenerPort, Duration.ofSeconds(60));
-      probers = java.util.concurrent.Executors.newFixedThreadPool(pinned.size(), r -> {
+      probers = Executors.newFixedThreadPool(pinned.size(), r -> {
         Thread t = new Thread(r, "bench-probe");
         t.setDaemon(true);
         return t;
@@ -374,8 +384,8 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
    */
   private Change measure(String kind, String path, long t0, LocalStack stack, long rxBefore) throws Exception {
     long deadline = t0 + Duration.ofSeconds(convergeTimeoutSeconds).toNanos();
-    List<String> transients = java.util.Collections.synchronizedList(new ArrayList<>());
-    List<java.util.concurrent.Future<Double>> perEnvoyFutures = new ArrayList<>();
+    List<String> transients = Collections.synchronizedList(new ArrayList<>());
+    List<Future<Double>> perEnvoyFutures = new ArrayList<>();
     for (PinnedConnection envoy : pinned) {
       perEnvoyFutures.add(probers.submit(() -> probeUntilServed(kind, path, envoy, t0, deadline, transients)));
     }
@@ -383,7 +393,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     for (int e = 0; e < perEnvoy.length; e++) {
       try {
         perEnvoy[e] = perEnvoyFutures.get(e).get();
-      } catch (java.util.concurrent.ExecutionException ex) {
+      } catch (ExecutionException ex) {
         throw new IllegalStateException(ex.getCause().getMessage(), ex.getCause());
       }
     }
@@ -481,7 +491,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     if (books < 1 || samples < 1) {
       throw new IllegalArgumentException("books and samples must be >= 1");
     }
-    java.util.TreeSet<Integer> picked = new java.util.TreeSet<>();
+    TreeSet<Integer> picked = new TreeSet<>();
     picked.add(books - 1);
     if (samples > 1) {
       for (int s = 0; s < samples - 1; s++) {
@@ -577,7 +587,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     final AtomicLong webhookNon2xx = new AtomicLong();
     final AtomicLong restCalls = new AtomicLong();
     final AtomicLong restNon2xx = new AtomicLong();
-    final List<String> firstFailures = java.util.Collections.synchronizedList(new ArrayList<>());
+    final List<String> firstFailures = Collections.synchronizedList(new ArrayList<>());
     private Thread thread;
 
     LoadGenerator(HttpClient http, String gateway, String namespace, List<String> integrations, String secret, String token, int rate) {
@@ -682,11 +692,11 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     }
 
     double largestRss() {
-      return java.util.Arrays.stream(envoyRssMib).max().orElse(Double.NaN);
+      return Arrays.stream(envoyRssMib).max().orElse(Double.NaN);
     }
 
     double largestHeap() {
-      return java.util.Arrays.stream(envoyHeapMib).max().orElse(Double.NaN);
+      return Arrays.stream(envoyHeapMib).max().orElse(Double.NaN);
     }
   }
 
@@ -698,7 +708,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
   }
 
-  private static double[] sorted(List<Change> changes, String kind, java.util.function.ToDoubleFunction<Change> value) {
+  private static double[] sorted(List<Change> changes, String kind, ToDoubleFunction<Change> value) {
     return changes.stream().filter(c -> kind == null || c.kind().equals(kind)).mapToDouble(value).sorted().toArray();
   }
 
@@ -730,7 +740,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     out.println();
     out.printf("Convergence: %,d books routed (written and served in %.0f s), %d single changes, %d Envoy%s, route layout %s,"
         + " %s ADS%n", books, loadSeconds, measured.size(), envoys, envoys == 1 ? "" : "s", routeLayout.flagValue(),
-        adsApi == io.voyager.bdk.local.AdsApiType.DELTA_GRPC ? "delta" : "state-of-the-world");
+        adsApi == AdsApiType.DELTA_GRPC ? "delta" : "state-of-the-world");
     out.print(table(measured));
     long held = measured.stream().mapToLong(Change::heldProbes).sum();
     long heldChanges = measured.stream().filter(c -> c.heldProbes() > 0).count();

@@ -29,6 +29,7 @@ import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.BookClusters;
 import io.voyager.bdk.xds.translate.RouteLayout;
+import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.version.XdsType;
 import java.io.IOException;
@@ -39,10 +40,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
@@ -218,7 +221,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       resources = clusterVariant(resources, clusterVariant);
     }
     if (clustersOnly) {
-      resources = new io.voyager.bdk.xds.translate.XdsResources(List.of(), List.of(), resources.clusters(), resources.endpoints());
+      resources = new XdsResources(List.of(), List.of(), resources.clusters(), resources.endpoints());
     }
     if (hitBooks > 0 && resources.clusterDelivery().onDemand()) {
       resources = extAuthzFailingOpen(resources);
@@ -279,7 +282,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
    */
   private static int hit(List<io.envoyproxy.envoy.config.route.v3.RouteConfiguration> routes, int edgePort, int count,
       EnvoyAdmin admin) throws IOException, InterruptedException {
-    java.util.Set<String> clustersSeen = new java.util.HashSet<>();
+    Set<String> clustersSeen = new HashSet<>();
     List<String> paths = routes.stream()
         .flatMap(config -> config.getVirtualHostsList().stream())
         .flatMap(host -> host.getRoutesList().stream())
@@ -299,7 +302,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   }
 
   /** The book clusters of {@code resources} changed as {@code variant} says (see --cluster-variant). */
-  static io.voyager.bdk.xds.translate.XdsResources clusterVariant(io.voyager.bdk.xds.translate.XdsResources resources,
+  static XdsResources clusterVariant(XdsResources resources,
       String variant) {
     Map<String, io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment> assignments = new LinkedHashMap<>();
     resources.endpoints().forEach(cla -> assignments.put(cla.getClusterName(), cla));
@@ -325,7 +328,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       }
       clusters.add(changed.build());
     }
-    return new io.voyager.bdk.xds.translate.XdsResources(resources.listeners(), resources.routes(), clusters,
+    return new XdsResources(resources.listeners(), resources.routes(), clusters,
         List.copyOf(assignments.values()), resources.secrets(), resources.scopedRoutes(), resources.clusterDelivery());
   }
 
@@ -334,7 +337,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
    * on-demand clusters only a request ext_authz lets through makes Envoy fetch its book's cluster
    * ({@code --hit-books}: memory with that many clusters loaded). The benchmark's own change.
    */
-  static io.voyager.bdk.xds.translate.XdsResources extAuthzFailingOpen(io.voyager.bdk.xds.translate.XdsResources resources)
+  static XdsResources extAuthzFailingOpen(XdsResources resources)
       throws com.google.protobuf.InvalidProtocolBufferException {
     List<io.envoyproxy.envoy.config.listener.v3.Listener> listeners = new ArrayList<>();
     for (var listener : resources.listeners()) {
@@ -359,7 +362,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       }
       listeners.add(builder.build());
     }
-    return new io.voyager.bdk.xds.translate.XdsResources(listeners, resources.routes(), resources.clusters(),
+    return new XdsResources(listeners, resources.routes(), resources.clusters(),
         resources.endpoints(), resources.secrets(), resources.scopedRoutes(), resources.clusterDelivery());
   }
 

@@ -3,8 +3,10 @@ package io.voyager.bdk.local.bench;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -30,7 +32,7 @@ final class JvmThreadCpu {
 
   /** The group of a thread by its name; {@link #OTHER} when none fits. */
   static String group(String threadName) {
-    String name = threadName.toLowerCase(java.util.Locale.ROOT);
+    String name = threadName.toLowerCase(Locale.ROOT);
     if (name.startsWith("sample-book") || name.startsWith("http-dispatcher")) {
       return BOOK; // the sample book's handlers and its JDK HttpServer's dispatcher
     }
@@ -47,8 +49,8 @@ final class JvmThreadCpu {
   record Snapshot(Map<Long, Long> threadNanos, Map<Long, String> threadGroups, long jvmNanos) {}
 
   static Snapshot snapshot() {
-    Map<Long, Long> nanos = new java.util.HashMap<>();
-    Map<Long, String> groups = new java.util.HashMap<>();
+    Map<Long, Long> nanos = new HashMap<>();
+    Map<Long, String> groups = new HashMap<>();
     long[] ids = THREADS.getAllThreadIds();
     ThreadInfo[] infos = THREADS.getThreadInfo(ids);
     for (int i = 0; i < ids.length; i++) {

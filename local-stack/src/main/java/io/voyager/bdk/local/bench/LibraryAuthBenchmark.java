@@ -13,6 +13,7 @@ import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.support.JdkHttpServers;
 import io.voyager.bdk.support.auth.DevIssuer;
 import io.voyager.bdk.transcoder.TranscoderSettings;
+import io.voyager.bdk.xds.model.EdgeSettings;
 import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
@@ -32,7 +33,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -178,7 +181,7 @@ public final class LibraryAuthBenchmark implements Callable<Integer> {
         new FixedEndpoint(LocalStack.LOCALHOST, stack.ports().extAuthzGrpc()),
         defaults.jwt(), defaults.jwksTrustedCa(),
         // Reaches the stack's own (mutual TLS) library-service with the stack's Envoy SDS files.
-        defaults.edge().withUpstreamTls(new io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams(
+        defaults.edge().withUpstreamTls(new EdgeSettings.MutualTlsUpstreams(
             stack.runDir().resolve("envoy-sds").toAbsolutePath().toString())));
     JwksDocument keys = JwksDocument.parse("bench", stack.issuer().publicJwks());
     return new GatewayTranslator(new XdsTranslator(settings.transcoder()))
@@ -247,10 +250,10 @@ public final class LibraryAuthBenchmark implements Callable<Integer> {
       }
     }
     try (BenchFigures figures = BenchFigures.open("library-auth", "Book Library REST through Envoy, authentication on and off")) {
-      figures.note(String.format(java.util.Locale.ROOT, "%d GETs and %d creates per target and round, %d alternating rounds,"
+      figures.note(String.format(Locale.ROOT, "%d GETs and %d creates per target and round, %d alternating rounds,"
           + " %d concurrent callers, Envoy --concurrency %d, loopback", requests, creates, rounds, concurrency, envoyConcurrency));
       for (int r = 0; r < rows.size(); r++) {
-        figures.figure("library_auth.req_per_s", java.util.Map.of("row", String.valueOf(r)),
+        figures.figure("library_auth.req_per_s", Map.of("row", String.valueOf(r)),
             rows.get(r).operation + ": " + rows.get(r).target, perSecond[r], "req/s", null);
       }
       figures.figure("library_auth.get_cost_pct", "authentication's cost on GET, token reused (% of throughput)",
@@ -270,7 +273,7 @@ public final class LibraryAuthBenchmark implements Callable<Integer> {
 
   private static double median(double[] values) {
     double[] sorted = values.clone();
-    java.util.Arrays.sort(sorted);
+    Arrays.sort(sorted);
     return sorted[sorted.length / 2];
   }
 }

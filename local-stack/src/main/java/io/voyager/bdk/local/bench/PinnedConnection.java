@@ -11,6 +11,8 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
@@ -57,7 +59,7 @@ final class PinnedConnection implements AutoCloseable {
 
   /** One pinned connection per Envoy of {@code admins}, in their order, to listener {@code host:port}. */
   static List<PinnedConnection> pinEach(List<EnvoyAdmin> admins, String host, int port, Duration pinTimeout) throws IOException {
-    List<PinnedConnection> pinned = new java.util.ArrayList<>();
+    List<PinnedConnection> pinned = new ArrayList<>();
     for (int e = 0; e < admins.size(); e++) {
       PinnedConnection connection = new PinnedConnection(admins, e, host, port, pinTimeout);
       connection.pin();
@@ -256,7 +258,7 @@ final class PinnedConnection implements AutoCloseable {
   }
 
   private static byte[] concat(byte[] a, byte[] b) {
-    byte[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    byte[] all = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);
     return all;
   }

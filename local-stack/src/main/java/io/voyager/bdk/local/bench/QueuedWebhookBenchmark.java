@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -193,7 +194,7 @@ public final class QueuedWebhookBenchmark implements Callable<Integer> {
   /** The figures into $BDK_BENCH_DIR/queued.jsonl for BENCHMARKS.md (nothing when unset). */
   private void record(List<ClosedLoop.Result> results, double deliveredPerSecond, long[] latency, String load, int perMode) {
     try (BenchFigures figures = BenchFigures.open("queued", "Queued webhooks: accept and delivery beside direct delivery")) {
-      figures.note(String.format(java.util.Locale.ROOT, "Signed GitHub webhooks, %d B bodies, %d requests per mode after %d"
+      figures.note(String.format(Locale.ROOT, "Signed GitHub webhooks, %d B bodies, %d requests per mode after %d"
           + " warm-up over %d endpoints per mode, %d concurrent callers, Envoy --concurrency 1, nats-server JetStream on file"
           + " storage (R1), loopback; load average (1/5/15 min) after the run: %s", bodyBytes, requests, warmup, perMode,
           concurrency, load));

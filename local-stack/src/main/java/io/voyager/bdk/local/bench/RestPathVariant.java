@@ -7,9 +7,13 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.voyager.bdk.local.EnvoyBootstrap;
 import io.voyager.bdk.transcoder.TranscoderConfig;
 import io.voyager.bdk.xds.translate.XdsResources;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
@@ -89,29 +93,29 @@ enum RestPathVariant {
   /** Bootstrap of this variant of {@code resources} (the translation for the variant's listener port). */
   String bootstrap(XdsResources resources) throws InvalidProtocolBufferException {
     String json = AuthOffBootstrap.renderEdited(resources, "bench-rest-" + id, routes, hcm, this != NO_CLIENT_LIMIT);
-    java.util.Set<String> omitted = switch (this) {
-      case NO_STATS_MATCHER -> java.util.Set.of("stats_config");
-      case NO_MEMORY_RELEASE -> java.util.Set.of("memory_allocator_manager");
-      case NO_DEFERRED -> java.util.Set.of("deferred_stat_options", "cluster_manager");
-      default -> java.util.Set.of();
+    Set<String> omitted = switch (this) {
+      case NO_STATS_MATCHER -> Set.of("stats_config");
+      case NO_MEMORY_RELEASE -> Set.of("memory_allocator_manager");
+      case NO_DEFERRED -> Set.of("deferred_stat_options", "cluster_manager");
+      default -> Set.of();
     };
     return withPackagedBootstrapOptions(json, omitted);
   }
 
   /** The packaged bootstrap's process-wide options every variant runs with, as the stack's Envoy does. */
-  static final java.util.List<String> BOOTSTRAP_OPTIONS =
-      java.util.List.of("stats_config", "deferred_stat_options", "cluster_manager", "memory_allocator_manager", "layered_runtime");
+  static final List<String> BOOTSTRAP_OPTIONS =
+      List.of("stats_config", "deferred_stat_options", "cluster_manager", "memory_allocator_manager", "layered_runtime");
 
   /**
    * {@code bootstrapJson} with the packaged bootstrap's ({@code envoy/bootstrap.yaml}) process-wide
    * options ({@link #BOOTSTRAP_OPTIONS}) but {@code omitted}: the static Envoy then differs from the
    * stack's only by the variant and by taking its resources from a file instead of xDS.
    */
-  static String withPackagedBootstrapOptions(String bootstrapJson, java.util.Set<String> omitted) {
+  static String withPackagedBootstrapOptions(String bootstrapJson, Set<String> omitted) {
     try {
       var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
       var json = new com.fasterxml.jackson.databind.ObjectMapper();
-      var template = yaml.readTree(io.voyager.bdk.local.EnvoyBootstrap.template());
+      var template = yaml.readTree(EnvoyBootstrap.template());
       var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(bootstrapJson);
       for (String option : BOOTSTRAP_OPTIONS) {
         if (!omitted.contains(option) && template.has(option)) {
@@ -131,7 +135,7 @@ enum RestPathVariant {
             + Arrays.stream(values()).map(v -> v.id).collect(Collectors.joining(", ")) + ")"));
   }
 
-  private static RouteConfiguration perRoute(RouteConfiguration routes, java.util.function.Consumer<Route.Builder> edit) {
+  private static RouteConfiguration perRoute(RouteConfiguration routes, Consumer<Route.Builder> edit) {
     RouteConfiguration.Builder builder = routes.toBuilder();
     for (VirtualHost.Builder host : builder.getVirtualHostsBuilderList()) {
       host.getRoutesBuilderList().forEach(edit);

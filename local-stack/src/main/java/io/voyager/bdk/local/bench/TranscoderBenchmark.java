@@ -12,6 +12,7 @@ import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.support.JdkHttpServers;
 import io.voyager.bdk.support.auth.DevIssuer;
 import io.voyager.bdk.support.bench.BenchFigures;
+import io.voyager.bdk.transcoder.DescriptorSets;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -22,12 +23,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -93,7 +100,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
       + " none: empty): static (the translation unchanged: the control), no-client-limit, no-stats-matcher, no-deferred, no-memory-release, no-lua, no-access-log, no-jwt, no-header-mutation,"
       + " transcoder-default-print, transcoder-no-status, transcoder-no-validation, transcoder-rematch,"
       + " transcoder-no-body-limits, transcoder-only, concurrency-1. Default: ${DEFAULT-VALUE}.")
-  List<String> variants = new java.util.ArrayList<>(List.of("static", "no-lua", "transcoder-only", "concurrency-1"));
+  List<String> variants = new ArrayList<>(List.of("static", "no-lua", "transcoder-only", "concurrency-1"));
 
   /** One measured round of one target. */
   record Round(double perSecond, double p50Millis, double p99Millis, long failures, double envoyCpuMicros, double jvmCpuMicros,
@@ -148,7 +155,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
               HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
       String bookId = createdId(http, gateway, token);
       List<RestPathVariant> chosen = variants.stream().filter(v -> !v.isBlank()).map(RestPathVariant::of).distinct().toList();
-      List<Variant> started = new java.util.ArrayList<>();
+      List<Variant> started = new ArrayList<>();
       try {
         for (RestPathVariant v : chosen) {
           int port = StackPorts.freePorts(1).get(0);
@@ -186,24 +193,24 @@ public final class TranscoderBenchmark implements Callable<Integer> {
     String grpcTarget = LocalStack.LOCALHOST + ":" + stack.ports().libraryGrpc();
     String envoyGrpcTarget = LocalStack.LOCALHOST + ":" + stack.ports().envoyListener();
     Path protoset = runDir.resolve("bdk-library.protoset");
-    Files.write(protoset, io.voyager.bdk.transcoder.DescriptorSets.load(io.voyager.bdk.transcoder.DescriptorSets.BOOK_LIBRARY_RESOURCE)
+    Files.write(protoset, DescriptorSets.load(DescriptorSets.BOOK_LIBRARY_RESOURCE)
         .toByteArray());
     long envoyPid = stack.envoy().pid();
     int wrkThreads = 2;
     String method = "bdk.library.v1.BookLibrary/GetBook";
     String data = "{\"book_id\":\"" + bookId + "\"}";
     Map<String, String> bearer = Map.of("authorization", "Bearer " + token);
-    java.util.function.BiFunction<String, Double, Callable<Round>> restAt = (url, secs) -> () -> measure(
+    BiFunction<String, Double, Callable<Round>> restAt = (url, secs) -> () -> measure(
         url.equals(gateway) ? envoyPid : variants.stream().filter(v -> v.url().equals(url)).findFirst().orElseThrow().envoy().pid(),
         () -> {
           Wrk.Result r = Wrk.run(wrk, url + "/api/v1/books/" + bookId, wrkThreads, concurrency, secs, script, List.of(token));
           return new Load(r.requests() - r.failures(), r.failures(), r.seconds(), r.p50Millis(), r.p99Millis());
         });
-    java.util.function.Function<Double, Callable<Round>> grpcViaEnvoy = secs -> () -> measure(envoyPid, () -> {
+    Function<Double, Callable<Round>> grpcViaEnvoy = secs -> () -> measure(envoyPid, () -> {
       Ghz.Result r = Ghz.run(ghz, envoyGrpcTarget, null, protoset, method, data, bearer, concurrency, envoyConcurrency, secs);
       return new Load(r.ok(), r.failures(), r.seconds(), r.p50Millis(), r.p99Millis());
     });
-    java.util.function.Function<Double, Callable<Round>> grpcDirect = secs -> () -> measure(envoyPid, () -> {
+    Function<Double, Callable<Round>> grpcDirect = secs -> () -> measure(envoyPid, () -> {
       Ghz.Result r = Ghz.run(ghz, grpcTarget, stack.tls().operator(), method, data, bearer, concurrency, envoyConcurrency, secs);
       return new Load(r.ok(), r.failures(), r.seconds(), r.p50Millis(), r.p99Millis());
     });
@@ -221,13 +228,13 @@ public final class TranscoderBenchmark implements Callable<Integer> {
       Thread.sleep((long) (idleSeconds * 1000)); // a measurement interval, not synchronisation
       idleJvmMicrosPerSecond = (CpuTime.jvmNanos() - idle0) / 1e3 / ((System.nanoTime() - wall0) / 1e9);
     }
-    List<Round> restRounds = new java.util.ArrayList<>();
-    List<Round> viaEnvoyRounds = new java.util.ArrayList<>();
-    List<Round> grpcRounds = new java.util.ArrayList<>();
-    List<Round> proxyHeaderRounds = new java.util.ArrayList<>();
-    Map<Variant, List<Round>> variantRounds = new java.util.LinkedHashMap<>();
-    variants.forEach(v -> variantRounds.put(v, new java.util.ArrayList<>()));
-    Map<String, String> proxyHeaders = new java.util.LinkedHashMap<>(bearer);
+    List<Round> restRounds = new ArrayList<>();
+    List<Round> viaEnvoyRounds = new ArrayList<>();
+    List<Round> grpcRounds = new ArrayList<>();
+    List<Round> proxyHeaderRounds = new ArrayList<>();
+    Map<Variant, List<Round>> variantRounds = new LinkedHashMap<>();
+    variants.forEach(v -> variantRounds.put(v, new ArrayList<>()));
+    Map<String, String> proxyHeaders = new LinkedHashMap<>(bearer);
     proxyHeaders.put("x-forwarded-for", "127.0.0.1");
     proxyHeaders.put("x-forwarded-proto", "http");
     proxyHeaders.put("x-request-id", "{{newUUID}}");
@@ -257,7 +264,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
   }
 
   private static String perRound(List<Round> rounds) {
-    return rounds.stream().map(r -> String.format("%.0f", r.jvmCpuMicros())).collect(java.util.stream.Collectors.joining(" "));
+    return rounds.stream().map(r -> String.format("%.0f", r.jvmCpuMicros())).collect(Collectors.joining(" "));
   }
 
   /** What a load generator reported. */
@@ -308,7 +315,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
     Round r = line(out, "REST through Envoy (jwt_authn, Lua guard, transcoder; wrk)", rest);
     Round e = line(out, "gRPC through the same Envoy (jwt_authn, Lua guard; ghz, h2c)", viaEnvoy);
     Round g = line(out, "direct gRPC to the library-service (mutual TLS; ghz; no Envoy)", grpc);
-    Map<Variant, Round> byVariant = new java.util.LinkedHashMap<>();
+    Map<Variant, Round> byVariant = new LinkedHashMap<>();
     variants.forEach((v, rounds) -> byVariant.put(v, line(out, "REST variant " + v.variant().id + ": " + v.variant().description,
         rounds)));
     out.printf("REST = %.0f %% of gRPC through the same Envoy (issue 12's row, target >= %.0f %%); %.0f %% of direct gRPC"
@@ -334,7 +341,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
           + " upstream) — a gRPC client's real path; grpc: direct to the library's port (no Envoy)");
       if (!byVariant.isEmpty()) {
         figures.note("REST variants, each a static Envoy of the same translation (medians as above): " + byVariant.keySet().stream()
-            .map(v -> v.target() + " = " + v.variant().description).collect(java.util.stream.Collectors.joining("; ")));
+            .map(v -> v.target() + " = " + v.variant().description).collect(Collectors.joining("; ")));
       }
       record(figures, "rest", r);
       record(figures, "grpc_via_envoy", e);
@@ -388,7 +395,7 @@ public final class TranscoderBenchmark implements Callable<Integer> {
 
   private static double median(double[] values) {
     double[] sorted = values.clone();
-    java.util.Arrays.sort(sorted);
+    Arrays.sort(sorted);
     return sorted[sorted.length / 2];
   }
 }

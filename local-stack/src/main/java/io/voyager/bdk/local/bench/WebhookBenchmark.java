@@ -48,13 +48,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.HashMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -235,7 +240,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
             new Target("no Envoy      (straight to the backend)", "http://127.0.0.1:" + backend.port(), paths, () -> 0L,
                 null, false)));
         List<WebhookPathVariant> chosen = variants.stream().filter(v -> !v.isBlank())
-            .flatMap(v -> v.trim().equals("all") ? java.util.Arrays.stream(WebhookPathVariant.values()) : java.util.stream.Stream.of(WebhookPathVariant.of(v)))
+            .flatMap(v -> v.trim().equals("all") ? Arrays.stream(WebhookPathVariant.values()) : Stream.of(WebhookPathVariant.of(v)))
             .distinct().toList();
         List<EnvoyProcess> started = new ArrayList<>();
         try {
@@ -373,9 +378,9 @@ public final class WebhookBenchmark implements Callable<Integer> {
     Map<String, Long> counters = envoyCounters(target.stats());
     Files.deleteIfExists(pool);
     double n = Math.max(1, load.requests());
-    Map<String, Double> groupMicros = new java.util.LinkedHashMap<>();
+    Map<String, Double> groupMicros = new LinkedHashMap<>();
     groups.forEach((group, nanos) -> groupMicros.put(group, nanos / 1e3 / n));
-    Map<String, Double> perRequest = new java.util.TreeMap<>();
+    Map<String, Double> perRequest = new TreeMap<>();
     counters.forEach((name, value) -> perRequest.put(name, (value - counters0.getOrDefault(name, 0L)) / n));
     return new Result(target, load, envoy / 1e3 / n, envoySys / 1e3 / n, jvm / 1e3 / n, nats / 1e3 / n, wrkCpu / 1e3 / n, groupMicros, perRequest);
   }
@@ -397,7 +402,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
    * streams/frames to the ext-authz cluster, the requests and bytes to the book, the access logs
    * written, the per-client limit's checks.
    */
-  static final java.util.regex.Pattern ENVOY_COUNTERS = java.util.regex.Pattern.compile(
+  static final Pattern ENVOY_COUNTERS = Pattern.compile(
       "^(http\\.bdk_http\\.ext_authz\\.(ok|denied|error)"
           + "|cluster\\..*ext-authz.*\\.(http2\\.[a-z_]+|upstream_flow_control_[a-z_]+)"
           + "|cluster\\..+\\.(upstream_rq_total|upstream_cx_total|upstream_cx_tx_bytes_total|upstream_cx_rx_bytes_total)"
@@ -406,7 +411,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
 
   /** The counters {@link #ENVOY_COUNTERS} selects from {@code envoy}'s admin; empty without one. */
   private static Map<String, Long> envoyCounters(EnvoyProcess envoy) {
-    Map<String, Long> counters = new java.util.TreeMap<>();
+    Map<String, Long> counters = new TreeMap<>();
     if (envoy == null) {
       return counters;
     }

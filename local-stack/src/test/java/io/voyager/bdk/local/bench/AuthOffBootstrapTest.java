@@ -3,7 +3,9 @@ package io.voyager.bdk.local.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.voyager.bdk.local.EnvoyBinary;
+import io.voyager.bdk.local.LocalTls;
 import io.voyager.bdk.support.auth.DevIssuer;
+import io.voyager.bdk.xds.model.EdgeSettings;
 import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
@@ -25,14 +27,14 @@ class AuthOffBootstrapTest {
   @TempDir Path dir;
 
   static XdsResources resources() {
-    return resources(io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams.DEFAULT_DIRECTORY);
+    return resources(EdgeSettings.MutualTlsUpstreams.DEFAULT_DIRECTORY);
   }
 
   /** With Envoy's SDS files (client certificate, internal CA) in {@code sdsDir}. */
   static XdsResources resources(String sdsDir) {
     GatewaySettings settings = GatewaySettings.defaults()
         .withFixedEndpoints(new FixedEndpoint("127.0.0.1", 50051), new FixedEndpoint("127.0.0.1", 18010));
-    settings = settings.withEdge(settings.edge().withUpstreamTls(new io.voyager.bdk.xds.model.EdgeSettings.MutualTlsUpstreams(sdsDir)));
+    settings = settings.withEdge(settings.edge().withUpstreamTls(new EdgeSettings.MutualTlsUpstreams(sdsDir)));
     JwksDocument keys = JwksDocument.parse("test", DevIssuer.generate("bdk-local", "bdk-library").publicJwks());
     return new GatewayTranslator(new XdsTranslator(settings.transcoder()))
         .translate(new GatewayInput(settings, List.of(), Map.of()).withJwks(keys)).resources();
@@ -67,7 +69,7 @@ class AuthOffBootstrapTest {
   }
 
   private String sdsDir() throws Exception {
-    return io.voyager.bdk.local.LocalTls.create(dir).writeEnvoySds(dir.resolve("sds")).toString();
+    return LocalTls.create(dir).writeEnvoySds(dir.resolve("sds")).toString();
   }
 
   private void validate(String bootstrap) throws Exception {

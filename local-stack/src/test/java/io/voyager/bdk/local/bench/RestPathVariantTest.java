@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.voyager.bdk.local.EnvoyBinary;
+import io.voyager.bdk.local.LocalTls;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,7 +50,7 @@ class RestPathVariantTest {
   }
 
   private static int count(String text, String part) {
-    return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
+    return text.split(Pattern.quote(part), -1).length - 1;
   }
 
   @Test
@@ -60,7 +62,7 @@ class RestPathVariantTest {
   @ParameterizedTest
   @EnumSource(RestPathVariant.class)
   void aRealEnvoyAcceptsEachVariant(RestPathVariant variant) throws Exception {
-    String sds = io.voyager.bdk.local.LocalTls.create(dir).writeEnvoySds(dir.resolve("sds")).toString();
+    String sds = LocalTls.create(dir).writeEnvoySds(dir.resolve("sds")).toString();
     Path file = dir.resolve("bootstrap.json");
     Files.writeString(file, variant.bootstrap(AuthOffBootstrapTest.resources(sds)));
     Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();

@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,7 +99,7 @@ final class KubernetesJwksKeys implements VerificationKeys {
     if (data == null) {
       return secret.getStringData();
     }
-    return data.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+    return data.entrySet().stream().collect(Collectors.toMap(
         Map.Entry::getKey,
         e -> e.getValue() == null ? "" : new String(Base64.getMimeDecoder().decode(e.getValue()), StandardCharsets.UTF_8)));
   }
@@ -128,9 +130,9 @@ final class KubernetesJwksKeys implements VerificationKeys {
   }
 
   private final class Handler<T extends HasMetadata> implements ResourceEventHandler<T> {
-    private final java.util.function.Function<T, Map<String, String>> data;
+    private final Function<T, Map<String, String>> data;
 
-    Handler(java.util.function.Function<T, Map<String, String>> data) {
+    Handler(Function<T, Map<String, String>> data) {
       this.data = data;
     }
 

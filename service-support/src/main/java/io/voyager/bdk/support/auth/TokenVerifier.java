@@ -32,6 +32,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Verifies a bearer JWT against {@link JwtSettings} and a JWKS, the same rules Envoy's {@code
@@ -65,7 +66,7 @@ public final class TokenVerifier {
   private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
   private final VerifiedTokens verified;
   private final JWKSource<SecurityContext> keySource;
-  private final java.util.concurrent.atomic.LongAdder signatureChecks = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder signatureChecks = new LongAdder();
 
   public TokenVerifier(JwtSettings settings, JWKSource<SecurityContext> keys, Clock clock) {
     this(settings, keys, clock, VerifiedTokens.DEFAULT_MAX_ENTRIES, VerifiedTokens.DEFAULT_MAX_AGE);

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -42,7 +43,7 @@ public final class BenchFigures implements AutoCloseable {
   /** A target a figure should meet: {@code value op target}, e.g. {@code < 250}. */
   public record Target(String op, double value) {
     public Target {
-      if (!java.util.Set.of("<", "<=", ">", ">=", "==").contains(op)) {
+      if (!Set.of("<", "<=", ">", ">=", "==").contains(op)) {
         throw new IllegalArgumentException("target op: one of < <= > >= ==, got '" + op + "'");
       }
     }

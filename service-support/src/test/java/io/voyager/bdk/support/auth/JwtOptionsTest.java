@@ -7,6 +7,7 @@ import io.voyager.bdk.support.auth.JwtSettings.KubernetesJwks;
 import io.voyager.bdk.support.auth.JwtSettings.RemoteJwks;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -62,7 +63,7 @@ class JwtOptionsTest {
 
   @Test
   void settingsAreImmutable() {
-    JwtSettings settings = new JwtSettings("i", new java.util.ArrayList<>(List.of("a")),
+    JwtSettings settings = new JwtSettings("i", new ArrayList<>(List.of("a")),
         new RemoteJwks(URI.create("http://localhost:1/jwks"), Duration.ofMinutes(1)));
     assertThatThrownBy(() -> settings.audiences().add("b")).isInstanceOf(UnsupportedOperationException.class);
   }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.voyager.bdk.model.BdkRoles;
+import io.voyager.bdk.support.LoopbackPorts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -85,7 +86,7 @@ class RemoteJwksKeysTest {
   @Test
   void aJwksThatCannotBeFetchedFailsClosed() throws Exception {
     int deadPort;
-    deadPort = io.voyager.bdk.support.LoopbackPorts.freePort();
+    deadPort = LoopbackPorts.freePort();
     URI dead = URI.create("http://127.0.0.1:" + deadPort + "/jwks");
     try (VerificationKeys keys = VerificationKeys.open(new JwtSettings.RemoteJwks(dead, Duration.ofMinutes(5)), null, Duration.ZERO)) {
       TokenRejectedException e = catchThrowableOfType(TokenRejectedException.class,

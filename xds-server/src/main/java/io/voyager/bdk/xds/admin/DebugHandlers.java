@@ -6,14 +6,17 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.voyager.bdk.support.AdminServer;
 import io.voyager.bdk.xds.nack.Quarantine;
+import io.voyager.bdk.xds.server.ProtocolMismatchCheck;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.server.SyncTracker;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import java.io.IOException;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /** {@code /debug/snapshot}, {@code /debug/sync} and {@code /debug/quarantine} of the admin HTTP server. */
 public final class DebugHandlers {
@@ -57,8 +60,8 @@ public final class DebugHandlers {
    * ExternalBookDefinitions it was attributed to (empty when no culprit could be pinned down).
    */
   public static HttpHandler sync(SyncTracker tracker, SnapshotPublisher publisher,
-      java.util.function.Supplier<Map<String, Set<String>>> culprits) {
-    return sync(tracker, publisher, culprits, java.util.List::of);
+      Supplier<Map<String, Set<String>>> culprits) {
+    return sync(tracker, publisher, culprits, List::of);
   }
 
   /**
@@ -67,8 +70,8 @@ public final class DebugHandlers {
    * its node, stream and the reason.
    */
   public static HttpHandler sync(SyncTracker tracker, SnapshotPublisher publisher,
-      java.util.function.Supplier<Map<String, Set<String>>> culprits,
-      java.util.function.Supplier<java.util.List<io.voyager.bdk.xds.server.ProtocolMismatchCheck.Mismatch>> mismatches) {
+      Supplier<Map<String, Set<String>>> culprits,
+      Supplier<List<ProtocolMismatchCheck.Mismatch>> mismatches) {
     return exchange -> {
       var rows = tracker.report(publisher::currentVersion);
       AdminServer.respond(exchange, 200, "application/json",

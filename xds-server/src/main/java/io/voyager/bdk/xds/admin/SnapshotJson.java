@@ -12,6 +12,7 @@ import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import io.voyager.bdk.xds.version.XdsType;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -64,7 +65,7 @@ public final class SnapshotJson {
       switch (type) {
         case "listeners" -> section(out, type, snapshot.listeners().version(), snapshot.listeners().resources().values());
         case "routes" -> section(out, type, snapshot.routes().version(), snapshot.routes().resources().values());
-        case "scoped_routes" -> section(out, type, snapshot.version(io.voyager.bdk.xds.version.XdsType.SCOPED_ROUTE),
+        case "scoped_routes" -> section(out, type, snapshot.version(XdsType.SCOPED_ROUTE),
             snapshot.scopedRoutes().values());
         case "clusters" -> section(out, type, snapshot.clusters().version(), snapshot.clusters().resources().values());
         default -> section(out, type, snapshot.endpoints().version(), snapshot.endpoints().resources().values());

@@ -42,12 +42,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -321,7 +323,7 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("client did not converge in 60 s: has " + versions);
         }
-        java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+        LockSupport.parkNanos(50_000);
       }
       return new Sample(bytes.getAndSet(0), System.nanoTime() - t0);
     }
@@ -501,12 +503,12 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
       versions.put(type, response.getSystemVersionInfo());
     }
 
-    private static java.util.Optional<String> edsName(Cluster cluster) {
+    private static Optional<String> edsName(Cluster cluster) {
       if (cluster.getType() != Cluster.DiscoveryType.EDS) {
-        return java.util.Optional.empty();
+        return Optional.empty();
       }
       String service = cluster.getEdsClusterConfig().getServiceName();
-      return java.util.Optional.of(service.isEmpty() ? cluster.getName() : service);
+      return Optional.of(service.isEmpty() ? cluster.getName() : service);
     }
 
     private static io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration scope(Any any) {

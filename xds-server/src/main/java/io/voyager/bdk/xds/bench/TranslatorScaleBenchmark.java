@@ -13,8 +13,10 @@ import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.model.InputChanges;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.Translation;
 import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.translate.XdsTranslator;
@@ -27,8 +29,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.function.ToLongFunction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,13 +54,13 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
 
   @Option(names = "--route-layout", defaultValue = "single", converter = LayoutConverter.class,
       description = "route layout: single (one route configuration) or scoped (one per webhook, SRDS) (default ${DEFAULT-VALUE})")
-  io.voyager.bdk.xds.translate.RouteLayout layout;
+  RouteLayout layout;
 
   /** {@code single} or {@code scoped}, as the xds-server's flag takes it. */
-  static final class LayoutConverter implements CommandLine.ITypeConverter<io.voyager.bdk.xds.translate.RouteLayout> {
+  static final class LayoutConverter implements CommandLine.ITypeConverter<RouteLayout> {
     @Override
-    public io.voyager.bdk.xds.translate.RouteLayout convert(String value) {
-      return io.voyager.bdk.xds.translate.RouteLayout.parse(value);
+    public RouteLayout convert(String value) {
+      return RouteLayout.parse(value);
     }
   }
 
@@ -198,11 +202,11 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
 
     /** As the publisher does it: the snapshot built on the {@code previous} rebuild's (null: none), and checked. */
     static Rebuild of(IncrementalTranslator translator, GatewayInput input, Rebuild previous) {
-      return of(translator, input, io.voyager.bdk.xds.model.InputChanges.EVERYTHING, previous);
+      return of(translator, input, InputChanges.EVERYTHING, previous);
     }
 
     /** As the watcher does it: told which books and Services changed. */
-    static Rebuild of(IncrementalTranslator translator, GatewayInput input, io.voyager.bdk.xds.model.InputChanges changes,
+    static Rebuild of(IncrementalTranslator translator, GatewayInput input, InputChanges changes,
         Rebuild previous) {
       long cpuStart = THREADS.getCurrentThreadCpuTime();
       long start = System.nanoTime();
@@ -272,7 +276,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
     }
 
     /** The {@code q}-quantile (nearest rank) of {@code pick}'s nanoseconds, in ms. */
-    double quantileMillis(java.util.function.ToLongFunction<long[]> pick, double q) {
+    double quantileMillis(ToLongFunction<long[]> pick, double q) {
       long[] sorted = nanos.stream().mapToLong(pick).sorted().toArray();
       int rank = (int) Math.ceil(q * sorted.length);
       return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))] / 1e6;
@@ -308,7 +312,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
     private int rateStep;
     private int sliceStep;
     /** What the last change* call changed, as the watcher would tell the translator. */
-    private io.voyager.bdk.xds.model.InputChanges lastChanges;
+    private InputChanges lastChanges;
 
     Run(TranslatorScaleBenchmark flags) {
       this.flags = flags;
@@ -370,7 +374,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
         last = next;
       }
       GatewayInput unchanged = gateway.input();
-      io.voyager.bdk.xds.model.InputChanges nothing = io.voyager.bdk.xds.model.InputChanges.of(java.util.Set.of(), java.util.Set.of());
+      InputChanges nothing = InputChanges.of(Set.of(), Set.of());
       for (int i = 0; i < flags.repeats; i++) {
         Rebuild next = Rebuild.of(translator, unchanged, nothing, last);
         none.add(next, last);
@@ -407,12 +411,12 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
               + "with inputs %d MiB, with inputs + translator caches + one snapshot %d MiB (translation and snapshot ~%d MiB)%n",
           heapBefore >> 20, heapInputs >> 20, heapBuilt >> 20, (heapBuilt - heapInputs) >> 20);
 
-      boolean single = flags.layout == io.voyager.bdk.xds.translate.RouteLayout.SINGLE;
+      boolean single = flags.layout == RouteLayout.SINGLE;
       try (BenchFigures figures = single
           ? BenchFigures.open("scale", "xds-server translator at scale, in memory (make bench-scale)")
           : BenchFigures.open("scale-" + flags.layout.flagValue(),
               "xds-server translator at scale, " + flags.layout.flagValue() + " route layout, in memory (make bench-scale)")) {
-        Map<String, String> labels = flags.layout == io.voyager.bdk.xds.translate.RouteLayout.SINGLE
+        Map<String, String> labels = flags.layout == RouteLayout.SINGLE
             ? Map.of("books", String.valueOf(gateway.books.size()))
             : Map.of("books", String.valueOf(gateway.books.size()), "layout", flags.layout.name().toLowerCase(Locale.ROOT));
         figures.note(String.format(Locale.ROOT, "%d books in %d namespaces, %d webhook integrations; %d runs per change kind;"
@@ -438,7 +442,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
       int step = rateStep++;
       int index = (step * 7919) % gateway.books.size();
       gateway.books.set(index, gateway.book(index, 50.0 + step * 0.01)); // within WebhookLimits
-      lastChanges = io.voyager.bdk.xds.model.InputChanges.of(java.util.Set.of(gateway.books.get(index).key()), java.util.Set.of());
+      lastChanges = InputChanges.of(Set.of(gateway.books.get(index).key()), Set.of());
       return gateway.input();
     }
 
@@ -449,7 +453,7 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
       List<EndpointSliceView> current = gateway.slices.get(gateway.service(index));
       EndpointSliceView variant1 = gateway.bookSlice(index, 1);
       gateway.slices.put(gateway.service(index), List.of(current.get(0).equals(variant1) ? gateway.bookSlice(index, 0) : variant1));
-      lastChanges = io.voyager.bdk.xds.model.InputChanges.of(java.util.Set.of(), java.util.Set.of(gateway.service(index)));
+      lastChanges = InputChanges.of(Set.of(), Set.of(gateway.service(index)));
       return gateway.input();
     }
   }

@@ -8,6 +8,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.Authentication;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.model.Hmac;
 import io.voyager.bdk.model.RateLimit;
+import io.voyager.bdk.model.SecretKeys;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.model.WebhookLimits;
@@ -17,12 +18,14 @@ import io.voyager.bdk.xds.model.PortNumbers;
 import io.voyager.bdk.xds.model.PortSelector;
 import io.voyager.bdk.xds.model.ServiceRef;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * One ExternalBookDefinition → its webhook routes (IR), or a rejection naming every bad field.
@@ -105,7 +108,7 @@ public final class BookTranslator {
     if (!problems.isEmpty()) {
       return new BookTranslation.Rejected(book.namespace(), book.name(), String.join("; ", problems));
     }
-    routes.sort(java.util.Comparator.comparing(WebhookRouteIr::path));
+    routes.sort(Comparator.comparing(WebhookRouteIr::path));
     return new BookTranslation.Accepted(book.namespace(), book.name(), backend, routes);
   }
 
@@ -135,9 +138,9 @@ public final class BookTranslator {
     }
     String scheme = auth.scheme() != null ? auth.scheme().toLowerCase(Locale.ROOT) : defaultScheme(integration.name());
     if (scheme == null) {
-      problems.add(field + ".authentication.scheme: is required (one of " + new java.util.TreeSet<>(SCHEMES) + ")");
+      problems.add(field + ".authentication.scheme: is required (one of " + new TreeSet<>(SCHEMES) + ")");
     } else if (!SCHEMES.contains(scheme)) {
-      problems.add(field + ".authentication.scheme: '" + auth.scheme() + "' is not one of " + new java.util.TreeSet<>(SCHEMES));
+      problems.add(field + ".authentication.scheme: '" + auth.scheme() + "' is not one of " + new TreeSet<>(SCHEMES));
     } else {
       ctx.put(WebhookAuthContext.SCHEME, scheme);
     }
@@ -150,7 +153,7 @@ public final class BookTranslator {
         problems.add(field + ".authentication.secret_ref.name: '" + auth.secretRef().name()
             + "' must name an instance's credentials Secret: <instance>" + CredentialSecrets.SUFFIX);
       }
-      io.voyager.bdk.model.SecretKeys.problem(auth.secretRef().key())
+      SecretKeys.problem(auth.secretRef().key())
           .ifPresent(p -> problems.add(field + ".authentication.secret_ref.key: " + p));
       ctx.put(WebhookAuthContext.SECRET_NAMESPACE, book.namespace());
       putIfPresent(ctx, WebhookAuthContext.SECRET_NAME, auth.secretRef().name());
@@ -192,7 +195,7 @@ public final class BookTranslator {
     ctx.put(WebhookAuthContext.ROUTED_TO, book.namespace() + "/" + bookName);
     var wake = book.spec().wake();
     if (wake != null) {
-      if (blank(wake.lease()) || !io.voyager.bdk.model.DnsNames.isLabel(wake.lease())) {
+      if (blank(wake.lease()) || !DnsNames.isLabel(wake.lease())) {
         problems.add("spec.wake.lease: '" + wake.lease() + "' is not a Lease name (a DNS label)");
       } else {
         ctx.put(WebhookAuthContext.WAKE_LEASE, book.namespace() + "/" + wake.lease());

@@ -1,5 +1,7 @@
 package io.voyager.bdk.xds.ir;
 
+import java.util.Objects;
+
 /**
  * A {@code delivery: queued} webhook route: after ext_authz, Envoy sends it to the relay's cluster
  * ({@code relayCluster}; null when the gateway has no relay configured — then the route answers 503
@@ -16,6 +18,6 @@ public record QueuedRouteIr(boolean ordered, String relayCluster, String wakeLea
 
   /** This route to {@code cluster} (null: no relay). */
   public QueuedRouteIr toRelay(String cluster) {
-    return java.util.Objects.equals(cluster, relayCluster) ? this : new QueuedRouteIr(ordered, cluster, wakeLease);
+    return Objects.equals(cluster, relayCluster) ? this : new QueuedRouteIr(ordered, cluster, wakeLease);
   }
 }

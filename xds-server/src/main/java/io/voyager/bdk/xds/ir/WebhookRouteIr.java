@@ -1,5 +1,7 @@
 package io.voyager.bdk.xds.ir;
 
+import java.util.Collections;
+import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -13,7 +15,7 @@ public record WebhookRouteIr(
     String path, String clusterName, Provenance source, SortedMap<String, String> authContext, Integer maxBodyBytes,
     QueuedRouteIr queued) {
   public WebhookRouteIr {
-    authContext = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(authContext));
+    authContext = Collections.unmodifiableSortedMap(new TreeMap<>(authContext));
   }
 
   /** A direct route. */
@@ -29,7 +31,7 @@ public record WebhookRouteIr(
 
   /** This route, if queued, sent to {@code relayCluster} (null: no relay on this gateway). */
   public WebhookRouteIr withRelay(String relayCluster) {
-    if (queued == null || java.util.Objects.equals(queued.relayCluster(), relayCluster)) {
+    if (queued == null || Objects.equals(queued.relayCluster(), relayCluster)) {
       return this;
     }
     return new WebhookRouteIr(path, clusterName, source, authContext, maxBodyBytes, queued.toRelay(relayCluster));

@@ -3,6 +3,7 @@ package io.voyager.bdk.xds.nack;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.voyager.bdk.model.Condition;
+import io.voyager.bdk.model.Conditions;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionStatus;
 import io.voyager.bdk.xds.watch.BookStatusLocks;
@@ -91,6 +92,6 @@ public final class AcceptedConditionWriter {
 
   /** {@code conditions} with {@code want} in place of any {@value #CONDITION}; null when nothing changes. Pure. */
   static List<Condition> withCondition(List<Condition> conditions, Condition want) {
-    return io.voyager.bdk.model.Conditions.replaced(conditions, want);
+    return Conditions.replaced(conditions, want);
   }
 }

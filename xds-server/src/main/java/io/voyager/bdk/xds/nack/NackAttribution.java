@@ -3,10 +3,12 @@ package io.voyager.bdk.xds.nack;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.xds.ir.BackendIr;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.ir.WebhookRouteIr;
 import io.voyager.bdk.xds.translate.Translation;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -54,7 +56,7 @@ public final class NackAttribution {
    */
   public record Attribution(Set<BookRef> culprits, boolean byName) {
     public Attribution {
-      culprits = java.util.Collections.unmodifiableSet(new TreeSet<>(culprits));
+      culprits = Collections.unmodifiableSet(new TreeSet<>(culprits));
     }
 
     /** Precise: some book, and only books the error names. */
@@ -124,7 +126,7 @@ public final class NackAttribution {
         add(tokens, "webhook/" + suffix, ref);
         add(tokens, "webhook-method/" + suffix, ref);
         add(tokens, "delivery/" + suffix, ref); // the internal delivery route of a queued binding
-        add(tokens, io.voyager.bdk.model.WebhookRoutes.internalDeliveryPath(
+        add(tokens, WebhookRoutes.internalDeliveryPath(
             route.source().namespace(), route.source().name(), route.source().integration()), ref);
       }
     }

@@ -1,14 +1,17 @@
 package io.voyager.bdk.xds.nack;
 
+import io.voyager.bdk.model.Conditions;
 import io.voyager.bdk.xds.server.XdsAckListener;
 import io.voyager.bdk.xds.translate.PublishedTranslation;
 import io.voyager.bdk.xds.translate.Translation;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
@@ -55,7 +58,7 @@ public final class NackWriteBack implements XdsAckListener, AutoCloseable {
   private final Map<String, Rejection> rejections = new TreeMap<>();
   private volatile Map<String, Set<String>> culpritsByType = Map.of();
   /** Per type URL: "version\nerror" of the last NACK seen, to skip repeats on the stream threads. */
-  private final Map<String, String> lastNack = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, String> lastNack = new ConcurrentHashMap<>();
 
   private record Rejection(String version, Set<NackAttribution.BookRef> books) {}
 
@@ -107,7 +110,7 @@ public final class NackWriteBack implements XdsAckListener, AutoCloseable {
     Set<NackAttribution.BookRef> culprits = attribution.culprits();
     Rejection previous = rejections.get(typeUrl);
     Set<NackAttribution.BookRef> blamed = new TreeSet<>(culprits);
-    if (previous != null && java.util.Objects.equals(previous.version(), rejectedVersion)) {
+    if (previous != null && Objects.equals(previous.version(), rejectedVersion)) {
       blamed.addAll(previous.books());
     }
     rejections.put(typeUrl, new Rejection(rejectedVersion, blamed));
@@ -116,7 +119,7 @@ public final class NackWriteBack implements XdsAckListener, AutoCloseable {
       log.warn("event=nack_unattributed node={} type={} version={}", node, shortType(typeUrl), rejectedVersion);
       return;
     }
-    String message = NackAttribution.conditionMessage(error, io.voyager.bdk.model.Conditions.MAX_MESSAGE);
+    String message = NackAttribution.conditionMessage(error, Conditions.MAX_MESSAGE);
     log.warn("event=nack_attributed node={} type={} version={} books={} unambiguous={} translation_known={}", node,
         shortType(typeUrl), rejectedVersion, culprits, attribution.unambiguous(), rejected.isPresent());
     boolean heldOutChanged = false;

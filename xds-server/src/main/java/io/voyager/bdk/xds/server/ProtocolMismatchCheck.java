@@ -11,6 +11,7 @@ import io.voyager.bdk.xds.version.XdsType;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +79,7 @@ public final class ProtocolMismatchCheck implements DiscoveryServerCallbacks {
       node = new Node(request.getNode().getId(), request.getNode().getCluster());
       sotwStreams.put(streamId, node);
     } else {
-      node = java.util.Objects.requireNonNullElse(sotwStreams.getIfPresent(streamId), new Node("", ""));
+      node = Objects.requireNonNullElse(sotwStreams.getIfPresent(streamId), new Node("", ""));
     }
     String reason;
     if (XdsType.SCOPED_ROUTE_TYPE_URL.equals(request.getTypeUrl())) {

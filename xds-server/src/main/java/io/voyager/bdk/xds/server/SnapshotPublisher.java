@@ -7,9 +7,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import io.voyager.bdk.xds.version.XdsType;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +34,7 @@ public final class SnapshotPublisher {
   private final Set<String> groups = ConcurrentHashMap.newKeySet();
   private final Counter pushes;
   private volatile ContentVersionedSnapshot current;
-  private final java.util.List<Subscriber> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
 
   /** Hears each published snapshot ({@code previous} null for the first), in order, on the publishing thread. */
   @FunctionalInterface
@@ -115,7 +118,7 @@ public final class SnapshotPublisher {
 
   /** The current snapshot's version of the resources of {@code typeUrl}; null before the first snapshot or for an unknown type. */
   public String currentVersion(String typeUrl) {
-    io.voyager.bdk.xds.version.XdsType type = io.voyager.bdk.xds.version.XdsType.ofTypeUrl(typeUrl);
+    XdsType type = XdsType.ofTypeUrl(typeUrl);
     return type == null ? null : current().map(s -> s.version(type)).orElse(null);
   }
 }

@@ -9,9 +9,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -54,7 +57,7 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
    */
   private final ThreadLocal<RejectedResponse> rejectedByCurrentRequest = new ThreadLocal<>();
   /** Resource names the request on this thread names that the previous request of its type on its stream did not. */
-  private final ThreadLocal<java.util.Set<String>> subscribedByCurrentRequest = new ThreadLocal<>();
+  private final ThreadLocal<Set<String>> subscribedByCurrentRequest = new ThreadLocal<>();
   private final MeterRegistry registry;
   private final Consumer<String> onNodeGroup;
   private final XdsAckListener acks;
@@ -98,7 +101,7 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
     String sentVersion = "";
     String lastNonce = "";
     /** The names of the last request of this type on the stream (a subscription, whatever it answered). */
-    java.util.Set<String> subscribed = java.util.Set.of();
+    Set<String> subscribed = Set.of();
     /** Resource names of the request the latest response answered (not a copy). */
     List<String> lastRequestedNames = List.of();
     /** The response Envoy NACKed last on this stream, until it ACKs something. */
@@ -120,8 +123,8 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
     }
     TypeState type = stream.types.computeIfAbsent(request.getTypeUrl(), t -> new TypeState());
     synchronized (type) {
-      java.util.Set<String> names = java.util.Set.copyOf(request.getResourceNamesList());
-      java.util.Set<String> added = new java.util.HashSet<>(names);
+      Set<String> names = Set.copyOf(request.getResourceNamesList());
+      Set<String> added = new HashSet<>(names);
       added.removeAll(type.subscribed);
       type.subscribed = names;
       subscribedByCurrentRequest.set(added);
@@ -161,8 +164,8 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
    * For {@link NackHoldingConfigWatcher}: the rejected response the request on this thread answers
    * (its NACK, or a later request on its nonce that does not ACK it), until Envoy ACKs a response.
    */
-  public java.util.Optional<RejectedResponse> rejectedResponseOfCurrentRequest() {
-    return java.util.Optional.ofNullable(rejectedByCurrentRequest.get());
+  public Optional<RejectedResponse> rejectedResponseOfCurrentRequest() {
+    return Optional.ofNullable(rejectedByCurrentRequest.get());
   }
 
   /**
@@ -170,9 +173,9 @@ public final class SyncTracker implements DiscoveryServerCallbacks {
    * this thread subscribes to that the previous request of its type on its stream did not (all of
    * them on a type's first request); empty for a request no callback saw.
    */
-  public java.util.Set<String> newlySubscribedOfCurrentRequest() {
-    java.util.Set<String> added = subscribedByCurrentRequest.get();
-    return added == null ? java.util.Set.of() : added;
+  public Set<String> newlySubscribedOfCurrentRequest() {
+    Set<String> added = subscribedByCurrentRequest.get();
+    return added == null ? Set.of() : added;
   }
 
   @Override

@@ -1,5 +1,7 @@
 package io.voyager.bdk.xds.server;
 
+import java.util.List;
+
 /**
  * Learns what Envoys did with responses, per resource type: a NACK (the version refused and
  * Envoy's error) or an ACK. Called on gRPC threads: implementations must return quickly.
@@ -14,7 +16,7 @@ public interface XdsAckListener {
    * as for wildcard CDS/LDS). A type's version covers all its resources, so Envoy may ACK a
    * version for some names and NACK the same version for more: only these names were taken.
    */
-  default void onAck(String node, String typeUrl, String version, java.util.List<String> resourceNames) {
+  default void onAck(String node, String typeUrl, String version, List<String> resourceNames) {
     onAck(node, typeUrl, version);
   }
 

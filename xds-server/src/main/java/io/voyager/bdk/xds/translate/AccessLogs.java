@@ -20,7 +20,9 @@ import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.CommonGrpcAccessLog
 import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
 import io.voyager.bdk.model.WebhookAuthContext;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -52,7 +54,7 @@ final class AccessLogs {
     fields.put("route", "%ROUTE_NAME%");
     fields.put("upstream_cluster", "%UPSTREAM_CLUSTER%");
     fields.put("webhook_id", "%RESP(X-BDK-WEBHOOK-ID)%");
-    FIELDS = java.util.Collections.unmodifiableMap(fields);
+    FIELDS = Collections.unmodifiableMap(fields);
   }
 
   static AccessLog stdoutJson() {
@@ -72,7 +74,7 @@ final class AccessLogs {
   /** The gRPC access log's name in Envoy's stats and ext-authz's logs. */
   static final String REPLAY_RELEASE_LOG = "bdk_replay_release";
   /** Response flags of a request that did not get an answer from its upstream. */
-  static final java.util.List<String> UPSTREAM_FAILURE_FLAGS = java.util.List.of("UF", "UH", "URX", "UT", "UC", "UO", "NR", "UMSDR");
+  static final List<String> UPSTREAM_FAILURE_FLAGS = List.of("UF", "UH", "URX", "UT", "UC", "UO", "NR", "UMSDR");
 
   /**
    * The delivery-failure log: for a webhook ext-authz allowed (it carries

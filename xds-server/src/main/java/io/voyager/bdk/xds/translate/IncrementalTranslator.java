@@ -31,6 +31,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * {@link GatewayTranslator} with memory. It keeps, across translations, each book's translation
@@ -252,7 +253,7 @@ public final class IncrementalTranslator {
    * the current webhook backends' — as XdsTranslator lays them out; only while no shared backend
    * changed.
    */
-  private <T> List<T> webhookListOf(List<T> previous, java.util.function.Function<CachedBackend, T> part) {
+  private <T> List<T> webhookListOf(List<T> previous, Function<CachedBackend, T> part) {
     int shared = output.endpoints().size() - outputWebhookBackends;
     int tail = previous.size() - shared - outputWebhookBackends;
     List<T> webhook = webhookBackends.mapped(part);

@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.Mutations;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.voyager.bdk.model.TranscodingHeaders;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Envoy's native {@code header_mutation} filter as the library REST routes use it: on the way back,
@@ -26,8 +27,8 @@ final class LibraryResponseHeaders {
       List.of("grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding", "grpc-accept-encoding");
 
   /** Every header removed from a library REST response. */
-  static final List<String> REMOVED = java.util.stream.Stream
-      .concat(GRPC_ONLY_HEADERS.stream(), java.util.stream.Stream.of(TranscodingHeaders.HTTP_STATUS))
+  static final List<String> REMOVED = Stream
+      .concat(GRPC_ONLY_HEADERS.stream(), Stream.of(TranscodingHeaders.HTTP_STATUS))
       .toList();
 
   static final Any PER_ROUTE = Anys.pack(HeaderMutationPerRoute.newBuilder()

@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The Envoy resources of one snapshot; every EDS cluster has its load assignment here, every SDS
@@ -23,7 +24,7 @@ public record XdsResources(
     List<ScopedRouteConfiguration> scopedRoutes,
     ClusterDelivery clusterDelivery) {
   public XdsResources {
-    java.util.Objects.requireNonNull(clusterDelivery, "clusterDelivery");
+    Objects.requireNonNull(clusterDelivery, "clusterDelivery");
     scopedRoutes = List.copyOf(scopedRoutes);
     listeners = List.copyOf(listeners);
     routes = List.copyOf(routes);

@@ -32,6 +32,7 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.BufferSettings;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.CheckSettings;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
+import io.voyager.bdk.model.BookWake;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
@@ -42,6 +43,7 @@ import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
 import io.envoyproxy.envoy.type.v3.StatusCode;
+import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.transcoder.TranscoderConfig;
 import io.voyager.bdk.transcoder.TranscoderSettings;
 import io.voyager.bdk.xds.ir.AuthIr;
@@ -51,8 +53,12 @@ import io.voyager.bdk.xds.ir.HostPort;
 import io.voyager.bdk.xds.ir.Provenance;
 import io.voyager.bdk.xds.ir.WebhookRouteIr;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -185,7 +191,7 @@ public final class XdsTranslator {
   public XdsTranslator(TranscoderSettings transcoderSettings, RouteLayout layout, boolean onDemandScopes,
       BookClusters bookClusters) {
     this.transcoderSettings = transcoderSettings;
-    this.layout = java.util.Objects.requireNonNull(layout, "layout");
+    this.layout = Objects.requireNonNull(layout, "layout");
     this.onDemandScopes = onDemandScopes && layout == RouteLayout.SCOPED;
     this.onDemandClusters = bookClusters == BookClusters.ON_DEMAND && layout == RouteLayout.SCOPED;
     this.transcoder = Anys.pack(TranscoderConfig.bookLibrary(transcoderSettings));
@@ -343,7 +349,7 @@ public final class XdsTranslator {
     if (!onDemandClusters) {
       return ClusterDelivery.ALL_EAGER;
     }
-    java.util.Set<String> eager = new java.util.HashSet<>();
+    Set<String> eager = new HashSet<>();
     eager.add(ir.library().clusterName());
     eager.add(ir.extAuthz().clusterName());
     if (ir.relay() != null) {
@@ -660,10 +666,10 @@ public final class XdsTranslator {
       built.setRoute(RouteAction.newBuilder().setCluster(route.queued().relayCluster()).setTimeout(seconds(30))
               .addRateLimits(ClientRateLimitFilter.WEBHOOK_ROUTE_LIMIT))
           .addRequestHeadersToAdd(InternalDeliveryRoutes.overwrite(
-              io.voyager.bdk.model.WebhookDelivery.HEADER_ORDERED, Boolean.toString(route.queued().ordered())));
+              WebhookDelivery.HEADER_ORDERED, Boolean.toString(route.queued().ordered())));
       if (route.queued().wakeLease() != null) {
         built.addRequestHeadersToAdd(InternalDeliveryRoutes.overwrite(
-            io.voyager.bdk.model.BookWake.HEADER_WAKE_LEASE, route.queued().wakeLease()));
+            BookWake.HEADER_WAKE_LEASE, route.queued().wakeLease()));
       }
     } else {
       // Queued, but this gateway has no relay: refuse rather than deliver synchronously what the
@@ -757,8 +763,8 @@ public final class XdsTranslator {
    * manager, so each checks unless the route turns it off ({@link #FILTER_OFF},
    * {@link #EXT_AUTHZ_SKIPPED}). Exposed for tests.
    */
-  static java.util.Set<String> extAuthzChecking(Route route) throws com.google.protobuf.InvalidProtocolBufferException {
-    java.util.Set<String> checking = new java.util.TreeSet<>();
+  static Set<String> extAuthzChecking(Route route) throws com.google.protobuf.InvalidProtocolBufferException {
+    Set<String> checking = new TreeSet<>();
     for (String filter : List.of(EXT_AUTHZ_FILTER, EXT_AUTHZ_WAKE_FILTER)) {
       Any config = route.getTypedPerFilterConfigOrDefault(filter, null);
       boolean off = config != null && (config.equals(FILTER_OFF)

@@ -9,11 +9,17 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.voyager.bdk.xds.translate.ClusterDelivery;
 import io.voyager.bdk.xds.translate.XdsResources;
 import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
+import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A v3 snapshot whose resource versions and type versions come from content
@@ -24,7 +30,7 @@ import java.util.Map;
  * nothing of the key.
  */
 public final class ContentVersionedSnapshot extends Snapshot {
-  private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+  private static final AtomicLong IDS = new AtomicLong();
 
   private final long id = IDS.incrementAndGet();
   /** The id of the snapshot {@link #changes} are relative to (0: none, every resource is new). */
@@ -38,7 +44,7 @@ public final class ContentVersionedSnapshot extends Snapshot {
   private final VersionedResources<ScopedRouteConfiguration> scopedRoutes;
   private final Map<XdsType, TypeChanges> changes = new EnumMap<>(XdsType.class);
   /** Which clusters go only to an Envoy that subscribed to them by name. */
-  private final io.voyager.bdk.xds.translate.ClusterDelivery clusterDelivery;
+  private final ClusterDelivery clusterDelivery;
   private final String summaryVersion;
 
   /** What differs in one type from the base snapshot: names new or changed, names gone (each sorted). */
@@ -91,7 +97,7 @@ public final class ContentVersionedSnapshot extends Snapshot {
   }
 
   /** Which clusters this snapshot serves by name only. */
-  public io.voyager.bdk.xds.translate.ClusterDelivery clusterDelivery() {
+  public ClusterDelivery clusterDelivery() {
     return clusterDelivery;
   }
 
@@ -131,17 +137,17 @@ public final class ContentVersionedSnapshot extends Snapshot {
   }
 
   /** The route scopes (SRDS) of the scoped route layout by name; none in the single layout. */
-  public java.util.Map<String, ScopedRouteConfiguration> scopedRoutes() {
+  public Map<String, ScopedRouteConfiguration> scopedRoutes() {
     return scopedRoutes.resources();
   }
 
   /** The versioned resources of {@code type}, by name. */
   @SuppressWarnings("unchecked")
-  public java.util.Map<String, VersionedResource<?>> resources(XdsType type) {
+  public Map<String, VersionedResource<?>> resources(XdsType type) {
     if (type == XdsType.SCOPED_ROUTE) {
-      return (java.util.Map<String, VersionedResource<?>>) (java.util.Map<String, ?>) scopedRoutes.versionedResources();
+      return (Map<String, VersionedResource<?>>) (Map<String, ?>) scopedRoutes.versionedResources();
     }
-    return (java.util.Map<String, VersionedResource<?>>) versionedResources(type.controlPlaneType());
+    return (Map<String, VersionedResource<?>>) versionedResources(type.controlPlaneType());
   }
 
   /** The version of the resources of {@code type}. */
@@ -155,7 +161,7 @@ public final class ContentVersionedSnapshot extends Snapshot {
    */
   @Override
   @SuppressWarnings({"rawtypes", "unchecked"})
-  public java.util.Map versionedResources(io.envoyproxy.controlplane.cache.Resources.ResourceType type) {
+  public Map versionedResources(io.envoyproxy.controlplane.cache.Resources.ResourceType type) {
     return super.versionedResources(type);
   }
 
@@ -181,10 +187,10 @@ public final class ContentVersionedSnapshot extends Snapshot {
 
   /** True if the clusters, load assignments, scopes and route configurations that changed are consistent. */
   private boolean changesConsistent(ContentVersionedSnapshot previous) {
-    java.util.Set<String> touched = new java.util.HashSet<>();
+    Set<String> touched = new HashSet<>();
     for (List<String> names : List.of(changes(XdsType.CLUSTER).changed(), changes(XdsType.CLUSTER).removed())) {
       for (String name : names) {
-        for (Cluster c : java.util.Arrays.asList(previous.clusters.resources().get(name), clusters.resources().get(name))) {
+        for (Cluster c : Arrays.asList(previous.clusters.resources().get(name), clusters.resources().get(name))) {
           if (c != null && c.getType() == Cluster.DiscoveryType.EDS && !c.getEdsClusterConfig().getServiceName().isEmpty()) {
             return false;
           }
@@ -208,7 +214,7 @@ public final class ContentVersionedSnapshot extends Snapshot {
     }
     List<String> removedRoutes = changes(XdsType.ROUTE).removed();
     if (!removedRoutes.isEmpty()) {
-      java.util.Set<String> gone = new java.util.HashSet<>(removedRoutes);
+      Set<String> gone = new HashSet<>(removedRoutes);
       for (ScopedRouteConfiguration scope : scopedRoutes.resources().values()) {
         if (gone.contains(scope.getRouteConfigurationName())) {
           return false;
@@ -225,15 +231,15 @@ public final class ContentVersionedSnapshot extends Snapshot {
    */
   @Override
   public void ensureConsistent() throws io.envoyproxy.controlplane.cache.SnapshotConsistencyException {
-    java.util.Set<String> edsClusters = new java.util.TreeSet<>();
+    Set<String> edsClusters = new TreeSet<>();
     for (Cluster c : clusters.resources().values()) {
       if (c.getType() == Cluster.DiscoveryType.EDS) {
         edsClusters.add(c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName() : c.getEdsClusterConfig().getServiceName());
       }
     }
-    if (!edsClusters.equals(new java.util.TreeSet<>(endpoints.resources().keySet()))) {
+    if (!edsClusters.equals(new TreeSet<>(endpoints.resources().keySet()))) {
       throw new io.envoyproxy.controlplane.cache.SnapshotConsistencyException(
-          "EDS clusters " + edsClusters + " != load assignments " + new java.util.TreeSet<>(endpoints.resources().keySet()));
+          "EDS clusters " + edsClusters + " != load assignments " + new TreeSet<>(endpoints.resources().keySet()));
     }
     for (var scope : scopedRoutes().values()) {
       if (!routes.resources().containsKey(scope.getRouteConfigurationName())) {

@@ -16,6 +16,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.function.Function;
 
 /**
  * Versions derived from content, never from {@code hashCode()} (which differs between JVMs): same
@@ -76,7 +77,7 @@ public final class ContentVersions {
    * must not be updated from inside its own mapping function. Computing twice under a race is
    * harmless: the digest is a pure function of the message.
    */
-  private static <T extends Message> Digest remembered(T message, java.util.function.Function<T, byte[]> compute) {
+  private static <T extends Message> Digest remembered(T message, Function<T, byte[]> compute) {
     Digest digest = DIGESTS.getIfPresent(message);
     if (digest == null) {
       digest = Digest.of(compute.apply(message));

@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -96,8 +97,8 @@ final class PersistentSortedMap<V> extends AbstractMap<String, V> {
 
   /** This map with {@code key} mapped to {@code value} (added or replaced). */
   PersistentSortedMap<V> with(String key, V value) {
-    java.util.Objects.requireNonNull(key, "key");
-    java.util.Objects.requireNonNull(value, "value");
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(value, "value");
     Node<V> existing = find(key);
     Node<V> next = existing != null
         ? replace(root, key, value)

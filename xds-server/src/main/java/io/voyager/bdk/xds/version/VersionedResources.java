@@ -4,6 +4,8 @@ import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.ResourceVersionResolver;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.cache.VersionedResource;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -134,7 +136,7 @@ public final class VersionedResources<T extends Message> extends SnapshotResourc
   }
 
   /** The messages of a name → versioned resource map, as a read-only view. */
-  private static final class ResourceView<T extends Message> extends java.util.AbstractMap<String, T> {
+  private static final class ResourceView<T extends Message> extends AbstractMap<String, T> {
     private final Map<String, VersionedResource<T>> byName;
 
     ResourceView(Map<String, VersionedResource<T>> byName) {
@@ -164,7 +166,7 @@ public final class VersionedResources<T extends Message> extends SnapshotResourc
 
     @Override
     public Set<Entry<String, T>> entrySet() {
-      return new java.util.AbstractSet<>() {
+      return new AbstractSet<>() {
         @Override
         public java.util.Iterator<Entry<String, T>> iterator() {
           java.util.Iterator<Entry<String, VersionedResource<T>>> entries = byName.entrySet().iterator();

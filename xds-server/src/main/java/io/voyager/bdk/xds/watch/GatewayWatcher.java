@@ -41,6 +41,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
@@ -86,7 +87,7 @@ public final class GatewayWatcher implements AutoCloseable {
   /** New books held out until their first endpoints (rebuild thread only). */
   private final FirstEndpointsGate firstEndpoints;
   /** The rebuild that lets the earliest waiting book through when its grace ends. */
-  private java.util.concurrent.ScheduledFuture<?> graceRebuild;
+  private ScheduledFuture<?> graceRebuild;
   /** Which translation produced each recently served version, to tie a NACK to exact inputs. */
   private final TranslationHistory served = new TranslationHistory(SERVED_TRANSLATIONS_KEPT);
   private SharedIndexInformer<ExternalBookDefinition> books;

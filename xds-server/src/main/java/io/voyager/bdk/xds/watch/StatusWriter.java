@@ -3,6 +3,7 @@ package io.voyager.bdk.xds.watch;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.voyager.bdk.model.Condition;
+import io.voyager.bdk.model.Conditions;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionStatus;
 import io.voyager.bdk.model.WebhookEndpoint;
@@ -158,7 +159,7 @@ public final class StatusWriter implements StatusWriteQueue.Writer {
     List<Condition> conditions = status == null || status.conditions() == null ? List.of() : status.conditions();
     Condition want = condition(translation, current.getMetadata().getGeneration(), Instant.now().toString());
     List<WebhookEndpoint> wantWebhooks = webhooks(translation);
-    List<Condition> replaced = io.voyager.bdk.model.Conditions.replaced(conditions, want);
+    List<Condition> replaced = Conditions.replaced(conditions, want);
     if (have.equals(wantWebhooks) && replaced == null) {
       return null;
     }

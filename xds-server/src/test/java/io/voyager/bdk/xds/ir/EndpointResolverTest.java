@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.EndpointSliceView.Port;
 import io.voyager.bdk.xds.model.PortSelector;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,7 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class EndpointResolverTest {
   static EndpointSliceView slice(String name, List<Port> ports, String... ips) {
     return new EndpointSliceView("customer-a", name, "acme", ports,
-        java.util.Arrays.stream(ips).map(ip -> ready(ip)).toList());
+        Arrays.stream(ips).map(ip -> ready(ip)).toList());
   }
 
   @ParameterizedTest

@@ -6,6 +6,7 @@ import static io.voyager.bdk.xds.Fixtures.slice;
 import static io.voyager.bdk.xds.Fixtures.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
@@ -17,6 +18,7 @@ import io.voyager.bdk.xds.translate.XdsTranslator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -100,7 +102,7 @@ class NackAttributionTest {
 
     writeBack.onNack("envoy-1", cds, "v2", "cluster k8s/customer-a/acme/8080: refused");
     assertThat(writes).containsExactly("customer-a/acme=cluster k8s/customer-a/acme/8080: refused");
-    assertThat(writeBack.culprits()).containsEntry("Cluster", java.util.Set.of("customer-a/acme"));
+    assertThat(writeBack.culprits()).containsEntry("Cluster", Set.of("customer-a/acme"));
 
     writeBack.onAck("envoy-2", cds, "v2"); // another Envoy acking the rejected version clears nothing
     writeBack.onAck("envoy-1", "type.googleapis.com/envoy.config.listener.v3.Listener", "l3");
@@ -125,9 +127,9 @@ class NackAttributionTest {
 
   @Test
   void acceptedConditionReplacesOnlyItsOwnTypeAndKeepsTheTransitionTimeWhenStatusIsUnchanged() {
-    var routed = new io.voyager.bdk.model.Condition("WebhooksRouted", "True", "Routed", "ok", "t0", 1L);
+    var routed = new Condition("WebhooksRouted", "True", "Routed", "ok", "t0", 1L);
     var rejected = AcceptedConditionWriter.rejected("bad", 1L, "t1");
-    List<io.voyager.bdk.model.Condition> once = AcceptedConditionWriter.withCondition(List.of(routed), rejected);
+    List<Condition> once = AcceptedConditionWriter.withCondition(List.of(routed), rejected);
     assertThat(once).containsExactly(routed, rejected);
     assertThat(AcceptedConditionWriter.withCondition(once, AcceptedConditionWriter.rejected("bad", 1L, "t2"))).isNull();
     var worse = AcceptedConditionWriter.withCondition(once, AcceptedConditionWriter.rejected("worse", 1L, "t3"));
@@ -146,7 +148,7 @@ class NackAttributionTest {
         new DirectExecutor());
     writeBack.onNack("envoy-1", "type.googleapis.com/envoy.config.listener.v3.Listener", "l2", "cannot bind");
     assertThat(writes).isEmpty();
-    assertThat(writeBack.culprits()).containsEntry("Listener", java.util.Set.of());
+    assertThat(writeBack.culprits()).containsEntry("Listener", Set.of());
   }
 
   /** Runs tasks on the calling thread. */

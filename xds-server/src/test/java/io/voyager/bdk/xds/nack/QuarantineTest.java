@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.Message;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.voyager.bdk.model.Conditions;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.xds.ir.BookTranslation;
@@ -263,7 +264,7 @@ class QuarantineTest {
     NackWriteBack writeBack = writeBack();
     serve();
     writeBack.onNack("envoy-1", EDS, "forgotten-version", ACME_PORT_NACK);
-    assertThat(writes).containsExactly("customer-a/acme=" + NackAttribution.conditionMessage(ACME_PORT_NACK, io.voyager.bdk.model.Conditions.MAX_MESSAGE));
+    assertThat(writes).containsExactly("customer-a/acme=" + NackAttribution.conditionMessage(ACME_PORT_NACK, Conditions.MAX_MESSAGE));
     assertThat(quarantine.size()).as("the inputs behind that version are unknown").isZero();
   }
 

@@ -28,11 +28,14 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.support.tls.PeerIdentity;
+import io.voyager.bdk.xds.translate.ClusterDelivery;
 import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import io.voyager.bdk.xds.version.XdsType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +56,7 @@ class DeltaAdsTest {
   static final String LDS = Resources.V3.LISTENER_TYPE_URL;
   static final String RDS = Resources.V3.ROUTE_TYPE_URL;
   static final String SDS = Resources.V3.SECRET_TYPE_URL;
-  static final String SRDS = io.voyager.bdk.xds.version.XdsType.SCOPED_ROUTE_TYPE_URL;
+  static final String SRDS = XdsType.SCOPED_ROUTE_TYPE_URL;
 
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   final SnapshotPublisher publisher = new SnapshotPublisher("bdk-gateway", registry);
@@ -637,7 +640,7 @@ class DeltaAdsTest {
 
   private String version(String typeUrl, String name) {
     ContentVersionedSnapshot s = publisher.current().orElseThrow();
-    return SnapshotChanges.resources(s, io.voyager.bdk.xds.version.XdsType.ofTypeUrl(typeUrl)).get(name).version();
+    return SnapshotChanges.resources(s, XdsType.ofTypeUrl(typeUrl)).get(name).version();
   }
 
   private SyncTracker.TypeSync sync(String type) {
@@ -680,7 +683,7 @@ class DeltaAdsTest {
   static XdsResources onDemand(XdsResources resources, String... eager) {
     return new XdsResources(resources.listeners(), resources.routes(), resources.clusters(), resources.endpoints(),
         resources.secrets(), resources.scopedRoutes(),
-        new io.voyager.bdk.xds.translate.ClusterDelivery(true, java.util.Set.of(eager)));
+        new ClusterDelivery(true, Set.of(eager)));
   }
 
   /** {@code resources} with every cluster's connect timeout {@code seconds} (new content, new versions). */

@@ -24,6 +24,7 @@ import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -181,7 +182,7 @@ class EdgeTranslationTest {
   @Test
   void ourServicesAreReachedWithMutualTlsVerifyingTheirNamesAndBooksWithout() throws Exception {
     Translation t = translate(SETTINGS, USABLE);
-    Map<String, Cluster> clusters = new java.util.HashMap<>();
+    Map<String, Cluster> clusters = new HashMap<>();
     t.resources().clusters().forEach(c -> clusters.put(c.getName(), c));
     UpstreamTlsContext library = clusters.get("k8s/bdk/book-library/grpc").getTransportSocket().getTypedConfig()
         .unpack(UpstreamTlsContext.class);

@@ -17,8 +17,10 @@ import io.envoyproxy.envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJ
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
+import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.xds.Fixtures;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
@@ -26,6 +28,8 @@ import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.ServiceKey;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,9 +45,9 @@ class GatewayTranslatorTest {
       new ServiceKey("bdk", "ext-authz"), List.of(slice("bdk", "ext-authz", "grpc", 18010, ready("127.0.0.1"))));
 
   static GatewayInput input(List<BookSource> books, Map<ServiceKey, List<EndpointSliceView>> extra) {
-    Map<ServiceKey, List<EndpointSliceView>> all = new java.util.HashMap<>(CORE_SLICES);
+    Map<ServiceKey, List<EndpointSliceView>> all = new HashMap<>(CORE_SLICES);
     all.putAll(extra);
-    return new GatewayInput(SETTINGS, books, all).withJwks(io.voyager.bdk.xds.Fixtures.JWKS);
+    return new GatewayInput(SETTINGS, books, all).withJwks(Fixtures.JWKS);
   }
 
   static RouteConfiguration routes(Translation t) {
@@ -227,14 +231,14 @@ class GatewayTranslatorTest {
     var tooTolerant = new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null,
         new ExternalBookDefinitionSpec.Authentication("signature", "github",
             new ExternalBookDefinitionSpec.SecretRef("caps-credentials", "github"), 7200, null),
-        new io.voyager.bdk.model.RateLimit(1000.0, 0), 100);
+        new RateLimit(1000.0, 0), 100);
     var otherSecret = new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null,
         new ExternalBookDefinitionSpec.Authentication("signature", "github",
             new ExternalBookDefinitionSpec.SecretRef("tailscale-state", "github"), null, null), null);
     var infiniteRate = new ExternalBookDefinitionSpec.ExternalIntegration("github", "webhook", null,
         new ExternalBookDefinitionSpec.Authentication("signature", "github",
             new ExternalBookDefinitionSpec.SecretRef("inf-credentials", "github"), null, null),
-        new io.voyager.bdk.model.RateLimit(Double.POSITIVE_INFINITY, 5));
+        new RateLimit(Double.POSITIVE_INFINITY, 5));
     Translation t = translator.translate(input(List.of(
         book("customer-a", "caps", tooTolerant),
         book("customer-a", "other", otherSecret),
@@ -243,7 +247,7 @@ class GatewayTranslatorTest {
     assertThat(route(t, "webhook/customer-b/good/stripe")).isPresent();
     assertThat(routes(t).getVirtualHosts(0).getRoutesList()).extracting(Route::getName)
         .noneMatch(n -> n.contains("caps") || n.contains("other") || n.contains("inf"));
-    Map<String, String> reasons = new java.util.HashMap<>();
+    Map<String, String> reasons = new HashMap<>();
     t.books().stream().filter(b -> b instanceof BookTranslation.Rejected).map(b -> (BookTranslation.Rejected) b)
         .forEach(r -> reasons.put(r.name(), r.reason()));
     assertThat(reasons.get("caps")).isEqualTo(String.join("; ",
@@ -280,7 +284,7 @@ class GatewayTranslatorTest {
 
     // A gateway run with a lower --max-request-bytes caps every route's limit at its own.
     GatewaySettings lower = new GatewaySettings("127.0.0.1", 8080, SETTINGS.library(), SETTINGS.extAuthz(), 2048, SETTINGS.transcoder(), SETTINGS.jwt());
-    Map<ServiceKey, List<EndpointSliceView>> slices = new java.util.HashMap<>(CORE_SLICES);
+    Map<ServiceKey, List<EndpointSliceView>> slices = new HashMap<>(CORE_SLICES);
     Translation capped = translator.translate(new GatewayInput(lower, List.of(book("customer-a", "limits", small)), slices));
     assertThat(checkSettings(route(capped, "webhook/customer-a/limits/small").orElseThrow()).hasWithRequestBody()).isFalse();
   }
@@ -500,7 +504,7 @@ class GatewayTranslatorTest {
   @Test
   void incrementalTranslationEqualsTheFullOneAndRetranslatesOnlyChangedBooks() {
     IncrementalTranslator incremental = new IncrementalTranslator(XDS);
-    List<BookSource> books = new java.util.ArrayList<>();
+    List<BookSource> books = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       books.add(book("customer-" + i, "book", webhook("github", "github")));
     }

@@ -8,18 +8,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
+import io.voyager.bdk.xds.Fixtures;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
+import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.InputChanges;
+import io.voyager.bdk.xds.model.JwksDocument;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import io.voyager.bdk.xds.version.XdsType;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,8 +46,8 @@ class IncrementalEqualsFullPropertyTest {
   final List<BookSource> books = new ArrayList<>();
   final Map<ServiceKey, List<EndpointSliceView>> slices = new HashMap<>();
   final Map<String, String> heldOut = new HashMap<>();
-  final java.util.Set<String> changedBooks = new java.util.HashSet<>();
-  final java.util.Set<ServiceKey> changedServices = new java.util.HashSet<>();
+  final Set<String> changedBooks = new HashSet<>();
+  final Set<ServiceKey> changedServices = new HashSet<>();
   int next;
   String relayAddress = "10.0.0.9";
 
@@ -50,7 +55,7 @@ class IncrementalEqualsFullPropertyTest {
   @ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource({"SINGLE,false", "SCOPED,false", "SINGLE,true", "SCOPED,true"})
   void incrementalTranslationsAndSnapshotsEqualFromScratchOnes(RouteLayout layout, boolean queued) {
-    io.voyager.bdk.xds.model.GatewaySettings settings = queued
+    GatewaySettings settings = queued
         ? GatewayTranslatorTest.SETTINGS.withQueuedDelivery(QueuedDeliveryTranslationTest.QUEUED) : GatewayTranslatorTest.SETTINGS;
     XdsTranslator xds = new XdsTranslator(settings.transcoder(), layout);
     for (long seed : new long[] {1, 42}) {
@@ -94,7 +99,7 @@ class IncrementalEqualsFullPropertyTest {
         }
         all.putAll(slices);
         GatewayInput input = new GatewayInput(settings, books, all, heldOut)
-            .withJwks(jwksRead ? io.voyager.bdk.xds.Fixtures.JWKS : io.voyager.bdk.xds.model.JwksDocument.NOT_READ);
+            .withJwks(jwksRead ? Fixtures.JWKS : JwksDocument.NOT_READ);
         Translation fromScratch = full.translate(input);
         Translation translated = incremental.translate(input);
         String at = "seed " + seed + " step " + step;

@@ -16,6 +16,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ResponseMapper;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import io.voyager.bdk.support.auth.DevIssuer;
 import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.xds.Fixtures;
 import io.voyager.bdk.xds.admin.SnapshotJson;
@@ -27,6 +28,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -240,7 +242,7 @@ class LibraryAuthTranslationTest {
   void theKeysAreTheOnlyThingThatChangesWhenTheJwksRotates() {
     Translation before = translate(SETTINGS, Fixtures.JWKS);
     JwksDocument rotated = JwksDocument.parse("test",
-        io.voyager.bdk.support.auth.DevIssuer.generate("bdk-local", "bdk-library").publicJwks());
+        DevIssuer.generate("bdk-local", "bdk-library").publicJwks());
     Translation after = translate(SETTINGS, rotated);
 
     assertThat(after.resources().listeners()).isNotEqualTo(before.resources().listeners());
@@ -267,7 +269,7 @@ class LibraryAuthTranslationTest {
     assertThat(remote).contains("UpstreamTlsContext").contains("\"sni\": \"id.example.com\"");
   }
 
-  static java.util.Optional<Route> route(Translation t, String name) {
+  static Optional<Route> route(Translation t, String name) {
     return GatewayTranslatorTest.route(t, name);
   }
 }

@@ -15,9 +15,13 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import io.voyager.bdk.model.BookWake;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec;
+import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.xds.Fixtures;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EdgeSettings;
@@ -55,7 +59,7 @@ class QueuedDeliveryTranslationTest {
   static GatewayInput input(GatewaySettings settings, BookSource... books) {
     Map<ServiceKey, List<EndpointSliceView>> slices = new HashMap<>(GatewayTranslatorTest.CORE_SLICES);
     slices.put(new ServiceKey("bdk", "webhook-relay"), List.of(slice("bdk", "webhook-relay", "http", 18040, ready("10.0.0.9"))));
-    return new GatewayInput(settings, List.of(books), slices).withJwks(io.voyager.bdk.xds.Fixtures.JWKS);
+    return new GatewayInput(settings, List.of(books), slices).withJwks(Fixtures.JWKS);
   }
 
   static Route route(RouteConfiguration config, String name) {
@@ -102,24 +106,24 @@ class QueuedDeliveryTranslationTest {
   @Test
   void aQueuedBindingOfABookThatSleepsIsNotHeldByExtAuthzAndCarriesItsWakeLeaseToTheRelay() throws Exception {
     BookSource sleeper = book("customer-a", "sleeper", queued("github", null), webhook("zendesk", "zendesk"));
-    sleeper = new BookSource(sleeper.namespace(), sleeper.name(), new io.voyager.bdk.model.ExternalBookDefinitionSpec(
+    sleeper = new BookSource(sleeper.namespace(), sleeper.name(), new ExternalBookDefinitionSpec(
         sleeper.spec().bookType(), sleeper.spec().version(), sleeper.spec().externalIntegrations(), null, null, null, null,
-        null, new io.voyager.bdk.model.ExternalBookDefinitionSpec.Wake("sleeper-wake")));
+        null, new ExternalBookDefinitionSpec.Wake("sleeper-wake")));
     RouteConfiguration publicRoutes = routeConfig(translator.translate(input(SETTINGS, sleeper)), XdsTranslator.ROUTE_CONFIG_NAME);
 
     Route queuedRoute = route(publicRoutes, "webhook/customer-a/sleeper/github");
     assertThat(queuedRoute.getRoute().getCluster()).isEqualTo("k8s/bdk/webhook-relay/http");
     assertThat(XdsTranslator.extAuthzChecking(queuedRoute)).as("answered at once: the relay holds the message, not the sender")
         .containsExactly("envoy.filters.http.ext_authz");
-    assertThat(XdsTranslator.contextExtensions(queuedRoute)).doesNotContainKey(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE);
+    assertThat(XdsTranslator.contextExtensions(queuedRoute)).doesNotContainKey(WebhookAuthContext.WAKE_LEASE);
     assertThat(headers(queuedRoute.getRequestHeadersToAddList()))
-        .containsEntry(io.voyager.bdk.model.BookWake.HEADER_WAKE_LEASE, "customer-a/sleeper-wake")
+        .containsEntry(BookWake.HEADER_WAKE_LEASE, "customer-a/sleeper-wake")
         .containsEntry("x-bdk-ordered", "false");
 
     Route directRoute = route(publicRoutes, "webhook/customer-a/sleeper/zendesk");
     assertThat(XdsTranslator.extAuthzChecking(directRoute)).containsExactly("bdk.filters.http.ext_authz_wake");
     assertThat(XdsTranslator.contextExtensions(directRoute))
-        .containsEntry(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE, "customer-a/sleeper-wake");
+        .containsEntry(WebhookAuthContext.WAKE_LEASE, "customer-a/sleeper-wake");
   }
 
   @Test

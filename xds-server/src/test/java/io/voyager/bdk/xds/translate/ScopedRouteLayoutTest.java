@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.ir.WebhookRouteIr;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -186,10 +188,10 @@ class ScopedRouteLayoutTest {
       if (book.name().equals("book-00")) {
         var spec = book.spec();
         var integration = spec.externalIntegrations().get(0);
-        var without = new io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration(integration.name(), integration.type(),
+        var without = new ExternalBookDefinitionSpec.ExternalIntegration(integration.name(), integration.type(),
             integration.endpoint(), integration.authentication(), null, integration.maxBodyBytes(), integration.delivery(),
             integration.ordered());
-        books.add(new BookSource(book.namespace(), book.name(), new io.voyager.bdk.model.ExternalBookDefinitionSpec(spec.bookType(),
+        books.add(new BookSource(book.namespace(), book.name(), new ExternalBookDefinitionSpec(spec.bookType(),
             spec.version(), List.of(without), spec.networking(), spec.resources(), spec.scaling(), spec.service(), spec.instanceRef(),
             spec.wake())));
         changed = "webhook/" + book.namespace() + "/" + book.name() + "/" + integration.name();
@@ -214,7 +216,7 @@ class ScopedRouteLayoutTest {
     return new GatewayTranslator(new XdsTranslator(input.settings().transcoder(), layout)).translate(input).resources();
   }
 
-  private static Map<String, Route> routes(java.util.stream.Stream<RouteConfiguration> configs) {
+  private static Map<String, Route> routes(Stream<RouteConfiguration> configs) {
     return configs.flatMap(rc -> rc.getVirtualHostsList().stream()).flatMap(vh -> vh.getRoutesList().stream())
         .collect(Collectors.toMap(Route::getName, Function.identity()));
   }

@@ -16,10 +16,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -135,25 +139,25 @@ class TranslatorGoldenTest {
     return out.append("]\n").toString();
   }
 
-  private static final java.util.regex.Pattern DESCRIPTOR_BIN =
-      java.util.regex.Pattern.compile("\"proto_descriptor_bin\": \"([A-Za-z0-9+/=]*)\"");
+  private static final Pattern DESCRIPTOR_BIN =
+      Pattern.compile("\"proto_descriptor_bin\": \"([A-Za-z0-9+/=]*)\"");
 
   /**
    * The transcoder's descriptor set (the library's protos, a build output of its own) as its size
    * and SHA-256 instead of ~100 KB of base64 in every listener: a change still shows.
    */
   static String withoutDescriptorBytes(String json) {
-    java.util.regex.Matcher m = DESCRIPTOR_BIN.matcher(json);
+    Matcher m = DESCRIPTOR_BIN.matcher(json);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
-      byte[] bytes = java.util.Base64.getDecoder().decode(m.group(1));
+      byte[] bytes = Base64.getDecoder().decode(m.group(1));
       String digest;
       try {
-        digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        digest = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
       } catch (java.security.NoSuchAlgorithmException e) {
         throw new IllegalStateException(e);
       }
-      m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(
+      m.appendReplacement(out, Matcher.quoteReplacement(
           "\"proto_descriptor_bin\": \"<" + bytes.length + " bytes, sha256 " + digest + ">\""));
     }
     m.appendTail(out);

@@ -5,8 +5,10 @@ import static io.voyager.bdk.xds.Fixtures.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.envoyproxy.controlplane.cache.Resources;
+import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
+import io.voyager.bdk.xds.translate.Anys;
 import io.voyager.bdk.xds.translate.GatewayTranslator;
 import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.translate.XdsTranslator;
@@ -19,14 +21,14 @@ import org.junit.jupiter.api.Test;
 class ContentVersionsTest {
   static final GatewaySettings SETTINGS = GatewaySettings.defaults();
 
-  static XdsResources translate(List<io.voyager.bdk.xds.model.BookSource> books) {
+  static XdsResources translate(List<BookSource> books) {
     return new GatewayTranslator(new XdsTranslator(SETTINGS.transcoder()))
         .translate(new GatewayInput(SETTINGS, books, Map.of())).resources();
   }
 
   @Test
   void sameInputGivesTheSameVersionsRegardlessOfOrderAndInstances() {
-    List<io.voyager.bdk.xds.model.BookSource> books = new ArrayList<>();
+    List<BookSource> books = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       books.add(book("customer-" + i, "b", webhook("github", "github"), webhook("slack", "slack")));
     }
@@ -60,7 +62,7 @@ class ContentVersionsTest {
         .putFields("b", com.google.protobuf.Value.newBuilder().setStringValue("2").build())
         .putFields("a", com.google.protobuf.Value.newBuilder().setStringValue("1").build()).build();
     assertThat(ContentVersions.ofResource(s1)).isEqualTo(ContentVersions.ofResource(s2));
-    assertThat(io.voyager.bdk.xds.translate.Anys.pack(s1)).isEqualTo(io.voyager.bdk.xds.translate.Anys.pack(s2));
+    assertThat(Anys.pack(s1)).isEqualTo(Anys.pack(s2));
   }
 
   @Test

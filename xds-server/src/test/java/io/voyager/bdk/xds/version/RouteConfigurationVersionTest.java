@@ -14,6 +14,7 @@ import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.translate.GatewayTranslator;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -71,7 +72,7 @@ class RouteConfigurationVersionTest {
     assertThat(version(copy)).isEqualTo(version(config)).matches("[0-9a-f]{16}");
     assertThat(ContentVersionedSnapshot.of(new GatewayTranslator(XDS).translate(input(books(5))).resources()).routes().version())
         .isEqualTo(ContentVersionedSnapshot.of(
-            new io.voyager.bdk.xds.translate.XdsResources(List.of(), List.of(copy), List.of(), List.of())).routes().version());
+            new XdsResources(List.of(), List.of(copy), List.of(), List.of())).routes().version());
   }
 
   @Test

@@ -13,6 +13,8 @@ import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.ServiceKey;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -23,9 +25,9 @@ class FirstEndpointsGateTest {
   private final BookSource acme = Fixtures.book("customer-a", "acme", Fixtures.webhook("github", "github"));
 
   private static GatewayInput input(List<BookSource> books, EndpointSliceView... slices) {
-    Map<ServiceKey, List<EndpointSliceView>> byService = new java.util.HashMap<>();
+    Map<ServiceKey, List<EndpointSliceView>> byService = new HashMap<>();
     for (EndpointSliceView slice : slices) {
-      byService.computeIfAbsent(slice.service(), s -> new java.util.ArrayList<>()).add(slice);
+      byService.computeIfAbsent(slice.service(), s -> new ArrayList<>()).add(slice);
     }
     return new GatewayInput(GatewaySettings.defaults(), books, byService);
   }

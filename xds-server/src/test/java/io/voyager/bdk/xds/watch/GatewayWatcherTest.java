@@ -12,15 +12,23 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
+import io.voyager.bdk.model.ExternalBookDefinitionStatus;
+import io.voyager.bdk.model.Hmac;
 import io.voyager.bdk.model.WebhookEndpoint;
 import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.support.auth.DevIssuer;
+import io.voyager.bdk.support.auth.JwtSettings;
 import io.voyager.bdk.xds.Fixtures;
+import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -149,7 +157,7 @@ class GatewayWatcherTest {
     double buildsBefore = builds();
     client.resource(slice("customer-a", "acme", "http", 9000, false)).create();
     await().atMost(WAIT).until(() -> builds() > buildsBefore && watcher.lastTranslation().books().stream()
-        .anyMatch(b -> b.name().equals("acme") && b instanceof io.voyager.bdk.xds.ir.BookTranslation.HeldOut));
+        .anyMatch(b -> b.name().equals("acme") && b instanceof BookTranslation.HeldOut));
     assertThat(publisher.current().orElseThrow().clusters().resources()).doesNotContainKey("k8s/customer-a/acme/8080");
 
     // Ready: the route, the cluster and its endpoints arrive in the same snapshot.
@@ -182,7 +190,7 @@ class GatewayWatcherTest {
     double unroutedBefore = unroutedUpdates();
     String versionBefore = version();
     client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
-        .edit(e -> { e.getMetadata().setLabels(java.util.Map.of("touched", "yes")); return e; });
+        .edit(e -> { e.getMetadata().setLabels(Map.of("touched", "yes")); return e; });
     await().atMost(WAIT).until(() -> unroutedUpdates() > unroutedBefore);
     assertThat(builds()).as("a label edit is no reason to rebuild").isEqualTo(buildsBefore);
     assertThat(version()).isEqualTo(versionBefore);
@@ -200,7 +208,7 @@ class GatewayWatcherTest {
     await().atMost(WAIT).until(() -> status("customer-a", "acme") != null);
     double buildsBefore = builds();
     client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
-        .editStatus(e -> { e.setStatus(new io.voyager.bdk.model.ExternalBookDefinitionStatus(null, null, null, null, null, java.util.List.of())); return e; });
+        .editStatus(e -> { e.setStatus(new ExternalBookDefinitionStatus(null, null, null, null, null, List.of())); return e; });
     await().atMost(WAIT).until(() -> {
       var st = status("customer-a", "acme");
       return st != null && st.conditions() != null && !st.conditions().isEmpty();
@@ -208,7 +216,7 @@ class GatewayWatcherTest {
     assertThat(builds()).isEqualTo(buildsBefore);
   }
 
-  private io.voyager.bdk.model.ExternalBookDefinitionStatus status(String namespace, String name) {
+  private ExternalBookDefinitionStatus status(String namespace, String name) {
     return client.resources(ExternalBookDefinition.class).inNamespace(namespace).withName(name).get().getStatus();
   }
 
@@ -250,7 +258,7 @@ class GatewayWatcherTest {
     createWith("customer-a", "md5", new ExternalBookDefinitionSpec.ExternalIntegration("acme", "webhook", null,
         new ExternalBookDefinitionSpec.Authentication("signature", "hmac",
             new ExternalBookDefinitionSpec.SecretRef("md5-credentials", "acme"), null,
-            new io.voyager.bdk.model.Hmac("md5", "X-Sig", null, "base32", null, null)),
+            new Hmac("md5", "X-Sig", null, "base32", null, null)),
         null));
     createRoutable(client, "customer-b", "good");
     awaitCondition("customer-a", "md5", c -> {
@@ -286,7 +294,7 @@ class GatewayWatcherTest {
   static io.fabric8.kubernetes.api.model.ConfigMap jwksConfigMap(String jwks) {
     return new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
         .withNewMetadata().withNamespace("bdk").withName("bdk-jwks").endMetadata()
-        .withData(java.util.Map.of("jwks.json", jwks))
+        .withData(Map.of("jwks.json", jwks))
         .build();
   }
 
@@ -296,18 +304,18 @@ class GatewayWatcherTest {
     assertThat(libraryRoute().getDirectResponse().getStatus()).isEqualTo(401);
     assertThat(jwksKeys()).isZero();
 
-    var first = io.voyager.bdk.support.auth.DevIssuer.generate("bdk-local", "bdk-library");
+    var first = DevIssuer.generate("bdk-local", "bdk-library");
     client.resource(jwksConfigMap(first.publicJwks())).create();
     await().atMost(WAIT).until(() -> libraryRoute().hasRoute());
-    assertThat(inlineJwks()).contains(first.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256),
-        first.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.ES256));
+    assertThat(inlineJwks()).contains(first.keyId(DevIssuer.Algorithm.RS256),
+        first.keyId(DevIssuer.Algorithm.ES256));
     assertThat(jwksKeys()).isEqualTo(2);
 
-    var rotated = io.voyager.bdk.support.auth.DevIssuer.generate("bdk-local", "bdk-library");
+    var rotated = DevIssuer.generate("bdk-local", "bdk-library");
     client.resource(jwksConfigMap(rotated.publicJwks())).update();
-    String rotatedKid = rotated.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256);
+    String rotatedKid = rotated.keyId(DevIssuer.Algorithm.RS256);
     await().atMost(WAIT).until(() -> inlineJwks().contains(rotatedKid));
-    assertThat(inlineJwks()).doesNotContain(first.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.RS256));
+    assertThat(inlineJwks()).doesNotContain(first.keyId(DevIssuer.Algorithm.RS256));
 
     client.resource(jwksConfigMap("{\"keys\": \"broken\"}")).update();
     await().atMost(WAIT).until(() -> libraryRoute().hasDirectResponse());
@@ -322,22 +330,22 @@ class GatewayWatcherTest {
 
   @Test
   void aJwksSecretIsReadFromItsBase64Data() throws Exception {
-    var source = new io.voyager.bdk.support.auth.JwtSettings.KubernetesJwks(
-        io.voyager.bdk.support.auth.JwtSettings.KubernetesJwks.Kind.SECRET, "bdk", "idp-keys", "public.json");
+    var source = new JwtSettings.KubernetesJwks(
+        JwtSettings.KubernetesJwks.Kind.SECRET, "bdk", "idp-keys", "public.json");
     GatewaySettings settings = GatewaySettings.defaults().withJwt(
-        new io.voyager.bdk.support.auth.JwtSettings("bdk-local", java.util.List.of("bdk-library"), source),
+        new JwtSettings("bdk-local", List.of("bdk-library"), source),
         GatewaySettings.DEFAULT_JWKS_TRUSTED_CA);
-    var issuer = io.voyager.bdk.support.auth.DevIssuer.generate("bdk-local", "bdk-library");
+    var issuer = DevIssuer.generate("bdk-local", "bdk-library");
     client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
         .withNewMetadata().withNamespace("bdk").withName("idp-keys").endMetadata()
-        .withData(java.util.Map.of("public.json", java.util.Base64.getEncoder().encodeToString(
+        .withData(Map.of("public.json", Base64.getEncoder().encodeToString(
             issuer.publicJwks().getBytes(java.nio.charset.StandardCharsets.UTF_8))))
         .build()).create();
     watcher.close();
     startWatcher(settings, FAST);
 
     assertThat(libraryRoute().hasRoute()).isTrue();
-    assertThat(inlineJwks()).contains(issuer.keyId(io.voyager.bdk.support.auth.DevIssuer.Algorithm.ES256));
+    assertThat(inlineJwks()).contains(issuer.keyId(DevIssuer.Algorithm.ES256));
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.voyager.bdk.model.Condition;
 import io.voyager.bdk.model.ExternalBookDefinition;
+import io.voyager.bdk.model.ExternalBookDefinitionStatus;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.nack.AcceptedConditionWriter;
 import io.voyager.bdk.xds.nack.NackAttribution.BookRef;
@@ -84,7 +85,7 @@ class StatusWriterTest {
     ExternalBookDefinition book = GatewayWatcherTest.ebd("customer-acme", "phased");
     client.resource(book).createOr(NonDeletingOperation::update);
     ExternalBookDefinition current = stored("phased");
-    current.setStatus(new io.voyager.bdk.model.ExternalBookDefinitionStatus("Ready", 2, 2, "2026-12-05T00:00:00Z", null, null));
+    current.setStatus(new ExternalBookDefinitionStatus("Ready", 2, 2, "2026-12-05T00:00:00Z", null, null));
     client.resource(current).updateStatus();
 
     new StatusWriter(client, new BookStatusLocks())
