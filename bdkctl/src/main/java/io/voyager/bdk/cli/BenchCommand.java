@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 final class BenchCommand {
 
   @Command(name = "check", mixinStandardHelpOptions = true,
-      description = "Drive ext-authz's Check API in-process over gRPC; print checks/s and p50/p99 per scheme for a 1 KiB body.")
+      description = "Drive ext-authz's Check API over loopback gRPC (by default the server in its own JVM, started with the deployed "
+          + "JVM settings); print checks/s and p50/p99 per scheme for a 1 KiB body.")
   static final class Check implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "3", description = "Measured seconds per scheme (default: ${DEFAULT-VALUE}).")
     double seconds;
@@ -36,8 +37,25 @@ final class BenchCommand {
             + "ephemeral port).")
     String natsUrl;
 
+    @Option(names = "--server", defaultValue = "process",
+        description = "process: the Check server in its own JVM (--server-jvm-options), so the client's GC pauses and allocations do not"
+            + " count as the server's latency; in-process: client and server in this JVM, as the earlier benchmark (default: ${DEFAULT-VALUE}).")
+    String server;
+
+    @Option(names = "--server-jvm-options", split = " ",
+        description = "With --server process: the server JVM's options (default: as k8s/deploy/ext-authz.yaml runs it in a 1 GiB,"
+            + " 2-CPU container: -XX:MaxRAM=1g -XX:MaxRAMPercentage=75 -XX:ActiveProcessorCount=2 -XX:+UseSerialGC).")
+    java.util.List<String> serverJvmOptions;
+
     @Override
     public Integer call() throws Exception {
+      if (!java.util.List.of("process", "in-process").contains(server)) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--server must be process or in-process; got '" + server + "'");
+      }
+      CheckBenchmark.Server where = server.equals("in-process") ? CheckBenchmark.Server.inProcess()
+          : CheckBenchmark.Server.childProcess(serverJvmOptions == null ? CheckBenchmark.DEPLOYED_JVM_OPTIONS
+              : serverJvmOptions.stream().filter(o -> !o.isBlank()).toList());
       CheckBenchmark.Settings settings;
       try {
         settings = new CheckBenchmark.Settings(warmupSeconds, seconds, connections, inFlight);
@@ -50,16 +68,16 @@ final class BenchCommand {
             "--state must be memory, jetstream or both; got '" + state + "'");
       }
       if (!state.equals("jetstream")) {
-        CheckBenchmark.run(settings, null, System.out);
+        CheckBenchmark.run(settings, null, where, System.out);
       }
       if (!state.equals("memory")) {
         if (natsUrl != null) {
-          CheckBenchmark.run(settings, natsUrl, System.out);
+          CheckBenchmark.run(settings, natsUrl, where, System.out);
         } else {
           java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("bdk-check-bench-nats");
           try (io.voyager.bdk.nats.NatsServerProcess nats = io.voyager.bdk.nats.NatsServerProcess.startEphemeral(
               io.voyager.bdk.nats.NatsServerBinary.checkoutRoot(), dir)) {
-            CheckBenchmark.run(settings, nats.url(), System.out);
+            CheckBenchmark.run(settings, nats.url(), where, System.out);
           } finally {
             deleteTree(dir); // the run's JetStream store (tens of MB of replay keys)
           }

@@ -91,7 +91,7 @@ public final class CheckBenchmark {
   /** What one scheme's measured run gave. */
   public record Result(String scheme, double perSecond, double p50Millis, double p99Millis, double cpuMicrosPerCheck,
       long denied, double jitShare, double natsMessagesPerCheck, double serverMicrosPerCheck, double clientMicrosPerCheck,
-      long gcMillis) {}
+      long gcMillis, long clientGcMillis) {}
 
   /** Warm-up rounds (every scheme once per round) end when the JIT's share of a round's CPU falls below this, or after {@link #MAX_WARM_ROUNDS}. */
   static final double JIT_SETTLED_SHARE = 0.05;
@@ -103,36 +103,210 @@ public final class CheckBenchmark {
     return run(settings, null, out);
   }
 
+  public static List<Result> run(Settings settings, String natsUrl, PrintStream out) throws Exception {
+    return run(settings, natsUrl, Server.inProcess(), out);
+  }
+
+  /**
+   * Where the server runs. {@link #childProcess}: the default of {@code bdkctl bench check}, the
+   * server in its own JVM started with {@link #DEPLOYED_JVM_OPTIONS}, so the client's allocations,
+   * GC pauses and JIT do not land in the server's latency. {@link #inProcess}: client and server in
+   * this JVM (the earlier benchmark; one profile shows both).
+   */
+  public record Server(List<String> jvmOptions) {
+    public static Server inProcess() {
+      return new Server(null);
+    }
+
+    public static Server childProcess(List<String> jvmOptions) {
+      return new Server(List.copyOf(jvmOptions));
+    }
+
+    boolean separate() {
+      return jvmOptions != null;
+    }
+  }
+
+  /**
+   * The JVM as k8s/deploy/ext-authz.yaml runs it: JAVA_TOOL_OPTIONS -XX:MaxRAMPercentage=75 in a
+   * container limited to 1 GiB and 2 CPUs. In such a container the JVM's ergonomics pick the Serial
+   * collector (it takes a machine with fewer than 1792 MB for a client-class one), so that is named
+   * here, as the memory and CPU limits are.
+   */
+  public static final List<String> DEPLOYED_JVM_OPTIONS = List.of("-XX:MaxRAM=1g", "-XX:MaxRAMPercentage=75",
+      "-XX:ActiveProcessorCount=2", "-XX:+UseSerialGC");
+
+  /** The server side's counters: its JVM's CPU, its gRPC network threads' CPU, its GC time, NATS messages sent. */
+  record ServerStats(long processCpuNanos, long serverThreadsNanos, long gcMillis, long natsMessages) {}
+
+  /** The Check server as ext-authz serves it: state in memory or in JetStream key-value on {@code natsUrl}. */
+  static final class ServerSide implements AutoCloseable {
+    final SharedState shared;
+    final GrpcServers.Running running;
+
+    ServerSide(String natsUrl) {
+      SecretSource secrets = new SecretSource() {
+        private final List<String> both = List.of(OLD_SECRET, SECRET);
+
+        @Override
+        public List<String> secrets(SecretRef ref) {
+          return both;
+        }
+      };
+      // a replay bucket that holds every delivery of the run (warm-up rounds included) for its window
+      this.shared = natsUrl == null ? null : SharedState.connect(new SharedStateSettings(natsUrl, 1,
+          SharedStateSettings.local(natsUrl).timeout(), BENCH_REPLAY_BYTES, SharedStateSettings.local(natsUrl).rateLimitMaxBytes()));
+      WebhookCheck check = shared == null
+          ? new WebhookCheck(secrets, new BoundedReplayStore(BoundedReplayStore.Budget.standard(), Ticker.systemTicker()),
+              new RateLimiter(100_000, Ticker.systemTicker()), CheckDefaults.standard(), Clock.systemUTC())
+          : new WebhookCheck(secrets, new JetStreamReplayStore(shared),
+              new JetStreamRateLimiter(shared, Clock.systemUTC()), CheckDefaults.standard(), Clock.systemUTC());
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      AuthorizationService service = new AuthorizationService(check, new CheckMetrics(registry));
+      try {
+        this.running = GrpcServers.start(new InetSocketAddress("127.0.0.1", 0), registry, ServerTls.PLAINTEXT,
+            ExtAuthzServer.grpcExecutor(), service);
+      } catch (RuntimeException e) {
+        if (shared != null) {
+          shared.close();
+        }
+        throw e;
+      }
+    }
+
+    ServerStats stats() {
+      return new ServerStats(processCpuNanos(), threadCpuNanos(SERVER_THREADS), gcMillis(), shared == null ? 0 : shared.messagesSent());
+    }
+
+    @Override
+    public void close() {
+      try {
+        running.close();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      } finally {
+        if (shared != null) {
+          shared.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * The server's JVM when the benchmark runs it apart ({@link Server#childProcess}): prints
+   * {@code port=N} once serving, then answers each {@code stats} line on stdin with
+   * {@code stats <process CPU ns> <gRPC threads' CPU ns> <GC ms> <NATS messages>}; ends at the end of stdin.
+   *
+   * @param args the NATS URL, or none for state in memory
+   */
+  public static final class ChildServer {
+    private ChildServer() {}
+
+    public static void main(String[] args) throws Exception {
+      try (ServerSide server = new ServerSide(args.length > 0 ? args[0] : null)) {
+        System.out.println("port=" + server.running.port());
+        System.out.flush();
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+          if (line.equals("stats")) {
+            ServerStats s = server.stats();
+            System.out.println("stats " + s.processCpuNanos() + " " + s.serverThreadsNanos() + " " + s.gcMillis() + " " + s.natsMessages());
+            System.out.flush();
+          }
+        }
+      }
+    }
+  }
+
+  /** The server as the benchmark talks to it: in this JVM or a child one. */
+  private interface Target extends AutoCloseable {
+    int port();
+
+    ServerStats stats() throws java.io.IOException;
+
+    @Override
+    void close() throws Exception;
+  }
+
+  private static Target inThisJvm(String natsUrl) throws java.io.IOException {
+    ServerSide side = new ServerSide(natsUrl);
+    return new Target() {
+      @Override
+      public int port() {
+        return side.running.port();
+      }
+
+      @Override
+      public ServerStats stats() {
+        return side.stats();
+      }
+
+      @Override
+      public void close() {
+        side.close();
+      }
+    };
+  }
+
+  private static Target childJvm(List<String> jvmOptions, String natsUrl) throws java.io.IOException {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(jvmOptions);
+    command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(ChildServer.class.getName());
+    if (natsUrl != null) {
+      command.add(natsUrl);
+    }
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    java.io.BufferedReader from = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    PrintStream to = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
+    String first = from.readLine();
+    if (first == null || !first.startsWith("port=")) {
+      process.destroyForcibly();
+      throw new IllegalStateException("the benchmark's server JVM did not start (" + String.join(" ", command) + "): " + first);
+    }
+    int port = Integer.parseInt(first.substring("port=".length()));
+    return new Target() {
+      @Override
+      public int port() {
+        return port;
+      }
+
+      @Override
+      public ServerStats stats() throws java.io.IOException {
+        to.println("stats");
+        String line = from.readLine();
+        if (line == null || !line.startsWith("stats ")) {
+          throw new IllegalStateException("the benchmark's server JVM ended: " + line);
+        }
+        String[] f = line.split(" ");
+        return new ServerStats(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]));
+      }
+
+      @Override
+      public void close() throws Exception {
+        to.close();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      }
+    };
+  }
+
   /**
    * @param natsUrl null: replay and rate-limit state in memory (ext-authz without --nats-url);
    *     else the JetStream key-value stores on that server, served as ext-authz serves them then;
    *     recorded as the separate benchmark {@code check-jetstream}
+   * @param where the server in this JVM or in its own
    */
-  public static List<Result> run(Settings settings, String natsUrl, PrintStream out) throws Exception {
-    SecretSource secrets = new SecretSource() {
-      private final List<String> both = List.of(OLD_SECRET, SECRET);
-
-      @Override
-      public List<String> secrets(SecretRef ref) {
-        return both;
-      }
-    };
-    // a replay bucket that holds every delivery of the run (warm-up rounds included) for its window
-    SharedState shared = natsUrl == null ? null : SharedState.connect(new SharedStateSettings(natsUrl, 1,
-        SharedStateSettings.local(natsUrl).timeout(), BENCH_REPLAY_BYTES, SharedStateSettings.local(natsUrl).rateLimitMaxBytes()));
-    WebhookCheck check = shared == null
-        ? new WebhookCheck(secrets, new BoundedReplayStore(BoundedReplayStore.Budget.standard(), Ticker.systemTicker()),
-            new RateLimiter(100_000, Ticker.systemTicker()), CheckDefaults.standard(), Clock.systemUTC())
-        : new WebhookCheck(secrets, new JetStreamReplayStore(shared),
-            new JetStreamRateLimiter(shared, Clock.systemUTC()), CheckDefaults.standard(), Clock.systemUTC());
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    AuthorizationService service = new AuthorizationService(check, new CheckMetrics(registry));
+  public static List<Result> run(Settings settings, String natsUrl, Server where, PrintStream out) throws Exception {
     List<ManagedChannel> channels = new ArrayList<>();
     List<Result> results = new ArrayList<>();
-    java.util.function.LongSupplier natsOut = shared == null ? null : shared::messagesSent;
+    boolean jetStream = natsUrl != null;
     ClientLoop clientLoop = ClientLoop.create(settings.connections());
-    try (GrpcServers.Running server = GrpcServers.start(new InetSocketAddress("127.0.0.1", 0), registry, ServerTls.PLAINTEXT,
-        ExtAuthzServer.grpcExecutor(), service)) {
+    try (Target server = where.separate() ? childJvm(where.jvmOptions(), natsUrl) : inThisJvm(natsUrl)) {
       List<ManagedChannel> stubs = new ArrayList<>();
       for (int c = 0; c < settings.connections(); c++) {
         // the client's own event loop (threads "bench-client-…"), so its CPU is told apart from the
@@ -144,8 +318,9 @@ public final class CheckBenchmark {
         stubs.add(channel);
       }
       out.printf("ext-authz Check API over loopback gRPC (no TLS), 1 KiB body, %d HTTP/2 connections, %d calls in flight,"
-          + " %.1f s per scheme after %.1f s warm-up; replay and rate-limit state: %s%n", settings.connections(), settings.inFlight(),
-          settings.seconds(), settings.warmupSeconds(), shared == null ? "memory" : "JetStream key-value on " + natsUrl);
+          + " %.1f s per scheme after %.1f s warm-up; replay and rate-limit state: %s; server: %s%n", settings.connections(),
+          settings.inFlight(), settings.seconds(), settings.warmupSeconds(), natsUrl == null ? "memory" : "JetStream key-value on " + natsUrl,
+          where.separate() ? "its own JVM (" + String.join(" ", where.jvmOptions()) + ")" : "in the benchmark's JVM");
       // Every scheme warms up before any is measured (the first would otherwise absorb the JIT's
       // work), in rounds until the JIT's share of a round's CPU has settled.
       Map<String, Double> warmRates = new HashMap<>();
@@ -153,33 +328,36 @@ public final class CheckBenchmark {
         long cpu0 = processCpuNanos();
         long jit0 = jitMillis();
         for (String scheme : Schemes.NAMES) {
-          warmRates.put(scheme, measure(stubs, scheme, "warm" + round, settings.warmupSeconds(), settings.inFlight(), 0, natsOut).perSecond());
+          warmRates.put(scheme, measure(stubs, server, where.separate(), scheme, "warm" + round, settings.warmupSeconds(),
+              settings.inFlight(), 0, jetStream).perSecond());
         }
         double share = share(jitMillis() - jit0, processCpuNanos() - cpu0);
         out.printf("warm-up round %d: JIT compiler threads %.0f %% of this process's CPU%n", round, share * 100);
-        if (share < JIT_SETTLED_SHARE) {
+        if (share < JIT_SETTLED_SHARE && !where.separate()) {
           break;
         }
+        if (where.separate() && round >= 2 && share < JIT_SETTLED_SHARE) {
+          break; // the server's JIT is not seen from here: at least two rounds
+        }
       }
-      out.printf("%-10s %12s %10s %10s %14s %10s %10s %8s %6s %8s%s%n", "scheme", "checks/s", "p50 ms", "p99 ms", "CPU us/check",
-          "server us", "client us", "denied", "JIT %", "GC ms", natsOut == null ? "" : "  NATS msgs/check");
+      out.printf("%-10s %12s %10s %10s %14s %10s %10s %8s %6s %8s %9s%s%n", "scheme", "checks/s", "p50 ms", "p99 ms", "CPU us/check",
+          "server us", "client us", "denied", "JIT %", "GC ms", "client GC", jetStream ? "  NATS msgs/check" : "");
       for (String scheme : Schemes.NAMES) {
-        Result r = measure(stubs, scheme, "run", settings.seconds(), settings.inFlight(), warmRates.getOrDefault(scheme, 0.0), natsOut);
+        Result r = measure(stubs, server, where.separate(), scheme, "run", settings.seconds(), settings.inFlight(),
+            warmRates.getOrDefault(scheme, 0.0), jetStream);
         results.add(r);
-        out.printf("%-10s %12.0f %10.3f %10.3f %14.1f %10.1f %10.1f %8d %6.1f %8d%s%n", scheme, r.perSecond(), r.p50Millis(),
+        out.printf("%-10s %12.0f %10.3f %10.3f %14.1f %10.1f %10.1f %8d %6.1f %8d %9d%s%n", scheme, r.perSecond(), r.p50Millis(),
             r.p99Millis(), r.cpuMicrosPerCheck(), r.serverMicrosPerCheck(), r.clientMicrosPerCheck(), r.denied(), r.jitShare() * 100,
-            r.gcMillis(),
-            natsOut == null ? "" : String.format("  %16.2f", r.natsMessagesPerCheck()));
+            r.gcMillis(), r.clientGcMillis(),
+            jetStream ? String.format("  %16.2f", r.natsMessagesPerCheck()) : "");
       }
-      out.printf("target (issue 12, 2-core machine): >= %,.0f checks/s with p99 < %.0f ms per scheme; CPU us/check is this"
-          + " process's CPU (server + client + JIT + GC) per check; server us: the gRPC server's network threads (where checks run),"
-          + " client us: the benchmark client's; GC ms: collection time in the measured window (a pause stops client and server"
-          + " alike: it lands in p99)%n", TARGET_CHECKS_PER_SECOND, TARGET_P99_MILLIS);
-      record(settings, results, shared != null);
+      out.printf("target (issue 12, 2-core machine): >= %,.0f checks/s with p99 < %.0f ms per scheme; CPU us/check is the"
+          + " server's and the client's JVMs' CPU (gRPC threads, JIT, GC) per check; server us: the gRPC server's network threads"
+          + " (where checks run), client us: the benchmark client's; GC ms: the server JVM's collection time in the measured window,"
+          + " client GC: the client JVM's (the same JVM when the server runs in-process: then a pause stops both and lands in p99);"
+          + " JIT %%: the client JVM's compiler threads%n", TARGET_CHECKS_PER_SECOND, TARGET_P99_MILLIS);
+      record(settings, results, jetStream, where);
     } finally {
-      if (shared != null) {
-        shared.close();
-      }
       for (ManagedChannel channel : channels) {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -192,10 +370,10 @@ public final class CheckBenchmark {
    * Sends pre-signed unique requests for {@code seconds} (or until the pool runs out), keeping
    * {@code inFlight} calls outstanding; the pool is sized from the expected rate.
    */
-  private static Result measure(List<ManagedChannel> stubs, String scheme, String phase,
-      double seconds, int inFlight, double expectedRate, java.util.function.LongSupplier natsOut) throws Exception {
+  private static Result measure(List<ManagedChannel> stubs, Target server, boolean separate, String scheme, String phase,
+      double seconds, int inFlight, double expectedRate, boolean jetStream) throws Exception {
     if (seconds <= 0) {
-      return new Result(scheme, 0, 0, 0, 0, 0, 0, Double.NaN, 0, 0, 0);
+      return new Result(scheme, 0, 0, 0, 0, 0, 0, Double.NaN, 0, 0, 0, 0);
     }
     int poolSize = (int) Math.min(1_000_000, Math.max(20_000, expectedRate * seconds * 1.5));
     List<byte[]> pool = requests(scheme, phase, poolSize);
@@ -211,8 +389,7 @@ public final class CheckBenchmark {
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     long cpu0 = processCpuNanos();
     long jit0 = jitMillis();
-    long nats0 = natsOut == null ? 0 : natsOut.getAsLong();
-    long server0 = threadCpuNanos(SERVER_THREADS);
+    ServerStats s0 = server.stats();
     long client0 = threadCpuNanos(CLIENT_THREADS);
     long gc0 = gcMillis();
     long start = System.nanoTime();
@@ -224,20 +401,24 @@ public final class CheckBenchmark {
       throw new IllegalStateException("Check calls did not finish");
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
-    long cpu = processCpuNanos() - cpu0;
-    long serverCpu = threadCpuNanos(SERVER_THREADS) - server0;
+    ServerStats s1 = server.stats();
+    long clientProcessCpu = processCpuNanos() - cpu0;
+    // both JVMs' CPU when the server has its own (in-process, this process's CPU is both already)
+    long cpu = clientProcessCpu + (separate ? s1.processCpuNanos() - s0.processCpuNanos() : 0);
+    long serverCpu = s1.serverThreadsNanos() - s0.serverThreadsNanos();
     long clientCpu = threadCpuNanos(CLIENT_THREADS) - client0;
-    long gc = gcMillis() - gc0;
-    double jit = share(jitMillis() - jit0, cpu);
-    double nats = natsOut == null ? Double.NaN : natsOut.getAsLong() - nats0;
+    long clientGc = gcMillis() - gc0;
+    long gc = s1.gcMillis() - s0.gcMillis();
+    double jit = share(jitMillis() - jit0, clientProcessCpu);
+    double nats = jetStream ? s1.natsMessages() - s0.natsMessages() : Double.NaN;
     int n = done.get();
     if (n == 0) {
-      return new Result(scheme, 0, 0, 0, 0, denied.get(), jit, Double.NaN, 0, 0, gc);
+      return new Result(scheme, 0, 0, 0, 0, denied.get(), jit, Double.NaN, 0, 0, gc, clientGc);
     }
     long[] all = Arrays.copyOf(latencies, n);
     Arrays.sort(all);
     return new Result(scheme, n / elapsed, all[(int) (n * 0.50)] / 1e6, all[Math.min(n - 1, (int) (n * 0.99))] / 1e6,
-        cpu / 1e3 / n, denied.get(), jit, nats / n, serverCpu / 1e3 / n, clientCpu / 1e3 / n, gc);
+        cpu / 1e3 / n, denied.get(), jit, nats / n, serverCpu / 1e3 / n, clientCpu / 1e3 / n, gc, clientGc);
   }
 
   /** The gRPC server's network threads (grpc-java's shared event loop; the client has its own). */
@@ -336,7 +517,7 @@ public final class CheckBenchmark {
 
   /** One in-flight slot: sends the next request of the pool when the previous one is answered. */
   /** The figures into $BDK_BENCH_DIR/check.jsonl for BENCHMARKS.md (nothing when unset). */
-  private static void record(Settings settings, List<Result> results, boolean jetStream) {
+  private static void record(Settings settings, List<Result> results, boolean jetStream, Server where) {
     // the two states are separate benchmarks: issue 12's Check row reads the in-memory one
     String name = jetStream ? "check-jetstream" : "check";
     String prefix = jetStream ? "check_jetstream." : "check.";
@@ -344,8 +525,9 @@ public final class CheckBenchmark {
         ? "ext-authz Check API per scheme, replay and rate-limit state in NATS JetStream key-value"
         : "ext-authz Check API per scheme")) {
       figures.note(String.format("loopback gRPC (no TLS), 1 KiB body, %d HTTP/2 connections, %d calls in flight, %.1f s per scheme"
-          + " after warm-up rounds of %.1f s per scheme until the JIT settled; state: %s", settings.connections(), settings.inFlight(),
-          settings.seconds(), settings.warmupSeconds(), jetStream ? "JetStream key-value on a local nats-server" : "memory"));
+          + " after warm-up rounds of %.1f s per scheme until the JIT settled; state: %s; server: %s", settings.connections(),
+          settings.inFlight(), settings.seconds(), settings.warmupSeconds(), jetStream ? "JetStream key-value on a local nats-server" : "memory",
+          where.separate() ? "its own JVM (" + String.join(" ", where.jvmOptions()) + ")" : "in the benchmark's JVM"));
       for (Result r : results) {
         Map<String, String> labels = Map.of("scheme", r.scheme());
         figures.figure(prefix + "checks_per_s", labels, r.scheme() + " checks/s", r.perSecond(), "checks/s",
@@ -356,7 +538,9 @@ public final class CheckBenchmark {
             r.serverMicrosPerCheck(), "us", null);
         figures.figure(prefix + "client_us", labels, r.scheme() + " CPU per check on the benchmark client's threads",
             r.clientMicrosPerCheck(), "us", null);
-        figures.figure(prefix + "gc_ms", labels, r.scheme() + " GC time in the measured window", r.gcMillis(), "ms", null);
+        figures.figure(prefix + "gc_ms", labels, r.scheme() + " the server JVM's GC time in the measured window", r.gcMillis(), "ms", null);
+        figures.figure(prefix + "client_gc_ms", labels, r.scheme() + " the client JVM's GC time in the measured window", r.clientGcMillis(),
+            "ms", null);
         figures.figure(prefix + "jit_pct", labels, r.scheme() + " JIT share of the CPU", r.jitShare() * 100, "%", null);
         if (jetStream) {
           figures.figure(prefix + "nats_msgs", labels, r.scheme() + " NATS messages sent per check", r.natsMessagesPerCheck(), "msgs", null);
