@@ -21,6 +21,12 @@ import java.util.Map;
 public final class CheckResponses {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The parts every response shares, built once (immutable protobuf messages). */
+  private static final Status OK_STATUS = Status.newBuilder().setCode(Code.OK_VALUE).build();
+  private static final BoolValue NO_APPEND = BoolValue.of(false);
+  private static final BoolValue APPEND = BoolValue.of(true);
+  private static final HeaderValueOption JSON_CONTENT_TYPE = option(new Header("content-type", "application/json"), false);
+
   private CheckResponses() {}
 
   public static CheckResponse of(CheckOutcome outcome) {
@@ -36,7 +42,7 @@ public final class CheckResponses {
     ok.upstreamHeaders().forEach(h -> http.addHeaders(option(h, false)));
     ok.responseHeaders().forEach(h -> http.addResponseHeadersToAdd(option(h, false)));
     return CheckResponse.newBuilder()
-        .setStatus(Status.newBuilder().setCode(Code.OK_VALUE))
+        .setStatus(OK_STATUS)
         .setOkResponse(http)
         .build();
   }
@@ -45,7 +51,7 @@ public final class CheckResponses {
     int status = denied.reason().httpStatus();
     DeniedHttpResponse.Builder http = DeniedHttpResponse.newBuilder()
         .setStatus(HttpStatus.newBuilder().setCode(StatusCode.forNumber(status) != null ? StatusCode.forNumber(status) : StatusCode.Unauthorized))
-        .addHeaders(option(new Header("content-type", "application/json"), false))
+        .addHeaders(JSON_CONTENT_TYPE)
         .setBody(body(denied));
     denied.headers().forEach(h -> http.addHeaders(option(h, false)));
     int grpc = switch (status) {
@@ -94,7 +100,7 @@ public final class CheckResponses {
   private static HeaderValueOption option(Header h, boolean append) {
     return HeaderValueOption.newBuilder()
         .setHeader(HeaderValue.newBuilder().setKey(h.name().toLowerCase(java.util.Locale.ROOT)).setValue(h.value()))
-        .setAppend(BoolValue.of(append))
+        .setAppend(append ? APPEND : NO_APPEND)
         .build();
   }
 }
