@@ -1,7 +1,12 @@
 package io.voyager.bdk.cli;
 
 import io.voyager.bdk.extauthz.bench.CheckBenchmark;
+import io.voyager.bdk.nats.NatsServerBinary;
+import io.voyager.bdk.nats.NatsServerProcess;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -45,11 +50,11 @@ final class BenchCommand {
     @Option(names = "--server-jvm-options", split = " ",
         description = "With --server process: the server JVM's options (default: as k8s/deploy/ext-authz.yaml runs it in a 1 GiB,"
             + " 2-CPU container: -XX:MaxRAM=1g -XX:MaxRAMPercentage=75 -XX:ActiveProcessorCount=2 -XX:+UseSerialGC).")
-    java.util.List<String> serverJvmOptions;
+    List<String> serverJvmOptions;
 
     @Override
     public Integer call() throws Exception {
-      if (!java.util.List.of("process", "in-process").contains(server)) {
+      if (!List.of("process", "in-process").contains(server)) {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
             "--server must be process or in-process; got '" + server + "'");
       }
@@ -63,7 +68,7 @@ final class BenchCommand {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
             "--seconds, --warmup-seconds, --connections, --in-flight: " + e.getMessage());
       }
-      if (!java.util.List.of("memory", "jetstream", "both").contains(state)) {
+      if (!List.of("memory", "jetstream", "both").contains(state)) {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
             "--state must be memory, jetstream or both; got '" + state + "'");
       }
@@ -75,8 +80,8 @@ final class BenchCommand {
           CheckBenchmark.run(settings, natsUrl, where, System.out);
         } else {
           java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("bdk-check-bench-nats");
-          try (io.voyager.bdk.nats.NatsServerProcess nats = io.voyager.bdk.nats.NatsServerProcess.startEphemeral(
-              io.voyager.bdk.nats.NatsServerBinary.checkoutRoot(), dir)) {
+          try (NatsServerProcess nats = NatsServerProcess.startEphemeral(
+              NatsServerBinary.checkoutRoot(), dir)) {
             CheckBenchmark.run(settings, nats.url(), where, System.out);
           } finally {
             deleteTree(dir); // the run's JetStream store (tens of MB of replay keys)
@@ -87,8 +92,8 @@ final class BenchCommand {
     }
 
     private static void deleteTree(java.nio.file.Path dir) {
-      try (java.util.stream.Stream<java.nio.file.Path> paths = java.nio.file.Files.walk(dir)) {
-        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      try (Stream<java.nio.file.Path> paths = java.nio.file.Files.walk(dir)) {
+        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       } catch (java.io.IOException e) {
         System.err.println("could not remove " + dir + ": " + e.getMessage());
       }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +44,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
   private final Executor secretReads;
   private final WakeGate wake;
   private final int maxInFlight;
-  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
 
   /** Decides every check on the calling thread (for servers that run calls on their own executor). */
   public AuthorizationService(WebhookCheck check, CheckMetrics metrics) {

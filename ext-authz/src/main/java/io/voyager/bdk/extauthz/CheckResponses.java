@@ -15,6 +15,7 @@ import io.envoyproxy.envoy.type.v3.HttpStatus;
 import io.envoyproxy.envoy.type.v3.StatusCode;
 import io.voyager.bdk.extauthz.scheme.Header;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /** Turns a {@link CheckOutcome} into Envoy's ext_authz {@link CheckResponse}. */
@@ -99,7 +100,7 @@ public final class CheckResponses {
 
   private static HeaderValueOption option(Header h, boolean append) {
     return HeaderValueOption.newBuilder()
-        .setHeader(HeaderValue.newBuilder().setKey(h.name().toLowerCase(java.util.Locale.ROOT)).setValue(h.value()))
+        .setHeader(HeaderValue.newBuilder().setKey(h.name().toLowerCase(Locale.ROOT)).setValue(h.value()))
         .setAppend(append ? APPEND : NO_APPEND)
         .build();
   }

@@ -17,9 +17,13 @@ import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
 import io.voyager.bdk.support.ServiceMain;
+import io.voyager.bdk.support.tls.ServerTls;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -156,7 +160,7 @@ public final class Main implements Callable<AutoCloseable> {
         throw new CommandLine.ParameterException(cli, e.getMessage());
       }
     }
-    io.voyager.bdk.support.tls.ServerTls tls;
+    ServerTls tls;
     try {
       tls = grpcOptions.tls();
     } catch (IllegalArgumentException e) {
@@ -191,7 +195,7 @@ public final class Main implements Callable<AutoCloseable> {
         }
         throw e;
       }
-      java.util.concurrent.Executor executor = ExtAuthzServer.grpcExecutor();
+      Executor executor = ExtAuthzServer.grpcExecutor();
       GrpcServers.Running grpc = started.register(
           grpcOptions.start(registry, tls, executor, server.service(), server.replayReleases()));
       AdminServer admin = started.register(this.admin.start(registry, () -> true));
@@ -210,7 +214,7 @@ public final class Main implements Callable<AutoCloseable> {
 
   /** {@code 500ms} or {@code 2s}. */
   static Duration duration(String flag, String value) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,6})(ms|s)").matcher(value == null ? "" : value.trim());
+    Matcher m = Pattern.compile("(\\d{1,6})(ms|s)").matcher(value == null ? "" : value.trim());
     if (!m.matches()) {
       throw new IllegalArgumentException(flag + ": '" + value + "' is not a duration like 500ms or 2s");
     }

@@ -14,6 +14,8 @@ import static io.voyager.bdk.model.WebhookAuthContext.TOLERANCE_SECONDS;
 
 import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
 import io.voyager.bdk.model.CredentialSecrets;
+import io.voyager.bdk.model.CustomerNamespaces;
+import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.voyager.bdk.extauthz.scheme.Schemes;
@@ -24,6 +26,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongFunction;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +54,7 @@ public record RouteContext(
     String integration,
     String routedTo,
     String wakeLease) {
-  private static final java.util.regex.Pattern LEASE_NAME = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final Pattern LEASE_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Logger LOG = LoggerFactory.getLogger(RouteContext.class);
 
   private record NamespacedName(String namespace, String name) {}
@@ -98,14 +101,14 @@ public record RouteContext(
 
   /** {@code customer-…/<name>} of a book that sleeps when idle, or null; anything else is refused. */
   private static String wakeLease(Map<String, String> ctx) {
-    String value = ctx.get(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE);
+    String value = ctx.get(WebhookAuthContext.WAKE_LEASE);
     if (value == null || value.isBlank()) {
       return null;
     }
     int slash = value.indexOf('/');
-    if (slash <= 0 || !io.voyager.bdk.model.CustomerNamespaces.isCustomerNamespace(value.substring(0, slash))
+    if (slash <= 0 || !CustomerNamespaces.isCustomerNamespace(value.substring(0, slash))
         || !LEASE_NAME.matcher(value.substring(slash + 1)).matches()) {
-      throw new IllegalArgumentException(io.voyager.bdk.model.WebhookAuthContext.WAKE_LEASE
+      throw new IllegalArgumentException(WebhookAuthContext.WAKE_LEASE
           + " must be <customer namespace>/<lease name>, not '" + value + "'");
     }
     return value;

@@ -2,22 +2,27 @@ package io.voyager.bdk.extauthz;
 
 import io.voyager.bdk.extauthz.ratelimit.RateLimitDecision;
 import io.voyager.bdk.extauthz.ratelimit.RateLimits;
+import io.voyager.bdk.extauthz.replay.ReplayRelease;
 import io.voyager.bdk.extauthz.replay.ReplayStore;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.voyager.bdk.extauthz.scheme.Freshness;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.RequestHeaders;
+import io.voyager.bdk.extauthz.scheme.Schemes;
 import io.voyager.bdk.extauthz.scheme.Verified;
 import io.voyager.bdk.extauthz.scheme.WebhookDenied;
 import io.voyager.bdk.extauthz.scheme.WebhookRequest;
 import io.voyager.bdk.extauthz.secrets.SecretSource;
+import io.voyager.bdk.extauthz.shared.AsyncNats;
 import io.voyager.bdk.extauthz.shared.SharedStateUnavailable;
 import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.model.WebhookDelivery;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -87,8 +92,8 @@ public final class WebhookCheck {
      */
     record Accepted(String scheme, RouteContext route, Verified verified, RateLimitDecision rate) implements Step {
       /** The book's wake Lease ({@code namespace/name}), for a book that sleeps when idle. */
-      public java.util.Optional<String> wakeLease() {
-        return java.util.Optional.ofNullable(route.wakeLease());
+      public Optional<String> wakeLease() {
+        return Optional.ofNullable(route.wakeLease());
       }
     }
   }
@@ -152,7 +157,7 @@ public final class WebhookCheck {
   private static CheckOutcome allowed(Step.Accepted accepted) {
     RouteContext route = accepted.route();
     Verified verified = accepted.verified();
-    String webhookId = verified.deliveryId() != null && io.voyager.bdk.model.WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
+    String webhookId = verified.deliveryId() != null && WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
         ? verified.deliveryId() : UUID.randomUUID().toString();
     List<Header> upstream = new ArrayList<>(4);
     upstream.add(new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
@@ -160,7 +165,7 @@ public final class WebhookCheck {
     addIfPresent(upstream, WebhookAuthContext.HEADER_INSTANCE, route.instance());
     addIfPresent(upstream, WebhookAuthContext.HEADER_INTEGRATION, route.integration());
     upstream.add(new Header(WebhookAuthContext.HEADER_REPLAY_RELEASE,
-        io.voyager.bdk.extauthz.replay.ReplayRelease.headerValue(route.endpointKey(), verified.replayKeys())));
+        ReplayRelease.headerValue(route.endpointKey(), verified.replayKeys())));
     List<Header> response = new ArrayList<>(accepted.rate().headers());
     response.add(0, new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
     return new CheckOutcome.Allowed(accepted.scheme(), webhookId, upstream, response);
@@ -168,7 +173,7 @@ public final class WebhookCheck {
 
   /** A failed step: the shared state unavailable (503, fail closed); anything else an internal error (still a denial). */
   private static CheckOutcome failure(String scheme, Throwable error) {
-    Throwable cause = io.voyager.bdk.extauthz.shared.AsyncNats.unwrap(error);
+    Throwable cause = AsyncNats.unwrap(error);
     if (cause instanceof SharedStateUnavailable e) {
       return stateUnavailable(scheme, e);
     }
@@ -189,7 +194,7 @@ public final class WebhookCheck {
   }
 
   private static CheckOutcome replay(String scheme, Verified verified) {
-    String what = verified.deliveryId() != null && io.voyager.bdk.model.WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
+    String what = verified.deliveryId() != null && WebhookDelivery.WEBHOOK_ID.matcher(verified.deliveryId()).matches()
         ? "webhook " + verified.deliveryId() : "this signed webhook";
     return new CheckOutcome.Denied(scheme, DenyReason.REPLAY, what + " repeats a delivery already accepted within the replay window",
         List.of());
@@ -203,6 +208,6 @@ public final class WebhookCheck {
 
   /** A bounded metric tag: a known scheme name or "unknown". */
   static String schemeTag(String scheme) {
-    return scheme != null && io.voyager.bdk.extauthz.scheme.Schemes.NAMES.contains(scheme) ? scheme : "unknown";
+    return scheme != null && Schemes.NAMES.contains(scheme) ? scheme : "unknown";
   }
 }

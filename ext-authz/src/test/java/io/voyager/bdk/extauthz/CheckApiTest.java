@@ -20,9 +20,15 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
+import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
+import io.voyager.bdk.extauthz.replay.ReplayDigest;
+import io.voyager.bdk.extauthz.replay.ReplayStore;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.Schemes;
 import io.voyager.bdk.extauthz.scheme.SigningInput;
+import io.voyager.bdk.extauthz.secrets.KubernetesSecretSource;
+import io.voyager.bdk.extauthz.secrets.SecretSource;
 import io.voyager.bdk.model.WebhookAuthContext;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -30,8 +36,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -272,12 +282,12 @@ class CheckApiTest {
 
   @Test
   void onlyACheckThatWaitsForASecretReadIsHandedToTheSecretReaders() {
-    java.util.concurrent.atomic.AtomicInteger handedOff = new java.util.concurrent.atomic.AtomicInteger();
-    try (io.voyager.bdk.extauthz.secrets.KubernetesSecretSource secrets =
-        new io.voyager.bdk.extauthz.secrets.KubernetesSecretSource(client, 100, Duration.ofHours(1))) {
+    AtomicInteger handedOff = new AtomicInteger();
+    try (KubernetesSecretSource secrets =
+        new KubernetesSecretSource(client, 100, Duration.ofHours(1))) {
       WebhookCheck check = new WebhookCheck(secrets,
-          new io.voyager.bdk.extauthz.replay.BoundedReplayStore(io.voyager.bdk.extauthz.replay.BoundedReplayStore.Budget.standard(), time),
-          new io.voyager.bdk.extauthz.ratelimit.RateLimiter(100, time), CheckDefaults.standard(), time);
+          new BoundedReplayStore(BoundedReplayStore.Budget.standard(), time),
+          new RateLimiter(100, time), CheckDefaults.standard(), time);
       AuthorizationService service = new AuthorizationService(check, new CheckMetrics(registry), task -> {
         handedOff.incrementAndGet();
         task.run();
@@ -295,7 +305,7 @@ class CheckApiTest {
       assertThat(handedOff).as("the Secret is in memory: decided on the calling thread").hasValue(1);
 
       Answer noSecret = new Answer();
-      Map<String, String> withoutSecret = new java.util.HashMap<>(context());
+      Map<String, String> withoutSecret = new HashMap<>(context());
       withoutSecret.remove(WebhookAuthContext.SECRET_NAME);
       service.check(request(OLD, "off-3").toBuilder().setAttributes(request(OLD, "off-3").getAttributes().toBuilder()
           .clearContextExtensions().putAllContextExtensions(withoutSecret)).build(), noSecret);
@@ -313,15 +323,15 @@ class CheckApiTest {
   void checksWaitingForTheStateHoldNoThreadAndBeyondTheBoundAreRefused() throws Exception {
     putSecret(NEW);
     await().until(() -> extAuthz.service() != null);
-    java.util.concurrent.CompletableFuture<Boolean> reply = new java.util.concurrent.CompletableFuture<>();
-    io.voyager.bdk.extauthz.replay.ReplayStore waiting = new io.voyager.bdk.extauthz.replay.ReplayStore() {
+    CompletableFuture<Boolean> reply = new CompletableFuture<>();
+    ReplayStore waiting = new ReplayStore() {
       @Override
       public boolean seen(String endpointKey, List<String> replayKeys) {
         throw new AssertionError("the check must not block on the state");
       }
 
       @Override
-      public java.util.concurrent.CompletableFuture<Boolean> seenAsync(String endpointKey, List<String> replayKeys) {
+      public CompletableFuture<Boolean> seenAsync(String endpointKey, List<String> replayKeys) {
         return reply.thenApply(x -> false);
       }
 
@@ -331,20 +341,20 @@ class CheckApiTest {
       }
 
       @Override
-      public int release(String endpointKey, List<io.voyager.bdk.extauthz.replay.ReplayDigest> digests) {
+      public int release(String endpointKey, List<ReplayDigest> digests) {
         return 0;
       }
     };
-    io.voyager.bdk.extauthz.secrets.SecretSource secrets = ref -> List.of(NEW);
+    SecretSource secrets = ref -> List.of(NEW);
     AuthorizationService service = new AuthorizationService(
-        new WebhookCheck(secrets, waiting, new io.voyager.bdk.extauthz.ratelimit.RateLimiter(100, time), CheckDefaults.standard(), time),
+        new WebhookCheck(secrets, waiting, new RateLimiter(100, time), CheckDefaults.standard(), time),
         new CheckMetrics(registry), Runnable::run, null, 1);
     String name = InProcessServerBuilder.generateName();
     Server bounded = InProcessServerBuilder.forName(name).directExecutor().addService(service).build().start();
     ManagedChannel boundedChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
     try {
       AuthorizationGrpc.AuthorizationStub async = AuthorizationGrpc.newStub(boundedChannel);
-      java.util.concurrent.CompletableFuture<CheckResponse> first = new java.util.concurrent.CompletableFuture<>();
+      CompletableFuture<CheckResponse> first = new CompletableFuture<>();
       async.check(request(NEW, "held-1"), new io.grpc.stub.StreamObserver<>() {
         @Override
         public void onNext(CheckResponse value) {
@@ -366,7 +376,7 @@ class CheckApiTest {
           .isInstanceOf(io.grpc.StatusRuntimeException.class).hasMessageContaining("RESOURCE_EXHAUSTED");
 
       reply.complete(true);
-      assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).getStatus().getCode()).isZero();
+      assertThat(first.get(10, TimeUnit.SECONDS).getStatus().getCode()).isZero();
       // the bound is free again
       assertThat(blocking.check(request(NEW, "held-3")).getStatus().getCode()).isZero();
     } finally {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.voyager.bdk.support.Kubeconfig;
+import io.voyager.bdk.support.LoopbackPorts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,7 +29,7 @@ class MainTest {
   }
 
   static int freePort() throws Exception {
-    return io.voyager.bdk.support.LoopbackPorts.freePort();
+    return LoopbackPorts.freePort();
   }
 
   @Test

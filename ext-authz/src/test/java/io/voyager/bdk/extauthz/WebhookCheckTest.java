@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
 import io.voyager.bdk.extauthz.replay.BoundedReplayStore;
+import io.voyager.bdk.extauthz.replay.ReplayRelease;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.RequestHeaders;
@@ -80,7 +81,7 @@ class WebhookCheckTest {
       Header release = ok.upstreamHeaders().get(4);
       assertThat(release.name()).isEqualTo("x-bdk-replay-release");
       assertThat(release.value()).doesNotContain("msg_1");
-      assertThat(io.voyager.bdk.extauthz.replay.ReplayRelease.parse(release.value()).digests()).isNotEmpty();
+      assertThat(ReplayRelease.parse(release.value()).digests()).isNotEmpty();
       assertThat(ok.responseHeaders()).contains(new Header("x-bdk-webhook-id", "msg_1"));
       assertThat(ok.responseHeaders()).extracting(Header::name).contains("RateLimit", "RateLimit-Policy");
     });

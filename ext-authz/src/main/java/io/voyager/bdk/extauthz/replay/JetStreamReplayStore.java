@@ -217,7 +217,7 @@ public final class JetStreamReplayStore implements ReplayStore {
   /** The delivery's keys in the bucket: distinct digests, in a fixed order (so concurrent deliveries cannot deadlock each other out). */
   static List<String> keys(String endpointKey, List<String> replayKeys) {
     List<ReplayDigest> digests = ReplayDigest.ofDelivery(endpointKey, replayKeys);
-    List<String> keys = new java.util.ArrayList<>(digests.size());
+    List<String> keys = new ArrayList<>(digests.size());
     for (ReplayDigest d : digests) {
       keys.add(d.hex());
     }

@@ -1,5 +1,7 @@
 package io.voyager.bdk.extauthz.scheme;
 
+import java.util.Locale;
+
 /**
  * Why ext-authz refused a webhook: the machine-readable {@code reason} of the JSON denial body and
  * the HTTP status Envoy answers with.
@@ -62,6 +64,6 @@ public enum DenyReason {
 
   /** The snake_case code used in JSON bodies and metric tags, e.g. {@code signature_mismatch}. */
   public String code() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
   }
 }

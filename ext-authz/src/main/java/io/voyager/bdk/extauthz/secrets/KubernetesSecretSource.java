@@ -19,6 +19,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,7 +102,7 @@ public final class KubernetesSecretSource implements SecretSource, AutoCloseable
   private final LoadingCache<SecretId, WatchedSecret> cache;
   /** Secrets whose last read failed, with the error's class name, until {@code failureTtl} passes. */
   private final Cache<SecretId, String> failures;
-  private final java.util.concurrent.atomic.LongAdder reads = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder reads = new LongAdder();
 
   public KubernetesSecretSource(KubernetesClient client, long maxSecrets, Duration idleAfter) {
     this(client, maxSecrets, idleAfter, Duration.ofSeconds(DEFAULT_FAILURE_TTL_SECONDS), Ticker.systemTicker());

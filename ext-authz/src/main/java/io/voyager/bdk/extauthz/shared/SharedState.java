@@ -15,6 +15,7 @@ import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.StorageType;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +77,7 @@ public final class SharedState implements AutoCloseable {
         })
         .connectionListener((conn, event) -> {
           if (event != ConnectionListener.Events.DISCOVERED_SERVERS) {
-            log.info("event=nats_connection state={}", event.name().toLowerCase(java.util.Locale.ROOT));
+            log.info("event=nats_connection state={}", event.name().toLowerCase(Locale.ROOT));
           }
         })
         .build();
@@ -106,7 +107,7 @@ public final class SharedState implements AutoCloseable {
     if (cause instanceof InterruptedException) {
       Thread.currentThread().interrupt();
     }
-    log.warn("event=shared_state_unavailable op={} nats={} error=\"{}\"", what, connection.getStatus().name().toLowerCase(java.util.Locale.ROOT),
+    log.warn("event=shared_state_unavailable op={} nats={} error=\"{}\"", what, connection.getStatus().name().toLowerCase(Locale.ROOT),
         oneLine(cause.toString()));
     return new SharedStateUnavailable("replay and rate-limit state (NATS JetStream) unavailable: " + what, cause);
   }

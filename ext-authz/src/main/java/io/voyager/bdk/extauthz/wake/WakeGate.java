@@ -19,8 +19,10 @@ import io.voyager.bdk.model.CustomerNamespaces;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -78,7 +80,7 @@ public final class WakeGate implements AutoCloseable {
   private final Settings settings;
   private final Clock clock;
   private final SharedIndexInformer<Lease> leases;
-  private final Map<String, java.util.Set<CompletableFuture<Outcome>>> waiting = new ConcurrentHashMap<>();
+  private final Map<String, Set<CompletableFuture<Outcome>>> waiting = new ConcurrentHashMap<>();
   private final AtomicInteger held = new AtomicInteger();
   /** Per book: when this replica last wrote its activity (bounded). */
   private final Cache<String, Boolean> recentActivity;
@@ -156,7 +158,7 @@ public final class WakeGate implements AutoCloseable {
       });
       count(outcome);
       Timer.builder("bdk.extauthz.wake.hold.duration").description("how long webhooks were held for a waking book")
-          .tag("outcome", outcome == null ? "error" : outcome.name().toLowerCase(java.util.Locale.ROOT))
+          .tag("outcome", outcome == null ? "error" : outcome.name().toLowerCase(Locale.ROOT))
           .register(registry).record(Duration.ofNanos(System.nanoTime() - started));
     });
     // The Lease may have turned ready between the check above and the registration.
@@ -168,7 +170,7 @@ public final class WakeGate implements AutoCloseable {
     if (ready(lease)) {
       String key = key(lease);
       if (waiting.containsKey(key)) {
-        LOG.info("event=book_awake lease={} held={}", key, waiting.getOrDefault(key, java.util.Set.of()).size());
+        LOG.info("event=book_awake lease={} held={}", key, waiting.getOrDefault(key, Set.of()).size());
         release(key);
       }
     }
@@ -242,7 +244,7 @@ public final class WakeGate implements AutoCloseable {
 
   private void count(Outcome outcome) {
     Counter.builder("bdk.extauthz.wake.holds").description("webhooks to books that sleep when idle, by what the gate did")
-        .tag("outcome", outcome == null ? "error" : outcome.name().toLowerCase(java.util.Locale.ROOT))
+        .tag("outcome", outcome == null ? "error" : outcome.name().toLowerCase(Locale.ROOT))
         .register(registry).increment();
   }
 

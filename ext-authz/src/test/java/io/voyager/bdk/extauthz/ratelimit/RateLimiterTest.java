@@ -6,6 +6,17 @@ import io.voyager.bdk.extauthz.TestTime;
 import io.voyager.bdk.extauthz.scheme.Header;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class RateLimiterTest {
@@ -59,12 +70,12 @@ class RateLimiterTest {
     RateLimitPolicy slow = new RateLimitPolicy(0.001, 20);
     int threads = 16;
     int perThread = 8;
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       for (int round = 0; round < 100; round++) {
         String endpoint = "fresh-" + round;
-        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-        java.util.List<java.util.concurrent.Future<Integer>> allowed = new java.util.ArrayList<>();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Integer>> allowed = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
           allowed.add(pool.submit(() -> {
             go.await();
@@ -78,7 +89,7 @@ class RateLimiterTest {
         go.countDown();
         int total = 0;
         for (var f : allowed) {
-          total += f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+          total += f.get(10, TimeUnit.SECONDS);
         }
         assertThat(total).as("round %d: %d takes on a fresh bucket of 20", round, threads * perThread).isEqualTo(20);
       }
@@ -95,10 +106,10 @@ class RateLimiterTest {
       limiter.take("ep", one);
     }
     time.advance(Duration.ofSeconds(5));
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
-      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-      java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Boolean>> results = new ArrayList<>();
       for (int t = 0; t < 32; t++) {
         results.add(pool.submit(() -> {
           go.await();
@@ -108,7 +119,7 @@ class RateLimiterTest {
       go.countDown();
       int allowed = 0;
       for (var f : results) {
-        allowed += f.get(10, java.util.concurrent.TimeUnit.SECONDS) ? 1 : 0;
+        allowed += f.get(10, TimeUnit.SECONDS) ? 1 : 0;
       }
       assertThat(allowed).isEqualTo(4);
     } finally {
@@ -125,10 +136,10 @@ class RateLimiterTest {
    */
   @Test
   void aCallerPausedAcrossTheBucketsExpiryCannotMakeTheLimiterGrantTwice() throws Exception {
-    java.util.concurrent.CountDownLatch firstPaused = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicReference<Thread> second = new java.util.concurrent.atomic.AtomicReference<>();
-    java.util.concurrent.atomic.AtomicBoolean secondDone = new java.util.concurrent.atomic.AtomicBoolean();
-    java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+    CountDownLatch firstPaused = new CountDownLatch(1);
+    AtomicReference<Thread> second = new AtomicReference<>();
+    AtomicBoolean secondDone = new AtomicBoolean();
+    AtomicBoolean armed = new AtomicBoolean();
     com.github.benmanes.caffeine.cache.Ticker pausing = () -> {
       // Only the read the limiter makes for the take itself (not the cache's own reads).
       boolean fromLimiter = StackWalker.getInstance().walk(frames -> frames.skip(1).findFirst()
@@ -138,7 +149,7 @@ class RateLimiterTest {
         firstPaused.countDown();
         // Let the second caller run until it is done, or blocked behind us.
         while (!secondDone.get() && (second.get() == null
-            || !java.util.EnumSet.of(Thread.State.BLOCKED, Thread.State.WAITING).contains(second.get().getState()))) {
+            || !EnumSet.of(Thread.State.BLOCKED, Thread.State.WAITING).contains(second.get().getState()))) {
           Thread.onSpinWait();
         }
       }
@@ -148,10 +159,10 @@ class RateLimiterTest {
     RateLimitPolicy burstOfOne = new RateLimitPolicy(1, 1);
     assertThat(paused.take("ep", burstOfOne).allowed()).isTrue();
     armed.set(true);
-    java.util.concurrent.atomic.AtomicInteger granted = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger granted = new AtomicInteger();
     Thread first = new Thread(() -> granted.addAndGet(paused.take("ep", burstOfOne).allowed() ? 1 : 0), "first");
     first.start();
-    firstPaused.await(10, java.util.concurrent.TimeUnit.SECONDS);
+    firstPaused.await(10, TimeUnit.SECONDS);
     Thread secondThread = new Thread(() -> {
       granted.addAndGet(paused.take("ep", burstOfOne).allowed() ? 1 : 0);
       secondDone.set(true);

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.Test;
 
 /** The replay memory: replays by any key, bytes bounded, one endpoint never evicting another's entries. */
@@ -255,7 +256,7 @@ class BoundedReplayStoreTest {
     compareWithAMap(growing, random, 100_000, () -> 1 + random.nextInt(120));
   }
 
-  private void compareWithAMap(BoundedReplayStore store, Random random, int steps, java.util.function.IntSupplier windowSeconds) {
+  private void compareWithAMap(BoundedReplayStore store, Random random, int steps, IntSupplier windowSeconds) {
     Map<String, Long> model = new HashMap<>();
     for (long now = 1; now <= steps; now++) {
       time.advance(Duration.ofSeconds(1));

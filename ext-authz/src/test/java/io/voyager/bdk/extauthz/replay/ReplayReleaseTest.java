@@ -3,6 +3,7 @@ package io.voyager.bdk.extauthz.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,7 @@ class ReplayReleaseTest {
     assertThatThrownBy(() -> ReplayRelease.parse("nodigests")).hasMessageContaining("<endpoint key> <digest>");
     assertThatThrownBy(() -> ReplayRelease.parse("ep zz")).hasMessageContaining("32 lowercase hex");
     assertThatThrownBy(() -> ReplayRelease.parse("ep " + "a".repeat(2000))).hasMessageContaining("longer than");
-    String nine = String.join(",", java.util.Collections.nCopies(9, "0".repeat(32)));
+    String nine = String.join(",", Collections.nCopies(9, "0".repeat(32)));
     assertThatThrownBy(() -> ReplayRelease.parse("ep " + nine)).hasMessageContaining("more than 8");
   }
 }

@@ -9,6 +9,7 @@ import io.voyager.bdk.extauthz.ratelimit.JetStreamRateLimiter;
 import io.voyager.bdk.extauthz.ratelimit.RateLimitDecision;
 import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
 import io.voyager.bdk.extauthz.replay.JetStreamReplayStore;
+import io.voyager.bdk.extauthz.replay.ReplayDigest;
 import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -97,8 +99,8 @@ class JetStreamStateTest {
     List<String> keys = List.of("sig:r1", "id:r1");
     assertThat(a.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isTrue();
     assertThat(a.seen(endpoint, keys)).isTrue();
-    List<io.voyager.bdk.extauthz.replay.ReplayDigest> digests = keys.stream()
-        .map(k -> io.voyager.bdk.extauthz.replay.ReplayDigest.of(endpoint, k)).toList();
+    List<ReplayDigest> digests = keys.stream()
+        .map(k -> ReplayDigest.of(endpoint, k)).toList();
     assertThat(b.release(endpoint, digests)).isEqualTo(2);
     assertThat(a.seen(endpoint, keys)).isFalse();
     assertThat(a.firstDelivery(endpoint, keys, Duration.ofMinutes(10))).isTrue();
@@ -218,7 +220,7 @@ class JetStreamStateTest {
     JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
     RateLimitPolicy policy = new RateLimitPolicy(1, 3);
     String endpoint = "ep-rate-ttl-remembered-" + UUID.randomUUID();
-    String key = io.voyager.bdk.extauthz.replay.ReplayDigest.of("rate-limit", endpoint).hex();
+    String key = ReplayDigest.of("rate-limit", endpoint).hex();
 
     assertThat(a.take(endpoint, policy).allowed()).isTrue();
     assertThat(a.reads()).isEqualTo(1);
@@ -356,15 +358,15 @@ class JetStreamStateTest {
     String endpoint = "ep-async-" + UUID.randomUUID();
 
     // issued without waiting for any answer (no thread blocks per round trip), then collected
-    List<java.util.concurrent.CompletableFuture<RateLimitDecision>> takes = new ArrayList<>();
-    List<java.util.concurrent.CompletableFuture<Boolean>> creates = new ArrayList<>();
+    List<CompletableFuture<RateLimitDecision>> takes = new ArrayList<>();
+    List<CompletableFuture<Boolean>> creates = new ArrayList<>();
     for (int i = 0; i < 80; i++) {
       takes.add((i % 2 == 0 ? a : b).takeAsync(endpoint, policy));
       // two deliveries per id, on different replicas, sharing both keys in opposite orders
       List<String> keys = List.of("id:" + (i / 2), "sig:" + (i / 2));
       creates.add((i % 2 == 0 ? replaysA : replaysB).firstDeliveryAsync(endpoint, i % 2 == 0 ? keys : List.of(keys.get(1), keys.get(0)), Duration.ofMinutes(10)));
     }
-    long allowed = takes.stream().map(java.util.concurrent.CompletableFuture::join).filter(RateLimitDecision::allowed).count();
+    long allowed = takes.stream().map(CompletableFuture::join).filter(RateLimitDecision::allowed).count();
     long gaveUp = a.contention() + b.contention();
     assertThat(allowed).isLessThanOrEqualTo(50).isGreaterThanOrEqualTo(50 - gaveUp * JetStreamRateLimiter.leaseSize(policy));
     // what is left (leased or shared) is granted once the race is over, and no more
