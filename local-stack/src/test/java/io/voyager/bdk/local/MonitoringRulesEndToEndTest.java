@@ -80,6 +80,10 @@ class MonitoringRulesEndToEndTest {
     stack = TestStacks.ephemeral(runDir, "e2e-monitoring")
         .without(Component.LOCAL_RUNTIME)
         .starter(Component.XDS, refusals.xdsStarter())
+        // Every book's cluster sent at once: the refused book's endpoints reach Envoy (and are
+        // NACKed) without a signed webhook making it fetch the cluster (the subject here is which
+        // metrics exist; XdsNackEndToEndTest covers the NACK under on-demand clusters).
+        .serviceArgs(Component.XDS, "--book-clusters", "eager")
         .start();
     gateway = GatewayClient.anonymous(stack);
     api = GatewayClient.of(stack);
