@@ -33,12 +33,12 @@ class MainFlagsTest {
   }
 
   @Test
-  void bookClustersDefaultToOnDemandAndAnUnknownValueIsRefusedNamingTheFlag() {
+  void bookClustersDefaultToEagerAndAnUnknownValueIsRefusedNamingTheFlag() {
     Main main = new Main();
     new CommandLine(main).parseArgs();
-    assertThat(main.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
-    new CommandLine(main).parseArgs("--book-clusters", "eager");
     assertThat(main.bookClusters).isEqualTo(BookClusters.EAGER);
+    new CommandLine(main).parseArgs("--book-clusters", "on-demand");
+    assertThat(main.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CommandLine(new Main()).parseArgs("--book-clusters", "lazy"))
         .isInstanceOf(CommandLine.ParameterException.class)
         .hasMessageContaining("--book-clusters").hasMessageContaining("lazy");
