@@ -10,6 +10,7 @@ import io.voyager.bdk.support.Closer;
 import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.KubeconfigOption;
 import io.voyager.bdk.support.Metrics;
+import io.voyager.bdk.support.ParsingConverter;
 import io.voyager.bdk.support.ServiceMain;
 import io.voyager.bdk.support.auth.JwtOptions;
 import io.voyager.bdk.support.auth.JwtSettings;
@@ -114,20 +115,16 @@ public final class Main implements Callable<AutoCloseable> {
           + "Default: from EndpointSlices.")
   FixedEndpoint extAuthzEndpoint;
 
-  /** Turns a bad HOST:PORT into picocli's "Invalid value for option '--…-endpoint': why". */
+  /** The JWKS source as the start-up log line names it. */
   private static String describe(JwtSettings.JwksSource source) {
     return source instanceof JwtSettings.KubernetesJwks k ? KubeViews.describe(k)
         : ((JwtSettings.RemoteJwks) source).uri().toString();
   }
 
-  static final class FixedEndpointConverter implements CommandLine.ITypeConverter<FixedEndpoint> {
-    @Override
-    public FixedEndpoint convert(String value) {
-      try {
-        return FixedEndpoint.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
+  /** Turns a bad HOST:PORT into picocli's "Invalid value for option '--…-endpoint': why". */
+  static final class FixedEndpointConverter extends ParsingConverter<FixedEndpoint> {
+    FixedEndpointConverter() {
+      super(FixedEndpoint::parse);
     }
   }
 
@@ -178,14 +175,10 @@ public final class Main implements Callable<AutoCloseable> {
           + "Default: ${DEFAULT-VALUE}.")
   RouteLayout routeLayout;
 
-  static final class RouteLayoutConverter implements CommandLine.ITypeConverter<RouteLayout> {
-    @Override
-    public RouteLayout convert(String value) {
-      try {
-        return RouteLayout.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
+  /** A bad value is refused naming the flag and the accepted values (single, scoped). */
+  static final class RouteLayoutConverter extends ParsingConverter<RouteLayout> {
+    RouteLayoutConverter() {
+      super(RouteLayout::parse);
     }
   }
 
@@ -196,14 +189,10 @@ public final class Main implements Callable<AutoCloseable> {
           + "was added reached the book without ext-authz's check (docs/known-limits.md). Default: ${DEFAULT-VALUE}.")
   BookClusters bookClusters;
 
-  static final class BookClustersConverter implements CommandLine.ITypeConverter<BookClusters> {
-    @Override
-    public BookClusters convert(String value) {
-      try {
-        return BookClusters.ofFlag(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
+  /** A bad value is refused naming the flag and the accepted values (eager, on-demand). */
+  static final class BookClustersConverter extends ParsingConverter<BookClusters> {
+    BookClustersConverter() {
+      super(BookClusters::ofFlag);
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.voyager.bdk.xds.model.FixedEndpoint;
 import io.voyager.bdk.xds.translate.BookClusters;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.watch.WatchSettings;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -33,15 +34,33 @@ class MainFlagsTest {
   }
 
   @Test
-  void bookClustersDefaultToEagerAndAnUnknownValueIsRefusedNamingTheFlag() {
+  void bookClustersDefaultToEager() {
     Main main = new Main();
     new CommandLine(main).parseArgs();
     assertThat(main.bookClusters).isEqualTo(BookClusters.EAGER);
     new CommandLine(main).parseArgs("--book-clusters", "on-demand");
     assertThat(main.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CommandLine(new Main()).parseArgs("--book-clusters", "lazy"))
+  }
+
+  @Test
+  void routeLayoutDefaultsToScoped() {
+    Main main = new Main();
+    new CommandLine(main).parseArgs();
+    assertThat(main.routeLayout).isEqualTo(RouteLayout.SCOPED);
+    new CommandLine(main).parseArgs("--route-layout", "single");
+    assertThat(main.routeLayout).isEqualTo(RouteLayout.SINGLE);
+  }
+
+  /** One converter serves both enum flags: a bad value names the flag, the value and what is accepted. */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "--book-clusters | lazy    | 'lazy' is not one of eager, on-demand",
+      "--route-layout  | sharded | 'sharded' is not one of single, scoped"})
+  void aBadEnumValueIsRefusedNamingTheFlagAndTheAcceptedValues(String flag, String value, String why) {
+    assertThatThrownBy(() -> new CommandLine(new Main()).parseArgs(flag, value))
         .isInstanceOf(CommandLine.ParameterException.class)
-        .hasMessageContaining("--book-clusters").hasMessageContaining("lazy");
+        .hasMessageContaining("Invalid value for option '" + flag + "'")
+        .hasMessageContaining(why);
   }
 
   @Test

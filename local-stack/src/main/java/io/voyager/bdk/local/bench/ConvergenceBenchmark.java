@@ -27,6 +27,7 @@ import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.support.JdkHttpServers;
+import io.voyager.bdk.support.ParsingConverter;
 import io.voyager.bdk.support.auth.DevIssuer;
 import io.voyager.bdk.support.bench.BenchFigures;
 import io.voyager.bdk.xds.translate.RouteLayout;
@@ -157,14 +158,9 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}, the gateway's default.")
   AdsApiType adsApi = AdsApiType.DELTA_GRPC;
 
-  static final class RouteLayoutConverter implements CommandLine.ITypeConverter<RouteLayout> {
-    @Override
-    public RouteLayout convert(String value) {
-      try {
-        return RouteLayout.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
+  static final class RouteLayoutConverter extends ParsingConverter<RouteLayout> {
+    RouteLayoutConverter() {
+      super(RouteLayout::parse);
     }
   }
 
