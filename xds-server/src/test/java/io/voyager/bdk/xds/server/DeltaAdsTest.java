@@ -169,12 +169,7 @@ class DeltaAdsTest {
     next = withRouteVersion(next, "c");
     publish(next);
 
-    List<String> order = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      DeltaDiscoveryResponse r = envoy.next();
-      order.add(SyncTracker.shortType(r.getTypeUrl()) + "+" + names(r) + "-" + r.getRemovedResourcesList());
-      envoy.ack(r);
-    }
+    List<String> order = summaries(envoy.nextAcked(4));
     // c's endpoints come when Envoy asks for them (after the cluster); b's go after the routes
     assertThat(order).containsExactly(
         "Cluster+[c]-[]",
@@ -229,12 +224,7 @@ class DeltaAdsTest {
 
     // Both books go: their routes first, then the one cluster Envoy holds (and its endpoints).
     publish(onDemand(withClusterTimeout(resources(List.of("infra"), List.of("main"), List.of(), List.of()), 7), "infra"));
-    List<String> order = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      DeltaDiscoveryResponse r = envoy.next();
-      order.add(SyncTracker.shortType(r.getTypeUrl()) + "+" + names(r) + "-" + r.getRemovedResourcesList());
-      envoy.ack(r);
-    }
+    List<String> order = summaries(envoy.nextAcked(3));
     assertThat(order).containsExactly(
         "RouteConfiguration+[]-[route-a, route-b]",
         "Cluster+[]-[book-a]",
@@ -257,7 +247,7 @@ class DeltaAdsTest {
 
   @Test
   void routeScopesAreServedAfterTheRouteConfigurationsTheyNameAndRemovedBeforeThem() throws Exception {
-    publish(withScopes(resources(List.of("a"), List.of("main", "w1"), List.of("http"), List.of()), List.of("main", "w1")));
+    publish(scoped(bookA("main", "w1")));
     Envoy envoy = connect(serve(List.of(tracker)));
     envoy.ack(envoy.request(CDS, List.of(), Map.of()));
     envoy.ack(envoy.request(EDS, List.of("a"), Map.of()));
@@ -268,13 +258,8 @@ class DeltaAdsTest {
     envoy.ack(envoy.request(RDS, List.of("main", "w1"), Map.of())); // as Envoy: the route configurations the scopes name
 
     // Scope and route configuration w2 come, w1 go.
-    publish(withScopes(resources(List.of("a"), List.of("main", "w2"), List.of("http"), List.of()), List.of("main", "w2")));
-    List<String> order = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      DeltaDiscoveryResponse r = envoy.next();
-      order.add(SyncTracker.shortType(r.getTypeUrl()) + "+" + names(r) + "-" + r.getRemovedResourcesList());
-      envoy.ack(r);
-    }
+    publish(scoped(bookA("main", "w2")));
+    List<String> order = summaries(envoy.nextAcked(3));
     // w2's route configuration is not asked for yet (Envoy asks once it has the scope)
     assertThat(order).containsExactly(
         "ScopedRouteConfiguration+[w2]-[]",
@@ -289,7 +274,7 @@ class DeltaAdsTest {
   void aSubscribedRouteConfigurationTheSnapshotLacksIsAnsweredWithAnEmptyOneThenTheRealOneWhenItComes() throws Exception {
     // An on-demand scope's route configuration asked for while its book is being removed (the
     // snapshot no longer has it): Envoy's RDS ignores removals, so it gets an empty one (404).
-    publish(withScopes(resources(List.of("a"), List.of("main"), List.of("http"), List.of()), List.of("main")));
+    publish(scoped(bookA("main")));
     Envoy envoy = connect(serve(List.of(tracker)));
     envoy.ack(envoy.request(RDS, List.of("main"), Map.of()));
 
@@ -304,14 +289,13 @@ class DeltaAdsTest {
     envoy.ack(held);
 
     // A snapshot that changes something else does not send the placeholder again.
-    publish(withScopes(withRouteVersion(resources(List.of("a"), List.of("main"), List.of("http"), List.of()), "m2"), List.of("main")));
+    publish(scoped(withRouteVersion(bookA("main"), "m2")));
     DeltaDiscoveryResponse other = envoy.next();
     assertThat(names(other)).containsExactly("main");
     envoy.ack(other);
 
     // The route configuration appears (the book is added again): the real one replaces the placeholder.
-    publish(withScopes(withRouteVersion(resources(List.of("a"), List.of("main", "w-gone"), List.of("http"), List.of()), "m2"),
-        List.of("main", "w-gone")));
+    publish(scoped(withRouteVersion(bookA("main", "w-gone"), "m2")));
     DeltaDiscoveryResponse real = envoy.next();
     assertThat(real.getTypeUrl()).isEqualTo(RDS);
     assertThat(names(real)).containsExactly("w-gone");
@@ -322,7 +306,7 @@ class DeltaAdsTest {
   @Test
   void aRemovedScopesRouteConfigurationEnvoyDoesNotHoldIsSentAsAPlaceholderBeforeTheScopesRemoval() throws Exception {
     // Envoy holds scopes main and w1 (on demand) and only main's route configuration.
-    publish(withScopes(resources(List.of("a"), List.of("main", "w1", "w2"), List.of("http"), List.of()), List.of("main", "w1", "w2")));
+    publish(scoped(bookA("main", "w1", "w2")));
     Envoy envoy = connect(serve(List.of(tracker)));
     envoy.ack(envoy.request(SRDS, List.of(), Map.of()));
     envoy.ack(envoy.request(RDS, List.of("main", "w2"), Map.of()));
@@ -330,21 +314,13 @@ class DeltaAdsTest {
     // w1's and w2's books go. A request for w1 may have made Envoy subscribe to w1 (crossing this
     // snapshot): a placeholder of w1 goes before the scope's removal, so Envoy's held request is
     // answered (the scope's removal drops its on-demand callback). w2, which Envoy holds: a removal.
-    publish(withScopes(resources(List.of("a"), List.of("main"), List.of("http"), List.of()), List.of("main")));
-    List<String> order = new ArrayList<>();
-    DeltaDiscoveryResponse placeholder = null;
-    for (int i = 0; i < 3; i++) {
-      DeltaDiscoveryResponse r = envoy.next();
-      order.add(SyncTracker.shortType(r.getTypeUrl()) + "+" + names(r) + "-" + r.getRemovedResourcesList());
-      if (r.getTypeUrl().equals(RDS) && r.getResourcesCount() > 0) {
-        placeholder = r;
-      }
-      envoy.ack(r);
-    }
-    assertThat(order).containsExactly(
+    publish(scoped(bookA("main")));
+    List<DeltaDiscoveryResponse> responses = envoy.nextAcked(3);
+    assertThat(summaries(responses)).containsExactly(
         "RouteConfiguration+[w1]-[]",
         "ScopedRouteConfiguration+[]-[w1, w2]",
         "RouteConfiguration+[]-[w2]");
+    DeltaDiscoveryResponse placeholder = responses.get(0);
     assertThat(placeholder.getResources(0).getVersion()).isEqualTo(AbsentResourcePlaceholders.PLACEHOLDER_VERSION);
     assertThat(placeholder.getResources(0).getResource().unpack(RouteConfiguration.class).getVirtualHostsCount()).isZero();
 
@@ -354,7 +330,7 @@ class DeltaAdsTest {
     assertThat(crossed.getRemovedResourcesList()).isEmpty();
     envoy.ack(crossed);
     envoy.send(RDS, List.of(), List.of("w1"), Map.of(), "", null);
-    publish(withScopes(withRouteVersion(resources(List.of("a"), List.of("main"), List.of("http"), List.of()), "m2"), List.of("main")));
+    publish(scoped(withRouteVersion(bookA("main"), "m2")));
     DeltaDiscoveryResponse next = envoy.next();
     assertThat(names(next)).containsExactly("main");
     assertThat(next.getRemovedResourcesList()).isEmpty();
@@ -362,7 +338,7 @@ class DeltaAdsTest {
 
   @Test
   void onReconnectAPlaceholderEnvoyHoldsIsNotResentAndTheRealRouteConfigurationIsSentWhenItComes() throws Exception {
-    publish(resources(List.of("a"), List.of("main"), List.of("http"), List.of()));
+    publish(bookA("main"));
     Envoy envoy = connect(serve(List.of(tracker)));
 
     // Envoy held main (current) and the placeholder of w-gone from the previous xds-server.
@@ -372,7 +348,7 @@ class DeltaAdsTest {
     assertThat(first.getRemovedResourcesList()).isEmpty();
     envoy.ack(first);
 
-    publish(resources(List.of("a"), List.of("main", "w-gone"), List.of("http"), List.of()));
+    publish(bookA("main", "w-gone"));
     DeltaDiscoveryResponse real = envoy.next();
     assertThat(names(real)).containsExactly("w-gone");
     assertThat(real.getResources(0).getVersion()).isEqualTo(version(RDS, "w-gone"));
@@ -380,7 +356,7 @@ class DeltaAdsTest {
 
   @Test
   void aRouteConfigurationEnvoyHoldsThatIsRemovedIsStillSentAsRemovedAndOtherTypesAbsentNamesAsDoesNotExist() throws Exception {
-    publish(resources(List.of("a"), List.of("main", "w1"), List.of("http"), List.of()));
+    publish(bookA("main", "w1"));
     Envoy envoy = connect(serve(List.of(tracker)));
     envoy.ack(envoy.request(RDS, List.of("main", "w1"), Map.of()));
     envoy.ack(envoy.request(CDS, List.of(), Map.of()));
@@ -395,7 +371,7 @@ class DeltaAdsTest {
     assertThat(endpoints.getRemovedResourcesList()).containsExactly("no-such-book");
 
     // w1, which Envoy holds, goes: a removal as before (its scope's removal ends its use).
-    publish(resources(List.of("a"), List.of("main"), List.of("http"), List.of()));
+    publish(bookA("main"));
     DeltaDiscoveryResponse removed = envoy.next();
     assertThat(removed.getTypeUrl()).isEqualTo(RDS);
     assertThat(removed.getResourcesList()).isEmpty();
@@ -404,7 +380,7 @@ class DeltaAdsTest {
 
   @Test
   void aRejectedResourceIsNotSentAgainUntilItChangesAndTheNackIsTracked() throws Exception {
-    publish(resources(List.of("a"), List.of(), List.of("http"), List.of()));
+    publish(bookA());
     Envoy envoy = connect(serve(List.of(tracker)));
     envoy.ack(envoy.request(CDS, List.of(), Map.of()));
     envoy.ack(envoy.request(LDS, List.of(), Map.of()));
@@ -561,6 +537,17 @@ class DeltaAdsTest {
       send(response.getTypeUrl(), List.of(), Map.of(), response.getNonce(), error);
     }
 
+    /** The next {@code count} responses, each ACKed as it comes (as Envoy does). */
+    List<DeltaDiscoveryResponse> nextAcked(int count) throws InterruptedException {
+      List<DeltaDiscoveryResponse> taken = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        DeltaDiscoveryResponse r = next();
+        taken.add(r);
+        ack(r);
+      }
+      return taken;
+    }
+
     DeltaDiscoveryResponse next() throws InterruptedException {
       DeltaDiscoveryResponse response = responses.poll(10, TimeUnit.SECONDS);
       assertThat(response).as("a response within 10 s (stream closed: %s)", closed.get()).isNotNull();
@@ -652,6 +639,13 @@ class DeltaAdsTest {
     return response.getResourcesList().stream().map(Resource::getName).sorted().collect(Collectors.toList());
   }
 
+  /** Each response as {@code Type+[sent names]-[removed names]}, in order. */
+  static List<String> summaries(List<DeltaDiscoveryResponse> responses) {
+    return responses.stream()
+        .map(r -> SyncTracker.shortType(r.getTypeUrl()) + "+" + names(r) + "-" + r.getRemovedResourcesList())
+        .toList();
+  }
+
   static String secretValue(DeltaDiscoveryResponse response) throws Exception {
     return response.getResources(0).getResource().unpack(Secret.class).getGenericSecret().getSecret().getInlineString();
   }
@@ -667,6 +661,16 @@ class DeltaAdsTest {
             .setGenericSecret(GenericSecret.newBuilder().setSecret(
                 io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder().setInlineString(s.substring(s.indexOf('=') + 1))))
             .build()).toList());
+  }
+
+  /** Book a (its cluster and endpoints), listener http and the route configurations {@code routes}. */
+  static XdsResources bookA(String... routes) {
+    return resources(List.of("a"), List.of(routes), List.of("http"), List.of());
+  }
+
+  /** {@code resources} in the scoped layout: a route scope per route configuration ({@link #withScopes}). */
+  static XdsResources scoped(XdsResources resources) {
+    return withScopes(resources, resources.routes().stream().map(RouteConfiguration::getName).toList());
   }
 
   /** {@code resources} with a route scope per name, keyed and named like the route configuration it names. */
