@@ -88,8 +88,7 @@ class AbsentRouteConfigurationEndToEndTest {
     String secret = "whsec-" + UUID.randomUUID();
     String path = WebhookRoutes.publicPath(ACME, name, integration.name());
     String key = path.substring(WebhookRoutes.PREFIX.length());
-    books.putSecret(ACME, integration.secretName(), List.of(secret));
-    books.create(ACME, name, name + "-type", backend.port(), List.of(integration));
+    books.createWithSecret(ACME, name, name + "-type", backend.port(), integration, secret);
     await("Envoy holds the book's on-demand scope").atMost(CONVERGE).until(() -> scopes().contains(key));
 
     // The webhook makes Envoy subscribe to the scope's route configuration; the seam holds that

@@ -90,8 +90,7 @@ class OnDemandClustersEndToEndTest {
   private static Book book(String name, SampleBook backend) {
     Integration integration = new Integration("github", "github", name + "-credentials", GENEROUS, null);
     String secret = "whsec-" + UUID.randomUUID();
-    books.putSecret(ACME, integration.secretName(), List.of(secret));
-    books.create(ACME, name, name + "-type", backend.port(), List.of(integration));
+    books.createWithSecret(ACME, name, name + "-type", backend.port(), integration, secret);
     Book book = new Book(name, integration, secret, backend);
     return book;
   }

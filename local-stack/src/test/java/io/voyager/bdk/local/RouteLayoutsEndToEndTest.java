@@ -91,8 +91,7 @@ class RouteLayoutsEndToEndTest {
     steadyBackend = SampleBook.start(0, "steady-backend");
     churnBackend = SampleBook.start(0, "churn-backend");
     books = new WebhookBooks(stack);
-    books.putSecret(ACME, STEADY.secretName(), List.of(steadySecret));
-    books.create(ACME, "steady", "steady-type", steadyBackend.port(), List.of(STEADY));
+    books.createWithSecret(ACME, "steady", "steady-type", steadyBackend.port(), STEADY, steadySecret);
     String path = WebhookRoutes.publicPath(ACME, "steady", STEADY.name());
     AtomicReference<Answer> last = new AtomicReference<>();
     try {

@@ -86,6 +86,16 @@ final class WebhookBooks {
     return createWithoutEndpoints(namespace, name, bookType, backendPort, integrations);
   }
 
+  /**
+   * A book with one webhook, as most end-to-end tests set it up: {@code integration}'s credentials
+   * Secret holding {@code secret} (created or replaced), then the book as {@link #create} makes it.
+   */
+  ExternalBookDefinition createWithSecret(String namespace, String name, String bookType, int backendPort,
+      Integration integration, String secret) {
+    putSecret(namespace, integration.secretName(), List.of(secret));
+    return create(namespace, name, bookType, backendPort, List.of(integration));
+  }
+
   /** Publishes Service {@code namespace/name}'s EndpointSlice: {@code 127.0.0.1:backendPort}, ready. */
   void publishEndpoints(String namespace, String name, int backendPort) {
     stack.endpoints().publish(namespace, name, SERVICE_PORT_NAME, LocalStack.LOCALHOST, backendPort);
