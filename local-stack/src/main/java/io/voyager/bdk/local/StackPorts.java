@@ -66,7 +66,7 @@ public record StackPorts(
         controllerAdmin, runtimeAdmin, kubeApi, DEFAULT_NATS, 18040, 18041, DEFAULT_ENVOY_HTTPS, DEFAULT_ENVOY_INTERNAL);
   }
 
-  /** The documented local ports (README). */
+  /** The documented local ports (docs/ports-and-flags.md). */
   public static StackPorts defaults() {
     return new StackPorts(8080, 9901, 18000, 18001, 50051, 50052, 18010, 18011, 18021, 18031, DEFAULT_KUBE_API,
         DEFAULT_NATS, 18040, 18041, DEFAULT_ENVOY_HTTPS, DEFAULT_ENVOY_INTERNAL);
