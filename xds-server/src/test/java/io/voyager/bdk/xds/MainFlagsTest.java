@@ -34,21 +34,15 @@ class MainFlagsTest {
   }
 
   @Test
-  void bookClustersDefaultToEager() {
-    Main main = new Main();
-    new CommandLine(main).parseArgs();
-    assertThat(main.bookClusters).isEqualTo(BookClusters.EAGER);
-    new CommandLine(main).parseArgs("--book-clusters", "on-demand");
-    assertThat(main.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
-  }
-
-  @Test
-  void routeLayoutDefaultsToScoped() {
-    Main main = new Main();
-    new CommandLine(main).parseArgs();
-    assertThat(main.routeLayout).isEqualTo(RouteLayout.SCOPED);
-    new CommandLine(main).parseArgs("--route-layout", "single");
-    assertThat(main.routeLayout).isEqualTo(RouteLayout.SINGLE);
+  void bookClustersDefaultToEagerAndRouteLayoutToScopedAndEachTakesItsOtherValue() {
+    Main defaults = new Main();
+    new CommandLine(defaults).parseArgs();
+    assertThat(defaults.bookClusters).isEqualTo(BookClusters.EAGER);
+    assertThat(defaults.routeLayout).isEqualTo(RouteLayout.SCOPED);
+    Main set = new Main();
+    new CommandLine(set).parseArgs("--book-clusters", "on-demand", "--route-layout", "single");
+    assertThat(set.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
+    assertThat(set.routeLayout).isEqualTo(RouteLayout.SINGLE);
   }
 
   /** One converter serves both enum flags: a bad value names the flag, the value and what is accepted. */
