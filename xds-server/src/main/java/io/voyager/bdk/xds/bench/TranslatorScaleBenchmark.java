@@ -8,6 +8,7 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.SecretRef;
 import io.voyager.bdk.model.Hmac;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.support.ParsingConverter;
 import io.voyager.bdk.support.bench.BenchFigures;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EndpointSliceView;
@@ -57,10 +58,9 @@ public final class TranslatorScaleBenchmark implements Callable<Integer> {
   RouteLayout layout;
 
   /** {@code single} or {@code scoped}, as the xds-server's flag takes it. */
-  static final class LayoutConverter implements CommandLine.ITypeConverter<RouteLayout> {
-    @Override
-    public RouteLayout convert(String value) {
-      return RouteLayout.parse(value);
+  static final class LayoutConverter extends ParsingConverter<RouteLayout> {
+    LayoutConverter() {
+      super(RouteLayout::parse);
     }
   }
 
