@@ -91,7 +91,7 @@ public final class CheckBenchmark {
   /** What one scheme's measured run gave. */
   public record Result(String scheme, double perSecond, double p50Millis, double p99Millis, double cpuMicrosPerCheck,
       long denied, double jitShare, double natsMessagesPerCheck, double serverMicrosPerCheck, double clientMicrosPerCheck,
-      long gcMillis, long clientGcMillis) {}
+      long gcMillis, long clientGcMillis, double serverBytesPerCheck, double serverJvmBytesPerCheck, double gcsPer10kChecks) {}
 
   /** Warm-up rounds (every scheme once per round) end when the JIT's share of a round's CPU falls below this, or after {@link #MAX_WARM_ROUNDS}. */
   static final double JIT_SETTLED_SHARE = 0.05;
@@ -136,8 +136,14 @@ public final class CheckBenchmark {
   public static final List<String> DEPLOYED_JVM_OPTIONS = List.of("-XX:MaxRAM=1g", "-XX:MaxRAMPercentage=75",
       "-XX:ActiveProcessorCount=2", "-XX:+UseSerialGC");
 
-  /** The server side's counters: its JVM's CPU, its gRPC network threads' CPU, its GC time, NATS messages sent. */
-  record ServerStats(long processCpuNanos, long serverThreadsNanos, long gcMillis, long natsMessages) {}
+  /**
+   * The server side's counters: its JVM's CPU, its gRPC network threads' CPU, its GC time, NATS
+   * messages sent, the bytes its gRPC network threads allocated (where checks run), the bytes all its
+   * live threads allocated (NATS client threads included), its GC count. Allocation is counted by the
+   * JVM per thread (ThreadMXBean), so it does not depend on the machine's load as time does.
+   */
+  record ServerStats(long processCpuNanos, long serverThreadsNanos, long gcMillis, long natsMessages, long serverThreadsBytes,
+      long jvmBytes, long gcCount) {}
 
   /** The Check server as ext-authz serves it: state in memory or in JetStream key-value on {@code natsUrl}. */
   static final class ServerSide implements AutoCloseable {
@@ -175,7 +181,8 @@ public final class CheckBenchmark {
     }
 
     ServerStats stats() {
-      return new ServerStats(processCpuNanos(), threadCpuNanos(SERVER_THREADS), gcMillis(), shared == null ? 0 : shared.messagesSent());
+      return new ServerStats(processCpuNanos(), threadCpuNanos(SERVER_THREADS), gcMillis(), shared == null ? 0 : shared.messagesSent(),
+          threadAllocatedBytes(SERVER_THREADS), threadAllocatedBytes(""), gcCount());
     }
 
     @Override
@@ -195,7 +202,8 @@ public final class CheckBenchmark {
   /**
    * The server's JVM when the benchmark runs it apart ({@link Server#childProcess}): prints
    * {@code port=N} once serving, then answers each {@code stats} line on stdin with
-   * {@code stats <process CPU ns> <gRPC threads' CPU ns> <GC ms> <NATS messages>}; ends at the end of stdin.
+   * {@code stats <process CPU ns> <gRPC threads' CPU ns> <GC ms> <NATS messages> <gRPC threads' allocated bytes>
+   * <all threads' allocated bytes> <GC count>}; ends at the end of stdin.
    *
    * @param args the NATS URL, or none for state in memory
    */
@@ -210,7 +218,8 @@ public final class CheckBenchmark {
         for (String line; (line = in.readLine()) != null; ) {
           if (line.equals("stats")) {
             ServerStats s = server.stats();
-            System.out.println("stats " + s.processCpuNanos() + " " + s.serverThreadsNanos() + " " + s.gcMillis() + " " + s.natsMessages());
+            System.out.println("stats " + s.processCpuNanos() + " " + s.serverThreadsNanos() + " " + s.gcMillis() + " " + s.natsMessages()
+                + " " + s.serverThreadsBytes() + " " + s.jvmBytes() + " " + s.gcCount());
             System.out.flush();
           }
         }
@@ -263,6 +272,10 @@ public final class CheckBenchmark {
     java.io.BufferedReader from = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     PrintStream to = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
     String first = from.readLine();
+    // a -XX:StartFlightRecording in the options prints its own lines first
+    for (int skipped = 0; first != null && !first.startsWith("port=") && skipped < 20; skipped++) {
+      first = from.readLine();
+    }
     if (first == null || !first.startsWith("port=")) {
       process.destroyForcibly();
       throw new IllegalStateException("the benchmark's server JVM did not start (" + String.join(" ", command) + "): " + first);
@@ -282,7 +295,8 @@ public final class CheckBenchmark {
           throw new IllegalStateException("the benchmark's server JVM ended: " + line);
         }
         String[] f = line.split(" ");
-        return new ServerStats(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]));
+        return new ServerStats(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]),
+            Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]));
       }
 
       @Override
@@ -340,21 +354,25 @@ public final class CheckBenchmark {
           break; // the server's JIT is not seen from here: at least two rounds
         }
       }
-      out.printf("%-10s %12s %10s %10s %14s %10s %10s %8s %6s %8s %9s%s%n", "scheme", "checks/s", "p50 ms", "p99 ms", "CPU us/check",
-          "server us", "client us", "denied", "JIT %", "GC ms", "client GC", jetStream ? "  NATS msgs/check" : "");
+      out.printf("%-10s %12s %10s %10s %14s %10s %10s %8s %6s %8s %9s %10s %10s %8s%s%n", "scheme", "checks/s", "p50 ms", "p99 ms",
+          "CPU us/check", "server us", "client us", "denied", "JIT %", "GC ms", "client GC", "server B", "srv JVM B", "GCs/10k",
+          jetStream ? "  NATS msgs/check" : "");
       for (String scheme : Schemes.NAMES) {
         Result r = measure(stubs, server, where.separate(), scheme, "run", settings.seconds(), settings.inFlight(),
             warmRates.getOrDefault(scheme, 0.0), jetStream);
         results.add(r);
-        out.printf("%-10s %12.0f %10.3f %10.3f %14.1f %10.1f %10.1f %8d %6.1f %8d %9d%s%n", scheme, r.perSecond(), r.p50Millis(),
-            r.p99Millis(), r.cpuMicrosPerCheck(), r.serverMicrosPerCheck(), r.clientMicrosPerCheck(), r.denied(), r.jitShare() * 100,
-            r.gcMillis(), r.clientGcMillis(),
+        out.printf("%-10s %12.0f %10.3f %10.3f %14.1f %10.1f %10.1f %8d %6.1f %8d %9d %10.0f %10.0f %8.2f%s%n", scheme, r.perSecond(),
+            r.p50Millis(), r.p99Millis(), r.cpuMicrosPerCheck(), r.serverMicrosPerCheck(), r.clientMicrosPerCheck(), r.denied(),
+            r.jitShare() * 100, r.gcMillis(), r.clientGcMillis(), r.serverBytesPerCheck(), r.serverJvmBytesPerCheck(),
+            r.gcsPer10kChecks(),
             jetStream ? String.format("  %16.2f", r.natsMessagesPerCheck()) : "");
       }
       out.printf("target (issue 12, 2-core machine): >= %,.0f checks/s with p99 < %.0f ms per scheme; CPU us/check is the"
           + " server's and the client's JVMs' CPU (gRPC threads, JIT, GC) per check; server us: the gRPC server's network threads"
           + " (where checks run), client us: the benchmark client's; GC ms: the server JVM's collection time in the measured window,"
           + " client GC: the client JVM's (the same JVM when the server runs in-process: then a pause stops both and lands in p99);"
+          + " server B: bytes the server's gRPC network threads allocated per check, srv JVM B: all the server JVM's live threads"
+          + " (the client's too when in-process), GCs/10k: the server JVM's collections per 10,000 checks;"
           + " JIT %%: the client JVM's compiler threads%n", TARGET_CHECKS_PER_SECOND, TARGET_P99_MILLIS);
       record(settings, results, jetStream, where);
     } finally {
@@ -373,7 +391,7 @@ public final class CheckBenchmark {
   private static Result measure(List<ManagedChannel> stubs, Target server, boolean separate, String scheme, String phase,
       double seconds, int inFlight, double expectedRate, boolean jetStream) throws Exception {
     if (seconds <= 0) {
-      return new Result(scheme, 0, 0, 0, 0, 0, 0, Double.NaN, 0, 0, 0, 0);
+      return new Result(scheme, 0, 0, 0, 0, 0, 0, Double.NaN, 0, 0, 0, 0, 0, 0, 0);
     }
     int poolSize = (int) Math.min(1_000_000, Math.max(20_000, expectedRate * seconds * 1.5));
     List<byte[]> pool = requests(scheme, phase, poolSize);
@@ -413,12 +431,14 @@ public final class CheckBenchmark {
     double nats = jetStream ? s1.natsMessages() - s0.natsMessages() : Double.NaN;
     int n = done.get();
     if (n == 0) {
-      return new Result(scheme, 0, 0, 0, 0, denied.get(), jit, Double.NaN, 0, 0, gc, clientGc);
+      return new Result(scheme, 0, 0, 0, 0, denied.get(), jit, Double.NaN, 0, 0, gc, clientGc, 0, 0, 0);
     }
     long[] all = Arrays.copyOf(latencies, n);
     Arrays.sort(all);
     return new Result(scheme, n / elapsed, all[(int) (n * 0.50)] / 1e6, all[Math.min(n - 1, (int) (n * 0.99))] / 1e6,
-        cpu / 1e3 / n, denied.get(), jit, nats / n, serverCpu / 1e3 / n, clientCpu / 1e3 / n, gc, clientGc);
+        cpu / 1e3 / n, denied.get(), jit, nats / n, serverCpu / 1e3 / n, clientCpu / 1e3 / n, gc, clientGc,
+        (double) (s1.serverThreadsBytes() - s0.serverThreadsBytes()) / n, (double) (s1.jvmBytes() - s0.jvmBytes()) / n,
+        (s1.gcCount() - s0.gcCount()) * 10_000.0 / n);
   }
 
   /** The gRPC server's network threads (grpc-java's shared event loop; the client has its own). */
@@ -434,6 +454,29 @@ public final class CheckBenchmark {
         long t = threads.getThreadCpuTime(info.getThreadId());
         sum += Math.max(0, t);
       }
+    }
+    return sum;
+  }
+
+  /**
+   * Bytes allocated so far by the live threads whose name starts with {@code prefix} ("" for all);
+   * a thread that ended takes its count with it (the server's threads live through the run).
+   */
+  private static long threadAllocatedBytes(String prefix) {
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info != null && info.getThreadName().startsWith(prefix)) {
+        sum += Math.max(0, threads.getThreadAllocatedBytes(info.getThreadId()));
+      }
+    }
+    return sum;
+  }
+
+  private static long gcCount() {
+    long sum = 0;
+    for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      sum += Math.max(0, gc.getCollectionCount());
     }
     return sum;
   }
@@ -541,6 +584,12 @@ public final class CheckBenchmark {
         figures.figure(prefix + "gc_ms", labels, r.scheme() + " the server JVM's GC time in the measured window", r.gcMillis(), "ms", null);
         figures.figure(prefix + "client_gc_ms", labels, r.scheme() + " the client JVM's GC time in the measured window", r.clientGcMillis(),
             "ms", null);
+        figures.figure(prefix + "server_alloc_bytes", labels, r.scheme() + " bytes allocated per check on the server's network threads",
+            r.serverBytesPerCheck(), "B", null);
+        figures.figure(prefix + "server_jvm_alloc_bytes", labels, r.scheme() + " bytes allocated per check by all the server JVM's threads",
+            r.serverJvmBytesPerCheck(), "B", null);
+        figures.figure(prefix + "gcs_per_10k", labels, r.scheme() + " the server JVM's collections per 10,000 checks",
+            r.gcsPer10kChecks(), "GCs", null);
         figures.figure(prefix + "jit_pct", labels, r.scheme() + " JIT share of the CPU", r.jitShare() * 100, "%", null);
         if (jetStream) {
           figures.figure(prefix + "nats_msgs", labels, r.scheme() + " NATS messages sent per check", r.natsMessagesPerCheck(), "msgs", null);
