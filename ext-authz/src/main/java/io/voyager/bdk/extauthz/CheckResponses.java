@@ -40,8 +40,12 @@ public final class CheckResponses {
   private static CheckResponse allowed(CheckOutcome.Allowed ok) {
     OkHttpResponse.Builder http = OkHttpResponse.newBuilder();
     // append=false: overwrite any x-bdk-* header the sender tried to smuggle in.
-    ok.upstreamHeaders().forEach(h -> http.addHeaders(option(h, false)));
-    ok.responseHeaders().forEach(h -> http.addResponseHeadersToAdd(option(h, false)));
+    for (Header h : ok.upstreamHeaders()) {
+      http.addHeaders(option(h, false));
+    }
+    for (Header h : ok.responseHeaders()) {
+      http.addResponseHeadersToAdd(option(h, false));
+    }
     return CheckResponse.newBuilder()
         .setStatus(OK_STATUS)
         .setOkResponse(http)

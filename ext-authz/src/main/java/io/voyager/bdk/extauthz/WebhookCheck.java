@@ -17,6 +17,8 @@ import io.voyager.bdk.extauthz.shared.AsyncNats;
 import io.voyager.bdk.extauthz.shared.SharedStateUnavailable;
 import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookDelivery;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,7 +79,12 @@ public final class WebhookCheck {
 
   /** The whole check, for a route whose book never sleeps (or once its book is awake). */
   public CheckOutcome check(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
-    Step step = begin(contextExtensions, headers, body);
+    return check(contextExtensions, headers, UnsafeByteOperations.unsafeWrap(body));
+  }
+
+  /** {@link #check} with the body as the Check request holds it (not copied). */
+  public CheckOutcome check(Map<String, String> contextExtensions, RequestHeaders headers, ByteString body) {
+    Step step = beginAsync(contextExtensions, headers, body).join();
     return step instanceof Step.Accepted accepted ? finish(accepted) : ((Step.Done) step).outcome();
   }
 
@@ -100,7 +107,7 @@ public final class WebhookCheck {
 
   /** Route context → signature → replay → rate limit; nothing is recorded as delivered yet. */
   public Step begin(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
-    return beginAsync(contextExtensions, headers, body).join();
+    return beginAsync(contextExtensions, headers, UnsafeByteOperations.unsafeWrap(body)).join();
   }
 
   /**
@@ -109,7 +116,7 @@ public final class WebhookCheck {
    * continue on their replies. The future never fails: a shared state that cannot be reached or
    * answers late (its timeout) is a 503 denial (fail closed), any other error an internal error.
    */
-  public CompletableFuture<Step> beginAsync(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
+  public CompletableFuture<Step> beginAsync(Map<String, String> contextExtensions, RequestHeaders headers, ByteString body) {
     String scheme = schemeTag(contextExtensions.get(WebhookAuthContext.SCHEME));
     RouteContext route;
     Verified verified;
@@ -148,7 +155,7 @@ public final class WebhookCheck {
     String scheme = accepted.scheme();
     RouteContext route = accepted.route();
     Verified verified = accepted.verified();
-    Duration window = route.tolerance().multipliedBy(2);
+    Duration window = route.tolerance().plus(route.tolerance()); // twice the tolerance (multipliedBy goes through BigDecimal)
     return replays.firstDeliveryAsync(route.endpointKey(), verified.replayKeys(), window)
         .thenApply(first -> first ? allowed(accepted) : replay(scheme, verified))
         .exceptionally(error -> failure(scheme, error));
@@ -166,8 +173,10 @@ public final class WebhookCheck {
     addIfPresent(upstream, WebhookAuthContext.HEADER_INTEGRATION, route.integration());
     upstream.add(new Header(WebhookAuthContext.HEADER_REPLAY_RELEASE,
         ReplayRelease.headerValue(route.endpointKey(), verified.replayKeys())));
-    List<Header> response = new ArrayList<>(accepted.rate().headers());
-    response.add(0, new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
+    List<Header> rate = accepted.rate().headers();
+    List<Header> response = new ArrayList<>(rate.size() + 1);
+    response.add(new Header(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId));
+    response.addAll(rate);
     return new CheckOutcome.Allowed(accepted.scheme(), webhookId, upstream, response);
   }
 

@@ -100,7 +100,7 @@ public final class GenericHmacScheme implements WebhookScheme {
       freshness.requireEpochSeconds(options.timestampHeader(), ts);
       mac = Hmacs.requireMatch(options.algorithm(), Hmacs.utf8Keys(secrets), List.of(presented), header, Hmacs.utf8(ts + "."), request.body());
     } else {
-      mac = Hmacs.requireMatch(options.algorithm(), Hmacs.utf8Keys(secrets), List.of(presented), header, request.body());
+      mac = Hmacs.requireMatch(options.algorithm(), Hmacs.utf8Keys(secrets), List.of(presented), header, Hmacs.NO_PREFIX, request.body());
     }
     return Verified.bySignature(null, mac);
   }

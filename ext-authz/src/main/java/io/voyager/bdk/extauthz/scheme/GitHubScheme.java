@@ -36,7 +36,7 @@ public final class GitHubScheme implements WebhookScheme {
       throw new WebhookDenied(DenyReason.MALFORMED_SIGNATURE, "header " + SIGNATURE + " must start with " + PREFIX);
     }
     byte[] presented = Hmacs.fromHex(value.substring(PREFIX.length()), SIGNATURE);
-    byte[] mac = Hmacs.requireMatch(Hmacs.SHA256, Hmacs.utf8Keys(secrets), List.of(presented), SIGNATURE, request.body());
+    byte[] mac = Hmacs.requireMatch(Hmacs.SHA256, Hmacs.utf8Keys(secrets), List.of(presented), SIGNATURE, Hmacs.NO_PREFIX, request.body());
     String delivery = request.headers().singleToken(DELIVERY).filter(s -> !s.isEmpty()).orElse(null);
     return Verified.bySignatureAndDeliveryId(delivery, mac);
   }

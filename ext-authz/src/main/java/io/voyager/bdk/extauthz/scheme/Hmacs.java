@@ -1,5 +1,9 @@
 package io.voyager.bdk.extauthz.scheme;
 
+import com.google.protobuf.ByteOutput;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -9,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -27,16 +32,64 @@ public final class Hmacs {
    * the Mac, so nothing of one computation leaks into the next; a thread computes one HMAC at a
    * time, so sharing per thread is safe.
    */
-  private static final ThreadLocal<Map<String, Mac>> MACS = ThreadLocal.withInitial(() -> new HashMap<>(4));
+  private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
+
+  /** A thread's Macs, the sink that feeds a body into one in place, and its last derived keys. */
+  private static final class PerThread {
+    final Map<String, Mac> macs = new HashMap<>(4);
+    final MacFeed feed = new MacFeed();
+    final Map<Function<String, byte[]>, KeyMemo> keys = new HashMap<>(4);
+
+    Mac mac(String algorithm) throws GeneralSecurityException {
+      Mac mac = macs.get(algorithm);
+      if (mac == null) {
+        mac = Mac.getInstance(algorithm);
+        macs.put(algorithm, mac);
+      }
+      return mac;
+    }
+  }
+
+  /** The keys derived from a list of secrets (compared by value: a rotated Secret derives anew). */
+  private record KeyMemo(List<String> secrets, List<byte[]> keys) {}
+
+  /**
+   * Feeds the bytes a {@link ByteString} hands out into a Mac without copying them
+   * ({@link UnsafeByteOperations#unsafeWriteTo}: the body is only read, never kept or changed).
+   */
+  private static final class MacFeed extends ByteOutput {
+    Mac mac;
+
+    @Override
+    public void write(byte value) {
+      mac.update(value);
+    }
+
+    @Override
+    public void write(byte[] value, int offset, int length) {
+      mac.update(value, offset, length);
+    }
+
+    @Override
+    public void writeLazy(byte[] value, int offset, int length) {
+      mac.update(value, offset, length);
+    }
+
+    @Override
+    public void write(ByteBuffer value) {
+      mac.update(value);
+    }
+
+    @Override
+    public void writeLazy(ByteBuffer value) {
+      mac.update(value);
+    }
+  }
 
   /** HMAC of the concatenated parts. */
   public static byte[] mac(String algorithm, byte[] key, byte[]... parts) {
     try {
-      Mac mac = MACS.get().get(algorithm);
-      if (mac == null) {
-        mac = Mac.getInstance(algorithm);
-        MACS.get().put(algorithm, mac);
-      }
+      Mac mac = PER_THREAD.get().mac(algorithm);
       mac.init(new SecretKeySpec(key, algorithm));
       for (byte[] part : parts) {
         mac.update(part);
@@ -46,6 +99,74 @@ public final class Hmacs {
       throw new IllegalStateException("HMAC " + algorithm + " unavailable", e);
     }
   }
+
+  /**
+   * HMAC of {@code prefix} (may be empty) followed by {@code body}, the body read where it lies: no
+   * copy of the request's bytes (the Check path's largest allocation per check before).
+   */
+  public static byte[] mac(String algorithm, byte[] key, byte[] prefix, ByteString body) {
+    try {
+      PerThread state = PER_THREAD.get();
+      Mac mac = state.mac(algorithm);
+      mac.init(new SecretKeySpec(key, algorithm));
+      mac.update(prefix);
+      state.feed.mac = mac;
+      try {
+        UnsafeByteOperations.unsafeWriteTo(body, state.feed);
+      } finally {
+        state.feed.mac = null;
+      }
+      return mac.doFinal();
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new IllegalStateException("HMAC " + algorithm + " unavailable", e);
+    }
+  }
+
+  /** No prefix: the body alone is signed. */
+  static final byte[] NO_PREFIX = new byte[0];
+
+  /**
+   * {@link #firstMatch} for {@code prefix + body}, the body read in place; denies with
+   * {@link DenyReason#SIGNATURE_MISMATCH} naming the header. Each presented signature is compared
+   * with each key's MAC in constant time ({@link MessageDigest#isEqual}).
+   */
+  public static byte[] requireMatch(String algorithm, List<byte[]> keys, List<byte[]> presented, String header, byte[] prefix,
+      ByteString body) {
+    for (byte[] key : keys) {
+      byte[] expected = mac(algorithm, key, prefix, body);
+      for (byte[] candidate : presented) {
+        if (MessageDigest.isEqual(expected, candidate)) {
+          return expected;
+        }
+      }
+    }
+    throw new WebhookDenied(DenyReason.SIGNATURE_MISMATCH, "header " + header + " does not match the body signed with any active secret");
+  }
+
+  /**
+   * The keys {@code derive} gives for {@code secrets} (null results left out), remembered per thread
+   * for the last list each derivation saw: the same Secret's keys are not derived again on every
+   * check. {@code derive} must be a pure function held in a constant (it is the memo's key).
+   */
+  public static List<byte[]> derivedKeys(List<String> secrets, Function<String, byte[]> derive) {
+    Map<Function<String, byte[]>, KeyMemo> memos = PER_THREAD.get().keys;
+    KeyMemo memo = memos.get(derive);
+    if (memo != null && memo.secrets().equals(secrets)) {
+      return memo.keys();
+    }
+    List<byte[]> keys = new java.util.ArrayList<>(secrets.size());
+    for (String secret : secrets) {
+      byte[] key = derive.apply(secret);
+      if (key != null) {
+        keys.add(key);
+      }
+    }
+    keys = java.util.Collections.unmodifiableList(keys);
+    memos.put(derive, new KeyMemo(List.copyOf(secrets), keys));
+    return keys;
+  }
+
+  private static final Function<String, byte[]> UTF8 = Hmacs::utf8;
 
   /**
    * The MAC, computed with each key in turn, that equals one of the presented signatures,
@@ -108,6 +229,6 @@ public final class Hmacs {
 
   /** Each secret as UTF-8 key bytes: how most providers use their shared secret. */
   public static List<byte[]> utf8Keys(List<String> secrets) {
-    return secrets.stream().map(Hmacs::utf8).toList();
+    return derivedKeys(secrets, UTF8);
   }
 }

@@ -31,7 +31,7 @@ public final class ShopifyScheme implements WebhookScheme {
   public Verified verify(WebhookRequest request, List<String> secrets, Freshness freshness) {
     String value = request.headers().requireToken(SIGNATURE, DenyReason.MISSING_SIGNATURE);
     byte[] presented = Hmacs.fromBase64(value, SIGNATURE);
-    byte[] mac = Hmacs.requireMatch(Hmacs.SHA256, Hmacs.utf8Keys(secrets), List.of(presented), SIGNATURE, request.body());
+    byte[] mac = Hmacs.requireMatch(Hmacs.SHA256, Hmacs.utf8Keys(secrets), List.of(presented), SIGNATURE, Hmacs.NO_PREFIX, request.body());
     String delivery = request.headers().singleToken(DELIVERY).filter(s -> !s.isEmpty()).orElse(null);
     return Verified.bySignatureAndDeliveryId(delivery, mac);
   }

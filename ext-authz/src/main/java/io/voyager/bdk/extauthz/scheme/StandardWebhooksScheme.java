@@ -15,6 +15,7 @@ public final class StandardWebhooksScheme implements WebhookScheme {
   public static final String TIMESTAMP = "webhook-timestamp";
   public static final String SIGNATURE = "webhook-signature";
   private static final String SECRET_PREFIX = "whsec_";
+  private static final java.util.function.Function<String, byte[]> WHSEC_KEY = StandardWebhooksScheme::key;
 
   @Override
   public String name() {
@@ -55,7 +56,7 @@ public final class StandardWebhooksScheme implements WebhookScheme {
       throw new WebhookDenied(DenyReason.MALFORMED_SIGNATURE, "header " + SIGNATURE + " has no v1 signature");
     }
     freshness.requireEpochSeconds(TIMESTAMP, ts);
-    List<byte[]> keys = secrets.stream().map(StandardWebhooksScheme::key).filter(k -> k != null).toList();
+    List<byte[]> keys = Hmacs.derivedKeys(secrets, WHSEC_KEY);
     if (keys.isEmpty()) {
       throw new WebhookDenied(DenyReason.SECRET_UNAVAILABLE, "no active secret is a valid whsec_<base64> key");
     }

@@ -1,4 +1,15 @@
 package io.voyager.bdk.extauthz.scheme;
 
-/** What a scheme verifies: the request's headers and the exact body bytes. */
-public record WebhookRequest(RequestHeaders headers, byte[] body) {}
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+
+/**
+ * What a scheme verifies: the request's headers and the exact body bytes, as the Check request
+ * holds them (a {@link ByteString} view: the body is not copied to be verified).
+ */
+public record WebhookRequest(RequestHeaders headers, ByteString body) {
+  /** A body given as an array (tests, signing tools): wrapped, not copied; the caller must not change it. */
+  public WebhookRequest(RequestHeaders headers, byte[] body) {
+    this(headers, UnsafeByteOperations.unsafeWrap(body));
+  }
+}
