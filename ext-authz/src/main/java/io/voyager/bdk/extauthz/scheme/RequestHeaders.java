@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The headers of a webhook request, looked up case-insensitively. A header may occur several
@@ -15,10 +16,17 @@ import java.util.Optional;
  * values never contain a comma.
  */
 public final class RequestHeaders {
+  /** Every value of each (lower-cased) name; null when {@link #merged} holds the headers. */
   private final Map<String, List<String>> byName;
+  /**
+   * Envoy's merged {@code headers} map as the Check request holds it, used for lookups as it is
+   * when its names are all lower case already (Envoy's are): no map is built per check.
+   */
+  private final Map<String, String> merged;
 
-  private RequestHeaders(Map<String, List<String>> byName) {
+  private RequestHeaders(Map<String, List<String>> byName, Map<String, String> merged) {
     this.byName = byName;
+    this.merged = merged;
   }
 
   public static RequestHeaders of(Collection<Header> headers) {
@@ -26,10 +34,14 @@ public final class RequestHeaders {
     for (Header h : headers) {
       byName.computeIfAbsent(h.name().toLowerCase(Locale.ROOT), k -> new ArrayList<>(1)).add(h.value());
     }
-    return new RequestHeaders(byName);
+    return new RequestHeaders(byName, null);
   }
 
+  /** Envoy's merged map (one value per name): looked up in place when its names are lower case, else copied as before. */
   public static RequestHeaders of(Map<String, String> headers) {
+    if (allLowerCase(headers)) {
+      return new RequestHeaders(null, headers);
+    }
     List<Header> list = new ArrayList<>(headers.size());
     headers.forEach((k, v) -> list.add(new Header(k, v)));
     return of(list);
@@ -37,7 +49,11 @@ public final class RequestHeaders {
 
   /** The header's only value, if present; more than one occurrence is a denial. */
   public Optional<String> single(String name) {
-    List<String> values = byName.get(name.toLowerCase(Locale.ROOT));
+    if (merged != null) {
+      String value = merged.get(lowerCase(name));
+      return value == null ? Optional.empty() : Optional.of(value.trim());
+    }
+    List<String> values = byName.get(lowerCase(name));
     if (values == null || values.isEmpty()) {
       return Optional.empty();
     }
@@ -63,5 +79,32 @@ public final class RequestHeaders {
   public String requireToken(String name, DenyReason missing) {
     return singleToken(name).filter(v -> !v.isEmpty())
         .orElseThrow(() -> new WebhookDenied(missing, "header " + name + " is missing"));
+  }
+
+  private static boolean allLowerCase(Map<String, String> headers) {
+    for (String name : headers.keySet()) {
+      for (int i = 0; i < name.length(); i++) {
+        char c = name.charAt(i);
+        if (Character.toLowerCase(c) != c || c > 0x7f) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** The names schemes look up are a few constants (and the hmac scheme's configured one): lower-cased once each, bounded. */
+  private static final int MAX_LOWER_NAMES = 1024;
+  private static final ConcurrentHashMap<String, String> LOWER_NAMES = new ConcurrentHashMap<>();
+
+  private static String lowerCase(String name) {
+    String lower = LOWER_NAMES.get(name);
+    if (lower == null) {
+      lower = name.toLowerCase(Locale.ROOT);
+      if (LOWER_NAMES.size() < MAX_LOWER_NAMES) {
+        LOWER_NAMES.putIfAbsent(name, lower);
+      }
+    }
+    return lower;
   }
 }
