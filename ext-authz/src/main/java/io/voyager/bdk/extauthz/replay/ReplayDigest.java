@@ -85,6 +85,17 @@ public record ReplayDigest(long high, long low) implements Comparable<ReplayDige
     return new String(hex);
   }
 
+  /** Appends {@link #hex()}'s 32 characters to {@code out} (no String per digest). */
+  public StringBuilder appendHex(StringBuilder out) {
+    for (int i = 0; i < 16; i++) {
+      out.append(HEX_DIGITS[(int) (high >>> (60 - 4 * i)) & 0xf]);
+    }
+    for (int i = 0; i < 16; i++) {
+      out.append(HEX_DIGITS[(int) (low >>> (60 - 4 * i)) & 0xf]);
+    }
+    return out;
+  }
+
   /** The digest of {@link #hex()}; IllegalArgumentException unless exactly 32 hex digits. */
   public static ReplayDigest parseHex(String hex) {
     if (hex.length() != 32 || !hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {

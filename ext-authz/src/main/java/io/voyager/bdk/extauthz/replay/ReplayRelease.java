@@ -22,7 +22,7 @@ public record ReplayRelease(String endpointKey, List<ReplayDigest> digests) {
       if (i > 0) {
         value.append(',');
       }
-      value.append(digests.get(i).hex());
+      digests.get(i).appendHex(value);
     }
     return value.toString();
   }

@@ -26,6 +26,7 @@ class ReplayDigestTest {
     assertThat(d.hex()).isEqualTo(HexFormat.of().toHexDigits(d.high()) + HexFormat.of().toHexDigits(d.low()));
     assertThat(ReplayDigest.parseHex(d.hex())).isEqualTo(d);
     assertThat(new ReplayDigest(0, 1).hex()).isEqualTo("0".repeat(31) + "1");
+    assertThat(d.appendHex(new StringBuilder("x")).toString()).isEqualTo("x" + d.hex());
   }
 
   @Test
