@@ -162,11 +162,16 @@ public final class Hmacs {
       }
     }
     keys = java.util.Collections.unmodifiableList(keys);
+    if (memo == null && memos.size() >= MAX_DERIVATIONS) {
+      memos.clear(); // a caller passing a new function each time: stays bounded, only the memo is lost
+    }
     memos.put(derive, new KeyMemo(List.copyOf(secrets), keys));
     return keys;
   }
 
   private static final Function<String, byte[]> UTF8 = Hmacs::utf8;
+  /** Derivations remembered per thread (the schemes have two: UTF-8 and whsec_ base64). */
+  static final int MAX_DERIVATIONS = 8;
 
   /**
    * The MAC, computed with each key in turn, that equals one of the presented signatures,
