@@ -75,13 +75,18 @@ public final class WebhookScopes {
    * {@code route}'s scope holding {@code routes} (its POST route and its 405), named like the route;
    * {@code onDemand}: Envoy learns the scope's key at once but fetches its route configuration only
    * when the first request with that key arrives ({@code on_demand}, with the connection manager's
-   * on_demand filter).
+   * on_demand filter); {@code routeRequiredOff}: the virtual host turns
+   * {@link XdsTranslator#ROUTE_REQUIRED_FILTER} off (with on-demand clusters).
    */
-  static Scope scope(WebhookRouteIr route, List<Route> routes, boolean onDemand) {
+  static Scope scope(WebhookRouteIr route, List<Route> routes, boolean onDemand, boolean routeRequiredOff) {
     String name = routes.get(0).getName();
+    VirtualHost.Builder host = VirtualHost.newBuilder().setName("bdk").addDomains("*").addAllRoutes(routes);
+    if (routeRequiredOff) {
+      host.putTypedPerFilterConfig(XdsTranslator.ROUTE_REQUIRED_FILTER, XdsTranslator.ROUTE_REQUIRED_OFF);
+    }
     RouteConfiguration config = RouteConfiguration.newBuilder()
         .setName(name)
-        .addVirtualHosts(VirtualHost.newBuilder().setName("bdk").addDomains("*").addAllRoutes(routes))
+        .addVirtualHosts(host)
         .addRequestHeadersToRemove(KEY_HEADER)
         .setValidateClusters(com.google.protobuf.BoolValue.of(false))
         .build();

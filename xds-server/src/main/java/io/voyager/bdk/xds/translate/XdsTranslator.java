@@ -121,6 +121,30 @@ public final class XdsTranslator {
    * Its own name: the first on_demand filter (scopes, no {@code odcds}) keeps the well-known one.
    */
   static final String ON_DEMAND_CLUSTER_FILTER = "bdk.filters.http.on_demand_cluster";
+  /**
+   * With on-demand clusters, just before {@link #ON_DEMAND_CLUSTER_FILTER}: answers 404 (the
+   * gateway's JSON "no route", {@link LocalReplies}) to a request that still has no route there,
+   * and is off (at runtime: {@link #ROUTE_REQUIRED_OFF}) on every virtual host, so a request with a
+   * route never runs it. Why: ext_authz skips its check for a request without a route (Envoy 1.40:
+   * no route, no check; the router would answer 404), but the on_demand filter with {@code odcds}
+   * also discovers a missing route (its {@code RdsCdsDecodeHeadersBehavior} asks for the route
+   * before the cluster). A webhook arriving just as its book's scope reached Envoy found no scope in
+   * the first on_demand filter, went through both ext_authz filters unchecked, then had its route
+   * found by the second on_demand filter, its cluster fetched, and reached the book without
+   * ext-authz's check ({@code NewBookWebhookRaceEndToEndTest}). With this filter a request reaches
+   * the second on_demand filter only with the route ext_authz saw.
+   */
+  static final String ROUTE_REQUIRED_FILTER = "bdk.filters.http.route_required";
+  static final String ROUTE_REQUIRED_SOURCE = """
+      -- Runs only for a request without a route (every virtual host turns it off): ext_authz did not
+      -- check it, so it must not go on to the on_demand filter that would look its route up again.
+      function envoy_on_request(request_handle)
+        request_handle:respond({[":status"] = "404"}, "")
+      end
+      """;
+  /** {@link #ROUTE_REQUIRED_FILTER} off, on every virtual host (read when the request runs). */
+  static final Any ROUTE_REQUIRED_OFF = Anys.pack(
+      io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute.newBuilder().setDisabled(true).build());
   /** How long a request waits for its on-demand cluster (Envoy's default is 5 s). */
   static final int ODCDS_TIMEOUT_SECONDS = 5;
   /**
@@ -232,7 +256,7 @@ public final class XdsTranslator {
    * {@code routes} (its {@link #webhookRoutes}) and the ScopedRouteConfiguration naming it.
    */
   public WebhookScopes.Scope webhookScope(WebhookRouteIr route, List<Route> routes) {
-    return WebhookScopes.scope(route, routes, onDemandScopes);
+    return WebhookScopes.scope(route, routes, onDemandScopes, onDemandClusters);
   }
 
   /**
@@ -435,6 +459,7 @@ public final class XdsTranslator {
             .build(),
         HttpFilter.newBuilder().setName(TRANSCODER_FILTER).setDisabled(true).setTypedConfig(transcoder).build()));
     if (onDemandClusters) {
+      filters.add(routeRequiredFilter());
       filters.add(onDemandClusterFilter());
     }
     filters.addAll(List.of(
@@ -444,6 +469,16 @@ public final class XdsTranslator {
             .setTypedConfig(Anys.pack(Router.newBuilder().setSuppressEnvoyHeaders(true).build()))
             .build()));
     return List.copyOf(filters);
+  }
+
+  /** {@link #ROUTE_REQUIRED_FILTER}: on at the connection manager, off on every virtual host. */
+  private static HttpFilter routeRequiredFilter() {
+    return HttpFilter.newBuilder()
+        .setName(ROUTE_REQUIRED_FILTER)
+        .setTypedConfig(Anys.pack(Lua.newBuilder()
+            .setDefaultSourceCode(DataSource.newBuilder().setInlineString(ROUTE_REQUIRED_SOURCE))
+            .build()))
+        .build();
   }
 
   /**
@@ -522,6 +557,9 @@ public final class XdsTranslator {
                 DirectResponseAction.newBuilder()
                     .setStatus(404)
                     .setBody(DataSource.newBuilder().setInlineString("{\"code\":5,\"message\":\"no route\"}"))));
+    if (onDemandClusters) {
+      host.putTypedPerFilterConfig(ROUTE_REQUIRED_FILTER, ROUTE_REQUIRED_OFF);
+    }
     return RouteConfiguration.newBuilder()
         .setName(ROUTE_CONFIG_NAME)
         .addVirtualHosts(host)

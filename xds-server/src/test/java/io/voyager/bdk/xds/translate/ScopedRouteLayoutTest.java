@@ -98,7 +98,21 @@ class ScopedRouteLayoutTest {
       assertThat(onDemand.getOdcds().getSource().hasAds()).isTrue();
       if (!listener.getName().equals(InternalListeners.NAME)) {
         assertThat(filters.indexOf(XdsTranslator.EXT_AUTHZ_FILTER)).isLessThan(filters.indexOf(XdsTranslator.ON_DEMAND_CLUSTER_FILTER));
+        assertThat(filters).as("%s: a request still without a route is answered 404 before the cluster's on_demand filter,"
+            + " which would look the route up after ext_authz skipped it", listener.getName())
+            .containsSubsequence(XdsTranslator.EXT_AUTHZ_WAKE_FILTER, XdsTranslator.ROUTE_REQUIRED_FILTER,
+                XdsTranslator.ON_DEMAND_CLUSTER_FILTER);
+        assertThat(filters.indexOf(XdsTranslator.ROUTE_REQUIRED_FILTER)).isEqualTo(filters.size() - 3);
       }
+    }
+    for (var routes : scoped.routes()) {
+      if (routes.getName().equals(InternalListeners.ROUTE_CONFIG)) {
+        continue;
+      }
+      assertThat(routes.getVirtualHostsList()).as("%s: every virtual host turns the no-route guard off", routes.getName())
+          .isNotEmpty()
+          .allMatch(host -> XdsTranslator.ROUTE_REQUIRED_OFF.equals(
+              host.getTypedPerFilterConfigMap().get(XdsTranslator.ROUTE_REQUIRED_FILTER)));
     }
 
     XdsResources single = translate(RouteLayout.SINGLE, MANY.input());
@@ -108,7 +122,8 @@ class ScopedRouteLayoutTest {
       assertThat(allEager.clusterDelivery()).isEqualTo(ClusterDelivery.ALL_EAGER);
       for (var listener : allEager.listeners()) {
         HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
-        assertThat(hcm.getHttpFiltersList()).extracting(f -> f.getName()).doesNotContain(XdsTranslator.ON_DEMAND_CLUSTER_FILTER);
+        assertThat(hcm.getHttpFiltersList()).extracting(f -> f.getName())
+            .doesNotContain(XdsTranslator.ON_DEMAND_CLUSTER_FILTER, XdsTranslator.ROUTE_REQUIRED_FILTER);
       }
     }
     assertThat(BookClusters.ofFlag("on-demand")).isEqualTo(BookClusters.ON_DEMAND);
