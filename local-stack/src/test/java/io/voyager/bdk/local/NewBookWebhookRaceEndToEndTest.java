@@ -48,7 +48,7 @@ class NewBookWebhookRaceEndToEndTest {
   private static final int UNSIGNED_SENDERS = 4;
   private static final int SIGNED_SENDERS = 2;
   /** Checks ext_authz allowed on the plain HTTP listener (both ext_authz filters count here). */
-  private static final String EXT_AUTHZ_ALLOWED = "http.bdk-http.ext_authz.ok";
+  private static final String EXT_AUTHZ_ALLOWED = "http.bdk_http.ext_authz.ok";
 
   @TempDir static Path runDir;
   static LocalStack stack;

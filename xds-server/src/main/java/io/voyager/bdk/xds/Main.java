@@ -182,11 +182,10 @@ public final class Main implements Callable<AutoCloseable> {
     }
   }
 
-  @Option(names = "--book-clusters", defaultValue = "eager", paramLabel = "on-demand|eager", converter = BookClustersConverter.class,
+  @Option(names = "--book-clusters", defaultValue = "on-demand", paramLabel = "on-demand|eager", converter = BookClustersConverter.class,
       description = "How Envoy gets books' clusters in the scoped layout: on-demand (left out of the wildcard CDS answer; Envoy "
           + "fetches a book's cluster by name when a request that passed ext_authz first needs it) or eager (every cluster at once). "
-          + "The single layout is always eager. on-demand is not the default: with it, a request arriving just after a book's scope "
-          + "was added reached the book without ext-authz's check (docs/known-limits.md). Default: ${DEFAULT-VALUE}.")
+          + "The single layout is always eager. Default: ${DEFAULT-VALUE}.")
   BookClusters bookClusters;
 
   /** A bad value is refused naming the flag and the accepted values (eager, on-demand). */

@@ -34,14 +34,14 @@ class MainFlagsTest {
   }
 
   @Test
-  void bookClustersDefaultToEagerAndRouteLayoutToScopedAndEachTakesItsOtherValue() {
+  void bookClustersDefaultToOnDemandAndRouteLayoutToScopedAndEachTakesItsOtherValue() {
     Main defaults = new Main();
     new CommandLine(defaults).parseArgs();
-    assertThat(defaults.bookClusters).isEqualTo(BookClusters.EAGER);
+    assertThat(defaults.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
     assertThat(defaults.routeLayout).isEqualTo(RouteLayout.SCOPED);
     Main set = new Main();
-    new CommandLine(set).parseArgs("--book-clusters", "on-demand", "--route-layout", "single");
-    assertThat(set.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
+    new CommandLine(set).parseArgs("--book-clusters", "eager", "--route-layout", "single");
+    assertThat(set.bookClusters).isEqualTo(BookClusters.EAGER);
     assertThat(set.routeLayout).isEqualTo(RouteLayout.SINGLE);
   }
 

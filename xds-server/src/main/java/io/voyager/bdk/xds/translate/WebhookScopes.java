@@ -27,9 +27,10 @@ import java.util.Map;
  *       route and its 405), named like its route;
  *   <li>every other path (library REST and gRPC, anything unknown) → {@value #DEFAULT_KEY}: the
  *       scope of {@value XdsTranslator#ROUTE_CONFIG_NAME} (library routes, the JSON 404);
- *   <li>a webhook-looking path no book has → no scope, no route: ext_authz (on for every request,
- *       see {@link XdsTranslator}) asks ext-authz without a route context, and ext-authz answers
- *       the gateway's JSON 404 ({@code {"code":5,"message":"no route for POST /…"}}).
+ *   <li>a webhook-looking path no book has → no scope, no route: ext_authz skips it (Envoy checks
+ *       only requests with a route) and the router, or with on-demand clusters
+ *       {@link XdsTranslator#ROUTE_REQUIRED_FILTER} before it, answers the gateway's JSON 404
+ *       ({@code {"code":5,"message":"no route for POST /…"}}).
  * </ul>
  * <p>On demand. Webhook scopes are {@code on_demand} (the default scope is not): Envoy learns every
  * key at once but fetches a webhook's RouteConfiguration over RDS only when the first request with

@@ -85,9 +85,11 @@ import java.util.function.Function;
  * be missing from that chain. So both ext_authz filters are on there: library routes and the JSON
  * 404 leave them out of their chain ({@link #FILTER_OFF}; those routes are never loaded on demand),
  * a webhook's 405 and the twin a webhook route does not use skip themselves
- * ({@link #EXT_AUTHZ_SKIPPED}), and a request that finds no route at all is checked without a
- * route context, which ext-authz refuses (404, the gateway's JSON "no route"). Nothing reaches a
- * book unchecked, however its route was found.
+ * ({@link #EXT_AUTHZ_SKIPPED}). A request that finds no route at all is not checked (Envoy's
+ * ext_authz skips a request without a route): the router answers it 404 (the gateway's JSON "no
+ * route"), and with on-demand clusters {@link #ROUTE_REQUIRED_FILTER} does so before the on_demand
+ * filter that could look its route up again after ext_authz. Nothing reaches a book unchecked,
+ * however its route was found.
  *
  * <p>Every library route (REST and gRPC) requires a verified bearer token. While the gateway has
  * no usable JWKS ({@link AuthIr.Unavailable}) those routes answer 401 themselves, saying so, and
@@ -118,6 +120,8 @@ public final class XdsTranslator {
    * The second on_demand filter, just before the router, with on-demand cluster discovery
    * ({@link ClusterDelivery}): it runs after ext_authz, so only a request ext-authz let through
    * makes Envoy fetch its book's cluster (an unsigned webhook is answered 401 without loading it).
+   * It also looks up a route that is still missing: {@link #ROUTE_REQUIRED_FILTER} comes just
+   * before it so that it never has to.
    * Its own name: the first on_demand filter (scopes, no {@code odcds}) keeps the well-known one.
    */
   static final String ON_DEMAND_CLUSTER_FILTER = "bdk.filters.http.on_demand_cluster";
