@@ -246,7 +246,7 @@ class QueuedRestartsUnderLoadEndToEndTest {
     // A relay killed after it began its 202 (status line and headers out, the body not) leaves Envoy nothing but to cut
     // the sender's connection: no complete answer (-1). Envoy logs that request as 202 with flag UPE (upstream protocol
     // error: the body ended early) and the webhook id the relay answered with. The relay answers 202 only once JetStream
-    // has stored the webhook, so it must be delivered like any accepted one (docs/webhook-relay.md, Answers).
+    // has stored the webhook, so it must be delivered like any accepted one (docs/webhook-relay.md, the accept contract).
     Set<String> cutAfter202 = logged.stream()
         .filter(l -> l.path("status").asInt() == 202 && l.path("flags").asText().contains("UPE"))
         .map(l -> l.path("webhook_id").asText()).collect(Collectors.toSet());
@@ -299,7 +299,7 @@ class QueuedRestartsUnderLoadEndToEndTest {
   private static List<JsonNode> webhookAccessLog() throws IOException {
     List<JsonNode> lines = new ArrayList<>();
     for (String line : Files.readAllLines(stack.envoy().logFile())) {
-      if (line.startsWith("{")) {
+      if (line.startsWith("{") && line.endsWith("}")) { // not a line Envoy is still writing
         JsonNode json = JSON.readTree(line);
         if (json.path("route").asText().startsWith("webhook/")) {
           lines.add(json);
