@@ -50,7 +50,7 @@ RUN_IMAGES ?= true
 export IMAGE_BASE JAVA_BASE_IMAGE PYTHON_BASE_IMAGE
 BOOK_RUNTIME_STAMP := $(VENV)/.book-runtime-requirements.stamp
 
-.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-ads bench-convergence bench-envoy-memory bench-report images book-runtime-test docs-links \
+.PHONY: help run test envoy kube-apiserver nats-server build clean-run bench bench-tools bench-clean bench-scale bench-watch bench-ads bench-convergence bench-envoy-memory bench-report images book-runtime-test docs-links \
   cluster cluster-down cluster-status cluster-binaries e2e-cluster
 
 help:
@@ -72,6 +72,7 @@ help:
 	@echo "make e2e-cluster     the end-to-end suite on that cluster (starts and stops it when it is not up)"
 	@echo "make bench           every benchmark (figures, not tests), then BENCHMARKS.md (make bench-report renders it again)"
 	@echo "make bench-scale     the translator at 10,000 books in memory (SCALE_ARGS)"
+	@echo "make bench-watch     the watcher side of one change at 10,000 books on the mock API server: CPU per change, rebuild hops, JFR (WATCH_BOOKS)"
 	@echo "make bench-convergence  a book's change → served on each real Envoy (1 or more, each probed on its own connection) with N books routed, under load (CONVERGENCE_ARGS)"
 	@echo "make bench-envoy-memory  Envoy RSS and stats at 1,000/5,000/10,000 synthetic books, per xDS protocol and route layout (ENVOY_MEMORY_ARGS)"
 
@@ -169,7 +170,7 @@ images: envoy nats-server
 ## Every benchmark that records figures writes them to $(BENCH_DIR) (bench/README.md); the last
 ## step writes BENCHMARKS.md from them and prints it (make bench-report alone re-renders it).
 BENCH_DIR := $(CURDIR)/target/bench
-bench bench-scale bench-ads bench-convergence bench-envoy-memory: export BDK_BENCH_DIR := $(BENCH_DIR)
+bench bench-scale bench-watch bench-ads bench-convergence bench-envoy-memory: export BDK_BENCH_DIR := $(BENCH_DIR)
 
 bench: envoy nats-server build bench-tools bench-clean bench-scale bench-ads
 	java -Dproject.root="$(CURDIR)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
@@ -220,6 +221,19 @@ bench-scale:
 	java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	  -cp "xds-server/target/classes:$$(cat $(XDS_CLASSPATH))" \
 	  io.voyager.bdk.xds.bench.TranslatorScaleBenchmark --route-layout scoped $(SCALE_ARGS)
+
+## Benchmark, not a test: the watcher side of one change at N books (WATCH_BOOKS, default 10,000;
+## WATCH_CHANGES single changes): informers on the fabric8 mock server (CRUD mode) in the same JVM,
+## the real translator and snapshot publisher; prints CPU ms per change by thread and the rebuild's
+## hops, and a Java Flight Recorder profile of the measured changes in target/bench/watch.jfr.
+WATCH_BOOKS ?= 10000
+WATCH_CHANGES ?= 60
+bench-watch:
+	$(MVN) -q install -DskipTests -pl xds-server -am
+	mkdir -p $(BENCH_DIR)
+	$(MVN) -q test -pl xds-server -Dtest=WatcherScaleBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+	  -Dbdk.bench.watch=true -Dbdk.bench.watch.books=$(WATCH_BOOKS) -Dbdk.bench.watch.changes=$(WATCH_CHANGES) \
+	  -Dbdk.bench.watch.jfr=$(BENCH_DIR)/watch.jfr -Dbdk.bench.dir=$(BENCH_DIR) -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
 
 ## Benchmark, not a test: bytes and time per single-book change on the ADS stream, state-of-the-world
 ## vs delta xDS (the xds-server's discovery servers on loopback gRPC, one Envoy-like client per

@@ -35,6 +35,8 @@ public final class Debouncer {
   /** The last run followed the one before it closely: signals keep coming. */
   private boolean streaming;
   private boolean running;
+  /** How long the run now going waited since the first signal it answers (nanos); read by the action. */
+  private volatile long lastWaitNanos;
 
   public Debouncer(ScheduledExecutorService executor, Duration quiet, Duration max, Runnable action) {
     this(executor, quiet, max, action, System::nanoTime);
@@ -72,8 +74,18 @@ public final class Debouncer {
     scheduled = executor.schedule(this::fire, delay, TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * For the action, while it runs: how long since the first signal of the burst it answers (the
+   * debounce wait); 0 for a run no signal asked for.
+   */
+  public long lastWaitNanos() {
+    return lastWaitNanos;
+  }
+
   private void fire() {
+    long fired = nanoTime.getAsLong();
     synchronized (this) {
+      lastWaitNanos = firstSignal < 0 ? 0 : Math.max(0, fired - firstSignal);
       firstSignal = -1;
       scheduled = null;
       running = true;

@@ -73,6 +73,11 @@ public final class GatewayWatcher implements AutoCloseable {
   private final ScheduledExecutorService executor;
   private final Debouncer debouncer;
   private final Timer translationTimer;
+  private final Timer debounceHop;
+  private final Timer inputHop;
+  private final Timer translateHop;
+  private final Timer publishHop;
+  private final Timer statusHop;
   private final Counter builds;
   private final Counter buildFailures;
   private final Counter updatesWithoutRebuild;
@@ -152,8 +157,16 @@ public final class GatewayWatcher implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.debouncer = new Debouncer(executor, watch.debounceQuiet(), watch.debounceMax(), this::rebuildSafely);
-    this.translationTimer = Timer.builder("bdk.xds.translation").description("Time to translate inputs into a snapshot").register(registry);
+    this.debouncer = new Debouncer(executor, watch.debounceQuiet(), watch.debounceMax(), this::debouncedRebuild);
+    this.translationTimer = Timer.builder("bdk.xds.translation")
+        .description("One rebuild, from reading the changes to the snapshot handed to the xDS servers and the statuses offered"
+            + " (bdk.xds.rebuild.hop splits it)")
+        .register(registry);
+    this.debounceHop = hop(registry, "debounce", "from the first change signal of a burst until its rebuild starts");
+    this.inputHop = hop(registry, "input", "the changes drained, the informer caches read into the model, held-out books decided");
+    this.translateHop = hop(registry, "translate", "the incremental translator and the output filter");
+    this.publishHop = hop(registry, "publish", "content versions, the snapshot set and handed to every xDS server (their sends)");
+    this.statusHop = hop(registry, "status", "rejections logged, per-book results kept, desired statuses offered to the status writer");
     this.builds = Counter.builder("bdk.xds.snapshot.builds").description("Snapshot builds (debounced rebuilds)").register(registry);
     this.buildFailures = Counter.builder("bdk.xds.snapshot.build.failures").description("Snapshot builds that failed").register(registry);
     this.updatesWithoutRebuild = Counter.builder("bdk.xds.book.updates.unrouted")
@@ -180,6 +193,10 @@ public final class GatewayWatcher implements AutoCloseable {
               + " every library request is refused (see the xds-server's jwks_unavailable log)")
           .register(registry);
     }
+  }
+
+  private static Timer hop(MeterRegistry registry, String hop, String what) {
+    return Timer.builder("bdk.xds.rebuild.hop").tag("hop", hop).description("One step of a rebuild: " + what).register(registry);
   }
 
   /** Starts the informers, waits for their caches, then builds and publishes the first snapshot. */
@@ -411,6 +428,11 @@ public final class GatewayWatcher implements AutoCloseable {
    * included (a broken classpath shows up as NoClassDefFoundError), is logged and counted, and the
    * next event tries again.
    */
+  private void debouncedRebuild() {
+    debounceHop.record(debouncer.lastWaitNanos(), TimeUnit.NANOSECONDS);
+    rebuildSafely();
+  }
+
   private void rebuildSafely() {
     try {
       rebuild();
@@ -428,26 +450,40 @@ public final class GatewayWatcher implements AutoCloseable {
     GatewayInput sources = new GatewayInput(settings, bookSources(), sliceViews());
     GatewayInput input = new GatewayInput(settings, sources.books(), sources.slices(), heldOut(sources, changes, start),
         jwksDocument(), edgeCertificate());
+    long inputDone = System.nanoTime();
     Translation translation = filtered(translator.translate(input, changes));
-    long nanos = System.nanoTime() - start;
-    translationTimer.record(nanos, TimeUnit.NANOSECONDS);
+    long translated = System.nanoTime();
     last.set(translation);
+    SnapshotPublisher.Outcome outcome = publisher.offer(translation.resources());
+    outcome.served().ifPresent(snapshot -> served.record(snapshot, new PublishedTranslation(input, translation)));
+    boolean pushed = outcome.pushed();
+    long published = System.nanoTime();
     for (BookTranslation t : translation.books()) {
       if (t instanceof BookTranslation.Rejected r) {
         log.warn("event=book_rejected book={}/{} reason=\"{}\"", r.namespace(), r.name(), r.reason().replace('"', '\''));
       }
     }
-    SnapshotPublisher.Outcome outcome = publisher.offer(translation.resources());
-    outcome.served().ifPresent(snapshot -> served.record(snapshot, new PublishedTranslation(input, translation)));
-    boolean pushed = outcome.pushed();
-    log.info("event=snapshot_built books={} retranslated={} pushed={} millis={}", translation.books().size(),
-        translator.lastTranslatedBooks(), pushed, TimeUnit.NANOSECONDS.toMillis(nanos));
     Map<String, BookTranslation> byKey = new HashMap<>();
     for (BookTranslation t : translation.books()) {
       byKey.put(t.namespace() + "/" + t.name(), t);
     }
     lastBooks = byKey;
     statusWrites.offer(translation.books());
+    long end = System.nanoTime();
+    inputHop.record(inputDone - start, TimeUnit.NANOSECONDS);
+    translateHop.record(translated - inputDone, TimeUnit.NANOSECONDS);
+    publishHop.record(published - translated, TimeUnit.NANOSECONDS);
+    statusHop.record(end - published, TimeUnit.NANOSECONDS);
+    translationTimer.record(end - start, TimeUnit.NANOSECONDS);
+    log.info("event=snapshot_built books={} retranslated={} pushed={} millis={} debounce_ms={} input_ms={} translate_ms={}"
+            + " publish_ms={} status_ms={}", translation.books().size(), translator.lastTranslatedBooks(), pushed,
+        TimeUnit.NANOSECONDS.toMillis(end - start), millis(debouncer.lastWaitNanos()), millis(inputDone - start),
+        millis(translated - inputDone), millis(published - translated), millis(end - published));
+  }
+
+  /** Milliseconds with one decimal, for the log. */
+  private static String millis(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
   }
 
   /**
