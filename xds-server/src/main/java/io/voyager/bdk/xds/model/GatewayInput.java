@@ -1,5 +1,6 @@
 package io.voyager.bdk.xds.model;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,21 +12,29 @@ import java.util.Objects;
  * Kubernetes object the JWT settings name (ignored when they name a JWKS URI, which Envoy fetches
  * itself), and the certificate of the HTTPS listener read from its {@code kubernetes.io/tls}
  * Secret. A held-out book contributes no route, cluster or endpoints, exactly like a book the
- * translator refuses. Immutable.
+ * translator refuses. Immutable: the books and slices are {@link PersistentMap persistent maps}, so
+ * the watcher makes the next input by changing the keys that changed, sharing the rest.
  */
 public record GatewayInput(
     GatewaySettings settings,
-    List<BookSource> books,
+    PersistentMap<String, BookSource> bookMap,
     Map<ServiceKey, List<EndpointSliceView>> slices,
     Map<String, String> heldOut,
     JwksDocument jwks,
     EdgeCertificate edgeCertificate) {
   public GatewayInput {
-    books = List.copyOf(books);
-    slices = Map.copyOf(slices);
+    Objects.requireNonNull(bookMap, "bookMap");
+    slices = PersistentMap.copyOf(slices); // the watcher's own persistent map is taken as it is, not copied
     heldOut = Map.copyOf(heldOut);
     Objects.requireNonNull(jwks, "jwks");
     Objects.requireNonNull(edgeCertificate, "edgeCertificate");
+  }
+
+  /** {@code books} keyed by {@link BookSource#key()} (each key at most once). */
+  public GatewayInput(
+      GatewaySettings settings, List<BookSource> books, Map<ServiceKey, List<EndpointSliceView>> slices,
+      Map<String, String> heldOut, JwksDocument jwks, EdgeCertificate edgeCertificate) {
+    this(settings, byKey(books), slices, heldOut, jwks, edgeCertificate);
   }
 
   /** No edge certificate read (no HTTPS listener until one is). */
@@ -47,14 +56,36 @@ public record GatewayInput(
     this(settings, books, slices, Map.of());
   }
 
+  private static PersistentMap<String, BookSource> byKey(List<BookSource> books) {
+    PersistentMap.Editor<String, BookSource> editor = PersistentMap.<String, BookSource>empty().edit();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (BookSource book : books) {
+      if (!seen.add(book.key())) {
+        throw new IllegalArgumentException("books: " + book.key() + " given twice");
+      }
+      editor.put(book.key(), book);
+    }
+    return editor.done();
+  }
+
+  /** The books, in no particular order (a translation sorts what it outputs). */
+  public Collection<BookSource> books() {
+    return bookMap.values();
+  }
+
+  /** The book {@code namespace/name}, or null when the input has none. */
+  public BookSource book(String key) {
+    return bookMap.get(key);
+  }
+
   /** This input with {@code jwks}. */
   public GatewayInput withJwks(JwksDocument jwks) {
-    return new GatewayInput(settings, books, slices, heldOut, jwks, edgeCertificate);
+    return new GatewayInput(settings, bookMap, slices, heldOut, jwks, edgeCertificate);
   }
 
   /** This input with {@code certificate} for the HTTPS listener. */
   public GatewayInput withEdgeCertificate(EdgeCertificate certificate) {
-    return new GatewayInput(settings, books, slices, heldOut, jwks, certificate);
+    return new GatewayInput(settings, bookMap, slices, heldOut, jwks, certificate);
   }
 
   public List<EndpointSliceView> slicesOf(ServiceKey service) {

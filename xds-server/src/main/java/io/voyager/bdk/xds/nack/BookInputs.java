@@ -37,8 +37,6 @@ public record BookInputs(BookSource source, ServiceKey backend, List<EndpointSli
   }
 
   private static Optional<BookSource> sourceOf(NackAttribution.BookRef book, GatewayInput input) {
-    return input.books().stream()
-        .filter(b -> b.namespace().equals(book.namespace()) && b.name().equals(book.name()))
-        .findFirst();
+    return Optional.ofNullable(input.book(book.namespace() + "/" + book.name()));
   }
 }

@@ -7,7 +7,6 @@ import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.translate.Translation;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -80,13 +79,11 @@ public final class Quarantine {
     if (held.isEmpty() && onTrial.isEmpty()) {
       return Map.of();
     }
-    Map<String, BookSource> byKey = new HashMap<>(input.books().size() * 2);
-    input.books().forEach(b -> byKey.put(b.key(), b));
-    onTrial.keySet().removeIf(book -> !byKey.containsKey(book.toString()));
+    onTrial.keySet().removeIf(book -> input.book(book.toString()) == null);
     Map<String, String> out = new TreeMap<>();
     for (var it = held.values().iterator(); it.hasNext(); ) {
       Entry entry = it.next();
-      BookSource source = byKey.get(entry.book().toString());
+      BookSource source = input.book(entry.book().toString());
       if (source == null) {
         it.remove();
         log.info("event=quarantine_dropped book={} reason=deleted quarantined={}", entry.book(), held.size());

@@ -46,8 +46,7 @@ import java.util.function.Function;
  * <p>The sorted routes, per-book results, (scoped layout) per-route scopes and webhook backends
  * live in {@link SortedArrays}: a changed book moves array tails and its output lists are array
  * copies, and an output list of a type nothing changed in is handed over as the previous one (the
- * snapshot then skips that type by identity). Still O(books) per translation: finding the changed
- * books in the input list, the array copies of a changed type's lists (and the snapshot's identity
+ * snapshot then skips that type by identity). Still O(books) per translation: the array copies of a changed type's lists (and the snapshot's identity
  * walk over them), and, in the single route layout only,
  * rebuilding the one RouteConfiguration (all webhook routes) when a route changed — inherent to
  * that layout.
@@ -444,20 +443,13 @@ public final class IncrementalTranslator {
     return routesChanged;
   }
 
-  /** The input's sources of {@code keys} (absent: removed), finding them without building any key string. */
+  /** The input's sources of {@code keys} (absent: removed), each found by its key. */
   private static Map<String, BookSource> sourcesOf(GatewayInput input, Set<String> keys) {
-    Map<String, Set<String>> byNamespace = new HashMap<>();
-    for (String key : keys) {
-      int slash = key.indexOf('/');
-      if (slash > 0) {
-        byNamespace.computeIfAbsent(key.substring(0, slash), n -> new HashSet<>()).add(key.substring(slash + 1));
-      }
-    }
     Map<String, BookSource> found = new HashMap<>();
-    for (BookSource book : input.books()) {
-      Set<String> names = byNamespace.get(book.namespace());
-      if (names != null && names.contains(book.name())) {
-        found.put(book.key(), book);
+    for (String key : keys) {
+      BookSource book = input.book(key);
+      if (book != null) {
+        found.put(key, book);
       }
     }
     return found;

@@ -63,23 +63,16 @@ final class FirstEndpointsGate {
   /**
    * The books {@code input} must hold out now (key → status message). A waiting book is let through
    * (and forgotten) once its Service port has a ready endpoint, its grace has passed, it is not in
-   * {@code input} (deleted), or it is one that is never held; costs a walk of the input's books
-   * only while some book waits.
+   * {@code input} (deleted), or it is one that is never held; costs a lookup per waiting book.
    */
   Map<String, String> holding(GatewayInput input, long nowNanos) {
     if (waiting.isEmpty()) {
       return Map.of();
     }
-    Map<String, BookSource> byKey = new HashMap<>();
-    for (BookSource book : input.books()) {
-      if (waiting.containsKey(book.key())) {
-        byKey.put(book.key(), book);
-      }
-    }
     Map<String, String> held = new TreeMap<>();
     for (var it = waiting.entrySet().iterator(); it.hasNext(); ) {
       var entry = it.next();
-      BookSource book = byKey.get(entry.getKey());
+      BookSource book = input.book(entry.getKey());
       String message = book == null || nowNanos - entry.getValue() >= graceNanos ? null : waitMessage(book, input);
       if (message == null) {
         it.remove();

@@ -22,7 +22,7 @@ import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.InputChanges;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.JwksDocument;
-import io.voyager.bdk.xds.model.PortNumbers;
+import io.voyager.bdk.xds.model.PersistentMap;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.nack.Quarantine;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
@@ -33,12 +33,13 @@ import io.voyager.bdk.xds.translate.Translation;
 import io.voyager.bdk.xds.translate.XdsResources;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -81,9 +82,10 @@ public final class GatewayWatcher implements AutoCloseable {
   private final Counter builds;
   private final Counter buildFailures;
   private final Counter updatesWithoutRebuild;
-  /** The last translation's per-book results by namespace/name (rebuild thread only). */
-  private Map<String, BookTranslation> lastBooks = Map.of();
-  private final Map<String, SliceCacheEntry> sliceViews = new HashMap<>();
+  /** The books and slices as the model, updated by the keys the informers name (rebuild thread only). */
+  private final WatchedInputs inputs = new WatchedInputs();
+  /** The held-out books of the last rebuild's input (rebuild thread only). */
+  private Map<String, String> lastHeldOut = Map.of();
   private final AtomicReference<Translation> last = new AtomicReference<>();
   /** Books held out after Envoy refused their resources; consulted on every rebuild. */
   private final Quarantine quarantine = new Quarantine();
@@ -108,8 +110,6 @@ public final class GatewayWatcher implements AutoCloseable {
   private static final String NOT_SEEN = "(not seen)";
   /** Events before both caches are synced are covered by the first rebuild. */
   private volatile boolean started;
-
-  private record SliceCacheEntry(String resourceVersion, EndpointSliceView view) {}
 
   /** {@code resourceVersion} null: the object does not exist; {@link #NOT_SEEN}: nothing read yet. */
   private record JwksCacheEntry(String resourceVersion, JwksDocument document) {}
@@ -387,7 +387,8 @@ public final class GatewayWatcher implements AutoCloseable {
       return;
     }
     executor.execute(() -> {
-      BookTranslation book = lastBooks.get(namespace + "/" + name);
+      Translation translation = last.get();
+      BookTranslation book = translation == null ? null : translation.book(namespace, name);
       if (book != null) {
         statusWrites.recheck(book);
       }
@@ -446,10 +447,25 @@ public final class GatewayWatcher implements AutoCloseable {
   private void rebuild() {
     builds.increment();
     long start = System.nanoTime();
-    InputChanges changes = pending.drain();
-    GatewayInput sources = new GatewayInput(settings, bookSources(), sliceViews());
-    GatewayInput input = new GatewayInput(settings, sources.books(), sources.slices(), heldOut(sources, changes, start),
-        jwksDocument(), edgeCertificate());
+    PendingChanges.Batch batch = pending.drain();
+    InputChanges changes = batch.changes();
+    PersistentMap<String, BookSource> before = inputs.books();
+    if (changes.global()) {
+      inputs.reload(books.getStore().list(), slices.getStore().list());
+    } else {
+      // Only the named keys, read again from the caches; the Services a slice left are named too.
+      Set<ServiceKey> moved = inputs.update(changes.books(), batch.slices(), key -> books.getIndexer().getByKey(key),
+          key -> slices.getIndexer().getByKey(key));
+      if (!changes.services().containsAll(moved)) {
+        Set<ServiceKey> services = new HashSet<>(changes.services());
+        services.addAll(moved);
+        changes = InputChanges.of(changes.books(), services);
+      }
+    }
+    GatewayInput sources = new GatewayInput(settings, inputs.books(), inputs.slices(), Map.of(), JwksDocument.NOT_READ,
+        EdgeCertificate.NOT_READ);
+    Map<String, String> heldOut = heldOut(sources, before, changes, start);
+    GatewayInput input = new GatewayInput(settings, inputs.books(), inputs.slices(), heldOut, jwksDocument(), edgeCertificate());
     long inputDone = System.nanoTime();
     Translation translation = filtered(translator.translate(input, changes));
     long translated = System.nanoTime();
@@ -458,17 +474,7 @@ public final class GatewayWatcher implements AutoCloseable {
     outcome.served().ifPresent(snapshot -> served.record(snapshot, new PublishedTranslation(input, translation)));
     boolean pushed = outcome.pushed();
     long published = System.nanoTime();
-    for (BookTranslation t : translation.books()) {
-      if (t instanceof BookTranslation.Rejected r) {
-        log.warn("event=book_rejected book={}/{} reason=\"{}\"", r.namespace(), r.name(), r.reason().replace('"', '\''));
-      }
-    }
-    Map<String, BookTranslation> byKey = new HashMap<>();
-    for (BookTranslation t : translation.books()) {
-      byKey.put(t.namespace() + "/" + t.name(), t);
-    }
-    lastBooks = byKey;
-    statusWrites.offer(translation.books());
+    offerStatuses(translation, changes, heldOut);
     long end = System.nanoTime();
     inputHop.record(inputDone - start, TimeUnit.NANOSECONDS);
     translateHop.record(translated - inputDone, TimeUnit.NANOSECONDS);
@@ -481,6 +487,55 @@ public final class GatewayWatcher implements AutoCloseable {
         millis(translated - inputDone), millis(published - translated), millis(end - published));
   }
 
+  /**
+   * Rejections logged and desired statuses offered: after a global change for every book; otherwise
+   * only for the books whose result can have changed — those the changes name and those whose
+   * held-out state changed (a book's result depends on nothing else).
+   */
+  private void offerStatuses(Translation translation, InputChanges changes, Map<String, String> heldOut) {
+    Map<String, String> heldBefore = lastHeldOut;
+    lastHeldOut = heldOut;
+    if (changes.global()) {
+      for (BookTranslation t : translation.books()) {
+        logRejected(t);
+      }
+      statusWrites.offer(translation.books());
+      return;
+    }
+    Set<String> keys = new HashSet<>(changes.books());
+    if (!heldOut.equals(heldBefore)) {
+      heldOut.forEach((key, why) -> {
+        if (!why.equals(heldBefore.get(key))) {
+          keys.add(key);
+        }
+      });
+      heldBefore.keySet().forEach(key -> {
+        if (!heldOut.containsKey(key)) {
+          keys.add(key);
+        }
+      });
+    }
+    List<BookTranslation> changed = new ArrayList<>(keys.size());
+    List<String> gone = new ArrayList<>();
+    for (String key : keys) {
+      int slash = key.indexOf('/');
+      BookTranslation t = slash < 0 ? null : translation.book(key.substring(0, slash), key.substring(slash + 1));
+      if (t == null) {
+        gone.add(key);
+      } else {
+        logRejected(t);
+        changed.add(t);
+      }
+    }
+    statusWrites.offerChanged(changed, gone);
+  }
+
+  private static void logRejected(BookTranslation t) {
+    if (t instanceof BookTranslation.Rejected r) {
+      log.warn("event=book_rejected book={}/{} reason=\"{}\"", r.namespace(), r.name(), r.reason().replace('"', '\''));
+    }
+  }
+
   /** Milliseconds with one decimal, for the log. */
   private static String millis(long nanos) {
     return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
@@ -489,12 +544,12 @@ public final class GatewayWatcher implements AutoCloseable {
   /**
    * The books to leave out: those Envoy refused ({@link Quarantine}) and new books waiting for their
    * first endpoints ({@link FirstEndpointsGate}). A book is new when this rebuild's changes name it
-   * and the last translation did not have it (the first rebuild has no new books).
+   * and the last input ({@code before}) did not have it (the first rebuild has no new books).
    */
-  private Map<String, String> heldOut(GatewayInput sources, InputChanges changes, long now) {
+  private Map<String, String> heldOut(GatewayInput sources, Map<String, BookSource> before, InputChanges changes, long now) {
     if (last.get() != null) {
       for (String key : changes.books()) {
-        if (!lastBooks.containsKey(key)) {
+        if (!before.containsKey(key)) {
           firstEndpoints.added(key, now);
         }
       }
@@ -526,50 +581,6 @@ public final class GatewayWatcher implements AutoCloseable {
   private Translation filtered(Translation translation) {
     XdsResources output = outputFilter.apply(translation.resources());
     return output == translation.resources() ? translation : new Translation(output, translation.books());
-  }
-
-  private List<BookSource> bookSources() {
-    List<BookSource> result = new ArrayList<>();
-    for (ExternalBookDefinition ebd : books.getStore().list()) {
-      if (ebd.getMetadata().getDeletionTimestamp() == null) {
-        result.add(KubeViews.book(ebd));
-      }
-    }
-    return result;
-  }
-
-  /** Once per slice version: which ports route nowhere and why (the resolver drops them). */
-  private static void logInvalidPorts(EndpointSliceView view) {
-    if (view == null) {
-      return;
-    }
-    for (EndpointSliceView.Port port : view.invalidPorts()) {
-      log.warn("event=slice_port_ignored slice={}/{} service={} port_name={} port={} reason=\"ports[].port: {}\"",
-          view.namespace(), view.name(), view.service(), port.name(), port.port(), PortNumbers.NOT_A_PORT);
-    }
-  }
-
-  /** Slices by Service, converted once per resourceVersion, sorted by name for determinism. */
-  private Map<ServiceKey, List<EndpointSliceView>> sliceViews() {
-    Map<String, SliceCacheEntry> seen = new HashMap<>();
-    Map<ServiceKey, List<EndpointSliceView>> byService = new HashMap<>();
-    for (EndpointSlice slice : slices.getStore().list()) {
-      String key = slice.getMetadata().getNamespace() + "/" + slice.getMetadata().getName();
-      String rv = String.valueOf(slice.getMetadata().getResourceVersion());
-      SliceCacheEntry cached = sliceViews.get(key);
-      if (cached == null || !cached.resourceVersion().equals(rv)) {
-        cached = new SliceCacheEntry(rv, KubeViews.slice(slice));
-        logInvalidPorts(cached.view());
-      }
-      seen.put(key, cached);
-      if (cached.view() != null) {
-        byService.computeIfAbsent(cached.view().service(), k -> new ArrayList<>()).add(cached.view());
-      }
-    }
-    sliceViews.clear();
-    sliceViews.putAll(seen);
-    byService.values().forEach(list -> list.sort(Comparator.comparing(EndpointSliceView::name)));
-    return byService;
   }
 
   @Override

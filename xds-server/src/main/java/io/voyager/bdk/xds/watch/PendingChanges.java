@@ -17,18 +17,23 @@ final class PendingChanges {
   private boolean global = true; // the first rebuild walks everything
   private Set<String> books = new HashSet<>();
   private Set<ServiceKey> services = new HashSet<>();
+  private Set<String> slices = new HashSet<>();
+
+  /** What a rebuild takes: the changes for the translator, and which EndpointSlices (by key) to read again. */
+  record Batch(InputChanges changes, Set<String> slices) {}
 
   synchronized void book(HasMetadata book) {
     books.add(book.getMetadata().getNamespace() + "/" + book.getMetadata().getName());
   }
 
-  /** The Service an EndpointSlice belongs to (by its {@value KubeViews#SERVICE_NAME_LABEL} label); none without it. */
+  /** The EndpointSlice, and the Service it belongs to (by its {@value KubeViews#SERVICE_NAME_LABEL} label; none without it). */
   synchronized void slice(HasMetadata slice) {
     Map<String, String> labels = slice.getMetadata().getLabels();
     String service = labels == null ? null : labels.get(KubeViews.SERVICE_NAME_LABEL);
     if (service != null) {
       services.add(new ServiceKey(slice.getMetadata().getNamespace(), service));
     }
+    slices.add(slice.getMetadata().getNamespace() + "/" + slice.getMetadata().getName());
   }
 
   synchronized void global() {
@@ -36,11 +41,12 @@ final class PendingChanges {
   }
 
   /** What changed since the last drain, and starts afresh. */
-  synchronized InputChanges drain() {
-    InputChanges changes = global ? InputChanges.EVERYTHING : InputChanges.of(books, services);
+  synchronized Batch drain() {
+    Batch batch = new Batch(global ? InputChanges.EVERYTHING : InputChanges.of(books, services), Set.copyOf(slices));
     global = false;
     books = new HashSet<>();
     services = new HashSet<>();
-    return changes;
+    slices = new HashSet<>();
+    return batch;
   }
 }

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes ExternalBookDefinition statuses off the snapshot path. The snapshot thread hands over
- * the desired status of every live book ({@link #offer}) and goes on; books whose status (as the
+ * the desired status of every live book ({@link #offer}), or of the books that changed
+ * ({@link #offerChanged}), and goes on; books whose status (as the
  * informer cache shows it) may need a write wait here, one entry per book, and are written one at
  * a time on the {@link Runner}'s own thread.
  *
@@ -34,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *   <li>Retries: a failed write is tried again after a doubling backoff, at most
  *       {@link RetryPolicy#maxAttempts()} times in all; then the book waits for a different
  *       translation (or a status that needs no write) or the periodic resync.</li>
- *   <li>A book missing from an offer is gone: its waiting work is dropped.</li>
+ *   <li>A book missing from an offer of every book, or named gone, is gone: its waiting work is dropped.</li>
  *   <li>{@link #close()} drops all waiting work and stops the thread.</li>
  * </ul>
  * Gauge {@code bdk.xds.status.writes.pending} (books waiting, including those backing off);
@@ -153,6 +155,27 @@ public final class StatusWriteQueue implements AutoCloseable {
     }
     pending.keySet().retainAll(live);
     gaveUp.keySet().retainAll(live);
+  }
+
+  /**
+   * Only some books changed since the last offer: {@code changed} holds their desired statuses,
+   * {@code gone} the keys ({@code namespace/name}) of books that no longer exist (their waiting work
+   * is dropped); every other book keeps what it has. What a rebuild that changed a few books offers,
+   * instead of every live book. Same thread as {@link #offer}.
+   */
+  public void offerChanged(Collection<BookTranslation> changed, Collection<String> gone) {
+    if (closed) {
+      return;
+    }
+    for (BookTranslation t : changed) {
+      check(t);
+    }
+    for (String key : gone) {
+      int slash = key.indexOf('/');
+      BookKey book = new BookKey(key.substring(0, slash), key.substring(slash + 1));
+      pending.remove(book);
+      gaveUp.remove(book);
+    }
   }
 
   /**

@@ -63,7 +63,7 @@ class QuarantineTest {
   /** What the watcher does: the quarantine's decision becomes part of the input. */
   GatewayInput input() {
     GatewayInput sources = sources();
-    return new GatewayInput(SETTINGS, sources.books(), sources.slices(), quarantine.heldOut(sources));
+    return new GatewayInput(SETTINGS, List.copyOf(sources.books()), sources.slices(), quarantine.heldOut(sources));
   }
 
   static PublishedTranslation translated(GatewayInput input) {
