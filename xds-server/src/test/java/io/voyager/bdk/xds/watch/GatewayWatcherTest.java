@@ -179,6 +179,40 @@ class GatewayWatcherTest {
   }
 
   @Test
+  void aSliceMovingBetweenServicesMovesItsEndpointsAndABookBeingDeletedLosesItsRoute() {
+    createRoutable(client, "customer-a", "acme");
+    String cluster = "k8s/customer-a/acme/8080";
+    await().atMost(WAIT).until(() -> endpointCount(cluster) == 1);
+
+    // The slice's Service label now names another Service: acme's endpoints go, updated by key.
+    EndpointSlice moved = slice("customer-a", "acme", "http", 9000, true);
+    moved.getMetadata().getLabels().put(KubeViews.SERVICE_NAME_LABEL, "other");
+    client.resource(moved).update();
+    await().atMost(WAIT).until(() -> endpointCount(cluster) == 0);
+    // And back.
+    client.resource(slice("customer-a", "acme", "http", 9000, true)).update();
+    await().atMost(WAIT).until(() -> endpointCount(cluster) == 1);
+
+    // Being deleted (a finalizer holds the object): its route goes at once, as when it is gone.
+    String path = WebhookRoutes.publicPath("customer-a", "acme", "github");
+    assertThat(publisher.current().orElseThrow().routes().resources().toString()).contains(path);
+    client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme")
+        .edit(b -> {
+          b.getMetadata().setFinalizers(java.util.List.of("bdk.voyager.io/test"));
+          return b;
+        });
+    client.resources(ExternalBookDefinition.class).inNamespace("customer-a").withName("acme").delete();
+    await().atMost(WAIT).until(() -> !publisher.current().orElseThrow().routes().resources().toString().contains(path));
+    assertThat(watcher.lastTranslation().book("customer-a", "acme")).isNull();
+  }
+
+  /** Endpoints of {@code cluster} in the published snapshot; -1 without its load assignment. */
+  int endpointCount(String cluster) {
+    var cla = publisher.current().orElseThrow().endpoints().resources().get(cluster);
+    return cla == null ? -1 : cla.getEndpointsCount() == 0 ? 0 : cla.getEndpoints(0).getLbEndpointsCount();
+  }
+
+  @Test
   void unchangedInputIsNotPushedAgain() {
     createRoutable(client, "customer-a", "acme");
     await().atMost(WAIT).until(() -> publisher.current().orElseThrow().clusters().resources().containsKey("k8s/customer-a/acme/8080"));
