@@ -223,16 +223,18 @@ bench-scale:
 	  io.voyager.bdk.xds.bench.TranslatorScaleBenchmark --route-layout scoped $(SCALE_ARGS)
 
 ## Benchmark, not a test: the watcher side of one change at N books (WATCH_BOOKS, default 10,000;
-## WATCH_CHANGES single changes): informers on the fabric8 mock server (CRUD mode) in the same JVM,
+## WATCH_CHANGES single changes, WATCH_LAYOUT scoped|single): informers on the fabric8 mock server (CRUD mode) in the same JVM,
 ## the real translator and snapshot publisher; prints CPU ms per change by thread and the rebuild's
 ## hops, and a Java Flight Recorder profile of the measured changes in target/bench/watch.jfr.
 WATCH_BOOKS ?= 10000
 WATCH_CHANGES ?= 60
+WATCH_LAYOUT ?= scoped
 bench-watch:
 	$(MVN) -q install -DskipTests -pl xds-server -am
 	mkdir -p $(BENCH_DIR)
 	$(MVN) -q test -pl xds-server -Dtest=WatcherScaleBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
 	  -Dbdk.bench.watch=true -Dbdk.bench.watch.books=$(WATCH_BOOKS) -Dbdk.bench.watch.changes=$(WATCH_CHANGES) \
+	  -Dbdk.bench.watch.layout=$(WATCH_LAYOUT) \
 	  -Dbdk.bench.watch.jfr=$(BENCH_DIR)/watch.jfr -Dbdk.bench.dir=$(BENCH_DIR) -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
 
 ## Benchmark, not a test: bytes and time per single-book change on the ADS stream, state-of-the-world

@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * the edge TLS Secret (when an HTTPS listener is configured) and, when the JWT settings name one,
  * the single Secret or ConfigMap holding the JWKS; every event that can change the translation
  * signals a {@link Debouncer} (a book's status or label change does not: only its status is
- * checked again); a debounced rebuild reads the informer caches,
+ * checked again); a debounced rebuild reads from the informer caches the books and slices the
+ * events named ({@link WatchedInputs}; everything after a global change),
  * leaves out the books the {@link Quarantine} holds, translates incrementally, publishes the
  * snapshot when its content changed (remembering which translation each served version came
  * from), and hands each book's desired status to a {@link StatusWriteQueue}, which writes it on

@@ -14,6 +14,7 @@ import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.RouteLayout;
 import io.voyager.bdk.xds.translate.Translation;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import java.lang.management.ManagementFactory;
@@ -78,8 +79,11 @@ class WatcherScaleBenchmark {
     GatewaySettings settings = GatewaySettings.defaults();
     SnapshotPublisher publisher = new SnapshotPublisher("bdk-gateway", registry);
     WatchSettings watch = WatchSettings.defaults();
+    // The xds-server's default layout (--route-layout scoped); -Dbdk.bench.watch.layout=single for the other.
+    RouteLayout layout = "single".equals(System.getProperty("bdk.bench.watch.layout")) ? RouteLayout.SINGLE : RouteLayout.SCOPED;
     try (GatewayWatcher watcher = new GatewayWatcher(client, settings,
-        new IncrementalTranslator(new XdsTranslator(settings.transcoder())), publisher, new BookStatusLocks(), registry, watch)) {
+        new IncrementalTranslator(new XdsTranslator(settings.transcoder(), layout)), publisher, new BookStatusLocks(), registry,
+        watch)) {
       watcher.start();
       // Let the first round of status writes (one per book) settle: they are not what a change costs.
       awaitQuiet(registry);
@@ -111,7 +115,7 @@ class WatcherScaleBenchmark {
       Map<String, Long> cpuAfter = cpuByThreadGroup();
       long processCpu = processCpuNanos() - processBefore;
       Map<String, double[]> hopsAfter = hops(registry);
-      report(books, changes, load, cpuBefore, cpuAfter, processCpu, hopsBefore, hopsAfter);
+      report(books, changes, layout, load, cpuBefore, cpuAfter, processCpu, hopsBefore, hopsAfter);
     }
   }
 
@@ -197,11 +201,11 @@ class WatcherScaleBenchmark {
     return result;
   }
 
-  private static void report(int books, int changes, double load, Map<String, Long> before, Map<String, Long> after,
+  private static void report(int books, int changes, RouteLayout layout, double load, Map<String, Long> before, Map<String, Long> after,
       long processCpu, Map<String, double[]> hopsBefore, Map<String, double[]> hopsAfter) {
     StringBuilder table = new StringBuilder();
-    table.append(String.format(Locale.ROOT, "watcher at %d books, %d changes (rename, add, remove), load average %.2f%n",
-        books, changes, load));
+    table.append(String.format(Locale.ROOT, "watcher at %d books, %s route layout, %d changes (rename, add, remove),"
+        + " load average %.2f%n", books, layout.name().toLowerCase(Locale.ROOT), changes, load));
     table.append(String.format(Locale.ROOT, "%-48s %12s%n", "thread (digits as #)", "CPU ms/change"));
     List<Map.Entry<String, Long>> rows = new ArrayList<>();
     for (Map.Entry<String, Long> e : after.entrySet()) {
@@ -236,12 +240,14 @@ class WatcherScaleBenchmark {
     }
     System.out.print(table);
     try (BenchFigures figures = BenchFigures.open("watch", "The watcher side of one change (mock API server)")) {
-      figures.note(String.format(Locale.ROOT, "%d books, %d changes (rename a webhook, add a book with its slice, remove it),"
-          + " fabric8 mock server in CRUD mode in the same JVM; load average %.2f", books, changes, load));
-      Map<String, String> labels = Map.of("books", String.valueOf(books));
+      figures.note(String.format(Locale.ROOT, "%d books, %s route layout, %d changes (rename a webhook, add a book with its"
+          + " slice, remove it), fabric8 mock server in CRUD mode in the same JVM; load average %.2f", books,
+          layout.name().toLowerCase(Locale.ROOT), changes, load));
+      Map<String, String> labels = Map.of("books", String.valueOf(books), "layout", layout.name().toLowerCase(Locale.ROOT));
       figures.figure("watch.cpu_ms_per_change", labels, "watcher threads' CPU per change", watcherCpu, "ms", null);
       figures.figure("watch.jvm_cpu_ms_per_change", labels, "whole JVM CPU per change (with the mock server)", process, "ms", null);
-      hopMs.forEach((hop, ms) -> figures.figure("watch.hop_ms", Map.of("books", String.valueOf(books), "hop", hop),
+      hopMs.forEach((hop, ms) -> figures.figure("watch.hop_ms", Map.of("books", String.valueOf(books), "hop", hop,
+              "layout", layout.name().toLowerCase(Locale.ROOT)),
           "rebuild hop " + hop + " (wall, mean)", ms, "ms", null));
       figures.text(table.toString());
     }
