@@ -167,7 +167,8 @@ public final class GatewayWatcher implements AutoCloseable {
     this.inputHop = hop(registry, "input", "the changes drained, the informer caches read into the model, held-out books decided");
     this.translateHop = hop(registry, "translate", "the incremental translator and the output filter");
     this.publishHop = hop(registry, "publish", "content versions, the snapshot set and handed to every xDS server (their sends)");
-    this.statusHop = hop(registry, "status", "rejections logged, per-book results kept, desired statuses offered to the status writer");
+    this.statusHop = hop(registry, "status", "rejections logged and desired statuses offered to the status writer (the changed books';"
+        + " every book's after a global change)");
     this.builds = Counter.builder("bdk.xds.snapshot.builds").description("Snapshot builds (debounced rebuilds)").register(registry);
     this.buildFailures = Counter.builder("bdk.xds.snapshot.build.failures").description("Snapshot builds that failed").register(registry);
     this.updatesWithoutRebuild = Counter.builder("bdk.xds.book.updates.unrouted")
@@ -425,16 +426,17 @@ public final class GatewayWatcher implements AutoCloseable {
     return last.get();
   }
 
-  /**
-   * Runs on the debouncer's executor, which would swallow anything thrown: every failure, Errors
-   * included (a broken classpath shows up as NoClassDefFoundError), is logged and counted, and the
-   * next event tries again.
-   */
+  /** A rebuild the debouncer runs: its wait is the debounce hop. */
   private void debouncedRebuild() {
     debounceHop.record(debouncer.lastWaitNanos(), TimeUnit.NANOSECONDS);
     rebuildSafely();
   }
 
+  /**
+   * Runs on the debouncer's executor, which would swallow anything thrown: every failure, Errors
+   * included (a broken classpath shows up as NoClassDefFoundError), is logged and counted, and the
+   * next event tries again.
+   */
   private void rebuildSafely() {
     try {
       rebuild();
