@@ -17,7 +17,6 @@ import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EdgeCertificate;
 import io.voyager.bdk.xds.model.EdgeSettings;
-import io.voyager.bdk.xds.model.EndpointSliceView;
 import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.InputChanges;
 import io.voyager.bdk.xds.model.GatewaySettings;
