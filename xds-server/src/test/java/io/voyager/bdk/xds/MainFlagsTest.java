@@ -29,7 +29,7 @@ class MainFlagsTest {
     new CommandLine(main).parseArgs();
     assertThat(new WatchSettings(java.time.Duration.ofMillis(main.debounceMs),
         java.time.Duration.ofMillis(main.debounceMaxMs), java.time.Duration.ofMillis(main.firstEndpointsGraceMs),
-        WatchSettings.defaults().outputFilter()))
+        WatchSettings.defaults().outputFilter(), WatchSettings.DEFAULT_FIRST_SNAPSHOT_WAIT))
         .isEqualTo(WatchSettings.defaults());
   }
 

@@ -40,9 +40,11 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -70,6 +72,7 @@ public final class GatewayWatcher implements AutoCloseable {
   private final IncrementalTranslator translator;
   private final SnapshotPublisher publisher;
   private final UnaryOperator<XdsResources> outputFilter;
+  private final Duration firstSnapshotWait;
   private final StatusWriteQueue statusWrites;
   private final ScheduledExecutorService executor;
   private final Debouncer debouncer;
@@ -147,6 +150,7 @@ public final class GatewayWatcher implements AutoCloseable {
     this.client = client;
     this.firstEndpoints = new FirstEndpointsGate(watch.firstEndpointsGrace());
     this.outputFilter = watch.outputFilter();
+    this.firstSnapshotWait = watch.firstSnapshotWait();
     this.settings = settings;
     this.translator = translator;
     this.publisher = publisher;
@@ -200,7 +204,11 @@ public final class GatewayWatcher implements AutoCloseable {
     return Timer.builder("bdk.xds.rebuild.hop").tag("hop", hop).description("One step of a rebuild: " + what).register(registry);
   }
 
-  /** Starts the informers, waits for their caches, then builds and publishes the first snapshot. */
+  /**
+   * Starts the informers, waits for their caches, then builds and publishes the first snapshot,
+   * waiting for it at most {@link WatchSettings#firstSnapshotWait()}: a slower first rebuild goes on
+   * after this returns (logged as {@code event=first_snapshot_pending}).
+   */
   public void start() throws Exception {
     // The JWKS object and the edge TLS Secret: global inputs.
     ResourceEventHandler<HasMetadata> signal = new ResourceEventHandler<>() {
@@ -283,7 +291,15 @@ public final class GatewayWatcher implements AutoCloseable {
       waitSynced(edgeTlsSecret, "Secret " + name);
     }
     started = true;
-    executor.submit(this::rebuildSafely).get(60, TimeUnit.SECONDS);
+    Future<?> first = executor.submit(this::rebuildSafely);
+    try {
+      first.get(firstSnapshotWait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      // A slow first translation (many books on a busy node) must not fail the start: the rebuild
+      // goes on, Envoy gets the snapshot when it is built, and readiness waits for it.
+      log.warn("event=first_snapshot_pending waited_ms={} books={} note=\"serving without a snapshot until the first"
+          + " rebuild ends; not ready until then\"", firstSnapshotWait.toMillis(), books.getStore().list().size());
+    }
   }
 
   /** A watch of exactly the one object (field selector on its name): RBAC may grant just that name. */

@@ -23,13 +23,17 @@ import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.server.SnapshotPublisher;
 import io.voyager.bdk.xds.translate.IncrementalTranslator;
+import io.voyager.bdk.xds.translate.XdsResources;
 import io.voyager.bdk.xds.translate.XdsTranslator;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +69,31 @@ class GatewayWatcherTest {
     watcher = new GatewayWatcher(client, settings, new IncrementalTranslator(new XdsTranslator(settings.transcoder())),
         publisher, new BookStatusLocks(), registry, watch);
     watcher.start();
+  }
+
+  /**
+   * A first rebuild slower than the start's wait (many books on a busy node) does not fail the
+   * start: start() returns, nothing is published yet, and the snapshot comes when the rebuild ends.
+   */
+  @Test
+  void aFirstRebuildSlowerThanTheStartsWaitDoesNotFailTheStart() throws Exception {
+    watcher.close();
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean firstRebuild = new AtomicBoolean(true);
+    UnaryOperator<XdsResources> heldFirst = resources -> {
+      if (firstRebuild.getAndSet(false)) {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return resources;
+    };
+    startWatcher(GatewaySettings.defaults(), FAST.withFirstSnapshotWait(Duration.ofMillis(10)).withOutputFilter(heldFirst));
+    assertThat(publisher.current()).as("nothing published while the first rebuild runs").isEmpty();
+    release.countDown();
+    await().atMost(WAIT).until(() -> publisher.current().isPresent());
   }
 
   static EndpointSlice slice(String ns, String service, String portName, int port, boolean ready) {

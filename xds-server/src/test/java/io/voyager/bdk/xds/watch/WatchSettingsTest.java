@@ -15,11 +15,13 @@ class WatchSettingsTest {
     WatchSettings changed = WatchSettings.defaults()
         .withDebounce(Duration.ofMillis(20), Duration.ofMillis(200))
         .withFirstEndpointsGrace(Duration.ZERO)
-        .withOutputFilter(filter);
-    assertThat(changed).isEqualTo(new WatchSettings(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ZERO, filter));
+        .withOutputFilter(filter)
+        .withFirstSnapshotWait(Duration.ofSeconds(5));
+    assertThat(changed).isEqualTo(new WatchSettings(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ZERO, filter,
+        Duration.ofSeconds(5)));
     assertThat(WatchSettings.defaults().withFirstEndpointsGrace(Duration.ofMillis(300)))
         .isEqualTo(new WatchSettings(WatchSettings.DEFAULT_DEBOUNCE_QUIET, WatchSettings.DEFAULT_DEBOUNCE_MAX,
-            Duration.ofMillis(300), WatchSettings.defaults().outputFilter()));
+            Duration.ofMillis(300), WatchSettings.defaults().outputFilter(), WatchSettings.DEFAULT_FIRST_SNAPSHOT_WAIT));
   }
 
   @Test
@@ -30,6 +32,9 @@ class WatchSettingsTest {
     assertThatThrownBy(() -> WatchSettings.defaults().withDebounce(Duration.ofSeconds(2), Duration.ofSeconds(1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("debounce: need 0 <= quiet <= max");
+    assertThatThrownBy(() -> WatchSettings.defaults().withFirstSnapshotWait(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("firstSnapshotWait: must be at least 0");
     assertThatThrownBy(() -> WatchSettings.defaults().withOutputFilter(null))
         .isInstanceOf(NullPointerException.class)
         .hasMessageContaining("outputFilter");
