@@ -13,7 +13,6 @@ import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.xds.Main;
-import io.voyager.bdk.xds.translate.RouteLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -58,12 +57,8 @@ class AbsentRouteConfigurationEndToEndTest {
   @BeforeAll
   static void startStack() throws Exception {
     backend = SampleBook.start(0, "absent-route-backend");
-    stack = TestStacks.ephemeral(runDir, "e2e-absent-route-configuration")
-        .routeLayout(RouteLayout.SCOPED)
-        .adsApiType(AdsApiType.DELTA_GRPC)
-        .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
+    stack = TestStacks.scopedGateway(runDir, "e2e-absent-route-configuration", 1000)
         .starter(Component.XDS, args -> Main.start(UnaryOperator.identity(), hold, args))
-        .serviceArgs(Component.XDS, "--webhook-client-rate", "1000", "--webhook-client-burst", "1000")
         .start();
     gateway = GatewayClient.anonymous(stack);
     books = new WebhookBooks(stack);

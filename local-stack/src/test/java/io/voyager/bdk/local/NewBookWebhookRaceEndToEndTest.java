@@ -9,7 +9,6 @@ import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.ReceivedWebhook;
 import io.voyager.bdk.samplebook.SampleBook;
-import io.voyager.bdk.xds.translate.RouteLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,12 +57,8 @@ class NewBookWebhookRaceEndToEndTest {
 
   @BeforeAll
   static void startStack() throws Exception {
-    stack = TestStacks.ephemeral(runDir, "e2e-new-book-race")
-        .routeLayout(RouteLayout.SCOPED)
-        .adsApiType(AdsApiType.DELTA_GRPC)
-        .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
-        .serviceArgs(Component.XDS, "--webhook-client-rate", "10000", "--webhook-client-burst", "10000",
-            "--book-clusters", System.getProperty("bdk.race.clusters", "on-demand"))
+    stack = TestStacks.scopedGateway(runDir, "e2e-new-book-race", 10000)
+        .serviceArgs(Component.XDS, "--book-clusters", System.getProperty("bdk.race.clusters", "on-demand"))
         .start();
     gateway = GatewayClient.anonymous(stack);
     books = new WebhookBooks(stack);

@@ -9,7 +9,6 @@ import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
-import io.voyager.bdk.xds.translate.RouteLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,12 +42,8 @@ class OnDemandClustersEndToEndTest {
 
   @BeforeAll
   static void startStack() throws Exception {
-    stack = TestStacks.ephemeral(runDir, "e2e-on-demand-clusters")
-        .routeLayout(RouteLayout.SCOPED)
-        .adsApiType(AdsApiType.DELTA_GRPC)
-        .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
-        .serviceArgs(Component.XDS, "--webhook-client-rate", "1000", "--webhook-client-burst", "1000",
-            "--book-clusters", "on-demand")
+    stack = TestStacks.scopedGateway(runDir, "e2e-on-demand-clusters", 1000)
+        .serviceArgs(Component.XDS, "--book-clusters", "on-demand")
         .start();
     gateway = GatewayClient.anonymous(stack);
     books = new WebhookBooks(stack);

@@ -34,4 +34,18 @@ final class TestStacks {
     }
     return builder;
   }
+
+  /**
+   * A gateway-only stack (no controller, no local runtime) on scoped routes over delta xDS, as the
+   * on-demand tests need, with Envoy's per-client webhook limit raised to {@code clientRate} a
+   * second and as burst: every test sender shares 127.0.0.1, so that bucket must not refuse them.
+   */
+  static LocalStack.Builder scopedGateway(Path runDir, String nodeId, int clientRate) {
+    return ephemeral(runDir, nodeId)
+        .routeLayout(RouteLayout.SCOPED)
+        .adsApiType(AdsApiType.DELTA_GRPC)
+        .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
+        .serviceArgs(Component.XDS, "--webhook-client-rate", String.valueOf(clientRate),
+            "--webhook-client-burst", String.valueOf(clientRate));
+  }
 }
