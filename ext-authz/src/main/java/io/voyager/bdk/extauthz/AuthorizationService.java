@@ -104,14 +104,22 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
   }
 
   /**
-   * Begins the check on this thread (route, signature); the replay pre-read, the rate limit and the
-   * replay creates continue on NATS's replies when the state is shared, and the response is sent
-   * from the last continuation: no thread waits for a NATS round trip.
+   * Verifies the request on this thread (route, signature); the rate limit and the replay create
+   * continue on NATS's replies when the state is shared, and the response is sent from the last
+   * continuation: no thread waits for a NATS round trip. A route whose book sleeps (with a wake
+   * gate) is checked in two steps around the wake ({@link WebhookCheck#beginAsync}, then
+   * {@link WebhookCheck#finishAsync}), so a replay wakes nothing.
    */
   private void answer(CheckRequest request, StreamObserver<CheckResponse> responses) {
     long start = System.nanoTime();
-    begin(request).thenCompose(step -> {
-      if (step instanceof WebhookCheck.Step.Accepted accepted && wake != null && accepted.wakeLease().isPresent()) {
+    WebhookCheck.Step verified = verify(request);
+    CompletableFuture<Void> answered;
+    if (verified instanceof WebhookCheck.Step.Authentic authentic && wake != null && authentic.wakeLease().isPresent()) {
+      answered = check.beginAsync(authentic).thenCompose(step -> {
+        if (!(step instanceof WebhookCheck.Step.Accepted accepted)) {
+          return CompletableFuture.completedFuture(((WebhookCheck.Step.Done) step).outcome())
+              .thenAccept(o -> respond(request, responses, o, System.nanoTime() - start));
+        }
         long decided = System.nanoTime() - start;
         return wake.admit(accepted.wakeLease().get()).handle((outcome, error) -> {
           long resumed = System.nanoTime();
@@ -120,11 +128,11 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
               : CompletableFuture.completedFuture(WebhookCheck.waking(accepted, WAKING_RETRY_AFTER_SECONDS));
           return answer.thenAccept(outcome1 -> respond(request, responses, outcome1, decided + (System.nanoTime() - resumed)));
         }).thenCompose(f -> f);
-      }
-      CompletableFuture<CheckOutcome> outcome = step instanceof WebhookCheck.Step.Accepted accepted
-          ? finish(accepted) : CompletableFuture.completedFuture(((WebhookCheck.Step.Done) step).outcome());
-      return outcome.thenAccept(o -> respond(request, responses, o, System.nanoTime() - start));
-    }).exceptionally(error -> {
+      });
+    } else {
+      answered = decide(verified).thenAccept(o -> respond(request, responses, o, System.nanoTime() - start));
+    }
+    answered.exceptionally(error -> {
       LOG.error("event=check_failed error={}", error.toString());
       respond(request, responses, internalError(), System.nanoTime() - start);
       return null;
@@ -148,19 +156,33 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     respond(responses, CheckResponses.of(outcome));
   }
 
-  private CompletableFuture<WebhookCheck.Step> begin(CheckRequest request) {
+  /** Route and signature: {@link WebhookCheck.Step.Authentic} or a denial. */
+  private WebhookCheck.Step verify(CheckRequest request) {
     if (request.getAttributes().getContextExtensionsCount() == 0) {
       // Every route of ours either gives ext_authz its context or skips it: none means no route.
       AttributeContext.HttpRequest http = request.getAttributes().getRequest().getHttp();
-      return CompletableFuture.completedFuture(new WebhookCheck.Step.Done(new CheckOutcome.Denied("unknown", DenyReason.NO_ROUTE,
-          "no route for " + http.getMethod() + " " + http.getPath(), List.of())));
+      return new WebhookCheck.Step.Done(new CheckOutcome.Denied("unknown", DenyReason.NO_ROUTE,
+          "no route for " + http.getMethod() + " " + http.getPath(), List.of()));
     }
     try {
       AttributeContext.HttpRequest http = request.getAttributes().getRequest().getHttp();
-      return check.beginAsync(request.getAttributes().getContextExtensionsMap(), headers(http), body(http));
+      return check.verify(request.getAttributes().getContextExtensionsMap(), headers(http), body(http));
     } catch (RuntimeException e) {
       LOG.error("event=check_failed error={}", e.toString());
-      return CompletableFuture.completedFuture(new WebhookCheck.Step.Done(internalError()));
+      return new WebhookCheck.Step.Done(internalError());
+    }
+  }
+
+  /** The outcome for a verified step whose book is not held: rate limit → replay create. */
+  private CompletableFuture<CheckOutcome> decide(WebhookCheck.Step verified) {
+    if (!(verified instanceof WebhookCheck.Step.Authentic authentic)) {
+      return CompletableFuture.completedFuture(((WebhookCheck.Step.Done) verified).outcome());
+    }
+    try {
+      return check.decideAsync(authentic);
+    } catch (RuntimeException e) {
+      LOG.error("event=check_failed error={}", e.toString());
+      return CompletableFuture.completedFuture(internalError());
     }
   }
 
@@ -179,8 +201,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
 
   /** The decision for one request, without holding for a waking book; public for the in-process benchmark. */
   public CheckOutcome decide(CheckRequest request) {
-    return begin(request).thenCompose(step -> step instanceof WebhookCheck.Step.Accepted accepted
-        ? finish(accepted) : CompletableFuture.completedFuture(((WebhookCheck.Step.Done) step).outcome())).join();
+    return decide(verify(request)).join();
   }
 
   /** Envoy's raw {@code header_map} when sent (repeated headers stay apart), else the merged map. */

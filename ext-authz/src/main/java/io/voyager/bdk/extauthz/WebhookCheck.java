@@ -31,15 +31,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides one webhook: route context → signature (with timestamp tolerance) → replay → rate
- * limit. The order is deliberate:
+ * Decides one webhook: route context → signature (with timestamp tolerance) → rate limit → replay.
+ * The order is deliberate:
  * <ul>
  *   <li>Only authentic requests reach the rate limiter, so forged traffic cannot drain a
  *       customer's bucket (it is refused with 401 at the cost of one HMAC and never reaches the
  *       book).
- *   <li>A replay is refused (409) before it takes a token; a delivery is recorded as seen only
- *       once it passed the rate limit, so a sender's retry after a 429 is not mistaken for a
- *       replay.
+ *   <li>The replay store's create is the authority and the last step ({@link #decideAsync}): a
+ *       delivery is recorded as seen only once it passed the rate limit, so a sender's retry after
+ *       a 429 is not mistaken for a replay; of concurrent copies of one delivery exactly one is
+ *       first. With the state shared in NATS this is the one round trip an accepted webhook waits
+ *       for (the rate limit is mostly served from this replica's lease, without NATS).
+ *   <li>A replay is refused (409) and does not cost the endpoint a token: the token its take
+ *       granted is given back ({@link RateLimits#refund}, local, no round trip) when the create
+ *       finds the delivery. It holds that token only while the create is under way. So does a
+ *       delivery refused 503 because the create could not reach the shared state: nothing
+ *       recorded, nothing spent. (A replay arriving while the endpoint is over its limit is
+ *       refused 429 rather than 409: refused either way, and nothing recorded.)
+ *   <li>A route whose book sleeps when idle is checked in two steps around the wake gate
+ *       ({@link #beginAsync} before, {@link #finishAsync} after): its begin reads the replay state
+ *       first (one more round trip when the state is shared), so a replay neither takes a token
+ *       nor wakes a book; the create after the wake stays the authority.
  *   <li>The replay window is twice the tolerance: a delivery signed up to {@code tolerance} in
  *       the future stays acceptable that long after it was first seen.
  *   <li>A delivery is a replay when ANY of its replay keys was accepted (see
@@ -77,21 +89,32 @@ public final class WebhookCheck {
     return !secrets.ready(namespace.trim(), name.trim());
   }
 
-  /** The whole check, for a route whose book never sleeps (or once its book is awake). */
+  /** The whole check ({@link #verify}, then {@link #decideAsync}), for a route whose book is not held. */
   public CheckOutcome check(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
     return check(contextExtensions, headers, UnsafeByteOperations.unsafeWrap(body));
   }
 
   /** {@link #check} with the body as the Check request holds it (not copied). */
   public CheckOutcome check(Map<String, String> contextExtensions, RequestHeaders headers, ByteString body) {
-    Step step = beginAsync(contextExtensions, headers, body).join();
-    return step instanceof Step.Accepted accepted ? finish(accepted) : ((Step.Done) step).outcome();
+    Step step = verify(contextExtensions, headers, body);
+    return step instanceof Step.Authentic authentic ? decideAsync(authentic).join() : ((Step.Done) step).outcome();
   }
 
-  /** Where a check stands after {@link #begin}: decided, or accepted so far and not yet recorded as delivered. */
+  /**
+   * Where a check stands: decided; authentic (after {@link #verify}); or accepted so far and not yet
+   * recorded as delivered (after {@link #beginAsync}).
+   */
   public sealed interface Step {
     /** Decided: a denial. */
     record Done(CheckOutcome outcome) implements Step {}
+
+    /** The route is known and the signature verified; nothing taken or recorded yet. */
+    record Authentic(String scheme, RouteContext route, Verified verified) implements Step {
+      /** The book's wake Lease ({@code namespace/name}), for a book that sleeps when idle. */
+      public Optional<String> wakeLease() {
+        return Optional.ofNullable(route.wakeLease());
+      }
+    }
 
     /**
      * Authentic, not a replay, within its rate limit — not yet recorded as delivered, so a webhook
@@ -105,44 +128,64 @@ public final class WebhookCheck {
     }
   }
 
-  /** Route context → signature → replay → rate limit; nothing is recorded as delivered yet. */
-  public Step begin(Map<String, String> contextExtensions, RequestHeaders headers, byte[] body) {
-    return beginAsync(contextExtensions, headers, UnsafeByteOperations.unsafeWrap(body)).join();
+  /**
+   * Route context → signature, on the calling thread (no round trip): {@link Step.Authentic}, or a
+   * denial. A Secret that cannot be read is a denial too.
+   */
+  public Step verify(Map<String, String> contextExtensions, RequestHeaders headers, ByteString body) {
+    String scheme = schemeTag(contextExtensions.get(WebhookAuthContext.SCHEME));
+    try {
+      RouteContext route = RouteContext.parse(contextExtensions, defaults);
+      Verified verified = route.scheme().verify(new WebhookRequest(headers, body), secrets.secrets(route.secret()),
+          new Freshness(clock.instant(), route.tolerance()));
+      return new Step.Authentic(scheme, route, verified);
+    } catch (WebhookDenied denied) {
+      return new Step.Done(new CheckOutcome.Denied(scheme, denied.reason(), denied.getMessage(), List.of()));
+    } catch (SharedStateUnavailable e) {
+      return new Step.Done(stateUnavailable(scheme, e));
+    }
   }
 
   /**
-   * {@link #begin} without blocking: the route and the signature are decided on the calling
-   * thread; the replay pre-read and the rate limit (NATS round trips when the state is shared)
-   * continue on their replies. The future never fails: a shared state that cannot be reached or
-   * answers late (its timeout) is a 503 denial (fail closed), any other error an internal error.
+   * The rest of the check for a route whose book is not held: rate limit → replay create (the
+   * token given back when the create refuses the delivery or fails). One NATS round trip when the
+   * state is shared and the take is served from this replica's lease. The future never fails: a
+   * shared state that cannot be reached or answers late (its timeout) is a 503 denial (fail
+   * closed), any other error an internal error.
    */
-  public CompletableFuture<Step> beginAsync(Map<String, String> contextExtensions, RequestHeaders headers, ByteString body) {
-    String scheme = schemeTag(contextExtensions.get(WebhookAuthContext.SCHEME));
-    RouteContext route;
-    Verified verified;
-    try {
-      route = RouteContext.parse(contextExtensions, defaults);
-      verified = route.scheme().verify(new WebhookRequest(headers, body), secrets.secrets(route.secret()),
-          new Freshness(clock.instant(), route.tolerance()));
-    } catch (WebhookDenied denied) {
-      return CompletableFuture.completedFuture(new Step.Done(new CheckOutcome.Denied(scheme, denied.reason(), denied.getMessage(), List.of())));
-    } catch (SharedStateUnavailable e) {
-      return CompletableFuture.completedFuture(new Step.Done(stateUnavailable(scheme, e)));
-    }
-    CompletableFuture<Step> step = replays.seenAsync(route.endpointKey(), verified.replayKeys()).thenCompose(seen -> {
-      if (seen) {
-        return CompletableFuture.completedFuture(new Step.Done(replay(scheme, verified)));
+  public CompletableFuture<CheckOutcome> decideAsync(Step.Authentic authentic) {
+    return take(authentic)
+        .thenCompose(step -> step instanceof Step.Accepted accepted
+            ? finishAsync(accepted) : CompletableFuture.completedFuture(((Step.Done) step).outcome()))
+        .exceptionally(error -> failure(authentic.scheme(), error));
+  }
+
+  /**
+   * The first half for a route whose book may be held while it wakes: replay pre-read → rate limit;
+   * nothing is recorded as delivered yet ({@link #finishAsync} does, once the book is awake). The
+   * pre-read keeps replays from taking a token or waking the book. The future never fails (see
+   * {@link #decideAsync}).
+   */
+  public CompletableFuture<Step> beginAsync(Step.Authentic authentic) {
+    RouteContext route = authentic.route();
+    return replays.seenAsync(route.endpointKey(), authentic.verified().replayKeys())
+        .thenCompose(seen -> seen
+            ? CompletableFuture.<Step>completedFuture(new Step.Done(replay(authentic.scheme(), authentic.verified())))
+            : take(authentic))
+        .exceptionally(error -> new Step.Done(failure(authentic.scheme(), error)));
+  }
+
+  /** Takes a token: accepted so far, or 429. Fails as the rate limiter does. */
+  private CompletableFuture<Step> take(Step.Authentic authentic) {
+    RouteContext route = authentic.route();
+    return rateLimiter.takeAsync(route.endpointKey(), route.rateLimit()).thenApply(rate -> {
+      if (!rate.allowed()) {
+        return new Step.Done(new CheckOutcome.Denied(authentic.scheme(), DenyReason.RATE_LIMITED,
+            "rate limit of " + route.rateLimit().ratePerSecond() + "/s (burst " + route.rateLimit().burst() + ") exceeded; retry after "
+                + rate.retryAfterSeconds() + " s", rate.headers()));
       }
-      return rateLimiter.takeAsync(route.endpointKey(), route.rateLimit()).thenApply(rate -> {
-        if (!rate.allowed()) {
-          return new Step.Done(new CheckOutcome.Denied(scheme, DenyReason.RATE_LIMITED,
-              "rate limit of " + route.rateLimit().ratePerSecond() + "/s (burst " + route.rateLimit().burst() + ") exceeded; retry after "
-                  + rate.retryAfterSeconds() + " s", rate.headers()));
-        }
-        return new Step.Accepted(scheme, route, verified, rate);
-      });
+      return new Step.Accepted(authentic.scheme(), route, authentic.verified(), rate);
     });
-    return step.exceptionally(error -> new Step.Done(failure(scheme, error)));
   }
 
   /** Records the delivery (refusing it as a replay if a duplicate got there first) and allows it. */
@@ -150,15 +193,29 @@ public final class WebhookCheck {
     return finishAsync(accepted).join();
   }
 
-  /** {@link #finish} without blocking: the replay creates continue on their replies. The future never fails (see {@link #beginAsync}). */
+  /**
+   * {@link #finish} without blocking: the replay creates continue on their replies. A delivery they
+   * refuse (a replay) or that could not be recorded (503) gives its token back. The future never
+   * fails (see {@link #decideAsync}).
+   */
   public CompletableFuture<CheckOutcome> finishAsync(Step.Accepted accepted) {
     String scheme = accepted.scheme();
     RouteContext route = accepted.route();
     Verified verified = accepted.verified();
     Duration window = route.tolerance().plus(route.tolerance()); // twice the tolerance (multipliedBy goes through BigDecimal)
     return replays.firstDeliveryAsync(route.endpointKey(), verified.replayKeys(), window)
-        .thenApply(first -> first ? allowed(accepted) : replay(scheme, verified))
-        .exceptionally(error -> failure(scheme, error));
+        .handle((first, error) -> {
+          if (error != null) {
+            return refunded(accepted, failure(scheme, error));
+          }
+          return first ? allowed(accepted) : refunded(accepted, replay(scheme, verified));
+        });
+  }
+
+  /** {@code outcome}, a refusal, with the accepted delivery's token given back first. */
+  private CheckOutcome refunded(Step.Accepted accepted, CheckOutcome outcome) {
+    rateLimiter.refund(accepted.route().endpointKey(), accepted.route().rateLimit());
+    return outcome;
   }
 
   private static CheckOutcome allowed(Step.Accepted accepted) {

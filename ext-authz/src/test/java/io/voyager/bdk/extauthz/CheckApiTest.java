@@ -327,17 +327,17 @@ class CheckApiTest {
     ReplayStore waiting = new ReplayStore() {
       @Override
       public boolean seen(String endpointKey, List<String> replayKeys) {
-        throw new AssertionError("the check must not block on the state");
-      }
-
-      @Override
-      public CompletableFuture<Boolean> seenAsync(String endpointKey, List<String> replayKeys) {
-        return reply.thenApply(x -> false);
+        throw new AssertionError("a route whose book is not held is not pre-read");
       }
 
       @Override
       public boolean firstDelivery(String endpointKey, List<String> replayKeys, Duration window) {
-        return true;
+        throw new AssertionError("the check must not block on the state");
+      }
+
+      @Override
+      public CompletableFuture<Boolean> firstDeliveryAsync(String endpointKey, List<String> replayKeys, Duration window) {
+        return reply.thenApply(x -> true);
       }
 
       @Override

@@ -182,6 +182,29 @@ class WakeHoldTest {
   }
 
   @Test
+  void aReplayForASleepingBookIsRefusedAtOnceAndIsNeverHeld() throws Exception {
+    lease(true);
+    start(Duration.ofSeconds(60));
+    CheckRequest delivery = request("d4", SECRET);
+    assertThat(check(delivery).get(30, TimeUnit.SECONDS).hasOkResponse()).isTrue();
+    lease(false);
+    // new deliveries until one is held (the gate saw the book asleep): the book is asked to wake
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      CompletableFuture<CheckResponse> next = check(request("d5-" + System.nanoTime(), SECRET));
+      await().atMost(Duration.ofSeconds(30)).until(() -> next.isDone() || extAuthzHeld() == 1);
+      return !next.isDone();
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> writes("wake") == 1.0);
+    double wakes = writes("wake");
+
+    CheckResponse replay = check(delivery).get(30, TimeUnit.SECONDS);
+
+    assertThat(replay.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(409);
+    assertThat(extAuthzHeld()).as("only the new delivery is held").isEqualTo(1);
+    assertThat(writes("wake")).isEqualTo(wakes);
+  }
+
+  @Test
   void anAwakeBooksWebhooksPassAtOnce_andRecordActivityAtMostOncePerInterval() throws Exception {
     lease(true);
     start(Duration.ofSeconds(60));

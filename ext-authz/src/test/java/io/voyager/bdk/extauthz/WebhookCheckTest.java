@@ -179,6 +179,48 @@ class WebhookCheckTest {
   }
 
   @Test
+  void aReplayIsRefusedAndGivesBackTheTokenItsTakeGranted() {
+    Map<String, String> ctx = context("github");
+    ctx.put(WebhookAuthContext.RATE_PER_SECOND, "1");
+    ctx.put(WebhookAuthContext.BURST, "3");
+    RequestHeaders first = signed("github", "d-first");
+    assertThat(check.check(ctx, first, BODY)).isInstanceOfSatisfying(CheckOutcome.Allowed.class,
+        a -> assertThat(a.responseHeaders()).contains(new Header("RateLimit", "\"webhook\";r=2;t=1")));
+    for (int i = 0; i < 5; i++) {
+      assertDenied(check.check(ctx, first, BODY), DenyReason.REPLAY, "d-first");
+    }
+    // the bucket is where the one delivery left it: two more pass, then 429
+    byte[] second = "{\"n\":2}".getBytes(StandardCharsets.UTF_8);
+    byte[] third = "{\"n\":3}".getBytes(StandardCharsets.UTF_8);
+    byte[] fourth = "{\"n\":4}".getBytes(StandardCharsets.UTF_8);
+    assertThat(check.check(ctx, signedBody("github", "d-2", second), second)).isInstanceOfSatisfying(CheckOutcome.Allowed.class,
+        a -> assertThat(a.responseHeaders()).contains(new Header("RateLimit", "\"webhook\";r=1;t=2")));
+    assertThat(check.check(ctx, signedBody("github", "d-3", third), third)).isInstanceOf(CheckOutcome.Allowed.class);
+    assertDenied(check.check(ctx, signedBody("github", "d-4", fourth), fourth), DenyReason.RATE_LIMITED, "rate limit");
+  }
+
+  @Test
+  void aReplayWhileTheEndpointIsOverItsLimitIsRefused429AndStillRecordsNothing() {
+    Map<String, String> ctx = context("standard");
+    ctx.put(WebhookAuthContext.RATE_PER_SECOND, "1");
+    ctx.put(WebhookAuthContext.BURST, "1");
+    RequestHeaders delivered = signed("standard", "msg_delivered");
+    assertThat(check.check(ctx, delivered, BODY)).isInstanceOf(CheckOutcome.Allowed.class);
+    // the rate limit comes first: over the limit, the replay is refused for rate (refused either way)
+    assertDenied(check.check(ctx, delivered, BODY), DenyReason.RATE_LIMITED, "rate limit");
+    RequestHeaders refused = signed("standard", "msg_refused");
+    assertDenied(check.check(ctx, refused, BODY), DenyReason.RATE_LIMITED, "rate limit");
+    time.advance(Duration.ofSeconds(1));
+    assertDenied(check.check(ctx, delivered, BODY), DenyReason.REPLAY, "msg_delivered");
+    assertThat(check.check(ctx, refused, BODY)).as("the replay gave its token back; the 429 was not recorded")
+        .isInstanceOf(CheckOutcome.Allowed.class);
+  }
+
+  RequestHeaders signedBody(String scheme, String id, byte[] body) {
+    return RequestHeaders.of(Schemes.byName(scheme, context(scheme)).sign(new SigningInput(body, SECRET, time.instant(), id)));
+  }
+
+  @Test
   void forgedRequestsDoNotDrainTheBucket() {
     Map<String, String> ctx = context("github");
     ctx.put(WebhookAuthContext.BURST, "2");

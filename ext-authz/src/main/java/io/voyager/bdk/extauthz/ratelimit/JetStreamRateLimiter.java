@@ -145,7 +145,7 @@ public final class JetStreamRateLimiter implements RateLimits {
 
   @Override
   public CompletableFuture<RateLimitDecision> takeAsync(String endpointKey, RateLimitPolicy policy) {
-    String key = ReplayDigest.of("rate-limit", endpointKey).hex();
+    String key = bucketKey(endpointKey);
     int stripe = (key.hashCode() & 0x7fffffff) % STRIPES;
     synchronized (stripes[stripe]) {
       CompletableFuture<RateLimitDecision> tail = tails[stripe];
@@ -171,8 +171,21 @@ public final class JetStreamRateLimiter implements RateLimits {
     }
   }
 
-  /** Decided without NATS: refused while the bucket is known empty, or granted from this replica's lease; null otherwise. */
+  /**
+   * Decided without NATS: granted from this replica's lease, or refused while the bucket is known
+   * empty; null otherwise. The lease comes first: its tokens were taken from the shared bucket
+   * already (a lease can outlive the bucket being found empty when a token was given back: {@link #refund}).
+   */
   private RateLimitDecision local(String key, RateLimitPolicy policy) {
+    Lease lease = leases.getIfPresent(key);
+    if (lease != null) {
+      RateLimitDecision granted = lease.spend(policy);
+      if (granted != null) {
+        leaseGrants.increment();
+        return granted;
+      }
+      leases.asMap().remove(key, lease); // spent (closed): a token given back from now on opens a new lease
+    }
     Long until = emptyUntil.getIfPresent(key);
     if (until != null) {
       long now = nowNanos();
@@ -182,17 +195,44 @@ public final class JetStreamRateLimiter implements RateLimits {
       }
       emptyUntil.invalidate(key);
     }
-    Lease lease = leases.getIfPresent(key);
-    if (lease == null) {
-      return null;
-    }
-    RateLimitDecision granted = lease.spend(policy);
-    if (granted == null) {
-      leases.invalidate(key);
-      return null;
-    }
-    leaseGrants.increment();
-    return granted;
+    return null;
+  }
+
+  /**
+   * Puts the token back into this replica's lease for the endpoint (opening a lease of one token
+   * when there is none): no round trip. The token was taken from the shared bucket, so spending it
+   * again later keeps every grant backed by the shared bucket; a lease dropped before it is spent
+   * ({@link #LEASE_IDLE}, a restart) only under-admits, as any lease.
+   */
+  @Override
+  public void refund(String endpointKey, RateLimitPolicy policy) {
+    String key = bucketKey(endpointKey);
+    addToLease(key, policy, 1, null);
+  }
+
+  /**
+   * Adds {@code tokens} to the endpoint's open lease for {@code policy}, or opens one with them
+   * (replacing a spent lease or one for another policy, whose tokens are dropped). Atomic per key, so
+   * a token given back while a take opens a lease is never overwritten.
+   *
+   * @param sharedAfter the shared bucket as this replica wrote it just now, or null: as last known
+   */
+  private void addToLease(String key, RateLimitPolicy policy, int tokens, TokenBucket sharedAfter) {
+    leases.asMap().compute(key, (k, lease) -> {
+      if (lease != null && lease.add(policy, tokens, sharedAfter)) {
+        return lease;
+      }
+      TokenBucket after = sharedAfter;
+      if (after == null) {
+        Revision last = written.getIfPresent(key);
+        after = last != null ? last.bucket().copy() : new TokenBucket(0, nowNanos());
+      }
+      return new Lease(policy, tokens, after);
+    });
+  }
+
+  private static String bucketKey(String endpointKey) {
+    return ReplayDigest.of("rate-limit", endpointKey).hex();
   }
 
   /** One take at the shared bucket (leasing what it may), failing with {@link SharedStateUnavailable}. */
@@ -240,7 +280,6 @@ public final class JetStreamRateLimiter implements RateLimits {
           // what this replica wrote last may be stale: decide on the key's current revision
           return attempt(buckets, key, policy, null, false, attempt);
         }
-        leases.invalidate(key);
         emptyUntil.put(key, now + (long) Math.ceil((1 - bucket.tokens()) / policy.ratePerSecond() * 1e9));
         return CompletableFuture.completedFuture(bucket.decision(false, policy, 0));
       }
@@ -256,9 +295,7 @@ public final class JetStreamRateLimiter implements RateLimits {
             if (error == null) {
               written.put(key, new Revision(ack.getSeqno(), bucket, true));
               if (taken > 1) {
-                leases.put(key, new Lease(policy, taken - 1, bucket.copy()));
-              } else {
-                leases.invalidate(key);
+                addToLease(key, policy, taken - 1, bucket.copy());
               }
               return CompletableFuture.completedFuture(bucket.decision(true, policy, taken - 1));
             }
@@ -313,11 +350,16 @@ public final class JetStreamRateLimiter implements RateLimits {
    */
   private record Revision(long sequence, TokenBucket bucket, boolean holdsBucket) {}
 
-  /** Tokens leased for one policy, not spent yet, and the shared bucket as the lease left it (for the headers). */
+  /**
+   * Tokens leased for one policy, not spent yet, and the shared bucket as the lease left it (for the
+   * headers). Closed once a spend finds it empty or under another policy: tokens are then added to a
+   * new lease, never to one a take is about to drop.
+   */
   private static final class Lease {
     private final RateLimitPolicy policy;
-    private final TokenBucket sharedAfter;
+    private TokenBucket sharedAfter;
     private int tokens;
+    private boolean closed;
 
     Lease(RateLimitPolicy policy, int tokens, TokenBucket sharedAfter) {
       this.policy = policy;
@@ -325,13 +367,26 @@ public final class JetStreamRateLimiter implements RateLimits {
       this.sharedAfter = sharedAfter;
     }
 
-    /** Spends one token under {@code policy}; null when none is left or the policy changed. */
+    /** Spends one token under {@code policy}; null (and the lease closed) when none is left or the policy changed. */
     synchronized RateLimitDecision spend(RateLimitPolicy wanted) {
-      if (tokens <= 0 || !policy.equals(wanted)) {
+      if (closed || tokens <= 0 || !policy.equals(wanted)) {
+        closed = true;
         return null;
       }
       tokens--;
       return sharedAfter.decision(true, policy, tokens);
+    }
+
+    /** Adds tokens under {@code wanted} (and the newer shared bucket, when given); false when closed or for another policy. */
+    synchronized boolean add(RateLimitPolicy wanted, int more, TokenBucket newerSharedAfter) {
+      if (closed || !policy.equals(wanted)) {
+        return false;
+      }
+      tokens += more;
+      if (newerSharedAfter != null) {
+        sharedAfter = newerSharedAfter;
+      }
+      return true;
     }
   }
 

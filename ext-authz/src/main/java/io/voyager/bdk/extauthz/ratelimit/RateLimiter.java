@@ -59,6 +59,15 @@ public final class RateLimiter implements RateLimits {
     return decision[0];
   }
 
+  /** Puts the token back into the endpoint's bucket; a bucket dropped meanwhile was full again (nothing to give back). */
+  @Override
+  public void refund(String endpointKey, RateLimitPolicy policy) {
+    buckets.asMap().computeIfPresent(endpointKey, (key, entry) -> {
+      entry.bucket().refund(ticker.read(), policy);
+      return new Entry(entry.bucket(), policy);
+    });
+  }
+
   /** Buckets kept (for tests and metrics). */
   public long size() {
     buckets.cleanUp();

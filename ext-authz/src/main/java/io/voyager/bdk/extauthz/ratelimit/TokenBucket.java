@@ -35,6 +35,12 @@ final class TokenBucket {
     return decision(allowed, policy, 0);
   }
 
+  /** Refills to {@code nowNanos} and puts one token back (a take given back), never beyond the burst. */
+  synchronized void refund(long nowNanos, RateLimitPolicy policy) {
+    refill(nowNanos, policy);
+    tokens = Math.min(policy.burst(), tokens + 1);
+  }
+
   /**
    * Refills to {@code nowNanos} and takes as many whole tokens as there are, at most {@code atMost}
    * (a replica's lease, {@link JetStreamRateLimiter}); 0 when the bucket holds less than one.

@@ -176,6 +176,33 @@ class RateLimiterTest {
   }
 
   @Test
+  void aTokenGivenBackIsGrantedAgainAndNeverFillsTheBucketBeyondItsBurst() {
+    for (int i = 0; i < 5; i++) {
+      assertThat(limiter.take("ep", policy).allowed()).isTrue();
+    }
+    limiter.refund("ep", policy);
+    RateLimitDecision again = limiter.take("ep", policy);
+    assertThat(again.allowed()).isTrue();
+    assertThat(again.remaining()).isZero();
+    assertThat(limiter.take("ep", policy).allowed()).isFalse();
+
+    // given back on a bucket that refilled meanwhile: it holds the burst, not one more
+    limiter.take("full", policy);
+    time.advance(Duration.ofSeconds(1));
+    limiter.refund("full", policy);
+    limiter.refund("full", policy);
+    int granted = 0;
+    for (int i = 0; i < 10; i++) {
+      granted += limiter.take("full", policy).allowed() ? 1 : 0;
+    }
+    assertThat(granted).isEqualTo(5);
+
+    // no bucket (never taken from, or full again and dropped): nothing to give back
+    limiter.refund("never", policy);
+    assertThat(limiter.take("never", policy).remaining()).isEqualTo(4);
+  }
+
+  @Test
   void allowedDecisionsCarryNoRetryAfter() {
     assertThat(limiter.take("ep", policy).headers()).extracting(Header::name).containsExactly("RateLimit-Policy", "RateLimit");
   }

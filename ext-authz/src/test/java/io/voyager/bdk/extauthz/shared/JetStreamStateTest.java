@@ -4,19 +4,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.voyager.bdk.extauthz.CheckDefaults;
+import io.voyager.bdk.extauthz.CheckOutcome;
 import io.voyager.bdk.extauthz.TestTime;
+import io.voyager.bdk.extauthz.WebhookCheck;
 import io.voyager.bdk.extauthz.ratelimit.JetStreamRateLimiter;
 import io.voyager.bdk.extauthz.ratelimit.RateLimitDecision;
 import io.voyager.bdk.extauthz.ratelimit.RateLimitPolicy;
 import io.voyager.bdk.extauthz.replay.JetStreamReplayStore;
 import io.voyager.bdk.extauthz.replay.ReplayDigest;
+import io.voyager.bdk.extauthz.scheme.DenyReason;
+import io.voyager.bdk.extauthz.scheme.RequestHeaders;
+import io.voyager.bdk.extauthz.scheme.Schemes;
+import io.voyager.bdk.extauthz.scheme.SigningInput;
+import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.nats.NatsServerBinary;
 import io.voyager.bdk.nats.NatsServerProcess;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -380,6 +390,100 @@ class JetStreamStateTest {
     }
     assertThat(replaysB.seenAsync(endpoint, List.of("id:7")).join()).isTrue();
     assertThat(replaysA.seenAsync(endpoint, List.of("id:70")).join()).isFalse();
+  }
+
+  static final String SECRET = "jetstream-check-secret-1234567890";
+
+  /** One replica's check of GitHub webhooks (two replay keys: signature and delivery id) on the shared state. */
+  static WebhookCheck check(SharedState replica, TestTime time) {
+    return new WebhookCheck(ref -> List.of(SECRET), replays(replica), new JetStreamRateLimiter(replica, time),
+        CheckDefaults.standard(), time);
+  }
+
+  /** An endpoint's route: burst {@code burst}, refilling slowly enough that a test sees no refill. */
+  static Map<String, String> route(String endpoint, int burst) {
+    return Map.of(WebhookAuthContext.SCHEME, "github", WebhookAuthContext.SECRET_NAMESPACE, "customer-a",
+        WebhookAuthContext.SECRET_NAME, "hooks-credentials", WebhookAuthContext.SECRET_KEY, "secret",
+        WebhookAuthContext.ENDPOINT_KEY, endpoint, WebhookAuthContext.RATE_PER_SECOND, "0.01",
+        WebhookAuthContext.BURST, Integer.toString(burst));
+  }
+
+  static byte[] body(String id) {
+    return ("{\"delivery\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8);
+  }
+
+  static RequestHeaders signed(TestTime time, String id) {
+    return RequestHeaders.of(Schemes.byName("github", Map.of()).sign(new SigningInput(body(id), SECRET, time.instant(), id)));
+  }
+
+  static CheckOutcome deliver(WebhookCheck check, Map<String, String> route, TestTime time, String id) {
+    return check.check(route, signed(time, id), body(id));
+  }
+
+  static boolean refusedFor(CheckOutcome outcome, DenyReason reason) {
+    return outcome instanceof CheckOutcome.Denied d && d.reason() == reason;
+  }
+
+  /**
+   * Concurrent copies of one delivery on two replicas, each decided by the rate limit and then the
+   * create alone (no pre-read): exactly one is allowed, and the copies refused as replays gave their
+   * tokens back, so the endpoint's other deliveries get the whole rest of the burst.
+   */
+  @Test
+  void concurrentCopiesOfADeliveryAllowExactlyOneAndTheReplaysCostNoToken() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    List<WebhookCheck> checks = List.of(check(replicaA, time), check(replicaB, time));
+    Map<String, String> route = route("ep-check-copies-" + UUID.randomUUID(), 40);
+    String id = "copy-" + UUID.randomUUID();
+
+    List<CompletableFuture<CheckOutcome>> copies = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      WebhookCheck check = checks.get(i % 2);
+      copies.add(check.decideAsync((WebhookCheck.Step.Authentic) check.verify(route, signed(time, id),
+          com.google.protobuf.ByteString.copyFrom(body(id)))));
+    }
+    List<CheckOutcome> outcomes = copies.stream().map(CompletableFuture::join).toList();
+    assertThat(outcomes).filteredOn(o -> o instanceof CheckOutcome.Allowed).hasSize(1);
+    // a copy whose compare-and-set contended too long is refused 429 (it took nothing); the rest are replays
+    assertThat(outcomes).filteredOn(o -> !(o instanceof CheckOutcome.Allowed))
+        .allMatch(o -> refusedFor(o, DenyReason.REPLAY) || refusedFor(o, DenyReason.RATE_LIMITED));
+
+    int others = 0;
+    for (int i = 0; i < 100; i++) {
+      others += deliver(checks.get(i % 2), route, time, "other-" + i + "-" + id) instanceof CheckOutcome.Allowed ? 1 : 0;
+    }
+    assertThat(others).as("the burst less the one delivery: replays gave back what they took").isEqualTo(39);
+  }
+
+  /**
+   * The rate limit is served from this replica's lease while NATS is down, the create is not: 503,
+   * nothing recorded (the sender's retry is accepted once NATS is back) and the token given back.
+   */
+  @Test
+  void aDeliveryTheStateCannotRecordIs503RecordsNothingAndCostsNoToken() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    WebhookCheck check = check(replicaA, time);
+    Map<String, String> route = route("ep-check-down-" + UUID.randomUUID(), 30);
+    assertThat(deliver(check, route, time, "before")).isInstanceOf(CheckOutcome.Allowed.class); // leases 2 more
+    replicaA.buckets();
+
+    nats.stop();
+    try {
+      for (int i = 0; i < 3; i++) {
+        assertThat(refusedFor(deliver(check, route, time, "during"), DenyReason.STATE_UNAVAILABLE)).isTrue();
+      }
+    } finally {
+      nats.startAgain();
+    }
+    await("reconnected").atMost(Duration.ofSeconds(30)).until(replicaA::connected);
+    await("JetStream back, the delivery accepted").atMost(Duration.ofSeconds(30))
+        .until(() -> deliver(check, route, time, "during") instanceof CheckOutcome.Allowed);
+    assertThat(refusedFor(deliver(check, route, time, "during"), DenyReason.REPLAY)).isTrue();
+    int more = 0;
+    for (int i = 0; i < 60; i++) {
+      more += deliver(check, route, time, "after-" + i) instanceof CheckOutcome.Allowed ? 1 : 0;
+    }
+    assertThat(more).as("the burst less the two deliveries: neither the 503s nor the replay spent a token").isEqualTo(28);
   }
 
   @Test
