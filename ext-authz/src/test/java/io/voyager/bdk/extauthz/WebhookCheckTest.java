@@ -161,9 +161,7 @@ class WebhookCheckTest {
 
   @Test
   void floodIsLimitedToTheBurstAnd429CarriesRetryAfter() {
-    Map<String, String> ctx = context("standard");
-    ctx.put(WebhookAuthContext.RATE_PER_SECOND, "1");
-    ctx.put(WebhookAuthContext.BURST, "3");
+    Map<String, String> ctx = limited("standard", 3);
     List<CheckOutcome> outcomes = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       outcomes.add(check.check(ctx, signed("standard", "msg_" + i), BODY));
@@ -180,9 +178,7 @@ class WebhookCheckTest {
 
   @Test
   void aReplayIsRefusedAndGivesBackTheTokenItsTakeGranted() {
-    Map<String, String> ctx = context("github");
-    ctx.put(WebhookAuthContext.RATE_PER_SECOND, "1");
-    ctx.put(WebhookAuthContext.BURST, "3");
+    Map<String, String> ctx = limited("github", 3);
     RequestHeaders first = signed("github", "d-first");
     assertThat(check.check(ctx, first, BODY)).isInstanceOfSatisfying(CheckOutcome.Allowed.class,
         a -> assertThat(a.responseHeaders()).contains(new Header("RateLimit", "\"webhook\";r=2;t=1")));
@@ -201,9 +197,7 @@ class WebhookCheckTest {
 
   @Test
   void aReplayWhileTheEndpointIsOverItsLimitIsRefused429AndStillRecordsNothing() {
-    Map<String, String> ctx = context("standard");
-    ctx.put(WebhookAuthContext.RATE_PER_SECOND, "1");
-    ctx.put(WebhookAuthContext.BURST, "1");
+    Map<String, String> ctx = limited("standard", 1);
     RequestHeaders delivered = signed("standard", "msg_delivered");
     assertThat(check.check(ctx, delivered, BODY)).isInstanceOf(CheckOutcome.Allowed.class);
     // the rate limit comes first: over the limit, the replay is refused for rate (refused either way)
@@ -214,6 +208,14 @@ class WebhookCheckTest {
     assertDenied(check.check(ctx, delivered, BODY), DenyReason.REPLAY, "msg_delivered");
     assertThat(check.check(ctx, refused, BODY)).as("the replay gave its token back; the 429 was not recorded")
         .isInstanceOf(CheckOutcome.Allowed.class);
+  }
+
+  /** A route of {@code scheme} refilling one token a second, up to {@code burst}. */
+  static Map<String, String> limited(String scheme, int burst) {
+    Map<String, String> ctx = context(scheme);
+    ctx.put(WebhookAuthContext.RATE_PER_SECOND, "1");
+    ctx.put(WebhookAuthContext.BURST, Integer.toString(burst));
+    return ctx;
   }
 
   RequestHeaders signedBody(String scheme, String id, byte[] body) {

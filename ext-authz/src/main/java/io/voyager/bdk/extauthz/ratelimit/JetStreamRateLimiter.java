@@ -61,7 +61,9 @@ import java.util.concurrent.atomic.LongAdder;
  * most {@code R × leaseSize}; none with {@code burst < 20}, where the lease is one token). A
  * replica that dies, restarts or drops an idle lease ({@link #LEASE_IDLE}) with tokens in it only
  * under-admits: those tokens were taken from the shared bucket and are not given back. A lease is
- * for one policy: a changed rate or burst drops it. The {@code RateLimit} header of a take served
+ * for one policy: a changed rate or burst drops it. A token given back ({@link #refund}: its
+ * delivery was a replay, or could not be recorded) joins the lease: no round trip, and the bound
+ * above grows only by the tokens of refused deliveries in flight. The {@code RateLimit} header of a take served
  * from a lease counts the tokens the shared bucket held when the lease was taken.
  *
  * <p>Asynchronous: {@link #takeAsync} never blocks a thread. A take served from a lease completes

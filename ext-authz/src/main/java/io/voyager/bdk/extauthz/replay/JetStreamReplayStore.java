@@ -55,8 +55,9 @@ public final class JetStreamReplayStore implements ReplayStore {
    * Whether any of the keys holds a delivery. All keys are asked at once (one JetStream direct get
    * per key, "last message for the key's subject", sent together and awaited together): a delivery
    * with two replay keys waits for one round trip, not two. A key whose last message is a deletion
-   * ({@link #release}), a purge or a TTL marker holds nothing. Only a pre-check (a replay then takes
-   * no rate-limit token): {@link #firstDelivery}'s create stays the authority.
+   * ({@link #release}), a purge or a TTL marker holds nothing. Only a pre-check, made for routes
+   * whose book sleeps (a replay then neither takes a token nor wakes the book; other routes go
+   * straight to the create): {@link #firstDelivery}'s create stays the authority.
    */
   @Override
   public boolean seen(String endpointKey, List<String> replayKeys) {
