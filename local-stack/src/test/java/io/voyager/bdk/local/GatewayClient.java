@@ -75,6 +75,12 @@ final class GatewayClient {
     boolean isJson() {
       return contentType.startsWith("application/json");
     }
+
+    /** How many of {@code answers} had each status, by status (for failure messages). */
+    static java.util.SortedMap<Integer, Long> histogram(java.util.Collection<Answer> answers) {
+      return answers.stream().collect(java.util.stream.Collectors.groupingBy(Answer::status, java.util.TreeMap::new,
+          java.util.stream.Collectors.counting()));
+    }
   }
 
   Answer get(String path) {

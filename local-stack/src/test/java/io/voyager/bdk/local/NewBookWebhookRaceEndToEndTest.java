@@ -90,7 +90,7 @@ class NewBookWebhookRaceEndToEndTest {
     }
 
     String summary() {
-      return name + ": unsigned=" + histogram(unsigned) + " signed=" + histogram(signed) + " received=" + receivedTotal
+      return name + ": unsigned=" + Answer.histogram(unsigned) + " signed=" + Answer.histogram(signed) + " received=" + receivedTotal
           + " receivedWithoutId=" + receivedWithoutId() + " extAuthzAllowed=" + extAuthzAllowed;
     }
   }
@@ -164,10 +164,5 @@ class NewBookWebhookRaceEndToEndTest {
     Thread thread = new Thread(body, name);
     thread.start();
     return thread;
-  }
-
-  private static java.util.Map<Integer, Long> histogram(java.util.Collection<Answer> answers) {
-    return answers.stream().collect(java.util.stream.Collectors.groupingBy(Answer::status, java.util.TreeMap::new,
-        java.util.stream.Collectors.counting()));
   }
 }

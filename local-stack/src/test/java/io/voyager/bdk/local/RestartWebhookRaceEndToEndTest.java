@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -152,7 +153,7 @@ class RestartWebhookRaceEndToEndTest {
     }
 
     String summary() {
-      return target + ": unsigned=" + histogram(unsigned) + " signed=" + histogram(signed) + " received=" + received;
+      return target + ": unsigned=" + Answer.histogram(unsigned) + " signed=" + Answer.histogram(signed) + " received=" + received;
     }
   }
 
@@ -254,6 +255,8 @@ class RestartWebhookRaceEndToEndTest {
             .until(() -> books.stream().allMatch(b -> tallies.get(b.path()).signed2xx() > 0));
       } catch (ConditionTimeoutException e) {
         log.warn("event=restart_race_unserved envoy={} log={}", number, envoy.logFile());
+      } catch (TerminalFailureException e) {
+        throw new IllegalStateException("envoy " + number + " exited; its log ends with:\n" + running.logTail(30), e);
       }
       unserved = books.stream().filter(b -> tallies.get(b.path()).signed2xx() == 0).map(Book::name).toList();
     } finally {
@@ -323,9 +326,5 @@ class RestartWebhookRaceEndToEndTest {
     Thread thread = new Thread(body, name);
     thread.start();
     return thread;
-  }
-
-  private static Map<Integer, Long> histogram(Collection<Answer> answers) {
-    return answers.stream().collect(Collectors.groupingBy(Answer::status, TreeMap::new, Collectors.counting()));
   }
 }
