@@ -125,7 +125,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
           long resumed = System.nanoTime();
           CompletableFuture<CheckOutcome> answer = error == null && (outcome == WakeGate.Outcome.READY || outcome == WakeGate.Outcome.WOKEN)
               ? finish(accepted)
-              : CompletableFuture.completedFuture(WebhookCheck.waking(accepted, WAKING_RETRY_AFTER_SECONDS));
+              : CompletableFuture.completedFuture(check.waking(accepted, WAKING_RETRY_AFTER_SECONDS));
           return answer.thenAccept(outcome1 -> respond(request, responses, outcome1, decided + (System.nanoTime() - resumed)));
         }).thenCompose(f -> f);
       });

@@ -45,9 +45,10 @@ import org.slf4j.LoggerFactory;
  *   <li>A replay is refused (409) and does not cost the endpoint a token: the token its take
  *       granted is given back ({@link RateLimits#refund}, local, no round trip) when the create
  *       finds the delivery. It holds that token only while the create is under way. So does a
- *       delivery refused 503 because the create could not reach the shared state: nothing
- *       recorded, nothing spent. (A replay arriving while the endpoint is over its limit is
- *       refused 429 rather than 409: refused either way, and nothing recorded.)
+ *       delivery refused 503 because the create could not reach the shared state, or because its
+ *       book did not wake in time ({@link #waking}): nothing recorded, nothing spent. (A replay
+ *       arriving while the endpoint is over its limit is refused 429 rather than 409: refused
+ *       either way, and nothing recorded.)
  *   <li>A route whose book sleeps when idle is checked in two steps around the wake gate
  *       ({@link #beginAsync} before, {@link #finishAsync} after): its begin reads the replay state
  *       first (one more round trip when the state is shared), so a replay neither takes a token
@@ -247,11 +248,14 @@ public final class WebhookCheck {
     return new CheckOutcome.Denied(scheme, DenyReason.INTERNAL_ERROR, "internal error while checking the webhook", List.of());
   }
 
-  /** The answer to a webhook whose book did not wake in time: 503, retry later. */
-  public static CheckOutcome waking(Step.Accepted accepted, long retryAfterSeconds) {
-    return new CheckOutcome.Denied(accepted.scheme(), DenyReason.BOOK_WAKING,
+  /**
+   * The answer to a webhook whose book did not wake in time: 503, retry later. Nothing was recorded,
+   * so its token is given back: the sender's retry does not pay twice.
+   */
+  public CheckOutcome waking(Step.Accepted accepted, long retryAfterSeconds) {
+    return refunded(accepted, new CheckOutcome.Denied(accepted.scheme(), DenyReason.BOOK_WAKING,
         "the book is starting after being idle; retry after " + retryAfterSeconds + " s",
-        List.of(new Header("retry-after", Long.toString(retryAfterSeconds))));
+        List.of(new Header("retry-after", Long.toString(retryAfterSeconds)))));
   }
 
   /** Fail closed: the shared replay/rate-limit state is unreachable (the sender may retry: nothing was recorded). */

@@ -173,6 +173,25 @@ class WakeHoldTest {
   }
 
   @Test
+  void aWebhookAnswered503WhileTheBookWakesGivesItsTokenBack() throws Exception {
+    lease(false);
+    start(Duration.ofMillis(300));
+    // one token and (with the test clock standing still) no refill: a token not given back is gone
+    CheckRequest.Builder oneToken = request("d6", SECRET).toBuilder();
+    oneToken.getAttributesBuilder().putContextExtensions(WebhookAuthContext.RATE_PER_SECOND, "0.01")
+        .putContextExtensions(WebhookAuthContext.BURST, "1");
+    CheckRequest delivery = oneToken.build();
+    assertThat(check(delivery).get(30, TimeUnit.SECONDS).getDeniedResponse().getStatus().getCodeValue()).isEqualTo(503);
+
+    lease(true);
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      CheckResponse retry = check(delivery).get(30, TimeUnit.SECONDS);
+      assertThat(retry.getDeniedResponse().getStatus().getCodeValue()).as("the retry is not rate limited").isNotEqualTo(429);
+      return retry.hasOkResponse();
+    });
+  }
+
+  @Test
   void aForgedWebhookWakesNothing() throws Exception {
     lease(false);
     start(Duration.ofMillis(300));
