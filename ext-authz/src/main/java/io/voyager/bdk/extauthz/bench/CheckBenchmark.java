@@ -31,6 +31,7 @@ import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.support.GrpcServers;
 import io.voyager.bdk.support.bench.BenchFigures;
+import io.voyager.bdk.support.bench.JitCpu;
 import io.voyager.bdk.support.tls.ServerTls;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -94,7 +95,7 @@ public final class CheckBenchmark {
       long gcMillis, long clientGcMillis, double serverBytesPerCheck, double serverJvmBytesPerCheck, double gcsPer10kChecks) {}
 
   /** Warm-up rounds (every scheme once per round) end when the JIT's share of a round's CPU falls below this, or after {@link #MAX_WARM_ROUNDS}. */
-  static final double JIT_SETTLED_SHARE = 0.05;
+  static final double JIT_SETTLED_SHARE = JitCpu.SETTLED_SHARE;
   static final int MAX_WARM_ROUNDS = 4;
   /** The replay bucket's size in the benchmark: a full bucket refuses new deliveries (503), which would measure refusals. */
   static final long BENCH_REPLAY_BYTES = 512L << 20;
@@ -340,12 +341,12 @@ public final class CheckBenchmark {
       Map<String, Double> warmRates = new HashMap<>();
       for (int round = 1; round <= MAX_WARM_ROUNDS && settings.warmupSeconds() > 0; round++) {
         long cpu0 = processCpuNanos();
-        long jit0 = jitMillis();
+        long jit0 = JitCpu.compilerNanos();
         for (String scheme : Schemes.NAMES) {
           warmRates.put(scheme, measure(stubs, server, where.separate(), scheme, "warm" + round, settings.warmupSeconds(),
               settings.inFlight(), 0, jetStream).perSecond());
         }
-        double share = share(jitMillis() - jit0, processCpuNanos() - cpu0);
+        double share = JitCpu.share(JitCpu.compilerNanos() - jit0, processCpuNanos() - cpu0);
         out.printf("warm-up round %d: JIT compiler threads %.0f %% of this process's CPU%n", round, share * 100);
         if (share < JIT_SETTLED_SHARE && !where.separate()) {
           break;
@@ -406,7 +407,7 @@ public final class CheckBenchmark {
     CountDownLatch finished = new CountDownLatch(inFlight);
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     long cpu0 = processCpuNanos();
-    long jit0 = jitMillis();
+    long jit0 = JitCpu.compilerNanos();
     ServerStats s0 = server.stats();
     long client0 = threadCpuNanos(CLIENT_THREADS);
     long gc0 = gcMillis();
@@ -427,7 +428,7 @@ public final class CheckBenchmark {
     long clientCpu = threadCpuNanos(CLIENT_THREADS) - client0;
     long clientGc = gcMillis() - gc0;
     long gc = s1.gcMillis() - s0.gcMillis();
-    double jit = share(jitMillis() - jit0, clientProcessCpu);
+    double jit = JitCpu.share(JitCpu.compilerNanos() - jit0, clientProcessCpu);
     double nats = jetStream ? s1.natsMessages() - s0.natsMessages() : Double.NaN;
     int n = done.get();
     if (n == 0) {
@@ -519,43 +520,6 @@ public final class CheckBenchmark {
       return new ClientLoop(new io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup(threads, factory),
           io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel.class);
     }
-  }
-
-  /**
-   * CPU the JIT compiler threads ("C1/C2 CompilerThread…") used since start, in nanoseconds, from
-   * /proc/self/task/{tid}/stat (utime + stime, in USER_HZ = 100 ticks a second); 0 where there is no
-   * /proc. (The compilation MXBean's time is the compilers' elapsed time, which a loaded machine
-   * inflates beyond their CPU.)
-   */
-  private static long jitCpuNanos() {
-    long ticks = 0;
-    java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
-    if (tasks == null) {
-      return 0;
-    }
-    for (java.io.File task : tasks) {
-      try {
-        String stat = java.nio.file.Files.readString(task.toPath().resolve("stat"));
-        int open = stat.indexOf('(');
-        int close = stat.lastIndexOf(')');
-        if (open < 0 || close < open || !stat.substring(open + 1, close).contains("CompilerThre")) {
-          continue;
-        }
-        String[] fields = stat.substring(close + 2).split(" ");
-        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (fields 14 and 15)
-      } catch (java.io.IOException | RuntimeException e) {
-        // a thread that ended meanwhile
-      }
-    }
-    return ticks * 10_000_000L;
-  }
-
-  private static long jitMillis() {
-    return jitCpuNanos() / 1_000_000;
-  }
-
-  private static double share(long jitMillis, long cpuNanos) {
-    return cpuNanos <= 0 ? 0 : Math.min(1, jitMillis * 1e6 / cpuNanos);
   }
 
   /** One in-flight slot: sends the next request of the pool when the previous one is answered. */

@@ -24,6 +24,7 @@ import io.voyager.bdk.model.WebhookLimits;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import io.voyager.bdk.support.bench.BenchFigures;
+import io.voyager.bdk.support.bench.JitCpu;
 import io.voyager.bdk.transcoder.TranscoderSettings;
 import io.voyager.bdk.xds.model.BookSource;
 import io.voyager.bdk.xds.model.EdgeSettings;
@@ -85,7 +86,7 @@ import picocli.CommandLine.Option;
  *   <li><b>no Envoy</b>: straight to the backend, the floor under both.
  * </ol>
  * Envoy's per-address webhook limit is lifted for the run (every connection comes from 127.0.0.1);
- * the per-endpoint limits stay. Each target gets a warm-up run, then a measured one. Prints requests/s, p50/p99 latency, the
+ * the per-endpoint limits stay. Each target gets warm-up runs until the JIT has settled ({@link #warmUp}), then a measured one. Prints requests/s, p50/p99 latency, the
  * answers that were not 2xx, and the CPU each request cost each process — Envoy, this JVM
  * (ext-authz, the xds-server and the sample book run in it; split by thread group: ext-authz's gRPC
  * network threads, its jnats threads, the book's, the rest, and GC/JIT), the nats-server and wrk —
@@ -111,6 +112,10 @@ public final class WebhookBenchmark implements Callable<Integer> {
 
   @Option(names = "--warmup-seconds", description = "Warm-up seconds per target (not measured). Default: ${DEFAULT-VALUE}.")
   double warmupSeconds = 4;
+
+  @Option(names = "--max-warm-rounds", description = "Warm-up runs per target at most: they go on until the JIT compiler threads"
+      + " take under 5 %% of the JVM's CPU over one. Default: ${DEFAULT-VALUE}.")
+  int maxWarmRounds = 6;
 
   @Option(names = "--connections", description = "wrk's keep-alive connections (concurrent requests). Default: ${DEFAULT-VALUE}.")
   int connections = 8;
@@ -162,11 +167,11 @@ public final class WebhookBenchmark implements Callable<Integer> {
 
   /**
    * What one measured run gave: the load, and per request the CPU (µs) of each process — Envoy, this
-   * JVM (and its share per thread group, {@link JvmThreadCpu}), the nats-server, wrk — and the
+   * JVM (and its share per thread group, {@link JvmThreadCpu}; the JIT compiler threads' share of it), the nats-server, wrk — and the
    * growth of the Envoy counters {@link #ENVOY_COUNTERS} selects.
    */
   record Result(Target target, Wrk.Result load, double envoyCpuMicros, double envoySystemMicros, double jvmCpuMicros,
-      double natsCpuMicros, double wrkCpuMicros, Map<String, Double> jvmGroupMicros, Map<String, Double> envoyCountersPerRequest) {
+      double jitShare, double natsCpuMicros, double wrkCpuMicros, Map<String, Double> jvmGroupMicros, Map<String, Double> envoyCountersPerRequest) {
     double totalCpuMicros() {
       return envoyCpuMicros + jvmCpuMicros + natsCpuMicros + wrkCpuMicros;
     }
@@ -179,10 +184,10 @@ public final class WebhookBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (seconds < 1 || warmupSeconds < 0 || connections < 1 || wrkThreads < 1 || connections < wrkThreads
+    if (seconds < 1 || warmupSeconds < 0 || maxWarmRounds < 1 || connections < 1 || wrkThreads < 1 || connections < wrkThreads
         || bodyBytes < 2 || envoyConcurrency < 1 || maxRate < 100) {
       throw new CommandLine.ParameterException(new CommandLine(this),
-          "--seconds >= 1, --warmup-seconds >= 0, --connections >= --wrk-threads >= 1, --body-bytes >= 2,"
+          "--seconds >= 1, --warmup-seconds >= 0, --max-warm-rounds >= 1, --connections >= --wrk-threads >= 1, --body-bytes >= 2,"
               + " --envoy-concurrency >= 1, --max-rate >= 100");
     }
     Path wrk = Wrk.binary();
@@ -265,7 +270,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
             continue;
           }
           double pace = target.pacedToOn() ? results.get(0).load().perSecond() : 0;
-          Result warm = run(wrk, script, runDir, target, warmupSeconds, maxRate, secret, pace, 0);
+          Result warm = warmUp(wrk, script, runDir, target, secret, pace);
           double expected = warm == null ? maxRate : warm.load().perSecond();
           // Paced: wrk's delay comes on top of each answer's latency, so the warm-up's median is taken off.
           double latency = warm == null ? 0 : warm.load().p50Millis();
@@ -334,6 +339,26 @@ public final class WebhookBenchmark implements Callable<Integer> {
   }
 
   /**
+   * Warm-up runs of {@code target} until the JIT has settled — its compiler threads under
+   * {@link JitCpu#SETTLED_SHARE} of this JVM's CPU over a round — or {@code maxWarmRounds} ran: the
+   * stack's JVM starts just before the benchmark, and without this the measured run carries the JIT
+   * compiling the path (ext-authz's above all, when ON is the first target). Prints each round's
+   * share; returns the last round (null without warm-up).
+   */
+  private Result warmUp(Path wrk, Path script, Path runDir, Target target, String secret, double pace) throws Exception {
+    Result warm = null;
+    for (int round = 1; round <= maxWarmRounds && warmupSeconds > 0; round++) {
+      warm = run(wrk, script, runDir, target, warmupSeconds, maxRate, secret, pace, 0);
+      System.out.printf("%s warm-up round %d: %.0f req/s, JIT compiler threads %.0f %% of the JVM's CPU%n", target.shortLabel(),
+          round, warm.load().perSecond(), 100 * warm.jitShare());
+      if (warm.jitShare() < JitCpu.SETTLED_SHARE) {
+        break;
+      }
+    }
+    return warm;
+  }
+
+  /**
    * Signs a pool of unique webhooks for {@code seconds} at up to {@code rate} (GitHub deliveries are
    * replay-keyed on their signature, i.e. their body), then lets wrk send them to {@code target}.
    */
@@ -365,6 +390,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
     long envoy0 = target.envoyCpuNanos().get();
     long envoySys0 = target.envoySystemNanos();
     long jvm0 = CpuTime.jvmNanos();
+    long jit0 = JitCpu.compilerNanos();
     long nats0 = natsCpuNanos.get();
     long wrk0 = CpuTime.endedChildrenNanos();
     Wrk.Result load = Wrk.run(wrk, target.baseUrl(), wrkThreads, connections, seconds, pace > 0 ? pacedScript(script) : script,
@@ -372,6 +398,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
     long envoy = target.envoyCpuNanos().get() - envoy0;
     long envoySys = target.envoySystemNanos() - envoySys0;
     long jvm = CpuTime.jvmNanos() - jvm0;
+    double jitShare = JitCpu.share(JitCpu.compilerNanos() - jit0, jvm);
     long nats = natsCpuNanos.get() - nats0;
     long wrkCpu = CpuTime.endedChildrenNanos() - wrk0;
     Map<String, Long> groups = JvmThreadCpu.between(threads0, JvmThreadCpu.snapshot());
@@ -382,7 +409,8 @@ public final class WebhookBenchmark implements Callable<Integer> {
     groups.forEach((group, nanos) -> groupMicros.put(group, nanos / 1e3 / n));
     Map<String, Double> perRequest = new TreeMap<>();
     counters.forEach((name, value) -> perRequest.put(name, (value - counters0.getOrDefault(name, 0L)) / n));
-    return new Result(target, load, envoy / 1e3 / n, envoySys / 1e3 / n, jvm / 1e3 / n, nats / 1e3 / n, wrkCpu / 1e3 / n, groupMicros, perRequest);
+    return new Result(target, load, envoy / 1e3 / n, envoySys / 1e3 / n, jvm / 1e3 / n, jitShare, nats / 1e3 / n, wrkCpu / 1e3 / n,
+        groupMicros, perRequest);
   }
 
   /** {@code script} with wrk's delay(): the milliseconds given as the fourth argument, before each request. */
@@ -456,8 +484,9 @@ public final class WebhookBenchmark implements Callable<Integer> {
 
   void print(PrintStream out, List<Result> results, List<String> envoyStats) {
     out.println();
-    out.printf("Signed GitHub webhooks, %d B bodies, wrk -t%d -c%d: %.0f s per target after %.0f s warm-up,"
-        + " Envoy --concurrency %d, loopback%n", bodyBytes, wrkThreads, connections, seconds, warmupSeconds, envoyConcurrency);
+    out.printf("Signed GitHub webhooks, %d B bodies, wrk -t%d -c%d: %.0f s per target after warm-up runs of %.0f s until the JIT"
+        + " settled (at most %d), Envoy --concurrency %d, loopback%n", bodyBytes, wrkThreads, connections, seconds, warmupSeconds,
+        maxWarmRounds, envoyConcurrency);
     out.printf("ext-authz's replay and rate-limit state: %s%n", stateStore);
     out.printf("%-72s %9s %8s %8s %8s %12s %12s %12s%n", "target", "req/s", "p50 ms", "p99 ms", "non-2xx",
         "Envoy us/req", "JVM us/req", "NATS us/req");
@@ -481,14 +510,15 @@ public final class WebhookBenchmark implements Callable<Integer> {
     out.println();
     out.println("CPU per request by process (us; the JVM split by thread: ext-authz's Check runs on gRPC's network threads,"
         + " its JetStream calls on jnats's; GC/JIT/ended = the JVM's CPU outside its live threads;"
-        + " (kernel) = the part of Envoy's spent in the kernel: syscalls, loopback TCP, wake-ups):");
-    out.printf("%-18s %9s %8s %10s %8s %8s %8s %8s %8s %8s %8s %8s%n", "target", "req/s", "Envoy", "(kernel)", "gRPC", "jnats",
-        "book", "other", "GC/JIT", "NATS", "wrk", "total");
+        + " (kernel) = the part of Envoy's spent in the kernel: syscalls, loopback TCP, wake-ups;"
+        + " JIT % = the JIT compiler threads' share of the JVM's CPU during the measured run):");
+    out.printf("%-18s %9s %8s %10s %8s %8s %8s %8s %8s %8s %8s %8s %6s%n", "target", "req/s", "Envoy", "(kernel)", "gRPC", "jnats",
+        "book", "other", "GC/JIT", "NATS", "wrk", "total", "JIT %");
     for (Result r : results) {
       Map<String, Double> g = r.jvmGroupMicros();
-      out.printf("%-18s %9.0f %8.1f %10.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f%n", r.target().shortLabel(),
+      out.printf("%-18s %9.0f %8.1f %10.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %6.1f%n", r.target().shortLabel(),
           r.load().perSecond(), r.envoyCpuMicros(), r.envoySystemMicros(), g.get(JvmThreadCpu.GRPC), g.get(JvmThreadCpu.NATS), g.get(JvmThreadCpu.BOOK),
-          g.get(JvmThreadCpu.OTHER), g.get(JvmThreadCpu.JVM), r.natsCpuMicros(), r.wrkCpuMicros(), r.totalCpuMicros());
+          g.get(JvmThreadCpu.OTHER), g.get(JvmThreadCpu.JVM), r.natsCpuMicros(), r.wrkCpuMicros(), r.totalCpuMicros(), 100 * r.jitShare());
     }
     if (results.size() > 2 && results.get(2).target().pacedToOn()) {
       out.printf("Envoy's CPU per webhook, ON - OFF at ON's rate: %.1f us (ON %.1f, OFF at %.0f req/s %.1f, OFF closed loop %.1f)%n",
@@ -526,7 +556,8 @@ public final class WebhookBenchmark implements Callable<Integer> {
   /** The figures into $BDK_BENCH_DIR/webhook.jsonl for BENCHMARKS.md (nothing when unset). */
   private void record(List<Result> results, double share, String load) {
     try (BenchFigures figures = BenchFigures.open("webhook", "Signed webhooks through Envoy, ext_authz on and off")) {
-      figures.note(String.format("%d B bodies, wrk -t%d -c%d, %.0f s per target after %.0f s warm-up, Envoy --concurrency %d;"
+      figures.note(String.format("%d B bodies, wrk -t%d -c%d, %.0f s per target after warm-up runs of %.0f s until the JIT settled,"
+          + " Envoy --concurrency %d;"
           + " ext-authz's state: %s; load average (1/5/15 min) after the run: %s", bodyBytes, wrkThreads, connections, seconds,
           warmupSeconds, envoyConcurrency, stateStore, load));
       for (Result r : results) {
@@ -537,6 +568,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
         figures.figure("webhook.envoy_cpu_us", labels, target + " Envoy CPU per request", r.envoyCpuMicros(), "us", null);
         figures.figure("webhook.envoy_kernel_cpu_us", labels, target + " Envoy kernel CPU per request", r.envoySystemMicros(), "us", null);
         figures.figure("webhook.jvm_cpu_us", labels, target + " JVM CPU per request", r.jvmCpuMicros(), "us", null);
+        figures.figure("webhook.jit_pct", labels, target + " JIT share of the JVM's CPU", 100 * r.jitShare(), "%", null);
         figures.figure("webhook.nats_cpu_us", labels, target + " nats-server CPU per request", r.natsCpuMicros(), "us", null);
         figures.figure("webhook.wrk_cpu_us", labels, target + " wrk CPU per request", r.wrkCpuMicros(), "us", null);
         r.jvmGroupMicros().forEach((group, micros) -> figures.figure("webhook.jvm_threads_cpu_us",
