@@ -8,12 +8,9 @@ import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.grpc.stub.StreamObserver;
 import io.voyager.bdk.extauthz.scheme.DenyReason;
-import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.RequestHeaders;
 import io.voyager.bdk.extauthz.wake.WakeGate;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -204,15 +201,23 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     return decide(verify(request)).join();
   }
 
-  /** Envoy's raw {@code header_map} when sent (repeated headers stay apart), else the merged map. */
+  /**
+   * Envoy's raw {@code header_map} when sent (the gateway's ext_authz filters set
+   * {@code encode_raw_headers}: repeated headers stay apart, values stay bytes until a scheme reads
+   * one), else the merged {@code headers} map. A header_map entry without {@code raw_value} uses its
+   * {@code value}.
+   */
   static RequestHeaders headers(AttributeContext.HttpRequest http) {
     if (http.hasHeaderMap() && http.getHeaderMap().getHeadersCount() > 0) {
-      List<Header> headers = new ArrayList<>(http.getHeaderMap().getHeadersCount());
-      for (HeaderValue h : http.getHeaderMap().getHeadersList()) {
-        String value = h.getRawValue().isEmpty() ? h.getValue() : h.getRawValue().toString(StandardCharsets.UTF_8);
-        headers.add(new Header(h.getKey(), value));
+      int count = http.getHeaderMap().getHeadersCount();
+      String[] names = new String[count];
+      ByteString[] values = new ByteString[count];
+      for (int i = 0; i < count; i++) {
+        HeaderValue h = http.getHeaderMap().getHeaders(i);
+        names[i] = h.getKey();
+        values[i] = h.getRawValue().isEmpty() ? h.getValueBytes() : h.getRawValue();
       }
-      return RequestHeaders.of(headers);
+      return RequestHeaders.ofRaw(names, values);
     }
     return RequestHeaders.of(http.getHeadersMap());
   }

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.config.core.v3.HeaderMap;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
@@ -124,6 +126,54 @@ class CheckApiTest {
     return CheckRequest.newBuilder().setAttributes(AttributeContext.newBuilder()
         .setRequest(AttributeContext.Request.newBuilder().setHttp(http))
         .putAllContextExtensions(context())).build();
+  }
+
+  /**
+   * {@code request} as Envoy sends it with encode_raw_headers (the gateway's setting): its headers
+   * as header_map lines with raw_value bytes, the merged map empty, {@code extra} lines appended.
+   */
+  static CheckRequest withRawHeaders(CheckRequest request, HeaderValue... extra) {
+    AttributeContext.HttpRequest http = request.getAttributes().getRequest().getHttp();
+    HeaderMap.Builder lines = HeaderMap.newBuilder();
+    http.getHeadersMap().forEach((name, value) ->
+        lines.addHeaders(HeaderValue.newBuilder().setKey(name).setRawValue(ByteString.copyFromUtf8(value))));
+    lines.addAllHeaders(List.of(extra));
+    CheckRequest.Builder raw = request.toBuilder();
+    raw.getAttributesBuilder().getRequestBuilder().getHttpBuilder().clearHeaders().setHeaderMap(lines);
+    return raw.build();
+  }
+
+  static HeaderValue rawLine(String name, byte[] value) {
+    return HeaderValue.newBuilder().setKey(name).setRawValue(ByteString.copyFrom(value)).build();
+  }
+
+  @Test
+  void rawHeaderLinesAreCheckedAsTheMergedMapIs() throws Exception {
+    assertThat(stub.check(withRawHeaders(request(OLD, "raw-1"))).hasOkResponse()).isTrue();
+    CheckResponse tampered = stub.check(withRawHeaders(request(OLD, "raw-2", "{\"ticket\":{\"id\":8}}".getBytes(StandardCharsets.UTF_8))));
+    assertThat(tampered.getDeniedResponse().getBody()).contains("\"reason\":\"signature_mismatch\"");
+  }
+
+  @Test
+  void aSignatureHeaderSentTwiceOrNotUtf8IsDenied401NamingIt() throws Exception {
+    CheckRequest twice = withRawHeaders(request(OLD, "raw-3"), rawLine("X-Zendesk-Webhook-Signature", "c2ln".getBytes(StandardCharsets.UTF_8)));
+    JsonNode duplicate = new ObjectMapper().readTree(stub.check(twice).getDeniedResponse().getBody());
+    assertThat(duplicate.get("reason").asText()).isEqualTo("duplicate_header");
+    assertThat(duplicate.get("message").asText()).contains("X-Zendesk-Webhook-Signature").contains("2 times");
+
+    CheckRequest signed = request(OLD, "raw-4");
+    CheckRequest.Builder notUtf8 = withRawHeaders(signed).toBuilder();
+    HeaderMap.Builder lines = notUtf8.getAttributesBuilder().getRequestBuilder().getHttpBuilder().getHeaderMapBuilder();
+    for (int i = 0; i < lines.getHeadersCount(); i++) {
+      if (lines.getHeaders(i).getKey().equals("x-zendesk-webhook-signature")) {
+        lines.setHeaders(i, rawLine("x-zendesk-webhook-signature", new byte[] {'a', (byte) 0xff, 'b'}));
+      }
+    }
+    CheckResponse response = stub.check(notUtf8.build());
+    assertThat(response.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(401);
+    JsonNode malformed = new ObjectMapper().readTree(response.getDeniedResponse().getBody());
+    assertThat(malformed.get("reason").asText()).isEqualTo("malformed_header");
+    assertThat(malformed.get("message").asText()).containsIgnoringCase("X-Zendesk-Webhook-Signature").contains("not valid UTF-8");
   }
 
   static Map<String, String> headers(List<HeaderValueOption> options) {

@@ -517,6 +517,10 @@ public final class XdsTranslator {
         // http.<listener>.ext_authz.* counters stay. Saves Envoy the per-check stat lookups.
         .setChargeClusterResponseStats(com.google.protobuf.BoolValue.of(false))
         .setDisallowedHeaders(CHECK_HEADERS_LEFT_OUT)
+        // The headers as header_map lines with raw_value bytes, not the merged headers map: Envoy
+        // joins no repeated header into one string, ext-authz decodes only the values a scheme reads
+        // (and a non-UTF-8 byte in a header no scheme reads no longer fails the whole Check message).
+        .setEncodeRawHeaders(true)
         .build();
   }
 
