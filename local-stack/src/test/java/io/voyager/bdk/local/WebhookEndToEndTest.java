@@ -12,6 +12,9 @@ import io.voyager.bdk.model.WebhookAuthContext;
 import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.ReceivedWebhook;
 import io.voyager.bdk.samplebook.SampleBook;
+import java.io.ByteArrayOutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -203,6 +206,76 @@ class WebhookEndToEndTest {
     assertThat(received.integration()).isEqualTo(integration.name());
     assertThat(received.routedTo()).isEqualTo(GLOBEX + "/scheme-zoo");
     assertThat(answer.json().path("webhook_id").asText()).isEqualTo(webhookId);
+  }
+
+  // ---- the headers as Envoy hands them to ext-authz: raw lines (encode_raw_headers) ----
+
+  /**
+   * The signature header twice: Envoy sends ext-authz two header lines (raw header_map), not one
+   * value joined by a comma, and the webhook is refused naming the header and its count.
+   */
+  @Test
+  void aSignatureHeaderSentTwiceReachesExtAuthzAsTwoLinesAndIsRefused() throws Exception {
+    Integration github = schemeIntegrations().filter(i -> i.scheme().equals("github")).findFirst().orElseThrow();
+    String body = uniqueBody("github.twice");
+    Map<String, String> signed = WebhookBooks.sign(github, secrets.get(key(GLOBEX, SCHEMES_BOOK, github)), body, "id-" + UUID.randomUUID());
+    long before = schemesBackend.receivedTotal();
+    List<byte[]> lines = headerLines(signed);
+    lines.add(("X-Hub-Signature-256: " + signed.get("X-Hub-Signature-256")).getBytes(StandardCharsets.US_ASCII));
+
+    String answer = rawPost(path(GLOBEX, SCHEMES_BOOK, github), body, lines);
+
+    assertThat(answer).startsWith("HTTP/1.1 401").contains("\"reason\":\"duplicate_header\"").contains("occurs 2 times");
+    assertThat(schemesBackend.receivedTotal()).isEqualTo(before);
+  }
+
+  /**
+   * A byte that is not UTF-8 in the signature header (HTTP allows such octets in a value): it
+   * reaches ext-authz as raw bytes and is refused 401 naming the header — with the merged headers
+   * map it would have made the whole Check message unreadable (503).
+   */
+  @Test
+  void aSignatureHeaderThatIsNotUtf8IsRefused401NamingIt() throws Exception {
+    Integration github = schemeIntegrations().filter(i -> i.scheme().equals("github")).findFirst().orElseThrow();
+    String body = uniqueBody("github.bytes");
+    Map<String, String> signed = new LinkedHashMap<>(
+        WebhookBooks.sign(github, secrets.get(key(GLOBEX, SCHEMES_BOOK, github)), body, "id-" + UUID.randomUUID()));
+    String signature = signed.remove("X-Hub-Signature-256");
+    List<byte[]> lines = headerLines(signed);
+    ByteArrayOutputStream bad = new ByteArrayOutputStream();
+    bad.writeBytes(("X-Hub-Signature-256: " + signature).getBytes(StandardCharsets.US_ASCII));
+    bad.write(0xff);
+    lines.add(bad.toByteArray());
+
+    String answer = rawPost(path(GLOBEX, SCHEMES_BOOK, github), body, lines);
+
+    assertThat(answer).startsWith("HTTP/1.1 401").contains("\"reason\":\"malformed_header\"").contains("not valid UTF-8");
+  }
+
+  private static List<byte[]> headerLines(Map<String, String> headers) {
+    List<byte[]> lines = new ArrayList<>();
+    headers.forEach((name, value) -> lines.add((name + ": " + value).getBytes(StandardCharsets.US_ASCII)));
+    return lines;
+  }
+
+  /** POSTs {@code body} with {@code headerLines} as they are (bytes, repeats kept) over one HTTP/1.1 connection; the whole answer. */
+  private static String rawPost(String path, String body, List<byte[]> headerLines) throws Exception {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream request = new ByteArrayOutputStream();
+    request.writeBytes(("POST " + path + " HTTP/1.1\r\nHost: " + LocalStack.LOCALHOST + "\r\nContent-Type: application/json\r\n"
+        + "Content-Length: " + bytes.length + "\r\nConnection: close\r\n").getBytes(StandardCharsets.US_ASCII));
+    for (byte[] line : headerLines) {
+      request.writeBytes(line);
+      request.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+    }
+    request.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+    request.writeBytes(bytes);
+    try (Socket socket = new Socket(LocalStack.LOCALHOST, stack.ports().envoyListener())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.toByteArray());
+      socket.getOutputStream().flush();
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   // ---- refusals that cost the book nothing ----
