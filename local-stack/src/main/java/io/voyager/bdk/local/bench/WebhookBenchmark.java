@@ -115,7 +115,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
 
   @Option(names = "--max-warm-rounds", description = "Warm-up runs per target at most: they go on until the JIT compiler threads"
       + " take under 5 %% of the JVM's CPU over one. Default: ${DEFAULT-VALUE}.")
-  int maxWarmRounds = 6;
+  int maxWarmRounds = 12;
 
   @Option(names = "--connections", description = "wrk's keep-alive connections (concurrent requests). Default: ${DEFAULT-VALUE}.")
   int connections = 8;
