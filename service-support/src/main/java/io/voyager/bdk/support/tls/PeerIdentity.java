@@ -34,11 +34,31 @@ public record PeerIdentity(String subject, List<String> uris, List<String> dnsNa
     return KEY.get();
   }
 
-  /** The identity of the leaf certificate of {@code session}'s peer, or null without one. */
+  /** Where {@link #of(SSLSession)} keeps a session's identity (a session's peer certificate never changes). */
+  static final String SESSION_VALUE = "bdk-peer-identity";
+
+  /**
+   * The identity of the leaf certificate of {@code session}'s peer, or null without one. Read once
+   * per TLS session and kept in it ({@link SSLSession#putValue}): every call on a connection —
+   * Envoy sends all its Checks over one or two — shares the session, and reading the certificate's
+   * names per call (the chain copied, the alternative names parsed, the subject formatted) showed
+   * in ext-authz's profile.
+   */
   public static PeerIdentity of(SSLSession session) {
     if (session == null) {
       return null;
     }
+    if (session.getValue(SESSION_VALUE) instanceof PeerIdentity known) {
+      return known;
+    }
+    PeerIdentity identity = read(session);
+    if (identity != null) {
+      session.putValue(SESSION_VALUE, identity);
+    }
+    return identity;
+  }
+
+  private static PeerIdentity read(SSLSession session) {
     Certificate[] chain;
     try {
       chain = session.getPeerCertificates();

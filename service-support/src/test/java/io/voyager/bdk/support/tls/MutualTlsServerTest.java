@@ -106,6 +106,32 @@ class MutualTlsServerTest {
     assertThat(CertificateAuthority.load(writeCa()).certificate()).isEqualTo(ca.certificate());
   }
 
+  /** A TLS session's peer identity is read from its certificate once and kept in the session for its later calls. */
+  @Test
+  void aSessionsPeerIdentityIsReadOnceAndKeptInTheSession() throws Exception {
+    var leaf = CertificateAuthority.Pem.certificates(java.nio.file.Files.readString(client.certificate())).get(0);
+    java.util.Map<String, Object> values = new java.util.HashMap<>();
+    java.util.concurrent.atomic.AtomicInteger chainReads = new java.util.concurrent.atomic.AtomicInteger();
+    javax.net.ssl.SSLSession session = (javax.net.ssl.SSLSession) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {javax.net.ssl.SSLSession.class}, (proxy, method, args) -> switch (method.getName()) {
+          case "getPeerCertificates" -> {
+            chainReads.incrementAndGet();
+            yield new java.security.cert.Certificate[] {leaf};
+          }
+          case "getValue" -> values.get((String) args[0]);
+          case "putValue" -> values.put((String) args[0], args[1]);
+          default -> throw new UnsupportedOperationException(method.getName());
+        });
+
+    PeerIdentity first = PeerIdentity.of(session);
+    PeerIdentity second = PeerIdentity.of(session);
+
+    assertThat(first.uris()).containsExactly("spiffe://bdk/envoy/bdk-gateway");
+    assertThat(second).isSameAs(first);
+    assertThat(chainReads).hasValue(1);
+    assertThat(values).containsEntry(PeerIdentity.SESSION_VALUE, first);
+  }
+
   private static Path writeCa() throws Exception {
     Path caDir = dir.resolve("ca");
     ca.writeTo(caDir);
