@@ -232,7 +232,7 @@ class WebhookEndToEndTest {
   /**
    * A byte that is not UTF-8 in the signature header (HTTP allows such octets in a value): it
    * reaches ext-authz as raw bytes and is refused 401 naming the header — with the merged headers
-   * map it would have made the whole Check message unreadable (503).
+   * map Envoy would have replaced it with '!' before ext-authz saw the value.
    */
   @Test
   void aSignatureHeaderThatIsNotUtf8IsRefused401NamingIt() throws Exception {

@@ -518,8 +518,8 @@ public final class XdsTranslator {
         .setChargeClusterResponseStats(com.google.protobuf.BoolValue.of(false))
         .setDisallowedHeaders(CHECK_HEADERS_LEFT_OUT)
         // The headers as header_map lines with raw_value bytes, not the merged headers map: Envoy
-        // joins no repeated header into one string, ext-authz decodes only the values a scheme reads
-        // (and a non-UTF-8 byte in a header no scheme reads no longer fails the whole Check message).
+        // joins no repeated header into one string and rewrites no byte (the map's proto strings
+        // have it replace non-UTF-8 bytes with '!'), and ext-authz decodes only the values a scheme reads.
         .setEncodeRawHeaders(true)
         .build();
   }
