@@ -1,6 +1,7 @@
 package io.voyager.bdk.xds.ir;
 
 import io.voyager.bdk.transcoder.TranscoderSettings;
+import io.voyager.bdk.xds.model.KeyedSequence;
 import java.util.List;
 
 /**
@@ -24,8 +25,8 @@ public record GatewayIr(
     BackendIr relay,
     InternalListenerIr internal) {
   public GatewayIr {
-    webhookRoutes = List.copyOf(webhookRoutes);
-    webhookBackends = List.copyOf(webhookBackends);
+    webhookRoutes = KeyedSequence.immutable(webhookRoutes);
+    webhookBackends = KeyedSequence.immutable(webhookBackends);
   }
 
   /** Without queued delivery. */

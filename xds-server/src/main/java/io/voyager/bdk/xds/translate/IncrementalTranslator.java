@@ -4,6 +4,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.voyager.bdk.xds.ir.BackendIr;
 import io.voyager.bdk.xds.ir.BookTranslation;
 import io.voyager.bdk.xds.ir.BookTranslator;
@@ -18,6 +19,8 @@ import io.voyager.bdk.xds.model.GatewayInput;
 import io.voyager.bdk.xds.model.GatewaySettings;
 import io.voyager.bdk.xds.model.InputChanges;
 import io.voyager.bdk.xds.model.JwksDocument;
+import io.voyager.bdk.xds.model.KeyedSequence;
+import io.voyager.bdk.xds.model.PersistentSortedMap;
 import io.voyager.bdk.xds.model.ServiceKey;
 import io.voyager.bdk.xds.model.ServiceRef;
 import java.util.ArrayList;
@@ -31,7 +34,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.function.Function;
 
 /**
  * {@link GatewayTranslator} with memory. It keeps, across translations, each book's translation
@@ -43,13 +45,15 @@ import java.util.function.Function;
  * again, still reusing the translation of each book whose spec is equal and the identical
  * messages of each unchanged route and backend (so content versions cached by identity hold).
  *
- * <p>The sorted routes, per-book results, (scoped layout) per-route scopes and webhook backends
- * live in {@link SortedArrays}: a changed book moves array tails and its output lists are array
- * copies, and an output list of a type nothing changed in is handed over as the previous one (the
- * snapshot then skips that type by identity). Still O(books) per translation: the array copies of a changed type's lists (and the snapshot's identity
- * walk over them), and, in the single route layout only,
- * rebuilding the one RouteConfiguration (all webhook routes) when a route changed — inherent to
- * that layout.
+ * <p>The sorted routes, per-book results, (scoped layout) per-route route configurations and
+ * scopes, and the webhook backends with their clusters and load assignments live in
+ * {@link PersistentSortedMap}s updated by key: a changed book costs O(log n) per key it touches,
+ * and an output list is a {@link KeyedSequence} over such a map (no copy), which the snapshot
+ * tells apart from the previous one by the changed keys only. An output list of a type nothing
+ * changed in is handed over as the previous one (the snapshot then skips that type by identity).
+ * Still O(books) per translation in the single route layout only: rebuilding the one
+ * RouteConfiguration (all webhook routes) when a route changed — inherent to that layout — and,
+ * with queued delivery, the internal route configuration when a queued route changed.
  *
  * <p>Caches hold only what the last input used, so memory follows the input. Not thread-safe: one
  * translation at a time (the watcher's single thread). Pure in the sense that matters: the output
@@ -62,20 +66,26 @@ public final class IncrementalTranslator {
   /** By book key ({@code namespace/name}): the book's source, translation and contribution. */
   private final Map<String, CachedBook> books = new HashMap<>();
   /** The per-book results by {@code namespace/name}, in output order. */
-  private final SortedArrays<BookTranslation> results = new SortedArrays<>();
+  private PersistentSortedMap<BookTranslation> results = PersistentSortedMap.empty();
   /** The webhook routes in output order (path, then book, then position). */
-  private final SortedArrays<WebhookRouteIr> routeOrder = new SortedArrays<>();
+  private PersistentSortedMap<WebhookRouteIr> routeOrder = PersistentSortedMap.empty();
+  /** The queued ones of {@link #routeOrder}, by the same keys (the internal route configuration is made of them). */
+  private PersistentSortedMap<WebhookRouteIr> queuedOrder = PersistentSortedMap.empty();
   /**
-   * Scoped layout: each webhook route's scope, by the same keys as {@link #routeOrder}, so the
-   * route configuration and scope lists after a route change cost an array copy, not a walk with
-   * a lookup per route.
+   * Scoped layout: each webhook route's route configuration and scope, by the same keys as
+   * {@link #routeOrder}: the middles of the route configuration and scope lists.
    */
-  private final SortedArrays<WebhookScopes.Scope> scopeOrder = new SortedArrays<>();
+  private PersistentSortedMap<RouteConfiguration> scopeRoutes = PersistentSortedMap.empty();
+  private PersistentSortedMap<ScopedRouteConfiguration> scopeScopes = PersistentSortedMap.empty();
   /** The books' Services by cluster name, with how many books use each. */
   private final TreeMap<String, ServiceUse> webhookServices = new TreeMap<>();
   private final Map<ServiceKey, Set<String>> clustersOfService = new HashMap<>();
   /** Resolved webhook backends by cluster name (only those of {@link #webhookServices}). */
-  private SortedArrays<CachedBackend> webhookBackends = new SortedArrays<>();
+  private PersistentSortedMap<CachedBackend> webhookBackends = PersistentSortedMap.empty();
+  /** The backends, clusters and load assignments of {@link #webhookBackends}, by the same keys: the middles of the output lists. */
+  private PersistentSortedMap<BackendIr> backendOrder = PersistentSortedMap.empty();
+  private PersistentSortedMap<Cluster> clusterOrder = PersistentSortedMap.empty();
+  private PersistentSortedMap<ClusterLoadAssignment> loadAssignmentOrder = PersistentSortedMap.empty();
   /** How many webhook backends the last output's cluster and load assignment lists end with (before the JWKS cluster). */
   private int outputWebhookBackends;
   /** The shared backends (library, ext-authz, relay): few, re-resolved on every translation. */
@@ -173,13 +183,13 @@ public final class IncrementalTranslator {
       }
     }
     if (routesChanged) {
-      routeList = routeOrder.list();
+      routeList = KeyedSequence.of(routeOrder);
     }
     if (backendsChanged) {
-      backendList = webhookBackends.mapped(CachedBackend::backend);
+      backendList = KeyedSequence.of(backendOrder);
     }
     if (resultsChanged) {
-      resultList = results.list();
+      resultList = KeyedSequence.of(results);
     }
     settings = input.settings();
     jwks = input.jwks();
@@ -204,7 +214,7 @@ public final class IncrementalTranslator {
     mainRoutes = resources.routes().get(0);
     defaultScope = xds.layout() == RouteLayout.SCOPED ? resources.scopedRoutes().get(0) : null;
     output = resources;
-    outputQueuedRoutes = ir.queuedRoutes();
+    outputQueuedRoutes = queuedOrder;
     outputWebhookBackends = webhookBackends.size();
     return new Translation(resources, resultList);
   }
@@ -226,14 +236,13 @@ public final class IncrementalTranslator {
     } else if (!single && !sharedChanged) {
       // As XdsTranslator lays them out: the main route configuration, one per webhook, the internal one
       // last — kept while the queued routes it is made of are the same objects, built again otherwise.
-      RouteConfiguration internal = null;
+      List<RouteConfiguration> internal = List.of();
       if (baseIr.internal() != null) {
-        List<WebhookRouteIr> queued = ir.queuedRoutes();
-        internal = sameObjects(queued, outputQueuedRoutes) ? output.routes().get(output.routes().size() - 1)
-            : InternalDeliveryRoutes.routeConfiguration(ir);
+        internal = List.of(sameValues(outputQueuedRoutes, queuedOrder) ? output.routes().get(output.routes().size() - 1)
+            : InternalDeliveryRoutes.routeConfiguration(ir));
       }
-      routeConfigurations = scopeOrder.list(mainRoutes, WebhookScopes.Scope::routes, internal);
-      scopeList = scopeOrder.list(defaultScope, WebhookScopes.Scope::scope, null);
+      routeConfigurations = KeyedSequence.of(List.of(mainRoutes), scopeRoutes, internal);
+      scopeList = KeyedSequence.of(List.of(defaultScope), scopeScopes, List.of());
     }
     return new XdsTranslator.Reuse(
         listeners,
@@ -241,30 +250,37 @@ public final class IncrementalTranslator {
         single ? null : defaultScope,
         routeConfigurations,
         scopeList,
-        !clustersChanged ? output.clusters() : sharedChanged ? null : webhookListOf(output.clusters(), CachedBackend::cluster),
-        !endpointsChanged ? output.endpoints() : sharedChanged ? null : webhookListOf(output.endpoints(), CachedBackend::cla),
+        !clustersChanged ? output.clusters() : sharedChanged ? null : webhookListOf(output.clusters(), clusterOrder),
+        !endpointsChanged ? output.endpoints() : sharedChanged ? null : webhookListOf(output.endpoints(), loadAssignmentOrder),
         output.secrets());
   }
 
   /**
    * {@code previous} (the last output's clusters or load assignments: the shared backends', the
    * webhook backends', then for clusters maybe the JWKS cluster) with its webhook part replaced by
-   * the current webhook backends' — as XdsTranslator lays them out; only while no shared backend
-   * changed.
+   * the current webhook backends' ({@code webhook}) — as XdsTranslator lays them out; only while
+   * no shared backend changed.
    */
-  private <T> List<T> webhookListOf(List<T> previous, Function<CachedBackend, T> part) {
-    int shared = output.endpoints().size() - outputWebhookBackends;
-    int tail = previous.size() - shared - outputWebhookBackends;
-    List<T> webhook = webhookBackends.mapped(part);
-    List<T> all = new ArrayList<>(shared + webhook.size() + tail);
-    all.addAll(previous.subList(0, shared));
-    all.addAll(webhook);
-    all.addAll(previous.subList(previous.size() - tail, previous.size()));
-    return List.copyOf(all);
+  private static <T> List<T> webhookListOf(List<T> previous, int shared, int previousWebhook,
+      PersistentSortedMap<T> webhook) {
+    int tail = previous.size() - shared - previousWebhook;
+    return KeyedSequence.of(List.copyOf(previous.subList(0, shared)), webhook,
+        List.copyOf(previous.subList(previous.size() - tail, previous.size())));
+  }
+
+  private <T> List<T> webhookListOf(List<T> previous, PersistentSortedMap<T> webhook) {
+    return webhookListOf(previous, output.endpoints().size() - outputWebhookBackends, outputWebhookBackends, webhook);
+  }
+
+  /** True if {@code a} and {@code b} hold the identical objects under the same keys. */
+  private static <T> boolean sameValues(PersistentSortedMap<T> a, PersistentSortedMap<T> b) {
+    boolean[] differ = {false};
+    PersistentSortedMap.diff(a, b, (x, y) -> differ[0] = true);
+    return !differ[0];
   }
 
   /** The queued routes of the last output (its internal route configuration is made of them). */
-  private List<WebhookRouteIr> outputQueuedRoutes = List.of();
+  private PersistentSortedMap<WebhookRouteIr> outputQueuedRoutes = PersistentSortedMap.empty();
   private boolean backendsChanged;
   private boolean resultsChanged;
   /** Since the last translation: a webhook cluster object added, replaced or removed. */
@@ -282,8 +298,8 @@ public final class IncrementalTranslator {
 
   private void putBackend(String cluster, CachedBackend cached) {
     CachedBackend before = webhookBackends.get(cluster);
-    webhookBackends.put(cluster, cached);
     if (before != cached) {
+      setBackend(cluster, cached);
       backendsChanged = true;
       endpointsChanged = true;
       if (before == null || before.cluster() != cached.cluster()) {
@@ -297,13 +313,27 @@ public final class IncrementalTranslator {
   }
 
   private void removeBackend(String cluster) {
-    CachedBackend before = webhookBackends.remove(cluster);
+    CachedBackend before = webhookBackends.get(cluster);
     if (before != null) {
+      webhookBackends = webhookBackends.without(cluster);
+      backendOrder = backendOrder.without(cluster);
+      clusterOrder = clusterOrder.without(cluster);
+      loadAssignmentOrder = loadAssignmentOrder.without(cluster);
       backendsChanged = true;
       clustersChanged = true;
       endpointsChanged = true;
       byBackend.remove(before.backend());
     }
+  }
+
+  /** {@code cached} as cluster {@code cluster}'s backend, its parts in the output maps (the cluster object replaced only if another). */
+  private void setBackend(String cluster, CachedBackend cached) {
+    webhookBackends = webhookBackends.with(cluster, cached);
+    backendOrder = backendOrder.with(cluster, cached.backend());
+    if (clusterOrder.get(cluster) != cached.cluster()) {
+      clusterOrder = clusterOrder.with(cluster, cached.cluster());
+    }
+    loadAssignmentOrder = loadAssignmentOrder.with(cluster, cached.cla());
   }
 
   private void putShared(Map<SharedKey, CachedBackend> next, SharedKey key, CachedBackend cached) {
@@ -324,31 +354,31 @@ public final class IncrementalTranslator {
     sharedBackends = nextShared;
     Map<String, CachedBook> previous = new HashMap<>(books);
     books.clear();
-    results.beginBulk();
-    routeOrder.beginBulk();
-    scopeOrder.beginBulk();
+    results = PersistentSortedMap.empty();
+    routeOrder = PersistentSortedMap.empty();
+    queuedOrder = PersistentSortedMap.empty();
+    scopeRoutes = PersistentSortedMap.empty();
+    scopeScopes = PersistentSortedMap.empty();
     webhookServices.clear();
     clustersOfService.clear();
     for (BookSource book : input.books()) {
       add(book, previous.get(book.key()), input);
     }
-    results.endBulk();
-    routeOrder.endBulk();
-    scopeOrder.endBulk();
-    SortedArrays<CachedBackend> nextBackends = new SortedArrays<>();
-    nextBackends.beginBulk();
+    PersistentSortedMap<CachedBackend> previousBackends = webhookBackends;
+    webhookBackends = PersistentSortedMap.empty();
+    backendOrder = PersistentSortedMap.empty();
+    clusterOrder = PersistentSortedMap.empty();
+    loadAssignmentOrder = PersistentSortedMap.empty();
     for (Map.Entry<String, ServiceUse> e : webhookServices.entrySet()) {
       ServiceRef service = e.getValue().service;
-      nextBackends.put(e.getKey(),
-          resolve(webhookBackends.get(e.getKey()), service, false, null, input.slicesOf(service.key())));
+      setBackend(e.getKey(),
+          resolve(previousBackends.get(e.getKey()), service, false, null, input.slicesOf(service.key())));
     }
-    nextBackends.endBulk();
-    webhookBackends = nextBackends;
     byBackend.clear();
-    webhookBackends.list().forEach(b -> byBackend.put(b.backend(), b));
+    webhookBackends.values().forEach(b -> byBackend.put(b.backend(), b));
     sharedBackends.values().forEach(b -> byBackend.put(b.backend(), b));
     Set<WebhookRouteIr> live = Collections.newSetFromMap(new IdentityHashMap<>());
-    live.addAll(routeOrder.list());
+    live.addAll(routeOrder.values());
     routes.keySet().retainAll(live);
     scopes.keySet().retainAll(live);
   }
@@ -485,7 +515,7 @@ public final class IncrementalTranslator {
     String heldOutReason = input.heldOutReason(book);
     BookTranslation shown = heldOutReason != null
         ? new BookTranslation.HeldOut(book.namespace(), book.name(), heldOutReason) : translation;
-    results.put(sortKey, shown);
+    results = results.with(sortKey, shown);
     List<WebhookRouteIr> contributed = List.of();
     String cluster = null;
     if (shown instanceof BookTranslation.Accepted a && !a.routes().isEmpty()) {
@@ -502,9 +532,14 @@ public final class IncrementalTranslator {
         }
         effective.add(route);
         String order = orderKey(route, key, i);
-        routeOrder.put(order, route);
+        routeOrder = routeOrder.with(order, route);
+        if (route.queued() != null) {
+          queuedOrder = queuedOrder.with(order, route);
+        }
         if (xds.layout() == RouteLayout.SCOPED) {
-          scopeOrder.put(order, scopeOf(route));
+          WebhookScopes.Scope scope = scopeOf(route);
+          scopeRoutes = scopeRoutes.with(order, scope.routes());
+          scopeScopes = scopeScopes.with(order, scope.scope());
         }
       }
       contributed = List.copyOf(effective);
@@ -522,11 +557,13 @@ public final class IncrementalTranslator {
 
   /** Takes {@code book}'s contribution out of the structures. */
   private void remove(CachedBook book) {
-    results.remove(book.sortKey());
+    results = results.without(book.sortKey());
     for (int i = 0; i < book.routes().size(); i++) {
       String order = orderKey(book.routes().get(i), book.source().key(), i);
-      routeOrder.remove(order);
-      scopeOrder.remove(order);
+      routeOrder = routeOrder.without(order);
+      queuedOrder = queuedOrder.without(order);
+      scopeRoutes = scopeRoutes.without(order);
+      scopeScopes = scopeScopes.without(order);
     }
     if (book.cluster() != null) {
       ServiceUse use = webhookServices.get(book.cluster());

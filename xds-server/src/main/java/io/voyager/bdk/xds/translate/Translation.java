@@ -1,6 +1,7 @@
 package io.voyager.bdk.xds.translate;
 
 import io.voyager.bdk.xds.ir.BookTranslation;
+import io.voyager.bdk.xds.model.KeyedSequence;
 import java.util.List;
 
 /**
@@ -9,7 +10,7 @@ import java.util.List;
  */
 public record Translation(XdsResources resources, List<BookTranslation> books) {
   public Translation {
-    books = List.copyOf(books);
+    books = KeyedSequence.immutable(books);
   }
 
   /** Book {@code namespace/name}'s result, or null when the translation has none: a binary search by key. */

@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.voyager.bdk.xds.model.KeyedSequence;
 import java.util.List;
 import java.util.Objects;
 
@@ -25,12 +26,12 @@ public record XdsResources(
     ClusterDelivery clusterDelivery) {
   public XdsResources {
     Objects.requireNonNull(clusterDelivery, "clusterDelivery");
-    scopedRoutes = List.copyOf(scopedRoutes);
-    listeners = List.copyOf(listeners);
-    routes = List.copyOf(routes);
-    clusters = List.copyOf(clusters);
-    endpoints = List.copyOf(endpoints);
-    secrets = List.copyOf(secrets);
+    scopedRoutes = KeyedSequence.immutable(scopedRoutes);
+    listeners = KeyedSequence.immutable(listeners);
+    routes = KeyedSequence.immutable(routes);
+    clusters = KeyedSequence.immutable(clusters);
+    endpoints = KeyedSequence.immutable(endpoints);
+    secrets = KeyedSequence.immutable(secrets);
   }
 
   /** Resources whose clusters all go in the wildcard answer ({@link ClusterDelivery#ALL_EAGER}). */

@@ -4,6 +4,8 @@ import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.ResourceVersionResolver;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.cache.VersionedResource;
+import io.voyager.bdk.xds.model.KeyedSequence;
+import io.voyager.bdk.xds.model.PersistentSortedMap;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
@@ -19,7 +21,8 @@ import java.util.Set;
  * changed: a resource whose message object is the one the previous snapshot held (an incremental
  * translation reuses the identical objects for unchanged books) is neither hashed nor looked up
  * again, so building costs a walk of the resource list by identity plus work for the changed
- * resources only: the by-name map is a {@link PersistentSortedMap} updated per changed name
+ * resources only — and not even the walk when both lists are {@link KeyedSequence}s (the
+ * incremental translator's), whose diff skips the parts they share: the by-name map is a {@link PersistentSortedMap} updated per changed name
  * (O(log n) each), never copied whole. Immutable; the map java-control-plane's {@code SimpleCache}
  * reads is a read-only view (no copy per read).
  */
@@ -68,32 +71,12 @@ public final class VersionedResources<T extends Message> extends SnapshotResourc
     if (list == previous.list) {
       return new Next<>(previous, List.of(), List.of());
     }
-    List<T> before = previous.list;
-    int n = list.size();
-    int m = before.size();
     List<T> touched = new ArrayList<>();
     Set<String> skipped = new HashSet<>(); // names of previous resources not matched by identity
-    int i = 0;
-    int j = 0;
-    while (i < n) {
-      T resource = list.get(i);
-      if (j < m && before.get(j) == resource) {
-        i++;
-        j++;
-      } else if (j + 1 < m && before.get(j + 1) == resource) {
-        skipped.add(ContentVersions.name(before.get(j))); // gone or moved
-        j++;
-      } else {
-        touched.add(resource);
-        if (j < m && (i + 1 >= n || list.get(i + 1) != before.get(j))) {
-          skipped.add(ContentVersions.name(before.get(j))); // replaced in place
-          j++;
-        }
-        i++;
-      }
-    }
-    while (j < m) {
-      skipped.add(ContentVersions.name(before.get(j++)));
+    if (list instanceof KeyedSequence<T> now && previous.list instanceof KeyedSequence<T> was) {
+      KeyedSequence.diff(was, now, gone -> skipped.add(ContentVersions.name(gone)), touched::add);
+    } else {
+      walkByIdentity(previous.list, list, touched, skipped);
     }
     if (touched.isEmpty() && skipped.isEmpty()) {
       return new Next<>(new VersionedResources<>(list, previous.byName, previous.resources, previous.digest), List.of(), List.of());
@@ -133,6 +116,45 @@ public final class VersionedResources<T extends Message> extends SnapshotResourc
     Collections.sort(changed);
     Collections.sort(removed);
     return new Next<>(new VersionedResources<>(list, byName, digest.build()), List.copyOf(changed), List.copyOf(removed));
+  }
+
+  /**
+   * {@code list} against {@code before} in step, by identity: {@code touched} gets each resource of
+   * {@code list} not matched (new, replaced or moved), {@code skipped} the names of {@code before}'s
+   * resources not matched.
+   */
+  private static <T extends Message> void walkByIdentity(List<T> before, List<T> list, List<T> touched,
+      Set<String> skipped) {
+    if (list instanceof KeyedSequence<T>) { // against a list of another kind: walked by index, so as an array
+      list = List.copyOf(new ArrayList<>(list));
+    }
+    if (before instanceof KeyedSequence<T>) {
+      before = List.copyOf(new ArrayList<>(before));
+    }
+    int n = list.size();
+    int m = before.size();
+    int i = 0;
+    int j = 0;
+    while (i < n) {
+      T resource = list.get(i);
+      if (j < m && before.get(j) == resource) {
+        i++;
+        j++;
+      } else if (j + 1 < m && before.get(j + 1) == resource) {
+        skipped.add(ContentVersions.name(before.get(j))); // gone or moved
+        j++;
+      } else {
+        touched.add(resource);
+        if (j < m && (i + 1 >= n || list.get(i + 1) != before.get(j))) {
+          skipped.add(ContentVersions.name(before.get(j))); // replaced in place
+          j++;
+        }
+        i++;
+      }
+    }
+    while (j < m) {
+      skipped.add(ContentVersions.name(before.get(j++)));
+    }
   }
 
   /** The messages of a name → versioned resource map, as a read-only view. */

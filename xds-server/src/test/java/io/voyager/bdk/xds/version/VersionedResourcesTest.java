@@ -4,8 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.voyager.bdk.xds.model.KeyedSequence;
+import io.voyager.bdk.xds.model.PersistentSortedMap;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /** Building one type's resources on the previous ones: changes found by identity, then by content. */
@@ -55,5 +60,63 @@ class VersionedResourcesTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("named 'a'");
     assertThatThrownBy(() -> VersionedResources.next(VersionedResources.<Cluster>empty(), next))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("named 'a'");
+  }
+
+  /**
+   * Random add/change/remove sequences (fixed seed) on keyed clusters, as the incremental translator
+   * hands them over ({@link KeyedSequence}s sharing a map, a few head elements) and as plain lists:
+   * each step's changed and removed names, type version and resources are those of a comparison
+   * with a full rebuild.
+   */
+  @Test
+  void keyedSequencesAndPlainListsGiveTheChangesAndVersionOfAFullRebuild() {
+    Random random = new Random(23);
+    PersistentSortedMap<Cluster> middle = PersistentSortedMap.empty();
+    for (int i = 0; i < 300; i++) {
+      String name = "c" + random.nextInt(1000);
+      middle = middle.with(name, cluster(name, 1));
+    }
+    Cluster shared = cluster("shared", 1);
+    List<Cluster> current = KeyedSequence.of(List.of(shared), middle, List.of());
+    var keyed = VersionedResources.next(VersionedResources.<Cluster>empty(), current);
+    var plain = VersionedResources.next(VersionedResources.<Cluster>empty(), List.copyOf(current));
+    for (int step = 0; step < 300; step++) {
+      for (int e = random.nextInt(step % 25 == 0 ? 60 : 4); e >= 0; e--) {
+        String name = "c" + random.nextInt(1000);
+        switch (random.nextInt(5)) {
+          case 0 -> middle = middle.without(name);
+          case 1 -> middle = middle.with(name, cluster(name, 1 + random.nextInt(3))); // new object, maybe same content
+          case 2 -> middle = middle.get(name) == null ? middle : middle.without(name).with(name, middle.get(name));
+          case 3 -> shared = cluster("shared", 1 + random.nextInt(2));
+          default -> { } // nothing
+        }
+      }
+      current = KeyedSequence.of(List.of(shared), middle, List.of());
+      var keyedNext = VersionedResources.next(keyed.resources(), current);
+      var plainNext = VersionedResources.next(plain.resources(), List.copyOf(current));
+      var rebuilt = VersionedResources.next(VersionedResources.<Cluster>empty(), List.copyOf(current));
+
+      Map<String, String> was = versions(keyed.resources());
+      Map<String, String> now = versions(rebuilt.resources());
+      List<String> changed = now.keySet().stream().filter(n -> !now.get(n).equals(was.get(n))).sorted().toList();
+      List<String> removed = was.keySet().stream().filter(n -> !now.containsKey(n)).sorted().toList();
+      assertThat(keyedNext.changed()).as("step %d changed", step).isEqualTo(changed).isEqualTo(plainNext.changed());
+      assertThat(keyedNext.removed()).as("step %d removed", step).isEqualTo(removed).isEqualTo(plainNext.removed());
+      assertThat(keyedNext.resources().version()).isEqualTo(rebuilt.resources().version())
+          .isEqualTo(plainNext.resources().version());
+      assertThat(versions(keyedNext.resources())).isEqualTo(now);
+      assertThat(keyedNext.resources().resources()).isEqualTo(rebuilt.resources().resources());
+      Map<String, Cluster> listed = new TreeMap<>();
+      current.forEach(c -> listed.put(c.getName(), c));
+      keyedNext.resources().resources().forEach((name, resource) -> assertThat(resource).isSameAs(listed.get(name)));
+      keyed = keyedNext;
+      plain = plainNext;
+    }
+  }
+
+  private static Map<String, String> versions(VersionedResources<Cluster> resources) {
+    Map<String, String> versions = new TreeMap<>();
+    resources.versionedResources().forEach((name, resource) -> versions.put(name, resource.version()));
+    return versions;
   }
 }

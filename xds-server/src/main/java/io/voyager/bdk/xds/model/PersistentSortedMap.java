@@ -1,4 +1,4 @@
-package io.voyager.bdk.xds.version;
+package io.voyager.bdk.xds.model;
 
 import java.util.AbstractMap;
 import java.util.AbstractSet;
@@ -9,17 +9,23 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * An immutable map from names to values, iterated in name order, whose {@link #with} and
  * {@link #without} return a new map sharing all but O(log n) nodes with this one (a treap with
  * path copying; random priorities, so the expected depth is O(log n) whatever the names). A
  * snapshot's per-type resource map is the previous snapshot's plus what changed: with this, that
- * costs the changed names, not a copy of every entry.
+ * costs the changed names, not a copy of every entry. The incremental translator keeps its
+ * ordered outputs (routes, scopes, backends, clusters, per-book results) this way too: a changed
+ * book costs its own keys, the values by position ({@link #valueAt}) are a {@link KeyedSequence}'s
+ * middle, and {@link #diff} finds what differs between two versions without visiting the subtrees
+ * they share.
  *
  * <p>Read-only as a {@link Map} (mutators throw); safe to share between threads once published.
  */
-final class PersistentSortedMap<V> extends AbstractMap<String, V> {
+public final class PersistentSortedMap<V> extends AbstractMap<String, V> {
   private static final PersistentSortedMap<?> EMPTY = new PersistentSortedMap<>(null);
 
   private static final class Node<V> {
@@ -39,6 +45,13 @@ final class PersistentSortedMap<V> extends AbstractMap<String, V> {
       this.size = 1 + size(left) + size(right);
     }
 
+    /** Every value of this subtree, in key order. */
+    void forEach(Consumer<V> action) {
+      for (Iterator<V> it = new PersistentSortedMap<>(this).valueIterator(); it.hasNext(); ) {
+        action.accept(it.next());
+      }
+    }
+
     Node<V> withChildren(Node<V> newLeft, Node<V> newRight) {
       return newLeft == left && newRight == right ? this : new Node<>(key, value, priority, newLeft, newRight);
     }
@@ -51,7 +64,7 @@ final class PersistentSortedMap<V> extends AbstractMap<String, V> {
   }
 
   @SuppressWarnings("unchecked")
-  static <V> PersistentSortedMap<V> empty() {
+  public static <V> PersistentSortedMap<V> empty() {
     return (PersistentSortedMap<V>) EMPTY;
   }
 
@@ -96,7 +109,7 @@ final class PersistentSortedMap<V> extends AbstractMap<String, V> {
   }
 
   /** This map with {@code key} mapped to {@code value} (added or replaced). */
-  PersistentSortedMap<V> with(String key, V value) {
+  public PersistentSortedMap<V> with(String key, V value) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(value, "value");
     Node<V> existing = find(key);
@@ -107,11 +120,117 @@ final class PersistentSortedMap<V> extends AbstractMap<String, V> {
   }
 
   /** This map without {@code key} (this map if absent). */
-  PersistentSortedMap<V> without(String key) {
+  public PersistentSortedMap<V> without(String key) {
     if (find(key) == null) {
       return this;
     }
     return new PersistentSortedMap<>(remove(root, key));
+  }
+
+  /**
+   * The value at {@code index} in key order (0: the smallest key's), in O(log n).
+   *
+   * @throws IndexOutOfBoundsException unless {@code 0 <= index < size()}
+   */
+  public V valueAt(int index) {
+    Objects.checkIndex(index, size());
+    Node<V> node = root;
+    int i = index;
+    while (true) {
+      int left = size(node.left);
+      if (i < left) {
+        node = node.left;
+      } else if (i == left) {
+        return node.value;
+      } else {
+        i -= left + 1;
+        node = node.right;
+      }
+    }
+  }
+
+  /** The values in key order. */
+  public Iterator<V> valueIterator() {
+    InOrder<V> entries = new InOrder<>(root);
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return entries.hasNext();
+      }
+
+      @Override
+      public V next() {
+        return entries.nextNode().value;
+      }
+    };
+  }
+
+  /**
+   * Calls {@code changed} with (value in {@code before}, value in {@code after}) for each key whose
+   * values are not the identical object (null where the key is absent), in no particular order.
+   * Subtrees the two maps share are skipped, so for maps made one from the other by a few
+   * {@link #with}/{@link #without} the cost follows those changes, not the size.
+   */
+  public static <V> void diff(PersistentSortedMap<V> before, PersistentSortedMap<V> after, BiConsumer<V, V> changed) {
+    diff(before.root, after.root, changed);
+  }
+
+  private static <V> void diff(Node<V> a, Node<V> b, BiConsumer<V, V> changed) {
+    if (a == b) {
+      return;
+    }
+    if (a == null) {
+      b.forEach(v -> changed.accept(null, v));
+      return;
+    }
+    if (b == null) {
+      a.forEach(v -> changed.accept(v, null));
+      return;
+    }
+    Node<V> left;
+    Node<V> right;
+    V other;
+    if (a.key.equals(b.key)) {
+      left = b.left;
+      right = b.right;
+      other = b.value;
+    } else { // b's nodes around a's key: the path to it is new, every other subtree still shared
+      @SuppressWarnings("unchecked")
+      Node<V>[] parts = new Node[2];
+      Node<V> same = splitAround(b, a.key, parts);
+      left = parts[0];
+      right = parts[1];
+      other = same == null ? null : same.value;
+    }
+    if (a.value != other) {
+      changed.accept(a.value, other);
+    }
+    diff(a.left, left, changed);
+    diff(a.right, right, changed);
+  }
+
+  /** Splits {@code node} into the keys below and above {@code key}; returns the node holding {@code key} (null: none). */
+  private static <V> Node<V> splitAround(Node<V> node, String key, Node<V>[] parts) {
+    if (node == null) {
+      parts[0] = null;
+      parts[1] = null;
+      return null;
+    }
+    int c = key.compareTo(node.key);
+    if (c == 0) {
+      parts[0] = node.left;
+      parts[1] = node.right;
+      return node;
+    }
+    Node<V> found;
+    if (c < 0) {
+      found = splitAround(node.left, key, parts);
+      parts[1] = node.withChildren(parts[1], node.right);
+    } else {
+      found = splitAround(node.right, key, parts);
+      parts[0] = node.withChildren(node.left, parts[0]);
+    }
+    return found;
   }
 
   private static <V> Node<V> replace(Node<V> node, String key, V value) {
@@ -210,12 +329,17 @@ final class PersistentSortedMap<V> extends AbstractMap<String, V> {
 
     @Override
     public Entry<String, V> next() {
+      Node<V> node = nextNode();
+      return Map.entry(node.key, node.value);
+    }
+
+    Node<V> nextNode() {
       if (stack.isEmpty()) {
         throw new NoSuchElementException();
       }
       Node<V> node = stack.pop();
       pushLeft(node.right);
-      return Map.entry(node.key, node.value);
+      return node;
     }
   }
 }
