@@ -3,6 +3,9 @@ package io.voyager.bdk.xds.model;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -125,6 +128,68 @@ public final class PersistentSortedMap<V> extends AbstractMap<String, V> {
       return this;
     }
     return new PersistentSortedMap<>(remove(root, key));
+  }
+
+  /** A builder that takes entries in any order and builds the map in one pass (no path copies). */
+  public static <V> Builder<V> builder() {
+    return new Builder<>();
+  }
+
+  /** Entries collected unsorted, then sorted once and built bottom-up: a full rebuild's cost, not n insertions'. */
+  public static final class Builder<V> {
+    private final ArrayList<String> keys = new ArrayList<>();
+    private final ArrayList<V> values = new ArrayList<>();
+
+    private Builder() {}
+
+    public Builder<V> put(String key, V value) {
+      keys.add(Objects.requireNonNull(key, "key"));
+      values.add(Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /**
+     * The map of the entries put: the treap their keys and fresh random priorities define, built
+     * with a stack in O(n) after the sort.
+     *
+     * @throws IllegalStateException if a key was put twice
+     */
+    public PersistentSortedMap<V> build() {
+      int n = keys.size();
+      Integer[] order = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(order, Comparator.comparing(keys::get));
+      int[] priorities = new int[n];
+      int[] left = new int[n];
+      int[] right = new int[n];
+      int[] stack = new int[n];
+      int top = -1;
+      for (int i = 0; i < n; i++) {
+        if (i > 0 && keys.get(order[i]).equals(keys.get(order[i - 1]))) {
+          throw new IllegalStateException("key '" + keys.get(order[i]) + "' put twice");
+        }
+        priorities[i] = ThreadLocalRandom.current().nextInt();
+        left[i] = -1;
+        right[i] = -1;
+        int last = -1;
+        while (top >= 0 && priorities[stack[top]] < priorities[i]) {
+          last = stack[top--];
+        }
+        left[i] = last;
+        if (top >= 0) {
+          right[stack[top]] = i;
+        }
+        stack[++top] = i;
+      }
+      return new PersistentSortedMap<>(top < 0 ? null : node(stack[0], order, priorities, left, right));
+    }
+
+    private Node<V> node(int i, Integer[] order, int[] priorities, int[] left, int[] right) {
+      return i < 0 ? null : new Node<>(keys.get(order[i]), values.get(order[i]), priorities[i],
+          node(left[i], order, priorities, left, right), node(right[i], order, priorities, left, right));
+    }
   }
 
   /**

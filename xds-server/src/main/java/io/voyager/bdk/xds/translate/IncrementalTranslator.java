@@ -66,26 +66,26 @@ public final class IncrementalTranslator {
   /** By book key ({@code namespace/name}): the book's source, translation and contribution. */
   private final Map<String, CachedBook> books = new HashMap<>();
   /** The per-book results by {@code namespace/name}, in output order. */
-  private PersistentSortedMap<BookTranslation> results = PersistentSortedMap.empty();
+  private final KeyedOutput<BookTranslation> results = new KeyedOutput<>();
   /** The webhook routes in output order (path, then book, then position). */
-  private PersistentSortedMap<WebhookRouteIr> routeOrder = PersistentSortedMap.empty();
+  private final KeyedOutput<WebhookRouteIr> routeOrder = new KeyedOutput<>();
   /** The queued ones of {@link #routeOrder}, by the same keys (the internal route configuration is made of them). */
-  private PersistentSortedMap<WebhookRouteIr> queuedOrder = PersistentSortedMap.empty();
+  private final KeyedOutput<WebhookRouteIr> queuedOrder = new KeyedOutput<>();
   /**
    * Scoped layout: each webhook route's route configuration and scope, by the same keys as
    * {@link #routeOrder}: the middles of the route configuration and scope lists.
    */
-  private PersistentSortedMap<RouteConfiguration> scopeRoutes = PersistentSortedMap.empty();
-  private PersistentSortedMap<ScopedRouteConfiguration> scopeScopes = PersistentSortedMap.empty();
+  private final KeyedOutput<RouteConfiguration> scopeRoutes = new KeyedOutput<>();
+  private final KeyedOutput<ScopedRouteConfiguration> scopeScopes = new KeyedOutput<>();
   /** The books' Services by cluster name, with how many books use each. */
   private final TreeMap<String, ServiceUse> webhookServices = new TreeMap<>();
   private final Map<ServiceKey, Set<String>> clustersOfService = new HashMap<>();
   /** Resolved webhook backends by cluster name (only those of {@link #webhookServices}). */
-  private PersistentSortedMap<CachedBackend> webhookBackends = PersistentSortedMap.empty();
+  private final KeyedOutput<CachedBackend> webhookBackends = new KeyedOutput<>();
   /** The backends, clusters and load assignments of {@link #webhookBackends}, by the same keys: the middles of the output lists. */
-  private PersistentSortedMap<BackendIr> backendOrder = PersistentSortedMap.empty();
-  private PersistentSortedMap<Cluster> clusterOrder = PersistentSortedMap.empty();
-  private PersistentSortedMap<ClusterLoadAssignment> loadAssignmentOrder = PersistentSortedMap.empty();
+  private final KeyedOutput<BackendIr> backendOrder = new KeyedOutput<>();
+  private final KeyedOutput<Cluster> clusterOrder = new KeyedOutput<>();
+  private final KeyedOutput<ClusterLoadAssignment> loadAssignmentOrder = new KeyedOutput<>();
   /** How many webhook backends the last output's cluster and load assignment lists end with (before the JWKS cluster). */
   private int outputWebhookBackends;
   /** The shared backends (library, ext-authz, relay): few, re-resolved on every translation. */
@@ -183,13 +183,13 @@ public final class IncrementalTranslator {
       }
     }
     if (routesChanged) {
-      routeList = KeyedSequence.of(routeOrder);
+      routeList = KeyedSequence.of(routeOrder.map());
     }
     if (backendsChanged) {
-      backendList = KeyedSequence.of(backendOrder);
+      backendList = KeyedSequence.of(backendOrder.map());
     }
     if (resultsChanged) {
-      resultList = KeyedSequence.of(results);
+      resultList = KeyedSequence.of(results.map());
     }
     settings = input.settings();
     jwks = input.jwks();
@@ -214,8 +214,8 @@ public final class IncrementalTranslator {
     mainRoutes = resources.routes().get(0);
     defaultScope = xds.layout() == RouteLayout.SCOPED ? resources.scopedRoutes().get(0) : null;
     output = resources;
-    outputQueuedRoutes = queuedOrder;
-    outputWebhookBackends = webhookBackends.size();
+    outputQueuedRoutes = queuedOrder.map();
+    outputWebhookBackends = webhookBackends.map().size();
     return new Translation(resources, resultList);
   }
 
@@ -238,11 +238,11 @@ public final class IncrementalTranslator {
       // last — kept while the queued routes it is made of are the same objects, built again otherwise.
       List<RouteConfiguration> internal = List.of();
       if (baseIr.internal() != null) {
-        internal = List.of(sameValues(outputQueuedRoutes, queuedOrder) ? output.routes().get(output.routes().size() - 1)
+        internal = List.of(sameValues(outputQueuedRoutes, queuedOrder.map()) ? output.routes().get(output.routes().size() - 1)
             : InternalDeliveryRoutes.routeConfiguration(ir));
       }
-      routeConfigurations = KeyedSequence.of(List.of(mainRoutes), scopeRoutes, internal);
-      scopeList = KeyedSequence.of(List.of(defaultScope), scopeScopes, List.of());
+      routeConfigurations = KeyedSequence.of(List.of(mainRoutes), scopeRoutes.map(), internal);
+      scopeList = KeyedSequence.of(List.of(defaultScope), scopeScopes.map(), List.of());
     }
     return new XdsTranslator.Reuse(
         listeners,
@@ -250,8 +250,8 @@ public final class IncrementalTranslator {
         single ? null : defaultScope,
         routeConfigurations,
         scopeList,
-        !clustersChanged ? output.clusters() : sharedChanged ? null : webhookListOf(output.clusters(), clusterOrder),
-        !endpointsChanged ? output.endpoints() : sharedChanged ? null : webhookListOf(output.endpoints(), loadAssignmentOrder),
+        !clustersChanged ? output.clusters() : sharedChanged ? null : webhookListOf(output.clusters(), clusterOrder.map()),
+        !endpointsChanged ? output.endpoints() : sharedChanged ? null : webhookListOf(output.endpoints(), loadAssignmentOrder.map()),
         output.secrets());
   }
 
@@ -297,7 +297,7 @@ public final class IncrementalTranslator {
   }
 
   private void putBackend(String cluster, CachedBackend cached) {
-    CachedBackend before = webhookBackends.get(cluster);
+    CachedBackend before = webhookBackends.map().get(cluster);
     if (before != cached) {
       setBackend(cluster, cached);
       backendsChanged = true;
@@ -313,12 +313,12 @@ public final class IncrementalTranslator {
   }
 
   private void removeBackend(String cluster) {
-    CachedBackend before = webhookBackends.get(cluster);
+    CachedBackend before = webhookBackends.map().get(cluster);
     if (before != null) {
-      webhookBackends = webhookBackends.without(cluster);
-      backendOrder = backendOrder.without(cluster);
-      clusterOrder = clusterOrder.without(cluster);
-      loadAssignmentOrder = loadAssignmentOrder.without(cluster);
+      webhookBackends.remove(cluster);
+      backendOrder.remove(cluster);
+      clusterOrder.remove(cluster);
+      loadAssignmentOrder.remove(cluster);
       backendsChanged = true;
       clustersChanged = true;
       endpointsChanged = true;
@@ -326,14 +326,12 @@ public final class IncrementalTranslator {
     }
   }
 
-  /** {@code cached} as cluster {@code cluster}'s backend, its parts in the output maps (the cluster object replaced only if another). */
+  /** {@code cached} as cluster {@code cluster}'s backend, and its parts in the output maps. */
   private void setBackend(String cluster, CachedBackend cached) {
-    webhookBackends = webhookBackends.with(cluster, cached);
-    backendOrder = backendOrder.with(cluster, cached.backend());
-    if (clusterOrder.get(cluster) != cached.cluster()) {
-      clusterOrder = clusterOrder.with(cluster, cached.cluster());
-    }
-    loadAssignmentOrder = loadAssignmentOrder.with(cluster, cached.cla());
+    webhookBackends.put(cluster, cached);
+    backendOrder.put(cluster, cached.backend());
+    clusterOrder.put(cluster, cached.cluster()); // kept if the identical object
+    loadAssignmentOrder.put(cluster, cached.cla());
   }
 
   private void putShared(Map<SharedKey, CachedBackend> next, SharedKey key, CachedBackend cached) {
@@ -354,31 +352,28 @@ public final class IncrementalTranslator {
     sharedBackends = nextShared;
     Map<String, CachedBook> previous = new HashMap<>(books);
     books.clear();
-    results = PersistentSortedMap.empty();
-    routeOrder = PersistentSortedMap.empty();
-    queuedOrder = PersistentSortedMap.empty();
-    scopeRoutes = PersistentSortedMap.empty();
-    scopeScopes = PersistentSortedMap.empty();
+    List<KeyedOutput<?>> bookOutputs = List.of(results, routeOrder, queuedOrder, scopeRoutes, scopeScopes);
+    bookOutputs.forEach(KeyedOutput::beginBulk);
     webhookServices.clear();
     clustersOfService.clear();
     for (BookSource book : input.books()) {
       add(book, previous.get(book.key()), input);
     }
-    PersistentSortedMap<CachedBackend> previousBackends = webhookBackends;
-    webhookBackends = PersistentSortedMap.empty();
-    backendOrder = PersistentSortedMap.empty();
-    clusterOrder = PersistentSortedMap.empty();
-    loadAssignmentOrder = PersistentSortedMap.empty();
+    bookOutputs.forEach(KeyedOutput::endBulk);
+    PersistentSortedMap<CachedBackend> previousBackends = webhookBackends.map();
+    List<KeyedOutput<?>> backendOutputs = List.of(webhookBackends, backendOrder, clusterOrder, loadAssignmentOrder);
+    backendOutputs.forEach(KeyedOutput::beginBulk);
     for (Map.Entry<String, ServiceUse> e : webhookServices.entrySet()) {
       ServiceRef service = e.getValue().service;
       setBackend(e.getKey(),
           resolve(previousBackends.get(e.getKey()), service, false, null, input.slicesOf(service.key())));
     }
+    backendOutputs.forEach(KeyedOutput::endBulk);
     byBackend.clear();
-    webhookBackends.values().forEach(b -> byBackend.put(b.backend(), b));
+    webhookBackends.map().values().forEach(b -> byBackend.put(b.backend(), b));
     sharedBackends.values().forEach(b -> byBackend.put(b.backend(), b));
     Set<WebhookRouteIr> live = Collections.newSetFromMap(new IdentityHashMap<>());
-    live.addAll(routeOrder.values());
+    live.addAll(routeOrder.map().values());
     routes.keySet().retainAll(live);
     scopes.keySet().retainAll(live);
   }
@@ -467,7 +462,7 @@ public final class IncrementalTranslator {
         removeBackend(cluster);
       } else {
         putBackend(cluster,
-            resolve(webhookBackends.get(cluster), use.service, false, null, input.slicesOf(use.service.key())));
+            resolve(webhookBackends.map().get(cluster), use.service, false, null, input.slicesOf(use.service.key())));
       }
     }
     return routesChanged;
@@ -515,7 +510,7 @@ public final class IncrementalTranslator {
     String heldOutReason = input.heldOutReason(book);
     BookTranslation shown = heldOutReason != null
         ? new BookTranslation.HeldOut(book.namespace(), book.name(), heldOutReason) : translation;
-    results = results.with(sortKey, shown);
+    results.put(sortKey, shown);
     List<WebhookRouteIr> contributed = List.of();
     String cluster = null;
     if (shown instanceof BookTranslation.Accepted a && !a.routes().isEmpty()) {
@@ -532,14 +527,14 @@ public final class IncrementalTranslator {
         }
         effective.add(route);
         String order = orderKey(route, key, i);
-        routeOrder = routeOrder.with(order, route);
+        routeOrder.put(order, route);
         if (route.queued() != null) {
-          queuedOrder = queuedOrder.with(order, route);
+          queuedOrder.put(order, route);
         }
         if (xds.layout() == RouteLayout.SCOPED) {
           WebhookScopes.Scope scope = scopeOf(route);
-          scopeRoutes = scopeRoutes.with(order, scope.routes());
-          scopeScopes = scopeScopes.with(order, scope.scope());
+          scopeRoutes.put(order, scope.routes());
+          scopeScopes.put(order, scope.scope());
         }
       }
       contributed = List.copyOf(effective);
@@ -557,13 +552,13 @@ public final class IncrementalTranslator {
 
   /** Takes {@code book}'s contribution out of the structures. */
   private void remove(CachedBook book) {
-    results = results.without(book.sortKey());
+    results.remove(book.sortKey());
     for (int i = 0; i < book.routes().size(); i++) {
       String order = orderKey(book.routes().get(i), book.source().key(), i);
-      routeOrder = routeOrder.without(order);
-      queuedOrder = queuedOrder.without(order);
-      scopeRoutes = scopeRoutes.without(order);
-      scopeScopes = scopeScopes.without(order);
+      routeOrder.remove(order);
+      queuedOrder.remove(order);
+      scopeRoutes.remove(order);
+      scopeScopes.remove(order);
     }
     if (book.cluster() != null) {
       ServiceUse use = webhookServices.get(book.cluster());

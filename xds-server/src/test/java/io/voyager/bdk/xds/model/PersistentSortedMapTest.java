@@ -127,4 +127,26 @@ class PersistentSortedMapTest {
       }
     }
   }
+
+  @Test
+  void aBuiltMapEqualsOneMadeByInsertionsAndTakesFurtherChanges() {
+    Random random = new Random(19);
+    PersistentSortedMap.Builder<Integer> builder = PersistentSortedMap.builder();
+    TreeMap<String, Integer> expected = new TreeMap<>();
+    for (int i = 0; i < 1000; i++) {
+      String key = "k" + random.nextInt(100_000);
+      if (expected.putIfAbsent(key, i) == null) {
+        builder.put(key, i);
+      }
+    }
+    PersistentSortedMap<Integer> built = builder.build();
+    assertThat(List.copyOf(built.entrySet())).containsExactlyElementsOf(List.copyOf(expected.entrySet()));
+    PersistentSortedMap<Integer> changed = built.with("k-new", -1).without(expected.firstKey());
+    expected.put("k-new", -1);
+    expected.remove(expected.firstKey());
+    assertThat(List.copyOf(changed.entrySet())).containsExactlyElementsOf(List.copyOf(expected.entrySet()));
+    assertThat(PersistentSortedMap.<Integer>builder().build()).isEmpty();
+    assertThatThrownBy(() -> PersistentSortedMap.<Integer>builder().put("a", 1).put("b", 2).put("a", 3).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("'a'");
+  }
 }
