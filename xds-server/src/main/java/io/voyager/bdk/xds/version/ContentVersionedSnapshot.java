@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.voyager.bdk.xds.model.PersistentSortedMap;
 import io.voyager.bdk.xds.translate.ClusterDelivery;
 import io.voyager.bdk.xds.translate.XdsResources;
 import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
@@ -43,6 +44,12 @@ public final class ContentVersionedSnapshot extends Snapshot {
   /** Route scopes by name (java-control-plane's Snapshot cannot name this type). */
   private final VersionedResources<ScopedRouteConfiguration> scopedRoutes;
   private final Map<XdsType, TypeChanges> changes = new EnumMap<>(XdsType.class);
+  /**
+   * For each route configuration a scope names, how many scopes do: the base snapshot's counts
+   * updated for the scopes that changed, so the check that no scope names a removed route
+   * configuration is a lookup per removed name, not a read of every scope.
+   */
+  private final PersistentSortedMap<Integer> scopesNamingRoute;
   /** Which clusters go only to an Envoy that subscribed to them by name. */
   private final ClusterDelivery clusterDelivery;
   private final String summaryVersion;
@@ -63,6 +70,7 @@ public final class ContentVersionedSnapshot extends Snapshot {
     this.routes = next(XdsType.ROUTE, base == null ? null : base.routes, resources.routes());
     this.secrets = next(XdsType.SECRET, base == null ? null : base.secrets, resources.secrets());
     this.scopedRoutes = next(XdsType.SCOPED_ROUTE, base == null ? null : base.scopedRoutes, resources.scopedRoutes());
+    this.scopesNamingRoute = scopesNamingRoute(base, scopedRoutes.resources(), changes.get(XdsType.SCOPED_ROUTE));
     this.summaryVersion = "cds=" + clusters.version() + ",eds=" + endpoints.version() + ",lds=" + listeners.version()
         + ",rds=" + routes.version() + ",sds=" + secrets.version()
         + (scopedRoutes.versionedResources().isEmpty() ? "" : ",srds=" + scopedRoutes.version());
@@ -72,6 +80,29 @@ public final class ContentVersionedSnapshot extends Snapshot {
     VersionedResources.Next<T> next = VersionedResources.next(base == null ? VersionedResources.empty() : base, list);
     changes.put(type, new TypeChanges(next.changed(), next.removed()));
     return next.resources();
+  }
+
+  private static PersistentSortedMap<Integer> scopesNamingRoute(ContentVersionedSnapshot base,
+      Map<String, ScopedRouteConfiguration> scopes, TypeChanges changed) {
+    PersistentSortedMap<Integer> counts = base == null ? PersistentSortedMap.empty() : base.scopesNamingRoute;
+    for (List<String> names : List.of(changed.changed(), changed.removed())) {
+      for (String name : names) {
+        ScopedRouteConfiguration before = base == null ? null : base.scopedRoutes.resources().get(name);
+        if (before != null) {
+          counts = counted(counts, before.getRouteConfigurationName(), -1);
+        }
+        ScopedRouteConfiguration after = scopes.get(name);
+        if (after != null) {
+          counts = counted(counts, after.getRouteConfigurationName(), 1);
+        }
+      }
+    }
+    return counts;
+  }
+
+  private static PersistentSortedMap<Integer> counted(PersistentSortedMap<Integer> counts, String route, int delta) {
+    int count = counts.getOrDefault(route, 0) + delta;
+    return count == 0 ? counts.without(route) : counts.with(route, count);
   }
 
   /** A snapshot of {@code resources}, every resource versioned afresh. */
@@ -212,13 +243,9 @@ public final class ContentVersionedSnapshot extends Snapshot {
         return false;
       }
     }
-    List<String> removedRoutes = changes(XdsType.ROUTE).removed();
-    if (!removedRoutes.isEmpty()) {
-      Set<String> gone = new HashSet<>(removedRoutes);
-      for (ScopedRouteConfiguration scope : scopedRoutes.resources().values()) {
-        if (gone.contains(scope.getRouteConfigurationName())) {
-          return false;
-        }
+    for (String route : changes(XdsType.ROUTE).removed()) {
+      if (scopesNamingRoute.containsKey(route)) {
+        return false;
       }
     }
     return true;
