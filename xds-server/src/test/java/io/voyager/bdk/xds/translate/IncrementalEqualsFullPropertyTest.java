@@ -1,12 +1,12 @@
 package io.voyager.bdk.xds.translate;
 
-import static io.voyager.bdk.xds.Fixtures.book;
 import static io.voyager.bdk.xds.Fixtures.ready;
 import static io.voyager.bdk.xds.Fixtures.slice;
 import static io.voyager.bdk.xds.Fixtures.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.envoyproxy.controlplane.cache.VersionedResource;
+import io.voyager.bdk.model.ExternalBookDefinitionSpec;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec.ExternalIntegration;
 import io.voyager.bdk.xds.Fixtures;
 import io.voyager.bdk.xds.model.BookSource;
@@ -31,14 +31,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 
 /**
  * Property: random sequences of single changes (a book's webhooks changed, its endpoints changed,
- * a book added, removed, held out or released, several at once) give, incrementally, exactly what a
- * from-scratch translation gives: the same resources, and snapshots built on the previous one
- * ({@link ContentVersionedSnapshot#next}) with the same resource versions, type versions and
- * summary as snapshots built afresh, and changes equal to a full comparison of the two snapshots.
- * Both route layouts. Two incremental translators: one told nothing ({@link InputChanges#EVERYTHING}:
- * it walks every book), one told only the keys of the books and Services that changed, as the
- * watcher tells it — sometimes too broadly (keys that did not change, or that never existed), and
- * with global changes (the JWKS read or not, or the watcher saying it cannot tell).
+ * a book added, removed, held out or released, several at once; some books share a Service) give,
+ * incrementally, exactly what a from-scratch translation gives: the same resources, and snapshots
+ * built on the previous one ({@link ContentVersionedSnapshot#next}) with the same resource
+ * versions, type versions and summary as snapshots built afresh, and changes equal to a full
+ * comparison of the two snapshots. Both route layouts. Two incremental translators: one told
+ * nothing ({@link InputChanges#EVERYTHING}: it walks every book), one told only the keys of the
+ * books and Services that changed, as the watcher tells it — sometimes too broadly (keys that did
+ * not change, or that never existed), and with global changes (the JWKS read or not, or the
+ * watcher saying it cannot tell).
  */
 class IncrementalEqualsFullPropertyTest {
   static final int STEPS = 100;
@@ -63,6 +64,12 @@ class IncrementalEqualsFullPropertyTest {
       slices.clear();
       heldOut.clear();
       Random random = new Random(seed);
+      for (int n = 0; n < 5; n++) {
+        for (int k = 0; k < 2; k++) {
+          slices.put(new ServiceKey("customer-" + n, "shared-" + k),
+              List.of(slice("customer-" + n, "shared-" + k, "http", 8080, ready("10.3." + n + "." + k))));
+        }
+      }
       for (int i = 0; i < 12; i++) {
         addBook(random);
       }
@@ -146,28 +153,46 @@ class IncrementalEqualsFullPropertyTest {
     return versions;
   }
 
+  /**
+   * A book whose Service is its own, or (one in three) one of two Services other books of its
+   * namespace share: a cluster several books use, kept while any of them does.
+   */
+  private static BookSource book(Random random, String namespace, String name, ExternalIntegration... integrations) {
+    ExternalBookDefinitionSpec.ServiceRef service = random.nextInt(3) == 0
+        ? new ExternalBookDefinitionSpec.ServiceRef("shared-" + random.nextInt(2), 8080) : null;
+    return new BookSource(namespace, name, new ExternalBookDefinitionSpec("customer-support", "1.2.0",
+        List.of(integrations), null, null, null, service, null, null));
+  }
+
+  private static ServiceKey serviceOf(BookSource book) {
+    return new ServiceKey(book.namespace(), book.spec().service() == null ? book.name() : book.spec().service().name());
+  }
+
   private void change(Random random) {
     int kind = books.isEmpty() ? 2 : random.nextInt(6);
     int index = books.isEmpty() ? 0 : random.nextInt(books.size());
     switch (kind) {
       case 0 -> { // the book's webhooks
         BookSource b = books.get(index);
-        books.set(index, book(b.namespace(), b.name(), webhooks(random)));
+        books.set(index, book(random, b.namespace(), b.name(), webhooks(random)));
         changedBooks.add(b.key());
       }
       case 1 -> { // its endpoints
         BookSource b = books.get(index);
-        slices.put(new ServiceKey(b.namespace(), b.name()),
-            List.of(slice(b.namespace(), b.name(), "http", 8080, ready("10.1." + random.nextInt(4) + "." + random.nextInt(4)))));
-        changedServices.add(new ServiceKey(b.namespace(), b.name()));
+        ServiceKey service = serviceOf(b);
+        slices.put(service, List.of(slice(service.namespace(), service.name(), "http", 8080,
+            ready("10.1." + random.nextInt(4) + "." + random.nextInt(4)))));
+        changedServices.add(service);
       }
       case 2 -> addBook(random);
       case 3 -> {
         BookSource gone = books.remove(index);
-        slices.remove(new ServiceKey(gone.namespace(), gone.name()));
+        if (gone.spec().service() == null) { // a shared Service's endpoints stay for the other books
+          slices.remove(serviceOf(gone));
+          changedServices.add(serviceOf(gone));
+        }
         heldOut.remove(gone.key());
         changedBooks.add(gone.key());
-        changedServices.add(new ServiceKey(gone.namespace(), gone.name()));
       }
       case 4 -> { // held out, or released
         String key = books.get(index).key();
@@ -177,9 +202,9 @@ class IncrementalEqualsFullPropertyTest {
       }
       default -> { // its endpoints go away, or come back
         BookSource b = books.get(index);
-        ServiceKey service = new ServiceKey(b.namespace(), b.name());
+        ServiceKey service = serviceOf(b);
         if (slices.remove(service) == null) {
-          slices.put(service, List.of(slice(b.namespace(), b.name(), "http", 8080, ready("10.2.0.1"))));
+          slices.put(service, List.of(slice(service.namespace(), service.name(), "http", 8080, ready("10.2.0.1"))));
         }
         changedServices.add(service);
       }
@@ -191,7 +216,7 @@ class IncrementalEqualsFullPropertyTest {
     String namespace = "customer-" + (n % 5);
     String name = "book-" + n;
     // Inserted anywhere: the order of the input must not matter.
-    books.add(books.isEmpty() ? 0 : random.nextInt(books.size() + 1), book(namespace, name, webhooks(random)));
+    books.add(books.isEmpty() ? 0 : random.nextInt(books.size() + 1), book(random, namespace, name, webhooks(random)));
     slices.put(new ServiceKey(namespace, name), List.of(slice(namespace, name, "http", 8080, ready("10.0.0." + (n % 250)))));
     changedBooks.add(namespace + "/" + name);
     changedServices.add(new ServiceKey(namespace, name));

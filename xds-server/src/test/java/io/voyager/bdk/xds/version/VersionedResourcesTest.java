@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.voyager.bdk.xds.model.KeyedSequence;
 import io.voyager.bdk.xds.model.PersistentSortedMap;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -111,6 +112,81 @@ class VersionedResourcesTest {
       keyedNext.resources().resources().forEach((name, resource) -> assertThat(resource).isSameAs(listed.get(name)));
       keyed = keyedNext;
       plain = plainNext;
+    }
+  }
+
+  /**
+   * Random sequences (fixed seeds) where resources move between the fixed head and tail and the
+   * keyed middle, change key (keys are not their names), and the middle is now and then built
+   * afresh (no shared structure) or handed over as a plain list: the changes, version and
+   * resources are still those of a full rebuild.
+   */
+  @Test
+  void resourcesMovingBetweenTheEndsAndTheMiddleOrToAnotherKeyGiveTheChangesOfAFullRebuild() {
+    for (long seed = 0; seed < 10; seed++) {
+      Random random = new Random(seed);
+      Map<String, String> location = new HashMap<>(); // name: "head", "tail" or the middle key
+      Map<String, Cluster> listedAs = new HashMap<>();
+      PersistentSortedMap<Cluster> middle = PersistentSortedMap.empty();
+      List<Cluster> head = new ArrayList<>();
+      List<Cluster> tail = new ArrayList<>();
+      VersionedResources<Cluster> previous = VersionedResources.empty();
+      for (int step = 0; step < 300; step++) {
+        for (int e = random.nextInt(6); e > 0; e--) {
+          String name = "n" + random.nextInt(40);
+          String at = location.remove(name);
+          Cluster resource = listedAs.remove(name);
+          if (at != null) { // taken out, then removed, replaced in place or moved
+            switch (at) {
+              case "head" -> head.remove(resource);
+              case "tail" -> tail.remove(resource);
+              default -> middle = middle.without(at);
+            }
+          }
+          int kind = random.nextInt(4);
+          if (at != null && kind == 0) {
+            continue;
+          }
+          if (at == null || kind == 1) {
+            resource = cluster(name, 1 + random.nextInt(3)); // new object, maybe same content
+          }
+          String to = at != null && kind <= 2 ? at
+              : List.of("head", "tail", "k" + random.nextInt(60), "k" + random.nextInt(60)).get(random.nextInt(4));
+          if (middle.containsKey(to)) {
+            to = "head";
+          }
+          location.put(name, to);
+          listedAs.put(name, resource);
+          switch (to) {
+            case "head" -> head.add(random.nextInt(head.size() + 1), resource);
+            case "tail" -> tail.add(resource);
+            default -> middle = middle.with(to, resource);
+          }
+        }
+        if (random.nextInt(20) == 0) {
+          PersistentSortedMap.Builder<Cluster> afresh = PersistentSortedMap.builder();
+          middle.forEach(afresh::put);
+          middle = afresh.build();
+        }
+        List<Cluster> current = KeyedSequence.of(head, middle, tail);
+        if (random.nextInt(8) == 0) {
+          current = List.copyOf(current);
+        }
+        var next = VersionedResources.next(previous, current);
+        var rebuilt = VersionedResources.next(VersionedResources.<Cluster>empty(), List.copyOf(current));
+
+        Map<String, String> was = versions(previous);
+        Map<String, String> now = versions(rebuilt.resources());
+        List<String> changed = now.keySet().stream().filter(n -> !now.get(n).equals(was.get(n))).sorted().toList();
+        List<String> removed = was.keySet().stream().filter(n -> !now.containsKey(n)).sorted().toList();
+        String at = "seed " + seed + " step " + step;
+        assertThat(next.changed()).as(at).isEqualTo(changed);
+        assertThat(next.removed()).as(at).isEqualTo(removed);
+        assertThat(next.resources().version()).as(at).isEqualTo(rebuilt.resources().version());
+        assertThat(versions(next.resources())).as(at).isEqualTo(now);
+        next.resources().resources().forEach((name, resource) -> assertThat(resource).as(at).isSameAs(listedAs.get(name)));
+        previous = next.resources();
+      }
     }
   }
 
