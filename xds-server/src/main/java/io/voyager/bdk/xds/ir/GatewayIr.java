@@ -37,6 +37,21 @@ public record GatewayIr(
         transcoder, auth, edge, null, null);
   }
 
+  /**
+   * Whether {@code clusterName} is one of the gateway's own clusters (the library's, ext-authz's, the
+   * relay's): a book whose backend resolves to the same name must not declare it again (another
+   * protocol, two clusters of one name would fail every snapshot).
+   */
+  public static boolean ownCluster(String clusterName, BackendIr library, BackendIr extAuthz, BackendIr relay) {
+    return clusterName.equals(library.clusterName()) || clusterName.equals(extAuthz.clusterName())
+        || (relay != null && clusterName.equals(relay.clusterName()));
+  }
+
+  /** {@link #ownCluster(String, BackendIr, BackendIr, BackendIr)} for this gateway. */
+  public boolean ownCluster(String clusterName) {
+    return ownCluster(clusterName, library, extAuthz, relay);
+  }
+
   /** The queued routes (the internal listener routes their deliveries), sorted by path. */
   public List<WebhookRouteIr> queuedRoutes() {
     return webhookRoutes.stream().filter(r -> r.queued() != null).toList();

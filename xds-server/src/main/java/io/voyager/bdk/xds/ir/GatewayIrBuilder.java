@@ -149,7 +149,7 @@ public final class GatewayIrBuilder {
     List<BackendIr> webhookBackends = new ArrayList<>();
     for (ServiceRef service : webhookServices.values()) {
       String name = BackendIr.clusterName(service);
-      if (name.equals(library.clusterName()) || name.equals(extAuthz.clusterName())) {
+      if (GatewayIr.ownCluster(name, library, extAuthz, relay)) {
         continue; // never re-declare a shared cluster with another protocol
       }
       webhookBackends.add(backends.resolve(service, false, null));

@@ -539,7 +539,7 @@ public final class IncrementalTranslator {
       }
       contributed = List.copyOf(effective);
       String name = BackendIr.clusterName(a.backend());
-      if (!name.equals(baseIr.library().clusterName()) && !name.equals(baseIr.extAuthz().clusterName())) {
+      if (!baseIr.ownCluster(name)) {
         cluster = name; // never re-declare a shared cluster with another protocol
         webhookServices.computeIfAbsent(name, n -> new ServiceUse(a.backend())).books++;
         clustersOfService.computeIfAbsent(a.backend().key(), s -> new HashSet<>()).add(name);

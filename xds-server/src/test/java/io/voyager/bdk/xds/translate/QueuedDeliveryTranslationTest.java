@@ -103,6 +103,32 @@ class QueuedDeliveryTranslationTest {
         .isEqualTo("10.0.0.9");
   }
 
+  /**
+   * Books live in customer namespaces, so only a relay an operator placed in one can share a book's
+   * cluster name (like the library's and ext-authz's): the book's routes then use the relay's
+   * cluster, never a second cluster of that name (which would fail every snapshot).
+   */
+  @Test
+  void aBookWhoseServiceIsTheRelaysDoesNotDeclareTheRelaysClusterAgain() {
+    QueuedDeliverySettings relayInCustomerNamespace = new QueuedDeliverySettings(
+        new ServiceRef("customer-a", "webhook-relay", PortSelector.numbered(8080)), null, "0.0.0.0", 8444, WebhookDelivery.RELAY_IDENTITY);
+    GatewaySettings settings = GatewaySettings.defaults().withQueuedDelivery(relayInCustomerNamespace);
+    BookSource plain = book("customer-a", "relay-named", webhook("github", "github"));
+    BookSource onRelay = new BookSource(plain.namespace(), plain.name(), new ExternalBookDefinitionSpec(
+        plain.spec().bookType(), plain.spec().version(), plain.spec().externalIntegrations(), null, null, null,
+        new ExternalBookDefinitionSpec.ServiceRef("webhook-relay", 8080), null));
+    Map<ServiceKey, List<EndpointSliceView>> slices = new HashMap<>(GatewayTranslatorTest.CORE_SLICES);
+    slices.put(new ServiceKey("customer-a", "webhook-relay"), List.of(slice("customer-a", "webhook-relay", null, 8080, ready("10.0.0.9"))));
+    GatewayInput input = new GatewayInput(settings, List.of(onRelay, book("customer-a", "acme", webhook("github", "github"))), slices)
+        .withJwks(Fixtures.JWKS);
+
+    for (Translation t : List.of(translator.translate(input), new IncrementalTranslator(new XdsTranslator(settings.transcoder())).translate(input))) {
+      assertThat(t.resources().clusters().stream().filter(c -> c.getName().equals("k8s/customer-a/webhook-relay/8080")))
+          .as("one cluster of that name: the relay's").hasSize(1);
+      assertThat(t.resources().clusters().stream().map(Cluster::getName)).contains("k8s/customer-a/acme/8080");
+    }
+  }
+
   @Test
   void aQueuedBindingOfABookThatSleepsIsNotHeldByExtAuthzAndCarriesItsWakeLeaseToTheRelay() throws Exception {
     BookSource sleeper = book("customer-a", "sleeper", queued("github", null), webhook("zendesk", "zendesk"));
