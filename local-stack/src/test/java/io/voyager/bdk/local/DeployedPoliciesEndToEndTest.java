@@ -88,6 +88,16 @@ class DeployedPoliciesEndToEndTest {
           () -> controller.client().resource(secret("kube-system", "probe")).dryRun().create());
       return e != null && e.getCode() == 403 && e.getMessage().contains(POLICY_SAYS);
     });
+    // The Lease policy is loaded on its own: wait for it too (a dry-run patch of a probe Lease).
+    admin.resource(new LeaseBuilder().withNewMetadata().withName("policy-probe").withNamespace("kube-system").endMetadata().build())
+        .create();
+    await("the Lease admission policy is in force").atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+      KubernetesClientException e = catchThrowableOfType(KubernetesClientException.class,
+          () -> extAuthz.client().leases().inNamespace("kube-system").withName("policy-probe").dryRun()
+              .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                  "{\"metadata\":{\"annotations\":{\"bdk.voyager.io/last-webhook\":\"2026-01-01T00:00:00Z\"}}}"));
+      return e != null && e.getCode() == 403 && e.getMessage().contains("may write leases only in bdk and customer-* namespaces");
+    });
   }
 
   @AfterAll
