@@ -188,6 +188,7 @@ bench: envoy nats-server build bench-tools bench-clean bench-scale bench-ads
 	bin/bdkctl bench check
 	$(MAKE) --no-print-directory bench-envoy-memory
 	$(MAKE) --no-print-directory bench-convergence
+	$(MAKE) --no-print-directory bench-convergence CONVERGENCE_ARGS="$(CONVERGENCE_ARGS) --envoys 3"
 	$(MAKE) --no-print-directory bench-report
 
 bench-clean:

@@ -23,7 +23,7 @@ from pathlib import Path
 FORMAT_VERSION = 1
 
 # Benchmarks in report order; any other benchmark follows, alphabetically.
-ORDER = ["convergence", "scale", "delta", "webhook", "check", "rest", "library-auth", "queued"]
+ORDER = ["convergence", "convergence-3-envoys", "scale", "delta", "webhook", "check", "rest", "library-auth", "queued"]
 
 # Issue 12's figures: (figure id, labels to match, aggregate over matches, what it is, before).
 # The target comes from the figure itself (the benchmark knows it); "not measured" when no
