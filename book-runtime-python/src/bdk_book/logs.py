@@ -1,4 +1,4 @@
-"""One line per event, ``key=value``, the platform's log format (see the BDK README).
+"""One line per event, ``key=value``, the platform's log format (docs/operations.md).
 
 Values are made safe for one line: anything but visible ASCII is escaped, values with spaces,
 quotes or ``=`` are quoted, and every value is bounded, so request-derived text can neither
