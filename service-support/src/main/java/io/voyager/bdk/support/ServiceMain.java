@@ -14,6 +14,10 @@ import picocli.CommandLine;
 public final class ServiceMain {
   private static final Logger log = LoggerFactory.getLogger(ServiceMain.class);
 
+  static {
+    JavaUtilLogging.routeToSlf4j();
+  }
+
   private ServiceMain() {}
 
   /**
