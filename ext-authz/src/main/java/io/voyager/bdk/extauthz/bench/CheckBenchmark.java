@@ -400,6 +400,9 @@ public final class CheckBenchmark {
     // young collection in the window copies it (a JFR recording of the earlier benchmark, whose pool
     // of protobuf messages was built just before its window, showed young pauses of 40-880 ms).
     System.gc();
+    // Building the pool queues compilations in this JVM (seen: the first scheme's measured window
+    // ran with the client's JIT at 20 % of its CPU, the others at 0-1 %); they finish first.
+    JitCpu.awaitQuiet(java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(5));
     long[] latencies = new long[poolSize];
     AtomicInteger next = new AtomicInteger();
     AtomicInteger done = new AtomicInteger();

@@ -41,6 +41,29 @@ public final class JitCpu {
     return ticks * 10_000_000L;
   }
 
+  /**
+   * Waits until the JIT compiler threads have used no CPU for {@code quiet} (compilations queued
+   * by what ran just before, e.g. building a benchmark's request pool, finish before a measured
+   * window opens instead of inside it), or until {@code deadline} has passed; polls every 50 ms.
+   * Returns whether they went quiet.
+   */
+  public static boolean awaitQuiet(java.time.Duration quiet, java.time.Duration deadline) throws InterruptedException {
+    long end = System.nanoTime() + deadline.toNanos();
+    long last = compilerNanos();
+    long quietSince = System.nanoTime();
+    while (System.nanoTime() < end) {
+      Thread.sleep(50); // the poll interval; the condition is the compilers' CPU, read below
+      long now = compilerNanos();
+      if (now != last) {
+        last = now;
+        quietSince = System.nanoTime();
+      } else if (System.nanoTime() - quietSince >= quiet.toNanos()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The compilers' share of {@code cpuNanos} (0 when none was used), at most 1. */
   public static double share(long compilerNanos, long cpuNanos) {
     return cpuNanos <= 0 ? 0 : Math.min(1, (double) compilerNanos / cpuNanos);
