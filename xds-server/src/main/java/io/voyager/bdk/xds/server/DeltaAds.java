@@ -8,6 +8,9 @@ import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -31,16 +34,41 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
   private final Supplier<ContentVersionedSnapshot> current;
   private final AtomicLong nextStreamId = new AtomicLong(FIRST_STREAM_ID);
   private final Map<Long, DeltaAdsStream> streams = new ConcurrentHashMap<>();
+  private final DeltaAdsStream.DelayedTasks delayedTasks;
+
+  /**
+   * One daemon thread for every server's delayed tasks in this JVM (the late removals of route
+   * scopes: a send each, rare); it ends with the JVM.
+   */
+  private static final ScheduledExecutorService DELAYED = Executors.newSingleThreadScheduledExecutor(task -> {
+    Thread thread = new Thread(task, "delta-ads-delayed");
+    thread.setDaemon(true);
+    return thread;
+  });
 
   /** {@code current} gives the snapshot served now (null before the first). */
   public DeltaAds(List<DiscoveryServerCallbacks> callbacks, Supplier<ContentVersionedSnapshot> current) {
+    this(callbacks, current, (task, delay) -> DELAYED.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
+  }
+
+  DeltaAds(List<DiscoveryServerCallbacks> callbacks, Supplier<ContentVersionedSnapshot> current,
+      DeltaAdsStream.DelayedTasks delayedTasks) {
     this.callbacks = List.copyOf(callbacks);
     this.current = current;
+    this.delayedTasks = delayedTasks;
   }
 
   /** Serves {@code publisher}'s snapshots, current and future. */
   public static DeltaAds serving(SnapshotPublisher publisher, List<DiscoveryServerCallbacks> callbacks) {
     DeltaAds delta = new DeltaAds(callbacks, () -> publisher.current().orElse(null));
+    publisher.onPublished(delta);
+    return delta;
+  }
+
+  /** As {@link #serving(SnapshotPublisher, List)}, delayed tasks run by {@code delayedTasks} (tests). */
+  static DeltaAds serving(SnapshotPublisher publisher, List<DiscoveryServerCallbacks> callbacks,
+      DeltaAdsStream.DelayedTasks delayedTasks) {
+    DeltaAds delta = new DeltaAds(callbacks, () -> publisher.current().orElse(null), delayedTasks);
     publisher.onPublished(delta);
     return delta;
   }
@@ -52,7 +80,7 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
       if (streams.remove(id) != null) {
         log.info("event=delta_stream_closed stream={}", id);
       }
-    });
+    }, delayedTasks);
     streams.put(id, stream);
     if (stream.open()) {
       log.info("event=delta_stream_opened stream={}", id);

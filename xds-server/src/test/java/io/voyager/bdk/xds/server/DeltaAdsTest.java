@@ -74,6 +74,14 @@ class DeltaAdsTest {
     }
   });
   final List<AutoCloseable> toClose = new ArrayList<>();
+  /** Tasks the server delayed, run when a test says their time has come. */
+  final List<Runnable> delayed = new ArrayList<>();
+
+  private void runDelayedTasks() {
+    List<Runnable> due = List.copyOf(delayed);
+    delayed.clear();
+    due.forEach(Runnable::run);
+  }
 
   @AfterEach
   void close() throws Exception {
@@ -314,24 +322,54 @@ class DeltaAdsTest {
     // w1's and w2's books go. A request for w1 may have made Envoy subscribe to w1 (crossing this
     // snapshot): a placeholder of w1 goes before the scope's removal, so Envoy's held request is
     // answered (the scope's removal drops its on-demand callback). w2, which Envoy holds: a removal.
+    // w1's scope itself goes SCOPE_REMOVAL_GRACE later: a request Envoy sends its fetch for in
+    // between (it dropped the placeholder, not subscribed then) is answered before the scope goes.
     publish(scoped(bookA("main")));
     List<DeltaDiscoveryResponse> responses = envoy.nextAcked(3);
     assertThat(summaries(responses)).containsExactly(
         "RouteConfiguration+[w1]-[]",
-        "ScopedRouteConfiguration+[]-[w1, w2]",
+        "ScopedRouteConfiguration+[]-[w2]",
         "RouteConfiguration+[]-[w2]");
     DeltaDiscoveryResponse placeholder = responses.get(0);
     assertThat(placeholder.getResources(0).getVersion()).isEqualTo(AbsentResourcePlaceholders.PLACEHOLDER_VERSION);
     assertThat(placeholder.getResources(0).getResource().unpack(RouteConfiguration.class).getVirtualHostsCount()).isZero();
+    assertThat(delayed).hasSize(1);
 
     // The crossing subscription arrives: answered with the placeholder too; then Envoy drops it.
     DeltaDiscoveryResponse crossed = envoy.request(RDS, List.of("w1"), List.of());
     assertThat(names(crossed)).containsExactly("w1");
     assertThat(crossed.getRemovedResourcesList()).isEmpty();
     envoy.ack(crossed);
+    // The grace ends: w1's scope is removed.
+    runDelayedTasks();
+    DeltaDiscoveryResponse late = envoy.next();
+    assertThat(summaries(List.of(late))).containsExactly("ScopedRouteConfiguration+[]-[w1]");
+    envoy.ack(late);
     envoy.send(RDS, List.of(), List.of("w1"), Map.of(), "", null);
     publish(scoped(withRouteVersion(bookA("main"), "m2")));
     DeltaDiscoveryResponse next = envoy.next();
+    assertThat(names(next)).containsExactly("main");
+    assertThat(next.getRemovedResourcesList()).isEmpty();
+  }
+
+  @Test
+  void aRouteScopeAddedBackWithinTheGraceIsNotRemovedWhenTheGraceEnds() throws Exception {
+    publish(scoped(bookA("main", "w1")));
+    Envoy envoy = connect(serve(List.of(tracker)));
+    envoy.ack(envoy.request(SRDS, List.of(), Map.of()));
+    envoy.ack(envoy.request(RDS, List.of("main"), Map.of()));
+
+    publish(scoped(bookA("main")));
+    assertThat(summaries(envoy.nextAcked(2))).containsExactly(
+        "RouteConfiguration+[w1]-[]", "ScopedRouteConfiguration+[]-[]");
+    assertThat(delayed).hasSize(1);
+    publish(scoped(bookA("main", "w1")));
+    assertThat(summaries(envoy.nextAcked(2))).containsExactly(
+        "RouteConfiguration+[]-[]", "ScopedRouteConfiguration+[w1]-[]");
+
+    runDelayedTasks();
+    // The late removal sent nothing: the next response is the next snapshot's.
+    DeltaDiscoveryResponse next = envoy.nextAfter(() -> publish(scoped(withRouteVersion(bookA("main", "w1"), "m2"))));
     assertThat(names(next)).containsExactly("main");
     assertThat(next.getRemovedResourcesList()).isEmpty();
   }
@@ -472,7 +510,10 @@ class DeltaAdsTest {
 
   /** The xds-server's delta ADS on an in-process gRPC server; returns the server's name. */
   private String serve(List<io.envoyproxy.controlplane.server.DiscoveryServerCallbacks> callbacks) throws Exception {
-    DeltaAds delta = DeltaAds.serving(publisher, callbacks);
+    DeltaAds delta = DeltaAds.serving(publisher, callbacks, (task, delay) -> {
+      assertThat(delay).isEqualTo(DeltaAdsStream.SCOPE_REMOVAL_GRACE);
+      delayed.add(task);
+    });
     String name = InProcessServerBuilder.generateName();
     Server server = InProcessServerBuilder.forName(name).directExecutor()
         .addService(new AggregatedDiscoveryService(new AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase() {}, delta))
