@@ -240,7 +240,7 @@ bench-watch:
 
 ## Benchmark, not a test: bytes and time per single-book change on the ADS stream, state-of-the-world
 ## vs delta xDS (the xds-server's discovery servers on loopback gRPC, one Envoy-like client per
-## protocol), 3,000 books by default (ADS_ARGS, --help).
+## protocol), 10,000 books over 1,000 namespaces by default (ADS_ARGS, --help).
 bench-ads:
 	$(MVN) -q install -DskipTests -pl xds-server -am
 	$(MVN) -q dependency:build-classpath -pl xds-server -Dmdep.includeScope=runtime \

@@ -84,10 +84,10 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
   static final List<String> SCOPED_TYPES = List.of(CDS, EDS, LDS, RDS, SRDS);
   static final String GROUP = "bdk-gateway";
 
-  @Option(names = "--books", defaultValue = "3000", description = "ExternalBookDefinitions (default ${DEFAULT-VALUE})")
+  @Option(names = "--books", defaultValue = "10000", description = "ExternalBookDefinitions (default ${DEFAULT-VALUE})")
   int bookCount;
 
-  @Option(names = "--namespaces", defaultValue = "300", description = "customer namespaces they are spread over (default ${DEFAULT-VALUE})")
+  @Option(names = "--namespaces", defaultValue = "1000", description = "customer namespaces they are spread over (default ${DEFAULT-VALUE})")
   int namespaceCount;
 
   @Option(names = "--changes", defaultValue = "20", description = "measured changes of each kind per protocol (default ${DEFAULT-VALUE})")
