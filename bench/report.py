@@ -265,13 +265,16 @@ def benchmark_section(name, run):
     return lines
 
 
-def report(runs, root):
+def report(runs, root, notes=()):
     lines = ["# Benchmarks", "",
              "Written by `make bench` (`bench/report.py` from the figures each benchmark records; format in",
              "[bench/README.md](bench/README.md)). Benchmarks print figures; no test asserts a time. One run on",
              "the machine below — on a shared 2-core machine, treat differences of a few per cent as noise.", "",
              "## The run", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in machine(root)]
+    if notes:
+        lines.append("")
+        lines += [f"- {note}" for note in notes]
     lines += ["", "## Issue 12: before, after, target", ""] + issue_table(runs)
     lines += ["", "## One book's change → served by Envoy (issue 12's table)", "",
               "The issue's rows were measured through `make run` (one github webhook per book, each new book's",
@@ -291,10 +294,12 @@ def main():
     parser.add_argument("--root", default=".", help="the project checkout (default: .)")
     parser.add_argument("--figures", default=None, help="directory of *.jsonl figures (default: ROOT/target/bench)")
     parser.add_argument("--out", default=None, help="report file (default: ROOT/BENCHMARKS.md; '-' prints only)")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a line under the run's table, e.g. which benchmarks ran on which commit (repeatable)")
     args = parser.parse_args()
     root = Path(args.root).resolve()
     figures = Path(args.figures) if args.figures else root / "target" / "bench"
-    text = report(read_figures(figures) if figures.is_dir() else {}, root)
+    text = report(read_figures(figures) if figures.is_dir() else {}, root, args.note)
     if args.out != "-":
         out = Path(args.out) if args.out else root / "BENCHMARKS.md"
         out.write_text(text, encoding="utf-8")
