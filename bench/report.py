@@ -23,7 +23,8 @@ from pathlib import Path
 FORMAT_VERSION = 1
 
 # Benchmarks in report order; any other benchmark follows, alphabetically.
-ORDER = ["convergence", "convergence-3-envoys", "scale", "delta", "webhook", "check", "rest", "library-auth", "queued"]
+ORDER = ["convergence", "convergence-3-envoys", "scale", "scale-scoped", "delta", "webhook", "check", "check-jetstream",
+         "transcoder", "rest", "library-auth", "queued", "envoy_memory"]
 
 # Issue 12's figures: (figure id, labels to match, aggregate over matches, what it is, before).
 # The target comes from the figure itself (the benchmark knows it); "not measured" when no
@@ -268,8 +269,9 @@ def benchmark_section(name, run):
 def report(runs, root, notes=()):
     lines = ["# Benchmarks", "",
              "Written by `make bench` (`bench/report.py` from the figures each benchmark records; format in",
-             "[bench/README.md](bench/README.md)). Benchmarks print figures; no test asserts a time. One run on",
-             "the machine below — on a shared 2-core machine, treat differences of a few per cent as noise.", "",
+             "[bench/README.md](bench/README.md)). Benchmarks print figures; no test asserts a time. Run on the",
+             "machine below (lines under its table say so when a benchmark ran again on its own) — on a shared",
+             "2-core machine, treat differences of a few per cent as noise.", "",
              "## The run", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in machine(root)]
     if notes:
