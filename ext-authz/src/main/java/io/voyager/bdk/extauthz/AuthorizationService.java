@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,7 +113,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     WebhookCheck.Step verified = verify(request);
     CompletableFuture<Void> answered;
     if (verified instanceof WebhookCheck.Step.Authentic authentic && wake != null && authentic.wakeLease().isPresent()) {
-      answered = check.beginAsync(authentic).thenCompose(step -> {
+      answered = guarded(() -> check.beginAsync(authentic), new WebhookCheck.Step.Done(internalError())).thenCompose(step -> {
         if (!(step instanceof WebhookCheck.Step.Accepted accepted)) {
           return CompletableFuture.completedFuture(((WebhookCheck.Step.Done) step).outcome())
               .thenAccept(o -> respond(request, responses, o, System.nanoTime() - start));
@@ -121,7 +122,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
         return wake.admit(accepted.wakeLease().get()).handle((outcome, error) -> {
           long resumed = System.nanoTime();
           CompletableFuture<CheckOutcome> answer = error == null && (outcome == WakeGate.Outcome.READY || outcome == WakeGate.Outcome.WOKEN)
-              ? finish(accepted)
+              ? guarded(() -> check.finishAsync(accepted), internalError())
               : CompletableFuture.completedFuture(check.waking(accepted, WAKING_RETRY_AFTER_SECONDS));
           return answer.thenAccept(outcome1 -> respond(request, responses, outcome1, decided + (System.nanoTime() - resumed)));
         }).thenCompose(f -> f);
@@ -175,20 +176,19 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     if (!(verified instanceof WebhookCheck.Step.Authentic authentic)) {
       return CompletableFuture.completedFuture(((WebhookCheck.Step.Done) verified).outcome());
     }
-    try {
-      return check.decideAsync(authentic);
-    } catch (RuntimeException e) {
-      LOG.error("event=check_failed error={}", e.toString());
-      return CompletableFuture.completedFuture(internalError());
-    }
+    return guarded(() -> check.decideAsync(authentic), internalError());
   }
 
-  private CompletableFuture<CheckOutcome> finish(WebhookCheck.Step.Accepted accepted) {
+  /**
+   * {@code step}'s future, or {@code failed} (logged) when it throws instead of returning one: every
+   * path of a check answers, and frees its place among the checks in flight.
+   */
+  private static <T> CompletableFuture<T> guarded(Supplier<CompletableFuture<T>> step, T failed) {
     try {
-      return check.finishAsync(accepted);
+      return step.get();
     } catch (RuntimeException e) {
       LOG.error("event=check_failed error={}", e.toString());
-      return CompletableFuture.completedFuture(internalError());
+      return CompletableFuture.completedFuture(failed);
     }
   }
 

@@ -22,6 +22,9 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.voyager.bdk.extauthz.ratelimit.RateLimiter;
+import io.voyager.bdk.extauthz.replay.ReplayDigest;
+import io.voyager.bdk.extauthz.replay.ReplayStore;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.Schemes;
 import io.voyager.bdk.extauthz.scheme.SigningInput;
@@ -240,6 +243,59 @@ class WakeHoldTest {
     time.advance(BookWake.ACTIVITY_WRITE_INTERVAL);
     assertThat(check(request("a4", SECRET)).get(30, TimeUnit.SECONDS).hasOkResponse()).isTrue();
     await().atMost(Duration.ofSeconds(30)).until(() -> writes("activity") == 2.0);
+  }
+
+  /**
+   * A replay store that throws instead of returning a failed future, on the wake path (the replay
+   * pre-read): the webhook is still answered — a 500 internal_error, fail closed — and its slot of
+   * the checks in flight is freed, as on the other paths (one slot: the next check is answered too).
+   */
+  @Test
+  void aReplayPreReadThatThrowsIsAnsweredAsAnInternalErrorAndFreesItsSlot() throws Exception {
+    lease(false);
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    time = new TestTime(Instant.now());
+    ReplayStore throwing = new ReplayStore() {
+      @Override
+      public boolean seen(String endpointKey, List<String> replayKeys) {
+        throw new IllegalStateException("replay store broken");
+      }
+
+      @Override
+      public CompletableFuture<Boolean> seenAsync(String endpointKey, List<String> replayKeys) {
+        throw new IllegalStateException("replay store broken");
+      }
+
+      @Override
+      public boolean firstDelivery(String endpointKey, List<String> replayKeys, Duration window) {
+        return true;
+      }
+
+      @Override
+      public int release(String endpointKey, List<ReplayDigest> digests) {
+        return 0;
+      }
+    };
+    WebhookCheck webhookCheck = new WebhookCheck(ref -> List.of(SECRET), throwing, new RateLimiter(100, time), CheckDefaults.standard(), time);
+    try (WakeGate gate = new WakeGate(client, new WakeGate.Settings(Duration.ofSeconds(60), Duration.ZERO, Duration.ofSeconds(5), 100, 1000),
+        registry, time, time)) {
+      String name = InProcessServerBuilder.generateName();
+      Server own = InProcessServerBuilder.forName(name).directExecutor()
+          .addService(new AuthorizationService(webhookCheck, new CheckMetrics(registry), Runnable::run, gate, 1)).build().start();
+      ManagedChannel ownChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
+      try {
+        AuthorizationGrpc.AuthorizationBlockingStub stub = AuthorizationGrpc.newBlockingStub(ownChannel);
+        for (String id : List.of("e1", "e2")) {
+          CheckResponse answer = stub.check(request(id, SECRET));
+          assertThat(answer.getDeniedResponse().getStatus().getCodeValue()).as(id).isEqualTo(500);
+          assertThat(answer.getDeniedResponse().getBody()).as(id).contains("\"reason\":\"internal_error\"");
+        }
+        assertThat(lastWebhook()).as("nothing woke the book").isNull();
+      } finally {
+        ownChannel.shutdownNow();
+        own.shutdownNow();
+      }
+    }
   }
 
   private double writes(String kind) {
