@@ -189,15 +189,11 @@ public final class WebhookCheck {
     });
   }
 
-  /** Records the delivery (refusing it as a replay if a duplicate got there first) and allows it. */
-  public CheckOutcome finish(Step.Accepted accepted) {
-    return finishAsync(accepted).join();
-  }
-
   /**
-   * {@link #finish} without blocking: the replay creates continue on their replies. A delivery they
-   * refuse (a replay) or that could not be recorded (503) gives its token back. The future never
-   * fails (see {@link #decideAsync}).
+   * Records the delivery (refusing it as a replay if a duplicate got there first) and allows it,
+   * without blocking: the replay creates continue on their replies. A delivery they refuse (a
+   * replay) or that could not be recorded (503) gives its token back. The future never fails (see
+   * {@link #decideAsync}).
    */
   public CompletableFuture<CheckOutcome> finishAsync(Step.Accepted accepted) {
     String scheme = accepted.scheme();
