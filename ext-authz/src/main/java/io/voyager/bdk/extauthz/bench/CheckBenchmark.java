@@ -341,12 +341,12 @@ public final class CheckBenchmark {
       Map<String, Double> warmRates = new HashMap<>();
       for (int round = 1; round <= MAX_WARM_ROUNDS && settings.warmupSeconds() > 0; round++) {
         long cpu0 = processCpuNanos();
-        long jit0 = JitCpu.compilerNanos();
+        JitCpu.Reading jit0 = JitCpu.read();
         for (String scheme : Schemes.NAMES) {
           warmRates.put(scheme, measure(stubs, server, where.separate(), scheme, "warm" + round, settings.warmupSeconds(),
               settings.inFlight(), 0, jetStream).perSecond());
         }
-        double share = JitCpu.share(JitCpu.compilerNanos() - jit0, processCpuNanos() - cpu0);
+        double share = JitCpu.share(JitCpu.read().nanosSince(jit0), processCpuNanos() - cpu0);
         out.printf("warm-up round %d: JIT compiler threads %.0f %% of this process's CPU%n", round, share * 100);
         if (share < JIT_SETTLED_SHARE && !where.separate()) {
           break;
@@ -410,7 +410,7 @@ public final class CheckBenchmark {
     CountDownLatch finished = new CountDownLatch(inFlight);
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     long cpu0 = processCpuNanos();
-    long jit0 = JitCpu.compilerNanos();
+    JitCpu.Reading jit0 = JitCpu.read();
     ServerStats s0 = server.stats();
     long client0 = threadCpuNanos(CLIENT_THREADS);
     long gc0 = gcMillis();
@@ -431,7 +431,7 @@ public final class CheckBenchmark {
     long clientCpu = threadCpuNanos(CLIENT_THREADS) - client0;
     long clientGc = gcMillis() - gc0;
     long gc = s1.gcMillis() - s0.gcMillis();
-    double jit = JitCpu.share(JitCpu.compilerNanos() - jit0, clientProcessCpu);
+    double jit = JitCpu.share(JitCpu.read().nanosSince(jit0), clientProcessCpu);
     double nats = jetStream ? s1.natsMessages() - s0.natsMessages() : Double.NaN;
     int n = done.get();
     if (n == 0) {

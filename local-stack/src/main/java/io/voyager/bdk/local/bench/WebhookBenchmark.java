@@ -390,7 +390,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
     long envoy0 = target.envoyCpuNanos().get();
     long envoySys0 = target.envoySystemNanos();
     long jvm0 = CpuTime.jvmNanos();
-    long jit0 = JitCpu.compilerNanos();
+    JitCpu.Reading jit0 = JitCpu.read();
     long nats0 = natsCpuNanos.get();
     long wrk0 = CpuTime.endedChildrenNanos();
     Wrk.Result load = Wrk.run(wrk, target.baseUrl(), wrkThreads, connections, seconds, pace > 0 ? pacedScript(script) : script,
@@ -398,7 +398,7 @@ public final class WebhookBenchmark implements Callable<Integer> {
     long envoy = target.envoyCpuNanos().get() - envoy0;
     long envoySys = target.envoySystemNanos() - envoySys0;
     long jvm = CpuTime.jvmNanos() - jvm0;
-    double jitShare = JitCpu.share(JitCpu.compilerNanos() - jit0, jvm);
+    double jitShare = JitCpu.share(JitCpu.read().nanosSince(jit0), jvm);
     long nats = natsCpuNanos.get() - nats0;
     long wrkCpu = CpuTime.endedChildrenNanos() - wrk0;
     Map<String, Long> groups = JvmThreadCpu.between(threads0, JvmThreadCpu.snapshot());

@@ -3,13 +3,21 @@ package io.voyager.bdk.support.bench;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
- * CPU this JVM's JIT compiler threads ("C1/C2 CompilerThread…") used so far, for benchmarks that
- * warm up until the JIT has settled: read from {@code /proc/self/task/{tid}/stat} (utime + stime,
- * in USER_HZ = 100 ticks a second), 0 where there is no {@code /proc}. The compilation MXBean's
+ * CPU this JVM's JIT compiler threads ("C1/C2 CompilerThread…") used, for benchmarks that warm up
+ * until the JIT has settled: read from {@code /proc/self/task/{tid}/stat} (utime + stime, in
+ * USER_HZ = 100 ticks a second), nothing where there is no {@code /proc}. The compilation MXBean's
  * time is the compilers' elapsed time, which a loaded machine inflates beyond their CPU, and the
  * thread MXBean does not list the compiler threads.
+ *
+ * <p>The JVM starts compiler threads when compilations queue up and ends the extra ones once idle
+ * (UseDynamicNumberOfCompilerThreads, on by default; several threads on a machine with more than a
+ * few cores), so the CPU between two {@link Reading}s is summed per thread: a thread that ended
+ * meanwhile takes nothing off (a sum over the threads alive at each reading would lose its whole
+ * life's CPU and could come out negative).
  */
 public final class JitCpu {
   /** A warm-up has settled when the compiler threads took less than this share of the JVM's CPU over a round. */
@@ -17,12 +25,34 @@ public final class JitCpu {
 
   private JitCpu() {}
 
-  /** Nanoseconds of CPU the JIT compiler threads alive now have used (10 ms resolution). */
-  public static long compilerNanos() {
-    long ticks = 0;
+  /** The compiler threads alive at one moment and the CPU ticks each had used so far. */
+  public static final class Reading {
+    private final Map<String, Long> ticksByThread;
+
+    Reading(Map<String, Long> ticksByThread) {
+      this.ticksByThread = Map.copyOf(ticksByThread);
+    }
+
+    /**
+     * Nanoseconds of CPU the compiler threads used from {@code earlier} to this reading (10 ms
+     * resolution): each thread alive now counts what it used since {@code earlier} (all of it if it
+     * started since); a thread that ended in between counts nothing (its ticks went with it).
+     */
+    public long nanosSince(Reading earlier) {
+      long ticks = 0;
+      for (Map.Entry<String, Long> thread : ticksByThread.entrySet()) {
+        ticks += Math.max(0, thread.getValue() - earlier.ticksByThread.getOrDefault(thread.getKey(), 0L));
+      }
+      return ticks * 10_000_000L;
+    }
+  }
+
+  /** The compiler threads' CPU now (none where there is no {@code /proc}). */
+  public static Reading read() {
+    Map<String, Long> ticks = new HashMap<>();
     File[] tasks = new File("/proc/self/task").listFiles();
     if (tasks == null) {
-      return 0;
+      return new Reading(ticks);
     }
     for (File task : tasks) {
       try {
@@ -33,12 +63,13 @@ public final class JitCpu {
           continue;
         }
         String[] fields = stat.substring(close + 2).split(" ");
-        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (fields 14 and 15)
+        // utime, stime (fields 14 and 15); keyed by thread id and start time (field 22): a reused id is another thread
+        ticks.put(task.getName() + "@" + fields[19], Long.parseLong(fields[11]) + Long.parseLong(fields[12]));
       } catch (IOException | RuntimeException e) {
         // a thread that ended meanwhile
       }
     }
-    return ticks * 10_000_000L;
+    return new Reading(ticks);
   }
 
   /**
@@ -49,17 +80,17 @@ public final class JitCpu {
    */
   public static boolean awaitQuiet(java.time.Duration quiet, java.time.Duration deadline) throws InterruptedException {
     long end = System.nanoTime() + deadline.toNanos();
-    long last = compilerNanos();
+    Reading last = read();
     long quietSince = System.nanoTime();
     while (System.nanoTime() < end) {
       Thread.sleep(50); // the poll interval; the condition is the compilers' CPU, read below
-      long now = compilerNanos();
-      if (now != last) {
-        last = now;
+      Reading now = read();
+      if (now.nanosSince(last) > 0) {
         quietSince = System.nanoTime();
       } else if (System.nanoTime() - quietSince >= quiet.toNanos()) {
         return true;
       }
+      last = now;
     }
     return false;
   }
