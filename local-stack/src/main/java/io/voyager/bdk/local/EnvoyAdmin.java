@@ -62,6 +62,15 @@ public final class EnvoyAdmin {
     return stat(name).orElse(0L);
   }
 
+  /** {@link #stat}, or -1 when Envoy has no such stat (yet) or its admin API does not answer. */
+  public long statOrMinusOne(String name) {
+    try {
+      return stat(name).orElse(-1L);
+    } catch (UncheckedIOException e) {
+      return -1;
+    }
+  }
+
   /** The whole {@code /config_dump} (with EDS endpoints). */
   public JsonNode configDump() {
     return json("/config_dump?include_eds");

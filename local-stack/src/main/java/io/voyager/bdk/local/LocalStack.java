@@ -178,6 +178,16 @@ public final class LocalStack implements AutoCloseable {
     return args;
   }
 
+  /**
+   * The bootstrap of one more Envoy on this stack's xds-server, as node {@code nodeId}: the stack's
+   * ADS protocol and certificates, its admin on a free port (another replica, or a rollout's new
+   * Envoy; it shares the listener ports with the stack's Envoy).
+   */
+  public String envoyBootstrap(String nodeId) {
+    return EnvoyBootstrap.withAdsApiType(EnvoyBootstrap.render(nodeId, ports.xds(), 0,
+        runDir.resolve("envoy-sds").toAbsolutePath()), adsApiType);
+  }
+
   /** How the stack's Envoy asks the xds-server for its config (state-of-the-world or delta). */
   public AdsApiType adsApiType() {
     return adsApiType;

@@ -10,11 +10,12 @@ import io.voyager.bdk.local.AdsApiType;
 import io.voyager.bdk.local.Component;
 import io.voyager.bdk.local.EnvoyAdmin;
 import io.voyager.bdk.local.EnvoyBinary;
-import io.voyager.bdk.local.EnvoyBootstrap;
 import io.voyager.bdk.local.EnvoyProcess;
 import io.voyager.bdk.local.LocalStack;
+import io.voyager.bdk.local.PinnedConnection;
 import io.voyager.bdk.local.ProjectRoot;
 import io.voyager.bdk.local.StackPorts;
+import io.voyager.bdk.local.XdsServerProcess;
 import io.voyager.bdk.model.BdkRoles;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.ExternalBookDefinitionSpec;
@@ -239,9 +240,8 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
           }
         }) {
       for (int e = 2; e <= envoys; e++) {
-        String bootstrap = EnvoyBootstrap.withAdsApiType(EnvoyBootstrap.render("bench-convergence-" + e, stack.ports().xds(), 0,
-            stack.runDir().resolve("envoy-sds").toAbsolutePath()), stack.adsApiType());
-        extraEnvoys.add(EnvoyProcess.start(EnvoyBinary.locate(ProjectRoot.get()), bootstrap, runDir.resolve("envoy-" + e), 1, List.of())
+        extraEnvoys.add(EnvoyProcess.start(EnvoyBinary.locate(ProjectRoot.get()), stack.envoyBootstrap("bench-convergence-" + e),
+            runDir.resolve("envoy-" + e), 1, List.of())
             .awaitReady(Duration.ofSeconds(120)));
       }
       List<EnvoyProcess> allEnvoys = new ArrayList<>(List.of(stack.envoy()));
@@ -514,15 +514,6 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
     return envoy.send("POST", path, headers, body);
   }
 
-  /** A counter of Envoy {@code admin}, or -1 when unreadable. */
-  static long statOrMinusOne(EnvoyAdmin admin, String name) {
-    try {
-      return admin.stat(name).orElse(-1L);
-    } catch (java.io.UncheckedIOException e) {
-      return -1;
-    }
-  }
-
   /** Bytes Envoy has received from the xds-server (ADS over TLS), from its own cluster stats. */
   private static long rxBytes(LocalStack stack) {
     return stack.envoy().admin().statOrZero("cluster.xds_cluster.upstream_cx_rx_bytes_total");
@@ -746,7 +737,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
         load.webhookNon2xx.get(), load.restCalls.get(), load.restNon2xx.get(),
         load.firstFailures.isEmpty() ? "" : " first failures: " + load.firstFailures);
     for (int e = 0; e < envoys; e++) {
-      long connections = statOrMinusOne(envoyAdmins.get(e),
+      long connections = envoyAdmins.get(e).statOrMinusOne(
           "listener." + LocalStack.LOCALHOST + "_" + listenerPort + ".downstream_cx_total");
       out.printf("Envoy %d: RSS %.0f MiB, heap %.0f MiB; %d connections on the gateway listener%n", e + 1,
           memory.envoyRssMib()[e], memory.envoyHeapMib()[e], connections);

@@ -1,6 +1,5 @@
-package io.voyager.bdk.local.bench;
+package io.voyager.bdk.local;
 
-import io.voyager.bdk.local.ServiceStarter;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,16 +16,18 @@ import java.util.regex.Pattern;
 
 /**
  * Starts the xds-server in its own JVM (same classpath, same arguments as in-process), so a
- * benchmark can read the heap and CPU of the xds-server alone rather than of the whole stack JVM.
+ * benchmark can read the heap and CPU of the xds-server alone rather than of the whole stack JVM,
+ * and a test can kill it ({@link #kill()}: SIGKILL) and start it again with the same arguments.
  * Ready when its admin {@code /readyz} answers 200 (informers synced, first snapshot published).
+ * Every start appends to the one log file.
  */
-final class XdsServerProcess implements ServiceStarter {
+public final class XdsServerProcess implements ServiceStarter {
   private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
   private final Path logFile;
   private final List<String> jvmOptions;
   private volatile Process process;
 
-  XdsServerProcess(Path logFile, List<String> jvmOptions) {
+  public XdsServerProcess(Path logFile, List<String> jvmOptions) {
     this.logFile = logFile;
     this.jvmOptions = List.copyOf(jvmOptions);
   }
@@ -40,7 +41,8 @@ final class XdsServerProcess implements ServiceStarter {
         "io.voyager.bdk.xds.Main"));
     command.addAll(List.of(args));
     int adminPort = Integer.parseInt(argument(args, "--admin-port"));
-    process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+    process = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
     Process started = process;
     Runtime.getRuntime().addShutdownHook(new Thread(started::destroy, "xds-server-process-stop"));
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -67,12 +69,12 @@ final class XdsServerProcess implements ServiceStarter {
     return this::close;
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
   /** Heap used after a full GC ({@code jcmd GC.run}, then {@code GC.heap_info}), MiB; NaN if unreadable. */
-  double heapAfterGcMib() {
+  public double heapAfterGcMib() {
     try {
       jcmd("GC.run");
       Matcher m = HEAP_USED.matcher(jcmd("GC.heap_info"));
@@ -88,6 +90,17 @@ final class XdsServerProcess implements ServiceStarter {
     String out = new String(p.getInputStream().readAllBytes());
     p.waitFor(60, TimeUnit.SECONDS);
     return out;
+  }
+
+  /**
+   * Kills the running xds-server at once (SIGKILL: no shutdown hook runs, its streams are cut
+   * without a goodbye), as an OOM kill or a lost node would, and waits until it is gone.
+   */
+  public void kill() throws InterruptedException {
+    Process p = process;
+    if (p != null && !p.destroyForcibly().waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("xds-server process " + p.pid() + " still running 30 s after SIGKILL");
+    }
   }
 
   private void close() {

@@ -1,6 +1,5 @@
-package io.voyager.bdk.local.bench;
+package io.voyager.bdk.local;
 
-import io.voyager.bdk.local.EnvoyAdmin;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,17 +24,20 @@ import java.util.concurrent.locks.LockSupport;
  * ({@code listener.<address>_<port>.downstream_cx_total}) is the only one that moved, by one
  * ({@link #owner}). When Envoy closes the connection (an answer with {@code connection: close}, a
  * drained listener) the next request pins a new one to the same Envoy ({@link #reconnects()}); a
- * request left unanswered for {@link #READ_TIMEOUT} fails with {@link SocketTimeoutException} and
- * its connection is dropped. Not thread-safe: one probing thread per connection.
+ * request left unanswered for its read timeout ({@link #READ_TIMEOUT} unless given) fails with
+ * {@link SocketTimeoutException} and its connection is dropped. Not thread-safe: one probing thread
+ * per connection. Pinning is sure only while no other client opens connections to the listener
+ * (kept-alive ones may go on); a connection another client opened meanwhile makes the counters
+ * ambiguous, and pinning tries again.
  */
-final class PinnedConnection implements AutoCloseable {
+public final class PinnedConnection implements AutoCloseable {
   /**
    * How long a request may go unanswered. Short on purpose: a request Envoy holds (e.g. the
    * on_demand filter waiting for a route configuration that does not come) is reported as such by
    * the caller and the probing goes on on a new connection, instead of the probe's own timeout
    * becoming the figure.
    */
-  static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
+  public static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration ACCEPT_WAIT = Duration.ofSeconds(2);
   private final List<EnvoyAdmin> admins;
   private final int envoy;
@@ -43,38 +45,53 @@ final class PinnedConnection implements AutoCloseable {
   private final int port;
   private final String acceptedStat;
   private final Duration pinTimeout;
+  private final Duration readTimeout;
   private Socket socket;
   private InputStream in;
   private OutputStream out;
   private int reconnects = -1;
 
-  private PinnedConnection(List<EnvoyAdmin> admins, int envoy, String host, int port, Duration pinTimeout) {
-    this.admins = admins;
+  private PinnedConnection(List<EnvoyAdmin> admins, int envoy, String host, int port, Duration pinTimeout,
+      Duration readTimeout) {
+    this.admins = List.copyOf(admins);
     this.envoy = envoy;
     this.host = host;
     this.port = port;
     this.acceptedStat = "listener." + host + "_" + port + ".downstream_cx_total";
     this.pinTimeout = pinTimeout;
+    this.readTimeout = readTimeout;
   }
 
   /** One pinned connection per Envoy of {@code admins}, in their order, to listener {@code host:port}. */
-  static List<PinnedConnection> pinEach(List<EnvoyAdmin> admins, String host, int port, Duration pinTimeout) throws IOException {
+  public static List<PinnedConnection> pinEach(List<EnvoyAdmin> admins, String host, int port, Duration pinTimeout)
+      throws IOException {
     List<PinnedConnection> pinned = new ArrayList<>();
     for (int e = 0; e < admins.size(); e++) {
-      PinnedConnection connection = new PinnedConnection(admins, e, host, port, pinTimeout);
-      connection.pin();
-      pinned.add(connection);
+      pinned.add(pin(admins, e, host, port, pinTimeout, READ_TIMEOUT));
     }
     return List.copyOf(pinned);
   }
 
+  /**
+   * A connection to listener {@code host:port} that Envoy {@code envoy} (0-based, of {@code admins})
+   * accepted, its requests left unanswered for {@code readTimeout} failing. An Envoy whose listener
+   * does not exist yet (its counter unreadable) is waited for, up to {@code pinTimeout}: the
+   * first connection it accepts is this one, unless another client connected to it meanwhile.
+   */
+  public static PinnedConnection pin(List<EnvoyAdmin> admins, int envoy, String host, int port, Duration pinTimeout,
+      Duration readTimeout) throws IOException {
+    PinnedConnection connection = new PinnedConnection(admins, envoy, host, port, pinTimeout, readTimeout);
+    connection.pin();
+    return connection;
+  }
+
   /** Which Envoy (0-based) this connection is pinned to. */
-  int envoy() {
+  public int envoy() {
     return envoy;
   }
 
   /** How often the connection was pinned again after Envoy closed it. */
-  int reconnects() {
+  public int reconnects() {
     return Math.max(0, reconnects);
   }
 
@@ -105,7 +122,7 @@ final class PinnedConnection implements AutoCloseable {
   static final int AMBIGUOUS = -2;
 
   /** The status of {@code method path} sent on this Envoy's connection (pinned anew if Envoy closed it). */
-  int send(String method, String path, List<String[]> headers, byte[] body) throws IOException {
+  public int send(String method, String path, List<String[]> headers, byte[] body) throws IOException {
     StringBuilder head = new StringBuilder();
     head.append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
         .append("host: ").append(host).append(':').append(port).append("\r\n")
@@ -145,9 +162,13 @@ final class PinnedConnection implements AutoCloseable {
     long deadline = System.nanoTime() + pinTimeout.toNanos();
     while (System.nanoTime() < deadline) {
       long[] before = accepted();
+      if (before[envoy] < 0) {
+        LockSupport.parkNanos(10_000_000); // the wanted Envoy has no such listener (yet): nothing to connect to
+        continue;
+      }
       Socket candidate = new Socket();
       candidate.setTcpNoDelay(true);
-      candidate.setSoTimeout((int) READ_TIMEOUT.toMillis());
+      candidate.setSoTimeout((int) readTimeout.toMillis());
       candidate.connect(new InetSocketAddress(host, port), (int) READ_TIMEOUT.toMillis());
       int owner = NOT_YET;
       long acceptDeadline = System.nanoTime() + ACCEPT_WAIT.toNanos();
@@ -165,6 +186,7 @@ final class PinnedConnection implements AutoCloseable {
         return;
       }
       candidate.close();
+      LockSupport.parkNanos(2_000_000); // pacing: landed elsewhere, or the wanted listener is not there yet
     }
     throw new IOException("no connection to the listener " + host + ":" + port + " landed on Envoy " + (envoy + 1) + " within "
         + pinTimeout.toSeconds() + " s");
@@ -173,7 +195,7 @@ final class PinnedConnection implements AutoCloseable {
   private long[] accepted() {
     long[] counts = new long[admins.size()];
     for (int i = 0; i < counts.length; i++) {
-      counts[i] = ConvergenceBenchmark.statOrMinusOne(admins.get(i), acceptedStat);
+      counts[i] = admins.get(i).statOrMinusOne(acceptedStat);
     }
     return counts;
   }
