@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.voyager.bdk.local.GatewayClient.Answer;
-import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookRoutes;
-import io.voyager.bdk.samplebook.ReceivedWebhook;
-import io.voyager.bdk.samplebook.SampleBook;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.nio.file.Path;
@@ -19,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -81,23 +77,11 @@ class RestartWebhookRaceEndToEndTest {
   @TempDir static Path runDir;
   static LocalStack stack;
   static GatewayClient gateway;
-  static final List<Book> books = new ArrayList<>();
+  static final List<SignedWebhookBook> books = new ArrayList<>();
   /** Paths no book has: a book's name in the books' namespace, and a namespace of no book. */
   static final List<String> unknownPaths = List.of(
       WebhookRoutes.publicPath(ACME, "no-such-book", "github"),
       WebhookRoutes.publicPath("customer-nobody", "no-such-book", "github"));
-
-  /** One existing book: its webhook path, integration and signing secret, and the backend behind it. */
-  record Book(String name, String path, Integration integration, String secret, SampleBook backend) {
-    String bookType() {
-      return name + "-type";
-    }
-
-    /** What ext-authz's {@code x-bdk-routed-to} says for this book: namespace and book type. */
-    String routedTo() {
-      return ACME + "/" + bookType();
-    }
-  }
 
   @BeforeAll
   static void startStackWithBooks() throws Exception {
@@ -107,17 +91,11 @@ class RestartWebhookRaceEndToEndTest {
     gateway = GatewayClient.anonymous(stack);
     WebhookBooks webhookBooks = new WebhookBooks(stack);
     for (int i = 0; i < BOOKS; i++) {
-      String name = "restart-" + i;
-      SampleBook backend = SampleBook.start(LocalStack.LOCALHOST, 0, name, 100_000);
-      Integration integration = new Integration("github", "github", name + "-credentials", GENEROUS, null);
-      String secret = "whsec-" + UUID.randomUUID();
-      Book book = new Book(name, WebhookRoutes.publicPath(ACME, name, integration.name()), integration, secret, backend);
-      books.add(book);
-      webhookBooks.createWithSecret(ACME, name, book.bookType(), backend.port(), integration, secret);
+      books.add(SignedWebhookBook.create(webhookBooks, ACME, "restart-" + i, "github", GENEROUS));
     }
     // Existing books: every one routed (ext-authz's 401 to an unsigned webhook) on the stack's Envoy,
     // so the xds-server has them all before a fresh Envoy comes.
-    for (Book book : books) {
+    for (SignedWebhookBook book : books) {
       await(book.name() + " routed").atMost(CONVERGE).until(() -> gateway.post(book.path(), "{}").status() == 401);
     }
     stack.envoy().close();
@@ -181,14 +159,7 @@ class RestartWebhookRaceEndToEndTest {
     String summary = cycles.stream().map(Cycle::summary).collect(Collectors.joining("\n"));
 
     assertThat(offenders(cycles, t -> t.unsigned2xx() > 0)).as("unsigned webhooks answered 2xx:\n" + summary).isEmpty();
-    List<String> unchecked = new ArrayList<>();
-    for (Book book : books) {
-      for (ReceivedWebhook received : book.backend().received()) {
-        if (received.webhookId() == null || !book.routedTo().equals(received.routedTo())) {
-          unchecked.add(book.name() + " got id=" + received.webhookId() + " routedTo=" + received.routedTo());
-        }
-      }
-    }
+    List<String> unchecked = books.stream().flatMap(book -> book.uncheckedDeliveries().stream()).toList();
     assertThat(unchecked).as("webhooks a book received without ext-authz's id or for another book:\n" + summary)
         .isEmpty();
     assertThat(offenders(cycles, t -> t.received != t.signed2xx()))
@@ -209,13 +180,13 @@ class RestartWebhookRaceEndToEndTest {
   private Cycle race(int number) throws Exception {
     Map<String, Tally> tallies = new LinkedHashMap<>();
     Map<String, Long> receivedBefore = new LinkedHashMap<>();
-    for (Book book : books) {
+    for (SignedWebhookBook book : books) {
       tallies.put(book.path(), new Tally(book.name()));
       receivedBefore.put(book.path(), book.backend().receivedTotal());
     }
     unknownPaths.forEach(path -> tallies.put(path, new Tally(path)));
     List<String> paths = List.copyOf(tallies.keySet());
-    Map<String, Book> byPath = books.stream().collect(Collectors.toMap(Book::path, b -> b));
+    Map<String, SignedWebhookBook> byPath = books.stream().collect(Collectors.toMap(SignedWebhookBook::path, b -> b));
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong refused = new AtomicLong();
     List<Thread> senders = new ArrayList<>();
@@ -231,11 +202,9 @@ class RestartWebhookRaceEndToEndTest {
       senders.add(start("signed-" + i, () -> {
         while (!stop.get()) {
           String path = paths.get(ThreadLocalRandom.current().nextInt(paths.size()));
-          Book signer = byPath.getOrDefault(path, books.get(0));
-          String id = "id-" + UUID.randomUUID();
-          String body = "{\"event\":\"push\",\"delivery\":\"" + id + "\"}";
-          record(tallies.get(path).signed, refused,
-              () -> gateway.post(path, body, WebhookBooks.sign(signer.integration(), signer.secret(), body, id)));
+          SignedWebhookBook signer = byPath.getOrDefault(path, books.get(0));
+          SignedWebhookBook.SignedDelivery delivery = signer.signedDelivery();
+          record(tallies.get(path).signed, refused, () -> gateway.post(path, delivery.body(), delivery.headers()));
         }
       }));
     }
@@ -244,9 +213,7 @@ class RestartWebhookRaceEndToEndTest {
     long allowed;
     try {
       await("senders refused before envoy " + number + " starts").atMost(CONVERGE).until(() -> refused.get() >= senders.size());
-      String bootstrap = EnvoyBootstrap.withAdsApiType(EnvoyBootstrap.render(NODE_ID, stack.ports().xds(), 0,
-          stack.runDir().resolve("envoy-sds").toAbsolutePath()), stack.adsApiType());
-      envoy = EnvoyProcess.start(EnvoyBinary.locate(ProjectRoot.get()), bootstrap, runDir.resolve("envoy-" + number),
+      envoy = EnvoyProcess.start(EnvoyBinary.locate(ProjectRoot.get()), stack.envoyBootstrap(NODE_ID), runDir.resolve("envoy-" + number),
           ENVOY_WORKERS, ENVOY_COMPONENT_LOG_LEVEL.isEmpty() ? List.of() : List.of("--component-log-level", ENVOY_COMPONENT_LOG_LEVEL));
       EnvoyProcess running = envoy;
       try {
@@ -258,7 +225,7 @@ class RestartWebhookRaceEndToEndTest {
       } catch (TerminalFailureException e) {
         throw new IllegalStateException("envoy " + number + " exited; its log ends with:\n" + running.logTail(30), e);
       }
-      unserved = books.stream().filter(b -> tallies.get(b.path()).signed2xx() == 0).map(Book::name).toList();
+      unserved = books.stream().filter(b -> tallies.get(b.path()).signed2xx() == 0).map(SignedWebhookBook::name).toList();
     } finally {
       stop.set(true);
       for (Thread sender : senders) {
@@ -270,7 +237,7 @@ class RestartWebhookRaceEndToEndTest {
     } finally {
       envoy.close();
     }
-    for (Book book : books) {
+    for (SignedWebhookBook book : books) {
       tallies.get(book.path()).received = book.backend().receivedTotal() - receivedBefore.get(book.path());
     }
     return new Cycle(number, envoy.pid(), tallies, refused.get(), allowed, unserved);

@@ -107,13 +107,28 @@ final class WebhookBooks {
    */
   ExternalBookDefinition createWithoutEndpoints(String namespace, String name, String bookType, int backendPort,
       List<Integration> integrations) {
+    return stack.kubernetes().resource(definition(namespace, name, bookType, backendPort, integrations)).create();
+  }
+
+  /**
+   * Replaces the spec of the ExternalBookDefinition {@code namespace/name} with these
+   * {@code integrations} (a renamed integration moves the book's public path), as a customer's
+   * {@code kubectl apply} of the changed book would.
+   */
+  ExternalBookDefinition replace(String namespace, String name, String bookType, int backendPort,
+      List<Integration> integrations) {
+    return stack.kubernetes().resource(definition(namespace, name, bookType, backendPort, integrations)).update();
+  }
+
+  private static ExternalBookDefinition definition(String namespace, String name, String bookType, int backendPort,
+      List<Integration> integrations) {
     ExternalBookDefinition book = new ExternalBookDefinition();
     book.getMetadata().setNamespace(namespace);
     book.getMetadata().setName(name);
     book.setSpec(new ExternalBookDefinitionSpec(bookType, "1.0.0",
         integrations.stream().map(Integration::toSpec).toList(),
         null, null, null, new ServiceRef(name, backendPort), null));
-    return stack.kubernetes().resource(book).create();
+    return book;
   }
 
   /** The hmac_* context keys of {@code hmac} (how ext-authz builds the generic scheme). */
