@@ -3,7 +3,12 @@ package io.voyager.bdk.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.nats.client.Connection;
+import io.nats.client.KeyValue;
+import io.nats.client.Nats;
 import io.voyager.bdk.extauthz.Main;
+import io.voyager.bdk.extauthz.replay.ReplayDigest;
+import io.voyager.bdk.extauthz.shared.SharedStateSettings;
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
 import io.voyager.bdk.model.BdkLabels;
@@ -59,6 +64,9 @@ class SharedStateEndToEndTest {
   static final Integration GENEROUS = new Integration("github", "github", "shared-state-github-credentials", new RateLimit(100.0, 100), null);
   /** 5 tokens, one back every 100 s: a burst in a test sees no refill. */
   static final Integration TIGHT = new Integration("tight", "github", "shared-state-tight-credentials", new RateLimit(0.01, 5), null);
+  /** The README walkthrough's bucket: 5 tokens, one back a second. */
+  static final Integration WALKTHROUGH =
+      new Integration("walkthrough", "github", "shared-state-walkthrough-credentials", new RateLimit(1.0, 5), null);
 
   @TempDir static Path runDir;
   static LocalStack stack;
@@ -78,17 +86,17 @@ class SharedStateEndToEndTest {
     gateway = GatewayClient.anonymous(stack);
     backend = SampleBook.start(0, "shared-state-backend");
     WebhookBooks books = new WebhookBooks(stack);
-    for (Integration i : List.of(GENEROUS, TIGHT)) {
+    for (Integration i : List.of(GENEROUS, TIGHT, WALKTHROUGH)) {
       secrets.put(i.name(), i.name() + "-" + UUID.randomUUID());
       books.putSecret(NAMESPACE, i.secretName(), List.of(secrets.get(i.name())));
     }
-    books.create(NAMESPACE, BOOK, "shared-state", backend.port(), List.of(GENEROUS, TIGHT));
+    books.create(NAMESPACE, BOOK, "shared-state", backend.port(), List.of(GENEROUS, TIGHT, WALKTHROUGH));
 
     replicaBAdmin = freePort();
     replicaB = Main.start(secondReplicaArgs(replicaBAdmin));
     publishExtAuthz(List.of(LocalStack.LOCALHOST, SECOND_HOST));
 
-    for (Integration i : List.of(GENEROUS, TIGHT)) {
+    for (Integration i : List.of(GENEROUS, TIGHT, WALKTHROUGH)) {
       await("webhook route " + path(i) + " live").atMost(CONVERGE).until(() -> gateway.post(path(i), "{}").status() == 401);
     }
     // Envoy spreads checks over both endpoints once it has both (an unsigned request takes no token)
@@ -178,8 +186,44 @@ class SharedStateEndToEndTest {
     assertThat(checks(replicaBAdmin)).as("replica B decided some").isGreaterThan(bBefore);
   }
 
+  /**
+   * The README walkthrough's steps 6 and 7 on both replicas: a delivery, its replays (409, each
+   * giving its token back to the shared bucket), then — once the bucket is full again — a flood of
+   * distinct deliveries gets the burst, five 200s, then 429s: the replays' tokens pass no webhook
+   * on top of a full bucket.
+   */
   @Test
   @Order(4)
+  void afterReplaysAFloodOnTheRefilledBucketGetsTheBurstThen429s() throws Exception {
+    String id = UUID.randomUUID().toString();
+    String body = uniqueBody();
+    assertThat(send(WALKTHROUGH, body, id).status()).isEqualTo(200);
+    for (int i = 0; i < 4; i++) {
+      assertThat(send(WALKTHROUGH, body, id).status()).isEqualTo(409);
+    }
+    // full again once the endpoint's key leaves the shared state (each write's TTL: the seconds until full)
+    String key = ReplayDigest.of("rate-limit", WebhookRoutes.endpointKey(NAMESPACE, BOOK, WALKTHROUGH.name())).hex();
+    try (Connection nats = Nats.connect(stack.nats().url())) {
+      KeyValue buckets = nats.keyValue(SharedStateSettings.RATE_LIMIT_BUCKET);
+      await("the endpoint's bucket full again").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))
+          .until(() -> buckets.get(key) == null);
+    }
+
+    List<Integer> statuses = new ArrayList<>();
+    long started = System.nanoTime();
+    for (int i = 0; i < 8; i++) {
+      statuses.add(send(WALKTHROUGH, uniqueBody(), UUID.randomUUID().toString()).status());
+    }
+    double elapsedSeconds = (System.nanoTime() - started) / 1e9;
+    assertThat(statuses).as("statuses of the flood").isSubsetOf(200, 429).startsWith(200, 200, 200, 200, 200);
+    long allowed = statuses.stream().filter(s -> s == 200).count();
+    // burst + rate x the flood's time: a token that refilled meanwhile may pass, nothing else
+    long bound = (long) Math.floor(WALKTHROUGH.rateLimit().burst() + WALKTHROUGH.rateLimit().requestsPerSecond() * elapsedSeconds);
+    assertThat(allowed).as("let through in %.2f s: %s", elapsedSeconds, statuses).isBetween(5L, bound);
+  }
+
+  @Test
+  @Order(5)
   void withNatsDownAuthenticWebhooksAreRefused503AndAcceptedOnceItIsBack() throws Exception {
     String id = UUID.randomUUID().toString();
     String body = uniqueBody();

@@ -357,6 +357,122 @@ class JetStreamStateTest {
     assertThat(granted).isEqualTo(policy.burst());
   }
 
+  /** One token per 100 s, burst 5: no lease (burst < 20), and no refill unless a test moves its clock. */
+  static final RateLimitPolicy NO_LEASE = new RateLimitPolicy(0.01, 5);
+
+  /** The endpoint's bucket as the shared key holds it now: its tokens (the burst when the key holds none). */
+  static double sharedTokens(String endpoint, RateLimitPolicy policy) throws Exception {
+    io.nats.client.api.KeyValueEntry entry = replicaA.buckets().rateLimit().get(ReplayDigest.of("rate-limit", endpoint).hex());
+    if (entry == null || entry.getValue() == null || entry.getValue().length == 0) {
+      return policy.burst();
+    }
+    return Double.parseDouble(new String(entry.getValue(), StandardCharsets.US_ASCII).split(" ")[0]);
+  }
+
+  /** Gives back the token {@code granted} took (its delivery was a replay) and waits until it is back. */
+  static void giveBack(JetStreamRateLimiter limiter, String endpoint, RateLimitDecision granted) {
+    limiter.refund(endpoint, granted.policy());
+  }
+
+  @Test
+  void tokensTakenByACompareAndSetGoBackToTheSharedKeyWhereEveryReplicaCanTakeThem() throws Exception {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z")); // never advanced: no refill
+    JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
+    JetStreamRateLimiter b = new JetStreamRateLimiter(replicaB, time);
+    assertThat(JetStreamRateLimiter.leaseSize(NO_LEASE)).isEqualTo(1);
+    String endpoint = "ep-refund-shared-" + UUID.randomUUID();
+
+    List<RateLimitDecision> granted = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      granted.add(a.take(endpoint, NO_LEASE));
+    }
+    assertThat(granted).allMatch(RateLimitDecision::allowed);
+    assertThat(a.take(endpoint, NO_LEASE).allowed()).isFalse();
+    // two of the five were replays: their tokens go back to the shared key, not into a's lease
+    giveBack(a, endpoint, granted.get(3));
+    giveBack(a, endpoint, granted.get(4));
+    assertThat(sharedTokens(endpoint, NO_LEASE)).isEqualTo(2.0);
+    // so the other replica can take exactly them, and nobody more
+    assertThat(b.take(endpoint, NO_LEASE).allowed()).isTrue();
+    assertThat(b.take(endpoint, NO_LEASE).allowed()).isTrue();
+    assertThat(b.take(endpoint, NO_LEASE).allowed()).isFalse();
+    assertThat(a.take(endpoint, NO_LEASE).allowed()).isFalse();
+    assertThat(sharedTokens(endpoint, NO_LEASE)).isZero();
+  }
+
+  /**
+   * Replays taken from a bucket that has refilled to its burst by the time their creates answer:
+   * their tokens go back to the shared key, capped at the burst, so a flood then gets the burst and
+   * no sixth pass (before, they joined the replica's lease, on top of the full bucket).
+   */
+  @Test
+  void tokensGivenBackOnceTheBucketRefilledAreNoPassBeyondTheBurst() throws Exception {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
+    JetStreamRateLimiter b = new JetStreamRateLimiter(replicaB, time);
+    String endpoint = "ep-refund-burst-" + UUID.randomUUID();
+
+    List<RateLimitDecision> replays = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      replays.add(a.take(endpoint, NO_LEASE));
+    }
+    assertThat(replays).allMatch(RateLimitDecision::allowed);
+    time.advance(Duration.ofSeconds(300)); // three tokens back: the bucket is full again
+    for (RateLimitDecision replay : replays) {
+      giveBack(a, endpoint, replay);
+    }
+    assertThat(sharedTokens(endpoint, NO_LEASE)).isLessThanOrEqualTo(NO_LEASE.burst());
+
+    int flood = 0;
+    for (int i = 0; i < 20; i++) {
+      flood += (i % 2 == 0 ? a : b).take(endpoint, NO_LEASE).allowed() ? 1 : 0;
+    }
+    assertThat(flood).as("burst + rate x 0 s: the given-back tokens added nothing to a full bucket").isEqualTo(NO_LEASE.burst());
+  }
+
+  /**
+   * Two replicas take concurrently and give every token back (all replays): the shared key ends
+   * where it started, never beyond its burst, and once it has refilled a flood gets the burst.
+   */
+  @Test
+  void concurrentTakesAndGiveBacksOnTwoReplicasLeaveTheSharedKeyExactAndWithinItsBurst() throws Exception {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    List<JetStreamRateLimiter> limiters = List.of(new JetStreamRateLimiter(replicaA, time), new JetStreamRateLimiter(replicaB, time));
+    String endpoint = "ep-refund-race-" + UUID.randomUUID();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int t = 0; t < 40; t++) {
+        JetStreamRateLimiter limiter = limiters.get(t % 2);
+        results.add(pool.submit(() -> {
+          go.await();
+          RateLimitDecision taken = limiter.take(endpoint, NO_LEASE);
+          if (taken.allowed()) {
+            giveBack(limiter, endpoint, taken);
+          }
+          return taken.allowed();
+        }));
+      }
+      go.countDown();
+      int allowed = 0;
+      for (Future<Boolean> r : results) {
+        allowed += r.get() ? 1 : 0;
+      }
+      assertThat(allowed).isPositive();
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(sharedTokens(endpoint, NO_LEASE)).as("every token given back to the key it came from").isEqualTo(NO_LEASE.burst());
+
+    time.advance(Duration.ofSeconds(500)); // full, whatever was given back
+    int flood = 0;
+    for (int i = 0; i < 20; i++) {
+      flood += limiters.get(i % 2).take(endpoint, NO_LEASE).allowed() ? 1 : 0;
+    }
+    assertThat(flood).isEqualTo(NO_LEASE.burst());
+  }
+
   @Test
   void asynchronousTakesAndCreatesFromOneThreadAllCompleteAndStayExact() {
     TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
