@@ -149,6 +149,10 @@ public final class ExtAuthzServer implements AutoCloseable {
         .description("1 while connected to NATS (the shared replay/rate-limit state)").register(registry);
     FunctionCounter.builder("bdk.extauthz.rate.limit.contention", limiter, JetStreamRateLimiter::contention)
         .description("rate-limit takes refused because the endpoint's shared bucket kept changing under them").register(registry);
+    FunctionCounter.builder("bdk.extauthz.rate.limit.refunds.lost", limiter, JetStreamRateLimiter::refundsLost)
+        .description("tokens of refused deliveries (replays, 503s) that could not be given back to the endpoint's shared bucket "
+            + "(NATS failed, or its compare-and-set kept losing): the endpoint under-admits by that many until it refills")
+        .register(registry);
   }
 
   /** The in-memory replay store's meters (ext-authz without --nats-url). */

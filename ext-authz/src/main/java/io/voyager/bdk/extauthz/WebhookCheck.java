@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  *       first. With the state shared in NATS this is the one round trip an accepted webhook waits
  *       for (the rate limit is mostly served from this replica's lease, without NATS).
  *   <li>A replay is refused (409) and does not cost the endpoint a token: the token its take
- *       granted is given back ({@link RateLimits#refund}, local, no round trip) when the create
- *       finds the delivery. It holds that token only while the create is under way. So does a
+ *       granted is given back where it came from ({@link RateLimits#refund}: this replica's lease
+ *       or memory, or the shared bucket in the background; the answer never waits for it) when the
+ *       create finds the delivery. It holds that token only while the create is under way. So does a
  *       delivery refused 503 because the create could not reach the shared state, or because its
  *       book did not wake in time ({@link #waking}): nothing recorded, nothing spent. (A replay
  *       arriving while the endpoint is over its limit is refused 429 rather than 409: refused
@@ -211,7 +212,7 @@ public final class WebhookCheck {
 
   /** {@code outcome}, a refusal, with the accepted delivery's token given back first. */
   private CheckOutcome refunded(Step.Accepted accepted, CheckOutcome outcome) {
-    rateLimiter.refund(accepted.route().endpointKey(), accepted.route().rateLimit());
+    rateLimiter.refund(accepted.route().endpointKey(), accepted.rate());
     return outcome;
   }
 

@@ -7,7 +7,7 @@ import io.nats.client.Connection;
 import io.nats.client.KeyValue;
 import io.nats.client.Nats;
 import io.voyager.bdk.extauthz.Main;
-import io.voyager.bdk.extauthz.replay.ReplayDigest;
+import io.voyager.bdk.extauthz.ratelimit.JetStreamRateLimiter;
 import io.voyager.bdk.extauthz.shared.SharedStateSettings;
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
@@ -202,7 +202,7 @@ class SharedStateEndToEndTest {
       assertThat(send(WALKTHROUGH, body, id).status()).isEqualTo(409);
     }
     // full again once the endpoint's key leaves the shared state (each write's TTL: the seconds until full)
-    String key = ReplayDigest.of("rate-limit", WebhookRoutes.endpointKey(NAMESPACE, BOOK, WALKTHROUGH.name())).hex();
+    String key = JetStreamRateLimiter.bucketKey(WebhookRoutes.endpointKey(NAMESPACE, BOOK, WALKTHROUGH.name()));
     try (Connection nats = Nats.connect(stack.nats().url())) {
       KeyValue buckets = nats.keyValue(SharedStateSettings.RATE_LIMIT_BUCKET);
       await("the endpoint's bucket full again").atMost(CONVERGE).pollInterval(Duration.ofMillis(200))

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.PublishOptions;
+import io.nats.client.api.PublishAck;
 import io.voyager.bdk.extauthz.replay.ReplayDigest;
 import io.voyager.bdk.extauthz.shared.AsyncNats;
 import io.voyager.bdk.extauthz.shared.SharedState;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,8 +25,9 @@ import java.util.concurrent.atomic.LongAdder;
  * bucket {@code bdk_extauthz_ratelimit}, updated by compare-and-set, so the configured rate and
  * burst hold for the whole gateway, not per replica.
  *
- * <p>In one replica, takes on one endpoint wait for each other (striped locks), so writes race only
- * across replicas; and an endpoint found empty is refused locally until its next token is due.
+ * <p>In one replica, takes on one endpoint wait for each other (striped locks), so a take's write
+ * races only with other replicas' and with this replica's refunds (rare: replays and 503s); and an
+ * endpoint found empty is refused locally until its next token is due.
  *
  * <p>One take: read the endpoint's last revision (tokens, time) → refill to now and take a token
  * ({@link TokenBucket}, the same arithmetic as the in-memory limiter) → write it back expecting
@@ -45,9 +48,9 @@ import java.util.concurrent.atomic.LongAdder;
  * (several replicas are taking from it: a guess would mostly cost a refused write); one whose key
  * its TTL removed is not (the bucket refilled; this replica's next write is remembered again).
  *
- * <p>Exactness: every granted token is one successful compare-and-set on the endpoint's key, so
- * across replicas at most {@code burst + rate × t} deliveries pass in any {@code t} seconds, as with
- * one replica. Time is each replica's wall clock: a replica whose clock runs behind refills less
+ * <p>Exactness: every granted token is one successful compare-and-set on the endpoint's key (and
+ * a token given back to the key is one more, capped at the burst), so across replicas at most
+ * {@code burst + rate × t} deliveries pass in any {@code t} seconds, as with one replica. Time is each replica's wall clock: a replica whose clock runs behind refills less
  * (never more: elapsed time is never negative).
  *
  * <p>Leases (no NATS round trip for most webhooks): a take that reaches the shared bucket takes up
@@ -61,16 +64,25 @@ import java.util.concurrent.atomic.LongAdder;
  * most {@code R × leaseSize}; none with {@code burst < 20}, where the lease is one token). A
  * replica that dies, restarts or drops an idle lease ({@link #LEASE_IDLE}) with tokens in it only
  * under-admits: those tokens were taken from the shared bucket and are not given back. A lease is
- * for one policy: a changed rate or burst drops it. A token given back ({@link #refund}: its
- * delivery was a replay, or could not be recorded) joins the lease: no round trip, and the bound
- * above grows only by the tokens of refused deliveries in flight. The {@code RateLimit} header of a take served
+ * for one policy: a changed rate or burst drops it. The {@code RateLimit} header of a take served
  * from a lease counts the tokens the shared bucket held when the lease was taken.
+ *
+ * <p>Refunds ({@link #refund}: the delivery was a replay, or could not be recorded) put the token
+ * back where the take found it ({@link RateLimitDecision#source}): a token spent from the lease
+ * rejoins the lease (no round trip; the bound above grows by such tokens of refused deliveries in
+ * flight); a token the take's compare-and-set took from the shared key
+ * goes back to the key, by a compare-and-set of its own in the background (the caller's answer
+ * never waits for it), refilled to now and never beyond the burst, retried on a lost write at most
+ * {@link #MAX_ATTEMPTS} times. So a refund never adds a token on top of a bucket that refilled
+ * meanwhile; a refund that gives up or meets a NATS failure loses its token (under-admission
+ * only, counted in {@link #refundsLost}).
  *
  * <p>Asynchronous: {@link #takeAsync} never blocks a thread. A take served from a lease completes
  * at once; a take that must reach NATS sends a direct get and/or a compare-and-set publish and
  * completes from their replies. Takes on endpoints of one stripe reach NATS one after another (each
- * waits, as a continuation, for the previous one), so within a replica only other replicas' writes
- * can make a compare-and-set lose; every request carries the shared state's timeout.
+ * waits, as a continuation, for the previous one; a refund does not wait, so that no take waits for
+ * it), so within a replica only other replicas' writes and this replica's refunds can make a
+ * compare-and-set lose; every request carries the shared state's timeout.
  *
  * <p>Any NATS failure or timeout throws {@link io.voyager.bdk.extauthz.shared.SharedStateUnavailable}.
  */
@@ -96,8 +108,10 @@ public final class JetStreamRateLimiter implements RateLimits {
   private final CompletableFuture<RateLimitDecision>[] tails = new CompletableFuture[STRIPES];
   /**
    * Endpoints whose bucket this replica found empty, with the (epoch) nanosecond before which no
-   * token can be back: other replicas only take tokens, never add any, so refusing until then
-   * without asking NATS is exact. A flood on one endpoint then costs no round trip per request.
+   * token refills: refusing until then without asking NATS is exact but for tokens given back to the
+   * key meanwhile ({@link #refund}), which this replica's own refunds clear and another replica's
+   * wait (under-admission only, for at most one token's refill). A flood on one endpoint then costs
+   * no round trip per request.
    */
   private final Cache<String, Long> emptyUntil;
   /**
@@ -114,6 +128,8 @@ public final class JetStreamRateLimiter implements RateLimits {
   private final LongAdder staleRevisions = new LongAdder();
   private final LongAdder reads = new LongAdder();
   private final LongAdder leaseGrants = new LongAdder();
+  private final LongAdder refundsLost = new LongAdder();
+  private final AtomicInteger refundsInFlight = new AtomicInteger();
 
   public JetStreamRateLimiter(SharedState state, Clock clock) {
     this.state = state;
@@ -193,7 +209,7 @@ public final class JetStreamRateLimiter implements RateLimits {
       long now = nowNanos();
       if (until - now > 0) {
         return new RateLimitDecision(false, policy, 0, Math.max(1, (long) Math.ceil((until - now) / 1e9)),
-            (long) Math.ceil(policy.windowSeconds()));
+            (long) Math.ceil(policy.windowSeconds()), RateLimitDecision.Source.BUCKET);
       }
       emptyUntil.invalidate(key);
     }
@@ -201,15 +217,73 @@ public final class JetStreamRateLimiter implements RateLimits {
   }
 
   /**
-   * Puts the token back into this replica's lease for the endpoint (opening a lease of one token
-   * when there is none): no round trip. The token was taken from the shared bucket, so spending it
-   * again later keeps every grant backed by the shared bucket; a lease dropped before it is spent
-   * ({@link #LEASE_IDLE}, a restart) only under-admits, as any lease.
+   * Puts the token back where {@code granted} took it. From the lease: back into this replica's
+   * lease for the endpoint (opening a lease of one token when there is none), no round trip; the
+   * token was taken from the shared bucket, so spending it again keeps every grant backed by it, and
+   * a lease dropped before it is spent ({@link #LEASE_IDLE}, a restart) only under-admits. From the
+   * shared key: back to the key ({@link #giveBack}), started here and finished in the background.
    */
   @Override
-  public void refund(String endpointKey, RateLimitPolicy policy) {
+  public void refund(String endpointKey, RateLimitDecision granted) {
+    if (!granted.allowed()) {
+      return;
+    }
     String key = bucketKey(endpointKey);
-    addToLease(key, policy, 1, null);
+    if (granted.source() == RateLimitDecision.Source.LEASE) {
+      addToLease(key, granted.policy(), 1, null);
+      return;
+    }
+    refundsInFlight.incrementAndGet();
+    CompletableFuture<Void> back;
+    try {
+      Revision remembered = shared.getIfPresent(key) == null ? written.getIfPresent(key) : null;
+      back = giveBack(state.buckets(), key, granted.policy(), remembered, 0);
+    } catch (RuntimeException e) {
+      back = CompletableFuture.failedFuture(e);
+    }
+    back.whenComplete((ignored, error) -> {
+      if (error != null) {
+        refundsLost.increment();
+      }
+      refundsInFlight.decrementAndGet();
+    });
+  }
+
+  /**
+   * One compare-and-set putting a token back into the endpoint's shared key: on {@code remembered}
+   * (this replica's last write) when given, else on the key as read now; refilled to now, never
+   * beyond the burst. A key that holds no bucket (its TTL removed it: full again) or a bucket that
+   * is full already is left as it is. A write that lost to another one is retried on the new
+   * revision, at most {@link #MAX_ATTEMPTS} times (a stale remembered revision is not counted);
+   * beyond that the token is lost.
+   */
+  private CompletableFuture<Void> giveBack(SharedState.Buckets buckets, String key, RateLimitPolicy policy, Revision remembered,
+      int attempt) {
+    if (attempt >= MAX_ATTEMPTS) {
+      refundsLost.increment();
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Revision> revision = remembered != null ? CompletableFuture.completedFuture(remembered) : read(buckets, key);
+    return revision.thenCompose(last -> {
+      TokenBucket bucket = last.bucket().copy();
+      if (!last.holdsBucket() || !bucket.refund(nowNanos(), policy)) {
+        // full again; but a remembered revision may be stale (another replica took since): read the key
+        return remembered != null ? giveBack(buckets, key, policy, null, attempt) : CompletableFuture.<Void>completedFuture(null);
+      }
+      return write(buckets, key, bucket, policy, last.sequence())
+          .handle((ack, error) -> {
+            if (error == null) {
+              remember(key, new Revision(ack.getSeqno(), bucket, true));
+              emptyUntil.invalidate(key); // a token is there again
+              return CompletableFuture.<Void>completedFuture(null);
+            }
+            if (!lostToAnotherWrite(error)) {
+              return CompletableFuture.<Void>failedFuture(error);
+            }
+            return giveBack(buckets, key, policy, null, remembered != null ? attempt : attempt + 1);
+          })
+          .thenCompose(f -> f);
+    });
   }
 
   /**
@@ -233,7 +307,8 @@ public final class JetStreamRateLimiter implements RateLimits {
     });
   }
 
-  private static String bucketKey(String endpointKey) {
+  /** The endpoint's key in the shared bucket {@code bdk_extauthz_ratelimit} (a digest: endpoint keys are not stored). */
+  public static String bucketKey(String endpointKey) {
     return ReplayDigest.of("rate-limit", endpointKey).hex();
   }
 
@@ -265,7 +340,8 @@ public final class JetStreamRateLimiter implements RateLimits {
       Revision remembered, boolean wasStale, int attempt) {
     if (attempt >= MAX_ATTEMPTS) {
       contention.increment();
-      return CompletableFuture.completedFuture(new RateLimitDecision(false, policy, 0, 1, (long) Math.ceil(policy.windowSeconds())));
+      return CompletableFuture.completedFuture(
+          new RateLimitDecision(false, policy, 0, 1, (long) Math.ceil(policy.windowSeconds()), RateLimitDecision.Source.BUCKET));
     }
     CompletableFuture<Revision> revision = remembered != null ? CompletableFuture.completedFuture(remembered) : read(buckets, key);
     return revision.thenCompose(last -> {
@@ -283,26 +359,18 @@ public final class JetStreamRateLimiter implements RateLimits {
           return attempt(buckets, key, policy, null, false, attempt);
         }
         emptyUntil.put(key, now + (long) Math.ceil((1 - bucket.tokens()) / policy.ratePerSecond() * 1e9));
-        return CompletableFuture.completedFuture(bucket.decision(false, policy, 0));
+        return CompletableFuture.completedFuture(bucket.decision(false, policy, 0, RateLimitDecision.Source.BUCKET));
       }
-      int ttlSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
-          (long) Math.ceil(bucket.nanosUntilFull(policy) / 1e9)));
-      PublishOptions options = PublishOptions.builder()
-          .expectedLastSubjectSequence(last.sequence())
-          .messageTtlSeconds(ttlSeconds)
-          .build();
-      return buckets.jetStream().publishAsync(SUBJECT_PREFIX + key, format(bucket), options)
-          .orTimeout(state.settings().timeout().toNanos(), TimeUnit.NANOSECONDS)
+      return write(buckets, key, bucket, policy, last.sequence())
           .handle((ack, error) -> {
             if (error == null) {
-              written.put(key, new Revision(ack.getSeqno(), bucket, true));
+              remember(key, new Revision(ack.getSeqno(), bucket, true));
               if (taken > 1) {
                 addToLease(key, policy, taken - 1, bucket.copy());
               }
-              return CompletableFuture.completedFuture(bucket.decision(true, policy, taken - 1));
+              return CompletableFuture.completedFuture(bucket.decision(true, policy, taken - 1, RateLimitDecision.Source.BUCKET));
             }
-            JetStreamApiException api = AsyncNats.apiError(error);
-            if (api == null || api.getApiErrorCode() != WRONG_LAST_SEQUENCE) {
+            if (!lostToAnotherWrite(error)) {
               return CompletableFuture.<RateLimitDecision>failedFuture(error);
             }
             written.invalidate(key);
@@ -318,12 +386,56 @@ public final class JetStreamRateLimiter implements RateLimits {
     });
   }
 
+  /**
+   * Writes {@code bucket} as the key's next revision if its last is still {@code sequence}
+   * (compare-and-set), with the seconds until the bucket would be full as the key's TTL.
+   */
+  private CompletableFuture<PublishAck> write(SharedState.Buckets buckets, String key, TokenBucket bucket,
+      RateLimitPolicy policy, long sequence) {
+    int ttlSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (long) Math.ceil(bucket.nanosUntilFull(policy) / 1e9)));
+    PublishOptions options = PublishOptions.builder()
+        .expectedLastSubjectSequence(sequence)
+        .messageTtlSeconds(ttlSeconds)
+        .build();
+    return buckets.jetStream().publishAsync(SUBJECT_PREFIX + key, format(bucket), options)
+        .orTimeout(state.settings().timeout().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Whether a write failed because the key had another revision than expected (another write got there first). */
+  private static boolean lostToAnotherWrite(Throwable error) {
+    JetStreamApiException api = AsyncNats.apiError(error);
+    return api != null && api.getApiErrorCode() == WRONG_LAST_SEQUENCE;
+  }
+
+  /**
+   * Remembers {@code revision} as this replica's last write on the key, unless a later one is
+   * remembered already (a take and a refund of this replica can write the same key concurrently:
+   * stream sequences only grow).
+   */
+  private void remember(String key, Revision revision) {
+    written.asMap().merge(key, revision, JetStreamRateLimiter::later);
+  }
+
+  private static Revision later(Revision a, Revision b) {
+    return b.sequence() >= a.sequence() ? b : a;
+  }
+
+  /** Tokens given back to the shared key that were lost: the write gave up after {@link #MAX_ATTEMPTS}, or NATS failed. */
+  public long refundsLost() {
+    return refundsLost.sum();
+  }
+
+  /** Refunds to the shared key still under way (for tests: they finish in the background). */
+  public int refundsInFlight() {
+    return refundsInFlight.get();
+  }
+
   /** Writes on a remembered revision that another replica (or the key's TTL) had made stale; the take then read the key. */
   public long staleRevisions() {
     return staleRevisions.sum();
   }
 
-  /** Reads of a bucket key (a take that could not write on a remembered revision). */
+  /** Reads of a bucket key (a take or refund that could not write on a remembered revision). */
   public long reads() {
     return reads.sum();
   }
@@ -376,7 +488,7 @@ public final class JetStreamRateLimiter implements RateLimits {
         return null;
       }
       tokens--;
-      return sharedAfter.decision(true, policy, tokens);
+      return sharedAfter.decision(true, policy, tokens, RateLimitDecision.Source.LEASE);
     }
 
     /** Adds tokens under {@code wanted} (and the newer shared bucket, when given); false when closed or for another policy. */

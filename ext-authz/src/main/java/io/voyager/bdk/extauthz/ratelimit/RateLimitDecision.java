@@ -6,9 +6,19 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The outcome of taking one token: allowed or not, tokens left, seconds until a token is back
- * ({@code retryAfterSeconds}) and until the bucket is full again ({@code resetSeconds}).
+ * ({@code retryAfterSeconds}) and until the bucket is full again ({@code resetSeconds}), and where
+ * a granted token came from ({@code source}), so that {@link RateLimits#refund} puts it back there.
  */
-public record RateLimitDecision(boolean allowed, RateLimitPolicy policy, int remaining, long retryAfterSeconds, long resetSeconds) {
+public record RateLimitDecision(boolean allowed, RateLimitPolicy policy, int remaining, long retryAfterSeconds, long resetSeconds,
+    Source source) {
+
+  /** Where a granted token was taken from (a refused take took nothing: {@link #BUCKET}). */
+  public enum Source {
+    /** The endpoint's bucket: this replica's memory, or the shared key by a compare-and-set. */
+    BUCKET,
+    /** This replica's lease of tokens taken from the shared key earlier ({@link JetStreamRateLimiter}). */
+    LEASE
+  }
 
   /** The policy name used in the structured-field headers. */
   public static final String POLICY_NAME = "webhook";

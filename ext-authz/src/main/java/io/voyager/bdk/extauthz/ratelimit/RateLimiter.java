@@ -59,9 +59,16 @@ public final class RateLimiter implements RateLimits {
     return decision[0];
   }
 
-  /** Puts the token back into the endpoint's bucket; a bucket dropped meanwhile was full again (nothing to give back). */
+  /**
+   * Puts the token back into the endpoint's bucket (every token here came from it: exact); a bucket
+   * dropped meanwhile was full again (nothing to give back).
+   */
   @Override
-  public void refund(String endpointKey, RateLimitPolicy policy) {
+  public void refund(String endpointKey, RateLimitDecision granted) {
+    if (!granted.allowed()) {
+      return;
+    }
+    RateLimitPolicy policy = granted.policy();
     buckets.asMap().computeIfPresent(endpointKey, (key, entry) -> {
       entry.bucket().refund(ticker.read(), policy);
       return new Entry(entry.bucket(), policy);

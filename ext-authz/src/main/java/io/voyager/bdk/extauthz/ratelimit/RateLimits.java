@@ -11,13 +11,14 @@ public interface RateLimits {
   RateLimitDecision take(String endpointKey, RateLimitPolicy policy);
 
   /**
-   * Gives back one token that {@link #take} granted for {@code policy} to a delivery then refused
+   * Gives back the token that {@link #take} granted ({@code granted}) to a delivery then refused
    * all the same (a replay found by the replay store's create, or the shared state unavailable):
-   * the endpoint's real webhooks do not pay for it. Never waits (no round trip) and never makes the
-   * bucket hold more than its burst; a bucket that is gone meanwhile (full again, or evicted) is left
-   * as it is.
+   * the endpoint's real webhooks do not pay for it. The token goes back where it was taken from
+   * ({@link RateLimitDecision#source}). Never makes the caller wait (a round trip it needs goes on
+   * in the background) and never makes the bucket hold more than its burst; a bucket that is gone
+   * meanwhile (full again, or evicted) is left as it is. A refused take took nothing: no-op.
    */
-  void refund(String endpointKey, RateLimitPolicy policy);
+  void refund(String endpointKey, RateLimitDecision granted);
 
   /** {@link #take} without blocking the caller; by default decided at once on the caller's thread. */
   default CompletableFuture<RateLimitDecision> takeAsync(String endpointKey, RateLimitPolicy policy) {

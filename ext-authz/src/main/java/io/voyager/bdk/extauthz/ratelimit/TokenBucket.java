@@ -32,13 +32,20 @@ final class TokenBucket {
     if (allowed) {
       tokens -= 1;
     }
-    return decision(allowed, policy, 0);
+    return decision(allowed, policy, 0, RateLimitDecision.Source.BUCKET);
   }
 
-  /** Refills to {@code nowNanos} and puts one token back (a take given back), never beyond the burst. */
-  synchronized void refund(long nowNanos, RateLimitPolicy policy) {
+  /**
+   * Refills to {@code nowNanos} and puts one token back (a take given back), never beyond the burst;
+   * false when the bucket was full already (nothing changed but the refill).
+   */
+  synchronized boolean refund(long nowNanos, RateLimitPolicy policy) {
     refill(nowNanos, policy);
+    if (tokens >= policy.burst()) {
+      return false;
+    }
     tokens = Math.min(policy.burst(), tokens + 1);
+    return true;
   }
 
   /**
@@ -56,13 +63,13 @@ final class TokenBucket {
 
   /**
    * The answer to a take on this bucket as it is now: {@code held} more tokens are held elsewhere for
-   * this endpoint (a lease), counted as remaining.
+   * this endpoint (a lease), counted as remaining; a granted token came from {@code source}.
    */
-  synchronized RateLimitDecision decision(boolean allowed, RateLimitPolicy policy, int held) {
+  synchronized RateLimitDecision decision(boolean allowed, RateLimitPolicy policy, int held, RateLimitDecision.Source source) {
     double left = tokens + held;
     long retryAfter = allowed ? 0 : (long) Math.ceil((1 - tokens) / policy.ratePerSecond());
     long reset = (long) Math.ceil(Math.max(0, policy.burst() - left) / policy.ratePerSecond());
-    return new RateLimitDecision(allowed, policy, (int) Math.floor(left), Math.max(allowed ? 0 : 1, retryAfter), reset);
+    return new RateLimitDecision(allowed, policy, (int) Math.floor(left), Math.max(allowed ? 0 : 1, retryAfter), reset, source);
   }
 
   private void refill(long nowNanos, RateLimitPolicy policy) {

@@ -177,20 +177,27 @@ class RateLimiterTest {
 
   @Test
   void aTokenGivenBackIsGrantedAgainAndNeverFillsTheBucketBeyondItsBurst() {
+    RateLimitDecision taken = null;
     for (int i = 0; i < 5; i++) {
-      assertThat(limiter.take("ep", policy).allowed()).isTrue();
+      taken = limiter.take("ep", policy);
+      assertThat(taken.allowed()).isTrue();
     }
-    limiter.refund("ep", policy);
+    RateLimitDecision refused = limiter.take("ep", policy);
+    assertThat(refused.allowed()).isFalse();
+    limiter.refund("ep", refused); // a refused take took nothing: nothing to give back
+    assertThat(limiter.take("ep", policy).allowed()).isFalse();
+    limiter.refund("ep", taken);
     RateLimitDecision again = limiter.take("ep", policy);
     assertThat(again.allowed()).isTrue();
     assertThat(again.remaining()).isZero();
     assertThat(limiter.take("ep", policy).allowed()).isFalse();
 
     // given back on a bucket that refilled meanwhile: it holds the burst, not one more
-    limiter.take("full", policy);
-    time.advance(Duration.ofSeconds(1));
-    limiter.refund("full", policy);
-    limiter.refund("full", policy);
+    RateLimitDecision first = limiter.take("full", policy);
+    RateLimitDecision second = limiter.take("full", policy);
+    time.advance(Duration.ofSeconds(2));
+    limiter.refund("full", first);
+    limiter.refund("full", second);
     int granted = 0;
     for (int i = 0; i < 10; i++) {
       granted += limiter.take("full", policy).allowed() ? 1 : 0;
@@ -198,7 +205,7 @@ class RateLimiterTest {
     assertThat(granted).isEqualTo(5);
 
     // no bucket (never taken from, or full again and dropped): nothing to give back
-    limiter.refund("never", policy);
+    limiter.refund("never", again);
     assertThat(limiter.take("never", policy).remaining()).isEqualTo(4);
   }
 
