@@ -34,6 +34,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -267,15 +268,29 @@ class JetStreamStateTest {
     List<JetStreamRateLimiter> limiters = List.of(new JetStreamRateLimiter(replicaA, time), new JetStreamRateLimiter(replicaB, time));
     RateLimitPolicy policy = new RateLimitPolicy(0.01, 20);
     String endpoint = "ep-rate-race-" + UUID.randomUUID();
+    int allowed = allowedConcurrently(limiters, 60, limiter -> limiter.take(endpoint, policy).allowed());
+    long gaveUp = limiters.stream().mapToLong(JetStreamRateLimiter::contention).sum();
+    assertThat(allowed).isLessThanOrEqualTo(20).isGreaterThanOrEqualTo((int) Math.max(0, 20 - gaveUp));
+    // once the contention is over, what is left of the one bucket is granted, and no more
+    int more = 0;
+    for (int i = 0; i < 30; i++) {
+      more += limiters.get(i % 2).take(endpoint, policy).allowed() ? 1 : 0;
+    }
+    assertThat(allowed + more).isEqualTo(20);
+  }
+
+  /** Runs {@code attempts} attempts at once on 8 threads, alternating the limiters; how many answered true. */
+  static int allowedConcurrently(List<JetStreamRateLimiter> limiters, int attempts, Predicate<JetStreamRateLimiter> attempt)
+      throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
       CountDownLatch go = new CountDownLatch(1);
       List<Future<Boolean>> results = new ArrayList<>();
-      for (int t = 0; t < 60; t++) {
-        JetStreamRateLimiter limiter = limiters.get(t % 2);
+      for (int t = 0; t < attempts; t++) {
+        JetStreamRateLimiter limiter = limiters.get(t % limiters.size());
         results.add(pool.submit(() -> {
           go.await();
-          return limiter.take(endpoint, policy).allowed();
+          return attempt.test(limiter);
         }));
       }
       go.countDown();
@@ -283,14 +298,7 @@ class JetStreamStateTest {
       for (Future<Boolean> r : results) {
         allowed += r.get() ? 1 : 0;
       }
-      long gaveUp = limiters.stream().mapToLong(JetStreamRateLimiter::contention).sum();
-      assertThat(allowed).isLessThanOrEqualTo(20).isGreaterThanOrEqualTo((int) Math.max(0, 20 - gaveUp));
-      // once the contention is over, what is left of the one bucket is granted, and no more
-      int more = 0;
-      for (int i = 0; i < 30; i++) {
-        more += limiters.get(i % 2).take(endpoint, policy).allowed() ? 1 : 0;
-      }
-      assertThat(allowed + more).isEqualTo(20);
+      return allowed;
     } finally {
       pool.shutdownNow();
     }
@@ -446,30 +454,14 @@ class JetStreamStateTest {
     TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
     List<JetStreamRateLimiter> limiters = List.of(new JetStreamRateLimiter(replicaA, time), new JetStreamRateLimiter(replicaB, time));
     String endpoint = "ep-refund-race-" + UUID.randomUUID();
-    ExecutorService pool = Executors.newFixedThreadPool(8);
-    try {
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<Boolean>> results = new ArrayList<>();
-      for (int t = 0; t < 40; t++) {
-        JetStreamRateLimiter limiter = limiters.get(t % 2);
-        results.add(pool.submit(() -> {
-          go.await();
-          RateLimitDecision taken = limiter.take(endpoint, NO_LEASE);
-          if (taken.allowed()) {
-            limiter.refund(endpoint, taken); // a replay: the answer does not wait for the refund
-          }
-          return taken.allowed();
-        }));
+    int allowed = allowedConcurrently(limiters, 40, limiter -> {
+      RateLimitDecision taken = limiter.take(endpoint, NO_LEASE);
+      if (taken.allowed()) {
+        limiter.refund(endpoint, taken); // a replay: the answer does not wait for the refund
       }
-      go.countDown();
-      int allowed = 0;
-      for (Future<Boolean> r : results) {
-        allowed += r.get() ? 1 : 0;
-      }
-      assertThat(allowed).isPositive();
-    } finally {
-      pool.shutdownNow();
-    }
+      return taken.allowed();
+    });
+    assertThat(allowed).isPositive();
     awaitRefunds(limiters.get(0), limiters.get(1));
     long lost = limiters.stream().mapToLong(JetStreamRateLimiter::refundsLost).sum();
     assertThat(sharedTokens(endpoint, NO_LEASE)).as("every token given back to the key it came from (%d lost)", lost)
