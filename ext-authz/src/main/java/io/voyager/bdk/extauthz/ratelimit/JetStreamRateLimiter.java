@@ -69,8 +69,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Refunds ({@link #refund}: the delivery was a replay, or could not be recorded) put the token
  * back where the take found it ({@link RateLimitDecision#source}): a token spent from the lease
- * rejoins the lease (no round trip; the bound above grows by such tokens of refused deliveries in
- * flight); a token the take's compare-and-set took from the shared key
+ * rejoins the lease (no round trip), which never holds more than {@link #leaseSize} tokens (one
+ * that does not fit goes back to the key, as below), so the bound above stands; a token the take's compare-and-set took from the shared key
  * goes back to the key, by a compare-and-set of its own in the background (the caller's answer
  * never waits for it), refilled to now and never beyond the burst, retried on a lost write at most
  * {@link #MAX_ATTEMPTS} times. So a refund never adds a token on top of a bucket that refilled
@@ -229,15 +229,19 @@ public final class JetStreamRateLimiter implements RateLimits {
       return;
     }
     String key = bucketKey(endpointKey);
-    if (granted.source() == RateLimitDecision.Source.LEASE) {
-      addToLease(key, granted.policy(), 1, null);
+    if (granted.source() == RateLimitDecision.Source.LEASE && addToLease(key, granted.policy(), 1, null) == 0) {
       return;
     }
+    returnToKey(key, granted.policy()); // taken from the key, or the lease is full
+  }
+
+  /** One token back to the endpoint's shared key ({@link #giveBack}), in the background. */
+  private void returnToKey(String key, RateLimitPolicy policy) {
     refundsInFlight.incrementAndGet();
     CompletableFuture<Void> back;
     try {
       Revision remembered = shared.getIfPresent(key) == null ? written.getIfPresent(key) : null;
-      back = giveBack(state.buckets(), key, granted.policy(), remembered, 0);
+      back = giveBack(state.buckets(), key, policy, remembered, 0);
     } catch (RuntimeException e) {
       back = CompletableFuture.failedFuture(e);
     }
@@ -292,19 +296,28 @@ public final class JetStreamRateLimiter implements RateLimits {
    * a token given back while a take opens a lease is never overwritten.
    *
    * @param sharedAfter the shared bucket as this replica wrote it just now, or null: as last known
+   * @return the tokens not added because the lease was full ({@link #leaseSize}): the caller
+   *     returns them to the shared key
    */
-  private void addToLease(String key, RateLimitPolicy policy, int tokens, TokenBucket sharedAfter) {
+  private int addToLease(String key, RateLimitPolicy policy, int tokens, TokenBucket sharedAfter) {
+    int cap = leaseSize(policy);
+    int[] over = {Math.max(0, tokens - cap)};
     leases.asMap().compute(key, (k, lease) -> {
-      if (lease != null && lease.add(policy, tokens, sharedAfter)) {
-        return lease;
+      if (lease != null) {
+        int notAdded = lease.add(policy, tokens, sharedAfter, cap);
+        if (notAdded >= 0) {
+          over[0] = notAdded;
+          return lease;
+        }
       }
       TokenBucket after = sharedAfter;
       if (after == null) {
         Revision last = written.getIfPresent(key);
         after = last != null ? last.bucket().copy() : new TokenBucket(0, nowNanos());
       }
-      return new Lease(policy, tokens, after);
+      return new Lease(policy, Math.min(tokens, cap), after);
     });
+    return over[0];
   }
 
   /** The endpoint's key in the shared bucket {@code bdk_extauthz_ratelimit} (a digest: endpoint keys are not stored). */
@@ -366,7 +379,9 @@ public final class JetStreamRateLimiter implements RateLimits {
             if (error == null) {
               remember(key, new Revision(ack.getSeqno(), bucket, true));
               if (taken > 1) {
-                addToLease(key, policy, taken - 1, bucket.copy());
+                for (int over = addToLease(key, policy, taken - 1, bucket.copy()); over > 0; over--) {
+                  returnToKey(key, policy); // refunds filled the lease meanwhile
+                }
               }
               return CompletableFuture.completedFuture(bucket.decision(true, policy, taken - 1, RateLimitDecision.Source.BUCKET));
             }
@@ -491,16 +506,21 @@ public final class JetStreamRateLimiter implements RateLimits {
       return sharedAfter.decision(true, policy, tokens, RateLimitDecision.Source.LEASE);
     }
 
-    /** Adds tokens under {@code wanted} (and the newer shared bucket, when given); false when closed or for another policy. */
-    synchronized boolean add(RateLimitPolicy wanted, int more, TokenBucket newerSharedAfter) {
+    /**
+     * Adds tokens under {@code wanted} (and the newer shared bucket, when given), never beyond
+     * {@code cap} (what one lease may hold). Returns how many did not fit, or -1 when closed or for
+     * another policy (nothing added).
+     */
+    synchronized int add(RateLimitPolicy wanted, int more, TokenBucket newerSharedAfter, int cap) {
       if (closed || !policy.equals(wanted)) {
-        return false;
+        return -1;
       }
-      tokens += more;
+      int over = Math.max(0, tokens + more - cap);
+      tokens = Math.min(cap, tokens + more);
       if (newerSharedAfter != null) {
         sharedAfter = newerSharedAfter;
       }
-      return true;
+      return over;
     }
   }
 

@@ -15,7 +15,8 @@ public interface RateLimits {
    * all the same (a replay found by the replay store's create, or the shared state unavailable):
    * the endpoint's real webhooks do not pay for it. The token goes back where it was taken from
    * ({@link RateLimitDecision#source}). Never makes the caller wait (a round trip it needs goes on
-   * in the background) and never makes the bucket hold more than its burst; a bucket that is gone
+   * in the background) and never makes the bucket hold more than its burst (nor a replica's lease more
+   * than its size); a bucket that is gone
    * meanwhile (full again, or evicted) is left as it is. A refused take took nothing: no-op.
    */
   void refund(String endpointKey, RateLimitDecision granted);

@@ -365,6 +365,31 @@ class JetStreamStateTest {
     assertThat(granted).isEqualTo(policy.burst());
   }
 
+  @Test
+  void refundsNeverGrowALeaseBeyondItsSizeSoTheBoundHoldsAfterAFloodOfReplays() {
+    TestTime time = new TestTime(Instant.parse("2026-12-05T12:00:00Z"));
+    JetStreamRateLimiter a = new JetStreamRateLimiter(replicaA, time);
+    RateLimitPolicy policy = new RateLimitPolicy(10, 100);
+    int lease = JetStreamRateLimiter.leaseSize(policy);
+    String endpoint = "ep-rate-lease-refunds-" + UUID.randomUUID();
+    // 60 deliveries in flight at once, then every one refused as a replay: their tokens come back
+    List<RateLimitDecision> taken = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      taken.add(a.take(endpoint, policy));
+    }
+    assertThat(taken).allMatch(RateLimitDecision::allowed);
+    taken.forEach(granted -> a.refund(endpoint, granted));
+    awaitRefunds(a);
+
+    // the shared bucket full again: in one instant this replica grants the burst and at most its lease
+    time.advance(Duration.ofSeconds(20));
+    int granted = 0;
+    for (int i = 0; i < 300; i++) {
+      granted += a.take(endpoint, policy).allowed() ? 1 : 0;
+    }
+    assertThat(granted).as("burst + one replica's lease").isLessThanOrEqualTo(policy.burst() + lease);
+  }
+
   /** One token per 100 s, burst 5: no lease (burst < 20), and no refill unless a test moves its clock. */
   static final RateLimitPolicy NO_LEASE = new RateLimitPolicy(0.01, 5);
 
