@@ -34,6 +34,18 @@ public final class WebhookDelivery {
   /** Header the gateway's route sets on a queued binding's requests: {@code true} for ordered delivery. */
   public static final String HEADER_ORDERED = "x-bdk-ordered";
 
+  /**
+   * Header of the relay's 202 (which has no body): {@code true}, the webhook is stored and will be
+   * delivered. With it the 202 carries {@code x-bdk-webhook-id}.
+   */
+  public static final String HEADER_QUEUED = "x-bdk-queued";
+
+  /**
+   * Header of the relay's 202 when that webhook id was already stored (within JetStream's duplicate
+   * window): {@code true}; stored and delivered once.
+   */
+  public static final String HEADER_DUPLICATE = "x-bdk-duplicate";
+
   /** Header on every delivery attempt the relay makes: 1 for the first. */
   public static final String HEADER_ATTEMPT = "x-bdk-delivery-attempt";
 

@@ -24,9 +24,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "send", mixinStandardHelpOptions = true,
     description = "Sign the body and POST it to --url; print status, webhook/rate-limit headers and body.")
 final class SendCommand implements Callable<Integer> {
-  /** Response headers printed after the status line. */
+  /** Response headers printed after the status line (the relay's 202 says everything in x-bdk-* headers). */
   static final List<String> HEADERS_OF_INTEREST = List.of(
-      "content-type", "x-bdk-webhook-id", "retry-after", "ratelimit", "ratelimit-policy");
+      "content-type", "x-bdk-webhook-id", "x-bdk-queued", "x-bdk-duplicate", "retry-after", "ratelimit", "ratelimit-policy");
 
   @Mixin
   SigningOptions signing;

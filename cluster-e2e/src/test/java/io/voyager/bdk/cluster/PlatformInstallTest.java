@@ -21,6 +21,8 @@ import io.fabric8.kubernetes.client.readiness.Readiness;
 import io.voyager.bdk.extauthz.scheme.Header;
 import io.voyager.bdk.extauthz.scheme.Schemes;
 import io.voyager.bdk.extauthz.scheme.SigningInput;
+import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.model.WebhookDelivery;
 import io.voyager.bdk.support.auth.DevIssuer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -216,7 +218,7 @@ class PlatformInstallTest {
         Schemes.byName("zendesk", Map.of()).sign(new SigningInput(body, "not-the-secret", Instant.now(), UUID.randomUUID().toString())));
     assertThat(forged.statusCode()).isEqualTo(401);
 
-    // 4. Queued: 202 {"queued": true} from the relay (stored in JetStream), then delivered into the
+    // 4. Queued: 202 (x-bdk-queued: true) from the relay (stored in JetStream), then delivered into the
     //    pod once, by the relay through Envoy's internal listener (mutual TLS, port 8444).
     String envoyPodIp = client.pods().inNamespace("bdk").withLabel("app.kubernetes.io/name", "envoy").list().getItems()
         .stream().filter(Readiness::isPodReady).findFirst().orElseThrow().getStatus().getPodIP();
@@ -496,7 +498,7 @@ class PlatformInstallTest {
     return answer.path("webhook_id").asText();
   }
 
-  /** A signed github webhook for a queued binding: 202 {"queued": true}; 503s before it is stored are retried. Its webhook id. */
+  /** A signed github webhook for a queued binding: 202 with x-bdk-queued: true; 503s before it is stored are retried. Its webhook id. */
   private static String deliverQueued(Gateway gateway, String path, String secret) throws Exception {
     byte[] body = "{\"action\":\"opened\",\"issue\":{\"number\":7}}".getBytes(StandardCharsets.UTF_8);
     AtomicReference<HttpResponse<String>> accepted = new AtomicReference<>();
@@ -509,10 +511,11 @@ class PlatformInstallTest {
           assertThat(response.statusCode()).as(response.body()).isIn(202, 503);
           return response.statusCode() == 202;
         });
-    JsonNode answer = JSON.readTree(accepted.get().body());
-    assertThat(answer.path("queued").asBoolean()).as(answer.toString()).isTrue();
-    assertThat(answer.path("webhook_id").asText()).isNotBlank();
-    return answer.path("webhook_id").asText();
+    HttpResponse<String> answer = accepted.get();
+    assertThat(answer.headers().firstValue(WebhookDelivery.HEADER_QUEUED)).as(answer.headers().toString()).contains("true");
+    String webhookId = answer.headers().firstValue(WebhookAuthContext.HEADER_WEBHOOK_ID).orElse("");
+    assertThat(webhookId).as(answer.headers().toString()).isNotBlank();
+    return webhookId;
   }
 
   private static String webhookPath(JsonNode instance, String integration) {

@@ -1,6 +1,5 @@
 package io.voyager.bdk.relay;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.voyager.bdk.model.BookWake;
@@ -23,11 +22,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The accept side: where Envoy sends a {@code queued} binding's webhook after ext_authz allowed it
- * (docs/webhook-relay.md has the contract). It answers {@code 202 {"webhook_id", "queued": true}}
- * only once JetStream acknowledged the publish; a publish that failed or timed out answers 503 and
- * claims nothing; a webhook id already stored answers 202 with {@code "duplicate": true} (stored
- * once); a body, header set or message over the limits answers 413 before anything is published;
- * missing or malformed routing headers answer 400 naming the header.
+ * (docs/webhook-relay.md has the contract). It answers 202 ({@code x-bdk-queued: true}, no body:
+ * {@link AcceptAnswers}) only once JetStream acknowledged the publish; a publish that failed or
+ * timed out answers 503 and claims nothing; a webhook id already stored answers 202 with
+ * {@code x-bdk-duplicate: true} (stored once); a body, header set or message over the limits answers
+ * 413 before anything is published; missing or malformed routing headers answer 400 naming the
+ * header.
  */
 final class AcceptHandler implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(AcceptHandler.class);
@@ -36,10 +36,6 @@ final class AcceptHandler implements HttpHandler {
   /** Not kept: hop-by-hop, framing, Envoy-internal, and the routing headers (kept as Bdk-* instead). */
   private static final Set<String> DROPPED = Set.of("host", "connection", "content-length", "transfer-encoding",
       "keep-alive", "te", "trailer", "upgrade", "proxy-connection", "proxy-authorization", "expect", "x-request-id");
-
-  record Accepted(@JsonProperty("webhook_id") String webhookId, boolean queued, Boolean duplicate) {}
-
-  record Problem(int code, String reason, String message) {}
 
   private final WebhookPublisher publisher;
   private final AcceptSettings limits;
@@ -124,8 +120,7 @@ final class AcceptHandler implements HttpHandler {
         metrics.published(stored.duplicate() ? "duplicate" : "stored");
         log.info("event=webhook_queued webhook_id={} instance={} integration={} seq={} duplicate={} body_bytes={}",
             webhookId, instance, integration, stored.sequence(), stored.duplicate(), body.length);
-        exchange.getResponseHeaders().set(WebhookAuthContext.HEADER_WEBHOOK_ID, webhookId);
-        respond(exchange, 202, new Accepted(webhookId, true, stored.duplicate() ? Boolean.TRUE : null));
+        AcceptAnswers.accepted(exchange, webhookId, stored.duplicate());
       } else if (result instanceof WebhookPublisher.Result.TooLarge tooLarge) {
         metrics.published("too_large");
         refuse(exchange, 413, "message_too_large", "the webhook with its headers is " + tooLarge.bytes()
@@ -197,15 +192,6 @@ final class AcceptHandler implements HttpHandler {
     if (status != 503) {
       metrics.refused(reason);
     }
-    respond(exchange, status, new Problem(status, reason, message));
-  }
-
-  private static void respond(HttpExchange exchange, int status, Object body) throws IOException {
-    byte[] bytes = Json.write(body);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
+    AcceptAnswers.refused(exchange, status, reason, message);
   }
 }
