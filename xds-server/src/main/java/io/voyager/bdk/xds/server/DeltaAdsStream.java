@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * then route scopes (so a scope's route configuration is there when Envoy asks for it); then what
  * is removed, route scopes and route configurations first and clusters after them (so no route is
  * left pointing at a removed cluster). A route scope whose route configuration this Envoy never
- * loaded is removed {@link #SCOPE_REMOVAL_GRACE} later ({@link #addRouteConfigurationPlaceholders}).
+ * loaded is removed {@link #SCOPE_REMOVAL_GRACE} later ({@link #placeholdAndHoldBackScopeRemovals}).
  */
 final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
   private static final Logger log = LoggerFactory.getLogger(DeltaAdsStream.class);
@@ -48,7 +48,7 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
       XdsType.SCOPED_ROUTE, XdsType.ROUTE, XdsType.LISTENER, XdsType.CLUSTER, XdsType.ENDPOINT, XdsType.SECRET);
   /**
    * How long a removed route scope whose route configuration Envoy never loaded stays in Envoy
-   * ({@link #addRouteConfigurationPlaceholders}): long against one round trip of Envoy's on-demand
+   * ({@link #placeholdAndHoldBackScopeRemovals}): long against one round trip of Envoy's on-demand
    * fetch, short against anything a user waits for (the scope's path answers 404 meanwhile).
    */
   static final Duration SCOPE_REMOVAL_GRACE = Duration.ofSeconds(2);
@@ -144,7 +144,7 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
     Map<XdsType, DeltaSubscription.Update> updates = new EnumMap<>(XdsType.class);
     subscriptions.forEach((type, subscription) ->
         subscription.onSnapshot(previous, next, changes).ifPresent(update -> updates.put(type, update)));
-    List<String> lateScopeRemovals = addRouteConfigurationPlaceholders(previous, next, updates);
+    List<String> lateScopeRemovals = placeholdAndHoldBackScopeRemovals(previous, next, updates);
     DeltaDiscoveryRequest none = DeltaDiscoveryRequest.getDefaultInstance();
     for (XdsType type : UPSERT_ORDER) {
       DeltaSubscription.Update update = updates.get(type);
@@ -170,7 +170,7 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
   }
 
   /**
-   * The removal of route scopes held back by {@link #addRouteConfigurationPlaceholders}: each that
+   * The removal of route scopes held back by {@link #placeholdAndHoldBackScopeRemovals}: each that
    * the snapshot served now still lacks and that was not sent again meanwhile (a book added back).
    */
   private synchronized void removeScopesLate(List<String> scopes) {
@@ -207,7 +207,7 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
    * configuration, the placeholder answers it (404), and no fetch is left to cross the removal.
    * Caller holds the lock.
    */
-  private List<String> addRouteConfigurationPlaceholders(ContentVersionedSnapshot previous, ContentVersionedSnapshot next,
+  private List<String> placeholdAndHoldBackScopeRemovals(ContentVersionedSnapshot previous, ContentVersionedSnapshot next,
       Map<XdsType, DeltaSubscription.Update> updates) {
     DeltaSubscription.Update scopes = updates.get(XdsType.SCOPED_ROUTE);
     DeltaSubscription routes = subscriptions.get(XdsType.ROUTE);
