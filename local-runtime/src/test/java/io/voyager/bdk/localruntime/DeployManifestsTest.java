@@ -252,6 +252,10 @@ class DeployManifestsTest {
     assertThat(config.at("/admin/address/socket_address/address").asText()).isEqualTo("127.0.0.1");
     assertThat(config.at("/dynamic_resources/ads_config/grpc_services/0/envoy_grpc/cluster_name").asText())
         .isEqualTo("xds_cluster");
+    // The copy asks for xDS as envoy/bootstrap.yaml does: same protocol, same bounded reconnect backoff.
+    JsonNode project = YAML.readTree(deployDir.resolve("../../envoy/bootstrap.yaml").normalize().toFile());
+    assertThat(config.at("/dynamic_resources")).as("dynamic_resources as in envoy/bootstrap.yaml")
+        .isEqualTo(project.at("/dynamic_resources"));
     // ADS is mutual TLS, its certificate from the filesystem SDS files of ConfigMap envoy-sds.
     assertThat(xds.at("/transport_socket/typed_config/sni").asText()).isEqualTo("xds-server.bdk.svc");
     assertThat(xds.at("/transport_socket/typed_config/common_tls_context/tls_certificate_sds_secret_configs/0/sds_config/path_config_source/path")

@@ -37,6 +37,10 @@ class EnvoyBootstrapTest {
     assertThat(xds.at("/typed_extension_protocol_options").toString()).contains("http2_protocol_options");
     assertThat(bootstrap.at("/dynamic_resources/ads_config/api_type").asText()).as("delta xDS, the default").isEqualTo("DELTA_GRPC");
     assertThat(bootstrap.at("/dynamic_resources/ads_config/transport_api_version").asText()).isEqualTo("V3");
+    // Envoy reads the ADS stream's reconnect backoff from envoy_grpc.retry_policy of the first gRPC service.
+    JsonNode backOff = bootstrap.at("/dynamic_resources/ads_config/grpc_services/0/envoy_grpc/retry_policy/retry_back_off");
+    assertThat(backOff.path("base_interval").asText()).as("ADS reconnect backoff base").isEqualTo("0.5s");
+    assertThat(backOff.path("max_interval").asText()).as("ADS reconnect backoff bound").isEqualTo("5s");
     assertThat(bootstrap.at("/dynamic_resources/lds_config/resource_api_version").asText()).isEqualTo("V3");
     assertThat(bootstrap.at("/dynamic_resources/lds_config/ads").isObject()).isTrue();
     assertThat(bootstrap.at("/dynamic_resources/cds_config/resource_api_version").asText()).isEqualTo("V3");
