@@ -134,8 +134,8 @@ public final class WebhookBenchmark implements Callable<Integer> {
   boolean pacedRun = true;
 
   @Option(names = "--variants", split = ",", description = "Static Envoys of the translation's webhook path with one piece"
-      + " out each, paced to ON's rate (WebhookPathVariant: static, no-access-log, no-client-limit, no-hygiene, no-ext-authz;"
-      + " 'all'). Default: none.")
+      + " out each, paced to ON's rate (WebhookPathVariant: static, no-access-log, no-client-limit, no-hygiene, merged-headers,"
+      + " no-ext-authz, check-plaintext, check-state-in-memory; 'all'). Default: none.")
   List<String> variants = List.of();
 
   @Option(names = "--max-rate", description = "Highest rate (req/s) the signed pool and the integrations' rate limits are sized"
@@ -247,13 +247,23 @@ public final class WebhookBenchmark implements Callable<Integer> {
         List<WebhookPathVariant> chosen = variants.stream().filter(v -> !v.isBlank())
             .flatMap(v -> v.trim().equals("all") ? Arrays.stream(WebhookPathVariant.values()) : Stream.of(WebhookPathVariant.of(v)))
             .distinct().toList();
-        List<EnvoyProcess> started = new ArrayList<>();
+        List<AutoCloseable> started = new ArrayList<>();
         try {
         for (WebhookPathVariant v : chosen) {
           int port = StackPorts.freePorts(1).get(0);
+          int checkPort = stack.ports().extAuthzGrpc();
+          if (v.checkServer != WebhookPathVariant.CheckServer.STACK) {
+            List<Integer> checkPorts = StackPorts.freePorts(2);
+            started.add(Component.EXT_AUTHZ.starter().start(v.checkServer.args(stack.startArgs(Component.EXT_AUTHZ),
+                checkPorts.get(0), checkPorts.get(1)).toArray(String[]::new)));
+            checkPort = checkPorts.get(0);
+          }
+          EdgeSettings.UpstreamTls upstreamTls = v.checkServer == WebhookPathVariant.CheckServer.PLAINTEXT
+              ? new EdgeSettings.PlaintextUpstreams()
+              : new EdgeSettings.MutualTlsUpstreams(stack.runDir().resolve("envoy-sds").toAbsolutePath().toString());
           EnvoyProcess envoy = EnvoyProcess.start(EnvoyBinary.locate(projectRoot),
-              v.bootstrap(variantResources(stack, port, backend.port(), integrations)), runDir.resolve("envoy-" + v.id),
-              envoyConcurrency, List.of());
+              v.bootstrap(variantResources(stack, port, backend.port(), integrations, checkPort, upstreamTls)),
+              runDir.resolve("envoy-" + v.id), envoyConcurrency, List.of());
           started.add(envoy);
           envoy.awaitReady(CONVERGE).awaitListener(port, CONVERGE);
           String url = "http://" + LocalStack.LOCALHOST + ":" + port;
@@ -279,7 +289,9 @@ public final class WebhookBenchmark implements Callable<Integer> {
         }
         print(System.out, results, envoyView(stack.envoy()));
         } finally {
-          started.forEach(EnvoyProcess::close);
+          for (int i = started.size() - 1; i >= 0; i--) { // Envoys before the ext-authz they call
+            started.get(i).close();
+          }
         }
       }
     }
@@ -290,19 +302,21 @@ public final class WebhookBenchmark implements Callable<Integer> {
    * The translator's resources for a gateway listening on {@code port} serving the benchmark's book
    * (its integrations, its backend as the book's only endpoint) with the stack's ext-authz and
    * library as fixed endpoints over the stack's mutual-TLS files, and the run's per-client limit:
-   * what the xds-server sends the stack's Envoy, in the single route layout.
+   * what the xds-server sends the stack's Envoy, in the single route layout. {@code checkPort} is the
+   * ext-authz the Checks go to (the stack's, or a variant's second one) over {@code upstreamTls}.
    */
-  private XdsResources variantResources(LocalStack stack, int port, int backendPort, int integrations) {
+  private XdsResources variantResources(LocalStack stack, int port, int backendPort, int integrations, int checkPort,
+      EdgeSettings.UpstreamTls upstreamTls) {
     GatewaySettings defaults = GatewaySettings.defaults();
     GatewaySettings settings = new GatewaySettings(LocalStack.LOCALHOST, port,
         new io.voyager.bdk.xds.model.ServiceRef("bdk", LocalStack.LIBRARY_SERVICE, PortSelector.named(LocalStack.GRPC_PORT_NAME)),
         new io.voyager.bdk.xds.model.ServiceRef("bdk", LocalStack.EXT_AUTHZ_SERVICE, PortSelector.named(LocalStack.GRPC_PORT_NAME)),
         defaults.maxWebhookBodyBytes(), TranscoderSettings.bookLibraryDefaults(),
         new FixedEndpoint(LocalStack.LOCALHOST, stack.ports().libraryGrpc()),
-        new FixedEndpoint(LocalStack.LOCALHOST, stack.ports().extAuthzGrpc()),
+        new FixedEndpoint(LocalStack.LOCALHOST, checkPort),
         defaults.jwt(), defaults.jwksTrustedCa(),
         defaults.edge()
-            .withUpstreamTls(new EdgeSettings.MutualTlsUpstreams(stack.runDir().resolve("envoy-sds").toAbsolutePath().toString()))
+            .withUpstreamTls(upstreamTls)
             .withWebhookClientLimit(new EdgeSettings.ClientLimit(2 * maxRate, 2 * maxRate, EdgeSettings.ClientLimit.DEFAULTS.maxAddresses())));
     Map<ServiceKey, List<EndpointSliceView>> slices = Map.of(new ServiceKey(NAMESPACE, BOOK), List.of(new EndpointSliceView(
         NAMESPACE, BOOK + "-bench", BOOK, List.of(new EndpointSliceView.Port("http", backendPort)),
