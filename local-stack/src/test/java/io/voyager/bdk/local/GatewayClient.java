@@ -76,6 +76,21 @@ final class GatewayClient {
       return contentType.startsWith("application/json");
     }
 
+    /**
+     * Status, the gateway's {@code x-bdk-*} response headers and the body's first 300 characters, on
+     * one line (for failure messages: which filter or route answered and why).
+     */
+    String describe() {
+      StringBuilder described = new StringBuilder().append(status);
+      headers.map().forEach((name, values) -> {
+        if (name.toLowerCase(java.util.Locale.ROOT).startsWith("x-bdk-")) {
+          described.append(' ').append(name).append('=').append(String.join(",", values));
+        }
+      });
+      String oneLine = body.replace('\n', ' ');
+      return described.append(' ').append(oneLine.length() > 300 ? oneLine.substring(0, 300) + "…" : oneLine).toString();
+    }
+
     /** How many of {@code answers} had each status, by status (for failure messages). */
     static java.util.SortedMap<Integer, Long> histogram(java.util.Collection<Answer> answers) {
       return answers.stream().collect(java.util.stream.Collectors.groupingBy(Answer::status, java.util.TreeMap::new,

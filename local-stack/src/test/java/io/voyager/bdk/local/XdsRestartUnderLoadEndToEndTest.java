@@ -11,6 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +47,8 @@ class XdsRestartUnderLoadEndToEndTest {
   private static final String DOWN = "xds-server killed";
   private static final String BACK = "xds-server back";
 
-  @TempDir static Path runDir;
+  /** Kept when the test fails: xds-server.log, Envoy's log (access log with response flags) and bootstrap. */
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS) static Path runDir;
   static XdsServerProcess xds;
   static LocalStack stack;
   static GatewayClient gateway;
@@ -110,13 +112,18 @@ class XdsRestartUnderLoadEndToEndTest {
       await("Envoy reconnected to the new xds-server").atMost(RECONNECT).until(() -> admin.statOrZero(CONNECTED) == 1);
       log.info("event=xds_kill_reconnect down_ms={} reconnect_after_ready_ms={}", (ready - killedAt) / 1_000_000,
           (System.nanoTime() - ready) / 1_000_000);
-      await("the book added while the xds-server was down is served").atMost(CONVERGE).until(() -> {
+      // On a timeout Awaitility's message ends with the last answer's assertion (status, x-bdk-* headers, body).
+      await("the book added while the xds-server was down is served").atMost(CONVERGE).untilAsserted(() -> {
         Answer answer = addedWhileDown.postSigned(gateway);
         tally.signedAnswer(addedWhileDown, answer.status());
-        return answer.status() / 100 == 2;
+        assertThat(answer.status() / 100).as("signed webhook to " + addedWhileDown.path() + " answered " + answer.describe()
+            + "; run directory kept: " + runDir).isEqualTo(2);
       });
-      await("the book removed while the xds-server was down is gone from Envoy").atMost(CONVERGE)
-          .until(() -> removedWhileDown.postUnsigned(gateway).status() == 404);
+      await("the book removed while the xds-server was down is gone from Envoy").atMost(CONVERGE).untilAsserted(() -> {
+        Answer answer = removedWhileDown.postUnsigned(gateway);
+        assertThat(answer.status()).as("unsigned webhook to " + removedWhileDown.path() + " answered " + answer.describe()
+            + "; run directory kept: " + runDir).isEqualTo(404);
+      });
       awaitAnswers(traffic, BACK);
     } finally {
       traffic.close();
