@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * benchmark can read the heap and CPU of the xds-server alone rather than of the whole stack JVM,
  * and a test can kill it ({@link #kill()}: SIGKILL) and start it again with the same arguments.
  * Ready when its admin {@code /readyz} answers 200 (informers synced, first snapshot published).
- * Every start appends to the one log file.
+ * Every start appends to the one log file, at level WARN unless {@code jvmOptions} set
+ * {@code org.slf4j.simpleLogger.*} levels.
  */
 public final class XdsServerProcess implements ServiceStarter {
   private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
@@ -36,9 +37,9 @@ public final class XdsServerProcess implements ServiceStarter {
   public AutoCloseable start(String... args) throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmOptions);
-    command.addAll(List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
-        "io.voyager.bdk.xds.Main"));
+    command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    command.addAll(jvmOptions); // after the default: the last -D of a name wins, so a caller may log more
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.voyager.bdk.xds.Main"));
     command.addAll(List.of(args));
     int adminPort = Integer.parseInt(argument(args, "--admin-port"));
     process = new ProcessBuilder(command).redirectErrorStream(true)

@@ -5,9 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.model.ExternalBookDefinition;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.ThrowingRunnable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,8 +63,10 @@ class XdsRestartUnderLoadEndToEndTest {
 
   @BeforeAll
   static void startStackWithServedBooks() throws Exception {
-    // C1 only and the serial collector: the xds-server's JVM starts (twice) sooner on a small, shared machine
-    xds = new XdsServerProcess(runDir.resolve("xds-server.log"), List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+    // C1 only and the serial collector: the xds-server's JVM starts (twice) sooner on a small, shared machine.
+    // Its log (kept when the test fails) has its streams, snapshots and each delta response (type, version, counts).
+    xds = new XdsServerProcess(runDir.resolve("xds-server.log"), List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-Dorg.slf4j.simpleLogger.log.io.voyager.bdk.xds.server.DeltaAdsStream=debug"));
     stack = TestStacks.scopedGateway(runDir, NODE_ID, 100000).starter(Component.XDS, xds).start();
     gateway = GatewayClient.anonymous(stack);
     api = GatewayClient.of(stack);
@@ -112,17 +118,16 @@ class XdsRestartUnderLoadEndToEndTest {
       await("Envoy reconnected to the new xds-server").atMost(RECONNECT).until(() -> admin.statOrZero(CONNECTED) == 1);
       log.info("event=xds_kill_reconnect down_ms={} reconnect_after_ready_ms={}", (ready - killedAt) / 1_000_000,
           (System.nanoTime() - ready) / 1_000_000);
-      // On a timeout Awaitility's message ends with the last answer's assertion (status, x-bdk-* headers, body).
-      await("the book added while the xds-server was down is served").atMost(CONVERGE).untilAsserted(() -> {
+      awaitConverged("the book added while the xds-server was down is served", admin, () -> {
         Answer answer = addedWhileDown.postSigned(gateway);
         tally.signedAnswer(addedWhileDown, answer.status());
-        assertThat(answer.status() / 100).as("signed webhook to " + addedWhileDown.path() + " answered " + answer.describe()
-            + "; run directory kept: " + runDir).isEqualTo(2);
+        assertThat(answer.status() / 100).as("signed webhook to " + addedWhileDown.path() + " answered " + answer.describe())
+            .isEqualTo(2);
       });
-      await("the book removed while the xds-server was down is gone from Envoy").atMost(CONVERGE).untilAsserted(() -> {
+      awaitConverged("the book removed while the xds-server was down is gone from Envoy", admin, () -> {
         Answer answer = removedWhileDown.postUnsigned(gateway);
-        assertThat(answer.status()).as("unsigned webhook to " + removedWhileDown.path() + " answered " + answer.describe()
-            + "; run directory kept: " + runDir).isEqualTo(404);
+        assertThat(answer.status()).as("unsigned webhook to " + removedWhileDown.path() + " answered " + answer.describe())
+            .isEqualTo(404);
       });
       awaitAnswers(traffic, BACK);
     } finally {
@@ -141,6 +146,22 @@ class XdsRestartUnderLoadEndToEndTest {
     assertThat(tally.receivedTotal()).as("all books together received exactly what ext_authz allowed: " + summary)
         .isEqualTo(allowed);
     assertThat(stack.envoy().isAlive()).isTrue();
+  }
+
+  /**
+   * Waits until {@code check} passes. On a timeout the message ends with the last check's failure
+   * (the last answer), and Envoy's configuration then (with endpoints) is kept in the run directory
+   * beside xds-server.log and Envoy's log: is the scope there, the route configuration, the
+   * cluster, its endpoints?
+   */
+  private static void awaitConverged(String what, EnvoyAdmin admin, ThrowingRunnable check) throws IOException {
+    try {
+      await(what).atMost(CONVERGE).untilAsserted(check);
+    } catch (ConditionTimeoutException e) {
+      Path dump = runDir.resolve("envoy-config-dump.json");
+      Files.writeString(dump, admin.get("/config_dump?include_eds").body());
+      throw new AssertionError(e.getMessage() + "; Envoy's configuration then: " + dump + " (run directory kept)", e);
+    }
   }
 
   private static void awaitAnswers(SteadyTraffic traffic, String phase) {
