@@ -72,6 +72,7 @@ enum WebhookPathVariant {
         throw new IllegalStateException("the stack's ext-authz is already running");
       }
       List<String> args = new ArrayList<>();
+      int portsReplaced = 0;
       for (int i = 0; i < stackArgs.size(); i++) {
         String flag = stackArgs.get(i);
         boolean hasValue = i + 1 < stackArgs.size() && !stackArgs.get(i + 1).startsWith("--");
@@ -84,17 +85,19 @@ enum WebhookPathVariant {
         }
         args.add(flag);
         if (hasValue) {
-          args.add(switch (flag) {
+          String port = switch (flag) {
             case "--grpc-port" -> Integer.toString(grpcPort);
             case "--admin-port" -> Integer.toString(adminPort);
-            default -> value;
-          });
+            default -> null;
+          };
+          portsReplaced += port == null ? 0 : 1;
+          args.add(port == null ? value : port);
         }
       }
       if (this == PLAINTEXT) {
         args.add("--plaintext");
       }
-      if (!args.contains(Integer.toString(grpcPort)) || !args.contains(Integer.toString(adminPort))) {
+      if (portsReplaced != 2) {
         throw new IllegalArgumentException("the stack's ext-authz flags have no --grpc-port and --admin-port: " + stackArgs);
       }
       return args;
