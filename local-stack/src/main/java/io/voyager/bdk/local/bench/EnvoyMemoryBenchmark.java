@@ -95,11 +95,14 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       + "what the clusters alone cost")
   boolean clustersOnly;
 
-  @Option(names = "--hit-books", defaultValue = "0",
-      description = "after Envoy holds everything, POST once to the webhook of this many books (memory "
-          + "after traffic), then measure; with on-demand clusters ext_authz is made to fail open (no ext-authz runs "
-          + "here) so that each request makes Envoy fetch its book's cluster (default ${DEFAULT-VALUE})")
-  int hitBooks;
+  @Option(names = "--hit-books", split = ",", defaultValue = "0,all",
+      description = "after Envoy holds everything, POST once to the webhook of this many books (memory after "
+          + "traffic), then measure; one point per value, \"all\" = every book. A value above 0 is measured only on "
+          + "runs that load something on demand (delta+scoped, delta+scoped-eager-clusters): the others hold every "
+          + "book before any request. With on-demand clusters ext_authz is made to fail open (no ext-authz runs here) "
+          + "so that each request makes Envoy fetch its book's cluster (default ${DEFAULT-VALUE}: fresh, and with "
+          + "every book called, the steady state of a gateway whose books all receive webhooks)")
+  List<String> hitBooks;
 
   @Option(names = "--cluster-variant", defaultValue = "deployed",
       description = "book clusters as translated (deployed), or a variant to compare their cost: no-metadata (without the "
@@ -118,13 +121,16 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     System.exit(new CommandLine(new EnvoyMemoryBenchmark()).execute(args));
   }
 
-  record Point(String run, int books, int clusters, long rssKib, long allocated, long heapSize, long stats,
+  record Point(String run, int books, int booksHit, int clusters, long rssKib, long allocated, long heapSize, long stats,
       long bookClusterStats, double loadSeconds, String load, int hit, long pageheapFree) {}
 
   @Override
   public Integer call() throws Exception {
     for (String run : runs) {
       parseRun(run);
+    }
+    for (String value : hitBooks) {
+      hitCount(value, 1);
     }
     if (concurrency < 1 || bookCounts.stream().anyMatch(n -> n < 1)) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--books and --concurrency must be 1 or more");
@@ -140,9 +146,15 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     List<Point> points = new ArrayList<>();
     for (int books : bookCounts) {
       for (String run : runs) {
-        Point point = measure(binary, template, work.resolve(run.replace('+', '-') + "-" + books), run, books);
-        points.add(point);
-        print(point);
+        for (String value : hitBooks) {
+          int hits = hitCount(value, books);
+          if (hits > 0 && !loadsOnDemand(run)) {
+            continue; // nothing to load: every book is held before any request
+          }
+          Point point = measure(binary, template, work.resolve(run.replace('+', '-') + "-" + books + "-hit-" + hits), run, books, hits);
+          points.add(point);
+          print(point);
+        }
       }
     }
     record(points);
@@ -150,9 +162,9 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   }
 
   private static void print(Point p) {
-    System.out.printf(Locale.ROOT, "%-27s books %6d clusters held %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB (free %5.1f MiB)  "
+    System.out.printf(Locale.ROOT, "%-27s books %6d called %6d clusters held %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB (free %5.1f MiB)  "
             + "stats %8d (book clusters %8d)  held after %5.1f s  webhook route configs held %d  load %s%n",
-        p.run(), p.books(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0, p.pageheapFree() / 1048576.0,
+        p.run(), p.books(), p.booksHit(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0, p.pageheapFree() / 1048576.0,
         p.stats(), p.bookClusterStats(), p.loadSeconds(), p.hit(), p.load());
   }
 
@@ -166,12 +178,13 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
         labels.put("run", p.run().replace('+', '_'));
         labels.put("variant", label);
         labels.put("concurrency", Integer.toString(concurrency));
-        if (hitBooks > 0) {
-          labels.put("books_hit", Integer.toString(hitBooks));
+        if (p.booksHit() > 0) {
+          labels.put("books_hit", Integer.toString(p.booksHit()));
         }
         labels.put("webhook_route_configs", Integer.toString(p.hit()));
         BenchFigures.Target target = p.books() >= 10_000 ? BenchFigures.Target.below(300) : null;
-        figures.figure("envoy_memory.rss_mib", labels, "Envoy RSS, " + p.run() + " (load " + p.load() + ")",
+        String called = p.booksHit() == 0 ? "" : p.booksHit() == p.books() ? ", every book called" : ", " + p.booksHit() + " books called";
+        figures.figure("envoy_memory.rss_mib", labels, "Envoy RSS, " + p.run() + called + " (load " + p.load() + ")",
             p.rssKib() / 1024.0, "MiB", target);
         figures.figure("envoy_memory.allocated_mib", labels, "Envoy allocated (/memory), " + p.run(), p.allocated() / 1048576.0, "MiB", null);
         figures.figure("envoy_memory.heap_mib", labels, "Envoy heap size (/memory), " + p.run(), p.heapSize() / 1048576.0, "MiB", null);
@@ -192,7 +205,30 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     };
   }
 
-  Point measure(Path binary, String template, Path dir, String run, int books) throws Exception {
+  /** {@code value} of --hit-books as a number of books out of {@code books} ("all": every one). */
+  static int hitCount(String value, int books) {
+    if ("all".equals(value)) {
+      return books;
+    }
+    try {
+      int count = Integer.parseInt(value);
+      if (count >= 0) {
+        return Math.min(count, books);
+      }
+    } catch (NumberFormatException e) {
+      // named below
+    }
+    throw new IllegalArgumentException("--hit-books: '" + value + "' is not a count of books (0 or more) or 'all'");
+  }
+
+  /** True if {@code run} leaves something to load on demand (a request can change what Envoy holds). */
+  static boolean loadsOnDemand(String run) {
+    Object[] parsed = parseRun(run);
+    return parsed.length >= 3 && ((Boolean) parsed[2] || parsed[3] == BookClusters.ON_DEMAND);
+  }
+
+  /** One point: a fresh Envoy holding {@code books} books, after one webhook to {@code hitBooks} of them. */
+  Point measure(Path binary, String template, Path dir, String run, int books, int hitBooks) throws Exception {
     Object[] parsed = parseRun(run);
     AdsApiType apiType = (AdsApiType) parsed[0];
     RouteLayout layout = (RouteLayout) parsed[1];
@@ -201,7 +237,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     EdgeSettings edge = defaults.edge();
     GatewaySettings settings = new GatewaySettings("127.0.0.1", ports.get(0), defaults.library(), defaults.extAuthz(),
         defaults.maxWebhookBodyBytes(), defaults.transcoder(), null, null, defaults.jwt(), defaults.jwksTrustedCa(),
-        new EdgeSettings(ports.get(1), null, edge.plainHttp(), edge.xffTrustedHops(), edge.limits(), hitClientLimit(edge),
+        new EdgeSettings(ports.get(1), null, edge.plainHttp(), edge.xffTrustedHops(), edge.limits(), hitClientLimit(edge, hitBooks),
             new EdgeSettings.PlaintextUpstreams()));
     SyntheticGateway gateway = new SyntheticGateway(books, Math.max(1, books / 10), settings);
     // delta+scoped-eager: the layout before on-demand scopes; delta+scoped-eager-clusters: before on-demand clusters
@@ -265,7 +301,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       int held = (int) admin.statOrZero("cluster_manager.active_clusters") - staticClusters(bootstrapYaml);
       long statCount = stats.lines().count();
       long bookClusterStats = stats.lines().filter(l -> l.startsWith("cluster.k8s/customer-")).count();
-      return new Point(run, books, held, rssKib(envoy.pid()), memory.path("allocated").asLong(),
+      return new Point(run, books, hitBooks, held, rssKib(envoy.pid()), memory.path("allocated").asLong(),
           memory.path("heap_size").asLong(), statCount, bookClusterStats, loadSeconds, loadAverage(), hit,
           memory.path("pageheap_free").asLong());
     } finally {
@@ -306,7 +342,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
    * every hit to pass (they all come from 127.0.0.1, faster than its 50/s: a limited request is
    * answered 429 before its route's cluster is fetched, and is not a book called).
    */
-  private EdgeSettings.ClientLimit hitClientLimit(EdgeSettings edge) {
+  private static EdgeSettings.ClientLimit hitClientLimit(EdgeSettings edge, int hitBooks) {
     EdgeSettings.ClientLimit deployed = edge.webhookClientLimit();
     return hitBooks == 0 ? deployed : new EdgeSettings.ClientLimit(1_000_000, 1_000_000, deployed.maxAddresses());
   }

@@ -1,6 +1,7 @@
 package io.voyager.bdk.local.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.voyager.bdk.local.EnvoyBinary;
 import io.voyager.bdk.local.EnvoyBootstrap;
@@ -24,14 +25,14 @@ class EnvoyMemoryBenchmarkTest {
     benchmark.concurrency = 1;
     benchmark.settleSeconds = 0;
     benchmark.timeoutSeconds = 120;
-    benchmark.hitBooks = 2;
     for (String run : new String[] {"sotw+single", "delta+scoped", "delta+scoped-eager-clusters", "delta+scoped-eager"}) {
       EnvoyMemoryBenchmark.Point point =
-          benchmark.measure(EnvoyBinary.locate(root), EnvoyBootstrap.template(), dir.resolve(run.replace('+', '-')), run, 6);
+          benchmark.measure(EnvoyBinary.locate(root), EnvoyBootstrap.template(), dir.resolve(run.replace('+', '-')), run, 6, 2);
 
       // On-demand clusters (delta+scoped): only the 2 books hit have theirs; otherwise every book.
       int bookClusters = run.equals("delta+scoped") ? 2 : 6;
       assertThat(point.clusters()).as(run).isEqualTo(bookClusters + 2); // and the library's and ext-authz's
+      assertThat(point.booksHit()).as(run).isEqualTo(2);
       assertThat(point.rssKib()).as(run).isPositive();
       assertThat(point.allocated()).as(run).isPositive();
       assertThat(point.heapSize()).as(run).isGreaterThanOrEqualTo(point.allocated());
@@ -45,5 +46,24 @@ class EnvoyMemoryBenchmarkTest {
         assertThat(point.hit()).as(run + ": webhook route configurations held").isEqualTo(run.equals("sotw+single") ? 0 : 2);
       }
     }
+  }
+
+  @Test
+  void hitBooksCountsBooksOrAllAndNamesABadValue() {
+    assertThat(EnvoyMemoryBenchmark.hitCount("0", 10_000)).isZero();
+    assertThat(EnvoyMemoryBenchmark.hitCount("100", 10_000)).isEqualTo(100);
+    assertThat(EnvoyMemoryBenchmark.hitCount("all", 5_000)).isEqualTo(5_000);
+    assertThat(EnvoyMemoryBenchmark.hitCount("20000", 5_000)).as("no more than there are books").isEqualTo(5_000);
+    assertThatThrownBy(() -> EnvoyMemoryBenchmark.hitCount("-1", 10)).hasMessageContaining("--hit-books: '-1'");
+    assertThatThrownBy(() -> EnvoyMemoryBenchmark.hitCount("every", 10)).hasMessageContaining("--hit-books: 'every'");
+  }
+
+  @Test
+  void onlyRunsThatLoadOnDemandAreMeasuredAfterTraffic() {
+    assertThat(EnvoyMemoryBenchmark.loadsOnDemand("delta+scoped")).isTrue();
+    assertThat(EnvoyMemoryBenchmark.loadsOnDemand("delta+scoped-eager-clusters")).isTrue();
+    assertThat(EnvoyMemoryBenchmark.loadsOnDemand("delta+scoped-eager")).isFalse();
+    assertThat(EnvoyMemoryBenchmark.loadsOnDemand("delta+single")).isFalse();
+    assertThat(EnvoyMemoryBenchmark.loadsOnDemand("sotw+single")).isFalse();
   }
 }
