@@ -74,7 +74,7 @@ help:
 	@echo "make bench-scale     the translator at 10,000 books in memory (SCALE_ARGS)"
 	@echo "make bench-watch     the watcher side of one change at 10,000 books on the mock API server: CPU per change, rebuild hops, JFR (WATCH_BOOKS)"
 	@echo "make bench-convergence  a book's change → served on each real Envoy (1 or more, each probed on its own connection) with N books routed, under load (CONVERGENCE_ARGS)"
-	@echo "make bench-envoy-memory  Envoy RSS and stats at 1,000/5,000/10,000 synthetic books, per xDS protocol and route layout (ENVOY_MEMORY_ARGS)"
+	@echo "make bench-envoy-memory  Envoy RSS and stats at 1,000/5,000/10,000 synthetic books, per xDS protocol and route layout, fresh and with every book called (ENVOY_MEMORY_ARGS)"
 
 ## The pinned Envoy, in a git-ignored virtualenv. Re-installed when envoy/requirements.txt changes.
 envoy: $(ENVOY_STAMP)
