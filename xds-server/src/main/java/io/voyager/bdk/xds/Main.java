@@ -195,6 +195,13 @@ public final class Main implements Callable<AutoCloseable> {
     }
   }
 
+  @Option(names = "--held-books-limit", defaultValue = "0", paramLabel = "N",
+      description = "Most books whose on-demand route configurations and clusters one Envoy (delta stream) holds; past it the "
+          + "least recently fetched book is unloaded from that Envoy (its scope moved to its other route configuration name, "
+          + "its cluster removed) and reloaded on its next request. 0: no bound. Scoped layout with on-demand clusters only. "
+          + "Default: ${DEFAULT-VALUE}.")
+  int heldBooksLimit;
+
   @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "Largest webhook body (ext_authz buffer); larger gets 413. Default: ${DEFAULT-VALUE}.")
   int maxRequestBytes;
 
@@ -449,7 +456,10 @@ public final class Main implements Callable<AutoCloseable> {
           new io.envoyproxy.controlplane.server.DefaultExecutorGroup(),
           new io.envoyproxy.controlplane.server.serializer.DefaultProtoResourcesSerializer(),
           () -> true);
-      DeltaAds delta = DeltaAds.serving(publisher, callbacks);
+      if (heldBooksLimit < 0) {
+        throw new IllegalArgumentException("held-books-limit: must be 0 (off) or more, got " + heldBooksLimit);
+      }
+      DeltaAds delta = DeltaAds.serving(publisher, callbacks, heldBooksLimit, registry);
       opened.register(GrpcServers.start(new InetSocketAddress(xdsHost, xdsPort), registry, tls,
           new AggregatedDiscoveryService(discovery.getAggregatedDiscoveryServiceImpl(), delta)));
       AtomicReference<Boolean> ready = new AtomicReference<>(true);

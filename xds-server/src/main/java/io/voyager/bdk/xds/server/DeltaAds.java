@@ -4,6 +4,8 @@ import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +37,7 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
   private final AtomicLong nextStreamId = new AtomicLong(FIRST_STREAM_ID);
   private final Map<Long, DeltaAdsStream> streams = new ConcurrentHashMap<>();
   private final DeltaAdsStream.DelayedTasks delayedTasks;
+  private final HeldBooksLimit heldBooksLimit;
 
   /**
    * One daemon thread for every server's delayed tasks in this JVM (the late removals of route
@@ -53,9 +56,15 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
 
   DeltaAds(List<DiscoveryServerCallbacks> callbacks, Supplier<ContentVersionedSnapshot> current,
       DeltaAdsStream.DelayedTasks delayedTasks) {
+    this(callbacks, current, delayedTasks, HeldBooksLimit.OFF);
+  }
+
+  DeltaAds(List<DiscoveryServerCallbacks> callbacks, Supplier<ContentVersionedSnapshot> current,
+      DeltaAdsStream.DelayedTasks delayedTasks, HeldBooksLimit heldBooksLimit) {
     this.callbacks = List.copyOf(callbacks);
     this.current = current;
     this.delayedTasks = delayedTasks;
+    this.heldBooksLimit = heldBooksLimit;
   }
 
   /** Serves {@code publisher}'s snapshots, current and future. */
@@ -63,6 +72,36 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
     DeltaAds delta = new DeltaAds(callbacks, () -> publisher.current().orElse(null));
     publisher.onPublished(delta);
     return delta;
+  }
+
+  /**
+   * As {@link #serving(SnapshotPublisher, List)}, each Envoy holding at most {@code heldBooksLimit}
+   * books' on-demand route configurations (0: no bound; {@link HeldBooksBound}); evictions and
+   * the books held by all streams are metered in {@code registry}.
+   */
+  public static DeltaAds serving(SnapshotPublisher publisher, List<DiscoveryServerCallbacks> callbacks,
+      int heldBooksLimit, MeterRegistry registry) {
+    DeltaAds delta = new DeltaAds(callbacks, () -> publisher.current().orElse(null),
+        (task, delay) -> DELAYED.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS),
+        HeldBooksLimit.of(heldBooksLimit, registry));
+    Gauge.builder("bdk.xds.held.books", delta, DeltaAds::heldBooks)
+        .description("Books whose on-demand route configurations the connected Envoys hold (delta streams, summed)")
+        .register(registry);
+    publisher.onPublished(delta);
+    return delta;
+  }
+
+  /** As {@link #serving(SnapshotPublisher, List, int, MeterRegistry)} with delayed tasks run by {@code delayedTasks} (tests). */
+  static DeltaAds serving(SnapshotPublisher publisher, List<DiscoveryServerCallbacks> callbacks,
+      DeltaAdsStream.DelayedTasks delayedTasks, HeldBooksLimit heldBooksLimit) {
+    DeltaAds delta = new DeltaAds(callbacks, () -> publisher.current().orElse(null), delayedTasks, heldBooksLimit);
+    publisher.onPublished(delta);
+    return delta;
+  }
+
+  /** Books held by the open delta streams under the held-books bound, summed (0 when off). */
+  public int heldBooks() {
+    return streams.values().stream().mapToInt(DeltaAdsStream::heldBooks).sum();
   }
 
   /** As {@link #serving(SnapshotPublisher, List)}, delayed tasks run by {@code delayedTasks} (tests). */
@@ -80,7 +119,7 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
       if (streams.remove(id) != null) {
         log.info("event=delta_stream_closed stream={}", id);
       }
-    }, delayedTasks);
+    }, delayedTasks, heldBooksLimit);
     streams.put(id, stream);
     if (stream.open()) {
       log.info("event=delta_stream_opened stream={}", id);

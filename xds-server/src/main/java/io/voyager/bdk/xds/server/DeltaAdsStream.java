@@ -69,6 +69,8 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
   private final Runnable onClosed;
   private final DelayedTasks delayedTasks;
   private final Map<XdsType, DeltaSubscription> subscriptions = new EnumMap<>(XdsType.class);
+  /** The held-books bound on this stream; null when off. */
+  private final HeldBooksBound bound;
   private long nonce;
   private boolean closed;
 
@@ -79,12 +81,33 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
    */
   DeltaAdsStream(long id, StreamObserver<DeltaDiscoveryResponse> responses, List<DiscoveryServerCallbacks> callbacks,
       Supplier<ContentVersionedSnapshot> current, Runnable onClosed, DelayedTasks delayedTasks) {
+    this(id, responses, callbacks, current, onClosed, delayedTasks, HeldBooksLimit.OFF);
+  }
+
+  /** As above, with the held-books bound {@code limit} ({@link HeldBooksLimit#OFF}: none). */
+  DeltaAdsStream(long id, StreamObserver<DeltaDiscoveryResponse> responses, List<DiscoveryServerCallbacks> callbacks,
+      Supplier<ContentVersionedSnapshot> current, Runnable onClosed, DelayedTasks delayedTasks, HeldBooksLimit limit) {
     this.id = id;
     this.responses = responses;
     this.callbacks = callbacks;
     this.current = current;
     this.onClosed = onClosed;
     this.delayedTasks = delayedTasks;
+    this.bound = limit.books() == 0 ? null : new HeldBooksBound(id, limit.books(), subscriptions,
+        (type, update) -> send(type, update, DeltaDiscoveryRequest.getDefaultInstance()), limit.evictions());
+  }
+
+  /** Books loaded or loading on this Envoy under the held-books bound (0 when off). */
+  synchronized int heldBooks() {
+    return bound == null ? 0 : bound.heldCount();
+  }
+
+  private DeltaSubscription newSubscription(XdsType type) {
+    if (bound == null) {
+      return new DeltaSubscription(type, AbsentResourcePlaceholders.forType(type));
+    }
+    return new DeltaSubscription(type, AbsentResourcePlaceholders.forType(type),
+        snapshot -> HeldBooksView.of(SnapshotChanges.resources(snapshot, type), type, bound.held()));
   }
 
   long id() {
@@ -130,9 +153,15 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
       if (closed) {
         return;
       }
-      DeltaSubscription subscription = subscriptions.computeIfAbsent(type,
-          t -> new DeltaSubscription(t, AbsentResourcePlaceholders.forType(t)));
-      subscription.onRequest(request, current.get()).ifPresent(update -> send(type, update, request));
+      DeltaSubscription subscription = subscriptions.computeIfAbsent(type, this::newSubscription);
+      ContentVersionedSnapshot now = current.get();
+      if (bound != null) {
+        bound.beforeRequest(type, request, now);
+      }
+      subscription.onRequest(request, now).ifPresent(update -> send(type, update, request));
+      if (bound != null) {
+        bound.afterRequest(type, request, now);
+      }
     }
   }
 
@@ -140,6 +169,9 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
   synchronized void published(ContentVersionedSnapshot previous, ContentVersionedSnapshot next, SnapshotChanges changes) {
     if (closed) {
       return;
+    }
+    if (bound != null) {
+      bound.indexTo(next);
     }
     Map<XdsType, DeltaSubscription.Update> updates = new EnumMap<>(XdsType.class);
     subscriptions.forEach((type, subscription) ->
@@ -241,8 +273,8 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
     return late;
   }
 
-  /** Caller holds the lock. */
-  private void send(XdsType type, DeltaSubscription.Update update, DeltaDiscoveryRequest request) {
+  /** Caller holds the lock. Returns the response's nonce. */
+  private String send(XdsType type, DeltaSubscription.Update update, DeltaDiscoveryRequest request) {
     String typeUrl = type.typeUrl();
     DeltaDiscoveryResponse.Builder response = DeltaDiscoveryResponse.newBuilder()
         .setTypeUrl(typeUrl)
@@ -256,6 +288,9 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
     DeltaDiscoveryResponse built = response.build();
     // Before sending: Envoy's (N)ACK may arrive before onNext returns, and must find its nonce.
     callbacks.forEach(callback -> callback.onV3StreamDeltaResponse(id, request, built));
+    if (bound != null && type == XdsType.ROUTE) {
+      bound.sentRoutes(update, built.getNonce());
+    }
     log.debug("event=delta_response stream={} type={} version={} nonce={} resources={} removed={}", id, type,
         update.version(), built.getNonce(), built.getResourcesCount(), built.getRemovedResourcesCount());
     try {
@@ -265,6 +300,7 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
         throw e;
       }
     }
+    return built.getNonce();
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import io.voyager.bdk.xds.version.XdsType;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -58,6 +59,8 @@ final class DeltaSubscription {
   private final XdsType type;
   /** Name → what to send for a subscribed name the snapshot lacks; empty: answer it as removed. */
   private final Function<String, Optional<VersionedResource<?>>> placeholders;
+  /** Snapshot → its resources of this type as this Envoy is served them (the held-books bound rewrites some). */
+  private final Function<ContentVersionedSnapshot, Map<String, VersionedResource<?>>> view;
   private boolean started;
   private boolean wildcard;
   private final Set<String> names = new HashSet<>();
@@ -75,8 +78,19 @@ final class DeltaSubscription {
 
   /** {@code placeholders}: what to send for a subscribed name the snapshot lacks (empty: answer it as removed). */
   DeltaSubscription(XdsType type, Function<String, Optional<VersionedResource<?>>> placeholders) {
+    this(type, placeholders, snapshot -> SnapshotChanges.resources(snapshot, type));
+  }
+
+  /** As above, the snapshot's resources seen through {@code view} ({@link HeldBooksView}). */
+  DeltaSubscription(XdsType type, Function<String, Optional<VersionedResource<?>>> placeholders,
+      Function<ContentVersionedSnapshot, Map<String, VersionedResource<?>>> view) {
     this.type = type;
     this.placeholders = placeholders;
+    this.view = view;
+  }
+
+  private Map<String, VersionedResource<?>> resources(ContentVersionedSnapshot snapshot) {
+    return view.apply(snapshot);
   }
 
   XdsType type() {
@@ -137,7 +151,7 @@ final class DeltaSubscription {
     if (first || reconciledTo != current) {
       return respond(reconcileFully(current), first);
     }
-    Map<String, VersionedResource<?>> all = SnapshotChanges.resources(current, type);
+    Map<String, VersionedResource<?>> all = resources(current);
     Map<String, VersionedResource<?>> upserts = new TreeMap<>();
     Set<String> removals = new TreeSet<>();
     for (String name : added) {
@@ -165,13 +179,17 @@ final class DeltaSubscription {
     if (previous == null || reconciledTo != previous) {
       return respond(reconcileFully(next), false);
     }
-    Map<String, VersionedResource<?>> all = SnapshotChanges.resources(next, type);
+    Map<String, VersionedResource<?>> all = resources(next);
     Map<String, VersionedResource<?>> upserts = new TreeMap<>();
-    for (String name : changes.changed(type)) {
-      if (ofInterest(next, name)) {
-        VersionedResource<?> resource = all.get(name);
-        if (!resource.version().equals(known.get(name))) {
-          upserts.put(name, resource);
+    for (String changed : changes.changed(type)) {
+      // A route configuration may be held under its alternate name too (the held-books bound).
+      List<String> served = type == XdsType.ROUTE ? List.of(changed, HeldBooks.alternateName(changed)) : List.of(changed);
+      for (String name : served) {
+        if (ofInterest(next, name)) {
+          VersionedResource<?> resource = all.get(name);
+          if (resource != null && !resource.version().equals(known.get(name))) {
+            upserts.put(name, resource);
+          }
         }
       }
     }
@@ -186,6 +204,32 @@ final class DeltaSubscription {
   }
 
   /**
+   * What to send now for {@code names} whose view changed without a new snapshot (the held-books
+   * bound moved a scope, held back or released a cluster): each of interest that Envoy lacks or has
+   * at another version, and each Envoy holds that is no longer served (as removed, unless a
+   * placeholder stands in). Empty before the first request or without a snapshot.
+   */
+  Optional<Update> resend(Collection<String> names, ContentVersionedSnapshot current) {
+    if (!started || current == null) {
+      return Optional.empty();
+    }
+    Map<String, VersionedResource<?>> all = resources(current);
+    Map<String, VersionedResource<?>> upserts = new TreeMap<>();
+    Set<String> removals = new TreeSet<>();
+    for (String name : names) {
+      VersionedResource<?> resource = all.get(name);
+      if (resource != null) {
+        if (ofInterest(current, name) && !resource.version().equals(known.get(name))) {
+          upserts.put(name, resource);
+        }
+      } else if (known.containsKey(name) && placeholder(name).isEmpty()) {
+        removals.add(name);
+      }
+    }
+    return respond(new Update(upserts, List.copyOf(removals), current.version(type)), false);
+  }
+
+  /**
    * Placeholders for {@code candidates} Envoy may be about to wait for without this stream knowing
    * yet (its subscription crossing the snapshot that removed them): every one absent from
    * {@code snapshot}, neither subscribed nor held here, that the type has a placeholder for. Not
@@ -193,7 +237,7 @@ final class DeltaSubscription {
    * in flight, that subscription is answered again when it arrives.
    */
   Map<String, VersionedResource<?>> placeholdersFor(List<String> candidates, ContentVersionedSnapshot snapshot) {
-    Map<String, VersionedResource<?>> all = SnapshotChanges.resources(snapshot, type);
+    Map<String, VersionedResource<?>> all = resources(snapshot);
     Map<String, VersionedResource<?>> upserts = new TreeMap<>();
     for (String name : candidates) {
       if (!all.containsKey(name) && !names.contains(name) && !known.containsKey(name)) {
@@ -209,7 +253,7 @@ final class DeltaSubscription {
    * Envoy has it).
    */
   private Update reconcileFully(ContentVersionedSnapshot snapshot) {
-    Map<String, VersionedResource<?>> all = SnapshotChanges.resources(snapshot, type);
+    Map<String, VersionedResource<?>> all = resources(snapshot);
     Map<String, VersionedResource<?>> upserts = new TreeMap<>();
     if (wildcard) {
       all.forEach((name, resource) -> {

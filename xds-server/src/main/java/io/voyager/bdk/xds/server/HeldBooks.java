@@ -1,0 +1,277 @@
+package io.voyager.bdk.xds.server;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Which books one Envoy (one delta stream) holds, for the bound {@code --held-books-limit}: per
+ * on-demand route scope, which of its two route configuration names this Envoy's copy of the scope
+ * names (R, or R{@value #ALTERNATE_SUFFIX}: the same content) and whether that route configuration
+ * is loading (asked for, not ACKed yet) or loaded (ACKed); per book (its on-demand cluster, shared
+ * by its scopes), the order in which its route configurations were last fetched, and whether its
+ * cluster is held back from this Envoy. Pure state, no I/O; the owning stream guards it.
+ *
+ * <p>When more than {@code limit} books are loaded or loading, {@link #evictOverLimit} picks the
+ * least recently fetched books whose every scope is either not loaded or loaded and ACKed (a scope
+ * whose load is pending must not move: Envoy drops the pending request's callback when its scope
+ * changes), moves each loaded scope to its other name and holds the book's cluster back. The stream
+ * sends the scope updates, then the cluster's removal; the book's next fetch (Envoy's subscription
+ * to the scope's new name) releases the cluster, sent before the route configuration.
+ */
+final class HeldBooks {
+  static final String ALTERNATE_SUFFIX = "~1";
+
+  enum Load { NONE, LOADING, LOADED }
+
+  /** One book evicted: the scopes moved to their other name and the cluster to remove. */
+  record Eviction(String cluster, List<String> scopesMoved) {}
+
+  private static final class Scope {
+    final String book;
+    String base;
+    boolean alternate;
+    Load load = Load.NONE;
+
+    Scope(String book) {
+      this.book = book;
+    }
+  }
+
+  private static final class Book {
+    final Set<String> scopes = new HashSet<>();
+    int active;
+    int loading;
+  }
+
+  private final int limit;
+  private final Map<String, Scope> scopes = new HashMap<>();
+  private final Map<String, Book> books = new HashMap<>();
+  /** Route configuration (base name) → the scopes serving it. */
+  private final Map<String, Set<String>> scopesOfBase = new HashMap<>();
+  /** Books with a scope loaded or loading, least recently fetched first. */
+  private final LinkedHashMap<String, Boolean> byLastFetch = new LinkedHashMap<>(16, 0.75f, true);
+  private final Set<String> heldBack = new HashSet<>();
+  /** Route configuration name (as this Envoy knows it) → the nonce of the response that carried it, until ACKed. */
+  private final Map<String, String> sentInNonce = new HashMap<>();
+
+  /** {@code limit}: the most books held before the least recently fetched is evicted (at least 1). */
+  HeldBooks(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("held-books-limit: must be at least 1 (0 turns the bound off), got " + limit);
+    }
+    this.limit = limit;
+  }
+
+  /** The name without the alternate suffix: the route configuration the snapshot serves. */
+  static String baseName(String routeConfiguration) {
+    return routeConfiguration.endsWith(ALTERNATE_SUFFIX)
+        ? routeConfiguration.substring(0, routeConfiguration.length() - ALTERNATE_SUFFIX.length())
+        : routeConfiguration;
+  }
+
+  static String alternateName(String routeConfiguration) {
+    return routeConfiguration + ALTERNATE_SUFFIX;
+  }
+
+  /**
+   * Records that {@code scope} of {@code book} (its on-demand cluster) serves route configuration
+   * {@code base} (from the snapshot). Idempotent; a scope now serving another name is re-indexed.
+   */
+  void serves(String scope, String book, String base) {
+    Scope s = scopes.get(scope);
+    if (s != null && s.book.equals(book) && base.equals(s.base)) {
+      return;
+    }
+    if (s != null) {
+      forget(scope);
+    }
+    s = new Scope(book);
+    s.base = base;
+    scopes.put(scope, s);
+    books.computeIfAbsent(book, b -> new Book()).scopes.add(scope);
+    scopesOfBase.computeIfAbsent(base, b -> new HashSet<>()).add(scope);
+  }
+
+  /** True if this Envoy's copy of {@code scope} names its alternate route configuration name. */
+  boolean alternate(String scope) {
+    Scope s = scopes.get(scope);
+    return s != null && s.alternate;
+  }
+
+  /** True if the book's cluster is held back from this Envoy (evicted, not fetched since). */
+  boolean heldBack(String cluster) {
+    return heldBack.contains(cluster);
+  }
+
+  /** The scope (recorded by {@link #serves}) whose copy on this Envoy names {@code routeConfiguration}, or null. */
+  String scopeNaming(String routeConfiguration) {
+    String base = baseName(routeConfiguration);
+    boolean alternate = !base.equals(routeConfiguration);
+    for (String scope : scopesOfBase.getOrDefault(base, Set.of())) {
+      if (scopes.get(scope).alternate == alternate) {
+        return scope;
+      }
+    }
+    return null;
+  }
+
+  /** Envoy holds {@code scope} naming its alternate name (its initial scope versions on a reconnect). */
+  void restoreAlternate(String scope) {
+    Scope s = scopes.get(scope);
+    if (s != null) {
+      s.alternate = true;
+    }
+  }
+
+  /**
+   * Envoy holds {@code routeConfiguration} already (its initial versions on a reconnect): the scope
+   * serving it names it and is loaded.
+   */
+  void heldOnConnect(String routeConfiguration) {
+    String base = baseName(routeConfiguration);
+    for (String scope : scopesOfBase.getOrDefault(base, Set.of())) {
+      scopes.get(scope).alternate = !base.equals(routeConfiguration);
+      setLoad(scope, Load.LOADED);
+      byLastFetch.put(scopes.get(scope).book, Boolean.TRUE);
+    }
+  }
+
+  /**
+   * Envoy asked for {@code routeConfiguration}: if a scope's copy names it, that is its book's
+   * fetch. Returns the book whose cluster was held back and is released now (send the cluster
+   * before the route configuration), or null.
+   */
+  String fetched(String routeConfiguration) {
+    String scope = scopeNaming(routeConfiguration);
+    if (scope == null) {
+      return null;
+    }
+    setLoad(scope, Load.LOADING);
+    String book = scopes.get(scope).book;
+    byLastFetch.put(book, Boolean.TRUE);
+    return heldBack.remove(book) ? book : null;
+  }
+
+  /** A response carrying {@code routeConfigurations} went out with {@code nonce}. */
+  void sent(Iterable<String> routeConfigurations, String nonce) {
+    for (String name : routeConfigurations) {
+      sentInNonce.put(name, nonce);
+    }
+  }
+
+  /** Envoy ACKed the route configuration response {@code nonce}: the scopes loading what it carried are loaded. */
+  void acked(String nonce) {
+    Iterator<Map.Entry<String, String>> it = sentInNonce.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, String> entry = it.next();
+      if (entry.getValue().equals(nonce)) {
+        it.remove();
+        String scope = scopeNaming(entry.getKey());
+        if (scope != null && scopes.get(scope).load == Load.LOADING) {
+          setLoad(scope, Load.LOADED);
+        }
+      }
+    }
+  }
+
+  /** Envoy dropped {@code routeConfiguration}: the scope whose copy names it is no longer loaded. */
+  void unsubscribed(String routeConfiguration) {
+    sentInNonce.remove(routeConfiguration);
+    String scope = scopeNaming(routeConfiguration);
+    if (scope != null) {
+      setLoad(scope, Load.NONE);
+    }
+  }
+
+  /** Forgets scopes the snapshot no longer has. */
+  void retainScopes(Set<String> present) {
+    for (String scope : List.copyOf(scopes.keySet())) {
+      if (!present.contains(scope)) {
+        forget(scope);
+      }
+    }
+  }
+
+  private void forget(String scope) {
+    setLoad(scope, Load.NONE);
+    Scope s = scopes.remove(scope);
+    Set<String> ofBase = scopesOfBase.get(s.base);
+    if (ofBase != null && ofBase.remove(scope) && ofBase.isEmpty()) {
+      scopesOfBase.remove(s.base);
+    }
+    Book book = books.get(s.book);
+    book.scopes.remove(scope);
+    if (book.scopes.isEmpty()) {
+      books.remove(s.book);
+      heldBack.remove(s.book);
+    }
+  }
+
+  private void setLoad(String scope, Load load) {
+    Scope s = scopes.get(scope);
+    Book book = books.get(s.book);
+    if (s.load != Load.NONE) {
+      book.active--;
+    }
+    if (s.load == Load.LOADING) {
+      book.loading--;
+    }
+    s.load = load;
+    if (load != Load.NONE) {
+      book.active++;
+    }
+    if (load == Load.LOADING) {
+      book.loading++;
+    }
+    if (book.active == 0) {
+      byLastFetch.remove(s.book);
+    }
+  }
+
+  /** Books with a scope loaded or loading on this Envoy. */
+  int held() {
+    return byLastFetch.size();
+  }
+
+  /**
+   * Evicts least recently fetched books while more than the limit are held: each loaded scope of
+   * the book moves to its other name, the book's cluster is held back. A book with a scope whose
+   * load is pending is skipped (it was just fetched: the last candidate anyway).
+   */
+  List<Eviction> evictOverLimit() {
+    List<Eviction> evictions = new ArrayList<>();
+    int over = byLastFetch.size() - limit;
+    if (over <= 0) {
+      return evictions;
+    }
+    for (String name : List.copyOf(byLastFetch.keySet())) {
+      if (over <= 0) {
+        break;
+      }
+      Book book = books.get(name);
+      if (book.loading > 0) {
+        continue;
+      }
+      List<String> moved = new ArrayList<>();
+      for (String scope : new TreeSet<>(book.scopes)) {
+        Scope s = scopes.get(scope);
+        if (s.load == Load.LOADED) {
+          s.alternate = !s.alternate;
+          setLoad(scope, Load.NONE);
+          moved.add(scope);
+        }
+      }
+      heldBack.add(name);
+      evictions.add(new Eviction(name, moved));
+      over--;
+    }
+    return evictions;
+  }
+}

@@ -1,0 +1,132 @@
+package io.voyager.bdk.xds.server;
+
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.micrometer.core.instrument.Counter;
+import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
+import io.voyager.bdk.xds.version.XdsType;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The held-books bound on one delta stream ({@code --held-books-limit}): feeds {@link HeldBooks}
+ * from Envoy's requests (route configuration subscriptions are a book's fetch, their ACKs make it
+ * evictable, initial versions on a reconnect say what Envoy holds) and sends what it decides, in
+ * order: a released cluster before the route configuration that needs it; an eviction's scope
+ * updates (one SRDS response) before its clusters' removal (one CDS response). The owning
+ * {@link DeltaAdsStream} calls it under its lock.
+ */
+final class HeldBooksBound {
+  private static final Logger log = LoggerFactory.getLogger(HeldBooksBound.class);
+
+  /** Sends one update of a type on the stream; returns the response's nonce. */
+  @FunctionalInterface
+  interface Sender {
+    String send(XdsType type, DeltaSubscription.Update update);
+  }
+
+  private final long streamId;
+  private final HeldBooks held;
+  private final Map<XdsType, DeltaSubscription> subscriptions;
+  private final Sender sender;
+  private final Counter evictions;
+  private ContentVersionedSnapshot indexed;
+
+  HeldBooksBound(long streamId, int limit, Map<XdsType, DeltaSubscription> subscriptions, Sender sender, Counter evictions) {
+    this.streamId = streamId;
+    this.held = new HeldBooks(limit);
+    this.subscriptions = subscriptions;
+    this.sender = sender;
+    this.evictions = evictions;
+  }
+
+  HeldBooks held() {
+    return held;
+  }
+
+  /** Books loaded or loading on this Envoy. */
+  int heldCount() {
+    return held.held();
+  }
+
+  /** Brings the scope → book index up to {@code snapshot} (once per snapshot). */
+  void indexTo(ContentVersionedSnapshot snapshot) {
+    if (snapshot == null || snapshot == indexed) {
+      return;
+    }
+    BookScopes scopes = BookScopes.of(snapshot);
+    scopes.byScope().forEach((scope, entry) -> held.serves(scope, entry.cluster(), entry.routeConfiguration()));
+    held.retainScopes(scopes.byScope().keySet());
+    indexed = snapshot;
+  }
+
+  /**
+   * Before the subscription answers {@code request}: what Envoy says it holds, what it dropped, and
+   * its fetches, a held-back cluster of a fetched book sent now (before the route configuration).
+   */
+  void beforeRequest(XdsType type, DeltaDiscoveryRequest request, ContentVersionedSnapshot current) {
+    indexTo(current);
+    if (type == XdsType.SCOPED_ROUTE) {
+      request.getInitialResourceVersionsMap().forEach((scope, version) -> {
+        if (version.endsWith(HeldBooks.ALTERNATE_SUFFIX)) {
+          held.restoreAlternate(scope);
+        }
+      });
+      return;
+    }
+    if (type != XdsType.ROUTE) {
+      return;
+    }
+    request.getInitialResourceVersionsMap().keySet().forEach(held::heldOnConnect);
+    request.getResourceNamesUnsubscribeList().forEach(held::unsubscribed);
+    TreeSet<String> released = new TreeSet<>();
+    for (String name : request.getResourceNamesSubscribeList()) {
+      String book = held.fetched(name);
+      if (book != null) {
+        released.add(book);
+      }
+    }
+    DeltaSubscription clusters = subscriptions.get(XdsType.CLUSTER);
+    if (!released.isEmpty() && clusters != null) {
+      clusters.resend(released, current).ifPresent(update -> sender.send(XdsType.CLUSTER, update));
+    }
+  }
+
+  /** A route configuration response went out: what it carried loads once Envoy ACKs {@code nonce}. */
+  void sentRoutes(DeltaSubscription.Update update, String nonce) {
+    held.sent(update.upserts().keySet(), nonce);
+  }
+
+  /** After the subscription answered {@code request}: its ACK, then the evictions the bound calls for. */
+  void afterRequest(XdsType type, DeltaDiscoveryRequest request, ContentVersionedSnapshot current) {
+    if (type != XdsType.ROUTE) {
+      return;
+    }
+    if (!request.getResponseNonce().isEmpty() && !request.hasErrorDetail()) {
+      held.acked(request.getResponseNonce());
+    }
+    List<HeldBooks.Eviction> evicted = held.evictOverLimit();
+    if (evicted.isEmpty() || current == null) {
+      return;
+    }
+    TreeSet<String> scopes = new TreeSet<>();
+    TreeSet<String> clusters = new TreeSet<>();
+    evicted.forEach(eviction -> {
+      scopes.addAll(eviction.scopesMoved());
+      clusters.add(eviction.cluster());
+    });
+    // Make-before-break: the scopes name their other route configuration first, then the clusters go.
+    DeltaSubscription scoped = subscriptions.get(XdsType.SCOPED_ROUTE);
+    if (scoped != null) {
+      scoped.resend(scopes, current).ifPresent(update -> sender.send(XdsType.SCOPED_ROUTE, update));
+    }
+    DeltaSubscription cds = subscriptions.get(XdsType.CLUSTER);
+    if (cds != null) {
+      cds.resend(clusters, current).ifPresent(update -> sender.send(XdsType.CLUSTER, update));
+    }
+    evictions.increment(evicted.size());
+    log.debug("event=held_books_evicted stream={} books={} scopes={} held={}", streamId, clusters, scopes.size(), held.held());
+  }
+}

@@ -1,0 +1,182 @@
+package io.voyager.bdk.xds.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The held-books bound's per-Envoy state: least-recently-fetched order, what is evictable, names, reconnects. */
+class HeldBooksTest {
+  /** Book {@code b}'s scope for integration {@code i}: scope and route configuration share the name. */
+  static String scope(String book, String integration) {
+    return "webhook/ns/" + book + "/" + integration;
+  }
+
+  static String cluster(String book) {
+    return "k8s/ns/" + book + "/8080";
+  }
+
+  private final HeldBooks held = new HeldBooks(2);
+  private int nonce;
+
+  private void serve(String book, String... integrations) {
+    for (String integration : integrations) {
+      held.serves(scope(book, integration), cluster(book), scope(book, integration));
+    }
+  }
+
+  /** Envoy fetches the route configuration {@code name} and ACKs the response. Returns the released book, or null. */
+  private String fetchAndAck(String name) {
+    String released = held.fetched(name);
+    String n = Integer.toString(++nonce);
+    held.sent(List.of(name), n);
+    held.acked(n);
+    return released;
+  }
+
+  @Test
+  void evictsTheLeastRecentlyFetchedBookOnceMoreThanTheLimitAreHeld() {
+    serve("a", "github");
+    serve("b", "github");
+    serve("c", "github");
+    fetchAndAck(scope("a", "github"));
+    fetchAndAck(scope("b", "github"));
+    assertThat(held.evictOverLimit()).isEmpty();
+    fetchAndAck(scope("a", "github")); // a fetched again (e.g. after a reload): b is now the oldest
+    fetchAndAck(scope("c", "github"));
+
+    assertThat(held.evictOverLimit()).containsExactly(new HeldBooks.Eviction(cluster("b"), List.of(scope("b", "github"))));
+    assertThat(held.held()).isEqualTo(2);
+    assertThat(held.alternate(scope("b", "github"))).isTrue();
+    assertThat(held.heldBack(cluster("b"))).isTrue();
+    assertThat(held.scopeNaming(scope("b", "github") + "~1")).isEqualTo(scope("b", "github"));
+    assertThat(held.scopeNaming(scope("b", "github"))).isNull();
+  }
+
+  @Test
+  void aBookIsReloadedByAFetchOfItsScopesOtherNameWhichReleasesItsClusterOnce() {
+    serve("a", "github");
+    serve("b", "github");
+    serve("c", "github");
+    fetchAndAck(scope("a", "github"));
+    fetchAndAck(scope("b", "github"));
+    fetchAndAck(scope("c", "github"));
+    held.evictOverLimit(); // a
+    held.unsubscribed(scope("a", "github")); // Envoy drops the name the scope no longer names
+
+    assertThat(held.fetched(scope("a", "github"))).as("the old name is no fetch of the scope").isNull();
+    assertThat(held.fetched(scope("a", "github") + "~1")).isEqualTo(cluster("a"));
+    assertThat(held.heldBack(cluster("a"))).isFalse();
+    assertThat(held.fetched(scope("a", "github") + "~1")).as("released once").isNull();
+  }
+
+  @Test
+  void theNextEvictionMovesTheScopeBackToItsFirstName() {
+    serve("a", "github");
+    serve("b", "github");
+    serve("c", "github");
+    fetchAndAck(scope("a", "github"));
+    fetchAndAck(scope("b", "github"));
+    fetchAndAck(scope("c", "github"));
+    held.evictOverLimit(); // a -> ~1
+    fetchAndAck(scope("a", "github") + "~1"); // a reloaded: b is the oldest
+    assertThat(held.evictOverLimit()).extracting(HeldBooks.Eviction::cluster).containsExactly(cluster("b"));
+    fetchAndAck(scope("b", "github") + "~1");
+    assertThat(held.evictOverLimit()).extracting(HeldBooks.Eviction::cluster).containsExactly(cluster("c"));
+    fetchAndAck(scope("c", "github") + "~1");
+    assertThat(held.evictOverLimit()).extracting(HeldBooks.Eviction::cluster).containsExactly(cluster("a"));
+    assertThat(held.alternate(scope("a", "github"))).as("R~1 -> R").isFalse();
+  }
+
+  @Test
+  void aBookWhoseLoadIsPendingIsNotEvictedButTheNextOneIs() {
+    serve("a", "github");
+    serve("b", "github");
+    serve("c", "github");
+    held.fetched(scope("a", "github"));
+    held.sent(List.of(scope("a", "github")), "pending-1"); // not ACKed: pending
+    fetchAndAck(scope("b", "github"));
+    fetchAndAck(scope("c", "github"));
+
+    assertThat(held.evictOverLimit()).extracting(HeldBooks.Eviction::cluster).containsExactly(cluster("b"));
+    assertThat(held.alternate(scope("a", "github"))).isFalse();
+    held.acked("pending-1");
+    fetchAndAck(scope("b", "github") + "~1");
+    assertThat(held.evictOverLimit()).extracting(HeldBooks.Eviction::cluster).containsExactly(cluster("a"));
+  }
+
+  @Test
+  void aNackedRouteConfigurationKeepsItsBookFromEviction() {
+    serve("a", "github");
+    serve("b", "github");
+    serve("c", "github");
+    held.fetched(scope("a", "github"));
+    held.sent(List.of(scope("a", "github")), "pending-1"); // Envoy NACKs nonce 1: never acked
+    held.fetched(scope("b", "github"));
+    held.sent(List.of(scope("b", "github")), "pending-2");
+    fetchAndAck(scope("c", "github"));
+
+    assertThat(held.evictOverLimit()).as("a and b pending: c, though fetched last, is the only one evictable")
+        .extracting(HeldBooks.Eviction::cluster).containsExactly(cluster("c"));
+    assertThat(held.evictOverLimit()).as("nothing else evictable").isEmpty();
+    assertThat(held.held()).isEqualTo(2);
+    assertThat(held.alternate(scope("a", "github"))).isFalse();
+  }
+
+  @Test
+  void aTwoIntegrationBookMovesBothLoadedScopesAndKeepsItsClusterWhileOneIsLoading() {
+    serve("a", "github", "hmac");
+    serve("b", "github");
+    serve("c", "github");
+    fetchAndAck(scope("a", "github"));
+    held.fetched(scope("a", "hmac")); // loading
+    fetchAndAck(scope("b", "github"));
+    fetchAndAck(scope("c", "github"));
+    assertThat(held.evictOverLimit()).extracting(HeldBooks.Eviction::cluster)
+        .as("a has a pending load: b goes instead").containsExactly(cluster("b"));
+    assertThat(held.heldBack(cluster("a"))).isFalse();
+
+    held.sent(List.of(scope("a", "hmac")), "pending-99");
+    held.acked("pending-99");
+    fetchAndAck(scope("b", "github") + "~1");
+    assertThat(held.evictOverLimit()).containsExactly(
+        new HeldBooks.Eviction(cluster("a"), List.of(scope("a", "github"), scope("a", "hmac"))));
+    assertThat(held.heldBack(cluster("a"))).isTrue();
+    assertThat(held.fetched(scope("a", "hmac") + "~1")).as("either scope's fetch brings the cluster back").isEqualTo(cluster("a"));
+  }
+
+  @Test
+  void onAReconnectEnvoysAlternateNamesAreWhatItHolds() {
+    serve("a", "github");
+    serve("b", "github");
+    held.restoreAlternate(scope("a", "github")); // its scope version says ~1
+    held.heldOnConnect(scope("a", "github") + "~1");
+    held.heldOnConnect(scope("b", "github"));
+
+    assertThat(held.held()).isEqualTo(2);
+    assertThat(held.alternate(scope("a", "github"))).isTrue();
+    assertThat(held.alternate(scope("b", "github"))).isFalse();
+    serve("c", "github");
+    fetchAndAck(scope("c", "github"));
+    assertThat(held.evictOverLimit()).containsExactly(new HeldBooks.Eviction(cluster("a"), List.of(scope("a", "github"))));
+    assertThat(held.alternate(scope("a", "github"))).as("moved back to R").isFalse();
+  }
+
+  @Test
+  void scopesTheSnapshotDroppedAreForgotten() {
+    serve("a", "github");
+    serve("b", "github");
+    fetchAndAck(scope("a", "github"));
+    fetchAndAck(scope("b", "github"));
+    held.retainScopes(Set.of(scope("b", "github")));
+    assertThat(held.held()).isEqualTo(1);
+    assertThat(held.scopeNaming(scope("a", "github"))).isNull();
+  }
+
+  @Test
+  void aLimitBelowOneIsRefusedNamingTheFlag() {
+    assertThatThrownBy(() -> new HeldBooks(0)).hasMessageContaining("held-books-limit");
+  }
+}
