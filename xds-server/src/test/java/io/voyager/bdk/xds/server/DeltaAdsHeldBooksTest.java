@@ -1,0 +1,193 @@
+package io.voyager.bdk.xds.server;
+
+import static io.voyager.bdk.xds.server.DeltaAdsTest.CDS;
+import static io.voyager.bdk.xds.server.DeltaAdsTest.RDS;
+import static io.voyager.bdk.xds.server.DeltaAdsTest.SRDS;
+import static io.voyager.bdk.xds.server.DeltaAdsTest.names;
+import static io.voyager.bdk.xds.server.DeltaAdsTest.summaries;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.voyager.bdk.xds.translate.ClusterDelivery;
+import io.voyager.bdk.xds.translate.XdsResources;
+import io.voyager.bdk.xds.version.XdsType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The held-books bound on a delta stream ({@code --held-books-limit 2}) over a real gRPC stream
+ * (in-process), Envoy's side played as Envoy plays it: on-demand scopes, route configurations
+ * fetched by name, on-demand clusters subscribed by name, ACKs by nonce.
+ */
+class DeltaAdsHeldBooksTest {
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  final SnapshotPublisher publisher = new SnapshotPublisher("bdk-gateway", registry);
+  final SyncTracker tracker = new SyncTracker(registry, publisher::ensureGroup);
+  final List<AutoCloseable> toClose = new ArrayList<>();
+  final HeldBooksLimit limit = HeldBooksLimit.of(2, registry);
+  DeltaAds delta;
+
+  @AfterEach
+  void close() throws Exception {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+  }
+
+  @Test
+  void pastTheLimitTheLeastRecentlyFetchedBookIsEvictedScopeFirstClusterAfterAndReloadedClusterFirst() throws Exception {
+    publish("a", "b", "c");
+    DeltaAdsTest.Envoy envoy = connect();
+    connectTypes(envoy);
+    fetch(envoy, "a");
+    fetch(envoy, "b");
+    assertThat(delta.heldBooks()).isEqualTo(2);
+
+    // c's route configuration asked for: a (least recently fetched, loaded) goes, its scope before its cluster.
+    List<DeltaDiscoveryResponse> eviction = fetchAndTake(envoy, "c", 2);
+    assertThat(summaries(eviction)).containsExactly("ScopedRouteConfiguration+[w-a]-[]", "Cluster+[]-[book-a]");
+    ScopedRouteConfiguration moved = eviction.get(0).getResources(0).getResource().unpack(ScopedRouteConfiguration.class);
+    assertThat(moved.getRouteConfigurationName()).isEqualTo("w-a~1");
+    assertThat(moved.getKey()).isEqualTo(scope("w-a").getKey());
+    assertThat(moved.getOnDemand()).isTrue();
+    envoy.ack(eviction.get(0));
+    envoy.ack(eviction.get(1));
+    assertThat(limit.evictions().count()).isEqualTo(1.0);
+    // Envoy drops the route configuration no scope names any more.
+    envoy.send(RDS, List.of(), List.of("w-a"), Map.of(), "", null);
+
+    // a's next request: Envoy asks for w-a~1; its cluster comes first, then the route configuration (a's content).
+    envoy.send(RDS, List.of("w-a~1"), List.of(), Map.of(), "", null);
+    DeltaDiscoveryResponse cluster = envoy.next();
+    DeltaDiscoveryResponse route = envoy.next();
+    assertThat(summaries(List.of(cluster, route))).containsExactly("Cluster+[book-a]-[]", "RouteConfiguration+[w-a~1]-[]");
+    // Three held again: b, now the least recently fetched and loaded, goes.
+    assertThat(summaries(List.of(envoy.next(), envoy.next())))
+        .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
+    RouteConfiguration served = route.getResources(0).getResource().unpack(RouteConfiguration.class);
+    assertThat(served.getName()).isEqualTo("w-a~1");
+    assertThat(served.getVirtualHosts(0)).isEqualTo(routeConfiguration("w-a", "book-a").getVirtualHosts(0));
+    envoy.ack(cluster);
+    envoy.ack(route);
+    assertThat(delta.heldBooks()).isEqualTo(2);
+    assertThat(envoy.responses).isEmpty();
+  }
+
+  @Test
+  void aScopeWhoseRouteConfigurationIsNotAckedIsNotMoved() throws Exception {
+    publish("a", "b", "c");
+    DeltaAdsTest.Envoy envoy = connect();
+    connectTypes(envoy);
+    DeltaDiscoveryResponse pending = envoy.request(RDS, List.of("w-a"), Map.of()); // never ACKed
+    fetch(envoy, "b");
+    List<DeltaDiscoveryResponse> eviction = fetchAndTake(envoy, "c", 2);
+    assertThat(summaries(eviction)).as("a is loading: b goes").containsExactly(
+        "ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
+    assertThat(pending.getNonce()).isNotEmpty();
+  }
+
+  @Test
+  void onAReconnectWhatEnvoyHoldsUnderTheAlternateNameIsKeptAndNotResent() throws Exception {
+    publish("a", "b", "c");
+    DeltaAdsTest.Envoy envoy = connect();
+    String scopeVersion = publisher.current().orElseThrow().resources(XdsType.SCOPED_ROUTE).get("w-a").version();
+    String routeVersion = publisher.current().orElseThrow().resources(XdsType.ROUTE).get("w-a").version();
+    String clusterVersion = publisher.current().orElseThrow().resources(XdsType.CLUSTER).get("book-a").version();
+    envoy.ack(envoy.request(CDS, List.of("*", "book-a"), Map.of("book-a", clusterVersion)));
+    DeltaDiscoveryResponse scopes = envoy.request(SRDS, List.of(),
+        Map.of("w-a", scopeVersion + HeldBooks.ALTERNATE_SUFFIX));
+    assertThat(names(scopes)).as("w-a as Envoy holds it is not resent").containsExactly("w-b", "w-c");
+    envoy.ack(scopes);
+    DeltaDiscoveryResponse routes = envoy.request(RDS, List.of("w-a~1"), Map.of("w-a~1", routeVersion));
+    assertThat(routes.getResourcesList()).as("Envoy holds w-a~1 (a's content)").isEmpty();
+    envoy.ack(routes);
+    assertThat(delta.heldBooks()).isEqualTo(1);
+  }
+
+  // ---- harness ----
+
+  private DeltaAdsTest.Envoy connect() throws Exception {
+    delta = DeltaAds.serving(publisher, List.of(tracker), (task, delay) -> {}, limit);
+    String name = InProcessServerBuilder.generateName();
+    Server server = InProcessServerBuilder.forName(name).directExecutor()
+        .addService(new AggregatedDiscoveryService(new AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase() {}, delta))
+        .build().start();
+    toClose.add(() -> server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    toClose.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    DeltaAdsTest.Envoy envoy = new DeltaAdsTest.Envoy();
+    envoy.requests = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(envoy);
+    return envoy;
+  }
+
+  /** Envoy's start: wildcard CDS (no book cluster in it) and SRDS (every scope). */
+  private static void connectTypes(DeltaAdsTest.Envoy envoy) throws Exception {
+    DeltaDiscoveryResponse clusters = envoy.request(CDS, List.of(), Map.of());
+    assertThat(names(clusters)).isEmpty();
+    envoy.ack(clusters);
+    envoy.ack(envoy.request(SRDS, List.of(), Map.of()));
+  }
+
+  /** A request for book {@code book}: its route configuration, then its cluster on demand, each ACKed. */
+  private static void fetch(DeltaAdsTest.Envoy envoy, String book) throws Exception {
+    envoy.ack(envoy.request(RDS, List.of("w-" + book), Map.of()));
+    envoy.ack(envoy.request(CDS, List.of("book-" + book), Map.of()));
+  }
+
+  /** Envoy asks for book {@code book}'s route configuration: the {@code count} responses after it (ACKed later by the caller). */
+  private static List<DeltaDiscoveryResponse> fetchAndTake(DeltaAdsTest.Envoy envoy, String book, int count) throws Exception {
+    envoy.ack(envoy.request(RDS, List.of("w-" + book), Map.of()));
+    List<DeltaDiscoveryResponse> taken = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      taken.add(envoy.next());
+    }
+    envoy.ack(envoy.request(CDS, List.of("book-" + book), Map.of()));
+    return taken;
+  }
+
+  /** Books {@code books}, each an on-demand scope w-x naming route configuration w-x routing to cluster book-x. */
+  private void publish(String... books) {
+    List<RouteConfiguration> routes = new ArrayList<>();
+    List<Cluster> clusters = new ArrayList<>();
+    List<ScopedRouteConfiguration> scopes = new ArrayList<>();
+    for (String book : books) {
+      routes.add(routeConfiguration("w-" + book, "book-" + book));
+      clusters.add(Cluster.newBuilder().setName("book-" + book).setType(Cluster.DiscoveryType.EDS).build());
+      scopes.add(scope("w-" + book));
+    }
+    assertThat(publisher.publish(new XdsResources(List.of(), routes, clusters,
+        clusters.stream().map(c -> DeltaAdsTest.endpoints(c.getName())).toList(), List.of(), scopes,
+        new ClusterDelivery(true, Set.of())))).isTrue();
+  }
+
+  static RouteConfiguration routeConfiguration(String name, String cluster) {
+    return RouteConfiguration.newBuilder().setName(name).addVirtualHosts(VirtualHost.newBuilder().setName(name).addDomains("*")
+        .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
+            .setRoute(RouteAction.newBuilder().setCluster(cluster)))).build();
+  }
+
+  static ScopedRouteConfiguration scope(String name) {
+    return ScopedRouteConfiguration.newBuilder().setName(name).setRouteConfigurationName(name).setOnDemand(true)
+        .setKey(ScopedRouteConfiguration.Key.newBuilder()
+            .addFragments(ScopedRouteConfiguration.Key.Fragment.newBuilder().setStringKey(name))).build();
+  }
+
+}
