@@ -111,6 +111,10 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
           + "would leave loaded before any traffic; routes then name clusters Envoy lacks) (default ${DEFAULT-VALUE})")
   String clusterVariant = "deployed";
 
+  @Option(names = "--held-books-limit", defaultValue = "0",
+      description = "the delta server's per-Envoy bound on books held (xds-server --held-books-limit; 0: off, the default)")
+  int heldBooksLimit;
+
   @Option(names = "--settle-seconds", defaultValue = "5", description = "wait after Envoy holds everything, before reading memory (default ${DEFAULT-VALUE})")
   int settleSeconds;
 
@@ -251,7 +255,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     V3DiscoveryServer sotw = new V3DiscoveryServer(List.of(tracker),
         new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest),
         new DefaultExecutorGroup(), new DefaultProtoResourcesSerializer(), () -> true);
-    DeltaAds deltaAds = DeltaAds.serving(publisher, List.of(tracker));
+    DeltaAds deltaAds = DeltaAds.serving(publisher, List.of(tracker), heldBooksLimit, registry);
     var resources = translator.translate(gateway.input()).resources();
     if (!"deployed".equals(clusterVariant)) {
       resources = clusterVariant(resources, clusterVariant);

@@ -1,0 +1,149 @@
+package io.voyager.bdk.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.voyager.bdk.local.GatewayClient.Answer;
+import io.voyager.bdk.local.WebhookBooks.Integration;
+import io.voyager.bdk.model.RateLimit;
+import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.samplebook.SampleBook;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The held-books bound ({@code --held-books-limit 2}) on a real Envoy (scoped layout, delta xDS,
+ * on-demand clusters): signed webhooks to books A, B, C, then A and B again, each answered 200 by
+ * its own book, while Envoy's config dump shows it holding at most two books' webhook route
+ * configurations and clusters once the evictions have gone out (polled with a deadline).
+ */
+class HeldBooksEndToEndTest {
+  private static final Duration CONVERGE = Duration.ofSeconds(60);
+  private static final String ACME = "customer-acme";
+  private static final RateLimit GENEROUS = new RateLimit(100.0, 1000);
+  private static final Pattern ROUTE_CONFIGURATION =
+      Pattern.compile("RouteConfiguration\",\\s*\"name\": \"(webhook/" + ACME + "/([^/\"]+)/[^\"]+)\"");
+  private static final Pattern BOOK_CLUSTER = Pattern.compile("\"name\": \"k8s/" + ACME + "/([^/\"]+)/");
+
+  @TempDir static Path runDir;
+  static LocalStack stack;
+  static GatewayClient gateway;
+  static WebhookBooks books;
+  static final List<SampleBook> backends = new ArrayList<>();
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    stack = TestStacks.scopedGateway(runDir, "e2e-held-books", 1000)
+        .serviceArgs(Component.XDS, "--book-clusters", "on-demand", "--held-books-limit", "2")
+        .start();
+    gateway = GatewayClient.anonymous(stack);
+    books = new WebhookBooks(stack);
+  }
+
+  @AfterAll
+  static void stopAll() {
+    backends.forEach(SampleBook::close);
+    backends.clear();
+    if (stack != null) {
+      stack.close();
+      stack = null;
+    }
+  }
+
+  record Book(String name, Integration integration, String secret, SampleBook backend) {
+    String path() {
+      return WebhookRoutes.publicPath(ACME, name, integration.name());
+    }
+  }
+
+  private static Book book(String name) {
+    SampleBook backend = SampleBook.start(0, name + "-backend");
+    backends.add(backend);
+    Integration integration = new Integration("github", "github", name + "-credentials", GENEROUS, null);
+    String secret = "whsec-" + UUID.randomUUID();
+    books.createWithSecret(ACME, name, name + "-type", backend.port(), integration, secret);
+    Book book = new Book(name, integration, secret, backend);
+    await(book.path() + " routed").atMost(CONVERGE).until(() -> gateway.post(book.path(), "{}").status() == 401);
+    return book;
+  }
+
+  private static Answer postSigned(Book book) {
+    String id = "id-" + UUID.randomUUID();
+    String body = "{\"event\":\"push\",\"delivery\":\"" + id + "\"}";
+    return gateway.post(book.path(), body, WebhookBooks.sign(book.integration(), book.secret(), body, id));
+  }
+
+  /** Books whose webhook route configurations Envoy holds (under either name). */
+  private static Set<String> booksWithRouteConfigurations() {
+    return matches(ROUTE_CONFIGURATION, stack.envoy().admin().get("/config_dump?resource=dynamic_route_configs").body());
+  }
+
+  /** The webhook route configurations Envoy holds, by name. */
+  private static Set<String> routeConfigurationNames() {
+    Set<String> names = new TreeSet<>();
+    Matcher m = ROUTE_CONFIGURATION.matcher(stack.envoy().admin().get("/config_dump?resource=dynamic_route_configs").body());
+    while (m.find()) {
+      names.add(m.group(1));
+    }
+    return names;
+  }
+
+  /** Books whose clusters Envoy holds, active or warming. */
+  private static Set<String> booksWithClusters() {
+    return matches(BOOK_CLUSTER, stack.envoy().admin().get("/config_dump?resource=dynamic_active_clusters").body()
+        + stack.envoy().admin().get("/config_dump?resource=dynamic_warming_clusters").body());
+  }
+
+  private static Set<String> matches(Pattern pattern, String dump) {
+    Set<String> found = new TreeSet<>();
+    Matcher m = pattern.matcher(dump);
+    while (m.find()) {
+      found.add(m.group(m.groupCount()));
+    }
+    return found;
+  }
+
+  /** Envoy holds at most two books, once the evictions in flight have landed. */
+  private static void awaitAtMostTwoHeld(String after) {
+    await("at most 2 books held after " + after).atMost(CONVERGE)
+        .until(() -> booksWithRouteConfigurations().size() <= 2 && booksWithClusters().size() <= 2);
+  }
+
+  @Test
+  void pastTwoBooksTheLeastRecentlyFetchedIsUnloadedAndEveryWebhookIsStillAnsweredByItsBook() {
+    String run = UUID.randomUUID().toString().substring(0, 6);
+    Book a = book("a-" + run);
+    Book b = book("b-" + run);
+    Book c = book("c-" + run);
+    List<String> answers = new ArrayList<>();
+    List<String> expected = new ArrayList<>();
+    for (Book book : List.of(a, b, c, a, b, c, a)) {
+      // The first signed webhook may meet ext-authz before it knows the book (503): polled.
+      Answer answer = await(book.path() + " answered").atMost(CONVERGE)
+          .until(() -> postSigned(book), x -> x.status() != 503);
+      answers.add(answer.status() + " " + (answer.body().contains(book.backend().name()) ? book.name() : answer.body()));
+      expected.add("200 " + book.name());
+      awaitAtMostTwoHeld(book.name());
+    }
+    assertThat(answers).as("every webhook answered 200 by its own book").isEqualTo(expected);
+    // Evicted books came back under their scope's other name (R~1), and two books are held.
+    await("two books held, one under its alternate route configuration name").atMost(CONVERGE).untilAsserted(() -> {
+      assertThat(routeConfigurationNames()).hasSize(2).anyMatch(name -> name.endsWith("~1"));
+      assertThat(booksWithClusters()).isEqualTo(booksWithRouteConfigurations());
+    });
+    assertThat(List.of(a, b, c)).allSatisfy(book -> assertThat(book.backend().receivedTotal()).isGreaterThanOrEqualTo(2));
+    assertThat(stack.envoy().admin().statOrZero("http.bdk_http.scoped_rds.bdk-scopes.update_rejected")).isZero();
+    assertThat(stack.envoy().admin().statOrZero("cluster_manager.cds.update_rejected")).isZero();
+  }
+}
