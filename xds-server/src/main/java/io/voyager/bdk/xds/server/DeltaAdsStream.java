@@ -170,13 +170,13 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
     if (closed) {
       return;
     }
-    if (bound != null) {
-      bound.indexTo(next);
-    }
     Map<XdsType, DeltaSubscription.Update> updates = new EnumMap<>(XdsType.class);
     subscriptions.forEach((type, subscription) ->
         subscription.onSnapshot(previous, next, changes).ifPresent(update -> updates.put(type, update)));
     List<String> lateScopeRemovals = placeholdAndHoldBackScopeRemovals(previous, next, updates);
+    if (bound != null) {
+      bound.indexTo(next); // after the placeholders: they name a removed scope's route configuration as this Envoy has it
+    }
     DeltaDiscoveryRequest none = DeltaDiscoveryRequest.getDefaultInstance();
     for (XdsType type : UPSERT_ORDER) {
       DeltaSubscription.Update update = updates.get(type);
@@ -251,7 +251,9 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
     for (String scope : scopes.removals()) {
       VersionedResource<?> removed = before.get(scope);
       if (removed != null && removed.resource() instanceof ScopedRouteConfiguration config) {
-        scopeOfRouteConfiguration.put(config.getRouteConfigurationName(), scope);
+        String routeConfiguration = bound != null && bound.held().alternate(scope)
+            ? HeldBooks.alternateName(config.getRouteConfigurationName()) : config.getRouteConfigurationName();
+        scopeOfRouteConfiguration.put(routeConfiguration, scope);
       }
     }
     Map<String, VersionedResource<?>> placeholders =

@@ -122,6 +122,30 @@ class DeltaAdsHeldBooksTest {
     assertThat(delta.heldBooks()).isEqualTo(1);
   }
 
+  @Test
+  void aRemovedBooksScopeGetsItsPlaceholderUnderTheNameThisEnvoysCopyOfTheScopeNames() throws Exception {
+    publish("a", "b", "c");
+    DeltaAdsTest.Envoy envoy = connect();
+    connectTypes(envoy);
+    fetch(envoy, "a");
+    fetch(envoy, "b");
+    fetchAndTake(envoy, "c", 2).forEach(envoy::ack); // a evicted: its scope names w-a~1
+    envoy.send(RDS, List.of(), List.of("w-a"), Map.of(), "", null);
+
+    publish("b", "c"); // book a removed
+    List<String> routeResponses = new ArrayList<>();
+    DeltaDiscoveryResponse response;
+    do {
+      response = envoy.next();
+      envoy.ack(response);
+      if (response.getTypeUrl().equals(RDS)) {
+        routeResponses.addAll(summaries(List.of(response)));
+      }
+    } while (!response.getTypeUrl().equals(SRDS));
+    assertThat(routeResponses).as("a fetch of w-a~1 crossing the removal finds a placeholder (404), not a hang")
+        .containsExactly("RouteConfiguration+[w-a~1]-[]");
+  }
+
   // ---- harness ----
 
   private DeltaAdsTest.Envoy connect() throws Exception {
