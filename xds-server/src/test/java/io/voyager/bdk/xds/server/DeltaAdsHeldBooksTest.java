@@ -54,11 +54,7 @@ class DeltaAdsHeldBooksTest {
 
   @Test
   void pastTheLimitTheLeastRecentlyFetchedBookIsEvictedScopeFirstClusterAfterAndReloadedClusterFirst() throws Exception {
-    publish("a", "b", "c");
-    DeltaAdsTest.Envoy envoy = connect();
-    connectTypes(envoy);
-    fetch(envoy, "a");
-    fetch(envoy, "b");
+    DeltaAdsTest.Envoy envoy = holdingAAndB();
     assertThat(delta.heldBooks()).isEqualTo(2);
 
     // c's route configuration asked for: a (least recently fetched, loaded) goes, its scope before its cluster.
@@ -124,11 +120,7 @@ class DeltaAdsHeldBooksTest {
 
   @Test
   void aRemovedBooksScopeGetsItsPlaceholderUnderTheNameThisEnvoysCopyOfTheScopeNames() throws Exception {
-    publish("a", "b", "c");
-    DeltaAdsTest.Envoy envoy = connect();
-    connectTypes(envoy);
-    fetch(envoy, "a");
-    fetch(envoy, "b");
+    DeltaAdsTest.Envoy envoy = holdingAAndB();
     fetchAndTake(envoy, "c", 2).forEach(envoy::ack); // a evicted: its scope names w-a~1
     envoy.send(RDS, List.of(), List.of("w-a"), Map.of(), "", null);
 
@@ -147,6 +139,16 @@ class DeltaAdsHeldBooksTest {
   }
 
   // ---- harness ----
+
+  /** Books a, b and c published; an Envoy connected that fetched a, then b (the limit's worth). */
+  private DeltaAdsTest.Envoy holdingAAndB() throws Exception {
+    publish("a", "b", "c");
+    DeltaAdsTest.Envoy envoy = connect();
+    connectTypes(envoy);
+    fetch(envoy, "a");
+    fetch(envoy, "b");
+    return envoy;
+  }
 
   private DeltaAdsTest.Envoy connect() throws Exception {
     delta = DeltaAds.serving(publisher, List.of(tracker), (task, delay) -> {}, limit);

@@ -36,6 +36,14 @@ class HeldBooksTest {
     return released;
   }
 
+  /** Books a, b and c, one integration each, fetched (and ACKed) in that order: one over the limit. */
+  private void threeBooksFetchedInOrder() {
+    for (String book : List.of("a", "b", "c")) {
+      serve(book, "github");
+      fetchAndAck(scope(book, "github"));
+    }
+  }
+
   @Test
   void evictsTheLeastRecentlyFetchedBookOnceMoreThanTheLimitAreHeld() {
     serve("a", "github");
@@ -57,12 +65,7 @@ class HeldBooksTest {
 
   @Test
   void aBookIsReloadedByAFetchOfItsScopesOtherNameWhichReleasesItsClusterOnce() {
-    serve("a", "github");
-    serve("b", "github");
-    serve("c", "github");
-    fetchAndAck(scope("a", "github"));
-    fetchAndAck(scope("b", "github"));
-    fetchAndAck(scope("c", "github"));
+    threeBooksFetchedInOrder();
     held.evictOverLimit(); // a
     held.unsubscribed(scope("a", "github")); // Envoy drops the name the scope no longer names
 
@@ -74,12 +77,7 @@ class HeldBooksTest {
 
   @Test
   void theNextEvictionMovesTheScopeBackToItsFirstName() {
-    serve("a", "github");
-    serve("b", "github");
-    serve("c", "github");
-    fetchAndAck(scope("a", "github"));
-    fetchAndAck(scope("b", "github"));
-    fetchAndAck(scope("c", "github"));
+    threeBooksFetchedInOrder();
     held.evictOverLimit(); // a -> ~1
     fetchAndAck(scope("a", "github") + "~1"); // a reloaded: b is the oldest
     assertThat(held.evictOverLimit()).extracting(HeldBooks.Eviction::cluster).containsExactly(cluster("b"));
