@@ -393,6 +393,9 @@ public final class Main implements Callable<AutoCloseable> {
         throw new IllegalArgumentException("first-endpoints-grace-ms: must be at least 0 (0: a new book is never held), got "
             + firstEndpointsGraceMs);
       }
+      if (heldBooksLimit < 0) {
+        throw new IllegalArgumentException("held-books-limit: must be 0 (off) or more, got " + heldBooksLimit);
+      }
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -456,9 +459,6 @@ public final class Main implements Callable<AutoCloseable> {
           new io.envoyproxy.controlplane.server.DefaultExecutorGroup(),
           new io.envoyproxy.controlplane.server.serializer.DefaultProtoResourcesSerializer(),
           () -> true);
-      if (heldBooksLimit < 0) {
-        throw new IllegalArgumentException("held-books-limit: must be 0 (off) or more, got " + heldBooksLimit);
-      }
       DeltaAds delta = DeltaAds.serving(publisher, callbacks, heldBooksLimit, registry);
       opened.register(GrpcServers.start(new InetSocketAddress(xdsHost, xdsPort), registry, tls,
           new AggregatedDiscoveryService(discovery.getAggregatedDiscoveryServiceImpl(), delta)));

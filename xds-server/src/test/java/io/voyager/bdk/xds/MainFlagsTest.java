@@ -39,6 +39,7 @@ class MainFlagsTest {
     new CommandLine(defaults).parseArgs();
     assertThat(defaults.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
     assertThat(defaults.routeLayout).isEqualTo(RouteLayout.SCOPED);
+    assertThat(defaults.heldBooksLimit).as("the held-books bound is off by default").isZero();
     Main set = new Main();
     new CommandLine(set).parseArgs("--book-clusters", "eager", "--route-layout", "single");
     assertThat(set.bookClusters).isEqualTo(BookClusters.EAGER);
@@ -122,6 +123,7 @@ class MainFlagsTest {
       "--plaintext --http2-initial-stream-window-bytes 100 | http2-initial-stream-window-bytes: must be at least 65535",
       "--plaintext --webhook-client-rate 0 | webhook-client-rate: must be at least 1",
       "--plaintext --first-endpoints-grace-ms -1 | first-endpoints-grace-ms: must be at least 0",
+      "--plaintext --held-books-limit -1 | held-books-limit: must be 0 (off) or more",
       "--plaintext --https-listener-port 8080 | https-listener-port: 8080 is also --listener-port"})
   void edgeAndTlsFlagsAreCheckedBeforeAnythingStartsNamingTheFlag(String args, String why) {
     assertThatThrownBy(() -> Main.start((JWT + (args == null ? "" : args)).trim().split(" ")))
