@@ -251,14 +251,17 @@ final class HeldBooks {
     if (over <= 0) {
       return evictions;
     }
-    for (String name : List.copyOf(byLastFetch.keySet())) {
-      if (over <= 0) {
+    List<String> chosen = new ArrayList<>(over);
+    for (String name : byLastFetch.keySet()) { // least recently fetched first; stops after the few it needs
+      if (chosen.size() == over) {
         break;
       }
-      Book book = books.get(name);
-      if (book.loading > 0) {
-        continue;
+      if (books.get(name).loading == 0) {
+        chosen.add(name);
       }
+    }
+    for (String name : chosen) {
+      Book book = books.get(name);
       List<String> moved = new ArrayList<>();
       for (String scope : new TreeSet<>(book.scopes)) {
         Scope s = scopes.get(scope);
@@ -270,7 +273,6 @@ final class HeldBooks {
       }
       heldBack.add(name);
       evictions.add(new Eviction(name, moved));
-      over--;
     }
     return evictions;
   }
