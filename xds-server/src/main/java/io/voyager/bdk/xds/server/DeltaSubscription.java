@@ -97,6 +97,11 @@ final class DeltaSubscription {
     return type;
   }
 
+  /** True once the first request of this type was handled. */
+  boolean started() {
+    return started;
+  }
+
   boolean wildcard() {
     return wildcard;
   }

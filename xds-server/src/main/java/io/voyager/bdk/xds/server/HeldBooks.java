@@ -132,14 +132,32 @@ final class HeldBooks {
 
   /**
    * Envoy holds {@code routeConfiguration} already (its initial versions on a reconnect): the scope
-   * serving it names it and is loaded.
+   * serving it names it and is loaded. Returns the book whose cluster {@link #notHeldOnConnect} held
+   * back and is released now (a request may be waiting for it), or null.
    */
-  void heldOnConnect(String routeConfiguration) {
+  String heldOnConnect(String routeConfiguration) {
     String base = baseName(routeConfiguration);
+    String released = null;
     for (String scope : scopesOfBase.getOrDefault(base, Set.of())) {
-      scopes.get(scope).alternate = !base.equals(routeConfiguration);
+      Scope s = scopes.get(scope);
+      s.alternate = !base.equals(routeConfiguration);
       setLoad(scope, Load.LOADED);
-      byLastFetch.put(scopes.get(scope).book, Boolean.TRUE);
+      byLastFetch.put(s.book, Boolean.TRUE);
+      if (heldBack.remove(s.book)) {
+        released = s.book;
+      }
+    }
+    return released;
+  }
+
+  /**
+   * On a reconnect Envoy is still subscribed to {@code cluster} (its on-demand subscription outlives
+   * the cluster's removal) but does not hold it: if it is a book's, it stays held back until the
+   * book's next fetch (or {@link #heldOnConnect} of one of its route configurations), as before.
+   */
+  void notHeldOnConnect(String cluster) {
+    if (books.containsKey(cluster)) {
+      heldBack.add(cluster);
     }
   }
 

@@ -68,6 +68,18 @@ final class HeldBooksBound {
    */
   void beforeRequest(XdsType type, DeltaDiscoveryRequest request, ContentVersionedSnapshot current) {
     indexTo(current);
+    if (type == XdsType.CLUSTER) {
+      DeltaSubscription clusters = subscriptions.get(XdsType.CLUSTER);
+      if (clusters != null && !clusters.started()) {
+        // A reconnect: names Envoy subscribed to but holds no version of were evicted (or never came).
+        for (String name : request.getResourceNamesSubscribeList()) {
+          if (!request.getInitialResourceVersionsMap().containsKey(name)) {
+            held.notHeldOnConnect(name);
+          }
+        }
+      }
+      return;
+    }
     if (type == XdsType.SCOPED_ROUTE) {
       request.getInitialResourceVersionsMap().forEach((scope, version) -> {
         if (version.endsWith(HeldBooks.ALTERNATE_SUFFIX)) {
@@ -79,9 +91,14 @@ final class HeldBooksBound {
     if (type != XdsType.ROUTE) {
       return;
     }
-    request.getInitialResourceVersionsMap().keySet().forEach(held::heldOnConnect);
-    request.getResourceNamesUnsubscribeList().forEach(held::unsubscribed);
     TreeSet<String> released = new TreeSet<>();
+    for (String name : request.getInitialResourceVersionsMap().keySet()) {
+      String book = held.heldOnConnect(name);
+      if (book != null) {
+        released.add(book);
+      }
+    }
+    request.getResourceNamesUnsubscribeList().forEach(held::unsubscribed);
     for (String name : request.getResourceNamesSubscribeList()) {
       String book = held.fetched(name);
       if (book != null) {

@@ -119,6 +119,38 @@ class DeltaAdsHeldBooksTest {
   }
 
   @Test
+  void onAReconnectAnEvictedClusterEnvoyIsStillSubscribedToStaysHeldBackUntilItsBooksNextFetch() throws Exception {
+    publish("a", "b", "c");
+    DeltaAdsTest.Envoy envoy = connect();
+    String scopeA = publisher.current().orElseThrow().resources(XdsType.SCOPED_ROUTE).get("w-a").version();
+    String routeB = publisher.current().orElseThrow().resources(XdsType.ROUTE).get("w-b").version();
+    String clusterB = publisher.current().orElseThrow().resources(XdsType.CLUSTER).get("book-b").version();
+    // Envoy held a (evicted: scope on w-a~1, cluster removed but still subscribed) and b (loaded).
+    DeltaDiscoveryResponse clusters = envoy.request(CDS, List.of("*", "book-a", "book-b"), Map.of("book-b", clusterB));
+    assertThat(names(clusters)).as("book-a stays out until a's next fetch").isEmpty();
+    envoy.ack(clusters);
+    envoy.ack(envoy.request(SRDS, List.of(), Map.of("w-a", scopeA + HeldBooks.ALTERNATE_SUFFIX)));
+    envoy.ack(envoy.request(RDS, List.of("w-b"), Map.of("w-b", routeB)));
+
+    envoy.send(RDS, List.of("w-a~1"), List.of(), Map.of(), "", null);
+    assertThat(summaries(List.of(envoy.next(), envoy.next())))
+        .containsExactly("Cluster+[book-a]-[]", "RouteConfiguration+[w-a~1]-[]");
+  }
+
+  @Test
+  void onAReconnectABooksClusterIsSentAtOnceWhenEnvoyHoldsItsRouteConfiguration() throws Exception {
+    publish("a", "b", "c");
+    DeltaAdsTest.Envoy envoy = connect();
+    String routeA = publisher.current().orElseThrow().resources(XdsType.ROUTE).get("w-a").version();
+    // A request was waiting for book-a's cluster when the stream broke: Envoy holds w-a, not book-a.
+    envoy.ack(envoy.request(CDS, List.of("*", "book-a"), Map.of()));
+    envoy.ack(envoy.request(SRDS, List.of(), Map.of()));
+    envoy.send(RDS, List.of("w-a"), List.of(), Map.of("w-a", routeA), "", null);
+    assertThat(summaries(List.of(envoy.next(), envoy.next())))
+        .containsExactly("Cluster+[book-a]-[]", "RouteConfiguration+[]-[]");
+  }
+
+  @Test
   void aRemovedBooksScopeGetsItsPlaceholderUnderTheNameThisEnvoysCopyOfTheScopeNames() throws Exception {
     DeltaAdsTest.Envoy envoy = holdingAAndB();
     fetchAndTake(envoy, "c", 2).forEach(envoy::ack); // a evicted: its scope names w-a~1

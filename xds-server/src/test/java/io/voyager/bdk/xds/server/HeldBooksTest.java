@@ -163,6 +163,20 @@ class HeldBooksTest {
   }
 
   @Test
+  void onAReconnectAClusterSubscribedButNotHeldIsHeldBackUnlessEnvoyHoldsOneOfItsBooksRouteConfigurations() {
+    serve("a", "github");
+    serve("b", "github");
+    held.notHeldOnConnect(cluster("a"));
+    held.notHeldOnConnect(cluster("b"));
+    held.notHeldOnConnect("infra"); // not a book's: nothing to hold back
+    assertThat(held.heldBack("infra")).isFalse();
+
+    assertThat(held.heldOnConnect(scope("b", "github"))).as("a request may wait for it").isEqualTo(cluster("b"));
+    assertThat(held.heldBack(cluster("a"))).isTrue();
+    assertThat(held.fetched(scope("a", "github"))).isEqualTo(cluster("a"));
+  }
+
+  @Test
   void scopesTheSnapshotDroppedAreForgotten() {
     serve("a", "github");
     serve("b", "github");
