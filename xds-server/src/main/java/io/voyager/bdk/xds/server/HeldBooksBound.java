@@ -100,6 +100,9 @@ final class HeldBooksBound {
     }
     request.getResourceNamesUnsubscribeList().forEach(held::unsubscribed);
     for (String name : request.getResourceNamesSubscribeList()) {
+      if (request.getInitialResourceVersionsMap().containsKey(name)) {
+        continue; // a reconnect's subscription to what Envoy holds: no fetch (nothing is sent for it to ACK)
+      }
       String book = held.fetched(name);
       if (book != null) {
         released.add(book);

@@ -133,8 +133,14 @@ class DeltaAdsHeldBooksTest {
     envoy.ack(envoy.request(RDS, List.of("w-b"), Map.of("w-b", routeB)));
 
     envoy.send(RDS, List.of("w-a~1"), List.of(), Map.of(), "", null);
+    List<DeltaDiscoveryResponse> reload = List.of(envoy.next(), envoy.next());
+    assertThat(summaries(reload)).containsExactly("Cluster+[book-a]-[]", "RouteConfiguration+[w-a~1]-[]");
+    reload.forEach(envoy::ack);
+
+    // b, held since before the reconnect, is evictable: c's fetch evicts it, not the book just reloaded.
+    envoy.ack(envoy.request(RDS, List.of("w-c"), Map.of()));
     assertThat(summaries(List.of(envoy.next(), envoy.next())))
-        .containsExactly("Cluster+[book-a]-[]", "RouteConfiguration+[w-a~1]-[]");
+        .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
   }
 
   @Test
