@@ -104,9 +104,9 @@ class DeltaAdsHeldBooksTest {
   void onAReconnectWhatEnvoyHoldsUnderTheAlternateNameIsKeptAndNotResent() throws Exception {
     publish("a", "b", "c");
     DeltaAdsTest.Envoy envoy = connect();
-    String scopeVersion = publisher.current().orElseThrow().resources(XdsType.SCOPED_ROUTE).get("w-a").version();
-    String routeVersion = publisher.current().orElseThrow().resources(XdsType.ROUTE).get("w-a").version();
-    String clusterVersion = publisher.current().orElseThrow().resources(XdsType.CLUSTER).get("book-a").version();
+    String scopeVersion = version(XdsType.SCOPED_ROUTE, "w-a");
+    String routeVersion = version(XdsType.ROUTE, "w-a");
+    String clusterVersion = version(XdsType.CLUSTER, "book-a");
     envoy.ack(envoy.request(CDS, List.of("*", "book-a"), Map.of("book-a", clusterVersion)));
     DeltaDiscoveryResponse scopes = envoy.request(SRDS, List.of(),
         Map.of("w-a", scopeVersion + HeldBooks.ALTERNATE_SUFFIX));
@@ -122,9 +122,9 @@ class DeltaAdsHeldBooksTest {
   void onAReconnectAnEvictedClusterEnvoyIsStillSubscribedToStaysHeldBackUntilItsBooksNextFetch() throws Exception {
     publish("a", "b", "c");
     DeltaAdsTest.Envoy envoy = connect();
-    String scopeA = publisher.current().orElseThrow().resources(XdsType.SCOPED_ROUTE).get("w-a").version();
-    String routeB = publisher.current().orElseThrow().resources(XdsType.ROUTE).get("w-b").version();
-    String clusterB = publisher.current().orElseThrow().resources(XdsType.CLUSTER).get("book-b").version();
+    String scopeA = version(XdsType.SCOPED_ROUTE, "w-a");
+    String routeB = version(XdsType.ROUTE, "w-b");
+    String clusterB = version(XdsType.CLUSTER, "book-b");
     // Envoy held a (evicted: scope on w-a~1, cluster removed but still subscribed) and b (loaded).
     DeltaDiscoveryResponse clusters = envoy.request(CDS, List.of("*", "book-a", "book-b"), Map.of("book-b", clusterB));
     assertThat(names(clusters)).as("book-a stays out until a's next fetch").isEmpty();
@@ -147,7 +147,7 @@ class DeltaAdsHeldBooksTest {
   void onAReconnectABooksClusterIsSentAtOnceWhenEnvoyHoldsItsRouteConfiguration() throws Exception {
     publish("a", "b", "c");
     DeltaAdsTest.Envoy envoy = connect();
-    String routeA = publisher.current().orElseThrow().resources(XdsType.ROUTE).get("w-a").version();
+    String routeA = version(XdsType.ROUTE, "w-a");
     // A request was waiting for book-a's cluster when the stream broke: Envoy holds w-a, not book-a.
     envoy.ack(envoy.request(CDS, List.of("*", "book-a"), Map.of()));
     envoy.ack(envoy.request(SRDS, List.of(), Map.of()));
@@ -177,6 +177,11 @@ class DeltaAdsHeldBooksTest {
   }
 
   // ---- harness ----
+
+  /** The version of {@code name} of {@code type} in the snapshot served now. */
+  private String version(XdsType type, String name) {
+    return publisher.current().orElseThrow().resources(type).get(name).version();
+  }
 
   /** Books a, b and c published; an Envoy connected that fetched a, then b (the limit's worth). */
   private DeltaAdsTest.Envoy holdingAAndB() throws Exception {
