@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * is removed, route scopes and route configurations first and clusters after them (so no route is
  * left pointing at a removed cluster). A route scope whose route configuration this Envoy never
  * loaded is removed {@link #SCOPE_REMOVAL_GRACE} later ({@link #placeholdAndHoldBackScopeRemovals}).
+ *
+ * <p>With {@code --held-books-limit} its subscriptions see the snapshot through {@link HeldBooksView}
+ * and {@link HeldBooksBound} evicts and reloads books on this stream; without it (the default)
+ * nothing of that runs.
  */
 final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
   private static final Logger log = LoggerFactory.getLogger(DeltaAdsStream.class);
