@@ -8,13 +8,18 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import io.voyager.bdk.xds.version.XdsType;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A snapshot's on-demand route scopes with the book each serves: scope name → its route
  * configuration and the book's cluster (the first cluster its routes name that the snapshot serves
  * by name only, {@link ContentVersionedSnapshot#byNameOnly}). Scopes whose routes name no such
- * cluster (eager clusters, the library's scope) are not books here. Computed once per snapshot
+ * cluster (eager clusters, the library's scope) are not books here, nor is a book whose cluster a
+ * route configuration no on-demand scope names routes to as well (the internal delivery listener's,
+ * for a book with a queued integration): evicting its cluster would leave that route waiting out
+ * Envoy's on-demand timeout, as Envoy does not ask again for a name it is subscribed to. Computed once per snapshot
  * ({@link #of}), shared by every stream.
  */
 record BookScopes(Map<String, Entry> byScope) {
@@ -39,8 +44,10 @@ record BookScopes(Map<String, Entry> byScope) {
   private static BookScopes compute(ContentVersionedSnapshot snapshot) {
     Map<String, VersionedResource<?>> routes = snapshot.resources(XdsType.ROUTE);
     Map<String, Entry> byScope = new HashMap<>();
+    Set<String> scopedRouteConfigurations = new HashSet<>();
     snapshot.resources(XdsType.SCOPED_ROUTE).forEach((name, resource) -> {
       if (resource.resource() instanceof ScopedRouteConfiguration scope && scope.getOnDemand()) {
+        scopedRouteConfigurations.add(scope.getRouteConfigurationName());
         VersionedResource<?> route = routes.get(scope.getRouteConfigurationName());
         if (route != null && route.resource() instanceof RouteConfiguration config) {
           String cluster = onDemandCluster(snapshot, config);
@@ -50,6 +57,17 @@ record BookScopes(Map<String, Entry> byScope) {
         }
       }
     });
+    Set<String> sharedClusters = new HashSet<>();
+    routes.forEach((name, resource) -> {
+      if (!scopedRouteConfigurations.contains(name) && resource.resource() instanceof RouteConfiguration config) {
+        config.getVirtualHostsList().forEach(host -> host.getRoutesList().forEach(route -> {
+          if (!route.getRoute().getCluster().isEmpty()) {
+            sharedClusters.add(route.getRoute().getCluster());
+          }
+        }));
+      }
+    });
+    byScope.values().removeIf(entry -> sharedClusters.contains(entry.cluster()));
     return new BookScopes(Map.copyOf(byScope));
   }
 

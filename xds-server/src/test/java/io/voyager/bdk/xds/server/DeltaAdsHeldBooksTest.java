@@ -157,6 +157,21 @@ class DeltaAdsHeldBooksTest {
   }
 
   @Test
+  void aBookWhoseClusterAnotherRouteConfigurationAlsoRoutesToIsNeverEvicted() throws Exception {
+    // The internal delivery listener's route configuration routes to book-a too (a queued integration).
+    publish(List.of(routeConfiguration("internal-deliveries", "book-a")), "a", "b", "c", "d");
+    DeltaAdsTest.Envoy envoy = connect();
+    connectTypes(envoy);
+    fetch(envoy, "a");
+    fetch(envoy, "b");
+    fetch(envoy, "c");
+    assertThat(delta.heldBooks()).as("a is not counted").isEqualTo(2);
+    List<DeltaDiscoveryResponse> eviction = fetchAndTake(envoy, "d", 2);
+    assertThat(summaries(eviction)).as("b goes, though a was fetched first")
+        .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
+  }
+
+  @Test
   void aRemovedBooksScopeGetsItsPlaceholderUnderTheNameThisEnvoysCopyOfTheScopeNames() throws Exception {
     DeltaAdsTest.Envoy envoy = holdingAAndB();
     fetchAndTake(envoy, "c", 2).forEach(envoy::ack); // a evicted: its scope names w-a~1
@@ -234,7 +249,12 @@ class DeltaAdsHeldBooksTest {
 
   /** Books {@code books}, each an on-demand scope w-x naming route configuration w-x routing to cluster book-x. */
   private void publish(String... books) {
-    List<RouteConfiguration> routes = new ArrayList<>();
+    publish(List.of(), books);
+  }
+
+  /** As {@link #publish(String...)}, with {@code others} (route configurations no scope names) too. */
+  private void publish(List<RouteConfiguration> others, String... books) {
+    List<RouteConfiguration> routes = new ArrayList<>(others);
     List<Cluster> clusters = new ArrayList<>();
     List<ScopedRouteConfiguration> scopes = new ArrayList<>();
     for (String book : books) {
