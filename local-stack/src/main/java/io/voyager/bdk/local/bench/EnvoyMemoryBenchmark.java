@@ -111,9 +111,11 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
           + "would leave loaded before any traffic; routes then name clusters Envoy lacks) (default ${DEFAULT-VALUE})")
   String clusterVariant = "deployed";
 
-  @Option(names = "--held-books-limit", defaultValue = "0",
-      description = "the delta server's per-Envoy bound on books held (xds-server --held-books-limit; 0: off, the default)")
-  int heldBooksLimit;
+  @Option(names = "--held-books-limit", split = ",", defaultValue = "0,2500",
+      description = "the delta server's per-Envoy bound on books held (xds-server --held-books-limit; 0: off, the "
+          + "xds-server's default), one point per value; a value above 0 only for points with books called on a run "
+          + "that loads on demand, and below the book count (default ${DEFAULT-VALUE})")
+  List<Integer> heldBooksLimits;
 
   @Option(names = "--settle-seconds", defaultValue = "5", description = "wait after Envoy holds everything, before reading memory (default ${DEFAULT-VALUE})")
   int settleSeconds;
@@ -125,7 +127,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     System.exit(new CommandLine(new EnvoyMemoryBenchmark()).execute(args));
   }
 
-  record Point(String run, int books, int booksHit, int clusters, long rssKib, long allocated, long heapSize, long stats,
+  record Point(String run, int books, int booksHit, int heldBooksLimit, int clusters, long rssKib, long allocated, long heapSize, long stats,
       long bookClusterStats, double loadSeconds, String load, int hit, long pageheapFree) {}
 
   @Override
@@ -155,9 +157,15 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
           if (hits > 0 && !loadsOnDemand(run)) {
             continue; // nothing to load: every book is held before any request
           }
-          Point point = measure(binary, template, work.resolve(run.replace('+', '-') + "-" + books + "-hit-" + hits), run, books, hits);
-          points.add(point);
-          print(point);
+          for (int limit : heldBooksLimits) {
+            if (limit > 0 && (hits == 0 || limit >= books)) {
+              continue; // the bound changes nothing: no book called, or fewer books than it allows
+            }
+            Point point = measure(binary, template,
+                work.resolve(run.replace('+', '-') + "-" + books + "-hit-" + hits + "-limit-" + limit), run, books, hits, limit);
+            points.add(point);
+            print(point);
+          }
         }
       }
     }
@@ -166,9 +174,9 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   }
 
   private static void print(Point p) {
-    System.out.printf(Locale.ROOT, "%-27s books %6d called %6d clusters held %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB (free %5.1f MiB)  "
+    System.out.printf(Locale.ROOT, "%-27s books %6d called %6d limit %5d clusters held %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB (free %5.1f MiB)  "
             + "stats %8d (book clusters %8d)  held after %5.1f s  webhook route configs held %d  load %s%n",
-        p.run(), p.books(), p.booksHit(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0, p.pageheapFree() / 1048576.0,
+        p.run(), p.books(), p.booksHit(), p.heldBooksLimit(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0, p.pageheapFree() / 1048576.0,
         p.stats(), p.bookClusterStats(), p.loadSeconds(), p.hit(), p.load());
   }
 
@@ -185,9 +193,13 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
         if (p.booksHit() > 0) {
           labels.put("books_hit", Integer.toString(p.booksHit()));
         }
+        if (p.heldBooksLimit() > 0) {
+          labels.put("held_books_limit", Integer.toString(p.heldBooksLimit()));
+        }
         labels.put("webhook_route_configs", Integer.toString(p.hit()));
         BenchFigures.Target target = p.books() >= 10_000 ? BenchFigures.Target.below(300) : null;
-        String called = p.booksHit() == 0 ? "" : p.booksHit() == p.books() ? ", every book called" : ", " + p.booksHit() + " books called";
+        String called = (p.booksHit() == 0 ? "" : p.booksHit() == p.books() ? ", every book called" : ", " + p.booksHit() + " books called")
+            + (p.heldBooksLimit() > 0 ? ", --held-books-limit " + p.heldBooksLimit() : "");
         figures.figure("envoy_memory.rss_mib", labels, "Envoy RSS, " + p.run() + called + " (load " + p.load() + ")",
             p.rssKib() / 1024.0, "MiB", target);
         figures.figure("envoy_memory.allocated_mib", labels, "Envoy allocated (/memory), " + p.run(), p.allocated() / 1048576.0, "MiB", null);
@@ -232,7 +244,8 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   }
 
   /** One point: a fresh Envoy holding {@code books} books, after one webhook to {@code hitBooks} of them. */
-  Point measure(Path binary, String template, Path dir, String run, int books, int hitBooks) throws Exception {
+  Point measure(Path binary, String template, Path dir, String run, int books, int hitBooks, int heldBooksLimit)
+      throws Exception {
     Object[] parsed = parseRun(run);
     AdsApiType apiType = (AdsApiType) parsed[0];
     RouteLayout layout = (RouteLayout) parsed[1];
@@ -305,7 +318,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       int held = (int) admin.statOrZero("cluster_manager.active_clusters") - staticClusters(bootstrapYaml);
       long statCount = stats.lines().count();
       long bookClusterStats = stats.lines().filter(l -> l.startsWith("cluster.k8s/customer-")).count();
-      return new Point(run, books, hitBooks, held, rssKib(envoy.pid()), memory.path("allocated").asLong(),
+      return new Point(run, books, hitBooks, heldBooksLimit, held, rssKib(envoy.pid()), memory.path("allocated").asLong(),
           memory.path("heap_size").asLong(), statCount, bookClusterStats, loadSeconds, loadAverage(), hit,
           memory.path("pageheap_free").asLong());
     } finally {

@@ -27,7 +27,7 @@ class EnvoyMemoryBenchmarkTest {
     benchmark.timeoutSeconds = 120;
     for (String run : new String[] {"sotw+single", "delta+scoped", "delta+scoped-eager-clusters", "delta+scoped-eager"}) {
       EnvoyMemoryBenchmark.Point point =
-          benchmark.measure(EnvoyBinary.locate(root), EnvoyBootstrap.template(), dir.resolve(run.replace('+', '-')), run, 6, 2);
+          benchmark.measure(EnvoyBinary.locate(root), EnvoyBootstrap.template(), dir.resolve(run.replace('+', '-')), run, 6, 2, 0);
 
       // On-demand clusters (delta+scoped): only the 2 books hit have theirs; otherwise every book.
       int bookClusters = run.equals("delta+scoped") ? 2 : 6;
