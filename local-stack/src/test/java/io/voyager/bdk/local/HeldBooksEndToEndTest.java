@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
+import io.voyager.bdk.local.WebhookBooks.SignedBook;
 import io.voyager.bdk.model.RateLimit;
-import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -72,27 +72,15 @@ class HeldBooksEndToEndTest {
     }
   }
 
-  record Book(String name, Integration integration, String secret, SampleBook backend) {
-    String path() {
-      return WebhookRoutes.publicPath(ACME, name, integration.name());
-    }
-  }
-
-  private static Book book(String name) {
+  private static SignedBook book(String name) {
     SampleBook backend = SampleBook.start(0, name + "-backend");
     backends.add(backend);
     Integration integration = new Integration("github", "github", name + "-credentials", GENEROUS, null);
     String secret = "whsec-" + UUID.randomUUID();
     books.createWithSecret(ACME, name, name + "-type", backend.port(), integration, secret);
-    Book book = new Book(name, integration, secret, backend);
+    SignedBook book = new SignedBook(ACME, name, integration, secret, backend);
     await(book.path() + " routed").atMost(CONVERGE).until(() -> gateway.post(book.path(), "{}").status() == 401);
     return book;
-  }
-
-  private static Answer postSigned(Book book) {
-    String id = "id-" + UUID.randomUUID();
-    String body = "{\"event\":\"push\",\"delivery\":\"" + id + "\"}";
-    return gateway.post(book.path(), body, WebhookBooks.sign(book.integration(), book.secret(), body, id));
   }
 
   /** Books whose webhook route configurations Envoy holds (under either name). */
@@ -160,15 +148,15 @@ class HeldBooksEndToEndTest {
   @Test
   void pastTwoBooksTheLeastRecentlyFetchedIsUnloadedAndEveryWebhookIsStillAnsweredByItsBook() throws Exception {
     String run = UUID.randomUUID().toString().substring(0, 6);
-    Book a = book("a-" + run);
-    Book b = book("b-" + run);
-    Book c = book("c-" + run);
+    SignedBook a = book("a-" + run);
+    SignedBook b = book("b-" + run);
+    SignedBook c = book("c-" + run);
     List<String> answers = new ArrayList<>();
     List<String> expected = new ArrayList<>();
-    for (Book book : List.of(a, b, c, a, b, c, a)) {
+    for (SignedBook book : List.of(a, b, c, a, b, c, a)) {
       // The first signed webhook may meet ext-authz before it knows the book (503): polled.
       Answer answer = await(book.path() + " answered").atMost(CONVERGE)
-          .until(() -> postSigned(book), x -> x.status() != 503);
+          .until(() -> book.postSigned(gateway), x -> x.status() != 503);
       answers.add(answer.status() + " " + (answer.body().contains(book.backend().name()) ? book.name() : answer.body()));
       expected.add("200 " + book.name());
       awaitAtMostTwoHeld(book.name());
@@ -188,8 +176,8 @@ class HeldBooksEndToEndTest {
     restartXds();
     await("the new stream synced").atMost(CONVERGE).until(HeldBooksEndToEndTest::xdsSynced);
     assertThat(booksWithClusters()).as("b's cluster not sent back by the reconnect").containsExactlyInAnyOrder(a.name(), c.name());
-    for (Book book : List.of(b, a, c)) {
-      Answer answer = postSigned(book);
+    for (SignedBook book : List.of(b, a, c)) {
+      Answer answer = book.postSigned(gateway);
       assertThat(answer.status())
           .as(() -> book.name() + " after the restart: " + answer.body() + "\n" + stack.envoy().logTail(60)).isEqualTo(200);
       assertThat(answer.body()).contains(book.backend().name());

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.voyager.bdk.local.GatewayClient.Answer;
 import io.voyager.bdk.local.WebhookBooks.Integration;
+import io.voyager.bdk.local.WebhookBooks.SignedBook;
 import io.voyager.bdk.model.ExternalBookDefinition;
 import io.voyager.bdk.model.RateLimit;
-import io.voyager.bdk.model.WebhookRoutes;
 import io.voyager.bdk.samplebook.SampleBook;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -59,18 +59,6 @@ class OnDemandClustersEndToEndTest {
     }
   }
 
-  /** One webhook book: its integration, secret and backend. */
-  record Book(String name, Integration integration, String secret, SampleBook backend) {
-    String path() {
-      return WebhookRoutes.publicPath(ACME, name, integration.name());
-    }
-
-    /** Envoy's cluster names for this book's Service start with this. */
-    String clusterPrefix() {
-      return "\"k8s/" + ACME + "/" + name + "/";
-    }
-  }
-
   private static SampleBook backend(String name) {
     SampleBook backend = SampleBook.start(0, name);
     backends.add(backend);
@@ -78,27 +66,21 @@ class OnDemandClustersEndToEndTest {
   }
 
   /** Creates a book and waits until Envoy routes its path (the unsigned answer is ext-authz's 401). */
-  private static Book book(String name, SampleBook backend) {
+  private static SignedBook book(String name, SampleBook backend) {
     Integration integration = new Integration("github", "github", name + "-credentials", GENEROUS, null);
     String secret = "whsec-" + UUID.randomUUID();
     books.createWithSecret(ACME, name, name + "-type", backend.port(), integration, secret);
-    Book book = new Book(name, integration, secret, backend);
+    SignedBook book = new SignedBook(ACME, name, integration, secret, backend);
     return book;
-  }
-
-  private static Answer postSigned(Book book) {
-    String id = "id-" + UUID.randomUUID();
-    String body = "{\"event\":\"push\",\"delivery\":\"" + id + "\"}";
-    return gateway.post(book.path(), body, WebhookBooks.sign(book.integration(), book.secret(), body, id));
   }
 
   /**
    * Polls until a signed webhook is answered other than 404 (the book is not routed yet) or 503
    * (ext-authz may not know the book yet), and returns it.
    */
-  private static Answer firstSignedAnswer(Book book) {
+  private static Answer firstSignedAnswer(SignedBook book) {
     return await(book.path() + " answered").atMost(CONVERGE)
-        .until(() -> postSigned(book), a -> a.status() != 404 && a.status() != 503);
+        .until(() -> book.postSigned(gateway), a -> a.status() != 404 && a.status() != 503);
   }
 
   private static String activeClusters() {
@@ -111,7 +93,7 @@ class OnDemandClustersEndToEndTest {
 
   @Test
   void aColdBooksClusterIsFetchedByItsFirstSignedWebhookNotByAnUnsignedOne() {
-    Book cold = book("cold-" + shortId(), backend("cold-backend"));
+    SignedBook cold = book("cold-" + shortId(), backend("cold-backend"));
     await(cold.path() + " routed").atMost(CONVERGE).until(() -> gateway.post(cold.path(), "{}").status() == 401);
     assertThat(activeClusters() + warmingClusters()).as("not fetched before a request needs it; an unsigned one does not")
         .doesNotContain(cold.clusterPrefix());
@@ -120,7 +102,7 @@ class OnDemandClustersEndToEndTest {
     assertThat(first.status()).as("the first signed webhook: " + first.body()).isEqualTo(200);
     assertThat(first.body()).contains(cold.backend().name());
     assertThat(activeClusters()).as("fetched by name, kept").contains(cold.clusterPrefix());
-    assertThat(postSigned(cold).status()).isEqualTo(200);
+    assertThat(cold.postSigned(gateway).status()).isEqualTo(200);
 
     Answer unsigned = gateway.post(cold.path(), "{}");
     assertThat(unsigned.status()).as("ext_authz still fails closed: " + unsigned.body()).isEqualTo(401);
@@ -129,7 +111,7 @@ class OnDemandClustersEndToEndTest {
 
   @Test
   void aChunkedWebhookToAColdBookIsDelivered() throws Exception {
-    Book cold = book("chunked-" + shortId(), backend("chunked-backend"));
+    SignedBook cold = book("chunked-" + shortId(), backend("chunked-backend"));
     await(cold.path() + " routed").atMost(CONVERGE).until(() -> gateway.post(cold.path(), "{}").status() == 401);
     assertThat(activeClusters() + warmingClusters()).doesNotContain(cold.clusterPrefix());
 
@@ -143,26 +125,26 @@ class OnDemandClustersEndToEndTest {
 
   @Test
   void aLoadedClusterFollowsItsEndpointsAndARemovedBookGoesRouteFirstWithoutTouchingOthersThenComesBack() {
-    Book moving = book("moving-" + shortId(), backend("moving-first"));
-    Book other = book("other-" + shortId(), backend("other-backend"));
+    SignedBook moving = book("moving-" + shortId(), backend("moving-first"));
+    SignedBook other = book("other-" + shortId(), backend("other-backend"));
     assertThat(firstSignedAnswer(moving).status()).isEqualTo(200);
     assertThat(firstSignedAnswer(other).status()).isEqualTo(200);
 
     SampleBook second = backend("moving-second");
     books.publishEndpoints(ACME, moving.name(), second.port());
     await("the loaded cluster's new endpoint serves").atMost(CONVERGE)
-        .until(() -> postSigned(moving).body().contains(second.name()));
+        .until(() -> moving.postSigned(gateway).body().contains(second.name()));
 
     stack.kubernetes().resources(ExternalBookDefinition.class).inNamespace(ACME).withName(moving.name()).delete();
     List<String> otherAnswers = new ArrayList<>();
     await(moving.path() + " removed").atMost(CONVERGE).until(() -> {
-      Answer answer = postSigned(other);
+      Answer answer = other.postSigned(gateway);
       otherAnswers.add(answer.status() + (answer.status() == 200 ? "" : " " + answer.body()));
       return gateway.post(moving.path(), "{}").status() == 404;
     });
     await("its cluster removed from Envoy").atMost(CONVERGE).until(() -> !activeClusters().contains(moving.clusterPrefix()));
     for (int i = 0; i < 5; i++) {
-      Answer answer = postSigned(other);
+      Answer answer = other.postSigned(gateway);
       otherAnswers.add(answer.status() + (answer.status() == 200 ? "" : " " + answer.body()));
     }
     assertThat(otherAnswers).as("the other book while one was removed").allMatch(a -> a.equals("200"));
@@ -170,7 +152,7 @@ class OnDemandClustersEndToEndTest {
 
     books.create(ACME, moving.name(), moving.name() + "-type", second.port(), List.of(moving.integration()));
     Answer back = await(moving.path() + " re-added").atMost(CONVERGE)
-        .until(() -> postSigned(moving), a -> a.status() != 404 && a.status() != 503);
+        .until(() -> moving.postSigned(gateway), a -> a.status() != 404 && a.status() != 503);
     assertThat(back.status()).as(back.body()).isEqualTo(200);
     assertThat(back.body()).contains(second.name());
     assertThat(stack.envoy().admin().statOrZero("cluster_manager.cds.update_rejected")).isZero();

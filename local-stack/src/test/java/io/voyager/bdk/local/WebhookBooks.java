@@ -15,6 +15,8 @@ import io.voyager.bdk.model.ExternalBookDefinitionSpec.ServiceRef;
 import io.voyager.bdk.model.Hmac;
 import io.voyager.bdk.model.RateLimit;
 import io.voyager.bdk.model.WebhookAuthContext;
+import io.voyager.bdk.model.WebhookRoutes;
+import io.voyager.bdk.samplebook.SampleBook;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -32,6 +34,25 @@ import java.util.Map;
 final class WebhookBooks {
   static final String SECRET_KEY = "secret";
   static final String SERVICE_PORT_NAME = "http";
+
+  /** A webhook book a test made: its namespace, name, integration, signing secret and backend. */
+  record SignedBook(String namespace, String name, Integration integration, String secret, SampleBook backend) {
+    String path() {
+      return WebhookRoutes.publicPath(namespace, name, integration.name());
+    }
+
+    /** Envoy's cluster names for this book's Service start with this (as quoted in a config dump). */
+    String clusterPrefix() {
+      return "\"k8s/" + namespace + "/" + name + "/";
+    }
+
+    /** Posts a push event with a fresh delivery id, signed with the book's secret, through {@code gateway}. */
+    GatewayClient.Answer postSigned(GatewayClient gateway) {
+      String id = "id-" + java.util.UUID.randomUUID();
+      String body = "{\"event\":\"push\",\"delivery\":\"" + id + "\"}";
+      return gateway.post(path(), body, sign(integration, secret, body, id));
+    }
+  }
 
   private final LocalStack stack;
 
