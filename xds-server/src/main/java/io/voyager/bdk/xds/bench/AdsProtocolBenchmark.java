@@ -68,7 +68,9 @@ import picocli.CommandLine.Option;
  * with every route), and delta on the scoped layout ({@link RouteLayout#SCOPED}: the client also
  * subscribes to the route scopes, SRDS, and to the route configuration of each scope, as Envoy
  * does). The headline figure compares delta + scoped with state-of-the-world + single, change by
- * change. Figures go to {@link BenchFigures} as benchmark {@code delta}.
+ * change. With {@code --held-books-limit N} a fourth run, delta + scoped with the delta server's
+ * held-books bound on (the client holds every book, so N of {@code --books} or more costs the
+ * bound's bookkeeping only). Figures go to {@link BenchFigures} as benchmark {@code delta}.
  */
 @Command(
     name = "ads-protocol-benchmark",
@@ -96,15 +98,21 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "5", description = "unmeasured changes of each kind first (default ${DEFAULT-VALUE})")
   int warmup;
 
+  @Option(names = "--held-books-limit", defaultValue = "0",
+      description = "also run delta + scoped with the delta server's bound on books held per Envoy (xds-server "
+          + "--held-books-limit; the client fetches every book's route configuration, so a limit of --books or more "
+          + "measures what the bound's bookkeeping costs a change, with no eviction); 0 (default): no such run")
+  int heldBooksLimit;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new AdsProtocolBenchmark()).execute(args));
   }
 
   @Override
   public Integer call() throws Exception {
-    if (bookCount < 2 || namespaceCount < 1 || changes < 1 || warmup < 0) {
+    if (bookCount < 2 || namespaceCount < 1 || changes < 1 || warmup < 0 || heldBooksLimit < 0) {
       throw new CommandLine.ParameterException(new CommandLine(this),
-          "--books must be 2 or more, --namespaces and --changes 1 or more, --warmup 0 or more");
+          "--books must be 2 or more, --namespaces and --changes 1 or more, --warmup and --held-books-limit 0 or more");
     }
     Runtime rt = Runtime.getRuntime();
     System.out.printf(Locale.ROOT, "ADS protocol benchmark: state-of-the-world vs delta xDS (figures only; nothing passes or fails)%n");
@@ -123,7 +131,10 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
       }
     }
     Map<String, Samples> before = results.get(SOTW_SINGLE);
-    for (String run : List.of(DELTA_SINGLE, DELTA_SCOPED)) {
+    for (String run : results.keySet()) {
+      if (run.equals(SOTW_SINGLE)) {
+        continue;
+      }
       for (String change : before.keySet()) {
         Samples sotw = before.get(change);
         Samples delta = results.get(run).get(change);
@@ -138,6 +149,7 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
   static final String SOTW_SINGLE = "sotw+single";
   static final String DELTA_SINGLE = "delta+single";
   static final String DELTA_SCOPED = "delta+scoped";
+  static final String DELTA_SCOPED_BOUND = "delta+scoped+held-books-limit";
 
   /** Into {@link BenchFigures} ({@code delta}): per run and change the bytes and times, and the headline ratio. */
   private void record(Map<String, Map<String, Samples>> results) {
@@ -173,13 +185,16 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
   /** Per run (protocol + route layout): per change kind, the samples. */
   Map<String, Map<String, Samples>> measure() throws Exception {
     Map<String, Map<String, Samples>> results = new LinkedHashMap<>();
-    results.put(SOTW_SINGLE, run(false, RouteLayout.SINGLE));
-    results.put(DELTA_SINGLE, run(true, RouteLayout.SINGLE));
-    results.put(DELTA_SCOPED, run(true, RouteLayout.SCOPED));
+    results.put(SOTW_SINGLE, run(false, RouteLayout.SINGLE, 0));
+    results.put(DELTA_SINGLE, run(true, RouteLayout.SINGLE, 0));
+    results.put(DELTA_SCOPED, run(true, RouteLayout.SCOPED, 0));
+    if (heldBooksLimit > 0) {
+      results.put(DELTA_SCOPED_BOUND, run(true, RouteLayout.SCOPED, heldBooksLimit));
+    }
     return results;
   }
 
-  private Map<String, Samples> run(boolean delta, RouteLayout layout) throws Exception {
+  private Map<String, Samples> run(boolean delta, RouteLayout layout, int heldBooks) throws Exception {
     SyntheticGateway gateway = new SyntheticGateway(bookCount, namespaceCount);
     IncrementalTranslator translator = new IncrementalTranslator(new XdsTranslator(GatewaySettings.defaults().transcoder(), layout));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -188,7 +203,7 @@ public final class AdsProtocolBenchmark implements Callable<Integer> {
     V3DiscoveryServer sotw = new V3DiscoveryServer(List.of(tracker),
         new NackHoldingConfigWatcher(publisher.cache(), tracker::rejectedResponseOfCurrentRequest),
         new DefaultExecutorGroup(), new DefaultProtoResourcesSerializer(), () -> true);
-    DeltaAds deltaAds = DeltaAds.serving(publisher, List.of(tracker));
+    DeltaAds deltaAds = DeltaAds.serving(publisher, List.of(tracker), heldBooks, registry);
     Server server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
         .maxInboundMessageSize(256 << 20)
         .addService(new AggregatedDiscoveryService(sotw.getAggregatedDiscoveryServiceImpl(), deltaAds))
