@@ -38,6 +38,8 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
   private final Map<Long, DeltaAdsStream> streams = new ConcurrentHashMap<>();
   private final DeltaAdsStream.DelayedTasks delayedTasks;
   private final HeldBooksLimit heldBooksLimit;
+  /** Each snapshot's book scopes for the held-books bound, derived once per snapshot for every stream. */
+  private final BookScopesIndex bookScopes = new BookScopesIndex();
 
   /**
    * One daemon thread for every server's delayed tasks in this JVM (the late removals of route
@@ -119,7 +121,7 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
       if (streams.remove(id) != null) {
         log.info("event=delta_stream_closed stream={}", id);
       }
-    }, delayedTasks, heldBooksLimit);
+    }, delayedTasks, heldBooksLimit, bookScopes);
     streams.put(id, stream);
     if (stream.open()) {
       log.info("event=delta_stream_opened stream={}", id);
@@ -133,6 +135,9 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
       return;
     }
     SnapshotChanges changes = SnapshotChanges.between(previous, next);
+    if (heldBooksLimit.books() > 0) {
+      bookScopes.of(previous, next, changes); // once here, from these changes; each stream finds it
+    }
     for (DeltaAdsStream stream : streams.values()) {
       try {
         stream.published(previous, next, changes);

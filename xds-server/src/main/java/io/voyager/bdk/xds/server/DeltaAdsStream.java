@@ -85,19 +85,23 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
    */
   DeltaAdsStream(long id, StreamObserver<DeltaDiscoveryResponse> responses, List<DiscoveryServerCallbacks> callbacks,
       Supplier<ContentVersionedSnapshot> current, Runnable onClosed, DelayedTasks delayedTasks) {
-    this(id, responses, callbacks, current, onClosed, delayedTasks, HeldBooksLimit.OFF);
+    this(id, responses, callbacks, current, onClosed, delayedTasks, HeldBooksLimit.OFF, null);
   }
 
-  /** As above, with the held-books bound {@code limit} ({@link HeldBooksLimit#OFF}: none). */
+  /**
+   * As above, with the held-books bound {@code limit} ({@link HeldBooksLimit#OFF}: none), each
+   * snapshot's book scopes from {@code bookScopes} (shared by the streams; unused when off).
+   */
   DeltaAdsStream(long id, StreamObserver<DeltaDiscoveryResponse> responses, List<DiscoveryServerCallbacks> callbacks,
-      Supplier<ContentVersionedSnapshot> current, Runnable onClosed, DelayedTasks delayedTasks, HeldBooksLimit limit) {
+      Supplier<ContentVersionedSnapshot> current, Runnable onClosed, DelayedTasks delayedTasks, HeldBooksLimit limit,
+      BookScopesIndex bookScopes) {
     this.id = id;
     this.responses = responses;
     this.callbacks = callbacks;
     this.current = current;
     this.onClosed = onClosed;
     this.delayedTasks = delayedTasks;
-    this.bound = limit.books() == 0 ? null : new HeldBooksBound(id, limit.books(), subscriptions,
+    this.bound = limit.books() == 0 ? null : new HeldBooksBound(id, limit.books(), bookScopes, subscriptions,
         (type, update) -> send(type, update, DeltaDiscoveryRequest.getDefaultInstance()), limit.evictions());
   }
 

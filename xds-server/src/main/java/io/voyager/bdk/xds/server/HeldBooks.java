@@ -217,6 +217,13 @@ final class HeldBooks {
     }
   }
 
+  /** Forgets {@code scope} if recorded: it is gone from the snapshot, or no longer a book's. */
+  void notServed(String scope) {
+    if (scopes.containsKey(scope)) {
+      forget(scope);
+    }
+  }
+
   private void forget(String scope) {
     setLoad(scope, Load.NONE);
     Scope s = scopes.remove(scope);

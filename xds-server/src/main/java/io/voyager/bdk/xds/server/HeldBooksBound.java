@@ -32,11 +32,14 @@ final class HeldBooksBound {
   private final Map<XdsType, DeltaSubscription> subscriptions;
   private final Sender sender;
   private final Counter evictions;
+  private final BookScopesIndex bookScopes;
   private ContentVersionedSnapshot indexed;
 
-  HeldBooksBound(long streamId, int limit, Map<XdsType, DeltaSubscription> subscriptions, Sender sender, Counter evictions) {
+  HeldBooksBound(long streamId, int limit, BookScopesIndex bookScopes, Map<XdsType, DeltaSubscription> subscriptions,
+      Sender sender, Counter evictions) {
     this.streamId = streamId;
     this.held = new HeldBooks(limit);
+    this.bookScopes = bookScopes;
     this.subscriptions = subscriptions;
     this.sender = sender;
     this.evictions = evictions;
@@ -51,14 +54,26 @@ final class HeldBooksBound {
     return held.held();
   }
 
-  /** Brings the scope → book index up to {@code snapshot} (once per snapshot). */
+  /**
+   * Brings the scope → book index up to {@code snapshot} (once per snapshot): from the snapshot
+   * indexed last, just the scopes that changed or went; else (the first, or a snapshot not derived
+   * from it) every scope.
+   */
   void indexTo(ContentVersionedSnapshot snapshot) {
     if (snapshot == null || snapshot == indexed) {
       return;
     }
-    BookScopes scopes = BookScopes.of(snapshot);
-    scopes.byScope().forEach((scope, entry) -> held.serves(scope, entry.cluster(), entry.routeConfiguration()));
-    held.retainScopes(scopes.byScope().keySet());
+    BookScopes scopes = bookScopes.of(snapshot);
+    if (indexed != null && scopes.basis() == indexed) {
+      for (String scope : scopes.changed()) {
+        BookScopes.Entry entry = scopes.byScope().get(scope);
+        held.serves(scope, entry.cluster(), entry.routeConfiguration());
+      }
+      scopes.removed().forEach(held::notServed);
+    } else {
+      scopes.byScope().forEach((scope, entry) -> held.serves(scope, entry.cluster(), entry.routeConfiguration()));
+      held.retainScopes(scopes.byScope().keySet());
+    }
     indexed = snapshot;
   }
 

@@ -172,6 +172,24 @@ class DeltaAdsHeldBooksTest {
   }
 
   @Test
+  void aHeldBookWhoseClusterBecomesSharedIsNoLongerCountedAndOneUnsharedAgainIsABookFetchedAfresh() throws Exception {
+    DeltaAdsTest.Envoy envoy = holdingAAndB();
+    publish(List.of(routeConfiguration("internal-deliveries", "book-a")), "a", "b", "c");
+    assertThat(delta.heldBooks()).as("a is shared now: not a book").isEqualTo(1);
+    ackPending(envoy);
+    fetch(envoy, "c");
+    assertThat(delta.heldBooks()).isEqualTo(2);
+    assertThat(limit.evictions().count()).as("b and c held: nothing over the limit").isZero();
+
+    publish("a", "b", "c"); // unshared: a is a book again, not held on this Envoy (forgotten while shared)
+    ackPending(envoy);
+    assertThat(delta.heldBooks()).isEqualTo(2);
+    List<DeltaDiscoveryResponse> eviction = fetchAndTake(envoy, "a", 2);
+    assertThat(summaries(eviction)).as("a's fetch: b, the least recently fetched, goes")
+        .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
+  }
+
+  @Test
   void aRemovedBooksScopeGetsItsPlaceholderUnderTheNameThisEnvoysCopyOfTheScopeNames() throws Exception {
     DeltaAdsTest.Envoy envoy = holdingAAndB();
     fetchAndTake(envoy, "c", 2).forEach(envoy::ack); // a evicted: its scope names w-a~1
@@ -192,6 +210,13 @@ class DeltaAdsHeldBooksTest {
   }
 
   // ---- harness ----
+
+  /** ACKs every response sent so far (a snapshot's updates). */
+  private static void ackPending(DeltaAdsTest.Envoy envoy) {
+    for (DeltaDiscoveryResponse response = envoy.responses.poll(); response != null; response = envoy.responses.poll()) {
+      envoy.ack(response);
+    }
+  }
 
   /** The version of {@code name} of {@code type} in the snapshot served now. */
   private String version(XdsType type, String name) {
