@@ -21,9 +21,10 @@ import java.util.TreeSet;
  * <p>When more than {@code limit} books are loaded or loading, {@link #evictOverLimit} picks the
  * least recently fetched books whose every scope is either not loaded or loaded and ACKed (a scope
  * whose load is pending must not move: Envoy drops the pending request's callback when its scope
- * changes), moves each loaded scope to its other name and holds the book's cluster back. The stream
- * sends the scope updates, then the cluster's removal; the book's next fetch (Envoy's subscription
- * to the scope's new name) releases the cluster, sent before the route configuration.
+ * changes) and moves each loaded scope to its other name. The stream sends the scope updates; once
+ * Envoy ACKs them the book's cluster is held back and its removal sent (a NACK undoes the moves);
+ * the book's next fetch (Envoy's subscription to the scope's new name) releases the cluster, sent
+ * before the route configuration.
  */
 final class HeldBooks {
   static final String ALTERNATE_SUFFIX = "~1";
@@ -48,6 +49,8 @@ final class HeldBooks {
     final Set<String> scopes = new HashSet<>();
     int active;
     int loading;
+    /** Evicted, its scope moves sent, not yet ACKed: its cluster is not held back yet. */
+    boolean moving;
   }
 
   private final int limit;
@@ -60,6 +63,8 @@ final class HeldBooks {
   private final Set<String> heldBack = new HashSet<>();
   /** Route configuration name (as this Envoy knows it) → the nonce of the response that carried it, until ACKed. */
   private final Map<String, String> sentInNonce = new HashMap<>();
+  /** Route scope response nonce → the evictions whose scope moves it carried, until Envoy ACKs or NACKs it. */
+  private final Map<String, List<Eviction>> movesInNonce = new HashMap<>();
 
   /** {@code limit}: the most books held before the least recently fetched is evicted (at least 1). */
   HeldBooks(int limit) {
@@ -173,6 +178,7 @@ final class HeldBooks {
     }
     setLoad(scope, Load.LOADING);
     String book = scopes.get(scope).book;
+    books.get(book).moving = false; // fetched on its new name: Envoy took the move, the book is held again
     byLastFetch.put(book, Boolean.TRUE);
     return heldBack.remove(book) ? book : null;
   }
@@ -267,7 +273,8 @@ final class HeldBooks {
 
   /**
    * Evicts least recently fetched books while more than the limit are held: each loaded scope of
-   * the book moves to its other name, the book's cluster is held back. A book with a scope whose
+   * the book moves to its other name; the book's cluster is held back once Envoy took the moves
+   * ({@link #movesSent} and {@link #movesAcked}, or {@link #movesTaken}). A book with a scope whose
    * load is pending is skipped (it was just fetched: the last candidate anyway).
    */
   List<Eviction> evictOverLimit() {
@@ -296,9 +303,70 @@ final class HeldBooks {
           moved.add(scope);
         }
       }
-      heldBack.add(name);
+      book.moving = true;
       evictions.add(new Eviction(name, moved));
     }
     return evictions;
+  }
+
+  /** The scope moves of {@code evictions} went out in the route scope response {@code nonce}: their clusters wait for its ACK. */
+  void movesSent(List<Eviction> evictions, String nonce) {
+    movesInNonce.put(nonce, List.copyOf(evictions));
+  }
+
+  /**
+   * Envoy holds the scopes of {@code evictions} as moved (it ACKed them, or nothing needed
+   * sending): each book still evicted (not fetched on its new name since) has its cluster held
+   * back. Returns those clusters, to remove from Envoy now.
+   */
+  List<String> movesTaken(List<Eviction> evictions) {
+    List<String> clusters = new ArrayList<>();
+    for (Eviction eviction : evictions) {
+      Book book = books.get(eviction.cluster());
+      if (book != null && book.moving) {
+        book.moving = false;
+        if (book.active == 0) {
+          heldBack.add(eviction.cluster());
+          clusters.add(eviction.cluster());
+        }
+      }
+    }
+    return clusters;
+  }
+
+  /** Envoy ACKed route scope response {@code nonce}: {@link #movesTaken} for the moves it carried, if any. */
+  List<String> movesAcked(String nonce) {
+    List<Eviction> moves = movesInNonce.remove(nonce);
+    return moves == null ? List.of() : movesTaken(moves);
+  }
+
+  /**
+   * Envoy NACKed route scope response {@code nonce}: it kept its scopes as they were, so each move
+   * the response carried is undone — the scope names its previous route configuration again,
+   * loaded, the book held (most recently fetched, so another is evicted next), its cluster never
+   * held back. Returns the evictions undone (none if the response carried no move).
+   */
+  List<Eviction> movesRejected(String nonce) {
+    List<Eviction> moves = movesInNonce.remove(nonce);
+    List<Eviction> undone = new ArrayList<>();
+    for (Eviction eviction : moves == null ? List.<Eviction>of() : moves) {
+      Book book = books.get(eviction.cluster());
+      if (book == null || !book.moving) {
+        continue;
+      }
+      book.moving = false;
+      for (String scope : eviction.scopesMoved()) {
+        Scope s = scopes.get(scope);
+        if (s != null && s.book.equals(eviction.cluster()) && s.load == Load.NONE) {
+          s.alternate = !s.alternate;
+          setLoad(scope, Load.LOADED);
+        }
+      }
+      if (book.active > 0) {
+        byLastFetch.put(eviction.cluster(), Boolean.TRUE);
+      }
+      undone.add(eviction);
+    }
+    return undone;
   }
 }

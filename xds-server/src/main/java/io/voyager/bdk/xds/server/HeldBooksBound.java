@@ -2,10 +2,12 @@ package io.voyager.bdk.xds.server;
 
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.micrometer.core.instrument.Counter;
+import io.voyager.bdk.xds.nack.NackAttribution;
 import io.voyager.bdk.xds.version.ContentVersionedSnapshot;
 import io.voyager.bdk.xds.version.XdsType;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * from Envoy's requests (route configuration subscriptions are a book's fetch, their ACKs make it
  * evictable, initial versions on a reconnect say what Envoy holds) and sends what it decides, in
  * order: a released cluster before the route configuration that needs it; an eviction's scope
- * updates (one SRDS response) before its clusters' removal (one CDS response). The owning
+ * updates (one SRDS response), and its clusters' removal (one CDS response) once Envoy ACKed that
+ * response by its nonce (NACKed: the moves are undone, nothing removed). The owning
  * {@link DeltaAdsStream} calls it under its lock.
  */
 final class HeldBooksBound {
@@ -134,8 +137,20 @@ final class HeldBooksBound {
     held.sent(update.upserts().keySet(), nonce);
   }
 
-  /** After the subscription answered {@code request}: its ACK, then the evictions the bound calls for. */
+  /**
+   * After the subscription answered {@code request}: a route configuration ACK, then the evictions
+   * the bound calls for; a route scope (N)ACK of an eviction's scope moves, its clusters' removal
+   * (ACK) or the moves undone (NACK).
+   */
   void afterRequest(XdsType type, DeltaDiscoveryRequest request, ContentVersionedSnapshot current) {
+    if (type == XdsType.SCOPED_ROUTE && !request.getResponseNonce().isEmpty()) {
+      if (request.hasErrorDetail()) {
+        movesRejected(request, current);
+      } else {
+        removeClusters(held.movesAcked(request.getResponseNonce()), current);
+      }
+      return;
+    }
     if (type != XdsType.ROUTE) {
       return;
     }
@@ -146,22 +161,51 @@ final class HeldBooksBound {
     if (evicted.isEmpty() || current == null) {
       return;
     }
-    TreeSet<String> scopes = new TreeSet<>();
-    TreeSet<String> clusters = new TreeSet<>();
-    evicted.forEach(eviction -> {
-      scopes.addAll(eviction.scopesMoved());
-      clusters.add(eviction.cluster());
-    });
-    // Make-before-break: the scopes name their other route configuration first, then the clusters go.
+    TreeSet<String> scopes = scopesOf(evicted);
+    // Make-before-break: the scopes name their other route configuration first; the clusters go
+    // once Envoy ACKed that (a NACKed move must not leave a scope naming a book without its cluster).
     DeltaSubscription scoped = subscriptions.get(XdsType.SCOPED_ROUTE);
-    if (scoped != null) {
-      scoped.resend(scopes, current).ifPresent(update -> sender.send(XdsType.SCOPED_ROUTE, update));
-    }
-    DeltaSubscription cds = subscriptions.get(XdsType.CLUSTER);
-    if (cds != null) {
-      cds.resend(clusters, current).ifPresent(update -> sender.send(XdsType.CLUSTER, update));
+    Optional<DeltaSubscription.Update> moves = scoped == null ? Optional.empty() : scoped.resend(scopes, current);
+    if (moves.isPresent()) {
+      held.movesSent(evicted, sender.send(XdsType.SCOPED_ROUTE, moves.get()));
+    } else {
+      removeClusters(held.movesTaken(evicted), current); // nothing to send: Envoy holds the scopes so already
     }
     evictions.increment(evicted.size());
-    log.debug("event=held_books_evicted stream={} books={} scopes={} held={}", streamId, clusters, scopes.size(), held.held());
+    log.debug("event=held_books_evicted stream={} books={} scopes={} held={}", streamId,
+        evicted.stream().map(HeldBooks.Eviction::cluster).toList(), scopes.size(), held.held());
+  }
+
+  private void removeClusters(List<String> clusters, ContentVersionedSnapshot current) {
+    DeltaSubscription cds = subscriptions.get(XdsType.CLUSTER);
+    if (!clusters.isEmpty() && cds != null && current != null) {
+      cds.resend(new TreeSet<>(clusters), current).ifPresent(update -> sender.send(XdsType.CLUSTER, update));
+    }
+  }
+
+  /**
+   * Envoy refused a route scope response: if it carried scope moves, they are undone and the scopes
+   * sent again as Envoy still holds them (so this stream knows their versions again; Envoy ACKs a
+   * resource it has); nothing is removed.
+   */
+  private void movesRejected(DeltaDiscoveryRequest request, ContentVersionedSnapshot current) {
+    List<HeldBooks.Eviction> undone = held.movesRejected(request.getResponseNonce());
+    if (undone.isEmpty()) {
+      return;
+    }
+    TreeSet<String> scopes = scopesOf(undone);
+    DeltaSubscription scoped = subscriptions.get(XdsType.SCOPED_ROUTE);
+    if (scoped != null && current != null) {
+      scoped.resend(scopes, current).ifPresent(update -> sender.send(XdsType.SCOPED_ROUTE, update));
+    }
+    log.warn("event=held_books_move_rejected stream={} nonce={} books={} scopes={} held={} error=\"{}\"", streamId,
+        request.getResponseNonce(), undone.stream().map(HeldBooks.Eviction::cluster).toList(), scopes, held.held(),
+        NackAttribution.conditionMessage(request.getErrorDetail().getMessage(), 300).replace('"', '\''));
+  }
+
+  private static TreeSet<String> scopesOf(List<HeldBooks.Eviction> evictions) {
+    TreeSet<String> scopes = new TreeSet<>();
+    evictions.forEach(eviction -> scopes.addAll(eviction.scopesMoved()));
+    return scopes;
   }
 }

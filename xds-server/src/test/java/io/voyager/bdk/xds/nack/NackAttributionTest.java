@@ -48,6 +48,16 @@ class NackAttributionTest {
   }
 
   @Test
+  void aRouteConfigurationUnderItsAlternateNameBlamesItsBook() {
+    // The held-books bound serves a book's route configuration R as R~1 too (and its scope naming
+    // either): Envoy's error names the one it refused; '~' is not a name character, so R is the word.
+    assertThat(NackAttribution.culprits("route configuration webhook/customer-b/shop/stripe~1: bad", TRANSLATION))
+        .containsExactly(SHOP);
+    assertThat(NackAttribution.culprits("scope webhook/customer-b/shop/stripe names webhook/customer-b/shop/stripe~1",
+        TRANSLATION)).containsExactly(SHOP);
+  }
+
+  @Test
   void anEndpointAddressBlamesTheBookOfItsCluster() {
     // the shape of Envoy 1.36.4's EDS NACK for a bad address (seen verbatim for an FQDN slice address,
     // which the translator now leaves out): the address ends a sentence

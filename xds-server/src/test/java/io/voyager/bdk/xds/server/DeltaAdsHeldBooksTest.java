@@ -58,14 +58,12 @@ class DeltaAdsHeldBooksTest {
     assertThat(delta.heldBooks()).isEqualTo(2);
 
     // c's route configuration asked for: a (least recently fetched, loaded) goes, its scope before its cluster.
-    List<DeltaDiscoveryResponse> eviction = fetchAndTake(envoy, "c", 2);
+    List<DeltaDiscoveryResponse> eviction = fetchAndTakeEviction(envoy, "c");
     assertThat(summaries(eviction)).containsExactly("ScopedRouteConfiguration+[w-a]-[]", "Cluster+[]-[book-a]");
     ScopedRouteConfiguration moved = eviction.get(0).getResources(0).getResource().unpack(ScopedRouteConfiguration.class);
     assertThat(moved.getRouteConfigurationName()).isEqualTo("w-a~1");
     assertThat(moved.getKey()).isEqualTo(scope("w-a").getKey());
     assertThat(moved.getOnDemand()).isTrue();
-    envoy.ack(eviction.get(0));
-    envoy.ack(eviction.get(1));
     assertThat(limit.evictions().count()).isEqualTo(1.0);
     // Envoy drops the route configuration no scope names any more.
     envoy.send(RDS, List.of(), List.of("w-a"), Map.of(), "", null);
@@ -75,8 +73,8 @@ class DeltaAdsHeldBooksTest {
     DeltaDiscoveryResponse cluster = envoy.next();
     DeltaDiscoveryResponse route = envoy.next();
     assertThat(summaries(List.of(cluster, route))).containsExactly("Cluster+[book-a]-[]", "RouteConfiguration+[w-a~1]-[]");
-    // Three held again: b, now the least recently fetched and loaded, goes.
-    assertThat(summaries(List.of(envoy.next(), envoy.next())))
+    // Three held again: b, now the least recently fetched and loaded, goes (its cluster once its scope move is ACKed).
+    assertThat(summaries(List.of(envoy.nextAcked(1).get(0), envoy.next())))
         .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
     RouteConfiguration served = route.getResources(0).getResource().unpack(RouteConfiguration.class);
     assertThat(served.getName()).isEqualTo("w-a~1");
@@ -94,7 +92,7 @@ class DeltaAdsHeldBooksTest {
     connectTypes(envoy);
     DeltaDiscoveryResponse pending = envoy.request(RDS, List.of("w-a"), Map.of()); // never ACKed
     fetch(envoy, "b");
-    List<DeltaDiscoveryResponse> eviction = fetchAndTake(envoy, "c", 2);
+    List<DeltaDiscoveryResponse> eviction = fetchAndTakeEviction(envoy, "c");
     assertThat(summaries(eviction)).as("a is loading: b goes").containsExactly(
         "ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
     assertThat(pending.getNonce()).isNotEmpty();
@@ -139,7 +137,7 @@ class DeltaAdsHeldBooksTest {
 
     // b, held since before the reconnect, is evictable: c's fetch evicts it, not the book just reloaded.
     envoy.ack(envoy.request(RDS, List.of("w-c"), Map.of()));
-    assertThat(summaries(List.of(envoy.next(), envoy.next())))
+    assertThat(summaries(List.of(envoy.nextAcked(1).get(0), envoy.next())))
         .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
   }
 
@@ -166,8 +164,63 @@ class DeltaAdsHeldBooksTest {
     fetch(envoy, "b");
     fetch(envoy, "c");
     assertThat(delta.heldBooks()).as("a is not counted").isEqualTo(2);
-    List<DeltaDiscoveryResponse> eviction = fetchAndTake(envoy, "d", 2);
+    List<DeltaDiscoveryResponse> eviction = fetchAndTakeEviction(envoy, "d");
     assertThat(summaries(eviction)).as("b goes, though a was fetched first")
+        .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
+  }
+
+  @Test
+  void aNackedScopeMoveIsUndoneTheScopeResentAsEnvoyHoldsItAndNothingRemoved() throws Exception {
+    DeltaAdsTest.Envoy envoy = holdingAAndB();
+    envoy.ack(envoy.request(RDS, List.of("w-c"), Map.of()));
+    DeltaDiscoveryResponse moves = envoy.next();
+    assertThat(summaries(List.of(moves))).containsExactly("ScopedRouteConfiguration+[w-a]-[]");
+    envoy.nack(moves, "scope w-a refused");
+
+    DeltaDiscoveryResponse resent = envoy.next();
+    assertThat(summaries(List.of(resent))).containsExactly("ScopedRouteConfiguration+[w-a]-[]");
+    ScopedRouteConfiguration asHeld = resent.getResources(0).getResource().unpack(ScopedRouteConfiguration.class);
+    assertThat(asHeld.getRouteConfigurationName()).isEqualTo("w-a");
+    assertThat(resent.getResources(0).getVersion()).isEqualTo(version(XdsType.SCOPED_ROUTE, "w-a"));
+    envoy.ack(resent);
+    assertThat(envoy.responses).as("book-a's cluster is not removed").isEmpty();
+    assertThat(delta.heldBooks()).as("a held again, b, c").isEqualTo(3);
+
+    // The next route configuration request evicts again: b now (a counts as just fetched), cluster after the ACK.
+    envoy.ack(envoy.request(CDS, List.of("book-c"), Map.of()));
+    envoy.send(RDS, List.of(), List.of(), Map.of(), "", null);
+    DeltaDiscoveryResponse next = envoy.next();
+    assertThat(summaries(List.of(next))).containsExactly("ScopedRouteConfiguration+[w-b]-[]");
+    envoy.ack(next);
+    assertThat(summaries(List.of(envoy.next()))).containsExactly("Cluster+[]-[book-b]");
+  }
+
+  @Test
+  void aReconnectBetweenTheScopeMoveAndItsAckKeepsTheClusterEnvoyHoldsAndServesTheBookOnItsNewName() throws Exception {
+    DeltaAdsTest.Envoy before = holdingAAndB();
+    before.ack(before.request(RDS, List.of("w-c"), Map.of()));
+    assertThat(summaries(List.of(before.next()))).containsExactly("ScopedRouteConfiguration+[w-a]-[]");
+    before.requests.onCompleted(); // the stream breaks before the ACK: Envoy applied the move, unsubscribed w-a
+
+    DeltaAdsTest.Envoy envoy = connect();
+    DeltaDiscoveryResponse clusters = envoy.request(CDS, List.of("*", "book-a", "book-b", "book-c"), Map.of(
+        "book-a", version(XdsType.CLUSTER, "book-a"), "book-b", version(XdsType.CLUSTER, "book-b"),
+        "book-c", version(XdsType.CLUSTER, "book-c")));
+    assertThat(summaries(List.of(clusters))).as("nothing removed: Envoy holds book-a, a request may use it")
+        .containsExactly("Cluster+[]-[]");
+    envoy.ack(clusters);
+    envoy.ack(envoy.request(SRDS, List.of(), Map.of(
+        "w-a", version(XdsType.SCOPED_ROUTE, "w-a") + HeldBooks.ALTERNATE_SUFFIX,
+        "w-b", version(XdsType.SCOPED_ROUTE, "w-b"), "w-c", version(XdsType.SCOPED_ROUTE, "w-c"))));
+    envoy.ack(envoy.request(RDS, List.of("w-b", "w-c"),
+        Map.of("w-b", version(XdsType.ROUTE, "w-b"), "w-c", version(XdsType.ROUTE, "w-c"))));
+    assertThat(delta.heldBooks()).isEqualTo(2);
+
+    // a's next request: w-a~1 is served (its cluster Envoy holds); b goes, its cluster after the ACK.
+    DeltaDiscoveryResponse route = envoy.request(RDS, List.of("w-a~1"), Map.of());
+    assertThat(summaries(List.of(route))).containsExactly("RouteConfiguration+[w-a~1]-[]");
+    envoy.ack(route);
+    assertThat(summaries(List.of(envoy.nextAcked(1).get(0), envoy.next())))
         .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
   }
 
@@ -184,7 +237,7 @@ class DeltaAdsHeldBooksTest {
     publish("a", "b", "c"); // unshared: a is a book again, not held on this Envoy (forgotten while shared)
     ackPending(envoy);
     assertThat(delta.heldBooks()).isEqualTo(2);
-    List<DeltaDiscoveryResponse> eviction = fetchAndTake(envoy, "a", 2);
+    List<DeltaDiscoveryResponse> eviction = fetchAndTakeEviction(envoy, "a");
     assertThat(summaries(eviction)).as("a's fetch: b, the least recently fetched, goes")
         .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
   }
@@ -192,7 +245,7 @@ class DeltaAdsHeldBooksTest {
   @Test
   void aRemovedBooksScopeGetsItsPlaceholderUnderTheNameThisEnvoysCopyOfTheScopeNames() throws Exception {
     DeltaAdsTest.Envoy envoy = holdingAAndB();
-    fetchAndTake(envoy, "c", 2).forEach(envoy::ack); // a evicted: its scope names w-a~1
+    fetchAndTakeEviction(envoy, "c"); // a evicted: its scope names w-a~1
     envoy.send(RDS, List.of(), List.of("w-a"), Map.of(), "", null);
 
     publish("b", "c"); // book a removed
@@ -261,15 +314,19 @@ class DeltaAdsHeldBooksTest {
     envoy.ack(envoy.request(CDS, List.of("book-" + book), Map.of()));
   }
 
-  /** Envoy asks for book {@code book}'s route configuration: the {@code count} responses after it (ACKed later by the caller). */
-  private static List<DeltaDiscoveryResponse> fetchAndTake(DeltaAdsTest.Envoy envoy, String book, int count) throws Exception {
+  /**
+   * Envoy asks for book {@code book}'s route configuration, which evicts one: the eviction's scope
+   * update and, once Envoy ACKed that, the cluster removal (both ACKed); then the book's cluster is fetched.
+   */
+  private static List<DeltaDiscoveryResponse> fetchAndTakeEviction(DeltaAdsTest.Envoy envoy, String book) throws Exception {
     envoy.ack(envoy.request(RDS, List.of("w-" + book), Map.of()));
-    List<DeltaDiscoveryResponse> taken = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      taken.add(envoy.next());
-    }
+    DeltaDiscoveryResponse moves = envoy.next();
+    assertThat(envoy.responses).as("no cluster removal before the scope move is ACKed").isEmpty();
+    envoy.ack(moves);
+    DeltaDiscoveryResponse removal = envoy.next();
+    envoy.ack(removal);
     envoy.ack(envoy.request(CDS, List.of("book-" + book), Map.of()));
-    return taken;
+    return List.of(moves, removal);
   }
 
   /** Books {@code books}, each an on-demand scope w-x naming route configuration w-x routing to cluster book-x. */

@@ -36,6 +36,16 @@ class HeldBooksTest {
     return released;
   }
 
+  /** Evicts over the limit, the scope moves sent in one response that Envoy ACKs. */
+  private List<HeldBooks.Eviction> evictAndAck() {
+    List<HeldBooks.Eviction> evicted = held.evictOverLimit();
+    String n = "moves-" + (++nonce);
+    held.movesSent(evicted, n);
+    assertThat(held.movesAcked(n)).as("every evicted book's cluster goes")
+        .containsExactlyElementsOf(evicted.stream().map(HeldBooks.Eviction::cluster).toList());
+    return evicted;
+  }
+
   /** Books a, b and c, one integration each, fetched (and ACKed) in that order: one over the limit. */
   private void threeBooksFetchedInOrder() {
     for (String book : List.of("a", "b", "c")) {
@@ -55,10 +65,16 @@ class HeldBooksTest {
     fetchAndAck(scope("a", "github")); // a fetched again (e.g. after a reload): b is now the oldest
     fetchAndAck(scope("c", "github"));
 
-    assertThat(held.evictOverLimit()).containsExactly(new HeldBooks.Eviction(cluster("b"), List.of(scope("b", "github"))));
+    List<HeldBooks.Eviction> evicted = held.evictOverLimit();
+    assertThat(evicted).containsExactly(new HeldBooks.Eviction(cluster("b"), List.of(scope("b", "github"))));
     assertThat(held.held()).isEqualTo(2);
     assertThat(held.alternate(scope("b", "github"))).isTrue();
+    assertThat(held.heldBack(cluster("b"))).as("not before Envoy took the scope move").isFalse();
+    held.movesSent(evicted, "moves-1");
+    assertThat(held.movesAcked("other")).isEmpty();
+    assertThat(held.movesAcked("moves-1")).containsExactly(cluster("b"));
     assertThat(held.heldBack(cluster("b"))).isTrue();
+    assertThat(held.movesAcked("moves-1")).as("once").isEmpty();
     assertThat(held.scopeNaming(scope("b", "github") + "~1")).isEqualTo(scope("b", "github"));
     assertThat(held.scopeNaming(scope("b", "github"))).isNull();
   }
@@ -66,7 +82,7 @@ class HeldBooksTest {
   @Test
   void aBookIsReloadedByAFetchOfItsScopesOtherNameWhichReleasesItsClusterOnce() {
     threeBooksFetchedInOrder();
-    held.evictOverLimit(); // a
+    evictAndAck(); // a
     held.unsubscribed(scope("a", "github")); // Envoy drops the name the scope no longer names
 
     assertThat(held.fetched(scope("a", "github"))).as("the old name is no fetch of the scope").isNull();
@@ -139,10 +155,38 @@ class HeldBooksTest {
     held.sent(List.of(scope("a", "hmac")), "pending-99");
     held.acked("pending-99");
     fetchAndAck(scope("b", "github") + "~1");
-    assertThat(held.evictOverLimit()).containsExactly(
+    assertThat(evictAndAck()).containsExactly(
         new HeldBooks.Eviction(cluster("a"), List.of(scope("a", "github"), scope("a", "hmac"))));
     assertThat(held.heldBack(cluster("a"))).isTrue();
     assertThat(held.fetched(scope("a", "hmac") + "~1")).as("either scope's fetch brings the cluster back").isEqualTo(cluster("a"));
+  }
+
+  @Test
+  void aNackedScopeMoveIsUndoneTheBookHeldAgainAsJustFetchedItsClusterNeverHeldBack() {
+    threeBooksFetchedInOrder();
+    List<HeldBooks.Eviction> evicted = held.evictOverLimit(); // a
+    held.movesSent(evicted, "moves-1");
+    assertThat(held.movesRejected("other")).isEmpty();
+    assertThat(held.movesRejected("moves-1")).isEqualTo(evicted);
+
+    assertThat(held.alternate(scope("a", "github"))).as("back on R").isFalse();
+    assertThat(held.scopeNaming(scope("a", "github"))).isEqualTo(scope("a", "github"));
+    assertThat(held.heldBack(cluster("a"))).isFalse();
+    assertThat(held.held()).isEqualTo(3);
+    assertThat(held.movesAcked("moves-1")).as("settled").isEmpty();
+    assertThat(held.evictOverLimit()).as("a counts as just fetched: b goes next")
+        .extracting(HeldBooks.Eviction::cluster).containsExactly(cluster("b"));
+  }
+
+  @Test
+  void aBookFetchedOnItsNewNameBeforeTheMoveIsAckedKeepsItsCluster() {
+    threeBooksFetchedInOrder();
+    List<HeldBooks.Eviction> evicted = held.evictOverLimit(); // a
+    held.movesSent(evicted, "moves-1");
+    assertThat(held.fetched(scope("a", "github") + "~1")).as("nothing held back to release").isNull();
+    assertThat(held.movesAcked("moves-1")).isEmpty();
+    assertThat(held.heldBack(cluster("a"))).isFalse();
+    assertThat(held.movesRejected("moves-1")).isEmpty();
   }
 
   @Test
