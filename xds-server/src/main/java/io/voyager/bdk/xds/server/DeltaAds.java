@@ -89,6 +89,9 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
     Gauge.builder("bdk.xds.held.books", delta, DeltaAds::heldBooks)
         .description("Books whose on-demand route configurations the connected Envoys hold (delta streams, summed)")
         .register(registry);
+    Gauge.builder("bdk.xds.held.books.limit", () -> heldBooksLimit)
+        .description("The held-books bound: books one Envoy may hold (--held-books-limit; 0: no bound)")
+        .register(registry);
     publisher.onPublished(delta);
     return delta;
   }

@@ -101,8 +101,8 @@ final class DeltaAdsStream implements StreamObserver<DeltaDiscoveryRequest> {
     this.current = current;
     this.onClosed = onClosed;
     this.delayedTasks = delayedTasks;
-    this.bound = limit.books() == 0 ? null : new HeldBooksBound(id, limit.books(), bookScopes, subscriptions,
-        (type, update) -> send(type, update, DeltaDiscoveryRequest.getDefaultInstance()), limit.evictions());
+    this.bound = limit.books() == 0 ? null : new HeldBooksBound(id, limit, bookScopes, subscriptions,
+        (type, update) -> send(type, update, DeltaDiscoveryRequest.getDefaultInstance()));
   }
 
   /** Books loaded or loading on this Envoy under the held-books bound (0 when off). */

@@ -35,17 +35,19 @@ final class HeldBooksBound {
   private final Map<XdsType, DeltaSubscription> subscriptions;
   private final Sender sender;
   private final Counter evictions;
+  private final Counter reloads;
   private final BookScopesIndex bookScopes;
   private ContentVersionedSnapshot indexed;
 
-  HeldBooksBound(long streamId, int limit, BookScopesIndex bookScopes, Map<XdsType, DeltaSubscription> subscriptions,
-      Sender sender, Counter evictions) {
+  HeldBooksBound(long streamId, HeldBooksLimit limit, BookScopesIndex bookScopes, Map<XdsType, DeltaSubscription> subscriptions,
+      Sender sender) {
     this.streamId = streamId;
-    this.held = new HeldBooks(limit);
+    this.held = new HeldBooks(limit.books());
+    this.evictions = limit.evictions();
+    this.reloads = limit.reloads();
     this.bookScopes = bookScopes;
     this.subscriptions = subscriptions;
     this.sender = sender;
-    this.evictions = evictions;
   }
 
   HeldBooks held() {
@@ -130,6 +132,7 @@ final class HeldBooksBound {
     if (!released.isEmpty() && clusters != null) {
       clusters.resend(released, current).ifPresent(update -> sender.send(XdsType.CLUSTER, update));
     }
+    reloads.increment(released.size());
   }
 
   /** A route configuration response went out: what it carried loads once Envoy ACKs {@code nonce}. */

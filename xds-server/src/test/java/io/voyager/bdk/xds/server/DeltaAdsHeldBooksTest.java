@@ -82,6 +82,7 @@ class DeltaAdsHeldBooksTest {
     envoy.ack(cluster);
     envoy.ack(route);
     assertThat(delta.heldBooks()).isEqualTo(2);
+    assertThat(limit.reloads().count()).as("a's cluster sent back once").isEqualTo(1.0);
     assertThat(envoy.responses).isEmpty();
   }
 
@@ -216,12 +217,14 @@ class DeltaAdsHeldBooksTest {
         Map.of("w-b", version(XdsType.ROUTE, "w-b"), "w-c", version(XdsType.ROUTE, "w-c"))));
     assertThat(delta.heldBooks()).isEqualTo(2);
 
-    // a's next request: w-a~1 is served (its cluster Envoy holds); b goes, its cluster after the ACK.
+    // a's next request: w-a~1 is served (its cluster Envoy holds); b or c (held since the reconnect,
+    // in the order of Envoy's initial versions) goes, its cluster after the ACK; a stays.
     DeltaDiscoveryResponse route = envoy.request(RDS, List.of("w-a~1"), Map.of());
     assertThat(summaries(List.of(route))).containsExactly("RouteConfiguration+[w-a~1]-[]");
     envoy.ack(route);
-    assertThat(summaries(List.of(envoy.nextAcked(1).get(0), envoy.next())))
-        .containsExactly("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]");
+    List<String> eviction = summaries(List.of(envoy.nextAcked(1).get(0), envoy.next()));
+    assertThat(eviction).isIn(List.of("ScopedRouteConfiguration+[w-b]-[]", "Cluster+[]-[book-b]"),
+        List.of("ScopedRouteConfiguration+[w-c]-[]", "Cluster+[]-[book-c]"));
   }
 
   @Test
