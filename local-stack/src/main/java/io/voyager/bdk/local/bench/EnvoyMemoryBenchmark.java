@@ -104,6 +104,20 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
           + "every book called, the steady state of a gateway whose books all receive webhooks)")
   List<String> hitBooks;
 
+  @Option(names = "--hit-passes", defaultValue = "1",
+      description = "how many times each called book is POSTed to, every book in turn once per pass (default ${DEFAULT-VALUE})")
+  int hitPasses;
+
+  @Option(names = "--hit-concurrency", defaultValue = "1", description = "concurrent callers of the hits (default ${DEFAULT-VALUE})")
+  int hitConcurrency;
+
+  @Option(names = "--hit-upstream",
+      description = "every book's endpoints one local HTTP server answering 200 and the other clusters' a closed local port "
+          + "(ext_authz, failing open, is let through at once): the hits are real webhooks through Envoy, and per pass the "
+          + "benchmark prints webhooks/s, p50/p99, answers other than 200, the share of requests whose book the held-books "
+          + "bound reloaded and the in-process xds-server's CPU (its gRPC threads) per reload")
+  boolean hitUpstream;
+
   @Option(names = "--cluster-variant", defaultValue = "deployed",
       description = "book clusters as translated (deployed), or a variant to compare their cost: no-metadata (without the "
           + "filter metadata), minimal (name and EDS only: no metadata, connect timeout or lb policy set), static (endpoints "
@@ -128,7 +142,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
   }
 
   record Point(String run, int books, int booksHit, int heldBooksLimit, int clusters, long rssKib, long allocated, long heapSize, long stats,
-      long bookClusterStats, double loadSeconds, String load, int hit, long pageheapFree) {}
+      long bookClusterStats, double loadSeconds, String load, int hit, long pageheapFree, List<WebhookPasses.Pass> passes) {}
 
   @Override
   public Integer call() throws Exception {
@@ -138,8 +152,9 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     for (String value : hitBooks) {
       hitCount(value, 1);
     }
-    if (concurrency < 1 || bookCounts.stream().anyMatch(n -> n < 1)) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--books and --concurrency must be 1 or more");
+    if (concurrency < 1 || hitPasses < 1 || hitConcurrency < 1 || bookCounts.stream().anyMatch(n -> n < 1)) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--books, --concurrency, --hit-passes and --hit-concurrency must be 1 or more");
     }
     String template = bootstrap == null ? EnvoyBootstrap.template() : Files.readString(bootstrap);
     Path binary = EnvoyBinary.locate(projectRoot());
@@ -178,6 +193,13 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
             + "stats %8d (book clusters %8d)  held after %5.1f s  webhook route configs held %d  load %s%n",
         p.run(), p.books(), p.booksHit(), p.heldBooksLimit(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0, p.pageheapFree() / 1048576.0,
         p.stats(), p.bookClusterStats(), p.loadSeconds(), p.hit(), p.load());
+    for (WebhookPasses.Pass pass : p.passes()) {
+      ClosedLoop.Result r = pass.result();
+      System.out.printf(Locale.ROOT, "  pass %d: %d webhooks, %.1f/s, p50 %.1f ms, p99 %.1f ms, reloaded %d (%.1f %%), "
+              + "xds-server gRPC CPU %.0f ms (%.2f ms per reload), not 200: %s%n",
+          pass.number(), r.requests(), r.perSecond(), r.p50Millis(), r.p99Millis(), pass.reloads(), 100 * pass.reloadShare(),
+          pass.grpcCpuNanos() / 1e6, pass.grpcCpuMillisPerReload(), r.unexpectedSummary());
+    }
   }
 
   private void record(List<Point> points) {
@@ -205,6 +227,23 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
         figures.figure("envoy_memory.allocated_mib", labels, "Envoy allocated (/memory), " + p.run(), p.allocated() / 1048576.0, "MiB", null);
         figures.figure("envoy_memory.heap_mib", labels, "Envoy heap size (/memory), " + p.run(), p.heapSize() / 1048576.0, "MiB", null);
         figures.figure("envoy_memory.stats", labels, "Envoy stats (/stats lines), " + p.run(), p.stats(), "stats", null);
+        if (hitUpstream) {
+          for (WebhookPasses.Pass pass : p.passes()) {
+            Map<String, String> passLabels = new LinkedHashMap<>(labels);
+            passLabels.put("pass", Integer.toString(pass.number()));
+            String what = p.run() + called + ", pass " + pass.number() + ": ";
+            ClosedLoop.Result r = pass.result();
+            figures.figure("envoy_memory.webhooks_per_second", passLabels, what + "webhooks per second", r.perSecond(), "1/s", null);
+            figures.figure("envoy_memory.webhook_p50_ms", passLabels, what + "webhook latency p50", r.p50Millis(), "ms", null);
+            figures.figure("envoy_memory.webhook_p99_ms", passLabels, what + "webhook latency p99", r.p99Millis(), "ms", null);
+            figures.figure("envoy_memory.webhooks_not_200", passLabels, what + "answers other than 200", r.failures(), "requests",
+                BenchFigures.Target.below(1));
+            figures.figure("envoy_memory.reload_share_pct", passLabels, what + "requests whose book was reloaded",
+                100 * pass.reloadShare(), "%", null);
+            figures.figure("envoy_memory.xds_cpu_ms_per_reload", passLabels, what + "xds-server gRPC CPU per reload",
+                pass.grpcCpuMillisPerReload(), "ms", null);
+          }
+        }
       }
     }
   }
@@ -279,6 +318,10 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     if (hitBooks > 0 && resources.clusterDelivery().onDemand()) {
       resources = extAuthzFailingOpen(resources);
     }
+    OkUpstream upstream = hitUpstream && hitBooks > 0 ? OkUpstream.start(4) : null;
+    if (upstream != null) {
+      resources = withLocalEndpoints(resources, upstream.port(), LoopbackPorts.freePorts(1).get(0));
+    }
     publisher.publish(resources);
     var delivery = resources.clusterDelivery();
     int clusters = (int) publisher.current().orElseThrow().clusters().resources().keySet().stream()
@@ -311,7 +354,10 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
         Thread.sleep(200); // polling Envoy's admin API and the tracker, not a synchronisation
       }
       double loadSeconds = (System.nanoTime() - start) / 1e9;
-      int hit = clustersOnly ? 0 : hit(resources.routes(), settings.listenerPort(), hitBooks, admin);
+      List<WebhookPasses.Pass> passes = clustersOnly || hitBooks == 0 ? List.of()
+          : WebhookPasses.run(webhookPaths(resources.routes(), hitBooks), settings.listenerPort(), hitPasses, hitConcurrency, 200,
+              () -> (long) registry.counter("bdk.xds.held.books.reloads").count());
+      int hit = clustersOnly ? 0 : webhookRouteConfigurationsHeld(admin);
       Thread.sleep(Duration.ofSeconds(settleSeconds).toMillis()); // let Envoy's main thread finish and free what it built
       var memory = new ObjectMapper().readTree(slowGet(admin, "/memory"));
       String stats = slowGet(admin, "/stats");
@@ -320,38 +366,61 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
       long bookClusterStats = stats.lines().filter(l -> l.startsWith("cluster.k8s/customer-")).count();
       return new Point(run, books, hitBooks, heldBooksLimit, held, rssKib(envoy.pid()), memory.path("allocated").asLong(),
           memory.path("heap_size").asLong(), statCount, bookClusterStats, loadSeconds, loadAverage(), hit,
-          memory.path("pageheap_free").asLong());
+          memory.path("pageheap_free").asLong(), passes);
     } finally {
       server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      if (upstream != null) {
+        upstream.close();
+      }
     }
   }
 
   /**
-   * POSTs once (unsigned) to the webhook path of the first {@code count} books, on the edge
-   * listener, and returns how many webhook route configurations Envoy then holds (its
-   * {@code http.bdk_http.rds.webhook/…version_text} stats; with on-demand scopes, the scopes
-   * requests reached). ext-authz is not running here, so every answer is ext_authz's error status
-   * (the filter is on for every path); what matters is that Envoy loaded the routes.
+   * The webhook paths of the first {@code count} books, one per book cluster, to POST to (unsigned)
+   * on the edge listener ({@link WebhookPasses}). Without {@code --hit-upstream} ext-authz is not
+   * running and the books' endpoints do not exist, so every answer is an error status; what matters
+   * then is that Envoy loaded the routes.
    */
-  private static int hit(List<io.envoyproxy.envoy.config.route.v3.RouteConfiguration> routes, int edgePort, int count,
-      EnvoyAdmin admin) throws IOException, InterruptedException {
+  private static List<String> webhookPaths(List<io.envoyproxy.envoy.config.route.v3.RouteConfiguration> routes, int count) {
     Set<String> clustersSeen = new HashSet<>();
-    List<String> paths = routes.stream()
+    return routes.stream()
         .flatMap(config -> config.getVirtualHostsList().stream())
         .flatMap(host -> host.getRoutesList().stream())
         .filter(route -> route.getName().startsWith("webhook/") && route.getMatch().hasPath())
         .filter(route -> clustersSeen.add(route.getRoute().getCluster())) // one path per book cluster
         .map(route -> route.getMatch().getPath())
         .distinct().limit(count).toList();
-    HttpClient client = HttpClient.newHttpClient();
-    for (String path : paths) {
-      client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + edgePort + path))
-              .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
-          HttpResponse.BodyHandlers.discarding());
-    }
+  }
+
+  /**
+   * How many webhook route configurations Envoy holds (its {@code http.bdk_http.rds.webhook/…version_text}
+   * stats; with on-demand scopes, the scopes requests reached).
+   */
+  private static int webhookRouteConfigurationsHeld(EnvoyAdmin admin) throws IOException, InterruptedException {
     return (int) slowGet(admin, "/stats").lines()
         .filter(l -> l.startsWith("http.bdk_http.rds.webhook/") && l.contains(".version_text"))
         .count();
+  }
+
+  /**
+   * {@code resources} with every book cluster's endpoints one local server ({@code bookPort}) and
+   * every other cluster's a closed local port ({@code closedPort}: refused at once, so ext_authz,
+   * failing open, lets a request through without waiting out a connect timeout).
+   */
+  static XdsResources withLocalEndpoints(XdsResources resources, int bookPort, int closedPort) {
+    List<io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment> endpoints = new ArrayList<>();
+    for (var cla : resources.endpoints()) {
+      int port = cla.getClusterName().startsWith("k8s/customer-") ? bookPort : closedPort;
+      endpoints.add(cla.toBuilder().clearEndpoints().addEndpoints(
+          io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints.newBuilder().addLbEndpoints(
+              io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint.newBuilder().setEndpoint(
+                  io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder().setAddress(
+                      io.envoyproxy.envoy.config.core.v3.Address.newBuilder().setSocketAddress(
+                          io.envoyproxy.envoy.config.core.v3.SocketAddress.newBuilder()
+                              .setAddress("127.0.0.1").setPortValue(port)))))).build());
+    }
+    return new XdsResources(resources.listeners(), resources.routes(), resources.clusters(), endpoints,
+        resources.secrets(), resources.scopedRoutes(), resources.clusterDelivery());
   }
 
   /**
