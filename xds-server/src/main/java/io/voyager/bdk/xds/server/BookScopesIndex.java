@@ -31,11 +31,12 @@ import java.util.TreeSet;
  * <p>The "shared cluster" rule incrementally: per route configuration no on-demand scope names,
  * the clusters its routes name, and per cluster how many such route configurations route to it;
  * a book is one while that count is 0. A scope is looked at again when it changed, when its route
- * configuration changed, or when its cluster's count went from 0 or to 0. The last few results
- * are kept, so a stream asking for a snapshot just published finds it. Thread-safe.
+ * configuration changed, or when its cluster's count went from 0 or to 0. The last two results
+ * are kept (each holds its snapshot), so a stream asking for the snapshot just published, or the
+ * one before, finds it; an older one is computed in full. Thread-safe.
  */
 final class BookScopesIndex {
-  private static final int KEPT = 3;
+  private static final int KEPT = 2;
 
   /** An on-demand scope as the snapshot has it: its route configuration and the book cluster it routes to (null: none). */
   private record Candidate(String routeConfiguration, String cluster) {}
