@@ -106,10 +106,10 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
 
   @Option(names = "--hit-passes", defaultValue = "1",
       description = "how many times each called book is POSTed to, every book in turn once per pass (default ${DEFAULT-VALUE})")
-  int hitPasses;
+  int hitPasses = 1;
 
   @Option(names = "--hit-concurrency", defaultValue = "1", description = "concurrent callers of the hits (default ${DEFAULT-VALUE})")
-  int hitConcurrency;
+  int hitConcurrency = 1;
 
   @Option(names = "--hit-upstream",
       description = "every book's endpoints one local HTTP server answering 200 and the other clusters' a closed local port "

@@ -49,6 +49,30 @@ class EnvoyMemoryBenchmarkTest {
   }
 
   @Test
+  void withItsUpstreamEveryWebhookIsAnswered200AndPastTheHeldBooksLimitTheSecondPassReloadsEveryBook() throws Exception {
+    Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+    EnvoyMemoryBenchmark benchmark = new EnvoyMemoryBenchmark();
+    benchmark.concurrency = 1;
+    benchmark.settleSeconds = 0;
+    benchmark.timeoutSeconds = 120;
+    benchmark.hitUpstream = true;
+    benchmark.hitPasses = 2;
+    EnvoyMemoryBenchmark.Point point =
+        benchmark.measure(EnvoyBinary.locate(root), EnvoyBootstrap.template(), dir.resolve("bounded"), "delta+scoped", 6, 6, 2);
+
+    assertThat(point.passes()).hasSize(2);
+    point.passes().forEach(pass -> {
+      assertThat(pass.result().requests()).isEqualTo(6);
+      assertThat(pass.result().unexpected()).as("pass %d: every webhook answered 200 by the books' upstream", pass.number())
+          .isEmpty();
+    });
+    assertThat(point.passes().get(0).reloads()).as("first loads are no reloads").isZero();
+    assertThat(point.passes().get(1).reloads()).as("6 books in turn under a bound of 2: each evicted before its turn")
+        .isEqualTo(6);
+    assertThat(point.hit()).as("webhook route configurations held").isEqualTo(2);
+  }
+
+  @Test
   void hitBooksCountsBooksOrAllAndNamesABadValue() {
     assertThat(EnvoyMemoryBenchmark.hitCount("0", 10_000)).isZero();
     assertThat(EnvoyMemoryBenchmark.hitCount("100", 10_000)).isEqualTo(100);
