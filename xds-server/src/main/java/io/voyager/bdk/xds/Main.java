@@ -195,7 +195,7 @@ public final class Main implements Callable<AutoCloseable> {
     }
   }
 
-  @Option(names = "--held-books-limit", defaultValue = "0", paramLabel = "N",
+  @Option(names = "--held-books-limit", defaultValue = DeltaAds.DEFAULT_HELD_BOOKS_LIMIT, paramLabel = "N",
       description = "Most books whose on-demand route configurations and clusters one Envoy (delta stream) holds; past it the "
           + "least recently fetched book is unloaded from that Envoy (its scope moved to its other route configuration name, "
           + "its cluster removed) and reloaded on its next request. 0: no bound. Scoped layout with on-demand clusters only. "

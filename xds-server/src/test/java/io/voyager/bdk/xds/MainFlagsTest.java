@@ -39,11 +39,12 @@ class MainFlagsTest {
     new CommandLine(defaults).parseArgs();
     assertThat(defaults.bookClusters).isEqualTo(BookClusters.ON_DEMAND);
     assertThat(defaults.routeLayout).isEqualTo(RouteLayout.SCOPED);
-    assertThat(defaults.heldBooksLimit).as("the held-books bound is off by default").isZero();
+    assertThat(defaults.heldBooksLimit).as("each Envoy holds at most 2,000 books loaded on demand by default").isEqualTo(2000);
     Main set = new Main();
-    new CommandLine(set).parseArgs("--book-clusters", "eager", "--route-layout", "single");
+    new CommandLine(set).parseArgs("--book-clusters", "eager", "--route-layout", "single", "--held-books-limit", "0");
     assertThat(set.bookClusters).isEqualTo(BookClusters.EAGER);
     assertThat(set.routeLayout).isEqualTo(RouteLayout.SINGLE);
+    assertThat(set.heldBooksLimit).as("0 turns the bound off").isZero();
   }
 
   /** One converter serves both enum flags: a bad value names the flag, the value and what is accepted. */

@@ -125,9 +125,9 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
           + "would leave loaded before any traffic; routes then name clusters Envoy lacks) (default ${DEFAULT-VALUE})")
   String clusterVariant = "deployed";
 
-  @Option(names = "--held-books-limit", split = ",", defaultValue = "0,2500",
-      description = "the delta server's per-Envoy bound on books held (xds-server --held-books-limit; 0: off, the "
-          + "xds-server's default), one point per value; a value above 0 only for points with books called on a run "
+  @Option(names = "--held-books-limit", split = ",", defaultValue = "0," + DeltaAds.DEFAULT_HELD_BOOKS_LIMIT,
+      description = "the delta server's per-Envoy bound on books held (xds-server --held-books-limit; 0: off; the "
+          + "xds-server's default is " + DeltaAds.DEFAULT_HELD_BOOKS_LIMIT + "), one point per value; a value above 0 only for points with books called on a run "
           + "that loads on demand, and below the book count (default ${DEFAULT-VALUE})")
   List<Integer> heldBooksLimits;
 

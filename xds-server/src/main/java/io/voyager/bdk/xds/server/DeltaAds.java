@@ -37,6 +37,13 @@ public final class DeltaAds implements SnapshotPublisher.Subscriber {
   private final AtomicLong nextStreamId = new AtomicLong(FIRST_STREAM_ID);
   private final Map<Long, DeltaAdsStream> streams = new ConcurrentHashMap<>();
   private final DeltaAdsStream.DelayedTasks delayedTasks;
+  /**
+   * The xds-server's default {@code --held-books-limit}: books one Envoy holds loaded on demand
+   * before the least recently fetched is unloaded. About 117 MiB + 2,000 × 62 KB of Envoy 1.40 RSS
+   * at 10,000 books, under issue 12's 300 MiB with every book called (docs/operations.md, "Picking N").
+   */
+  public static final String DEFAULT_HELD_BOOKS_LIMIT = "2000";
+
   private final HeldBooksLimit heldBooksLimit;
   /** Each snapshot's book scopes for the held-books bound, derived once per snapshot for every stream. */
   private final BookScopesIndex bookScopes = new BookScopesIndex();
