@@ -31,6 +31,7 @@ import io.voyager.bdk.support.JdkHttpServers;
 import io.voyager.bdk.support.ParsingConverter;
 import io.voyager.bdk.support.auth.DevIssuer;
 import io.voyager.bdk.support.bench.BenchFigures;
+import io.voyager.bdk.xds.server.DeltaAds;
 import io.voyager.bdk.xds.translate.RouteLayout;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -159,6 +160,11 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}, the gateway's default.")
   AdsApiType adsApi = AdsApiType.DELTA_GRPC;
 
+  @Option(names = "--held-books-limit", paramLabel = "N", defaultValue = DeltaAds.DEFAULT_HELD_BOOKS_LIMIT,
+      description = "The xds-server's --held-books-limit (books each Envoy holds loaded on demand; 0: no bound)."
+          + " Default: ${DEFAULT-VALUE}, the xds-server's default.")
+  int heldBooksLimit = Integer.parseInt(DeltaAds.DEFAULT_HELD_BOOKS_LIMIT);
+
   static final class RouteLayoutConverter extends ParsingConverter<RouteLayout> {
     RouteLayoutConverter() {
       super(RouteLayout::parse);
@@ -224,7 +230,8 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
         // Every request here comes from 127.0.0.1: the per-client-address limit (50/s by
         // default) would answer the load and the probes 429 and measure nothing.
-        .serviceArgs(Component.XDS, "--webhook-client-rate", "100000", "--webhook-client-burst", "100000")
+        .serviceArgs(Component.XDS, "--webhook-client-rate", "100000", "--webhook-client-burst", "100000",
+            "--held-books-limit", Integer.toString(heldBooksLimit))
         .envoyTimeout(Duration.ofSeconds(120));
     if (xds != null) {
       builder.starter(Component.XDS, xds);
@@ -761,9 +768,9 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
           + " written and served in %.0f s; %d single changes (add, change, remove in turn), each timed from the API call"
           + " until the public path answers as it should on every Envoy, each asked on its own connection (a signed webhook"
           + " answered 2xx after an add or a change, an unsigned probe answered 404 after a remove); %d requests/s on unchanged"
-          + " routes; %d Envoy(s); route layout %s, ADS %s; stack on loopback",
+          + " routes; %d Envoy(s); route layout %s, ADS %s; xds-server --held-books-limit %d; stack on loopback",
           books, LocalStack.SEED_CUSTOMER_NAMESPACES.size(), loadSeconds, measured.size(), loadRate, envoys,
-          routeLayout.flagValue(), adsApi));
+          routeLayout.flagValue(), adsApi, heldBooksLimit));
       figures.note("Bytes per change: what the first Envoy received on its ADS connection"
           + " (cluster.xds_cluster.upstream_cx_rx_bytes_total, TLS). "
           + (xdsProcess ? "Heap and CPU are the xds-server's own JVM (heap after a full GC, jcmd)."
