@@ -18,13 +18,19 @@ import org.junit.jupiter.api.io.TempDir;
 class EnvoyMemoryBenchmarkTest {
   @TempDir Path dir;
 
-  @Test
-  void envoyHoldsEveryBookAndTheBenchmarkReadsItsMemoryAndStats() throws Exception {
-    Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+  /** One Envoy worker, no settling wait, a 2-minute load timeout: the figures a test reads, quickly. */
+  private static EnvoyMemoryBenchmark quickBenchmark() {
     EnvoyMemoryBenchmark benchmark = new EnvoyMemoryBenchmark();
     benchmark.concurrency = 1;
     benchmark.settleSeconds = 0;
     benchmark.timeoutSeconds = 120;
+    return benchmark;
+  }
+
+  @Test
+  void envoyHoldsEveryBookAndTheBenchmarkReadsItsMemoryAndStats() throws Exception {
+    Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+    EnvoyMemoryBenchmark benchmark = quickBenchmark();
     for (String run : new String[] {"sotw+single", "delta+scoped", "delta+scoped-eager-clusters", "delta+scoped-eager"}) {
       EnvoyMemoryBenchmark.Point point =
           benchmark.measure(EnvoyBinary.locate(root), EnvoyBootstrap.template(), dir.resolve(run.replace('+', '-')), run, 6, 2, 0);
@@ -51,10 +57,7 @@ class EnvoyMemoryBenchmarkTest {
   @Test
   void withItsUpstreamEveryWebhookIsAnswered200AndPastTheHeldBooksLimitTheSecondPassReloadsEveryBook() throws Exception {
     Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
-    EnvoyMemoryBenchmark benchmark = new EnvoyMemoryBenchmark();
-    benchmark.concurrency = 1;
-    benchmark.settleSeconds = 0;
-    benchmark.timeoutSeconds = 120;
+    EnvoyMemoryBenchmark benchmark = quickBenchmark();
     benchmark.hitUpstream = true;
     benchmark.hitPasses = 2;
     EnvoyMemoryBenchmark.Point point =
