@@ -165,10 +165,29 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}, the xds-server's default.")
   int heldBooksLimit = Integer.parseInt(DeltaAds.DEFAULT_HELD_BOOKS_LIMIT);
 
+  @Option(names = "--debounce-ms", paramLabel = "MS",
+      description = "The xds-server's --debounce-ms (quiet period that coalesces events following a rebuild)."
+          + " Default: the xds-server's default.")
+  Long debounceMs;
+
   static final class RouteLayoutConverter extends ParsingConverter<RouteLayout> {
     RouteLayoutConverter() {
       super(RouteLayout::parse);
     }
+  }
+
+  /**
+   * The xds-server's flags for the run. Every request here comes from 127.0.0.1: the
+   * per-client-address limit (50/s by default) would answer the load and the probes 429 and
+   * measure nothing, so it is lifted.
+   */
+  List<String> xdsArgs() {
+    List<String> args = new ArrayList<>(List.of("--webhook-client-rate", "100000", "--webhook-client-burst", "100000",
+        "--held-books-limit", Integer.toString(heldBooksLimit)));
+    if (debounceMs != null) {
+      args.addAll(List.of("--debounce-ms", Long.toString(debounceMs)));
+    }
+    return args;
   }
 
   /** How the figures are labelled: the route layout and the ADS protocol, e.g. {@code scoped+delta}. */
@@ -228,10 +247,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
         .routeLayout(routeLayout)
         .adsApiType(adsApi)
         .without(Component.CONTROLLER, Component.LOCAL_RUNTIME)
-        // Every request here comes from 127.0.0.1: the per-client-address limit (50/s by
-        // default) would answer the load and the probes 429 and measure nothing.
-        .serviceArgs(Component.XDS, "--webhook-client-rate", "100000", "--webhook-client-burst", "100000",
-            "--held-books-limit", Integer.toString(heldBooksLimit))
+        .serviceArgs(Component.XDS, xdsArgs().toArray(String[]::new))
         .envoyTimeout(Duration.ofSeconds(120));
     if (xds != null) {
       builder.starter(Component.XDS, xds);
@@ -768,9 +784,9 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
           + " written and served in %.0f s; %d single changes (add, change, remove in turn), each timed from the API call"
           + " until the public path answers as it should on every Envoy, each asked on its own connection (a signed webhook"
           + " answered 2xx after an add or a change, an unsigned probe answered 404 after a remove); %d requests/s on unchanged"
-          + " routes; %d Envoy(s); route layout %s, ADS %s; xds-server --held-books-limit %d; stack on loopback",
+          + " routes; %d Envoy(s); route layout %s, ADS %s; xds-server --held-books-limit %d%s; stack on loopback",
           books, LocalStack.SEED_CUSTOMER_NAMESPACES.size(), loadSeconds, measured.size(), loadRate, envoys,
-          routeLayout.flagValue(), adsApi, heldBooksLimit));
+          routeLayout.flagValue(), adsApi, heldBooksLimit, debounceMs == null ? "" : " --debounce-ms " + debounceMs));
       figures.note("Bytes per change: what the first Envoy received on its ADS connection"
           + " (cluster.xds_cluster.upstream_cx_rx_bytes_total, TLS). "
           + (xdsProcess ? "Heap and CPU are the xds-server's own JVM (heap after a full GC, jcmd)."

@@ -188,7 +188,7 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     return 0;
   }
 
-  private static void print(Point p) {
+  private void print(Point p) {
     System.out.printf(Locale.ROOT, "%-27s books %6d called %6d limit %5d clusters held %6d  RSS %6.1f MiB  allocated %6.1f MiB  heap %6.1f MiB (free %5.1f MiB)  "
             + "stats %8d (book clusters %8d)  held after %5.1f s  webhook route configs held %d  load %s%n",
         p.run(), p.books(), p.booksHit(), p.heldBooksLimit(), p.clusters(), p.rssKib() / 1024.0, p.allocated() / 1048576.0, p.heapSize() / 1048576.0, p.pageheapFree() / 1048576.0,
@@ -196,10 +196,21 @@ public final class EnvoyMemoryBenchmark implements Callable<Integer> {
     for (WebhookPasses.Pass pass : p.passes()) {
       ClosedLoop.Result r = pass.result();
       System.out.printf(Locale.ROOT, "  pass %d: %d webhooks, %.1f/s, p50 %.1f ms, p99 %.1f ms, reloaded %d (%.1f %%), "
-              + "xds-server gRPC CPU %.0f ms (%.2f ms per reload), not 200: %s%n",
+              + "xds-server gRPC CPU %.0f ms (%.2f ms per reload), %s%n",
           pass.number(), r.requests(), r.perSecond(), r.p50Millis(), r.p99Millis(), pass.reloads(), 100 * pass.reloadShare(),
-          pass.grpcCpuNanos() / 1e6, pass.grpcCpuMillisPerReload(), r.unexpectedSummary());
+          pass.grpcCpuNanos() / 1e6, pass.grpcCpuMillisPerReload(), answers(r));
     }
+  }
+
+  /**
+   * What a pass's answers say. With {@code --hit-upstream} every webhook must reach a backend (200);
+   * without it the books have no backend to answer, so what Envoy answers is not the point (the
+   * route configurations and clusters it loaded are): named so a reader does not take it for errors.
+   */
+  private String answers(ClosedLoop.Result r) {
+    String summary = "not 200: " + r.unexpectedSummary();
+    return hitUpstream || r.unexpected().isEmpty() ? summary
+        : summary + " (expected without --hit-upstream: these books have no backend; the pass is there to load them)";
   }
 
   private void record(List<Point> points) {
