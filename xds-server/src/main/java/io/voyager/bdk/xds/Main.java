@@ -211,7 +211,9 @@ public final class Main implements Callable<AutoCloseable> {
   @Option(names = "--max-transcode-response-bytes", defaultValue = "4194304", description = "Largest gRPC response transcoded. Default: ${DEFAULT-VALUE}.")
   int maxTranscodeResponseBytes;
 
-  @Option(names = "--debounce-ms", defaultValue = "100", description = "Quiet period that coalesces events following a rebuild (a change after a pause rebuilds at once). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--debounce-ms", defaultValue = WatchSettings.DEFAULT_DEBOUNCE_MS, description = "Quiet period that coalesces"
+      + " events following a rebuild (a change after a pause rebuilds at once; while events keep coming, a rebuild never starts"
+      + " sooner after the last ended than that one took). Default: ${DEFAULT-VALUE}.")
   long debounceMs;
 
   @Option(names = "--first-endpoints-grace-ms", defaultValue = "30000", description = "How long a book added while the"

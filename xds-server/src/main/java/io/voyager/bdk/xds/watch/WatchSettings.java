@@ -28,8 +28,15 @@ public record WatchSettings(
     UnaryOperator<XdsResources> outputFilter,
     Duration firstSnapshotWait) {
 
-  /** The xds-server's {@code --debounce-ms} default. */
-  public static final Duration DEFAULT_DEBOUNCE_QUIET = Duration.ofMillis(100);
+  /**
+   * The xds-server's {@code --debounce-ms} default, in milliseconds: long enough to coalesce the
+   * writes one client makes together (a Service and its EndpointSlice, then the book), short
+   * enough that a change arriving soon after another is not kept waiting (100 ms until 2026-12-07:
+   * at 10,000 books it was most of an add's time to be served; docs/design-decisions.md).
+   */
+  public static final String DEFAULT_DEBOUNCE_MS = "20";
+  /** {@link #DEFAULT_DEBOUNCE_MS} as a duration. */
+  public static final Duration DEFAULT_DEBOUNCE_QUIET = Duration.ofMillis(Long.parseLong(DEFAULT_DEBOUNCE_MS));
   /** The xds-server's {@code --debounce-max-ms} default. */
   public static final Duration DEFAULT_DEBOUNCE_MAX = Duration.ofSeconds(1);
   /** The first-endpoints grace when none is given: long enough for a Pod to start, bounded. */
