@@ -122,7 +122,7 @@ public final class ConvergenceBenchmark implements Callable<Integer> {
   int books = 10_000;
 
   @Option(names = "--changes", description = "Single changes measured (add, change, remove in turn). Default: ${DEFAULT-VALUE}.")
-  int changes = 102;
+  int changes = 300;
 
   @Option(names = "--load-rate", description = "Requests per second on unchanged routes (webhooks and REST alternate); 0 = none."
       + " Default: ${DEFAULT-VALUE}.")
