@@ -29,9 +29,10 @@ public record WatchSettings(
     Duration firstSnapshotWait) {
 
   /**
-   * The xds-server's {@code --debounce-ms} default, in milliseconds: long enough to coalesce the
-   * writes one client makes together (a Service and its EndpointSlice, then the book), short
-   * enough that a change arriving soon after another is not kept waiting (100 ms until 2026-12-07:
+   * The xds-server's {@code --debounce-ms} default, in milliseconds: writes that follow a rebuild
+   * within it are coalesced into one (so a stream of writes, such as many books created back to
+   * back, costs few rebuilds), and a change that follows another rebuild (an add's book written
+   * just after its Service and EndpointSlice) waits no longer than this (100 ms until 2026-12-07:
    * at 10,000 books it was most of an add's time to be served; docs/design-decisions.md).
    */
   public static final String DEFAULT_DEBOUNCE_MS = "20";
